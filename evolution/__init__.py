@@ -1,0 +1,1 @@
+"""Evolutionary search of SNN controller parameters (DEAP strategies, batched fitness, parallel backends)."""

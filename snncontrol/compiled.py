@@ -1,0 +1,182 @@
+"""The compiled time loop: the whole rollout of a population in one numba call, parallel over individuals.
+
+It calls the neuron equations of `snncontrol.neurons.equations` (compiled by numba, not rewritten), reads the
+packed parameters of `snncontrol.network.Params`, and updates the packed state in place on copies, so the
+caller sees a pure function. Inputs that are zero are skipped, so spiking inputs cost work in proportion to
+spikes (event-driven), not to synapses. Tested against the reference torch step (`tests/test_compiled.py`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+import torch
+
+from snncontrol.neurons import equations
+from snncontrol.neurons.models import KIND_LI, KIND_LIF
+
+if TYPE_CHECKING:
+    from snncontrol.network import LayerLayout, Network, NetworkState, Params
+    from snncontrol.spec import NetworkSpec
+
+_lif = numba.njit(cache=True, inline="always")(equations.lif)
+_leaky_integrator = numba.njit(cache=True, inline="always")(equations.leaky_integrator)
+_graded = numba.njit(cache=True, inline="always")(equations.graded)
+
+# Columns of the layer table.
+(KIND, N_IN, N, NOFF, SRC, W_IN, W_REC, W_TH, HARD, REFRACTORY, SRC_SPIKING, FAN, SPIKING) = range(13)
+# Rows of the packed neuron fields (same order as NEURON_FIELDS).
+BIAS, DECAY_SYN, DECAY_MEM, THETA, DECAY_TH, BETA = range(6)
+
+#: Below this many individuals the serial loop is used (thread start-up would cost more than it saves).
+PARALLEL_MIN_BATCH = 8
+
+
+def layer_table(spec: NetworkSpec, layout: list[LayerLayout]) -> np.ndarray:
+    """The integer description of the layer stack that the compiled loop interprets."""
+    rows = []
+    for layer, lay in zip(spec.layers, layout, strict=True):
+        rows.append(
+            [
+                layer.neuron.code,
+                lay.n_in,
+                lay.n,
+                lay.neuron_offset,
+                lay.source_offset,
+                lay.w_in,
+                lay.w_rec,
+                lay.w_th,
+                int(layer.neuron.hard_reset),
+                layer.neuron.refractory,
+                int(lay.source_spiking),
+                lay.fan_offset,
+                int(layer.neuron.spiking),
+            ]
+        )
+    return np.asarray(rows, dtype=np.int64)
+
+
+def _core_loop(xs, table, weights, neurons, fan_in, fan_rec, i, v, a, r, out, spikes, sops, ys):
+    """xs [T, P, n0] -> ys [T, P, n_last]; state arrays [P, N], spikes [P, L], sops [P] updated in place."""
+    steps, batch = xs.shape[0], xs.shape[1]
+    n_layers = table.shape[0]
+    max_n = 0
+    for layer in range(n_layers):
+        max_n = max(max_n, table[layer, N])
+    last_off = table[n_layers - 1, NOFF]
+    n_last = table[n_layers - 1, N]
+    for p in numba.prange(batch):
+        current = np.empty(max_n, dtype=xs.dtype)
+        drive = np.empty(max_n, dtype=xs.dtype)
+        for t in range(steps):
+            for layer in range(n_layers):
+                n = table[layer, N]
+                n_in = table[layer, N_IN]
+                noff = table[layer, NOFF]
+                src = table[layer, SRC]
+                w_in = table[layer, W_IN]
+                w_th = table[layer, W_TH]
+                w_rec = table[layer, W_REC]
+                bias = neurons[p, BIAS, noff : noff + n]
+                for j in range(n):
+                    current[j] = bias[j]
+                    drive[j] = 0.0
+                for k in range(n_in):
+                    xk = xs[t, p, k] if src < 0 else out[p, src + k]
+                    if xk != 0.0:
+                        row = weights[p, w_in + k * n : w_in + (k + 1) * n]
+                        for j in range(n):
+                            current[j] += xk * row[j]
+                        if w_th >= 0:
+                            row = weights[p, w_th + k * n : w_th + (k + 1) * n]
+                            for j in range(n):
+                                drive[j] += xk * row[j]
+                        if table[layer, SRC_SPIKING]:
+                            sops[p] += fan_in[table[layer, FAN] + k]
+                if w_rec >= 0:
+                    for k in range(n):
+                        sk = out[p, noff + k]
+                        if sk != 0.0:
+                            row = weights[p, w_rec + k * n : w_rec + (k + 1) * n]
+                            for j in range(n):
+                                current[j] += sk * row[j]
+                            if table[layer, SPIKING]:
+                                sops[p] += fan_rec[noff + k]
+                # Contiguous 1-D slices, indexed from 0: the form in which LLVM vectorizes the neuron loop.
+                end = noff + n
+                kind = table[layer, KIND]
+                count = 0.0
+                if kind == KIND_LIF:
+                    hard = float(table[layer, HARD])
+                    refractory = float(table[layer, REFRACTORY])
+                    ip, vp, ap, rp, op = (
+                        i[p, noff:end],
+                        v[p, noff:end],
+                        a[p, noff:end],
+                        r[p, noff:end],
+                        out[p, noff:end],
+                    )
+                    d_syn, d_mem, theta = (
+                        neurons[p, DECAY_SYN, noff:end],
+                        neurons[p, DECAY_MEM, noff:end],
+                        neurons[p, THETA, noff:end],
+                    )
+                    d_th, beta = neurons[p, DECAY_TH, noff:end], neurons[p, BETA, noff:end]
+                    for j in range(n):
+                        ip[j], vp[j], ap[j], rp[j], op[j] = _lif(
+                            ip[j],
+                            vp[j],
+                            ap[j],
+                            rp[j],
+                            op[j],
+                            current[j],
+                            drive[j],
+                            d_syn[j],
+                            d_mem[j],
+                            theta[j],
+                            d_th[j],
+                            beta[j],
+                            hard,
+                            refractory,
+                        )
+                    for j in range(n):  # a separate loop: a float reduction would stop the one above vectorizing
+                        count += op[j]
+                elif kind == KIND_LI:
+                    vp, op, d_mem = v[p, noff:end], out[p, noff:end], neurons[p, DECAY_MEM, noff:end]
+                    for j in range(n):
+                        vp[j] = _leaky_integrator(vp[j], current[j], d_mem[j])
+                        op[j] = vp[j]
+                else:
+                    op = out[p, noff:end]
+                    for j in range(n):
+                        op[j] = _graded(current[j])
+                spikes[p, layer] += count
+            for j in range(n_last):
+                ys[t, p, j] = out[p, last_off + j]
+
+
+_serial = numba.njit(cache=True, nogil=True)(_core_loop)
+_parallel = numba.njit(cache=True, nogil=True, parallel=True)(_core_loop)
+
+
+def run_core(
+    net: Network, params: Params, encoded: torch.Tensor, state: NetworkState
+) -> tuple[torch.Tensor, NetworkState]:
+    """Run the layer stack over encoded inputs [T, P, n0]; returns last-layer outputs [T, P, n] and new state."""
+    steps, batch = encoded.shape[0], encoded.shape[1]
+    new = {name: getattr(state, name).clone() for name in ("i", "v", "a", "r", "out", "spikes", "sops")}
+    ys = torch.empty(steps, batch, net.layout[-1].n, dtype=net.dtype)
+    loop = _parallel if batch >= PARALLEL_MIN_BATCH else _serial
+    loop(
+        encoded.contiguous().numpy(),
+        net._table,
+        params.weights.numpy(),
+        params.neurons.numpy(),
+        net.fan_in,
+        net.fan_rec,
+        *(new[name].numpy() for name in ("i", "v", "a", "r", "out", "spikes", "sops")),
+        ys.numpy(),
+    )
+    return ys, state._replace(**new, steps=state.steps + steps)

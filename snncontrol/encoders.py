@@ -1,0 +1,172 @@
+"""Encoders: real-valued sensor values -> currents or spikes, the "encode" stage of sense -> encode -> SNN.
+
+Each encoder is data (a frozen dataclass) with a pure step `y, state = enc.step(x, state)` over a leading
+population dimension `[P, n_inputs]`, and `rollout` over a time series `[T, P, n_inputs]` that gives exactly
+what repeated steps give. Encoders that inject currents through evolved weights (direct current with bias,
+paired +/- encoding) are layers of the network: see `snncontrol.layers`.
+
+Units: `dt` in s; rates in Hz; `delta` in the input's own unit.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import torch
+
+from snncontrol.errors import SpecError
+
+EncoderState = tuple[torch.Tensor, ...]
+
+
+class Encoder(ABC):
+    """Interface of every encoder block."""
+
+    kind: ClassVar[str]
+    spiking: ClassVar[bool]
+
+    @abstractmethod
+    def out_size(self, n_inputs: int) -> int: ...
+
+    @abstractmethod
+    def init_state(self, batch: int, n_inputs: int, dt: float, dtype: torch.dtype) -> EncoderState: ...
+
+    @abstractmethod
+    def step(self, x: torch.Tensor, state: EncoderState) -> tuple[torch.Tensor, EncoderState]: ...
+
+    def rollout(self, xs: torch.Tensor, state: EncoderState) -> tuple[torch.Tensor, EncoderState]:
+        """Encode a whole series [T, P, n_inputs]; the default steps through time."""
+        ys = []
+        for x in xs:
+            y, state = self.step(x, state)
+            ys.append(y)
+        return torch.stack(ys), state
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **asdict(self)}  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class PopulationEncoder(Encoder):
+    """Gaussian receptive fields: each input drives `n_per_input` neurons with preferred values evenly spaced
+    over [low, high]; current = gain * exp(-((x - mu) / width)^2 / 2), width = spacing * `width_factor`.
+    Output [P, n_inputs * n_per_input], input-major."""
+
+    n_per_input: int = 10
+    low: float = -1.0
+    high: float = 1.0
+    width_factor: float = 1.0
+    gain: float = 1.0
+    kind: ClassVar[str] = "population"
+    spiking: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        if self.n_per_input < 2:
+            raise SpecError(f"PopulationEncoder.n_per_input must be >= 2, got {self.n_per_input}")
+        if not self.high > self.low:
+            raise SpecError(f"PopulationEncoder.high must exceed low, got [{self.low}, {self.high}]")
+        if self.width_factor <= 0:
+            raise SpecError(f"PopulationEncoder.width_factor must be positive, got {self.width_factor}")
+
+    def out_size(self, n_inputs: int) -> int:
+        return n_inputs * self.n_per_input
+
+    def init_state(self, batch: int, n_inputs: int, dt: float, dtype: torch.dtype) -> EncoderState:
+        return ()
+
+    def step(self, x: torch.Tensor, state: EncoderState) -> tuple[torch.Tensor, EncoderState]:
+        centers = torch.linspace(self.low, self.high, self.n_per_input, dtype=x.dtype)
+        width = (self.high - self.low) / (self.n_per_input - 1) * self.width_factor
+        z = (x.unsqueeze(-1) - centers) / width
+        return (self.gain * torch.exp(-0.5 * z * z)).flatten(-2), state
+
+    def rollout(self, xs: torch.Tensor, state: EncoderState) -> tuple[torch.Tensor, EncoderState]:
+        return self.step(xs, state)
+
+
+@dataclass(frozen=True)
+class PoissonEncoder(Encoder):
+    """Poisson rate coding: each input x >= 0 fires with rate `rate_per_unit * x` Hz (capped at 1/dt).
+
+    Draws are counter-based (seeded from `seed` and the step index held in the state), so `step` is a pure
+    function of (x, state) and a run replays exactly. E.g. pixels 0..255 with rate_per_unit 0.25 -> <= 64 Hz.
+    """
+
+    rate_per_unit: float = 1.0
+    seed: int = 0
+    kind: ClassVar[str] = "poisson"
+    spiking: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        if self.rate_per_unit <= 0:
+            raise SpecError(f"PoissonEncoder.rate_per_unit must be positive (Hz per unit), got {self.rate_per_unit}")
+
+    def out_size(self, n_inputs: int) -> int:
+        return n_inputs
+
+    def init_state(self, batch: int, n_inputs: int, dt: float, dtype: torch.dtype) -> EncoderState:
+        return (torch.zeros((), dtype=torch.int64), torch.tensor(self.rate_per_unit * dt, dtype=dtype))
+
+    def step(self, x: torch.Tensor, state: EncoderState) -> tuple[torch.Tensor, EncoderState]:
+        counter, scale = state
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + int(counter))
+        prob = (x * scale).clamp(0.0, 1.0)
+        spikes = (torch.rand(x.shape, generator=generator, dtype=x.dtype) < prob).to(x.dtype)
+        return spikes, (counter + 1, scale)
+
+
+@dataclass(frozen=True)
+class SendOnDeltaEncoder(Encoder):
+    """Send-on-delta (event) coding: an event each time an input moves `delta` away from its last reference.
+
+    Output [P, 2 * n_inputs]: per input, the count of up-crossings then the count of down-crossings this
+    step (usually 0 or 1). The reference starts at the first value seen; non-finite inputs give no event and
+    leave the reference where it was. Used for event-driven control (step only on change).
+    """
+
+    delta: float = 0.05
+    kind: ClassVar[str] = "send_on_delta"
+    spiking: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        if not self.delta > 0:
+            raise SpecError(f"SendOnDeltaEncoder.delta must be positive, got {self.delta}")
+
+    def out_size(self, n_inputs: int) -> int:
+        return 2 * n_inputs
+
+    def init_state(self, batch: int, n_inputs: int, dt: float, dtype: torch.dtype) -> EncoderState:
+        return (torch.full((batch, n_inputs), float("nan"), dtype=dtype),)
+
+    def step(self, x: torch.Tensor, state: EncoderState) -> tuple[torch.Tensor, EncoderState]:
+        (ref,) = state
+        finite = torch.isfinite(x)
+        ref = torch.where(torch.isnan(ref) & finite, x, ref)
+        diff = torch.where(finite, x - ref, torch.zeros_like(x))
+        up = torch.floor(diff / self.delta).clamp(min=0.0)
+        down = torch.floor(-diff / self.delta).clamp(min=0.0)
+        ref = ref + self.delta * (up - down)
+        return torch.cat([up, down], dim=-1), (ref,)
+
+
+_ENCODERS: dict[str, type[Encoder]] = {cls.kind: cls for cls in (PopulationEncoder, PoissonEncoder, SendOnDeltaEncoder)}
+
+
+def encoder_from_dict(data: dict[str, Any]) -> Encoder:
+    if not isinstance(data, dict) or data.get("kind") not in _ENCODERS:
+        raise SpecError(f"encoder.kind must be one of {sorted(_ENCODERS)}, got {data!r:.80}")
+    try:
+        return _ENCODERS[data["kind"]](**{k: v for k, v in data.items() if k != "kind"})
+    except TypeError as exc:
+        raise SpecError(f"encoder {data['kind']!r}: {exc}") from None
+
+
+__all__ = [
+    "Encoder",
+    "PoissonEncoder",
+    "PopulationEncoder",
+    "SendOnDeltaEncoder",
+    "encoder_from_dict",
+]

@@ -1,0 +1,136 @@
+"""Parameter spec: every evolvable parameter with its shape and bounds, and the flat genome layout.
+
+An individual's genome is one float vector; a population is `[P, D]`. Parameters are laid out in spec order,
+each flattened row-major. Bounds are inclusive; `normalize`/`denormalize` map to and from the unit cube,
+the space in which evolution strategies work so that each parameter's range is honoured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from snncontrol.errors import GenomeError, SpecError
+
+
+@dataclass(frozen=True, eq=False)
+class ParamEntry:
+    """One named parameter (`layer.param`) of `shape`, within [low, high], at `offset` in the genome."""
+
+    name: str
+    shape: tuple[int, ...]
+    low: float
+    high: float
+    offset: int
+    init: np.ndarray | None = None
+
+    @classmethod
+    def create(
+        cls, name: str, shape: tuple[int, ...], bounds: tuple[float, float], offset: int, init: Any = None
+    ) -> ParamEntry:
+        init_arr = None
+        if init is not None:
+            try:
+                init_arr = np.broadcast_to(np.asarray(init, dtype=np.float64), shape).copy()
+            except ValueError:
+                raise SpecError(f"init of {name} does not fit shape {shape}") from None
+            if np.any(init_arr < bounds[0]) or np.any(init_arr > bounds[1]):
+                raise SpecError(f"init of {name} lies outside its bounds [{bounds[0]}, {bounds[1]}]")
+        return cls(name, tuple(shape), float(bounds[0]), float(bounds[1]), offset, init_arr)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.offset, self.offset + self.size)
+
+
+class ParameterSpec:
+    """The genome layout of a network: ordered entries, total size D, bound vectors low/high [D]."""
+
+    def __init__(self, entries: tuple[ParamEntry, ...]) -> None:
+        self.entries = entries
+        self.by_name = {e.name: e for e in entries}
+        self.size = sum(e.size for e in entries)
+        self.low = np.concatenate([np.full(e.size, e.low) for e in entries]) if entries else np.zeros(0)
+        self.high = np.concatenate([np.full(e.size, e.high) for e in entries]) if entries else np.zeros(0)
+
+    def __len__(self) -> int:
+        return self.size
+
+    @property
+    def names(self) -> list[str]:
+        return [e.name for e in self.entries]
+
+    def check(self, genome: Any, *, bounds: bool = True) -> np.ndarray:
+        """Return `genome` as a float64 array [P, D] (a single [D] vector becomes P = 1); raise GenomeError
+        naming the problem if its length is wrong, it holds NaN/inf, or (with `bounds`) it leaves its bounds."""
+        arr = genome.detach().cpu().numpy() if isinstance(genome, torch.Tensor) else np.asarray(genome)
+        arr = np.atleast_2d(arr).astype(np.float64, copy=False)
+        if arr.ndim != 2 or arr.shape[1] != self.size:
+            raise GenomeError(f"genome must have {self.size} values per individual, got shape {arr.shape}")
+        if not np.isfinite(arr).all():
+            raise GenomeError("genome holds NaN or infinite values")
+        if bounds:
+            outside = (arr < self.low) | (arr > self.high)
+            if outside.any():
+                index = int(np.argwhere(outside)[0, 1])
+                entry = next(e for e in self.entries if e.offset <= index < e.offset + e.size)
+                raise GenomeError(f"genome value of {entry.name} lies outside [{entry.low}, {entry.high}]")
+        return arr
+
+    def unflatten(self, genome: torch.Tensor) -> dict[str, torch.Tensor]:
+        """[P, D] tensor -> {name: [P, *shape]} views."""
+        batch = genome.shape[0]
+        return {e.name: genome[:, e.slice].reshape(batch, *e.shape) for e in self.entries}
+
+    def flatten(self, values: dict[str, Any], batch: int = 1) -> np.ndarray:
+        """{name: array of [*shape] or [P, *shape]} -> genome [P, D]; every parameter must be given."""
+        missing = set(self.by_name) - set(values)
+        if missing:
+            raise GenomeError(f"missing parameter(s) {sorted(missing)}")
+        unknown = set(values) - set(self.by_name)
+        if unknown:
+            raise GenomeError(f"unknown parameter(s) {sorted(unknown)}")
+        genome = np.empty((batch, self.size))
+        for e in self.entries:
+            try:
+                genome[:, e.slice] = np.broadcast_to(np.asarray(values[e.name], np.float64), (batch, *e.shape)).reshape(
+                    batch, e.size
+                )
+            except ValueError:
+                raise GenomeError(f"parameter {e.name} must have shape {e.shape}") from None
+        return genome
+
+    def initial(self) -> np.ndarray:
+        """The default genome [D]: each parameter's `init` where given, else the middle of its bounds."""
+        return (
+            np.concatenate(
+                [
+                    e.init.ravel() if e.init is not None else np.full(e.size, 0.5 * (e.low + e.high))
+                    for e in self.entries
+                ]
+            )
+            if self.entries
+            else np.zeros(0)
+        )
+
+    def sample(self, batch: int, rng: np.random.Generator) -> np.ndarray:
+        """`batch` genomes drawn uniformly within the bounds, [batch, D]."""
+        return rng.uniform(self.low, self.high, size=(batch, self.size))
+
+    def clip(self, genome: np.ndarray) -> np.ndarray:
+        return np.clip(genome, self.low, self.high)
+
+    def normalize(self, genome: np.ndarray) -> np.ndarray:
+        """Map genomes to the unit cube (parameters with low == high map to 0)."""
+        span = np.where(self.high > self.low, self.high - self.low, 1.0)
+        return (np.asarray(genome) - self.low) / span
+
+    def denormalize(self, unit: np.ndarray) -> np.ndarray:
+        return self.low + np.asarray(unit) * (self.high - self.low)

@@ -1,0 +1,111 @@
+"""Network specification: encoder -> layers -> decoder, the step `dt` (s), and its JSON form.
+
+A spec is data. From it the parameter spec (genome layout with bounds) is derived, and a `Network` executes
+it. `NetworkSpec.from_dict` validates everything and raises one `SpecError` line naming the bad field.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from snncontrol.decoders import Decoder, decoder_from_dict
+from snncontrol.encoders import Encoder, encoder_from_dict
+from snncontrol.errors import SpecError
+from snncontrol.layers import Layer
+from snncontrol.params import ParamEntry, ParameterSpec
+
+SPEC_VERSION = 1
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkSpec:
+    """A feed-forward stack of layers (each may be recurrent) between an optional encoder and decoder.
+
+    n_inputs: number of real-valued inputs per individual per step.
+    dt: the control step in s (decays are per step of this length).
+    """
+
+    n_inputs: int
+    layers: tuple[Layer, ...]
+    dt: float = 0.1
+    encoder: Encoder | None = None
+    decoder: Decoder | None = None
+    name: str = ""
+    parameters: ParameterSpec = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(self.layers))
+        self._validate()
+        entries, offset = [], 0
+        for layer, n_in in zip(self.layers, self.layer_input_sizes(), strict=True):
+            for decl in layer.declarations(n_in):
+                if decl.name in layer.fixed:
+                    continue
+                entry = ParamEntry.create(
+                    f"{layer.name}.{decl.name}", decl.shape, decl.bounds, offset, layer.init.get(decl.name)
+                )
+                entries.append(entry)
+                offset += entry.size
+        object.__setattr__(self, "parameters", ParameterSpec(tuple(entries)))
+
+    def _validate(self) -> None:
+        if not isinstance(self.n_inputs, int) or self.n_inputs < 1:
+            raise SpecError(f"n_inputs must be a positive integer, got {self.n_inputs!r}")
+        if not isinstance(self.dt, int | float) or not math.isfinite(self.dt) or self.dt <= 0:
+            raise SpecError(f"dt must be a positive number of seconds, got {self.dt!r}")
+        if not self.layers:
+            raise SpecError("a network needs at least one layer")
+        names = [layer.name for layer in self.layers]
+        if len(set(names)) != len(names):
+            raise SpecError(f"layer names must be unique, got {names}")
+        for layer, n_in in zip(self.layers, self.layer_input_sizes(), strict=True):
+            layer.validate(n_in)
+        if self.decoder is not None:
+            self.decoder.out_size(self.layers[-1].size)
+
+    def layer_input_sizes(self) -> list[int]:
+        first = self.encoder.out_size(self.n_inputs) if self.encoder is not None else self.n_inputs
+        return [first] + [layer.size for layer in self.layers[:-1]]
+
+    @property
+    def n_outputs(self) -> int:
+        last = self.layers[-1].size
+        return self.decoder.out_size(last) if self.decoder is not None else last
+
+    @property
+    def n_neurons(self) -> int:
+        return sum(layer.size for layer in self.layers)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": SPEC_VERSION,
+            "name": self.name,
+            "n_inputs": self.n_inputs,
+            "dt": self.dt,
+            "encoder": None if self.encoder is None else self.encoder.to_dict(),
+            "layers": [layer.to_dict() for layer in self.layers],
+            "decoder": None if self.decoder is None else self.decoder.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NetworkSpec:
+        if not isinstance(data, dict):
+            raise SpecError(f"a network spec must be a mapping, got {type(data).__name__}")
+        if data.get("version") != SPEC_VERSION:
+            raise SpecError(f"network spec version must be {SPEC_VERSION}, got {data.get('version')!r}")
+        unknown = set(data) - {"version", "name", "n_inputs", "dt", "encoder", "layers", "decoder"}
+        if unknown:
+            raise SpecError(f"network spec has unknown field(s): {', '.join(sorted(unknown))}")
+        layers = data.get("layers")
+        if not isinstance(layers, list):
+            raise SpecError("network spec field 'layers' must be a list")
+        return cls(
+            n_inputs=data.get("n_inputs"),  # type: ignore[arg-type]
+            layers=tuple(Layer.from_dict(item, i) for i, item in enumerate(layers)),
+            dt=data.get("dt", 0.1),
+            encoder=None if data.get("encoder") is None else encoder_from_dict(data["encoder"]),
+            decoder=None if data.get("decoder") is None else decoder_from_dict(data["decoder"]),
+            name=str(data.get("name", "")),
+        )
