@@ -1,0 +1,109 @@
+"""Closed-loop stepping speed of the batched swimmer vs Gymnasium's SyncVectorEnv and the physics-only limit.
+
+64 six-link swimmers, 1,000 control steps (0.03 s each, 6 physics steps of 0.005 s), a fixed batched
+travelling-sine policy. Three measurements in one run, all on this machine's cores:
+- ours: ``SwimmerVectorEnv`` (one ``mujoco.rollout`` call per control step, thread pool on all cores);
+- sync: ``gymnasium.vector.SyncVectorEnv`` over 64 ``SwimmerEnv`` (a Python loop over copies);
+- physics limit: one open-loop ``mujoco.rollout`` of the same model, controls and steps on all cores.
+Throughput is env-steps/s (control steps of one copy per second); best of ``--repeats`` for ours and limit.
+Writes benchmarks/results/sim_step.json and prints a RESULT line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+from mujoco import rollout
+
+from sim_envs import SwimmerEnv, SwimmerVectorEnv
+
+N_ENVS = 64
+N_LINKS = 6
+RESULTS = Path(__file__).parent / "results" / "sim_step.json"
+
+
+def policy(step: int, dt: float, phase: np.ndarray) -> np.ndarray:
+    """Travelling sine wave [N_ENVS, n_joints]: 0.5 Hz, pi/2 lag per joint, a per-copy phase offset."""
+    joints = np.arange(N_LINKS - 1)[None, :]
+    return np.sin(2 * np.pi * 0.5 * step * dt - np.pi / 2 * joints + phase[:, None])
+
+
+def run_closed_loop(env: gym.vector.VectorEnv, steps: int, dt: float, phase: np.ndarray) -> float:
+    """Seconds for ``steps`` closed-loop control steps (policy included)."""
+    env.reset(seed=0)
+    start = time.perf_counter()
+    for k in range(steps):
+        env.step(policy(k, dt, phase))
+    return time.perf_counter() - start
+
+
+def run_physics_limit(steps: int, dt: float, phase: np.ndarray, threads: int) -> float:
+    """Seconds for one open-loop rollout of all copies over the same controls and physics steps."""
+    env = SwimmerEnv(n_links=N_LINKS)
+    model, frame_skip = env.core.model, env.core.frame_skip
+    data = mujoco.MjData(model)
+    state0 = np.zeros(mujoco.mj_stateSize(model, mujoco.mjtState.mjSTATE_FULLPHYSICS))
+    mujoco.mj_getState(model, data, state0, mujoco.mjtState.mjSTATE_FULLPHYSICS)
+    controls = np.repeat(np.stack([policy(k, dt, phase) for k in range(steps)], axis=1), frame_skip, axis=1)
+    states0 = np.tile(state0, (N_ENVS, 1))
+    with rollout.Rollout(nthread=threads) as pool:
+        datas = [mujoco.MjData(model) for _ in range(threads)]
+        start = time.perf_counter()
+        pool.rollout([model] * N_ENVS, datas, states0, controls)
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    threads = os.cpu_count() or 1
+    phase = np.random.default_rng(0).uniform(0, 2 * np.pi, N_ENVS)
+
+    ours_env = SwimmerVectorEnv(N_ENVS, n_links=N_LINKS, n_threads=threads)
+    dt = ours_env.dt
+    sync_env = gym.vector.SyncVectorEnv([lambda: SwimmerEnv(n_links=N_LINKS) for _ in range(N_ENVS)])
+    sync = run_closed_loop(sync_env, args.steps, dt, phase)
+    sync_env.close()
+    # Interleaved repeats, so that load from other processes hits ours and the limit alike.
+    timings = [
+        (run_closed_loop(ours_env, args.steps, dt, phase), run_physics_limit(args.steps, dt, phase, threads))
+        for _ in range(args.repeats)
+    ]
+    ours_env.close()
+    ours, limit = (min(column) for column in zip(*timings, strict=True))
+
+    env_steps = N_ENVS * args.steps
+    result = {
+        "benchmark": "sim_step",
+        "n_envs": N_ENVS,
+        "n_links": N_LINKS,
+        "control_steps": args.steps,
+        "physics_steps_per_control_step": round(dt / 0.005),
+        "threads": threads,
+        "mujoco": mujoco.__version__,
+        "gymnasium": gym.__version__,
+        "env_steps_per_s": {"ours": env_steps / ours, "sync_vector_env": env_steps / sync,
+                            "physics_limit": env_steps / limit},
+        "speedup_vs_syncvector": sync / ours,
+        "fraction_of_physics_limit": limit / ours,
+        "targets": {"speedup_vs_syncvector": 3.0, "fraction_of_physics_limit": 0.7},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    print(f"RESULT sim_step speedup_vs_syncvector={result['speedup_vs_syncvector']:.2f} "
+          f"fraction_of_physics_limit={result['fraction_of_physics_limit']:.3f} "
+          f"env_steps_per_s={env_steps / ours:.0f}")
+
+
+if __name__ == "__main__":
+    main()

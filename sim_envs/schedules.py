@@ -1,0 +1,76 @@
+"""Altitude set-point schedules. Units: m, s.
+
+A schedule turns a generator and the control-step times (s) into the set-point at each time (m). Levels are
+held for ``hold_s`` and joined by linear ramps of ``ramp_s`` (0 gives steps); the level sequence repeats
+when an episode outlasts it. ``PAPER_SCHEDULE`` is Burgers et al.'s 0.5 / 1.0 / 1.5 m, 70 s each.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim_envs import validation
+
+
+class Schedule(ABC):
+    """Set-point profile of one episode."""
+
+    @abstractmethod
+    def levels(self, rng: np.random.Generator, duration: float) -> np.ndarray:
+        """Levels (m) long enough to cover ``duration`` s; a random schedule draws them from ``rng``."""
+
+    hold_s: float
+    ramp_s: float
+
+    def profile(self, rng: np.random.Generator, times: np.ndarray) -> np.ndarray:
+        """Set-points (m) at ``times`` (s, from the episode start)."""
+        duration = float(times[-1]) if len(times) else 0.0
+        levels = self.levels(rng, duration)
+        period = self.hold_s + self.ramp_s
+        starts = np.arange(len(levels)) * period
+        knot_t = np.stack([starts, starts + self.hold_s], axis=1).ravel()
+        knot_v = np.repeat(levels, 2)
+        return np.interp(times, knot_t, knot_v)
+
+
+@dataclass(frozen=True)
+class LevelSchedule(Schedule):
+    """Fixed levels (m) in order, each held ``hold_s`` s, joined by ramps of ``ramp_s`` s; repeats."""
+
+    values: tuple[float, ...] = (0.5, 1.0, 1.5)
+    hold_s: float = 70.0
+    ramp_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.values or min(self.values) < 0:
+            raise ValueError(f"values must be a non-empty sequence of altitudes >= 0 m, got {self.values!r}")
+        validation.positive("hold_s", self.hold_s)
+        validation.non_negative("ramp_s", self.ramp_s)
+
+    def levels(self, rng: np.random.Generator, duration: float) -> np.ndarray:
+        count = int(duration // (self.hold_s + self.ramp_s)) + 1
+        return np.resize(np.asarray(self.values, dtype=np.float64), count)
+
+
+@dataclass(frozen=True)
+class RandomLevelSchedule(Schedule):
+    """Levels drawn uniformly from ``altitude_range`` (m), each held ``hold_s`` s, ramps of ``ramp_s`` s."""
+
+    altitude_range: tuple[float, float] = (0.3, 2.0)
+    hold_s: float = 20.0
+    ramp_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        validation.interval("altitude_range", self.altitude_range, low=0.0)
+        validation.positive("hold_s", self.hold_s)
+        validation.non_negative("ramp_s", self.ramp_s)
+
+    def levels(self, rng: np.random.Generator, duration: float) -> np.ndarray:
+        count = int(duration // (self.hold_s + self.ramp_s)) + 1
+        return rng.uniform(*self.altitude_range, size=count)
+
+
+PAPER_SCHEDULE = LevelSchedule(values=(0.5, 1.0, 1.5), hold_s=70.0)

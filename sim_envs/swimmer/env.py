@@ -1,0 +1,38 @@
+"""Gymnasium environments of the N-link swimmer: ``SwimmerEnv`` (one swimmer) and ``SwimmerVectorEnv``
+(P swimmers stepped together). Observation, action, reward and info: see ``sim_envs.swimmer.core``.
+
+Keywords (both): n_links (3..15, default 6), reward ("ncap" | "forward"), frame_skip (6), timestep
+(0.005 s), max_episode_steps (1000), ctrl_cost_weight (1e-4), reset_noise_scale (0.1), render_mode
+(None | "rgb_array" | "human"), width, height (pixels). The vector env adds num_envs and n_threads
+(physics threads, default: all cores).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim_envs.adapters import CoreEnv, CoreVectorEnv
+from sim_envs.swimmer.core import SwimmerCore
+
+
+class SwimmerEnv(CoreEnv):
+    """One N-link swimmer; ``joint_limit`` (rad) is the NCAP joint limit for proprioceptive scaling."""
+
+    def __init__(
+        self, render_mode: str | None = None, width: int = 480, height: int = 480, **kwargs: Any
+    ) -> None:
+        self.core: SwimmerCore
+        super().__init__(SwimmerCore(n_copies=1, **kwargs), render_mode, width, height)
+        self.joint_limit = self.core.joint_limit
+
+
+class SwimmerVectorEnv(CoreVectorEnv):
+    """``num_envs`` swimmers sharing one MjModel, stepped by one rollout thread pool."""
+
+    def __init__(
+        self, num_envs: int, render_mode: str | None = None, width: int = 480, height: int = 480,
+        **kwargs: Any,
+    ) -> None:
+        self.core: SwimmerCore
+        super().__init__(SwimmerCore(n_copies=num_envs, **kwargs), render_mode, width, height)
+        self.joint_limit = self.core.joint_limit

@@ -1,0 +1,54 @@
+"""Constructor-argument checks: each raises one ValueError that names the offending argument."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+
+
+def positive(name: str, value: float) -> float:
+    """``value`` if it is a finite number > 0."""
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def non_negative(name: str, value: float) -> float:
+    """``value`` if it is a finite number >= 0."""
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def probability(name: str, value: float) -> float:
+    """``value`` if it lies in [0, 1)."""
+    if not (math.isfinite(value) and 0.0 <= value < 1.0):
+        raise ValueError(f"{name} must be a probability in [0, 1), got {value!r}")
+    return float(value)
+
+
+def integer_in(name: str, value: int, low: int, high: int) -> int:
+    """``value`` if it is an int in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    return value
+
+
+def interval(name: str, value: tuple[float, float], low: float = -math.inf, high: float = math.inf) -> tuple[
+    float, float
+]:
+    """``value`` if it is a pair (a, b) of finite numbers with low <= a <= b <= high."""
+    try:
+        a, b = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair (low, high) of numbers, got {value!r}") from None
+    if not (math.isfinite(a) and math.isfinite(b) and low <= a <= b <= high):
+        raise ValueError(f"{name} must satisfy {low} <= low <= high <= {high}, got {value!r}")
+    return a, b
+
+
+def one_of(name: str, value: object, options: Collection[object]) -> object:
+    """``value`` if it is one of ``options``."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {sorted(map(str, options))}, got {value!r}")
+    return value

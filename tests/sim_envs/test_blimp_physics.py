@@ -1,0 +1,74 @@
+"""Physics sanity of the blimp plant: buoyancy, dead zone, rotor flip, thrust saturation and lag."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim_envs import BlimpAltitudeVectorEnv
+from sim_envs.blimp.thrust import ThrustUnit, ThrustUnitParams
+
+CALM = {"mass_scale_range": (1.0, 1.0), "drag_scale_range": (1.0, 1.0), "motor_tau_range": (0.2, 0.2),
+        "initial_altitude_range": (1.0, 1.0), "episode_length_s": 30.0}
+
+
+def _fly(bias: float, commands: list[float], **kwargs: float) -> dict[str, np.ndarray]:
+    """Info of every step of one blimp flown open loop; keys map to arrays [steps]."""
+    env = BlimpAltitudeVectorEnv(1, buoyancy_bias_range=(bias, bias), **{**CALM, **kwargs})
+    env.reset(seed=0)
+    infos = [env.step(np.array([[u]]))[4] for u in commands]
+    return {key: np.array([info[key][0] for info in infos]) for key in infos[0] if not key.startswith("_")}
+
+
+def test_negatively_buoyant_blimp_sinks_to_the_floor_without_thrust() -> None:
+    log = _fly(-0.02, [0.0] * 200)
+    assert log["altitude"][50] < 0.8
+    assert abs(log["altitude"][-1] - 0.01) < 0.005  # landed: the LiDAR sits 1 cm above the floor
+
+
+def test_neutrally_buoyant_blimp_holds_its_altitude_without_thrust() -> None:
+    log = _fly(0.0, [0.0] * 200)
+    np.testing.assert_allclose(log["altitude"], 1.0, atol=1e-9)
+
+
+def test_positively_buoyant_blimp_rises_without_thrust() -> None:
+    assert _fly(0.02, [0.0] * 50)["altitude"][-1] > 1.2
+
+
+def test_commands_inside_the_dead_zone_produce_no_thrust_and_no_motion() -> None:
+    log = _fly(0.0, [0.09, -0.09, 0.05] * 20)
+    assert np.all(log["thrust"] == 0.0)
+    np.testing.assert_allclose(log["altitude"], 1.0, atol=1e-9)
+
+
+def test_thrust_reversal_gives_no_thrust_while_the_rotors_flip() -> None:
+    log = _fly(0.0, [2.0] * 10 + [-2.0] * 6, flip_delay=0.3)
+    assert log["thrust"][9] > 0.0
+    assert np.all(log["thrust"][10:13] == 0.0) and log["flipping"][10:12].all()
+    assert log["thrust"][13] < 0.0 and not log["flipping"][13]
+
+
+def test_upward_thrust_accelerates_the_blimp_upward() -> None:
+    log = _fly(0.0, [3.3] * 20)
+    assert log["vertical_velocity"][-1] > 0.2 and log["altitude"][-1] > 1.1
+
+
+def test_thrust_unit_saturates_the_command_and_lags_with_its_time_constant() -> None:
+    unit = ThrustUnit(ThrustUnitParams(gain=0.03), n_copies=2)
+    unit.reset(np.arange(2), tau=np.array([0.2, 0.2]))
+    thrust = unit.run(np.array([10.0, 1.0]), dt=0.01, n_steps=20)
+    expected = 0.03 * np.array([3.3, 1.0])[:, None] * (1.0 - np.exp(-0.01 * np.arange(1, 21) / 0.2))
+    np.testing.assert_allclose(thrust, expected, rtol=1e-12)
+
+
+def test_sensor_noise_has_the_configured_standard_deviation() -> None:
+    env = BlimpAltitudeVectorEnv(1, buoyancy_bias_range=(0.0, 0.0), sensor_noise_range=(0.01, 0.01), **CALM)
+    env.reset(seed=3)
+    measured = np.array([env.step(np.zeros((1, 1)))[0][0, 0] for _ in range(250)])
+    assert abs(np.std(measured - 1.0) - 0.01) < 0.002
+
+
+def test_lidar_dropouts_are_reported_as_nan_when_requested() -> None:
+    env = BlimpAltitudeVectorEnv(1, dropout_prob=0.5, dropout_value="nan", **CALM)
+    env.reset(seed=4)
+    measured = np.array([env.step(np.zeros((1, 1)))[0][0, 0] for _ in range(100)])
+    assert 20 < np.isnan(measured).sum() < 80
