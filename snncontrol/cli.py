@@ -1,20 +1,56 @@
-"""Command-line entry point `snncontrol`: one sub-command per job, bad input reported in one line."""
+"""Command-line entry point `snncontrol`: one sub-command per job.
+
+Sub-commands are imported only when chosen, so `snncontrol --help` is quick and the SNN core never imports
+the application layers. A user-facing error (`SnnControlError`, a missing file) is printed as one line on
+stderr with exit status 2, never as a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
+#: name -> (module with `add_arguments(parser)` and `run(args) -> int`, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("snncontrol.commands.demo", "fly the shipped blimp controller in the MuJoCo plant and report"),
+    "info": ("snncontrol.commands.info", "describe a controller artifact: network, parameters, energy, metadata"),
+    "evolve": ("evolution.cli", "evolve controller parameters from an experiment YAML"),
+}
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="snncontrol", description=__doc__)
-    parser.add_subparsers(dest="command", required=True)
+
+def _top_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="snncontrol",
+        description="Spiking neural network controllers: evolve, evaluate, deploy.",
+        epilog="commands:\n" + "\n".join(f"  {name:<12} {text}" for name, (_, text) in COMMANDS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the command (COMMAND --help)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    top = _top_parser().parse_args(argv[:1])
+    module_name, text = COMMANDS[top.command]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"snncontrol {top.command}", description=text)
+    module.add_arguments(parser)
+    args = parser.parse_args(argv[1:])
+    from snncontrol.errors import SnnControlError
+
+    try:
+        return int(module.run(args) or 0)
+    except SnnControlError as exc:
+        print(f"snncontrol {top.command}: error: {exc}", file=sys.stderr)
+    except FileNotFoundError as exc:
+        print(f"snncontrol {top.command}: error: no such file: {exc.filename}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"snncontrol {top.command}: interrupted", file=sys.stderr)
+        return 130
+    return 2
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import torch
 from snncontrol.errors import SpecError
 
 EncoderState = tuple[torch.Tensor, ...]
+_CROSSING_TOLERANCE = 1e-9
 
 
 class Encoder(ABC):
@@ -145,8 +146,9 @@ class SendOnDeltaEncoder(Encoder):
         finite = torch.isfinite(x)
         ref = torch.where(torch.isnan(ref) & finite, x, ref)
         diff = torch.where(finite, x - ref, torch.zeros_like(x))
-        up = torch.floor(diff / self.delta).clamp(min=0.0)
-        down = torch.floor(-diff / self.delta).clamp(min=0.0)
+        # A relative tolerance keeps rounding in the reference (1.2 - 1.0 = 0.1999...) from losing an event.
+        up = torch.floor(diff / self.delta + _CROSSING_TOLERANCE).clamp(min=0.0)
+        down = torch.floor(-diff / self.delta + _CROSSING_TOLERANCE).clamp(min=0.0)
         ref = ref + self.delta * (up - down)
         return torch.cat([up, down], dim=-1), (ref,)
 

@@ -46,8 +46,8 @@ class NetworkState(NamedTuple):
     out: torch.Tensor  # each neuron's latest output (spike 0/1, LI membrane, graded activation)
     delay: tuple[torch.Tensor | None, ...]  # per layer: past inputs [P, max_delay, n_in] (t-1 first)
     decoder: tuple[torch.Tensor, ...]
-    spikes: torch.Tensor  # [P, L] cumulative spike count per layer
-    sops: torch.Tensor  # [P] cumulative synaptic operations (spikes x fan-out)
+    spikes: torch.Tensor  # [P, L] cumulative spike count per layer (float64)
+    sops: torch.Tensor  # [P] cumulative synaptic operations, spikes x fan-out (float64)
     steps: torch.Tensor  # [] steps taken since init
 
 
@@ -188,8 +188,9 @@ class Network:
             zeros.clone(),
             delay,
             decoder,
-            torch.zeros(batch, len(self.layout), dtype=self.dtype),
-            torch.zeros(batch, dtype=self.dtype),
+            # Counters are float64 whatever the network dtype: exact up to 2^53 events.
+            torch.zeros(batch, len(self.layout), dtype=torch.float64),
+            torch.zeros(batch, dtype=torch.float64),
             torch.zeros((), dtype=torch.int64),
         )
 
@@ -271,10 +272,10 @@ class Network:
                 _matvec(src, self.layer_weights(params, index, "w_th")) if lay.w_th >= 0 else torch.zeros_like(current)
             )
             if lay.source_spiking:
-                fan = torch.as_tensor(self.fan_in[lay.fan_offset : lay.fan_offset + lay.n_in], dtype=self.dtype)
+                fan = torch.as_tensor(self.fan_in[lay.fan_offset : lay.fan_offset + lay.n_in], dtype=torch.float64)
                 sops = sops + ((src != 0) * fan).sum(-1)
             if lay.w_rec >= 0 and layer.neuron.spiking:
-                fan = torch.as_tensor(self.fan_rec[cols], dtype=self.dtype)
+                fan = torch.as_tensor(self.fan_rec[cols], dtype=torch.float64)
                 sops = sops + ((state.out[:, cols] != 0) * fan).sum(-1)
             i, v, a, r, out = (getattr(state, name)[:, cols] for name in ("i", "v", "a", "r", "out"))
             code = layer.neuron.code
@@ -300,7 +301,9 @@ class Network:
             i, v, a, r, out = (value.to(self.dtype) for value in (i, v, a, r, out))
             for name, value in zip(fields, (i, v, a, r, out), strict=True):
                 fields[name].append(value)
-            spikes.append(out.sum(-1) if layer.neuron.spiking else torch.zeros_like(out[:, 0]))
+            spikes.append(
+                out.double().sum(-1) if layer.neuron.spiking else torch.zeros_like(out[:, 0], dtype=torch.float64)
+            )
             delays.append(
                 None if state.delay[index] is None else torch.cat([src.unsqueeze(1), state.delay[index][:, :-1]], 1)
             )

@@ -1,0 +1,126 @@
+"""Observation and action adapters: the explicit map between a plant's arrays and a controller's.
+
+sense -> [observation adapter] -> encode -> SNN -> decode -> [action adapter] -> act.
+Adapters are data (named in experiment configs and stored in controller artifacts), so an evolved controller
+drives its plant the same way in evolution, in evaluation tools and in a ROS node. They work on arrays
+with a leading population dimension, [P, n_obs] -> [P, n_inputs] and [P, n_outputs] -> [P, n_actions],
+numpy or torch alike.
+
+Observation kinds:
+- identity: the observation as is.
+- select: obs[..., indices] * scale + offset (pick and normalize channels; e.g. joint angles / joint limit).
+- setpoint_error: (obs[..., setpoint] - obs[..., measurement]) * scale, one input (e.g. altitude error, m).
+Action kinds:
+- identity: the network output as is.
+- affine_clip: clip(out * scale + offset, low, high) (e.g. the blimp's command range [-3.3, 3.3]).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from snncontrol.errors import SpecError
+
+
+def _floats(value: Any, name: str) -> tuple[float, ...]:
+    arr = np.atleast_1d(np.asarray(value, dtype=np.float64))
+    if arr.ndim != 1 or not np.isfinite(arr).all():
+        raise SpecError(f"adapter.{name} must be a finite number or list of numbers")
+    return tuple(float(v) for v in arr)
+
+
+@dataclass(frozen=True)
+class ObservationAdapter:
+    kind: Literal["identity", "select", "setpoint_error"] = "identity"
+    indices: tuple[int, ...] = ()
+    scale: tuple[float, ...] = (1.0,)
+    offset: tuple[float, ...] = (0.0,)
+    measurement: int = 0
+    setpoint: int = 1
+    KINDS: ClassVar[tuple[str, ...]] = ("identity", "select", "setpoint_error")
+
+    def __post_init__(self) -> None:
+        if self.kind not in self.KINDS:
+            raise SpecError(f"observation adapter kind must be one of {self.KINDS}, got {self.kind!r}")
+        object.__setattr__(self, "indices", tuple(int(i) for i in np.atleast_1d(self.indices)))
+        object.__setattr__(self, "scale", _floats(self.scale, "scale"))
+        object.__setattr__(self, "offset", _floats(self.offset, "offset"))
+        if self.kind == "select" and not self.indices:
+            raise SpecError("observation adapter 'select' needs indices")
+
+    def n_inputs(self, n_obs: int) -> int:
+        """Network inputs produced from an observation of `n_obs` values (checks the indices fit)."""
+        used = self.indices if self.kind == "select" else (self.measurement, self.setpoint)
+        if self.kind != "identity" and any(not 0 <= i < n_obs for i in used):
+            raise SpecError(f"observation adapter indices {used} do not fit an observation of {n_obs} values")
+        return {"identity": n_obs, "select": len(self.indices), "setpoint_error": 1}[self.kind]
+
+    def __call__(self, obs: Any) -> Any:
+        if self.kind == "identity":
+            return obs
+        if self.kind == "select":
+            scale = np.asarray(self.scale) if len(self.scale) > 1 else self.scale[0]
+            offset = np.asarray(self.offset) if len(self.offset) > 1 else self.offset[0]
+            return obs[..., list(self.indices)] * scale + offset
+        return (obs[..., self.setpoint : self.setpoint + 1] - obs[..., self.measurement : self.measurement + 1]) * (
+            self.scale[0]
+        )
+
+
+@dataclass(frozen=True)
+class ActionAdapter:
+    kind: Literal["identity", "affine_clip"] = "identity"
+    scale: tuple[float, ...] = (1.0,)
+    offset: tuple[float, ...] = (0.0,)
+    low: float = -np.inf
+    high: float = np.inf
+    KINDS: ClassVar[tuple[str, ...]] = ("identity", "affine_clip")
+
+    def __post_init__(self) -> None:
+        if self.kind not in self.KINDS:
+            raise SpecError(f"action adapter kind must be one of {self.KINDS}, got {self.kind!r}")
+        object.__setattr__(self, "scale", _floats(self.scale, "scale"))
+        object.__setattr__(self, "offset", _floats(self.offset, "offset"))
+        if not self.high >= self.low:
+            raise SpecError(f"action adapter needs high >= low, got [{self.low}, {self.high}]")
+
+    def __call__(self, out: Any) -> Any:
+        if self.kind == "identity":
+            return out
+        scale = np.asarray(self.scale) if len(self.scale) > 1 else self.scale[0]
+        offset = np.asarray(self.offset) if len(self.offset) > 1 else self.offset[0]
+        value = out * scale + offset
+        return value.clip(self.low, self.high)
+
+
+@dataclass(frozen=True)
+class IOAdapters:
+    """The pair a controller is used with; stored in its artifact."""
+
+    observation: ObservationAdapter = field(default_factory=ObservationAdapter)
+    action: ActionAdapter = field(default_factory=ActionAdapter)
+
+    def to_dict(self) -> dict[str, Any]:
+        action = asdict(self.action)
+        action["low"], action["high"] = _json_bound(self.action.low), _json_bound(self.action.high)
+        return {"observation": asdict(self.observation), "action": action}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> IOAdapters:
+        if not isinstance(data, dict) or set(data) - {"observation", "action"}:
+            raise SpecError("io must be a mapping with 'observation' and/or 'action'")
+        try:
+            action = dict(data.get("action", {}))
+            for key in ("low", "high"):
+                if action.get(key) is None and key in action:
+                    action[key] = -np.inf if key == "low" else np.inf
+            return cls(ObservationAdapter(**data.get("observation", {})), ActionAdapter(**action))
+        except TypeError as exc:
+            raise SpecError(f"io: {exc}") from None
+
+
+def _json_bound(value: float) -> float | None:
+    return None if not np.isfinite(value) else float(value)

@@ -1,0 +1,206 @@
+"""Controller artifacts: a network spec, one genome and metadata, saved without pickle.
+
+An artifact is a directory:
+    controller.json       schema version, network spec, I/O adapters, parameter names/shapes, metadata,
+                          sha256 of the params
+    params.safetensors    the genome as one float64 tensor "genome" [D]
+It is written atomically (a temporary sibling directory, then rename), so a crash never leaves half an
+artifact, and loading validates everything, raising one `ArtifactError` line naming what is wrong: missing
+files, invalid JSON, unknown schema, a spec that does not validate, a params file that is truncated, tampered
+(hash mismatch), of the wrong size, non-finite or out of bounds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.numpy import load, save
+
+from snncontrol import __version__
+from snncontrol.adapters import IOAdapters
+from snncontrol.errors import ArtifactError, GenomeError, SpecError
+from snncontrol.network import Network, NetworkState, Params
+from snncontrol.spec import NetworkSpec
+
+SCHEMA = "snncontrol.controller/1"
+SPEC_FILE, PARAMS_FILE = "controller.json", "params.safetensors"
+MAX_JSON_BYTES = 64 * 2**20
+MAX_PARAMS_BYTES = 1024 * 2**20
+
+
+def git_revision(path: Path | None = None) -> str | None:
+    """The git commit of the source tree this package runs from (None outside a checkout)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=path or Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+@dataclass
+class Metadata:
+    """What is known of how a controller came about. `extra` holds any further JSON-serializable facts."""
+
+    created: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    seed: int | None = None
+    fitness: float | list[float] | None = None
+    git_revision: str | None = field(default_factory=git_revision)
+    snncontrol_version: str = __version__
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Metadata:
+        if not isinstance(data, dict):
+            raise ArtifactError("metadata must be a mapping")
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - known
+        if unknown:
+            raise ArtifactError(f"metadata has unknown field(s): {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+
+class Controller:
+    """A loaded controller: spec, genome and metadata, with its network and materialized parameters ready to
+    step (P = 1 by default, as in a ROS callback)."""
+
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        genome: np.ndarray,
+        metadata: Metadata | None = None,
+        io: IOAdapters | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        self.spec = spec
+        self.io = io or IOAdapters()
+        self.genome = spec.parameters.check(genome)[0]
+        self.metadata = metadata or Metadata()
+        self.network = Network(spec, dtype)
+        self.params: Params = self.network.params(self.genome)
+
+    def init_state(self, batch: int = 1) -> NetworkState:
+        return self.network.init_state(batch)
+
+    def population_params(self, batch: int) -> Params:
+        """The same parameters repeated for `batch` copies (e.g. one per randomized plant)."""
+        return Params(*(t.expand(batch, *t.shape[1:]).contiguous() for t in self.params))
+
+    def step(self, x: Any, state: NetworkState) -> tuple[torch.Tensor, NetworkState]:
+        return self.network.step(self.params, x, state)
+
+
+def save_controller(
+    path: str | os.PathLike[str],
+    spec: NetworkSpec,
+    genome: Any,
+    metadata: Metadata | None = None,
+    io: IOAdapters | None = None,
+) -> Path:
+    """Write an artifact directory atomically (an existing one at `path` is replaced). Returns the path."""
+    path = Path(path)
+    genome_arr = np.ascontiguousarray(spec.parameters.check(genome)[0])
+    blob = save({"genome": genome_arr})
+    document = {
+        "schema": SCHEMA,
+        "spec": spec.to_dict(),
+        "io": (io or IOAdapters()).to_dict(),
+        "parameters": [
+            {"name": e.name, "shape": list(e.shape), "low": e.low, "high": e.high} for e in spec.parameters.entries
+        ],
+        "params_sha256": hashlib.sha256(blob).hexdigest(),
+        "metadata": (metadata or Metadata()).__dict__,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        (tmp / PARAMS_FILE).write_bytes(blob)
+        (tmp / SPEC_FILE).write_text(json.dumps(document, indent=1, allow_nan=False) + "\n")
+        for item in tmp.iterdir():
+            with open(item, "rb") as handle:
+                os.fsync(handle.fileno())
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def read_artifact(path: str | os.PathLike[str]) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
+    """Read and validate an artifact; raise ArtifactError (one line, naming the artifact) on any problem."""
+    path = Path(path)
+    try:
+        return _read(path)
+    except ArtifactError as exc:
+        raise ArtifactError(f"artifact {path}: {exc}") from None
+    except (SpecError, GenomeError) as exc:
+        raise ArtifactError(f"artifact {path}: {exc}") from None
+
+
+def load_controller(path: str | os.PathLike[str], dtype: torch.dtype = torch.float32) -> Controller:
+    spec, genome, metadata, io = read_artifact(path)
+    return Controller(spec, genome, metadata, io, dtype)
+
+
+def _read(path: Path) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
+    if not path.is_dir():
+        raise ArtifactError("not found (an artifact is a directory with controller.json and params.safetensors)")
+    spec_path, params_path = path / SPEC_FILE, path / PARAMS_FILE
+    for item in (spec_path, params_path):
+        if not item.is_file():
+            raise ArtifactError(f"missing {item.name}")
+    if spec_path.stat().st_size > MAX_JSON_BYTES or params_path.stat().st_size > MAX_PARAMS_BYTES:
+        raise ArtifactError("file too large to be a controller artifact")
+    try:
+        document = json.loads(spec_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ArtifactError(f"{SPEC_FILE} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(f"{SPEC_FILE} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(document, dict):
+        raise ArtifactError(f"{SPEC_FILE} must hold a JSON object")
+    if document.get("schema") != SCHEMA:
+        raise ArtifactError(f"unknown schema {document.get('schema')!r:.60} (expected {SCHEMA!r})")
+    missing = {"spec", "params_sha256", "metadata"} - set(document)
+    if missing:
+        raise ArtifactError(f"{SPEC_FILE} is missing field(s): {', '.join(sorted(missing))}")
+    spec = NetworkSpec.from_dict(document["spec"])
+    metadata = Metadata.from_dict(document["metadata"])
+    io = IOAdapters.from_dict(document.get("io", {}))
+    blob = params_path.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != document["params_sha256"]:
+        raise ArtifactError(f"{PARAMS_FILE} does not match the hash in {SPEC_FILE} (truncated or modified)")
+    try:
+        tensors = load(blob)
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise ArtifactError(f"{PARAMS_FILE} is not a valid safetensors file ({exc})") from None
+    genome = tensors.get("genome")
+    if genome is None or genome.ndim != 1:
+        raise ArtifactError(f"{PARAMS_FILE} must hold one 1-D tensor 'genome'")
+    return spec, spec.parameters.check(genome)[0], metadata, io

@@ -1,0 +1,1 @@
+"""Sub-commands of the `snncontrol` CLI (each: `add_arguments(parser)` and `run(args) -> int`)."""

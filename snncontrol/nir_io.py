@@ -1,0 +1,381 @@
+"""NIR interoperability: export a controller to the Neuromorphic Intermediate Representation and import it back.
+
+Units: `dt` (the network's control step) and every NIR time constant (`tau`, `tau_syn`, `tau_mem`) are in s;
+weights, biases, thresholds and currents are in the network's dimensionless membrane units.
+
+Graph shape (what `export_nir` writes and `import_nir` reads):
+
+    input -> L1.w_in -> L1.neuron -> L2.w_in -> L2.neuron -> ... -> output
+                          ^    |
+                          +----+  L.w_rec (only for recurrent layers: a cycle neuron -> w_rec -> neuron)
+
+`L.w_in` is an `nir.Affine` (weight [out, in] = our w_in transposed, bias = the layer's bias) or an
+`nir.Linear` when the layer has no bias; `L.w_rec` is an `nir.Linear`. The recurrent edge carries the
+layer's output of the previous step, as in every discrete-time NIR simulator. Neuron nodes: `nir.CubaLIF`
+(synaptic LIF), `nir.LIF` (plain LIF), `nir.LI` (`LeakyIntegrator`); `v_leak = 0`, `v_reset = 0`.
+
+Discretization (forward Euler with step dt, current updated before the membrane, as snnTorch and Norse do):
+
+    decay = 1 - dt / tau            <=>  tau = dt / (1 - decay)      (decay = 1: tau = inf, no leak)
+    r = tau_mem / dt,  w_in = tau_syn / dt                            (unit input gain per step)
+
+One Euler step of NIR's `tau_syn I' = -I + w_in x`, `tau_mem v' = (v_leak - v) + r I` is then exactly our
+update `i = decay_syn i + x`, `v = decay_mem v + i` (LIF / LI: `v = decay v + x`). On import, a graph whose
+gains differ from this convention (e.g. `r = 1`) has the per-step gain `w_in dt / tau_syn * r dt / tau_mem`
+(LIF / LI: `r dt / tau`) folded into the incoming weights and bias; `inf / inf` ratios (`tau = r = inf`,
+`tau_syn = w_in = inf`) read as the convention's `1 / dt`. Time constants shorter than dt (decay < 0) are
+rejected: import with a smaller dt.
+
+Metadata. The graph holds `dt` (s), `name` and `discretization`; each neuron node holds `snncontrol`, a JSON
+string with the layer name, the exact per-step decays (so our own import is bit-exact rather than going
+through `tau`; they are used only where they agree with the node's time constants) and, for LIF, `reset`
+and `refractory`. Two features have no NIR equivalent and live in this metadata only, read by our importer
+(other tools see a hard reset to 0 and no refractory period); `export_nir(..., strict=True)` rejects them:
+- soft reset (the crossed threshold is subtracted at the next step, undecayed),
+- the refractory period (steps).
+
+Not exportable (`SpecError` naming the feature): encoders, decoders, `Graded` units, LIF adaptation
+("spike", "iwta") with its threshold connection, synaptic delays.
+
+Import: rebuilds a stack of dense layers from the effective weights. Tied / shared / masked / signed
+structure is flattened to dense effective weights (same dynamics, different genome layout). Every imported
+value goes into the genome; where a value lies outside a parameter's default bounds the layer gets a
+`bounds` override widened just enough to contain it. Graphs without our metadata are read as NIR defines
+them: hard reset to `v_reset`, which must be 0; `v_leak` must be 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import nir
+import numpy as np
+import torch
+
+from snncontrol.connections import Connection
+from snncontrol.errors import ArtifactError, GenomeError, SpecError
+from snncontrol.layers import Layer
+from snncontrol.network import Network
+from snncontrol.neurons.models import LIF, Graded, LeakyIntegrator, NeuronModel
+from snncontrol.spec import NetworkSpec
+
+DISCRETIZATION = "forward_euler: decay = 1 - dt/tau, r = tau_mem/dt, w_in = tau_syn/dt"
+META_KEY = "snncontrol"
+_NEURON_TYPES = (nir.CubaLIF, nir.LIF, nir.LI)
+_WEIGHT_TYPES = (nir.Affine, nir.Linear)
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_GAIN_TOL = 1e-9  # |gain - 1| below this is float noise of the tau round trip: the gain is exactly 1
+
+
+# --- export ----------------------------------------------------------------------------------------------------
+def _time_constant(decay: np.ndarray, dt: float) -> np.ndarray:
+    """tau = dt / (1 - decay) in s; decay 1 (no leak) gives inf."""
+    with np.errstate(divide="ignore"):
+        return np.where(decay >= 1.0, np.inf, dt / (1.0 - decay))
+
+
+def _check_exportable(spec: NetworkSpec, strict: bool) -> None:
+    if spec.encoder is not None:
+        raise SpecError(f"NIR export: encoder {spec.encoder.kind!r} has no NIR equivalent (use an encoding layer)")
+    if spec.decoder is not None:
+        raise SpecError(f"NIR export: decoder {spec.decoder.kind!r} has no NIR equivalent (use leaky_readout)")
+    for layer in spec.layers:
+        where = f"NIR export: layer {layer.name!r}"
+        neuron = layer.neuron
+        if isinstance(neuron, Graded):
+            raise SpecError(f"{where}: Graded units have no NIR equivalent")
+        if layer.input.max_delay:
+            raise SpecError(f"{where}: synaptic delays cannot be exported")
+        if isinstance(neuron, LIF):
+            if neuron.adaptation != "none":
+                raise SpecError(f"{where}: LIF adaptation {neuron.adaptation!r} has no NIR equivalent")
+            if strict and neuron.reset == "soft":
+                raise SpecError(f"{where}: soft reset has no NIR equivalent (strict export)")
+            if strict and neuron.refractory:
+                raise SpecError(f"{where}: refractory period has no NIR equivalent (strict export)")
+
+
+def _neuron_node(neuron: NeuronModel, fields: dict[str, np.ndarray], dt: float, name: str) -> nir.NIRNode:
+    decay_mem = fields["decay_mem"]
+    tau_mem = _time_constant(decay_mem, dt)
+    zeros = np.zeros_like(decay_mem)
+    meta: dict[str, Any] = {"layer": name, "decay_mem": decay_mem.tolist()}
+    if isinstance(neuron, LeakyIntegrator):
+        return nir.LI(tau=tau_mem, r=tau_mem / dt, v_leak=zeros, metadata={META_KEY: json.dumps(meta)})
+    assert isinstance(neuron, LIF)
+    meta.update(reset=neuron.reset, refractory=neuron.refractory)
+    common = {"r": tau_mem / dt, "v_leak": zeros, "v_threshold": fields["theta"], "v_reset": zeros.copy()}
+    if not neuron.synaptic:
+        return nir.LIF(tau=tau_mem, **common, metadata={META_KEY: json.dumps(meta)})
+    tau_syn = _time_constant(fields["decay_syn"], dt)
+    meta["decay_syn"] = fields["decay_syn"].tolist()
+    return nir.CubaLIF(
+        tau_syn=tau_syn, tau_mem=tau_mem, w_in=tau_syn / dt, **common, metadata={META_KEY: json.dumps(meta)}
+    )
+
+
+def export_nir(spec: NetworkSpec, genome: Any, *, strict: bool = False) -> nir.NIRGraph:
+    """The NIR graph of one individual (`genome` [D] or [1, D]) of `spec` (see the module docstring).
+
+    strict: also reject features that only our metadata represents (soft reset, refractory period).
+    """
+    _check_exportable(spec, strict)
+    net = Network(spec, dtype=torch.float64)
+    params = net.params(genome)
+    if params.weights.shape[0] != 1:
+        raise GenomeError(f"export_nir takes one individual, got a population of {params.weights.shape[0]}")
+    nodes: dict[str, nir.NIRNode] = {"input": nir.Input(input_type={"input": np.array([spec.n_inputs])})}
+    edges: list[tuple[str, str]] = []
+    source = "input"
+    for index, layer in enumerate(spec.layers):
+        w_in = net.layer_weights(params, index, "w_in")[0].numpy().T.copy()  # NIR: [out, in]
+        fields = {
+            f: net.neuron_field(params, index, f)[0].numpy().copy() for f in ("bias", "decay_syn", "decay_mem", "theta")
+        }
+        w_key, n_key = f"{layer.name}.w_in", f"{layer.name}.neuron"
+        nodes[w_key] = nir.Affine(weight=w_in, bias=fields["bias"]) if layer.bias else nir.Linear(weight=w_in)
+        nodes[n_key] = _neuron_node(layer.neuron, fields, spec.dt, layer.name)
+        edges += [(source, w_key), (w_key, n_key)]
+        w_rec = net.layer_weights(params, index, "w_rec")
+        if w_rec is not None:
+            r_key = f"{layer.name}.w_rec"
+            nodes[r_key] = nir.Linear(weight=w_rec[0].numpy().T.copy())
+            edges += [(n_key, r_key), (r_key, n_key)]
+        source = n_key
+    nodes["output"] = nir.Output(output_type={"output": np.array([spec.layers[-1].size])})
+    edges.append((source, "output"))
+    metadata = {"dt": float(spec.dt), "name": spec.name, "discretization": DISCRETIZATION}
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
+
+
+# --- import ----------------------------------------------------------------------------------------------------
+def _node_meta(node: nir.NIRNode) -> dict[str, Any]:
+    raw = (node.metadata or {}).get(META_KEY)
+    if raw is None:
+        return {}
+    try:
+        meta = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _per_neuron(node_key: str, name: str, value: Any, n: int) -> np.ndarray:
+    try:
+        return np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
+    except ValueError:
+        raise SpecError(f"NIR node {node_key!r}: {name} does not fit {n} neurons") from None
+
+
+def _decay(node_key: str, name: str, tau: np.ndarray, dt: float, exact: Any) -> np.ndarray:
+    """decay = 1 - dt / tau (the exact metadata value where it agrees with tau)."""
+    if not np.all(tau > 0):
+        raise SpecError(f"NIR node {node_key!r}: {name} must be positive (s), got {tau.min()}")
+    decay = np.where(np.isinf(tau), 1.0, 1.0 - dt / tau)
+    if np.any(decay < 0):
+        raise SpecError(
+            f"NIR node {node_key!r}: {name} = {tau.min():g} s is shorter than dt = {dt:g} s; "
+            "forward Euler needs tau >= dt (import with a smaller dt)"
+        )
+    if exact is not None:
+        exact_arr = np.asarray(exact, dtype=np.float64)
+        if exact_arr.shape == decay.shape and np.allclose(exact_arr, decay, rtol=0.0, atol=1e-9):
+            return exact_arr
+    return decay
+
+
+def _ratio(num: np.ndarray, tau: np.ndarray, dt: float) -> np.ndarray:
+    """num * dt / tau, the per-step gain of an Euler step; inf / inf reads as the convention num = tau / dt."""
+    both = np.isinf(num) & np.isinf(tau)
+    with np.errstate(invalid="ignore"):
+        return np.where(both, 1.0, num * dt / np.where(both, 1.0, tau))
+
+
+def _neuron(node_key: str, node: nir.NIRNode, n: int, dt: float) -> tuple[NeuronModel, dict[str, np.ndarray]]:
+    """Our neuron model and its per-neuron fields, plus "gain": the per-step input gain to fold into the weights."""
+    meta = _node_meta(node)
+    common = {name: _per_neuron(node_key, name, getattr(node, name), n) for name in ("r", "v_leak")}
+    if np.any(common["v_leak"] != 0):
+        raise SpecError(f"NIR node {node_key!r}: v_leak != 0 is not supported")
+    if isinstance(node, nir.LI):
+        tau = _per_neuron(node_key, "tau", node.tau, n)
+        fields = {"decay_mem": _decay(node_key, "tau", tau, dt, meta.get("decay_mem"))}
+        return LeakyIntegrator(), {**fields, "gain": _ratio(common["r"], tau, dt)}
+    if np.any(_per_neuron(node_key, "v_reset", node.v_reset, n) != 0):
+        raise SpecError(f"NIR node {node_key!r}: v_reset != 0 is not supported")
+    try:
+        model = LIF(
+            synaptic=isinstance(node, nir.CubaLIF),
+            reset=meta.get("reset", "hard"),
+            refractory=int(meta.get("refractory", 0)),
+        )
+    except (SpecError, TypeError, ValueError) as exc:
+        raise SpecError(f"NIR node {node_key!r}: bad {META_KEY} metadata: {exc}") from None
+    fields = {"theta": _per_neuron(node_key, "v_threshold", node.v_threshold, n)}
+    if isinstance(node, nir.CubaLIF):
+        tau_mem = _per_neuron(node_key, "tau_mem", node.tau_mem, n)
+        tau_syn = _per_neuron(node_key, "tau_syn", node.tau_syn, n)
+        fields["decay_syn"] = _decay(node_key, "tau_syn", tau_syn, dt, meta.get("decay_syn"))
+        gain = _ratio(_per_neuron(node_key, "w_in", node.w_in, n), tau_syn, dt) * _ratio(common["r"], tau_mem, dt)
+    else:
+        tau_mem = _per_neuron(node_key, "tau", node.tau, n)
+        gain = _ratio(common["r"], tau_mem, dt)
+    fields["decay_mem"] = _decay(node_key, "tau_mem", tau_mem, dt, meta.get("decay_mem"))
+    return model, {**fields, "gain": gain}
+
+
+def _weights(node_key: str, node: nir.NIRNode, n_in: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """([in, out] weights in our convention, bias or None) of an Affine/Linear node."""
+    weight = np.asarray(node.weight, dtype=np.float64)
+    if weight.ndim != 2 or (n_in is not None and weight.shape[1] != n_in):
+        expected = "[out, in]" if n_in is None else f"[out, {n_in}]"
+        raise SpecError(f"NIR node {node_key!r}: weight must have shape {expected}, got {list(weight.shape)}")
+    bias = None
+    if isinstance(node, nir.Affine):
+        bias = _per_neuron(node_key, "bias", node.bias, weight.shape[0])
+    return weight.T.copy(), bias
+
+
+def _chain(graph: nir.NIRGraph) -> list[tuple[str, str, str | None]]:
+    """Walk input -> (weights -> neuron [<-> recurrent weights])+ -> output: (w_in, neuron, w_rec) per layer."""
+    for key, node in graph.nodes.items():
+        if not isinstance(node, (nir.Input, nir.Output, *_WEIGHT_TYPES, *_NEURON_TYPES)):
+            raise SpecError(
+                f"NIR node {key!r} of type {type(node).__name__} is not supported "
+                "(supported: Input, Output, Affine, Linear, CubaLIF, LIF, LI)"
+            )
+    succ: dict[str, list[str]] = {key: [] for key in graph.nodes}
+    pred: dict[str, list[str]] = {key: [] for key in graph.nodes}
+    for src, dst in graph.edges:
+        if src not in graph.nodes or dst not in graph.nodes:
+            raise SpecError(f"NIR edge ({src!r}, {dst!r}) names a node the graph does not have")
+        succ[src].append(dst)
+        pred[dst].append(src)
+    inputs = [k for k, node in graph.nodes.items() if isinstance(node, nir.Input)]
+    outputs = [k for k, node in graph.nodes.items() if isinstance(node, nir.Output)]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise SpecError(f"NIR graph must have one Input and one Output node, got inputs {inputs}, outputs {outputs}")
+
+    def only(key: str, keys: list[str], what: str) -> str:
+        if len(keys) != 1:
+            raise SpecError(f"NIR node {key!r} must have exactly one {what}, got {keys} (not a layer chain)")
+        return keys[0]
+
+    layers: list[tuple[str, str, str | None]] = []
+    seen = {inputs[0]}
+    current = inputs[0]
+    while True:
+        w_key = only(current, [k for k in succ[current] if k not in seen], "forward successor")
+        if isinstance(graph.nodes[w_key], nir.Output) and layers:
+            seen.add(w_key)
+            break
+        if not isinstance(graph.nodes[w_key], _WEIGHT_TYPES):
+            raise SpecError(f"NIR node {w_key!r} ({type(graph.nodes[w_key]).__name__}) must be Affine or Linear here")
+        only(w_key, pred[w_key], "predecessor")
+        n_key = only(w_key, succ[w_key], "successor")
+        if not isinstance(graph.nodes[n_key], _NEURON_TYPES) or n_key in seen:
+            raise SpecError(f"NIR node {n_key!r} ({type(graph.nodes[n_key]).__name__}) must be CubaLIF, LIF or LI")
+        recurrent = [k for k in succ[n_key] if isinstance(graph.nodes[k], _WEIGHT_TYPES) and succ[k] == [n_key]]
+        r_key = recurrent[0] if len(recurrent) == 1 else None
+        if len(recurrent) > 1 or sorted(pred[n_key]) != sorted([w_key, *recurrent]):
+            raise SpecError(f"NIR node {n_key!r} has inputs {pred[n_key]}; expected {w_key!r} and one recurrent edge")
+        if r_key is not None:
+            only(r_key, pred[r_key], "predecessor")
+        seen.update(k for k in (w_key, n_key, r_key) if k is not None)
+        layers.append((w_key, n_key, r_key))
+        current = n_key
+    unused = sorted(set(graph.nodes) - seen)
+    if unused:
+        raise SpecError(f"NIR node {unused[0]!r} is not on the input -> output layer chain")
+    return layers
+
+
+def _widened(layer: Layer, n_in: int, values: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
+    """Bounds overrides that contain `values` where a parameter's default bounds do not."""
+    bounds = {}
+    for decl in layer.declarations(n_in):
+        low, high = decl.bounds
+        lo, hi = float(values[decl.name].min()), float(values[decl.name].max())
+        if lo < low or hi > high:
+            bounds[decl.name] = (min(low, lo), max(high, hi))
+    return bounds
+
+
+def import_nir(graph: nir.NIRGraph, *, dt: float | None = None) -> tuple[NetworkSpec, np.ndarray]:
+    """Rebuild (spec, genome [D]) from a NIR graph of the chain shape (see the module docstring).
+
+    dt: the step in s; defaults to the graph's metadata "dt" (a SpecError if neither is given).
+    """
+    if dt is None:
+        if "dt" not in (graph.metadata or {}):
+            raise SpecError("NIR graph has no metadata 'dt'; pass import_nir(graph, dt=...) in s")
+        dt = float(graph.metadata["dt"])
+    layers: list[Layer] = []
+    values: dict[str, np.ndarray] = {}
+    n_in: int | None = None
+    n_inputs = 0
+    for index, (w_key, n_key, r_key) in enumerate(_chain(graph)):
+        w_in, bias = _weights(w_key, graph.nodes[w_key], n_in)
+        n_inputs = n_inputs or w_in.shape[0]
+        n = w_in.shape[1]
+        model, fields = _neuron(n_key, graph.nodes[n_key], n, dt)
+        gain = fields.pop("gain")
+        gain = np.where(np.abs(gain - 1.0) <= _GAIN_TOL, 1.0, gain)
+        params = {"w_in": w_in * gain, **fields}
+        w_rec = None
+        if r_key is not None:
+            w_rec, rec_bias = _weights(r_key, graph.nodes[r_key], n)
+            params["w_rec"] = w_rec * gain
+            if rec_bias is not None:
+                bias = rec_bias if bias is None else bias + rec_bias
+        if bias is not None:
+            params["bias"] = bias * gain
+        bad = sorted(key for key, value in params.items() if not np.all(np.isfinite(value)))
+        if bad:
+            raise SpecError(f"NIR node {n_key!r}: non-finite {bad} (check its weights, r, w_in, tau, v_threshold)")
+        meta_name = _node_meta(graph.nodes[n_key]).get("layer")
+        name = next((c for c in (meta_name, n_key) if isinstance(c, str) and _NAME.match(c)), f"layer{index}")
+        layer = Layer(
+            name, n, model, input=Connection(), recurrent=None if w_rec is None else Connection(), bias=bias is not None
+        )
+        bounds = _widened(layer, w_in.shape[0], params)
+        if bounds:
+            layer = dataclasses.replace(layer, bounds=bounds)
+        layers.append(layer)
+        values.update({f"{name}.{key}": value for key, value in params.items()})
+        n_in = n
+    spec = NetworkSpec(n_inputs, tuple(layers), dt=dt, name=str((graph.metadata or {}).get("name", "")))
+    return spec, spec.parameters.flatten(values)[0]
+
+
+# --- files -----------------------------------------------------------------------------------------------------
+def save_nir(path: str | os.PathLike[str], spec: NetworkSpec, genome: Any, *, strict: bool = False) -> Path:
+    """Write the NIR graph of one individual to an HDF5 file, atomically (temp file + os.replace)."""
+    target = Path(path)
+    graph = export_nir(spec, genome, strict=strict)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        nir.write(tmp, graph)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def load_nir(path: str | os.PathLike[str], *, dt: float | None = None) -> tuple[NetworkSpec, np.ndarray]:
+    """Read a NIR HDF5 file and import it (`import_nir`); an unreadable file raises ArtifactError."""
+    try:
+        graph = nir.read(path)
+    except (OSError, KeyError, ValueError, AssertionError, TypeError) as exc:
+        raise ArtifactError(f"cannot read NIR file {os.fspath(path)!r}: {exc}") from None
+    return import_nir(graph, dt=dt)

@@ -1,0 +1,127 @@
+"""Controller artifacts: round trip, atomic writes, and every kind of bad file -> one clear line."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from snncontrol.adapters import ActionAdapter, IOAdapters, ObservationAdapter
+from snncontrol.artifacts import Metadata, load_controller, read_artifact, save_controller
+from snncontrol.errors import ArtifactError
+from snncontrol.layers import Layer, leaky_readout, paired_encoding
+from snncontrol.neurons import LIF
+from snncontrol.spec import NetworkSpec
+
+IO = IOAdapters(
+    ObservationAdapter("setpoint_error", measurement=0, setpoint=1), ActionAdapter("affine_clip", low=-3.3, high=3.3)
+)
+
+
+def small_spec() -> NetworkSpec:
+    return NetworkSpec(
+        n_inputs=1, name="demo", layers=(paired_encoding("enc", 3), Layer("h", 5, LIF()), leaky_readout())
+    )
+
+
+@pytest.fixture
+def artifact(tmp_path: Path) -> Path:
+    spec = small_spec()
+    genome = spec.parameters.sample(1, np.random.default_rng(0))[0]
+    return save_controller(tmp_path / "ctrl", spec, genome, Metadata(seed=3, fitness=0.5), io=IO)
+
+
+def test_round_trip_preserves_spec_genome_metadata_io_and_behaviour(artifact: Path) -> None:
+    spec, genome, meta, io = read_artifact(artifact)
+    assert spec.to_dict() == small_spec().to_dict()
+    assert meta.seed == 3 and meta.fitness == 0.5 and meta.created
+    assert io == IO
+    controller = load_controller(artifact)
+    xs = torch.linspace(-1, 1, 50).reshape(50, 1, 1)
+    out, _ = controller.network.rollout(controller.params, xs, controller.init_state())
+    again = load_controller(artifact)
+    assert torch.equal(out, again.network.rollout(again.params, xs, again.init_state())[0])
+    np.testing.assert_array_equal(controller.genome, genome)
+    assert float(io.action(np.array([10.0]))[0]) == 3.3
+    assert float(io.observation(np.array([[0.5, 1.0]]))[0, 0]) == 0.5
+
+
+def test_saving_over_an_artifact_replaces_it_whole_and_leaves_no_temporaries(artifact: Path) -> None:
+    spec = small_spec()
+    save_controller(artifact, spec, spec.parameters.initial(), Metadata(seed=9))
+    assert read_artifact(artifact)[2].seed == 9
+    assert sorted(p.name for p in artifact.parent.iterdir()) == ["ctrl"]
+
+
+def test_a_failed_save_keeps_the_previous_artifact(artifact: Path) -> None:
+    spec = small_spec()
+    with pytest.raises(TypeError):
+        save_controller(artifact, spec, spec.parameters.initial(), Metadata(extra={"bad": object()}))
+    assert read_artifact(artifact)[2].seed == 3
+    assert sorted(p.name for p in artifact.parent.iterdir()) == ["ctrl"]
+
+
+def _edit_json(path: Path, change) -> None:
+    doc = json.loads((path / "controller.json").read_text())
+    change(doc)
+    (path / "controller.json").write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda p: (p / "controller.json").unlink(), "missing controller.json"),
+        (lambda p: (p / "controller.json").write_text('{"schema": '), "not valid JSON"),
+        (lambda p: (p / "controller.json").write_bytes(b"\xff\xfe\x00"), "not UTF-8"),
+        (lambda p: (p / "controller.json").write_text("[1, 2]"), "JSON object"),
+        (lambda p: _edit_json(p, lambda d: d.update(schema="other/9")), "unknown schema"),
+        (lambda p: _edit_json(p, lambda d: d["spec"]["layers"][1].update(size=-4)), "size must be a positive"),
+        (lambda p: _edit_json(p, lambda d: d["spec"]["layers"][1]["neuron"].update(kind="rnn")), "neuron.kind"),
+        (lambda p: _edit_json(p, lambda d: d.pop("params_sha256")), "missing field"),
+        (lambda p: _edit_json(p, lambda d: d["metadata"].update(evil=1)), "unknown field"),
+        (lambda p: (p / "params.safetensors").write_bytes((p / "params.safetensors").read_bytes()[:-9]), "hash"),
+        (lambda p: (p / "params.safetensors").write_bytes(pickle.dumps({"genome": [1.0]})), "hash"),
+    ],
+)
+def test_damaged_artifacts_give_one_line_errors(artifact: Path, damage, message: str) -> None:
+    damage(artifact)
+    with pytest.raises(ArtifactError, match=message) as info:
+        load_controller(artifact)
+    assert "\n" not in str(info.value) and str(artifact) in str(info.value)
+
+
+def test_params_that_match_a_forged_hash_are_still_validated(artifact: Path) -> None:
+    import hashlib
+
+    blob = pickle.dumps({"genome": [1.0]})  # never unpickled: safetensors parsing refuses it
+    (artifact / "params.safetensors").write_bytes(blob)
+    _edit_json(artifact, lambda d: d.update(params_sha256=hashlib.sha256(blob).hexdigest()))
+    with pytest.raises(ArtifactError, match="not a valid safetensors file"):
+        load_controller(artifact)
+
+
+def test_missing_directory_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError, match="not found"):
+        load_controller(tmp_path / "nope")
+
+
+def test_cli_info_describes_an_artifact_and_reports_bad_ones_in_one_line(artifact: Path, tmp_path: Path) -> None:
+    ok = subprocess.run(
+        [sys.executable, "-m", "snncontrol.cli", "info", str(artifact)], capture_output=True, text=True, check=False
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "neurons" in ok.stdout and "layer h" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "snncontrol.cli", "info", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr and "not found" in bad.stderr

@@ -1,0 +1,98 @@
+"""Encoders (value -> currents/spikes) and decoders (outputs -> command)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from snncontrol.connections import Connection
+from snncontrol.decoders import PopulationVectorDecoder, RateDecoder
+from snncontrol.encoders import PoissonEncoder, PopulationEncoder, SendOnDeltaEncoder
+from snncontrol.errors import SpecError
+from snncontrol.layers import Layer
+from snncontrol.network import Network
+from snncontrol.neurons import LIF
+from snncontrol.spec import NetworkSpec
+
+
+def test_population_encoder_peaks_at_the_preferred_value() -> None:
+    enc = PopulationEncoder(n_per_input=5, low=-1.0, high=1.0)
+    y, _ = enc.step(torch.tensor([[0.5, -1.0]]), ())
+    assert y.shape == (1, 10)
+    assert int(y[0, :5].argmax()) == 3 and int(y[0, 5:].argmax()) == 0
+    assert float(y[0, 3]) == pytest.approx(1.0)
+
+
+def test_poisson_encoder_fires_at_the_coded_rate_and_replays_exactly() -> None:
+    enc = PoissonEncoder(rate_per_unit=0.25, seed=3)  # pixel 200 -> 50 Hz
+    dt = 0.001
+    xs = torch.full((4000, 2, 1), 200.0)
+    state = enc.init_state(2, 1, dt, torch.float32)
+    spikes, _ = enc.rollout(xs, state)
+    rate = spikes.mean().item() / dt
+    assert 45 < rate < 55
+    again, _ = enc.rollout(xs, enc.init_state(2, 1, dt, torch.float32))
+    assert torch.equal(spikes, again)
+    stepped = torch.stack([enc.step(xs[0], (torch.tensor(t), state[1]))[0] for t in range(5)])
+    assert torch.equal(stepped, spikes[:5])
+
+
+def test_send_on_delta_emits_one_event_per_delta_crossed() -> None:
+    enc = SendOnDeltaEncoder(delta=0.1)
+    state = enc.init_state(1, 1, 0.1, torch.float64)
+    events = []
+    for x in [1.0, 1.05, 1.25, 1.25, 1.0, float("nan"), 1.0]:
+        y, state = enc.step(torch.tensor([[x]], dtype=torch.float64), state)
+        events.append(y[0].tolist())
+    assert events == [[0, 0], [0, 0], [2, 0], [0, 0], [0, 2], [0, 0], [0, 0]]
+
+
+def test_rate_decoder_rollout_equals_steps_and_reports_hz() -> None:
+    dec = RateDecoder(window=4)
+    ys = (torch.rand(30, 2, 3, generator=torch.Generator().manual_seed(0)) > 0.5).double()
+    state = dec.init_state(2, 3, 0.05, torch.float64)
+    rolled, _ = dec.rollout(ys, state)
+    stepped = []
+    for y in ys:
+        r, state = dec.step(y, state)
+        stepped.append(r)
+    torch.testing.assert_close(rolled, torch.stack(stepped))
+    ones = dec.rollout(torch.ones(10, 1, 1, dtype=torch.float64), dec.init_state(1, 1, 0.05, torch.float64))[0]
+    assert float(ones[-1]) == pytest.approx(20.0)  # 1 spike per 0.05 s step
+
+
+def test_population_vector_decodes_the_weighted_preferred_value() -> None:
+    dec = PopulationVectorDecoder(preferred=(-1.0, 0.0, 1.0), window=2)
+    state = dec.init_state(1, 3, 0.1, torch.float64)
+    value, state = dec.step(torch.tensor([[0.0, 1.0, 1.0]], dtype=torch.float64), state)
+    assert float(value) == pytest.approx(0.5)
+    silent, _ = dec.rollout(torch.zeros(3, 1, 3, dtype=torch.float64), state)
+    assert float(silent[-1]) == 0.0
+
+
+def test_network_with_encoder_and_decoder_runs_compiled_and_reference_alike() -> None:
+    spec = NetworkSpec(
+        n_inputs=2,
+        dt=0.01,
+        encoder=PopulationEncoder(n_per_input=4, gain=2.0),
+        layers=(Layer("h", 6, LIF(), input=Connection()),),
+        decoder=RateDecoder(window=5),
+    )
+    net = Network(spec, dtype=torch.float64)
+    params = net.params(spec.parameters.sample(3, np.random.default_rng(0)))
+    xs = torch.as_tensor(np.random.default_rng(1).uniform(-1, 1, size=(50, 3, 2)))
+    a, _ = net.rollout(params, xs, net.init_state(3), backend="reference")
+    b, _ = net.rollout(params, xs, net.init_state(3), backend="compiled")
+    assert a.shape == (50, 3, 6)
+    torch.testing.assert_close(a, b)
+
+
+def test_bad_encoder_arguments_raise_clear_errors() -> None:
+    with pytest.raises(SpecError, match="delta"):
+        SendOnDeltaEncoder(delta=0.0)
+    with pytest.raises(SpecError, match="n_per_input"):
+        PopulationEncoder(n_per_input=1)
+    with pytest.raises(SpecError, match="window"):
+        RateDecoder(window=0)
+    assert np.isfinite(PoissonEncoder().rate_per_unit)

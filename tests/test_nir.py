@@ -1,0 +1,286 @@
+"""NIR export/import: exact round trips of our controllers, foreign chain graphs, and what cannot be exported."""
+
+from __future__ import annotations
+
+import os
+
+import nir
+import numpy as np
+import pytest
+import torch
+
+from snncontrol.connections import Connection
+from snncontrol.decoders import RateDecoder
+from snncontrol.encoders import PoissonEncoder
+from snncontrol.errors import ArtifactError, GenomeError, SpecError
+from snncontrol.layers import Layer, leaky_readout, paired_encoding
+from snncontrol.network import Network
+from snncontrol.neurons.models import LIF, Graded, LeakyIntegrator
+from snncontrol.nir_io import export_nir, import_nir, load_nir, save_nir
+from snncontrol.spec import NetworkSpec
+
+DT = 0.02
+
+
+def controller(synaptic: bool = True, reset: str = "soft", refractory: int = 0) -> NetworkSpec:
+    """1 input -> paired encoding (4 plain LIF) -> recurrent hidden LIF (6) -> leaky readout (1)."""
+    hidden = Layer(
+        "hidden", 6, LIF(synaptic=synaptic, reset=reset, refractory=refractory), recurrent=Connection(), bias=True
+    )
+    return NetworkSpec(1, (paired_encoding("enc", 2, 1), hidden, leaky_readout("readout", 1)), dt=DT, name="ctl")
+
+
+def genome_for(spec: NetworkSpec, seed: int = 0) -> np.ndarray:
+    """A random genome with low thresholds (so the layers spike) and decays at the bounds 0 and 1 included."""
+    rng = np.random.default_rng(seed)
+    genome = spec.parameters.sample(1, rng)[0]
+    for entry in spec.parameters.entries:
+        if entry.name.endswith(".theta"):
+            genome[entry.slice] = rng.uniform(0.2, 1.0, entry.size)
+    decay = spec.parameters.by_name["hidden.decay_mem"].slice
+    genome[decay.start] = 1.0  # tau = inf (no leak)
+    genome[decay.start + 1] = 0.0  # tau = dt
+    return genome
+
+
+def run(spec: NetworkSpec, genome: np.ndarray, xs: np.ndarray, dtype: torch.dtype = torch.float32):
+    net = Network(spec, dtype=dtype)
+    return net.trace(net.params(genome), xs, net.init_state(1))
+
+
+def assert_same_behaviour(spec_a: NetworkSpec, genome_a: np.ndarray, spec_b: NetworkSpec, genome_b: np.ndarray):
+    xs = np.random.default_rng(1).normal(0.0, 1.5, size=(300, 1, spec_a.n_inputs))
+    a, b = run(spec_a, genome_a, xs), run(spec_b, genome_b, xs)
+    for layer in spec_a.layers[:-1]:
+        assert a.layers[layer.name].sum() > 0, f"layer {layer.name} never spikes: the test would prove nothing"
+        assert torch.equal(a.layers[layer.name], b.layers[layer.name]), f"spike trains of {layer.name} differ"
+    torch.testing.assert_close(a.outputs, b.outputs, rtol=0.0, atol=1e-6)
+    # the compiled rollout of the imported network gives the same outputs as well
+    net = Network(spec_b)
+    outs, _ = net.rollout(net.params(genome_b), xs, net.init_state(1))
+    torch.testing.assert_close(outs, a.outputs, rtol=0.0, atol=1e-6)
+
+
+def assert_same_parameters(spec_a: NetworkSpec, genome_a: np.ndarray, spec_b: NetworkSpec, genome_b: np.ndarray):
+    """Effective weights and neuron fields are bit-identical in float64 (the import is exact, not via tau)."""
+    net_a, net_b = Network(spec_a, dtype=torch.float64), Network(spec_b, dtype=torch.float64)
+    params_a, params_b = net_a.params(genome_a), net_b.params(genome_b)
+    assert torch.equal(params_a.neurons, params_b.neurons)
+    assert torch.equal(params_a.weights, params_b.weights)
+
+
+def assert_same_structure(original: NetworkSpec, imported: NetworkSpec) -> None:
+    assert imported.n_inputs == original.n_inputs and imported.dt == original.dt and imported.name == original.name
+    assert [lay.name for lay in imported.layers] == [lay.name for lay in original.layers]
+    assert [lay.size for lay in imported.layers] == [lay.size for lay in original.layers]
+    assert [lay.neuron for lay in imported.layers] == [lay.neuron for lay in original.layers]
+    assert [lay.recurrent is None for lay in imported.layers] == [lay.recurrent is None for lay in original.layers]
+    assert [lay.bias for lay in imported.layers] == [lay.bias for lay in original.layers]
+
+
+def test_export_graph_shape() -> None:
+    spec = controller()
+    graph = export_nir(spec, genome_for(spec)[None, :])
+    types = {key: type(node).__name__ for key, node in graph.nodes.items()}
+    assert types == {
+        "input": "Input",
+        "enc.w_in": "Affine",
+        "enc.neuron": "LIF",
+        "hidden.w_in": "Affine",
+        "hidden.neuron": "CubaLIF",
+        "hidden.w_rec": "Linear",
+        "readout.w_in": "Linear",
+        "readout.neuron": "LI",
+        "output": "Output",
+    }
+    assert ("hidden.neuron", "hidden.w_rec") in graph.edges and ("hidden.w_rec", "hidden.neuron") in graph.edges
+    assert graph.metadata["dt"] == DT
+    # NIR weights are [out, in]; the paired encoder's neurons read the one input with weights +w, -w
+    enc = graph.nodes["enc.w_in"].weight
+    assert enc.shape == (4, 1) and enc[0, 0] == -enc[1, 0]
+    assert graph.nodes["hidden.w_in"].weight.shape == (6, 4) and graph.nodes["readout.w_in"].weight.shape == (1, 6)
+    # continuous time constants other tools can read: tau = dt / (1 - decay), one Euler step gives unit gain
+    net = Network(spec, dtype=torch.float64)
+    params = net.params(genome_for(spec))
+    decay = net.neuron_field(params, 1, "decay_mem")[0].numpy()
+    cuba = graph.nodes["hidden.neuron"]
+    assert np.isinf(cuba.tau_mem[0]) and cuba.tau_mem[1] == pytest.approx(DT)
+    np.testing.assert_allclose(1.0 - DT / cuba.tau_mem[2:], decay[2:], rtol=1e-12)
+    np.testing.assert_allclose(cuba.r[2:] * DT / cuba.tau_mem[2:], 1.0, rtol=1e-12)
+    np.testing.assert_allclose(cuba.w_in * DT / cuba.tau_syn, 1.0, rtol=1e-12)
+    assert np.all(cuba.v_reset == 0) and np.all(cuba.v_leak == 0)
+
+
+def test_round_trip_paired_cuba_recurrent_readout(tmp_path) -> None:
+    spec = controller()
+    genome = genome_for(spec)
+    imported, genome_back = import_nir(export_nir(spec, genome))
+    assert_same_structure(spec, imported)
+    assert_same_parameters(spec, genome, imported, genome_back)
+    assert_same_behaviour(spec, genome, imported, genome_back)
+
+    path = save_nir(tmp_path / "ctl.nir", spec, genome)
+    assert path.exists() and os.listdir(tmp_path) == ["ctl.nir"]  # no temp file left behind
+    save_nir(path, spec, genome_for(spec, seed=2))  # overwriting replaces the file atomically
+    loaded, genome_loaded = load_nir(path)
+    assert_same_structure(spec, loaded)
+    assert_same_behaviour(spec, genome_for(spec, seed=2), loaded, genome_loaded)
+    assert sorted(os.listdir(tmp_path)) == ["ctl.nir"]
+
+
+@pytest.mark.parametrize(
+    ("synaptic", "reset", "refractory"), [(False, "soft", 0), (True, "hard", 0), (False, "hard", 2)]
+)
+def test_round_trip_variants(synaptic: bool, reset: str, refractory: int) -> None:
+    spec = controller(synaptic=synaptic, reset=reset, refractory=refractory)
+    genome = genome_for(spec, seed=3)
+    graph = export_nir(spec, genome)
+    assert type(graph.nodes["hidden.neuron"]) is (nir.CubaLIF if synaptic else nir.LIF)
+    imported, genome_back = import_nir(graph)
+    assert imported.layers[1].neuron == LIF(synaptic=synaptic, reset=reset, refractory=refractory)
+    assert_same_parameters(spec, genome, imported, genome_back)
+    assert_same_behaviour(spec, genome, imported, genome_back)
+
+
+def simulate_nir_chain(w1, b1, cuba: dict, w2, li: dict, xs: np.ndarray, dt: float):
+    """Independent forward-Euler reference of input -> Affine -> CubaLIF -> Linear -> LI (NIR's equations)."""
+    i = np.zeros(w1.shape[0])
+    v = np.zeros(w1.shape[0])
+    y = np.zeros(w2.shape[0])
+    spikes, outs = [], []
+    for x in xs:
+        i = i + dt / cuba["tau_syn"] * (-i + cuba["w_in"] * (w1 @ x + b1))
+        v = v + dt / cuba["tau_mem"] * (-v + cuba["r"] * i)
+        z = (v > cuba["v_threshold"]).astype(float)
+        v = np.where(z > 0, 0.0, v)
+        y = y + dt / li["tau"] * (-y + li["r"] * (w2 @ z))
+        spikes.append(z)
+        outs.append(y.copy())
+    return np.array(spikes), np.array(outs)
+
+
+def test_foreign_chain_graph_imports_and_runs() -> None:
+    """A graph as another tool writes it: continuous time constants, its own gains, no metadata."""
+    rng = np.random.default_rng(4)
+    dt = 1e-3
+    w1, b1, w2 = rng.normal(0, 1.0, (5, 2)), rng.normal(0.3, 0.2, 5), rng.normal(0, 1.0, (1, 5))
+    cuba = {
+        "tau_syn": np.full(5, 5e-3),
+        "tau_mem": rng.uniform(8e-3, 20e-3, 5),
+        "r": np.full(5, 10.0),  # not our tau/dt convention: the gain is folded into the weights
+        "w_in": np.full(5, 5.0),
+        "v_threshold": np.full(5, 0.25),
+        "v_leak": np.zeros(5),
+    }
+    li = {"tau": np.array([20e-3]), "r": np.array([1.0]), "v_leak": np.zeros(1)}
+    graph = nir.NIRGraph(
+        nodes={
+            "in": nir.Input(input_type={"input": np.array([2])}),
+            "fc1": nir.Affine(weight=w1, bias=b1),
+            "lif1": nir.CubaLIF(**cuba),
+            "fc2": nir.Linear(weight=w2),
+            "li": nir.LI(**li),
+            "out": nir.Output(output_type={"output": np.array([1])}),
+        },
+        edges=[("in", "fc1"), ("fc1", "lif1"), ("lif1", "fc2"), ("fc2", "li"), ("li", "out")],
+    )
+    with pytest.raises(SpecError, match="dt"):
+        import_nir(graph)
+    spec, genome = import_nir(graph, dt=dt)
+    assert spec.n_inputs == 2 and [lay.name for lay in spec.layers] == ["lif1", "li"]
+    assert spec.layers[0].neuron == LIF(synaptic=True, reset="hard") and spec.layers[1].neuron == LeakyIntegrator()
+    values = spec.parameters.unflatten(torch.as_tensor(genome[None, :]))
+    np.testing.assert_allclose(values["lif1.decay_mem"][0].numpy(), 1 - dt / cuba["tau_mem"], rtol=1e-12)
+    np.testing.assert_allclose(values["lif1.decay_syn"][0].numpy(), 0.8, rtol=1e-12)
+
+    xs = rng.normal(0.5, 1.0, (400, 2))
+    ref_spikes, ref_outs = simulate_nir_chain(w1, b1, cuba, w2, li, xs, dt)
+    trace = run(spec, genome, xs[:, None, :], dtype=torch.float64)
+    assert ref_spikes.sum() > 0
+    np.testing.assert_array_equal(trace.layers["lif1"][:, 0].numpy(), ref_spikes)
+    np.testing.assert_allclose(trace.outputs[:, 0].numpy(), ref_outs, rtol=1e-9, atol=1e-12)
+
+
+def test_tau_shorter_than_dt_is_rejected() -> None:
+    graph = nir.NIRGraph.from_list(
+        nir.Linear(weight=np.ones((2, 1))), nir.LI(np.full(2, 1e-3), np.ones(2), np.zeros(2))
+    )
+    with pytest.raises(SpecError, match="shorter than dt"):
+        import_nir(graph, dt=0.01)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (NetworkSpec(1, (Layer("g", 3, Graded()),)), "Graded"),
+        (
+            NetworkSpec(1, (Layer("a", 3, LIF(adaptation="iwta"), threshold_input=Connection()),)),
+            "adaptation 'iwta'",
+        ),
+        (NetworkSpec(1, (Layer("a", 3, LIF(adaptation="spike")),)), "adaptation 'spike'"),
+        (NetworkSpec(1, (Layer("d", 3, LIF(), input=Connection(delay=2)),)), "delays"),
+        (NetworkSpec(1, (Layer("p", 3, LIF()),), encoder=PoissonEncoder()), "encoder 'poisson'"),
+        (NetworkSpec(1, (Layer("p", 3, LIF()),), decoder=RateDecoder()), "decoder 'rate'"),
+    ],
+)
+def test_unsupported_features_raise(spec: NetworkSpec, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        export_nir(spec, spec.parameters.initial())
+
+
+def test_strict_export_rejects_metadata_only_features() -> None:
+    spec = controller()
+    with pytest.raises(SpecError, match="layer 'enc': soft reset"):
+        export_nir(spec, genome_for(spec), strict=True)
+    hard = controller(reset="hard")
+    with pytest.raises(SpecError, match="layer 'enc'"):  # the paired encoder is soft-reset LIF too
+        export_nir(hard, genome_for(hard), strict=True)
+
+
+def test_export_takes_one_individual() -> None:
+    spec = controller()
+    with pytest.raises(GenomeError, match="one individual"):
+        export_nir(spec, np.stack([genome_for(spec), genome_for(spec, seed=1)]))
+
+
+def test_unknown_node_type_raises() -> None:
+    graph = nir.NIRGraph.from_list(
+        nir.Linear(weight=np.ones((2, 1))),
+        nir.Scale(scale=np.ones(2)),
+        nir.LIF(np.full(2, 0.1), np.full(2, 10.0), np.zeros(2), np.ones(2)),
+    )
+    with pytest.raises(SpecError, match="NIR node 'scale' of type Scale is not supported"):
+        import_nir(graph, dt=0.01)
+
+
+def test_branching_graph_raises() -> None:
+    lif = nir.LIF(np.full(2, 0.1), np.full(2, 10.0), np.zeros(2), np.ones(2))
+    graph = nir.NIRGraph(
+        nodes={
+            "input": nir.Input(input_type={"input": np.array([1])}),
+            "a": nir.Linear(weight=np.ones((2, 1))),
+            "b": nir.Linear(weight=np.ones((2, 1))),
+            "lif": lif,
+            "output": nir.Output(output_type={"output": np.array([2])}),
+        },
+        edges=[("input", "a"), ("input", "b"), ("a", "lif"), ("b", "lif"), ("lif", "output")],
+    )
+    with pytest.raises(SpecError, match="NIR node 'input' must have exactly one forward successor"):
+        import_nir(graph, dt=0.01)
+
+
+def test_edited_time_constants_override_stale_metadata() -> None:
+    """Metadata decays are only used where they agree with the node's tau: another tool's edit wins."""
+    spec = controller()
+    graph = export_nir(spec, genome_for(spec))
+    graph.nodes["readout.neuron"].tau = np.array([0.1])
+    imported, genome = import_nir(graph)
+    entry = imported.parameters.by_name["readout.decay_mem"]
+    assert genome[entry.slice] == pytest.approx(1.0 - DT / 0.1, rel=1e-12)
+
+
+def test_load_unreadable_file_raises_artifact_error(tmp_path) -> None:
+    path = tmp_path / "broken.nir"
+    path.write_bytes(b"not an HDF5 file")
+    with pytest.raises(ArtifactError, match=r"broken\.nir"):
+        load_nir(path)
