@@ -15,6 +15,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("snncontrol.commands.demo", "fly the shipped blimp controller in the MuJoCo plant and report"),
     "info": ("snncontrol.commands.info", "describe a controller artifact: network, parameters, energy, metadata"),
+    "export-nir": ("snncontrol.commands.export_nir", "export a controller artifact as a NIR graph (HDF5)"),
     "evolve": ("evolution.cli", "evolve controller parameters from an experiment YAML"),
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nir
 import numpy as np
@@ -284,3 +285,23 @@ def test_load_unreadable_file_raises_artifact_error(tmp_path) -> None:
     path.write_bytes(b"not an HDF5 file")
     with pytest.raises(ArtifactError, match=r"broken\.nir"):
         load_nir(path)
+
+
+def test_cli_exports_an_artifact_to_a_nir_file_that_imports_back(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from snncontrol.artifacts import save_controller
+
+    spec = NetworkSpec(n_inputs=1, layers=(paired_encoding("enc", 2), leaky_readout("out")))
+    genome = spec.parameters.sample(1, np.random.default_rng(0))[0]
+    artifact = save_controller(tmp_path / "ctrl", spec, genome)
+    result = subprocess.run(
+        [sys.executable, "-m", "snncontrol.cli", "export-nir", str(artifact), str(tmp_path / "ctrl.nir")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    imported_spec, _ = load_nir(tmp_path / "ctrl.nir")
+    assert [layer.size for layer in imported_spec.layers] == [4, 1]

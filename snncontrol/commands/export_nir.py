@@ -1,0 +1,23 @@
+"""`snncontrol export-nir ARTIFACT OUT.nir`: write a controller as a NIR graph (HDF5) for other SNN tools."""
+
+from __future__ import annotations
+
+import argparse
+
+from snncontrol.artifacts import read_artifact
+from snncontrol.nir_io import save_nir
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("artifact", help="controller artifact directory")
+    parser.add_argument("output", help="NIR file to write (.nir, HDF5)")
+    parser.add_argument(
+        "--strict", action="store_true", help="refuse features other tools cannot read (soft reset, refractory period)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    spec, genome, _, _ = read_artifact(args.artifact)
+    path = save_nir(args.output, spec, genome, strict=args.strict)
+    print(f"wrote {path}")
+    return 0
