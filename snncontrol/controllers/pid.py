@@ -1,0 +1,97 @@
+"""Reference PID / PD / I controllers: the controllers the blimp SNNs learn to mimic, and their yardstick.
+
+Pure step functions over a leading population dimension, like the SNN core:
+`u, state = pid_step(gains, error, state)`. Discrete time with step `dt` (s); error in m (altitude error =
+set-point - altitude), command u in the thrust unit's units, saturated to [u_min, u_max].
+
+- P on the error, D on the error's finite difference (no kick on the first step: the derivative starts at 0),
+  optionally low-pass filtered (`derivative_filter` in [0, 1): weight of the previous derivative).
+- I with anti-windup by conditional integration: the integral does not grow while the output is saturated in
+  the direction the error pushes, and it is clamped so that ki * integral alone stays within the output range.
+- Non-finite errors (a sensor dropout) hold the previous command's P/D terms at zero and do not integrate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from snncontrol.adapters import IOAdapters
+
+
+@dataclass(frozen=True)
+class PIDGains:
+    kp: float = 0.0  # command units per m
+    ki: float = 0.0  # command units per (m s)
+    kd: float = 0.0  # command units per (m/s)
+    dt: float = 0.1  # s
+    u_min: float = -3.3
+    u_max: float = 3.3
+    derivative_filter: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.dt > 0:
+            raise ValueError(f"PIDGains.dt must be positive (s), got {self.dt}")
+        if not self.u_max > self.u_min:
+            raise ValueError(f"PIDGains needs u_max > u_min, got [{self.u_min}, {self.u_max}]")
+        if not 0.0 <= self.derivative_filter < 1.0:
+            raise ValueError(f"PIDGains.derivative_filter must be in [0, 1), got {self.derivative_filter}")
+
+
+class PIDState(NamedTuple):
+    integral: np.ndarray  # [P] (m s)
+    previous_error: np.ndarray  # [P] (m), NaN before the first finite error
+    derivative: np.ndarray  # [P] (m/s), filtered
+
+
+def pid_init(batch: int = 1) -> PIDState:
+    return PIDState(np.zeros(batch), np.full(batch, np.nan), np.zeros(batch))
+
+
+def pid_step(gains: PIDGains, error: np.ndarray, state: PIDState) -> tuple[np.ndarray, PIDState]:
+    """One control step for P copies: error [P] (m) -> command [P]."""
+    error = np.asarray(error, dtype=np.float64)
+    finite = np.isfinite(error)
+    e = np.where(finite, error, 0.0)
+    has_previous = np.isfinite(state.previous_error) & finite
+    raw_derivative = np.where(has_previous, (e - np.nan_to_num(state.previous_error)) / gains.dt, 0.0)
+    a = gains.derivative_filter
+    derivative = np.where(finite, a * state.derivative + (1.0 - a) * raw_derivative, state.derivative)
+    unsaturated = gains.kp * e + gains.kd * derivative + gains.ki * state.integral
+    pushing_out = ((unsaturated >= gains.u_max) & (e > 0)) | ((unsaturated <= gains.u_min) & (e < 0))
+    integral = state.integral + np.where(finite & ~pushing_out, e * gains.dt, 0.0)
+    if gains.ki != 0.0:
+        limit_low, limit_high = sorted((gains.u_min / gains.ki, gains.u_max / gains.ki))
+        integral = np.clip(integral, limit_low, limit_high)
+    u = np.clip(gains.kp * e + gains.kd * derivative + gains.ki * integral, gains.u_min, gains.u_max)
+    previous = np.where(finite, e, state.previous_error)
+    return u, PIDState(integral, previous, derivative)
+
+
+def pid_rollout(gains: PIDGains, errors: np.ndarray) -> np.ndarray:
+    """Apply the controller open-loop to error series [T, P] (or [T]); returns commands of the same shape."""
+    errors = np.asarray(errors, dtype=np.float64)
+    flat = errors.reshape(len(errors), -1)
+    state = pid_init(flat.shape[1])
+    out = np.empty_like(flat)
+    for t, e in enumerate(flat):
+        out[t], state = pid_step(gains, e, state)
+    return out.reshape(errors.shape)
+
+
+class PIDPolicy:
+    """A PID as a closed-loop policy (see `snncontrol.evaluation.policies.Policy`), through I/O adapters."""
+
+    def __init__(self, gains: PIDGains, io: IOAdapters, batch: int = 1) -> None:
+        self.gains, self.io, self.batch = gains, io, batch
+        self.reset()
+
+    def reset(self) -> None:
+        self.state = pid_init(self.batch)
+
+    def act(self, observation: np.ndarray) -> np.ndarray:
+        error = self.io.observation(np.asarray(observation, dtype=np.float64))[:, 0]
+        u, self.state = pid_step(self.gains, error, self.state)
+        return u[:, None]

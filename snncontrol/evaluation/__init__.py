@@ -1,0 +1,1 @@
+"""Closed-loop evaluation of controllers: flights in the simulated plants, tracking metrics, plots."""

@@ -1,0 +1,46 @@
+"""Figures of closed-loop runs (matplotlib, Agg backend: no display needed). Written atomically."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from snncontrol.evaluation.blimp_flight import Flight
+
+
+def save_figure(fig: plt.Figure, path: str | os.PathLike[str]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+def plot_flight(flights: dict[str, Flight], path: str | os.PathLike[str], spikes: np.ndarray | None = None) -> Path:
+    """Altitude and set-point, command, and (if given, [T, n]) the SNN's spike raster, one row each."""
+    rows = 3 if spikes is not None else 2
+    fig, axes = plt.subplots(rows, 1, figsize=(10, 2.6 * rows), sharex=True, constrained_layout=True)
+    first = next(iter(flights.values()))
+    axes[0].plot(first.times, first.setpoint, "k--", lw=1, label="set-point")
+    for name, flight in flights.items():
+        axes[0].plot(flight.times, flight.altitude, lw=1.2, label=name)
+        axes[1].plot(flight.times, flight.command, lw=0.8, label=name)
+    axes[0].set_ylabel("altitude (m)")
+    axes[0].legend(loc="lower right", fontsize=8)
+    axes[1].set_ylabel("command u")
+    axes[1].axhspan(-0.1, 0.1, color="0.9", label="dead zone")
+    if spikes is not None:
+        t_index, neuron = np.nonzero(spikes)
+        axes[2].scatter(first.times[t_index], neuron, s=0.3, c="k", marker="|")
+        axes[2].set_ylabel("neuron")
+        axes[2].set_ylim(-0.5, spikes.shape[1] - 0.5)
+    axes[-1].set_xlabel("time (s)")
+    return save_figure(fig, path)
