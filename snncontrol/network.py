@@ -22,6 +22,7 @@ import torch
 from snncontrol import compiled
 from snncontrol.neurons import equations
 from snncontrol.neurons.models import KIND_GRADED, KIND_LI, NEURON_FIELDS
+from snncontrol.params import ParameterSpec
 from snncontrol.spec import NetworkSpec
 
 Backend = Literal["auto", "compiled", "reference"]
@@ -115,7 +116,8 @@ class Network:
 
     # --- parameters ----------------------------------------------------------------------------------------
     @property
-    def parameters(self):
+    def parameters(self) -> ParameterSpec:
+        """The genome layout (the spec's parameter spec)."""
         return self.spec.parameters
 
     def params(self, genome: Any, *, check_bounds: bool = True) -> Params:
