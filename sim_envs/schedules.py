@@ -1,5 +1,9 @@
 """Altitude set-point schedules. Units: m, s.
 
+Schedules can also be given as plain data (for YAML experiment configs), see ``schedule_from_dict``:
+``{kind: levels, values: [0.5, 1.0, 1.5], hold_s: 70, ramp_s: 0}`` or
+``{kind: random, altitude_range: [0.3, 2.0], hold_s: 20, ramp_s: 0}``.
+
 A schedule turns a generator and the control-step times (s) into the set-point at each time (m). Levels are
 held for ``hold_s`` and joined by linear ramps of ``ramp_s`` (0 gives steps); the level sequence repeats
 when an episode outlasts it. ``PAPER_SCHEDULE`` is Burgers et al.'s 0.5 / 1.0 / 1.5 m, 70 s each.
@@ -74,3 +78,17 @@ class RandomLevelSchedule(Schedule):
 
 
 PAPER_SCHEDULE = LevelSchedule(values=(0.5, 1.0, 1.5), hold_s=70.0)
+
+
+_KINDS: dict[str, type[Schedule]] = {"levels": LevelSchedule, "random": RandomLevelSchedule}
+
+
+def schedule_from_dict(data: dict) -> Schedule:
+    """A schedule from its plain-data form (``kind`` plus the class's fields); one clear error otherwise."""
+    if not isinstance(data, dict) or data.get("kind") not in _KINDS:
+        raise ValueError(f"schedule must be a Schedule or a mapping with kind in {sorted(_KINDS)}, got {data!r:.80}")
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k != "kind"}
+    try:
+        return _KINDS[data["kind"]](**fields)
+    except TypeError as exc:
+        raise ValueError(f"schedule {data['kind']!r}: {exc}") from None

@@ -41,7 +41,7 @@ from sim_envs.blimp.episode import EpisodeConfig, draw_episode
 from sim_envs.blimp.model import AIR_DENSITY, GRAVITY, BlimpGeometry, blimp_xml
 from sim_envs.blimp.thrust import ThrustUnit, ThrustUnitParams
 from sim_envs.core import BatchedCore, Transition
-from sim_envs.schedules import PAPER_SCHEDULE, Schedule
+from sim_envs.schedules import PAPER_SCHEDULE, Schedule, schedule_from_dict
 
 DROPOUT_VALUES = ("max_range", "nan")
 CONTROL_SPEC = mujoco.mjtState.mjSTATE_CTRL.value | mujoco.mjtState.mjSTATE_QFRC_APPLIED.value
@@ -58,7 +58,7 @@ class BlimpCore(BatchedCore):
         control_rate_hz: float = 10.0,
         physics_timestep: float = 0.01,
         episode_length_s: float = 210.0,
-        schedule: Schedule = PAPER_SCHEDULE,
+        schedule: Schedule | dict = PAPER_SCHEDULE,
         initial_altitude_range: tuple[float, float] = (0.3, 1.7),
         buoyancy_bias_range: tuple[float, float] = (-0.02, 0.02),
         mass_scale_range: tuple[float, float] = (0.9, 1.1),
@@ -89,7 +89,7 @@ class BlimpCore(BatchedCore):
                 f"got {control_rate_hz}"
             )
         if not isinstance(schedule, Schedule):
-            raise ValueError(f"schedule must be a sim_envs.schedules.Schedule, got {schedule!r}")
+            schedule = schedule_from_dict(schedule)
         self.max_range = validation.positive("max_range", max_range)
         self.dropout_value = np.nan if validation.one_of(
             "dropout_value", dropout_value, DROPOUT_VALUES) == "nan" else self.max_range

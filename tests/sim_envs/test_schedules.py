@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim_envs import BlimpAltitudeEnv
 from sim_envs.schedules import PAPER_SCHEDULE, LevelSchedule, RandomLevelSchedule
@@ -34,3 +35,25 @@ def test_env_observes_the_scheduled_setpoint() -> None:
     setpoints = [obs[1]] + [env.step(np.zeros(1))[0][1] for _ in range(15)]
     np.testing.assert_allclose(setpoints[:10], 0.7)
     np.testing.assert_allclose(setpoints[10:], 1.2)
+
+
+def test_schedules_can_be_given_as_plain_data_for_configs() -> None:
+    from sim_envs.schedules import schedule_from_dict
+
+    assert schedule_from_dict({"kind": "levels", "values": [0.5, 1.5], "hold_s": 10.0}) == LevelSchedule(
+        values=(0.5, 1.5), hold_s=10.0
+    )
+    assert isinstance(schedule_from_dict({"kind": "random", "altitude_range": [0.4, 1.6]}), RandomLevelSchedule)
+    with pytest.raises(ValueError, match="hold_s"):
+        schedule_from_dict({"kind": "levels", "hold_s": -1.0})
+    with pytest.raises(ValueError, match="kind"):
+        schedule_from_dict({"kind": "sine"})
+
+
+def test_blimp_env_accepts_a_schedule_mapping() -> None:
+    import gymnasium as gym
+
+    env = gym.make("sim_envs/BlimpAltitude-v0", schedule={"kind": "levels", "values": [1.25], "hold_s": 5.0})
+    obs, _ = env.reset(seed=0)
+    assert float(obs[1]) == 1.25
+    env.close()
