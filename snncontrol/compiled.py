@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from snncontrol.neurons import equations
-from snncontrol.neurons.models import KIND_LI, KIND_LIF
+from snncontrol.neurons.models import KIND_LI, KIND_LIF, LIF, NeuronModel
 
 if TYPE_CHECKING:
     from snncontrol.network import LayerLayout, Network, NetworkState, Params
@@ -26,12 +26,17 @@ _leaky_integrator = numba.njit(cache=True, inline="always")(equations.leaky_inte
 _graded = numba.njit(cache=True, inline="always")(equations.graded)
 
 # Columns of the layer table.
-(KIND, N_IN, N, NOFF, SRC, W_IN, W_REC, W_TH, HARD, REFRACTORY, SRC_SPIKING, FAN, SPIKING) = range(13)
+(KIND, N_IN, N, NOFF, SRC, W_IN, W_REC, W_TH, HARD, REFRACTORY, SRC_SPIKING, FAN, SPIKING, PLAIN) = range(14)
 # Rows of the packed neuron fields (same order as NEURON_FIELDS).
 BIAS, DECAY_SYN, DECAY_MEM, THETA, DECAY_TH, BETA = range(6)
 
 #: Below this many individuals the serial loop is used (thread start-up would cost more than it saves).
 PARALLEL_MIN_BATCH = 8
+
+
+def _is_plain_lif(neuron: NeuronModel) -> bool:
+    """Soft reset, no refractory period, no threshold adaptation: the fast specialization applies."""
+    return isinstance(neuron, LIF) and neuron.reset == "soft" and neuron.refractory == 0 and neuron.adaptation == "none"
 
 
 def layer_table(spec: NetworkSpec, layout: list[LayerLayout]) -> np.ndarray:
@@ -53,13 +58,19 @@ def layer_table(spec: NetworkSpec, layout: list[LayerLayout]) -> np.ndarray:
                 int(lay.source_spiking),
                 lay.fan_offset,
                 int(layer.neuron.spiking),
+                int(_is_plain_lif(layer.neuron)),
             ]
         )
     return np.asarray(rows, dtype=np.int64)
 
 
 def _core_loop(xs, table, weights, neurons, fan_in, fan_rec, i, v, a, r, out, spikes, sops, ys):
-    """xs [T, P, n0] -> ys [T, P, n_last]; state arrays [P, N], spikes [P, L], sops [P] updated in place."""
+    """xs [T, P, n0] -> ys [T, P, n_last]; state arrays [P, N], spikes [P, L], sops [P] updated in place.
+
+    Each individual's state and parameters are copied into arrays local to its iteration for the whole time
+    loop and written back at the end: with no possible aliasing between them, LLVM vectorizes the neuron
+    loops (about 3x faster than working on slices of the shared arrays).
+    """
     steps, batch = xs.shape[0], xs.shape[1]
     n_layers = table.shape[0]
     max_n = 0
@@ -70,91 +81,106 @@ def _core_loop(xs, table, weights, neurons, fan_in, fan_rec, i, v, a, r, out, sp
     for p in numba.prange(batch):
         current = np.empty(max_n, dtype=xs.dtype)
         drive = np.empty(max_n, dtype=xs.dtype)
+        ip, vp, ap, rp, op = i[p].copy(), v[p].copy(), a[p].copy(), r[p].copy(), out[p].copy()
+        wp, np_ = weights[p].copy(), neurons[p].copy()
+        sop = sops[p]
         for t in range(steps):
             for layer in range(n_layers):
                 n = table[layer, N]
                 n_in = table[layer, N_IN]
                 noff = table[layer, NOFF]
+                end = noff + n
                 src = table[layer, SRC]
                 w_in = table[layer, W_IN]
                 w_th = table[layer, W_TH]
                 w_rec = table[layer, W_REC]
-                bias = neurons[p, BIAS, noff : noff + n]
+                bias = np_[BIAS, noff:end]
                 for j in range(n):
                     current[j] = bias[j]
                     drive[j] = 0.0
                 for k in range(n_in):
-                    xk = xs[t, p, k] if src < 0 else out[p, src + k]
-                    if xk != 0.0:
-                        row = weights[p, w_in + k * n : w_in + (k + 1) * n]
+                    xk = xs[t, p, k] if src < 0 else op[src + k]
+                    if xk != 0.0:  # event-driven: silent inputs cost nothing
+                        row = wp[w_in + k * n : w_in + (k + 1) * n]
                         for j in range(n):
                             current[j] += xk * row[j]
                         if w_th >= 0:
-                            row = weights[p, w_th + k * n : w_th + (k + 1) * n]
+                            row = wp[w_th + k * n : w_th + (k + 1) * n]
                             for j in range(n):
                                 drive[j] += xk * row[j]
                         if table[layer, SRC_SPIKING]:
-                            sops[p] += fan_in[table[layer, FAN] + k]
+                            sop += fan_in[table[layer, FAN] + k]
                 if w_rec >= 0:
                     for k in range(n):
-                        sk = out[p, noff + k]
+                        sk = op[noff + k]
                         if sk != 0.0:
-                            row = weights[p, w_rec + k * n : w_rec + (k + 1) * n]
+                            row = wp[w_rec + k * n : w_rec + (k + 1) * n]
                             for j in range(n):
                                 current[j] += sk * row[j]
                             if table[layer, SPIKING]:
-                                sops[p] += fan_rec[noff + k]
+                                sop += fan_rec[noff + k]
                 # Contiguous 1-D slices, indexed from 0: the form in which LLVM vectorizes the neuron loop.
-                end = noff + n
                 kind = table[layer, KIND]
-                count = 0.0
+                li, lv, la, lr, lo = ip[noff:end], vp[noff:end], ap[noff:end], rp[noff:end], op[noff:end]
                 if kind == KIND_LIF:
-                    hard = float(table[layer, HARD])
-                    refractory = float(table[layer, REFRACTORY])
-                    ip, vp, ap, rp, op = (
-                        i[p, noff:end],
-                        v[p, noff:end],
-                        a[p, noff:end],
-                        r[p, noff:end],
-                        out[p, noff:end],
-                    )
-                    d_syn, d_mem, theta = (
-                        neurons[p, DECAY_SYN, noff:end],
-                        neurons[p, DECAY_MEM, noff:end],
-                        neurons[p, THETA, noff:end],
-                    )
-                    d_th, beta = neurons[p, DECAY_TH, noff:end], neurons[p, BETA, noff:end]
-                    for j in range(n):
-                        ip[j], vp[j], ap[j], rp[j], op[j] = _lif(
-                            ip[j],
-                            vp[j],
-                            ap[j],
-                            rp[j],
-                            op[j],
-                            current[j],
-                            drive[j],
-                            d_syn[j],
-                            d_mem[j],
-                            theta[j],
-                            d_th[j],
-                            beta[j],
-                            hard,
-                            refractory,
-                        )
+                    d_syn, d_mem, theta = np_[DECAY_SYN, noff:end], np_[DECAY_MEM, noff:end], np_[THETA, noff:end]
+                    if table[layer, PLAIN]:
+                        # Soft reset, no refractory period, no adaptation: the same equations with those terms
+                        # as literal zeros, which the compiler folds away (a and r stay 0, as in the general case).
+                        for j in range(n):
+                            li[j], lv[j], _, _, lo[j] = _lif(
+                                li[j],
+                                lv[j],
+                                0.0,
+                                0.0,
+                                lo[j],
+                                current[j],
+                                0.0,
+                                d_syn[j],
+                                d_mem[j],
+                                theta[j],
+                                0.0,
+                                0.0,
+                                0.0,
+                                0.0,
+                            )
+                    else:
+                        hard = float(table[layer, HARD])
+                        refractory = float(table[layer, REFRACTORY])
+                        d_th, beta = np_[DECAY_TH, noff:end], np_[BETA, noff:end]
+                        for j in range(n):
+                            li[j], lv[j], la[j], lr[j], lo[j] = _lif(
+                                li[j],
+                                lv[j],
+                                la[j],
+                                lr[j],
+                                lo[j],
+                                current[j],
+                                drive[j],
+                                d_syn[j],
+                                d_mem[j],
+                                theta[j],
+                                d_th[j],
+                                beta[j],
+                                hard,
+                                refractory,
+                            )
+                    count = 0.0
                     for j in range(n):  # a separate loop: a float reduction would stop the one above vectorizing
-                        count += op[j]
+                        count += lo[j]
+                    spikes[p, layer] += count
                 elif kind == KIND_LI:
-                    vp, op, d_mem = v[p, noff:end], out[p, noff:end], neurons[p, DECAY_MEM, noff:end]
+                    d_mem = np_[DECAY_MEM, noff:end]
                     for j in range(n):
-                        vp[j] = _leaky_integrator(vp[j], current[j], d_mem[j])
-                        op[j] = vp[j]
+                        lv[j] = _leaky_integrator(lv[j], current[j], d_mem[j])
+                        lo[j] = lv[j]
                 else:
-                    op = out[p, noff:end]
                     for j in range(n):
-                        op[j] = _graded(current[j])
-                spikes[p, layer] += count
+                        lo[j] = _graded(current[j])
             for j in range(n_last):
-                ys[t, p, j] = out[p, last_off + j]
+                ys[t, p, j] = op[last_off + j]
+        i[p], v[p], a[p], r[p], out[p] = ip, vp, ap, rp, op
+        sops[p] = sop
 
 
 _serial = numba.njit(cache=True, nogil=True)(_core_loop)
