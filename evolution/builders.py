@@ -1,0 +1,24 @@
+"""Small network builders for experiment configs (`network: {builder: "evolution.builders:...", kwargs: ...}`)."""
+
+from __future__ import annotations
+
+from snncontrol.connections import Connection
+from snncontrol.layers import Layer, leaky_readout, paired_encoding
+from snncontrol.neurons.models import LIF
+from snncontrol.spec import NetworkSpec
+
+
+def paired_lif_readout(
+    n_pairs: int = 5,
+    n_hidden: int = 10,
+    n_inputs: int = 1,
+    n_outputs: int = 1,
+    dt: float = 0.1,
+    recurrent: bool = False,
+    name: str = "paired_lif_readout",
+) -> NetworkSpec:
+    """Paired current encoding (2 * n_pairs LIF neurons) -> n_hidden LIF (optionally recurrent) -> a leaky
+    readout of n_outputs: the Burgers et al. (2023) controller shape. dt is the control step in s."""
+    hidden = Layer("hidden", n_hidden, LIF(), input=Connection(), recurrent=Connection() if recurrent else None)
+    layers = (paired_encoding("encoder", n_pairs, n_inputs), hidden, leaky_readout("readout", n_outputs))
+    return NetworkSpec(n_inputs=n_inputs, layers=layers, dt=dt, name=name)

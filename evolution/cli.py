@@ -1,0 +1,53 @@
+"""`snncontrol evolve CONFIG.yaml [--resume RUN_DIR] [--backend serial|process|ray] [--address ...]
+[--workers N] [--generations N] [--seed N] [--run-dir DIR] [--quiet]`.
+
+--backend/--address/--workers/--generations/--run-dir are run settings (not in the config hash): a run can be
+resumed on another backend or extended to more generations. --seed changes the experiment, so a resumed run
+refuses a different seed. With --resume and no CONFIG, the run directory's config.yaml is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from evolution.config import load_config
+from evolution.errors import ConfigError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", nargs="?", help="experiment YAML (default with --resume: RUN_DIR/config.yaml)")
+    parser.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its latest checkpoint")
+    parser.add_argument("--backend", choices=["serial", "process", "ray"], help="where populations are evaluated")
+    parser.add_argument("--address", help="Ray cluster address to join (default: start a local Ray)")
+    parser.add_argument("--workers", type=int, help="worker processes / Ray tasks per generation")
+    parser.add_argument("--generations", type=int, help="total generations (extends a resumed run)")
+    parser.add_argument("--seed", type=int, help="run seed (overrides the config's)")
+    parser.add_argument("--run-dir", help="run directory (default: runs/<config name>-<UTC time>)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from evolution.runner import Experiment
+
+    if args.config is None and args.resume is None:
+        raise ConfigError("give a CONFIG.yaml (or --resume RUN_DIR)")
+    path = Path(args.config) if args.config else Path(args.resume) / "config.yaml"
+    if not path.is_file():
+        raise ConfigError(f"no such config file: {path}")
+    overrides = {
+        "backend.name": args.backend,
+        "backend.address": args.address,
+        "backend.workers": args.workers,
+        "generations": args.generations,
+        "seed": args.seed,
+    }
+    config = load_config(path, **overrides)
+    run_dir = args.resume or args.run_dir or config.output.run_dir
+    if run_dir is None:
+        run_dir = Path("runs") / f"{config.name}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
+    state = Experiment(config, run_dir, quiet=args.quiet).run(resume=args.resume is not None)
+    last = state.logbook[-1] if state.logbook else {}
+    print(f"{run_dir}: {state.generation} generations, {state.evaluations} evaluations, best {last.get('best')}")
+    return 0

@@ -1,0 +1,265 @@
+"""The experiment config: typed pydantic models of the YAML file, validated with one-line errors.
+
+Units: `sigma` and the sphere `centers` live in the unit cube (each parameter's range mapped to [0, 1], so
+sigma = 0.1 is 1/10 of every parameter's range); `episode_steps` and `warmup` count control steps.
+Backend, output and `generations` are run settings, not part of the experiment (`experiment_dict` leaves
+them out, so the config hash ignores them: a run may be resumed on another backend or extended).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from evolution.errors import ConfigError
+from snncontrol.adapters import IOAdapters
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class NetworkConfig(_Model):
+    """Exactly one of: `builder` ("package.module:function" returning a NetworkSpec, called with `kwargs`),
+    `spec` (inline `NetworkSpec.to_dict()` form) or `artifact` (a saved controller: its spec, and its genome
+    as the initial mean / seed individual)."""
+
+    builder: str | None = None
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    spec: dict[str, Any] | None = None
+    artifact: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> NetworkConfig:
+        given = [name for name in ("builder", "spec", "artifact") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of builder, spec, artifact (got {given or 'none'})")
+        if self.builder is not None and ":" not in self.builder:
+            raise ValueError(f"builder must be 'package.module:function', got {self.builder!r}")
+        return self
+
+
+class CMAESConfig(_Model):
+    """CMA-ES (DEAP `cma.Strategy`) in the unit cube. preset "paper": population 50, mean uniform in the
+    bounds, sigma 0.1 (1/10 of each range), out-of-bounds samples rejected and redrawn."""
+
+    name: Literal["cmaes"]
+    preset: Literal["paper"] | None = None
+    population: int | None = Field(None, ge=2)  # lambda; None: DEAP's 4 + 3 ln(D)
+    mu: int | None = Field(None, ge=1)  # parents; None: population / 2
+    sigma: float = Field(0.1, gt=0, le=1)
+    initial_mean: Literal["uniform", "center", "spec_init"] = "uniform"
+    out_of_bounds: Literal["reject", "clip"] = "reject"
+    max_redraws: int = Field(100, ge=1)  # rounds of redrawing before the remaining samples are clipped
+    restarts: int = Field(0, ge=0)  # IPOP restarts; each multiplies the population by ipop_factor
+    ipop_factor: float = Field(2.0, ge=1)
+    tol_x: float = Field(1e-8, gt=0)  # restart when sigma * max axis < tol_x
+    tol_fun: float = Field(1e-10, ge=0)  # restart when the best of the last `stagnation` generations moved less
+    stagnation: int = Field(20, ge=2)
+
+    @model_validator(mode="after")
+    def _preset(self) -> CMAESConfig:
+        if self.preset == "paper" and "population" not in self.model_fields_set:
+            object.__setattr__(self, "population", 50)
+        if self.mu is not None and self.population is not None and self.mu > self.population:
+            raise ValueError(f"mu ({self.mu}) must not exceed population ({self.population})")
+        return self
+
+
+class GAConfig(_Model):
+    """(mu + lambda) or (mu, lambda) GA with bounded SBX crossover and polynomial mutation (unit cube)."""
+
+    name: Literal["ga"]
+    mu: int = Field(50, ge=2)
+    lambda_: int = Field(100, ge=1, alias="lambda")
+    selection: Literal["plus", "comma"] = "plus"
+    cxpb: float = Field(0.6, ge=0, le=1)
+    mutpb: float = Field(0.3, ge=0, le=1)
+    eta_crossover: float = Field(15.0, gt=0)
+    eta_mutation: float = Field(20.0, gt=0)
+    indpb: float | None = Field(None, gt=0, le=1)  # per-gene mutation probability; None: 1 / D
+    tournament: int = Field(3, ge=1)
+
+    @model_validator(mode="after")
+    def _sizes(self) -> GAConfig:
+        if self.cxpb + self.mutpb > 1:
+            raise ValueError("cxpb + mutpb must be at most 1")
+        if self.selection == "comma" and self.lambda_ < self.mu:
+            raise ValueError("(mu, lambda) selection needs lambda >= mu")
+        return self
+
+
+class NSGA2Config(_Model):
+    """NSGA-II: mu parents (a multiple of 4), mu offspring per generation, bounded SBX + polynomial mutation."""
+
+    name: Literal["nsga2"]
+    mu: int = Field(48, ge=4)
+    cxpb: float = Field(0.9, ge=0, le=1)
+    eta_crossover: float = Field(15.0, gt=0)
+    eta_mutation: float = Field(20.0, gt=0)
+    indpb: float | None = Field(None, gt=0, le=1)
+
+    @field_validator("mu")
+    @classmethod
+    def _multiple_of_four(cls, mu: int) -> int:
+        if mu % 4:
+            raise ValueError(f"must be a multiple of 4 (tournament DCD), got {mu}")
+        return mu
+
+
+StrategyConfig = Annotated[CMAESConfig | GAConfig | NSGA2Config, Field(discriminator="name")]
+
+
+class SphereConfig(_Model):
+    """Benchmark: squared distance of the normalized genome to the point (c, c, ..., c), one objective per
+    center c in [0, 1]."""
+
+    kind: Literal["sphere"]
+    centers: list[Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=lambda: [0.5], min_length=1)
+
+
+class MimicryConfig(_Model):
+    """Open-loop mimicry of recorded outputs. `dataset`: .npz with train_inputs [S,T,n_in], train_targets
+    [S,T,n_out], test_inputs, test_targets. One training sequence per generation; `warmup` steps unscored."""
+
+    kind: Literal["mimicry"]
+    dataset: str
+    loss: Literal["mae_pearson", "mse", "mae"] = "mae_pearson"
+    warmup: int = Field(0, ge=0)
+    objectives: list[Literal["loss", "sops", "spikes", "energy"]] = Field(default_factory=lambda: ["loss"])
+
+
+class EnvConfig(_Model):
+    """A registered Gymnasium environment run with the vector API. `episode_steps`: control steps scored per
+    episode; `episodes`: episodes per individual per generation; `worker_kwargs`: extra constructor keywords
+    used in process/ray workers only (e.g. {n_threads: 1} for sim_envs plants)."""
+
+    id: str
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    worker_kwargs: dict[str, Any] = Field(default_factory=dict)
+    episode_steps: int = Field(ge=1)
+    episodes: int = Field(1, ge=1)
+    vectorization_mode: Literal["auto", "vector_entry_point", "sync"] = "auto"
+
+
+class ClosedLoopConfig(_Model):
+    """Closed-loop episodes. Objectives: return (sum of rewards, maximized), tracking_error (mean |info[error_key]|
+    over the episode, minimized), sops / spikes / energy (J) per episode (minimized)."""
+
+    kind: Literal["closed_loop"]
+    env: EnvConfig
+    io: dict[str, Any] | None = None  # IOAdapters.from_dict form; None: the artifact's adapters
+    objectives: list[Literal["return", "tracking_error", "sops", "spikes", "energy"]] = Field(
+        default_factory=lambda: ["return"]
+    )
+    error_key: str = "error"
+
+    @field_validator("io")
+    @classmethod
+    def _io(cls, io: dict[str, Any] | None) -> dict[str, Any] | None:
+        if io is not None:
+            IOAdapters.from_dict(io)
+        return io
+
+
+class CustomConfig(_Model):
+    """A user fitness: `factory` ("package.module:function") called as factory(spec=..., seed=..., **kwargs)
+    returning an object with `objectives`, `generation_data(generation)` and `evaluate(genomes, data)`."""
+
+    kind: Literal["custom"]
+    factory: str
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    objectives: list[str] = Field(min_length=1)
+    maximize: list[str] = Field(default_factory=list)
+
+
+FitnessConfig = Annotated[
+    SphereConfig | MimicryConfig | ClosedLoopConfig | CustomConfig, Field(discriminator="kind")
+]
+
+
+class BackendConfig(_Model):
+    """Where populations are evaluated. `workers`: chunks per generation (process: pool size; ray: tasks;
+    None: CPU count). `address`: an existing Ray cluster (None: start a local one on 127.0.0.1)."""
+
+    name: Literal["serial", "process", "ray"] = "serial"
+    workers: int | None = Field(None, ge=1)
+    address: str | None = None
+    max_retries: int = Field(3, ge=0)
+
+
+class OutputConfig(_Model):
+    """`run_dir`: None gives runs/<config name>-<UTC time>. `keep_checkpoints`: last N kept. `plot_every`:
+    redraw progress.png every N generations (and at the end)."""
+
+    run_dir: str | None = None
+    keep_checkpoints: int = Field(3, ge=1)
+    plot_every: int = Field(10, ge=1)
+
+
+class ExperimentConfig(_Model):
+    name: str = ""
+    seed: int = Field(0, ge=0)
+    generations: int = Field(ge=1)
+    network: NetworkConfig
+    strategy: StrategyConfig
+    fitness: FitnessConfig
+    backend: BackendConfig = Field(default_factory=BackendConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    @model_validator(mode="after")
+    def _objective_count(self) -> ExperimentConfig:
+        count = len(objective_names(self.fitness))
+        if self.strategy.name == "nsga2" and count < 2:
+            raise ValueError("strategy nsga2 needs two or more fitness objectives")
+        if self.strategy.name != "nsga2" and count != 1:
+            raise ValueError(f"strategy {self.strategy.name} needs exactly one fitness objective (got {count})")
+        return self
+
+    def experiment_dict(self) -> dict[str, Any]:
+        """The part that defines the experiment (what the config hash covers), as JSON-ready data."""
+        return self.model_dump(mode="json", by_alias=True, exclude={"name", "backend", "output", "generations"})
+
+
+def objective_names(fitness: SphereConfig | MimicryConfig | ClosedLoopConfig | CustomConfig) -> list[str]:
+    if isinstance(fitness, SphereConfig):
+        return ["sphere"] if len(fitness.centers) == 1 else [f"sphere_{i}" for i in range(len(fitness.centers))]
+    return list(fitness.objectives)
+
+
+def parse_config(data: Any, source: str = "config") -> ExperimentConfig:
+    """Validate a mapping; a bad field raises one ConfigError line naming it."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: must be a YAML mapping")
+    try:
+        return ExperimentConfig.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = "".join(f"{part}: " for part in [".".join(str(p) for p in error["loc"])] if part)
+        message = error["msg"].removeprefix("Value error, ")
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{source}: {where}{message}{more}") from None
+
+
+def load_config(path: str | Path, **overrides: Any) -> ExperimentConfig:
+    """Read and validate a YAML file; `overrides` are dotted keys ("backend.name") set before validation."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a YAML mapping")
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        node = data
+        *parents, key = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[key] = value
+    data.setdefault("name", path.stem)
+    return parse_config(data, str(path))

@@ -1,0 +1,112 @@
+"""Closed-loop fitness: every individual flies `episodes` episodes of a Gymnasium environment, all P * E copies
+in one vector env stepped together: obs -> observation adapter -> net.step -> action adapter -> actions.
+
+The env is `gymnasium.make_vec(id, num_envs=P*E, vectorization_mode=...)`: "vector_entry_point" where the id
+has one (sim_envs plants), else "sync" (e.g. Gymnasium's Swimmer-v5). Episode e of every individual is reset
+with the seed derive_seed(run seed, generation, e), so all individuals of a generation face the same
+episodes and a copy's result never depends on its place in a chunk, the backend or the worker count.
+Autoreset is NEXT_STEP: a copy stops accumulating after the step that ends its episode. Scores, averaged
+over episodes: return (sum of rewards), tracking_error (mean |info[error_key]| over the episode's steps),
+sops / spikes / energy (J) counted until the episode's end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+import sim_envs  # noqa: F401  (registers the sim_envs/* ids)
+from evolution.config import ClosedLoopConfig
+from evolution.errors import ConfigError
+from evolution.fitness.objectives import counters_report, energy_objectives
+from evolution.rng import derive_seed
+from snncontrol.adapters import IOAdapters
+from snncontrol.errors import SpecError
+from snncontrol.network import Network, Params
+from snncontrol.spec import NetworkSpec
+
+
+class ClosedLoopFitness:
+    def __init__(self, cfg: ClosedLoopConfig, spec: NetworkSpec, io: IOAdapters, seed: int, worker: bool) -> None:
+        self.cfg, self.io, self.seed = cfg, io, seed
+        self.net = Network(spec)
+        self.kwargs = {**cfg.env.kwargs, **(cfg.env.worker_kwargs if worker else {})}
+        self._envs: dict[int, gym.vector.VectorEnv] = {}
+        self._check(self._env(1))
+
+    def _env(self, copies: int) -> gym.vector.VectorEnv:
+        """The vector env of `copies` copies (built once per size and kept)."""
+        if copies not in self._envs:
+            env_id, mode = self.cfg.env.id, self.cfg.env.vectorization_mode
+            if mode == "auto":
+                try:
+                    has_vector = gym.spec(env_id).vector_entry_point is not None
+                except gym.error.Error as exc:
+                    raise ConfigError(f"fitness.env.id: {exc}") from None
+                mode = "vector_entry_point" if has_vector else "sync"
+            try:
+                self._envs[copies] = gym.make_vec(env_id, num_envs=copies, vectorization_mode=mode, **self.kwargs)
+            except (gym.error.Error, TypeError, ValueError) as exc:
+                raise ConfigError(f"fitness.env: cannot make {env_id!r}: {exc}") from None
+        return self._envs[copies]
+
+    def _check(self, env: gym.vector.VectorEnv) -> None:
+        """The adapters must turn the env's observations into the network's inputs and its outputs into actions."""
+        obs_shape, act_shape = env.single_observation_space.shape, env.single_action_space.shape
+        if obs_shape is None or len(obs_shape) != 1 or act_shape is None or len(act_shape) != 1:
+            raise ConfigError(f"fitness.env: {self.cfg.env.id} needs flat Box observations and actions")
+        try:
+            n_inputs = self.io.observation.n_inputs(obs_shape[0])
+        except SpecError as exc:
+            raise ConfigError(f"fitness.io.observation: {exc}") from None
+        spec = self.net.spec
+        if n_inputs != spec.n_inputs:
+            raise ConfigError(f"fitness.io.observation gives {n_inputs} input(s), the network takes {spec.n_inputs}")
+        if spec.n_outputs != act_shape[0]:
+            raise ConfigError(f"the network has {spec.n_outputs} output(s), {self.cfg.env.id} takes {act_shape[0]}")
+
+    def generation_data(self, generation: int) -> dict[str, np.ndarray]:
+        """Episode seeds of this generation, [E]."""
+        return {"seeds": np.array([derive_seed(self.seed, generation, e) for e in range(self.cfg.env.episodes)])}
+
+    def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
+        """genomes [P, D] -> objectives [P, M], each the mean over the E episodes."""
+        batch, episodes = genomes.shape[0], len(data["seeds"])
+        copies = batch * episodes  # copy p * E + e
+        env = self._env(copies)
+        params = Params(*(t.repeat_interleave(episodes, dim=0) for t in self.net.params(genomes)))
+        obs, _ = env.reset(seed=np.tile(data["seeds"], batch).tolist())
+        state = self.net.init_state(copies)
+        alive = np.ones(copies, dtype=bool)
+        total, error, steps, sops = (np.zeros(copies) for _ in range(4))
+        spikes = np.zeros((copies, len(self.net.spec.layers)))
+        tracking = "tracking_error" in self.cfg.objectives
+        for _ in range(self.cfg.env.episode_steps):
+            x = torch.as_tensor(self.io.observation(np.asarray(obs, dtype=np.float64)), dtype=self.net.dtype)
+            out, state = self.net.step(params, x, state)
+            obs, reward, terminated, truncated, info = env.step(self.io.action(out.double().numpy()))
+            total += np.where(alive, reward, 0.0)
+            if tracking:
+                error += np.where(alive, np.abs(self._info(info, self.cfg.error_key)), 0.0)
+            steps += alive
+            sops = np.where(alive, state.sops.numpy(), sops)
+            spikes = np.where(alive[:, None], state.spikes.numpy(), spikes)
+            alive &= ~(np.asarray(terminated) | np.asarray(truncated))
+            if not alive.any():
+                break
+        values = {"return": total, "tracking_error": error / np.maximum(steps, 1.0)}
+        values.update(energy_objectives(counters_report(self.net, spikes, sops, steps)))
+        return np.stack([values[name].reshape(batch, episodes).mean(axis=1) for name in self.cfg.objectives], axis=1)
+
+    def _info(self, info: dict[str, Any], key: str) -> np.ndarray:
+        if key not in info:
+            raise ConfigError(f"fitness.error_key: {self.cfg.env.id} reports no info[{key!r}] (has {sorted(info)})")
+        return np.asarray(info[key], dtype=np.float64)
+
+    def close(self) -> None:
+        for env in self._envs.values():
+            env.close()
+        self._envs.clear()

@@ -1,0 +1,44 @@
+"""The evolutionary loop. The DEAP toolbox is its only seam:
+
+    toolbox.generate()                    -> a population (unit-cube individuals) of the strategy
+    toolbox.evaluate(population, gen)     -> objective values [P, M]: one batched evaluation, chunked over the
+                                             backend's workers (parallelism is swapping this function)
+    toolbox.update(population)            the strategy learns from the evaluated population
+    toolbox.record(state)                 logbook, checkpoint, outputs, progress bar
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from deap import base, tools
+
+
+@dataclass
+class RunState:
+    """Everything of a run besides the strategy: generations done, evaluations, wall time (s), the last
+    population, the hall of fame (best individual, or the Pareto front) and the logbook rows."""
+
+    hall_of_fame: tools.HallOfFame
+    generation: int = 0
+    evaluations: int = 0
+    elapsed_s: float = 0.0
+    population: list[Any] = field(default_factory=list)
+    logbook: list[dict[str, Any]] = field(default_factory=list)
+
+
+def evolve(toolbox: base.Toolbox, state: RunState, generations: int) -> RunState:
+    """Run generations until `state.generation == generations` (a resumed state continues where it stopped)."""
+    while state.generation < generations:
+        population = toolbox.generate()
+        values = toolbox.evaluate(population, state.generation)
+        for individual, value in zip(population, values, strict=True):
+            individual.fitness.values = tuple(float(v) for v in value)
+        toolbox.update(population)
+        state.hall_of_fame.update(population)
+        state.population = population
+        state.evaluations += len(population)
+        state.generation += 1
+        toolbox.record(state)
+    return state

@@ -1,0 +1,83 @@
+"""The search problem of an experiment: the network spec (its flat parameter vector is the genome), an optional
+seed genome and I/O adapters from a saved controller, and the worker config that workers rebuild it from.
+
+Strategies search the unit cube; `to_genome` / `to_unit` map to and from the spec's parameter bounds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from evolution.config import ClosedLoopConfig, ExperimentConfig, NetworkConfig
+from evolution.errors import ConfigError
+from evolution.imports import import_object
+from snncontrol.adapters import IOAdapters
+from snncontrol.artifacts import read_artifact
+from snncontrol.errors import SnnControlError
+from snncontrol.spec import NetworkSpec
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """spec: the network; seed_genome [D] (from an artifact) or None; io: the artifact's adapters or None."""
+
+    spec: NetworkSpec
+    seed_genome: np.ndarray | None = None
+    io: IOAdapters | None = None
+
+    @property
+    def dim(self) -> int:
+        return self.spec.parameters.size
+
+    def to_genome(self, unit: np.ndarray) -> np.ndarray:
+        """Unit-cube points [P, D] -> genomes within the parameter bounds [P, D] (float64)."""
+        return self.spec.parameters.clip(self.spec.parameters.denormalize(np.asarray(unit, dtype=np.float64)))
+
+    def to_unit(self, genome: np.ndarray) -> np.ndarray:
+        return np.clip(self.spec.parameters.normalize(genome), 0.0, 1.0)
+
+
+def resolve_network(network: NetworkConfig) -> Problem:
+    """Build the Problem a `network:` section names; errors are one ConfigError line."""
+    try:
+        if network.artifact is not None:
+            spec, genome, _, io = read_artifact(network.artifact)
+            return Problem(spec, genome, io)
+        if network.spec is not None:
+            return Problem(NetworkSpec.from_dict(network.spec))
+        assert network.builder is not None
+        spec = import_object(network.builder, "network.builder")(**network.kwargs)
+    except ConfigError:
+        raise
+    except (SnnControlError, TypeError) as exc:
+        raise ConfigError(f"network: {exc}") from None
+    if not isinstance(spec, NetworkSpec):
+        raise ConfigError(f"network.builder {network.builder!r} returned {type(spec).__name__}, not a NetworkSpec")
+    return Problem(spec)
+
+
+def worker_config(config: ExperimentConfig, problem: Problem) -> dict[str, Any]:
+    """The experiment as plain data for workers: the network inlined as a spec dict and the I/O adapters made
+    explicit, so a worker needs neither the driver's files nor its builders' results."""
+    data = config.model_dump(mode="json", by_alias=True)
+    data["network"] = {"spec": problem.spec.to_dict()}
+    if isinstance(config.fitness, ClosedLoopConfig) and config.fitness.io is None:
+        data["fitness"]["io"] = (problem.io or IOAdapters()).to_dict()
+    return data
+
+
+def config_hash(config: ExperimentConfig, problem: Problem, extra: dict[str, str] | None = None) -> str:
+    """sha256 over the experiment (not the run settings), the resolved spec, the seed genome and `extra`
+    (e.g. the dataset's digest): what must not change for a run to be resumed."""
+    document = {
+        "experiment": config.experiment_dict(),
+        "spec": problem.spec.to_dict(),
+        "seed_genome": None if problem.seed_genome is None else problem.seed_genome.tolist(),
+        "extra": extra or {},
+    }
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,80 @@
+"""The run directory and what a run leaves in it (every file written atomically):
+
+    config.yaml       the validated config the run was started with (what --resume reads by default)
+    logbook.csv       one row per generation: gen, evals, best, mean, median, std (first objective, its own
+                      units), test_loss (mimicry), front_size (multi-objective), elapsed_s (wall clock)
+    progress.png      best / mean / median per generation; the Pareto front for multi-objective runs
+    checkpoints/      see `evolution.checkpoint`
+    best/             the best controller (snncontrol artifact: spec, genome, I/O adapters, metadata)
+    pareto/           multi-objective: front.npz (genomes [K, D], objectives [K, M]) and front.csv
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from evolution import atomic
+from snncontrol.adapters import IOAdapters
+from snncontrol.artifacts import Metadata, save_controller
+from snncontrol.spec import NetworkSpec
+
+
+class RunDirectory:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.checkpoints = self.path / "checkpoints"
+        self.config = self.path / "config.yaml"
+
+    def write_config(self, data: dict[str, Any]) -> None:
+        atomic.write_text(self.config, yaml.safe_dump(data, sort_keys=False))
+
+    def write_logbook(self, rows: list[dict[str, Any]]) -> None:
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic.write_text(self.path / "logbook.csv", buffer.getvalue())
+
+    def plot(self, rows: list[dict[str, Any]], objective: str, front: np.ndarray | None, names: list[str]) -> None:
+        """progress.png: best/mean/median of `objective` per generation; `front` [K, M] scattered (first two)."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot as plt
+
+        panels = 1 if front is None else 2
+        fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4), squeeze=False)
+        gens = [row["gen"] for row in rows]
+        for key in ("best", "mean", "median"):
+            axes[0, 0].plot(gens, [row[key] for row in rows], label=key)
+        axes[0, 0].set(xlabel="generation", ylabel=objective, title="progress")
+        axes[0, 0].legend()
+        if front is not None:
+            axes[0, 1].scatter(front[:, 0], front[:, 1], s=12)
+            axes[0, 1].set(xlabel=names[0], ylabel=names[1], title=f"Pareto front ({len(front)})")
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100)
+        plt.close(fig)
+        atomic.write_bytes(self.path / "progress.png", buffer.getvalue())
+
+    def save_best(self, spec: NetworkSpec, genome: np.ndarray, metadata: Metadata, io_adapters: IOAdapters) -> None:
+        save_controller(self.path / "best", spec, genome, metadata, io_adapters)
+
+    def save_pareto(self, genomes: np.ndarray, values: np.ndarray, names: list[str]) -> None:
+        """The front: genomes [K, D] (parameter bounds) and objective values [K, M]."""
+        buffer = io.BytesIO()
+        np.savez(buffer, genomes=genomes, objectives=values, names=np.array(names))
+        atomic.write_bytes(self.path / "pareto" / "front.npz", buffer.getvalue())
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(["index", *names])
+        writer.writerows([i, *map(repr, map(float, row))] for i, row in enumerate(values))
+        atomic.write_text(self.path / "pareto" / "front.csv", text.getvalue())

@@ -1,0 +1,167 @@
+"""Wires an experiment together and runs it: problem, fitness, strategy, backend, run directory, checkpoints,
+progress bar; then hands the DEAP toolbox to `loop.evolve`.
+
+A run is reproducible from (config, seed): the driver seeds random, numpy and torch once, the strategy draws
+from them, and every per-generation draw of the fitness is derived from (seed, generation). A resumed run
+restores all of it from the latest checkpoint and continues bit for bit.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from deap import base, tools
+from tqdm import tqdm
+
+from evolution import checkpoint
+from evolution.backends import Backend, build_backend
+from evolution.config import ExperimentConfig, objective_names
+from evolution.errors import ResumeError
+from evolution.fitness import Fitness, build_fitness
+from evolution.fitness.objectives import weights
+from evolution.loop import RunState, evolve
+from evolution.problem import Problem, config_hash, resolve_network, worker_config
+from evolution.run_dir import RunDirectory
+from evolution.strategies import build_strategy
+from evolution.strategies.base import Individual, individual_class
+from snncontrol.adapters import IOAdapters
+from snncontrol.artifacts import Metadata
+from snncontrol.seeding import seed_everything
+
+
+class Experiment:
+    """One run of an experiment config in `run_dir`: construct (validates everything, seeds the RNGs), then
+    `run()` or `run(resume=True)`."""
+
+    def __init__(self, config: ExperimentConfig, run_dir: str | Path, *, quiet: bool = False) -> None:
+        self.config = config
+        self.run_dir = RunDirectory(run_dir)
+        self.quiet = quiet
+        self.problem: Problem = resolve_network(config.network)
+        self.names = objective_names(config.fitness)
+        self.weights = weights(self.names, getattr(config.fitness, "maximize", ()))
+        self.fitness: Fitness = build_fitness(config, self.problem)
+        self.hash = config_hash(config, self.problem, self._data_digests())
+        self.cls = individual_class(self.weights)
+        seed_everything(config.seed)
+        seed = None if self.problem.seed_genome is None else self.problem.to_unit(self.problem.seed_genome)
+        spec_init = self.problem.to_unit(self.problem.spec.parameters.initial())
+        self.strategy = build_strategy(config.strategy, self.cls, self.problem.dim, seed, spec_init)
+        multi = len(self.names) > 1
+        self.state = RunState(tools.ParetoFront() if multi else tools.HallOfFame(1))
+        self._best: tuple[float, ...] | None = None
+
+    def _data_digests(self) -> dict[str, str]:
+        """Digests of the data files the fitness reads (part of the config hash)."""
+        digest = getattr(self.fitness, "digest", None)
+        return {"data": digest()} if digest is not None else {}
+
+    def run(self, *, resume: bool = False) -> RunState:
+        """Start (or with `resume`, continue) the run and evolve until `config.generations`."""
+        if resume:
+            if not checkpoint.exists(self.run_dir.checkpoints):
+                raise ResumeError(f"{self.run_dir.path} holds no checkpoint to resume from")
+            checkpoint.load(self.run_dir.checkpoints, self.state, self.strategy, self.cls, self.hash)
+        elif checkpoint.exists(self.run_dir.checkpoints):
+            raise ResumeError(f"{self.run_dir.path} already holds a run; resume it with --resume or pick another dir")
+        self.run_dir.write_config(self.config.model_dump(mode="json", by_alias=True))
+        backend = build_backend(self.config.backend, self.fitness, worker_config(self.config, self.problem))
+        toolbox = base.Toolbox()
+        toolbox.register("generate", self.strategy.generate)
+        toolbox.register("evaluate", self._evaluate, backend)
+        toolbox.register("update", self.strategy.update)
+        toolbox.register("record", self._record)
+        self._bar = tqdm(
+            total=self.config.generations,
+            initial=self.state.generation,
+            unit="gen",
+            file=sys.stderr,
+            disable=self.quiet or not sys.stderr.isatty(),
+        )
+        self._clock = (time.perf_counter(), self.state.elapsed_s)
+        self._last_elapsed = self.state.elapsed_s
+        try:
+            evolve(toolbox, self.state, self.config.generations)
+        finally:
+            self._bar.close()
+            backend.close()
+            if hasattr(self.fitness, "close"):
+                self.fitness.close()
+        if self.state.logbook:
+            self._write_outputs()
+        return self.state
+
+    def _evaluate(self, backend: Backend, population: list[Individual], generation: int) -> np.ndarray:
+        genomes = self.problem.to_genome(np.asarray(population, dtype=np.float64))
+        return backend.evaluate(genomes, self.fitness.generation_data(generation))
+
+    def _record(self, state: RunState) -> None:
+        """Logbook row, checkpoint, outputs and progress bar after generation `state.generation - 1`."""
+        first = np.array([ind.fitness.values[0] for ind in state.population])
+        best = max(state.population, key=lambda ind: ind.fitness.wvalues[0])
+        state.elapsed_s = self._clock[1] + time.perf_counter() - self._clock[0]
+        row = {
+            "gen": state.generation - 1,
+            "evals": state.evaluations,
+            "best": best.fitness.values[0],
+            "mean": float(first.mean()),
+            "median": float(np.median(first)),
+            "std": float(first.std()),
+        }
+        if hasattr(self.fitness, "test_loss"):
+            row["test_loss"] = self.fitness.test_loss(self.problem.to_genome(np.asarray([best]))[0])
+        if len(self.names) > 1:
+            row["front_size"] = len(state.hall_of_fame)
+        row["elapsed_s"] = round(state.elapsed_s, 3)
+        state.logbook.append(row)
+        self.run_dir.write_logbook(state.logbook)
+        if self._best != tuple(self._champion()):
+            self._save_best()
+        if state.generation % self.config.output.plot_every == 0:
+            self._write_outputs()
+        checkpoint.save(self.run_dir.checkpoints, state, self.strategy, self.hash, self.config.output.keep_checkpoints)
+        rate = len(state.population) / max(state.elapsed_s - self._last_elapsed, 1e-9)
+        self._last_elapsed = state.elapsed_s
+        self._bar.set_postfix(best=f"{row['best']:.4g}", mean=f"{row['mean']:.4g}", evals_s=f"{rate:.1f}")
+        self._bar.update(1)
+
+    # --- outputs ----------------------------------------------------------------------------------------------
+    def _champion(self) -> Individual:
+        """The best individual so far (multi-objective: the front's best on the first objective)."""
+        return max(self.state.hall_of_fame, key=lambda ind: ind.fitness.wvalues[0])
+
+    def _save_best(self) -> None:
+        champion = self._champion()
+        values = list(champion.fitness.values)
+        metadata = Metadata(
+            seed=self.config.seed,
+            fitness=values[0] if len(values) == 1 else values,
+            description=f"evolved by snncontrol evolve ({self.config.name})",
+            extra={
+                "objectives": self.names,
+                "strategy": self.config.strategy.name,
+                "generation": self.state.generation,
+                "evaluations": self.state.evaluations,
+                "config_hash": self.hash,
+            },
+        )
+        genome = self.problem.to_genome(np.asarray([champion]))[0]
+        self.run_dir.save_best(self.problem.spec, genome, metadata, self._io())
+        self._best = tuple(champion)
+
+    def _io(self) -> IOAdapters:
+        io = getattr(self.config.fitness, "io", None)
+        return IOAdapters.from_dict(io) if io is not None else self.problem.io or IOAdapters()
+
+    def _write_outputs(self) -> None:
+        front = None
+        if len(self.names) > 1:
+            members = list(self.state.hall_of_fame)
+            front = np.array([ind.fitness.values for ind in members])
+            self.run_dir.save_pareto(self.problem.to_genome(np.asarray(members)), front, self.names)
+        self.run_dir.plot(self.state.logbook, self.names[0], front, self.names)
+        if self._best is None:
+            self._save_best()

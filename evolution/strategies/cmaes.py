@@ -1,0 +1,99 @@
+"""CMA-ES on DEAP's `cma.Strategy`, in the unit cube, with out-of-bounds rejection and optional IPOP restarts.
+
+Sampling is DEAP's (x = centroid + sigma * z B D^T, z ~ N(0, I) from numpy's global RNG); samples that leave
+the cube are redrawn (up to `max_redraws` rounds, then clipped) or clipped at once (`out_of_bounds: clip`).
+The update is DEAP's. With `restarts > 0`, a run that converged (sigma * largest axis < tol_x, condition
+number > 1e14, or the best of the last `stagnation` generations spanning <= tol_fun) restarts from a new
+uniform mean with the population multiplied by `ipop_factor` (IPOP-CMA-ES).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from deap import cma
+
+from evolution.config import CMAESConfig
+from evolution.strategies.base import Individual
+
+MAX_CONDITION = 1e14
+
+
+class CMAES:
+    def __init__(
+        self, cfg: CMAESConfig, cls: type[Individual], dim: int, seed: np.ndarray | None, spec_init: np.ndarray
+    ) -> None:
+        self.cfg, self.cls, self.dim = cfg, cls, dim
+        self.seed, self.spec_init = seed, spec_init
+        self.restart = 0
+        self.history: list[float] = []  # best weighted fitness of each generation since the last restart
+        self.es = self._new_strategy()
+
+    def _new_strategy(self) -> cma.Strategy:
+        if self.seed is not None and self.restart == 0:
+            centroid = self.seed
+        elif self.cfg.initial_mean == "center":
+            centroid = np.full(self.dim, 0.5)
+        elif self.cfg.initial_mean == "spec_init" and self.restart == 0:
+            centroid = self.spec_init
+        else:
+            centroid = np.random.uniform(0.0, 1.0, self.dim)
+        options: dict[str, Any] = {}
+        if self.cfg.population is not None:
+            options["lambda_"] = round(self.cfg.population * self.cfg.ipop_factor**self.restart)
+        elif self.restart:
+            options["lambda_"] = round(int(4 + 3 * np.log(self.dim)) * self.cfg.ipop_factor**self.restart)
+        if self.cfg.mu is not None and self.restart == 0:
+            options["mu"] = self.cfg.mu
+        return cma.Strategy(centroid=np.asarray(centroid, dtype=np.float64), sigma=self.cfg.sigma, **options)
+
+    def _draw(self, n: int) -> np.ndarray:
+        es = self.es
+        return es.centroid + es.sigma * np.random.standard_normal((n, self.dim)) @ es.BD.T
+
+    def generate(self) -> list[Individual]:
+        points = self._draw(self.es.lambda_)
+        if self.cfg.out_of_bounds == "reject":
+            for _ in range(self.cfg.max_redraws):
+                outside = ((points < 0.0) | (points > 1.0)).any(axis=1)
+                if not outside.any():
+                    break
+                points[outside] = self._draw(int(outside.sum()))
+        return [self.cls(row) for row in np.clip(points, 0.0, 1.0)]
+
+    def update(self, population: list[Individual]) -> None:
+        self.es.update(population)
+        self.history.append(max(ind.fitness.wvalues[0] for ind in population))
+        if self.restart < self.cfg.restarts and self._converged():
+            self.restart += 1
+            self.history = []
+            self.es = self._new_strategy()
+
+    def _converged(self) -> bool:
+        es, recent = self.es, self.history[-self.cfg.stagnation :]
+        return bool(
+            es.sigma * es.diagD.max() < self.cfg.tol_x
+            or es.cond > MAX_CONDITION
+            or (len(recent) == self.cfg.stagnation and max(recent) - min(recent) <= self.cfg.tol_fun)
+        )
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Every numeric attribute of DEAP's Strategy (centroid, sigma, C, pc, ps, B, diagD, BD, weights,
+        update_count, ...), the restart count and the stagnation history."""
+        arrays = {f"cma_{k}": v for k, v in vars(self.es).items() if isinstance(v, np.ndarray)}
+        scalars = {
+            k: v.item() if isinstance(v, np.generic) else v
+            for k, v in vars(self.es).items()
+            if isinstance(v, int | float | np.generic)
+        }
+        return {"restart": self.restart, "history": self.history, "cma": scalars}, arrays
+
+    def load_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.restart, self.history = meta["restart"], list(meta["history"])
+        self.es = self._new_strategy()
+        for key, value in meta["cma"].items():
+            setattr(self.es, key, value)
+        for key, value in arrays.items():
+            if key.startswith("cma_"):
+                setattr(self.es, key.removeprefix("cma_"), value)

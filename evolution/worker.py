@@ -1,0 +1,49 @@
+"""The worker side of the process and ray backends: evaluate one chunk from plain data.
+
+A task carries the worker config (the experiment as a dict, network inlined), a genome chunk [p, D] and the
+generation's data arrays. The worker rebuilds the fitness from the config once and caches it, so nothing
+of the driver (torch modules, closures) is ever pickled. Heavy imports happen inside the functions, after
+`limit_threads`, so a fresh worker process does not start numba or torch with a thread per core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+#: Thread pools sized at import: set only while the module is not imported yet (numba refuses a changed
+#: NUMBA_NUM_THREADS once its threads run); afterwards the runtime calls below apply.
+THREAD_ENV = {"numba": ("NUMBA_NUM_THREADS", "1"), "torch": ("OMP_NUM_THREADS", "1")}
+_CACHE: dict[str, Any] = {}
+
+
+def limit_threads() -> None:
+    """One compute thread per worker: the workers are the parallelism (also the process pool initializer)."""
+    for module, (name, value) in THREAD_ENV.items():
+        if module not in sys.modules:
+            os.environ[name] = value
+    import numba
+    import torch
+
+    torch.set_num_threads(1)
+    numba.set_num_threads(1)
+
+
+def evaluate_chunk(config: dict[str, Any], genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
+    """Objective values [p, M] of `genomes` [p, D] under the experiment `config` (fitness cached per config)."""
+    limit_threads()
+    key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+    if key not in _CACHE:
+        from evolution.config import parse_config
+        from evolution.fitness import build_fitness
+        from evolution.problem import resolve_network
+
+        experiment = parse_config(config, "worker config")
+        _CACHE.clear()
+        _CACHE[key] = build_fitness(experiment, resolve_network(experiment.network), worker=True)
+    return _CACHE[key].evaluate(genomes, data)

@@ -1,0 +1,30 @@
+"""A custom fitness (config `fitness: {kind: custom, factory: "faulty:make"}`) whose worker kills itself with
+SIGKILL the first time it evaluates, to test that a dead worker is retried and nothing is lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+
+from evolution.config import SphereConfig
+from evolution.fitness.sphere import SphereFitness
+from snncontrol.spec import NetworkSpec
+
+
+class KillOnce(SphereFitness):
+    def __init__(self, spec: NetworkSpec, marker: str, driver_pid: int) -> None:
+        super().__init__(SphereConfig(kind="sphere", centers=[0.3]), spec.parameters)
+        self.marker, self.driver_pid = Path(marker), driver_pid
+
+    def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
+        if os.getpid() != self.driver_pid and not self.marker.exists():
+            self.marker.write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().evaluate(genomes, data)
+
+
+def make(spec: NetworkSpec, seed: int, marker: str, driver_pid: int) -> KillOnce:
+    return KillOnce(spec, marker, driver_pid)

@@ -1,0 +1,99 @@
+"""`snncontrol evolve`: bad configs give one line, the example configs validate, a run leaves its outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from evo_support import TINY_NET, sphere_config
+
+from evolution.config import load_config
+from evolution.problem import resolve_network
+from snncontrol.artifacts import read_artifact
+from snncontrol.cli import main
+
+CONFIGS = sorted(Path(__file__).parents[2].joinpath("configs").glob("evolve_*.yaml"))
+
+
+def _evolve(tmp_path: Path, data, *args: str) -> int:
+    path = tmp_path / "config.yaml"
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data))
+    return main(["evolve", str(path), "--quiet", "--run-dir", str(tmp_path / "run"), *args])
+
+
+GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"strategy": {"name": "cmaes", "popsize": 4}}, "strategy.cmaes.popsize: Extra inputs are not permitted"),
+        ({"strategy": {"name": "annealing"}}, "strategy: Input tag 'annealing' found using 'name' does not match"),
+        ({"strategy": {"name": "nsga2", "mu": 8}}, "strategy nsga2 needs two or more fitness objectives"),
+        ({"strategy": {"name": "nsga2", "mu": 10}}, "strategy.nsga2.mu: Value error, must be a multiple of 4"),
+        ({"strategy": {"name": "cmaes", "sigma": -1}}, "strategy.cmaes.sigma: Input should be greater than 0"),
+        ({"generations": "many"}, "generations: Input should be a valid integer"),
+        ({"network": {"builder": "nowhere.mod:f"}}, "network.builder: cannot import 'nowhere.mod:f'"),
+        ({"network": {"spec": {"version": 1, "n_inputs": 0, "layers": []}}}, "network: n_inputs must be a positive"),
+        ({"network": {"artifact": "/nonexistent/ctrl"}}, "network: artifact /nonexistent/ctrl: not found"),
+        ({"network": {**TINY_NET, "spec": {}}}, "network: give exactly one of builder, spec, artifact"),
+        ({"fitness": {"kind": "closed_loop", "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 5},
+                      "io": {"observation": {"kind": "magic"}}}}, "fitness.closed_loop.io: observation adapter kind"),
+        ({"fitness": {"kind": "closed_loop", "env": {"id": "NoSuchEnv-v9", "episode_steps": 5}}}, "fitness.env.id"),
+        ({"fitness": {"kind": "mimicry", "dataset": "/nonexistent.npz"}}, "fitness.dataset /nonexistent.npz: no such"),
+        ({"backend": {"name": "gpu"}}, "backend.name: Input should be 'serial', 'process' or 'ray'"),
+    ],
+)
+def test_bad_config_gives_one_line(change, message, tmp_path, capsys):
+    assert _evolve(tmp_path, {**GOOD, **change}) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("snncontrol evolve: error: ")
+    assert message.replace("Value error, ", "") in err, err
+
+
+def test_unreadable_yaml_and_missing_resume(tmp_path, capsys):
+    assert _evolve(tmp_path, "seed: [1,\n") == 2
+    assert "not valid YAML" in capsys.readouterr().err
+    assert main(["evolve", "--resume", str(tmp_path / "nothing"), "--quiet"]) == 2
+    assert "no such config file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_example_configs_validate(path):
+    config = load_config(path)
+    problem = resolve_network(config.network)
+    assert problem.dim > 0
+
+
+def test_run_directory_outputs_and_overrides(tmp_path, capsys):
+    assert _evolve(tmp_path, GOOD, "--generations", "3", "--seed", "11") == 0
+    run = tmp_path / "run"
+    assert {p.name for p in run.iterdir()} >= {"config.yaml", "logbook.csv", "progress.png", "checkpoints", "best"}
+    header = (run / "logbook.csv").read_text().splitlines()[0]
+    assert header == "gen,evals,best,mean,median,std,elapsed_s"
+    spec, genome, metadata, _ = read_artifact(run / "best")
+    assert metadata.seed == 11 and isinstance(metadata.fitness, float)
+    assert metadata.extra["strategy"] == "cmaes" and metadata.extra["generation"] >= 1
+    assert len(genome) == spec.parameters.size
+    saved = yaml.safe_load((run / "config.yaml").read_text())
+    assert saved["seed"] == 11 and saved["generations"] == 3
+    assert json.loads((run / "checkpoints" / "latest.json").read_text()) == {"generation": 3}
+    # --resume RUN_DIR alone reads the run's config.yaml; --generations extends it.
+    assert main(["evolve", "--resume", str(run), "--generations", "5", "--quiet"]) == 0
+    assert len((run / "logbook.csv").read_text().splitlines()) == 6
+    # A different seed is a different experiment: refused.
+    assert main(["evolve", "--resume", str(run), "--seed", "12", "--generations", "6", "--quiet"]) == 2
+    assert "config differs" in capsys.readouterr().err
+
+
+def test_artifact_network_seeds_the_search(tmp_path):
+    assert _evolve(tmp_path, GOOD) == 0
+    _, genome, _, _ = read_artifact(tmp_path / "run" / "best")
+    data = {**GOOD, "network": {"artifact": str(tmp_path / "run" / "best")}, "generations": 1}
+    data["strategy"] = {"name": "cmaes", "population": 6, "sigma": 1e-9, "out_of_bounds": "clip"}
+    (tmp_path / "second").mkdir()
+    assert _evolve(tmp_path / "second", data) == 0
+    _, tuned, _, _ = read_artifact(tmp_path / "second" / "run" / "best")
+    assert abs(tuned - genome).max() < 1e-6  # the mean started at the artifact's genome

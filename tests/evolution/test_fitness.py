@@ -1,0 +1,134 @@
+"""Batched fitness functions: mimicry losses and dataset checks, closed-loop episodes on sim_envs and Gymnasium."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from evo_support import BLIMP_IO, TINY_NET, logbook, run
+
+from evolution.config import parse_config
+from evolution.errors import ConfigError
+from evolution.fitness import build_fitness
+from evolution.fitness.mimicry import LOSSES
+from evolution.problem import resolve_network
+from snncontrol.network import Network
+
+
+def _fitness(fitness: dict, network: dict | None = None):
+    config = parse_config({
+        "seed": 7, "generations": 1, "network": network or TINY_NET,
+        "strategy": {"name": "nsga2" if len(fitness.get("objectives", [])) > 1 else "cmaes"}, "fitness": fitness,
+    })
+    problem = resolve_network(config.network)
+    return build_fitness(config, problem), problem
+
+
+def test_losses_match_their_definitions():
+    rng = np.random.default_rng(0)
+    u, t = rng.normal(size=(3, 50)), rng.normal(size=(3, 50))
+    pearson = np.array([np.corrcoef(a, b)[0, 1] for a, b in zip(u, t, strict=True)])
+    np.testing.assert_allclose(LOSSES["mae_pearson"](u, t), np.abs(u - t).mean(1) + 1 - pearson)
+    np.testing.assert_allclose(LOSSES["mse"](u, t), ((u - t) ** 2).mean(1))
+    assert LOSSES["mae_pearson"](t, t) == pytest.approx(np.zeros(3), abs=1e-12)
+    assert LOSSES["mae_pearson"](np.zeros((1, 5)), np.zeros((1, 5)))[0] == 1.0  # constant: pearson 0
+
+
+def _dataset(path, problem, genome, sequences=4, steps=40):
+    """Targets are the outputs of `genome`'s network, so that genome mimics them perfectly."""
+    rng = np.random.default_rng(1)
+    net = Network(problem.spec)
+    data = {}
+    for split in ("train", "test"):
+        inputs = rng.normal(size=(sequences, steps, 1))
+        outs, _ = net.rollout(net.params(np.repeat(genome[None], sequences, 0)),
+                              torch.as_tensor(inputs.transpose(1, 0, 2)), net.init_state(sequences))
+        data[f"{split}_inputs"], data[f"{split}_targets"] = inputs, outs.double().numpy().transpose(1, 0, 2)
+    np.savez(path, **data)
+    return data
+
+
+def test_mimicry_scores_a_population_in_one_call_and_logs_test_loss(tmp_path):
+    path = tmp_path / "mimic.npz"
+    _, problem = _fitness({"kind": "sphere"})
+    rng = np.random.default_rng(2)
+    target = problem.spec.parameters.sample(1, rng)[0]
+    _dataset(path, problem, target)
+    fitness, _ = _fitness({"kind": "mimicry", "dataset": str(path), "warmup": 5, "loss": "mae",
+                           "objectives": ["loss", "spikes"]})
+    data = fitness.generation_data(0)
+    assert data["inputs"].shape == (1, 40, 1)
+    genomes = np.vstack([target, problem.spec.parameters.sample(5, rng)])
+    values = fitness.evaluate(genomes, data)
+    assert values.shape == (6, 2)
+    assert values[0, 0] < 1e-6 < values[1:, 0].min()
+    np.testing.assert_array_equal(fitness.evaluate(genomes[3:], data), values[3:])  # chunk-independent
+    assert fitness.test_loss(target) < 1e-6
+    indices = {int(np.flatnonzero((fitness.dataset["train_inputs"] == fitness.generation_data(g)["inputs"])
+                                  .all(axis=(1, 2)))[0]) for g in range(12)}
+    assert len(indices) > 1  # one sequence drawn per generation, not always the same
+
+    run({"seed": 1, "generations": 3, "network": TINY_NET, "strategy": {"name": "cmaes", "population": 6},
+         "fitness": {"kind": "mimicry", "dataset": str(path)}}, tmp_path / "run")
+    rows = logbook(tmp_path / "run")
+    assert len(rows) == 3 and all(float(row["test_loss"]) >= 0 for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"train_inputs": np.zeros((2, 5, 1))}, "missing array"),
+        ({"train_inputs": np.zeros((2, 5, 3)), "train_targets": np.zeros((2, 5, 1)),
+          "test_inputs": np.zeros((1, 5, 1)), "test_targets": np.zeros((1, 5, 1))},
+         r"train_inputs must be \[S, T, 1\]"),
+        ({"train_inputs": np.zeros((2, 5, 1)), "train_targets": np.zeros((2, 4, 1)),
+          "test_inputs": np.zeros((1, 5, 1)), "test_targets": np.zeros((1, 5, 1))}, "train_targets must be"),
+    ],
+)
+def test_bad_datasets_give_one_line(arrays, message, tmp_path):
+    np.savez(tmp_path / "bad.npz", **arrays)
+    fitness, _ = _fitness({"kind": "mimicry", "dataset": str(tmp_path / "bad.npz")})
+    with pytest.raises(ConfigError, match=message) as info:
+        fitness.generation_data(0)
+    assert "\n" not in str(info.value)
+
+
+def _blimp(episode_s: float, steps: int, objectives: list[str]):
+    return _fitness({"kind": "closed_loop", "io": BLIMP_IO, "objectives": objectives, "env": {
+        "id": "sim_envs/BlimpAltitude-v0", "kwargs": {"episode_length_s": episode_s}, "episode_steps": steps,
+        "episodes": 2}})
+
+
+def test_closed_loop_is_chunk_independent_and_stops_at_episode_end():
+    fitness, problem = _blimp(1.0, 25, ["return", "tracking_error", "sops", "spikes", "energy"])
+    genomes = problem.spec.parameters.sample(5, np.random.default_rng(3))
+    data = fitness.generation_data(4)
+    values = fitness.evaluate(genomes, data)
+    assert values.shape == (5, 5) and np.all(values[:, 0] < 0) and np.all(values[:, 1:] >= 0)
+    chunks = np.vstack([fitness.evaluate(genomes[:2], data), fitness.evaluate(genomes[2:], data)])
+    np.testing.assert_array_equal(chunks, values)
+    # The episodes end after 10 steps (1 s at 10 Hz): 25 requested steps score exactly the first 10.
+    exact, _ = _blimp(1.0, 10, ["return", "tracking_error", "sops", "spikes", "energy"])
+    np.testing.assert_array_equal(exact.evaluate(genomes, data), values)
+    np.testing.assert_allclose(values[:, 1], -values[:, 0] / 10, rtol=0.2)  # mean |error| ~ -return / steps
+    assert not np.array_equal(fitness.evaluate(genomes, fitness.generation_data(5)), values)  # new episodes
+
+
+def test_gymnasium_swimmer_through_sync_vector_env_and_select_adapter():
+    spec = {"version": 1, "n_inputs": 2, "dt": 0.04, "layers": [
+        {"name": "hidden", "size": 4, "neuron": {"kind": "lif"}, "bias": True},
+        {"name": "readout", "size": 2, "neuron": {"kind": "li"}}]}
+    fitness, problem = _fitness({"kind": "closed_loop", "objectives": ["return"], "env": {
+        "id": "Swimmer-v5", "episode_steps": 20},
+        "io": {"observation": {"kind": "select", "indices": [1, 2]},
+               "action": {"kind": "affine_clip", "low": -1, "high": 1}}}, network={"spec": spec})
+    genomes = problem.spec.parameters.sample(3, np.random.default_rng(0))
+    values = fitness.evaluate(genomes, fitness.generation_data(0))
+    assert values.shape == (3, 1) and np.all(np.isfinite(values))
+    np.testing.assert_array_equal(fitness.evaluate(genomes[1:], fitness.generation_data(0)), values[1:])
+
+
+def test_adapter_that_does_not_fit_the_network_is_refused():
+    with pytest.raises(ConfigError, match="gives 2 input"):
+        _fitness({"kind": "closed_loop", "io": {"observation": {"kind": "identity"}}, "env": {
+            "id": "sim_envs/BlimpAltitude-v0", "episode_steps": 5}})

@@ -1,0 +1,73 @@
+"""Each strategy improves a sphere in the bounds and never returns a genome outside them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from evo_support import best_genome, logbook, run, sphere_config
+
+from evolution.config import CMAESConfig, parse_config
+from evolution.problem import resolve_network
+from evolution.strategies import build_strategy
+from evolution.strategies.base import individual_class
+from snncontrol.seeding import seed_everything
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        {"name": "cmaes", "preset": "paper", "population": 12},
+        {"name": "cmaes", "population": 8, "restarts": 2, "stagnation": 3, "tol_fun": 1e-3},
+        {"name": "ga", "mu": 12, "lambda": 24, "selection": "plus", "indpb": 0.2},
+        {"name": "ga", "mu": 12, "lambda": 24, "selection": "comma", "indpb": 0.2},
+    ],
+    ids=["cmaes-paper", "cmaes-ipop", "ga-plus", "ga-comma"],
+)
+def test_single_objective_strategies_improve_sphere_in_bounds(strategy, tmp_path):
+    experiment = run(sphere_config(strategy, generations=40), tmp_path)
+    rows = logbook(tmp_path)
+    assert float(rows[-1]["best"]) < 0.6 * float(rows[0]["best"])
+    spec = experiment.problem.spec
+    for individual in experiment.state.population:
+        genome = experiment.problem.to_genome(np.asarray([individual]))
+        assert np.all(np.asarray(individual) >= 0) and np.all(np.asarray(individual) <= 1)
+        spec.parameters.check(genome)  # raises if out of bounds
+    spec.parameters.check(best_genome(tmp_path))
+
+
+def test_ipop_restart_grows_population(tmp_path):
+    experiment = run(
+        sphere_config({"name": "cmaes", "population": 6, "restarts": 1, "stagnation": 2, "tol_fun": 10.0}, 6),
+        tmp_path,
+    )
+    sizes = np.diff([0] + [int(row["evals"]) for row in logbook(tmp_path)])
+    assert sizes[0] == 6 and sizes[-1] == 12 and experiment.strategy.restart == 1
+
+
+def test_nsga2_finds_a_spread_pareto_front(tmp_path):
+    data = sphere_config({"name": "nsga2", "mu": 16}, generations=15, centers=[0.2, 0.8])
+    experiment = run(data, tmp_path)
+    front = np.loadtxt(tmp_path / "pareto" / "front.csv", delimiter=",", skiprows=1)[:, 1:]
+    with np.load(tmp_path / "pareto" / "front.npz", allow_pickle=False) as npz:
+        genomes, values = npz["genomes"], npz["objectives"]
+    assert len(front) >= 5 and np.array_equal(front, values)
+    experiment.problem.spec.parameters.check(genomes)
+    # No member dominates another, and the front spans the trade-off between the two centers.
+    dominated = [(values <= v).all(axis=1) & (values < v).any(axis=1) for v in values]
+    assert not np.any(dominated)
+    assert np.ptp(values[:, 0]) > 1.0
+    assert (tmp_path / "progress.png").stat().st_size > 0
+
+
+def test_cmaes_rejection_keeps_samples_inside_near_a_bound():
+    config = parse_config(sphere_config({"name": "cmaes", "population": 64, "sigma": 0.5}))
+    problem = resolve_network(config.network)
+    seed_everything(0)
+    cls = individual_class((-1.0,))
+    strategy_cfg = CMAESConfig(name="cmaes", population=64, sigma=0.5)
+    corner = np.full(problem.dim, 0.02)
+    strategy = build_strategy(strategy_cfg, cls, problem.dim, corner, corner)
+    points = np.asarray(strategy.generate())
+    assert points.shape == (64, problem.dim)
+    assert points.min() >= 0.0 and points.max() <= 1.0
+    assert np.array_equal(strategy.es.centroid, corner)
