@@ -30,8 +30,10 @@ _graded = numba.njit(cache=True, inline="always")(equations.graded)
 # Rows of the packed neuron fields (same order as NEURON_FIELDS).
 BIAS, DECAY_SYN, DECAY_MEM, THETA, DECAY_TH, BETA = range(6)
 
-#: Below this many individuals the serial loop is used (thread start-up would cost more than it saves).
-PARALLEL_MIN_BATCH = 8
+#: Work (individuals x steps x neurons) from which a call runs in parallel over individuals. Waking and joining
+#: the thread team costs from tens of microseconds on an idle machine to milliseconds on a loaded one, so small
+#: calls (e.g. one closed-loop step of a population) run serially; a 256 x 2,500-step rollout runs in parallel.
+PARALLEL_MIN_WORK = 2_000_000
 
 
 def _is_plain_lif(neuron: NeuronModel) -> bool:
@@ -194,7 +196,8 @@ def run_core(
     steps, batch = encoded.shape[0], encoded.shape[1]
     new = {name: getattr(state, name).clone() for name in ("i", "v", "a", "r", "out", "spikes", "sops")}
     ys = torch.empty(steps, batch, net.layout[-1].n, dtype=net.dtype)
-    loop = _parallel if batch >= PARALLEL_MIN_BATCH else _serial
+    parallel = batch > 1 and batch * steps * net.n_neurons >= PARALLEL_MIN_WORK
+    loop = _parallel if parallel else _serial
     loop(
         encoded.contiguous().numpy(),
         net._table,
