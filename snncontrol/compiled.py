@@ -30,6 +30,8 @@ _graded = numba.njit(cache=True, inline="always")(equations.graded)
 # Rows of the packed neuron fields (same order as NEURON_FIELDS).
 BIAS, DECAY_SYN, DECAY_MEM, THETA, DECAY_TH, BETA = range(6)
 
+#: Layers at least this wide accumulate input rows through slices (vectorized); narrower ones index directly.
+VECTOR_MIN_WIDTH = 8
 #: Work (individuals x steps x neurons) from which a call runs in parallel over individuals. Waking and joining
 #: the thread team costs from tens of microseconds on an idle machine to milliseconds on a loaded one, so small
 #: calls (e.g. one closed-loop step of a population) run serially; a 256 x 2,500-step rollout runs in parallel.
@@ -103,9 +105,14 @@ def _core_loop(xs, table, weights, neurons, fan_in, fan_rec, i, v, a, r, out, sp
                 for k in range(n_in):
                     xk = xs[t, p, k] if src < 0 else op[src + k]
                     if xk != 0.0:  # event-driven: silent inputs cost nothing
-                        row = wp[w_in + k * n : w_in + (k + 1) * n]
-                        for j in range(n):
-                            current[j] += xk * row[j]
+                        if n >= VECTOR_MIN_WIDTH:  # a contiguous row slice lets the loop vectorize
+                            row = wp[w_in + k * n : w_in + (k + 1) * n]
+                            for j in range(n):
+                                current[j] += xk * row[j]
+                        else:  # building a slice would cost more than the few multiply-adds
+                            base = w_in + k * n
+                            for j in range(n):
+                                current[j] += xk * wp[base + j]
                         if w_th >= 0:
                             row = wp[w_th + k * n : w_th + (k + 1) * n]
                             for j in range(n):
@@ -167,9 +174,9 @@ def _core_loop(xs, table, weights, neurons, fan_in, fan_rec, i, v, a, r, out, sp
                                 hard,
                                 refractory,
                             )
-                    count = 0.0
-                    for j in range(n):  # a separate loop: a float reduction would stop the one above vectorizing
-                        count += lo[j]
+                    count = 0
+                    for j in range(n):  # separate, integer: a float reduction would not vectorize
+                        count += lo[j] != 0.0
                     spikes[p, layer] += count
                 elif kind == KIND_LI:
                     d_mem = np_[DECAY_MEM, noff:end]
