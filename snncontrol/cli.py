@@ -16,6 +16,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("snncontrol.commands.demo", "fly the shipped blimp controller in the MuJoCo plant and report"),
     "info": ("snncontrol.commands.info", "describe a controller artifact: network, parameters, energy, metadata"),
     "export-nir": ("snncontrol.commands.export_nir", "export a controller artifact as a NIR graph (HDF5)"),
+    "eval-swimmer": (
+        "snncontrol.commands.eval_swimmer",
+        "swim a controller in the N-link swimmer plant: return, speed, optional video",
+    ),
     "make-route": ("snncontrol.vpr.route_cli", "render a place-recognition route dataset (folders + ROS 2 bag)"),
     "vpr": ("snncontrol.vpr.cli", "place recognition with SNN ensembles: train, eval, query"),
     "evolve": ("evolution.cli", "evolve controller parameters from an experiment YAML"),

@@ -9,4 +9,5 @@ _HERE = Path(__file__).parent
 #: name -> artifact directory of each shipped controller
 SHIPPED: dict[str, Path] = {
     "blimp": _HERE / "blimp_demo",
+    "swimmer_ncap": _HERE / "swimmer_ncap",
 }

@@ -1,0 +1,122 @@
+"""`snncontrol eval-swimmer ARTIFACT --links N [--episodes E] [--seed S] [--steps T] [--video out.mp4]`: swim a
+controller closed loop in the N-link swimmer plant (NCAP reward), print its return and forward speed, and
+optionally write a video (offscreen MuJoCo rendering, EGL when there is no display; imageio-ffmpeg).
+
+ARTIFACT is a controller directory or the name of a shipped one (default `swimmer_ncap`). An NCAP artifact
+built for another body is re-instantiated for N links with the same evolved shared weights
+(`snncontrol.controllers.ncap.retarget`); any other controller must match the body.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported: headless offscreen rendering
+
+import numpy as np
+
+from snncontrol.errors import SnnControlError
+
+DEFAULT_ARTIFACT = "swimmer_ncap"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("artifact", nargs="?", default=DEFAULT_ARTIFACT,
+                        help=f"controller artifact directory or shipped name (default {DEFAULT_ARTIFACT})")
+    parser.add_argument("--links", type=int, default=None, help="body links N, 3..15 (default: the artifact's)")
+    parser.add_argument("--episodes", type=int, default=5, help="episodes, swum as one batch (default 5)")
+    parser.add_argument("--seed", type=int, default=0, help="first episode seed (episode e: seed + e)")
+    parser.add_argument("--steps", type=int, default=1000, help="control steps of 0.03 s per episode (default 1000)")
+    parser.add_argument("--video", metavar="OUT.mp4", help="write a video of the first episode")
+    parser.add_argument("--width", type=int, default=480, help="video width in pixels")
+    parser.add_argument("--height", type=int, default=360, help="video height in pixels")
+
+
+def resolve(artifact: str) -> Path:
+    from snncontrol.controllers import SHIPPED
+
+    path = Path(artifact)
+    if not path.exists() and artifact in SHIPPED:
+        return SHIPPED[artifact]
+    if not path.exists() and artifact == DEFAULT_ARTIFACT:
+        return Path(__file__).resolve().parents[1] / "controllers" / DEFAULT_ARTIFACT
+    return path
+
+
+def body(spec, genome, io, n_links: int | None):
+    """(spec, genome, io, n_links) for the requested body; NCAP controllers are re-instantiated."""
+    from snncontrol.controllers.ncap import parse_spec_name, retarget
+
+    try:
+        options = parse_spec_name(spec.name)
+    except SnnControlError:
+        options = None
+    if options is not None:
+        n = options["n_links"] if n_links is None else n_links
+        if n != options["n_links"]:
+            spec, genome, io = retarget(spec, genome, n)
+        return spec, genome, io, n
+    if n_links is None:
+        raise SnnControlError(f"{spec.name or 'this controller'} is not an NCAP network: give --links")
+    return spec, genome, io, n_links
+
+
+def run(args: argparse.Namespace) -> int:
+    from snncontrol.artifacts import read_artifact
+    from snncontrol.controllers.ncap import swim
+
+    path = resolve(args.artifact)
+    spec, genome, _, io = read_artifact(path)
+    spec, genome, io, n_links = body(spec, genome, io, args.links)
+    if not 3 <= n_links <= 15:
+        raise SnnControlError(f"--links must be in 3..15 for the swimmer plant, got {n_links}")
+    if args.episodes < 1 or args.steps < 1:
+        raise SnnControlError("--episodes and --steps must be positive")
+    seeds = [args.seed + e for e in range(args.episodes)]
+    result = swim(spec, genome, io, n_links, seeds, steps=args.steps)
+    returns, speeds = result.copy_returns, result.copy_speeds
+    print(
+        f"{path}: {spec.name}, {spec.parameters.size} parameters, {n_links} links, {args.episodes} episode(s) "
+        f"of {args.steps} steps"
+    )
+    print(f"return {returns.mean():.1f} +- {returns.std():.1f} (max {args.steps}), "
+          f"forward speed {speeds.mean():.4f} +- {speeds.std():.4f} m/s")
+    if args.video:
+        out = write_video(spec, genome, io, n_links, args.seed, args.steps, args.video, args.width, args.height)
+        print(f"video: {out}")
+    return 0
+
+
+def write_video(spec, genome, io, n_links: int, seed: int, steps: int, out: str, width: int, height: int) -> Path:
+    """Swim one episode in a rendering env and write it as an MP4 at the control rate (1 / 0.03 s)."""
+    import gymnasium as gym
+    import imageio.v2 as imageio
+    import torch
+
+    import sim_envs  # noqa: F401
+    from snncontrol.network import Network
+
+    net = Network(spec)
+    params = net.params(genome)
+    state = net.init_state(1)
+    env = gym.make("sim_envs/Swimmer-v0", n_links=n_links, render_mode="rgb_array", width=width, height=height)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        obs, _ = env.reset(seed=seed)
+        fps = round(1.0 / env.unwrapped.dt)
+        with imageio.get_writer(path, fps=fps, codec="libx264", macro_block_size=8) as writer:
+            writer.append_data(env.render())
+            for _ in range(steps):
+                x = torch.as_tensor(io.observation(np.asarray(obs, dtype=np.float64)[None]), dtype=net.dtype)
+                action, state = net.step(params, x, state)
+                obs, _, terminated, truncated, _ = env.step(io.action(action.double().numpy())[0])
+                writer.append_data(env.render())
+                if terminated or truncated:
+                    break
+    finally:
+        env.close()
+    return path

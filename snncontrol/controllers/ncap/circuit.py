@@ -1,0 +1,378 @@
+"""The NCAP swimmer circuit (Bhattasali, Zador, Engel, NeurIPS 2022) as a network of the SNN core.
+
+One spec builder, `ncap_spec(n_links, variant)`, for any body of n >= 2 links (n_joints = n - 1 joints, head to
+tail). The circuit is a plain `NetworkSpec` (a stack of four core layers), so it evolves, runs, saves as an
+artifact and (spiking variant) exports to NIR like any other controller:
+
+    angles / joint_limit --[sensory]--> B-neurons --[bneuron]--> muscles --[muscle]--> torques --[torque]--> action
+
+Inputs (the observation adapter `ncap_io(n_links)`, kind "select"): the n_joints joint angles of the swimmer
+observation, indices 0 .. n_joints - 1 in the plant's order head to tail, each divided by the joint limit
+2*pi/n_links (so +-1 at the limits). With `speed=True` one more input follows (speed command >= 0, inhibits
+every B-neuron); with `turn=True` two more (right, left turn commands >= 0, excite the dorsal / ventral B-neurons
+of the first `turn_joints` joints). Command channels are not in the plant's observation: append them with
+`with_commands(x, ...)` after the adapter.
+
+Layer "sensory" (fixed, no evolvable parameter), neurons in this order:
+  - 2 per joint j = 0 .. n_joints - 1: dorsal (2j) reads +angle_j, ventral (2j + 1) reads -angle_j. With graded
+    units clamp(x, 0, 1) this is exactly the paper's split dorsal = clamp(q, 0, 1), ventral = -clamp(q, -1, 0).
+    (The last joint's pair is computed but wired to nothing: the circuit reads joints 0 .. n_joints - 2.)
+  - `period` pacemaker neurons: a ring (recurrent, fixed weights) in which exactly one neuron is active per
+    step, neuron k at step t = k (mod period). Neuron 0 has a bias of 1 and is inhibited by neurons
+    0 .. period - 2, so it fires at step 0 (it starts the ring from rest) and again every `period` steps;
+    neuron k + 1 is excited by neuron k. Neurons 0 .. period/2 - 1 are the dorsal half of the head oscillator,
+    the others the ventral half: the paper's square wave of `period` control steps, dorsal active first.
+  - speed command neuron, turn right / turn left neurons (only when enabled).
+Layer "bneuron" (2 per joint, dorsal 2i, ventral 2i + 1), tied input weights, sign-constrained:
+  - proprioceptive (excitatory): sensory pair of joint i - 1 -> B pair of joint i, same side (i >= 1);
+  - oscillator (excitatory): dorsal / ventral half of the ring -> dorsal / ventral B-neuron of joint 0;
+  - speed (inhibitory, optional): speed neuron -> every B-neuron;
+  - turn (excitatory, optional): right -> dorsal, left -> ventral B-neuron of joints 0 .. turn_joints - 1.
+Layer "muscle" (2 per joint, dorsal 2i, ventral 2i + 1): ipsilateral (excitatory) B_d -> M_d, B_v -> M_v;
+  contralateral (inhibitory) B_v -> M_d, B_d -> M_v.
+Layer "torque" (one leaky integrator per joint, fixed): torque_i = gain * (M_d - M_v), low-pass filtered.
+
+Evolvable parameters (genome order): `bneuron.w_in` = [proprioceptive, oscillator, (speed), (turn)] and
+`muscle.w_in` = [ipsilateral, contralateral]: 4 parameters whatever n (5 or 6 with the command inputs), shared
+by every joint through the core's tied connections. Their signs are enforced by the core's per-synapse sign
+clamping in the forward pass (excitatory max(w, 0), inhibitory min(w, 0)), so any genome within the bounds
+(-2, 2) gives a valid E/I circuit. Initialization as in the paper: excitatory +1, inhibitory -1.
+
+Variants (same wiring, same parameters):
+  - "graded": every neuron a `Graded` unit clamp(x, 0, 1) and the torque unit a leaky integrator with decay 0
+    (the identity): torque = M_d - M_v exactly, the paper's circuit. Not NIR-exportable (Graded units).
+  - "spiking": every neuron a plain (non-synaptic) LIF with soft reset, with the fixed constants below;
+    proprioception is rate coded by the sensory LIF neurons, the pacemaker ring is a ring of LIF neurons (a
+    spiking pacemaker whose dorsal / ventral halves spike once per step while active, i.e. a spike-encoded
+    square wave), and the torque is decoded from the muscle spikes by a leaky integrator. Exports to NIR
+    (soft reset kept in our NIR metadata; `strict=True` export refuses it).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from snncontrol.adapters import ActionAdapter, IOAdapters, ObservationAdapter
+from snncontrol.connections import Connection
+from snncontrol.errors import SpecError
+from snncontrol.layers import Layer
+from snncontrol.neurons.models import LIF, Graded, LeakyIntegrator
+from snncontrol.spec import NetworkSpec
+
+VARIANTS = ("graded", "spiking")
+PERIOD = 60  # control steps of the head oscillator (paper default)
+DT = 0.03  # s, the swimmer's control step (6 x 5 ms)
+WEIGHT_BOUNDS = (-2.0, 2.0)
+#: Names of the shared weights, in genome order (speed / turn only when enabled).
+WEIGHT_NAMES = ("proprioceptive", "oscillator", "speed", "turn", "ipsilateral", "contralateral")
+#: Sign of each shared weight: +1 excitatory (>= 0), -1 inhibitory (<= 0); paper initialization is this sign.
+WEIGHT_SIGNS = {"proprioceptive": 1, "oscillator": 1, "speed": -1, "turn": 1, "ipsilateral": 1, "contralateral": -1}
+
+
+@dataclass(frozen=True)
+class SpikingConstants:
+    """Fixed (not evolved) constants of the spiking variant; decays are per control step (dt = 0.03 s).
+
+    sensory_decay / sensory_theta: the proprioceptive rate encoders (leak keeps a long negative input from
+        silencing the neuron once the angle turns back).
+    ring_theta: threshold of the pacemaker ring neurons (decay 0: each fires iff its input exceeds it).
+    bneuron_*, muscle_*: the LIF B-neurons and muscle neurons.
+    readout_decay / readout_gain: torque = gain * (1 - decay) * sum_k decay^k (spikes_d - spikes_v)[t - k].
+    """
+
+    sensory_decay: float = 0.6
+    sensory_theta: float = 0.5
+    ring_theta: float = 0.5
+    bneuron_decay: float = 0.6
+    bneuron_theta: float = 0.5
+    muscle_decay: float = 0.6
+    muscle_theta: float = 0.5
+    readout_decay: float = 0.5
+    readout_gain: float = 1.0
+
+
+SPIKING = SpikingConstants()
+
+
+def _check(n_links: int, variant: str, period: int, turn_joints: int) -> None:
+    if not isinstance(n_links, int) or n_links < 2:
+        raise SpecError(f"NCAP needs an integer number of links >= 2, got {n_links!r}")
+    if variant not in VARIANTS:
+        raise SpecError(f"NCAP variant must be one of {VARIANTS}, got {variant!r}")
+    if not isinstance(period, int) or period < 2 or period % 2:
+        raise SpecError(f"NCAP oscillator period must be an even integer >= 2 (control steps), got {period!r}")
+    if not isinstance(turn_joints, int) or turn_joints < 1:
+        raise SpecError(f"NCAP turn_joints must be a positive integer, got {turn_joints!r}")
+
+
+def joint_limit(n_links: int) -> float:
+    """NCAP joint limit in rad, 2*pi / (n_joints + 1) = 2*pi / n_links."""
+    return 2.0 * math.pi / n_links
+
+
+def ncap_io(n_links: int) -> IOAdapters:
+    """The swimmer adapters: observation indices 0 .. n_joints - 1 (joint angles head to tail, rad) times
+    1 / joint_limit; action = the network's n_joints torques clipped to [-1, 1] (the plant's range)."""
+    n_joints = n_links - 1
+    return IOAdapters(
+        ObservationAdapter("select", indices=tuple(range(n_joints)), scale=(1.0 / joint_limit(n_links),)),
+        ActionAdapter("affine_clip", low=-1.0, high=1.0),
+    )
+
+
+def with_commands(x: np.ndarray, speed: float | np.ndarray | None = None, turn: Any = None) -> np.ndarray:
+    """Append the optional command channels to adapted observations x [P, n_joints]: speed [P] or scalar >= 0,
+    turn (right, left) >= 0. Give exactly the channels the spec was built with."""
+    x = np.asarray(x, dtype=np.float64)
+    extra = []
+    if speed is not None:
+        extra.append(np.broadcast_to(np.asarray(speed, np.float64), x.shape[:-1])[..., None])
+    if turn is not None:
+        extra.append(np.broadcast_to(np.asarray(turn, np.float64), (*x.shape[:-1], 2)))
+    return np.concatenate([x, *extra], axis=-1) if extra else x
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Neuron indices of the sensory layer for one body."""
+
+    n_joints: int
+    period: int
+    speed: bool
+    turn: bool
+
+    @property
+    def ring(self) -> int:
+        return 2 * self.n_joints
+
+    @property
+    def speed_unit(self) -> int:
+        return self.ring + self.period
+
+    @property
+    def turn_units(self) -> int:
+        return self.speed_unit + int(self.speed)
+
+    @property
+    def size(self) -> int:
+        return self.turn_units + 2 * int(self.turn)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.n_joints + int(self.speed) + 2 * int(self.turn)
+
+
+def shared_names(speed: bool = False, turn: bool = False) -> tuple[list[str], list[str]]:
+    """Names of the shared weights of `bneuron.w_in` and `muscle.w_in`, in genome order."""
+    bneuron = ["proprioceptive", "oscillator"] + ["speed"] * speed + ["turn"] * turn
+    return bneuron, ["ipsilateral", "contralateral"]
+
+
+def _sensory(lay: Layout, variant: str) -> Layer:
+    n_j, n = lay.n_joints, lay.size
+    tie = np.full((lay.n_inputs, n), -1, dtype=np.int64)
+    coeff = np.zeros((lay.n_inputs, n))
+    for j in range(n_j):
+        tie[j, 2 * j] = tie[j, 2 * j + 1] = 0
+        coeff[j, 2 * j], coeff[j, 2 * j + 1] = 1.0, -1.0
+    command_inputs = list(range(n_j, lay.n_inputs))
+    command_units = list(range(lay.speed_unit, n))
+    for i, u in zip(command_inputs, command_units, strict=True):
+        tie[i, u], coeff[i, u] = 0, 1.0
+    # Pacemaker ring: k -> k + 1 excitatory; 0 .. period - 2 -> 0 inhibitory (neuron 0 restarts the ring).
+    rec_tie = np.full((n, n), -1, dtype=np.int64)
+    rec_coeff = np.zeros((n, n))
+    r, p = lay.ring, lay.period
+    for k in range(p - 1):
+        rec_tie[r + k, r + k + 1], rec_coeff[r + k, r + k + 1] = 0, 1.0
+        rec_tie[r + k, r], rec_coeff[r + k, r] = 0, -1.0
+    bias = np.zeros(n)
+    bias[r] = 1.0
+    fixed: dict[str, Any] = {"w_in": 1.0, "w_rec": 1.0, "bias": bias}
+    if variant == "graded":
+        neuron: Graded | LIF = Graded()
+    else:
+        neuron = LIF(synaptic=False, reset="soft")
+        decay = np.full(n, SPIKING.sensory_decay)
+        theta = np.full(n, SPIKING.sensory_theta)
+        decay[r : r + p], theta[r : r + p] = 0.0, SPIKING.ring_theta
+        fixed.update(decay_mem=decay, theta=theta)
+    return Layer(
+        "sensory",
+        n,
+        neuron,
+        input=Connection(tie=tie, tie_coeff=coeff),
+        recurrent=Connection(tie=rec_tie, tie_coeff=rec_coeff),
+        bias=True,
+        fixed=fixed,
+    )
+
+
+def _bneuron(lay: Layout, variant: str, turn_joints: int) -> Layer:
+    n_j, n = lay.n_joints, 2 * lay.n_joints
+    names, _ = shared_names(lay.speed, lay.turn)
+    index = {name: k for k, name in enumerate(names)}
+    tie = np.full((lay.size, n), -1, dtype=np.int64)
+    sign = np.zeros((lay.size, n), dtype=np.int64)
+
+    def connect(src: int, dst: int, name: str) -> None:
+        tie[src, dst], sign[src, dst] = index[name], WEIGHT_SIGNS[name]
+
+    for i in range(1, n_j):
+        connect(2 * (i - 1), 2 * i, "proprioceptive")
+        connect(2 * (i - 1) + 1, 2 * i + 1, "proprioceptive")
+    half = lay.period // 2
+    for k in range(lay.period):
+        connect(lay.ring + k, 0 if k < half else 1, "oscillator")
+    if lay.speed:
+        for dst in range(n):
+            connect(lay.speed_unit, dst, "speed")
+    if lay.turn:
+        for i in range(min(turn_joints, n_j)):
+            connect(lay.turn_units, 2 * i, "turn")
+            connect(lay.turn_units + 1, 2 * i + 1, "turn")
+    init = [float(WEIGHT_SIGNS[name]) for name in names]
+    return _evolved_layer("bneuron", n, variant, Connection(tie=tie, sign=sign), init, SPIKING.bneuron_decay,
+                          SPIKING.bneuron_theta)
+
+
+def _muscle(n_joints: int, variant: str) -> Layer:
+    n = 2 * n_joints
+    tie = np.full((n, n), -1, dtype=np.int64)
+    sign = np.zeros((n, n), dtype=np.int64)
+    for i in range(n_joints):
+        d, v = 2 * i, 2 * i + 1
+        tie[d, d] = tie[v, v] = 0  # ipsilateral, excitatory
+        sign[d, d] = sign[v, v] = 1
+        tie[v, d] = tie[d, v] = 1  # contralateral, inhibitory
+        sign[v, d] = sign[d, v] = -1
+    return _evolved_layer("muscle", n, variant, Connection(tie=tie, sign=sign), [1.0, -1.0], SPIKING.muscle_decay,
+                          SPIKING.muscle_theta)
+
+
+def _evolved_layer(
+    name: str, n: int, variant: str, conn: Connection, init: list[float], decay: float, theta: float
+) -> Layer:
+    kwargs: dict[str, Any] = {"input": conn, "bounds": {"w_in": WEIGHT_BOUNDS}, "init": {"w_in": init}}
+    if variant == "graded":
+        return Layer(name, n, Graded(), **kwargs)
+    return Layer(name, n, LIF(synaptic=False, reset="soft"), fixed={"decay_mem": decay, "theta": theta}, **kwargs)
+
+
+def _torque(n_joints: int, variant: str) -> Layer:
+    tie = np.full((2 * n_joints, n_joints), -1, dtype=np.int64)
+    coeff = np.zeros((2 * n_joints, n_joints))
+    for i in range(n_joints):
+        tie[2 * i, i] = tie[2 * i + 1, i] = 0
+        coeff[2 * i, i], coeff[2 * i + 1, i] = 1.0, -1.0
+    if variant == "graded":
+        decay, gain = 0.0, 1.0
+    else:
+        decay, gain = SPIKING.readout_decay, SPIKING.readout_gain * (1.0 - SPIKING.readout_decay)
+    return Layer(
+        "torque",
+        n_joints,
+        LeakyIntegrator(),
+        input=Connection(tie=tie, tie_coeff=coeff),
+        fixed={"w_in": gain, "decay_mem": decay},
+    )
+
+
+def spec_name(n_links: int, variant: str, period: int = PERIOD, speed: bool = False, turn: bool = False,
+              turn_joints: int = 1) -> str:
+    commands = ("_speed" if speed else "") + (f"_turn{turn_joints}" if turn else "")
+    return f"ncap_{variant}_{n_links}links_period{period}{commands}"
+
+
+_NAME = re.compile(r"^ncap_(graded|spiking)_(\d+)links_period(\d+)(_speed)?(?:_turn(\d+))?$")
+
+
+def parse_spec_name(name: str) -> dict[str, Any]:
+    """The `ncap_spec` keywords a spec name encodes (see `spec_name`); SpecError if it is not an NCAP spec."""
+    match = _NAME.match(name)
+    if match is None:
+        raise SpecError(f"not an NCAP network (spec name {name!r})")
+    variant, n_links, period, speed, turn_joints = match.groups()
+    return {
+        "n_links": int(n_links),
+        "variant": variant,
+        "period": int(period),
+        "speed": speed is not None,
+        "turn": turn_joints is not None,
+        "turn_joints": int(turn_joints or 1),
+    }
+
+
+def ncap_spec(
+    n_links: int = 6,
+    variant: str = "spiking",
+    period: int = PERIOD,
+    speed: bool = False,
+    turn: bool = False,
+    turn_joints: int = 1,
+    dt: float = DT,
+) -> NetworkSpec:
+    """The NCAP circuit for an `n_links` body (n_links - 1 joints) as a core `NetworkSpec` (see module doc)."""
+    _check(n_links, variant, period, turn_joints)
+    lay = Layout(n_links - 1, period, speed, turn)
+    layers = (
+        _sensory(lay, variant),
+        _bneuron(lay, variant, turn_joints),
+        _muscle(lay.n_joints, variant),
+        _torque(lay.n_joints, variant),
+    )
+    name = spec_name(n_links, variant, period, speed, turn, turn_joints)
+    return NetworkSpec(n_inputs=lay.n_inputs, layers=layers, dt=dt, name=name)
+
+
+def ncap_weights(spec: NetworkSpec, genome: Any) -> dict[str, float]:
+    """The shared weights of an NCAP genome by name, as evolved (raw, before sign clamping)."""
+    options = parse_spec_name(spec.name)
+    values = spec.parameters.unflatten(_as_tensor(spec.parameters.check(genome)[:1]))
+    b_names, m_names = shared_names(options["speed"], options["turn"])
+    out = {name: float(values["bneuron.w_in"][0, k]) for k, name in enumerate(b_names)}
+    out.update({name: float(values["muscle.w_in"][0, k]) for k, name in enumerate(m_names)})
+    return out
+
+
+def effective_weights(weights: dict[str, float]) -> dict[str, float]:
+    """Shared weights after the E/I sign clamp the network applies (excitatory >= 0, inhibitory <= 0)."""
+    return {k: max(v, 0.0) if WEIGHT_SIGNS[k] > 0 else min(v, 0.0) for k, v in weights.items()}
+
+
+def ncap_genome(spec: NetworkSpec, weights: dict[str, float]) -> np.ndarray:
+    """The genome [D] of `spec` (any n_links) holding the named shared weights (missing names: paper init)."""
+    options = parse_spec_name(spec.name)
+    b_names, m_names = shared_names(options["speed"], options["turn"])
+    unknown = set(weights) - set(WEIGHT_NAMES)
+    if unknown:
+        raise SpecError(f"unknown NCAP weight(s) {sorted(unknown)}; known: {list(WEIGHT_NAMES)}")
+    value = {name: float(weights.get(name, WEIGHT_SIGNS[name])) for name in b_names + m_names}
+    return spec.parameters.flatten(
+        {"bneuron.w_in": [value[n] for n in b_names], "muscle.w_in": [value[n] for n in m_names]}
+    )[0]
+
+
+def paper_genome(spec: NetworkSpec) -> np.ndarray:
+    """The paper's initialization (+1 excitatory, -1 inhibitory), i.e. `spec.parameters.initial()`."""
+    return spec.parameters.initial()
+
+
+def retarget(spec: NetworkSpec, genome: Any, n_links: int) -> tuple[NetworkSpec, np.ndarray, IOAdapters]:
+    """The same evolved NCAP (same variant, period, command inputs and shared weights) for another body:
+    `ncap_spec(n_links, ...)` with the shared weights mapped by name, and that body's adapters."""
+    options = parse_spec_name(spec.name)
+    options["n_links"] = n_links
+    new_spec = ncap_spec(**options, dt=spec.dt)
+    return new_spec, ncap_genome(new_spec, ncap_weights(spec, genome)), ncap_io(n_links)
+
+
+def _as_tensor(arr: np.ndarray):
+    import torch
+
+    return torch.as_tensor(arr)

@@ -1,0 +1,238 @@
+"""NCAP swimmer controller: wiring, sign constraints, faithfulness to the paper, swimming, artifact, tools."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+import torch
+
+from snncontrol.artifacts import Metadata, load_controller, read_artifact, save_controller
+from snncontrol.controllers.ncap import (
+    PERIOD,
+    effective_weights,
+    mlp_spec,
+    ncap_genome,
+    ncap_io,
+    ncap_spec,
+    ncap_weights,
+    paper_genome,
+    parse_spec_name,
+    retarget,
+    swim,
+    with_commands,
+)
+from snncontrol.errors import SpecError
+from snncontrol.network import Network
+
+SHIPPED = "snncontrol/controllers/swimmer_ncap"
+
+
+def weights_of(spec, genome):
+    net = Network(spec)
+    params = net.params(genome, check_bounds=False)
+    return {layer.name: net.layer_weights(params, k).numpy() for k, layer in enumerate(spec.layers)}, net, params
+
+
+def paper_forward(q_norm: np.ndarray, t: int, w: dict[str, float], period: int = PERIOD) -> np.ndarray:
+    """The paper's graded NCAP step (Bhattasali et al. 2022, reference swimmer module), for one body."""
+    exc, inh = (lambda x: max(x, 0.0)), (lambda x: min(x, 0.0))
+    graded = lambda x: float(np.clip(x, 0.0, 1.0))  # noqa: E731
+    q_d, q_v = np.clip(q_norm, 0, 1), -np.clip(q_norm, -1, 0)
+    osc_d = 1.0 if t % period < period // 2 else 0.0
+    torques = []
+    for i in range(len(q_norm)):
+        b_d = b_v = 0.0
+        if i > 0:
+            b_d += q_d[i - 1] * exc(w["proprioceptive"])
+            b_v += q_v[i - 1] * exc(w["proprioceptive"])
+        else:
+            b_d += osc_d * exc(w["oscillator"])
+            b_v += (1.0 - osc_d) * exc(w["oscillator"])
+        b_d, b_v = graded(b_d), graded(b_v)
+        m_d = graded(b_d * exc(w["ipsilateral"]) + b_v * inh(w["contralateral"]))
+        m_v = graded(b_v * exc(w["ipsilateral"]) + b_d * inh(w["contralateral"]))
+        torques.append(m_d - m_v)
+    return np.array(torques)
+
+
+@pytest.mark.parametrize("n_links", [3, 8])
+@pytest.mark.parametrize("variant", ["graded", "spiking"])
+def test_wiring(n_links, variant):
+    spec = ncap_spec(n_links, variant)
+    n_j = n_links - 1
+    assert spec.parameters.size == 4
+    assert spec.parameters.names == ["bneuron.w_in", "muscle.w_in"]
+    assert [layer.name for layer in spec.layers] == ["sensory", "bneuron", "muscle", "torque"]
+    assert spec.n_inputs == n_j and spec.n_outputs == n_j
+    w = {"proprioceptive": 0.7, "oscillator": 1.3, "ipsilateral": 0.9, "contralateral": -0.4}
+    layers, _, _ = weights_of(spec, ncap_genome(spec, w))
+    b, m, tq = layers["bneuron"][0], layers["muscle"][0], layers["torque"][0]
+    ring = 2 * n_j
+    expected_b = np.zeros((2 * n_j + PERIOD, 2 * n_j))
+    for i in range(1, n_j):  # proprioception from the previous joint, same side, one shared weight
+        expected_b[2 * (i - 1), 2 * i] = expected_b[2 * (i - 1) + 1, 2 * i + 1] = 0.7
+    expected_b[ring : ring + PERIOD // 2, 0] = 1.3  # oscillator: dorsal half -> B_d of joint 0
+    expected_b[ring + PERIOD // 2 : ring + PERIOD, 1] = 1.3  # ventral half -> B_v of joint 0
+    np.testing.assert_allclose(b, expected_b, atol=1e-7)
+    expected_m = np.zeros((2 * n_j, 2 * n_j))
+    for i in range(n_j):
+        expected_m[2 * i, 2 * i] = expected_m[2 * i + 1, 2 * i + 1] = 0.9  # ipsilateral
+        expected_m[2 * i, 2 * i + 1] = expected_m[2 * i + 1, 2 * i] = -0.4  # contralateral
+    np.testing.assert_allclose(m, expected_m, atol=1e-7)
+    assert np.all(tq[0::2] >= 0) and np.all(tq[1::2] <= 0) and np.count_nonzero(tq) == 2 * n_j
+    # the sensory split reads each angle +1 (dorsal) / -1 (ventral); nothing in it is evolvable
+    s = layers["sensory"][0]
+    for j in range(n_j):
+        assert s[j, 2 * j] == 1.0 and s[j, 2 * j + 1] == -1.0
+    assert ncap_weights(spec, ncap_genome(spec, w)) == pytest.approx(w)
+    assert parse_spec_name(spec.name)["n_links"] == n_links
+
+
+def test_paper_initialization():
+    spec = ncap_spec(5, "graded")
+    assert ncap_weights(spec, paper_genome(spec)) == {
+        "proprioceptive": 1.0, "oscillator": 1.0, "ipsilateral": 1.0, "contralateral": -1.0
+    }
+
+
+@pytest.mark.parametrize("variant", ["graded", "spiking"])
+def test_sign_constraints_hold_for_any_genome(variant):
+    rng = np.random.default_rng(0)
+    spec = ncap_spec(6, variant, speed=True, turn=True)
+    assert spec.parameters.size == 6
+    genomes = np.concatenate([spec.parameters.sample(200, rng), np.array([spec.parameters.low, spec.parameters.high])])
+    net = Network(spec)
+    params = net.params(genomes)
+    for k, layer in enumerate(spec.layers[1:3], start=1):
+        w = net.layer_weights(params, k).numpy()
+        sign = layer.input.sign
+        assert np.all(w[:, sign > 0] >= 0) and np.all(w[:, sign < 0] <= 0) and np.all(w[:, sign == 0] == 0)
+    # a genome with every sign wrong gives a silent circuit, not an inverted one
+    wrong = ncap_genome(spec, {"proprioceptive": -1, "oscillator": -1, "speed": 1, "turn": -1,
+                               "ipsilateral": -1, "contralateral": 1})
+    layers, _, _ = weights_of(spec, wrong)
+    assert not layers["bneuron"].any() and not layers["muscle"].any()
+    assert effective_weights({"oscillator": -0.5, "contralateral": 0.5}) == {"oscillator": 0.0, "contralateral": 0.0}
+
+
+def test_graded_matches_paper_circuit():
+    n_links, steps = 7, 2 * PERIOD + 17
+    rng = np.random.default_rng(1)
+    spec = ncap_spec(n_links, "graded")
+    w = {"proprioceptive": 1.4, "oscillator": 0.8, "ipsilateral": 1.7, "contralateral": -0.6}
+    net = Network(spec)
+    params = net.params(ncap_genome(spec, w))
+    q = rng.uniform(-1.3, 1.3, (steps, 1, n_links - 1))
+    out, _ = net.rollout(params, q, net.init_state(1))
+    expected = np.stack([paper_forward(q[t, 0], t, w) for t in range(steps)])
+    np.testing.assert_allclose(out[:, 0].numpy(), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("variant", ["graded", "spiking"])
+def test_oscillator_is_a_square_wave(variant):
+    spec = ncap_spec(4, variant)
+    net = Network(spec)
+    params = net.params(paper_genome(spec))
+    trace = net.trace(params, torch.zeros(3 * PERIOD, 1, 3), net.init_state(1))
+    ring = trace.layers["sensory"][:, 0, 6:].numpy()
+    assert np.all(ring.sum(1) == 1)  # exactly one pacemaker neuron active per step
+    dorsal = ring[:, : PERIOD // 2].sum(1)
+    t = np.arange(3 * PERIOD)
+    np.testing.assert_array_equal(dorsal, (t % PERIOD < PERIOD // 2).astype(float))
+    b = trace.layers["bneuron"][:, 0, :2].numpy()  # joint 0 B-neurons follow the oscillator halves
+    if variant == "graded":
+        np.testing.assert_array_equal(b[:, 0], dorsal)
+        np.testing.assert_array_equal(b[:, 1], 1 - dorsal)
+    else:
+        assert b[dorsal == 1, 0].mean() > 0.4 and b[dorsal == 0, 0].sum() == 0
+
+
+def test_speed_and_turn_inputs():
+    spec = ncap_spec(4, "graded", speed=True, turn=True)
+    assert spec.n_inputs == 3 + 1 + 2 and spec.parameters.size == 6
+    net = Network(spec)
+    params = net.params(spec.parameters.initial())
+    x = with_commands(np.zeros((1, 3)), speed=0.0, turn=(0.0, 0.0))
+    assert x.shape == (1, 6)
+    quiet = torch.as_tensor(with_commands(np.full((PERIOD, 1, 3), 0.5), speed=1.0, turn=(0.0, 0.0)))
+    trace = net.trace(params, quiet, net.init_state(1))
+    assert not trace.layers["bneuron"].any()  # full speed inhibition silences every B-neuron
+    right = torch.as_tensor(with_commands(np.zeros((PERIOD, 1, 3)), speed=0.0, turn=(1.0, 0.0)))
+    trace = net.trace(params, right, net.init_state(1))
+    assert trace.layers["bneuron"][:, 0, 0].min() == 1.0  # turn right excites the head's dorsal B-neuron
+
+
+@pytest.mark.parametrize("variant", ["graded", "spiking"])
+def test_paper_initialization_swims_forward(variant):
+    spec = ncap_spec(6, variant)
+    result = swim(spec, paper_genome(spec), ncap_io(6), 6, seeds=(0, 1))
+    assert result.speeds.min() > 0.05  # m/s, head forward
+    assert result.returns.min() > 650
+
+
+def test_mlp_baseline_is_a_core_network():
+    spec = mlp_spec(6)
+    assert spec.parameters.size == 5317
+    assert spec.n_inputs == 5 and spec.n_outputs == 5
+
+
+def test_nir_export():
+    from snncontrol.nir_io import export_nir, import_nir
+
+    spec = ncap_spec(4, "spiking")
+    graph = export_nir(spec, paper_genome(spec))
+    spec2, genome2 = import_nir(graph)
+    net, net2 = Network(spec), Network(spec2)
+    x = torch.as_tensor(np.random.default_rng(0).uniform(-1, 1, (90, 1, 3)))
+    a, _ = net.rollout(net.params(paper_genome(spec)), x, net.init_state(1))
+    b, _ = net2.rollout(net2.params(genome2), x, net2.init_state(1))
+    np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+    with pytest.raises(SpecError, match="Graded"):
+        export_nir(ncap_spec(4, "graded"), paper_genome(ncap_spec(4, "graded")))
+
+
+def test_retarget_and_artifact_roundtrip(tmp_path):
+    spec = ncap_spec(6, "spiking")
+    w = {"proprioceptive": 1.2, "oscillator": 0.9, "ipsilateral": 1.1, "contralateral": -0.3}
+    path = save_controller(tmp_path / "c", spec, ncap_genome(spec, w), Metadata(seed=0), ncap_io(6))
+    spec_r, genome_r, _, _io_r = read_artifact(path)
+    same_spec, same_genome, _ = retarget(spec_r, genome_r, 6)
+    assert same_spec.to_dict() == spec.to_dict() and np.array_equal(same_genome, genome_r)
+    spec10, genome10, io10 = retarget(spec_r, genome_r, 10)
+    assert spec10.n_inputs == 9 and ncap_weights(spec10, genome10) == pytest.approx(w)
+    assert io10.observation.indices == tuple(range(9))
+    assert io10.observation.scale[0] == pytest.approx(10 / (2 * np.pi))
+
+
+def test_shipped_artifact_swims_forward_on_4_6_10_links():
+    spec, genome, _meta, _ = read_artifact(SHIPPED)
+    assert parse_spec_name(spec.name)["variant"] == "spiking" and spec.parameters.size == 4
+    for n in (4, 6, 10):
+        s, g, io = retarget(spec, genome, n)
+        result = swim(s, g, io, n, seeds=(3,))
+        assert result.speeds[0] > 0.02, n
+    assert load_controller(SHIPPED).spec.name == spec.name
+
+
+def test_eval_swimmer_command(capsys, tmp_path):
+    from snncontrol.commands import eval_swimmer
+
+    parser = argparse.ArgumentParser()
+    eval_swimmer.add_arguments(parser)
+    assert eval_swimmer.run(parser.parse_args([SHIPPED, "--links", "5", "--episodes", "2", "--steps", "200"])) == 0
+    out = capsys.readouterr().out
+    assert "return" in out and "forward speed" in out and "5 links" in out
+
+
+def test_bad_arguments():
+    with pytest.raises(SpecError):
+        ncap_spec(1)
+    with pytest.raises(SpecError):
+        ncap_spec(4, "analog")
+    with pytest.raises(SpecError):
+        ncap_spec(4, period=7)
+    with pytest.raises(SpecError):
+        parse_spec_name("swimmer")
+    assert ncap_spec(2).n_outputs == 1  # a single joint: oscillator only
