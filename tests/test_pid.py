@@ -6,11 +6,9 @@ import numpy as np
 import pytest
 
 from snncontrol.adapters import IOAdapters, ObservationAdapter
-from snncontrol.controllers.pid import PIDGains, PIDPolicy, pid_init, pid_rollout, pid_step
+from snncontrol.controllers.pid import BLIMP_PID, PIDGains, PIDPolicy, pid_init, pid_rollout, pid_step
 from snncontrol.evaluation.blimp_flight import fly_blimp
 from snncontrol.evaluation.metrics import tracking_metrics
-
-BLIMP_PID = PIDGains(kp=8.0, ki=0.5, kd=8.0, derivative_filter=0.5)
 
 
 def test_pd_on_a_ramp_gives_proportional_plus_constant_derivative_term() -> None:

@@ -39,7 +39,7 @@ def plot_flight(flights: dict[str, Flight], path: str | os.PathLike[str], spikes
     axes[1].axhspan(-0.1, 0.1, color="0.9", label="dead zone")
     if spikes is not None:
         t_index, neuron = np.nonzero(spikes)
-        axes[2].scatter(first.times[t_index], neuron, s=0.3, c="k", marker="|")
+        axes[2].scatter(first.times[t_index], neuron, s=6, c="k", marker="|", linewidths=0.6)
         axes[2].set_ylabel("neuron")
         axes[2].set_ylim(-0.5, spikes.shape[1] - 0.5)
     axes[-1].set_xlabel("time (s)")
