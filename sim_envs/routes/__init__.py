@@ -1,0 +1,101 @@
+"""Procedural MuJoCo routes for place recognition: one world, several traversals under changed appearance.
+
+`generate_route(out, places, traversals, seed)` builds a winding road with buildings, trees, poles and boxes
+(`world.py`, all drawn from `seed`), then drives a camera along it once per traversal, one frame every
+`spacing` m, each traversal under its own condition (`appearance.py`: time of day, season colours, fog; every
+traversal after the first also has a few moved objects and small lateral/yaw pose offsets), rendered offscreen
+(`render.py`, ``MUJOCO_GL=egl`` when headless). Deterministic per seed. Layout written under OUT:
+
+    OUT/route.json                 seed, places, spacing (m), speed (m/s), image size, traversal names
+    OUT/<traversal>/000000.png     one RGB frame per place, named by place index (6 digits)
+    OUT/<traversal>/poses.csv      place, x (m), y (m), yaw (rad), time (s since the first frame)
+    OUT/bags/<traversal>/          ROS 2 bag (mcap): sensor_msgs/msg/Image rgb8 on /camera/image_raw and
+                                   nav_msgs/msg/Odometry on /odom, one each per frame, same stamps
+
+Frame k of every traversal shows place k (the same arc length along the road), so traversals align by index.
+This package imports neither torch nor snncontrol.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from sim_envs.routes.appearance import move_objects, parse_condition, restyle
+from sim_envs.routes.render import camera_poses, render_frames, world_xml
+from sim_envs.routes.world import make_world
+from sim_envs.routes.writers import BagWriter, write_frame, write_poses
+
+MOVED_FRACTION = 0.08  # of boxes and poles, in traversals after the first
+LATERAL_STD, YAW_STD = 0.35, np.radians(2.5)  # m, rad: pose jitter in traversals after the first
+
+
+def generate_route(
+    out: str | Path,
+    places: int,
+    traversals: list[str],
+    seed: int,
+    spacing: float = 2.0,
+    speed: float = 10.0,
+    width: int = 96,
+    height: int = 72,
+    bags: str | None = "mcap",
+    progress: Callable[[str, int], None] | None = None,
+) -> Path:
+    """Render `places` frames `spacing` m apart (m) per traversal into `out` (replaced if it exists).
+
+    `traversals` are condition names (e.g. ``["day", "dusk+autumn"]``); `speed` (m/s) sets the timestamps;
+    `bags` is "mcap", "sqlite3" or None (no bags). `progress(traversal, frames_done)` is called per frame.
+    """
+    conditions = [parse_condition(name) for name in traversals]
+    if len(set(traversals)) != len(traversals):
+        raise ValueError(f"traversal names must be distinct, got {traversals}")
+    if places < 1 or spacing <= 0 or speed <= 0:
+        raise ValueError("places must be >= 1, spacing and speed > 0")
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    world = make_world(length=10.0 + spacing * places + 40.0, seed=seed)
+    for index, condition in enumerate(conditions):
+        rng = np.random.default_rng([seed, index])
+        objects = restyle(world.objects, condition)
+        jitter = (LATERAL_STD, YAW_STD) if index else (0.0, 0.0)
+        if index:
+            objects = move_objects(objects, MOVED_FRACTION, rng)
+        poses = camera_poses(world, places, spacing, speed, *jitter, seed=int(rng.integers(2**31)))
+        folder = out / condition.name
+        folder.mkdir()
+        write_poses(folder, poses)
+        bag = None
+        if bags:
+            (out / "bags").mkdir(exist_ok=True)
+            bag = BagWriter(out / "bags" / condition.name, storage=bags)
+        frames = render_frames(world_xml(world, objects, condition), poses, width, height, condition.fog is not None)
+        for pose, frame in zip(poses, frames, strict=True):
+            write_frame(folder, pose, frame)
+            if bag is not None:
+                bag.write(pose, frame)
+            if progress is not None:
+                progress(condition.name, pose.place + 1)
+        if bag is not None:
+            bag.close()
+    meta = {
+        "seed": seed,
+        "places": places,
+        "spacing_m": spacing,
+        "speed_mps": speed,
+        "width": width,
+        "height": height,
+        "traversals": traversals,
+        "bags": bags,
+    }
+    (out / "route.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return out
+
+
+__all__ = ["generate_route"]

@@ -1,0 +1,139 @@
+"""Ensemble artifacts: a directory, written atomically (temporary sibling, then rename), never pickled.
+
+    ensemble.json          schema, module and training config, places, T, epochs, metadata, sha256 of tensors
+    weights.safetensors    weights float32 [M, n_in, N], adaptation float32 [M, N] (mV),
+                           assignments int64 [M, N] (-1: silenced), hyperactive uint8 [M, N]
+Loading validates everything and raises one `ArtifactError` line naming the artifact and the problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.numpy import load, save
+
+from snncontrol.artifacts import git_revision
+from snncontrol.errors import ArtifactError
+from snncontrol.vpr import config
+from snncontrol.vpr.config import ModuleConfig, TrainConfig
+from snncontrol.vpr.ensemble import Ensemble
+from snncontrol.vpr.errors import VprConfigError
+
+SCHEMA = "snncontrol.vpr.ensemble/1"
+JSON_FILE, TENSOR_FILE = "ensemble.json", "weights.safetensors"
+
+
+def save_ensemble(path: str | os.PathLike[str], ens: Ensemble) -> Path:
+    """Write `ens` to the directory `path` atomically (an existing artifact there is replaced)."""
+    path = Path(path)
+    blob = save(
+        {
+            "weights": np.ascontiguousarray(ens.weights.numpy(), dtype=np.float32),
+            "adaptation": np.ascontiguousarray(ens.adaptation.numpy(), dtype=np.float32),
+            "assignments": np.ascontiguousarray(ens.assignments.numpy(), dtype=np.int64),
+            "hyperactive": np.ascontiguousarray(ens.hyperactive.numpy(), dtype=np.uint8),
+        }
+    )
+    document = {
+        "schema": SCHEMA,
+        "module": config.to_dict(ens.module),
+        "train": config.to_dict(ens.train),
+        "places": ens.places,
+        "threshold": ens.threshold,
+        "epochs": ens.epochs,
+        "metadata": {"git_revision": git_revision(), **ens.metadata},
+        "tensors_sha256": hashlib.sha256(blob).hexdigest(),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        (tmp / TENSOR_FILE).write_bytes(blob)
+        (tmp / JSON_FILE).write_text(json.dumps(document, indent=1, allow_nan=False) + "\n")
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
+            os.replace(path, old / "artifact")
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def load_ensemble(path: str | os.PathLike[str]) -> Ensemble:
+    """Read and validate an ensemble artifact (ArtifactError, one line, on any problem)."""
+    path = Path(path)
+    try:
+        return _load(path)
+    except (ArtifactError, VprConfigError) as exc:
+        raise ArtifactError(f"ensemble {path}: {exc}") from None
+
+
+def _load(path: Path) -> Ensemble:
+    if not path.is_dir():
+        raise ArtifactError(f"not found (an ensemble is a directory with {JSON_FILE} and {TENSOR_FILE})")
+    for name in (JSON_FILE, TENSOR_FILE):
+        if not (path / name).is_file():
+            raise ArtifactError(f"missing {name}")
+    try:
+        document = json.loads((path / JSON_FILE).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{JSON_FILE} is not valid JSON ({type(exc).__name__})") from None
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        raise ArtifactError(f"unknown schema (expected {SCHEMA!r})")
+    missing = {"module", "train", "places", "threshold", "epochs", "metadata", "tensors_sha256"} - set(document)
+    if missing:
+        raise ArtifactError(f"{JSON_FILE} is missing field(s): {', '.join(sorted(missing))}")
+    module_cfg = config.from_dict(ModuleConfig, document["module"])
+    train_cfg = config.from_dict(TrainConfig, document["train"])
+    blob = (path / TENSOR_FILE).read_bytes()
+    if hashlib.sha256(blob).hexdigest() != document["tensors_sha256"]:
+        raise ArtifactError(f"{TENSOR_FILE} does not match the hash in {JSON_FILE} (truncated or modified)")
+    try:
+        arrays = load(blob)
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise ArtifactError(f"{TENSOR_FILE} is not a valid safetensors file ({exc})") from None
+    places = document["places"]
+    if not isinstance(places, int) or places < 1:
+        raise ArtifactError(f"places must be a positive integer, got {places!r}")
+    modules = -(-places // train_cfg.places_per_module)
+    shapes = {
+        "weights": (modules, module_cfg.n_in, module_cfg.n_exc),
+        "adaptation": (modules, module_cfg.n_exc),
+        "assignments": (modules, module_cfg.n_exc),
+        "hyperactive": (modules, module_cfg.n_exc),
+    }
+    for name, shape in shapes.items():
+        if name not in arrays or arrays[name].shape != shape:
+            got = list(arrays[name].shape) if name in arrays else "missing"
+            raise ArtifactError(f"tensor {name} must have shape {list(shape)}, got {got}")
+    weights, adaptation = arrays["weights"], arrays["adaptation"]
+    if not (np.isfinite(weights).all() and np.isfinite(adaptation).all()):
+        raise ArtifactError("weights or adaptation hold non-finite values")
+    if weights.min() < 0 or weights.max() > module_cfg.w_max:
+        raise ArtifactError(f"weights must lie in [0, {module_cfg.w_max}]")
+    assignments = arrays["assignments"]
+    if assignments.min() < -1 or assignments.max() >= places:
+        raise ArtifactError(f"assignments must lie in [-1, {places - 1}]")
+    return Ensemble(
+        module=module_cfg,
+        train=train_cfg,
+        places=places,
+        weights=torch.from_numpy(weights.astype(np.float32)),
+        adaptation=torch.from_numpy(adaptation.astype(np.float32)),
+        assignments=torch.from_numpy(assignments.astype(np.int64)),
+        hyperactive=torch.from_numpy(arrays["hyperactive"].astype(bool)),
+        threshold=int(document["threshold"]),
+        epochs=int(document["epochs"]),
+        metadata=dict(document["metadata"]),
+    )

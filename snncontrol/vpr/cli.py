@@ -1,0 +1,141 @@
+"""`snncontrol vpr train|eval|query`: place recognition with SNN ensembles on image folders or ROS 2 bags.
+
+    snncontrol vpr train --reference ROUTE/day --calibration ROUTE/fog --out ens/ [--epochs 3] [--seed 0]
+    snncontrol vpr eval ens/ --reference ROUTE/day --query ROUTE/dusk+autumn [--ground-truth gt.csv]
+                        [--tolerance 1] [--seq-len 5] [--out-dir results/]
+    snncontrol vpr query ens/ image1.png image2.jpg ...
+
+A traversal argument is an image folder or a rosbag2 directory (mcap or sqlite3); for bags, --topic,
+--every-s / --every-m and --odom-topic choose images and sampling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from snncontrol.vpr import plots
+from snncontrol.vpr.artifact import save_ensemble
+from snncontrol.vpr.config import ModuleConfig, TrainConfig
+from snncontrol.vpr.datasets import Traversal, open_traversal
+from snncontrol.vpr.datasets.folders import align, read_image
+from snncontrol.vpr.evaluate import evaluate
+from snncontrol.vpr.metrics import pr_curve
+from snncontrol.vpr.preprocess import preprocess
+from snncontrol.vpr.query import Matcher
+from snncontrol.vpr.train import Calibration, train
+
+
+def _source_args(parser: argparse.ArgumentParser) -> None:
+    bag = parser.add_argument_group("ROS 2 bags")
+    bag.add_argument("--topic", default="/camera/image_raw", help="image topic (Image or CompressedImage)")
+    bag.add_argument("--every-s", type=float, help="sample one place every this many seconds")
+    bag.add_argument("--every-m", type=float, help="sample one place every this many metres (needs --odom-topic)")
+    bag.add_argument("--odom-topic", help="nav_msgs/Odometry or sensor_msgs/NavSatFix topic")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: small tensors)")
+    p = sub.add_parser("train", help="train an ensemble on a reference traversal")
+    p.add_argument("--reference", required=True)
+    p.add_argument("--calibration", help="traversal (aligned with the reference) to choose epochs and T on")
+    p.add_argument("--calibration-ground-truth", help="query,reference CSV for the calibration traversal")
+    p.add_argument("--out", required=True, help="artifact directory to write")
+    p.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    p.add_argument("--places-per-module", type=int, default=TrainConfig.places_per_module)
+    p.add_argument("--threshold", type=int, default=TrainConfig.threshold, help="T without calibration")
+    p.add_argument("--tolerance", type=int, default=TrainConfig.tolerance, help="frames (calibration)")
+    p.add_argument("--n-exc", type=int, default=ModuleConfig.n_exc)
+    p.add_argument("--present-ms", type=float, default=ModuleConfig.present)
+    p.add_argument("--seed", type=int, default=0)
+    _source_args(p)
+    p = sub.add_parser("eval", help="evaluate an ensemble (and SAD) on a reference/query pair")
+    p.add_argument("ensemble")
+    p.add_argument("--reference", required=True)
+    p.add_argument("--query", required=True)
+    p.add_argument("--ground-truth", help="query,reference CSV (default: align by index)")
+    p.add_argument("--tolerance", type=int, default=1, help="frames")
+    p.add_argument("--seq-len", type=int, default=0, help="also report sequence matching over this many frames")
+    p.add_argument("--mode", choices=("rate", "spiking"), default="rate")
+    p.add_argument("--out-dir", help="write metrics.json, pr.png, similarity.png here")
+    _source_args(p)
+    p = sub.add_parser("query", help="match image files against an ensemble")
+    p.add_argument("ensemble")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--mode", choices=("rate", "spiking"), default="rate")
+
+
+def _load(path: str, args: argparse.Namespace) -> Traversal:
+    return open_traversal(path, args.topic, every_s=args.every_s, every_m=args.every_m, odom_topic=args.odom_topic)
+
+
+def _pixels(traversal: Traversal, cfg: ModuleConfig) -> torch.Tensor:
+    return torch.from_numpy(preprocess(traversal.images, cfg.image_size, cfg.patch))
+
+
+def _train(args: argparse.Namespace) -> int:
+    module_cfg = ModuleConfig(n_exc=args.n_exc, present=args.present_ms)
+    train_cfg = TrainConfig(
+        places_per_module=args.places_per_module, epochs=args.epochs, threshold=args.threshold, tolerance=args.tolerance
+    )
+    reference = _load(args.reference, args)
+    calibration = None
+    if args.calibration:
+        cal = _load(args.calibration, args)
+        truth = align(reference, cal, args.calibration_ground_truth)
+        calibration = Calibration(_pixels(cal, module_cfg), torch.from_numpy(truth))
+    pixels = _pixels(reference, module_cfg)
+    slots = train_cfg.places_per_module
+    modules = -(-len(pixels) // train_cfg.places_per_module)
+    with tqdm(total=2 * train_cfg.epochs * slots * modules, unit="img", desc="train") as bar:
+        ens, report = train(pixels, module_cfg, train_cfg, args.seed, calibration, bar.update)
+    ens.metadata["reference"] = reference.source
+    save_ensemble(args.out, ens)
+    print(
+        f"trained {modules} modules on {len(pixels)} places in {report['train_s']:.1f} s: epochs={report['epochs']}"
+        f" T={report['threshold']} assigned={report['assigned_neurons']} -> {args.out}"
+    )
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    matcher = Matcher.load(args.ensemble, args.mode)
+    cfg = matcher.ensemble.module
+    reference, query = _load(args.reference, args), _load(args.query, args)
+    truth = torch.from_numpy(align(reference, query, args.ground_truth))
+    results, sims = evaluate(matcher, _pixels(reference, cfg), _pixels(query, cfg), truth, args.tolerance, args.seq_len)
+    print(f"{'method':<10} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'PR-AUC':>7} {'R@100P':>7}")
+    for name, r in results.items():
+        print(
+            f"{name:<10} {r['recall_at_1']:6.3f} {r['recall_at_5']:6.3f} {r['recall_at_10']:6.3f} "
+            f"{r['pr_auc']:7.3f} {r['recall_at_100_precision']:7.3f}"
+        )
+    if args.out_dir:
+        out = Path(args.out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps(results, indent=1) + "\n")
+        plots.plot_pr({k: pr_curve(v, truth, args.tolerance) for k, v in sims.items()}, out / "pr.png")
+        plots.plot_similarity(sims["snn"], out / "similarity.png", "SNN ensemble similarity (Hz)")
+        print(f"wrote {out}/metrics.json, pr.png, similarity.png")
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    matcher = Matcher.load(args.ensemble, args.mode)
+    images = [read_image(Path(p)) for p in args.images]
+    places, confidence = matcher.query(images)
+    for name, place, conf in zip(args.images, places, confidence, strict=True):
+        print(f"{name}\tplace={int(place)}\tconfidence={float(conf):.3f}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    np.seterr(all="ignore")
+    torch.set_num_threads(args.threads)
+    return {"train": _train, "eval": _eval, "query": _query}[args.action](args)

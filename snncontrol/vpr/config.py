@@ -1,0 +1,121 @@
+"""Configuration of a place-recognition ensemble: preprocessing, encoding, module biophysics, training.
+
+Defaults follow Hussaini, Milford & Fischer (ICRA 2023) and Diehl & Cook (2015). Units are in the field names'
+comments: ms, mV, Hz, or dimensionless. Everything is plain data (JSON round trip via `to_dict`/`from_dict`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from snncontrol.vpr.errors import VprConfigError
+
+
+@dataclass(frozen=True)
+class ModuleConfig:
+    """One excitatory/inhibitory winner-take-all module and its STDP rule."""
+
+    n_exc: int = 400  # excitatory neurons (as many inhibitory)
+    image_size: int = 28  # pixels per side after resizing (n_in = image_size**2 Poisson inputs)
+    patch: int = 7  # pixels, side of the patch-normalization window
+    rate_per_unit: float = 0.25  # Hz per pixel unit: pixel 255 -> 63.75 Hz
+    dt: float = 1.0  # ms, time step
+    present: float = 350.0  # ms an image is shown
+    rest: float = 150.0  # ms of rest between images (fast state returns to rest; theta decays over it)
+    # excitatory neurons
+    v_rest_e: float = -65.0  # mV (also the reset)
+    v_thresh_e: float = -52.0  # mV, before adaptation
+    tau_e: float = 100.0  # ms, membrane
+    refractory_e: float = 5.0  # ms
+    theta_plus: float = 0.05  # mV added to the threshold per spike while learning
+    tau_theta: float = 1e7  # ms, decay of the adaptive threshold
+    # inhibitory neurons
+    v_rest_i: float = -60.0  # mV (reset: see module.py)
+    v_thresh_i: float = -40.0  # mV
+    tau_i: float = 10.0  # ms
+    refractory_i: float = 2.0  # ms
+    # synapses (conductance weights of Diehl & Cook, turned into current kicks in module.py)
+    tau_ge: float = 1.0  # ms
+    tau_gi: float = 0.5  # ms
+    e_exc: float = 0.0  # mV, excitatory reversal potential
+    e_inh: float = -100.0  # mV, inhibitory reversal potential (onto excitatory neurons)
+    w_ei: float = 10.4  # exc -> inh, one to one
+    w_ie: float = 17.0  # inh -> every other exc
+    # STDP on input -> exc
+    tau_pre: float = 20.0  # ms
+    tau_post1: float = 20.0  # ms
+    tau_post2: float = 40.0  # ms
+    nu_pre: float = 1e-4  # depression per pre spike (times post1 trace)
+    nu_post: float = 1e-2  # potentiation per post spike (times pre trace and post2 trace before the spike)
+    w_max: float = 1.0
+    w_init_max: float = 0.3  # initial weights uniform in [0, w_init_max]
+    w_total: float = 78.0  # sum of the input weights of each exc neuron after normalization (per image)
+
+    @property
+    def n_in(self) -> int:
+        return self.image_size**2
+
+    def steps(self, ms: float) -> int:
+        return round(ms / self.dt)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
+                raise VprConfigError(f"module.{f.name} must be a number, got {value!r}")
+        for name in (
+            "n_exc",
+            "image_size",
+            "patch",
+            "rate_per_unit",
+            "dt",
+            "present",
+            "tau_e",
+            "tau_i",
+            "tau_ge",
+            "tau_gi",
+            "tau_pre",
+            "tau_post1",
+            "tau_post2",
+            "tau_theta",
+            "w_max",
+            "w_total",
+        ):
+            if getattr(self, name) <= 0:
+                raise VprConfigError(f"module.{name} must be positive, got {getattr(self, name)!r}")
+        if self.rate_per_unit * 255.0 * self.dt / 1000.0 > 1.0:
+            raise VprConfigError("module.rate_per_unit * 255 * dt must stay below 1 spike per step")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Ensemble training: region size, epochs, hyperactive thresholds tried on the calibration split."""
+
+    places_per_module: int = 25
+    epochs: int = 3  # trained epochs; with a calibration split, the best epoch 1..epochs is kept
+    thresholds: tuple[int, ...] = (0, 5, 10, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200)  # T, 0 = none removed
+    threshold: int = 0  # T used when there is no calibration split
+    tolerance: int = 1  # frames: a match within this many places of the truth is correct (calibration)
+
+    def __post_init__(self) -> None:
+        if self.places_per_module < 1 or self.epochs < 1 or self.tolerance < 0 or self.threshold < 0:
+            raise VprConfigError("train: places_per_module and epochs must be >= 1, tolerance and threshold >= 0")
+        if not self.thresholds or min(self.thresholds) < 0:
+            raise VprConfigError("train.thresholds must be a non-empty list of integers >= 0")
+
+
+def to_dict(config: ModuleConfig | TrainConfig) -> dict[str, Any]:
+    return asdict(config)
+
+
+def from_dict(cls: type[ModuleConfig] | type[TrainConfig], data: Any) -> Any:
+    """Build `cls` from a mapping, naming unknown fields (VprConfigError)."""
+    if not isinstance(data, dict):
+        raise VprConfigError(f"{cls.__name__} must be a mapping")
+    unknown = set(data) - {f.name for f in fields(cls)}
+    if unknown:
+        raise VprConfigError(f"{cls.__name__} has unknown field(s): {', '.join(sorted(unknown))}")
+    if "thresholds" in data:
+        data = {**data, "thresholds": tuple(data["thresholds"])}
+    return cls(**data)

@@ -1,0 +1,59 @@
+"""The trained ensemble: M modules of N excitatory neurons, each module responsible for a region of places.
+
+Tensors (M modules, N excitatory neurons each, n_in inputs):
+    weights      float32 [M, n_in, N]  STDP-learned input -> exc weights (dimensionless, 0..w_max)
+    adaptation   float32 [M, N]        learned adaptive thresholds (mV above the base threshold)
+    assignments  int64 [M, N]          global place index each neuron answers for (-1: never fired, silenced)
+    hyperactive  bool [M, N]           neurons silenced at query time (fired for >= `threshold` reference images)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+
+from snncontrol.vpr.config import ModuleConfig, TrainConfig
+from snncontrol.vpr.module import Constants
+
+
+@dataclass
+class Ensemble:
+    module: ModuleConfig
+    train: TrainConfig
+    places: int
+    weights: torch.Tensor
+    adaptation: torch.Tensor
+    assignments: torch.Tensor
+    hyperactive: torch.Tensor
+    threshold: int = 0  # T: hyperactive threshold in reference images (0: none removed)
+    epochs: int = 0  # epochs the weights were trained for
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def modules(self) -> int:
+        return self.weights.shape[0]
+
+    def silenced(self) -> torch.Tensor:
+        """[M, N] bool: neurons that cannot fire at query time (unassigned or hyperactive)."""
+        return (self.assignments < 0) | self.hyperactive
+
+    def thresholds(self, c: Constants) -> torch.Tensor:
+        """Base thresholds [M, 2N] (mV above rest) with +inf for the silenced excitatory neurons."""
+        theta = c.theta.expand(self.modules, -1).clone()
+        n = self.module.n_exc
+        theta[:, :n] = theta[:, :n].masked_fill(self.silenced(), float("inf"))
+        return theta
+
+    def with_threshold(self, threshold: int, counts: torch.Tensor) -> Ensemble:
+        """A copy silencing the neurons that fired for >= `threshold` reference images (`counts` [M, N])."""
+        mask = counts >= threshold if threshold > 0 else torch.zeros_like(counts, dtype=torch.bool)
+        return replace(self, hyperactive=mask, threshold=threshold)
+
+
+def place_table(places: int, per_module: int) -> torch.Tensor:
+    """[M, K] global place index of the k-th place of module m; -1 pads the last module."""
+    modules = -(-places // per_module)
+    table = torch.arange(modules * per_module).view(modules, per_module)
+    return table.masked_fill(table >= places, -1)

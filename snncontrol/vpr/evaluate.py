@@ -1,0 +1,33 @@
+"""Evaluation of an ensemble against SAD on a reference/query pair: metrics, optional sequence matching."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from snncontrol.vpr import metrics
+from snncontrol.vpr.query import Matcher
+from snncontrol.vpr.sad import sad_similarity
+from snncontrol.vpr.seqmatch import sequence_similarity
+
+
+def evaluate(
+    matcher: Matcher,
+    reference: torch.Tensor,
+    query: torch.Tensor,
+    truth: torch.Tensor,
+    tolerance: int,
+    seq_len: int = 0,
+) -> tuple[dict[str, dict[str, float]], dict[str, torch.Tensor]]:
+    """Metrics per method ("snn", "sad", and "snn+seq"/"sad+seq" when seq_len > 1) and their similarity
+    matrices. reference [P, n_in] and query [Q, n_in] are preprocessed; truth [Q] reference indices."""
+    start = time.perf_counter()
+    sims = {"snn": matcher.similarity_of(query)}
+    query_s = time.perf_counter() - start
+    sims["sad"] = sad_similarity(query, reference)
+    if seq_len > 1:
+        sims.update({f"{k}+seq": sequence_similarity(v, seq_len) for k, v in list(sims.items())})
+    results = {name: metrics.summarize(sim, truth, tolerance) for name, sim in sims.items()}
+    results["snn"]["queries_per_s"] = len(query) / max(query_s, 1e-9)
+    return results, sims

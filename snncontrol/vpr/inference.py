@@ -1,0 +1,101 @@
+"""Forward passes of a trained ensemble: every module sees every query image; responses in Hz.
+
+Two passes, both over all modules at once ([B, M, N] tensors):
+- `spiking_responses`: the real network. Poisson inputs for `present` ms, WTA dynamics with frozen weights
+  and thresholds; the response of a neuron is its spike count / presentation time.
+- `rate_responses`: its deterministic rate equivalent, ~100x faster. Each excitatory neuron gets the expected
+  input current (mean Poisson rate x weights, exact in expectation for current-based synapses); a LIF neuron
+  under constant current u_inf = I / ((1 - d_syn)(1 - d_mem)) reaches its threshold theta after
+  n = ln(1 - theta / u_inf) / ln(d_mem) steps, so it fires at 1 / ((n + refractory) dt); the inhibitory
+  loop lets only each module's fastest neuron fire (winner-take-all), the others respond 0.
+`benchmarks/vpr.py` measures how often both pick the same place.
+
+Similarity of a query to place p: the largest response of the neurons assigned to p (Hz).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+
+from snncontrol.encoders import PoissonEncoder
+from snncontrol.vpr import module
+from snncontrol.vpr.ensemble import Ensemble
+
+Mode = Literal["rate", "spiking"]
+
+
+def _flat_weights(ens: Ensemble) -> torch.Tensor:
+    """Weights as [n_in, M * N] (input-major), so that one row holds everything an input drives."""
+    return ens.weights.permute(1, 0, 2).reshape(ens.module.n_in, -1)
+
+
+def rate_all(ens: Ensemble, pixels: torch.Tensor, flat: torch.Tensor | None = None) -> torch.Tensor:
+    """Deterministic firing rate (Hz) of every excitatory neuron without competition, [B, M, N]; silenced 0.
+
+    pixels [B, n_in] in 0..255; `flat` = `_flat_weights(ens)` when the caller caches it.
+    """
+    cfg, c = ens.module, module.constants(ens.module)
+    prob = (pixels * (cfg.rate_per_unit * cfg.dt / 1000.0)).clamp(0.0, 1.0)
+    drive = (prob @ (_flat_weights(ens) if flat is None else flat)).view(len(pixels), ens.modules, cfg.n_exc)
+    n = cfg.n_exc
+    u_inf = drive * c.k_in / ((1 - c.decay_syn[:n]) * (1 - c.decay_mem[:n]))
+    theta = c.theta[:n] + ens.adaptation
+    ratio = (theta / u_inf.clamp_min(1e-12)).masked_fill(ens.silenced(), float("inf"))
+    steps = torch.log1p(-ratio.clamp(max=1.0)) / torch.log(c.decay_mem[:n])
+    rate = 1000.0 / (cfg.dt * (steps + c.refractory[:n]))
+    return torch.where(ratio < 1.0, rate, torch.zeros(()))
+
+
+def winner_take_all(rates: torch.Tensor) -> torch.Tensor:
+    """Keep each module's largest response (ties: the lowest index), zero the rest. [B, M, N]."""
+    best = rates.argmax(dim=-1, keepdim=True)
+    return torch.zeros_like(rates).scatter_(-1, best, rates.gather(-1, best))
+
+
+def rate_responses(ens: Ensemble, pixels: torch.Tensor, flat: torch.Tensor | None = None) -> torch.Tensor:
+    """The deterministic WTA rate pass: [B, M, N] Hz."""
+    return winner_take_all(rate_all(ens, pixels, flat))
+
+
+def spiking_responses(ens: Ensemble, pixels: torch.Tensor, seed: int, chunk: int = 32) -> torch.Tensor:
+    """The spiking pass: spike counts of every excitatory neuron over `present` ms, in Hz, [B, M, N].
+
+    Queries run `chunk` at a time; the Poisson draws are seeded from `seed` (and the chunk), so a run replays.
+    Input current is gathered from the rows of the inputs that spiked (sparse) over all modules at once.
+    """
+    cfg, c = ens.module, module.constants(ens.module)
+    flat = _flat_weights(ens)
+    theta = ens.thresholds(c)
+    steps = cfg.steps(cfg.present)
+    out = []
+    for start in range(0, len(pixels), chunk):
+        x = pixels[start : start + chunk]
+        encoder = PoissonEncoder(rate_per_unit=cfg.rate_per_unit, seed=seed * 7919 + start)
+        enc = encoder.init_state(len(x), cfg.n_in, cfg.dt / 1000.0, torch.float32)
+        state = module.rest_state((len(x), ens.modules, 2 * cfg.n_exc), ens.adaptation)
+        counts = torch.zeros(len(x), ens.modules, cfg.n_exc)
+        for _ in range(steps):
+            spikes, enc = encoder.step(x, enc)
+            b, i = spikes.nonzero(as_tuple=True)
+            drive = torch.zeros(len(x), flat.shape[1]).index_add_(0, b, flat[i]).mul_(c.k_in)
+            state = module.step(c, state, drive.view(len(x), ens.modules, cfg.n_exc), theta, learn=False)
+            counts += state.s[..., : cfg.n_exc]
+        out.append(counts * (1000.0 / (steps * cfg.dt)))
+    return torch.cat(out)
+
+
+def similarity(ens: Ensemble, responses: torch.Tensor) -> torch.Tensor:
+    """[B, P]: per place, the largest response among the neurons assigned to it (Hz; 0 if none responds)."""
+    index = ens.assignments.reshape(-1).clamp(min=-1) % (ens.places + 1)  # -1 -> the discarded column P
+    sim = torch.zeros(len(responses), ens.places + 1)
+    sim.scatter_reduce_(1, index.expand(len(responses), -1), responses.reshape(len(responses), -1), "amax")
+    return sim[:, : ens.places]
+
+
+def responses(ens: Ensemble, pixels: torch.Tensor, mode: Mode = "rate", seed: int = 0) -> torch.Tensor:
+    """[B, M, N] Hz by the chosen pass."""
+    if mode == "spiking":
+        return spiking_responses(ens, pixels, seed)
+    return rate_responses(ens, pixels)

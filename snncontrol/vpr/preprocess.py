@@ -1,0 +1,62 @@
+"""Image preprocessing of Hussaini et al. (2023): grayscale, resize, patch normalization, rescale to 0..255.
+
+    gray   ITU-R 601-2 luma (PIL "L"): Y = 0.299 R + 0.587 G + 0.114 B, uint8
+    resize to `size` x `size` pixels (28 by default), PIL bilinear with antialiasing
+    patch normalization: every pixel becomes (x - mean) / std over the `patch` x `patch` window centred on it
+        (7 by default; the window is cut at the image border; std 0 -> 0)
+    rescale: (y - min) / (max - min) * 255 over the image (a constant image -> all 0)
+
+The result is float32 [B, size * size] in 0..255, dimensionless intensities (the Poisson encoder turns them
+into rates, pixel * rate_per_unit Hz).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from snncontrol.vpr.errors import DatasetError
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """uint8 [H, W] or [H, W, 3] (RGB) or [H, W, 4] (RGBA) -> uint8 [H, W]."""
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        return np.asarray(Image.fromarray(np.ascontiguousarray(image[..., :3])).convert("L"))
+    raise DatasetError(f"an image must be [H, W] or [H, W, 3], got shape {list(image.shape)}")
+
+
+def resize(gray: np.ndarray, size: int) -> np.ndarray:
+    """uint8 [H, W] -> float32 [size, size] (PIL bilinear)."""
+    return np.asarray(Image.fromarray(gray).resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def patch_normalize(images: np.ndarray, patch: int) -> np.ndarray:
+    """Per-pixel normalization by the mean and std (ddof 0) of the `patch` x `patch` window around it.
+
+    images float [B, H, W]; windows are cut at the border (edge pixels use the part inside the image).
+    """
+    pad = patch // 2
+    padded = np.pad(images.astype(np.float64), ((0, 0), (pad, pad), (pad, pad)), constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (patch, patch), axis=(1, 2))
+    mean = np.nanmean(windows, axis=(-2, -1))
+    std = np.nanstd(windows, axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(std > 0, (images - mean) / std, 0.0)
+    return out
+
+
+def rescale(images: np.ndarray) -> np.ndarray:
+    """Per image, map [min, max] linearly onto [0, 255] (float [B, H, W]); a constant image becomes 0."""
+    low = images.min(axis=(1, 2), keepdims=True)
+    span = images.max(axis=(1, 2), keepdims=True) - low
+    return np.where(span > 0, (images - low) / np.where(span > 0, span, 1.0) * 255.0, 0.0)
+
+
+def preprocess(images: np.ndarray | list[np.ndarray], size: int = 28, patch: int = 7) -> np.ndarray:
+    """uint8 images [B, H, W] / [B, H, W, 3] (or a list of them) -> float32 [B, size * size] in 0..255."""
+    if len(images) == 0:
+        raise DatasetError("no images to preprocess")
+    small = np.stack([resize(to_gray(np.asarray(image)), size) for image in images])
+    return rescale(patch_normalize(small, patch)).reshape(len(small), size * size).astype(np.float32)

@@ -1,0 +1,60 @@
+"""The Python API a place-recognition node uses: load an ensemble once, then match images.
+
+    matcher = Matcher.load("ensemble/")                 # or Matcher(ensemble)
+    place, confidence = matcher.query(images)           # uint8 [B, H, W] or [B, H, W, 3] (RGB)
+
+`place` int64 [B]: the reference place index; `confidence` float32 [B] in [0, 1]: the best place's response
+divided by the largest rate a neuron can fire at (1 / refractory period), monotone in the similarity used for
+the precision-recall curve, so a threshold chosen on that curve applies directly. Rate pass by default
+(see `inference.py`); mode="spiking" runs the full spiking network.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+
+from snncontrol.vpr import inference
+from snncontrol.vpr.artifact import load_ensemble
+from snncontrol.vpr.ensemble import Ensemble
+from snncontrol.vpr.errors import DatasetError
+from snncontrol.vpr.preprocess import preprocess
+
+
+class Matcher:
+    def __init__(self, ensemble: Ensemble, mode: inference.Mode = "rate", seed: int = 0) -> None:
+        if mode not in ("rate", "spiking"):
+            raise DatasetError(f"mode must be 'rate' or 'spiking', got {mode!r}")
+        self.ensemble, self.mode, self.seed = ensemble, mode, seed
+        self._flat = inference._flat_weights(ensemble).contiguous()
+        cfg = ensemble.module
+        self.max_rate = 1000.0 / max(cfg.refractory_e, cfg.dt)  # Hz
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], mode: inference.Mode = "rate", seed: int = 0) -> Matcher:
+        return cls(load_ensemble(path), mode, seed)
+
+    def preprocess(self, images: np.ndarray | list[np.ndarray]) -> torch.Tensor:
+        cfg = self.ensemble.module
+        return torch.from_numpy(preprocess(images, cfg.image_size, cfg.patch))
+
+    def similarity_of(self, pixels: torch.Tensor) -> torch.Tensor:
+        """[B, P] similarity (Hz) of preprocessed images [B, n_in]."""
+        if self.mode == "spiking":
+            return inference.similarity(self.ensemble, inference.spiking_responses(self.ensemble, pixels, self.seed))
+        return inference.similarity(self.ensemble, inference.rate_responses(self.ensemble, pixels, self._flat))
+
+    def similarity(self, images: np.ndarray | list[np.ndarray]) -> torch.Tensor:
+        return self.similarity_of(self.preprocess(images))
+
+    @torch.inference_mode()
+    def query(self, images: np.ndarray | list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(place index int64 [B], confidence float32 [B] in [0, 1])."""
+        images = np.asarray(images) if not isinstance(images, list) else images
+        if isinstance(images, np.ndarray) and (images.ndim not in (3, 4) or images.dtype != np.uint8):
+            shape = list(images.shape)
+            raise DatasetError(f"images must be uint8 [B, H, W] or [B, H, W, 3], got {images.dtype} {shape}")
+        score, place = self.similarity(images).max(dim=1)
+        return place.numpy(), (score / self.max_rate).clamp(0, 1).numpy().astype(np.float32)

@@ -1,0 +1,54 @@
+"""`snncontrol make-route OUT --places N --traversals day dusk+autumn ... --seed S`: render a route dataset.
+
+Layout and conditions: see `sim_envs.routes` (image folders per traversal + ROS 2 bags). Needs an OpenGL
+context: set MUJOCO_GL=egl on a headless machine (done here when no display is set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from tqdm import tqdm
+
+from snncontrol.vpr.errors import VprConfigError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", help="output directory (replaced if it exists)")
+    parser.add_argument("--places", type=int, default=1000)
+    parser.add_argument(
+        "--traversals",
+        nargs="+",
+        default=["day", "dusk+autumn", "fog+winter"],
+        help="appearance per traversal: presets day, dusk, night, autumn, winter, fog joined by +",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--spacing", type=float, default=2.0, help="m between places")
+    parser.add_argument("--width", type=int, default=96)
+    parser.add_argument("--height", type=int, default=72)
+    parser.add_argument("--bag-storage", choices=("mcap", "sqlite3", "none"), default="mcap")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("MUJOCO_GL", "egl")
+    from sim_envs.routes import generate_route
+
+    with tqdm(total=args.places * len(args.traversals), unit="frame", desc="render") as bar:
+        try:
+            out = generate_route(
+                args.out,
+                args.places,
+                args.traversals,
+                args.seed,
+                spacing=args.spacing,
+                width=args.width,
+                height=args.height,
+                bags=None if args.bag_storage == "none" else args.bag_storage,
+                progress=lambda _name, _k: bar.update(1),
+            )
+        except ValueError as exc:
+            raise VprConfigError(str(exc)) from None
+    print(f"wrote {args.places} places x {len(args.traversals)} traversals to {out}")
+    return 0

@@ -1,0 +1,175 @@
+"""Unsupervised training of the ensemble: every module learns its own region with STDP, all modules at once.
+
+Per epoch, slot k: module m is shown its k-th place (in a per-epoch random order) for `present` ms of Poisson
+input while every other module is shown its own k-th place ([M, ...] tensors, one time loop for all). Before
+each image the input weights are normalized and the fast state returns to rest (what the `rest` period is
+for); the adaptive thresholds decay over `rest`. After each epoch the frozen network is shown the places
+again and each neuron is assigned to the place it fired most for (Diehl & Cook); neurons that never fired are
+silenced.
+
+With a calibration split (query-like images with known places), the epoch (1..epochs) and the hyperactive
+threshold T (from `TrainConfig.thresholds`) with the best calibration Recall@1 are kept; hyperactive counts
+come from the rate pass over all reference images (`inference.py`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import torch
+
+from snncontrol.encoders import PoissonEncoder
+from snncontrol.seeding import seed_everything
+from snncontrol.vpr import inference, module
+from snncontrol.vpr.config import ModuleConfig, TrainConfig
+from snncontrol.vpr.ensemble import Ensemble, place_table
+from snncontrol.vpr.errors import DatasetError
+from snncontrol.vpr.metrics import recall_at
+
+Progress = Callable[[int], None]  # called with the number of images (slots x modules) presented so far
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Calibration images (preprocessed [Q, n_in]) and the reference place index of each [Q]."""
+
+    pixels: torch.Tensor
+    truth: torch.Tensor
+
+
+def present_all(
+    cfg: ModuleConfig,
+    weights: torch.Tensor,
+    adaptation: torch.Tensor,
+    pixels: torch.Tensor,
+    table: torch.Tensor,
+    seed: int,
+    learn: bool,
+    progress: Progress | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Show every module each of its places once (all modules at once). With `learn`: one epoch of STDP
+    (weights updated in place, normalized before each image and at the end) with adaptive thresholds;
+    without: frozen network. Returns (adaptation [M, N], spike counts [M, K, N] in table-slot order)."""
+    c = module.constants(cfg)
+    modules, slots = table.shape
+    gen = torch.Generator().manual_seed(seed)
+    order = torch.argsort(torch.rand(modules, slots, generator=gen), dim=1)
+    theta = c.theta.expand(modules, -1)
+    counts = torch.zeros(modules, slots, cfg.n_exc)
+    padded = torch.cat([pixels, torch.zeros(1, pixels.shape[1])])  # row P: no image (padding slots)
+    rest_decay = c.decay_th ** cfg.steps(cfg.rest)
+    for k in range(slots):
+        slot = order[:, k]
+        x = padded[table.gather(1, slot[:, None]).squeeze(1)]
+        if learn:
+            module.normalize(weights, cfg.w_total)
+        state = module.rest_state((modules, 2 * cfg.n_exc), adaptation)
+        traces = module.zero_traces(modules, cfg.n_in, cfg.n_exc)
+        encoder = PoissonEncoder(rate_per_unit=cfg.rate_per_unit, seed=seed * 1009 + k)
+        enc = encoder.init_state(modules, cfg.n_in, cfg.dt / 1000.0, torch.float32)
+        fired = torch.zeros(modules, cfg.n_exc)
+        for _ in range(cfg.steps(cfg.present)):
+            spikes, enc = encoder.step(x, enc)
+            index, rows, drive = module.gather_drive(weights, spikes, c.k_in)
+            state = module.step(c, state, drive, theta, learn=learn)
+            post = state.s[:, : cfg.n_exc]
+            fired += post
+            if learn:
+                traces = module.stdp(cfg, c, weights, traces, index, rows, post)
+        counts[torch.arange(modules), slot] = fired
+        if learn:
+            adaptation = state.a[:, : cfg.n_exc] * rest_decay
+        if progress is not None:
+            progress(modules)
+    if learn:
+        module.normalize(weights, cfg.w_total)
+    return adaptation, counts
+
+
+def assign(counts: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """[M, N] global place of the slot each neuron fired most for (counts [M, K, N]); -1 if it never fired."""
+    best = counts.argmax(dim=1)
+    places = table.gather(1, best)
+    return places.masked_fill(counts.sum(dim=1) == 0, -1)
+
+
+def reference_counts(ens: Ensemble, pixels: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+    """[M, N]: for how many reference images each neuron wins its module (rate pass, nothing hyperactive)."""
+    probe = replace(ens, hyperactive=torch.zeros_like(ens.hyperactive))
+    flat = inference._flat_weights(probe)
+    counts = torch.zeros(ens.modules, ens.module.n_exc)
+    for start in range(0, len(pixels), chunk):
+        counts += (inference.rate_responses(probe, pixels[start : start + chunk], flat) > 0).sum(0)
+    return counts
+
+
+def calibrate(ens: Ensemble, counts: torch.Tensor, cal: Calibration) -> tuple[int, float, dict[int, float]]:
+    """The threshold T with the best calibration Recall@1 (ties: the smallest T). Returns (T, recall, all)."""
+    scores = {}
+    for threshold in ens.train.thresholds:
+        candidate = ens.with_threshold(threshold, counts)
+        sim = inference.similarity(candidate, inference.rate_responses(candidate, cal.pixels))
+        scores[threshold] = recall_at(sim, cal.truth, 1, ens.train.tolerance)
+    best = max(scores, key=lambda t: (scores[t], -t))
+    return best, scores[best], scores
+
+
+def train(
+    pixels: torch.Tensor,
+    module_cfg: ModuleConfig,
+    train_cfg: TrainConfig,
+    seed: int,
+    calibration: Calibration | None = None,
+    progress: Progress | None = None,
+) -> tuple[Ensemble, dict]:
+    """Train an ensemble on reference images (preprocessed [P, n_in], place p = row p). Returns the ensemble
+    and a report (per-epoch calibration scores, chosen epoch and T, seconds)."""
+    if pixels.ndim != 2 or pixels.shape[1] != module_cfg.n_in:
+        raise DatasetError(f"reference images must be [P, {module_cfg.n_in}], got {list(pixels.shape)}")
+    if len(pixels) < 2:
+        raise DatasetError(f"need at least 2 reference places, got {len(pixels)}")
+    seed_everything(seed)
+    start = time.perf_counter()
+    table = place_table(len(pixels), train_cfg.places_per_module)
+    gen = torch.Generator().manual_seed(seed)
+    weights = torch.rand(len(table), module_cfg.n_in, module_cfg.n_exc, generator=gen) * module_cfg.w_init_max
+    adaptation = torch.zeros(len(table), module_cfg.n_exc)
+    best: tuple[float, Ensemble] | None = None
+    history = []
+    for epoch in range(1, train_cfg.epochs + 1):
+        adaptation, _ = present_all(module_cfg, weights, adaptation, pixels, table, seed + epoch, True, progress)
+        _, counts = present_all(module_cfg, weights, adaptation, pixels, table, seed + 7 * epoch, False, progress)
+        ens = Ensemble(
+            module_cfg,
+            train_cfg,
+            len(pixels),
+            weights.clone(),
+            adaptation.clone(),
+            assign(counts, table),
+            torch.zeros(len(table), module_cfg.n_exc, dtype=torch.bool),
+            epochs=epoch,
+        )
+        ref_counts = reference_counts(ens, pixels)
+        if calibration is None:
+            if epoch == train_cfg.epochs:
+                best = (float("nan"), ens.with_threshold(train_cfg.threshold, ref_counts))
+            continue
+        threshold, score, scores = calibrate(ens, ref_counts, calibration)
+        history.append({"epoch": epoch, "recall_at_1": scores})
+        if best is None or score > best[0]:
+            best = (score, ens.with_threshold(threshold, ref_counts))
+    assert best is not None
+    ens = best[1]
+    report = {
+        "epochs": ens.epochs,
+        "threshold": ens.threshold,
+        "calibration_recall_at_1": None if calibration is None else best[0],
+        "calibration": history,
+        "train_s": time.perf_counter() - start,
+        "assigned_neurons": int((ens.assignments >= 0).sum()),
+        "hyperactive_neurons": int(ens.hyperactive.sum()),
+    }
+    ens.metadata.update({"seed": seed, "training": report})
+    return ens, report

@@ -1,0 +1,83 @@
+"""Folder and bag loaders on a small generated route, and every bad-input case."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sim_envs.routes import generate_route
+from snncontrol.vpr.datasets import open_traversal
+from snncontrol.vpr.datasets.bags import load_bag
+from snncontrol.vpr.datasets.folders import align, load_folder
+from snncontrol.vpr.errors import DatasetError
+
+PLACES = 30  # as rendered by the `route` fixture (tests/vpr/conftest.py)
+
+
+def test_route_layout_and_determinism(route: Path, tmp_path: Path):
+    assert (route / "day" / "000000.png").is_file() and (route / "bags" / "day" / "metadata.yaml").is_file()
+    lines = (route / "dusk+autumn" / "poses.csv").read_text().splitlines()
+    assert lines[0] == "place,x,y,yaw,time" and len(lines) == PLACES + 1
+    again = generate_route(tmp_path / "again", PLACES, ["day", "dusk+autumn"], seed=3, width=64, height=48, bags=None)
+    for name in ("day/000003.png", "dusk+autumn/000002.png", "day/poses.csv"):
+        assert (again / name).read_bytes() == (route / name).read_bytes()
+    assert (again / "day/000000.png").read_bytes() != (route / "dusk+autumn/000000.png").read_bytes()
+
+
+def test_folder_and_mcap_bag_agree(route: Path):
+    folder = load_folder(route / "day")
+    bag = open_traversal(route / "bags" / "day")
+    assert len(folder) == len(bag) == PLACES
+    assert all(np.array_equal(a, b) for a, b in zip(folder.images, bag.images, strict=True))
+    by_distance = load_bag(route / "bags" / "day", every_m=4.0, odom_topic="/odom")
+    assert len(by_distance) == PLACES // 2 and np.array_equal(by_distance.images[3], folder.images[6])
+    by_time = load_bag(route / "bags" / "day", every_s=0.6)  # 10 m/s, 2 m per place: every third frame
+    assert np.array_equal(by_time.images[2], folder.images[6])
+
+
+def test_sqlite3_bag(tmp_path: Path):
+    out = generate_route(tmp_path / "sq", 3, ["day"], seed=1, width=32, height=24, bags="sqlite3")
+    assert len(open_traversal(out / "bags" / "day")) == 3
+
+
+def test_ground_truth_csv(route: Path, tmp_path: Path):
+    ref, query = load_folder(route / "day"), load_folder(route / "dusk+autumn")
+    gt = tmp_path / "gt.csv"
+    gt.write_text("query,reference\n" + "".join(f"{q:06d}.png,{(q + 1) % PLACES}\n" for q in range(PLACES)))
+    assert align(ref, query, gt).tolist() == [(q + 1) % PLACES for q in range(PLACES)]
+    gt.write_text("query,reference\n000000.png,000000.png\n")
+    with pytest.raises(DatasetError, match=r"no row for query image 000001\.png"):
+        align(ref, query, gt)
+
+
+def test_mismatched_counts_name_both(route: Path, tmp_path: Path):
+    short = tmp_path / "short"
+    short.mkdir()
+    for k in range(3):
+        (short / f"{k:06d}.png").write_bytes((route / "day" / f"{k:06d}.png").read_bytes())
+    with pytest.raises(DatasetError, match=rf"has {PLACES} images but query .* has 3"):
+        align(load_folder(route / "day"), load_folder(short))
+
+
+def test_empty_folder_and_unreadable_image(tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="empty"):
+        load_folder(tmp_path / "empty")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(bad / "000000.png")
+    (bad / "000001.png").write_bytes(b"not an image")
+    with pytest.raises(DatasetError, match=r"000001\.png"):
+        load_folder(bad)
+    with pytest.raises(DatasetError, match="no such image folder"):
+        load_folder(tmp_path / "missing")
+
+
+def test_bag_without_topic_lists_topics(route: Path):
+    with pytest.raises(DatasetError, match=r"no topic /cam .*topics: /camera/image_raw, /odom"):
+        load_bag(route / "bags" / "day", topic="/cam")
+    with pytest.raises(DatasetError, match=r"is nav_msgs/msg/Odometry"):
+        load_bag(route / "bags" / "day", topic="/odom")
+    with pytest.raises(DatasetError, match="needs an odometry"):
+        load_bag(route / "bags" / "day", every_m=2.0)

@@ -1,0 +1,163 @@
+"""Ensemble training, hyperactive removal, inference passes, artifacts, metrics and the CLI on a small route."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from snncontrol.cli import main
+from snncontrol.errors import ArtifactError
+from snncontrol.vpr import Matcher, inference, metrics, train
+from snncontrol.vpr.artifact import load_ensemble, save_ensemble
+from snncontrol.vpr.config import ModuleConfig, TrainConfig
+from snncontrol.vpr.datasets.folders import load_folder
+from snncontrol.vpr.ensemble import Ensemble, place_table
+from snncontrol.vpr.preprocess import preprocess
+
+SMALL = ModuleConfig(n_exc=100, present=100.0)
+
+
+@pytest.fixture(scope="module")
+def trained(route: Path) -> tuple[Ensemble, torch.Tensor, torch.Tensor]:
+    ref = torch.from_numpy(preprocess(load_folder(route / "day").images))
+    query = torch.from_numpy(preprocess(load_folder(route / "dusk+autumn").images))
+    ens, _ = train.train(ref, SMALL, TrainConfig(epochs=1), seed=0)
+    return ens, ref, query
+
+
+def test_place_table_pads_last_module():
+    assert place_table(5, 2).tolist() == [[0, 1], [2, 3], [4, -1]]
+
+
+def test_training_is_seeded_and_assigns_places(trained):
+    ens, ref, _ = trained
+    assert ens.weights.shape == (2, 784, 100) and ens.modules == 2
+    assert torch.allclose(ens.weights.sum(1), torch.full((2, 100), SMALL.w_total), rtol=1e-4)
+    assigned = ens.assignments[ens.assignments >= 0]
+    assert len(assigned) > 0 and assigned.max() < ens.places
+    # module 0 answers only for places 0..24, module 1 for 25..29
+    assert ens.assignments[0].max() < 25 and (ens.assignments[1][ens.assignments[1] >= 0] >= 25).all()
+    again, _ = train.train(ref[:4], SMALL, TrainConfig(epochs=1, places_per_module=2), seed=5)
+    twice, _ = train.train(ref[:4], SMALL, TrainConfig(epochs=1, places_per_module=2), seed=5)
+    assert torch.equal(again.weights, twice.weights)
+
+
+def test_hyperactive_removal_silences_a_planted_always_on_neuron(trained):
+    ens, ref, _ = trained
+    planted = ens.assignments.clone()
+    planted[0, 7] = 3
+    weights = ens.weights.clone()
+    weights[0, :, 7] = SMALL.w_max  # drives far harder than any learned neuron, for every image
+    probe = Ensemble(ens.module, ens.train, ens.places, weights, ens.adaptation, planted, ens.hyperactive)
+    assert (inference.rate_responses(probe, ref)[:, 0].argmax(-1) == 7).all()
+    counts = train.reference_counts(probe, ref)
+    assert counts[0, 7] == len(ref)
+    cleaned = probe.with_threshold(10, counts)
+    assert cleaned.hyperactive[0, 7] and cleaned.silenced()[0, 7]
+    assert not (inference.rate_responses(cleaned, ref)[:, 0].argmax(-1) == 7).any()
+    _, best, scores = train.calibrate(probe, counts, train.Calibration(ref, torch.arange(len(ref))))
+    assert set(scores) == set(probe.train.thresholds) and best == max(scores.values())
+
+
+def test_spiking_pass_runs_and_is_seeded(trained):
+    ens, ref, _ = trained
+    a = inference.spiking_responses(ens, ref[:3], seed=1)
+    assert a.shape == (3, 2, 100) and torch.equal(a, inference.spiking_responses(ens, ref[:3], seed=1))
+
+
+@pytest.mark.xfail(
+    reason="known gap (issue 8): few-epoch STDP on dense patch-normalized images does not yet learn place codes",
+    strict=True,
+)
+def test_small_ensemble_beats_chance(trained):
+    ens, ref, query = trained
+    truth = torch.arange(len(ref))
+    assert metrics.recall_at(inference.similarity(ens, inference.rate_responses(ens, ref)), truth, 1) > 0.6
+    assert metrics.recall_at(inference.similarity(ens, inference.rate_responses(ens, query)), truth, 1, 1) > 0.3
+
+
+def test_artifact_round_trip_and_corruption(trained, tmp_path: Path):
+    ens, _, _ = trained
+    path = save_ensemble(tmp_path / "ens", ens)
+    loaded = load_ensemble(path)
+    assert torch.equal(loaded.weights, ens.weights) and torch.equal(loaded.assignments, ens.assignments)
+    images = (np.random.default_rng(0).random((1, 48, 64, 3)) * 255).astype(np.uint8)
+    place, confidence = Matcher(loaded).query(images)
+    assert place.shape == (1,) and 0.0 <= confidence[0] <= 1.0
+    blob = (path / "weights.safetensors").read_bytes()
+    (path / "weights.safetensors").write_bytes(blob[:-10])
+    with pytest.raises(ArtifactError, match="does not match the hash"):
+        load_ensemble(path)
+    with pytest.raises(ArtifactError, match="not found"):
+        load_ensemble(tmp_path / "nothing")
+    save_ensemble(path, ens)
+    document = json.loads((path / "ensemble.json").read_text())
+    document["module"]["bogus"] = 1
+    (path / "ensemble.json").write_text(json.dumps(document))
+    with pytest.raises(ArtifactError, match="unknown field"):
+        load_ensemble(path)
+
+
+def test_metrics_by_hand():
+    sim = torch.tensor([[0.9, 0.1, 0.0], [0.2, 0.8, 0.1], [0.7, 0.0, 0.3]])
+    truth = torch.tensor([0, 1, 2])
+    assert metrics.recall_at(sim, truth, 1) == pytest.approx(2 / 3)
+    assert metrics.recall_at(sim, truth, 2) == pytest.approx(1.0)
+    curve = metrics.pr_curve(sim, truth)
+    # accepted in order 0.9 (ok), 0.8 (ok), 0.7 (wrong)
+    assert curve.precision.tolist() == pytest.approx([1.0, 1.0, 2 / 3])
+    assert curve.recall_at_100_precision == pytest.approx(2 / 3)
+    assert curve.auc == pytest.approx(2 / 3)
+
+
+def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
+    ens = tmp_path / "ens"
+    assert (
+        main(
+            [
+                "vpr",
+                "train",
+                "--reference",
+                str(route / "day"),
+                "--calibration",
+                str(route / "dusk+autumn"),
+                "--out",
+                str(ens),
+                "--epochs",
+                "1",
+                "--n-exc",
+                "50",
+                "--present-ms",
+                "50",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "vpr",
+                "eval",
+                str(ens),
+                "--reference",
+                str(route / "bags" / "day"),
+                "--query",
+                str(route / "dusk+autumn"),
+                "--seq-len",
+                "3",
+                "--out-dir",
+                str(tmp_path / "res"),
+            ]
+        )
+        == 0
+    )
+    assert {p.name for p in (tmp_path / "res").iterdir()} == {"metrics.json", "pr.png", "similarity.png"}
+    assert main(["vpr", "query", str(ens), str(route / "day" / "000004.png")]) == 0
+    assert "place=" in capsys.readouterr().out
+    short = tmp_path / "short"
+    short.mkdir()
+    (short / "0.png").write_bytes((route / "day" / "000000.png").read_bytes())
+    assert main(["vpr", "eval", str(ens), "--reference", str(route / "day"), "--query", str(short)]) == 2
+    assert "has 30 images but query" in capsys.readouterr().err
