@@ -121,15 +121,27 @@ class SphereConfig(_Model):
     centers: list[Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=lambda: [0.5], min_length=1)
 
 
+def _check_io(io: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Validate an `io` section (IOAdapters.from_dict form) and keep it as given."""
+    if io is not None:
+        IOAdapters.from_dict(io)
+    return io
+
+
 class MimicryConfig(_Model):
     """Open-loop mimicry of recorded outputs. `dataset`: .npz with train_inputs [S,T,n_in], train_targets
-    [S,T,n_out], test_inputs, test_targets. One training sequence per generation; `warmup` steps unscored."""
+    [S,T,n_out], test_inputs, test_targets. One training sequence per generation; `warmup` steps unscored.
+    `io`: the adapters that map a plant's observations to the dataset's inputs (and outputs to actions),
+    stored with the best controller so that it is deployable; not used for scoring."""
 
     kind: Literal["mimicry"]
     dataset: str
+    io: dict[str, Any] | None = None
     loss: Literal["mae_pearson", "mse", "mae"] = "mae_pearson"
     warmup: int = Field(0, ge=0)
     objectives: list[Literal["loss", "sops", "spikes", "energy"]] = Field(default_factory=lambda: ["loss"])
+
+    _io = field_validator("io")(_check_io)
 
 
 class EnvConfig(_Model):
@@ -157,12 +169,7 @@ class ClosedLoopConfig(_Model):
     )
     error_key: str = "error"
 
-    @field_validator("io")
-    @classmethod
-    def _io(cls, io: dict[str, Any] | None) -> dict[str, Any] | None:
-        if io is not None:
-            IOAdapters.from_dict(io)
-        return io
+    _io = field_validator("io")(_check_io)
 
 
 class CustomConfig(_Model):

@@ -103,6 +103,18 @@ class IOAdapters:
     observation: ObservationAdapter = field(default_factory=ObservationAdapter)
     action: ActionAdapter = field(default_factory=ActionAdapter)
 
+    def check(self, n_observations: int, n_actions: int, n_inputs: int, n_outputs: int, plant: str) -> None:
+        """Raise one SpecError line unless these adapters connect a plant of `n_observations` observations and
+        `n_actions` actions to a network of `n_inputs` inputs and `n_outputs` outputs."""
+        made = self.observation.n_inputs(n_observations)
+        if made != n_inputs:
+            raise SpecError(
+                f"the observation adapter ({self.observation.kind}) makes {made} input(s) of the {n_observations} "
+                f"observation(s) of {plant}; the network takes {n_inputs}"
+            )
+        if n_outputs != n_actions:
+            raise SpecError(f"the network has {n_outputs} output(s); {plant} takes {n_actions} action(s)")
+
     def to_dict(self) -> dict[str, Any]:
         action = asdict(self.action)
         action["low"], action["high"] = _json_bound(self.action.low), _json_bound(self.action.high)

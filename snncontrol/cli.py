@@ -15,6 +15,10 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("snncontrol.commands.demo", "fly the shipped blimp controller in the MuJoCo plant and report"),
     "info": ("snncontrol.commands.info", "describe a controller artifact: network, parameters, energy, metadata"),
+    "blimp-dataset": (
+        "snncontrol.commands.blimp_dataset",
+        "generate the PD-mimicry dataset for the blimp SNNs from simulated flights",
+    ),
     "export-nir": ("snncontrol.commands.export_nir", "export a controller artifact as a NIR graph (HDF5)"),
     "eval-swimmer": (
         "snncontrol.commands.eval_swimmer",

@@ -14,7 +14,7 @@ import torch
 
 from snncontrol.adapters import ActionAdapter, IOAdapters, ObservationAdapter
 from snncontrol.artifacts import Metadata, load_controller, read_artifact, save_controller
-from snncontrol.errors import ArtifactError
+from snncontrol.errors import ArtifactError, SpecError
 from snncontrol.layers import Layer, leaky_readout, paired_encoding
 from snncontrol.neurons import LIF
 from snncontrol.spec import NetworkSpec
@@ -125,3 +125,24 @@ def test_cli_info_describes_an_artifact_and_reports_bad_ones_in_one_line(artifac
     )
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr and "not found" in bad.stderr
+
+
+def test_adapters_are_checked_against_plant_and_network_sizes() -> None:
+    IO.check(2, 1, 1, 1, "the blimp plant")
+    with pytest.raises(SpecError, match=r"makes 2 input.*the network takes 1"):
+        IOAdapters().check(2, 1, 1, 1, "the blimp plant")
+    with pytest.raises(SpecError, match=r"2 output.*takes 1 action"):
+        IO.check(2, 1, 1, 2, "the blimp plant")
+
+
+def test_demo_refuses_a_controller_that_does_not_fit_the_blimp_in_one_line(tmp_path: Path) -> None:
+    spec = small_spec()
+    artifact = save_controller(tmp_path / "no_io", spec, spec.parameters.initial())  # identity adapters
+    result = subprocess.run(
+        [sys.executable, "-m", "snncontrol.cli", "demo", "--artifact", str(artifact), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "makes 2 input" in result.stderr

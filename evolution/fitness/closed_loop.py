@@ -58,15 +58,11 @@ class ClosedLoopFitness:
         obs_shape, act_shape = env.single_observation_space.shape, env.single_action_space.shape
         if obs_shape is None or len(obs_shape) != 1 or act_shape is None or len(act_shape) != 1:
             raise ConfigError(f"fitness.env: {self.cfg.env.id} needs flat Box observations and actions")
-        try:
-            n_inputs = self.io.observation.n_inputs(obs_shape[0])
-        except SpecError as exc:
-            raise ConfigError(f"fitness.io.observation: {exc}") from None
         spec = self.net.spec
-        if n_inputs != spec.n_inputs:
-            raise ConfigError(f"fitness.io.observation gives {n_inputs} input(s), the network takes {spec.n_inputs}")
-        if spec.n_outputs != act_shape[0]:
-            raise ConfigError(f"the network has {spec.n_outputs} output(s), {self.cfg.env.id} takes {act_shape[0]}")
+        try:
+            self.io.check(obs_shape[0], act_shape[0], spec.n_inputs, spec.n_outputs, self.cfg.env.id)
+        except SpecError as exc:
+            raise ConfigError(f"fitness.io: {exc}") from None
 
     def generation_data(self, generation: int) -> dict[str, np.ndarray]:
         """Episode seeds of this generation, [E]."""

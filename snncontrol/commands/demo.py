@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     controller = load_controller(args.artifact)
+    controller.io.check(2, 1, controller.spec.n_inputs, controller.spec.n_outputs, "the blimp plant")
     policy = SNNPolicy(controller, record_spikes=True)
     flights: dict[str, Flight] = {
         "SNN": fly_blimp(policy, seed=args.seed, buoyancy_bias=args.buoyancy),

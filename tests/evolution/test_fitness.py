@@ -129,6 +129,6 @@ def test_gymnasium_swimmer_through_sync_vector_env_and_select_adapter():
 
 
 def test_adapter_that_does_not_fit_the_network_is_refused():
-    with pytest.raises(ConfigError, match="gives 2 input"):
+    with pytest.raises(ConfigError, match=r"makes 2 input.*the network takes 1"):
         _fitness({"kind": "closed_loop", "io": {"observation": {"kind": "identity"}}, "env": {
             "id": "sim_envs/BlimpAltitude-v0", "episode_steps": 5}})
