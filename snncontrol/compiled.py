@@ -1,4 +1,4 @@
-"""The compiled time loop: the whole rollout of a population in one numba call, parallel over individuals.
+"""The compiled time loop: the whole rollout of a population in one numba call, threads over individuals.
 
 It calls the neuron equations of `snncontrol.neurons.equations` (compiled by numba, not rewritten), reads the
 packed parameters of `snncontrol.network.Params`, and updates the packed state in place on copies, so the
@@ -8,6 +8,8 @@ spikes (event-driven), not to synapses. Tested against the reference torch step 
 
 from __future__ import annotations
 
+import itertools
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numba
@@ -32,9 +34,9 @@ BIAS, DECAY_SYN, DECAY_MEM, THETA, DECAY_TH, BETA = range(6)
 
 #: Layers at least this wide accumulate input rows through slices (vectorized); narrower ones index directly.
 VECTOR_MIN_WIDTH = 8
-#: Work (individuals x steps x neurons) from which a call runs in parallel over individuals. Waking and joining
-#: the thread team costs from tens of microseconds on an idle machine to milliseconds on a loaded one, so small
-#: calls (e.g. one closed-loop step of a population) run serially; a 256 x 2,500-step rollout runs in parallel.
+#: Work (individuals x steps x neurons) from which a call is split over threads. Handing chunks to threads costs
+#: tens of microseconds (more on a loaded machine), so small calls (e.g. one closed-loop step of a population)
+#: run on the calling thread; a 256 x 2,500-step rollout is split.
 PARALLEL_MIN_WORK = 2_000_000
 
 
@@ -82,7 +84,7 @@ def _core_loop(xs, table, weights, neurons, fan_in, fan_rec, i, v, a, r, out, sp
         max_n = max(max_n, table[layer, N])
     last_off = table[n_layers - 1, NOFF]
     n_last = table[n_layers - 1, N]
-    for p in numba.prange(batch):
+    for p in range(batch):
         current = np.empty(max_n, dtype=xs.dtype)
         drive = np.empty(max_n, dtype=xs.dtype)
         ip, vp, ap, rp, op = i[p].copy(), v[p].copy(), a[p].copy(), r[p].copy(), out[p].copy()
@@ -192,27 +194,54 @@ def _core_loop(xs, table, weights, neurons, fan_in, fan_rec, i, v, a, r, out, sp
         sops[p] = sop
 
 
-_serial = numba.njit(cache=True, nogil=True)(_core_loop)
-_parallel = numba.njit(cache=True, nogil=True, parallel=True)(_core_loop)
+_loop = numba.njit(cache=True, nogil=True)(_core_loop)
+_pool: ThreadPoolExecutor | None = None
+
+
+def _threads() -> int:
+    return max(1, numba.config.NUMBA_NUM_THREADS)
+
+
+def _executor() -> ThreadPoolExecutor:
+    """Threads that run chunks of a population through the compiled loop, which releases the GIL."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="snncontrol-core")
+    return _pool
 
 
 def run_core(
     net: Network, params: Params, encoded: torch.Tensor, state: NetworkState
 ) -> tuple[torch.Tensor, NetworkState]:
-    """Run the layer stack over encoded inputs [T, P, n0]; returns last-layer outputs [T, P, n] and new state."""
+    """Run the layer stack over encoded inputs [T, P, n0]; returns last-layer outputs [T, P, n] and new state.
+
+    Large calls are split into one contiguous chunk of individuals per thread (NUMBA_NUM_THREADS, default all
+    cores); individuals are independent, so the result does not depend on the split.
+    """
     steps, batch = encoded.shape[0], encoded.shape[1]
     new = {name: getattr(state, name).clone() for name in ("i", "v", "a", "r", "out", "spikes", "sops")}
     ys = torch.empty(steps, batch, net.layout[-1].n, dtype=net.dtype)
-    parallel = batch > 1 and batch * steps * net.n_neurons >= PARALLEL_MIN_WORK
-    loop = _parallel if parallel else _serial
-    loop(
-        encoded.contiguous().numpy(),
-        net._table,
-        params.weights.numpy(),
-        params.neurons.numpy(),
-        net.fan_in,
-        net.fan_rec,
-        *(new[name].numpy() for name in ("i", "v", "a", "r", "out", "spikes", "sops")),
-        ys.numpy(),
-    )
+    xs, weights, neurons = encoded.contiguous().numpy(), params.weights.numpy(), params.neurons.numpy()
+    fields = [new[name].numpy() for name in ("i", "v", "a", "r", "out", "spikes", "sops")]
+    out = ys.numpy()
+
+    def chunk(lo: int, hi: int) -> None:
+        _loop(
+            xs[:, lo:hi],
+            net._table,
+            weights[lo:hi],
+            neurons[lo:hi],
+            net.fan_in,
+            net.fan_rec,
+            *(f[lo:hi] for f in fields),
+            out[:, lo:hi],
+        )
+
+    chunks = min(_threads(), batch) if batch * steps * net.n_neurons >= PARALLEL_MIN_WORK else 1
+    if chunks == 1:
+        chunk(0, batch)
+    else:
+        bounds = np.linspace(0, batch, chunks + 1).astype(int)
+        for future in [_executor().submit(chunk, lo, hi) for lo, hi in itertools.pairwise(bounds)]:
+            future.result()
     return ys, state._replace(**new, steps=state.steps + steps)

@@ -166,3 +166,19 @@ def test_spec_survives_json_round_trip() -> None:
     again = NetworkSpec.from_dict(spec.to_dict())
     assert again.to_dict() == spec.to_dict()
     assert again.parameters.names == spec.parameters.names
+
+
+def test_population_split_over_threads_gives_the_single_thread_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    from snncontrol import compiled
+
+    spec = rich_spec()
+    net = Network(spec, dtype=torch.float64)
+    params = net.params(spec.parameters.sample(7, np.random.default_rng(8)))
+    xs = random_inputs(50, 7, 1)
+    whole, whole_state = net.rollout(params, xs, net.init_state(7))
+    monkeypatch.setattr(compiled, "PARALLEL_MIN_WORK", 1)
+    monkeypatch.setattr(compiled, "_threads", lambda: 3)
+    split, split_state = net.rollout(params, xs, net.init_state(7))
+    assert torch.equal(split, whole)
+    for name in ("i", "v", "out", "spikes", "sops"):
+        assert torch.equal(getattr(split_state, name), getattr(whole_state, name))
