@@ -73,69 +73,78 @@ def layer_table(spec: NetworkSpec, layout: list[LayerLayout]) -> np.ndarray:
 def _core_loop(xs, table, weights, neurons, fan_in, fan_rec, i, v, a, r, out, spikes, sops, ys):
     """xs [T, P, n0] -> ys [T, P, n_last]; state arrays [P, N], spikes [P, L], sops [P] updated in place.
 
-    Each individual's state and parameters are copied into arrays local to its iteration for the whole time
-    loop and written back at the end: with no possible aliasing between them, LLVM vectorizes the neuron
-    loops (about 3x faster than working on slices of the shared arrays).
+    Per individual, layer by layer: the stack is feed-forward, so layer l at step t needs only layer l-1's
+    output at step t, kept for the whole series in a [T, n] buffer. Each layer's views (state, parameters)
+    are then built once per call rather than once per step, and its time loop is tight. State and parameters
+    are copied into arrays local to the individual, so no two arrays alias and the neuron loops vectorize.
     """
     steps, batch = xs.shape[0], xs.shape[1]
     n_layers = table.shape[0]
     max_n = 0
     for layer in range(n_layers):
         max_n = max(max_n, table[layer, N])
-    last_off = table[n_layers - 1, NOFF]
-    n_last = table[n_layers - 1, N]
     for p in range(batch):
         current = np.empty(max_n, dtype=xs.dtype)
         drive = np.empty(max_n, dtype=xs.dtype)
         ip, vp, ap, rp, op = i[p].copy(), v[p].copy(), a[p].copy(), r[p].copy(), out[p].copy()
         wp, np_ = weights[p].copy(), neurons[p].copy()
         sop = sops[p]
-        for t in range(steps):
-            for layer in range(n_layers):
-                n = table[layer, N]
-                n_in = table[layer, N_IN]
-                noff = table[layer, NOFF]
-                end = noff + n
-                src = table[layer, SRC]
-                w_in = table[layer, W_IN]
-                w_th = table[layer, W_TH]
-                w_rec = table[layer, W_REC]
-                bias = np_[BIAS, noff:end]
+        source = xs[:, p, :]  # [T, n_in] of the layer being computed
+        # Indices of the source's non-zero entries per step, when the source is a spiking layer of this loop.
+        active = np.empty((0, 0), dtype=np.int64)
+        n_active = np.empty(0, dtype=np.int64)
+        sparse_source = False
+        for layer in range(n_layers):
+            n = table[layer, N]
+            n_in = table[layer, N_IN]
+            noff = table[layer, NOFF]
+            end = noff + n
+            w_in, w_th, w_rec = table[layer, W_IN], table[layer, W_TH], table[layer, W_REC]
+            src_spiking, spiking, fan = table[layer, SRC_SPIKING], table[layer, SPIKING], table[layer, FAN]
+            kind, plain = table[layer, KIND], table[layer, PLAIN]
+            hard, refractory = float(table[layer, HARD]), float(table[layer, REFRACTORY])
+            bias = np_[BIAS, noff:end]
+            d_syn, d_mem, theta = np_[DECAY_SYN, noff:end], np_[DECAY_MEM, noff:end], np_[THETA, noff:end]
+            d_th, beta = np_[DECAY_TH, noff:end], np_[BETA, noff:end]
+            li, lv, la, lr, lo = ip[noff:end], vp[noff:end], ap[noff:end], rp[noff:end], op[noff:end]
+            w_in_block = wp[w_in : w_in + n_in * n]
+            outputs = np.empty((steps, n), dtype=xs.dtype)
+            fires = kind == KIND_LIF
+            out_active = np.empty((steps if fires else 0, n), dtype=np.int64)
+            out_n_active = np.empty(steps if fires else 0, dtype=np.int64)
+            count = 0
+            for t in range(steps):
                 for j in range(n):
                     current[j] = bias[j]
                     drive[j] = 0.0
-                for k in range(n_in):
-                    xk = xs[t, p, k] if src < 0 else op[src + k]
+                for q in range(n_active[t] if sparse_source else n_in):
+                    k = active[t, q] if sparse_source else q
+                    xk = source[t, k]
                     if xk != 0.0:  # event-driven: silent inputs cost nothing
                         if n >= VECTOR_MIN_WIDTH:  # a contiguous row slice lets the loop vectorize
-                            row = wp[w_in + k * n : w_in + (k + 1) * n]
+                            row = w_in_block[k * n : (k + 1) * n]
                             for j in range(n):
                                 current[j] += xk * row[j]
                         else:  # building a slice would cost more than the few multiply-adds
-                            base = w_in + k * n
                             for j in range(n):
-                                current[j] += xk * wp[base + j]
+                                current[j] += xk * w_in_block[k * n + j]
                         if w_th >= 0:
                             row = wp[w_th + k * n : w_th + (k + 1) * n]
                             for j in range(n):
                                 drive[j] += xk * row[j]
-                        if table[layer, SRC_SPIKING]:
-                            sop += fan_in[table[layer, FAN] + k]
+                        if src_spiking:
+                            sop += fan_in[fan + k]
                 if w_rec >= 0:
                     for k in range(n):
-                        sk = op[noff + k]
+                        sk = lo[k]
                         if sk != 0.0:
                             row = wp[w_rec + k * n : w_rec + (k + 1) * n]
                             for j in range(n):
                                 current[j] += sk * row[j]
-                            if table[layer, SPIKING]:
+                            if spiking:
                                 sop += fan_rec[noff + k]
-                # Contiguous 1-D slices, indexed from 0: the form in which LLVM vectorizes the neuron loop.
-                kind = table[layer, KIND]
-                li, lv, la, lr, lo = ip[noff:end], vp[noff:end], ap[noff:end], rp[noff:end], op[noff:end]
                 if kind == KIND_LIF:
-                    d_syn, d_mem, theta = np_[DECAY_SYN, noff:end], np_[DECAY_MEM, noff:end], np_[THETA, noff:end]
-                    if table[layer, PLAIN]:
+                    if plain:
                         # Soft reset, no refractory period, no adaptation: the same equations with those terms
                         # as literal zeros, which the compiler folds away (a and r stay 0, as in the general case).
                         for j in range(n):
@@ -156,9 +165,6 @@ def _core_loop(xs, table, weights, neurons, fan_in, fan_rec, i, v, a, r, out, sp
                                 0.0,
                             )
                     else:
-                        hard = float(table[layer, HARD])
-                        refractory = float(table[layer, REFRACTORY])
-                        d_th, beta = np_[DECAY_TH, noff:end], np_[BETA, noff:end]
                         for j in range(n):
                             li[j], lv[j], la[j], lr[j], lo[j] = _lif(
                                 li[j],
@@ -176,20 +182,26 @@ def _core_loop(xs, table, weights, neurons, fan_in, fan_rec, i, v, a, r, out, sp
                                 hard,
                                 refractory,
                             )
-                    count = 0
-                    for j in range(n):  # separate, integer: a float reduction would not vectorize
-                        count += lo[j] != 0.0
-                    spikes[p, layer] += count
+                    # Branch-free compaction of the neurons that fired (the next layer visits only these).
+                    fired = 0
+                    for j in range(n):
+                        out_active[t, fired] = j
+                        fired += lo[j] != 0.0
+                    out_n_active[t] = fired
+                    count += fired
                 elif kind == KIND_LI:
-                    d_mem = np_[DECAY_MEM, noff:end]
                     for j in range(n):
                         lv[j] = _leaky_integrator(lv[j], current[j], d_mem[j])
                         lo[j] = lv[j]
                 else:
                     for j in range(n):
                         lo[j] = _graded(current[j])
-            for j in range(n_last):
-                ys[t, p, j] = op[last_off + j]
+                for j in range(n):
+                    outputs[t, j] = lo[j]
+            spikes[p, layer] += count
+            source = outputs
+            active, n_active, sparse_source = out_active, out_n_active, fires
+        ys[:, p, :] = source
         i[p], v[p], a[p], r[p], out[p] = ip, vp, ap, rp, op
         sops[p] = sop
 
