@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from evolution import atomic, rng
+from evolution import rng
 from evolution.errors import ResumeError
 from evolution.loop import RunState
 from evolution.strategies.base import Individual, Strategy, pack, unpack
+from snncontrol import atomic
 
 FORMAT = "snncontrol.evolution.checkpoint/1"
 LATEST = "latest.json"

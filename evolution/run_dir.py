@@ -1,12 +1,12 @@
 """The run directory and what a run leaves in it (every file written atomically):
 
-    config.yaml       the validated config the run was started with (what --resume reads by default)
-    logbook.csv       one row per generation: gen, evals, best, mean, median, std (first objective, its own
-                      units), test_loss (mimicry), front_size (multi-objective), elapsed_s (wall clock)
-    progress.png      best / mean / median per generation; the Pareto front for multi-objective runs
-    checkpoints/      see `evolution.checkpoint`
-    best/             the best controller (snncontrol artifact: spec, genome, I/O adapters, metadata)
-    pareto/           multi-objective: front.npz (genomes [K, D], objectives [K, M]) and front.csv
+config.yaml       the validated config the run was started with (what --resume reads by default)
+logbook.csv       one row per generation: gen, evals, best, mean, median, std (first objective, its own
+                  units), test_loss (mimicry), front_size (multi-objective), elapsed_s (wall clock)
+progress.png      best / mean / median per generation; the Pareto front for multi-objective runs
+checkpoints/      see `evolution.checkpoint`
+best/             the best controller (snncontrol artifact: spec, genome, I/O adapters, metadata)
+pareto/           multi-objective: front.npz (genomes [K, D], objectives [K, M]) and front.csv
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from evolution import atomic
+from snncontrol import atomic
 from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Metadata, save_controller
 from snncontrol.spec import NetworkSpec

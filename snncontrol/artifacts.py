@@ -16,9 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.numpy import load, save
 
-from snncontrol import __version__
+from snncontrol import __version__, atomic
 from snncontrol.adapters import IOAdapters
 from snncontrol.errors import ArtifactError, GenomeError, SpecError
 from snncontrol.network import Network, NetworkState, Params
@@ -130,25 +128,10 @@ def save_controller(
         "params_sha256": hashlib.sha256(blob).hexdigest(),
         "metadata": (metadata or Metadata()).__dict__,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        (tmp / PARAMS_FILE).write_bytes(blob)
-        (tmp / SPEC_FILE).write_text(json.dumps(document, indent=1, allow_nan=False) + "\n")
-        for item in tmp.iterdir():
-            with open(item, "rb") as handle:
-                os.fsync(handle.fileno())
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    atomic.write_directory(
+        path,
+        {PARAMS_FILE: blob, SPEC_FILE: (json.dumps(document, indent=1, allow_nan=False) + "\n").encode("utf-8")},
+    )
     return path
 
 

@@ -13,12 +13,14 @@ test_inputs [1, T', 1], test_targets [1, T', 1]; T = train_s / dt, T' = test_s /
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from snncontrol import atomic
 from snncontrol.adapters import IOAdapters, ObservationAdapter
 from snncontrol.controllers.pid import BLIMP_PID, PIDGains, PIDPolicy, pid_rollout
 from snncontrol.evaluation.blimp_flight import fly_blimp
@@ -57,10 +59,7 @@ def pd_mimicry_dataset(
 
 
 def save_dataset(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> Path:
-    """Write the arrays as an `.npz` atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
-    return path
+    """Write the arrays as a compressed `.npz`, atomically."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return atomic.write_bytes(path, buffer.getvalue())

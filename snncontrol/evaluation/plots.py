@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -11,17 +12,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from snncontrol import atomic
 from snncontrol.evaluation.blimp_flight import Flight
 
 
 def save_figure(fig: plt.Figure, path: str | os.PathLike[str]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
+    """Render `fig` to `path` (format from the suffix, PNG by default), atomically, and close it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=110, format=Path(path).suffix.lstrip(".") or "png")
     plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return atomic.write_bytes(path, buffer.getvalue())
 
 
 def plot_flight(flights: dict[str, Flight], path: str | os.PathLike[str], spikes: np.ndarray | None = None) -> Path:

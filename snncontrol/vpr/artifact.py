@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +18,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.numpy import load, save
 
+from snncontrol import atomic
 from snncontrol.artifacts import git_revision
 from snncontrol.errors import ArtifactError
 from snncontrol.vpr import config
@@ -52,21 +51,10 @@ def save_ensemble(path: str | os.PathLike[str], ens: Ensemble) -> Path:
         "metadata": {"git_revision": git_revision(), **ens.metadata},
         "tensors_sha256": hashlib.sha256(blob).hexdigest(),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        (tmp / TENSOR_FILE).write_bytes(blob)
-        (tmp / JSON_FILE).write_text(json.dumps(document, indent=1, allow_nan=False) + "\n")
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
-            os.replace(path, old / "artifact")
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    atomic.write_directory(
+        path,
+        {TENSOR_FILE: blob, JSON_FILE: (json.dumps(document, indent=1, allow_nan=False) + "\n").encode("utf-8")},
+    )
     return path
 
 
