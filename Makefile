@@ -15,10 +15,11 @@ export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
 .PHONY: demo test lint bench install clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt ros_ws/src/snncontrol_ros/setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -c constraints.txt -e '.[all]'
+	$(PIP) install --quiet -c constraints.txt -e ros_ws/src/snncontrol_ros
 	@touch $(STAMP)
 
 install: $(STAMP)

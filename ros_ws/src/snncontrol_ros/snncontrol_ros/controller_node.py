@@ -1,0 +1,442 @@
+"""The SNN controller node: a managed (lifecycle) node that runs any controller artifact.
+
+Lifecycle: configure loads and validates the artifact and the parameters (a corrupt artifact or inconsistent
+parameters make configure return FAILURE with the one-line reason logged; the node stays alive and
+unconfigured), and creates the subscriptions, the command publisher and the 1 Hz diagnostics; activate resets
+the SNN and starts control; deactivate sends the safe command and stops control; cleanup releases everything;
+shutdown sends the safe command if it was controlling. `autostart:=true` configures and activates at start.
+
+Topics (relative names, remap as usual):
+  <input_topics[i]> (input_types[i]): sensors, best effort keep-last-1 by default (`sensor_reliability`)
+  <setpoint_topic> (std_msgs/Float64): set-point, reliable + transient local; appended to the observation
+  <output_topic> (output_type): the command, reliable keep-last-`command_qos_depth`
+  /diagnostics (diagnostic_msgs/DiagnosticArray): see snncontrol_ros.diagnostics.DIAGNOSTIC_KEYS
+Control modes: timer (tick at control_rate_hz on the node clock, sim time with use_sim_time), event (tick on
+each message of input 0; a watchdog sends the safe command when it stops), adaptive (see
+snncontrol_ros.adaptive; base tick from `adaptive_base`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.clock import Clock, ClockType
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.parameter import Parameter
+from std_msgs.msg import Float64
+
+from snncontrol.energy import E_AC_J, E_MAC_J, synapse_counts
+from snncontrol.errors import ArtifactError
+from snncontrol_ros import messages
+from snncontrol_ros.adaptive import AdaptiveConfig
+from snncontrol_ros.core import ControlCore, load_artifact
+from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, LatencyWindow, fmt, level_of
+from snncontrol_ros.runtime import declare, run_node, value
+from snncontrol_ros.safety import SafetyConfig, Throttle
+
+MODES = ("timer", "event", "adaptive")
+FIXED_SIZES = {"range": 1, "float64": 1, "imu": 6}
+STEADY = ClockType.STEADY_TIME
+
+#: name -> (default, description); empty arrays are given by their type.
+PARAMETERS: dict[str, tuple[object, str]] = {
+    "artifact": ("shipped:blimp", "controller artifact directory, or shipped:NAME (snncontrol.controllers)"),
+    "control_mode": ("timer", "timer | event | adaptive"),
+    "adaptive_base": ("timer", "base tick of the adaptive mode: timer | event"),
+    "control_rate_hz": (0.0, "timer rate (Hz); 0: the artifact's 1/dt"),
+    "input_topics": (["altitude"], "sensor topics, concatenated in order into the observation"),
+    "input_types": (["range"], "type of each input: range | joint_state | imu | float64 | float64_multi_array"),
+    "joint_names": (Parameter.Type.STRING_ARRAY, "joint order for joint_state inputs (empty: message order)"),
+    "setpoint_topic": ("setpoint", "std_msgs/Float64 set-point appended to the observation ('' for none)"),
+    "setpoint_default": (math.nan, "set-point used until one arrives (NaN: wait for the topic)"),
+    "output_topic": ("thrust_command", "command topic"),
+    "output_type": ("float64_multi_array", "float64_multi_array (ros2_control forward command) | twist"),
+    "twist_fields": (Parameter.Type.STRING_ARRAY, "Twist fields of the command values, e.g. [linear.z]"),
+    "input_timeout_s": (0.5, "an input older than this gives the safe command (s, node clock)"),
+    "observation_min": (Parameter.Type.DOUBLE_ARRAY, "lower bound per observation value (1 value: all; empty: none)"),
+    "observation_max": (Parameter.Type.DOUBLE_ARRAY, "upper bound per observation value (1 value: all; empty: none)"),
+    "output_min": (Parameter.Type.DOUBLE_ARRAY, "command lower bound (empty: the artifact's action range)"),
+    "output_max": (Parameter.Type.DOUBLE_ARRAY, "command upper bound (empty: the artifact's action range)"),
+    "safe_command": ([0.0], "command sent on bad/stale input and on deactivation (1 value: all outputs)"),
+    "sensor_reliability": ("best_effort", "QoS of the input subscriptions: best_effort | reliable"),
+    "command_qos_depth": (1, "keep-last depth of the reliable command publisher (1..10)"),
+    "echo_stamp": (False, "put the triggering input's header stamp into the command layout (latency probe)"),
+    "adaptive_delta": (0.05, "send-on-delta threshold on the network input (adapter units, e.g. m of error)"),
+    "adaptive_error_band": (0.05, "|network input| at or below which the error counts as small"),
+    "adaptive_quiet_command_delta": (0.1, "command change at or below which the SNN counts as quiet"),
+    "adaptive_quiet_spikes": (1.0e9, "spikes per SNN step at or below which the SNN counts as quiet"),
+    "adaptive_max_interval": (8, "most base ticks between two SNN steps"),
+    "diagnostics_period_s": (1.0, "period of the /diagnostics status (s, wall clock)"),
+    "warn_throttle_s": (1.0, "at most one bad-input warning per this many seconds"),
+    "hardware_id": ("", "hardware_id of the diagnostic status"),
+    "autostart": (False, "configure and activate at start"),
+}
+RANGES = {
+    "control_rate_hz": (0.0, 10000.0),
+    "input_timeout_s": (1e-4, 3600.0),
+    "command_qos_depth": (1, 10),
+    "adaptive_max_interval": (1, 1000),
+    "diagnostics_period_s": (0.01, 3600.0),
+}
+
+
+@dataclass
+class Latest:
+    values: np.ndarray
+    problem: str
+    recv_ns: int
+    stamp_ns: int | None
+
+
+class ControllerNode(LifecycleNode):
+    def __init__(self, node_name: str = "snn_controller", **kwargs) -> None:
+        super().__init__(node_name, **kwargs)
+        for name, (default, description) in PARAMETERS.items():
+            low, high = RANGES.get(name, (None, None))
+            declare(self, name, default, description, low=low, high=high)
+        self._core: ControlCore | None = None
+        self._entities: list = []
+        self._timer = None
+        self._watchdog = None
+        self._active = False
+        self._steady = Clock(clock_type=STEADY)
+        if self.get_parameter("autostart").value and self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+            self.trigger_activate()
+
+    # --- lifecycle ------------------------------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            self._configure()
+        except (ArtifactError, ValueError) as exc:
+            self.get_logger().error(f"configure failed: {exc}")
+            self._destroy_entities()
+            self._core = None
+            return TransitionCallbackReturn.FAILURE
+        self.get_logger().info(
+            f"configured: {self._artifact_name} ({self._core.controller.spec.name or 'unnamed'}), "
+            f"{self._mode} mode, {self._rate_hz:g} Hz, inputs {self._input_topics} -> {self._output_topic}"
+        )
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._core.reset()
+        self._reset_stats()
+        self._active = True
+        timer_base = self._mode == "timer" or (self._mode == "adaptive" and self._adaptive_base == "timer")
+        if timer_base:
+            self._timer = self.create_timer(1.0 / self._rate_hz, self._on_timer)
+        else:
+            self._watchdog = self.create_timer(self._safety.input_timeout_s / 2, self._on_watchdog)
+        self.get_logger().info("activated: controlling")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_control()
+        self.get_logger().info("deactivated: safe command sent")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._destroy_entities()
+        self._core = None
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self._active:
+            self._stop_control()
+        self._destroy_entities()
+        self._core = None
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self._active:
+            self._stop_control()
+        return TransitionCallbackReturn.SUCCESS
+
+    def before_shutdown(self) -> None:
+        """Process exit (SIGINT/SIGTERM): leave the actuator with the safe command."""
+        if self._active:
+            self._stop_control()
+
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    @property
+    def core(self) -> ControlCore | None:
+        return self._core
+
+    # --- configuration --------------------------------------------------------------------------------------
+    def _param(self, name: str):
+        return value(self, name)
+
+    def _configure(self) -> None:
+        p = self._param
+        self._artifact_name = p("artifact")
+        controller = load_artifact(self._artifact_name)
+        self._mode = p("control_mode")
+        if self._mode not in MODES:
+            raise ValueError(f"control_mode must be one of {MODES}, got {self._mode!r}")
+        self._adaptive_base = p("adaptive_base")
+        if self._adaptive_base not in ("timer", "event"):
+            raise ValueError(f"adaptive_base must be timer or event, got {self._adaptive_base!r}")
+        self._rate_hz = p("control_rate_hz") or 1.0 / controller.spec.dt
+        self._input_topics, self._input_types = list(p("input_topics")), list(p("input_types"))
+        if not self._input_topics or len(self._input_topics) != len(self._input_types):
+            raise ValueError("input_topics and input_types must be non-empty and of the same length")
+        for kind in self._input_types:
+            if kind not in messages.INPUT_TYPES:
+                raise ValueError(f"unknown input type {kind!r} (known: {', '.join(messages.INPUT_TYPES)})")
+        self._joint_names = list(p("joint_names"))
+        self._setpoint_topic = p("setpoint_topic")
+        self._output_topic, self._output_type = p("output_topic"), p("output_type")
+        if self._output_type not in messages.OUTPUT_TYPES:
+            raise ValueError(f"unknown output type {self._output_type!r} (known: {', '.join(messages.OUTPUT_TYPES)})")
+        n_act = controller.spec.n_outputs
+        self._twist_fields = list(p("twist_fields"))
+        if self._output_type == "twist":
+            messages.check_twist_fields(self._twist_fields, n_act)
+        action = controller.io.action
+        out_min = list(p("output_min")) or ([action.low] if action.kind == "affine_clip" else [])
+        out_max = list(p("output_max")) or ([action.high] if action.kind == "affine_clip" else [])
+        self._safety = SafetyConfig.create(
+            n_act, list(p("safe_command")), out_min, out_max, p("input_timeout_s"),
+            list(p("observation_min")), list(p("observation_max")),
+        )
+        adaptive = None
+        if self._mode == "adaptive":
+            adaptive = AdaptiveConfig(
+                delta=p("adaptive_delta"), error_band=p("adaptive_error_band"),
+                quiet_command_delta=p("adaptive_quiet_command_delta"), quiet_spikes=p("adaptive_quiet_spikes"),
+                max_interval=p("adaptive_max_interval"),
+            )
+        core = ControlCore(controller, self._safety, adaptive)
+        if all(kind in FIXED_SIZES for kind in self._input_types):
+            n_obs = sum(FIXED_SIZES[k] for k in self._input_types) + (1 if self._setpoint_topic else 0)
+            problem = core.check_size(n_obs)
+            if problem:
+                raise ValueError(f"inputs {self._input_types} (+ set-point) do not fit the artifact: {problem}")
+        self._core = core
+        self._setpoint_default = p("setpoint_default")
+        self._echo = bool(p("echo_stamp"))
+        self._throttle = Throttle(p("warn_throttle_s"))
+        self._latest: list[Latest | None] = [None] * len(self._input_topics)
+        self._setpoint: float | None = None
+        self._last_trigger_stamp: int | None = None
+        self._create_entities(p("sensor_reliability"), p("command_qos_depth"), p("diagnostics_period_s"))
+        self._hardware_id = p("hardware_id")
+        self._macs_per_step = synapse_counts(controller.network)[0]
+        self._spiking = sum(layer.size for layer in controller.spec.layers if layer.neuron.spiking)
+        self._reset_stats()
+
+    def _create_entities(self, reliability: str, depth: int, diag_period: float) -> None:
+        sensor_qos = messages.sensor_qos(reliability)
+        if self._setpoint_topic:  # created first: handled first when a set-point and a reading arrive together
+            self._entities.append(
+                self.create_subscription(Float64, self._setpoint_topic, self._on_setpoint, messages.setpoint_qos())
+            )
+        inputs = list(enumerate(zip(self._input_topics, self._input_types, strict=True)))
+        for index, (topic, kind) in inputs[1:] + inputs[:1]:  # the trigger (input 0) last, for the same reason
+            self._entities.append(
+                self.create_subscription(
+                    messages.INPUT_TYPES[kind], topic, lambda msg, i=index, k=kind: self._on_input(i, k, msg),
+                    sensor_qos,
+                )
+            )
+        self._publisher = self.create_publisher(
+            messages.OUTPUT_TYPES[self._output_type], self._output_topic, messages.command_qos(depth)
+        )
+        self._diag_publisher = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._diag_timer = self.create_timer(diag_period, self._publish_diagnostics, clock=self._steady)
+
+    def _destroy_entities(self) -> None:
+        self._cancel_timers()
+        for sub in self._entities:
+            self.destroy_subscription(sub)
+        self._entities = []
+        for name in ("_publisher", "_diag_publisher"):
+            pub = getattr(self, name, None)
+            if pub is not None:
+                self.destroy_publisher(pub)
+                setattr(self, name, None)
+        timer = getattr(self, "_diag_timer", None)
+        if timer is not None:
+            self.destroy_timer(timer)
+            self._diag_timer = None
+
+    def _cancel_timers(self) -> None:
+        for name in ("_timer", "_watchdog"):
+            timer = getattr(self, name)
+            if timer is not None:
+                self.destroy_timer(timer)
+                setattr(self, name, None)
+
+    def _stop_control(self) -> None:
+        self._cancel_timers()
+        self._active = False
+        if self._core is not None and self._publisher is not None:
+            self._core.held = self._safety.safe_command.copy()
+            self._publisher.publish(messages.make_command(self._output_type, self._safety.safe_command,
+                                                          self._twist_fields))
+            self._last_command = self._safety.safe_command.copy()
+
+    # --- control --------------------------------------------------------------------------------------------
+    def _now_ns(self) -> int:
+        return self.get_clock().now().nanoseconds
+
+    def _on_setpoint(self, msg: Float64) -> None:
+        self._setpoint = float(msg.data)
+
+    def _on_input(self, index: int, kind: str, msg) -> None:
+        t0 = time.perf_counter()
+        values, problem = messages.to_vector(kind, msg, self._joint_names)
+        stamp = messages.stamp_ns(msg)
+        self._latest[index] = Latest(values, problem, self._now_ns(), stamp)
+        if index != 0 or not self._active:
+            return
+        if self._mode == "event" or (self._mode == "adaptive" and self._adaptive_base == "event"):
+            if stamp is not None and stamp == self._last_trigger_stamp:
+                return  # the same reading again (a lockstep simulator re-sending): already answered
+            self._last_trigger_stamp = stamp
+            self._tick(t0, stamp)
+
+    def _on_timer(self) -> None:
+        t0 = time.perf_counter()
+        now = self._now_ns()
+        if self._last_tick_ns is not None:
+            periods = (now - self._last_tick_ns) * 1e-9 * self._rate_hz
+            if periods > 1.5:
+                self._missed += round(periods) - 1
+        self._last_tick_ns = now
+        latest = self._latest[0]
+        self._tick(t0, latest.stamp_ns if latest is not None else None)
+
+    def _on_watchdog(self) -> None:
+        """Event base: no reading for input_timeout_s -> a tick (which sends the safe command)."""
+        latest = self._latest[0]
+        now = self._now_ns()
+        last = max(latest.recv_ns if latest else 0, self._activated_ns)
+        if (now - last) * 1e-9 > self._safety.input_timeout_s:
+            self._tick(time.perf_counter(), None)
+
+    def _observation(self) -> tuple[np.ndarray | None, list[float | None], str]:
+        now = self._now_ns()
+        ages = [None if item is None else (now - item.recv_ns) * 1e-9 for item in self._latest]
+        if any(item is None for item in self._latest):
+            return None, ages, ""
+        parts = [item.values for item in self._latest]
+        problem = next((item.problem for item in self._latest if item.problem), "")
+        if self._setpoint_topic:
+            if self._setpoint is None and not math.isfinite(self._setpoint_default):
+                ages.append(None)  # no set-point yet
+                return None, ages, ""
+            parts.append(np.array([self._setpoint if self._setpoint is not None else self._setpoint_default]))
+        return np.concatenate(parts), ages, problem
+
+    def _tick(self, t0: float, stamp: int | None) -> None:
+        if not self._active:
+            return
+        obs, ages, problem = self._observation()
+        was_safe = self._core.counters.holding_safe
+        result = self._core.tick(obs, ages, problem)
+        msg = messages.make_command(self._output_type, result.command, self._twist_fields,
+                                    stamp if self._echo else None)
+        self._publisher.publish(msg)
+        self._latency.add(time.perf_counter() - t0)
+        self._last_command = result.command
+        if not result.verdict.ok:
+            self._window_problems += 1
+            if self._throttle.ready(time.monotonic()):
+                self.get_logger().warning(
+                    f"safe command {result.command.tolist()}: {result.verdict.status} input: {result.verdict.reason}"
+                )
+        elif was_safe:
+            self.get_logger().info("inputs good again: control resumed")
+
+    # --- diagnostics ----------------------------------------------------------------------------------------
+    def _reset_stats(self) -> None:
+        self._latency = LatencyWindow()
+        self._missed = 0
+        self._window_missed_base = 0
+        self._window_problems = 0
+        self._last_tick_ns: int | None = None
+        self._activated_ns = self._now_ns()
+        self._last_command = self._safety.safe_command.copy() if self._core is not None else np.zeros(0)
+        self._window_t = time.monotonic()
+        self._window_counters = (0.0, 0.0, 0, 0)
+
+    def diagnostics(self) -> tuple[int, str, dict[str, str]]:
+        """(level, message, key -> value) now; resets the per-window figures."""
+        configured = self._core is not None
+        state = "active" if self._active else ("inactive" if configured else "unconfigured")
+        values: dict[str, object] = {key: "" for key in DIAGNOSTIC_KEYS}
+        values["lifecycle_state"] = state
+        if not configured:
+            level, message = level_of(False, False, False, 0, 0, math.nan, 0.0)
+            return level, message, {k: fmt(v) for k, v in values.items()}
+        core = self._core
+        now = time.monotonic()
+        window = max(now - self._window_t, 1e-9)
+        spikes, sops = float(core.policy.state.spikes.sum()), float(core.policy.state.sops.sum())
+        spikes0, sops0, steps0, ticks0 = self._window_counters
+        d_steps, d_ticks = core.snn_steps - steps0, core.ticks - ticks0
+        dt = core.controller.spec.dt
+        spike_rate = (spikes - spikes0) / (self._spiking * d_steps * dt) if self._spiking and d_steps else 0.0
+        sops_per_s = (sops - sops0) / window
+        energy = ((sops - sops0) * E_AC_J + d_steps * self._macs_per_step * E_MAC_J) / window
+        p50, p99, pmax = self._latency.percentiles_ms()
+        missed_window = self._missed - self._window_missed_base
+        timer_base = self._mode == "timer" or (self._mode == "adaptive" and self._adaptive_base == "timer")
+        rate = self._rate_hz if timer_base else d_ticks / window
+        c = core.counters
+        values.update({
+            "artifact": str(self._artifact_name),
+            "control_mode": self._mode,
+            "control_rate_hz": float(rate),
+            "ticks": core.ticks,
+            "snn_steps": core.snn_steps,
+            "skipped_ticks": core.ticks - core.snn_steps - c.safe_commands,
+            "missed_ticks": self._missed,
+            "latency_p50_ms": p50,
+            "latency_p99_ms": p99,
+            "latency_max_ms": pmax,
+            "spike_rate_hz": float(spike_rate),
+            "sops_per_s": float(sops_per_s),
+            "snn_energy_per_s_j": float(energy),
+            "stale_inputs": c.stale,
+            "missing_inputs": c.missing,
+            "invalid_inputs": c.invalid,
+            "saturated_commands": c.saturated,
+            "safe_commands": c.safe_commands,
+            "holding_safe_command": bool(c.holding_safe),
+            "last_command": np.asarray(self._last_command),
+        })
+        level, message = level_of(self._active, True, c.holding_safe, self._window_problems, missed_window, p99,
+                                  1e3 / self._rate_hz)
+        self._window_t, self._window_counters = now, (spikes, sops, core.snn_steps, core.ticks)
+        self._window_problems, self._window_missed_base = 0, self._missed
+        self._latency.clear()
+        return level, message, {k: fmt(v) for k, v in values.items()}
+
+    def _publish_diagnostics(self) -> None:
+        if self._diag_publisher is None:
+            return
+        level, message, values = self.diagnostics()
+        status = DiagnosticStatus(
+            level=bytes([level]), name=f"{self.get_name()}: snn controller", message=message,
+            hardware_id=self._hardware_id, values=[KeyValue(key=k, value=v) for k, v in values.items()],
+        )
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._diag_publisher.publish(array)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_node(lambda context: ControllerNode(context=context), argv, "SNN controller node (lifecycle)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

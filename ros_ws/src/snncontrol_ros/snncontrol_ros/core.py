@@ -1,0 +1,135 @@
+"""The controller node's tick as a plain object (no ROS): safety checks -> (adaptive) SNN step -> saturation.
+
+`ControlCore.tick(obs, ages)` takes the assembled plant observation (the vector the artifact's observation
+adapter expects, e.g. [measured altitude, set-point] for the blimp) and each input's age, and returns the
+command to send. The SNN runs through `snncontrol.evaluation.policies.SNNPolicy`, exactly as in the
+in-process closed loop, so a ROS run and `fly_blimp` compute the same commands from the same observations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from snncontrol.artifacts import Controller, load_controller
+from snncontrol.errors import ArtifactError
+from snncontrol.evaluation.policies import SNNPolicy
+from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
+from snncontrol_ros.safety import INVALID, OK, SafetyConfig, SafetyCounters, Verdict, saturate
+
+SHIPPED_PREFIX = "shipped:"
+
+
+def resolve_artifact(name: str) -> Path:
+    """A path, or "shipped:NAME" for `snncontrol.controllers.SHIPPED[NAME]`."""
+    if name.startswith(SHIPPED_PREFIX):
+        from snncontrol.controllers import SHIPPED
+
+        key = name[len(SHIPPED_PREFIX) :]
+        if key not in SHIPPED:
+            raise ArtifactError(f"no shipped controller {key!r} (shipped: {', '.join(sorted(SHIPPED))})")
+        return SHIPPED[key]
+    if not name:
+        raise ArtifactError("parameter 'artifact' is empty: give a controller artifact directory or shipped:NAME")
+    return Path(name).expanduser()
+
+
+def load_artifact(name: str) -> Controller:
+    """Load and validate; raises ArtifactError (one line) on any problem, including an unusable network."""
+    return load_controller(resolve_artifact(name))
+
+
+@dataclass
+class TickResult:
+    command: np.ndarray
+    verdict: Verdict
+    stepped: bool  # the SNN ran this tick
+    saturated: bool
+
+
+class ControlCore:
+    def __init__(
+        self, controller: Controller, safety: SafetyConfig, adaptive: AdaptiveConfig | None = None
+    ) -> None:
+        if safety.n_act != controller.spec.n_outputs:
+            raise ValueError(
+                f"the controller has {controller.spec.n_outputs} output(s) but the safety settings {safety.n_act}"
+            )
+        self.controller = controller
+        self.safety = safety
+        self.policy = SNNPolicy(controller)
+        self.adaptive = AdaptiveScheduler(adaptive, controller.spec.n_inputs) if adaptive else None
+        self.counters = SafetyCounters()
+        self._sizes: dict[int, str | None] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the resting state (on activation): SNN state, adaptive schedule, held command."""
+        self.policy.reset()
+        if self.adaptive is not None:
+            self.adaptive.reset()
+        self.held = self.safety.safe_command.copy()
+        self.ticks = 0
+        self.snn_steps = 0
+        self.last_spikes = 0.0
+
+    def network_input(self, obs: np.ndarray) -> np.ndarray:
+        return np.asarray(self.controller.io.observation(np.asarray(obs, np.float64)[None]))[0]
+
+    def check_size(self, n_obs: int) -> str | None:
+        """None if an observation of `n_obs` values fits the artifact's adapter and network, else why not."""
+        if n_obs not in self._sizes:
+            self._sizes[n_obs] = self._check_size(n_obs)
+        return self._sizes[n_obs]
+
+    def _check_size(self, n_obs: int) -> str | None:
+        try:
+            n_in = self.controller.io.observation.n_inputs(n_obs)
+        except Exception as exc:  # SpecError from the adapter
+            return str(exc)
+        if n_in != self.controller.spec.n_inputs:
+            return (
+                f"the observation adapter makes {n_in} network input(s) from {n_obs} observation value(s); "
+                f"the network takes {self.controller.spec.n_inputs}"
+            )
+        return None
+
+    def tick(self, obs: np.ndarray | None, ages_s: Sequence[float | None], problem: str = "") -> TickResult:
+        """One control tick: `problem` is what the input messages themselves reported (e.g. a range reading
+        outside the sensor's range), "" if nothing."""
+        self.ticks += 1
+        verdict = self.safety.check(obs, ages_s)
+        if verdict.ok and problem:
+            verdict = Verdict(INVALID, problem)
+        if verdict.ok:
+            size_problem = self.check_size(len(obs))  # type: ignore[arg-type]
+            if size_problem:
+                verdict = Verdict(INVALID, size_problem)
+        self.counters.record(verdict)
+        if not verdict.ok:
+            self.held = self.safety.safe_command.copy()
+            return TickResult(self.held.copy(), verdict, False, False)
+        step = True
+        x = None
+        if self.adaptive is not None:
+            x = self.network_input(obs)  # type: ignore[arg-type]
+            step = self.adaptive.should_step(x)
+        if not step:
+            return TickResult(self.held.copy(), verdict, False, False)
+        spikes_before = float(self.policy.state.spikes.sum()) if self.adaptive is not None else 0.0
+        raw = self.policy.act(np.asarray(obs, np.float64)[None])[0]
+        self.snn_steps += 1
+        if self.adaptive is not None:  # spikes of this step (for the quiet test); skipped otherwise: it costs
+            self.last_spikes = float(self.policy.state.spikes.sum()) - spikes_before
+        command, replaced = saturate(raw, self.safety.output_low, self.safety.output_high, self.safety.safe_command)
+        saturated = bool(replaced or np.any(command != np.asarray(raw, np.float64)))
+        if saturated:
+            self.counters.saturated += 1
+        if self.adaptive is not None:
+            change = float(np.max(np.abs(command - self.held), initial=0.0))
+            self.adaptive.stepped(x, change, self.last_spikes)  # type: ignore[arg-type]
+        self.held = command
+        return TickResult(command.copy(), Verdict(OK), True, saturated)

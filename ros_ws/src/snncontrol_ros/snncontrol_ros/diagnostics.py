@@ -1,0 +1,102 @@
+"""Diagnostics of the controller node as plain data: latency percentiles, tick counters, SNN activity and
+energy per second, safety counters, and the OK/WARN/ERROR level. The node turns `ControllerDiagnostics` into a
+`diagnostic_msgs/DiagnosticStatus` on /diagnostics once per `diagnostics_period_s`.
+
+The status carries every key of `DIAGNOSTIC_KEYS` (values are strings; per-window figures cover the time since
+the previous status); its level follows `level_of`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+OK, WARN, ERROR = 0, 1, 2  # diagnostic_msgs/DiagnosticStatus levels
+
+#: Every key the controller's DiagnosticStatus carries, with its meaning (documented contract, tested).
+DIAGNOSTIC_KEYS: dict[str, str] = {
+    "lifecycle_state": "unconfigured | inactive | active",
+    "artifact": "the controller artifact directory",
+    "control_mode": "timer | event | adaptive",
+    "control_rate_hz": "nominal tick rate (timer) or measured tick rate (event)",
+    "ticks": "control ticks since activation (each publishes a command)",
+    "snn_steps": "ticks that stepped the SNN (adaptive mode skips some)",
+    "skipped_ticks": "ticks that held the previous command without an SNN step (adaptive mode)",
+    "missed_ticks": "timer ticks that came later than 1.5 periods after the previous one, counted in periods",
+    "latency_p50_ms": "median input-to-command latency over the window (ms)",
+    "latency_p99_ms": "99th percentile of that latency (ms)",
+    "latency_max_ms": "maximum of that latency (ms)",
+    "spike_rate_hz": "mean firing rate of the spiking neurons over the window (Hz, SNN time)",
+    "sops_per_s": "synaptic operations per second over the window (wall or sim time)",
+    "snn_energy_per_s_j": "estimated SNN energy per second (W; 45 nm figures of snncontrol.energy)",
+    "stale_inputs": "ticks with an input older than input_timeout_s (total)",
+    "missing_inputs": "ticks with an input that never arrived (total)",
+    "invalid_inputs": "ticks with a non-finite or out-of-range observation (total)",
+    "saturated_commands": "commands clipped to [output_min, output_max] (total)",
+    "safe_commands": "ticks that sent the safe command (total)",
+    "holding_safe_command": "true while the latest tick sent the safe command",
+    "last_command": "the latest command sent",
+}
+
+
+class LatencyWindow:
+    """The latest `size` latencies (s) with percentiles in ms."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.values: deque[float] = deque(maxlen=size)
+
+    def add(self, seconds: float) -> None:
+        self.values.append(seconds)
+
+    def clear(self) -> None:
+        self.values.clear()
+
+    def percentiles_ms(self) -> tuple[float, float, float]:
+        """(p50, p99, max) in ms; NaN when empty."""
+        if not self.values:
+            return (float("nan"),) * 3
+        arr = np.fromiter(self.values, dtype=np.float64) * 1e3
+        p50, p99 = np.percentile(arr, [50, 99])
+        return float(p50), float(p99), float(arr.max())
+
+
+def level_of(
+    active: bool,
+    configured: bool,
+    holding_safe: bool,
+    problems_in_window: int,
+    missed_in_window: int,
+    p99_ms: float,
+    period_ms: float,
+) -> tuple[int, str]:
+    """OK / WARN / ERROR with a short message.
+
+    ERROR: not configured, or the safe command is held now (bad or stale input);
+    WARN: inactive, or in the window bad inputs, missed ticks or p99 latency above half a period;
+    OK otherwise.
+    """
+    if not configured:
+        return ERROR, "not configured (no controller loaded)"
+    if active and holding_safe:
+        return ERROR, "holding the safe command: input stale, missing or invalid"
+    if not active:
+        return WARN, "inactive (not controlling)"
+    if problems_in_window:
+        return WARN, f"{problems_in_window} tick(s) with bad input in the last window"
+    if missed_in_window:
+        return WARN, f"{missed_in_window} missed tick(s) in the last window"
+    if np.isfinite(p99_ms) and period_ms > 0 and p99_ms > 0.5 * period_ms:
+        return WARN, f"p99 latency {p99_ms:.2f} ms is above half the control period"
+    return OK, "controlling"
+
+
+def fmt(value: object) -> str:
+    """A diagnostic value as text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, np.ndarray | list | tuple):
+        return "[" + ", ".join(f"{float(v):.6g}" for v in value) + "]"
+    return str(value)

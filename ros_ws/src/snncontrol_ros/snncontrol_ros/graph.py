@@ -1,0 +1,137 @@
+"""The blimp-in-simulation graph in one process: sim node + controller node on one executor, lockstep.
+
+Used by the tests and for the adaptive-rate report (`python -m snncontrol_ros.graph --help`). The nodes talk
+over real DDS topics exactly as in separate processes; only the executor is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import rclpy
+from rclpy.parameter import Parameter
+
+from snncontrol.evaluation.metrics import tracking_metrics
+from snncontrol_ros.controller_node import ControllerNode
+from snncontrol_ros.runtime import make_executor
+from snncontrol_ros.sim_node import SimNode
+
+
+def overrides(params: dict[str, Any]) -> list[Parameter]:
+    return [Parameter(name, value=value) for name, value in params.items()]
+
+
+@dataclass
+class GraphRun:
+    log: dict[str, np.ndarray]
+    ticks: int
+    snn_steps: int
+    sops: float
+    spikes: float
+    wall_s: float
+
+    @property
+    def mean_abs_error(self) -> float:
+        return float(np.mean(np.abs(self.log["setpoint"] - self.log["altitude"])))
+
+    def steady_state_error(self, window_s: float = 20.0) -> float:
+        m = tracking_metrics(self.log["times"], self.log["altitude"], self.log["setpoint"], ss_window_s=window_s)
+        return float(np.mean([s.steady_state_error for s in m.segments]))
+
+
+def run_blimp_graph(
+    domain_id: int,
+    artifact: str,
+    seed: int = 0,
+    episode_length_s: float = 210.0,
+    controller_params: dict[str, Any] | None = None,
+    sim_params: dict[str, Any] | None = None,
+    executor: str = "events",
+    timeout_s: float = 600.0,
+) -> GraphRun:
+    """One lockstep episode of the blimp under the controller node (event mode by default); returns the sim's
+    log and the controller's counters."""
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=domain_id)
+    try:
+        cparams = {"artifact": artifact, "control_mode": "event", "autostart": True, "use_sim_time": True,
+                   "sensor_reliability": "reliable", **(controller_params or {})}
+        sparams = {"seed": seed, "mode": "lockstep", "episode_length_s": episode_length_s,
+                   "sensor_reliability": "reliable", "startup_delay_s": 0.2, **(sim_params or {})}
+        controller = ControllerNode(context=context, parameter_overrides=overrides(cparams))
+        sim = SimNode(context=context, parameter_overrides=overrides(sparams))
+        ex = make_executor(executor, context)
+        ex.add_node(controller)
+        ex.add_node(sim)
+        start = time.monotonic()
+        while not sim.finished.is_set():
+            ex.spin_once(timeout_sec=0.1)
+            if time.monotonic() - start > timeout_s:
+                raise TimeoutError(f"the graph did not finish the episode in {timeout_s} s (at step {sim.k})")
+        wall = time.monotonic() - start
+        core = controller.core
+        run = GraphRun(sim.log_arrays(), core.ticks, core.snn_steps, float(core.policy.state.sops.sum()),
+                       float(core.policy.state.spikes.sum()), wall)
+        ex.shutdown()
+        controller.destroy_node()
+        sim.destroy_node()
+        return run
+    finally:
+        context.try_shutdown()
+
+
+def adaptive_report(domain_id: int, artifact: str, seed: int = 0, episode_length_s: float = 210.0,
+                    settings: Sequence[dict[str, Any]] = ({},)) -> dict[str, Any]:
+    """Fixed-rate (event) baseline against adaptive mode(s) on the paper schedule: SNN steps and SOPs saved
+    against the tracking error given up."""
+    base = run_blimp_graph(domain_id, artifact, seed, episode_length_s)
+    rows = []
+    for extra in settings:
+        params = {"control_mode": "adaptive", "adaptive_base": "event", **extra}
+        run = run_blimp_graph(domain_id, artifact, seed, episode_length_s, controller_params=params)
+        rows.append({
+            "settings": extra,
+            "snn_steps": run.snn_steps,
+            "ticks": run.ticks,
+            "steps_saved_pct": 100.0 * (1 - run.snn_steps / base.snn_steps),
+            "sops": run.sops,
+            "sops_saved_pct": 100.0 * (1 - run.sops / base.sops) if base.sops else math.nan,
+            "mean_abs_error_m": run.mean_abs_error,
+            "ss_error_m": run.steady_state_error(),
+            "mean_abs_error_increase_m": run.mean_abs_error - base.mean_abs_error,
+            "ss_error_increase_m": run.steady_state_error() - base.steady_state_error(),
+        })
+    return {
+        "artifact": artifact,
+        "seed": seed,
+        "episode_length_s": episode_length_s,
+        "baseline": {"snn_steps": base.snn_steps, "sops": base.sops, "mean_abs_error_m": base.mean_abs_error,
+                     "ss_error_m": base.steady_state_error()},
+        "adaptive": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="adaptive-rate report on the blimp (in-process ROS graph)")
+    parser.add_argument("--artifact", default="shipped:blimp")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--episode-length", type=float, default=210.0)
+    parser.add_argument("--domain-id", type=int, default=77)
+    parser.add_argument("--max-interval", type=int, nargs="+", default=[4, 8])
+    parser.add_argument("--delta", type=float, default=0.05)
+    options = parser.parse_args(argv)
+    settings = [{"adaptive_max_interval": m, "adaptive_delta": options.delta} for m in options.max_interval]
+    print(json.dumps(adaptive_report(options.domain_id, options.artifact, options.seed, options.episode_length,
+                                     settings), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,37 @@
+"""Pass-through node: answers each sensor reading at once with a command that does no SNN work (the reading
+itself), over the same topics, types and QoS as the controller node in event mode. `benchmarks/ros_latency.py`
+uses it to measure the transport's own floor."""
+
+from __future__ import annotations
+
+from rclpy.node import Node
+from sensor_msgs.msg import Range
+from std_msgs.msg import Float64MultiArray
+
+from snncontrol_ros import messages
+from snncontrol_ros.runtime import declare, run_node
+
+
+class PassthroughNode(Node):
+    def __init__(self, node_name: str = "passthrough", **kwargs) -> None:
+        super().__init__(node_name, **kwargs)
+        sensor = declare(self, "input_topic", "altitude", "sensor_msgs/Range input")
+        output = declare(self, "output_topic", "thrust_command", "std_msgs/Float64MultiArray output")
+        reliability = declare(self, "sensor_reliability", "best_effort", "input QoS: best_effort | reliable")
+        depth = declare(self, "command_qos_depth", 1, "keep-last depth of the reliable command publisher")
+        self.publisher = self.create_publisher(Float64MultiArray, output, messages.command_qos(depth))
+        self.create_subscription(Range, sensor, self._on_range, messages.sensor_qos(reliability))
+
+    def _on_range(self, msg: Range) -> None:
+        import numpy as np
+
+        self.publisher.publish(messages.make_command("float64_multi_array", np.array([msg.range]),
+                                                     echo_stamp=messages.stamp_ns(msg)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_node(lambda context: PassthroughNode(context=context), argv, "pass-through node (no SNN work)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,127 @@
+"""Place-recognition node: camera images in, the matched place index and its confidence out.
+
+Subscribes `image_topic` (sensor_msgs/Image, rgb8/bgr8/mono8; or sensor_msgs/CompressedImage with
+image_type:=compressed, decoded with Pillow), best effort keep-last-1. A worker thread always takes the newest
+frame, so the node answers at the rate it can sustain: frames replaced before they were processed, or older
+than `max_age_s` when the worker gets to them, are dropped (and counted). For each processed frame it
+publishes `place/index` (std_msgs/Int32) and `place/confidence` (std_msgs/Float32), and
+`place/match` (std_msgs/Float64MultiArray [index, confidence, frame stamp s, latency s]).
+
+The matcher is `snncontrol.vpr.Matcher` on an ensemble artifact (`matcher.query(images uint8 [B,H,W] or
+[B,H,W,3]) -> (place_index [B], confidence [B])`).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from typing import Any
+
+import numpy as np
+from rclpy.node import Node
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Float32, Float64MultiArray, Int32
+
+from snncontrol_ros import messages
+from snncontrol_ros.runtime import declare, run_node
+
+
+def load_matcher(path: str, mode: str = "rate") -> Any:
+    """The matcher of a `snncontrol.vpr` ensemble artifact (`snncontrol.vpr.Matcher.load`)."""
+    from snncontrol.vpr import Matcher
+
+    return Matcher.load(path, mode=mode)
+
+
+def image_to_array(msg: Image) -> np.ndarray:
+    """uint8 [H, W, 3] (rgb) or [H, W] (mono) from a sensor_msgs/Image."""
+    channels = {"rgb8": 3, "bgr8": 3, "mono8": 1}.get(msg.encoding)
+    if channels is None:
+        raise ValueError(f"unsupported image encoding {msg.encoding!r} (rgb8, bgr8, mono8)")
+    data = np.frombuffer(bytes(msg.data), dtype=np.uint8).reshape(msg.height, msg.step)
+    pixels = data[:, : msg.width * channels].reshape(msg.height, msg.width, channels)
+    if msg.encoding == "bgr8":
+        pixels = pixels[..., ::-1]
+    return np.ascontiguousarray(pixels[..., 0] if channels == 1 else pixels)
+
+
+def compressed_to_array(msg: CompressedImage) -> np.ndarray:
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(bytes(msg.data))) as img:
+        return np.asarray(img.convert("L" if img.mode in ("L", "I", "I;16") else "RGB"), dtype=np.uint8)
+
+
+class PlaceRecognitionNode(Node):
+    def __init__(self, node_name: str = "place_recognition", matcher: Any = None, **kwargs) -> None:
+        super().__init__(node_name, **kwargs)
+        path = declare(self, "matcher", "", "snncontrol.vpr ensemble artifact (directory)")
+        mode = declare(self, "mode", "rate", "matcher pass: rate (fast) | spiking (the full spiking network)")
+        kind = declare(self, "image_type", "raw", "raw (sensor_msgs/Image) | compressed (sensor_msgs/CompressedImage)")
+        topic = declare(self, "image_topic", "camera/image_raw", "image topic")
+        self.max_age_s = declare(self, "max_age_s", 0.5, "drop frames older than this when processing starts (s)")
+        reliability = declare(self, "sensor_reliability", "best_effort", "image QoS: best_effort | reliable")
+        if kind not in ("raw", "compressed"):
+            raise ValueError(f"image_type must be raw or compressed, got {kind!r}")
+        self.matcher = matcher if matcher is not None else load_matcher(path, mode)
+        self.index_pub = self.create_publisher(Int32, "place/index", 10)
+        self.confidence_pub = self.create_publisher(Float32, "place/confidence", 10)
+        self.match_pub = self.create_publisher(Float64MultiArray, "place/match", 10)
+        msg_type, self._decode = (Image, image_to_array) if kind == "raw" else (CompressedImage, compressed_to_array)
+        self.create_subscription(msg_type, topic, self._on_image, messages.sensor_qos(reliability))
+        self.received = self.processed = self.dropped = self.failed = 0
+        self._frame: tuple[Any, float] | None = None
+        self._cv = threading.Condition()
+        self._stop = False
+        self._worker = threading.Thread(target=self._work, daemon=True)
+        self._worker.start()
+
+    def _on_image(self, msg) -> None:
+        with self._cv:
+            self.received += 1
+            if self._frame is not None:
+                self.dropped += 1  # never processed: a newer frame replaces it
+            self._frame = (msg, time.monotonic())
+            self._cv.notify()
+
+    def _work(self) -> None:
+        while True:
+            with self._cv:
+                while self._frame is None and not self._stop:
+                    self._cv.wait(0.5)
+                if self._stop:
+                    return
+                msg, arrived = self._frame
+                self._frame = None
+            if time.monotonic() - arrived > self.max_age_s:
+                self.dropped += 1
+                continue
+            try:
+                image = self._decode(msg)
+                index, confidence = self.matcher.query(image[None])
+            except Exception as exc:  # a bad frame must not kill the node
+                self.failed += 1
+                self.get_logger().warning(f"frame skipped: {type(exc).__name__}: {exc}", throttle_duration_sec=1.0)
+                continue
+            place, conf = int(np.asarray(index).reshape(-1)[0]), float(np.asarray(confidence).reshape(-1)[0])
+            stamp = messages.stamp_ns(msg) or 0
+            self.index_pub.publish(Int32(data=place))
+            self.confidence_pub.publish(Float32(data=conf))
+            self.match_pub.publish(Float64MultiArray(data=[place, conf, stamp * 1e-9, time.monotonic() - arrived]))
+            self.processed += 1
+
+    def destroy_node(self) -> None:
+        with self._cv:
+            self._stop = True
+            self._cv.notify()
+        self._worker.join(timeout=2.0)
+        super().destroy_node()
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_node(lambda context: PlaceRecognitionNode(context=context), argv, "place-recognition node")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""Input validation, staleness and output saturation: the controller node's safety logic as plain functions on
+numpy (no ROS), in the spirit of ros2_control's command timeouts.
+
+A control tick is safe to run only if every input has arrived, none is older than `input_timeout_s`, and the
+assembled observation is finite and inside [observation_min, observation_max]. Otherwise the node sends the
+configured safe command (e.g. zero thrust) in that very tick and warns (throttled); control resumes on the
+first good tick. Commands are always saturated to [output_min, output_max]; a non-finite network output is
+replaced by the safe command.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+OK, MISSING, STALE, INVALID = "ok", "missing", "stale", "invalid"
+
+
+def _bounds(values: Sequence[float] | None, n: int, fill: float) -> np.ndarray:
+    """Per-element bounds: empty -> `fill`, one value -> broadcast, n values -> as is."""
+    arr = np.asarray([] if values is None else values, dtype=np.float64)
+    if arr.size == 0:
+        return np.full(n, fill)
+    if arr.size == 1:
+        return np.full(n, float(arr[0]))
+    if arr.size != n:
+        raise ValueError(f"expected 1 or {n} bound values, got {arr.size}")
+    return arr
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Outcome of the input checks of one tick: `status` in (ok, missing, stale, invalid) and why."""
+
+    status: str
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+
+def check_inputs(ages_s: Sequence[float | None], timeout_s: float) -> Verdict:
+    """Each input's age (s since it arrived, None if it never did) against the timeout."""
+    for index, age in enumerate(ages_s):
+        if age is None:
+            return Verdict(MISSING, f"input {index} has not arrived")
+        if age > timeout_s:
+            return Verdict(STALE, f"input {index} is {age:.3f} s old (timeout {timeout_s:g} s)")
+    return Verdict(OK)
+
+
+def check_observation(obs: np.ndarray, low: np.ndarray | None = None, high: np.ndarray | None = None) -> Verdict:
+    """Finite and within [low, high] element-wise (bounds broadcast; None: unbounded)."""
+    obs = np.asarray(obs, dtype=np.float64)
+    finite = np.isfinite(obs)
+    if not finite.all():
+        i = int(np.flatnonzero(~finite)[0])
+        return Verdict(INVALID, f"observation[{i}] = {obs[i]} is not finite")
+    if (low is not None and (obs < low).any()) or (high is not None and (obs > high).any()):
+        lo = np.broadcast_to(-np.inf if low is None else low, obs.shape)
+        hi = np.broadcast_to(np.inf if high is None else high, obs.shape)
+        i = int(np.flatnonzero((obs < lo) | (obs > hi))[0])
+        return Verdict(INVALID, f"observation[{i}] = {obs[i]:.4g} is outside [{lo[i]:.4g}, {hi[i]:.4g}]")
+    return Verdict(OK)
+
+
+def saturate(command: np.ndarray, low: np.ndarray, high: np.ndarray, safe: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Clip to [low, high]; a command with any non-finite value becomes `safe`. Returns (command, replaced)."""
+    command = np.asarray(command, dtype=np.float64)
+    if command.shape != safe.shape or not np.isfinite(command).all():
+        return safe.copy(), True
+    return np.clip(command, low, high), False
+
+
+@dataclass
+class SafetyConfig:
+    """Safety settings of a controller with `n_obs` observation values and `n_act` command values."""
+
+    n_act: int
+    safe_command: np.ndarray
+    output_low: np.ndarray
+    output_high: np.ndarray
+    input_timeout_s: float = 0.5
+    observation_low: np.ndarray | None = None
+    observation_high: np.ndarray | None = None
+
+    @classmethod
+    def create(
+        cls,
+        n_act: int,
+        safe_command: Sequence[float] = (0.0,),
+        output_min: Sequence[float] = (),
+        output_max: Sequence[float] = (),
+        input_timeout_s: float = 0.5,
+        observation_min: Sequence[float] = (),
+        observation_max: Sequence[float] = (),
+    ) -> SafetyConfig:
+        """Validated settings (ValueError on inconsistent sizes or ranges)."""
+        safe = _bounds(safe_command, n_act, 0.0)
+        low, high = _bounds(output_min, n_act, -np.inf), _bounds(output_max, n_act, np.inf)
+        if not (high >= low).all():
+            raise ValueError(f"output_max must be >= output_min, got [{low}, {high}]")
+        if not (np.isfinite(safe).all() and (safe >= low).all() and (safe <= high).all()):
+            raise ValueError(f"safe_command {safe.tolist()} must be finite and within the output range")
+        if not (math.isfinite(input_timeout_s) and input_timeout_s > 0):
+            raise ValueError(f"input_timeout_s must be positive, got {input_timeout_s}")
+        obs_low = np.asarray(observation_min, dtype=np.float64) if len(observation_min) else None
+        obs_high = np.asarray(observation_max, dtype=np.float64) if len(observation_max) else None
+        return cls(n_act, safe, low, high, float(input_timeout_s), obs_low, obs_high)
+
+    def check(self, obs: np.ndarray | None, ages_s: Sequence[float | None]) -> Verdict:
+        """The tick's verdict: stale/missing inputs first, then the observation's values."""
+        verdict = check_inputs(ages_s, self.input_timeout_s)
+        if not verdict.ok or obs is None:
+            return verdict if not verdict.ok else Verdict(MISSING, "no observation")
+        try:
+            return check_observation(obs, self.observation_low, self.observation_high)
+        except ValueError:
+            return Verdict(INVALID, f"observation has {np.size(obs)} values; the bounds do not fit")
+
+
+@dataclass
+class SafetyCounters:
+    """How often each verdict occurred (ticks) and whether the safe command is held now."""
+
+    missing: int = 0
+    stale: int = 0
+    invalid: int = 0
+    saturated: int = 0
+    safe_commands: int = 0
+    holding_safe: bool = False
+    reason: str = ""
+
+    def record(self, verdict: Verdict) -> None:
+        if not verdict.ok:
+            setattr(self, verdict.status, getattr(self, verdict.status) + 1)
+            self.safe_commands += 1
+        self.holding_safe = not verdict.ok
+        self.reason = verdict.reason
+
+
+@dataclass
+class Throttle:
+    """At most one message per `period_s` (on any monotonic clock); counts what it suppressed."""
+
+    period_s: float = 1.0
+    _last: float = field(default=-math.inf)
+    suppressed: int = 0
+
+    def ready(self, now_s: float) -> bool:
+        if now_s - self._last >= self.period_s:
+            self._last = now_s
+            return True
+        self.suppressed += 1
+        return False

@@ -1,0 +1,306 @@
+"""MuJoCo simulation node: runs a `sim_envs` plant in real time or in lockstep with a controller.
+
+Plants: blimp (`sim_envs/BlimpAltitude-v0`) and swimmer (`sim_envs/Swimmer-v0`), created and stepped exactly
+as `snncontrol.evaluation.blimp_flight.fly_blimp` does, so the same seed and commands give the same flight.
+
+Topics (blimp defaults; relative names, remap as usual):
+  altitude (sensor_msgs/Range): the rangefinder reading, stamped with sim time, frame `frame_id`
+  setpoint (std_msgs/Float64): the schedule's set-point, reliable + transient local, on change
+  thrust_command (std_msgs/Float64MultiArray, subscribed): the command [u]
+  sim/state (std_msgs/Float64MultiArray): ground truth [t, altitude, measured, set-point, command] (blimp) or
+      [t, x, y, forward velocity] (swimmer)
+  swimmer: joint_states (sensor_msgs/JointState), head_velocity (Float64MultiArray [vx, vy, yaw rate]),
+      joint_commands (Float64MultiArray, subscribed)
+  camera/image_raw (sensor_msgs/Image, rgb8): every `image_every_n` ticks when `publish_image`
+  /clock (rosgraph_msgs/Clock): sim time, for nodes with use_sim_time
+Modes: realtime (a steady wall timer at control rate x `realtime_factor`; the latest command is applied, the
+safe command when none came for `command_timeout_s`) and lockstep (the plant steps when a command arrives for
+the reading just published; after `lockstep_timeout_s` without one it steps with the held command, the safe
+one once commands stopped for `command_timeout_s`). `log_file` (.npz) records the run at episode end.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+from rclpy.clock import Clock, ClockType
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rosgraph_msgs.msg import Clock as ClockMsg
+from sensor_msgs.msg import Image, JointState, Range
+from std_msgs.msg import Float64, Float64MultiArray
+
+import sim_envs  # noqa: F401  (registers the environments)
+from snncontrol_ros import messages
+from snncontrol_ros.runtime import declare, run_node
+
+PLANTS = {
+    "blimp": ("sim_envs/BlimpAltitude-v0", "altitude", "thrust_command"),
+    "swimmer": ("sim_envs/Swimmer-v0", "joint_states", "joint_commands"),
+}
+PARAMETERS: dict[str, tuple[object, str]] = {
+    "plant": ("blimp", "blimp | swimmer"),
+    "seed": (0, "episode seed (as env.reset(seed=...))"),
+    "mode": ("lockstep", "realtime | lockstep"),
+    "realtime_factor": (1.0, "realtime mode: sim seconds per wall second"),
+    "episode_length_s": (210.0, "episode length (s of sim time)"),
+    "buoyancy_bias": (math.nan, "blimp: pin the buoyancy bias (N); NaN: drawn from the seed"),
+    "lockstep_timeout_s": (1.0, "lockstep: wall time to wait for a command before stepping without one"),
+    "startup_delay_s": (0.5, "lockstep: wait after the controller is discovered before the first reading"),
+    "command_timeout_s": (0.5, "a command older than this (wall s) is replaced by the safe command"),
+    "safe_command": ([0.0], "command held when commands stop (1 value: all actuators)"),
+    "sensor_topic": ("", "sensor topic ('' = altitude for the blimp, joint_states for the swimmer)"),
+    "setpoint_topic": ("setpoint", "blimp set-point topic"),
+    "command_topic": ("", "command topic ('' = thrust_command / joint_commands)"),
+    "state_topic": ("sim/state", "ground-truth topic"),
+    "head_velocity_topic": ("head_velocity", "swimmer head velocity topic"),
+    "image_topic": ("camera/image_raw", "camera topic"),
+    "publish_image": (False, "render and publish camera images (MuJoCo offscreen, MUJOCO_GL=egl headless)"),
+    "image_every_n": (10, "publish an image every n ticks"),
+    "image_width": (96, "image width (px)"),
+    "image_height": (96, "image height (px)"),
+    "frame_id": ("rangefinder", "frame of the sensor messages"),
+    "sensor_reliability": ("best_effort", "QoS of the sensor publishers: best_effort | reliable"),
+    "publish_clock": (True, "publish /clock (sim time)"),
+    "log_file": ("", "write the run to this .npz at episode end ('' = no log)"),
+    "exit_on_done": (False, "stop the process at episode end"),
+}
+
+
+class SimNode(Node):
+    def __init__(self, node_name: str = "sim", **kwargs) -> None:
+        super().__init__(node_name, **kwargs)
+        p = {name: declare(self, name, default, text) for name, (default, text) in PARAMETERS.items()}
+        if p["plant"] not in PLANTS:
+            raise ValueError(f"plant must be one of {sorted(PLANTS)}, got {p['plant']!r}")
+        if p["mode"] not in ("realtime", "lockstep"):
+            raise ValueError(f"mode must be realtime or lockstep, got {p['mode']!r}")
+        self.p = p
+        self.plant = p["plant"]
+        env_id, sensor, command = PLANTS[self.plant]
+        kwargs_env: dict = {}
+        if p["publish_image"]:
+            kwargs_env.update(render_mode="rgb_array", width=p["image_width"], height=p["image_height"])
+        if self.plant == "blimp":
+            kwargs_env["episode_length_s"] = p["episode_length_s"]
+            if math.isfinite(p["buoyancy_bias"]):
+                kwargs_env["buoyancy_bias_range"] = (p["buoyancy_bias"], p["buoyancy_bias"])
+        else:
+            kwargs_env["max_episode_steps"] = max(1, round(p["episode_length_s"] / 0.03))
+        self.env = gym.make(env_id, **kwargs_env)
+        self.core = self.env.unwrapped.core
+        self.dt = self.core.control_dt
+        n_act = self.env.action_space.shape[0]
+        safe = np.asarray(p["safe_command"], np.float64)
+        self.safe = np.full(n_act, safe[0]) if safe.size == 1 else safe
+        if self.safe.shape != (n_act,):
+            raise ValueError(f"safe_command needs 1 or {n_act} values")
+        self.finished = threading.Event()
+        self._lock = threading.Lock()
+        self._steady = Clock(clock_type=ClockType.STEADY_TIME)
+
+        qos = messages.sensor_qos(p["sensor_reliability"])
+        self.sensor_topic = p["sensor_topic"] or sensor
+        self.command_topic = p["command_topic"] or command
+        if self.plant == "blimp":
+            self.sensor_pub = self.create_publisher(Range, self.sensor_topic, qos)
+            self.setpoint_pub = self.create_publisher(Float64, p["setpoint_topic"], messages.setpoint_qos())
+        else:
+            self.sensor_pub = self.create_publisher(JointState, self.sensor_topic, qos)
+            self.head_pub = self.create_publisher(Float64MultiArray, p["head_velocity_topic"], qos)
+        self.state_pub = self.create_publisher(Float64MultiArray, p["state_topic"], 10)
+        self.image_pub = self.create_publisher(Image, p["image_topic"], qos) if p["publish_image"] else None
+        self.clock_pub = (
+            self.create_publisher(ClockMsg, "/clock", QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
+            if p["publish_clock"] else None
+        )
+        self.create_subscription(Float64MultiArray, self.command_topic, self._on_command, messages.command_qos(10))
+
+        obs, info = self.env.reset(seed=p["seed"])
+        self.obs, self.info = obs, info
+        self.k = 0
+        self.rows: list[tuple[float, ...]] = []
+        self.command = self.safe.copy()
+        self.command_time: float | None = None  # monotonic time of the latest command
+        self.commands_received = 0
+        self.timeouts = 0
+        self.safe_holds = 0
+        self.last_setpoint: float | None = None
+        self.started = False
+        self.waiting_since: float | None = None
+        self.answered_first = False
+        self._discovered_at: float | None = None
+        if p["mode"] == "realtime":
+            self._publish_reading()
+            self.started = True
+            self.create_timer(self.dt / p["realtime_factor"], self._on_realtime_tick, clock=self._steady)
+        else:
+            self.create_timer(0.005, self._on_lockstep_poll, clock=self._steady)
+        self.get_logger().info(f"{self.plant} plant, seed {p['seed']}, {p['mode']}, dt {self.dt:g} s")
+
+    # --- publishing -----------------------------------------------------------------------------------------
+    def _sim_time(self) -> float:
+        return self.k * self.dt
+
+    def _publish_reading(self) -> None:
+        t = self._sim_time()
+        sec, nsec = int(t), round((t - int(t)) * 1e9)
+        if nsec >= 1_000_000_000:
+            sec, nsec = sec + 1, nsec - 1_000_000_000
+        if self.clock_pub is not None:
+            clock = ClockMsg()
+            clock.clock.sec, clock.clock.nanosec = sec, nsec
+            self.clock_pub.publish(clock)
+        obs, info = self.obs, self.info
+        if self.plant == "blimp":
+            setpoint = float(obs[1])
+            if setpoint != self.last_setpoint:
+                self.setpoint_pub.publish(Float64(data=setpoint))
+                self.last_setpoint = setpoint
+            state = [t, float(info["altitude"]), float(obs[0]), setpoint, float(self.command[0])]
+            self.state_pub.publish(Float64MultiArray(data=state))
+            msg = Range(radiation_type=Range.INFRARED, field_of_view=0.0349, min_range=0.0,
+                        max_range=float(self.core.max_range), range=float(obs[0]))
+        else:
+            nj = self.core.n_joints
+            self.head_pub.publish(Float64MultiArray(data=[float(v) for v in obs[2 * nj :]]))
+            state = [t, float(info["x_position"]), float(info["y_position"]), float(info["forward_velocity"])]
+            self.state_pub.publish(Float64MultiArray(data=state))
+            msg = JointState(name=[f"joint_{i}" for i in range(nj)], position=[float(v) for v in obs[:nj]],
+                             velocity=[float(v) for v in obs[nj : 2 * nj]])
+        msg.header.stamp.sec, msg.header.stamp.nanosec = sec, nsec
+        msg.header.frame_id = self.p["frame_id"]
+        if self.image_pub is not None and self.k % max(1, self.p["image_every_n"]) == 0:
+            self._publish_image(msg.header)
+        self.sensor_pub.publish(msg)
+        self.waiting_since = time.monotonic()
+
+    def _publish_image(self, header) -> None:
+        frame = self.env.render()
+        if frame is None:
+            return
+        frame = np.ascontiguousarray(frame, dtype=np.uint8)
+        image = Image(height=frame.shape[0], width=frame.shape[1], encoding="rgb8", is_bigendian=0,
+                      step=frame.shape[1] * 3, data=frame.tobytes())
+        image.header.stamp = header.stamp
+        image.header.frame_id = "camera"
+        self.image_pub.publish(image)
+
+    # --- stepping -------------------------------------------------------------------------------------------
+    def _held_command(self) -> np.ndarray:
+        fresh = self.command_time is not None and time.monotonic() - self.command_time <= self.p["command_timeout_s"]
+        if not fresh:
+            self.safe_holds += 1
+            return self.safe.copy()
+        return self.command
+
+    def _step(self, command: np.ndarray) -> None:
+        if self.finished.is_set():
+            return
+        action = np.asarray(command, dtype=np.float32)  # as fly_blimp passes actions
+        info, obs = self.info, self.obs
+        if self.plant == "blimp":
+            self.rows.append((self._sim_time(), float(info["altitude"]), float(obs[0]), float(info["setpoint"]),
+                              float(action[0])))
+        else:
+            self.rows.append((self._sim_time(), float(info["x_position"]), float(info["y_position"]),
+                              float(info["forward_velocity"])))
+        self.obs, _, terminated, truncated, self.info = self.env.step(action)
+        self.k += 1
+        if terminated or truncated:
+            self._finish()
+            return
+        self._publish_reading()
+
+    def _on_command(self, msg: Float64MultiArray) -> None:
+        values = messages.command_values(msg)
+        if values.shape != self.safe.shape or not np.isfinite(values).all():
+            self.get_logger().warning(f"ignoring command {values.tolist()} (needs {self.safe.size} finite values)")
+            return
+        with self._lock:
+            self.command, self.command_time = values, time.monotonic()
+            self.commands_received += 1
+            if self.p["mode"] == "lockstep" and self.started and self.waiting_since is not None:
+                self.answered_first = True
+                self.waiting_since = None
+                self._step(values)
+
+    def _on_realtime_tick(self) -> None:
+        with self._lock:
+            self._step(self._held_command())
+
+    def _on_lockstep_poll(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if not self.started:
+                ready = (self.sensor_pub.get_subscription_count() > 0
+                         and self.count_publishers(self.command_topic) > 0)
+                if ready and self._discovered_at is None:
+                    self._discovered_at = now
+                if self._discovered_at is not None and now - self._discovered_at >= self.p["startup_delay_s"]:
+                    self.started = True
+                    self._publish_reading()
+                return
+            if self.waiting_since is None or self.finished.is_set():
+                return
+            if now - self.waiting_since > self.p["lockstep_timeout_s"]:
+                if not self.answered_first:
+                    self._publish_reading()  # the controller is not up yet: offer the first reading again
+                    return
+                self.timeouts += 1
+                self.waiting_since = None
+                self._step(self._held_command())
+
+    def _finish(self) -> None:
+        self.get_logger().info(
+            f"episode done: {self.k} steps, {self.commands_received} commands, {self.timeouts} lockstep timeouts, "
+            f"{self.safe_holds} safe holds"
+        )
+        self.write_log()
+        self.finished.set()
+
+    def log_arrays(self) -> dict[str, np.ndarray]:
+        table = np.asarray(self.rows, dtype=np.float64)
+        if self.plant == "blimp":
+            keys = ("times", "altitude", "measured", "setpoint", "command")
+        else:
+            keys = ("times", "x_position", "y_position", "forward_velocity")
+        table = table.reshape(-1, len(keys))
+        out = {key: table[:, i] for i, key in enumerate(keys)}
+        out.update(timeouts=np.array(self.timeouts), safe_holds=np.array(self.safe_holds),
+                   commands_received=np.array(self.commands_received))
+        return out
+
+    def write_log(self) -> None:
+        if self.p["log_file"]:
+            path = Path(self.p["log_file"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp.npz")
+            np.savez(tmp, **self.log_arrays())
+            tmp.replace(path)
+
+    @property
+    def done(self) -> threading.Event | None:
+        """What `run_node` watches: the episode end when `exit_on_done`, else nothing."""
+        return self.finished if self.p["exit_on_done"] else None
+
+    def before_shutdown(self) -> None:
+        if not self.finished.is_set():
+            self.write_log()
+
+    def destroy_node(self) -> None:
+        self.env.close()
+        super().destroy_node()
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_node(lambda context: SimNode(context=context), argv, "MuJoCo simulation node (sim_envs plants)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,171 @@
+"""The controller node over real DDS (in-process executor, loopback): lifecycle transitions through the
+lifecycle services, the safe command within one tick on NaN / inf / out-of-range / stale input and recovery,
+diagnostics on /diagnostics with the documented keys, and a corrupt artifact failing configure cleanly."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import numpy as np
+import pytest
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState, GetState
+from sensor_msgs.msg import Range
+from snncontrol_ros import messages
+from snncontrol_ros.controller_node import ControllerNode
+from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS
+from snncontrol_ros.graph import overrides
+from std_msgs.msg import Float64, Float64MultiArray
+
+
+class Harness:
+    """The test's side of the graph: a rangefinder, a set-point source and a command listener."""
+
+    def __init__(self, context, spinner) -> None:
+        self.node = spinner.add(rclpy.create_node("harness", context=context))
+        self.range_pub = self.node.create_publisher(Range, "altitude", messages.sensor_qos("reliable"))
+        self.setpoint_pub = self.node.create_publisher(Float64, "setpoint", messages.setpoint_qos())
+        self.commands: list[tuple[float, int | None, float]] = []
+        self.node.create_subscription(Float64MultiArray, "thrust_command", self._on_command, messages.command_qos(10))
+        self.diagnostics: list[DiagnosticArray] = []
+        self.node.create_subscription(DiagnosticArray, "/diagnostics", self.diagnostics.append, 10)
+        self.stamp = 0
+
+    def _on_command(self, msg: Float64MultiArray) -> None:
+        self.commands.append((msg.data[0], messages.echoed_stamp(msg), time.monotonic()))
+
+    def reading(self, value: float) -> int:
+        """Publish a reading with a fresh stamp; returns the stamp (ns)."""
+        self.stamp += 10_000_000
+        msg = Range(range=float(value), min_range=0.0, max_range=12.0)
+        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(self.stamp, 1_000_000_000)
+        self.range_pub.publish(msg)
+        return self.stamp
+
+    def answer(self, spinner, stamp: int, timeout: float = 5.0) -> float:
+        """The first command that echoes reading `stamp`."""
+        found: list[float] = []
+
+        def done() -> bool:
+            found[:] = [c[0] for c in self.commands if c[1] == stamp]
+            return bool(found)
+
+        assert spinner.until(done, timeout), f"no command answered reading {stamp}"
+        return found[0]
+
+    def call(self, spinner, srv_type, name: str, request):
+        client = self.node.create_client(srv_type, name)
+        assert spinner.until(client.service_is_ready, 10.0), f"service {name} not available"
+        future = client.call_async(request)
+        assert spinner.until(future.done, 10.0), f"no answer from {name}"
+        self.node.destroy_client(client)
+        return future.result()
+
+
+def controller(context, spinner, **params) -> ControllerNode:
+    base = {"control_mode": "event", "echo_stamp": True, "sensor_reliability": "reliable",
+            "observation_min": [0.0, 0.0], "observation_max": [5.0, 5.0], "input_timeout_s": 0.3}
+    return spinner.add(ControllerNode(context=context, parameter_overrides=overrides({**base, **params})))
+
+
+def connect(spinner, harness: Harness, node: ControllerNode) -> None:
+    assert spinner.until(lambda: harness.range_pub.get_subscription_count() > 0
+                         and harness.node.count_publishers("/thrust_command") > 0, 10.0)
+    harness.setpoint_pub.publish(Float64(data=1.0))
+    assert spinner.until(lambda: node._setpoint == 1.0, 10.0)
+
+
+def test_lifecycle_transitions_through_the_services(context, spinner, blimp_artifact):
+    harness = Harness(context, spinner)
+    node = controller(context, spinner, artifact=blimp_artifact)
+
+    def change(transition_id: int) -> bool:
+        request = ChangeState.Request()
+        request.transition.id = transition_id
+        return harness.call(spinner, ChangeState, "/snn_controller/change_state", request).success
+
+    def state() -> str:
+        return harness.call(spinner, GetState, "/snn_controller/get_state", GetState.Request()).current_state.label
+
+    assert state() == "unconfigured"
+    assert change(Transition.TRANSITION_CONFIGURE) and state() == "inactive"
+    connect(spinner, harness, node)
+    stamp = harness.reading(0.5)
+    spinner.spin_for(0.3)
+    assert not [c for c in harness.commands if c[1] == stamp], "an inactive controller must not command"
+    assert change(Transition.TRANSITION_ACTIVATE) and state() == "active"
+    assert harness.answer(spinner, harness.reading(0.5)) > 0.0  # below the 1 m set-point: thrust up
+    count = len(harness.commands)
+    assert change(Transition.TRANSITION_DEACTIVATE) and state() == "inactive"
+    assert spinner.until(lambda: len(harness.commands) > count, 5.0)
+    assert harness.commands[-1][0] == 0.0 and harness.commands[-1][1] is None  # the safe command
+    assert change(Transition.TRANSITION_CLEANUP) and state() == "unconfigured"
+    assert change(Transition.TRANSITION_CONFIGURE) and change(Transition.TRANSITION_ACTIVATE)
+    assert change(Transition.TRANSITION_ACTIVE_SHUTDOWN) and state() == "finalized"
+
+
+@pytest.mark.parametrize("mode", ["event", "timer"])
+def test_bad_input_gives_the_safe_command_within_one_tick_and_recovers(context, spinner, blimp_artifact, mode):
+    harness = Harness(context, spinner)
+    node = controller(context, spinner, artifact=blimp_artifact, control_mode=mode, control_rate_hz=20.0,
+                      autostart=True)
+    connect(spinner, harness, node)
+    assert harness.answer(spinner, harness.reading(0.5)) > 0.0
+    for bad in (float("nan"), float("inf"), float("-inf"), 20.0, 6.0):  # 20: beyond max_range, 6: above 5 m
+        assert harness.answer(spinner, harness.reading(bad)) == 0.0, f"reading {bad} must give the safe command"
+        assert harness.answer(spinner, harness.reading(0.5)) > 0.0, f"no recovery after reading {bad}"
+    assert node.core.counters.invalid >= 5
+    # stale: the rangefinder stops; the safe command follows within the timeout plus one tick
+    last = harness.reading(0.5)
+    harness.answer(spinner, last)
+    stopped = time.monotonic()
+    assert spinner.until(lambda: any(c[0] == 0.0 and c[2] > stopped for c in harness.commands), 3.0)
+    first_safe = next(c[2] for c in harness.commands if c[0] == 0.0 and c[2] > stopped)
+    period = 0.05 if mode == "timer" else 0.15  # timer tick, or the event mode's watchdog (timeout / 2)
+    assert first_safe - stopped <= 0.3 + period + 0.15
+    assert node.core.counters.stale >= 1
+    assert harness.answer(spinner, harness.reading(0.5)) > 0.0  # good data again: control resumes
+
+
+def test_diagnostics_carry_the_documented_keys(context, spinner, blimp_artifact):
+    harness = Harness(context, spinner)
+    node = controller(context, spinner, artifact=blimp_artifact, autostart=True, diagnostics_period_s=0.2,
+                      hardware_id="blimp")
+    connect(spinner, harness, node)
+    for _ in range(10):
+        harness.answer(spinner, harness.reading(0.8))
+    assert spinner.until(lambda: any(s.values and dict((v.key, v.value) for v in s.values).get("ticks", "0") != "0"
+                                     for d in harness.diagnostics for s in d.status), 5.0)
+    status = [s for d in harness.diagnostics for s in d.status][-1]
+    values = {v.key: v.value for v in status.values}
+    assert set(values) == set(DIAGNOSTIC_KEYS)
+    assert status.name == "snn_controller: snn controller" and status.hardware_id == "blimp"
+    assert values["lifecycle_state"] == "active" and values["control_mode"] == "event"
+    assert int(values["ticks"]) >= 10 and float(values["latency_p50_ms"]) > 0
+    for key in ("latency_p99_ms", "latency_max_ms", "spike_rate_hz", "sops_per_s", "snn_energy_per_s_j"):
+        assert np.isfinite(float(values[key])), key
+    harness.diagnostics.clear()
+    harness.answer(spinner, harness.reading(float("nan")))
+    assert spinner.until(lambda: any(s.level == b"\x02" for d in harness.diagnostics for s in d.status), 3.0)
+
+
+def test_corrupt_artifact_fails_configure_and_the_node_stays_alive(context, spinner, blimp_artifact, tmp_path,
+                                                                 capfd):
+    broken = tmp_path / "broken"
+    shutil.copytree(blimp_artifact, broken)
+    params = broken / "params.safetensors"
+    params.write_bytes(params.read_bytes()[:-8])
+    harness = Harness(context, spinner)
+    node = controller(context, spinner, artifact=str(broken))
+    request = ChangeState.Request()
+    request.transition.id = Transition.TRANSITION_CONFIGURE
+    assert not harness.call(spinner, ChangeState, "/snn_controller/change_state", request).success
+    err = capfd.readouterr().err
+    assert "configure failed: artifact" in err and "does not match the hash" in err
+    state = harness.call(spinner, GetState, "/snn_controller/get_state", GetState.Request()).current_state.label
+    assert state == "unconfigured" and node.core is None
+    node.set_parameters(overrides({"artifact": blimp_artifact}))
+    assert harness.call(spinner, ChangeState, "/snn_controller/change_state", request).success

@@ -1,0 +1,100 @@
+"""The pure logic of the nodes, without ROS: safety checks, saturation, adaptive rate, diagnostics levels,
+message conversions and the control core on a real artifact."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sensor_msgs.msg import JointState, Range
+from snncontrol_ros import messages
+from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
+from snncontrol_ros.core import ControlCore
+from snncontrol_ros.diagnostics import ERROR, OK, WARN, LatencyWindow, level_of
+from snncontrol_ros.safety import SafetyConfig, Throttle, check_inputs, check_observation, saturate
+
+from snncontrol.artifacts import load_controller
+
+
+def test_input_checks_name_the_problem():
+    assert check_inputs([0.01, 0.2], 0.5).ok
+    assert check_inputs([None], 0.5).status == "missing"
+    stale = check_inputs([0.1, 0.7], 0.5)
+    assert stale.status == "stale" and "input 1" in stale.reason
+    assert check_observation(np.array([1.0, np.nan])).status == "invalid"
+    assert check_observation(np.array([np.inf])).status == "invalid"
+    out = check_observation(np.array([6.0, 1.0]), np.array([0.0, 0.0]), np.array([5.0, 5.0]))
+    assert out.status == "invalid" and "outside" in out.reason
+    assert check_observation(np.array([1.0, 1.0]), np.array([0.0]), np.array([5.0])).ok
+
+
+def test_saturation_and_safe_replacement():
+    safe = np.zeros(1)
+    assert saturate(np.array([7.0]), np.array([-3.3]), np.array([3.3]), safe) == (pytest.approx([3.3]), False)
+    command, replaced = saturate(np.array([np.nan]), np.array([-3.3]), np.array([3.3]), safe)
+    assert replaced and command.tolist() == [0.0]
+    with pytest.raises(ValueError):
+        SafetyConfig.create(1, safe_command=[5.0], output_min=[-3.3], output_max=[3.3])
+    with pytest.raises(ValueError):
+        SafetyConfig.create(2, output_min=[0.0, 1.0, 2.0])
+
+
+def test_throttle_suppresses_within_the_period():
+    throttle = Throttle(1.0)
+    assert throttle.ready(0.0) and not throttle.ready(0.5) and throttle.ready(1.2)
+    assert throttle.suppressed == 1
+
+
+def test_adaptive_scheduler_slows_down_when_calm_and_reacts_to_events():
+    sched = AdaptiveScheduler(AdaptiveConfig(delta=0.05, error_band=0.05, max_interval=4), n_inputs=1)
+    steps = []
+    for _ in range(20):  # a calm, constant small error
+        step = sched.should_step(np.array([0.01]))
+        if step:
+            sched.stepped(np.array([0.01]), 0.0, 0.0)
+        steps.append(step)
+    assert sum(steps) < 10 and sched.interval == 4
+    assert sched.should_step(np.array([0.2]))  # a send-on-delta event: step at once
+    sched.stepped(np.array([0.2]), 1.0, 0.0)
+    assert sched.interval == 1
+
+
+def test_diagnostic_levels():
+    assert level_of(True, True, False, 0, 0, 1.0, 100.0)[0] == OK
+    assert level_of(True, True, True, 1, 0, 1.0, 100.0)[0] == ERROR
+    assert level_of(False, False, False, 0, 0, math.nan, 0.0)[0] == ERROR
+    assert level_of(False, True, False, 0, 0, math.nan, 100.0)[0] == WARN
+    assert level_of(True, True, False, 0, 3, 1.0, 100.0)[0] == WARN
+    window = LatencyWindow()
+    for ms in range(1, 101):
+        window.add(ms * 1e-3)
+    p50, p99, pmax = window.percentiles_ms()
+    assert p50 == pytest.approx(50.5) and 98 < p99 < 100 and pmax == pytest.approx(100.0)
+
+
+def test_message_conversions():
+    values, problem = messages.to_vector("range", Range(range=1.2, min_range=0.1, max_range=12.0))
+    assert values.tolist() == pytest.approx([1.2]) and problem == ""
+    assert messages.to_vector("range", Range(range=13.0, min_range=0.1, max_range=12.0))[1]
+    assert messages.to_vector("range", Range(range=math.inf, min_range=0.1, max_range=12.0))[1]
+    js = JointState(name=["b", "a"], position=[2.0, 1.0], velocity=[20.0, 10.0])
+    assert messages.to_vector("joint_state", js, ["a", "b"])[0].tolist() == [1.0, 2.0, 10.0, 20.0]
+    cmd = messages.make_command("float64_multi_array", np.array([0.5]), echo_stamp=123)
+    assert list(cmd.data) == [0.5] and messages.echoed_stamp(cmd) == 123
+    twist = messages.make_command("twist", np.array([0.3]), ["linear.z"])
+    assert twist.linear.z == pytest.approx(0.3)
+
+
+def test_control_core_safe_command_and_recovery(blimp_artifact):
+    controller = load_controller(blimp_artifact)
+    safety = SafetyConfig.create(1, [0.0], [-3.3], [3.3], 0.5, [0.0, 0.0], [5.0, 5.0])
+    core = ControlCore(controller, safety)
+    good = core.tick(np.array([0.3, 1.0]), [0.01])
+    assert good.stepped and good.verdict.ok and good.command[0] > 0  # below the set-point: thrust up
+    for bad, ages in (([np.nan, 1.0], [0.01]), ([np.inf, 1.0], [0.01]), ([9.0, 1.0], [0.01]), ([0.3, 1.0], [2.0])):
+        result = core.tick(np.array(bad), ages)
+        assert not result.verdict.ok and result.command.tolist() == [0.0] and not result.stepped
+    again = core.tick(np.array([0.3, 1.0]), [0.01])
+    assert again.verdict.ok and again.stepped and again.command[0] > 0
+    assert core.counters.invalid == 3 and core.counters.stale == 1 and core.counters.safe_commands == 4

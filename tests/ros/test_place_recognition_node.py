@@ -1,0 +1,105 @@
+"""The place-recognition node answers on a small generated route: route images published as sensor_msgs/Image
+(and CompressedImage) come back as a place index and a confidence; a burst is thinned to what the node can
+sustain, dropping stale frames."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rclpy
+from sensor_msgs.msg import CompressedImage, Image
+from snncontrol_ros import messages
+from snncontrol_ros.graph import overrides
+from std_msgs.msg import Float32, Float64MultiArray, Int32
+
+vpr = pytest.importorskip("snncontrol.vpr")
+
+PLACES = 6
+
+
+@pytest.fixture(scope="module")
+def ensemble(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[np.ndarray]]:
+    import torch
+
+    from sim_envs.routes import generate_route
+    from snncontrol.vpr import train
+    from snncontrol.vpr.artifact import save_ensemble
+    from snncontrol.vpr.config import ModuleConfig, TrainConfig
+    from snncontrol.vpr.datasets.folders import load_folder
+    from snncontrol.vpr.preprocess import preprocess
+
+    root = tmp_path_factory.mktemp("vpr")
+    route = generate_route(root / "route", PLACES, ["day"], seed=3, width=64, height=48, bags=None)
+    images = list(load_folder(route / "day").images)
+    ens, _ = train.train(torch.from_numpy(preprocess(images)), ModuleConfig(n_exc=100, present=100.0),
+                         TrainConfig(epochs=1), seed=0)
+    return save_ensemble(root / "ensemble", ens), images
+
+
+def image_msg(pixels: np.ndarray, stamp_s: float) -> Image:
+    msg = Image(height=pixels.shape[0], width=pixels.shape[1], encoding="rgb8", step=pixels.shape[1] * 3,
+                data=np.ascontiguousarray(pixels, dtype=np.uint8).tobytes())
+    msg.header.stamp.sec, msg.header.stamp.nanosec = int(stamp_s), int((stamp_s % 1) * 1e9)
+    return msg
+
+
+@pytest.mark.parametrize("image_type", ["raw", "compressed"])
+def test_node_answers_with_place_and_confidence(context, spinner, ensemble, image_type):
+    from snncontrol_ros.place_recognition_node import PlaceRecognitionNode
+
+    path, images = ensemble
+    node = spinner.add(PlaceRecognitionNode(context=context, parameter_overrides=overrides(
+        {"matcher": str(path), "image_type": image_type, "image_topic": "camera/image", "max_age_s": 2.0,
+         "sensor_reliability": "reliable"})))
+    client = spinner.add(rclpy.create_node("camera", context=context))
+    kind = Image if image_type == "raw" else CompressedImage
+    pub = client.create_publisher(kind, "camera/image", messages.sensor_qos("reliable"))
+    places, confidences, matches = [], [], []
+    client.create_subscription(Int32, "place/index", lambda m: places.append(m.data), 10)
+    client.create_subscription(Float32, "place/confidence", lambda m: confidences.append(m.data), 10)
+    client.create_subscription(Float64MultiArray, "place/match", lambda m: matches.append(list(m.data)), 10)
+    assert spinner.until(lambda: pub.get_subscription_count() > 0, 10.0)
+    for k, pixels in enumerate(images):
+        if image_type == "raw":
+            msg = image_msg(pixels, 1.0 + k)
+        else:
+            from PIL import Image as PILImage
+
+            buffer = io.BytesIO()
+            PILImage.fromarray(pixels).save(buffer, format="PNG")
+            msg = CompressedImage(format="png", data=buffer.getvalue())
+            msg.header.stamp.sec = 1 + k
+        pub.publish(msg)
+        assert spinner.until(lambda k=k: len(matches) > k, 10.0), f"no answer to frame {k}"
+    assert len(places) == len(confidences) == PLACES
+    assert all(0 <= p < PLACES for p in places)
+    assert all(0.0 <= c <= 1.0 for c in confidences)
+    assert [m[2] for m in matches] == pytest.approx([1.0 + k for k in range(PLACES)])
+    expected = vpr.Matcher.load(path).query(np.stack(images))[0]
+    assert places == expected.tolist()
+    assert node.failed == 0
+
+
+def test_a_burst_is_thinned_to_the_sustainable_rate(context, spinner, ensemble):
+    from snncontrol_ros.place_recognition_node import PlaceRecognitionNode
+
+    path, images = ensemble
+    node = spinner.add(PlaceRecognitionNode(context=context, parameter_overrides=overrides(
+        {"matcher": str(path), "image_topic": "camera/image", "max_age_s": 2.0, "sensor_reliability": "reliable",
+         "mode": "spiking"})))  # the full spiking pass: slower than 1 kHz
+    client = spinner.add(rclpy.create_node("camera", context=context))
+    pub = client.create_publisher(Image, "camera/image", messages.sensor_qos("reliable"))
+    assert spinner.until(lambda: pub.get_subscription_count() > 0, 10.0)
+    matches: list[list[float]] = []
+    client.create_subscription(Float64MultiArray, "place/match", lambda m: matches.append(list(m.data)), 10)
+    for k in range(100):  # 1 kHz: faster than the matcher answers
+        pub.publish(image_msg(images[k % PLACES], 1.0 + k * 0.001))
+        spinner.spin_for(0.001)
+    last = 1.0 + 99 * 0.001
+    assert spinner.until(lambda: bool(matches) and matches[-1][2] == pytest.approx(last), 10.0), "newest frame"
+    assert node.received >= 20
+    assert node.processed + node.dropped + node.failed == node.received
+    assert node.dropped >= 1 and node.processed < node.received
