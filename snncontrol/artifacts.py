@@ -135,6 +135,18 @@ def save_controller(
     return path
 
 
+def load_verified_tensors(path: Path, sha256: Any, listed_in: str) -> dict[str, np.ndarray]:
+    """The tensors of a safetensors file whose hash must equal `sha256` (as recorded in `listed_in`); one-line
+    ArtifactError if it does not (truncated or modified) or if the file does not parse."""
+    blob = path.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != sha256:
+        raise ArtifactError(f"{path.name} does not match the hash in {listed_in} (truncated or modified)")
+    try:
+        return load(blob)
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise ArtifactError(f"{path.name} is not a valid safetensors file ({exc})") from None
+
+
 def read_artifact(path: str | os.PathLike[str]) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
     """Read and validate an artifact; raise ArtifactError (one line, naming the artifact) on any problem."""
     path = Path(path)
@@ -176,13 +188,7 @@ def _read(path: Path) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
     spec = NetworkSpec.from_dict(document["spec"])
     metadata = Metadata.from_dict(document["metadata"])
     io = IOAdapters.from_dict(document.get("io", {}))
-    blob = params_path.read_bytes()
-    if hashlib.sha256(blob).hexdigest() != document["params_sha256"]:
-        raise ArtifactError(f"{PARAMS_FILE} does not match the hash in {SPEC_FILE} (truncated or modified)")
-    try:
-        tensors = load(blob)
-    except (SafetensorError, ValueError, OSError) as exc:
-        raise ArtifactError(f"{PARAMS_FILE} is not a valid safetensors file ({exc})") from None
+    tensors = load_verified_tensors(params_path, document["params_sha256"], SPEC_FILE)
     genome = tensors.get("genome")
     if genome is None or genome.ndim != 1:
         raise ArtifactError(f"{PARAMS_FILE} must hold one 1-D tensor 'genome'")

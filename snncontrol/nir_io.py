@@ -47,10 +47,10 @@ them: hard reset to `v_reset`, which must be 0; `v_leak` must be 0.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ import nir
 import numpy as np
 import torch
 
+from snncontrol import atomic
 from snncontrol.connections import Connection
 from snncontrol.errors import ArtifactError, GenomeError, SpecError
 from snncontrol.layers import Layer
@@ -356,20 +357,10 @@ def import_nir(graph: nir.NIRGraph, *, dt: float | None = None) -> tuple[Network
 
 # --- files -----------------------------------------------------------------------------------------------------
 def save_nir(path: str | os.PathLike[str], spec: NetworkSpec, genome: Any, *, strict: bool = False) -> Path:
-    """Write the NIR graph of one individual to an HDF5 file, atomically (temp file + os.replace)."""
-    target = Path(path)
-    graph = export_nir(spec, genome, strict=strict)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        nir.write(tmp, graph)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    """Write the NIR graph of one individual to an HDF5 file, atomically."""
+    buffer = io.BytesIO()
+    nir.write(buffer, export_nir(spec, genome, strict=strict))
+    return atomic.write_bytes(path, buffer.getvalue())
 
 
 def load_nir(path: str | os.PathLike[str], *, dt: float | None = None) -> tuple[NetworkSpec, np.ndarray]:

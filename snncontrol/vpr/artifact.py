@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.numpy import load, save
+from safetensors.numpy import save
 
 from snncontrol import atomic
-from snncontrol.artifacts import git_revision
+from snncontrol.artifacts import git_revision, load_verified_tensors
 from snncontrol.errors import ArtifactError
 from snncontrol.vpr import config
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
@@ -84,13 +83,7 @@ def _load(path: Path) -> Ensemble:
         raise ArtifactError(f"{JSON_FILE} is missing field(s): {', '.join(sorted(missing))}")
     module_cfg = config.from_dict(ModuleConfig, document["module"])
     train_cfg = config.from_dict(TrainConfig, document["train"])
-    blob = (path / TENSOR_FILE).read_bytes()
-    if hashlib.sha256(blob).hexdigest() != document["tensors_sha256"]:
-        raise ArtifactError(f"{TENSOR_FILE} does not match the hash in {JSON_FILE} (truncated or modified)")
-    try:
-        arrays = load(blob)
-    except (SafetensorError, ValueError, OSError) as exc:
-        raise ArtifactError(f"{TENSOR_FILE} is not a valid safetensors file ({exc})") from None
+    arrays = load_verified_tensors(path / TENSOR_FILE, document["tensors_sha256"], JSON_FILE)
     places = document["places"]
     if not isinstance(places, int) or places < 1:
         raise ArtifactError(f"places must be a positive integer, got {places!r}")
