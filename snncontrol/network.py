@@ -67,7 +67,6 @@ class LayerLayout:
     n_in: int
     n: int
     neuron_offset: int
-    source_offset: int  # offset of the source layer's neurons, -1: the (encoded) network input
     w_in: int
     w_rec: int  # -1: none
     w_th: int  # -1: none
@@ -87,7 +86,7 @@ class Network:
         fan_rec: list[np.ndarray] = []
         n_off = w_off = fan_off = 0
         spiking = spec.encoder.spiking if spec.encoder is not None else False
-        for index, (layer, n_in) in enumerate(zip(spec.layers, spec.layer_input_sizes(), strict=True)):
+        for layer, n_in in zip(spec.layers, spec.layer_input_sizes(), strict=True):
             n = layer.size
             offsets = []
             for conn, rows in ((layer.input, n_in), (layer.recurrent, n), (layer.threshold_input, n_in)):
@@ -99,11 +98,8 @@ class Network:
             fan_in.append(fan)
             rec = layer.recurrent.structure(n, n).sum(1) if layer.recurrent is not None else np.zeros(n, np.int64)
             fan_rec.append(rec)
-            source = -1 if index == 0 else self.layout[-1].neuron_offset
             self.layout.append(
-                LayerLayout(
-                    n_in, n, n_off, source, offsets[0], offsets[1], offsets[2], fan_off, spiking, layer.input.max_delay
-                )
+                LayerLayout(n_in, n, n_off, offsets[0], offsets[1], offsets[2], fan_off, spiking, layer.input.max_delay)
             )
             n_off += n
             fan_off += n_in
