@@ -26,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/demo", help="directory for the plot and metrics")
 
 
+def _seconds(value: float) -> str:
+    """A duration for the table; a step that never rose or settled within its hold reads 'never'."""
+    return "never" if np.isnan(value) else f"{value:.1f}"
+
+
 def run(args: argparse.Namespace) -> int:
     controller = load_controller(args.artifact)
     controller.io.check(2, 1, controller.spec.n_inputs, controller.spec.n_outputs, "the blimp plant")
@@ -47,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         for s in metrics.segments:
             print(
                 f"{name:4} {s.setpoint:>14.2f} {100 * s.steady_state_error:>24.1f} {100 * s.overshoot:>15.1f} "
-                f"{s.rise_time_s:>9.1f} {s.settling_time_s:>11.1f}"
+                f"{_seconds(s.rise_time_s):>9} {_seconds(s.settling_time_s):>11}"
             )
         print(f"{name:4} RMSE {100 * metrics.rmse:.1f} cm")
     energy = policy.energy().summary()
