@@ -210,6 +210,7 @@ class Network:
     ) -> tuple[torch.Tensor, NetworkState]:
         """A whole time series: xs [T, P, n_inputs] -> outs [T, P, n_outputs] (same as T calls of `step`)."""
         xs = torch.as_tensor(xs, dtype=self.dtype)
+        self._check_params(params, state)
         encoded, enc_state = self._encode(xs, state)
         if self._use_compiled(backend):
             core_out, state = compiled.run_core(self, params, encoded, state)
@@ -236,6 +237,19 @@ class Network:
             for layer, lay in zip(self.spec.layers, self.layout, strict=True)
         }
         return Trace(outputs, layers, state)
+
+    def _check_params(self, params: Params, state: NetworkState) -> None:
+        """Parameters must come from this network's `params()` for the state's population (the compiled loop
+        does not bounds-check its reads)."""
+        batch = state.v.shape[0]
+        expected = (batch, self.n_weights), (batch, len(NEURON_FIELDS), self.n_neurons)
+        if (tuple(params.weights.shape), tuple(params.neurons.shape)) != expected:
+            raise ValueError(
+                f"params do not fit this network and a population of {batch}: weights {tuple(params.weights.shape)}"
+                f" and neurons {tuple(params.neurons.shape)}, expected {expected[0]} and {expected[1]}"
+            )
+        if params.weights.dtype != self.dtype or params.neurons.dtype != self.dtype:
+            raise ValueError(f"params must be {self.dtype}, got {params.weights.dtype}")
 
     def _encode(self, xs: torch.Tensor, state: NetworkState) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         if xs.ndim != 3 or xs.shape[2] != self.spec.n_inputs or xs.shape[1] != state.v.shape[0]:

@@ -182,3 +182,14 @@ def test_population_split_over_threads_gives_the_single_thread_result(monkeypatc
     assert torch.equal(split, whole)
     for name in ("i", "v", "out", "spikes", "sops"):
         assert torch.equal(getattr(split_state, name), getattr(whole_state, name))
+
+
+def test_params_of_another_network_or_population_size_are_refused() -> None:
+    spec = rich_spec()
+    net = Network(spec)
+    other = Network(NetworkSpec(n_inputs=1, layers=(Layer("l", 3, LIF()),)))
+    xs = torch.zeros(4, 2, 1)
+    with pytest.raises(ValueError, match="population of 2"):
+        net.rollout(net.params(spec.parameters.sample(3, np.random.default_rng(0))), xs, net.init_state(2))
+    with pytest.raises(ValueError, match="do not fit this network"):
+        net.rollout(other.params(other.spec.parameters.sample(2, np.random.default_rng(0))), xs, net.init_state(2))
