@@ -10,7 +10,7 @@ A trajectory is split into segments of constant set-point; for each segment:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,23 +31,11 @@ class TrackingMetrics:
     rmse: float
     segments: tuple[SegmentMetrics, ...]
 
-    @property
-    def steady_state_error(self) -> float:
-        """The worst segment's steady-state error (m)."""
-        return max(s.steady_state_error for s in self.segments)
-
-    @property
-    def overshoot(self) -> float:
-        return max(s.overshoot for s in self.segments)
-
     def overshoot_by_direction(self) -> tuple[float, float]:
         """(largest overshoot of upward steps, of downward steps); 0 where there was none."""
         up = [s.overshoot for s in self.segments if s.step > 0]
         down = [s.overshoot for s in self.segments if s.step < 0]
         return max(up, default=0.0), max(down, default=0.0)
-
-    def as_dict(self) -> dict:
-        return {"rmse": self.rmse, "segments": [asdict(s) for s in self.segments]}
 
 
 def tracking_metrics(
