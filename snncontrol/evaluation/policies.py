@@ -32,6 +32,7 @@ class SNNPolicy:
         self.batch = batch
         self.record_spikes = record_spikes
         self.params = controller.population_params(batch) if batch > 1 else controller.params
+        self.spiking_columns = _spiking_columns(controller)
         self.spikes: list[np.ndarray] = []
         self.reset()
 
@@ -46,15 +47,16 @@ class SNNPolicy:
             self.spikes.append(self.state.out[:, self.spiking_columns].numpy().copy())
         return self.controller.io.action(out.double().numpy())
 
-    @property
-    def spiking_columns(self) -> np.ndarray:
-        net = self.controller.network
-        columns = [
-            np.arange(lay.neuron_offset, lay.neuron_offset + lay.n)
-            for layer, lay in zip(net.spec.layers, net.layout, strict=True)
-            if layer.neuron.spiking
-        ]
-        return np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-
     def energy(self) -> EnergyReport:
         return energy_report(self.controller.network, self.state)
+
+
+def _spiking_columns(controller: Controller) -> np.ndarray:
+    """Indices of the spiking neurons in the packed state (for rasters)."""
+    net = controller.network
+    columns = [
+        np.arange(lay.neuron_offset, lay.neuron_offset + lay.n)
+        for layer, lay in zip(net.spec.layers, net.layout, strict=True)
+        if layer.neuron.spiking
+    ]
+    return np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
