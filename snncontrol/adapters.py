@@ -32,6 +32,11 @@ def _floats(value: Any, name: str) -> tuple[float, ...]:
     return tuple(float(v) for v in arr)
 
 
+def _coefficient(values: tuple[float, ...]) -> float | np.ndarray:
+    """One value applies to every channel (a scalar keeps torch and numpy inputs their type); several, per channel."""
+    return np.asarray(values) if len(values) > 1 else values[0]
+
+
 @dataclass(frozen=True)
 class ObservationAdapter:
     kind: Literal["identity", "select", "setpoint_error"] = "identity"
@@ -62,9 +67,7 @@ class ObservationAdapter:
         if self.kind == "identity":
             return obs
         if self.kind == "select":
-            scale = np.asarray(self.scale) if len(self.scale) > 1 else self.scale[0]
-            offset = np.asarray(self.offset) if len(self.offset) > 1 else self.offset[0]
-            return obs[..., list(self.indices)] * scale + offset
+            return obs[..., list(self.indices)] * _coefficient(self.scale) + _coefficient(self.offset)
         return (obs[..., self.setpoint : self.setpoint + 1] - obs[..., self.measurement : self.measurement + 1]) * (
             self.scale[0]
         )
@@ -90,10 +93,7 @@ class ActionAdapter:
     def __call__(self, out: Any) -> Any:
         if self.kind == "identity":
             return out
-        scale = np.asarray(self.scale) if len(self.scale) > 1 else self.scale[0]
-        offset = np.asarray(self.offset) if len(self.offset) > 1 else self.offset[0]
-        value = out * scale + offset
-        return value.clip(self.low, self.high)
+        return (out * _coefficient(self.scale) + _coefficient(self.offset)).clip(self.low, self.high)
 
 
 @dataclass(frozen=True)
