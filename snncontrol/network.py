@@ -107,6 +107,8 @@ class Network:
         self.n_neurons, self.n_weights = n_off, w_off
         self.fan_in = np.concatenate(fan_in).astype(np.int64)
         self.fan_rec = np.concatenate(fan_rec).astype(np.int64)
+        self._fan_in_t = torch.as_tensor(self.fan_in, dtype=torch.float64)  # for the reference step's SOP count
+        self._fan_rec_t = torch.as_tensor(self.fan_rec, dtype=torch.float64)
         self.has_delays = any(lay.max_delay > 0 for lay in self.layout)
         self._table = compiled.layer_table(spec, self.layout)
 
@@ -284,10 +286,10 @@ class Network:
                 _matvec(src, self.layer_weights(params, index, "w_th")) if lay.w_th >= 0 else torch.zeros_like(current)
             )
             if lay.source_spiking:
-                fan = torch.as_tensor(self.fan_in[lay.fan_offset : lay.fan_offset + lay.n_in], dtype=torch.float64)
+                fan = self._fan_in_t[lay.fan_offset : lay.fan_offset + lay.n_in]
                 sops = sops + ((src != 0) * fan).sum(-1)
             if lay.w_rec >= 0 and layer.neuron.spiking:
-                fan = torch.as_tensor(self.fan_rec[cols], dtype=torch.float64)
+                fan = self._fan_rec_t[cols]
                 sops = sops + ((state.out[:, cols] != 0) * fan).sum(-1)
             i, v, a, r, out = (getattr(state, name)[:, cols] for name in ("i", "v", "a", "r", "out"))
             code = layer.neuron.code
