@@ -44,10 +44,12 @@ class NetworkConfig(_Model):
 
 class CMAESConfig(_Model):
     """CMA-ES (DEAP `cma.Strategy`) in the unit cube. preset "paper": population 50, mean uniform in the
-    bounds, sigma 0.1 (1/10 of each range), out-of-bounds samples rejected and redrawn."""
+    bounds, sigma 0.1 (1/10 of each range), out-of-bounds samples rejected and redrawn. covariance "diagonal":
+    separable CMA-ES (O(D) per generation; for networks of thousands of parameters)."""
 
     name: Literal["cmaes"]
     preset: Literal["paper"] | None = None
+    covariance: Literal["full", "diagonal"] = "full"
     population: int | None = Field(None, ge=2)  # lambda; None: DEAP's 4 + 3 ln(D)
     mu: int | None = Field(None, ge=1)  # parents; None: population / 2
     sigma: float = Field(0.1, gt=0, le=1)

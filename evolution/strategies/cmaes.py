@@ -2,7 +2,9 @@
 
 Sampling is DEAP's (x = centroid + sigma * z B D^T, z ~ N(0, I) from numpy's global RNG); samples that leave
 the cube are redrawn (up to `max_redraws` rounds, then clipped) or clipped at once (`out_of_bounds: clip`).
-The update is DEAP's. With `restarts > 0`, a run that converged (sigma * largest axis < tol_x, condition
+The update is DEAP's; with `covariance: diagonal` the strategy is the separable variant
+(`evolution.strategies.sep_cma`, O(D) per generation instead of O(D^3), for networks of thousands of
+parameters). With `restarts > 0`, a run that converged (sigma * largest axis < tol_x, condition
 number > 1e14, or the best of the last `stagnation` generations spanning <= tol_fun) restarts from a new
 uniform mean with the population multiplied by `ipop_factor` (IPOP-CMA-ES).
 """
@@ -16,6 +18,7 @@ from deap import cma
 
 from evolution.config import CMAESConfig
 from evolution.strategies.base import Individual
+from evolution.strategies.sep_cma import SeparableStrategy
 
 MAX_CONDITION = 1e14
 
@@ -30,7 +33,7 @@ class CMAES:
         self.history: list[float] = []  # best weighted fitness of each generation since the last restart
         self.es = self._new_strategy()
 
-    def _new_strategy(self) -> cma.Strategy:
+    def _new_strategy(self) -> cma.Strategy | SeparableStrategy:
         if self.seed is not None and self.restart == 0:
             centroid = self.seed
         elif self.cfg.initial_mean == "center":
@@ -46,11 +49,13 @@ class CMAES:
             options["lambda_"] = round(int(4 + 3 * np.log(self.dim)) * self.cfg.ipop_factor**self.restart)
         if self.cfg.mu is not None and self.restart == 0:
             options["mu"] = self.cfg.mu
-        return cma.Strategy(centroid=np.asarray(centroid, dtype=np.float64), sigma=self.cfg.sigma, **options)
+        kind = SeparableStrategy if self.cfg.covariance == "diagonal" else cma.Strategy
+        return kind(centroid=np.asarray(centroid, dtype=np.float64), sigma=self.cfg.sigma, **options)
 
     def _draw(self, n: int) -> np.ndarray:
         es = self.es
-        return es.centroid + es.sigma * np.random.standard_normal((n, self.dim)) @ es.BD.T
+        z = np.random.standard_normal((n, self.dim))
+        return es.centroid + es.sigma * (es.directions(z) if isinstance(es, SeparableStrategy) else z @ es.BD.T)
 
     def generate(self) -> list[Individual]:
         points = self._draw(self.es.lambda_)

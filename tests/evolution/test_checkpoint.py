@@ -33,7 +33,10 @@ def _final_checkpoint(run_dir: Path) -> dict[str, np.ndarray]:
         return {key: npz[key] for key in npz.files}
 
 
-@pytest.mark.parametrize("strategy", [CMAES, {"name": "nsga2", "mu": 8}], ids=["cmaes", "nsga2"])
+@pytest.mark.parametrize(
+    "strategy", [CMAES, {**CMAES, "covariance": "diagonal"}, {"name": "nsga2", "mu": 8}],
+    ids=["cmaes", "sep-cmaes", "nsga2"],
+)
 def test_sigkill_then_resume_is_bit_identical(strategy, tmp_path):
     generations = 60
     centers = [0.3] if strategy["name"] == "cmaes" else [0.3, 0.6]

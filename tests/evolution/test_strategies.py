@@ -18,10 +18,11 @@ from snncontrol.seeding import seed_everything
     [
         {"name": "cmaes", "preset": "paper", "population": 12},
         {"name": "cmaes", "population": 8, "restarts": 2, "stagnation": 3, "tol_fun": 1e-3},
+        {"name": "cmaes", "preset": "paper", "population": 12, "covariance": "diagonal"},
         {"name": "ga", "mu": 12, "lambda": 24, "selection": "plus", "indpb": 0.2},
         {"name": "ga", "mu": 12, "lambda": 24, "selection": "comma", "indpb": 0.2},
     ],
-    ids=["cmaes-paper", "cmaes-ipop", "ga-plus", "ga-comma"],
+    ids=["cmaes-paper", "cmaes-ipop", "sep-cmaes", "ga-plus", "ga-comma"],
 )
 def test_single_objective_strategies_improve_sphere_in_bounds(strategy, tmp_path):
     experiment = run(sphere_config(strategy, generations=40), tmp_path)
@@ -71,3 +72,22 @@ def test_cmaes_rejection_keeps_samples_inside_near_a_bound():
     assert points.shape == (64, problem.dim)
     assert points.min() >= 0.0 and points.max() <= 1.0
     assert np.array_equal(strategy.es.centroid, corner)
+
+
+def test_separable_cmaes_learns_per_axis_scales_on_an_ill_scaled_problem():
+    """On f(x) = sum(s_i^2 x_i^2) the diagonal covariance grows along the flat axes and shrinks along the steep
+    ones, which an isotropic search cannot do."""
+    seed_everything(4)
+    dim = 20
+    scales = np.logspace(0, 2, dim)
+    cls = individual_class((-1.0,))
+    cfg = CMAESConfig(name="cmaes", population=16, sigma=0.1, covariance="diagonal", out_of_bounds="clip")
+    strategy = build_strategy(cfg, cls, dim, np.full(dim, 0.6), np.full(dim, 0.5))
+    for _ in range(300):
+        population = strategy.generate()
+        for individual in population:
+            individual.fitness.values = (float(np.sum((scales * (np.asarray(individual) - 0.5)) ** 2)),)
+        strategy.update(population)
+    axes = strategy.es.diagD
+    assert axes[0] > 10 * axes[-1]  # the flattest axis is searched much more widely than the steepest
+    assert np.abs(strategy.es.centroid - 0.5).max() < 1e-2
