@@ -69,7 +69,8 @@ def added_mass(geometry: BlimpGeometry, air_density: float = AIR_DENSITY) -> tup
 
 
 def blimp_xml(geometry: BlimpGeometry, timestep: float, max_range: float) -> str:
-    """MJCF text of the blimp in a room with a floor; ``max_range`` (m) is the LiDAR's cutoff."""
+    """MJCF text of the blimp above an unbounded floor (a gust-blown blimp drifting sideways never leaves it, as
+    it never leaves the floor of a real hall); ``max_range`` (m) is the LiDAR's cutoff."""
     a, b, c = geometry.envelope_semi_axes
     gx, gy, gz = geometry.gondola_half_size
     along, across = added_mass(geometry)
@@ -85,7 +86,7 @@ def blimp_xml(geometry: BlimpGeometry, timestep: float, max_range: float) -> str
   </asset>
   <worldbody>
     <light pos="0 0 5" dir="0 0 -1" directional="true"/>
-    <geom name="floor" type="plane" size="10 10 .1" material="grid"/>
+    <geom name="floor" type="plane" size="0 0 .1" material="grid"/>
     <camera name="side" pos="0 -4 1.2" xyaxes="1 0 0 0 0 1" mode="fixed"/>
     <body name="blimp" pos="0 0 {offset}">
       <joint name="x" type="slide" axis="1 0 0" armature="{along}"/>

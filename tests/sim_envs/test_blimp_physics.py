@@ -25,6 +25,14 @@ def test_negatively_buoyant_blimp_sinks_to_the_floor_without_thrust() -> None:
     assert abs(log["altitude"][-1] - 0.01) < 0.005  # landed: the LiDAR sits 1 cm above the floor
 
 
+def test_the_lidar_sees_the_floor_however_far_gusts_blow_the_blimp() -> None:
+    env = BlimpAltitudeVectorEnv(1, buoyancy_bias_range=(0.0, 0.0), **CALM)
+    env.reset(seed=0)
+    env.core.physics.set_copies(np.zeros(1, dtype=np.intp), np.array([[250.0, -400.0, 1.0]]), np.zeros((1, 3)))
+    observation = env.step(np.array([[0.0]]))[0]
+    assert abs(observation[0, 0] - 1.0) < 0.05  # a reading of the floor, not a lost return (max range)
+
+
 def test_neutrally_buoyant_blimp_holds_its_altitude_without_thrust() -> None:
     log = _fly(0.0, [0.0] * 200)
     np.testing.assert_allclose(log["altitude"], 1.0, atol=1e-9)
