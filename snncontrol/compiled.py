@@ -2,14 +2,16 @@
 
 It calls the neuron equations of `snncontrol.neurons.equations` (compiled by numba, not rewritten), reads the
 packed parameters of `snncontrol.network.Params`, and updates the packed state in place on copies, so the
-caller sees a pure function. Inputs that are zero are skipped, so spiking inputs cost work in proportion to
-spikes (event-driven), not to synapses. Tested against the reference torch step (`tests/test_network.py`,
-`tests/test_neurons.py`), bit for bit in float64.
+caller sees a pure function (`run_core`). `run_loop` is the same loop on the caller's own numpy arrays, in
+place, for a real-time step without torch (`snncontrol.realtime`). Inputs that are zero are skipped, so
+spiking inputs cost work in proportion to spikes (event-driven), not to synapses. Tested against the reference
+torch step (`tests/test_network.py`, `tests/test_neurons.py`), bit for bit in float64.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -222,6 +224,25 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
+#: The state arrays the loop updates in place, in the order `run_loop` takes them.
+STATE_FIELDS = ("i", "v", "a", "r", "out", "spikes", "sops")
+
+
+def run_loop(
+    net: Network,
+    xs: np.ndarray,
+    weights: np.ndarray,
+    neurons: np.ndarray,
+    fields: Sequence[np.ndarray],
+    ys: np.ndarray,
+) -> None:
+    """The compiled loop on numpy arrays, in place: xs [T, P, n0] -> ys [T, P, n_last] (network dtype); `fields`
+    are the state arrays of STATE_FIELDS (i, v, a, r, out [P, N] in the network dtype, spikes [P, L] and
+    sops [P] in float64), advanced by T steps. Nothing is copied or checked: the caller passes arrays of the
+    shapes and dtypes `run_core` makes (the loop does not bounds-check its reads)."""
+    _loop(xs, net._table, weights, neurons, net.fan_in, net.fan_rec, *fields, ys)
+
+
 def run_core(
     net: Network, params: Params, encoded: torch.Tensor, state: NetworkState
 ) -> tuple[torch.Tensor, NetworkState]:
@@ -231,23 +252,14 @@ def run_core(
     cores); individuals are independent, so the result does not depend on the split.
     """
     steps, batch = encoded.shape[0], encoded.shape[1]
-    new = {name: getattr(state, name).clone() for name in ("i", "v", "a", "r", "out", "spikes", "sops")}
+    new = {name: getattr(state, name).clone() for name in STATE_FIELDS}
     ys = torch.empty(steps, batch, net.layout[-1].n, dtype=net.dtype)
     xs, weights, neurons = encoded.contiguous().numpy(), params.weights.numpy(), params.neurons.numpy()
-    fields = [new[name].numpy() for name in ("i", "v", "a", "r", "out", "spikes", "sops")]
+    fields = [new[name].numpy() for name in STATE_FIELDS]
     out = ys.numpy()
 
     def chunk(lo: int, hi: int) -> None:
-        _loop(
-            xs[:, lo:hi],
-            net._table,
-            weights[lo:hi],
-            neurons[lo:hi],
-            net.fan_in,
-            net.fan_rec,
-            *(f[lo:hi] for f in fields),
-            out[:, lo:hi],
-        )
+        run_loop(net, xs[:, lo:hi], weights[lo:hi], neurons[lo:hi], [f[lo:hi] for f in fields], out[:, lo:hi])
 
     chunks = min(_threads(), batch) if batch * steps * net.n_neurons >= PARALLEL_MIN_WORK else 1
     if chunks == 1:

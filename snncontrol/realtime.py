@@ -1,0 +1,95 @@
+"""Real-time stepping: one individual (P = 1) of a network, one step per call, on numpy arrays only.
+
+`Stepper(network, params)` keeps the packed state as plain numpy arrays (`StepperState`, public, updated in
+place) next to preallocated input and output buffers; `out = stepper.step(x)` writes x into the input buffer
+and runs the compiled loop (`snncontrol.compiled.run_loop`, which executes the neuron equations of
+`snncontrol.neurons.equations`) on those arrays: no torch, no clones, no conversion of the state, so a control
+tick (e.g. a ROS callback) costs the loop itself plus a few microseconds. It computes bit for bit what
+`Network.step` computes, spike and SOP counters included (tests/test_realtime.py), and `network_state()` hands
+the state over as a `NetworkState` for `snncontrol.energy` and diagnostics.
+
+Scope: networks that the compiled loop runs without torch blocks around it, i.e. without an encoder or decoder
+block (`spec.encoder` / `spec.decoder`; the encoding and readout layers of `snncontrol.layers` are layers and
+are covered) and without synaptic delays; `unsupported(network)` says why a network does not qualify.
+Units: those of the network (inputs as `spec.n_inputs` values, one step is `spec.dt` s).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+
+from snncontrol import compiled
+from snncontrol.network import Network, NetworkState, Params
+
+
+class StepperState(NamedTuple):
+    """The state of one individual, updated in place by `Stepper.step`: neuron fields [1, N] in the network
+    dtype (as in `NetworkState`), cumulative spikes per layer [1, L] and SOPs [1] (float64, exact counts) and
+    the steps taken since reset ([] int64)."""
+
+    i: np.ndarray
+    v: np.ndarray
+    a: np.ndarray
+    r: np.ndarray
+    out: np.ndarray
+    spikes: np.ndarray
+    sops: np.ndarray
+    steps: np.ndarray
+
+
+def unsupported(network: Network) -> str | None:
+    """Why the stepper cannot run `network` (None: it can)."""
+    spec = network.spec
+    if spec.encoder is not None:
+        return f"it has an encoder block ({spec.encoder.kind})"
+    if spec.decoder is not None:
+        return f"it has a decoder block ({spec.decoder.kind})"
+    if network.has_delays:
+        return "it has synaptic delays"
+    return None
+
+
+class Stepper:
+    """One individual of `network` with parameters `params` (P = 1), stepped without torch."""
+
+    def __init__(self, network: Network, params: Params) -> None:
+        problem = unsupported(network)
+        if problem is not None:
+            raise ValueError(f"the real-time stepper cannot run {network.spec.name or 'this network'}: {problem}")
+        network._check_params(params, network.init_state(1))
+        self.network = network
+        self.weights = params.weights.numpy().copy()  # a snapshot: later changes to `params` do not leak in
+        self.neurons = params.neurons.numpy().copy()
+        self.dtype = self.weights.dtype
+        self.n_inputs = network.spec.n_inputs
+        self._x = np.zeros((1, 1, self.n_inputs), self.dtype)  # [T = 1, P = 1, n_inputs]
+        self._x_values = self._x.reshape(-1)  # a view of the same buffer
+        self._y = np.zeros((1, 1, network.layout[-1].n), self.dtype)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the resting state of `Network.init_state` (zeros; counters cleared)."""
+        n, layers = self.network.n_neurons, len(self.network.layout)
+        fields = [np.zeros((1, n), self.dtype) for _ in range(5)]
+        self.state = StepperState(*fields, np.zeros((1, layers)), np.zeros(1), np.zeros((), np.int64))
+        self._fields = [getattr(self.state, name) for name in compiled.STATE_FIELDS]
+
+    def step(self, x: Any) -> np.ndarray:
+        """One step of dt: x (n_inputs values, e.g. [1, n_inputs]) -> out [1, n_outputs] in the network dtype
+        (a new array). Raises ValueError on a wrong number of inputs."""
+        x = np.asarray(x)
+        if x.size != self.n_inputs:
+            raise ValueError(f"the stepper takes {self.n_inputs} input value(s), got shape {x.shape}")
+        self._x_values[:] = x.ravel()  # cast to the network dtype as torch.as_tensor(x, dtype) would
+        compiled.run_loop(self.network, self._x, self.weights, self.neurons, self._fields, self._y)
+        self.state.steps[()] += 1
+        return self._y[0].copy()
+
+    def network_state(self) -> NetworkState:
+        """The state as a `NetworkState` of torch tensors (copies), as `Network.step` would have left it."""
+        state = self.network.init_state(1)
+        arrays = {name: torch.from_numpy(getattr(self.state, name).copy()) for name in compiled.STATE_FIELDS}
+        return state._replace(**arrays, steps=torch.tensor(int(self.state.steps)))
