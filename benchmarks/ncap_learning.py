@@ -1,25 +1,31 @@
 """NCAP learning comparison: spiking NCAP vs graded NCAP vs MLP(64, 64), evolved with the same strategy and
-evaluation budget (configs/ncap_{spiking,graded,mlp}.yaml: a (mu + lambda) GA, 468 episodes per run) on the
-6-link swimmer, 5 seeds each; then robustness of the evolved controllers.
+evaluation budget (configs/ncap_{spiking,graded,mlp}.yaml: a (mu + lambda) GA whose first generation is uniform
+in the parameter bounds, 468 episodes of 1000 steps per run) on the 6-link swimmer, 5 seeds each; then
+robustness of the evolved controllers. Returns are NCAP returns (max 1000 per episode).
 
-    .venv/bin/python benchmarks/ncap_learning.py [--seeds 5] [--runs runs/ncap_learning] [--skip-evolve]
+    .venv/bin/python benchmarks/ncap_learning.py [--seeds 5] [--runs runs/ncap_learning] [--skip-evolve] [--ship]
 
-Runs that already finished in RUNS/<config>/seed<k> are reused (delete them to re-evolve). Writes
-benchmarks/results/ncap_learning.json and ncap_learning.png (best-so-far return vs evaluations, mean +- std
-over seeds) and prints the README tables (markdown):
-  - parameters; return at initialization (NCAP: the paper's +1/-1 weights; MLP: its seeded PyTorch-style
-    init, one per seed); final return = the run's best/ controller on 5 held-out episodes, mean and std over
-    the seeds; evaluations until the best-so-far return first reaches 90 % of its final value (mean over seeds);
-  - robustness: mean return of the evolved controllers (all seeds, 5 held-out episodes) unperturbed and with
-    observation noise (std 0.1 on every channel), a 10x more viscous and 2x denser fluid, and the dorsal muscle
-    of joint 2 silenced; the drop in %.
-Ends with `RESULT ncap_learning spiking_final=... graded_final=... mlp_final=... ratio=... params_ratio=...`.
+Runs that already finished in RUNS/<config>/seed<k> are reused (delete them to re-evolve), interrupted ones
+resumed. Writes benchmarks/results/ncap_learning.json and ncap_learning.png (best-so-far training return vs
+episode evaluations, mean +- std over seeds, the return at initialization at 0) and prints the README tables:
+  - parameters; return at initialization on the 5 held-out episodes (NCAP: the paper's +1/-1 weights, one
+    genome, +- over the episodes; MLP: its seeded PyTorch-style init, one per seed, +- over the seeds); final
+    return = each run's best/ controller on the 5 held-out episodes, mean and std over the seeds; evaluations
+    until a run's best-so-far training return first reaches 90 % of its last value (mean and std over seeds);
+  - robustness: mean held-out return of the evolved controllers (all seeds) unperturbed and with observation
+    noise (std 0.1 on every channel), a 10x more viscous and 2x denser fluid, and the dorsal muscle of joint 2
+    silenced; the change in %.
+`--ship` also writes the spiking run with the best final return as the shipped controller
+(snncontrol/controllers/swimmer_ncap). Ends with
+`RESULT ncap_learning spiking_final=... graded_final=... mlp_final=... ratio=... spiking_init=... mlp_init=...
+params_ratio=...`.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import shutil
 import sys
@@ -32,9 +38,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from evolution.config import load_config  # noqa: E402
-from snncontrol.artifacts import read_artifact  # noqa: E402
-from snncontrol.controllers.ncap import Perturbation, mlp_spec, ncap_io, ncap_spec, paper_genome, swim  # noqa: E402
-from snncontrol.evaluation.plots import save_figure  # noqa: E402
+from snncontrol.adapters import IOAdapters  # noqa: E402
+from snncontrol.artifacts import Metadata, read_artifact, save_controller  # noqa: E402
+from snncontrol.atomic import write_text  # noqa: E402
+from snncontrol.controllers import SHIPPED  # noqa: E402
+from snncontrol.controllers.ncap import (  # noqa: E402
+    SPIKING,
+    Perturbation,
+    effective_weights,
+    mlp_spec,
+    ncap_io,
+    ncap_spec,
+    ncap_weights,
+    paper_genome,
+    swim,
+)
+from snncontrol.spec import NetworkSpec  # noqa: E402
 
 CONFIGS = {"spiking NCAP": "ncap_spiking", "graded NCAP": "ncap_graded", "MLP(64, 64)": "ncap_mlp"}
 N_LINKS = 6
@@ -53,15 +72,22 @@ def read_logbook(path: Path) -> list[dict[str, float]]:
         return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
 
 
+def generations(config_name: str) -> int:
+    return load_config(ROOT / "configs" / f"{config_name}.yaml").generations
+
+
+def finished(run_dir: Path, config_name: str) -> bool:
+    logbook = run_dir / "logbook.csv"
+    return (run_dir / "best").is_dir() and logbook.is_file() and len(read_logbook(logbook)) >= generations(config_name)
+
+
 def evolve(config_name: str, seed: int, runs: Path) -> Path:
-    """Run (or reuse) one evolution run; returns its run directory."""
+    """Run (or reuse, or resume) one evolution run; returns its run directory."""
     from evolution.runner import Experiment
 
-    path = ROOT / "configs" / f"{config_name}.yaml"
-    config = load_config(path, seed=seed)
+    config = load_config(ROOT / "configs" / f"{config_name}.yaml", seed=seed)
     run_dir = runs / config_name / f"seed{seed}"
-    logbook = run_dir / "logbook.csv"
-    if logbook.is_file() and (run_dir / "best").is_dir() and len(read_logbook(logbook)) >= config.generations:
+    if finished(run_dir, config_name):
         return run_dir
     start = time.perf_counter()
     if (run_dir / "checkpoints").is_dir() and any((run_dir / "checkpoints").iterdir()):
@@ -78,76 +104,100 @@ def evolve(config_name: str, seed: int, runs: Path) -> Path:
 
 
 def evals_to_90(rows: list[dict[str, float]]) -> tuple[float, np.ndarray, np.ndarray]:
+    """(evaluations until the best-so-far return first reaches 90 % of its last value, evals, best-so-far)."""
     evals = np.array([r["evals"] for r in rows])
     best = np.maximum.accumulate(np.array([r["best"] for r in rows]))
     return float(evals[np.argmax(best >= 0.9 * best[-1])]), evals, best
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--runs", default=str(ROOT / "runs" / "ncap_learning"))
-    parser.add_argument("--skip-evolve", action="store_true", help="only evaluate runs that exist")
-    args = parser.parse_args(argv)
-    runs = Path(args.runs)
-    io = ncap_io(N_LINKS)
-    rows, curves, robustness = {}, {}, {}
-    if not args.skip_evolve:  # seed by seed, so that an interrupted benchmark has every controller type
-        for seed in range(args.seeds):
-            for config_name in CONFIGS.values():
-                evolve(config_name, seed, runs)
-    for label, config_name in CONFIGS.items():
-        print(f"{label}:", flush=True)
-        run_dirs = [
-            runs / config_name / f"seed{seed}"
-            for seed in range(args.seeds)
-            if (runs / config_name / f"seed{seed}" / "best").is_dir()
-            and len(read_logbook(runs / config_name / f"seed{seed}" / "logbook.csv"))
-            >= load_config(ROOT / "configs" / f"{config_name}.yaml").generations
-        ]
-        if not run_dirs:
-            print("  no finished runs")
-            continue
-        if config_name == "ncap_mlp":
-            inits = [mlp_spec(N_LINKS, seed=s) for s in range(args.seeds)]
-            init_returns = [swim(s, s.parameters.initial(), io, N_LINKS, EVAL_SEEDS).returns[0] for s in inits]
-            n_params = inits[0].parameters.size
-        else:
-            spec = ncap_spec(N_LINKS, config_name.removeprefix("ncap_"))
-            init_returns = list(swim(spec, paper_genome(spec), io, N_LINKS, EVAL_SEEDS).copy_returns)
-            n_params = spec.parameters.size
-        finals, to90, seed_curves, pert = [], [], [], {name: [] for name in PERTURBATIONS}
+def one_network(specs: list[NetworkSpec]) -> NetworkSpec:
+    """The network shared by `specs`, which may differ only in their initial values (the MLP's init seed), so
+    that all their genomes swim as one batch."""
+
+    def structure(spec: NetworkSpec) -> dict:
+        data = spec.to_dict()
+        return {**data, "layers": [{k: v for k, v in layer.items() if k != "init"} for layer in data["layers"]]}
+
+    if any(structure(spec) != structure(specs[0]) for spec in specs[1:]):
+        raise ValueError(f"runs of different networks cannot be compared: {sorted({s.name for s in specs})}")
+    return specs[0]
+
+
+def init_returns(config_name: str, seeds: range) -> tuple[int, np.ndarray]:
+    """(parameters, held-out returns at initialization): the MLP's seeded inits, one mean return per seed [S];
+    NCAP's one paper initialization, one return per held-out episode [E]."""
+    if config_name == "ncap_mlp":
+        specs = [mlp_spec(N_LINKS, seed=s) for s in seeds]
+        genomes = np.stack([s.parameters.initial() for s in specs])
+        result = swim(one_network(specs), genomes, ncap_io(N_LINKS), N_LINKS, EVAL_SEEDS)
+        return specs[0].parameters.size, result.returns
+    spec = ncap_spec(N_LINKS, config_name.removeprefix("ncap_"))
+    return spec.parameters.size, swim(spec, paper_genome(spec), ncap_io(N_LINKS), N_LINKS, EVAL_SEEDS).copy_returns
+
+
+@dataclasses.dataclass
+class Runs:
+    """The finished runs of one config: their best/ controllers [S] and learning curves."""
+
+    run_dirs: list[Path]
+    spec: NetworkSpec
+    genomes: np.ndarray
+    io: IOAdapters
+    training_best: list[float]
+    curves: list[tuple[np.ndarray, np.ndarray]]
+    to90: list[float]
+
+    @classmethod
+    def read(cls, run_dirs: list[Path]) -> Runs:
+        artifacts = [read_artifact(run_dir / "best") for run_dir in run_dirs]
+        if any(io.to_dict() != artifacts[0][3].to_dict() for _, _, _, io in artifacts):
+            raise ValueError(f"runs {run_dirs} use different adapters")
+        curves, to90 = [], []
         for run_dir in run_dirs:
-            spec, genome, _, run_io = read_artifact(run_dir / "best")
-            for name, perturbation in PERTURBATIONS.items():
-                result = swim(spec, genome, run_io, N_LINKS, EVAL_SEEDS, perturbation=perturbation)
-                pert[name].append(float(result.returns[0]))
-            finals.append(pert["none"][-1])
             n90, evals, best = evals_to_90(read_logbook(run_dir / "logbook.csv"))
             to90.append(n90)
-            seed_curves.append((evals, best))
-        rows[label] = {
-            "config": f"configs/{config_name}.yaml",
-            "parameters": n_params,
-            "init_return_mean": float(np.mean(init_returns)),
-            "init_return_std": float(np.std(init_returns)),
-            "final_return_mean": float(np.mean(finals)),
-            "final_return_std": float(np.std(finals)),
-            "final_returns": finals,
-            "evals_to_90_mean": float(np.mean(to90)),
-            "evaluations": int(seed_curves[0][0][-1]),
-            "seeds": len(run_dirs),
-        }
-        curves[label] = {"evals": seed_curves[0][0].tolist(), "best": [c[1].tolist() for c in seed_curves]}
-        robustness[label] = {name: float(np.mean(values)) for name, values in pert.items()}
-        print(f"  {rows[label]}", flush=True)
+            curves.append((evals, best))
+        return cls(
+            run_dirs, one_network([a[0] for a in artifacts]), np.stack([a[1] for a in artifacts]), artifacts[0][3],
+            [float(a[2].fitness) for a in artifacts], curves, to90,
+        )
 
+
+def compare(label: str, config_name: str, runs: Runs, seeds: range) -> tuple[dict, dict[str, np.ndarray], dict]:
+    """(table row, held-out returns [S] per perturbation, learning curves) of one config's runs."""
+    n_params, init = init_returns(config_name, seeds)
+    results = {
+        name: swim(runs.spec, runs.genomes, runs.io, N_LINKS, EVAL_SEEDS, perturbation=perturbation)
+        for name, perturbation in PERTURBATIONS.items()
+    }
+    returns = {name: result.returns for name, result in results.items()}
+    finals, speeds = results["none"].returns, results["none"].speeds
+    row = {
+        "config": f"configs/{config_name}.yaml",
+        "parameters": n_params,
+        "init_return_mean": float(np.mean(init)),
+        "init_return_std": float(np.std(init)),
+        "final_return_mean": float(np.mean(finals)),
+        "final_return_std": float(np.std(finals)),
+        "final_returns": finals.tolist(),
+        "final_speeds_m_s": speeds.tolist(),
+        "evals_to_90_mean": float(np.mean(runs.to90)),
+        "evals_to_90_std": float(np.std(runs.to90)),
+        "evaluations": int(runs.curves[0][0][-1]),
+        "seeds": len(runs.run_dirs),
+    }
+    print(f"{label}: {row}", flush=True)
+    return row, returns, {"evals": runs.curves[0][0].tolist(), "best": [c[1].tolist() for c in runs.curves]}
+
+
+def print_tables(rows: dict[str, dict], robustness: dict[str, dict[str, float]]) -> None:
     print("\n| controller | parameters | return at init | final return (mean ± std) | seeds | evals to 90 % |")
     print("|---|---:|---:|---:|---:|---:|")
     for label, r in rows.items():
         print(
-            f"| {label} | {r['parameters']} | {r['init_return_mean']:.0f} ± {r['init_return_std']:.0f} | "
-            f"{r['final_return_mean']:.0f} ± {r['final_return_std']:.0f} | {r['seeds']} | {r['evals_to_90_mean']:.0f} |"
+            f"| {label} | {r['parameters']:,} | {r['init_return_mean']:.0f} ± {r['init_return_std']:.0f} | "
+            f"{r['final_return_mean']:.0f} ± {r['final_return_std']:.0f} | {r['seeds']} | "
+            f"{r['evals_to_90_mean']:.0f} ± {r['evals_to_90_std']:.0f} |"
         )
     print("\n| controller | " + " | ".join(PERTURBATIONS) + " |")
     print("|---|" + "---:|" * len(PERTURBATIONS))
@@ -159,28 +209,98 @@ def main(argv: list[str] | None = None) -> int:
         ]
         print(f"| {label} | " + " | ".join(cells) + " |")
 
+
+def plot(rows: dict[str, dict], curves: dict[str, dict], path: Path) -> None:
     import matplotlib.pyplot as plt
+
+    from snncontrol.evaluation.plots import save_figure
 
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     for label, curve in curves.items():
         best = np.array(curve["best"])
         mean, std = best.mean(0), best.std(0)
-        ax.plot(curve["evals"], mean, label=f"{label} ({rows[label]['parameters']} params)")
-        ax.fill_between(curve["evals"], mean - std, mean + std, alpha=0.2)
-    ax.set(xlabel="episode evaluations", ylabel="best-so-far return (max 1000)", ylim=(0, 1000),
-           title=f"NCAP vs MLP, 6-link swimmer, mean ± std over {args.seeds} seeds")
+        (line,) = ax.plot(curve["evals"], mean, label=f"{label} ({rows[label]['parameters']:,} params)")
+        ax.fill_between(curve["evals"], mean - std, mean + std, color=line.get_color(), alpha=0.2)
+        ax.errorbar(0, rows[label]["init_return_mean"], rows[label]["init_return_std"], color=line.get_color(),
+                    marker="o", capsize=3)
+    seeds = max(r["seeds"] for r in rows.values())
+    ax.set(xlabel="episode evaluations (dot at 0: return at initialization)", ylabel="best-so-far return (max 1000)",
+           ylim=(0, 1000), title=f"NCAP vs MLP, 6-link swimmer, GA, mean ± std over {seeds} seeds")
     ax.legend(loc="lower right")
-    save_figure(fig, OUT / "ncap_learning.png")
+    save_figure(fig, path)
+
+
+def ship(runs: Runs, finals: np.ndarray, speeds: list[float], config_name: str) -> Path:
+    """Write the run with the best final return as the shipped spiking NCAP controller."""
+    k = int(np.argmax(finals))
+    weights = ncap_weights(runs.spec, runs.genomes[k])
+    run = runs.run_dirs[k]
+    metadata = Metadata(
+        seed=int(run.name.removeprefix("seed")),
+        fitness=float(finals[k]),
+        description=(
+            "Spiking NCAP swimmer controller (Bhattasali et al. 2022 circuit on LIF neurons), 4 shared "
+            f"sign-constrained weights, evolved on the {N_LINKS}-link swimmer (configs/{config_name}.yaml), the "
+            "best of benchmarks/ncap_learning.py's runs on held-out episodes. Other bodies: "
+            "snncontrol.controllers.ncap.retarget(spec, genome, n_links)."
+        ),
+        extra={
+            "n_links": N_LINKS,
+            "config": f"configs/{config_name}.yaml",
+            "run": str(run.relative_to(ROOT)) if run.is_relative_to(ROOT) else str(run),
+            "weights": weights,
+            "effective_weights": effective_weights(weights),
+            "heldout_return_mean": float(finals[k]),
+            "heldout_speed_mean_m_s": float(speeds[k]),
+            "heldout_seeds": list(EVAL_SEEDS),
+            "spiking_constants": dataclasses.asdict(SPIKING),
+            "evolution_fitness": runs.training_best[k],
+        },
+    )
+    path = save_controller(SHIPPED["swimmer_ncap"], runs.spec, runs.genomes[k], metadata, runs.io)
+    print(f"shipped {run} (held-out return {finals[k]:.1f}) as {path}")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--runs", default=str(ROOT / "runs" / "ncap_learning"))
+    parser.add_argument("--skip-evolve", action="store_true", help="only evaluate runs that exist")
+    parser.add_argument("--ship", action="store_true", help="write the best spiking run as the shipped controller")
+    args = parser.parse_args(argv)
+    runs_root, seeds = Path(args.runs), range(args.seeds)
+    if not args.skip_evolve:  # seed by seed, so that an interrupted benchmark has every controller type
+        for seed in seeds:
+            for config_name in CONFIGS.values():
+                evolve(config_name, seed, runs_root)
+    rows, curves, robustness = {}, {}, {}
+    for label, config_name in CONFIGS.items():
+        run_dirs = [runs_root / config_name / f"seed{s}" for s in seeds]
+        run_dirs = [run_dir for run_dir in run_dirs if finished(run_dir, config_name)]
+        if not run_dirs:
+            print(f"{label}: no finished runs")
+            continue
+        runs = Runs.read(run_dirs)
+        rows[label], returns, curves[label] = compare(label, config_name, runs, seeds)
+        robustness[label] = {name: float(np.mean(values)) for name, values in returns.items()}
+        if args.ship and config_name == "ncap_spiking":
+            ship(runs, returns["none"], rows[label]["final_speeds_m_s"], config_name)
+    if not rows:
+        return 1
+    print_tables(rows, robustness)
+    plot(rows, curves, OUT / "ncap_learning.png")
     document = {"n_links": N_LINKS, "eval_seeds": list(EVAL_SEEDS), "table": rows, "curves": curves,
                 "robustness": robustness, "perturbations": {k: vars(v) for k, v in PERTURBATIONS.items()}}
-    (OUT / "ncap_learning.json").write_text(json.dumps(document, indent=1) + "\n")
+    write_text(OUT / "ncap_learning.json", json.dumps(document, indent=1) + "\n")
     if {"spiking NCAP", "MLP(64, 64)"} <= set(rows):
         s, m = rows["spiking NCAP"], rows["MLP(64, 64)"]
+        graded = rows.get("graded NCAP", {}).get("final_return_mean", float("nan"))
         print(
-            f"RESULT ncap_learning spiking_final={s['final_return_mean']:.1f} "
-            f"graded_final={rows.get('graded NCAP', {}).get('final_return_mean', float('nan')):.1f} "
+            f"RESULT ncap_learning spiking_final={s['final_return_mean']:.1f} graded_final={graded:.1f} "
             f"mlp_final={m['final_return_mean']:.1f} "
             f"ratio={s['final_return_mean'] / max(m['final_return_mean'], 1e-9):.2f} "
+            f"spiking_init={s['init_return_mean']:.1f} mlp_init={m['init_return_mean']:.1f} "
             f"params_ratio={m['parameters'] / s['parameters']:.0f}"
         )
     return 0
