@@ -5,10 +5,10 @@ body of n = 3 .. 13 links with the same 4 evolved shared weights (`snncontrol.co
 swum closed loop for 5 episodes of 1000 steps (0.03 s) in the swimmer plant. For reference the same circuit at
 the paper's initialization (+1 / -1, not evolved) is swum too.
 
-    .venv/bin/python benchmarks/ncap_transfer.py [--episodes 5] [--plot out.png]
+    .venv/bin/python benchmarks/ncap_transfer.py [--episodes 5] [--out results.json] [--plot speeds.png]
 
 Writes benchmarks/results/ncap_transfer.json (per n: mean head forward speed in m/s and mean NCAP return, for
-both) and prints a markdown table; ends with
+both) and ncap_transfer.png (forward speed vs links), prints a markdown table and ends with
 `RESULT ncap_transfer links_forward=K of=11 min_speed=... speed_6=... params=4` where a body moves forward
 when its mean head forward speed is > 0.
 """
@@ -26,18 +26,38 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from snncontrol.artifacts import read_artifact  # noqa: E402
+from snncontrol.atomic import write_text  # noqa: E402
 from snncontrol.controllers.ncap import ncap_weights, paper_genome, retarget, swim  # noqa: E402
 
 ARTIFACT = ROOT / "snncontrol" / "controllers" / "swimmer_ncap"
 LINKS = range(3, 14)
 OUT = ROOT / "benchmarks" / "results" / "ncap_transfer.json"
+PLOT = OUT.with_suffix(".png")
+
+
+def plot(rows: list[dict], path: str) -> None:
+    """Head forward speed (mean +- std over episodes) vs links, evolved and at the paper's initialization."""
+    import matplotlib.pyplot as plt
+
+    from snncontrol.evaluation.plots import save_figure
+
+    fig, ax = plt.subplots(figsize=(6, 3.5), constrained_layout=True)
+    links = [r["links"] for r in rows]
+    ax.errorbar(links, [r["speed"] for r in rows], yerr=[r["speed_std"] for r in rows], marker="o",
+                label="evolved on 6 links")
+    ax.plot(links, [r["init_speed"] for r in rows], "s--", label="paper init (+1/-1)")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.axvline(6, color="0.7", lw=0.8)
+    ax.set(xlabel="links", ylabel="head forward speed (m/s)", title="spiking NCAP, no retraining")
+    ax.legend()
+    save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--artifact", default=str(ARTIFACT))
     parser.add_argument("--episodes", type=int, default=5)
-    parser.add_argument("--plot", help="also write a plot of forward speed vs links (PNG)")
+    parser.add_argument("--plot", default=str(PLOT), help="plot of forward speed vs links (PNG)")
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
     spec, genome, _meta, _ = read_artifact(args.artifact)
@@ -47,15 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     print("|---:|---:|---:|---:|---:|")
     for n in LINKS:
         s, g, io = retarget(spec, genome, n)
-        evolved = swim(s, g, io, n, seeds)
-        init = swim(s, paper_genome(s), io, n, seeds)
+        result = swim(s, np.stack([g, paper_genome(s)]), io, n, seeds)  # evolved and paper init, one batch
+        speed = result.copy_speeds.reshape(2, len(seeds))
         row = {
             "links": n,
-            "speed": float(evolved.copy_speeds.mean()),
-            "speed_std": float(evolved.copy_speeds.std()),
-            "return": float(evolved.copy_returns.mean()),
-            "init_speed": float(init.copy_speeds.mean()),
-            "init_return": float(init.copy_returns.mean()),
+            "speed": float(result.speeds[0]),
+            "speed_std": float(speed[0].std()),
+            "return": float(result.returns[0]),
+            "init_speed": float(result.speeds[1]),
+            "init_return": float(result.returns[1]),
         }
         rows.append(row)
         print(
@@ -79,22 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         "speed_6": speed_6,
         "params": spec.parameters.size,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(document, indent=1) + "\n")
-    if args.plot:
-        import matplotlib.pyplot as plt
-
-        from snncontrol.evaluation.plots import save_figure
-
-        fig, ax = plt.subplots(figsize=(6, 3.5), constrained_layout=True)
-        links = [r["links"] for r in rows]
-        ax.errorbar(links, speeds, yerr=[r["speed_std"] for r in rows], marker="o", label="evolved on 6 links")
-        ax.plot(links, [r["init_speed"] for r in rows], "s--", label="paper init (+1/-1)")
-        ax.axhline(0, color="k", lw=0.5)
-        ax.axvline(6, color="0.7", lw=0.8)
-        ax.set(xlabel="links", ylabel="head forward speed (m/s)", title="spiking NCAP, no retraining")
-        ax.legend()
-        save_figure(fig, args.plot)
+    write_text(args.out, json.dumps(document, indent=1) + "\n")
+    plot(rows, args.plot)
     print(
         f"RESULT ncap_transfer links_forward={forward} of={len(rows)} min_speed={speeds.min():.4f} "
         f"speed_6={speed_6:.4f} params={spec.parameters.size}"
