@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
     os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported: headless offscreen rendering
@@ -19,6 +20,10 @@ if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
 import numpy as np
 
 from snncontrol.errors import SnnControlError
+
+if TYPE_CHECKING:
+    from snncontrol.adapters import IOAdapters
+    from snncontrol.spec import NetworkSpec
 
 DEFAULT_ARTIFACT = "swimmer_ncap"
 
@@ -39,14 +44,12 @@ def resolve(artifact: str) -> Path:
     from snncontrol.controllers import SHIPPED
 
     path = Path(artifact)
-    if not path.exists() and artifact in SHIPPED:
-        return SHIPPED[artifact]
-    if not path.exists() and artifact == DEFAULT_ARTIFACT:
-        return Path(__file__).resolve().parents[1] / "controllers" / DEFAULT_ARTIFACT
-    return path
+    return SHIPPED[artifact] if not path.exists() and artifact in SHIPPED else path
 
 
-def body(spec, genome, io, n_links: int | None):
+def body(
+    spec: NetworkSpec, genome: np.ndarray, io: IOAdapters, n_links: int | None
+) -> tuple[NetworkSpec, np.ndarray, IOAdapters, int]:
     """(spec, genome, io, n_links) for the requested body; NCAP controllers are re-instantiated."""
     from snncontrol.controllers.ncap import parse_spec_name, retarget
 
@@ -90,7 +93,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_video(spec, genome, io, n_links: int, seed: int, steps: int, out: str, width: int, height: int) -> Path:
+def write_video(
+    spec: NetworkSpec, genome: np.ndarray, io: IOAdapters, n_links: int, seed: int, steps: int, out: str,
+    width: int, height: int,
+) -> Path:
     """Swim one episode in a rendering env and write it as an MP4 at the control rate (1 / 0.03 s)."""
     import gymnasium as gym
     import imageio.v2 as imageio

@@ -102,9 +102,13 @@ def test_sign_constraints_hold_for_any_genome(variant):
     rng = np.random.default_rng(0)
     spec = ncap_spec(6, variant, speed=True, turn=True)
     assert spec.parameters.size == 6
-    genomes = np.concatenate([spec.parameters.sample(200, rng), np.array([spec.parameters.low, spec.parameters.high])])
+    genomes = np.concatenate([
+        spec.parameters.sample(200, rng),
+        np.array([spec.parameters.low, spec.parameters.high]),
+        rng.normal(0.0, 10.0, (50, spec.parameters.size)),  # far outside the bounds
+    ])
     net = Network(spec)
-    params = net.params(genomes)
+    params = net.params(genomes, check_bounds=False)
     for k, layer in enumerate(spec.layers[1:3], start=1):
         w = net.layer_weights(params, k).numpy()
         sign = layer.input.sign
@@ -178,17 +182,26 @@ def test_mlp_baseline_is_a_core_network():
     assert spec.n_inputs == 5 and spec.n_outputs == 5
 
 
-def test_nir_export():
-    from snncontrol.nir_io import export_nir, import_nir
+def test_shipped_artifact_exports_to_nir(tmp_path):
+    from snncontrol.commands import export_nir
+    from snncontrol.nir_io import load_nir
 
-    spec = ncap_spec(4, "spiking")
-    graph = export_nir(spec, paper_genome(spec))
-    spec2, genome2 = import_nir(graph)
+    parser = argparse.ArgumentParser()
+    export_nir.add_arguments(parser)
+    assert export_nir.run(parser.parse_args([SHIPPED, str(tmp_path / "ncap.nir")])) == 0
+    spec, genome, _, _ = read_artifact(SHIPPED)
+    spec2, genome2 = load_nir(tmp_path / "ncap.nir")
     net, net2 = Network(spec), Network(spec2)
-    x = torch.as_tensor(np.random.default_rng(0).uniform(-1, 1, (90, 1, 3)))
-    a, _ = net.rollout(net.params(paper_genome(spec)), x, net.init_state(1))
+    x = torch.as_tensor(np.random.default_rng(0).uniform(-1, 1, (2 * PERIOD, 1, spec.n_inputs)))
+    a, _ = net.rollout(net.params(genome), x, net.init_state(1))
     b, _ = net2.rollout(net2.params(genome2), x, net2.init_state(1))
+    assert a.abs().sum() > 0
     np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+
+
+def test_graded_variant_is_not_nir_exportable():
+    from snncontrol.nir_io import export_nir
+
     with pytest.raises(SpecError, match="Graded"):
         export_nir(ncap_spec(4, "graded"), paper_genome(ncap_spec(4, "graded")))
 
@@ -217,13 +230,21 @@ def test_shipped_artifact_swims_forward_on_4_6_10_links():
 
 
 def test_eval_swimmer_command(capsys, tmp_path):
+    import imageio.v2 as imageio
+
     from snncontrol.commands import eval_swimmer
 
     parser = argparse.ArgumentParser()
     eval_swimmer.add_arguments(parser)
-    assert eval_swimmer.run(parser.parse_args([SHIPPED, "--links", "5", "--episodes", "2", "--steps", "200"])) == 0
+    video = tmp_path / "swim.mp4"
+    args = ["swimmer_ncap", "--links", "5", "--episodes", "2", "--steps", "30", "--video", str(video)]
+    assert eval_swimmer.run(parser.parse_args(args)) == 0
     out = capsys.readouterr().out
-    assert "return" in out and "forward speed" in out and "5 links" in out
+    assert "return" in out and "forward speed" in out and "5 links" in out and f"video: {video}" in out
+    with imageio.get_reader(video) as reader:
+        frames = [frame for frame in reader]
+    assert len(frames) == 31 and frames[0].shape == (360, 480, 3)  # the reset frame and one per control step
+    assert frames[0].std() > 0  # a rendered scene, not a blank image
 
 
 def test_bad_arguments():
