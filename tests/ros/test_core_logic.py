@@ -31,9 +31,10 @@ def test_input_checks_name_the_problem():
 
 def test_saturation_and_safe_replacement():
     safe = np.zeros(1)
-    assert saturate(np.array([7.0]), np.array([-3.3]), np.array([3.3]), safe) == (pytest.approx([3.3]), False)
-    command, replaced = saturate(np.array([np.nan]), np.array([-3.3]), np.array([3.3]), safe)
-    assert replaced and command.tolist() == [0.0]
+    assert saturate(np.array([7.0]), np.array([-3.3]), np.array([3.3]), safe) == (pytest.approx([3.3]), True, False)
+    assert saturate(np.array([1.0]), np.array([-3.3]), np.array([3.3]), safe) == (pytest.approx([1.0]), False, False)
+    command, clipped, replaced = saturate(np.array([np.nan]), np.array([-3.3]), np.array([3.3]), safe)
+    assert replaced and not clipped and command.tolist() == [0.0]
     with pytest.raises(ValueError):
         SafetyConfig.create(1, safe_command=[5.0], output_min=[-3.3], output_max=[3.3])
     with pytest.raises(ValueError):
@@ -71,6 +72,19 @@ def test_diagnostic_levels():
         window.add(ms * 1e-3)
     p50, p99, pmax = window.percentiles_ms()
     assert p50 == pytest.approx(50.5) and 98 < p99 < 100 and pmax == pytest.approx(100.0)
+
+
+def test_latency_window_keeps_the_latest_values_and_matches_numpy_percentiles():
+    window = LatencyWindow(size=50)
+    assert all(math.isnan(v) for v in window.percentiles_ms())
+    latencies = np.random.default_rng(0).random(130)
+    for seconds in latencies:
+        window.add(seconds)
+    expected = [*np.percentile(latencies[-50:], [50, 99]), latencies[-50:].max()]
+    assert window.percentiles_ms() == pytest.approx([1e3 * v for v in expected], rel=1e-12)
+    window.clear()
+    window.add(0.002)
+    assert window.percentiles_ms() == pytest.approx([2.0, 2.0, 2.0])
 
 
 def test_message_conversions():

@@ -126,8 +126,7 @@ class ControllerNode(LifecycleNode):
         self._core.reset()
         self._reset_stats()
         self._active = True
-        timer_base = self._mode == "timer" or (self._mode == "adaptive" and self._adaptive_base == "timer")
-        if timer_base:
+        if self._timer_base:
             self._timer = self.create_timer(1.0 / self._rate_hz, self._on_timer)
         else:
             self._watchdog = self.create_timer(self._safety.input_timeout_s / 2, self._on_watchdog)
@@ -183,6 +182,7 @@ class ControllerNode(LifecycleNode):
         self._adaptive_base = p("adaptive_base")
         if self._adaptive_base not in ("timer", "event"):
             raise ValueError(f"adaptive_base must be timer or event, got {self._adaptive_base!r}")
+        self._timer_base = self._mode == "timer" or (self._mode == "adaptive" and self._adaptive_base == "timer")
         self._rate_hz = p("control_rate_hz") or 1.0 / controller.spec.dt
         self._input_topics, self._input_types = list(p("input_topics")), list(p("input_types"))
         if not self._input_topics or len(self._input_topics) != len(self._input_types):
@@ -292,16 +292,16 @@ class ControllerNode(LifecycleNode):
 
     def _on_input(self, index: int, kind: str, msg) -> None:
         t0 = time.perf_counter()
+        now = self._now_ns()
         values, problem = messages.to_vector(kind, msg, self._joint_names)
         stamp = messages.stamp_ns(msg)
-        self._latest[index] = Latest(values, problem, self._now_ns(), stamp)
-        if index != 0 or not self._active:
+        self._latest[index] = Latest(values, problem, now, stamp)
+        if index != 0 or not self._active or self._timer_base:
             return
-        if self._mode == "event" or (self._mode == "adaptive" and self._adaptive_base == "event"):
-            if stamp is not None and stamp == self._last_trigger_stamp:
-                return  # the same reading again (a lockstep simulator re-sending): already answered
-            self._last_trigger_stamp = stamp
-            self._tick(t0, stamp)
+        if stamp is not None and stamp == self._last_trigger_stamp:
+            return  # the same reading again (a lockstep simulator re-sending): already answered
+        self._last_trigger_stamp = stamp
+        self._tick(t0, stamp, now)
 
     def _on_timer(self) -> None:
         t0 = time.perf_counter()
@@ -312,7 +312,7 @@ class ControllerNode(LifecycleNode):
                 self._missed += round(periods) - 1
         self._last_tick_ns = now
         latest = self._latest[0]
-        self._tick(t0, latest.stamp_ns if latest is not None else None)
+        self._tick(t0, latest.stamp_ns if latest is not None else None, now)
 
     def _on_watchdog(self) -> None:
         """Event base: no reading for input_timeout_s -> a tick (which sends the safe command)."""
@@ -320,10 +320,10 @@ class ControllerNode(LifecycleNode):
         now = self._now_ns()
         last = max(latest.recv_ns if latest else 0, self._activated_ns)
         if (now - last) * 1e-9 > self._safety.input_timeout_s:
-            self._tick(time.perf_counter(), None)
+            self._tick(time.perf_counter(), None, now)
 
-    def _observation(self) -> tuple[np.ndarray | None, list[float | None], str]:
-        now = self._now_ns()
+    def _observation(self, now: int) -> tuple[np.ndarray | None, list[float | None], str]:
+        """The assembled observation at node-clock time `now` (ns), each input's age (s) and any problem."""
         ages = [None if item is None else (now - item.recv_ns) * 1e-9 for item in self._latest]
         if any(item is None for item in self._latest):
             return None, ages, ""
@@ -336,10 +336,11 @@ class ControllerNode(LifecycleNode):
             parts.append(np.array([self._setpoint if self._setpoint is not None else self._setpoint_default]))
         return np.concatenate(parts), ages, problem
 
-    def _tick(self, t0: float, stamp: int | None) -> None:
+    def _tick(self, t0: float, stamp: int | None, now: int) -> None:
+        """One control tick at node-clock time `now` (ns); `t0` (perf_counter s) starts the latency measure."""
         if not self._active:
             return
-        obs, ages, problem = self._observation()
+        obs, ages, problem = self._observation(now)
         was_safe = self._core.counters.holding_safe
         result = self._core.tick(obs, ages, problem)
         msg = messages.make_command(self._output_type, result.command, self._twist_fields,
@@ -380,7 +381,7 @@ class ControllerNode(LifecycleNode):
         core = self._core
         now = time.monotonic()
         window = max(now - self._window_t, 1e-9)
-        spikes, sops = float(core.policy.state.spikes.sum()), float(core.policy.state.sops.sum())
+        spikes, sops = core.policy.activity()
         spikes0, sops0, steps0, ticks0 = self._window_counters
         d_steps, d_ticks = core.snn_steps - steps0, core.ticks - ticks0
         dt = core.controller.spec.dt
@@ -389,8 +390,7 @@ class ControllerNode(LifecycleNode):
         energy = ((sops - sops0) * E_AC_J + d_steps * self._macs_per_step * E_MAC_J) / window
         p50, p99, pmax = self._latency.percentiles_ms()
         missed_window = self._missed - self._window_missed_base
-        timer_base = self._mode == "timer" or (self._mode == "adaptive" and self._adaptive_base == "timer")
-        rate = self._rate_hz if timer_base else d_ticks / window
+        rate = self._rate_hz if self._timer_base else d_ticks / window
         c = core.counters
         values.update({
             "artifact": str(self._artifact_name),

@@ -18,7 +18,7 @@ from snncontrol.artifacts import Controller, load_controller
 from snncontrol.errors import ArtifactError
 from snncontrol.evaluation.policies import SNNPolicy
 from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
-from snncontrol_ros.safety import INVALID, OK, SafetyConfig, SafetyCounters, Verdict, saturate
+from snncontrol_ros.safety import GOOD, INVALID, SafetyConfig, SafetyCounters, Verdict, saturate
 
 SHIPPED_PREFIX = "shipped:"
 
@@ -61,6 +61,8 @@ class ControlCore:
         self.controller = controller
         self.safety = safety
         self.policy = SNNPolicy(controller)
+        if self.policy.stepper is not None:  # load the compiled loop now (configure), not in the first tick
+            self.policy.stepper.step(np.zeros(controller.spec.n_inputs))
         self.adaptive = AdaptiveScheduler(adaptive, controller.spec.n_inputs) if adaptive else None
         self.counters = SafetyCounters()
         self._sizes: dict[int, str | None] = {}
@@ -119,17 +121,18 @@ class ControlCore:
             step = self.adaptive.should_step(x)
         if not step:
             return TickResult(self.held.copy(), verdict, False, False)
-        spikes_before = float(self.policy.state.spikes.sum()) if self.adaptive is not None else 0.0
+        spikes_before = self.policy.activity()[0] if self.adaptive is not None else 0.0
         raw = self.policy.act(np.asarray(obs, np.float64)[None])[0]
         self.snn_steps += 1
-        if self.adaptive is not None:  # spikes of this step (for the quiet test); skipped otherwise: it costs
-            self.last_spikes = float(self.policy.state.spikes.sum()) - spikes_before
-        command, replaced = saturate(raw, self.safety.output_low, self.safety.output_high, self.safety.safe_command)
-        saturated = bool(replaced or np.any(command != np.asarray(raw, np.float64)))
+        if self.adaptive is not None:  # spikes of this step (for the quiet test)
+            self.last_spikes = self.policy.activity()[0] - spikes_before
+        command, clipped, replaced = saturate(raw, self.safety.output_low, self.safety.output_high,
+                                              self.safety.safe_command)
+        saturated = clipped or replaced
         if saturated:
             self.counters.saturated += 1
         if self.adaptive is not None:
             change = float(np.max(np.abs(command - self.held), initial=0.0))
             self.adaptive.stepped(x, change, self.last_spikes)  # type: ignore[arg-type]
         self.held = command
-        return TickResult(command.copy(), Verdict(OK), True, saturated)
+        return TickResult(command.copy(), GOOD, True, saturated)

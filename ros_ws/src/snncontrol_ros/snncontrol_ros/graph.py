@@ -77,8 +77,8 @@ def run_blimp_graph(
                 raise TimeoutError(f"the graph did not finish the episode in {timeout_s} s (at step {sim.k})")
         wall = time.monotonic() - start
         core = controller.core
-        run = GraphRun(sim.log_arrays(), core.ticks, core.snn_steps, float(core.policy.state.sops.sum()),
-                       float(core.policy.state.spikes.sum()), wall)
+        spikes, sops = core.policy.activity()
+        run = GraphRun(sim.log_arrays(), core.ticks, core.snn_steps, sops, spikes, wall)
         ex.shutdown()
         controller.destroy_node()
         sim.destroy_node()

@@ -43,6 +43,9 @@ class Verdict:
         return self.status == OK
 
 
+GOOD = Verdict(OK)
+
+
 def check_inputs(ages_s: Sequence[float | None], timeout_s: float) -> Verdict:
     """Each input's age (s since it arrived, None if it never did) against the timeout."""
     for index, age in enumerate(ages_s):
@@ -50,30 +53,37 @@ def check_inputs(ages_s: Sequence[float | None], timeout_s: float) -> Verdict:
             return Verdict(MISSING, f"input {index} has not arrived")
         if age > timeout_s:
             return Verdict(STALE, f"input {index} is {age:.3f} s old (timeout {timeout_s:g} s)")
-    return Verdict(OK)
+    return GOOD
 
 
 def check_observation(obs: np.ndarray, low: np.ndarray | None = None, high: np.ndarray | None = None) -> Verdict:
     """Finite and within [low, high] element-wise (bounds broadcast; None: unbounded)."""
     obs = np.asarray(obs, dtype=np.float64)
-    finite = np.isfinite(obs)
-    if not finite.all():
-        i = int(np.flatnonzero(~finite)[0])
+    good = np.isfinite(obs)
+    if low is not None:
+        good &= obs >= low
+    if high is not None:
+        good &= obs <= high
+    if good.all():  # the every-tick case: no message built
+        return GOOD
+    i = int(np.flatnonzero(~good)[0])
+    if not np.isfinite(obs[i]):
         return Verdict(INVALID, f"observation[{i}] = {obs[i]} is not finite")
-    if (low is not None and (obs < low).any()) or (high is not None and (obs > high).any()):
-        lo = np.broadcast_to(-np.inf if low is None else low, obs.shape)
-        hi = np.broadcast_to(np.inf if high is None else high, obs.shape)
-        i = int(np.flatnonzero((obs < lo) | (obs > hi))[0])
-        return Verdict(INVALID, f"observation[{i}] = {obs[i]:.4g} is outside [{lo[i]:.4g}, {hi[i]:.4g}]")
-    return Verdict(OK)
+    lo = np.broadcast_to(-np.inf if low is None else low, obs.shape)
+    hi = np.broadcast_to(np.inf if high is None else high, obs.shape)
+    return Verdict(INVALID, f"observation[{i}] = {obs[i]:.4g} is outside [{lo[i]:.4g}, {hi[i]:.4g}]")
 
 
-def saturate(command: np.ndarray, low: np.ndarray, high: np.ndarray, safe: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Clip to [low, high]; a command with any non-finite value becomes `safe`. Returns (command, replaced)."""
+def saturate(
+    command: np.ndarray, low: np.ndarray, high: np.ndarray, safe: np.ndarray
+) -> tuple[np.ndarray, bool, bool]:
+    """Clip to [low, high]; a command with any non-finite value (or of the wrong size) becomes `safe`.
+    Returns (command, clipped, replaced)."""
     command = np.asarray(command, dtype=np.float64)
     if command.shape != safe.shape or not np.isfinite(command).all():
-        return safe.copy(), True
-    return np.clip(command, low, high), False
+        return safe.copy(), False, True
+    clipped = np.minimum(np.maximum(command, low), high)
+    return clipped, bool((clipped != command).any()), False
 
 
 @dataclass
