@@ -10,6 +10,10 @@ Observation kinds:
 - identity: the observation as is.
 - select: obs[..., indices] * scale + offset (pick and normalize channels; e.g. joint angles / joint limit).
 - setpoint_error: (obs[..., setpoint] - obs[..., measurement]) * scale, one input (e.g. altitude error, m).
+Each kind may mark missing samples: with `valid = (low, high)`, a value it reads (the measurement of
+setpoint_error, the selected channels of select, every channel of identity) outside low <= value < high, or
+non-finite, makes the inputs computed from it NaN. E.g. a rangefinder that reports a lost return as its maximum
+range (TFmini-S: 12 m) gets valid = (0, 12). The network's `SampleHoldEncoder` then holds the last sample.
 Action kinds:
 - identity: the network output as is.
 - affine_clip: clip(out * scale + offset, low, high) (e.g. the blimp's command range [-3.3, 3.3]).
@@ -21,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+import torch
 
 from snncontrol.errors import SpecError
 
@@ -45,11 +50,17 @@ class ObservationAdapter:
     offset: tuple[float, ...] = (0.0,)
     measurement: int = 0
     setpoint: int = 1
+    valid: tuple[float, float] | None = None
     KINDS: ClassVar[tuple[str, ...]] = ("identity", "select", "setpoint_error")
 
     def __post_init__(self) -> None:
         if self.kind not in self.KINDS:
             raise SpecError(f"observation adapter kind must be one of {self.KINDS}, got {self.kind!r}")
+        if self.valid is not None:
+            valid = _floats(self.valid, "valid")
+            if len(valid) != 2 or not valid[1] > valid[0]:
+                raise SpecError(f"observation adapter valid must be [low, high] with high > low, got {self.valid!r}")
+            object.__setattr__(self, "valid", valid)
         object.__setattr__(self, "indices", tuple(int(i) for i in np.atleast_1d(self.indices)))
         object.__setattr__(self, "scale", _floats(self.scale, "scale"))
         object.__setattr__(self, "offset", _floats(self.offset, "offset"))
@@ -65,12 +76,20 @@ class ObservationAdapter:
 
     def __call__(self, obs: Any) -> Any:
         if self.kind == "identity":
-            return obs
+            return self._missing_outside_valid(obs)
         if self.kind == "select":
-            return obs[..., list(self.indices)] * _coefficient(self.scale) + _coefficient(self.offset)
-        return (obs[..., self.setpoint : self.setpoint + 1] - obs[..., self.measurement : self.measurement + 1]) * (
-            self.scale[0]
-        )
+            selected = self._missing_outside_valid(obs[..., list(self.indices)])
+            return selected * _coefficient(self.scale) + _coefficient(self.offset)
+        measured = self._missing_outside_valid(obs[..., self.measurement : self.measurement + 1])
+        return (obs[..., self.setpoint : self.setpoint + 1] - measured) * self.scale[0]
+
+    def _missing_outside_valid(self, values: Any) -> Any:
+        """`values` with NaN where they leave the valid range (unchanged without one)."""
+        if self.valid is None:
+            return values
+        low, high = self.valid
+        ok = (values >= low) & (values < high)
+        return values.where(ok, torch.nan) if isinstance(values, torch.Tensor) else np.where(ok, values, np.nan)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@ what repeated steps give. Encoders that inject currents through evolved weights 
 paired +/- encoding) are layers of the network: see `snncontrol.layers`.
 
 Units: `dt` in s; rates in Hz; `delta` in the input's own unit.
+
+A non-finite input (NaN: a missing sample, e.g. a rangefinder dropout marked by the observation adapter's
+`valid` range) must not reach a neuron: `SampleHoldEncoder` repeats the last finite value in its place.
 """
 
 from __future__ import annotations
@@ -153,7 +156,41 @@ class SendOnDeltaEncoder(Encoder):
         return torch.cat([up, down], dim=-1), (ref,)
 
 
-_ENCODERS: dict[str, type[Encoder]] = {cls.kind: cls for cls in (PopulationEncoder, PoissonEncoder, SendOnDeltaEncoder)}
+@dataclass(frozen=True)
+class SampleHoldEncoder(Encoder):
+    """Zero-order hold over missing samples: each non-finite input is replaced by the input's last finite value
+    (0 before the first one); finite inputs pass unchanged. Output [P, n_inputs], in the input's own unit.
+
+    This is input conditioning, not neural computation: a lost sensor reading leaves the network's input where
+    it was (no derivative kick, no NaN in a membrane), as a sampled-data controller holds its last sample.
+    """
+
+    kind: ClassVar[str] = "sample_hold"
+    spiking: ClassVar[bool] = False
+
+    def out_size(self, n_inputs: int) -> int:
+        return n_inputs
+
+    def init_state(self, batch: int, n_inputs: int, dt: float, dtype: torch.dtype) -> EncoderState:
+        return (torch.zeros(batch, n_inputs, dtype=dtype),)
+
+    def step(self, x: torch.Tensor, state: EncoderState) -> tuple[torch.Tensor, EncoderState]:
+        (last,) = state
+        y = torch.where(torch.isfinite(x), x, last)
+        return y, (y,)
+
+    def rollout(self, xs: torch.Tensor, state: EncoderState) -> tuple[torch.Tensor, EncoderState]:
+        """Forward fill along time: each step takes the value of the latest finite step at or before it."""
+        (last,) = state
+        steps = torch.arange(1, xs.shape[0] + 1).view(-1, *([1] * (xs.ndim - 1))).expand_as(xs)
+        source = torch.cummax(torch.where(torch.isfinite(xs), steps, 0), dim=0).values  # 0: none yet
+        filled = torch.gather(torch.cat([last.unsqueeze(0), xs]), 0, source)
+        return filled, (filled[-1],)
+
+
+_ENCODERS: dict[str, type[Encoder]] = {
+    cls.kind: cls for cls in (PopulationEncoder, PoissonEncoder, SendOnDeltaEncoder, SampleHoldEncoder)
+}
 
 
 def encoder_from_dict(data: dict[str, Any]) -> Encoder:
@@ -169,6 +206,7 @@ __all__ = [
     "Encoder",
     "PoissonEncoder",
     "PopulationEncoder",
+    "SampleHoldEncoder",
     "SendOnDeltaEncoder",
     "encoder_from_dict",
 ]

@@ -135,6 +135,19 @@ def test_adapters_are_checked_against_plant_and_network_sizes() -> None:
         IO.check(2, 1, 1, 2, "the blimp plant")
 
 
+def test_readings_outside_the_valid_range_become_missing_samples() -> None:
+    lidar = ObservationAdapter("setpoint_error", valid=(0.0, 12.0))  # a lost return reads as 12 m
+    error = lidar(np.array([[0.9, 1.0], [12.0, 1.0], [np.nan, 1.0], [-0.1, 1.0]]))
+    assert np.isclose(error[0, 0], 0.1) and np.isnan(error[1:, 0]).all()
+    torch_error = lidar(torch.tensor([[0.9, 1.0], [12.0, 1.0]]))
+    assert isinstance(torch_error, torch.Tensor) and torch.isnan(torch_error[1, 0])
+    joints = ObservationAdapter("select", indices=(0, 2), scale=2.0, valid=(-1.0, 1.0))
+    np.testing.assert_array_equal(joints(np.array([[0.5, 9.0, 3.0]])), [[1.0, np.nan]])
+    assert IOAdapters.from_dict(IOAdapters(lidar).to_dict()).observation == lidar
+    with pytest.raises(SpecError, match="valid"):
+        ObservationAdapter("setpoint_error", valid=(1.0, 0.0))
+
+
 def test_demo_refuses_a_controller_that_does_not_fit_the_blimp_in_one_line(tmp_path: Path) -> None:
     spec = small_spec()
     artifact = save_controller(tmp_path / "no_io", spec, spec.parameters.initial())  # identity adapters

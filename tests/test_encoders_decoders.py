@@ -8,7 +8,7 @@ import torch
 
 from snncontrol.connections import Connection
 from snncontrol.decoders import PopulationVectorDecoder, RateDecoder
-from snncontrol.encoders import PoissonEncoder, PopulationEncoder, SendOnDeltaEncoder
+from snncontrol.encoders import PoissonEncoder, PopulationEncoder, SampleHoldEncoder, SendOnDeltaEncoder
 from snncontrol.errors import SpecError
 from snncontrol.layers import Layer
 from snncontrol.network import Network
@@ -96,3 +96,31 @@ def test_bad_encoder_arguments_raise_clear_errors() -> None:
     with pytest.raises(SpecError, match="window"):
         RateDecoder(window=0)
     assert np.isfinite(PoissonEncoder().rate_per_unit)
+
+
+def test_sample_hold_repeats_the_last_finite_input_and_its_rollout_equals_its_steps() -> None:
+    enc = SampleHoldEncoder()
+    nan = float("nan")
+    xs = torch.tensor([[[nan, 1.0]], [[2.0, nan]], [[nan, float("inf")]], [[3.0, 4.0]]], dtype=torch.float64)
+    state = (torch.tensor([[7.0, 8.0]], dtype=torch.float64),)
+    rolled, (last,) = enc.rollout(xs, state)
+    assert rolled[:, 0].tolist() == [[7.0, 1.0], [2.0, 1.0], [2.0, 1.0], [3.0, 4.0]]
+    assert last.tolist() == [[3.0, 4.0]]
+    stepped = []
+    for x in xs:
+        y, state = enc.step(x, state)
+        stepped.append(y)
+    assert torch.equal(torch.stack(stepped), rolled)
+
+
+def test_a_network_behind_a_sample_hold_sees_a_dropout_as_its_last_sample() -> None:
+    layers = (Layer("hidden", 4, LIF(), bias=True),)
+    spec = NetworkSpec(n_inputs=1, layers=layers, encoder=SampleHoldEncoder())
+    net = Network(spec, dtype=torch.float64)
+    params = net.params(spec.parameters.sample(1, np.random.default_rng(0)))
+    with_dropout = torch.tensor([0.5, 0.9, float("nan"), 0.2]).view(4, 1, 1)
+    held = torch.tensor([0.5, 0.9, 0.9, 0.2]).view(4, 1, 1)
+    out, state = net.rollout(params, with_dropout, net.init_state(1))
+    expected, _ = net.rollout(params, held, net.init_state(1))
+    assert torch.isfinite(state.v).all()
+    assert torch.equal(out, expected)

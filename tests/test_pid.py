@@ -30,12 +30,12 @@ def test_integral_winds_no_further_while_saturated() -> None:
     assert float(u_back[0]) < 1.0  # recovers at once when the error reverses
 
 
-def test_non_finite_error_neither_integrates_nor_kicks() -> None:
+def test_a_missing_sample_holds_the_last_error_without_a_derivative_kick() -> None:
     gains = PIDGains(kp=1.0, ki=1.0, kd=1.0, dt=1.0)
-    _, state = pid_step(gains, np.array([1.0]), pid_init())
-    u_nan, state_nan = pid_step(gains, np.array([np.nan]), state)
-    assert np.isfinite(u_nan).all()
-    assert state_nan.integral == state.integral
+    errors = np.array([0.5, 1.0, np.nan, 1.0, 1.0])
+    held = pid_rollout(gains, errors)
+    np.testing.assert_allclose(held, pid_rollout(gains, np.array([0.5, 1.0, 1.0, 1.0, 1.0])))
+    assert np.isfinite(pid_rollout(gains, np.array([np.nan, np.nan, 0.2]))).all()  # nothing to hold yet: 0
 
 
 def test_bad_gains_are_refused_with_the_field_named() -> None:

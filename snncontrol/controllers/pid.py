@@ -8,7 +8,8 @@ set-point - altitude), command u in the thrust unit's units, saturated to [u_min
   optionally low-pass filtered (`derivative_filter` in [0, 1): weight of the previous derivative).
 - I with anti-windup by conditional integration: the integral does not grow while the output is saturated in
   the direction the error pushes, and it is clamped so that ki * integral alone stays within the output range.
-- Non-finite errors (a sensor dropout) hold the previous command's P/D terms at zero and do not integrate.
+- A non-finite error is a missing sample (a sensor dropout): the last finite error is held in its place (no
+  derivative kick), as the SNNs' `SampleHoldEncoder` does, so both kinds of controller see the same signal.
 """
 
 from __future__ import annotations
@@ -58,21 +59,19 @@ def pid_init(batch: int = 1) -> PIDState:
 def pid_step(gains: PIDGains, error: np.ndarray, state: PIDState) -> tuple[np.ndarray, PIDState]:
     """One control step for P copies: error [P] (m) -> command [P]."""
     error = np.asarray(error, dtype=np.float64)
-    finite = np.isfinite(error)
-    e = np.where(finite, error, 0.0)
-    has_previous = np.isfinite(state.previous_error) & finite
+    has_previous = np.isfinite(state.previous_error)
+    e = np.where(np.isfinite(error), error, np.where(has_previous, state.previous_error, 0.0))  # hold
     raw_derivative = np.where(has_previous, (e - np.nan_to_num(state.previous_error)) / gains.dt, 0.0)
     a = gains.derivative_filter
-    derivative = np.where(finite, a * state.derivative + (1.0 - a) * raw_derivative, state.derivative)
+    derivative = a * state.derivative + (1.0 - a) * raw_derivative
     unsaturated = gains.kp * e + gains.kd * derivative + gains.ki * state.integral
     pushing_out = ((unsaturated >= gains.u_max) & (e > 0)) | ((unsaturated <= gains.u_min) & (e < 0))
-    integral = state.integral + np.where(finite & ~pushing_out, e * gains.dt, 0.0)
+    integral = state.integral + np.where(pushing_out, 0.0, e * gains.dt)
     if gains.ki != 0.0:
         limit_low, limit_high = sorted((gains.u_min / gains.ki, gains.u_max / gains.ki))
         integral = np.clip(integral, limit_low, limit_high)
     u = np.clip(gains.kp * e + gains.kd * derivative + gains.ki * integral, gains.u_min, gains.u_max)
-    previous = np.where(finite, e, state.previous_error)
-    return u, PIDState(integral, previous, derivative)
+    return u, PIDState(integral, e, derivative)
 
 
 def pid_rollout(gains: PIDGains, errors: np.ndarray) -> np.ndarray:
