@@ -1,7 +1,9 @@
-"""Checkpoints: after every generation, without pickle, each file written atomically (temp file + rename).
+"""Checkpoints: every `output.checkpoint_every` generations and after the last, without pickle, each file
+written atomically (temp file + rename).
 
     checkpoints/gen_000012.npz   arrays: strategy (e.g. every CMA-ES matrix and vector), last population and
-                                 fitnesses, hall of fame / Pareto front, RNG states of random, numpy, torch
+                                 fitnesses, hall of fame / Pareto front, selected champion (see
+                                 `Experiment._select`), RNG states of random, numpy, torch
     checkpoints/gen_000012.json  scalars: format, config hash, generation, evaluations, elapsed_s, strategy
                                  scalars, RNG scalars, logbook rows
     checkpoints/latest.json      {"generation": 12}, written last: the checkpoint to resume from
@@ -35,13 +37,21 @@ def _stem(generation: int) -> str:
 def save(directory: Path, state: RunState, strategy: Strategy, config_hash: str, keep: int) -> None:
     strategy_meta, arrays = strategy.state()
     rng_meta, rng_arrays = rng.capture()
-    arrays = {**arrays, **rng_arrays, **pack(state.population, "population"), **pack(list(state.hall_of_fame), "hof")}
+    selected = [] if state.selected is None else [state.selected]
+    arrays = {
+        **arrays,
+        **rng_arrays,
+        **pack(state.population, "population"),
+        **pack(list(state.hall_of_fame), "hof"),
+        **pack(selected, "selected"),
+    }
     meta = {
         "format": FORMAT,
         "config_hash": config_hash,
         "generation": state.generation,
         "evaluations": state.evaluations,
         "elapsed_s": state.elapsed_s,
+        "selected_loss": state.selected_loss if state.selected is not None else None,
         "strategy": strategy_meta,
         "rng": rng_meta,
         "logbook": state.logbook,
@@ -85,4 +95,7 @@ def load(directory: Path, state: RunState, strategy: Strategy, cls: type[Individ
     hof.clear()
     hof.items = unpack(cls, arrays, "hof")  # best first
     hof.keys = [ind.fitness for ind in reversed(hof.items)]  # ascending, as HallOfFame keeps them
+    selected = unpack(cls, arrays, "selected")
+    state.selected = selected[0] if selected else None
+    state.selected_loss = float("inf") if meta["selected_loss"] is None else meta["selected_loss"]
     rng.restore(meta["rng"], arrays)

@@ -201,10 +201,13 @@ class BackendConfig(_Model):
 
 
 class OutputConfig(_Model):
-    """`run_dir`: None gives runs/<config name>-<UTC time>. `keep_checkpoints`: last N kept. `plot_every`:
-    redraw progress.png every N generations (and at the end)."""
+    """`run_dir`: None gives runs/<config name>-<UTC time>. `checkpoint_every`: checkpoint, write logbook.csv
+    and best/ (and score the held-out data of a mimicry run) every N generations and after the last one; a
+    resumed run repeats at most N - 1 generations. `keep_checkpoints`: last N kept. `plot_every`: redraw
+    progress.png every N generations (and at the end)."""
 
     run_dir: str | None = None
+    checkpoint_every: int = Field(1, ge=1)
     keep_checkpoints: int = Field(3, ge=1)
     plot_every: int = Field(10, ge=1)
 

@@ -18,7 +18,8 @@ from deap import base, tools
 @dataclass
 class RunState:
     """Everything of a run besides the strategy: generations done, evaluations, wall time (s), the last
-    population, the hall of fame (best individual, or the Pareto front) and the logbook rows."""
+    population, the hall of fame (best individual, or the Pareto front), the logbook rows, and for a fitness
+    with a selection loss the individual it selected (unit cube) with that loss."""
 
     hall_of_fame: tools.HallOfFame
     generation: int = 0
@@ -26,6 +27,8 @@ class RunState:
     elapsed_s: float = 0.0
     population: list[Any] = field(default_factory=list)
     logbook: list[dict[str, Any]] = field(default_factory=list)
+    selected: Any = None
+    selected_loss: float = float("inf")
 
 
 def evolve(toolbox: base.Toolbox, state: RunState, generations: int) -> RunState:

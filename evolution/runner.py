@@ -111,26 +111,52 @@ class Experiment:
             "median": float(np.median(first)),
             "std": float(first.std()),
         }
-        if hasattr(self.fitness, "test_loss"):
-            row["test_loss"] = self.fitness.test_loss(self.problem.to_genome(np.asarray([best]))[0])
+        output = self.config.output
+        due = state.generation % output.checkpoint_every == 0 or state.generation == self.config.generations
+        if due:
+            row.update(self._select(best))
         if len(self.names) > 1:
             row["front_size"] = len(state.hall_of_fame)
         row["elapsed_s"] = round(state.elapsed_s, 3)
         state.logbook.append(row)
-        self.run_dir.write_logbook(state.logbook)
-        if self._best != tuple(self._champion()):
-            self._save_best()
-        if state.generation % self.config.output.plot_every == 0:
+        if due:
+            self.run_dir.write_logbook(state.logbook)
+            if self._best != tuple(self._champion()):
+                self._save_best()
+        if state.generation % output.plot_every == 0:
             self._write_outputs()
-        checkpoint.save(self.run_dir.checkpoints, state, self.strategy, self.hash, self.config.output.keep_checkpoints)
+        if due:
+            checkpoint.save(self.run_dir.checkpoints, state, self.strategy, self.hash, output.keep_checkpoints)
         rate = len(state.population) / max(state.elapsed_s - self._last_elapsed, 1e-9)
         self._last_elapsed = state.elapsed_s
         self._bar.set_postfix(best=f"{row['best']:.4g}", mean=f"{row['mean']:.4g}", evals_s=f"{rate:.1f}")
         self._bar.update(1)
 
+    def _select(self, best: Individual) -> dict[str, float]:
+        """Where the fitness scores each generation on different data (mimicry: one training sequence), a lucky
+        individual would hold the hall of fame forever. Such a fitness has a `selection_loss` (mimicry: the mean
+        loss over every training sequence): the generation's best is scored by it, and the champion is the
+        individual with the lowest selection loss so far. Returns the logbook fields: `train_loss` (this
+        generation's best on all training data), `test_loss` (the champion on the held-out data)."""
+        fields: dict[str, float] = {}
+        selection_loss = getattr(self.fitness, "selection_loss", None)
+        if selection_loss is not None:
+            loss = float(selection_loss(self.problem.to_genome(np.asarray([best]))[0]))
+            fields["train_loss"] = loss
+            if loss < self.state.selected_loss:
+                self.state.selected, self.state.selected_loss = self.cls(best), loss
+                self.state.selected.fitness.values = best.fitness.values
+        test_loss = getattr(self.fitness, "test_loss", None)
+        if test_loss is not None:
+            fields["test_loss"] = float(test_loss(self.problem.to_genome(np.asarray([self._champion()]))[0]))
+        return fields
+
     # --- outputs ----------------------------------------------------------------------------------------------
     def _champion(self) -> Individual:
-        """The best individual so far (multi-objective: the front's best on the first objective)."""
+        """The best individual so far: the selected one (see `_select`), else the hall of fame's best
+        (multi-objective: the front's best on the first objective)."""
+        if self.state.selected is not None:
+            return self.state.selected
         return max(self.state.hall_of_fame, key=lambda ind: ind.fitness.wvalues[0])
 
     def _save_best(self) -> None:
@@ -146,6 +172,7 @@ class Experiment:
                 "generation": self.state.generation,
                 "evaluations": self.state.evaluations,
                 "config_hash": self.hash,
+                **({"selection_loss": self.state.selected_loss} if self.state.selected is not None else {}),
             },
         )
         genome = self.problem.to_genome(np.asarray([champion]))[0]

@@ -3,9 +3,11 @@
 Dataset (.npz, loaded without pickle): train_inputs [S, T, n_in], train_targets [S, T, n_out], test_inputs
 [S', T', n_in], test_targets [S', T', n_out]. Each generation scores every individual on ONE training
 sequence, drawn from (run seed, generation) (as Burgers et al. do against overfitting); the driver sends
-it to the workers as plain arrays. Losses per sequence and output over the steps after `warmup`, then
-averaged: mae_pearson = MAE + (1 - pearson) (the paper's), mse, mae. A constant output or target has
-pearson 0. Population x sequences run as one batch of P * S copies in one compiled rollout.
+it to the workers as plain arrays; the run's champion is chosen by the loss over all training sequences
+(`selection_loss`), and the held-out test sequences are only reported. Losses per sequence and output over
+the steps after `warmup`, then averaged: mae_pearson = MAE + (1 - pearson) (the paper's), mse, mae. A constant
+output or target has pearson 0. Population x sequences run as one batch of P * S copies in one compiled
+rollout.
 """
 
 from __future__ import annotations
@@ -107,13 +109,23 @@ class MimicryFitness:
 
     def test_loss(self, genome: np.ndarray) -> float:
         """The loss of one genome [D] averaged over the held-out test set."""
-        scores = self._scores(genome[None], self.dataset["test_inputs"], self.dataset["test_targets"])
+        return self._loss(genome, "test")
+
+    def selection_loss(self, genome: np.ndarray) -> float:
+        """The loss of one genome [D] averaged over every training sequence: how the run picks its champion
+        (a generation's scores come from one sequence each, so they are not comparable across generations)."""
+        return self._loss(genome, "train")
+
+    def _loss(self, genome: np.ndarray, split: str) -> float:
+        scores = self._scores(genome[None], self.dataset[f"{split}_inputs"], self.dataset[f"{split}_targets"])
         return float(scores["loss"][0])
 
     def _scores(self, genomes: np.ndarray, inputs: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
         """Every objective [P], each averaged over the S sequences (and outputs, for the loss)."""
         batch, sequences = genomes.shape[0], inputs.shape[0]
-        params = Params(*(t.repeat_interleave(sequences, dim=0) for t in self.net.params(genomes)))  # p * S + s
+        params = self.net.params(genomes)
+        if sequences > 1:
+            params = Params(*(t.repeat_interleave(sequences, dim=0) for t in params))  # p * S + s
         xs = torch.as_tensor(np.tile(inputs.transpose(1, 0, 2), (1, batch, 1)), dtype=self.net.dtype)
         outs, state = self.net.rollout(params, xs, self.net.init_state(batch * sequences))
         u = outs.double().numpy().reshape(outs.shape[0], batch, sequences, -1)[self.cfg.warmup :]  # [T, P, S, o]

@@ -26,7 +26,7 @@ def individual_class(weights: tuple[float, ...]) -> type[Individual]:
     fitness = type("Fitness", (base.Fitness,), {"weights": weights})
 
     def __init__(self: Individual, values: Any = ()) -> None:
-        list.__init__(self, (float(v) for v in values))
+        list.__init__(self, np.asarray(values, dtype=np.float64).ravel().tolist())
         self.fitness = fitness()
 
     return type("Individual", (Individual,), {"__init__": __init__})

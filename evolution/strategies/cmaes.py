@@ -2,6 +2,8 @@
 
 Sampling is DEAP's (x = centroid + sigma * z B D^T, z ~ N(0, I) from numpy's global RNG); samples that leave
 the cube are redrawn (up to `max_redraws` rounds, then clipped) or clipped at once (`out_of_bounds: clip`).
+With a diagonal covariance only the coordinates that left are redrawn (the same distribution, see
+`_redraw_coordinates`).
 The update is DEAP's; with `covariance: diagonal` the strategy is the separable variant
 (`evolution.strategies.sep_cma`, O(D) per generation instead of O(D^3), for networks of thousands of
 parameters). With `restarts > 0`, a run that converged (sigma * largest axis < tol_x, condition
@@ -60,12 +62,26 @@ class CMAES:
     def generate(self) -> list[Individual]:
         points = self._draw(self.es.lambda_)
         if self.cfg.out_of_bounds == "reject":
+            redraw = self._redraw_coordinates if isinstance(self.es, SeparableStrategy) else self._redraw_samples
             for _ in range(self.cfg.max_redraws):
-                outside = ((points < 0.0) | (points > 1.0)).any(axis=1)
+                outside = (points < 0.0) | (points > 1.0)
                 if not outside.any():
                     break
-                points[outside] = self._draw(int(outside.sum()))
+                redraw(points, outside)
         return [self.cls(row) for row in np.clip(points, 0.0, 1.0)]
+
+    def _redraw_samples(self, points: np.ndarray, outside: np.ndarray) -> None:
+        """Full covariance: a sample with any coordinate outside the cube is redrawn whole."""
+        rows = outside.any(axis=1)
+        points[rows] = self._draw(int(rows.sum()))
+
+    def _redraw_coordinates(self, points: np.ndarray, outside: np.ndarray) -> None:
+        """Diagonal covariance: coordinates are independent, so redrawing only those outside the cube gives the
+        same distribution as redrawing whole samples (each coordinate a normal truncated to [0, 1]), while a
+        whole sample of thousands of coordinates would almost never land inside."""
+        rows, cols = np.nonzero(outside)
+        es = self.es
+        points[rows, cols] = es.centroid[cols] + es.sigma * es.diagD[cols] * np.random.standard_normal(len(cols))
 
     def update(self, population: list[Individual]) -> None:
         self.es.update(population)

@@ -34,13 +34,15 @@ def _final_checkpoint(run_dir: Path) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.parametrize(
-    "strategy", [CMAES, {**CMAES, "covariance": "diagonal"}, {"name": "nsga2", "mu": 8}],
-    ids=["cmaes", "sep-cmaes", "nsga2"],
+    ("strategy", "checkpoint_every"),
+    [(CMAES, 1), ({**CMAES, "covariance": "diagonal"}, 3), ({"name": "nsga2", "mu": 8}, 1)],
+    ids=["cmaes", "sep-cmaes-every-3", "nsga2"],
 )
-def test_sigkill_then_resume_is_bit_identical(strategy, tmp_path):
+def test_sigkill_then_resume_is_bit_identical(strategy, checkpoint_every, tmp_path):
     generations = 60
     centers = [0.3] if strategy["name"] == "cmaes" else [0.3, 0.6]
     data = sphere_config(strategy, generations=generations, centers=centers)
+    data["output"]["checkpoint_every"] = checkpoint_every
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(data))
     killed, reference = tmp_path / "killed", tmp_path / "reference"

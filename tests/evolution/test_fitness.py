@@ -12,6 +12,7 @@ from evolution.errors import ConfigError
 from evolution.fitness import build_fitness
 from evolution.fitness.mimicry import LOSSES
 from evolution.problem import resolve_network
+from snncontrol.artifacts import read_artifact
 from snncontrol.network import Network
 
 
@@ -72,6 +73,26 @@ def test_mimicry_scores_a_population_in_one_call_and_logs_test_loss(tmp_path):
          "fitness": {"kind": "mimicry", "dataset": str(path)}}, tmp_path / "run")
     rows = logbook(tmp_path / "run")
     assert len(rows) == 3 and all(float(row["test_loss"]) >= 0 for row in rows)
+
+
+def test_a_mimicry_run_keeps_the_champion_with_the_lowest_loss_on_all_training_sequences(tmp_path):
+    """Each generation is scored on one sequence, so the champion is picked by the loss over all of them, every
+    `checkpoint_every` generations (and after the last), where the logbook also gets the held-out loss."""
+    path = tmp_path / "mimic.npz"
+    _, problem = _fitness({"kind": "sphere"})
+    _dataset(path, problem, problem.spec.parameters.sample(1, np.random.default_rng(3))[0])
+    experiment = run({"seed": 2, "generations": 9, "network": TINY_NET,
+                      "strategy": {"name": "cmaes", "population": 6},
+                      "fitness": {"kind": "mimicry", "dataset": str(path)},
+                      "output": {"checkpoint_every": 4, "plot_every": 1000}}, tmp_path / "run")
+    rows = logbook(tmp_path / "run")
+    scored = [row for row in rows if row.get("train_loss")]
+    assert [int(row["gen"]) for row in scored] == [3, 7, 8]
+    losses = [float(row["train_loss"]) for row in scored]
+    _, genome, metadata, _ = read_artifact(tmp_path / "run" / "best")
+    assert metadata.extra["selection_loss"] == min(losses)
+    assert experiment.fitness.selection_loss(genome) == min(losses)
+    assert float(scored[-1]["test_loss"]) == experiment.fitness.test_loss(genome)
 
 
 @pytest.mark.parametrize(
