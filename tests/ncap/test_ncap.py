@@ -169,6 +169,20 @@ def test_speed_and_turn_inputs():
 
 
 @pytest.mark.parametrize("variant", ["graded", "spiking"])
+def test_speed_command_stops_and_turn_commands_steer_the_swimmer(variant):
+    spec = ncap_spec(6, variant, speed=True, turn=True)
+    commands = {"go": (0.0, (0.0, 0.0)), "stop": (1.0, (0.0, 0.0)), "right": (0.0, (0.5, 0.0)),
+                "left": (0.0, (0.0, 0.5))}  # speed, (turn right, turn left)
+    r = {
+        name: swim(spec, paper_genome(spec), ncap_io(6), 6, steps=300, speed=speed, turn=turn)
+        for name, (speed, turn) in commands.items()
+    }
+    assert r["go"].speeds[0] > 0.05 and r["stop"].speeds[0] < 0.1 * r["go"].speeds[0]  # m/s
+    assert r["right"].yaw_rates[0] < -0.15 and r["left"].yaw_rates[0] > 0.15  # rad/s, counter-clockwise > 0
+    assert min(r["right"].speeds[0], r["left"].speeds[0]) > 0.5 * r["go"].speeds[0]  # turning while swimming
+
+
+@pytest.mark.parametrize("variant", ["graded", "spiking"])
 def test_paper_initialization_swims_forward(variant):
     spec = ncap_spec(6, variant)
     result = swim(spec, paper_genome(spec), ncap_io(6), 6, seeds=(0, 1))

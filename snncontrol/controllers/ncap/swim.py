@@ -1,7 +1,9 @@
 """Closed-loop swimming of any controller (spec + genomes + adapters) in the batched N-link swimmer plant.
 
 `swim(...)` runs P genomes x E episodes as one vector env (`sim_envs/Swimmer-v0`, NCAP reward, 1000 steps of
-0.03 s by default) and reports per genome the mean return and mean head forward speed (m/s, head frame).
+0.03 s by default) and reports per genome the mean return, mean head forward speed (m/s, head frame) and mean
+head yaw rate (rad/s, counter-clockwise positive). An NCAP built with the optional command inputs
+(`ncap_spec(..., speed=True, turn=True)`) gets constant `speed` / `turn` commands appended to its observations.
 Perturbations for robustness studies: Gaussian observation noise (rad, on the joint angles the adapter
 reads, and on every other observation channel), the fluid (viscosity in Pa*s, density in kg/m^3) and one
 silenced muscle (the dorsal muscle of a joint: that joint's torque can no longer be positive).
@@ -18,6 +20,7 @@ import torch
 
 import sim_envs  # noqa: F401  (registers sim_envs/Swimmer-v0)
 from snncontrol.adapters import IOAdapters
+from snncontrol.controllers.ncap.circuit import with_commands
 from snncontrol.network import Network, Params
 from snncontrol.spec import NetworkSpec
 
@@ -42,6 +45,7 @@ class SwimResult:
 
     returns: np.ndarray
     speeds: np.ndarray
+    yaw_rates: np.ndarray
     copy_returns: np.ndarray
     copy_speeds: np.ndarray
 
@@ -55,8 +59,11 @@ def swim(
     steps: int = EPISODE_STEPS,
     perturbation: Perturbation | None = None,
     n_threads: int | None = None,
+    speed: float | None = None,
+    turn: tuple[float, float] | None = None,
 ) -> SwimResult:
-    """Swim every genome ([P, D] or [D]) for len(seeds) episodes (episode e reset with seeds[e])."""
+    """Swim every genome ([P, D] or [D]) for len(seeds) episodes (episode e reset with seeds[e]); speed (>= 0)
+    and turn (right, left >= 0): constant commands for an NCAP built with those inputs (see `with_commands`)."""
     net = Network(spec)
     params = net.params(genomes)
     batch, episodes = params.weights.shape[0], len(seeds)
@@ -76,12 +83,12 @@ def swim(
         rng = np.random.default_rng([*list(seeds), len(seeds)])
         obs, _ = env.reset(seed=np.tile(np.asarray(seeds), batch).tolist())
         state = net.init_state(copies)
-        total, speed = np.zeros(copies), np.zeros(copies)
+        total, forward, yaw = np.zeros(copies), np.zeros(copies), np.zeros(copies)
         for _ in range(steps):
             obs = np.asarray(obs, dtype=np.float64)
             if pert.obs_noise:
                 obs = obs + rng.normal(0.0, pert.obs_noise, obs.shape)
-            x = torch.as_tensor(io.observation(obs), dtype=net.dtype)
+            x = torch.as_tensor(with_commands(io.observation(obs), speed, turn), dtype=net.dtype)
             out, state = net.step(params, x, state)
             action = np.array(io.action(out.double().numpy()), dtype=np.float64)
             if pert.silence_dorsal is not None:
@@ -89,10 +96,10 @@ def swim(
                 action[:, j] = np.minimum(action[:, j], 0.0)
             obs, reward, _, _, info = env.step(action)
             total += reward
-            speed += info["forward_velocity"]
+            forward += info["forward_velocity"]
+            yaw += obs[:, -1]
     finally:
         env.close()
-    speed /= steps
-    return SwimResult(
-        total.reshape(batch, episodes).mean(1), speed.reshape(batch, episodes).mean(1), total, speed
-    )
+    forward /= steps
+    per_genome = [values.reshape(batch, episodes).mean(1) for values in (total, forward, yaw / steps)]
+    return SwimResult(*per_genome, total, forward)
