@@ -30,6 +30,7 @@ from snncontrol import __version__, atomic
 from snncontrol.adapters import IOAdapters
 from snncontrol.errors import ArtifactError, GenomeError, SpecError
 from snncontrol.network import Network, NetworkState, Params
+from snncontrol.params import bound_to_json
 from snncontrol.spec import NetworkSpec
 
 SCHEMA = "snncontrol.controller/1"
@@ -123,7 +124,8 @@ def save_controller(
         "spec": spec.to_dict(),
         "io": (io or IOAdapters()).to_dict(),
         "parameters": [
-            {"name": e.name, "shape": list(e.shape), "low": e.low, "high": e.high} for e in spec.parameters.entries
+            {"name": e.name, "shape": list(e.shape), "low": bound_to_json(e.low), "high": bound_to_json(e.high)}
+            for e in spec.parameters.entries
         ],
         "params_sha256": hashlib.sha256(blob).hexdigest(),
         "metadata": (metadata or Metadata()).__dict__,

@@ -25,6 +25,7 @@ from snncontrol.neurons.models import (
     neuron_from_dict,
     neuron_to_dict,
 )
+from snncontrol.params import Bound, bound_to_json, bound_value
 
 #: Default bounds of the connection and bias parameters (Burgers et al. 2023 table).
 CONNECTION_BOUNDS: dict[str, Bounds] = {"w_in": (-2.0, 2.0), "w_rec": (-1.0, 1.0), "w_th": (-1.0, 1.0)}
@@ -34,11 +35,12 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @dataclass(frozen=True)
 class ParamDecl:
-    """One parameter of a layer: per-neuron (possibly shared in groups) or a connection's weights."""
+    """One parameter of a layer: per-neuron (possibly shared in groups) or a connection's weights. Each bound is
+    one float, or an array of the parameter's shape (per-element bounds)."""
 
     name: str
     shape: tuple[int, ...]
-    bounds: Bounds
+    bounds: tuple[Bound, Bound]
     per_neuron: bool
 
 
@@ -51,7 +53,8 @@ class Layer:
     threshold_input: IWTA threshold weights from the same source as `input` (needs LIF adaptation "iwta").
     bias: add an evolved per-neuron bias current.
     fixed: parameters held constant (not in the genome), name -> value (scalar or array of its shape).
-    bounds: parameter name -> (low, high), overriding the defaults.
+    bounds: parameter name -> (low, high), overriding the defaults; each a number, or an array of the
+        parameter's shape for per-element bounds (e.g. the readouts of two networks put side by side).
     init: parameter name -> initial value (scalar or array) for `ParameterSpec.initial()`.
     shared: per-neuron parameter name -> group index of each neuron; the genome then holds one value per group.
     """
@@ -64,7 +67,7 @@ class Layer:
     threshold_input: Connection | None = None
     bias: bool = False
     fixed: dict[str, Any] = field(default_factory=dict)
-    bounds: dict[str, Bounds] = field(default_factory=dict)
+    bounds: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     init: dict[str, Any] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
 
@@ -85,7 +88,12 @@ class Layer:
             shape = (self.size,) if groups is None else (int(groups.max()) + 1,)
             decls.append(ParamDecl(name, shape, bounds, True))
         return [
-            ParamDecl(d.name, d.shape, tuple(float(b) for b in self.bounds.get(d.name, d.bounds)), d.per_neuron)  # type: ignore[arg-type]
+            ParamDecl(
+                d.name,
+                d.shape,
+                tuple(bound_value(b, d.shape, f"{self.name}.{d.name}") for b in self.bounds.get(d.name, d.bounds)),  # type: ignore[arg-type]
+                d.per_neuron,
+            )
             for d in decls
         ]
 
@@ -126,7 +134,7 @@ class Layer:
         if unknown_shared:
             raise SpecError(f"{where}.shared names parameter(s) that are not per-neuron: {sorted(unknown_shared)}")
         for name, (low, high) in ((n, decls[n].bounds) for n in decls):
-            if not (np.isfinite(low) and np.isfinite(high) and high >= low):
+            if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(high >= low)):
                 raise SpecError(f"{where}.bounds[{name!r}] must be finite with high >= low, got ({low}, {high})")
         for name, value in self.fixed.items():
             try:
@@ -151,7 +159,7 @@ class Layer:
             if mapping:
                 out[key] = {k: np.asarray(v).tolist() for k, v in mapping.items()}
         if self.bounds:
-            out["bounds"] = {k: [float(v[0]), float(v[1])] for k, v in self.bounds.items()}
+            out["bounds"] = {k: [bound_to_json(np.asarray(b, np.float64)) for b in v] for k, v in self.bounds.items()}
         return out
 
     @classmethod
@@ -186,10 +194,16 @@ class Layer:
                 kwargs[key] = Connection.from_dict(data[key], f"{where}.{key}")
         if "bounds" in data:
             try:
-                kwargs["bounds"] = {k: (float(v[0]), float(v[1])) for k, v in data["bounds"].items()}
+                kwargs["bounds"] = {k: _bound_pair(v) for k, v in data["bounds"].items()}
             except (TypeError, ValueError, IndexError, AttributeError):
                 raise SpecError(f"{where}.bounds must map parameter names to [low, high]") from None
         return cls(**kwargs)
+
+
+def _bound_pair(value: Any) -> tuple[Any, Any]:
+    """[low, high] from JSON: numbers, or nested lists (per-element bounds)."""
+    low, high = value
+    return tuple(float(b) if np.ndim(b) == 0 else np.asarray(b, dtype=np.float64) for b in (low, high))  # type: ignore[return-value]
 
 
 def direct_current_encoding(name: str, size: int, n_inputs: int, neuron: NeuronModel | None = None) -> Layer:

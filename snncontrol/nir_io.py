@@ -301,7 +301,7 @@ def _widened(layer: Layer, n_in: int, values: dict[str, np.ndarray]) -> dict[str
     """Bounds overrides that contain `values` where a parameter's default bounds do not."""
     bounds = {}
     for decl in layer.declarations(n_in):
-        low, high = decl.bounds
+        low, high = (float(np.min(decl.bounds[0])), float(np.max(decl.bounds[1])))
         lo, hi = float(values[decl.name].min()), float(values[decl.name].max())
         if lo < low or hi > high:
             bounds[decl.name] = (min(low, lo), max(high, hi))

@@ -15,35 +15,59 @@ import torch
 
 from snncontrol.errors import GenomeError, SpecError
 
+Bound = float | np.ndarray  # one value for the whole parameter, or one per element (an array of its shape)
+
+
+def bound_value(value: Any, shape: tuple[int, ...], name: str) -> Bound:
+    """A bound as a float, or as a float64 array of `shape` when it differs between elements."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        return float(arr)
+    try:
+        arr = np.broadcast_to(arr, shape).copy()
+    except ValueError:
+        raise SpecError(f"bounds of {name} do not fit its shape {shape}") from None
+    return float(arr.flat[0]) if np.all(arr == arr.flat[0]) else arr
+
+
+def bound_to_json(value: Bound) -> float | list[Any]:
+    return value.tolist() if isinstance(value, np.ndarray) else float(value)
+
 
 @dataclass(frozen=True, eq=False)
 class ParamEntry:
-    """One named parameter (`layer.param`) of `shape`, within [low, high], at `offset` in the genome."""
+    """One named parameter (`layer.param`) of `shape`, within [low, high] (each one float, or an array of the
+    parameter's shape for per-element bounds), at `offset` in the genome."""
 
     name: str
     shape: tuple[int, ...]
-    low: float
-    high: float
+    low: Bound
+    high: Bound
     offset: int
     init: np.ndarray | None = None
 
     @classmethod
     def create(
-        cls, name: str, shape: tuple[int, ...], bounds: tuple[float, float], offset: int, init: Any = None
+        cls, name: str, shape: tuple[int, ...], bounds: tuple[Any, Any], offset: int, init: Any = None
     ) -> ParamEntry:
+        low, high = (bound_value(b, tuple(shape), name) for b in bounds)
         init_arr = None
         if init is not None:
             try:
                 init_arr = np.broadcast_to(np.asarray(init, dtype=np.float64), shape).copy()
             except ValueError:
                 raise SpecError(f"init of {name} does not fit shape {shape}") from None
-            if np.any(init_arr < bounds[0]) or np.any(init_arr > bounds[1]):
-                raise SpecError(f"init of {name} lies outside its bounds [{bounds[0]}, {bounds[1]}]")
-        return cls(name, tuple(shape), float(bounds[0]), float(bounds[1]), offset, init_arr)
+            if np.any(init_arr < low) or np.any(init_arr > high):
+                raise SpecError(f"init of {name} lies outside its bounds")
+        return cls(name, tuple(shape), low, high, offset, init_arr)
 
     @property
     def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64))
+
+    def flat_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) of every element, each [size]."""
+        return tuple(np.broadcast_to(b, self.shape).ravel() for b in (self.low, self.high))  # type: ignore[return-value]
 
     @property
     def slice(self) -> slice:
@@ -57,8 +81,9 @@ class ParameterSpec:
         self.entries = entries
         self.by_name = {e.name: e for e in entries}
         self.size = sum(e.size for e in entries)
-        self.low = np.concatenate([np.full(e.size, e.low) for e in entries]) if entries else np.zeros(0)
-        self.high = np.concatenate([np.full(e.size, e.high) for e in entries]) if entries else np.zeros(0)
+        flat = [e.flat_bounds() for e in entries]
+        self.low = np.concatenate([low for low, _ in flat]) if entries else np.zeros(0)
+        self.high = np.concatenate([high for _, high in flat]) if entries else np.zeros(0)
 
     def __len__(self) -> int:
         return self.size
@@ -81,7 +106,9 @@ class ParameterSpec:
             if outside.any():
                 index = int(np.argwhere(outside)[0, 1])
                 entry = next(e for e in self.entries if e.offset <= index < e.offset + e.size)
-                raise GenomeError(f"genome value of {entry.name} lies outside [{entry.low}, {entry.high}]")
+                raise GenomeError(
+                    f"genome value of {entry.name} lies outside [{self.low[index]}, {self.high[index]}]"
+                )
         return arr
 
     def unflatten(self, genome: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -112,7 +139,7 @@ class ParameterSpec:
         return (
             np.concatenate(
                 [
-                    e.init.ravel() if e.init is not None else np.full(e.size, 0.5 * (e.low + e.high))
+                    e.init.ravel() if e.init is not None else 0.5 * (self.low[e.slice] + self.high[e.slice])
                     for e in self.entries
                 ]
             )

@@ -1,0 +1,84 @@
+"""Parallel composition: networks side by side compute exactly what they compute apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from snncontrol.artifacts import load_controller, save_controller
+from snncontrol.compose import parallel, parallel_genome
+from snncontrol.connections import Connection
+from snncontrol.controllers.blimp import i_snn, pd_snn
+from snncontrol.energy import energy_report
+from snncontrol.errors import SpecError
+from snncontrol.layers import Layer, leaky_readout
+from snncontrol.network import Network
+from snncontrol.neurons import LIF
+from snncontrol.spec import NetworkSpec
+
+
+def _run(spec: NetworkSpec, genome: np.ndarray, xs: torch.Tensor, backend: str = "auto"):
+    net = Network(spec, torch.float64)
+    return (*net.rollout(net.params(genome), xs, net.init_state(xs.shape[1]), backend), net)
+
+
+@pytest.mark.parametrize("backend", ["compiled", "reference"])
+def test_a_pd_and_an_i_snn_side_by_side_sum_their_commands_exactly(backend: str) -> None:
+    pd, i = pd_snn("lif", n_pairs=3, n_hidden=7), i_snn("riwta", n_pairs=2, n_hidden=5)
+    both = parallel([pd, i])
+    rng = np.random.default_rng(1)
+    g_pd, g_i = pd.parameters.sample(1, rng)[0], i.parameters.sample(1, rng)[0]
+    genome = parallel_genome([pd, i], [g_pd, g_i])
+    xs = torch.as_tensor(rng.normal(0.0, 0.3, (300, 1, 1)))
+    xs[40] = float("nan")  # a dropout, held by the shared sample-hold encoder
+    out_pd, state_pd, net_pd = _run(pd, g_pd, xs, backend)
+    out_i, state_i, net_i = _run(i, g_i, xs, backend)
+    out, state, net = _run(both, genome, xs, backend)
+    assert torch.equal(out, out_pd + out_i)
+    assert both.n_outputs == 1 and both.n_neurons == pd.n_neurons + i.n_neurons + 1
+    # The same spikes and synaptic operations: no synapse joins the two networks.
+    assert torch.equal(state.spikes[:, :3], state_pd.spikes + state_i.spikes)
+    assert torch.equal(state.sops, state_pd.sops + state_i.sops)
+    assert energy_report(net, state).spikes.sum() == energy_report(net_pd, state_pd).spikes.sum() + energy_report(
+        net_i, state_i
+    ).spikes.sum()
+
+
+def test_the_genome_is_the_parts_concatenated_and_keeps_each_parts_bounds() -> None:
+    pd, i = pd_snn("lif", n_pairs=2, n_hidden=4), i_snn("iwta", n_pairs=2, n_hidden=4)
+    both = parallel([pd, i])
+    # One unused entry: decay_th of the plain-LIF block beside the IWTA block.
+    assert both.parameters.size == pd.parameters.size + i.parameters.size + 1
+    decay = both.parameters.by_name["readout.decay_mem"]
+    np.testing.assert_array_equal(decay.flat_bounds()[1], [1.0, 0.3])  # PD readout [0, 1], I readout [0, 0.3]
+    genome = both.parameters.initial()
+    genome[decay.slice] = [0.9, 0.9]
+    with pytest.raises(Exception, match=r"readout.decay_mem lies outside \[0.0, 0.3\]"):
+        both.parameters.check(genome)
+
+
+def test_a_composite_saves_and_loads_like_any_controller(tmp_path: Path) -> None:
+    pd, i = pd_snn("lif", n_pairs=2, n_hidden=3), i_snn("iwta", n_pairs=2, n_hidden=3)
+    both = parallel([pd, i], name="blimp_pd_i")
+    rng = np.random.default_rng(2)
+    genome = parallel_genome([pd, i], [pd.parameters.sample(1, rng)[0], i.parameters.sample(1, rng)[0]])
+    loaded = load_controller(save_controller(tmp_path / "pdi", both, genome))
+    assert loaded.spec.to_dict() == both.to_dict()
+    np.testing.assert_array_equal(loaded.genome, genome)
+    np.testing.assert_array_equal(loaded.spec.parameters.high, both.parameters.high)
+
+
+def test_incompatible_networks_are_refused_in_one_line() -> None:
+    pd = pd_snn("lif", n_pairs=2, n_hidden=3)
+    other_dt = pd_snn("lif", n_pairs=2, n_hidden=3, dt=0.05)
+    with pytest.raises(SpecError, match="dt"):
+        parallel([pd, other_dt])
+    hard = NetworkSpec(1, (Layer("a", 3, LIF(reset="hard"), input=Connection()), leaky_readout()))
+    soft = NetworkSpec(1, (Layer("a", 3, LIF(), input=Connection()), leaky_readout()))
+    with pytest.raises(SpecError, match="cannot share a layer"):
+        parallel([hard, soft])
+    with pytest.raises(SpecError, match="at least two"):
+        parallel([pd])
