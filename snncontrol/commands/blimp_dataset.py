@@ -1,24 +1,65 @@
-"""`snncontrol blimp-dataset OUT.npz [--seed N]`: generate the PD-mimicry dataset for the blimp SNNs."""
+"""`snncontrol blimp-dataset OUT.npz`: generate a mimicry dataset for the blimp SNNs.
+
+    snncontrol blimp-dataset out/blimp_pd.npz --kind pd [--seed N]     # simulated flights, reference PD target
+    snncontrol blimp-dataset out/blimp_i.npz --kind i [--seed N]       # double integrator, reference I target
+    snncontrol blimp-dataset out/mine.npz --csv flight1.csv flight2.csv --target pd
+    snncontrol blimp-dataset out/mine.npz --bag runs/blimp_bag --target recorded
+
+Recordings (`--csv`, `--bag`): see `snncontrol.controllers.blimp.recordings` for the CSV columns and the bag
+topics; the last `--test-s` seconds of the last recording are the held-out test sequence.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from snncontrol.controllers.blimp_data import pd_mimicry_dataset, save_dataset
+from snncontrol.controllers.blimp.datasets import i_mimicry_dataset, pd_mimicry_dataset, save_dataset
+from snncontrol.controllers.blimp.recordings import RecordingError, load_bag, load_csv, recordings_dataset
+
+#: (training sequence length, test length) in s by kind
+DEFAULT_LENGTHS = {"pd": (60.0, 500.0), "i": (250.0, 500.0)}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("output", help="the .npz file to write")
-    parser.add_argument("--seed", type=int, default=0, help="dataset seed (flights, plants, PID gains)")
-    parser.add_argument("--train", type=int, default=100, help="number of training flights")
-    parser.add_argument("--train-s", type=float, default=60.0, help="length of each training flight (s)")
-    parser.add_argument("--test-s", type=float, default=500.0, help="length of the held-out test flight (s)")
+    parser.add_argument("--kind", choices=["pd", "i"], default="pd",
+                        help="simulated data: pd (blimp flights, PD target) or i (double integrator, I target)")
+    parser.add_argument("--seed", type=int, default=0, help="dataset seed (flights, plants, gains)")
+    parser.add_argument("--train", type=int, default=100, help="number of simulated training flights")
+    parser.add_argument("--train-s", type=float, help="length of each training sequence (s); pd 60, i 250")
+    parser.add_argument("--test-s", type=float, help="length of the held-out test sequence (s); default 500")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--csv", nargs="+", metavar="FILE", help="recordings as CSV files instead of simulation")
+    source.add_argument("--bag", nargs="+", metavar="BAG", help="recordings as ROS 2 bags instead of simulation")
+    parser.add_argument("--target", choices=["recorded", "pd", "i"], default="pd",
+                        help="target of recordings: the recorded command or a reference controller (default pd)")
+    parser.add_argument("--dt", type=float, default=0.1, help="control step of recordings (s, default 0.1)")
+    parser.add_argument("--altitude-topic", default="/altitude", help="bag topic of the altitude (m)")
+    parser.add_argument("--setpoint-topic", default="/setpoint", help="bag topic of the set-point (m)")
+    parser.add_argument("--command-topic", default="/thrust_command", help="bag topic of the command ('' for none)")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.train < 1 or args.train_s <= 0 or args.test_s <= 0:
-        raise SystemExit("snncontrol blimp-dataset: error: --train, --train-s and --test-s must be positive")
-    arrays = pd_mimicry_dataset(args.seed, args.train, args.train_s, args.test_s)
+    train_s, test_s = DEFAULT_LENGTHS[args.kind]
+    train_s = args.train_s if args.train_s is not None else train_s
+    test_s = args.test_s if args.test_s is not None else test_s
+    if args.train < 1 or train_s <= 0 or test_s <= 0:
+        raise RecordingError("--train, --train-s and --test-s must be positive")
+    if args.csv or args.bag:
+        if args.csv:
+            recordings = [load_csv(path, args.dt) for path in args.csv]
+        else:
+            recordings = [
+                load_bag(path, args.altitude_topic, args.setpoint_topic, args.command_topic or None, args.dt)
+                for path in args.bag
+            ]
+        arrays = recordings_dataset(recordings, args.target, train_s, test_s)
+        what = f"{len(recordings)} recording(s), target {args.target}"
+    else:
+        make = pd_mimicry_dataset if args.kind == "pd" else i_mimicry_dataset
+        arrays = make(args.seed, args.train, train_s, test_s)
+        what = f"simulated {args.kind} data, seed {args.seed}"
     path = save_dataset(args.output, arrays)
-    print(f"wrote {path}: {args.train} x {args.train_s:g} s training flights, {args.test_s:g} s test flight")
+    count = arrays["train_inputs"].shape[0]
+    print(f"wrote {path}: {what}: {count} x {train_s:g} s training sequences, {test_s:g} s test sequence")
     return 0

@@ -1,0 +1,232 @@
+"""Users' own altitude-control recordings as mimicry datasets: a CSV file or a ROS 2 bag (mcap or sqlite3, read
+with `rosbags`: no ROS install needed).
+
+A recording is resampled to the control step dt (s) by holding the latest sample (zero-order hold, as a
+controller sees its inputs), from the first instant at which every signal has a sample. Signals:
+- altitude (m), set-point (m): the input of the SNNs is set-point - altitude;
+- command (the thrust unit's units), optional: the target when mimicking the recorded controller itself.
+
+CSV: a header line, then one row per sample, comma separated. Columns `time` (s, increasing), `altitude` (m),
+`setpoint` (m) and optionally `command`; other columns are ignored. Empty or non-numeric cells are errors,
+except an empty altitude (a dropout), which holds the previous one.
+
+Bag: topics given by name; message types `sensor_msgs/msg/Range` (range), `std_msgs/msg/Float64` (data),
+`std_msgs/msg/Float64MultiArray` (data[0]), `geometry_msgs/msg/PoseStamped` (pose.position.z) or
+`geometry_msgs/msg/PointStamped` (point.z). Times are the bag's receive stamps. The topics the blimp-in-simulation
+graph records (`/altitude`, `/setpoint`, `/thrust_command`) are the defaults. Non-finite altitude readings
+(a lost return) hold the previous reading.
+
+Every problem (missing file, column or topic; a bad cell; a recording shorter than one sequence) is one
+`RecordingError` line naming it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from snncontrol.errors import SnnControlError
+
+CSV_COLUMNS = ("time", "altitude", "setpoint")
+SCALAR_FIELDS = {
+    "sensor_msgs/msg/Range": lambda msg: msg.range,
+    "std_msgs/msg/Float64": lambda msg: msg.data,
+    "std_msgs/msg/Float64MultiArray": lambda msg: msg.data[0] if len(msg.data) else float("nan"),
+    "geometry_msgs/msg/PoseStamped": lambda msg: msg.pose.position.z,
+    "geometry_msgs/msg/PointStamped": lambda msg: msg.point.z,
+}
+
+
+class RecordingError(SnnControlError):
+    """A recording that cannot be read or used; the message is one line naming the problem."""
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Signals resampled every dt s: altitude, setpoint (m), command (units, or None), all [T]."""
+
+    source: str
+    dt: float
+    altitude: np.ndarray
+    setpoint: np.ndarray
+    command: np.ndarray | None
+
+    @property
+    def error(self) -> np.ndarray:
+        """set-point - altitude (m), [T]."""
+        return self.setpoint - self.altitude
+
+
+def _hold_nonfinite(values: np.ndarray) -> np.ndarray:
+    """Non-finite entries replaced by the latest finite one before them (dropped readings)."""
+    index = np.where(np.isfinite(values), np.arange(len(values)), -1)
+    index = np.maximum.accumulate(index)
+    return np.where(index >= 0, values[np.maximum(index, 0)], np.nan)
+
+
+def resample(
+    source: str, dt: float, signals: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    """Zero-order hold of each (times s, values) signal onto a grid of step dt from the latest first sample."""
+    if not dt > 0:
+        raise RecordingError(f"{source}: dt must be positive (s), got {dt}")
+    start = max(float(times[0]) for times, _ in signals.values())
+    end = min(float(times[-1]) for times, _ in signals.values())
+    grid = start + dt * np.arange(int(np.floor((end - start) / dt + 1e-9)) + 1)
+    out = {}
+    for name, (times, values) in signals.items():
+        if np.any(np.diff(times) < 0):
+            raise RecordingError(f"{source}: {name} samples are not in time order")
+        out[name] = values[np.searchsorted(times, grid, side="right") - 1]
+    return out
+
+
+def _recording(source: str, dt: float, signals: dict[str, tuple[np.ndarray, np.ndarray]]) -> Recording:
+    for name, (times, values) in signals.items():
+        if len(times) == 0:
+            raise RecordingError(f"{source}: no {name} samples")
+        if name != "altitude" and not np.isfinite(values).all():
+            raise RecordingError(f"{source}: non-finite {name} values")
+    times, altitude = signals["altitude"]
+    held = _hold_nonfinite(altitude)
+    if np.isnan(held).all():
+        raise RecordingError(f"{source}: no finite altitude reading")
+    first = int(np.flatnonzero(np.isfinite(held))[0])
+    signals = {**signals, "altitude": (times[first:], held[first:])}
+    grid = resample(source, dt, signals)
+    return Recording(source, dt, grid["altitude"], grid["setpoint"], grid.get("command"))
+
+
+def load_csv(path: str | Path, dt: float = 0.1) -> Recording:
+    """A CSV recording (see the module docstring), resampled every dt s."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecordingError(f"{path}: no such file")
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise RecordingError(f"{path}: not a readable CSV file ({type(exc).__name__})") from None
+    if not rows:
+        raise RecordingError(f"{path}: empty file")
+    header = [name.strip() for name in rows[0]]
+    missing = [name for name in CSV_COLUMNS if name not in header]
+    if missing:
+        raise RecordingError(f"{path}: missing column(s) {', '.join(missing)} (header: {', '.join(header)})")
+    wanted = [*CSV_COLUMNS, *(["command"] if "command" in header else [])]
+    columns: dict[str, list[float]] = {name: [] for name in wanted}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        for name in wanted:
+            cell = row[header.index(name)].strip() if header.index(name) < len(row) else ""
+            if cell == "" and name == "altitude":
+                columns[name].append(float("nan"))
+                continue
+            try:
+                columns[name].append(float(cell))
+            except ValueError:
+                raise RecordingError(f"{path}: line {line}: {name} {cell!r} is not a number") from None
+    times = np.asarray(columns.pop("time"))
+    if len(times) < 2 or not np.all(np.diff(times) > 0):
+        raise RecordingError(f"{path}: time must increase from row to row (at least 2 rows)")
+    return _recording(str(path), dt, {name: (times, np.asarray(values)) for name, values in columns.items()})
+
+
+def load_bag(
+    path: str | Path,
+    altitude_topic: str = "/altitude",
+    setpoint_topic: str = "/setpoint",
+    command_topic: str | None = "/thrust_command",
+    dt: float = 0.1,
+) -> Recording:
+    """A ROS 2 bag recording (see the module docstring), resampled every dt s."""
+    from rosbags.rosbag2 import Reader
+    from rosbags.typesys import Stores, get_typestore
+
+    path = Path(path)
+    if not path.exists():
+        raise RecordingError(f"{path}: no such bag")
+    try:
+        reader = Reader(path)
+        reader.open()
+    except Exception as exc:  # rosbags raises several unrelated types for unreadable bags
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RecordingError(f"cannot open bag {path}: {reason}") from None
+    store = get_typestore(Stores.LATEST)
+    topics = {"altitude": altitude_topic, "setpoint": setpoint_topic}
+    if command_topic:
+        topics["command"] = command_topic
+    try:
+        signals = {name: _topic(reader, store, topic, path) for name, topic in topics.items()}
+    finally:
+        reader.close()
+    return _recording(str(path), dt, signals)
+
+
+def _topic(reader: object, store: object, topic: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(receive times s, values) of one scalar topic."""
+    conns = [c for c in reader.connections if c.topic == topic]  # type: ignore[attr-defined]
+    if not conns:
+        available = ", ".join(sorted(reader.topics)) or "none"  # type: ignore[attr-defined]
+        raise RecordingError(f"bag {path} has no topic {topic} (topics: {available})")
+    msgtype = conns[0].msgtype
+    if msgtype not in SCALAR_FIELDS:
+        raise RecordingError(f"topic {topic} in bag {path} is {msgtype}, expected one of {sorted(SCALAR_FIELDS)}")
+    field = SCALAR_FIELDS[msgtype]
+    times, values = [], []
+    for conn, stamp, raw in reader.messages(connections=conns):  # type: ignore[attr-defined]
+        times.append(stamp * 1e-9)
+        values.append(float(field(store.deserialize_cdr(raw, conn.msgtype))))  # type: ignore[attr-defined]
+    return np.asarray(times), np.asarray(values)
+
+
+def recordings_dataset(
+    recordings: Sequence[Recording], target: str, train_s: float, test_s: float
+) -> dict[str, np.ndarray]:
+    """Mimicry arrays from recordings: the last `test_s` s of the last recording is the test sequence; the rest
+    of every recording is cut into training sequences of `train_s` s (a remainder shorter than that is
+    dropped). `target`: "recorded" (the recorded command), "pd" or "i" (the reference controllers)."""
+    from snncontrol.controllers.blimp.datasets import I_TARGET, PD_TARGET
+    from snncontrol.controllers.pid import pid_rollout
+
+    if not recordings:
+        raise RecordingError("no recordings given")
+    dt = recordings[0].dt
+    train_len, test_len = round(train_s / dt), round(test_s / dt)
+    if train_len < 2 or test_len < 2:
+        raise RecordingError(f"train and test sequences must hold at least 2 steps of {dt} s")
+
+    def targets(rec: Recording) -> np.ndarray:
+        if target == "recorded":
+            if rec.command is None:
+                raise RecordingError(f"{rec.source}: has no command to mimic (give a command column or topic)")
+            return rec.command
+        gains = {"pd": PD_TARGET, "i": I_TARGET}.get(target)
+        if gains is None:
+            raise RecordingError(f"target must be 'recorded', 'pd' or 'i', got {target!r}")
+        return pid_rollout(gains, rec.error)
+
+    last = recordings[-1]
+    if len(last.error) < test_len:
+        raise RecordingError(f"{last.source}: {len(last.error) * dt:g} s recorded, shorter than the {test_s:g} s test")
+    pieces = [(rec.error, targets(rec)) for rec in recordings]
+    *head, (last_error, last_target) = pieces
+    train_pieces = [*head, (last_error[:-test_len], last_target[:-test_len])]
+    train = [
+        (error[k : k + train_len], u[k : k + train_len])
+        for error, u in train_pieces
+        for k in range(0, len(error) - train_len + 1, train_len)
+    ]
+    if not train:
+        raise RecordingError(f"the recordings hold no {train_s:g} s training sequence besides the test part")
+    return {
+        "train_inputs": np.stack([e for e, _ in train])[..., None],
+        "train_targets": np.stack([u for _, u in train])[..., None],
+        "test_inputs": last_error[-test_len:][None, :, None],
+        "test_targets": last_target[-test_len:][None, :, None],
+    }
