@@ -5,6 +5,7 @@
 - place_recognition_node: images in, matched place index and confidence out
 - recorder: run recording to mcap bags (rosbags)
 - passthrough_node: the latency benchmark's no-work reference
+- launcher: node graphs as separate processes with the launch/config parameter files (no ros2 launch needed)
 - run_blimp_sim: the blimp-in-simulation graph as separate processes, one command
 - graph: the same graph in one process (tests, adaptive-rate report)
 

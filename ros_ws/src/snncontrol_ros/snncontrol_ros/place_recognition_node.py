@@ -112,10 +112,11 @@ class PlaceRecognitionNode(Node):
             self.processed += 1
 
     def destroy_node(self) -> None:
-        with self._cv:
-            self._stop = True
-            self._cv.notify()
-        self._worker.join(timeout=2.0)
+        if hasattr(self, "_worker"):  # absent when the constructor refused the parameters
+            with self._cv:
+                self._stop = True
+                self._cv.notify()
+            self._worker.join(timeout=2.0)
         super().destroy_node()
 
 

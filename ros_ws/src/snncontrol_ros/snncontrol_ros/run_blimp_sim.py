@@ -9,107 +9,22 @@ launch/config/blimp_sim.yaml (what launch/blimp_sim.launch.xml starts on a full 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import subprocess
 import sys
-import time
-from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 
-CONFIG = Path(__file__).resolve().parents[1] / "launch" / "config" / "blimp_sim.yaml"
-
-
-def config_file() -> Path:
-    """launch/config/blimp_sim.yaml from the source tree, or from the installed share/ directory."""
-    if CONFIG.is_file():
-        return CONFIG
-    share = Path(sys.prefix) / "share" / "snncontrol_ros" / "launch" / "config" / "blimp_sim.yaml"
-    if share.is_file():
-        return share
-    raise FileNotFoundError(f"blimp_sim.yaml not found at {CONFIG} or {share}")
-
-
-def node_command(module: str, params: dict[str, object], params_file: Path | None = None,
-                 executor: str = "single", name: str | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", f"snncontrol_ros.{module}", "--executor", executor, "--ros-args"]
-    if name:
-        cmd += ["-r", f"__node:={name}"]
-    if params_file is not None:
-        cmd += ["--params-file", str(params_file)]
-    for key, value in params.items():
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        cmd += ["-p", f"{key}:={text}"]
-    return cmd
-
-
-class Processes:
-    """Started processes, stopped in reverse order: SIGINT, then SIGKILL after `grace_s`."""
-
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        self.env = env
-        self.procs: list[subprocess.Popen] = []
-
-    def start(self, cmd: list[str], log: Path | None = None) -> subprocess.Popen:
-        out = open(log, "w") if log is not None else None  # noqa: SIM115 (closed in stop)
-        proc = subprocess.Popen(cmd, env=self.env, stdout=out or subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        proc.log_handle = out  # type: ignore[attr-defined]
-        self.procs.append(proc)
-        return proc
-
-    def stop(self, grace_s: float = 5.0) -> None:
-        for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + grace_s
-        for proc in reversed(self.procs):
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5.0)
-            if getattr(proc, "log_handle", None) is not None:
-                proc.log_handle.close()
-
-    def __enter__(self) -> Processes:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+from snncontrol_ros.launcher import config_file, run_sim_graph
 
 
 def run(options: argparse.Namespace) -> dict[str, np.ndarray]:
-    env = dict(os.environ)
-    env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    if options.domain_id is not None:
-        env["ROS_DOMAIN_ID"] = str(options.domain_id)
-    out = Path(options.out)
-    out.mkdir(parents=True, exist_ok=True)
-    log_file = out / "sim_log.npz"
-    log_file.unlink(missing_ok=True)
-    params_file = config_file()
+    """The graph of launch/blimp_sim.launch.xml for one episode; returns the sim's log (see `run_sim_graph`)."""
     controller = {"artifact": options.artifact, "control_mode": options.control_mode, "autostart": True}
-    sim = {"seed": options.seed, "episode_length_s": options.duration, "mode": options.mode,
-           "log_file": str(log_file), "exit_on_done": True}
-    with ExitStack() as stack:
-        procs = stack.enter_context(Processes(env))
-        if options.record:
-            procs.start(node_command("recorder", {"output": options.record, "use_sim_time": True}),
-                        out / "recorder.log")
-        procs.start(node_command("controller_node", controller, params_file, options.executor, "snn_controller"),
-                    out / "controller.log")
-        sim_proc = procs.start(node_command("sim_node", sim, params_file, options.executor, "sim"), out / "sim.log")
-        deadline = time.monotonic() + options.timeout
-        while sim_proc.poll() is None:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the simulation did not finish in {options.timeout} s; see {out}/*.log")
-            time.sleep(0.1)
-    if not log_file.is_file():
-        raise RuntimeError(f"the sim node wrote no log; see {out}/sim.log")
-    with np.load(log_file) as data:
-        return {key: data[key] for key in data.files}
+    sim = {"seed": options.seed, "episode_length_s": options.duration, "mode": options.mode}
+    return run_sim_graph(config_file("blimp_sim.yaml"), Path(options.out), controller, sim,
+                         record=Path(options.record) if options.record else None,
+                         record_params={"use_sim_time": True}, executor=options.executor,
+                         domain_id=options.domain_id, timeout_s=options.timeout)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -129,7 +44,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     options = parser().parse_args(argv)
-    log = run(options)
+    try:
+        log = run(options)
+    except (TimeoutError, RuntimeError, FileNotFoundError) as exc:
+        print(f"snncontrol-ros-sim-blimp: {exc}", file=sys.stderr)
+        return 1
     error = log["setpoint"] - log["altitude"]
     tail = slice(max(0, len(error) - 100), None)
     print(

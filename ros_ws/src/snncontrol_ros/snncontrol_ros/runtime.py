@@ -8,14 +8,17 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import rclpy
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
-from rclpy.exceptions import ParameterUninitializedException
+from rclpy.exceptions import NameValidationException, ParameterException, ParameterUninitializedException
 from rclpy.executors import Executor, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
+
+from snncontrol.errors import SnnControlError
 
 EXECUTORS = ("single", "multi", "events")
 
@@ -60,7 +63,11 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
              description: str = "") -> int:
     """Parse `--executor`, init rclpy with the ROS arguments, spin `make(context)` in the main thread until
     SIGINT/SIGTERM or the node asks to stop (its `done` Event, if it has one), then call
-    `node.before_shutdown()` (if it has one) while the context is still up, e.g. to send a safe command.
+    `node.before_shutdown()` (if it has one) while the context is still up, e.g. to send a safe command, and
+    keep spinning while `node.draining()` (if it has one) is true, e.g. for a recorder to write what is still
+    in flight before it closes its bag. A node that cannot start (a parameter out of its range or of the wrong
+    type, a bad name, ValueError, OSError or an snncontrol error) is reported in one line on stderr and the
+    process exits with status 2.
 
     The executor spins in the main thread in slices of 0.1 s: the EventsExecutor holds the GIL while it
     spins, so it cannot run in a helper thread, and the slices let the Python signal handlers run."""
@@ -75,7 +82,12 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    node = make(context)
+    try:
+        node = make(context)
+    except (ValueError, OSError, SnnControlError, ParameterException, NameValidationException) as exc:
+        print(f"{Path(argv[0]).name}: cannot start: {exc}", file=sys.stderr)
+        context.try_shutdown()
+        return 2
     executor = make_executor(options.executor, context)
     executor.add_node(node)
     try:
@@ -89,6 +101,9 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
         if hook is not None:
             hook()
             executor.spin_once(timeout_sec=0.05)  # let the middleware flush what the hook published
+        draining = getattr(node, "draining", None)
+        while draining is not None and draining():
+            executor.spin_once(timeout_sec=0.05)
         executor.remove_node(node)
         node.destroy_node()
         executor.shutdown(timeout_sec=1.0)

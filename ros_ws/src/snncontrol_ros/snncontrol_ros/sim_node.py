@@ -52,6 +52,7 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "buoyancy_bias": (math.nan, "blimp: pin the buoyancy bias (N); NaN: drawn from the seed"),
     "lockstep_timeout_s": (1.0, "lockstep: wall time to wait for a command before stepping without one"),
     "startup_delay_s": (0.5, "lockstep: wait after the controller is discovered before the first reading"),
+    "lockstep_subscribers": (1, "lockstep: start once the sensor topic has this many subscribers (2: + recorder)"),
     "command_timeout_s": (0.5, "a command older than this (wall s) is replaced by the safe command"),
     "safe_command": ([0.0], "command held when commands stop (1 value: all actuators)"),
     "sensor_topic": ("", "sensor topic ('' = altitude for the blimp, joint_states for the swimmer)"),
@@ -238,7 +239,7 @@ class SimNode(Node):
         with self._lock:
             now = time.monotonic()
             if not self.started:
-                ready = (self.sensor_pub.get_subscription_count() > 0
+                ready = (self.sensor_pub.get_subscription_count() >= self.p["lockstep_subscribers"]
                          and self.count_publishers(self.command_topic) > 0)
                 if ready and self._discovered_at is None:
                     self._discovered_at = now
@@ -294,7 +295,8 @@ class SimNode(Node):
             self.write_log()
 
     def destroy_node(self) -> None:
-        self.env.close()
+        if hasattr(self, "env"):  # absent when the constructor refused the parameters
+            self.env.close()
         super().destroy_node()
 
 
