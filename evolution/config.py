@@ -161,15 +161,18 @@ class EnvConfig(_Model):
 
 class ClosedLoopConfig(_Model):
     """Closed-loop episodes. Objectives: return (sum of rewards, maximized), tracking_error (mean |info[error_key]|
-    over the episode, minimized), sops / spikes / energy (J) per episode (minimized)."""
+    over the episode, minimized), itae (mean |info[error_key]| weighted by the time since info[setpoint_key] last
+    changed: holding a set-point counts more than reaching it; minimized), sops / spikes / energy (J) per episode
+    (minimized)."""
 
     kind: Literal["closed_loop"]
     env: EnvConfig
     io: dict[str, Any] | None = None  # IOAdapters.from_dict form; None: the artifact's adapters
-    objectives: list[Literal["return", "tracking_error", "sops", "spikes", "energy"]] = Field(
+    objectives: list[Literal["return", "tracking_error", "itae", "sops", "spikes", "energy"]] = Field(
         default_factory=lambda: ["return"]
     )
     error_key: str = "error"
+    setpoint_key: str = "setpoint"
 
     _io = field_validator("io")(_check_io)
 

@@ -19,6 +19,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "snncontrol.commands.blimp_dataset",
         "generate the PD-mimicry dataset for the blimp SNNs from simulated flights",
     ),
+    "eval-blimp": (
+        "snncontrol.commands.eval_blimp",
+        "fly a blimp controller beside the reference PID in 20 randomized plants: metrics table and plots",
+    ),
     "export-nir": ("snncontrol.commands.export_nir", "export a controller artifact as a NIR graph (HDF5)"),
     "eval-swimmer": (
         "snncontrol.commands.eval_swimmer",

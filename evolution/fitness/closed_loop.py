@@ -7,7 +7,8 @@ with the seed derive_seed(run seed, generation, e), so all individuals of a gene
 episodes and a copy's result never depends on its place in a chunk, the backend or the worker count.
 Autoreset is NEXT_STEP: a copy stops accumulating after the step that ends its episode. Scores, averaged
 over episodes: return (sum of rewards), tracking_error (mean |info[error_key]| over the episode's steps),
-sops / spikes / energy (J) counted until the episode's end.
+itae (mean |info[error_key]| weighted by the seconds since info[setpoint_key] last changed), sops / spikes /
+energy (J) counted until the episode's end.
 """
 
 from __future__ import annotations
@@ -77,23 +78,36 @@ class ClosedLoopFitness:
         obs, _ = env.reset(seed=np.tile(data["seeds"], batch).tolist())
         state = self.net.init_state(copies)
         alive = np.ones(copies, dtype=bool)
-        total, error, steps, sops = (np.zeros(copies) for _ in range(4))
+        total, error, steps, sops, weighted, weights = (np.zeros(copies) for _ in range(6))
         spikes = np.zeros((copies, len(self.net.spec.layers)))
         tracking = "tracking_error" in self.cfg.objectives
+        itae = "itae" in self.cfg.objectives
+        held, setpoint = np.zeros(copies), np.full(copies, np.nan)  # steps since the set-point last changed
         for _ in range(self.cfg.env.episode_steps):
             x = torch.as_tensor(self.io.observation(np.asarray(obs, dtype=np.float64)), dtype=self.net.dtype)
             out, state = self.net.step(params, x, state)
             obs, reward, terminated, truncated, info = env.step(self.io.action(out.double().numpy()))
             total += np.where(alive, reward, 0.0)
-            if tracking:
-                error += np.where(alive, np.abs(self._info(info, self.cfg.error_key)), 0.0)
+            if tracking or itae:
+                abs_error = np.where(alive, np.abs(self._info(info, self.cfg.error_key)), 0.0)
+                error += abs_error
+            if itae:
+                now = self._info(info, self.cfg.setpoint_key)
+                held = np.where(now == setpoint, held + 1.0, 0.0)
+                setpoint = now
+                weighted += held * abs_error
+                weights += np.where(alive, held, 0.0)
             steps += alive
             sops = np.where(alive, state.sops.numpy(), sops)
             spikes = np.where(alive[:, None], state.spikes.numpy(), spikes)
             alive &= ~(np.asarray(terminated) | np.asarray(truncated))
             if not alive.any():
                 break
-        values = {"return": total, "tracking_error": error / np.maximum(steps, 1.0)}
+        values = {
+            "return": total,
+            "tracking_error": error / np.maximum(steps, 1.0),
+            "itae": weighted / np.maximum(weights, 1e-12),
+        }
         values.update(energy_objectives(counters_report(self.net, spikes, sops, steps)))
         return np.stack([values[name].reshape(batch, episodes).mean(axis=1) for name in self.cfg.objectives], axis=1)
 

@@ -34,22 +34,30 @@ class Flight:
 
 def fly_blimp(policy: Policy, seed: int, buoyancy_bias: float | None = None, **env_kwargs: Any) -> Flight:
     """One episode of the blimp plant under `policy`; `buoyancy_bias` (N) pins the bias, else it is drawn."""
+    return fly_blimps(policy, [seed], buoyancy_bias, **env_kwargs)[0]
+
+
+def fly_blimps(
+    policy: Policy, seeds: list[int], buoyancy_bias: float | None = None, **env_kwargs: Any
+) -> list[Flight]:
+    """One episode per seed, all plants stepped together (a vector env; `policy` acts for len(seeds) copies).
+    Plant i flies exactly as `fly_blimp(policy, seeds[i])` would (the vector env seeds each copy alike)."""
     if buoyancy_bias is not None:
         env_kwargs["buoyancy_bias_range"] = (buoyancy_bias, buoyancy_bias)
-    env = gym.make("sim_envs/BlimpAltitude-v0", **env_kwargs)
+    env = gym.make_vec("sim_envs/BlimpAltitude-v0", num_envs=len(seeds), vectorization_mode="vector_entry_point",
+                       **env_kwargs)
     try:
-        obs, info = env.reset(seed=seed)
+        obs, info = env.reset(seed=list(seeds))
         policy.reset()
-        dt = env.unwrapped.core.control_dt
-        rows: list[tuple[float, ...]] = []
-        bias = float(info["buoyancy_bias"])
-        done = False
-        while not done:
-            action = policy.act(obs[None, :])[0]
-            rows.append((float(info["altitude"]), float(obs[0]), float(info["setpoint"]), float(action[0])))
-            obs, _, terminated, truncated, info = env.step(action.astype(np.float32))
-            done = bool(terminated or truncated)
+        dt = env.core.control_dt
+        rows: list[np.ndarray] = []
+        bias = np.asarray(info["buoyancy_bias"], dtype=np.float64).copy()
+        for _ in range(env.core.n_steps):
+            action = np.asarray(policy.act(obs), dtype=np.float64)
+            rows.append(np.stack([info["altitude"], obs[:, 0], info["setpoint"], action[:, 0]], axis=1))
+            obs, _, _, _, info = env.step(action)
     finally:
         env.close()
-    table = np.asarray(rows)
-    return Flight(np.arange(len(table)) * dt, table[:, 0], table[:, 1], table[:, 2], table[:, 3], bias)
+    table = np.stack(rows, axis=1)  # [P, T, 4]
+    times = np.arange(table.shape[1]) * dt
+    return [Flight(times, *table[i].T, float(bias[i])) for i in range(len(seeds))]

@@ -12,7 +12,10 @@ from evolution.errors import ConfigError
 from evolution.fitness import build_fitness
 from evolution.fitness.mimicry import LOSSES
 from evolution.problem import resolve_network
-from snncontrol.artifacts import read_artifact
+from snncontrol.adapters import IOAdapters
+from snncontrol.artifacts import Controller, read_artifact
+from snncontrol.evaluation.blimp_flight import fly_blimp
+from snncontrol.evaluation.policies import SNNPolicy
 from snncontrol.network import Network
 
 
@@ -133,6 +136,28 @@ def test_closed_loop_is_chunk_independent_and_stops_at_episode_end():
     np.testing.assert_array_equal(exact.evaluate(genomes, data), values)
     np.testing.assert_allclose(values[:, 1], -values[:, 0] / 10, rtol=0.2)  # mean |error| ~ -return / steps
     assert not np.array_equal(fitness.evaluate(genomes, fitness.generation_data(5)), values)  # new episodes
+
+
+def test_itae_weights_each_error_by_the_steps_since_the_set_point_last_changed():
+    steps = 59
+    schedule = {"kind": "levels", "values": [0.8, 1.2], "hold_s": 3.0}
+    fitness, problem = _fitness({"kind": "closed_loop", "io": BLIMP_IO, "objectives": ["tracking_error", "itae"],
+                                 "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": steps, "episodes": 1,
+                                         "kwargs": {"episode_length_s": 6.0, "schedule": schedule}}})
+    genome = problem.spec.parameters.sample(1, np.random.default_rng(7))[0]
+    data = fitness.generation_data(0)
+    tracking, itae = fitness.evaluate(genome[None], data)[0]
+    # The same flight recorded step by step: row k + 1 holds the error after step k.
+    controller = Controller(problem.spec, genome, io=IOAdapters.from_dict(BLIMP_IO), dtype=fitness.net.dtype)
+    flight = fly_blimp(SNNPolicy(controller), int(data["seeds"][0]), episode_length_s=6.0, schedule=schedule)
+    error = np.abs(flight.setpoint - flight.altitude)[1 : steps + 1]
+    setpoint = flight.setpoint[1 : steps + 1]
+    held = np.zeros(steps)
+    for k in range(1, steps):
+        held[k] = held[k - 1] + 1 if setpoint[k] == setpoint[k - 1] else 0.0
+    assert held[29] == 0.0 and held[28] == 28.0  # the set-point changed at 3 s (after step 29)
+    np.testing.assert_allclose(tracking, error.mean(), rtol=1e-6)
+    np.testing.assert_allclose(itae, (held * error).sum() / held.sum(), rtol=1e-6)
 
 
 def test_gymnasium_swimmer_through_sync_vector_env_and_select_adapter():

@@ -1,0 +1,124 @@
+"""Closed-loop evaluation of a blimp controller beside the reference PID, in randomized plants.
+
+Protocol (Burgers et al. 2023's flight test, in simulation): the MuJoCo blimp with negative buoyancy (bias drawn
+from `NEGATIVE_BUOYANCY`, N), set-points 0.5 / 1.0 / 1.5 m held `hold_s` s each (70 s), `plants` randomized
+plants (mass, drag, motor lag, sensor noise; seeds seed .. seed + plants - 1). Two conditions: "calm" (no
+disturbance) and "disturbed" (gusts, buoyancy drift and 10 % rangefinder dropouts, `DISTURBANCES`). The SNN and
+the PID fly the same plants through the same observation adapter (the controller's).
+
+Figures, over plants (median and worst case), in cm, s and per second:
+- steady-state error: mean |set-point - altitude| over the last 20 s of each set-point (all set-points pooled);
+- overshoot up / down: per plant, the largest overshoot of its upward / downward steps;
+- rise time (to 90 % of a step) and settling time (to within 5 cm for good), pooled over set-points; a step
+  that never rises or settles counts in `never_rise` / `never_settle`;
+- RMSE of the whole flight; for SNNs, spikes/s, SOPs/s and the estimated synaptic power (45 nm figures).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from snncontrol.artifacts import Controller
+from snncontrol.controllers.pid import BLIMP_PID, PIDGains, PIDPolicy
+from snncontrol.evaluation.blimp_flight import Flight, fly_blimps
+from snncontrol.evaluation.policies import Policy, SNNPolicy
+
+NEGATIVE_BUOYANCY = (-0.02, -0.005)  # N: heavier than air, 0.5 to 2 gf
+DISTURBANCES: dict[str, Any] = {"gusts": True, "buoyancy_drift": True, "dropout_prob": 0.1}
+CONDITIONS: dict[str, dict[str, Any]] = {"calm": {}, "disturbed": DISTURBANCES}
+SETPOINTS = (0.5, 1.0, 1.5)  # m
+
+
+@dataclass
+class ControllerFigures:
+    """One controller in one condition: its flights and the figures over them."""
+
+    name: str
+    flights: list[Flight]
+    figures: dict[str, float] = field(default_factory=dict)
+    per_plant: dict[str, list[float]] = field(default_factory=dict)
+
+
+def plant_kwargs(condition: str, hold_s: float = 70.0) -> dict[str, Any]:
+    """Environment keywords of the protocol in `condition` ("calm" or "disturbed")."""
+    if condition not in CONDITIONS:
+        raise ValueError(f"condition must be one of {sorted(CONDITIONS)}, got {condition!r}")
+    return {
+        "buoyancy_bias_range": NEGATIVE_BUOYANCY,
+        "schedule": {"kind": "levels", "values": list(SETPOINTS), "hold_s": hold_s},
+        "episode_length_s": hold_s * len(SETPOINTS),
+        **CONDITIONS[condition],
+    }
+
+
+def _median_worst(values: list[float], prefix: str, worst: str = "max") -> dict[str, float]:
+    finite = [v for v in values if np.isfinite(v)]
+    if not finite:
+        return {f"{prefix}_median": float("nan"), f"{prefix}_worst": float("nan")}
+    pick = max if worst == "max" else min
+    return {f"{prefix}_median": float(np.median(finite)), f"{prefix}_worst": float(pick(finite))}
+
+
+def figures(flights: list[Flight]) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """(figures over the plants, per-plant lists) of recorded flights (see the module docstring)."""
+    metrics = [flight.metrics() for flight in flights]
+    ss = [100 * s.steady_state_error for m in metrics for s in m.segments]
+    up, down = zip(*(m.overshoot_by_direction() for m in metrics), strict=True)
+    rise = [s.rise_time_s for m in metrics for s in m.segments]
+    settle = [s.settling_time_s for m in metrics for s in m.segments]
+    rmse = [100 * m.rmse for m in metrics]
+    out = {
+        **_median_worst(ss, "ss_error_cm"),
+        **_median_worst([100 * v for v in up], "overshoot_up_cm"),
+        **_median_worst([100 * v for v in down], "overshoot_down_cm"),
+        **_median_worst(rise, "rise_s"),
+        **_median_worst(settle, "settle_s"),
+        **_median_worst(rmse, "rmse_cm"),
+        "never_rise": float(np.sum(np.isnan(rise))),
+        "never_settle": float(np.sum(np.isnan(settle))),
+    }
+    per_plant = {
+        "ss_error_cm": [float(np.mean([100 * s.steady_state_error for s in m.segments])) for m in metrics],
+        "overshoot_up_cm": [100 * v for v in up],
+        "overshoot_down_cm": [100 * v for v in down],
+        "rmse_cm": rmse,
+    }
+    return out, per_plant
+
+
+def _fly(name: str, policy: Policy, seeds: list[int], kwargs: dict[str, Any]) -> ControllerFigures:
+    flights = fly_blimps(policy, seeds, **kwargs)
+    result = ControllerFigures(name, flights)
+    result.figures, result.per_plant = figures(flights)
+    return result
+
+
+def evaluate(
+    controller: Controller,
+    condition: str = "calm",
+    plants: int = 20,
+    seed: int = 0,
+    hold_s: float = 70.0,
+    pid: PIDGains = BLIMP_PID,
+    record_spikes: bool = False,
+) -> dict[str, ControllerFigures]:
+    """The SNN controller and the reference PID in the same `plants` plants; {"SNN": ..., "PID": ...}."""
+    controller.io.check(2, 1, controller.spec.n_inputs, controller.spec.n_outputs, "the blimp plant")
+    seeds = [seed + i for i in range(plants)]
+    kwargs = plant_kwargs(condition, hold_s)
+    policy = SNNPolicy(controller, batch=plants, record_spikes=record_spikes)
+    snn = _fly("SNN", policy, seeds, kwargs)
+    report = policy.energy()
+    for key, values in (
+        ("spikes_per_s", report.per_second(report.spikes.sum(axis=1))),
+        ("sops_per_s", report.per_second(report.sops)),
+        ("power_nw", 1e9 * report.per_second(report.snn_energy_j)),
+        ("ann_power_nw", 1e9 * report.per_second(report.ann_energy_j)),
+    ):
+        snn.figures[key] = float(np.median(values))
+    if record_spikes:
+        snn.per_plant["spikes"] = np.stack(policy.spikes, axis=1)  # type: ignore[assignment]  # [P, T, n]
+    return {"SNN": snn, "PID": _fly("PID", PIDPolicy(pid, controller.io, batch=plants), seeds, kwargs)}
