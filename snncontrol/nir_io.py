@@ -29,13 +29,17 @@ rejected: import with a smaller dt.
 Metadata. The graph holds `dt` (s), `name` and `discretization`; each neuron node holds `snncontrol`, a JSON
 string with the layer name, the exact per-step decays (so our own import is bit-exact rather than going
 through `tau`; they are used only where they agree with the node's time constants) and, for LIF, `reset`
-and `refractory`. Two features have no NIR equivalent and live in this metadata only, read by our importer
-(other tools see a hard reset to 0 and no refractory period); `export_nir(..., strict=True)` rejects them:
+and `refractory`. These features have no NIR equivalent and live in this metadata only, read by our importer
+(other tools see a hard reset to 0, no refractory period, a fixed threshold and no input stage);
+`export_nir(..., strict=True)` rejects them:
 - soft reset (the crossed threshold is subtracted at the next step, undecayed),
-- the refractory period (steps).
+- the refractory period (steps),
+- LIF threshold adaptation: "spike" (`decay_th`, `beta` in the node's metadata) and "iwta" (also the
+  threshold weights `w_th`, [out, in] like NIR weights, from the layer's input),
+- the sample-hold input stage (`SampleHoldEncoder`: input conditioning that holds the last finite sample;
+  graph metadata `encoder`).
 
-Not exportable (`SpecError` naming the feature): encoders, decoders, `Graded` units, LIF adaptation
-("spike", "iwta") with its threshold connection, synaptic delays.
+Not exportable (`SpecError` naming the feature): other encoders, decoders, `Graded` units, synaptic delays.
 
 Import: rebuilds a stack of dense layers from the effective weights. Tied / shared / masked / signed
 structure is flattened to dense effective weights (same dynamics, different genome layout). Every imported
@@ -60,10 +64,11 @@ import torch
 
 from snncontrol import atomic
 from snncontrol.connections import Connection
+from snncontrol.encoders import SampleHoldEncoder, encoder_from_dict
 from snncontrol.errors import ArtifactError, GenomeError, SpecError
 from snncontrol.layers import Layer
 from snncontrol.network import Network
-from snncontrol.neurons.models import LIF, Graded, LeakyIntegrator, NeuronModel
+from snncontrol.neurons.models import LIF, NEURON_FIELDS, Graded, LeakyIntegrator, NeuronModel
 from snncontrol.spec import NetworkSpec
 
 DISCRETIZATION = "forward_euler: decay = 1 - dt/tau, r = tau_mem/dt, w_in = tau_syn/dt"
@@ -82,7 +87,10 @@ def _time_constant(decay: np.ndarray, dt: float) -> np.ndarray:
 
 
 def _check_exportable(spec: NetworkSpec, strict: bool) -> None:
-    if spec.encoder is not None:
+    if isinstance(spec.encoder, SampleHoldEncoder):
+        if strict:
+            raise SpecError("NIR export: the sample-hold input stage has no NIR equivalent (strict export)")
+    elif spec.encoder is not None:
         raise SpecError(f"NIR export: encoder {spec.encoder.kind!r} has no NIR equivalent (use an encoding layer)")
     if spec.decoder is not None:
         raise SpecError(f"NIR export: decoder {spec.decoder.kind!r} has no NIR equivalent (use leaky_readout)")
@@ -94,8 +102,8 @@ def _check_exportable(spec: NetworkSpec, strict: bool) -> None:
         if layer.input.max_delay:
             raise SpecError(f"{where}: synaptic delays cannot be exported")
         if isinstance(neuron, LIF):
-            if neuron.adaptation != "none":
-                raise SpecError(f"{where}: LIF adaptation {neuron.adaptation!r} has no NIR equivalent")
+            if strict and neuron.adaptation != "none":
+                raise SpecError(f"{where}: LIF adaptation {neuron.adaptation!r} has no NIR equivalent (strict export)")
             if strict and neuron.reset == "soft":
                 raise SpecError(f"{where}: soft reset has no NIR equivalent (strict export)")
             if strict and neuron.refractory:
@@ -111,6 +119,10 @@ def _neuron_node(neuron: NeuronModel, fields: dict[str, np.ndarray], dt: float, 
         return nir.LI(tau=tau_mem, r=tau_mem / dt, v_leak=zeros, metadata={META_KEY: json.dumps(meta)})
     assert isinstance(neuron, LIF)
     meta.update(reset=neuron.reset, refractory=neuron.refractory)
+    if neuron.adaptation != "none":
+        meta.update(adaptation=neuron.adaptation, decay_th=fields["decay_th"].tolist(), beta=fields["beta"].tolist())
+        if "w_th" in fields:
+            meta["w_th"] = fields["w_th"].tolist()
     common = {"r": tau_mem / dt, "v_leak": zeros, "v_threshold": fields["theta"], "v_reset": zeros.copy()}
     if not neuron.synaptic:
         return nir.LIF(tau=tau_mem, **common, metadata={META_KEY: json.dumps(meta)})
@@ -136,9 +148,10 @@ def export_nir(spec: NetworkSpec, genome: Any, *, strict: bool = False) -> nir.N
     source = "input"
     for index, layer in enumerate(spec.layers):
         w_in = net.layer_weights(params, index, "w_in")[0].numpy().T.copy()  # NIR: [out, in]
-        fields = {
-            f: net.neuron_field(params, index, f)[0].numpy().copy() for f in ("bias", "decay_syn", "decay_mem", "theta")
-        }
+        fields = {f: net.neuron_field(params, index, f)[0].numpy().copy() for f in NEURON_FIELDS}
+        w_th = net.layer_weights(params, index, "w_th")
+        if w_th is not None:
+            fields["w_th"] = w_th[0].numpy().T.copy()  # [out, in], as NIR weights
         w_key, n_key = f"{layer.name}.w_in", f"{layer.name}.neuron"
         nodes[w_key] = nir.Affine(weight=w_in, bias=fields["bias"]) if layer.bias else nir.Linear(weight=w_in)
         nodes[n_key] = _neuron_node(layer.neuron, fields, spec.dt, layer.name)
@@ -152,6 +165,8 @@ def export_nir(spec: NetworkSpec, genome: Any, *, strict: bool = False) -> nir.N
     nodes["output"] = nir.Output(output_type={"output": np.array([spec.layers[-1].size])})
     edges.append((source, "output"))
     metadata = {"dt": float(spec.dt), "name": spec.name, "discretization": DISCRETIZATION}
+    if spec.encoder is not None:
+        metadata["encoder"] = json.dumps(spec.encoder.to_dict())
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
 
 
@@ -214,11 +229,18 @@ def _neuron(node_key: str, node: nir.NIRNode, n: int, dt: float) -> tuple[Neuron
         model = LIF(
             synaptic=isinstance(node, nir.CubaLIF),
             reset=meta.get("reset", "hard"),
+            adaptation=meta.get("adaptation", "none"),
             refractory=int(meta.get("refractory", 0)),
         )
     except (SpecError, TypeError, ValueError) as exc:
         raise SpecError(f"NIR node {node_key!r}: bad {META_KEY} metadata: {exc}") from None
     fields = {"theta": _per_neuron(node_key, "v_threshold", node.v_threshold, n)}
+    if model.adaptation != "none":
+        fields["decay_th"] = _per_neuron(node_key, "decay_th", meta.get("decay_th"), n)
+        if model.adaptation == "spike":
+            fields["beta"] = _per_neuron(node_key, "beta", meta.get("beta"), n)
+        else:
+            fields["w_th"] = np.asarray(meta.get("w_th"), dtype=np.float64).T.copy()  # our [in, out]
     if isinstance(node, nir.CubaLIF):
         tau_mem = _per_neuron(node_key, "tau_mem", node.tau_mem, n)
         tau_syn = _per_neuron(node_key, "tau_syn", node.tau_syn, n)
@@ -329,6 +351,8 @@ def import_nir(graph: nir.NIRGraph, *, dt: float | None = None) -> tuple[Network
         gain = fields.pop("gain")
         gain = np.where(np.abs(gain - 1.0) <= _GAIN_TOL, 1.0, gain)
         params = {"w_in": w_in * gain, **fields}
+        if "w_th" in params and params["w_th"].shape != w_in.shape:
+            raise SpecError(f"NIR node {n_key!r}: w_th must have shape {list(w_in.T.shape)} ([out, in])")
         w_rec = None
         if r_key is not None:
             w_rec, rec_bias = _weights(r_key, graph.nodes[r_key], n)
@@ -343,7 +367,13 @@ def import_nir(graph: nir.NIRGraph, *, dt: float | None = None) -> tuple[Network
         meta_name = _node_meta(graph.nodes[n_key]).get("layer")
         name = next((c for c in (meta_name, n_key) if isinstance(c, str) and _NAME.match(c)), f"layer{index}")
         layer = Layer(
-            name, n, model, input=Connection(), recurrent=None if w_rec is None else Connection(), bias=bias is not None
+            name,
+            n,
+            model,
+            input=Connection(),
+            recurrent=None if w_rec is None else Connection(),
+            threshold_input=Connection() if "w_th" in params else None,
+            bias=bias is not None,
         )
         bounds = _widened(layer, w_in.shape[0], params)
         if bounds:
@@ -351,7 +381,16 @@ def import_nir(graph: nir.NIRGraph, *, dt: float | None = None) -> tuple[Network
         layers.append(layer)
         values.update({f"{name}.{key}": value for key, value in params.items()})
         n_in = n
-    spec = NetworkSpec(n_inputs, tuple(layers), dt=dt, name=str((graph.metadata or {}).get("name", "")))
+    encoder = (graph.metadata or {}).get("encoder")
+    try:
+        text = encoder.decode() if isinstance(encoder, bytes) else str(encoder)
+        encoder = None if encoder is None else encoder_from_dict(json.loads(text))
+    except ValueError as exc:
+        raise SpecError(f"NIR graph metadata 'encoder' is not valid JSON ({exc})") from None
+    if encoder is not None and not isinstance(encoder, SampleHoldEncoder):
+        raise SpecError(f"NIR graph metadata 'encoder': only the sample-hold stage is supported, got {encoder.kind!r}")
+    name = str((graph.metadata or {}).get("name", ""))
+    spec = NetworkSpec(n_inputs, tuple(layers), dt=dt, encoder=encoder, name=name)
     return spec, spec.parameters.flatten(values)[0]
 
 

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 import torch
 
+from snncontrol.compose import parallel, parallel_genome
 from snncontrol.connections import Connection
+from snncontrol.controllers.blimp import i_snn, pd_snn
 from snncontrol.decoders import RateDecoder
-from snncontrol.encoders import PoissonEncoder
+from snncontrol.encoders import PoissonEncoder, SampleHoldEncoder
 from snncontrol.errors import ArtifactError, GenomeError, SpecError
 from snncontrol.layers import Layer, leaky_readout, paired_encoding
 from snncontrol.network import Network
@@ -214,11 +216,6 @@ def test_tau_shorter_than_dt_is_rejected() -> None:
     ("spec", "message"),
     [
         (NetworkSpec(1, (Layer("g", 3, Graded()),)), "Graded"),
-        (
-            NetworkSpec(1, (Layer("a", 3, LIF(adaptation="iwta"), threshold_input=Connection()),)),
-            "adaptation 'iwta'",
-        ),
-        (NetworkSpec(1, (Layer("a", 3, LIF(adaptation="spike")),)), "adaptation 'spike'"),
         (NetworkSpec(1, (Layer("d", 3, LIF(), input=Connection(delay=2)),)), "delays"),
         (NetworkSpec(1, (Layer("p", 3, LIF()),), encoder=PoissonEncoder()), "encoder 'poisson'"),
         (NetworkSpec(1, (Layer("p", 3, LIF()),), decoder=RateDecoder()), "decoder 'rate'"),
@@ -229,7 +226,39 @@ def test_unsupported_features_raise(spec: NetworkSpec, message: str) -> None:
         export_nir(spec, spec.parameters.initial())
 
 
+def test_round_trip_of_the_pd_i_composite_with_threshold_adaptation_and_sample_hold(tmp_path: Path) -> None:
+    """IWTA threshold weights, spike-triggered adaptation and the sample-hold input stage live in our metadata:
+    a composite PD + I controller (tied, block-structured) comes back as dense layers that behave the same."""
+    pd, i = pd_snn("lif", n_pairs=2, n_hidden=5), i_snn("iwta", n_pairs=2, n_hidden=4)
+    spec = parallel([pd, i], name="pdi")
+    rng = np.random.default_rng(4)
+    genome = parallel_genome([pd, i], [genome_for(pd, 4), genome_for(i, 5)])
+    path = save_nir(tmp_path / "pdi.nir", spec, genome)
+    imported, genome_back = load_nir(path)
+    assert isinstance(imported.encoder, SampleHoldEncoder)
+    assert imported.layers[1].neuron == LIF(adaptation="iwta") and imported.layers[1].threshold_input is not None
+    xs = rng.normal(0.0, 0.4, size=(300, 1, 1))
+    xs[[20, 21, 150]] = np.nan  # dropouts, held by the input stage
+    a, b = run(spec, genome, xs, torch.float64), run(imported, genome_back, xs, torch.float64)
+    for layer in ("encoder", "hidden"):
+        assert a.layers[layer].sum() > 0 and torch.equal(a.layers[layer], b.layers[layer])
+    torch.testing.assert_close(a.outputs, b.outputs, rtol=0.0, atol=1e-9)
+    spike = NetworkSpec(1, (Layer("a", 3, LIF(adaptation="spike"), bias=True),), dt=DT)
+    spike_genome = genome_for_any(spike)
+    assert_same_parameters(spike, spike_genome, *import_nir(export_nir(spike, spike_genome)))
+
+
+def genome_for_any(spec: NetworkSpec, seed: int = 0) -> np.ndarray:
+    return spec.parameters.sample(1, np.random.default_rng(seed))[0]
+
+
 def test_strict_export_rejects_metadata_only_features() -> None:
+    iwta = i_snn("iwta", n_pairs=2, n_hidden=3)
+    with pytest.raises(SpecError, match="sample-hold"):
+        export_nir(iwta, genome_for_any(iwta), strict=True)
+    bare = NetworkSpec(1, (Layer("a", 3, LIF(reset="hard", adaptation="iwta"), threshold_input=Connection()),))
+    with pytest.raises(SpecError, match="adaptation 'iwta'"):
+        export_nir(bare, genome_for_any(bare), strict=True)
     spec = controller()
     with pytest.raises(SpecError, match="layer 'enc': soft reset"):
         export_nir(spec, genome_for(spec), strict=True)
