@@ -8,10 +8,12 @@ artifact and (spiking variant) exports to NIR like any other controller:
 
 Inputs (the observation adapter `ncap_io(n_links)`, kind "select"): the n_joints joint angles of the swimmer
 observation, indices 0 .. n_joints - 1 in the plant's order head to tail, each divided by the joint limit
-2*pi/n_links (so +-1 at the limits). With `speed=True` one more input follows (speed command >= 0, inhibits
-every B-neuron); with `turn=True` two more (right, left turn commands >= 0, excite the dorsal / ventral B-neurons
-of the first `turn_joints` joints). Command channels are not in the plant's observation: append them with
-`with_commands(x, ...)` after the adapter.
+2*pi/n_links (so +-1 at the limits). Another swimmer body whose observation holds the joint angles (rad, head
+to tail) from index k on takes `ncap_io(n_links, first_angle=k)`: Gymnasium's Swimmer-v5 (3 links, observation
+[body angle, 2 joint angles, velocities]) takes first_angle=1. With `speed=True` one more input follows (speed
+command >= 0, inhibits every B-neuron); with `turn=True` two more (right, left turn commands >= 0, excite the
+dorsal / ventral B-neurons of the first `turn_joints` joints). Command channels are not in the plant's
+observation: append them with `with_commands(x, ...)` after the adapter.
 
 Layer "sensory" (fixed, no evolvable parameter), neurons in this order:
   - 2 per joint j = 0 .. n_joints - 1: dorsal (2j) reads +angle_j, ventral (2j + 1) reads -angle_j. With graded
@@ -115,12 +117,14 @@ def joint_limit(n_links: int) -> float:
     return 2.0 * math.pi / n_links
 
 
-def ncap_io(n_links: int) -> IOAdapters:
-    """The swimmer adapters: observation indices 0 .. n_joints - 1 (joint angles head to tail, rad) times
-    1 / joint_limit; action = the network's n_joints torques clipped to [-1, 1] (the plant's range)."""
+def ncap_io(n_links: int, first_angle: int = 0) -> IOAdapters:
+    """The swimmer adapters: observation indices first_angle .. first_angle + n_joints - 1 (joint angles head to
+    tail, rad) times 1 / joint_limit; action = the network's n_joints torques clipped to [-1, 1] (the plant's
+    range, head to tail)."""
     n_joints = n_links - 1
+    indices = tuple(range(first_angle, first_angle + n_joints))
     return IOAdapters(
-        ObservationAdapter("select", indices=tuple(range(n_joints)), scale=(1.0 / joint_limit(n_links),)),
+        ObservationAdapter("select", indices=indices, scale=(1.0 / joint_limit(n_links),)),
         ActionAdapter("affine_clip", low=-1.0, high=1.0),
     )
 
