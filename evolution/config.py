@@ -163,7 +163,8 @@ class ClosedLoopConfig(_Model):
     """Closed-loop episodes. Objectives: return (sum of rewards, maximized), tracking_error (mean |info[error_key]|
     over the episode, minimized), itae (mean |info[error_key]| weighted by the time since info[setpoint_key] last
     changed: holding a set-point counts more than reaching it; minimized), sops / spikes / energy (J) per episode
-    (minimized)."""
+    (minimized). Each generation flies new episodes; with `validation_episodes` > 0 the run's champion is the
+    individual best on that many fixed episodes (scored every checkpoint), not the luckiest of one generation."""
 
     kind: Literal["closed_loop"]
     env: EnvConfig
@@ -173,6 +174,7 @@ class ClosedLoopConfig(_Model):
     )
     error_key: str = "error"
     setpoint_key: str = "setpoint"
+    validation_episodes: int = Field(0, ge=0)  # > 0: the champion is the best on these fixed episodes
 
     _io = field_validator("io")(_check_io)
 

@@ -22,12 +22,14 @@ import torch
 import sim_envs  # noqa: F401  (registers the sim_envs/* ids)
 from evolution.config import ClosedLoopConfig
 from evolution.errors import ConfigError
-from evolution.fitness.objectives import counters_report, energy_objectives
+from evolution.fitness.objectives import counters_report, energy_objectives, weights
 from evolution.rng import derive_seed
 from snncontrol.adapters import IOAdapters
 from snncontrol.errors import SpecError
 from snncontrol.network import Network, Params
 from snncontrol.spec import NetworkSpec
+
+VALIDATION_KEY = 2**32 - 1  # derive_seed(run seed, VALIDATION_KEY, k): no generation's episodes share these
 
 
 class ClosedLoopFitness:
@@ -37,6 +39,8 @@ class ClosedLoopFitness:
         self.kwargs = {**cfg.env.kwargs, **(cfg.env.worker_kwargs if worker else {})}
         self._envs: dict[int, gym.vector.VectorEnv] = {}
         self._check(self._env(1))
+        # The champion's yardstick when generations fly different episodes (see ClosedLoopConfig).
+        self.selection_loss = self._validation_loss if cfg.validation_episodes else None
 
     def _env(self, copies: int) -> gym.vector.VectorEnv:
         """The vector env of `copies` copies (built once per size and kept)."""
@@ -68,6 +72,12 @@ class ClosedLoopFitness:
     def generation_data(self, generation: int) -> dict[str, np.ndarray]:
         """Episode seeds of this generation, [E]."""
         return {"seeds": np.array([derive_seed(self.seed, generation, e) for e in range(self.cfg.env.episodes)])}
+
+    def _validation_loss(self, genome: np.ndarray) -> float:
+        """The first objective of one genome [D] over the fixed validation episodes, as a loss (lower is better)."""
+        seeds = [derive_seed(self.seed, VALIDATION_KEY, k) for k in range(self.cfg.validation_episodes)]
+        value = float(self.evaluate(genome[None], {"seeds": np.array(seeds)})[0, 0])
+        return -value if weights(self.cfg.objectives)[0] > 0 else value
 
     def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
         """genomes [P, D] -> objectives [P, M], each the mean over the E episodes."""

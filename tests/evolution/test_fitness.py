@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from evo_support import BLIMP_IO, TINY_NET, logbook, run
+from evo_support import BLIMP_IO, TINY_NET, blimp_config, logbook, run
 
 from evolution.config import parse_config
 from evolution.errors import ConfigError
@@ -158,6 +158,17 @@ def test_itae_weights_each_error_by_the_steps_since_the_set_point_last_changed()
     assert held[29] == 0.0 and held[28] == 28.0  # the set-point changed at 3 s (after step 29)
     np.testing.assert_allclose(tracking, error.mean(), rtol=1e-6)
     np.testing.assert_allclose(itae, (held * error).sum() / held.sum(), rtol=1e-6)
+
+
+def test_closed_loop_champion_is_the_best_on_fixed_validation_episodes(tmp_path):
+    data = blimp_config(generations=4, output={"checkpoint_every": 2, "plot_every": 1000})
+    data["fitness"]["validation_episodes"] = 2
+    experiment = run(data, tmp_path)
+    losses = [float(row["train_loss"]) for row in logbook(tmp_path) if row.get("train_loss")]
+    assert len(losses) == 2
+    _, genome, metadata, _ = read_artifact(tmp_path / "best")
+    # Scored again now, long after its generation: the validation episodes do not change with the generation.
+    assert metadata.extra["selection_loss"] == min(losses) == experiment.fitness.selection_loss(genome)
 
 
 def test_gymnasium_swimmer_through_sync_vector_env_and_select_adapter():
