@@ -94,10 +94,19 @@ def test_message_conversions():
     assert messages.to_vector("range", Range(range=math.inf, min_range=0.1, max_range=12.0))[1]
     js = JointState(name=["b", "a"], position=[2.0, 1.0], velocity=[20.0, 10.0])
     assert messages.to_vector("joint_state", js, ["a", "b"])[0].tolist() == [1.0, 2.0, 10.0, 20.0]
-    cmd = messages.make_command("float64_multi_array", np.array([0.5]), echo_stamp=123)
-    assert list(cmd.data) == [0.5] and messages.echoed_stamp(cmd) == 123
-    twist = messages.make_command("twist", np.array([0.3]), ["linear.z"])
-    assert twist.linear.z == pytest.approx(0.3)
+    twist = messages.CommandMessage("twist", ["linear.z"]).fill(np.array([0.3]))
+    assert twist.linear.z == pytest.approx(0.3) and twist.linear.x == 0.0
+
+
+def test_a_reused_command_message_carries_only_the_latest_command():
+    command = messages.CommandMessage("float64_multi_array")
+    first = command.fill(np.array([0.5, -1.0]), echo_stamp=123)
+    assert list(first.data) == [0.5, -1.0] and messages.echoed_stamp(first) == 123
+    again = command.fill(np.array([2.0, 3.0]), echo_stamp=456)
+    assert again is first and list(again.data) == [2.0, 3.0] and messages.echoed_stamp(again) == 456
+    assert messages.echoed_stamp(command.fill(np.array([0.0, 0.0]))) is None and not again.layout.dim
+    with pytest.raises(ValueError, match="unknown output type"):
+        messages.CommandMessage("wrench")
 
 
 def test_control_core_safe_command_and_recovery(blimp_artifact):

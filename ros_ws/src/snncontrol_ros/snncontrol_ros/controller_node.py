@@ -249,6 +249,7 @@ class ControllerNode(LifecycleNode):
         self._publisher = self.create_publisher(
             messages.OUTPUT_TYPES[self._output_type], self._output_topic, messages.command_qos(depth)
         )
+        self._command = messages.CommandMessage(self._output_type, self._twist_fields)  # filled every tick
         self._diag_publisher = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self._diag_timer = self.create_timer(diag_period, self._publish_diagnostics, clock=self._steady)
 
@@ -279,8 +280,7 @@ class ControllerNode(LifecycleNode):
         self._active = False
         if self._core is not None and self._publisher is not None:
             self._core.held = self._safety.safe_command.copy()
-            self._publisher.publish(messages.make_command(self._output_type, self._safety.safe_command,
-                                                          self._twist_fields))
+            self._publisher.publish(self._command.fill(self._safety.safe_command))
             self._last_command = self._safety.safe_command.copy()
 
     # --- control --------------------------------------------------------------------------------------------
@@ -343,9 +343,7 @@ class ControllerNode(LifecycleNode):
         obs, ages, problem = self._observation(now)
         was_safe = self._core.counters.holding_safe
         result = self._core.tick(obs, ages, problem)
-        msg = messages.make_command(self._output_type, result.command, self._twist_fields,
-                                    stamp if self._echo else None)
-        self._publisher.publish(msg)
+        self._publisher.publish(self._command.fill(result.command, stamp if self._echo else None))
         self._latency.add(time.perf_counter() - t0)
         self._last_command = result.command
         if not result.verdict.ok:

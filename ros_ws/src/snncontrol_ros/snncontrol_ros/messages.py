@@ -16,6 +16,7 @@ Outputs (parameter `output_type`):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -65,7 +66,7 @@ def to_vector(kind: str, msg: Any, joint_names: Sequence[str] = ()) -> tuple[np.
     if kind == "range":
         value = float(msg.range)
         problem = ""
-        if not np.isfinite(value):
+        if not math.isfinite(value):
             problem = f"range reading {value} (no valid return)"
         elif msg.max_range > msg.min_range and not msg.min_range <= value <= msg.max_range:
             problem = f"range reading {value:.4g} m outside [{msg.min_range:.4g}, {msg.max_range:.4g}] m"
@@ -100,22 +101,36 @@ def stamp_ns(msg: Any) -> int | None:
     return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
 
 
-def make_command(kind: str, values: np.ndarray, twist_fields: Sequence[str] = (), echo_stamp: int | None = None):
-    """The output message for command `values`. `echo_stamp` (ns) goes into the Float64MultiArray layout as a
-    dimension label "stamp_ns=<ns>" (a latency probe; consumers such as forward_command_controller ignore it)."""
-    if kind == "float64_multi_array":
-        msg = Float64MultiArray(data=[float(v) for v in values])
-        if echo_stamp is not None:
-            msg.layout.dim = [MultiArrayDimension(label=f"{STAMP_LABEL}{echo_stamp}", size=len(values), stride=1)]
+class CommandMessage:
+    """One reusable output message of `kind` (see `OUTPUT_TYPES`): `fill(values, echo_stamp)` writes a command
+    into it and returns it. rclpy serializes a message when it is published, so a node can publish the same
+    object every tick instead of building a new one (a new Float64MultiArray with its layout costs several
+    microseconds). `echo_stamp` (ns) goes into the Float64MultiArray layout as a dimension labelled
+    "stamp_ns=<ns>" (a latency probe; consumers such as forward_command_controller ignore it)."""
+
+    def __init__(self, kind: str, twist_fields: Sequence[str] = ()) -> None:
+        if kind not in OUTPUT_TYPES:
+            raise ValueError(f"unknown output type {kind!r} (known: {', '.join(OUTPUT_TYPES)})")
+        self.kind = kind
+        self.msg = OUTPUT_TYPES[kind]()
+        self._twist = [name.split(".") for name in (twist_fields or TWIST_FIELDS)]
+        self._stamp_dim = [MultiArrayDimension(stride=1)]
+
+    def fill(self, values: np.ndarray, echo_stamp: int | None = None):
+        values = np.asarray(values, dtype=np.float64)
+        msg = self.msg
+        if self.kind == "twist":
+            for (part, axis), value in zip(self._twist[: len(values)], values.tolist(), strict=True):
+                setattr(getattr(msg, part), axis, value)
+            return msg
+        msg.data = values.tolist()
+        if echo_stamp is None:
+            msg.layout.dim = []
+        else:
+            dim = self._stamp_dim[0]
+            dim.label, dim.size = f"{STAMP_LABEL}{echo_stamp}", len(values)
+            msg.layout.dim = self._stamp_dim
         return msg
-    if kind == "twist":
-        msg = Twist()
-        fields = twist_fields or TWIST_FIELDS[: len(values)]
-        for name, value in zip(fields, values, strict=True):
-            part, axis = name.split(".")
-            setattr(getattr(msg, part), axis, float(value))
-        return msg
-    raise ValueError(f"unknown output type {kind!r} (known: {', '.join(OUTPUT_TYPES)})")
 
 
 def command_values(msg: Any) -> np.ndarray:

@@ -4,6 +4,7 @@ uses it to measure the transport's own floor."""
 
 from __future__ import annotations
 
+import numpy as np
 from rclpy.node import Node
 from sensor_msgs.msg import Range
 from std_msgs.msg import Float64MultiArray
@@ -20,13 +21,11 @@ class PassthroughNode(Node):
         reliability = declare(self, "sensor_reliability", "best_effort", "input QoS: best_effort | reliable")
         depth = declare(self, "command_qos_depth", 1, "keep-last depth of the reliable command publisher")
         self.publisher = self.create_publisher(Float64MultiArray, output, messages.command_qos(depth))
+        self.command = messages.CommandMessage("float64_multi_array")  # reused, as the controller node does
         self.create_subscription(Range, sensor, self._on_range, messages.sensor_qos(reliability))
 
     def _on_range(self, msg: Range) -> None:
-        import numpy as np
-
-        self.publisher.publish(messages.make_command("float64_multi_array", np.array([msg.range]),
-                                                     echo_stamp=messages.stamp_ns(msg)))
+        self.publisher.publish(self.command.fill(np.array([msg.range]), echo_stamp=messages.stamp_ns(msg)))
 
 
 def main(argv: list[str] | None = None) -> int:
