@@ -72,7 +72,9 @@ class CMAESConfig(_Model):
 
 
 class GAConfig(_Model):
-    """(mu + lambda) or (mu, lambda) GA with bounded SBX crossover and polynomial mutation (unit cube)."""
+    """(mu + lambda) or (mu, lambda) GA with bounded SBX crossover and polynomial mutation (unit cube). The first
+    population is uniform in the cube, or with a seed genome (`network.artifact`) and `init_spread`, the seed
+    plus normal noise of that standard deviation (unit cube)."""
 
     name: Literal["ga"]
     mu: int = Field(50, ge=2)
@@ -84,6 +86,7 @@ class GAConfig(_Model):
     eta_mutation: float = Field(20.0, gt=0)
     indpb: float | None = Field(None, gt=0, le=1)  # per-gene mutation probability; None: 1 / D
     tournament: int = Field(3, ge=1)
+    init_spread: float | None = Field(None, gt=0, le=1)  # with a seed genome: first population around it
 
     @model_validator(mode="after")
     def _sizes(self) -> GAConfig:
@@ -95,7 +98,8 @@ class GAConfig(_Model):
 
 
 class NSGA2Config(_Model):
-    """NSGA-II: mu parents (a multiple of 4), mu offspring per generation, bounded SBX + polynomial mutation."""
+    """NSGA-II: mu parents (a multiple of 4), mu offspring per generation, bounded SBX + polynomial mutation;
+    `init_spread` as for the GA."""
 
     name: Literal["nsga2"]
     mu: int = Field(48, ge=4)
@@ -103,6 +107,7 @@ class NSGA2Config(_Model):
     eta_crossover: float = Field(15.0, gt=0)
     eta_mutation: float = Field(20.0, gt=0)
     indpb: float | None = Field(None, gt=0, le=1)
+    init_spread: float | None = Field(None, gt=0, le=1)  # with a seed genome: first population around it
 
     @field_validator("mu")
     @classmethod

@@ -47,11 +47,15 @@ class Strategy(Protocol):
 
 
 def initial_population(
-    cls: type[Individual], size: int, dim: int, seed: np.ndarray | None = None
+    cls: type[Individual], size: int, dim: int, seed: np.ndarray | None = None, spread: float | None = None
 ) -> list[Individual]:
-    """`size` points uniform in the unit cube (numpy's global RNG); `seed` [D], if given, is the first."""
+    """`size` points uniform in the unit cube (numpy's global RNG); `seed` [D], if given, is the first. With a
+    seed and `spread`, the others are the seed plus normal noise of that standard deviation (unit cube, clipped):
+    a population around a controller that already works, rather than one thrown over the whole cube."""
     points = np.random.uniform(0.0, 1.0, size=(size, dim))
     if seed is not None:
+        if spread is not None:
+            points = np.clip(seed + spread * np.random.standard_normal((size, dim)), 0.0, 1.0)
         points[0] = seed
     return [cls(row) for row in points]
 

@@ -23,7 +23,7 @@ class GeneticAlgorithm:
 
     def generate(self) -> list[Individual]:
         if not self.parents:
-            return initial_population(self.cls, self.cfg.mu, self.dim, self.seed)
+            return initial_population(self.cls, self.cfg.mu, self.dim, self.seed, self.cfg.init_spread)
         return algorithms.varOr(self.parents, self.toolbox, self.cfg.lambda_, self.cfg.cxpb, self.cfg.mutpb)
 
     def update(self, population: list[Individual]) -> None:

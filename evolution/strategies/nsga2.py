@@ -22,7 +22,7 @@ class NSGA2:
 
     def generate(self) -> list[Individual]:
         if not self.parents:
-            return initial_population(self.cls, self.cfg.mu, self.dim, self.seed)
+            return initial_population(self.cls, self.cfg.mu, self.dim, self.seed, self.cfg.init_spread)
         offspring = [self.toolbox.clone(ind) for ind in tools.selTournamentDCD(self.parents, self.cfg.mu)]
         for first, second in zip(offspring[::2], offspring[1::2], strict=True):
             if random.random() <= self.cfg.cxpb:

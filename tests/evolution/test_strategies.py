@@ -91,3 +91,19 @@ def test_separable_cmaes_learns_per_axis_scales_on_an_ill_scaled_problem():
     axes = strategy.es.diagD
     assert axes[0] > 10 * axes[-1]  # the flattest axis is searched much more widely than the steepest
     assert np.abs(strategy.es.centroid - 0.5).max() < 1e-2
+
+
+@pytest.mark.parametrize("strategy", [{"name": "ga", "mu": 12, "lambda": 24}, {"name": "nsga2", "mu": 12}])
+def test_a_seeded_first_population_stays_around_the_seed_with_init_spread(strategy):
+    seed_everything(1)
+    dim = 50
+    seed = np.full(dim, 0.4)
+    config = parse_config(sphere_config({**strategy, "init_spread": 0.01}, centers=[0.3, 0.6] if
+                                        strategy["name"] == "nsga2" else None))
+    cls = individual_class((-1.0,) * (2 if strategy["name"] == "nsga2" else 1))
+    points = np.asarray(build_strategy(config.strategy, cls, dim, seed, seed).generate())
+    assert np.array_equal(points[0], seed)
+    assert np.abs(points - seed).max() < 0.06 and points[1:].std(axis=0).mean() > 0.005
+    wide = parse_config(sphere_config(strategy, centers=[0.3, 0.6] if strategy["name"] == "nsga2" else None))
+    uniform = np.asarray(build_strategy(wide.strategy, cls, dim, seed, seed).generate())
+    assert np.abs(uniform[1:] - seed).max() > 0.5  # without it, the rest of the population is uniform
