@@ -1,6 +1,8 @@
 """The controller node over real DDS (in-process executor, loopback): lifecycle transitions through the
 lifecycle services, the safe command within one tick on NaN / inf / out-of-range / stale input and recovery,
-diagnostics on /diagnostics with the documented keys, and a corrupt artifact failing configure cleanly."""
+malformed messages of every input kind never killing the node, saturation and throttled warnings, the
+observation adapter set by parameters, diagnostics on /diagnostics with the documented keys, and a corrupt
+artifact failing configure cleanly."""
 
 from __future__ import annotations
 
@@ -13,12 +15,16 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
-from sensor_msgs.msg import Range
+from sensor_msgs.msg import JointState, Range
 from snncontrol_ros import messages
 from snncontrol_ros.controller_node import ControllerNode
 from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS
 from snncontrol_ros.graph import overrides
 from std_msgs.msg import Float64, Float64MultiArray
+
+from snncontrol.adapters import IOAdapters, ObservationAdapter
+from snncontrol.artifacts import load_controller
+from snncontrol.evaluation.policies import SNNPolicy
 
 
 class Harness:
@@ -65,10 +71,10 @@ class Harness:
         return future.result()
 
 
-def controller(context, spinner, **params) -> ControllerNode:
+def controller(context, spinner, node_name: str = "snn_controller", **params) -> ControllerNode:
     base = {"control_mode": "event", "echo_stamp": True, "sensor_reliability": "reliable",
             "observation_min": [0.0, 0.0], "observation_max": [5.0, 5.0], "input_timeout_s": 0.3}
-    return spinner.add(ControllerNode(context=context, parameter_overrides=overrides({**base, **params})))
+    return spinner.add(ControllerNode(node_name, context=context, parameter_overrides=overrides({**base, **params})))
 
 
 def connect(spinner, harness: Harness, node: ControllerNode) -> None:
@@ -169,3 +175,78 @@ def test_corrupt_artifact_fails_configure_and_the_node_stays_alive(context, spin
     assert state == "unconfigured" and node.core is None
     node.set_parameters(overrides({"artifact": blimp_artifact}))
     assert harness.call(spinner, ChangeState, "/snn_controller/change_state", request).success
+
+
+def test_commands_are_saturated_and_bad_input_warnings_throttled(context, spinner, blimp_artifact, capfd):
+    harness = Harness(context, spinner)
+    node = controller(context, spinner, artifact=blimp_artifact, autostart=True, output_min=[-0.2],
+                      output_max=[0.2], warn_throttle_s=60.0)
+    connect(spinner, harness, node)
+    assert harness.answer(spinner, harness.reading(0.05)) == 0.2  # 0.95 m below the set-point: clipped
+    assert node.core.counters.saturated >= 1
+    for _ in range(5):
+        assert harness.answer(spinner, harness.reading(float("nan"))) == 0.0
+    warnings = [line for line in capfd.readouterr().err.splitlines() if "safe command [0.0]" in line]
+    assert len(warnings) == 1 and "not finite" in warnings[0]  # one line per warn_throttle_s, not per tick
+
+
+@pytest.mark.parametrize("kind", ["float64_multi_array", "joint_state"])
+def test_malformed_messages_of_any_input_kind_give_the_safe_command_and_the_node_lives_on(context, spinner,
+                                                                                          blimp_artifact, kind):
+    """The blimp artifact fed [altitude, set-point] through one generic input (no set-point topic); the joint
+    states are unstamped (zero stamps), as from a driver that does not stamp: each one is a new reading."""
+    msg_type = {"float64_multi_array": Float64MultiArray, "joint_state": JointState}[kind]
+    names = {"joint_names": ["a"]} if kind == "joint_state" else {}
+    node = controller(context, spinner, artifact=blimp_artifact, autostart=True, input_topics=["obs"],
+                      input_types=[kind], setpoint_topic="", **names)
+    source = spinner.add(rclpy.create_node("source", context=context))
+    pub = source.create_publisher(msg_type, "obs", messages.sensor_qos("reliable"))
+    commands: list[float] = []
+    source.create_subscription(Float64MultiArray, "thrust_command", lambda m: commands.append(m.data[0]),
+                               messages.command_qos(10))
+    assert spinner.until(lambda: pub.get_subscription_count() > 0 and source.count_publishers("/thrust_command"))
+
+    def answer(msg) -> float:
+        count = len(commands)
+        pub.publish(msg)
+        assert spinner.until(lambda: len(commands) > count, 5.0), "no command: the node must answer every message"
+        return commands[-1]
+
+    if kind == "float64_multi_array":
+        good = Float64MultiArray(data=[0.5, 1.0])
+        bad = [Float64MultiArray(data=[0.5]), Float64MultiArray(data=[]), Float64MultiArray(data=[np.nan, 1.0])]
+    else:
+        good = JointState(name=["a"], position=[0.5], velocity=[1.0])
+        bad = [JointState(name=["a"], position=[0.5], velocity=[]), JointState(name=["b"], position=[0.5],
+               velocity=[1.0]), JointState(name=["a"], position=[np.inf], velocity=[1.0])]
+    assert answer(good) > 0.0
+    for msg in bad:
+        assert answer(msg) == 0.0, f"{msg} must give the safe command"
+        assert answer(good) > 0.0, f"no recovery after {msg}"
+    assert node.core.counters.invalid == len(bad)
+
+
+def test_observation_adapter_parameters_replace_the_artifacts(context, spinner, blimp_artifact, capfd):
+    harness = Harness(context, spinner)
+    adapter = {"observation_adapter.kind": "setpoint_error", "observation_adapter.scale": [-0.5],
+               "observation_adapter.measurement": 0, "observation_adapter.setpoint": 1}
+    node = controller(context, spinner, artifact=blimp_artifact, autostart=True, **adapter)
+    connect(spinner, harness, node)
+    expected = ObservationAdapter("setpoint_error", scale=(-0.5,), measurement=0, setpoint=1)
+    assert node.core.controller.io.observation == expected
+    reference = load_controller(blimp_artifact)
+    reference.io = IOAdapters(expected, reference.io.action)
+    policy = SNNPolicy(reference)
+    for altitude in (0.5, 0.8, 1.3):
+        assert harness.answer(spinner, harness.reading(altitude)) == policy.act(np.array([[altitude, 1.0]]))[0, 0]
+
+    request = ChangeState.Request()
+    request.transition.id = Transition.TRANSITION_CONFIGURE
+    for kind, reason in (("select", "do not fit an observation of 2"), ("polar", "must be one of")):
+        broken = controller(context, spinner, "other", artifact=blimp_artifact,
+                            **{"observation_adapter.kind": kind, "observation_adapter.indices": [7]})
+        assert not harness.call(spinner, ChangeState, "/other/change_state", request).success
+        assert reason in capfd.readouterr().err and broken.core is None
+        spinner.nodes.remove(broken)
+        spinner.executor.remove_node(broken)
+        broken.destroy_node()

@@ -7,12 +7,13 @@ import math
 
 import numpy as np
 import pytest
-from sensor_msgs.msg import JointState, Range
+from sensor_msgs.msg import Imu, JointState, Range
 from snncontrol_ros import messages
 from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
 from snncontrol_ros.core import ControlCore
 from snncontrol_ros.diagnostics import ERROR, OK, WARN, LatencyWindow, level_of
 from snncontrol_ros.safety import SafetyConfig, Throttle, check_inputs, check_observation, saturate
+from std_msgs.msg import Float64, Float64MultiArray
 
 from snncontrol.artifacts import load_controller
 
@@ -94,6 +95,12 @@ def test_message_conversions():
     assert messages.to_vector("range", Range(range=math.inf, min_range=0.1, max_range=12.0))[1]
     js = JointState(name=["b", "a"], position=[2.0, 1.0], velocity=[20.0, 10.0])
     assert messages.to_vector("joint_state", js, ["a", "b"])[0].tolist() == [1.0, 2.0, 10.0, 20.0]
+    imu = Imu()
+    imu.angular_velocity.z, imu.linear_acceleration.z = 0.5, -9.81
+    assert messages.to_vector("imu", imu) == (pytest.approx([0, 0, 0.5, 0, 0, -9.81]), "")
+    assert messages.to_vector("float64", Float64(data=2.5))[0].tolist() == [2.5]
+    assert messages.to_vector("float64_multi_array", Float64MultiArray(data=[1.0, 2.0]))[0].tolist() == [1.0, 2.0]
+    assert messages.stamp_ns(Range()) is None  # unstamped
     twist = messages.CommandMessage("twist", ["linear.z"]).fill(np.array([0.3]))
     assert twist.linear.z == pytest.approx(0.3) and twist.linear.x == 0.0
 

@@ -5,6 +5,7 @@ started with it, in-process, and must hold every value), and the ament package m
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 from importlib.metadata import distribution
 from pathlib import Path
@@ -69,6 +70,15 @@ def test_every_node_is_an_entry_point_and_its_parameter_files_exist(path: Path):
                     assert Path(resolve(param.get("from"))).is_file()
         else:
             assert node.get("pkg") in EXTERNAL
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_substitution_names_a_declared_argument(path: Path):
+    root = ET.parse(path).getroot()
+    declared = {arg.get("name") for arg in root.findall("arg")}
+    used = set(re.findall(r"\$\(var ([\w-]+)\)", path.read_text()))
+    assert used <= declared, f"{path.name} uses undeclared argument(s) {sorted(used - declared)}"
+    assert all(arg.get("description") for arg in root.findall("arg")), f"{path.name}: an argument lacks a description"
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)

@@ -14,6 +14,8 @@ Topics (relative names, remap as usual):
 Control modes: timer (tick at control_rate_hz on the node clock, sim time with use_sim_time), event (tick on
 each message of input 0; a watchdog sends the safe command when it stops), adaptive (see
 snncontrol_ros.adaptive; base tick from `adaptive_base`).
+The observation (inputs in order, then the set-point) reaches the network through the artifact's observation
+adapter, or through the one the `observation_adapter.*` parameters describe (nested in a parameter file).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from rclpy.parameter import Parameter
 from std_msgs.msg import Float64
 
+from snncontrol.adapters import IOAdapters, ObservationAdapter
 from snncontrol.energy import E_AC_J, E_MAC_J, synapse_counts
 from snncontrol.errors import ArtifactError
 from snncontrol_ros import messages
@@ -52,6 +55,13 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "input_types": (["range"], "type of each input: range | joint_state | imu | float64 | float64_multi_array"),
     "joint_names": (Parameter.Type.STRING_ARRAY, "joint order for joint_state inputs (empty: message order)"),
     "setpoint_topic": ("setpoint", "std_msgs/Float64 set-point appended to the observation ('' for none)"),
+    "observation_adapter.kind": ("", "identity | select | setpoint_error: replaces the artifact's observation "
+                                     "adapter ('' keeps it); see snncontrol.adapters"),
+    "observation_adapter.indices": (Parameter.Type.INTEGER_ARRAY, "select: observation indices, in order"),
+    "observation_adapter.scale": (Parameter.Type.DOUBLE_ARRAY, "scale per network input (1 value: all; empty: 1)"),
+    "observation_adapter.offset": (Parameter.Type.DOUBLE_ARRAY, "select: offset per network input (empty: 0)"),
+    "observation_adapter.measurement": (0, "setpoint_error: index of the measured value in the observation"),
+    "observation_adapter.setpoint": (1, "setpoint_error: index of the set-point in the observation"),
     "setpoint_default": (math.nan, "set-point used until one arrives (NaN: wait for the topic)"),
     "output_topic": ("thrust_command", "command topic"),
     "output_type": ("float64_multi_array", "float64_multi_array (ros2_control forward command) | twist"),
@@ -176,6 +186,14 @@ class ControllerNode(LifecycleNode):
         p = self._param
         self._artifact_name = p("artifact")
         controller = load_artifact(self._artifact_name)
+        if p("observation_adapter.kind"):
+            observation = ObservationAdapter(
+                kind=p("observation_adapter.kind"), indices=tuple(p("observation_adapter.indices")),
+                scale=tuple(p("observation_adapter.scale")) or (1.0,),
+                offset=tuple(p("observation_adapter.offset")) or (0.0,),
+                measurement=p("observation_adapter.measurement"), setpoint=p("observation_adapter.setpoint"),
+            )
+            controller.io = IOAdapters(observation, controller.io.action)
         self._mode = p("control_mode")
         if self._mode not in MODES:
             raise ValueError(f"control_mode must be one of {MODES}, got {self._mode!r}")

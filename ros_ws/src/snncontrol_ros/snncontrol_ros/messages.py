@@ -95,10 +95,13 @@ def to_vector(kind: str, msg: Any, joint_names: Sequence[str] = ()) -> tuple[np.
 
 
 def stamp_ns(msg: Any) -> int | None:
+    """The header stamp (ns); None for a message without a header or with a zero stamp (a driver that does not
+    stamp its messages: each of them is a new reading)."""
     header = getattr(msg, "header", None)
     if header is None:
         return None
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+    stamp = int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+    return stamp or None
 
 
 class CommandMessage:
