@@ -93,7 +93,7 @@ def _train(args: argparse.Namespace) -> int:
     pixels = _pixels(reference, module_cfg)
     slots = train_cfg.places_per_module
     modules = -(-len(pixels) // train_cfg.places_per_module)
-    with tqdm(total=2 * train_cfg.epochs * slots * modules, unit="img", desc="train") as bar:
+    with tqdm(total=train_cfg.epochs * slots * modules, unit="img", desc="train") as bar:
         ens, report = train(pixels, module_cfg, train_cfg, args.seed, calibration, bar.update)
     ens.metadata["reference"] = reference.source
     save_ensemble(args.out, ens)

@@ -1,7 +1,9 @@
 """Configuration of a place-recognition ensemble: preprocessing, encoding, module biophysics, training.
 
-Defaults follow Hussaini, Milford & Fischer (ICRA 2023) and Diehl & Cook (2015). Units are in the field names'
-comments: ms, mV, Hz, or dimensionless. Everything is plain data (JSON round trip via `to_dict`/`from_dict`).
+Defaults follow Hussaini, Milford & Fischer (ICRA 2023) and Diehl & Cook (2015) except where a comment says
+otherwise (two values, each measured on generated routes; see `module.py` and the README). Units are in the
+field names' comments: ms, mV, Hz, or dimensionless. Everything is plain data (JSON round trip via
+`to_dict`/`from_dict`).
 """
 
 from __future__ import annotations
@@ -41,13 +43,18 @@ class ModuleConfig:
     e_exc: float = 0.0  # mV, excitatory reversal potential
     e_inh: float = -100.0  # mV, inhibitory reversal potential (onto excitatory neurons)
     w_ei: float = 10.4  # exc -> inh, one to one
-    w_ie: float = 17.0  # inh -> every other exc
+    # inh -> every other exc. Diehl & Cook: 17, which here shunts only 8 % of the way to e_inh per spike and
+    # leaves no winner (Recall@1 0.04 on 100 places): dense patch-normalized images drive the neurons ~4x
+    # harder than MNIST digits. 200 shunts 63 % (w_ie * tau_gi / tau_e = 1).
+    w_ie: float = 200.0
     # STDP on input -> exc
     tau_pre: float = 20.0  # ms
     tau_post1: float = 20.0  # ms
     tau_post2: float = 40.0  # ms
     nu_pre: float = 1e-4  # depression per pre spike (times post1 trace)
-    nu_post: float = 1e-2  # potentiation per post spike (times pre trace and post2 trace before the spike)
+    # potentiation per post spike (times pre trace and post2 trace before the spike). Diehl & Cook: 1e-2 over
+    # 60,000 digits; a module sees each place a few times only (Recall@1 0.40 instead of 0.60 on 100 places).
+    nu_post: float = 5e-2
     w_max: float = 1.0
     w_init_max: float = 0.3  # initial weights uniform in [0, w_init_max]
     w_total: float = 78.0  # sum of the input weights of each exc neuron after normalization (per image)

@@ -15,12 +15,14 @@ Similarity of a query to place p: the largest response of the neurons assigned t
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import torch
 
 from snncontrol.encoders import PoissonEncoder
 from snncontrol.vpr import module
+from snncontrol.vpr.config import ModuleConfig
 from snncontrol.vpr.ensemble import Ensemble
 
 Mode = Literal["rate", "spiking"]
@@ -31,21 +33,32 @@ def _flat_weights(ens: Ensemble) -> torch.Tensor:
     return ens.weights.permute(1, 0, 2).reshape(ens.module.n_in, -1)
 
 
-def rate_all(ens: Ensemble, pixels: torch.Tensor, flat: torch.Tensor | None = None) -> torch.Tensor:
-    """Deterministic firing rate (Hz) of every excitatory neuron without competition, [B, M, N]; silenced 0.
+def spike_probability(cfg: ModuleConfig, pixels: torch.Tensor) -> torch.Tensor:
+    """Per-step spike probability of the Poisson input of pixels in 0..255 (same shape)."""
+    return (pixels * (cfg.rate_per_unit * cfg.dt / 1000.0)).clamp(0.0, 1.0)
 
-    pixels [B, n_in] in 0..255; `flat` = `_flat_weights(ens)` when the caller caches it.
-    """
-    cfg, c = ens.module, module.constants(ens.module)
-    prob = (pixels * (cfg.rate_per_unit * cfg.dt / 1000.0)).clamp(0.0, 1.0)
-    drive = (prob @ (_flat_weights(ens) if flat is None else flat)).view(len(pixels), ens.modules, cfg.n_exc)
-    n = cfg.n_exc
-    u_inf = drive * c.k_in / ((1 - c.decay_syn[:n]) * (1 - c.decay_mem[:n]))
-    theta = c.theta[:n] + ens.adaptation
-    ratio = (theta / u_inf.clamp_min(1e-12)).masked_fill(ens.silenced(), float("inf"))
-    steps = torch.log1p(-ratio.clamp(max=1.0)) / torch.log(c.decay_mem[:n])
-    rate = 1000.0 / (cfg.dt * (steps + c.refractory[:n]))
+
+def expected_drive(ens: Ensemble, pixels: torch.Tensor, flat: torch.Tensor | None = None) -> torch.Tensor:
+    """Expected input per step of every excitatory neuron, sum of w times the spike probability of each input,
+    [B, M, N] (unit weights per step); pixels [B, n_in] in 0..255, `flat` = `_flat_weights(ens)` when cached."""
+    drive = spike_probability(ens.module, pixels) @ (_flat_weights(ens) if flat is None else flat)
+    return drive.view(len(pixels), ens.modules, ens.module.n_exc)
+
+
+def firing_rate(cfg: ModuleConfig, drive: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """Rate (Hz) of excitatory neurons under a constant expected drive [..., M, N] (unit weights per step) at
+    thresholds `theta` (mV above rest, broadcast against `drive`; +inf: silenced, rate 0), no competition."""
+    c = module.constants(cfg)
+    u_inf = drive * c.k_in / ((1 - c.decay_syn) * (1 - c.decay_mem_e))
+    ratio = theta / u_inf.clamp_min(1e-12)
+    steps = torch.log1p(-ratio.clamp(max=1.0)) / math.log(c.decay_mem_e)
+    rate = 1000.0 / (cfg.dt * (steps + c.refractory_e))
     return torch.where(ratio < 1.0, rate, torch.zeros(()))
+
+
+def rate_all(ens: Ensemble, pixels: torch.Tensor, flat: torch.Tensor | None = None) -> torch.Tensor:
+    """Deterministic firing rate (Hz) of every excitatory neuron without competition, [B, M, N]; silenced 0."""
+    return firing_rate(ens.module, expected_drive(ens, pixels, flat), ens.thresholds(module.constants(ens.module)))
 
 
 def winner_take_all(rates: torch.Tensor) -> torch.Tensor:
@@ -59,11 +72,15 @@ def rate_responses(ens: Ensemble, pixels: torch.Tensor, flat: torch.Tensor | Non
     return winner_take_all(rate_all(ens, pixels, flat))
 
 
-def spiking_responses(ens: Ensemble, pixels: torch.Tensor, seed: int, chunk: int = 32) -> torch.Tensor:
+def spiking_responses(
+    ens: Ensemble, pixels: torch.Tensor, seed: int, chunk: int = 32, poisson: bool = True
+) -> torch.Tensor:
     """The spiking pass: spike counts of every excitatory neuron over `present` ms, in Hz, [B, M, N].
 
     Queries run `chunk` at a time; the Poisson draws are seeded from `seed` (and the chunk), so a run replays.
-    Input current is gathered from the rows of the inputs that spiked (sparse) over all modules at once.
+    Input current is gathered from the rows of the inputs that spiked (sparse) over all modules at once. With
+    `poisson=False` every input delivers its expected current on every step instead (the same network under
+    noise-free input: what the rate pass computes in closed form).
     """
     cfg, c = ens.module, module.constants(ens.module)
     flat = _flat_weights(ens)
@@ -74,14 +91,16 @@ def spiking_responses(ens: Ensemble, pixels: torch.Tensor, seed: int, chunk: int
         x = pixels[start : start + chunk]
         encoder = PoissonEncoder(rate_per_unit=cfg.rate_per_unit, seed=seed * 7919 + start)
         enc = encoder.init_state(len(x), cfg.n_in, cfg.dt / 1000.0, torch.float32)
-        state = module.rest_state((len(x), ens.modules, 2 * cfg.n_exc), ens.adaptation)
+        state = module.rest_state((len(x), ens.modules, cfg.n_exc))
         counts = torch.zeros(len(x), ens.modules, cfg.n_exc)
+        drive = None if poisson else expected_drive(ens, x, flat) * c.k_in
         for _ in range(steps):
-            spikes, enc = encoder.step(x, enc)
-            b, i = spikes.nonzero(as_tuple=True)
-            drive = torch.zeros(len(x), flat.shape[1]).index_add_(0, b, flat[i]).mul_(c.k_in)
-            state = module.step(c, state, drive.view(len(x), ens.modules, cfg.n_exc), theta, learn=False)
-            counts += state.s[..., : cfg.n_exc]
+            if poisson:
+                spikes, enc = encoder.step(x, enc)
+                b, i = spikes.nonzero(as_tuple=True)
+                drive = torch.zeros(len(x), flat.shape[1]).index_add_(0, b, flat[i]).mul_(c.k_in).view_as(counts)
+            state = module.step(c, state, drive, theta, learn=False)
+            counts += state.exc.s
         out.append(counts * (1000.0 / (steps * cfg.dt)))
     return torch.cat(out)
 
@@ -92,10 +111,3 @@ def similarity(ens: Ensemble, responses: torch.Tensor) -> torch.Tensor:
     sim = torch.zeros(len(responses), ens.places + 1)
     sim.scatter_reduce_(1, index.expand(len(responses), -1), responses.reshape(len(responses), -1), "amax")
     return sim[:, : ens.places]
-
-
-def responses(ens: Ensemble, pixels: torch.Tensor, mode: Mode = "rate", seed: int = 0) -> torch.Tensor:
-    """[B, M, N] Hz by the chosen pass."""
-    if mode == "spiking":
-        return spiking_responses(ens, pixels, seed)
-    return rate_responses(ens, pixels)

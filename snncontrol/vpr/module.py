@@ -1,21 +1,31 @@
 """Dynamics of the excitatory/inhibitory winner-take-all modules and their STDP rule, batched over modules.
 
-Neurons: the core's current-based LIF (`snncontrol.neurons.equations.lif`, hard reset, spike-triggered
-adaptive threshold, refractory steps), on torch tensors [..., M, 2N]: the first N neurons of a module are
-excitatory, the last N inhibitory, M modules (and any leading query batch) are batch dimensions. Membranes
-are in mV relative to rest; thresholds are `v_thresh - v_rest` (13 mV exc, 20 mV inh) plus the adaptive part
-(`a`, Diehl & Cook's theta, +`theta_plus` mV per spike while learning).
+Neurons: the core's LIF equation (`snncontrol.neurons.equations.lif`: hard reset, spike-triggered adaptive
+threshold, refractory steps) on torch tensors [..., M, N]: M modules (and any leading query batch) are batch
+dimensions, each module has N excitatory neurons and N inhibitory partners. Membranes are in mV relative to
+rest; thresholds are `v_thresh - v_rest` (13 mV exc, 20 mV inh) plus the adaptive part (`a`, Diehl & Cook's
+theta, +`theta_plus` mV per spike while learning).
 
-Current-based, not conductance-based, synapses. Why: the core's neuron equation is current-based; the input
-drive is then linear in the weights, so the expected-current (rate) query in `inference.py` is exact in
-expectation; and the membrane of these neurons stays between rest and threshold, where the conductance model's
-driving force (E - v) changes by only ~20 %. Each conductance weight w of Diehl & Cook (ge += w, decaying
-with tau_g; dv/dt = ge (E - v) / tau_m) becomes a current kick that deposits the same charge, evaluated at the
-midpoint v_mid of rest and threshold: total dv = w tau_g (E - v_mid) / tau_m mV. Input -> exc: 0.585 mV per unit
-weight; exc -> inh (10.4): 52 mV, every exc spike fires its inhibitory partner on the next step; inh -> exc
-(17.0): -3.5 mV on every other excitatory neuron. All synaptic currents of a neuron decay with tau_ge (the
-inhibitory kick keeps the charge of tau_gi). Deviation: inhibitory neurons reset to rest (Diehl & Cook: -45
-mV); they fire once per excitatory spike either way.
+One time step (`step`), in order:
+1. every excitatory neuron integrates its input current (current-based synapse, tau_ge);
+2. of the excitatory neurons that crossed their threshold, only the one furthest above it fires (per
+   module); the others are sent back below threshold by step 4 of the same step;
+3. its inhibitory partner receives the spike (one to one, 10.4 -> 52 mV) and fires in the same step;
+4. each inhibitory spike shunts every other excitatory membrane towards the inhibitory reversal potential:
+   v <- E_inh + (v - E_inh) * exp(-w_ie * tau_gi / tau_e), the exact effect of a conductance w_ie that
+   decays with tau_gi on dv/dt = g (E_inh - v) / tau_e, delivered at once.
+Diehl & Cook's inhibition arrives after synaptic delays; here it acts within the step (zero delay), which
+is the limit their strong inhibition approaches. With the 1 ms step, a delay of even one step lets several
+neurons fire on every image: on dense patch-normalized images all of them then learn the mean image.
+
+Why current-based input synapses: the excitatory drive is then linear in the weights, so the rate pass in
+`inference.py` is exact in expectation, and the membrane of these neurons stays between rest and
+threshold, where the conductance model's driving force (E_exc - v) changes by only ~20 %. Each input
+conductance weight w (ge += w, decaying with tau_ge; dv/dt = ge (E_exc - v) / tau_m) becomes a current kick
+that deposits the same charge, evaluated at the midpoint v_mid of rest and threshold: total dv = w tau_ge
+(E_exc - v_mid) / tau_m mV, 0.585 mV per unit weight. Inhibition is conductance-based (step 4), since there
+the driving force is what bounds the membrane. Deviation: inhibitory neurons reset to rest (Diehl & Cook:
+-45 mV); they fire once per excitatory spike either way.
 
 STDP (Diehl & Cook's pre-and-post rule) on input -> exc weights w [M, n_in, N], traces set to 1 at a spike:
     pre spike of input i:  w[i, :] -= nu_pre * post1            (clipped at 0)
@@ -35,24 +45,28 @@ from snncontrol.vpr.config import ModuleConfig
 
 
 class Constants(NamedTuple):
-    """Per-step constants of a module (dimensionless decays, mV kicks, steps); tensors are [2N]."""
+    """Per-step constants of a module: dimensionless decays, mV, steps."""
 
-    decay_syn: torch.Tensor
-    decay_mem: torch.Tensor
-    theta: torch.Tensor  # mV above rest, before adaptation
-    refractory: torch.Tensor  # steps
-    beta: torch.Tensor  # mV per spike while learning (exc only)
+    decay_syn: float
+    decay_mem_e: float
+    decay_mem_i: float
+    theta_e: float  # mV above rest, before adaptation
+    theta_i: float
+    refractory_e: int  # steps
+    refractory_i: int
+    beta: float  # mV added to an exc threshold per spike while learning
     decay_th: float
-    k_in: float  # current per input spike and unit weight
-    k_ei: float
-    k_ie: float  # < 0
+    k_in: float  # mV of current per input spike and unit weight
+    k_ei: float  # mV of current an exc spike gives its inhibitory partner
+    e_inh: float  # mV above the exc rest: inhibitory reversal potential
+    shunt: float  # factor on (v - e_inh) per inhibitory spike received
     decay_pre: float
     decay_post1: float
     decay_post2: float
 
 
-class State(NamedTuple):
-    """Neuron state [..., M, 2N]: synaptic current, membrane (mV above rest), adaptation (mV), refractory
+class Population(NamedTuple):
+    """LIF state [..., M, N]: synaptic current (mV), membrane (mV above rest), adaptation (mV), refractory
     steps left, last spike (0/1)."""
 
     i: torch.Tensor
@@ -60,6 +74,11 @@ class State(NamedTuple):
     a: torch.Tensor
     r: torch.Tensor
     s: torch.Tensor
+
+
+class State(NamedTuple):
+    exc: Population
+    inh: Population
 
 
 class Traces(NamedTuple):
@@ -75,64 +94,90 @@ def _decay(cfg: ModuleConfig, tau: float) -> float:
 
 
 def constants(cfg: ModuleConfig) -> Constants:
-    n = cfg.n_exc
     d_ge = _decay(cfg, cfg.tau_ge)
     v_mid_e = (cfg.v_rest_e + cfg.v_thresh_e) / 2
     v_mid_i = (cfg.v_rest_i + cfg.v_thresh_i) / 2
-
-    def both(exc: float, inh: float) -> torch.Tensor:
-        return torch.cat([torch.full((n,), float(exc)), torch.full((n,), float(inh))])
-
     return Constants(
-        decay_syn=both(d_ge, d_ge),
-        decay_mem=both(_decay(cfg, cfg.tau_e), _decay(cfg, cfg.tau_i)),
-        theta=both(cfg.v_thresh_e - cfg.v_rest_e, cfg.v_thresh_i - cfg.v_rest_i),
-        refractory=both(cfg.steps(cfg.refractory_e), cfg.steps(cfg.refractory_i)),
-        beta=both(cfg.theta_plus, 0.0),
+        decay_syn=d_ge,
+        decay_mem_e=_decay(cfg, cfg.tau_e),
+        decay_mem_i=_decay(cfg, cfg.tau_i),
+        theta_e=cfg.v_thresh_e - cfg.v_rest_e,
+        theta_i=cfg.v_thresh_i - cfg.v_rest_i,
+        refractory_e=cfg.steps(cfg.refractory_e),
+        refractory_i=cfg.steps(cfg.refractory_i),
+        beta=cfg.theta_plus,
         decay_th=_decay(cfg, cfg.tau_theta),
         k_in=cfg.tau_ge * (cfg.e_exc - v_mid_e) / cfg.tau_e * (1 - d_ge),
         k_ei=cfg.w_ei * cfg.tau_ge * (cfg.e_exc - v_mid_i) / cfg.tau_i * (1 - d_ge),
-        k_ie=cfg.w_ie * cfg.tau_gi * (cfg.e_inh - v_mid_e) / cfg.tau_e * (1 - d_ge),
+        e_inh=cfg.e_inh - cfg.v_rest_e,
+        shunt=math.exp(-cfg.w_ie * cfg.tau_gi / cfg.tau_e),
         decay_pre=_decay(cfg, cfg.tau_pre),
         decay_post1=_decay(cfg, cfg.tau_post1),
         decay_post2=_decay(cfg, cfg.tau_post2),
     )
 
 
-def rest_state(shape: tuple[int, ...], adaptation: torch.Tensor) -> State:
-    """All neurons at rest, shape [..., M, 2N]; `adaptation` [M, N] is the excitatory theta (mV) carried over."""
-    zeros = torch.zeros(shape)
-    a = zeros.clone()
-    a[..., : adaptation.shape[-1]] = adaptation
-    return State(zeros, zeros.clone(), a, zeros.clone(), zeros.clone())
+def rest_state(shape: tuple[int, ...], adaptation: torch.Tensor | None = None) -> State:
+    """All neurons at rest, each population of shape [..., M, N]; `adaptation` [M, N] is the excitatory theta
+    (mV) carried over between images while learning (None: 0, as at query time)."""
+
+    def population(a: torch.Tensor) -> Population:
+        zeros = torch.zeros(shape)
+        return Population(zeros, zeros.clone(), a, zeros.clone(), zeros.clone())
+
+    return State(
+        population(torch.zeros(shape) if adaptation is None else adaptation.expand(shape).clone()),
+        population(torch.zeros(shape)),
+    )
 
 
 def step(c: Constants, state: State, drive: torch.Tensor, theta: torch.Tensor, learn: bool) -> State:
-    """One time step. `drive` [..., M, N]: input current to the exc neurons (sum of w over spiking inputs,
-    times `c.k_in`); `theta` [M, 2N]: base thresholds (mV), +inf for silenced neurons. Learning raises the
-    thresholds of excitatory neurons that spike (and lets them decay with tau_theta); otherwise they are frozen.
-    """
-    n = drive.shape[-1]
-    s_e, s_i = state.s[..., :n], state.s[..., n:]
-    inhibition = c.k_ie * (s_i.sum(-1, keepdim=True) - s_i)
-    current = torch.cat([drive + inhibition, c.k_ei * s_e], dim=-1)
-    i, v, a, r, s = equations.lif(
-        state.i,
-        state.v,
-        state.a,
-        state.r,
-        state.s,
-        current,
+    """One time step (see the module docstring). `drive` [..., M, N]: input current to the exc neurons (sum of
+    w over spiking inputs, times `c.k_in`, mV); `theta` [M, N]: base exc thresholds (mV), +inf for silenced
+    neurons. Learning raises the thresholds of excitatory neurons that spike (decaying with tau_theta);
+    otherwise they are frozen."""
+    e, h = state.exc, state.inh
+    i, v, a, r, crossed = equations.lif(
+        e.i,
+        e.v,
+        e.a,
+        e.r,
+        e.s,
+        drive,
         0.0,
         c.decay_syn,
-        c.decay_mem,
+        c.decay_mem_e,
         theta,
         c.decay_th if learn else 1.0,
         c.beta if learn else 0.0,
         1.0,
-        c.refractory,
+        c.refractory_e,
     )
-    return State(i, v, a, r, s)
+    over = (v - theta - a).masked_fill(crossed == 0, -math.inf)
+    best = over.argmax(-1, keepdim=True)
+    s = torch.zeros_like(crossed).scatter_(-1, best, crossed.gather(-1, best))
+    r = r - c.refractory_e * (crossed - s)  # the neurons that lost the race did not fire
+    inh = Population(
+        *equations.lif(
+            h.i,
+            h.v,
+            h.a,
+            h.r,
+            h.s,
+            c.k_ei * s,
+            0.0,
+            c.decay_syn,
+            c.decay_mem_i,
+            c.theta_i,
+            1.0,
+            0.0,
+            1.0,
+            c.refractory_i,
+        )
+    )
+    hits = inh.s.sum(-1, keepdim=True) - inh.s
+    v = c.e_inh + (v - c.e_inh) * c.shunt**hits
+    return State(Population(i, v, a, r, s), inh)
 
 
 def zero_traces(modules: int, n_in: int, n_exc: int) -> Traces:
@@ -140,28 +185,27 @@ def zero_traces(modules: int, n_in: int, n_exc: int) -> Traces:
 
 
 def stdp(
-    cfg: ModuleConfig,
-    c: Constants,
-    weights: torch.Tensor,
-    traces: Traces,
-    pre_rows_index: torch.Tensor,
-    pre_rows: torch.Tensor,
-    post: torch.Tensor,
+    cfg: ModuleConfig, c: Constants, weights: torch.Tensor, traces: Traces, pre_index: torch.Tensor, post: torch.Tensor
 ) -> Traces:
     """Apply one step of STDP to `weights` [M, n_in, N] (contiguous) in place; return the new traces.
 
-    `pre_rows_index` [K]: flat row index (m * n_in + i) of the inputs that spiked this step, `pre_rows` [K, N]
-    their weight rows (as gathered for the input current), `post` [M, N] the excitatory spikes of this step.
+    `pre_index` [K]: flat row index (m * n_in + i) of the inputs that spiked this step, `post` [M, N] the
+    excitatory spikes of this step. Depression only touches the columns of neurons with a nonzero post1 trace
+    (those that fired during this image: a few per module under winner-take-all).
     """
-    modules, n_in, n = weights.shape
+    _, n_in, n = weights.shape
     pre = traces.pre * c.decay_pre
     post1 = traces.post1 * c.decay_post1
     post2 = traces.post2 * c.decay_post2
-    if pre_rows_index.numel():
-        m = torch.div(pre_rows_index, n_in, rounding_mode="floor")
-        depressed = (pre_rows - cfg.nu_pre * post1.index_select(0, m)).clamp_(min=0.0)
-        weights.view(modules * n_in, n).index_copy_(0, pre_rows_index, depressed)
-        pre.view(-1).index_fill_(0, pre_rows_index, 1.0)
+    fired = post1 > 0
+    width = int(fired.sum(1).max())
+    if pre_index.numel() and width:
+        columns = fired.to(torch.uint8).topk(width, dim=1).indices  # [M, L]; extra slots have post1 = 0
+        m = torch.div(pre_index, n_in, rounding_mode="floor")
+        index = pre_index[:, None] * n + columns[m]  # [K, L] flat (m, i, j)
+        depressed = weights.take(index) - cfg.nu_pre * post1.gather(1, columns)[m]
+        weights.put_(index, depressed.clamp_(min=0.0))
+    pre.view(-1).index_fill_(0, pre_index, 1.0)
     pm, pj = post.nonzero(as_tuple=True)
     if pm.numel():
         index = (pm * (n_in * n) + pj)[:, None] + torch.arange(n_in)[None, :] * n  # [S, n_in] flat columns
@@ -177,18 +221,15 @@ def normalize(weights: torch.Tensor, total: float) -> None:
     weights.mul_(total / weights.sum(dim=1, keepdim=True).clamp_min(1e-12))
 
 
-def gather_drive(
-    weights: torch.Tensor, spikes: torch.Tensor, k_in: float
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def gather_drive(weights: torch.Tensor, spikes: torch.Tensor, k_in: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Input current of every module from its own spiking inputs, gathering only the rows of active inputs.
 
     weights [M, n_in, N] (contiguous), spikes [M, n_in] (0/1). Returns (flat row index m * n_in + i of the
-    spikes [K], their rows [K, N], drive [M, N]). At <= 64 Hz and 1 ms steps about 3 % of the inputs spike, so
-    this is far less work than the dense batched matmul (see benchmarks/vpr.py).
+    spikes [K], drive [M, N] in mV). At <= 64 Hz and 1 ms steps about 3 % of the inputs spike, so this is far
+    less work than the dense batched matmul.
     """
     modules, n_in, n = weights.shape
     index = spikes.reshape(-1).nonzero().squeeze(1)
     rows = weights.view(modules * n_in, n).index_select(0, index)
     module_of_row = torch.div(index, n_in, rounding_mode="floor")
-    drive = torch.zeros(modules, n).index_add_(0, module_of_row, rows)
-    return index, rows, drive.mul_(k_in)
+    return index, torch.zeros(modules, n).index_add_(0, module_of_row, rows).mul_(k_in)

@@ -3,13 +3,18 @@
 Per epoch, slot k: module m is shown its k-th place (in a per-epoch random order) for `present` ms of Poisson
 input while every other module is shown its own k-th place ([M, ...] tensors, one time loop for all). Before
 each image the input weights are normalized and the fast state returns to rest (what the `rest` period is
-for); the adaptive thresholds decay over `rest`. After each epoch the frozen network is shown the places
-again and each neuron is assigned to the place it fired most for (Diehl & Cook); neurons that never fired are
-silenced.
+for); the adaptive thresholds decay over `rest`. With one winner per step (`module.py`), each image is
+learned by the neuron that matches it best relative to its threshold; the threshold of a neuron that won
+grows, so later epochs recruit further neurons for the same place.
+
+After each epoch the frozen network is shown each module's places and each neuron is assigned to the place it
+responds to most (Diehl & Cook), through the rate pass (`inference.py`, the noise-free limit of the spiking
+network); neurons that win no place are silenced. Responses are taken at the query-time thresholds
+(`Ensemble.thresholds`).
 
 With a calibration split (query-like images with known places), the epoch (1..epochs) and the hyperactive
 threshold T (from `TrainConfig.thresholds`) with the best calibration Recall@1 are kept; hyperactive counts
-come from the rate pass over all reference images (`inference.py`).
+come from the rate pass over all reference images.
 """
 
 from __future__ import annotations
@@ -39,60 +44,57 @@ class Calibration:
     truth: torch.Tensor
 
 
-def present_all(
+def _module_images(pixels: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """[M, K, n_in]: the image of each module's k-th place; padding slots get an all-zero image."""
+    padded = torch.cat([pixels, torch.zeros(1, pixels.shape[1])])  # row P: no image
+    return padded[table]
+
+
+def learn_epoch(
     cfg: ModuleConfig,
     weights: torch.Tensor,
     adaptation: torch.Tensor,
     pixels: torch.Tensor,
     table: torch.Tensor,
     seed: int,
-    learn: bool,
     progress: Progress | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Show every module each of its places once (all modules at once). With `learn`: one epoch of STDP
-    (weights updated in place, normalized before each image and at the end) with adaptive thresholds;
-    without: frozen network. Returns (adaptation [M, N], spike counts [M, K, N] in table-slot order)."""
+) -> torch.Tensor:
+    """One epoch of STDP: every module is shown each of its places once (all modules at once, in a random
+    order per module); `weights` [M, n_in, N] are updated in place and normalized before each image and at
+    the end. Returns the adaptive thresholds [M, N] (mV) after the epoch."""
     c = module.constants(cfg)
     modules, slots = table.shape
-    gen = torch.Generator().manual_seed(seed)
-    order = torch.argsort(torch.rand(modules, slots, generator=gen), dim=1)
-    theta = c.theta.expand(modules, -1)
-    counts = torch.zeros(modules, slots, cfg.n_exc)
-    padded = torch.cat([pixels, torch.zeros(1, pixels.shape[1])])  # row P: no image (padding slots)
+    order = torch.argsort(torch.rand(modules, slots, generator=torch.Generator().manual_seed(seed)), dim=1)
+    images = _module_images(pixels, table)
+    theta = torch.full((modules, cfg.n_exc), c.theta_e)
     rest_decay = c.decay_th ** cfg.steps(cfg.rest)
     for k in range(slots):
-        slot = order[:, k]
-        x = padded[table.gather(1, slot[:, None]).squeeze(1)]
-        if learn:
-            module.normalize(weights, cfg.w_total)
-        state = module.rest_state((modules, 2 * cfg.n_exc), adaptation)
+        x = images[torch.arange(modules), order[:, k]]
+        module.normalize(weights, cfg.w_total)
+        state = module.rest_state((modules, cfg.n_exc), adaptation)
         traces = module.zero_traces(modules, cfg.n_in, cfg.n_exc)
         encoder = PoissonEncoder(rate_per_unit=cfg.rate_per_unit, seed=seed * 1009 + k)
         enc = encoder.init_state(modules, cfg.n_in, cfg.dt / 1000.0, torch.float32)
-        fired = torch.zeros(modules, cfg.n_exc)
         for _ in range(cfg.steps(cfg.present)):
             spikes, enc = encoder.step(x, enc)
-            index, rows, drive = module.gather_drive(weights, spikes, c.k_in)
-            state = module.step(c, state, drive, theta, learn=learn)
-            post = state.s[:, : cfg.n_exc]
-            fired += post
-            if learn:
-                traces = module.stdp(cfg, c, weights, traces, index, rows, post)
-        counts[torch.arange(modules), slot] = fired
-        if learn:
-            adaptation = state.a[:, : cfg.n_exc] * rest_decay
+            index, drive = module.gather_drive(weights, spikes, c.k_in)
+            state = module.step(c, state, drive, theta, learn=True)
+            traces = module.stdp(cfg, c, weights, traces, index, state.exc.s)
+        adaptation = state.exc.a * rest_decay
         if progress is not None:
             progress(modules)
-    if learn:
-        module.normalize(weights, cfg.w_total)
-    return adaptation, counts
+    module.normalize(weights, cfg.w_total)
+    return adaptation
 
 
-def assign(counts: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-    """[M, N] global place of the slot each neuron fired most for (counts [M, K, N]); -1 if it never fired."""
-    best = counts.argmax(dim=1)
-    places = table.gather(1, best)
-    return places.masked_fill(counts.sum(dim=1) == 0, -1)
+def assign(cfg: ModuleConfig, weights: torch.Tensor, pixels: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """[M, N] global place each neuron responds to most among its module's places (frozen rate pass with the
+    module's winner-take-all, base thresholds); -1 for a neuron that wins none of them."""
+    drive = torch.bmm(inference.spike_probability(cfg, _module_images(pixels, table)), weights)  # [M, K, N]
+    theta = torch.tensor(module.constants(cfg).theta_e)
+    response = inference.winner_take_all(inference.firing_rate(cfg, drive, theta))
+    best = response.max(dim=1)
+    return table.gather(1, best.indices).masked_fill(best.values <= 0, -1)
 
 
 def reference_counts(ens: Ensemble, pixels: torch.Tensor, chunk: int = 256) -> torch.Tensor:
@@ -106,12 +108,14 @@ def reference_counts(ens: Ensemble, pixels: torch.Tensor, chunk: int = 256) -> t
 
 
 def calibrate(ens: Ensemble, counts: torch.Tensor, cal: Calibration) -> tuple[int, float, dict[int, float]]:
-    """The threshold T with the best calibration Recall@1 (ties: the smallest T). Returns (T, recall, all)."""
+    """The threshold T with the best calibration Recall@1 (ties: the smallest T). Returns (T, recall, all).
+    The rates of the calibration images are computed once; each T only silences more neurons."""
+    rates = inference.rate_all(replace(ens, hyperactive=torch.zeros_like(ens.hyperactive)), cal.pixels)
     scores = {}
     for threshold in ens.train.thresholds:
         candidate = ens.with_threshold(threshold, counts)
-        sim = inference.similarity(candidate, inference.rate_responses(candidate, cal.pixels))
-        scores[threshold] = recall_at(sim, cal.truth, 1, ens.train.tolerance)
+        responses = inference.winner_take_all(rates.masked_fill(candidate.hyperactive, 0.0))
+        scores[threshold] = recall_at(inference.similarity(candidate, responses), cal.truth, 1, ens.train.tolerance)
     best = max(scores, key=lambda t: (scores[t], -t))
     return best, scores[best], scores
 
@@ -139,15 +143,14 @@ def train(
     best: tuple[float, Ensemble] | None = None
     history = []
     for epoch in range(1, train_cfg.epochs + 1):
-        adaptation, _ = present_all(module_cfg, weights, adaptation, pixels, table, seed + epoch, True, progress)
-        _, counts = present_all(module_cfg, weights, adaptation, pixels, table, seed + 7 * epoch, False, progress)
+        adaptation = learn_epoch(module_cfg, weights, adaptation, pixels, table, seed + epoch, progress)
         ens = Ensemble(
             module_cfg,
             train_cfg,
             len(pixels),
             weights.clone(),
             adaptation.clone(),
-            assign(counts, table),
+            assign(module_cfg, weights, pixels, table),
             torch.zeros(len(table), module_cfg.n_exc, dtype=torch.bool),
             epochs=epoch,
         )
