@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from snncontrol import atomic
 from snncontrol.vpr import plots
 from snncontrol.vpr.artifact import save_ensemble
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
@@ -109,7 +110,10 @@ def _eval(args: argparse.Namespace) -> int:
     cfg = matcher.ensemble.module
     reference, query = _load(args.reference, args), _load(args.query, args)
     truth = torch.from_numpy(align(reference, query, args.ground_truth))
-    results, sims = evaluate(matcher, _pixels(reference, cfg), _pixels(query, cfg), truth, args.tolerance, args.seq_len)
+    with tqdm(total=len(query), unit="query", desc="match", delay=0.5) as bar:  # no bar before a quick error
+        results, sims = evaluate(
+            matcher, _pixels(reference, cfg), _pixels(query, cfg), truth, args.tolerance, args.seq_len, bar.update
+        )
     print(f"{'method':<10} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'PR-AUC':>7} {'R@100P':>7}")
     for name, r in results.items():
         print(
@@ -118,8 +122,7 @@ def _eval(args: argparse.Namespace) -> int:
         )
     if args.out_dir:
         out = Path(args.out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(json.dumps(results, indent=1) + "\n")
+        atomic.write_text(out / "metrics.json", json.dumps(results, indent=1) + "\n")
         plots.plot_pr({k: pr_curve(v, truth, args.tolerance) for k, v in sims.items()}, out / "pr.png")
         plots.plot_similarity(sims["snn"], out / "similarity.png", "SNN ensemble similarity (Hz)")
         print(f"wrote {out}/metrics.json, pr.png, similarity.png")

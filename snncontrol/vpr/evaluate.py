@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import torch
 
 from snncontrol.vpr import metrics
+from snncontrol.vpr.errors import DatasetError
 from snncontrol.vpr.query import Matcher
 from snncontrol.vpr.sad import sad_similarity
 from snncontrol.vpr.seqmatch import sequence_similarity
@@ -19,11 +21,22 @@ def evaluate(
     truth: torch.Tensor,
     tolerance: int,
     seq_len: int = 0,
+    progress: Callable[[int], None] | None = None,
+    chunk: int = 256,
 ) -> tuple[dict[str, dict[str, float]], dict[str, torch.Tensor]]:
     """Metrics per method ("snn", "sad", and "snn+seq"/"sad+seq" when seq_len > 1) and their similarity
-    matrices. reference [P, n_in] and query [Q, n_in] are preprocessed; truth [Q] reference indices."""
+    matrices. reference [P, n_in] and query [Q, n_in] are preprocessed; truth [Q] reference indices. Queries
+    are matched `chunk` at a time; `progress` is called with the number of queries of each chunk."""
+    places = matcher.ensemble.places
+    if len(reference) != places:
+        raise DatasetError(f"the ensemble was trained on {places} places but the reference has {len(reference)}")
     start = time.perf_counter()
-    sims = {"snn": matcher.similarity_of(query)}
+    parts = []
+    for batch in query.split(chunk):
+        parts.append(matcher.similarity_of(batch))
+        if progress is not None:
+            progress(len(batch))
+    sims = {"snn": torch.cat(parts)}
     query_s = time.perf_counter() - start
     sims["sad"] = sad_similarity(query, reference)
     if seq_len > 1:

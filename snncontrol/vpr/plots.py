@@ -1,7 +1,9 @@
-"""PNG figures of an evaluation: precision-recall curves and a similarity matrix (matplotlib, Agg)."""
+"""PNG figures of an evaluation: precision-recall curves and a similarity matrix (matplotlib, Agg), each
+written atomically."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
@@ -10,7 +12,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
 
+from snncontrol import atomic
 from snncontrol.vpr.metrics import PrCurve
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    plt.close(fig)
+    atomic.write_bytes(path, buffer.getvalue())
 
 
 def plot_pr(curves: dict[str, PrCurve], path: Path) -> None:
@@ -19,9 +30,7 @@ def plot_pr(curves: dict[str, PrCurve], path: Path) -> None:
         ax.plot(curve.recall, curve.precision, label=f"{name} (AUC {curve.auc:.2f})")
     ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02), title="precision-recall")
     ax.legend(loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_similarity(sim: torch.Tensor, path: Path, title: str) -> None:
@@ -29,6 +38,4 @@ def plot_similarity(sim: torch.Tensor, path: Path, title: str) -> None:
     image = ax.imshow(sim.numpy(), aspect="auto", interpolation="nearest", cmap="viridis")
     ax.set(xlabel="reference place", ylabel="query", title=title)
     fig.colorbar(image, ax=ax)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path)

@@ -28,7 +28,8 @@ class Matcher:
         if mode not in ("rate", "spiking"):
             raise DatasetError(f"mode must be 'rate' or 'spiking', got {mode!r}")
         self.ensemble, self.mode, self.seed = ensemble, mode, seed
-        self._flat = inference._flat_weights(ensemble).contiguous()
+        self._live = ensemble.compact()  # answers exactly as `ensemble`, with only the neurons that can fire
+        self._flat = inference._flat_weights(self._live).contiguous()
         cfg = ensemble.module
         self.max_rate = 1000.0 / max(cfg.refractory_e, cfg.dt)  # Hz
 
@@ -43,8 +44,8 @@ class Matcher:
     def similarity_of(self, pixels: torch.Tensor) -> torch.Tensor:
         """[B, P] similarity (Hz) of preprocessed images [B, n_in]."""
         if self.mode == "spiking":
-            return inference.similarity(self.ensemble, inference.spiking_responses(self.ensemble, pixels, self.seed))
-        return inference.similarity(self.ensemble, inference.rate_responses(self.ensemble, pixels, self._flat))
+            return inference.similarity(self._live, inference.spiking_responses(self._live, pixels, self.seed))
+        return inference.similarity(self._live, inference.rate_responses(self._live, pixels, self._flat))
 
     def similarity(self, images: np.ndarray | list[np.ndarray]) -> torch.Tensor:
         return self.similarity_of(self.preprocess(images))

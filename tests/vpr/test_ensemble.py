@@ -92,6 +92,19 @@ def test_rate_pass_is_the_spiking_network_under_expected_input(trained):
     assert ((winner_spiking - winner_rate).abs() <= winner_rate**2 * 1e-3 + 2.0).all()
 
 
+def test_compact_ensemble_answers_exactly_as_the_full_one(trained):
+    ens, ref, query = trained
+    ens = ens.with_threshold(3, train.reference_counts(ens, ref))  # some hyperactive neurons too
+    small = ens.compact()
+    assert small.module.n_exc < ens.module.n_exc / 2 and (~small.silenced()).sum() == (~ens.silenced()).sum()
+    for images in (ref, query):
+        a = inference.similarity(small, inference.rate_responses(small, images))
+        b = inference.similarity(ens, inference.rate_responses(ens, images))
+        assert torch.allclose(a, b, rtol=1e-6) and torch.equal(a.argmax(1), b.argmax(1))
+    spiking = [inference.similarity(e, inference.spiking_responses(e, ref[:4], seed=3)) for e in (small, ens)]
+    assert torch.equal(*spiking)
+
+
 def test_artifact_round_trip_and_corruption(trained, tmp_path: Path):
     ens, _, _ = trained
     path = save_ensemble(tmp_path / "ens", ens)
@@ -175,3 +188,10 @@ def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
     (short / "0.png").write_bytes((route / "day" / "000000.png").read_bytes())
     assert main(["vpr", "eval", str(ens), "--reference", str(route / "day"), "--query", str(short)]) == 2
     assert "has 30 images but query" in capsys.readouterr().err
+    assert main(["vpr", "eval", str(ens), "--reference", str(short), "--query", str(short)]) == 2
+    err = capsys.readouterr().err
+    assert "trained on 30 places but the reference has 1" in err and len(err.strip().splitlines()) == 1
+    (short / "1.png").write_bytes(b"not a png")
+    assert main(["vpr", "query", str(ens), str(short / "1.png")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read image" in err and len(err.strip().splitlines()) == 1
