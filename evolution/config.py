@@ -31,6 +31,8 @@ class NetworkConfig(_Model):
     kwargs: dict[str, Any] = Field(default_factory=dict)
     spec: dict[str, Any] | None = None
     artifact: str | None = None
+    evolve: list[str] | None = Field(None, min_length=1)  # with an artifact: glob patterns of the parameters
+    # evolved (e.g. ["readout.*", "hidden.theta"]); the others keep the artifact's values
 
     @model_validator(mode="after")
     def _exactly_one(self) -> NetworkConfig:
@@ -39,6 +41,8 @@ class NetworkConfig(_Model):
             raise ValueError(f"give exactly one of builder, spec, artifact (got {given or 'none'})")
         if self.builder is not None and ":" not in self.builder:
             raise ValueError(f"builder must be 'package.module:function', got {self.builder!r}")
+        if self.evolve is not None and self.artifact is None:
+            raise ValueError("evolve (a subset of the parameters) needs an artifact that holds the others")
         return self
 
 

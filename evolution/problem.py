@@ -6,6 +6,7 @@ Strategies search the unit cube; `to_genome` / `to_unit` map to and from the spe
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 from dataclasses import dataclass
@@ -24,22 +25,46 @@ from snncontrol.spec import NetworkSpec
 
 @dataclass(frozen=True, eq=False)
 class Problem:
-    """spec: the network; seed_genome [D] (from an artifact) or None; io: the artifact's adapters or None."""
+    """spec: the network; seed_genome [D] (from an artifact) or None; io: the artifact's adapters or None;
+    free: the genome entries evolved (a boolean mask [D]; None: all), the others held at the seed genome's."""
 
     spec: NetworkSpec
     seed_genome: np.ndarray | None = None
     io: IOAdapters | None = None
+    free: np.ndarray | None = None
 
     @property
     def dim(self) -> int:
-        return self.spec.parameters.size
+        """Dimension of the search space (the free genome entries)."""
+        return self.spec.parameters.size if self.free is None else int(self.free.sum())
 
     def to_genome(self, unit: np.ndarray) -> np.ndarray:
-        """Unit-cube points [P, D] -> genomes within the parameter bounds [P, D] (float64)."""
-        return self.spec.parameters.clip(self.spec.parameters.denormalize(np.asarray(unit, dtype=np.float64)))
+        """Unit-cube points [P, dim] -> genomes within the parameter bounds [P, D] (float64)."""
+        unit = np.asarray(unit, dtype=np.float64)
+        if self.free is not None:
+            assert self.seed_genome is not None
+            full = np.tile(self.spec.parameters.normalize(self.seed_genome), (unit.shape[0], 1))
+            full[:, self.free] = unit
+            unit = full
+        return self.spec.parameters.clip(self.spec.parameters.denormalize(unit))
 
     def to_unit(self, genome: np.ndarray) -> np.ndarray:
-        return np.clip(self.spec.parameters.normalize(genome), 0.0, 1.0)
+        """Genomes [..., D] -> their free entries in the unit cube [..., dim]."""
+        unit = np.clip(self.spec.parameters.normalize(genome), 0.0, 1.0)
+        return unit if self.free is None else unit[..., self.free]
+
+
+def free_mask(spec: NetworkSpec, patterns: list[str]) -> np.ndarray:
+    """Boolean [D]: the entries of the parameters whose names match one of the glob `patterns`."""
+    mask = np.zeros(spec.parameters.size, dtype=bool)
+    for pattern in patterns:
+        matched = [e for e in spec.parameters.entries if fnmatch.fnmatchcase(e.name, pattern)]
+        if not matched:
+            names = ", ".join(spec.parameters.names)
+            raise ConfigError(f"network.evolve: {pattern!r} matches no parameter (has {names})")
+        for entry in matched:
+            mask[entry.slice] = True
+    return mask
 
 
 def resolve_network(network: NetworkConfig) -> Problem:
@@ -47,7 +72,8 @@ def resolve_network(network: NetworkConfig) -> Problem:
     try:
         if network.artifact is not None:
             spec, genome, _, io = read_artifact(network.artifact)
-            return Problem(spec, genome, io)
+            free = None if network.evolve is None else free_mask(spec, network.evolve)
+            return Problem(spec, genome, io, free)
         if network.spec is not None:
             return Problem(NetworkSpec.from_dict(network.spec))
         assert network.builder is not None
@@ -78,6 +104,7 @@ def config_hash(config: ExperimentConfig, problem: Problem, extra: dict[str, str
         "experiment": config.experiment_dict(),
         "spec": problem.spec.to_dict(),
         "seed_genome": None if problem.seed_genome is None else problem.seed_genome.tolist(),
+        "free": None if problem.free is None else np.flatnonzero(problem.free).tolist(),
         "extra": extra or {},
     }
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from snncontrol.artifacts import load_controller
-from snncontrol.controllers import SHIPPED
+from snncontrol.controllers import resolve
 from snncontrol.controllers.pid import BLIMP_PID, PIDPolicy
 from snncontrol.evaluation.blimp_flight import Flight, fly_blimp
 from snncontrol.evaluation.plots import plot_flight
@@ -18,7 +18,7 @@ from snncontrol.evaluation.policies import SNNPolicy
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--artifact", default=str(SHIPPED["blimp"]), help="controller artifact (default: shipped)")
+    parser.add_argument("--artifact", default="shipped:blimp", help="controller artifact (default: shipped:blimp)")
     parser.add_argument("--seed", type=int, default=0, help="plant randomization seed")
     parser.add_argument(
         "--buoyancy", type=float, default=-0.01, help="buoyancy bias in N (negative: heavier than air; default -0.01)"
@@ -32,7 +32,7 @@ def _seconds(value: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    controller = load_controller(args.artifact)
+    controller = load_controller(resolve(args.artifact))
     controller.io.check(2, 1, controller.spec.n_inputs, controller.spec.n_outputs, "the blimp plant")
     policy = SNNPolicy(controller, record_spikes=True)
     flights: dict[str, Flight] = {

@@ -97,3 +97,33 @@ def test_artifact_network_seeds_the_search(tmp_path):
     assert _evolve(tmp_path / "second", data) == 0
     _, tuned, _, _ = read_artifact(tmp_path / "second" / "run" / "best")
     assert abs(tuned - genome).max() < 1e-6  # the mean started at the artifact's genome
+
+
+def test_evolving_a_subset_keeps_every_other_parameter_of_the_artifact(tmp_path):
+    assert _evolve(tmp_path, GOOD) == 0
+    spec, genome, _, _ = read_artifact(tmp_path / "run" / "best")
+    data = {**GOOD, "network": {"artifact": str(tmp_path / "run" / "best"), "evolve": ["readout.*", "hidden.theta"]},
+            "generations": 3, "strategy": {"name": "cmaes", "population": 6, "sigma": 0.3}}
+    (tmp_path / "subset").mkdir()
+    assert _evolve(tmp_path / "subset", data) == 0
+    _, tuned, _, _ = read_artifact(tmp_path / "subset" / "run" / "best")
+    changed = {e.name for e in spec.parameters.entries if not (tuned[e.slice] == genome[e.slice]).all()}
+    assert changed and changed <= {"readout.w_in", "readout.decay_mem", "hidden.theta"}
+    data["network"]["evolve"] = ["nothing.*"]
+    assert _evolve(tmp_path / "subset", data) == 2
+
+
+BLIMP_CONFIGS = sorted(Path(__file__).parents[2].joinpath("configs").glob("blimp_*.yaml"))
+
+
+@pytest.mark.parametrize("path", BLIMP_CONFIGS, ids=[p.stem for p in BLIMP_CONFIGS])
+def test_blimp_pipeline_configs_validate(path):
+    """The configs of benchmarks/blimp_pipeline.py; those that start from an earlier step's artifact are
+    resolved against the shipped PD+I controller, a network of the same shape."""
+    from snncontrol.controllers import SHIPPED
+
+    config = load_config(path)
+    if config.network.artifact is not None:
+        config = config.model_copy(update={"network": config.network.model_copy(
+            update={"artifact": str(SHIPPED["blimp"])})})
+    assert resolve_network(config.network).dim > 0
