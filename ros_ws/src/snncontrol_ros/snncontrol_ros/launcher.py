@@ -39,7 +39,7 @@ def config_file(name: str) -> Path:
 
 
 def node_command(module: str, params: dict[str, object], params_file: Path | None = None,
-                 executor: str = "single", name: str | None = None) -> list[str]:
+                 executor: str = "events", name: str | None = None) -> list[str]:
     """`python -m snncontrol_ros.<module>` with a node name, a parameter file and `-p` overrides."""
     cmd = [sys.executable, "-m", f"snncontrol_ros.{module}", "--executor", executor, "--ros-args"]
     if name:

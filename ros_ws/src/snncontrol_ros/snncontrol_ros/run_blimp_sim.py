@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from snncontrol_ros.launcher import config_file, run_sim_graph
+from snncontrol_ros.runtime import EXECUTORS
 
 
 def run(options: argparse.Namespace) -> dict[str, np.ndarray]:
@@ -34,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=60.0, help="episode length (s of sim time)")
     p.add_argument("--mode", choices=("lockstep", "realtime"), default="lockstep")
     p.add_argument("--control-mode", choices=("timer", "event", "adaptive"), default="event")
-    p.add_argument("--executor", choices=("single", "multi", "events"), default="events")
+    p.add_argument("--executor", choices=EXECUTORS, default="events")
     p.add_argument("--record", default="", help="record the run to this bag directory (mcap)")
     p.add_argument("--domain-id", type=int, default=None, help="ROS_DOMAIN_ID (default: the environment's)")
     p.add_argument("--out", default="runs/blimp_sim", help="folder for the logs and sim_log.npz")

@@ -79,7 +79,8 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
     from rclpy.utilities import remove_ros_args
 
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--executor", choices=EXECUTORS, default="single", help="rclpy executor (default single)")
+    parser.add_argument("--executor", choices=EXECUTORS, default="events",
+                        help="rclpy executor (default events: the lowest latency, benchmarks/ros_latency.py)")
     options = parser.parse_args(remove_ros_args(argv)[1:])
     context = rclpy.Context()
     rclpy.init(args=argv, context=context, signal_handler_options=SignalHandlerOptions.NO)
