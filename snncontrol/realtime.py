@@ -10,7 +10,8 @@ the state over as a `NetworkState` for `snncontrol.energy` and diagnostics.
 
 Scope: networks that the compiled loop runs without torch blocks around it, i.e. without an encoder or decoder
 block (`spec.encoder` / `spec.decoder`; the encoding and readout layers of `snncontrol.layers` are layers and
-are covered) and without synaptic delays; `unsupported(network)` says why a network does not qualify.
+are covered) other than the sample hold of missing inputs (`SampleHoldEncoder`, done here in numpy), and
+without synaptic delays; `unsupported(network)` says why a network does not qualify.
 Units: those of the network (inputs as `spec.n_inputs` values, one step is `spec.dt` s).
 """
 
@@ -22,6 +23,7 @@ import numpy as np
 import torch
 
 from snncontrol import compiled
+from snncontrol.encoders import SampleHoldEncoder
 from snncontrol.network import Network, NetworkState, Params
 
 
@@ -43,7 +45,7 @@ class StepperState(NamedTuple):
 def unsupported(network: Network) -> str | None:
     """Why the stepper cannot run `network` (None: it can)."""
     spec = network.spec
-    if spec.encoder is not None:
+    if spec.encoder is not None and not isinstance(spec.encoder, SampleHoldEncoder):
         return f"it has an encoder block ({spec.encoder.kind})"
     if spec.decoder is not None:
         return f"it has a decoder block ({spec.decoder.kind})"
@@ -68,6 +70,7 @@ class Stepper:
         self._x = np.zeros((1, 1, self.n_inputs), self.dtype)  # [T = 1, P = 1, n_inputs]
         self._x_values = self._x.reshape(-1)  # a view of the same buffer
         self._y = np.zeros((1, 1, network.layout[-1].n), self.dtype)
+        self._hold = isinstance(network.spec.encoder, SampleHoldEncoder)
         self.reset()
 
     def reset(self) -> None:
@@ -76,6 +79,7 @@ class Stepper:
         fields = [np.zeros((1, n), self.dtype) for _ in range(5)]
         self.state = StepperState(*fields, np.zeros((1, layers)), np.zeros(1), np.zeros((), np.int64))
         self._fields = [getattr(self.state, name) for name in compiled.STATE_FIELDS]
+        self._held = np.zeros(self.n_inputs, self.dtype)  # the sample hold's last finite inputs
 
     def step(self, x: Any) -> np.ndarray:
         """One step of dt: x (n_inputs values, e.g. [1, n_inputs]) -> out [1, n_outputs] in the network dtype
@@ -84,6 +88,9 @@ class Stepper:
         if x.size != self.n_inputs:
             raise ValueError(f"the stepper takes {self.n_inputs} input value(s), got shape {x.shape}")
         self._x_values[:] = x.ravel()  # cast to the network dtype as torch.as_tensor(x, dtype) would
+        if self._hold:  # SampleHoldEncoder: a missing (non-finite) input repeats its last finite value
+            np.copyto(self._x_values, self._held, where=~np.isfinite(self._x_values))
+            self._held[:] = self._x_values
         compiled.run_loop(self.network, self._x, self.weights, self.neurons, self._fields, self._y)
         self.state.steps[()] += 1
         return self._y[0].copy()
@@ -92,4 +99,6 @@ class Stepper:
         """The state as a `NetworkState` of torch tensors (copies), as `Network.step` would have left it."""
         state = self.network.init_state(1)
         arrays = {name: torch.from_numpy(getattr(self.state, name).copy()) for name in compiled.STATE_FIELDS}
+        if self._hold:
+            arrays["encoder"] = (torch.from_numpy(self._held.copy()).unsqueeze(0),)
         return state._replace(**arrays, steps=torch.tensor(int(self.state.steps)))

@@ -11,6 +11,7 @@ from test_network import random_inputs, rich_spec
 from snncontrol.artifacts import Controller, load_controller
 from snncontrol.connections import Connection
 from snncontrol.controllers import SHIPPED
+from snncontrol.controllers.blimp import i_snn
 from snncontrol.decoders import RateDecoder
 from snncontrol.encoders import SendOnDeltaEncoder
 from snncontrol.evaluation.policies import SNNPolicy
@@ -38,6 +39,21 @@ def test_stepper_equals_network_step_bit_for_bit_with_counters(dtype: torch.dtyp
     mine = stepper.network_state()
     for name in STATE_FIELDS:
         assert torch.equal(getattr(mine, name), getattr(state, name)), name
+
+
+def test_stepper_holds_missing_inputs_like_the_sample_hold_encoder() -> None:
+    spec = i_snn("iwta", n_pairs=2, n_hidden=6)  # behind a SampleHoldEncoder, as the blimp SNNs are
+    net = Network(spec, dtype=torch.float64)
+    params = net.params(spec.parameters.sample(1, np.random.default_rng(3)))
+    xs = random_inputs(200, 1, 1).numpy()
+    xs[[0, 5, 6, 7, 120]] = np.nan  # dropouts, the first before any sample
+    stepper, state = Stepper(net, params), net.init_state(1)
+    for x in xs:
+        out = stepper.step(x)
+        expected, state = net.step(params, x, state)
+        assert np.array_equal(out, expected.numpy())
+    assert state.spikes.sum() > 0
+    assert torch.equal(stepper.network_state().encoder[0], state.encoder[0])
 
 
 def test_reset_returns_to_rest_and_replays_the_same_outputs() -> None:
