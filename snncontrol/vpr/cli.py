@@ -124,7 +124,7 @@ def _eval(args: argparse.Namespace) -> int:
         out = Path(args.out_dir)
         atomic.write_text(out / "metrics.json", json.dumps(results, indent=1) + "\n")
         plots.plot_pr({k: pr_curve(v, truth, args.tolerance) for k, v in sims.items()}, out / "pr.png")
-        plots.plot_similarity(sims["snn"], out / "similarity.png", "SNN ensemble similarity (Hz)")
+        plots.plot_similarity(sims["snn"], out / "similarity.png", "SNN ensemble similarity")
         print(f"wrote {out}/metrics.json, pr.png, similarity.png")
     return 0
 

@@ -44,7 +44,7 @@ class Ensemble:
         """Query-time excitatory thresholds [M, N] (mV above rest): the base threshold for every neuron, +inf
         for the silenced ones. The adaptive part is dropped after training: it grew with how often a neuron
         won during learning, so keeping it would rank neurons of different modules by their training history
-        rather than by how well they match the query (on 100 generated places Recall@1 0.20 instead of 0.60)."""
+        rather than by how well they match the query (on 100 generated places Recall@1 0.34 instead of 0.63)."""
         return torch.full((self.modules, self.module.n_exc), c.theta_e).masked_fill(self.silenced(), float("inf"))
 
     def with_threshold(self, threshold: int, counts: torch.Tensor) -> Ensemble:

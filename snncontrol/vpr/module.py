@@ -15,8 +15,8 @@ One time step (`step`), in order:
    v <- E_inh + (v - E_inh) * exp(-w_ie * tau_gi / tau_e), the exact effect of a conductance w_ie that
    decays with tau_gi on dv/dt = g (E_inh - v) / tau_e, delivered at once.
 Diehl & Cook's inhibition arrives after synaptic delays; here it acts within the step (zero delay), which
-is the limit their strong inhibition approaches. With the 1 ms step, a delay of even one step lets several
-neurons fire on every image: on dense patch-normalized images all of them then learn the mean image.
+is the limit their strong inhibition approaches. With it arriving two steps late (this module's first
+version), every neuron fired on every image and all of them learned the mean image.
 
 Why current-based input synapses: the excitatory drive is then linear in the weights, so the rate pass in
 `inference.py` is exact in expectation, and the membrane of these neurons stays between rest and

@@ -3,10 +3,11 @@
     matcher = Matcher.load("ensemble/")                 # or Matcher(ensemble)
     place, confidence = matcher.query(images)           # uint8 [B, H, W] or [B, H, W, 3] (RGB)
 
-`place` int64 [B]: the reference place index; `confidence` float32 [B] in [0, 1]: the best place's response
-divided by the largest rate a neuron can fire at (1 / refractory period), monotone in the similarity used for
-the precision-recall curve, so a threshold chosen on that curve applies directly. Rate pass by default
-(see `inference.py`); mode="spiking" runs the full spiking network.
+`place` int64 [B]: the reference place index; `confidence` float32 [B] in [0, 1): 1 - 1 / s for the best
+place's similarity s (its response over the mean winning response of the modules, `inference.similarity`;
+0 when s <= 1), monotone in the similarity used for the precision-recall curve, so a threshold chosen on that
+curve applies directly. With a single module (at most `places_per_module` places) s is always 1 and the
+confidence 0. Rate pass by default (see `inference.py`); mode="spiking" runs the simulated spiking network.
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ class Matcher:
         self.ensemble, self.mode, self.seed = ensemble, mode, seed
         self._live = ensemble.compact()  # answers exactly as `ensemble`, with only the neurons that can fire
         self._flat = inference._flat_weights(self._live).contiguous()
-        cfg = ensemble.module
-        self.max_rate = 1000.0 / max(cfg.refractory_e, cfg.dt)  # Hz
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], mode: inference.Mode = "rate", seed: int = 0) -> Matcher:
@@ -58,4 +57,4 @@ class Matcher:
             shape = list(images.shape)
             raise DatasetError(f"images must be uint8 [B, H, W] or [B, H, W, 3], got {images.dtype} {shape}")
         score, place = self.similarity(images).max(dim=1)
-        return place.numpy(), (score / self.max_rate).clamp(0, 1).numpy().astype(np.float32)
+        return place.numpy(), (1.0 - 1.0 / score.clamp(min=1.0)).numpy().astype(np.float32)

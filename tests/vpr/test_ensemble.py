@@ -92,6 +92,15 @@ def test_rate_pass_is_the_spiking_network_under_expected_input(trained):
     assert ((winner_spiking - winner_rate).abs() <= winner_rate**2 * 1e-3 + 2.0).all()
 
 
+def test_similarity_is_relative_to_the_mean_module_winner_by_hand():
+    cfg = ModuleConfig(n_exc=2, image_size=2)
+    assignments = torch.tensor([[0, 1], [2, -1]])
+    ens = Ensemble(cfg, TrainConfig(), 3, torch.zeros(2, 4, 2), torch.zeros(2, 2), assignments, assignments < -1)
+    responses = torch.tensor([[[10.0, 0.0], [30.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]])  # [B, M, N] Hz
+    # first query: module winners 10 and 30 Hz (mean 20); second: nothing fires
+    assert inference.similarity(ens, responses).tolist() == [[0.5, 0.0, 1.5], [0.0, 0.0, 0.0]]
+
+
 def test_compact_ensemble_answers_exactly_as_the_full_one(trained):
     ens, ref, query = trained
     ens = ens.with_threshold(3, train.reference_counts(ens, ref))  # some hyperactive neurons too
