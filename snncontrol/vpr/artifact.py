@@ -25,7 +25,9 @@ from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.ensemble import Ensemble
 from snncontrol.vpr.errors import VprConfigError
 
-SCHEMA = "snncontrol.vpr.ensemble/1"
+# /2: same-step winner-take-all modules, base thresholds at query time; /1 ensembles (delayed inhibition,
+# learned thresholds at query) would answer differently under this code, so they are refused.
+SCHEMA = "snncontrol.vpr.ensemble/2"
 JSON_FILE, TENSOR_FILE = "ensemble.json", "weights.safetensors"
 
 

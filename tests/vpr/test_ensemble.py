@@ -134,6 +134,11 @@ def test_artifact_round_trip_and_corruption(trained, tmp_path: Path):
     (path / "ensemble.json").write_text(json.dumps(document))
     with pytest.raises(ArtifactError, match="unknown field"):
         load_ensemble(path)
+    del document["module"]["bogus"]
+    document["schema"] = "snncontrol.vpr.ensemble/1"  # trained by the delayed-inhibition modules
+    (path / "ensemble.json").write_text(json.dumps(document))
+    with pytest.raises(ArtifactError, match="unknown schema"):
+        load_ensemble(path)
 
 
 def test_metrics_by_hand():
