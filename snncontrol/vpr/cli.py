@@ -110,10 +110,9 @@ def _eval(args: argparse.Namespace) -> int:
     cfg = matcher.ensemble.module
     reference, query = _load(args.reference, args), _load(args.query, args)
     truth = torch.from_numpy(align(reference, query, args.ground_truth))
+    ref_pixels, query_pixels = _pixels(reference, cfg), _pixels(query, cfg)
     with tqdm(total=len(query), unit="query", desc="match", delay=0.5) as bar:  # no bar before a quick error
-        results, sims = evaluate(
-            matcher, _pixels(reference, cfg), _pixels(query, cfg), truth, args.tolerance, args.seq_len, bar.update
-        )
+        results, sims = evaluate(matcher, ref_pixels, query_pixels, truth, args.tolerance, args.seq_len, bar.update)
     print(f"{'method':<10} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'PR-AUC':>7} {'R@100P':>7}")
     for name, r in results.items():
         print(
