@@ -90,6 +90,10 @@ def test_rate_pass_is_the_spiking_network_under_expected_input(trained):
     # one 1 ms step of interspike interval (f^2 dt), plus up to 2 spikes of the 1 s window lost to its start
     # (the synaptic current rises from 0) and to counting whole spikes
     assert ((winner_spiking - winner_rate).abs() <= winner_rate**2 * 1e-3 + 2.0).all()
+    # so the place the rate pass picks is one of those the simulation's spike counts rank first (counts tie)
+    top = inference.similarity(long, rate).argmax(1, keepdim=True)
+    counted = inference.similarity(long, spiking)
+    assert torch.equal(counted.gather(1, top), counted.amax(1, keepdim=True))
 
 
 def test_similarity_is_relative_to_the_mean_module_winner_by_hand():
