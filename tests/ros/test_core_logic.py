@@ -12,7 +12,7 @@ from snncontrol_ros import messages
 from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
 from snncontrol_ros.core import ControlCore
 from snncontrol_ros.diagnostics import ERROR, OK, WARN, LatencyWindow, level_of
-from snncontrol_ros.safety import SafetyConfig, Throttle, check_inputs, check_observation, saturate
+from snncontrol_ros.safety import SafetyConfig, Throttle, check_inputs, check_observation
 from std_msgs.msg import Float64, Float64MultiArray
 
 from snncontrol.artifacts import load_controller
@@ -31,11 +31,16 @@ def test_input_checks_name_the_problem():
 
 
 def test_saturation_and_safe_replacement():
-    safe = np.zeros(1)
-    assert saturate(np.array([7.0]), np.array([-3.3]), np.array([3.3]), safe) == (pytest.approx([3.3]), True, False)
-    assert saturate(np.array([1.0]), np.array([-3.3]), np.array([3.3]), safe) == (pytest.approx([1.0]), False, False)
-    command, clipped, replaced = saturate(np.array([np.nan]), np.array([-3.3]), np.array([3.3]), safe)
-    assert replaced and not clipped and command.tolist() == [0.0]
+    safety = SafetyConfig.create(1, [0.0], [-3.3], [3.3])
+    assert safety.saturate(np.array([7.0])) == (pytest.approx([3.3]), True, False)
+    assert safety.saturate(np.array([-3.3])) == (pytest.approx([-3.3]), False, False)
+    for bad in (np.nan, np.inf, -np.inf):
+        command, clipped, replaced = safety.saturate(np.array([bad]))
+        assert replaced and not clipped and command.tolist() == [0.0]
+    assert safety.saturate(np.array([1.0, 2.0]))[2], "a command of the wrong size is replaced"
+    unbounded = SafetyConfig.create(1)  # no output range: finite commands pass, non-finite ones do not
+    assert unbounded.saturate(np.array([1e300])) == (pytest.approx([1e300]), False, False)
+    assert unbounded.saturate(np.array([np.inf]))[2]
     with pytest.raises(ValueError):
         SafetyConfig.create(1, safe_command=[5.0], output_min=[-3.3], output_max=[3.3])
     with pytest.raises(ValueError):

@@ -18,7 +18,7 @@ from snncontrol.artifacts import Controller, load_controller
 from snncontrol.errors import ArtifactError
 from snncontrol.evaluation.policies import SNNPolicy
 from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
-from snncontrol_ros.safety import GOOD, INVALID, SafetyConfig, SafetyCounters, Verdict, saturate
+from snncontrol_ros.safety import GOOD, INVALID, SafetyConfig, SafetyCounters, Verdict
 
 SHIPPED_PREFIX = "shipped:"
 
@@ -122,17 +122,16 @@ class ControlCore:
         if not step:
             return TickResult(self.held.copy(), verdict, False, False)
         spikes_before = self.policy.activity()[0] if self.adaptive is not None else 0.0
-        raw = self.policy.act(np.asarray(obs, np.float64)[None])[0]
+        raw = self.policy.act(obs[None])[0]  # type: ignore[index]
         self.snn_steps += 1
         if self.adaptive is not None:  # spikes of this step (for the quiet test)
             self.last_spikes = self.policy.activity()[0] - spikes_before
-        command, clipped, replaced = saturate(raw, self.safety.output_low, self.safety.output_high,
-                                              self.safety.safe_command)
+        command, clipped, replaced = self.safety.saturate(raw)
         saturated = clipped or replaced
         if saturated:
             self.counters.saturated += 1
         if self.adaptive is not None:
             change = float(np.max(np.abs(command - self.held), initial=0.0))
             self.adaptive.stepped(x, change, self.last_spikes)  # type: ignore[arg-type]
-        self.held = command
-        return TickResult(command.copy(), GOOD, True, saturated)
+        self.held = command  # never changed in place: the result may share it
+        return TickResult(command, GOOD, True, saturated)

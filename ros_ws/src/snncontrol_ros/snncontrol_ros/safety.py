@@ -74,18 +74,6 @@ def check_observation(obs: np.ndarray, low: np.ndarray | None = None, high: np.n
     return Verdict(INVALID, f"observation[{i}] = {obs[i]:.4g} is outside [{lo[i]:.4g}, {hi[i]:.4g}]")
 
 
-def saturate(
-    command: np.ndarray, low: np.ndarray, high: np.ndarray, safe: np.ndarray
-) -> tuple[np.ndarray, bool, bool]:
-    """Clip to [low, high]; a command with any non-finite value (or of the wrong size) becomes `safe`.
-    Returns (command, clipped, replaced)."""
-    command = np.asarray(command, dtype=np.float64)
-    if command.shape != safe.shape or not np.isfinite(command).all():
-        return safe.copy(), False, True
-    clipped = np.minimum(np.maximum(command, low), high)
-    return clipped, bool((clipped != command).any()), False
-
-
 @dataclass
 class SafetyConfig:
     """Safety settings of a controller with `n_obs` observation values and `n_act` command values."""
@@ -97,6 +85,16 @@ class SafetyConfig:
     input_timeout_s: float = 0.5
     observation_low: np.ndarray | None = None
     observation_high: np.ndarray | None = None
+    # The bounds clamped to the finite doubles: one pair of comparisons per tick then rejects NaN and +-inf too.
+    _finite_low: np.ndarray = field(init=False, repr=False)
+    _finite_high: np.ndarray = field(init=False, repr=False)
+    _finite_out: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        big = np.finfo(np.float64).max
+        self._finite_low = np.maximum(-big, -np.inf if self.observation_low is None else self.observation_low)
+        self._finite_high = np.minimum(big, np.inf if self.observation_high is None else self.observation_high)
+        self._finite_out = np.maximum(-big, self.output_low), np.minimum(big, self.output_high)
 
     @classmethod
     def create(
@@ -128,9 +126,24 @@ class SafetyConfig:
         if not verdict.ok or obs is None:
             return verdict if not verdict.ok else Verdict(MISSING, "no observation")
         try:
-            return check_observation(obs, self.observation_low, self.observation_high)
+            if ((obs >= self._finite_low) & (obs <= self._finite_high)).all():  # the every-tick case
+                return GOOD
+            return check_observation(obs, self.observation_low, self.observation_high)  # says what is wrong
         except ValueError:
             return Verdict(INVALID, f"observation has {np.size(obs)} values; the bounds do not fit")
+
+    def saturate(self, command: np.ndarray) -> tuple[np.ndarray, bool, bool]:
+        """Clip to [output_low, output_high]; a command with any non-finite value (or of the wrong size) becomes
+        the safe command. Returns (command, clipped, replaced)."""
+        command = np.asarray(command, dtype=np.float64)
+        if command.shape != self.safe_command.shape:
+            return self.safe_command.copy(), False, True
+        low, high = self._finite_out
+        if ((command >= low) & (command <= high)).all():  # the every-tick case (finite bounds: finite command)
+            return command, False, False
+        if not np.isfinite(command).all():
+            return self.safe_command.copy(), False, True
+        return np.minimum(np.maximum(command, low), high), True, False
 
 
 @dataclass
