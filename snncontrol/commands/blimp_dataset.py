@@ -2,6 +2,7 @@
 
     snncontrol blimp-dataset out/blimp_pd.npz --kind pd [--seed N]     # simulated flights, reference PD target
     snncontrol blimp-dataset out/blimp_i.npz --kind i [--seed N]       # double integrator, reference I target
+    snncontrol blimp-dataset out/blimp_i_blimp.npz --kind i-blimp      # blimp flights, reference I target
     snncontrol blimp-dataset out/mine.npz --csv flight1.csv flight2.csv --target pd
     snncontrol blimp-dataset out/mine.npz --bag runs/blimp_bag --target recorded
 
@@ -13,17 +14,19 @@ from __future__ import annotations
 
 import argparse
 
-from snncontrol.controllers.blimp.datasets import i_mimicry_dataset, pd_mimicry_dataset, save_dataset
+from snncontrol.controllers.blimp.datasets import i_blimp_dataset, i_mimicry_dataset, pd_mimicry_dataset, save_dataset
 from snncontrol.controllers.blimp.recordings import RecordingError, load_bag, load_csv, recordings_dataset
 
 #: (training sequence length, test length) in s by kind
-DEFAULT_LENGTHS = {"pd": (60.0, 500.0), "i": (250.0, 500.0)}
+DEFAULT_LENGTHS = {"pd": (60.0, 500.0), "i": (250.0, 500.0), "i-blimp": (60.0, 500.0)}
+MAKERS = {"pd": pd_mimicry_dataset, "i": i_mimicry_dataset, "i-blimp": i_blimp_dataset}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("output", help="the .npz file to write")
-    parser.add_argument("--kind", choices=["pd", "i"], default="pd",
-                        help="simulated data: pd (blimp flights, PD target) or i (double integrator, I target)")
+    parser.add_argument("--kind", choices=sorted(MAKERS), default="pd",
+                        help="simulated data: pd (blimp flights, PD target), i (the paper's double integrator, "
+                        "I target) or i-blimp (blimp flights, I target)")
     parser.add_argument("--seed", type=int, default=0, help="dataset seed (flights, plants, gains)")
     parser.add_argument("--train", type=int, default=100, help="number of simulated training flights")
     parser.add_argument("--train-s", type=float, help="length of each training sequence (s); pd 60, i 250")
@@ -56,8 +59,7 @@ def run(args: argparse.Namespace) -> int:
         arrays = recordings_dataset(recordings, args.target, train_s, test_s)
         what = f"{len(recordings)} recording(s), target {args.target}"
     else:
-        make = pd_mimicry_dataset if args.kind == "pd" else i_mimicry_dataset
-        arrays = make(args.seed, args.train, train_s, test_s)
+        arrays = MAKERS[args.kind](args.seed, args.train, train_s, test_s)
         what = f"simulated {args.kind} data, seed {args.seed}"
     path = save_dataset(args.output, arrays)
     count = arrays["train_inputs"].shape[0]

@@ -40,13 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--height", type=int, default=360, help="video height in pixels")
 
 
-def resolve(artifact: str) -> Path:
-    from snncontrol.controllers import SHIPPED
-
-    path = Path(artifact)
-    return SHIPPED[artifact] if not path.exists() and artifact in SHIPPED else path
-
-
 def body(
     spec: NetworkSpec, genome: np.ndarray, io: IOAdapters, n_links: int | None
 ) -> tuple[NetworkSpec, np.ndarray, IOAdapters, int]:
@@ -69,6 +62,7 @@ def body(
 
 def run(args: argparse.Namespace) -> int:
     from snncontrol.artifacts import read_artifact
+    from snncontrol.controllers import resolve
     from snncontrol.controllers.ncap import swim
 
     path = resolve(args.artifact)

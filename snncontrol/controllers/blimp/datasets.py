@@ -6,6 +6,8 @@ altitude errors of recorded flights. Deterministic per seed; units m, s and comm
   U(0.5, 1.5)), as the paper recorded its training flights. The input is the error the controller saw,
   set-point - measured altitude (m, with sensor noise); the target is the reference PD (`PD_TARGET`: `BLIMP_PID`
   without its integral term) applied open-loop to that error, saturated to the command range.
+- I-SNN on blimp flights (`i_blimp_dataset`, beyond the paper): the PD-SNN's flights with the reference I as the
+  target.
 - I-SNN (`i_mimicry_dataset`): the paper's double integrator z'' = u + b (m/s^2) with a buoyancy bias
   b ~ U(-4, 4) redrawn at each set-point step (steps of 50 s), flown at 10 Hz by a PD on the noisy altitude
   (kp, kd of `I_PLANT_PD` scaled by U(0.5, 1.5)) plus the reference integrator; the target is the reference
@@ -56,13 +58,23 @@ def _flight_error(rng: np.random.Generator, duration_s: float) -> np.ndarray:
 
 
 def pd_mimicry_dataset(
-    seed: int, n_train: int = 100, train_s: float = 60.0, test_s: float = 500.0
+    seed: int, n_train: int = 100, train_s: float = 60.0, test_s: float = 500.0, target: PIDGains = PD_TARGET
 ) -> dict[str, np.ndarray]:
-    """Training sequences of `train_s` s and one held-out test flight of `test_s` s (see the module doc)."""
+    """Training sequences of `train_s` s and one held-out test flight of `test_s` s (see the module doc);
+    `target` (default the reference PD) is applied to the flights' errors."""
     rng = np.random.default_rng(seed)
     train = np.stack([_flight_error(rng, train_s) for _ in range(n_train)])
     test = _flight_error(rng, test_s)[None]
-    return _arrays(train, test, PD_TARGET)
+    return _arrays(train, test, target)
+
+
+def i_blimp_dataset(
+    seed: int, n_train: int = 100, train_s: float = 60.0, test_s: float = 500.0
+) -> dict[str, np.ndarray]:
+    """Beyond the paper: I-SNN data from the blimp flights of `pd_mimicry_dataset` (same flights for the same
+    seed) with the reference I as the target, i.e. the integral the MuJoCo plant itself needs (about 0.2 to 0.7
+    command units against negative buoyancy) on the plant's own small, noisy errors."""
+    return pd_mimicry_dataset(seed, n_train, train_s, test_s, target=I_TARGET)
 
 
 def double_integrator_errors(rng: np.random.Generator, n: int, duration_s: float) -> np.ndarray:
