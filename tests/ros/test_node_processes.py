@@ -1,6 +1,7 @@
 """The nodes as processes (`python -m snncontrol_ros.<node>`, as launch files start them): a node that cannot
 start says why in one line and exits with status 2; the recorder, stopped with SIGINT while messages are still
-in flight, writes every one of them before it closes the bag and exits with status 0."""
+in flight, writes every one of them before it closes the bag and exits with status 0, and it announces when it
+hears every publisher it records."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 import rclpy
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rosbags.highlevel import AnyReader
-from std_msgs.msg import Float64
+from snncontrol_ros import messages
+from std_msgs.msg import Float64, String
 
 MESSAGES = 300
 
@@ -43,13 +45,16 @@ def test_recorder_stopped_mid_burst_writes_every_message_and_closes_the_bag(ros_
                                                                           tmp_path: Path):
     bag = tmp_path / "bag"
     recorder = subprocess.Popen(node("recorder", f"output:={bag}", "topics:=[/burst]", "types:=[std_msgs/msg/Float64]",
-                                     "reliability:=reliable"), env=dict(os.environ), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+                                     "reliability:=reliable", "ready_topic:=/recorder/ready"), env=dict(os.environ),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         source = spinner.add(rclpy.create_node("source", context=context))
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=MESSAGES, reliability=ReliabilityPolicy.RELIABLE)
         pub = source.create_publisher(Float64, "/burst", qos)
-        assert spinner.until(lambda: pub.get_subscription_count() > 0, 30.0), "the recorder did not subscribe"
+        ready: list[String] = []
+        source.create_subscription(String, "/recorder/ready", ready.append, messages.setpoint_qos())
+        assert spinner.until(lambda: ready and pub.get_subscription_count() > 0, 30.0), "the recorder is not ready"
+        assert ready[0].data == "/burst"  # it hears this publisher (its side of the match, as the sim waits for)
         for k in range(MESSAGES):
             pub.publish(Float64(data=float(k)))
         recorder.send_signal(signal.SIGINT)  # at once: most of the burst is still on its way

@@ -27,6 +27,7 @@ CONFIG_DIR = Path(__file__).resolve().parents[1] / "launch" / "config"
 #: Grace periods (s, wall clock) between SIGINT and SIGKILL: a node sends its safe command and exits in well
 #: under a second on an idle machine; the recorder first drains (at most its drain_timeout_s) and closes.
 NODE_GRACE_S, RECORDER_GRACE_S = 10.0, 60.0
+READY_TOPIC = "/recorder/ready"
 
 
 def config_file(name: str) -> Path:
@@ -122,9 +123,11 @@ def run_sim_graph(
     with Processes(env) as procs:
         recorder = None
         if record is not None:
-            params = {"output": str(record), "reliability": "reliable", **(record_params or {})}
+            params = {"output": str(record), "reliability": "reliable", "ready_topic": READY_TOPIC,
+                      **(record_params or {})}
             recorder = procs.start(node_command("recorder", params), out / "recorder.log", RECORDER_GRACE_S)
-            sim["lockstep_subscribers"] = 2  # start once the recorder, too, hears the sensor
+            # the first reading waits until the recorder hears every publisher and the sim hears the recorder
+            sim.update(lockstep_subscribers=2, start_after_topic=READY_TOPIC)
         procs.start(node_command("controller_node", controller, config, executor, "snn_controller"),
                     out / "controller.log")
         sim_proc = procs.start(node_command("sim_node", sim, config, executor, "sim"), out / "sim.log").proc

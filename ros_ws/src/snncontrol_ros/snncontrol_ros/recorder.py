@@ -5,11 +5,13 @@ mcap storage via `rosbags`. The bag directory (metadata.yaml + <name>_0.mcap) op
 Parameters: output (bag directory, must not exist), topics and types (ROS type names, e.g.
 sensor_msgs/msg/Range), reliability of the subscriptions (best_effort matches every publisher; reliable, for a
 graph whose publishers are all reliable such as the lockstep simulation, loses nothing while the recorder keeps
-within 1,000 messages per topic: a recorder never slows the loop down), drain_quiet_s and drain_timeout_s.
+within 1,000 messages per topic: a recorder never slows the loop down), drain_quiet_s and drain_timeout_s, and
+ready_topic: a latched std_msgs/String sent there once every recorded topic has a matched publisher (the
+lockstep simulation's `start_after_topic` waits for it).
 Timestamps are receive times on the node clock (sim time with use_sim_time).
 
 Stopping (SIGINT/SIGTERM) does not drop what is still in flight: the node keeps receiving and writing until no
-message came for `drain_quiet_s` (at most `drain_timeout_s`), then closes the bag (the mcap summary and
+message came for `drain_quiet_s` since the stop (at most `drain_timeout_s`), then closes the bag (the mcap summary and
 metadata.yaml are written on close) and exits with status 0.
 """
 
@@ -19,11 +21,14 @@ import threading
 import time
 from pathlib import Path
 
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rosbags.rosbag2 import StoragePlugin, Writer, WriterError
 from rosbags.typesys import Stores, get_typestore
+from std_msgs.msg import String
 
+from snncontrol_ros import messages
 from snncontrol_ros.runtime import declare, run_node, value
 
 #: What the blimp-in-simulation graph records by default (topic -> type).
@@ -84,6 +89,7 @@ class RecorderNode(Node):
         declare(self, "reliability", "best_effort", "subscription QoS: best_effort | reliable")
         self.quiet_s = declare(self, "drain_quiet_s", 0.5, "on stop: close once no message came for this long (s)")
         self.drain_timeout_s = declare(self, "drain_timeout_s", 10.0, "on stop: close after this long at most (s)")
+        ready_topic = declare(self, "ready_topic", "", "announce here (latched) once every topic has a publisher")
         topics, types = list(value(self, "topics")), list(value(self, "types"))
         if len(topics) != len(types):
             raise ValueError("topics and types must have the same length")
@@ -93,12 +99,26 @@ class RecorderNode(Node):
                        else ReliabilityPolicy.BEST_EFFORT)
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=reliability,
                          durability=DurabilityPolicy.VOLATILE)
-        for topic, kind in resolved.items():
-            self.create_subscription(_ros_type(kind), topic, lambda data, t=topic: self._on_message(t, data), qos,
-                                     raw=True)
+        self.subscriptions_by_topic = {
+            topic: self.create_subscription(_ros_type(kind), topic, lambda data, t=topic: self._on_message(t, data),
+                                            qos, raw=True)
+            for topic, kind in resolved.items()
+        }
         self.last_message = time.monotonic()
         self._stop_requested: float | None = None
+        if ready_topic:
+            self._ready_pub = self.create_publisher(String, ready_topic, messages.setpoint_qos())
+            self._ready_timer = self.create_timer(0.05, self._announce_when_matched,
+                                                  clock=Clock(clock_type=ClockType.STEADY_TIME))
         self.get_logger().info(f"recording {len(resolved)} topic(s) to {output}")
+
+    def _announce_when_matched(self) -> None:
+        """Once every recorded topic has a matched publisher: one latched message on `ready_topic` (a lockstep
+        simulation waits for it, so that the bag starts with the run's first message on every topic)."""
+        if all(sub.get_publisher_count() > 0 for sub in self.subscriptions_by_topic.values()):
+            self._ready_pub.publish(String(data=" ".join(self.subscriptions_by_topic)))
+            self.destroy_timer(self._ready_timer)
+            self.get_logger().info("every topic has a publisher: ready")
 
     def _on_message(self, topic: str, data: bytes) -> None:
         self.last_message = time.monotonic()
@@ -109,12 +129,13 @@ class RecorderNode(Node):
         self._stop_requested = time.monotonic()
 
     def draining(self) -> bool:
-        """True while messages still arrive after the stop request (`run_node` keeps spinning); closes the bag
-        when it turns false."""
+        """True until `drain_quiet_s` passed without a message since the stop request (at most
+        `drain_timeout_s`): `run_node` keeps spinning meanwhile. Closes the bag when it turns false."""
         now = time.monotonic()
         if self._stop_requested is None:
             return False
-        if now - self.last_message < self.quiet_s and now - self._stop_requested < self.drain_timeout_s:
+        quiet_since = max(self.last_message, self._stop_requested)
+        if now - quiet_since < self.quiet_s and now - self._stop_requested < self.drain_timeout_s:
             return True
         self.bag.close()
         counts = ", ".join(f"{topic} {n}" for topic, n in self.bag.counts.items())

@@ -33,7 +33,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import Image, JointState, Range
-from std_msgs.msg import Float64, Float64MultiArray
+from std_msgs.msg import Float64, Float64MultiArray, String
 
 import sim_envs  # noqa: F401  (registers the environments)
 from snncontrol_ros import messages
@@ -53,6 +53,7 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "lockstep_timeout_s": (1.0, "lockstep: wall time to wait for a command before stepping without one"),
     "startup_delay_s": (0.5, "lockstep: wait after the controller is discovered before the first reading"),
     "lockstep_subscribers": (1, "lockstep: start once the sensor topic has this many subscribers (2: + recorder)"),
+    "start_after_topic": ("", "lockstep: also wait for a (latched) message here, e.g. the recorder's ready_topic"),
     "command_timeout_s": (0.5, "a command older than this (wall s) is replaced by the safe command"),
     "safe_command": ([0.0], "command held when commands stop (1 value: all actuators)"),
     "sensor_topic": ("", "sensor topic ('' = altitude for the blimp, joint_states for the swimmer)"),
@@ -121,6 +122,9 @@ class SimNode(Node):
             if p["publish_clock"] else None
         )
         self.create_subscription(Float64MultiArray, self.command_topic, self._on_command, messages.command_qos(10))
+        self._gate_open = not p["start_after_topic"]
+        if p["start_after_topic"]:
+            self.create_subscription(String, p["start_after_topic"], self._open_gate, messages.setpoint_qos())
 
         obs, info = self.env.reset(seed=p["seed"])
         self.obs, self.info = obs, info
@@ -231,6 +235,9 @@ class SimNode(Node):
                 self.waiting_since = None
                 self._step(values)
 
+    def _open_gate(self, msg: String) -> None:
+        self._gate_open = True
+
     def _on_realtime_tick(self) -> None:
         with self._lock:
             self._step(self._held_command())
@@ -240,7 +247,7 @@ class SimNode(Node):
             now = time.monotonic()
             if not self.started:
                 ready = (self.sensor_pub.get_subscription_count() >= self.p["lockstep_subscribers"]
-                         and self.count_publishers(self.command_topic) > 0)
+                         and self.count_publishers(self.command_topic) > 0 and self._gate_open)
                 if ready and self._discovered_at is None:
                     self._discovered_at = now
                 if self._discovered_at is not None and now - self._discovered_at >= self.p["startup_delay_s"]:
