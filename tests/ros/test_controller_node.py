@@ -229,10 +229,11 @@ def test_malformed_messages_of_any_input_kind_give_the_safe_command_and_the_node
 def test_observation_adapter_parameters_replace_the_artifacts(context, spinner, blimp_artifact, capfd):
     harness = Harness(context, spinner)
     adapter = {"observation_adapter.kind": "setpoint_error", "observation_adapter.scale": [-0.5],
-               "observation_adapter.measurement": 0, "observation_adapter.setpoint": 1}
+               "observation_adapter.measurement": 0, "observation_adapter.setpoint": 1,
+               "observation_adapter.valid": [0.0, 4.0]}
     node = controller(context, spinner, artifact=blimp_artifact, autostart=True, **adapter)
     connect(spinner, harness, node)
-    expected = ObservationAdapter("setpoint_error", scale=(-0.5,), measurement=0, setpoint=1)
+    expected = ObservationAdapter("setpoint_error", scale=(-0.5,), measurement=0, setpoint=1, valid=(0.0, 4.0))
     assert node.core.controller.io.observation == expected
     reference = load_controller(blimp_artifact)
     reference.io = IOAdapters(expected, reference.io.action)

@@ -62,6 +62,8 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "observation_adapter.offset": (Parameter.Type.DOUBLE_ARRAY, "select: offset per network input (empty: 0)"),
     "observation_adapter.measurement": (0, "setpoint_error: index of the measured value in the observation"),
     "observation_adapter.setpoint": (1, "setpoint_error: index of the set-point in the observation"),
+    "observation_adapter.valid": (Parameter.Type.DOUBLE_ARRAY, "[low, high): values read outside it are missing "
+                                                               "samples (NaN to the network); empty: none"),
     "setpoint_default": (math.nan, "set-point used until one arrives (NaN: wait for the topic)"),
     "output_topic": ("thrust_command", "command topic"),
     "output_type": ("float64_multi_array", "float64_multi_array (ros2_control forward command) | twist"),
@@ -192,6 +194,7 @@ class ControllerNode(LifecycleNode):
                 scale=tuple(p("observation_adapter.scale")) or (1.0,),
                 offset=tuple(p("observation_adapter.offset")) or (0.0,),
                 measurement=p("observation_adapter.measurement"), setpoint=p("observation_adapter.setpoint"),
+                valid=tuple(p("observation_adapter.valid")) or None,
             )
             controller.io = IOAdapters(observation, controller.io.action)
         self._mode = p("control_mode")
