@@ -7,12 +7,12 @@ sensor_msgs/msg/Range), reliability of the subscriptions (best_effort matches ev
 graph whose publishers are all reliable such as the lockstep simulation, loses nothing while the recorder keeps
 within 1,000 messages per topic: a recorder never slows the loop down), drain_quiet_s and drain_timeout_s, and
 ready_topic: a latched std_msgs/String sent there once every recorded topic has a matched publisher (the
-lockstep simulation's `start_after_topic` waits for it).
-Timestamps are receive times on the node clock (sim time with use_sim_time).
+lockstep simulation's `start_after_topic` waits for it). Timestamps are receive times on the node clock (sim
+time with use_sim_time).
 
 Stopping (SIGINT/SIGTERM) does not drop what is still in flight: the node keeps receiving and writing until no
-message came for `drain_quiet_s` since the stop (at most `drain_timeout_s`), then closes the bag (the mcap summary and
-metadata.yaml are written on close) and exits with status 0.
+message came for `drain_quiet_s` since the stop (at most `drain_timeout_s`), then closes the bag (the mcap
+summary and metadata.yaml are written on close) and exits with status 0.
 """
 
 from __future__ import annotations
