@@ -67,6 +67,8 @@ class Experiment:
             checkpoint.load(self.run_dir.checkpoints, self.state, self.strategy, self.cls, self.hash)
         elif checkpoint.exists(self.run_dir.checkpoints):
             raise ResumeError(f"{self.run_dir.path} already holds a run; resume it with --resume or pick another dir")
+        else:
+            self._select_seed()
         self.run_dir.write_config(self.config.model_dump(mode="json", by_alias=True))
         backend = build_backend(self.config.backend, self.fitness, worker_config(self.config, self.problem))
         toolbox = base.Toolbox()
@@ -132,6 +134,17 @@ class Experiment:
         self._bar.set_postfix(best=f"{row['best']:.4g}", mean=f"{row['mean']:.4g}", evals_s=f"{rate:.1f}")
         self._bar.update(1)
 
+    def _select_seed(self) -> None:
+        """A run that starts from a controller (network.artifact) and picks its champion by a selection loss
+        starts with that controller as the champion: fine-tuning never returns one that is worse on the
+        selection data than what it was given."""
+        selection_loss = getattr(self.fitness, "selection_loss", None)
+        if selection_loss is None or self.problem.seed_genome is None:
+            return
+        seed = self.cls(self.problem.to_unit(self.problem.seed_genome))
+        self.state.selected, self.state.selected_loss = seed, float(selection_loss(self.problem.seed_genome))
+        seed.fitness.values = (float("nan"),) * len(self.names)  # never scored on a generation's data
+
     def _select(self, best: Individual) -> dict[str, float]:
         """Where the fitness scores each generation on different data (mimicry: one training sequence), a lucky
         individual would hold the hall of fame forever. Such a fitness has a `selection_loss` (mimicry: the mean
@@ -161,10 +174,10 @@ class Experiment:
 
     def _save_best(self) -> None:
         champion = self._champion()
-        values = list(champion.fitness.values)
+        values = [v for v in champion.fitness.values if np.isfinite(v)] if champion.fitness.valid else []
         metadata = Metadata(
             seed=self.config.seed,
-            fitness=values[0] if len(values) == 1 else values,
+            fitness=None if not values else values[0] if len(values) == 1 else values,  # None: the seed artifact
             description=f"evolved by snncontrol evolve ({self.config.name})",
             extra={
                 "objectives": self.names,

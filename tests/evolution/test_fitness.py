@@ -171,6 +171,28 @@ def test_closed_loop_champion_is_the_best_on_fixed_validation_episodes(tmp_path)
     assert metadata.extra["selection_loss"] == min(losses) == experiment.fitness.selection_loss(genome)
 
 
+def test_fine_tuning_never_returns_a_controller_worse_than_its_start(tmp_path):
+    """Started from a controller that flies, with sigma so large that every sample is a wild guess, the
+    champion stays the controller it was given (scored on the validation episodes before the first generation)."""
+    from snncontrol.controllers import SHIPPED
+
+    data = blimp_config(generations=2, output={"checkpoint_every": 1, "plot_every": 1000})
+    data["network"] = {"artifact": str(SHIPPED["blimp"])}
+    data["strategy"] = {"name": "cmaes", "population": 4, "sigma": 0.9, "out_of_bounds": "clip"}
+    data["fitness"]["env"]["kwargs"] = {"episode_length_s": 20.0, "initial_altitude_range": [0.9, 1.1]}
+    data["fitness"]["env"]["episode_steps"] = 200
+    data["fitness"].pop("io")  # the artifact's own adapters
+    data["fitness"]["validation_episodes"] = 2
+    tuned = run(data, tmp_path)
+    _, seed_genome, _, _ = read_artifact(SHIPPED["blimp"])
+    _, genome, metadata, _ = read_artifact(tmp_path / "best")
+    seed_loss = tuned.fitness.selection_loss(seed_genome)
+    losses = [float(row["train_loss"]) for row in logbook(tmp_path)]
+    assert seed_loss < min(losses)  # every wild sample flies worse than the start ...
+    assert metadata.extra["selection_loss"] == seed_loss and metadata.fitness is None  # ... which is returned
+    np.testing.assert_array_equal(genome, seed_genome)
+
+
 def test_gymnasium_swimmer_through_sync_vector_env_and_select_adapter():
     spec = {"version": 1, "n_inputs": 2, "dt": 0.04, "layers": [
         {"name": "hidden", "size": 4, "neuron": {"kind": "lif"}, "bias": True},

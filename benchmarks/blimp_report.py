@@ -1,0 +1,187 @@
+"""README tables and plots of the blimp PD+I SNN (run after benchmarks/blimp_pipeline.py has evolved everything):
+
+    .venv/bin/python benchmarks/blimp_report.py [--plants 20] [--seed 100]
+
+1. Open loop: held-out test loss MAE + (1 - pearson) of each PD-SNN hidden variant (runs/blimp_pd_*/best) beside
+   the paper's, and of the I-SNN; benchmarks/results/blimp_mimicry.png (test flights, target vs SNN).
+2. Closed loop (`snncontrol.evaluation.blimp_eval`, plants seed .. seed + plants - 1, calm and disturbed): the
+   PD-SNN alone, the PD+I mimics side by side (I-SNN from the paper's data or from blimp flights), each
+   fine-tuned closed loop, and the reference PID: does each stage help?
+3. Two objectives: the NSGA-II front (runs/blimp_pd_i_nsga2/pareto) re-scored on 8 fixed validation episodes
+   beside the fine-tuned controller; benchmarks/results/blimp_pareto.png.
+Writes benchmarks/results/blimp_report.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from evolution.config import load_config  # noqa: E402
+from evolution.fitness import build_fitness  # noqa: E402
+from evolution.fitness.closed_loop import VALIDATION_KEY  # noqa: E402
+from evolution.problem import Problem  # noqa: E402
+from evolution.rng import derive_seed  # noqa: E402
+from snncontrol import atomic  # noqa: E402
+from snncontrol.artifacts import load_controller, read_artifact  # noqa: E402
+from snncontrol.commands.eval_blimp import COLUMNS  # noqa: E402
+from snncontrol.evaluation.blimp_eval import evaluate  # noqa: E402
+from snncontrol.evaluation.plots import save_figure  # noqa: E402
+from snncontrol.network import Network  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+PAPER_TEST_LOSS = {"lif": 0.68, "iwta": 0.74, "rlif": 0.74, "riwta": 0.73}
+NAMES = {
+    "lif": "PD-SNN, LIF",
+    "iwta": "PD-SNN, IWTA-LIF",
+    "rlif": "PD-SNN, R-LIF",
+    "riwta": "PD-SNN, R-IWTA-LIF",
+    "i_iwta": "I-SNN, IWTA-LIF, double integrator (paper's data)",
+    "i_blimp_iwta": "I-SNN, IWTA-LIF, blimp flights",
+}
+
+
+def last_row(run: Path) -> dict[str, str]:
+    with open(run / "logbook.csv") as handle:
+        return [row for row in csv.DictReader(handle) if row.get("test_loss")][-1]
+
+
+def mimicry_rows() -> dict[str, dict[str, float]]:
+    rows = {}
+    for key in (*PAPER_TEST_LOSS, "i_iwta", "i_blimp_iwta"):
+        run = ROOT / "runs" / (f"blimp_pd_{key}" if key in PAPER_TEST_LOSS else f"blimp_{key}")
+        if not (run / "best").is_dir():
+            continue
+        row = last_row(run)
+        spec, *_ = read_artifact(run / "best")
+        rows[key] = {"test_loss": float(row["test_loss"]), "train_loss": float(row["train_loss"]),
+                     "generations": int(row["gen"]) + 1, "minutes": float(row["elapsed_s"]) / 60,
+                     "parameters": spec.parameters.size, "neurons": spec.n_neurons,
+                     "paper_test_loss": PAPER_TEST_LOSS.get(key, float("nan"))}
+    return rows
+
+
+def plot_mimicry(path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    panels = [("blimp_pd_lif", "out/blimp_pd.npz", "PD-SNN (LIF)"),
+              ("blimp_i_iwta", "out/blimp_i.npz", "I-SNN (IWTA), the paper's double integrator"),
+              ("blimp_i_blimp_iwta", "out/blimp_i_blimp.npz", "I-SNN (IWTA), blimp flights")]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 8), constrained_layout=True)
+    for ax, (run, dataset, title) in zip(axes, panels, strict=True):
+        spec, genome, _, _ = read_artifact(ROOT / "runs" / run / "best")
+        with np.load(ROOT / dataset, allow_pickle=False) as npz:
+            x, target = npz["test_inputs"][0], npz["test_targets"][0, :, 0]
+        net = Network(spec)
+        out, _ = net.rollout(net.params(genome), torch.as_tensor(x[:, None, :]), net.init_state(1))
+        t = np.arange(len(target)) * spec.dt
+        ax.plot(t, target, "k", lw=1, label="reference controller")
+        ax.plot(t, out[:, 0, 0].numpy(), lw=0.8, label="SNN")
+        ax.set(title=f"{title}, held-out test flight", ylabel="command u")
+        ax.legend(loc="upper right", fontsize=8)
+    axes[-1].set_xlabel("time (s)")
+    save_figure(fig, path)
+
+
+def closed_loop(plants: int, seed: int) -> dict[str, dict[str, dict[str, float]]]:
+    """Figures of each stage's controller in both conditions; the PID once (it is the same in every row)."""
+    runs = ROOT / "runs"
+    stages = {"PD-SNN alone (mimic)": runs / "blimp_pd_lif" / "best",
+              "PD+I mimics, I from the paper's data": runs / "blimp_pd_i" / "composite_di",
+              "PD+I mimics, I from blimp flights": runs / "blimp_pd_i" / "composite",
+              "PD+I (paper's I data) fine-tuned": runs / "blimp_pd_i_di_finetune" / "best",
+              "PD+I fine-tuned closed loop (shipped)": runs / "blimp_pd_i_finetune" / "best"}
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for condition in ("calm", "disturbed"):
+        out[condition] = {}
+        for name, path in stages.items():
+            if not path.is_dir():
+                continue
+            results = evaluate(load_controller(path), condition, plants, seed)
+            out[condition][name] = results["SNN"].figures
+            out[condition]["PID (reference)"] = results["PID"].figures
+    return out
+
+
+def closed_loop_table(figures: dict[str, dict[str, float]]) -> list[str]:
+    lines = ["| controller | " + " | ".join(name for name, _ in COLUMNS) + " | power (nW) |",
+             "|---|" + "---:|" * (len(COLUMNS) + 1)]
+    for name, f in figures.items():
+        cells = [f"{f[f'{key}_median']:.1f} ({f[f'{key}_worst']:.1f})" for _, key in COLUMNS]
+        cells.append(f"{f['power_nw']:.2f}" if "power_nw" in f else "-")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def pareto(path: Path) -> dict[str, object] | None:
+    """The NSGA-II front and the fine-tuned controller on the same 8 fixed validation episodes."""
+    front_file = ROOT / "runs" / "blimp_pd_i_nsga2" / "pareto" / "front.npz"
+    tuned = ROOT / "runs" / "blimp_pd_i_finetune" / "best"
+    if not front_file.is_file() or not tuned.is_dir():
+        return None
+    config = load_config(ROOT / "configs" / "blimp_pd_i_nsga2.yaml")
+    controller = load_controller(tuned)
+    fitness = build_fitness(config, Problem(controller.spec, controller.genome, controller.io))
+    with np.load(front_file, allow_pickle=False) as npz:
+        genomes = npz["genomes"]
+    seeds = np.array([derive_seed(config.seed, VALIDATION_KEY, k) for k in range(8)])
+    front = fitness.evaluate(genomes, {"seeds": seeds})
+    own = fitness.evaluate(controller.genome[None], {"seeds": seeds})[0]
+    seconds = config.fitness.env.episode_steps * controller.spec.dt  # type: ignore[union-attr]
+    front_nw, own_nw = 1e9 * front[:, 1] / seconds, 1e9 * float(own[1]) / seconds
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    ax.scatter(100 * front[:, 0], front_nw, s=14, label="NSGA-II front (re-scored)")
+    ax.scatter([100 * own[0]], [own_nw], marker="*", s=120, c="k", label="fine-tuned PD+I")
+    ax.set(xlabel="time-weighted tracking error (cm)", ylabel="synaptic power (nW)",
+           title="PD+I SNN: tracking error vs energy, 8 disturbed episodes")
+    ax.legend(fontsize=8)
+    save_figure(fig, path)
+    dominated = bool(np.any((front[:, 0] <= own[0]) & (front[:, 1] <= own[1]) & np.any(front < own, axis=1)))
+    return {"front_itae_cm": (100 * front[:, 0]).tolist(), "front_power_nw": front_nw.tolist(),
+            "finetuned_itae_cm": 100 * float(own[0]), "finetuned_power_nw": own_nw,
+            "front_dominates_finetuned": dominated, "front_size": len(front)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plants", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=100)
+    args = parser.parse_args(argv)
+    report: dict[str, object] = {"mimicry": mimicry_rows()}
+    print("| hidden layer | test loss (ours) | paper | train loss | generations | minutes | parameters |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for key, row in report["mimicry"].items():  # type: ignore[union-attr]
+        name = NAMES[key]
+        paper = f"{row['paper_test_loss']:.2f}" if np.isfinite(row["paper_test_loss"]) else "-"
+        print(f"| {name} | {row['test_loss']:.3f} | {paper} | {row['train_loss']:.3f} | {row['generations']} | "
+              f"{row['minutes']:.1f} | {row['parameters']} |")
+    plot_mimicry(RESULTS / "blimp_mimicry.png")
+    report["closed_loop"] = closed_loop(args.plants, args.seed)
+    for condition, figures in report["closed_loop"].items():  # type: ignore[union-attr]
+        print(f"\n{condition}, {args.plants} plants (seeds {args.seed}..{args.seed + args.plants - 1}), "
+              "median (worst):")
+        print("\n".join(closed_loop_table(figures)))
+    report["pareto"] = pareto(RESULTS / "blimp_pareto.png")
+    if report["pareto"] is not None:
+        p = report["pareto"]
+        print(f"\nNSGA-II front ({p['front_size']} members, re-scored): itae {min(p['front_itae_cm']):.1f}.."  # type: ignore[index]
+              f"{max(p['front_itae_cm']):.1f} cm, power {min(p['front_power_nw']):.2f}.."  # type: ignore[index]
+              f"{max(p['front_power_nw']):.2f} nW; fine-tuned: {p['finetuned_itae_cm']:.1f} cm, "  # type: ignore[index]
+              f"{p['finetuned_power_nw']:.2f} nW; a front member dominates it: {p['front_dominates_finetuned']}")  # type: ignore[index]
+    atomic.write_text(RESULTS / "blimp_report.json", json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
