@@ -145,18 +145,14 @@ def load_bag(
     dt: float = 0.1,
 ) -> Recording:
     """A ROS 2 bag recording (see the module docstring), resampled every dt s."""
-    from rosbags.rosbag2 import Reader
     from rosbags.typesys import Stores, get_typestore
+
+    from snncontrol.bags import open_bag
 
     path = Path(path)
     if not path.exists():
         raise RecordingError(f"{path}: no such bag")
-    try:
-        reader = Reader(path)
-        reader.open()
-    except Exception as exc:  # rosbags raises several unrelated types for unreadable bags
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise RecordingError(f"cannot open bag {path}: {reason}") from None
+    reader = open_bag(path, RecordingError)
     store = get_typestore(Stores.LATEST)
     topics = {"altitude": altitude_topic, "setpoint": setpoint_topic}
     if command_topic:
@@ -170,14 +166,10 @@ def load_bag(
 
 def _topic(reader: object, store: object, topic: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(receive times s, values) of one scalar topic."""
-    conns = [c for c in reader.connections if c.topic == topic]  # type: ignore[attr-defined]
-    if not conns:
-        available = ", ".join(sorted(reader.topics)) or "none"  # type: ignore[attr-defined]
-        raise RecordingError(f"bag {path} has no topic {topic} (topics: {available})")
-    msgtype = conns[0].msgtype
-    if msgtype not in SCALAR_FIELDS:
-        raise RecordingError(f"topic {topic} in bag {path} is {msgtype}, expected one of {sorted(SCALAR_FIELDS)}")
-    field = SCALAR_FIELDS[msgtype]
+    from snncontrol.bags import topic_connections
+
+    conns = topic_connections(reader, topic, path, tuple(SCALAR_FIELDS), RecordingError)  # type: ignore[arg-type]
+    field = SCALAR_FIELDS[conns[0].msgtype]
     times, values = [], []
     for conn, stamp, raw in reader.messages(connections=conns):  # type: ignore[attr-defined]
         times.append(stamp * 1e-9)

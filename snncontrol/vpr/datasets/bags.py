@@ -20,6 +20,7 @@ from PIL import Image, UnidentifiedImageError
 from rosbags.rosbag2 import Reader
 from rosbags.typesys import Stores, get_typestore
 
+from snncontrol.bags import open_bag, topic_connections
 from snncontrol.vpr.datasets import Traversal
 from snncontrol.vpr.errors import DatasetError
 
@@ -51,11 +52,7 @@ def decode(msg: object, msgtype: str, where: str) -> np.ndarray:
 
 def _positions(reader: Reader, store: object, topic: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(stamps [K] s, xy [K, 2] m) from an Odometry or NavSatFix topic."""
-    conns = [c for c in reader.connections if c.topic == topic]
-    if not conns:
-        raise DatasetError(f"bag {path} has no topic {topic} (topics: {', '.join(sorted(reader.topics))})")
-    if conns[0].msgtype not in POSITION_TYPES:
-        raise DatasetError(f"topic {topic} in bag {path} is {conns[0].msgtype}, expected one of {POSITION_TYPES}")
+    conns = topic_connections(reader, topic, path, POSITION_TYPES, DatasetError)
     stamps, points = [], []
     for conn, stamp, raw in reader.messages(connections=conns):
         msg = store.deserialize_cdr(raw, conn.msgtype)  # type: ignore[attr-defined]
@@ -97,20 +94,10 @@ def load_bag(
     for value in (every_s, every_m):
         if value is not None and not value > 0:
             raise DatasetError(f"sampling interval must be positive, got {value}")
-    try:
-        reader = Reader(path)
-        reader.open()
-    except Exception as exc:  # rosbags raises several unrelated types for unreadable bags
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DatasetError(f"cannot open bag {path}: {reason}") from None
+    reader = open_bag(path, DatasetError)
     store = get_typestore(Stores.ROS2_HUMBLE)
     try:
-        conns = [c for c in reader.connections if c.topic == topic]
-        if not conns:
-            topics = ", ".join(sorted(reader.topics)) or "none"
-            raise DatasetError(f"bag {path} has no topic {topic} (topics: {topics})")
-        if conns[0].msgtype not in IMAGE_TYPES:
-            raise DatasetError(f"topic {topic} in bag {path} is {conns[0].msgtype}, expected one of {IMAGE_TYPES}")
+        conns = topic_connections(reader, topic, path, IMAGE_TYPES, DatasetError)
         raws = [(stamp * 1e-9, conn.msgtype, raw) for conn, stamp, raw in reader.messages(connections=conns)]
         if not raws:
             raise DatasetError(f"topic {topic} in bag {path} has no messages")

@@ -1,0 +1,31 @@
+"""Reading ROS 2 bags (rosbag2 mcap or sqlite3) with `rosbags`, no ROS install needed: the shared part of the
+place-recognition and blimp-recording loaders. Every problem is one line of the caller's error class."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rosbags.rosbag2 import Reader
+
+
+def open_bag(path: Path, error: type[Exception]) -> Reader:
+    """An opened reader of the bag directory `path`; the caller closes it."""
+    try:
+        reader = Reader(path)
+        reader.open()
+    except Exception as exc:  # rosbags raises several unrelated types for unreadable bags
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise error(f"cannot open bag {path}: {reason}") from None
+    return reader
+
+
+def topic_connections(reader: Reader, topic: str, path: Path, types: tuple[str, ...], error: type[Exception]) -> Any:
+    """The connections of `topic`, whose message type must be one of `types`."""
+    conns = [c for c in reader.connections if c.topic == topic]
+    if not conns:
+        available = ", ".join(sorted(reader.topics)) or "none"
+        raise error(f"bag {path} has no topic {topic} (topics: {available})")
+    if conns[0].msgtype not in types:
+        raise error(f"topic {topic} in bag {path} is {conns[0].msgtype}, expected one of {sorted(types)}")
+    return conns
