@@ -7,8 +7,8 @@ with the seed derive_seed(run seed, generation, e), so all individuals of a gene
 episodes and a copy's result never depends on its place in a chunk, the backend or the worker count.
 Autoreset is NEXT_STEP: a copy stops accumulating after the step that ends its episode. Scores, averaged
 over episodes: return (sum of rewards), tracking_error (mean |info[error_key]| over the episode's steps),
-itae (mean |info[error_key]| weighted by the seconds since info[setpoint_key] last changed), sops / spikes /
-energy (J) counted until the episode's end.
+itae (mean |info[error_key]| weighted by the time since info[setpoint_key] last changed, counted in steps),
+sops / spikes / energy (J) counted until the episode's end.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class ClosedLoopFitness:
         obs, _ = env.reset(seed=np.tile(data["seeds"], batch).tolist())
         state = self.net.init_state(copies)
         alive = np.ones(copies, dtype=bool)
-        total, error, steps, sops, weighted, weights = (np.zeros(copies) for _ in range(6))
+        total, error, steps, sops, weighted, weight_sum = (np.zeros(copies) for _ in range(6))
         spikes = np.zeros((copies, len(self.net.spec.layers)))
         tracking = "tracking_error" in self.cfg.objectives
         itae = "itae" in self.cfg.objectives
@@ -106,7 +106,7 @@ class ClosedLoopFitness:
                 held = np.where(now == setpoint, held + 1.0, 0.0)
                 setpoint = now
                 weighted += held * abs_error
-                weights += np.where(alive, held, 0.0)
+                weight_sum += np.where(alive, held, 0.0)
             steps += alive
             sops = np.where(alive, state.sops.numpy(), sops)
             spikes = np.where(alive[:, None], state.spikes.numpy(), spikes)
@@ -116,7 +116,7 @@ class ClosedLoopFitness:
         values = {
             "return": total,
             "tracking_error": error / np.maximum(steps, 1.0),
-            "itae": weighted / np.maximum(weights, 1e-12),
+            "itae": weighted / np.maximum(weight_sum, 1e-12),
         }
         values.update(energy_objectives(counters_report(self.net, spikes, sops, steps)))
         return np.stack([values[name].reshape(batch, episodes).mean(axis=1) for name in self.cfg.objectives], axis=1)
