@@ -89,12 +89,14 @@ def _message(store: object, kind: str, altitude: float, setpoint: float, command
     return store.serialize_cdr(message, kind)  # type: ignore[attr-defined]
 
 
-def _bag(path: Path, topics: dict[str, str]) -> Path:
-    """The `_flight` recording in an mcap bag, one message per topic per sample, 1 s after the bag's start."""
+def _bag(path: Path, topics: dict[str, str], lost: tuple[int, ...] = ()) -> Path:
+    """The `_flight` recording in an mcap bag, one message per topic per sample, 1 s after the bag's start; the
+    Range readings of samples `lost` are lost returns (reported at the 12 m maximum range)."""
     store = get_typestore(Stores.LATEST)
     with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
         conns = {name: writer.add_connection(name, kind, typestore=store) for name, kind in topics.items()}
-        for t, altitude, setpoint, command in zip(*_flight(), strict=True):
+        for k, (t, altitude, setpoint, command) in enumerate(zip(*_flight(), strict=True)):
+            altitude = 12.0 if k in lost else altitude
             for name, kind in topics.items():
                 data = _message(store, kind, float(altitude), float(setpoint), float(command))
                 writer.write(conns[name], round(t * 1e9) + 10**9, data)
@@ -106,9 +108,11 @@ BLIMP_TOPICS = {"/altitude": "sensor_msgs/msg/Range", "/setpoint": "std_msgs/msg
 
 
 def test_a_ros2_bag_recording_loads_like_the_same_csv(tmp_path: Path) -> None:
-    bag = load_bag(_bag(tmp_path / "flight_bag", BLIMP_TOPICS), dt=0.1)
+    bag = load_bag(_bag(tmp_path / "flight_bag", BLIMP_TOPICS, lost=(30, 31)), dt=0.1)
     t, altitude, setpoint, command = _flight()
     rows = [f"{a + 1.0},{b},{c},{d},0" for a, b, c, d in zip(t, altitude, setpoint, command, strict=True)]
+    for k in (30, 31):  # the lost returns of the bag are the empty altitude cells of the CSV
+        rows[k] = f"{t[k] + 1.0},,{setpoint[k]},{command[k]},0"
     csv = load_csv(_csv(tmp_path / "same.csv", rows), dt=0.1)
     np.testing.assert_allclose(bag.altitude, csv.altitude, atol=1e-6)  # Range is float32
     np.testing.assert_allclose(bag.setpoint, csv.setpoint)

@@ -13,8 +13,9 @@ except an empty altitude (a dropout), which holds the previous one.
 Bag: topics given by name; message types `sensor_msgs/msg/Range` (range), `std_msgs/msg/Float64` (data),
 `std_msgs/msg/Float64MultiArray` (data[0]), `geometry_msgs/msg/PoseStamped` (pose.position.z) or
 `geometry_msgs/msg/PointStamped` (point.z). Times are the bag's receive stamps. The topics the blimp-in-simulation
-graph records (`/altitude`, `/setpoint`, `/thrust_command`) are the defaults. Non-finite altitude readings
-(a lost return) hold the previous reading.
+graph records (`/altitude`, `/setpoint`, `/thrust_command`) are the defaults. A lost return (a non-finite
+altitude, or a Range reading outside [min_range, max_range), as a TFmini-S reports it at its maximum range)
+holds the previous reading.
 
 Every problem (missing file, column or topic; a bad cell; a recording shorter than one sequence) is one
 `RecordingError` line naming it.
@@ -32,8 +33,15 @@ import numpy as np
 from snncontrol.errors import SnnControlError
 
 CSV_COLUMNS = ("time", "altitude", "setpoint")
+def _range(msg: object) -> float:
+    """A Range reading, NaN where REP 117 says there is none: outside [min_range, max_range) (a TFmini-S reports
+    a lost return as its maximum range) or non-finite."""
+    value, low, high = float(msg.range), float(msg.min_range), float(msg.max_range)  # type: ignore[attr-defined]
+    return value if high <= low or low <= value < high else float("nan")
+
+
 SCALAR_FIELDS = {
-    "sensor_msgs/msg/Range": lambda msg: msg.range,
+    "sensor_msgs/msg/Range": _range,
     "std_msgs/msg/Float64": lambda msg: msg.data,
     "std_msgs/msg/Float64MultiArray": lambda msg: msg.data[0] if len(msg.data) else float("nan"),
     "geometry_msgs/msg/PoseStamped": lambda msg: msg.pose.position.z,
