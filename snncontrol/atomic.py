@@ -12,12 +12,28 @@ import tempfile
 from pathlib import Path
 
 
+def _read_umask() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()  # read once, at import: os.umask can only be read by setting it, which threads would race
+
+
+def _default_mode(directory: bool) -> int:
+    """The permissions a plain `open` / `mkdir` would give under the process umask (the temporary files and
+    directories of `tempfile` are private to the user, which a shipped or shared artifact must not stay)."""
+    return (0o777 if directory else 0o666) & ~_UMASK
+
+
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Replace the file `path` with `data`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, _default_mode(directory=False))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -43,6 +59,7 @@ def write_directory(path: str | os.PathLike[str], files: dict[str, bytes]) -> Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
+        tmp.chmod(_default_mode(directory=True))
         for name, data in files.items():
             with open(tmp / name, "wb") as handle:
                 handle.write(data)

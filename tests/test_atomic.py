@@ -30,3 +30,16 @@ def test_failure_while_writing_a_file_keeps_the_old_file(tmp_path: Path) -> None
     with pytest.raises(TypeError):
         atomic.write_bytes(target, "not bytes")  # type: ignore[arg-type]
     assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
+def test_written_files_and_directories_get_the_usual_permissions(tmp_path: Path) -> None:
+    """Not tempfile's private 0600 / 0700: an artifact others must read (a shipped controller) stays readable."""
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    file = atomic.write_text(tmp_path / "a.txt", "x")
+    directory = atomic.write_directory(tmp_path / "art", {"a.json": b"1"})
+    assert stat.S_IMODE(file.stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o777 & ~umask

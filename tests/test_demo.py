@@ -19,8 +19,8 @@ def test_shipped_blimp_controller_keeps_the_blimp_near_its_setpoint() -> None:
     schedule = {"kind": "levels", "values": [1.0], "hold_s": 70.0}
     flight = fly_blimp(SNNPolicy(controller), seed=0, buoyancy_bias=-0.01, episode_length_s=70.0, schedule=schedule)
     error = np.abs(flight.setpoint - flight.altitude)[200:]  # after 20 s
-    # The interim controller holds a limit cycle of about +-15 cm (its PD+I successor is issue 6's work).
-    assert error.mean() < 0.2 and error.max() < 0.4
+    # The PD+I SNN holds the set-point within a limit cycle of a few cm.
+    assert error.mean() < 0.05 and error.max() < 0.12
 
 
 def test_demo_command_prints_both_controllers_and_writes_the_plot(tmp_path: Path) -> None:

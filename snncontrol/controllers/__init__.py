@@ -11,7 +11,7 @@ SHIPPED_PREFIX = "shipped:"
 
 #: name -> artifact directory of each shipped controller
 SHIPPED: dict[str, Path] = {
-    "blimp": _HERE / "blimp_demo",
+    "blimp": _HERE / "blimp_pd_i",
     "swimmer_ncap": _HERE / "swimmer_ncap",
 }
 

@@ -4,9 +4,8 @@ blimp reaches and holds the set-point, and the trajectory matches the in-process
 with an SNNPolicy, same seed) within 2 cm (in practice ~1e-7 m: the only difference is the float32 Range
 message).
 
-Two controllers: the shipped blimp SNN (`SHIPPED["blimp"]`, the interim PD-SNN: it has no integral term and
-limit-cycles about +-0.1 m around the set-point, so it is held to a 0.15 m band) and the hand-built PD+I
-network of `snncontrol_ros.fallback` (held to 5 cm). Tighten the shipped band when the PD+I SNN ships."""
+Two controllers, both held to a 5 cm band: the shipped PD+I SNN (`SHIPPED["blimp"]`) and the hand-built PD+I
+network of `snncontrol_ros.fallback`."""
 
 from __future__ import annotations
 
@@ -29,7 +28,7 @@ SEED, DURATION_S = 4, 40.0
 def test_blimp_closed_loop_over_dds_matches_in_process(ros_domain_id: int, request: pytest.FixtureRequest,
                                                        tmp_path: Path, which: str):
     blimp_artifact = request.getfixturevalue("blimp_artifact" if which == "shipped" else "fallback_artifact")
-    band = 0.15 if which == "shipped" and "blimp_demo" in blimp_artifact else 0.05
+    band = 0.05
     options: argparse.Namespace = parser().parse_args([
         "--artifact", blimp_artifact, "--seed", str(SEED), "--duration", str(DURATION_S),
         "--domain-id", str(ros_domain_id), "--out", str(tmp_path / "run"), "--record", str(tmp_path / "bag"),

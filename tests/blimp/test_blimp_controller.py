@@ -1,0 +1,45 @@
+"""The shipped PD+I SNN in the MuJoCo blimp plant, and what its I-SNN half adds."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from snncontrol.artifacts import Controller, load_controller
+from snncontrol.controllers import SHIPPED
+from snncontrol.evaluation.blimp_flight import fly_blimps
+from snncontrol.evaluation.policies import SNNPolicy
+
+SCHEDULE = {"kind": "levels", "values": [0.8, 1.3], "hold_s": 45.0}
+SEEDS = [200, 201, 202]  # plants the controller was neither evolved nor selected on
+
+
+def _steady_state_errors(controller: Controller, bias: float) -> np.ndarray:
+    """Mean |error| (m) over the last 15 s of each set-point, per plant and set-point [3, 2]."""
+    flights = fly_blimps(SNNPolicy(controller, batch=len(SEEDS)), SEEDS, buoyancy_bias=bias, episode_length_s=90.0,
+                         schedule=SCHEDULE)
+    return np.array([[s.steady_state_error for s in f.metrics(ss_window_s=15.0).segments] for f in flights])
+
+
+def _without_i_snn(controller: Controller) -> Controller:
+    """The same controller with its I-SNN's readout weights at 0: the PD-SNN alone."""
+    spec = controller.spec
+    readout = next(layer for layer in spec.layers if layer.name == "readout")
+    tie = readout.input.tie
+    entry = spec.parameters.by_name["readout.w_in"]
+    genome = controller.genome.copy()
+    genome[entry.offset + np.unique(tie[:, 1][tie[:, 1] >= 0])] = 0.0  # readout neuron 1 is the I-SNN's
+    return Controller(spec, genome, controller.metadata, controller.io)
+
+
+def test_the_shipped_pd_i_snn_holds_each_set_point_within_6_cm() -> None:
+    controller = load_controller(SHIPPED["blimp"])
+    assert controller.spec.n_neurons == 161 and controller.spec.n_outputs == 1  # 80 + 80 neurons + the sum
+    errors = _steady_state_errors(controller, bias=-0.01)
+    assert errors.max() < 0.06, errors  # it holds a limit cycle of a few cm (README: 3 cm median in 20 plants)
+
+
+def test_the_i_snn_removes_the_steady_state_error_the_pd_snn_alone_leaves() -> None:
+    controller = load_controller(SHIPPED["blimp"])
+    with_i = _steady_state_errors(controller, bias=-0.018)
+    pd_only = _steady_state_errors(_without_i_snn(controller), bias=-0.018)
+    assert pd_only.mean() > 0.1 and pd_only.mean() > 3 * with_i.mean(), (pd_only, with_i)
