@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     peer_s_per_gen = (time.perf_counter() - start) / args.peer_generations
     peer_loss = scored(peer)[-1][2]
 
-    seconds, gens, loss = reached if reached is not None else (float("nan"), history[-1][0], history[-1][2])
+    gens, seconds, loss = reached if reached is not None else (history[-1][0], float("nan"), history[-1][2])
     result = {
         "benchmark": "blimp_evolution",
         "machine": {"cores": os.cpu_count(), "load_average_before": load, "load_average_after": os.getloadavg()},

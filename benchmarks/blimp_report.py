@@ -6,7 +6,8 @@
    the paper's, and of the I-SNN; benchmarks/results/blimp_mimicry.png (test flights, target vs SNN).
 2. Closed loop (`snncontrol.evaluation.blimp_eval`, plants seed .. seed + plants - 1, calm and disturbed): the
    PD-SNN alone, the PD+I mimics side by side (I-SNN from the paper's data or from blimp flights), each
-   fine-tuned closed loop, and the reference PID: does each stage help?
+   fine-tuned closed loop, and the reference PID: does each stage help? benchmarks/results/blimp_flight.png: the
+   shipped controller beside the PID in the first plant.
 3. Two objectives: the NSGA-II front (runs/blimp_pd_i_nsga2/pareto) re-scored on 8 fixed validation episodes
    beside the fine-tuned controller; benchmarks/results/blimp_pareto.png.
 Writes benchmarks/results/blimp_report.json.
@@ -34,8 +35,9 @@ from evolution.rng import derive_seed  # noqa: E402
 from snncontrol import atomic  # noqa: E402
 from snncontrol.artifacts import load_controller, read_artifact  # noqa: E402
 from snncontrol.commands.eval_blimp import COLUMNS  # noqa: E402
+from snncontrol.controllers import SHIPPED  # noqa: E402
 from snncontrol.evaluation.blimp_eval import evaluate  # noqa: E402
-from snncontrol.evaluation.plots import save_figure  # noqa: E402
+from snncontrol.evaluation.plots import plot_flight, save_figure  # noqa: E402
 from snncontrol.network import Network  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -102,14 +104,21 @@ def closed_loop(plants: int, seed: int) -> dict[str, dict[str, dict[str, float]]
               "PD+I fine-tuned closed loop (shipped)": runs / "blimp_pd_i_finetune" / "best"}
     out: dict[str, dict[str, dict[str, float]]] = {}
     for condition in ("calm", "disturbed"):
-        out[condition] = {}
+        out[condition], pid = {}, {}
         for name, path in stages.items():
             if not path.is_dir():
                 continue
             results = evaluate(load_controller(path), condition, plants, seed)
-            out[condition][name] = results["SNN"].figures
-            out[condition]["PID (reference)"] = results["PID"].figures
+            out[condition][name], pid = results["SNN"].figures, results["PID"].figures
+        out[condition]["PID (reference)"] = pid
     return out
+
+
+def plot_shipped_flight(path: Path, seed: int) -> None:
+    """The shipped controller beside the PID in the first calm plant: altitude, command, spike raster."""
+    results = evaluate(load_controller(SHIPPED["blimp"]), "calm", plants=1, seed=seed, record_spikes=True)
+    flights = {name: r.flights[0] for name, r in results.items()}
+    plot_flight(flights, path, spikes=np.asarray(results["SNN"].per_plant["spikes"])[0])
 
 
 def closed_loop_table(figures: dict[str, dict[str, float]]) -> list[str]:
@@ -172,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{condition}, {args.plants} plants (seeds {args.seed}..{args.seed + args.plants - 1}), "
               "median (worst):")
         print("\n".join(closed_loop_table(figures)))
+    plot_shipped_flight(RESULTS / "blimp_flight.png", args.seed)
     report["pareto"] = pareto(RESULTS / "blimp_pareto.png")
     if report["pareto"] is not None:
         p = report["pareto"]
