@@ -171,21 +171,34 @@ class EnvConfig(_Model):
 class ClosedLoopConfig(_Model):
     """Closed-loop episodes. Objectives: return (sum of rewards, maximized), tracking_error (mean |info[error_key]|
     over the episode, minimized), itae (mean |info[error_key]| weighted by the time since info[setpoint_key] last
-    changed: holding a set-point counts more than reaching it; minimized), sops / spikes / energy (J) per episode
-    (minimized). Each generation flies new episodes; with `validation_episodes` > 0 the run's champion is the
-    individual best on that many fixed episodes (scored every checkpoint), not the luckiest of one generation."""
+    changed: holding a set-point counts more than reaching it; minimized), overshoot (per set-point, how far
+    the value went past it in the direction of the step, mean over the episode's set-points; minimized),
+    sops / spikes / energy (J) per episode (minimized). `weights` (one per objective, all minimized) makes one
+    objective of their weighted sum, for a single-objective strategy. Each generation flies new episodes; with
+    `validation_episodes` > 0 the run's champion is the individual best on that many fixed episodes (scored
+    every checkpoint), not the luckiest of one generation."""
 
     kind: Literal["closed_loop"]
     env: EnvConfig
     io: dict[str, Any] | None = None  # IOAdapters.from_dict form; None: the artifact's adapters
-    objectives: list[Literal["return", "tracking_error", "itae", "sops", "spikes", "energy"]] = Field(
+    objectives: list[Literal["return", "tracking_error", "itae", "overshoot", "sops", "spikes", "energy"]] = Field(
         default_factory=lambda: ["return"]
     )
+    weights: list[float] | None = None
     error_key: str = "error"
     setpoint_key: str = "setpoint"
     validation_episodes: int = Field(0, ge=0)  # > 0: the champion is the best on these fixed episodes
 
     _io = field_validator("io")(_check_io)
+
+    @model_validator(mode="after")
+    def _weights(self) -> ClosedLoopConfig:
+        if self.weights is not None:
+            if len(self.weights) != len(self.objectives):
+                raise ValueError(f"weights needs one value per objective ({len(self.objectives)})")
+            if "return" in self.objectives:
+                raise ValueError("weights sum minimized objectives; 'return' is maximized")
+        return self
 
 
 class CustomConfig(_Model):
@@ -253,6 +266,8 @@ class ExperimentConfig(_Model):
 def objective_names(fitness: SphereConfig | MimicryConfig | ClosedLoopConfig | CustomConfig) -> list[str]:
     if isinstance(fitness, SphereConfig):
         return ["sphere"] if len(fitness.centers) == 1 else [f"sphere_{i}" for i in range(len(fitness.centers))]
+    if isinstance(fitness, ClosedLoopConfig) and fitness.weights is not None:
+        return ["+".join(f"{w:g}*{name}" for w, name in zip(fitness.weights, fitness.objectives, strict=True))]
     return list(fitness.objectives)
 
 

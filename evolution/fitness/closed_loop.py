@@ -8,7 +8,8 @@ episodes and a copy's result never depends on its place in a chunk, the backend 
 Autoreset is NEXT_STEP: a copy stops accumulating after the step that ends its episode. Scores, averaged
 over episodes: return (sum of rewards), tracking_error (mean |info[error_key]| over the episode's steps),
 itae (mean |info[error_key]| weighted by the time since info[setpoint_key] last changed, counted in steps),
-sops / spikes / energy (J) counted until the episode's end.
+overshoot (past each set-point in the direction of its step, mean over set-points), sops / spikes / energy (J)
+counted until the episode's end; with `weights`, their weighted sum.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 
 import sim_envs  # noqa: F401  (registers the sim_envs/* ids)
-from evolution.config import ClosedLoopConfig
+from evolution.config import ClosedLoopConfig, objective_names
 from evolution.errors import ConfigError
 from evolution.fitness.objectives import counters_report, energy_objectives, weights
 from evolution.rng import derive_seed
@@ -30,6 +31,30 @@ from snncontrol.network import Network, Params
 from snncontrol.spec import NetworkSpec
 
 VALIDATION_KEY = 2**32 - 1  # derive_seed(run seed, VALIDATION_KEY, k): no generation's episodes share these
+
+
+class Overshoot:
+    """Per copy, the mean over the episode's set-points of how far the value went past each set-point in the
+    direction of its step (m, >= 0), from error = set-point - value: a step's direction is the sign of the error
+    on its first step, and it overshoots where -direction * error > 0."""
+
+    def __init__(self, copies: int) -> None:
+        self.direction, self.current = np.zeros(copies), np.zeros(copies)
+        self.total, self.count = np.zeros(copies), np.zeros(copies)
+
+    def add(self, new_setpoint: np.ndarray, error: np.ndarray, alive: np.ndarray) -> None:
+        """One step: `new_setpoint` [P] marks the first step of a set-point, `error` [P] the error after it."""
+        closing = new_setpoint & alive & (self.direction != 0)  # the previous set-point ends here
+        self.total += np.where(closing, self.current, 0.0)
+        self.count += closing
+        self.direction = np.where(new_setpoint & alive, np.sign(error), self.direction)
+        self.current = np.where(new_setpoint, 0.0, self.current)
+        self.current = np.where(alive, np.maximum(self.current, -self.direction * error), self.current)
+
+    def mean(self) -> np.ndarray:
+        """[P] in m (the set-point flown last counts too)."""
+        total = self.total + np.where(self.direction != 0, self.current, 0.0)
+        return total / np.maximum(self.count + (self.direction != 0), 1.0)
 
 
 class ClosedLoopFitness:
@@ -77,7 +102,7 @@ class ClosedLoopFitness:
         """The first objective of one genome [D] over the fixed validation episodes, as a loss (lower is better)."""
         seeds = [derive_seed(self.seed, VALIDATION_KEY, k) for k in range(self.cfg.validation_episodes)]
         value = float(self.evaluate(genome[None], {"seeds": np.array(seeds)})[0, 0])
-        return -value if weights(self.cfg.objectives)[0] > 0 else value
+        return -value if weights(objective_names(self.cfg))[0] > 0 else value
 
     def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
         """genomes [P, D] -> objectives [P, M], each the mean over the E episodes."""
@@ -92,6 +117,7 @@ class ClosedLoopFitness:
         spikes = np.zeros((copies, len(self.net.spec.layers)))
         tracking = "tracking_error" in self.cfg.objectives
         itae = "itae" in self.cfg.objectives
+        overshoot = Overshoot(copies) if "overshoot" in self.cfg.objectives else None
         held, setpoint = np.zeros(copies), np.full(copies, np.nan)  # steps since the set-point last changed
         for _ in range(self.cfg.env.episode_steps):
             x = torch.as_tensor(self.io.observation(np.asarray(obs, dtype=np.float64)), dtype=self.net.dtype)
@@ -101,12 +127,14 @@ class ClosedLoopFitness:
             if tracking or itae:
                 abs_error = np.where(alive, np.abs(self._info(info, self.cfg.error_key)), 0.0)
                 error += abs_error
-            if itae:
+            if itae or overshoot is not None:
                 now = self._info(info, self.cfg.setpoint_key)
                 held = np.where(now == setpoint, held + 1.0, 0.0)
                 setpoint = now
                 weighted += held * abs_error
                 weight_sum += np.where(alive, held, 0.0)
+                if overshoot is not None:
+                    overshoot.add(held == 0, self._info(info, self.cfg.error_key), alive)
             steps += alive
             sops = np.where(alive, state.sops.numpy(), sops)
             spikes = np.where(alive[:, None], state.spikes.numpy(), spikes)
@@ -118,8 +146,11 @@ class ClosedLoopFitness:
             "tracking_error": error / np.maximum(steps, 1.0),
             "itae": weighted / np.maximum(weight_sum, 1e-12),
         }
+        if overshoot is not None:
+            values["overshoot"] = overshoot.mean()
         values.update(energy_objectives(counters_report(self.net, spikes, sops, steps)))
-        return np.stack([values[name].reshape(batch, episodes).mean(axis=1) for name in self.cfg.objectives], axis=1)
+        scores = np.stack([values[name].reshape(batch, episodes).mean(axis=1) for name in self.cfg.objectives], 1)
+        return scores if self.cfg.weights is None else scores @ np.asarray(self.cfg.weights)[:, None]
 
     def _info(self, info: dict[str, Any], key: str) -> np.ndarray:
         if key not in info:

@@ -7,13 +7,13 @@ import pytest
 import torch
 from evo_support import BLIMP_IO, TINY_NET, blimp_config, logbook, run
 
-from evolution.config import parse_config
+from evolution.config import NetworkConfig, parse_config
 from evolution.errors import ConfigError
 from evolution.fitness import build_fitness
 from evolution.fitness.mimicry import LOSSES
 from evolution.problem import resolve_network
 from snncontrol.adapters import IOAdapters
-from snncontrol.artifacts import Controller, read_artifact
+from snncontrol.artifacts import Controller, load_controller, read_artifact
 from snncontrol.evaluation.blimp_flight import fly_blimp
 from snncontrol.evaluation.policies import SNNPolicy
 from snncontrol.network import Network
@@ -158,6 +158,34 @@ def test_itae_weights_each_error_by_the_steps_since_the_set_point_last_changed()
     assert held[29] == 0.0 and held[28] == 28.0  # the set-point changed at 3 s (after step 29)
     np.testing.assert_allclose(tracking, error.mean(), rtol=1e-6)
     np.testing.assert_allclose(itae, (held * error).sum() / held.sum(), rtol=1e-6)
+
+
+def test_overshoot_and_a_weighted_sum_of_objectives():
+    schedule = {"kind": "levels", "values": [0.6, 1.4, 0.8], "hold_s": 10.0}
+    env = {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 299, "episodes": 1,  # the 4th set-point starts at 30 s
+           "kwargs": {"episode_length_s": 30.0, "schedule": schedule, "initial_altitude_range": [1.0, 1.0]}}
+    from snncontrol.controllers import SHIPPED
+
+    controller = load_controller(SHIPPED["blimp"])
+    fitness = build_fitness(parse_config({
+        "generations": 1, "network": {"artifact": str(SHIPPED["blimp"])}, "strategy": {"name": "nsga2"},
+        "fitness": {"kind": "closed_loop", "env": env, "objectives": ["itae", "overshoot"]}}),
+        resolve_network(NetworkConfig(artifact=str(SHIPPED["blimp"]))))
+    data = fitness.generation_data(0)
+    itae, overshoot = fitness.evaluate(controller.genome[None], data)[0]
+    flight = fly_blimp(SNNPolicy(controller), int(data["seeds"][0]), episode_length_s=30.0, schedule=schedule,
+                       initial_altitude_range=(1.0, 1.0))
+    expected = np.mean([s.overshoot for s in flight.metrics().segments])  # the metrics module's definition
+    assert expected > 0.02
+    np.testing.assert_allclose(overshoot, expected, rtol=0.05, atol=0.002)
+    weighted = build_fitness(parse_config({
+        "generations": 1, "network": {"artifact": str(SHIPPED["blimp"])}, "strategy": {"name": "cmaes"},
+        "fitness": {"kind": "closed_loop", "env": env, "objectives": ["itae", "overshoot"], "weights": [1, 0.5]}}),
+        resolve_network(NetworkConfig(artifact=str(SHIPPED["blimp"]))))
+    np.testing.assert_allclose(weighted.evaluate(controller.genome[None], data), [[itae + 0.5 * overshoot]])
+    with pytest.raises(ConfigError, match="one value per objective"):
+        parse_config({"generations": 1, "network": TINY_NET, "strategy": {"name": "cmaes"},
+                      "fitness": {"kind": "closed_loop", "env": env, "objectives": ["itae"], "weights": [1, 2]}})
 
 
 def test_closed_loop_champion_is_the_best_on_fixed_validation_episodes(tmp_path):
