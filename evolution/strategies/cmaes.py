@@ -1,12 +1,11 @@
 """CMA-ES on DEAP's `cma.Strategy`, in the unit cube, with out-of-bounds rejection and optional IPOP restarts.
 
-Sampling is DEAP's (x = centroid + sigma * z B D^T, z ~ N(0, I) from numpy's global RNG); samples that leave
-the cube are redrawn (up to `max_redraws` rounds, then clipped) or clipped at once (`out_of_bounds: clip`).
-With a diagonal covariance only the coordinates that left are redrawn (the same distribution, see
-`_redraw_coordinates`).
-The update is DEAP's; with `covariance: diagonal` the strategy is the separable variant
-(`evolution.strategies.sep_cma`, O(D) per generation instead of O(D^3), for networks of thousands of
-parameters). With `restarts > 0`, a run that converged (sigma * largest axis < tol_x, condition
+The strategy is DEAP's `cma.Strategy`, or with `covariance: diagonal` the separable variant
+(`evolution.strategies.sep_cma`: O(D) per generation instead of O(D^3), for networks of thousands of
+parameters). Sampling is x = centroid + sigma * z B D^T, z ~ N(0, I) from numpy's global RNG; samples that leave
+the cube are redrawn (up to `max_redraws` rounds, then clipped) or clipped at once (`out_of_bounds: clip`);
+with a diagonal covariance only the coordinates that left are redrawn (the same distribution, see
+`_redraw_coordinates`). With `restarts > 0`, a run that converged (sigma * largest axis < tol_x, condition
 number > 1e14, or the best of the last `stagnation` generations spanning <= tol_fun) restarts from a new
 uniform mean with the population multiplied by `ipop_factor` (IPOP-CMA-ES).
 """
