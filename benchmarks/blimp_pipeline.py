@@ -12,6 +12,7 @@
                snncontrol compose runs/blimp_pd_lif/best runs/blimp_i_iwta/best --out runs/blimp_pd_i/composite_di
  4. finetune   snncontrol evolve configs/blimp_pd_i_finetune.yaml                (closed loop, randomized plants)
                snncontrol evolve configs/blimp_pd_i_di_finetune.yaml             (the same from composite_di)
+               snncontrol evolve configs/blimp_pd_i_finetune2.yaml               (stage 2: + overshoot term)
  5. nsga2      snncontrol evolve configs/blimp_pd_i_nsga2.yaml                   (tracking error vs energy)
  6. ship       (--ship) the fine-tuned controller -> snncontrol/controllers/blimp_pd_i (+ blimp_pd_i.nir)
  7. report     benchmarks/blimp_report.py: README tables and plots
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     if "finetune" in todo:
         evolve("blimp_pd_i_finetune")
         evolve("blimp_pd_i_di_finetune")
+        evolve("blimp_pd_i_finetune2")
     if "nsga2" in todo:
         evolve("blimp_pd_i_nsga2")
     if "ship" in todo and args.ship:
