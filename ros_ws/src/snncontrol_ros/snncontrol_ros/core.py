@@ -10,36 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from snncontrol.artifacts import Controller, load_controller
+from snncontrol.controllers import resolve
 from snncontrol.errors import ArtifactError
 from snncontrol.evaluation.policies import SNNPolicy
 from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
 from snncontrol_ros.safety import GOOD, INVALID, SafetyConfig, SafetyCounters, Verdict
 
-SHIPPED_PREFIX = "shipped:"
-
-
-def resolve_artifact(name: str) -> Path:
-    """A path, or "shipped:NAME" for `snncontrol.controllers.SHIPPED[NAME]`."""
-    if name.startswith(SHIPPED_PREFIX):
-        from snncontrol.controllers import SHIPPED
-
-        key = name[len(SHIPPED_PREFIX) :]
-        if key not in SHIPPED:
-            raise ArtifactError(f"no shipped controller {key!r} (shipped: {', '.join(sorted(SHIPPED))})")
-        return SHIPPED[key]
-    if not name:
-        raise ArtifactError("parameter 'artifact' is empty: give a controller artifact directory or shipped:NAME")
-    return Path(name).expanduser()
-
 
 def load_artifact(name: str) -> Controller:
-    """Load and validate; raises ArtifactError (one line) on any problem, including an unusable network."""
-    return load_controller(resolve_artifact(name))
+    """Load and validate a path or "shipped:NAME" (`snncontrol.controllers.resolve`); raises ArtifactError (one
+    line) on any problem, including an unusable network."""
+    if not name:
+        raise ArtifactError("parameter 'artifact' is empty: give a controller artifact directory or shipped:NAME")
+    return load_controller(resolve(name))
 
 
 @dataclass
