@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     for condition in ("calm", "disturbed"):
         results = evaluate(controller, condition, args.plants, args.seed)
         print(f"{condition} ({args.plants} plants, median (worst)):")
-        print("\n".join(table(results)))
+        print("\n".join(table({name: r.figures for name, r in results.items()})))
         document["conditions"][condition] = {  # type: ignore[index]
             name: {"figures": r.figures, "per_plant": r.per_plant} for name, r in results.items()
         }

@@ -34,7 +34,7 @@ from evolution.problem import Problem  # noqa: E402
 from evolution.rng import derive_seed  # noqa: E402
 from snncontrol import atomic  # noqa: E402
 from snncontrol.artifacts import load_controller, read_artifact  # noqa: E402
-from snncontrol.commands.eval_blimp import COLUMNS  # noqa: E402
+from snncontrol.commands.eval_blimp import table  # noqa: E402
 from snncontrol.controllers import SHIPPED  # noqa: E402
 from snncontrol.evaluation.blimp_eval import evaluate  # noqa: E402
 from snncontrol.evaluation.plots import plot_flight, save_figure  # noqa: E402
@@ -122,16 +122,6 @@ def plot_shipped_flight(path: Path, seed: int) -> None:
     plot_flight(flights, path, spikes=np.asarray(results["SNN"].per_plant["spikes"])[0])
 
 
-def closed_loop_table(figures: dict[str, dict[str, float]]) -> list[str]:
-    lines = ["| controller | " + " | ".join(name for name, _ in COLUMNS) + " | power (nW) |",
-             "|---|" + "---:|" * (len(COLUMNS) + 1)]
-    for name, f in figures.items():
-        cells = [f"{f[f'{key}_median']:.1f} ({f[f'{key}_worst']:.1f})" for _, key in COLUMNS]
-        cells.append(f"{f['power_nw']:.2f}" if "power_nw" in f else "-")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return lines
-
-
 def pareto(path: Path) -> dict[str, object] | None:
     """The NSGA-II front and the fine-tuned controller on the same 8 fixed validation episodes."""
     front_file = ROOT / "runs" / "blimp_pd_i_nsga2" / "pareto" / "front.npz"
@@ -169,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=100)
     args = parser.parse_args(argv)
     report: dict[str, object] = {"mimicry": mimicry_rows()}
-    print("| hidden layer | test loss (ours) | paper | train loss | generations | minutes | parameters |")
+    print("| network | test loss (ours) | paper | train loss | generations | minutes | parameters |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for key, row in report["mimicry"].items():  # type: ignore[union-attr]
         name = NAMES[key]
@@ -181,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     for condition, figures in report["closed_loop"].items():  # type: ignore[union-attr]
         print(f"\n{condition}, {args.plants} plants (seeds {args.seed}..{args.seed + args.plants - 1}), "
               "median (worst):")
-        print("\n".join(closed_loop_table(figures)))
+        print("\n".join(table(figures)))
     plot_shipped_flight(RESULTS / "blimp_flight.png", args.seed)
     report["pareto"] = pareto(RESULTS / "blimp_pareto.png")
     if report["pareto"] is not None:

@@ -18,7 +18,7 @@ import numpy as np
 from snncontrol import atomic
 from snncontrol.artifacts import load_controller
 from snncontrol.controllers import resolve
-from snncontrol.evaluation.blimp_eval import CONDITIONS, ControllerFigures, evaluate
+from snncontrol.evaluation.blimp_eval import CONDITIONS, evaluate
 from snncontrol.evaluation.plots import plot_flight
 
 COLUMNS = (
@@ -40,12 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/eval_blimp", help="directory for the JSON report and plots")
 
 
-def table(results: dict[str, ControllerFigures]) -> list[str]:
-    """Markdown rows: median (worst) of every figure, per controller."""
+def table(figures: dict[str, dict[str, float]]) -> list[str]:
+    """Markdown rows: median (worst) of every figure, per controller (name -> `ControllerFigures.figures`)."""
     head = "| controller | " + " | ".join(name for name, _ in COLUMNS) + " | spikes/s | SOPs/s | power (nW) |"
     lines = [head, "|---|" + "---:|" * (len(COLUMNS) + 3)]
-    for name, result in results.items():
-        f = result.figures
+    for name, f in figures.items():
         cells = [f"{f[f'{key}_median']:.1f} ({f[f'{key}_worst']:.1f})" for _, key in COLUMNS]
         energy = [f"{f[k]:.0f}" if k in f else "-" for k in ("spikes_per_s", "sops_per_s")]
         energy.append(f"{f['power_nw']:.2f}" if "power_nw" in f else "-")
@@ -66,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     for condition in args.conditions:
         results = evaluate(controller, condition, args.plants, args.seed, args.hold_s, record_spikes=True)
         print(f"\n{condition}:")
-        print("\n".join(table(results)))
+        print("\n".join(table({name: r.figures for name, r in results.items()})))
         report["conditions"][condition] = {  # type: ignore[index]
             name: {"figures": r.figures, "per_plant": {k: v for k, v in r.per_plant.items() if k != "spikes"}}
             for name, r in results.items()
