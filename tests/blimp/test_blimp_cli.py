@@ -1,0 +1,54 @@
+"""The blimp commands end to end: eval-blimp (SNN beside the PID) and compose (PD-SNN + I-SNN as one)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from snncontrol.artifacts import load_controller, save_controller
+from snncontrol.controllers.blimp import i_snn, pd_snn
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "snncontrol.cli", *args], capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_eval_blimp_reports_the_snn_beside_the_pid_and_writes_json_and_plots(tmp_path: Path) -> None:
+    result = _cli("eval-blimp", "shipped:blimp", "--plants", "2", "--hold-s", "20", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("| SNN |") == 2 and result.stdout.count("| PID |") == 2  # calm and disturbed
+    report = json.loads((tmp_path / "eval_blimp.json").read_text())
+    for condition in ("calm", "disturbed"):
+        snn = report["conditions"][condition]["SNN"]
+        assert len(snn["per_plant"]["ss_error_cm"]) == 2 and snn["figures"]["spikes_per_s"] > 0
+        assert (tmp_path / f"{condition}.png").stat().st_size > 10_000
+
+
+def test_eval_blimp_refuses_a_missing_artifact_in_one_line(tmp_path: Path) -> None:
+    result = _cli("eval-blimp", str(tmp_path / "nothing"), "--plants", "1")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "not found" in result.stderr
+
+
+def test_compose_writes_one_controller_that_sums_its_parts(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    parts = []
+    for name, spec in (("pd", pd_snn("lif", 2, 4)), ("i", i_snn("iwta", 2, 3))):
+        genome = spec.parameters.sample(1, rng)[0]
+        for entry in spec.parameters.entries:  # low thresholds and a positive drive: both networks spike
+            if entry.name.endswith(".theta") or entry.name == "encoder.bias":
+                genome[entry.slice] = rng.uniform(0.05, 0.5, entry.size)
+        parts.append(save_controller(tmp_path / name, spec, genome))
+    result = _cli("compose", str(parts[0]), str(parts[1]), "--out", str(tmp_path / "pdi"))
+    assert result.returncode == 0, result.stderr
+    controllers = [load_controller(path, dtype=torch.float64) for path in (*parts, tmp_path / "pdi")]
+    xs = torch.as_tensor(rng.normal(0.0, 0.3, size=(100, 1, 1)))
+    pd, i, both = (c.network.rollout(c.params, xs, c.init_state())[0] for c in controllers)
+    assert torch.equal(both, pd + i) and pd.abs().sum() > 0 and i.abs().sum() > 0
+    assert controllers[2].spec.n_neurons == controllers[0].spec.n_neurons + controllers[1].spec.n_neurons + 1
+    assert _cli("compose", str(parts[0]), "--out", str(tmp_path / "one")).returncode == 2
