@@ -18,7 +18,7 @@
  7. report     benchmarks/blimp_report.py: README tables and plots
 
 An interrupted evolution step resumes from its checkpoint. On the 2-core development machine the evolution steps
-take about 1.5 hours in all (see README).
+took about 2.5 hours in all, much of it shared with other jobs (the minutes of each are in the README tables).
 """
 
 from __future__ import annotations
