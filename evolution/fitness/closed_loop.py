@@ -124,8 +124,9 @@ class ClosedLoopFitness:
             out, state = self.net.step(params, x, state)
             obs, reward, terminated, truncated, info = env.step(self.io.action(out.double().numpy()))
             total += np.where(alive, reward, 0.0)
-            if tracking or itae:
-                abs_error = np.where(alive, np.abs(self._info(info, self.cfg.error_key)), 0.0)
+            if tracking or itae or overshoot is not None:
+                signed_error = self._info(info, self.cfg.error_key)
+                abs_error = np.where(alive, np.abs(signed_error), 0.0)
                 error += abs_error
             if itae or overshoot is not None:
                 now = self._info(info, self.cfg.setpoint_key)
@@ -134,7 +135,7 @@ class ClosedLoopFitness:
                 weighted += held * abs_error
                 weight_sum += np.where(alive, held, 0.0)
                 if overshoot is not None:
-                    overshoot.add(held == 0, self._info(info, self.cfg.error_key), alive)
+                    overshoot.add(held == 0, signed_error, alive)
             steps += alive
             sops = np.where(alive, state.sops.numpy(), sops)
             spikes = np.where(alive[:, None], state.spikes.numpy(), spikes)

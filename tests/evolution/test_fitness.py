@@ -183,6 +183,11 @@ def test_overshoot_and_a_weighted_sum_of_objectives():
         "fitness": {"kind": "closed_loop", "env": env, "objectives": ["itae", "overshoot"], "weights": [1, 0.5]}}),
         resolve_network(NetworkConfig(artifact=str(SHIPPED["blimp"]))))
     np.testing.assert_allclose(weighted.evaluate(controller.genome[None], data), [[itae + 0.5 * overshoot]])
+    alone = build_fitness(parse_config({
+        "generations": 1, "network": {"artifact": str(SHIPPED["blimp"])}, "strategy": {"name": "cmaes"},
+        "fitness": {"kind": "closed_loop", "env": env, "objectives": ["overshoot"]}}),
+        resolve_network(NetworkConfig(artifact=str(SHIPPED["blimp"]))))
+    assert alone.evaluate(controller.genome[None], data)[0, 0] == overshoot  # without itae beside it
     with pytest.raises(ConfigError, match="one value per objective"):
         parse_config({"generations": 1, "network": TINY_NET, "strategy": {"name": "cmaes"},
                       "fitness": {"kind": "closed_loop", "env": env, "objectives": ["itae"], "weights": [1, 2]}})
