@@ -54,12 +54,12 @@ def plant_kwargs(condition: str, hold_s: float = 70.0) -> dict[str, Any]:
     }
 
 
-def _median_worst(values: list[float], prefix: str, worst: str = "max") -> dict[str, float]:
+def _median_worst(values: list[float], prefix: str) -> dict[str, float]:
+    """Median and largest of the finite values (every figure here is worse when larger)."""
     finite = [v for v in values if np.isfinite(v)]
     if not finite:
         return {f"{prefix}_median": float("nan"), f"{prefix}_worst": float("nan")}
-    pick = max if worst == "max" else min
-    return {f"{prefix}_median": float(np.median(finite)), f"{prefix}_worst": float(pick(finite))}
+    return {f"{prefix}_median": float(np.median(finite)), f"{prefix}_worst": float(max(finite))}
 
 
 def figures(flights: list[Flight]) -> tuple[dict[str, float], dict[str, list[float]]]:
