@@ -17,14 +17,24 @@ Units: those of the network (inputs as `spec.n_inputs` values, one step is `spec
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+import numba
 import numpy as np
 import torch
 
 from snncontrol import compiled
+from snncontrol.adapters import IOAdapters
 from snncontrol.encoders import SampleHoldEncoder
 from snncontrol.network import Network, NetworkState, Params
+
+#: Outcomes of `Stepper.act`: the command is the network's (STEPPED), clipped to the bounds (CLIPPED), or the
+#: safe command because the network's was not finite (REPLACED); REJECTED: the observation was not finite or
+#: out of bounds, the network did not step and the command is untouched.
+STEPPED, CLIPPED, REPLACED, REJECTED = 0, 1, 2, 3
+_OBS_KINDS = {"identity": 0, "select": 1, "setpoint_error": 2}
+_ACT_KINDS = {"identity": 0, "affine_clip": 1}
 
 
 class StepperState(NamedTuple):
@@ -76,8 +86,8 @@ class Stepper:
     def reset(self) -> None:
         """Back to the resting state of `Network.init_state` (zeros; counters cleared)."""
         n, layers = self.network.n_neurons, len(self.network.layout)
-        fields = [np.zeros((1, n), self.dtype) for _ in range(5)]
-        self.state = StepperState(*fields, np.zeros((1, layers)), np.zeros(1), np.zeros((), np.int64))
+        self._block = np.zeros((5, 1, n), self.dtype)  # i, v, a, r, out: one buffer, handed to `act` at once
+        self.state = StepperState(*self._block, np.zeros((1, layers)), np.zeros(1), np.zeros((), np.int64))
         self._fields = [getattr(self.state, name) for name in compiled.STATE_FIELDS]
         self._held = np.zeros(self.n_inputs, self.dtype)  # the sample hold's last finite inputs
 
@@ -95,6 +105,16 @@ class Stepper:
         self.state.steps[()] += 1
         return self._y[0].copy()
 
+    def act(self, obs: np.ndarray, guarded: GuardedIO) -> int:
+        """One control tick on a float64 observation of `guarded.n_obs` values: the outcome (STEPPED, CLIPPED,
+        REPLACED, REJECTED); the command (float64 [n_outputs]) is written into `guarded.command`."""
+        net = self.network
+        return _act(
+            obs, guarded.ints, guarded.floats, self._held, self._hold, self._x, net._table, self.weights,
+            self.neurons, net.fan_in, net.fan_rec, self._block, self.state.spikes, self.state.sops,
+            self.state.steps, self._y, guarded.command,
+        )
+
     def network_state(self) -> NetworkState:
         """The state as a `NetworkState` of torch tensors (copies), as `Network.step` would have left it."""
         state = self.network.init_state(1)
@@ -102,3 +122,111 @@ class Stepper:
         if self._hold:
             arrays["encoder"] = (torch.from_numpy(self._held.copy()).unsqueeze(0),)
         return state._replace(**arrays, steps=torch.tensor(int(self.state.steps)))
+
+
+class GuardedIO:
+    """A controller's adapters and the bounds of its tick, packed for `Stepper.act`, for observations of `n_obs`
+    values: observations outside [obs_low, obs_high] (or not finite) reject the tick; commands are saturated to
+    [out_low, out_high], and a non-finite one becomes `safe`. Bounds have 1 value (broadcast) or one per
+    element; infinite ones are clamped to the finite doubles, so that one pair of comparisons rejects NaN and
+    +-inf too. Raises ValueError when the adapters do not fit n_obs / the network."""
+
+    def __init__(
+        self,
+        io: IOAdapters,
+        n_obs: int,
+        n_inputs: int,
+        n_outputs: int,
+        obs_low: Sequence[float] | np.ndarray,
+        obs_high: Sequence[float] | np.ndarray,
+        out_low: Sequence[float] | np.ndarray,
+        out_high: Sequence[float] | np.ndarray,
+        safe: Sequence[float] | np.ndarray,
+    ) -> None:
+        observation, action = io.observation, io.action
+        made = observation.n_inputs(n_obs)
+        if made != n_inputs:
+            raise ValueError(f"the observation adapter makes {made} input(s) of {n_obs}; the network takes {n_inputs}")
+        big = np.finfo(np.float64).max
+
+        def per(values: Any, n: int) -> np.ndarray:
+            return np.clip(np.broadcast_to(np.asarray(values, np.float64), (n,)), -big, big)
+
+        channels = {"identity": np.arange(n_obs), "select": observation.indices}.get(observation.kind, ())
+        valid = observation.valid or (-np.inf, np.inf)
+        self.n_obs = n_obs
+        self.ints = np.array(
+            [_OBS_KINDS[observation.kind], observation.measurement, observation.setpoint,
+             observation.valid is not None, _ACT_KINDS[action.kind], *channels],
+            dtype=np.int64,
+        )  # fmt: skip
+        self.floats = np.concatenate(
+            [
+                valid, [action.low, action.high],
+                np.broadcast_to(observation.scale, (n_inputs,)), np.broadcast_to(observation.offset, (n_inputs,)),
+                np.broadcast_to(action.scale, (n_outputs,)), np.broadcast_to(action.offset, (n_outputs,)),
+                per(obs_low, n_obs), per(obs_high, n_obs), per(out_low, n_outputs), per(out_high, n_outputs),
+                np.broadcast_to(np.asarray(safe, np.float64), (n_outputs,)),
+            ]
+        ).astype(np.float64)  # fmt: skip
+        self.obs = np.zeros(n_obs)  # an input buffer for callers (float64, contiguous, writable)
+        self.command = np.zeros(n_outputs)
+
+
+@numba.njit(cache=True, nogil=True)
+def _act(obs, ints, floats, held, hold, xs, table, weights, neurons, fan_in, fan_rec, block, spikes, sops, steps,
+         ys, command):  # fmt: skip
+    """`Stepper.act` compiled; the layout of `ints` / `floats` is `GuardedIO`'s."""
+    n_obs, n_in, n_out = obs.shape[0], xs.shape[2], command.shape[0]
+    scale, offset = 4, 4 + n_in
+    act_scale, act_offset = 4 + 2 * n_in, 4 + 2 * n_in + n_out
+    obs_low, obs_high = act_offset + n_out, act_offset + n_out + n_obs
+    out_low, out_high, safe = obs_high + n_obs, obs_high + n_obs + n_out, obs_high + n_obs + 2 * n_out
+    for k in range(n_obs):
+        if not (obs[k] >= floats[obs_low + k] and obs[k] <= floats[obs_high + k]):
+            return REJECTED
+    kind, has_valid, valid_low, valid_high = ints[0], ints[3], floats[0], floats[1]
+    x = xs[0, 0]
+    if kind == 2:  # setpoint_error
+        measured = obs[ints[1]]
+        if has_valid and not (measured >= valid_low and measured < valid_high):
+            measured = np.nan
+        x[0] = (obs[ints[2]] - measured) * floats[scale]
+    else:  # identity, select
+        for k in range(n_in):
+            value = obs[ints[5 + k]]
+            if has_valid and not (value >= valid_low and value < valid_high):
+                value = np.nan
+            if kind == 1:
+                value = value * floats[scale + k] + floats[offset + k]
+            x[k] = value
+    if hold:  # SampleHoldEncoder
+        for k in range(n_in):
+            if not np.isfinite(x[k]):
+                x[k] = held[k]
+            held[k] = x[k]
+    compiled._loop(xs, table, weights, neurons, fan_in, fan_rec, block[0], block[1], block[2], block[3], block[4],
+                   spikes, sops, ys)  # fmt: skip
+    steps[()] += 1
+    outcome = STEPPED
+    for j in range(n_out):
+        y = np.float64(ys[0, 0, j])
+        if ints[4] == 1:  # affine_clip (NaN stays NaN, as in np.clip)
+            y = y * floats[act_scale + j] + floats[act_offset + j]
+            if y < floats[2]:
+                y = floats[2]
+            elif y > floats[3]:
+                y = floats[3]
+        command[j] = y
+        if not (y >= floats[out_low + j] and y <= floats[out_high + j]):
+            outcome = CLIPPED
+    if outcome == CLIPPED:
+        for j in range(n_out):
+            if not np.isfinite(command[j]):
+                outcome = REPLACED
+        for j in range(n_out):
+            if outcome == REPLACED:
+                command[j] = floats[safe + j]
+            else:
+                command[j] = min(max(command[j], floats[out_low + j]), floats[out_high + j])
+    return outcome

@@ -133,3 +133,26 @@ def test_control_core_safe_command_and_recovery(blimp_artifact):
     again = core.tick(np.array([0.3, 1.0]), [0.01])
     assert again.verdict.ok and again.stepped and again.command[0] > 0
     assert core.counters.invalid == 3 and core.counters.stale == 1 and core.counters.safe_commands == 4
+
+
+def test_control_core_compiled_tick_equals_the_numpy_tick(blimp_artifact):
+    """Every tick of the compiled path (checks, adapters, SNN, saturation in one call) gives the numpy path's
+    command, verdict and counters, through bad inputs, lost returns, saturation and recovery."""
+    controller = load_controller(blimp_artifact)
+    safety = SafetyConfig.create(1, [0.0], [-1.0], [1.0], 0.5, [0.0, 0.0], [20.0, 5.0])
+    fast, slow = ControlCore(controller, safety), ControlCore(controller, safety, compiled=False)
+    assert fast.guarded_io(2) is not None and slow.guarded_io(2) is None
+    rng = np.random.default_rng(3)
+    altitudes = 1.0 + np.cumsum(rng.normal(0.0, 0.05, 600))
+    altitudes[rng.random(600) < 0.05] = 12.0  # lost returns: held by the sample hold, not rejected
+    altitudes[rng.random(600) < 0.02] = np.nan
+    altitudes[rng.random(600) < 0.02] = 25.0  # out of bounds
+    ages = np.where(rng.random(600) < 0.02, 0.8, 0.01)  # stale
+    for altitude, age in zip(altitudes, ages, strict=True):
+        obs = np.array([altitude, 1.2])
+        a, b = fast.tick(obs, [age]), slow.tick(obs, [age])
+        assert np.array_equal(a.command, b.command) and a.verdict == b.verdict
+        assert (a.stepped, a.saturated) == (b.stepped, b.saturated)
+    assert fast.counters == slow.counters and fast.snn_steps == slow.snn_steps
+    assert fast.counters.saturated > 0 and fast.counters.invalid > 0 and fast.counters.stale > 0
+    assert fast.policy.activity() == slow.policy.activity()

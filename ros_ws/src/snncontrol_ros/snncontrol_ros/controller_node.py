@@ -242,6 +242,10 @@ class ControllerNode(LifecycleNode):
                 raise ValueError(f"inputs {self._input_types} (+ set-point) do not fit the artifact: {problem}")
         self._core = core
         self._setpoint_default = p("setpoint_default")
+        # The node clock (ns): sim time from /clock with use_sim_time; otherwise the system time, which is what
+        # the ROS clock then reads (CLOCK_REALTIME), taken without rclpy's Time objects (tens of us per tick
+        # with cold caches). Fixed on configure, like every parameter.
+        self._now_ns = self._ros_now_ns if p("use_sim_time") else time.time_ns
         self._echo = bool(p("echo_stamp"))
         self._throttle = Throttle(p("warn_throttle_s"))
         self._latest: list[Latest | None] = [None] * len(self._input_topics)
@@ -305,7 +309,7 @@ class ControllerNode(LifecycleNode):
             self._last_command = self._safety.safe_command.copy()
 
     # --- control --------------------------------------------------------------------------------------------
-    def _now_ns(self) -> int:
+    def _ros_now_ns(self) -> int:
         return self.get_clock().now().nanoseconds
 
     def _on_setpoint(self, msg: Float64) -> None:
@@ -345,17 +349,23 @@ class ControllerNode(LifecycleNode):
 
     def _observation(self, now: int) -> tuple[np.ndarray | None, list[float | None], str]:
         """The assembled observation at node-clock time `now` (ns), each input's age (s) and any problem."""
-        ages = [None if item is None else (now - item.recv_ns) * 1e-9 for item in self._latest]
-        if any(item is None for item in self._latest):
+        ages: list[float | None] = []
+        parts, problem = [], ""
+        for item in self._latest:
+            if item is None:
+                ages.append(None)
+                continue
+            ages.append((now - item.recv_ns) * 1e-9)
+            parts.append(item.values)
+            problem = problem or item.problem
+        if len(parts) < len(self._latest):
             return None, ages, ""
-        parts = [item.values for item in self._latest]
-        problem = next((item.problem for item in self._latest if item.problem), "")
         if self._setpoint_topic:
             if self._setpoint is None and not math.isfinite(self._setpoint_default):
                 ages.append(None)  # no set-point yet
                 return None, ages, ""
             parts.append(np.array([self._setpoint if self._setpoint is not None else self._setpoint_default]))
-        return np.concatenate(parts), ages, problem
+        return (parts[0] if len(parts) == 1 else np.concatenate(parts)), ages, problem
 
     def _tick(self, t0: float, stamp: int | None, now: int) -> None:
         """One control tick at node-clock time `now` (ns); `t0` (perf_counter s) starts the latency measure."""

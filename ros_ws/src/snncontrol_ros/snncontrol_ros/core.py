@@ -4,6 +4,9 @@
 adapter expects, e.g. [measured altitude, set-point] for the blimp) and each input's age, and returns the
 command to send. The SNN runs through `snncontrol.evaluation.policies.SNNPolicy`, exactly as in the
 in-process closed loop, so a ROS run and `fly_blimp` compute the same commands from the same observations.
+Every tick of a network that the real-time stepper runs (without the adaptive schedule) takes the compiled path
+`Stepper.act` (checks, adapters, SNN and saturation in one call; the same numbers, tests/ros/test_core.py); a
+tick whose inputs are stale, missing or invalid falls back to the checks below, which say what is wrong.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from snncontrol.artifacts import Controller, load_controller
 from snncontrol.controllers import resolve
 from snncontrol.errors import ArtifactError
 from snncontrol.evaluation.policies import SNNPolicy
+from snncontrol.realtime import REJECTED, STEPPED, GuardedIO
 from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
-from snncontrol_ros.safety import GOOD, INVALID, SafetyConfig, SafetyCounters, Verdict
+from snncontrol_ros.safety import GOOD, INVALID, SafetyConfig, SafetyCounters, Verdict, check_inputs
 
 
 def load_artifact(name: str) -> Controller:
@@ -39,8 +43,13 @@ class TickResult:
 
 class ControlCore:
     def __init__(
-        self, controller: Controller, safety: SafetyConfig, adaptive: AdaptiveConfig | None = None
+        self,
+        controller: Controller,
+        safety: SafetyConfig,
+        adaptive: AdaptiveConfig | None = None,
+        compiled: bool = True,
     ) -> None:
+        """`compiled=False`: every tick through the numpy path (the reference the compiled one is tested on)."""
         if safety.n_act != controller.spec.n_outputs:
             raise ValueError(
                 f"the controller has {controller.spec.n_outputs} output(s) but the safety settings {safety.n_act}"
@@ -53,6 +62,8 @@ class ControlCore:
         self.adaptive = AdaptiveScheduler(adaptive, controller.spec.n_inputs) if adaptive else None
         self.counters = SafetyCounters()
         self._sizes: dict[int, str | None] = {}
+        self._guarded: dict[int, GuardedIO | None] = {}  # n_obs -> the compiled path's packed adapters and bounds
+        self._compiled = compiled and self.policy.stepper is not None and self.adaptive is None
         self.reset()
 
     def reset(self) -> None:
@@ -86,10 +97,40 @@ class ControlCore:
             )
         return None
 
+    def guarded_io(self, n_obs: int) -> GuardedIO | None:
+        """The compiled path's adapters and bounds for observations of `n_obs` values (None: not taken)."""
+        if n_obs not in self._guarded:
+            self._guarded[n_obs] = None
+            if self._compiled and self.check_size(n_obs) is None:
+                safety, c = self.safety, self.controller
+                try:
+                    guarded = GuardedIO(
+                        c.io, n_obs, c.spec.n_inputs, c.spec.n_outputs, safety._finite_low, safety._finite_high,
+                        *safety._finite_out, safety.safe_command,
+                    )
+                except ValueError:  # bounds of another size: every tick is invalid, and the checks say why
+                    return None
+                # Compile (or load) the path now rather than in a control tick; NaN: rejected, state untouched.
+                self.policy.stepper.act(np.full(n_obs, np.nan), guarded)  # type: ignore[union-attr]
+                self._guarded[n_obs] = guarded
+        return self._guarded[n_obs]
+
     def tick(self, obs: np.ndarray | None, ages_s: Sequence[float | None], problem: str = "") -> TickResult:
         """One control tick: `problem` is what the input messages themselves reported (e.g. a range reading
         outside the sensor's range), "" if nothing."""
         self.ticks += 1
+        if not problem and isinstance(obs, np.ndarray) and obs.ndim == 1:
+            guarded = self.guarded_io(len(obs))
+            if guarded is not None and check_inputs(ages_s, self.safety.input_timeout_s) is GOOD:
+                guarded.obs[:] = obs
+                outcome = self.policy.stepper.act(guarded.obs, guarded)  # type: ignore[union-attr]
+                if outcome != REJECTED:  # (rejected: the checks below say why)
+                    self.counters.record(GOOD)
+                    self.snn_steps += 1
+                    saturated = outcome != STEPPED
+                    self.counters.saturated += saturated
+                    self.held = guarded.command.copy()
+                    return TickResult(self.held, GOOD, True, saturated)
         verdict = self.safety.check(obs, ages_s)
         if verdict.ok and problem:
             verdict = Verdict(INVALID, problem)
