@@ -15,6 +15,7 @@ import rclpy
 import yaml
 from snncontrol_ros.controller_node import ControllerNode
 from snncontrol_ros.place_recognition_node import PlaceRecognitionNode
+from snncontrol_ros.runtime import options_parser
 from snncontrol_ros.sim_node import SimNode
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,6 +71,18 @@ def test_every_node_is_an_entry_point_and_its_parameter_files_exist(path: Path):
                     assert Path(resolve(param.get("from"))).is_file()
         else:
             assert node.get("pkg") in EXTERNAL
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_node_arguments_are_options_the_node_process_takes(path: Path):
+    """A node's `args` (with each argument at its default) parse as `run_node` parses them."""
+    defaults = {arg.get("name"): arg.get("default", "") for arg in ET.parse(path).getroot().findall("arg")}
+    for node in nodes_of(path):
+        if node.get("pkg") == "snncontrol_ros" and node.get("args"):
+            text = re.sub(r"\$\(var ([\w-]+)\)", lambda m: defaults[m.group(1)], node.get("args"))
+            options = options_parser().parse_args(text.split())  # SystemExit (a test failure) on a bad option
+            if path.name == "blimp_robot.launch.xml":  # on the robot: real-time scheduling by default
+                assert options.realtime_priority == 50 and options.cpu_affinity == []
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)

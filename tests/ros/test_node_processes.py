@@ -1,7 +1,8 @@
 """The nodes as processes (`python -m snncontrol_ros.<node>`, as launch files start them): a node that cannot
-start says why in one line and exits with status 2; the recorder, stopped with SIGINT while messages are still
-in flight, writes every one of them before it closes the bag and exits with status 0, and it announces when it
-hears every publisher it records."""
+start, or is given a bad option, says why in one line and exits with status 2; real-time scheduling and CPU
+affinity reach every thread; the recorder, stopped with SIGINT while messages are still in flight, writes every
+one of them before it closes the bag and exits with status 0, and it announces when it hears every publisher
+it records."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,8 +23,9 @@ from std_msgs.msg import Float64, String
 MESSAGES = 300
 
 
-def node(module: str, *params: str) -> list[str]:
-    return [sys.executable, "-m", f"snncontrol_ros.{module}", "--ros-args", *(a for p in params for a in ("-p", p))]
+def node(module: str, *params: str, options: tuple[str, ...] = ()) -> list[str]:
+    return [sys.executable, "-m", f"snncontrol_ros.{module}", *options, "--ros-args",
+            *(a for p in params for a in ("-p", p))]
 
 
 @pytest.mark.parametrize(
@@ -39,6 +42,47 @@ def test_a_node_that_cannot_start_says_why_in_one_line(ros_domain_id, tmp_path: 
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot start" in lines[0] and reason in lines[0], done.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [(("--realtime-priority", "120"), "0 (off) or 1..99"), (("--cpu-affinity", "one"), "CPU numbers"),
+     (("--executor", "fast"), "invalid choice")],
+)
+def test_bad_process_options_say_why_in_one_line(ros_domain_id, options, reason):
+    done = subprocess.run(node("passthrough_node", options=options), env=dict(os.environ), capture_output=True,
+                          text=True, timeout=60)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and "cannot start" in lines[0] and reason in lines[0], done.stderr
+
+
+def test_realtime_priority_and_cpu_affinity_reach_every_thread_of_the_node(ros_domain_id, context):
+    """The CPU set reaches every thread, and SCHED_FIFO the main thread before the middleware starts its own,
+    which inherit it; where the system refuses the priority, the node warns in one line and runs on."""
+    cpu = min(os.sched_getaffinity(0))
+    proc = subprocess.Popen(node("passthrough_node", options=("--realtime-priority", "10", "--cpu-affinity", str(cpu))),
+                            env=dict(os.environ), stderr=subprocess.PIPE, text=True)
+    try:
+        probe = rclpy.create_node("rt_probe", context=context)
+        for _ in range(300):  # up once its subscription is discovered
+            if probe.count_subscribers("altitude"):
+                break
+            time.sleep(0.1)
+        assert probe.count_subscribers("altitude"), "the node did not come up"
+        threads = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task")]
+        assert len(threads) > 1, "the middleware threads exist"
+        assert all(os.sched_getaffinity(t) == {cpu} for t in threads)
+        # The main thread and the middleware's (started after the option took effect; the numerical libraries'
+        # threads, started on import, keep normal scheduling).
+        middleware = [t for t in threads if Path(f"/proc/{proc.pid}/task/{t}/comm").read_text().startswith("dds.")]
+        assert len(middleware) > 3, "Fast DDS runs its own threads"
+        policies = {(os.sched_getscheduler(t), os.sched_getparam(t).sched_priority) for t in [proc.pid, *middleware]}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    refused = "SCHED_FIFO 10 refused" in stderr
+    assert policies == ({(os.SCHED_OTHER, 0)} if refused else {(os.SCHED_FIFO, 10)}), stderr
 
 
 def test_recorder_stopped_mid_burst_writes_every_message_and_closes_the_bag(ros_domain_id, context, spinner,

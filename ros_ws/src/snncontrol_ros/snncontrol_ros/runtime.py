@@ -1,16 +1,17 @@
-"""Running nodes: executor choice, clean shutdown on SIGINT/SIGTERM (the node gets to send its safe command
-before the context goes down), and declaring parameters with descriptions."""
+"""Running nodes: executor choice, real-time scheduling, clean shutdown on SIGINT/SIGTERM (the node gets to send
+its safe command before the context goes down), and declaring parameters with descriptions."""
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import rclpy
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
@@ -38,6 +39,36 @@ def make_executor(kind: str, context: rclpy.Context | None = None) -> Executor:
     raise ValueError(f"executor must be one of {EXECUTORS}, got {kind!r}")
 
 
+def set_realtime_priority(priority: int) -> str | None:
+    """Run this thread, and the threads it starts from now on (the middleware's, when a context and its nodes
+    are created afterwards), under SCHED_FIFO at `priority` (1-99), as ros2_control's controller manager runs
+    its loop; 0 leaves the scheduling as it is. Returns why the system refused (None: done), e.g. a user
+    without CAP_SYS_NICE or an rtprio limit in /etc/security/limits.conf."""
+    if priority == 0:
+        return None
+    if not 1 <= priority <= 99:
+        raise ValueError(f"--realtime-priority must be 0 (off) or 1..99, got {priority}")
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except OSError as exc:
+        return f"SCHED_FIFO {priority} refused ({exc.strerror or exc}); running with normal scheduling"
+    return None
+
+
+def set_cpu_affinity(cpus: Sequence[int]) -> str | None:
+    """Keep this process on `cpus`, as ros2_control's controller manager does with its cpu_affinity: every
+    thread it has (e.g. those of the numerical libraries, started on import) and every thread it starts from
+    now on; empty: anywhere. Returns why the system refused (None: done)."""
+    if not cpus:
+        return None
+    try:
+        for thread in [int(t) for t in os.listdir("/proc/self/task")] or [0]:
+            os.sched_setaffinity(thread, set(cpus))
+    except OSError as exc:
+        return f"CPU affinity {sorted(cpus)} refused ({exc.strerror or exc}); running on any CPU"
+    return None
+
+
 def declare(node: Node, name: str, default: Any, description: str, *, read_only: bool = False,
             low: float | None = None, high: float | None = None) -> Any:
     """Declare a parameter with a description (and a numeric range); return its value. An empty array default
@@ -60,11 +91,39 @@ def value(node: Node, name: str) -> Any:
         return []
 
 
+def _cpus(text: str) -> list[int]:
+    try:
+        return [int(cpu) for cpu in text.split(",") if cpu.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected CPU numbers separated by commas, got {text!r}") from None
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: cannot start: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def options_parser(description: str = "") -> argparse.ArgumentParser:
+    """The options of every node process (before --ros-args; a launch file's node `args`); a bad one exits
+    with status 2 and one line on stderr."""
+    parser = _OneLineParser(description=description)
+    parser.add_argument("--executor", choices=EXECUTORS, default="events",
+                        help="rclpy executor (default events: the lowest latency, benchmarks/ros_latency.py)")
+    parser.add_argument("--realtime-priority", type=int, default=0, metavar="N",
+                        help="SCHED_FIFO priority 1-99 for the node's threads (default 0: normal scheduling)")
+    parser.add_argument("--cpu-affinity", type=_cpus, default=[], metavar="CPUS",
+                        help="CPUs the node's threads run on, e.g. 2,3 (default empty: any)")
+    return parser
+
+
 def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None = None,
              description: str = "") -> int:
-    """Parse `--executor`, init rclpy with the ROS arguments, spin `make(context)` in the main thread until
-    SIGINT/SIGTERM or the node asks to stop (its `done` Event, if it has one), then call
-    `node.before_shutdown()` (if it has one) while the context is still up, e.g. to send a safe command, and
+    """Parse `--executor`, `--realtime-priority` and `--cpu-affinity` (`set_realtime_priority`,
+    `set_cpu_affinity`; a refusal is a warning on stderr, and the node runs on), init rclpy with the ROS
+    arguments, spin `make(context)` in the main thread until SIGINT/SIGTERM or the node asks to stop (its
+    `done` Event, if it has one), then call `node.before_shutdown()` (if it has one) while the context is still
+    up, e.g. to send a safe command, and
     keep spinning while `node.draining()` (if it has one) is true, e.g. for a recorder to write what is still
     in flight before it closes its bag. A node that cannot start (a parameter out of its range or of the wrong
     type, a bad name, ValueError, OSError or an snncontrol error) is reported in one line on stderr and the
@@ -78,10 +137,15 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
     argv = list(sys.argv if argv is None else argv)
     from rclpy.utilities import remove_ros_args
 
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--executor", choices=EXECUTORS, default="events",
-                        help="rclpy executor (default events: the lowest latency, benchmarks/ros_latency.py)")
+    parser = options_parser(description)
+    parser.prog = Path(argv[0]).name
     options = parser.parse_args(remove_ros_args(argv)[1:])
+    try:
+        refusals = [set_realtime_priority(options.realtime_priority), set_cpu_affinity(options.cpu_affinity)]
+    except ValueError as exc:
+        parser.error(str(exc))
+    for refused in filter(None, refusals):
+        print(f"{Path(argv[0]).name}: warning: {refused}", file=sys.stderr)
     context = rclpy.Context()
     rclpy.init(args=argv, context=context, signal_handler_options=SignalHandlerOptions.NO)
     stop = threading.Event()
