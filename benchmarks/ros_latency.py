@@ -21,12 +21,18 @@ end (``gc.freeze``, as ``run_node`` does). The readings go to one of them at a t
 machine falls on both alike; overhead = controller - pass-through. The controller's own tick time (callback
 entry -> command published) is read from its ``/diagnostics`` (``latency_p50_ms`` of each 1 s window, median).
 
-Headline (``main``): EventsExecutor at every end, sensor QoS best effort keep-last-1, commands reliable
-keep-last-1, Fast DDS defaults (shared-memory transport on one host, synchronous publication), 30 s per node
-per rate. Beside it, at 1 kHz (``--extra-duration`` s per node), one change at a time: SingleThreadedExecutor,
+Headline (``main``): the controller as ``launch/blimp_robot.launch.xml`` runs it on a robot: real-time
+scheduling (SCHED_FIFO 50, as ros2_control's controller manager) and the nodes under test on their own CPUs
+(``--realtime-priority 50 --cpu-affinity``; this process, the sensor side, on the first CPU at the same
+priority, the nodes on the others); EventsExecutor at every end, sensor QoS best effort keep-last-1, commands
+reliable keep-last-1, Fast DDS defaults (shared-memory transport on one host, synchronous publication), 30 s
+per node per rate. Beside it, at 1 kHz (``--extra-duration`` s per node), one change at a time: normal
+scheduling on any CPU (a node started without those options), each of the two alone, SingleThreadedExecutor,
 MultiThreadedExecutor, reliable sensor QoS, UDPv4 transport only (no shared memory), asynchronous publication,
 and all nodes in this process on one executor (one DDS participant: Fast DDS intra-process delivery; rclpy has
-no zero-copy intra-process path). The load average before and after each run goes into the JSON.
+no zero-copy intra-process path). Real-time scheduling needs CAP_SYS_NICE (root, or an rtprio limit); where the
+system refuses it, the runs say so (``scheduling_refused``) and go on with normal scheduling. The load average
+before and after each run goes into the JSON.
 
 Writes benchmarks/results/ros_latency.json and ends with one line ``RESULT ros_latency overhead_p50_ms=...
 overhead_p99_ms=... p50_ms=... p99_ms=... passthrough_p99_ms=... missed_100hz=... missed_1khz_pct=...``
@@ -56,7 +62,7 @@ from snncontrol_ros import messages
 from snncontrol_ros.controller_node import ControllerNode
 from snncontrol_ros.launcher import Processes
 from snncontrol_ros.passthrough_node import PassthroughNode
-from snncontrol_ros.runtime import make_executor
+from snncontrol_ros.runtime import make_executor, set_realtime_priority
 from std_msgs.msg import Float64, Float64MultiArray
 
 from snncontrol import atomic
@@ -76,16 +82,22 @@ class Choice:
     reliability: str = "best_effort"
     env: dict[str, str] = field(default_factory=dict)
     in_process: bool = False
+    priority: int = 0  # SCHED_FIFO priority of every process (0: normal scheduling)
+    pinned: bool = False  # this process on the first CPU, the nodes under test on the others
 
 
-MAIN = Choice("main")
-CHOICES = (
-    Choice("SingleThreadedExecutor", executor="single"),
-    Choice("MultiThreadedExecutor", executor="multi"),
-    Choice("reliable sensor QoS", reliability="reliable"),
-    Choice("UDPv4 only (no shared memory)", env={"FASTDDS_BUILTIN_TRANSPORTS": "UDPv4"}),
-    Choice("asynchronous publication", env={"RMW_FASTRTPS_PUBLICATION_MODE": "ASYNCHRONOUS"}),
-    Choice("all nodes in one process", in_process=True),
+MAIN = Choice("main", priority=50, pinned=True)  # as launch/blimp_robot.launch.xml runs the controller
+CHOICES = (  # one change at a time from MAIN
+    Choice("normal scheduling, any CPU"),
+    Choice("SCHED_FIFO 50, any CPU", priority=50),
+    Choice("pinned CPUs, normal scheduling", pinned=True),
+    Choice("SingleThreadedExecutor", executor="single", priority=50, pinned=True),
+    Choice("MultiThreadedExecutor", executor="multi", priority=50, pinned=True),
+    Choice("reliable sensor QoS", reliability="reliable", priority=50, pinned=True),
+    Choice("UDPv4 only (no shared memory)", env={"FASTDDS_BUILTIN_TRANSPORTS": "UDPv4"}, priority=50, pinned=True),
+    Choice("asynchronous publication", env={"RMW_FASTRTPS_PUBLICATION_MODE": "ASYNCHRONOUS"}, priority=50,
+           pinned=True),
+    Choice("all nodes in one process", in_process=True, priority=50, pinned=True),
 )
 
 
@@ -97,11 +109,22 @@ def node_params(kind: str, reliability: str) -> dict[str, object]:
 
 
 def node_command(kind: str, choice: Choice) -> list[str]:
-    cmd = [sys.executable, "-m", f"snncontrol_ros.{NODES[kind]}", "--executor", choice.executor, "--ros-args",
+    cmd = [sys.executable, "-m", f"snncontrol_ros.{NODES[kind]}", "--executor", choice.executor,
+           "--realtime-priority", str(choice.priority), *node_cpus(choice), "--ros-args",
            "--log-level", "warn", "-r", f"__ns:=/{kind}"]
     for key, value in node_params(kind, choice.reliability).items():
         cmd += ["-p", f"{key}:={str(value).lower() if isinstance(value, bool) else value}"]
     return cmd
+
+
+def cpus(choice: Choice) -> tuple[set[int], set[int]]:
+    """(this process's CPUs, the nodes' CPUs) of a pinned choice: the first one, and the others."""
+    every = sorted(os.sched_getaffinity(0))
+    return ({every[0]}, set(every[1:]) or {every[0]}) if choice.pinned else (set(every), set(every))
+
+
+def node_cpus(choice: Choice) -> list[str]:
+    return ["--cpu-affinity", ",".join(map(str, sorted(cpus(choice)[1])))] if choice.pinned else []
 
 
 class Probe:
@@ -199,6 +222,24 @@ def environment(env: dict[str, str]):
                 os.environ[key] = value
 
 
+@contextmanager
+def scheduling(priority: int, mine: set[int]):
+    """This process's main thread (and the middleware threads it starts meanwhile) under SCHED_FIFO `priority`
+    on the CPUs `mine` (yields why the system refused the priority, or None); normal scheduling on every CPU
+    again afterwards."""
+    refused = set_realtime_priority(priority)
+    if refused:
+        print(f"ros_latency: warning: {refused}", file=sys.stderr)
+    every = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, mine)
+    try:
+        yield refused
+    finally:
+        os.sched_setaffinity(0, every)
+        if priority and not refused:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+
+
 def in_process_nodes(context, choice: Choice) -> list:
     params = {kind: [Parameter(k, value=v) for k, v in node_params(kind, choice.reliability).items()]
               for kind in NODES}
@@ -209,7 +250,11 @@ def in_process_nodes(context, choice: Choice) -> list:
 def run(choice: Choice, rate_hz: float, per_node_s: float, block_s: float, domain: int) -> dict:
     """Both nodes under test at `rate_hz`, `per_node_s` of recorded readings each, in alternating blocks."""
     load_before = os.getloadavg()
-    with environment({"ROS_DOMAIN_ID": str(domain), **choice.env}), ExitStack() as stack:
+    with (
+        environment({"ROS_DOMAIN_ID": str(domain), **choice.env}),
+        scheduling(choice.priority, cpus(choice)[0]) as refused,
+        ExitStack() as stack,
+    ):
         context = rclpy.Context()
         rclpy.init(context=context, domain_id=domain)
         stack.callback(context.try_shutdown)
@@ -256,7 +301,7 @@ def run(choice: Choice, rate_hz: float, per_node_s: float, block_s: float, domai
            "passthrough": results["floor"], "controller": results["snn"],
            "overhead_p50_ms": results["snn"]["p50_ms"] - results["floor"]["p50_ms"],
            "overhead_p99_ms": results["snn"]["p99_ms"] - results["floor"]["p99_ms"],
-           "controller_tick_p50_ms": node_tick,
+           "controller_tick_p50_ms": node_tick, "scheduling_refused": refused,
            "load_average_1min": {"before": load_before[0], "after": os.getloadavg()[0]}}
     floor, snn = results["floor"], results["snn"]
     print(f"{choice.name:>30} {rate_hz:5.0f} Hz | floor p50 {floor['p50_ms']:.3f} p99 {floor['p99_ms']:.3f} ms "
