@@ -28,7 +28,8 @@ priority, the nodes on the others); EventsExecutor at every end, sensor QoS best
 reliable keep-last-1, Fast DDS defaults (shared-memory transport on one host, synchronous publication), 30 s
 per node per rate. Beside it, at 1 kHz (``--extra-duration`` s per node), one change at a time: normal
 scheduling on any CPU (a node started without those options), each of the two alone, SingleThreadedExecutor,
-MultiThreadedExecutor, reliable sensor QoS, UDPv4 transport only (no shared memory), asynchronous publication,
+MultiThreadedExecutor (with normal scheduling: its busy-waiting threads starve a machine under SCHED_FIFO),
+reliable sensor QoS, UDPv4 transport only (no shared memory), asynchronous publication,
 and all nodes in this process on one executor (one DDS participant: Fast DDS intra-process delivery; rclpy has
 no zero-copy intra-process path). Real-time scheduling needs CAP_SYS_NICE (root, or an rtprio limit); where the
 system refuses it, the runs say so (``scheduling_refused``) and go on with normal scheduling. The load average
@@ -92,7 +93,8 @@ CHOICES = (  # one change at a time from MAIN
     Choice("SCHED_FIFO 50, any CPU", priority=50),
     Choice("pinned CPUs, normal scheduling", pinned=True),
     Choice("SingleThreadedExecutor", executor="single", priority=50, pinned=True),
-    Choice("MultiThreadedExecutor", executor="multi", priority=50, pinned=True),
+    # Normal scheduling: its threads wait busily, and under SCHED_FIFO they starve the machine.
+    Choice("MultiThreadedExecutor, normal scheduling", executor="multi", pinned=True),
     Choice("reliable sensor QoS", reliability="reliable", priority=50, pinned=True),
     Choice("UDPv4 only (no shared memory)", env={"FASTDDS_BUILTIN_TRANSPORTS": "UDPv4"}, priority=50, pinned=True),
     Choice("asynchronous publication", env={"RMW_FASTRTPS_PUBLICATION_MODE": "ASYNCHRONOUS"}, priority=50,
