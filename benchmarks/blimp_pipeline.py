@@ -12,13 +12,14 @@
                snncontrol compose runs/blimp_pd_lif/best runs/blimp_i_iwta/best --out runs/blimp_pd_i/composite_di
  4. finetune   snncontrol evolve configs/blimp_pd_i_finetune.yaml                (closed loop, randomized plants)
                snncontrol evolve configs/blimp_pd_i_di_finetune.yaml             (the same from composite_di)
+               snncontrol evolve configs/blimp_pd_i_finetune3.yaml               (stage 1 continued: the shipped one)
                snncontrol evolve configs/blimp_pd_i_finetune2.yaml               (stage 2: + overshoot term)
  5. nsga2      snncontrol evolve configs/blimp_pd_i_nsga2.yaml                   (tracking error vs energy)
  6. ship       (--ship) the fine-tuned controller -> snncontrol/controllers/blimp_pd_i (+ blimp_pd_i.nir)
  7. report     benchmarks/blimp_report.py: README tables and plots
 
 An interrupted evolution step resumes from its checkpoint. On the 2-core development machine the evolution steps
-took about 2.5 hours in all, much of it shared with other jobs (the minutes of each are in the README tables).
+took about 3 hours in all, much of it shared with other jobs (the minutes of each are in the README tables).
 """
 
 from __future__ import annotations
@@ -82,11 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     if "finetune" in todo:
         evolve("blimp_pd_i_finetune")
         evolve("blimp_pd_i_di_finetune")
+        evolve("blimp_pd_i_finetune3")
         evolve("blimp_pd_i_finetune2")
     if "nsga2" in todo:
         evolve("blimp_pd_i_nsga2")
     if "ship" in todo and args.ship:
-        ship(ROOT / "runs" / "blimp_pd_i_finetune" / "best")
+        ship(ROOT / "runs" / "blimp_pd_i_finetune3" / "best")
     if "report" in todo:
         sh(sys.executable, "benchmarks/blimp_report.py")
     return 0

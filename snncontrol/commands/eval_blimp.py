@@ -1,6 +1,6 @@
 """`snncontrol eval-blimp ARTIFACT`: a blimp controller beside the reference PID in randomized plants, closed loop.
 
-    snncontrol eval-blimp shipped:blimp [--plants 20] [--seed 0] [--conditions calm disturbed] [--out DIR]
+    snncontrol eval-blimp shipped:blimp [--plants 20] [--seed 100] [--conditions calm disturbed] [--out DIR]
 
 Prints one table per condition (see `snncontrol.evaluation.blimp_eval` for the protocol and the figures),
 writes DIR/eval_blimp.json (every figure, per plant too) and DIR/<condition>.png (altitude and set-point,
@@ -34,7 +34,8 @@ COLUMNS = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("artifact", help="controller artifact directory, or shipped:NAME (e.g. shipped:blimp)")
     parser.add_argument("--plants", type=int, default=20, help="randomized plants (default 20)")
-    parser.add_argument("--seed", type=int, default=0, help="first plant seed (plants use seed .. seed + plants - 1)")
+    parser.add_argument("--seed", type=int, default=100,
+                        help="first plant seed (plants seed .. seed + plants - 1; default 100: held out of evolution)")
     parser.add_argument("--conditions", nargs="+", choices=sorted(CONDITIONS), default=["calm", "disturbed"])
     parser.add_argument("--hold-s", type=float, default=70.0, help="seconds each set-point is held (default 70)")
     parser.add_argument("--out", default="out/eval_blimp", help="directory for the JSON report and plots")
