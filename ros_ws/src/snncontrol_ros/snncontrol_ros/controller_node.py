@@ -240,6 +240,7 @@ class ControllerNode(LifecycleNode):
             problem = core.check_size(n_obs)
             if problem:
                 raise ValueError(f"inputs {self._input_types} (+ set-point) do not fit the artifact: {problem}")
+            core.guarded_io(n_obs)  # the compiled tick loaded (or compiled) now, not on the first reading
         self._core = core
         self._setpoint_default = p("setpoint_default")
         # The node clock (ns): sim time from /clock with use_sim_time; otherwise the system time, which is what
