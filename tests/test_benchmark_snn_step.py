@@ -27,7 +27,7 @@ def test_quick_run_reports_and_agrees(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert re.fullmatch(
         r"RESULT snn_step speedup_vs_snntorch_batched=\S+ speedup_vs_snntorch_loop=\S+ "
-        r"neuron_steps_per_s=\S+ step_p1_us=\S+ step_p1_realtime_us=\S+",
+        r"neuron_steps_per_s=\S+ step_p1_us=\S+ step_p1_realtime_us=\S+ tick_p1_us=\S+",
         lines[-1],
     )
     assert output.exists()
