@@ -21,19 +21,19 @@ end (``gc.freeze``, as ``run_node`` does). The readings go to one of them at a t
 machine falls on both alike; overhead = controller - pass-through. The controller's own tick time (callback
 entry -> command published) is read from its ``/diagnostics`` (``latency_p50_ms`` of each 1 s window, median).
 
-Headline (``main``): the controller as ``launch/blimp_robot.launch.xml`` runs it on a robot: real-time
-scheduling (SCHED_FIFO 50, as ros2_control's controller manager) and the nodes under test on their own CPUs
-(``--realtime-priority 50 --cpu-affinity``; this process, the sensor side, on the first CPU at the same
-priority, the nodes on the others); EventsExecutor at every end, sensor QoS best effort keep-last-1, commands
-reliable keep-last-1, Fast DDS defaults (shared-memory transport on one host, synchronous publication), 30 s
-per node per rate. Beside it, at 1 kHz (``--extra-duration`` s per node), one change at a time: normal
-scheduling on any CPU (a node started without those options), each of the two alone, SingleThreadedExecutor,
-MultiThreadedExecutor (with normal scheduling: its busy-waiting threads starve a machine under SCHED_FIFO),
-reliable sensor QoS, UDPv4 transport only (no shared memory), asynchronous publication,
-and all nodes in this process on one executor (one DDS participant: Fast DDS intra-process delivery; rclpy has
-no zero-copy intra-process path). Real-time scheduling needs CAP_SYS_NICE (root, or an rtprio limit); where the
-system refuses it, the runs say so (``scheduling_refused``) and go on with normal scheduling. The load average
-before and after each run goes into the JSON.
+Headline (``main``): the controller as ``launch/blimp_robot.launch.xml`` runs it with ``cpu_affinity:=N``:
+real-time scheduling (SCHED_FIFO 50) on CPUs of its own (``--realtime-priority 50 --cpu-affinity``; this
+process, the sensor side, on the first CPU at the same priority, the nodes under test on the others);
+EventsExecutor at every end, sensor QoS best effort keep-last-1, commands reliable keep-last-1, Fast DDS
+defaults (shared-memory transport on one host, synchronous publication), 30 s per node per rate. Beside it, at
+1 kHz (``--extra-duration`` s per node), one change at a time: normal scheduling on any CPU (a node started
+without those options), each of the two alone, SingleThreadedExecutor and MultiThreadedExecutor (pinned,
+normal scheduling: the nodes take SCHED_FIFO only with the EventsExecutor), reliable sensor QoS, UDPv4
+transport only (no shared memory), asynchronous publication, and all nodes in this process on one executor,
+on the first CPU (one DDS participant: Fast DDS intra-process delivery; rclpy has no zero-copy intra-process
+path). Real-time scheduling needs CAP_SYS_NICE (root, or an rtprio limit); where the system refuses it, the
+runs say so (``scheduling_refused``) and go on with normal scheduling. The load average before and after each
+run goes into the JSON.
 
 Writes benchmarks/results/ros_latency.json and ends with one line ``RESULT ros_latency overhead_p50_ms=...
 overhead_p99_ms=... p50_ms=... p99_ms=... passthrough_p99_ms=... missed_100hz=... missed_1khz_pct=...``
@@ -50,7 +50,7 @@ import os
 import platform
 import sys
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -63,7 +63,7 @@ from snncontrol_ros import messages
 from snncontrol_ros.controller_node import ControllerNode
 from snncontrol_ros.launcher import Processes
 from snncontrol_ros.passthrough_node import PassthroughNode
-from snncontrol_ros.runtime import make_executor, set_realtime_priority
+from snncontrol_ros.runtime import make_executor, set_realtime_priority, threads
 from std_msgs.msg import Float64, Float64MultiArray
 
 from snncontrol import atomic
@@ -92,14 +92,14 @@ CHOICES = (  # one change at a time from MAIN
     Choice("normal scheduling, any CPU"),
     Choice("SCHED_FIFO 50, any CPU", priority=50),
     Choice("pinned CPUs, normal scheduling", pinned=True),
-    Choice("SingleThreadedExecutor", executor="single", priority=50, pinned=True),
-    # Normal scheduling: its threads wait busily, and under SCHED_FIFO they starve the machine.
+    # The nodes refuse SCHED_FIFO with these two (under it, they missed 92 % and starved the machine).
+    Choice("SingleThreadedExecutor, normal scheduling", executor="single", pinned=True),
     Choice("MultiThreadedExecutor, normal scheduling", executor="multi", pinned=True),
     Choice("reliable sensor QoS", reliability="reliable", priority=50, pinned=True),
     Choice("UDPv4 only (no shared memory)", env={"FASTDDS_BUILTIN_TRANSPORTS": "UDPv4"}, priority=50, pinned=True),
     Choice("asynchronous publication", env={"RMW_FASTRTPS_PUBLICATION_MODE": "ASYNCHRONOUS"}, priority=50,
            pinned=True),
-    Choice("all nodes in one process", in_process=True, priority=50, pinned=True),
+    Choice("all nodes in one process (on the first CPU)", in_process=True, priority=50, pinned=True),
 )
 
 
@@ -236,10 +236,11 @@ def scheduling(priority: int, mine: set[int]):
     os.sched_setaffinity(0, mine)
     try:
         yield refused
-    finally:
-        os.sched_setaffinity(0, every)
-        if priority and not refused:
-            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    finally:  # every thread (the middleware keeps some for the whole process) back to normal, on every CPU
+        for tid in threads():
+            with suppress(ProcessLookupError):
+                os.sched_setaffinity(tid, every)
+                os.sched_setscheduler(tid, os.SCHED_OTHER, os.sched_param(0))
 
 
 def in_process_nodes(context, choice: Choice) -> list:

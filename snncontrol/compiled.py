@@ -3,7 +3,8 @@
 It calls the neuron equations of `snncontrol.neurons.equations` (compiled by numba, not rewritten), reads the
 packed parameters of `snncontrol.network.Params`, and updates the packed state in place on copies, so the
 caller sees a pure function (`run_core`). `run_loop` is the same loop on the caller's own numpy arrays, in
-place, for a real-time step without torch (`snncontrol.realtime`). Inputs that are zero are skipped, so
+place, for a real-time step without torch (`snncontrol.realtime`), and `run_tick` a whole control tick around
+it (checks, adapters, the loop, saturation) for `snncontrol.realtime.Stepper.act`. Inputs that are zero are skipped, so
 spiking inputs cost work in proportion to spikes (event-driven), not to synapses. Tested against the reference
 torch step (`tests/test_network.py`, `tests/test_neurons.py`), bit for bit in float64.
 """
@@ -223,6 +224,74 @@ def _executor() -> ThreadPoolExecutor:
         _pool = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="snncontrol-core")
     return _pool
 
+
+#: Outcomes of a control tick (`snncontrol.realtime.Stepper.act`): the command is the network's (STEPPED),
+#: clipped to the bounds (CLIPPED), or the safe command because the network's was not finite (REPLACED);
+#: REJECTED: the observation was not finite or out of bounds, the network did not step, the command is untouched.
+STEPPED, CLIPPED, REPLACED, REJECTED = 0, 1, 2, 3
+
+
+def _tick_kernel(obs, ints, floats, held, hold, xs, table, weights, neurons, fan_in, fan_rec, block, spikes, sops,
+                 steps, ys, command):  # fmt: skip
+    """`snncontrol.realtime.Stepper.act`: one control tick of one individual; `ints` / `floats` laid out as
+    `snncontrol.realtime.GuardedIO` packs them. Here, beside `_core_loop`, so that numba's cache, which watches
+    the file a function is defined in, recompiles it whenever the loop changes."""
+    n_obs, n_in, n_out = obs.shape[0], xs.shape[2], command.shape[0]
+    scale, offset = 4, 4 + n_in
+    act_scale, act_offset = 4 + 2 * n_in, 4 + 2 * n_in + n_out
+    obs_low, obs_high = act_offset + n_out, act_offset + n_out + n_obs
+    out_low, out_high, safe = obs_high + n_obs, obs_high + n_obs + n_out, obs_high + n_obs + 2 * n_out
+    for k in range(n_obs):
+        if not (obs[k] >= floats[obs_low + k] and obs[k] <= floats[obs_high + k]):
+            return REJECTED
+    kind, has_valid, valid_low, valid_high = ints[0], ints[3], floats[0], floats[1]
+    x = xs[0, 0]
+    if kind == 2:  # setpoint_error
+        measured = obs[ints[1]]
+        if has_valid and not (measured >= valid_low and measured < valid_high):
+            measured = np.nan
+        x[0] = (obs[ints[2]] - measured) * floats[scale]
+    else:  # identity, select
+        for k in range(n_in):
+            value = obs[ints[5 + k]]
+            if has_valid and not (value >= valid_low and value < valid_high):
+                value = np.nan
+            if kind == 1:
+                value = value * floats[scale + k] + floats[offset + k]
+            x[k] = value
+    if hold:  # SampleHoldEncoder
+        for k in range(n_in):
+            if not np.isfinite(x[k]):
+                x[k] = held[k]
+            held[k] = x[k]
+    _loop(xs, table, weights, neurons, fan_in, fan_rec, block[0], block[1], block[2], block[3], block[4],
+                   spikes, sops, ys)  # fmt: skip
+    steps[()] += 1
+    outcome = STEPPED
+    for j in range(n_out):
+        y = np.float64(ys[0, 0, j])
+        if ints[4] == 1:  # affine_clip (NaN stays NaN, as in np.clip)
+            y = y * floats[act_scale + j] + floats[act_offset + j]
+            if y < floats[2]:
+                y = floats[2]
+            elif y > floats[3]:
+                y = floats[3]
+        command[j] = y
+        if not (y >= floats[out_low + j] and y <= floats[out_high + j]):
+            outcome = CLIPPED
+    if outcome == CLIPPED:
+        for j in range(n_out):
+            if not np.isfinite(command[j]):
+                outcome = REPLACED
+        for j in range(n_out):
+            if outcome == REPLACED:
+                command[j] = floats[safe + j]
+            else:
+                command[j] = min(max(command[j], floats[out_low + j]), floats[out_high + j])
+    return outcome
+
+
+run_tick = numba.njit(cache=True, nogil=True)(_tick_kernel)
 
 #: The state arrays the loop updates in place, in the order `run_loop` takes them.
 STATE_FIELDS = ("i", "v", "a", "r", "out", "spikes", "sops")

@@ -20,21 +20,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-import numba
 import numpy as np
 import torch
 
 from snncontrol import compiled
 from snncontrol.adapters import IOAdapters
+from snncontrol.compiled import CLIPPED, REJECTED, REPLACED, STEPPED
 from snncontrol.encoders import SampleHoldEncoder
 from snncontrol.network import Network, NetworkState, Params
 
-#: Outcomes of `Stepper.act`: the command is the network's (STEPPED), clipped to the bounds (CLIPPED), or the
-#: safe command because the network's was not finite (REPLACED); REJECTED: the observation was not finite or
-#: out of bounds, the network did not step and the command is untouched.
-STEPPED, CLIPPED, REPLACED, REJECTED = 0, 1, 2, 3
 _OBS_KINDS = {"identity": 0, "select": 1, "setpoint_error": 2}
 _ACT_KINDS = {"identity": 0, "affine_clip": 1}
+
+__all__ = ["CLIPPED", "REJECTED", "REPLACED", "STEPPED", "GuardedIO", "Stepper", "StepperState", "unsupported"]
 
 
 class StepperState(NamedTuple):
@@ -107,13 +105,20 @@ class Stepper:
 
     def act(self, obs: np.ndarray, guarded: GuardedIO) -> int:
         """One control tick on a float64 observation of `guarded.n_obs` values: the outcome (STEPPED, CLIPPED,
-        REPLACED, REJECTED); the command (float64 [n_outputs]) is written into `guarded.command`."""
+        REPLACED, REJECTED); the command (float64 [n_outputs]) is written into `guarded.command`. Raises
+        ValueError on an observation or a `GuardedIO` that does not fit (the compiled tick does not check)."""
+        if obs.shape != (guarded.n_obs,) or obs.dtype != np.float64:
+            raise ValueError(f"the tick takes a float64 observation of {guarded.n_obs} values, got {obs.dtype} "
+                             f"{obs.shape}")
+        if (guarded.n_inputs, guarded.command.shape[0]) != (self.n_inputs, self._y.shape[2]):
+            raise ValueError(f"the GuardedIO is for {guarded.n_inputs} input(s) and {guarded.command.shape[0]} "
+                             f"output(s); the network has {self.n_inputs} and {self._y.shape[2]}")
         net = self.network
-        return _act(
+        return compiled.run_tick(
             obs, guarded.ints, guarded.floats, self._held, self._hold, self._x, net._table, self.weights,
             self.neurons, net.fan_in, net.fan_rec, self._block, self.state.spikes, self.state.sops,
             self.state.steps, self._y, guarded.command,
-        )
+        )  # fmt: skip
 
     def network_state(self) -> NetworkState:
         """The state as a `NetworkState` of torch tensors (copies), as `Network.step` would have left it."""
@@ -154,7 +159,7 @@ class GuardedIO:
 
         channels = {"identity": np.arange(n_obs), "select": observation.indices}.get(observation.kind, ())
         valid = observation.valid or (-np.inf, np.inf)
-        self.n_obs = n_obs
+        self.n_obs, self.n_inputs = n_obs, n_inputs
         self.ints = np.array(
             [_OBS_KINDS[observation.kind], observation.measurement, observation.setpoint,
              observation.valid is not None, _ACT_KINDS[action.kind], *channels],
@@ -171,62 +176,3 @@ class GuardedIO:
         ).astype(np.float64)  # fmt: skip
         self.obs = np.zeros(n_obs)  # an input buffer for callers (float64, contiguous, writable)
         self.command = np.zeros(n_outputs)
-
-
-@numba.njit(cache=True, nogil=True)
-def _act(obs, ints, floats, held, hold, xs, table, weights, neurons, fan_in, fan_rec, block, spikes, sops, steps,
-         ys, command):  # fmt: skip
-    """`Stepper.act` compiled; the layout of `ints` / `floats` is `GuardedIO`'s."""
-    n_obs, n_in, n_out = obs.shape[0], xs.shape[2], command.shape[0]
-    scale, offset = 4, 4 + n_in
-    act_scale, act_offset = 4 + 2 * n_in, 4 + 2 * n_in + n_out
-    obs_low, obs_high = act_offset + n_out, act_offset + n_out + n_obs
-    out_low, out_high, safe = obs_high + n_obs, obs_high + n_obs + n_out, obs_high + n_obs + 2 * n_out
-    for k in range(n_obs):
-        if not (obs[k] >= floats[obs_low + k] and obs[k] <= floats[obs_high + k]):
-            return REJECTED
-    kind, has_valid, valid_low, valid_high = ints[0], ints[3], floats[0], floats[1]
-    x = xs[0, 0]
-    if kind == 2:  # setpoint_error
-        measured = obs[ints[1]]
-        if has_valid and not (measured >= valid_low and measured < valid_high):
-            measured = np.nan
-        x[0] = (obs[ints[2]] - measured) * floats[scale]
-    else:  # identity, select
-        for k in range(n_in):
-            value = obs[ints[5 + k]]
-            if has_valid and not (value >= valid_low and value < valid_high):
-                value = np.nan
-            if kind == 1:
-                value = value * floats[scale + k] + floats[offset + k]
-            x[k] = value
-    if hold:  # SampleHoldEncoder
-        for k in range(n_in):
-            if not np.isfinite(x[k]):
-                x[k] = held[k]
-            held[k] = x[k]
-    compiled._loop(xs, table, weights, neurons, fan_in, fan_rec, block[0], block[1], block[2], block[3], block[4],
-                   spikes, sops, ys)  # fmt: skip
-    steps[()] += 1
-    outcome = STEPPED
-    for j in range(n_out):
-        y = np.float64(ys[0, 0, j])
-        if ints[4] == 1:  # affine_clip (NaN stays NaN, as in np.clip)
-            y = y * floats[act_scale + j] + floats[act_offset + j]
-            if y < floats[2]:
-                y = floats[2]
-            elif y > floats[3]:
-                y = floats[3]
-        command[j] = y
-        if not (y >= floats[out_low + j] and y <= floats[out_high + j]):
-            outcome = CLIPPED
-    if outcome == CLIPPED:
-        for j in range(n_out):
-            if not np.isfinite(command[j]):
-                outcome = REPLACED
-        for j in range(n_out):
-            if outcome == REPLACED:
-                command[j] = floats[safe + j]
-            else:
-                command[j] = min(max(command[j], floats[out_low + j]), floats[out_high + j])
-    return outcome

@@ -156,3 +156,24 @@ def test_control_core_compiled_tick_equals_the_numpy_tick(blimp_artifact):
     assert fast.counters == slow.counters and fast.snn_steps == slow.snn_steps
     assert fast.counters.saturated > 0 and fast.counters.invalid > 0 and fast.counters.stale > 0
     assert fast.policy.activity() == slow.policy.activity()
+
+
+def test_control_core_takes_the_compiled_tick_only_where_it_applies(blimp_artifact, monkeypatch):
+    """Not on a tick whose message reported a problem (the safe command, as the numpy path gives), never in
+    adaptive mode (the schedule needs the network input first); the compiled tick refuses what does not fit."""
+    controller = load_controller(blimp_artifact)
+    safety = SafetyConfig.create(1, [0.0], [-3.3], [3.3], 0.5)
+    core, adaptive = ControlCore(controller, safety), ControlCore(controller, safety, AdaptiveConfig())
+    calls = []
+    for c in (core, adaptive):
+        act = c.policy.stepper.act
+        monkeypatch.setattr(c.policy.stepper, "act", lambda obs, g, act=act: calls.append(obs) or act(obs, g))
+    assert core.tick(np.array([0.3, 1.0]), [0.01]).stepped and len(calls) == 1
+    result = core.tick(np.array([0.3, 1.0]), [0.01], problem="range reading outside [0.1, 12] m")
+    assert not result.stepped and result.verdict.status == "invalid" and result.command.tolist() == [0.0]
+    assert adaptive.tick(np.array([0.3, 1.0]), [0.01]).stepped and len(calls) == 1
+    guarded = core.guarded_io(2)
+    with pytest.raises(ValueError, match="observation of 2 values"):
+        core.policy.stepper.act(np.zeros(3), guarded)
+    with pytest.raises(ValueError, match="float64"):
+        core.policy.stepper.act(np.zeros(2, np.float32), guarded)

@@ -47,7 +47,8 @@ def test_a_node_that_cannot_start_says_why_in_one_line(ros_domain_id, tmp_path: 
 @pytest.mark.parametrize(
     ("options", "reason"),
     [(("--realtime-priority", "120"), "0 (off) or 1..99"), (("--cpu-affinity", "one"), "CPU numbers"),
-     (("--executor", "fast"), "invalid choice")],
+     (("--executor", "fast"), "invalid choice"),
+     (("--executor", "multi", "--realtime-priority", "10"), "needs --executor events")],
 )
 def test_bad_process_options_say_why_in_one_line(ros_domain_id, options, reason):
     done = subprocess.run(node("passthrough_node", options=options), env=dict(os.environ), capture_output=True,

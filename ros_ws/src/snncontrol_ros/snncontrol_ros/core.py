@@ -5,7 +5,7 @@ adapter expects, e.g. [measured altitude, set-point] for the blimp) and each inp
 command to send. The SNN runs through `snncontrol.evaluation.policies.SNNPolicy`, exactly as in the
 in-process closed loop, so a ROS run and `fly_blimp` compute the same commands from the same observations.
 Every tick of a network that the real-time stepper runs (without the adaptive schedule) takes the compiled path
-`Stepper.act` (checks, adapters, SNN and saturation in one call; the same numbers, tests/ros/test_core.py); a
+`Stepper.act` (checks, adapters, SNN and saturation in one call; the same numbers, tests/ros/test_core_logic.py); a
 tick whose inputs are stale, missing or invalid falls back to the checks below, which say what is wrong.
 """
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Controller, load_controller
 from snncontrol.controllers import resolve
 from snncontrol.errors import ArtifactError
@@ -64,6 +65,11 @@ class ControlCore:
         self._sizes: dict[int, str | None] = {}
         self._guarded: dict[int, GuardedIO | None] = {}  # n_obs -> the compiled path's packed adapters and bounds
         self._compiled = compiled and self.policy.stepper is not None and self.adaptive is None
+        if self._compiled:  # load (or compile) the compiled tick now, not in a control tick: it does not depend on
+            # sizes, so any adapters that fit will do; a NaN observation is rejected and leaves the state alone
+            n_in, n_out = controller.spec.n_inputs, controller.spec.n_outputs
+            warm = GuardedIO(IOAdapters(), n_in, n_in, n_out, -np.inf, np.inf, -np.inf, np.inf, 0.0)
+            self.policy.stepper.act(np.full(n_in, np.nan), warm)  # type: ignore[union-attr]
         self.reset()
 
     def reset(self) -> None:
@@ -108,10 +114,8 @@ class ControlCore:
                         c.io, n_obs, c.spec.n_inputs, c.spec.n_outputs, safety._finite_low, safety._finite_high,
                         *safety._finite_out, safety.safe_command,
                     )
-                except ValueError:  # bounds of another size: every tick is invalid, and the checks say why
-                    return None
-                # Compile (or load) the path now rather than in a control tick; NaN: rejected, state untouched.
-                self.policy.stepper.act(np.full(n_obs, np.nan), guarded)  # type: ignore[union-attr]
+                except ValueError:  # bounds or adapter coefficients of another size: the numpy path's ticks
+                    return None  # say what is wrong, or broadcast as numpy does
                 self._guarded[n_obs] = guarded
         return self._guarded[n_obs]
 

@@ -4,12 +4,13 @@ its safe command before the context goes down), and declaring parameters with de
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -39,31 +40,38 @@ def make_executor(kind: str, context: rclpy.Context | None = None) -> Executor:
     raise ValueError(f"executor must be one of {EXECUTORS}, got {kind!r}")
 
 
-def set_realtime_priority(priority: int) -> str | None:
-    """Run this thread, and the threads it starts from now on (the middleware's, when a context and its nodes
-    are created afterwards), under SCHED_FIFO at `priority` (1-99), as ros2_control's controller manager runs
-    its loop; 0 leaves the scheduling as it is. Returns why the system refused (None: done), e.g. a user
-    without CAP_SYS_NICE or an rtprio limit in /etc/security/limits.conf."""
+def threads() -> set[int]:
+    """The ids of this process's threads (Linux)."""
+    return {int(t) for t in os.listdir("/proc/self/task")}
+
+
+def set_realtime_priority(priority: int, tids: Iterable[int] = (0,)) -> str | None:
+    """Run the threads `tids` (default: the calling one; threads they start later inherit it) under SCHED_FIFO
+    at `priority` (1-99); 0 leaves the scheduling as it is. Returns why the system refused (None: done), e.g.
+    a user without CAP_SYS_NICE or an rtprio limit in /etc/security/limits.conf."""
     if priority == 0:
         return None
     if not 1 <= priority <= 99:
         raise ValueError(f"--realtime-priority must be 0 (off) or 1..99, got {priority}")
     try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+        for tid in tids:
+            with contextlib.suppress(ProcessLookupError):  # a thread that has ended meanwhile
+                os.sched_setscheduler(tid, os.SCHED_FIFO, os.sched_param(priority))
     except OSError as exc:
         return f"SCHED_FIFO {priority} refused ({exc.strerror or exc}); running with normal scheduling"
     return None
 
 
 def set_cpu_affinity(cpus: Sequence[int]) -> str | None:
-    """Keep this process on `cpus`, as ros2_control's controller manager does with its cpu_affinity: every
-    thread it has (e.g. those of the numerical libraries, started on import) and every thread it starts from
-    now on; empty: anywhere. Returns why the system refused (None: done)."""
+    """Keep every thread of this process on `cpus` (those it has, e.g. the numerical libraries' started on
+    import, and those it starts later, which inherit it); empty: anywhere. Returns why the system refused
+    (None: done)."""
     if not cpus:
         return None
     try:
-        for thread in [int(t) for t in os.listdir("/proc/self/task")] or [0]:
-            os.sched_setaffinity(thread, set(cpus))
+        for tid in threads():
+            with contextlib.suppress(ProcessLookupError):
+                os.sched_setaffinity(tid, set(cpus))
     except OSError as exc:
         return f"CPU affinity {sorted(cpus)} refused ({exc.strerror or exc}); running on any CPU"
     return None
@@ -119,15 +127,15 @@ def options_parser(description: str = "") -> argparse.ArgumentParser:
 
 def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None = None,
              description: str = "") -> int:
-    """Parse `--executor`, `--realtime-priority` and `--cpu-affinity` (`set_realtime_priority`,
-    `set_cpu_affinity`; a refusal is a warning on stderr, and the node runs on), init rclpy with the ROS
-    arguments, spin `make(context)` in the main thread until SIGINT/SIGTERM or the node asks to stop (its
-    `done` Event, if it has one), then call `node.before_shutdown()` (if it has one) while the context is still
-    up, e.g. to send a safe command, and
-    keep spinning while `node.draining()` (if it has one) is true, e.g. for a recorder to write what is still
-    in flight before it closes its bag. A node that cannot start (a parameter out of its range or of the wrong
-    type, a bad name, ValueError, OSError or an snncontrol error) is reported in one line on stderr and the
-    process exits with status 2.
+    """Parse `--executor`, `--realtime-priority` and `--cpu-affinity` (the CPU set goes to every thread before
+    rclpy starts; SCHED_FIFO, only with the EventsExecutor, to the thread that runs the callbacks and to the
+    middleware's threads once the node is built; a refusal is a warning on stderr, and the node runs on), init
+    rclpy with the ROS arguments, spin `make(context)` in the main thread until SIGINT/SIGTERM or the node asks
+    to stop (its `done` Event, if it has one), then call `node.before_shutdown()` (if it has one) while the
+    context is still up, e.g. to send a safe command, and keep spinning while `node.draining()` (if it has one)
+    is true, e.g. for a recorder to write what is still in flight before it closes its bag. A node that cannot
+    start (a parameter out of its range or of the wrong type, a bad name, ValueError, OSError or an snncontrol
+    error) is reported in one line on stderr and the process exits with status 2.
 
     The executor spins in the main thread in slices of 0.1 s: the EventsExecutor holds the GIL while it
     spins, so it cannot run in a helper thread, and the slices let the Python signal handlers run. Once the
@@ -140,12 +148,18 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
     parser = options_parser(description)
     parser.prog = Path(argv[0]).name
     options = parser.parse_args(remove_ros_args(argv)[1:])
-    try:
-        refusals = [set_realtime_priority(options.realtime_priority), set_cpu_affinity(options.cpu_affinity)]
-    except ValueError as exc:
-        parser.error(str(exc))
-    for refused in filter(None, refusals):
-        print(f"{Path(argv[0]).name}: warning: {refused}", file=sys.stderr)
+    if not 0 <= options.realtime_priority <= 99:
+        parser.error(f"--realtime-priority must be 0 (off) or 1..99, got {options.realtime_priority}")
+    if options.realtime_priority and options.executor != "events":
+        parser.error(f"--realtime-priority needs --executor events (the {options.executor} executor's threads "
+                     "wait busily or rebuild wait sets: under SCHED_FIFO they miss most readings or starve the CPU)")
+
+    def warn(refused: str | None) -> None:
+        if refused:
+            print(f"{parser.prog}: warning: {refused}", file=sys.stderr)
+
+    warn(set_cpu_affinity(options.cpu_affinity))
+    before = threads()  # those of the numerical libraries (started on import) keep normal scheduling
     context = rclpy.Context()
     rclpy.init(args=argv, context=context, signal_handler_options=SignalHandlerOptions.NO)
     stop = threading.Event()
@@ -159,6 +173,9 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
         return 2
     executor = make_executor(options.executor, context)
     executor.add_node(node)
+    # Real-time from here on (start-up, e.g. loading the artifact, ran with normal scheduling): this thread,
+    # which runs the callbacks, and the middleware's, which receive the data.
+    warn(set_realtime_priority(options.realtime_priority, {threading.get_native_id()} | (threads() - before)))
     gc.freeze()  # start-up objects (modules, torch, the artifact) leave the collector's reach: see below
     try:
         while not stop.is_set():
