@@ -14,6 +14,7 @@
                snncontrol evolve configs/blimp_pd_i_di_finetune.yaml             (the same from composite_di)
                snncontrol evolve configs/blimp_pd_i_finetune3.yaml               (stage 1 continued: the shipped one)
                snncontrol evolve configs/blimp_pd_i_finetune2.yaml               (stage 2: + overshoot term)
+               snncontrol evolve configs/blimp_pd_i_finetune4.yaml               (the same from the shipped one)
  5. nsga2      snncontrol evolve configs/blimp_pd_i_nsga2.yaml                   (tracking error vs energy)
  6. ship       (--ship) the fine-tuned controller -> snncontrol/controllers/blimp_pd_i (+ blimp_pd_i.nir)
  7. report     benchmarks/blimp_report.py: README tables and plots
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         evolve("blimp_pd_i_di_finetune")
         evolve("blimp_pd_i_finetune3")
         evolve("blimp_pd_i_finetune2")
+        evolve("blimp_pd_i_finetune4")
     if "nsga2" in todo:
         evolve("blimp_pd_i_nsga2")
     if "ship" in todo and args.ship:

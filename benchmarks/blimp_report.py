@@ -103,7 +103,8 @@ def closed_loop(plants: int, seed: int) -> dict[str, dict[str, dict[str, float]]
               "PD+I (paper's I data) fine-tuned": runs / "blimp_pd_i_di_finetune" / "best",
               "PD+I fine-tuned closed loop, 1,000 generations": runs / "blimp_pd_i_finetune" / "best",
               "PD+I fine-tuned, 1,000 more generations (shipped)": runs / "blimp_pd_i_finetune3" / "best",
-              "PD+I fine-tuned, stage 2 with an overshoot term": runs / "blimp_pd_i_finetune2" / "best"}
+              "PD+I fine-tuned, stage 2 with an overshoot term": runs / "blimp_pd_i_finetune2" / "best",
+              "PD+I shipped, then the overshoot term (16 validation episodes)": runs / "blimp_pd_i_finetune4" / "best"}
     out: dict[str, dict[str, dict[str, float]]] = {}
     for condition in ("calm", "disturbed"):
         out[condition], pid = {}, {}
