@@ -99,6 +99,16 @@ def value(node: Node, name: str) -> Any:
         return []
 
 
+def _priority(text: str) -> int:
+    try:
+        priority = int(text)
+    except ValueError:
+        priority = -1
+    if not 0 <= priority <= 99:
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or 1..99, got {text!r}")
+    return priority
+
+
 def _cpus(text: str) -> list[int]:
     try:
         return [int(cpu) for cpu in text.split(",") if cpu.strip()]
@@ -118,7 +128,7 @@ def options_parser(description: str = "") -> argparse.ArgumentParser:
     parser = _OneLineParser(description=description)
     parser.add_argument("--executor", choices=EXECUTORS, default="events",
                         help="rclpy executor (default events: the lowest latency, benchmarks/ros_latency.py)")
-    parser.add_argument("--realtime-priority", type=int, default=0, metavar="N",
+    parser.add_argument("--realtime-priority", type=_priority, default=0, metavar="N",
                         help="SCHED_FIFO priority 1-99 for the node's threads (default 0: normal scheduling)")
     parser.add_argument("--cpu-affinity", type=_cpus, default=[], metavar="CPUS",
                         help="CPUs the node's threads run on, e.g. 2,3 (default empty: any)")
@@ -148,8 +158,6 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
     parser = options_parser(description)
     parser.prog = Path(argv[0]).name
     options = parser.parse_args(remove_ros_args(argv)[1:])
-    if not 0 <= options.realtime_priority <= 99:
-        parser.error(f"--realtime-priority must be 0 (off) or 1..99, got {options.realtime_priority}")
     if options.realtime_priority and options.executor != "events":
         parser.error(f"--realtime-priority needs --executor events (the {options.executor} executor's threads "
                      "wait busily or rebuild wait sets: under SCHED_FIFO they miss most readings or starve the CPU)")
