@@ -45,14 +45,18 @@ def threads() -> set[int]:
     return {int(t) for t in os.listdir("/proc/self/task")}
 
 
+def _check_priority(priority: int) -> int:
+    if not 0 <= priority <= 99:
+        raise ValueError(f"must be 0 (off) or 1..99, got {priority}")
+    return priority
+
+
 def set_realtime_priority(priority: int, tids: Iterable[int] = (0,)) -> str | None:
     """Run the threads `tids` (default: the calling one; threads they start later inherit it) under SCHED_FIFO
     at `priority` (1-99); 0 leaves the scheduling as it is. Returns why the system refused (None: done), e.g.
     a user without CAP_SYS_NICE or an rtprio limit in /etc/security/limits.conf."""
-    if priority == 0:
+    if _check_priority(priority) == 0:
         return None
-    if not 1 <= priority <= 99:
-        raise ValueError(f"--realtime-priority must be 0 (off) or 1..99, got {priority}")
     try:
         for tid in tids:
             with contextlib.suppress(ProcessLookupError):  # a thread that has ended meanwhile
@@ -101,12 +105,9 @@ def value(node: Node, name: str) -> Any:
 
 def _priority(text: str) -> int:
     try:
-        priority = int(text)
+        return _check_priority(int(text))
     except ValueError:
-        priority = -1
-    if not 0 <= priority <= 99:
-        raise argparse.ArgumentTypeError(f"must be 0 (off) or 1..99, got {text!r}")
-    return priority
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or 1..99, got {text!r}") from None
 
 
 def _cpus(text: str) -> list[int]:
