@@ -63,7 +63,7 @@ from snncontrol_ros import messages
 from snncontrol_ros.controller_node import ControllerNode
 from snncontrol_ros.launcher import Processes
 from snncontrol_ros.passthrough_node import PassthroughNode
-from snncontrol_ros.runtime import make_executor, set_realtime_priority, threads
+from snncontrol_ros.runtime import make_executor, set_cpu_affinity, set_realtime_priority, threads
 from std_msgs.msg import Float64, Float64MultiArray
 
 from snncontrol import atomic
@@ -226,14 +226,13 @@ def environment(env: dict[str, str]):
 
 @contextmanager
 def scheduling(priority: int, mine: set[int]):
-    """This process's main thread (and the middleware threads it starts meanwhile) under SCHED_FIFO `priority`
-    on the CPUs `mine` (yields why the system refused the priority, or None); normal scheduling on every CPU
-    again afterwards."""
-    refused = set_realtime_priority(priority)
-    if refused:
-        print(f"ros_latency: warning: {refused}", file=sys.stderr)
+    """This process's main thread (and the middleware threads it starts meanwhile) under SCHED_FIFO `priority`,
+    all its threads on the CPUs `mine` (yields why the system refused the priority, or None); normal scheduling
+    on every CPU again afterwards."""
     every = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, mine)
+    refused = set_realtime_priority(priority)
+    for problem in filter(None, (refused, set_cpu_affinity(sorted(mine)))):
+        print(f"ros_latency: warning: {problem}", file=sys.stderr)
     try:
         yield refused
     finally:  # every thread (the middleware keeps some for the whole process) back to normal, on every CPU
