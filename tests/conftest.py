@@ -1,4 +1,5 @@
-"""Test-wide settings: ROS 2 discovery stays on loopback, rendering is offscreen, every test is seeded."""
+"""Test-wide settings: ROS 2 discovery stays on loopback, rendering is offscreen, every test is seeded; and the
+benchmark scripts, loaded as modules for the tests that run them small."""
 
 from __future__ import annotations
 
@@ -8,9 +9,15 @@ os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
+import importlib.util
 import itertools
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 
 import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 _domain_ids = itertools.count(start=(os.getpid() % 50) * 4 + 10)
 
@@ -22,3 +29,17 @@ def ros_domain_id(monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setenv("ROS_DOMAIN_ID", str(domain))
     monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     return domain
+
+
+@pytest.fixture
+def load_benchmark() -> Callable[[str], ModuleType]:
+    """load_benchmark("snn_step") -> benchmarks/snn_step.py as a module (the scripts are not a package)."""
+
+    def load(name: str) -> ModuleType:
+        spec = importlib.util.spec_from_file_location(f"{name}_benchmark", BENCHMARKS / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

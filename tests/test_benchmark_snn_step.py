@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("snntorch")
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "snn_step.py"
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("snn_step_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_quick_run_reports_and_agrees(tmp_path, capsys):
-    bench = _load()
+def test_quick_run_reports_and_agrees(tmp_path, capsys, load_benchmark):
+    bench = load_benchmark("snn_step")
     output = tmp_path / "snn_step.json"
     result = bench.main(["--quick", "--output", str(output)])
     lines = capsys.readouterr().out.strip().splitlines()

@@ -3,27 +3,16 @@ zero smoothing change nothing, a delayed PID holds worse, and it ends with its R
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-from pathlib import Path
 
 from snncontrol.artifacts import load_controller
 from snncontrol.controllers import SHIPPED
 from snncontrol.evaluation.blimp_eval import evaluate
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "blimp_pid_lag.py"
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location("blimp_pid_lag_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_short_run_reports_the_pid_variants(tmp_path, capsys):
-    bench = _load()
+def test_short_run_reports_the_pid_variants(tmp_path, capsys, load_benchmark):
+    bench = load_benchmark("blimp_pid_lag")
     output = tmp_path / "blimp_pid_lag.json"
     assert bench.main(["--plants", "3", "--hold-s", "30", "--output", str(output)]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
