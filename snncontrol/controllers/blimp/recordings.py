@@ -33,6 +33,8 @@ import numpy as np
 from snncontrol.errors import SnnControlError
 
 CSV_COLUMNS = ("time", "altitude", "setpoint")
+
+
 def _range(msg: object) -> float:
     """A Range reading, NaN where REP 117 says there is none: outside [min_range, max_range) (a TFmini-S reports
     a lost return as its maximum range) or non-finite."""

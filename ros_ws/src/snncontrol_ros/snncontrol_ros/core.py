@@ -130,11 +130,7 @@ class ControlCore:
                 outcome = self.policy.stepper.act(guarded.obs, guarded)  # type: ignore[union-attr]
                 if outcome != REJECTED:  # (rejected: the checks below say why)
                     self.counters.record(GOOD)
-                    self.snn_steps += 1
-                    saturated = outcome != STEPPED
-                    self.counters.saturated += saturated
-                    self.held = guarded.command.copy()
-                    return TickResult(self.held, GOOD, True, saturated)
+                    return self._stepped(guarded.command.copy(), outcome != STEPPED)
         verdict = self.safety.check(obs, ages_s)
         if verdict.ok and problem:
             verdict = Verdict(INVALID, problem)
@@ -155,15 +151,16 @@ class ControlCore:
             return TickResult(self.held.copy(), verdict, False, False)
         spikes_before = self.policy.activity()[0] if self.adaptive is not None else 0.0
         raw = self.policy.act(obs[None])[0]  # type: ignore[index]
-        self.snn_steps += 1
-        if self.adaptive is not None:  # spikes of this step (for the quiet test)
-            self.last_spikes = self.policy.activity()[0] - spikes_before
         command, clipped, replaced = self.safety.saturate(raw)
-        saturated = clipped or replaced
-        if saturated:
-            self.counters.saturated += 1
-        if self.adaptive is not None:
+        if self.adaptive is not None:  # spikes of this step (for the quiet test), change of the command
+            self.last_spikes = self.policy.activity()[0] - spikes_before
             change = float(np.max(np.abs(command - self.held), initial=0.0))
             self.adaptive.stepped(x, change, self.last_spikes)  # type: ignore[arg-type]
+        return self._stepped(command, clipped or replaced)
+
+    def _stepped(self, command: np.ndarray, saturated: bool) -> TickResult:
+        """The bookkeeping of a tick in which the SNN stepped and made `command`."""
+        self.snn_steps += 1
+        self.counters.saturated += saturated
         self.held = command  # never changed in place: the result may share it
         return TickResult(command, GOOD, True, saturated)
