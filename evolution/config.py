@@ -174,9 +174,11 @@ class ClosedLoopConfig(_Model):
     changed: holding a set-point counts more than reaching it; minimized), overshoot (per set-point, how far
     the value went past it in the direction of the step, mean over the episode's set-points; minimized),
     sops / spikes / energy (J) per episode (minimized). `weights` (one per objective, all minimized) makes one
-    objective of their weighted sum, for a single-objective strategy. Each generation flies new episodes; with
+    objective of their weighted sum, for a single-objective strategy. Each generation flies new episodes, or with
+    `resample_episodes: false` the same ones (common random numbers: every generation ranks on the same plants,
+    which removes the noise between generations at the risk of fitting those episodes); with
     `validation_episodes` > 0 the run's champion is the individual best on that many fixed episodes (scored
-    every checkpoint), not the luckiest of one generation."""
+    every checkpoint, never flown in training), not the luckiest of one generation."""
 
     kind: Literal["closed_loop"]
     env: EnvConfig
@@ -188,6 +190,7 @@ class ClosedLoopConfig(_Model):
     error_key: str = "error"
     setpoint_key: str = "setpoint"
     validation_episodes: int = Field(0, ge=0)  # > 0: the champion is the best on these fixed episodes
+    resample_episodes: bool = True  # False: every generation flies generation 0's episodes
 
     _io = field_validator("io")(_check_io)
 

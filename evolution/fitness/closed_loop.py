@@ -4,7 +4,8 @@ in one vector env stepped together: obs -> observation adapter -> net.step -> ac
 The env is `gymnasium.make_vec(id, num_envs=P*E, vectorization_mode=...)`: "vector_entry_point" where the id
 has one (sim_envs plants), else "sync" (e.g. Gymnasium's Swimmer-v5). Episode e of every individual is reset
 with the seed derive_seed(run seed, generation, e), so all individuals of a generation face the same
-episodes and a copy's result never depends on its place in a chunk, the backend or the worker count.
+episodes (with resample_episodes false, every generation faces generation 0's) and a copy's result never
+depends on its place in a chunk, the backend or the worker count.
 Autoreset is NEXT_STEP: a copy stops accumulating after the step that ends its episode. Scores, averaged
 over episodes: return (sum of rewards), tracking_error (mean |info[error_key]| over the episode's steps),
 itae (mean |info[error_key]| weighted by the time since info[setpoint_key] last changed, counted in steps),
@@ -95,8 +96,9 @@ class ClosedLoopFitness:
             raise ConfigError(f"fitness.io: {exc}") from None
 
     def generation_data(self, generation: int) -> dict[str, np.ndarray]:
-        """Episode seeds of this generation, [E]."""
-        return {"seeds": np.array([derive_seed(self.seed, generation, e) for e in range(self.cfg.env.episodes)])}
+        """Episode seeds of this generation, [E] (generation 0's for every generation without resampling)."""
+        key = generation if self.cfg.resample_episodes else 0
+        return {"seeds": np.array([derive_seed(self.seed, key, e) for e in range(self.cfg.env.episodes)])}
 
     def _validation_loss(self, genome: np.ndarray) -> float:
         """The first objective of one genome [D] over the fixed validation episodes, as a loss (lower is better)."""

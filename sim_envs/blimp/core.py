@@ -13,11 +13,13 @@ Action (float64 [1]): thrust command u, saturated to [-3.3, 3.3]; see ``sim_envs
 Reward: -|set-point - altitude| (m), the set-point the action was chosen for against the true altitude after
   the step. Episodes are truncated after ``episode_length_s``; never terminated (the floor stops a sink).
 Info (per copy): "altitude" (true LiDAR height, m), "vertical_velocity" (m/s), "setpoint" (m), "error"
-  (set-point - altitude, m), "thrust" (N), "flipping" (bool), "buoyancy_bias" (N).
+  (set-point - altitude, m), "thrust" (N), "flipping" (bool), "buoyancy_bias" (N), "disturbed" (bool).
 
 Buoyancy: a vertical force weight + bias(t) on the z joint (bias < 0 sinks, 0 neutral, > 0 rises); bias0 is
 drawn from ``buoyancy_bias_range`` (default ±0.02 N: about ±2 gf, a fifth of the 0.099 N full thrust) and
 drifts when ``buoyancy_drift`` is on. Gusts (``gusts``) add a 3D force; see ``sim_envs.blimp.episode``.
+``disturbance_prob`` (default 1) is the share of episodes that have the enabled disturbances (gusts, drift,
+dropouts) on; info "disturbed" says which.
 
 Domain randomization, per copy and episode, from the reset generator (defaults in brackets):
   ``mass_scale_range`` (0.9, 1.1): body mass; ``drag_scale_range`` (0.8, 1.25): air density seen by the fluid
@@ -74,6 +76,7 @@ class BlimpCore(BatchedCore):
         buoyancy_drift: bool = False,
         drift_std: float = 2e-4,
         leak_rate: float = -2e-5,
+        disturbance_prob: float = 1.0,
         thrust_gain: float = 0.03,
         dead_zone: float = 0.1,
         flip_delay: float = 0.3,
@@ -115,6 +118,7 @@ class BlimpCore(BatchedCore):
             buoyancy_drift=bool(buoyancy_drift),
             drift_std=validation.non_negative("drift_std", drift_std),
             leak_rate=float(leak_rate),
+            disturbance_prob=validation.share("disturbance_prob", disturbance_prob),
         )
         unit = ThrustUnitParams(gain=thrust_gain, dead_zone=dead_zone, flip_delay=flip_delay)
         self.thrust = ThrustUnit(unit, n_copies)
@@ -135,6 +139,7 @@ class BlimpCore(BatchedCore):
         self._dropout = np.zeros((n_copies, n), dtype=bool)
         self._gust = np.zeros((n_copies, n, 3))
         self._bias = np.zeros((n_copies, n))
+        self._disturbed = np.zeros(n_copies, dtype=bool)
         self._weight = np.full(n_copies, self.geometry.mass * GRAVITY)
         self._control = np.zeros((n_copies, self.substeps, self.physics.n_control))
         self._rows = np.arange(n_copies)
@@ -154,7 +159,7 @@ class BlimpCore(BatchedCore):
             model.dof_armature[:] = self.nominal.dof_armature * ep.drag_scale
             self._weight[i] = model.body_mass[body] * GRAVITY
             self._setpoint[i], self._noise[i], self._dropout[i] = ep.setpoint, ep.noise, ep.dropout
-            self._gust[i], self._bias[i] = ep.gust, ep.bias
+            self._gust[i], self._bias[i], self._disturbed[i] = ep.gust, ep.bias, ep.disturbed
         qpos = np.zeros((len(index), self.nominal.nq))
         qpos[:, 2] = [ep.initial_altitude for ep in episodes]
         self.physics.set_copies(index, qpos, np.zeros((len(index), self.nominal.nv)))
@@ -183,6 +188,7 @@ class BlimpCore(BatchedCore):
             "thrust": self._control[:, -1, 0].copy(),
             "flipping": self.thrust.flipping.copy(),
             "buoyancy_bias": self._at(self._bias),
+            "disturbed": self._disturbed.copy(),
         }
 
     def step(self, action: np.ndarray) -> Transition:

@@ -8,7 +8,10 @@ depend only on its generator: the same seed gives the same episode alone or in a
   ``gust_time_constant`` s (sampled at the control rate);
 - buoyancy drift: bias(t) = bias0 + ``leak_rate`` * t + ``drift_std`` * W(t), W a Wiener process
   (helium leak: leak_rate < 0; temperature: the random walk), in N, N/s and N/sqrt(s);
-- dropouts: each LiDAR sample is lost with probability ``dropout_prob``.
+- dropouts: each LiDAR sample is lost with probability ``dropout_prob``;
+- ``disturbance_prob``: the probability that an episode has the disturbances switched on above (gusts, drift,
+  dropouts); the others fly calm (the same plant, noise and set-points), so one batch can mix both. Its draw
+  comes last, so that it changes no other draw of a seed.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class EpisodeConfig:
     buoyancy_drift: bool
     drift_std: float
     leak_rate: float
+    disturbance_prob: float = 1.0
 
 
 @dataclass
@@ -56,6 +60,7 @@ class Episode:
     dropout: np.ndarray  # bool
     gust: np.ndarray  # [n_steps + 1, 3] N
     bias: np.ndarray  # N, net buoyancy minus weight
+    disturbed: bool  # the enabled disturbances are on in this episode
 
 
 def _ornstein_uhlenbeck(rng: np.random.Generator, n: int, dt: float, std: float, tau: float) -> np.ndarray:
@@ -89,5 +94,8 @@ def draw_episode(rng: np.random.Generator, cfg: EpisodeConfig) -> Episode:
         steps = rng.standard_normal(n) * cfg.drift_std * np.sqrt(cfg.control_dt)
         steps[0] = 0.0
         bias += cfg.leak_rate * times + np.cumsum(steps)
+    disturbed = cfg.disturbance_prob >= 1.0 or bool(rng.random() < cfg.disturbance_prob)
+    if not disturbed:
+        dropout[:], gust[:], bias[:] = False, 0.0, bias0
     return Episode(mass_scale, drag_scale, motor_tau, noise_std, initial_altitude, setpoint, noise, dropout,
-                   gust, bias)
+                   gust, bias, disturbed)

@@ -117,8 +117,8 @@ def test_bad_datasets_give_one_line(arrays, message, tmp_path):
     assert "\n" not in str(info.value)
 
 
-def _blimp(episode_s: float, steps: int, objectives: list[str]):
-    return _fitness({"kind": "closed_loop", "io": BLIMP_IO, "objectives": objectives, "env": {
+def _blimp(episode_s: float, steps: int, objectives: list[str], **options: object):
+    return _fitness({"kind": "closed_loop", "io": BLIMP_IO, "objectives": objectives, **options, "env": {
         "id": "sim_envs/BlimpAltitude-v0", "kwargs": {"episode_length_s": episode_s}, "episode_steps": steps,
         "episodes": 2}})
 
@@ -136,6 +136,19 @@ def test_closed_loop_is_chunk_independent_and_stops_at_episode_end():
     np.testing.assert_array_equal(exact.evaluate(genomes, data), values)
     np.testing.assert_allclose(values[:, 1], -values[:, 0] / 10, rtol=0.2)  # mean |error| ~ -return / steps
     assert not np.array_equal(fitness.evaluate(genomes, fitness.generation_data(5)), values)  # new episodes
+
+
+def test_closed_loop_without_resampling_flies_the_same_episodes_every_generation():
+    fixed, problem = _blimp(1.0, 10, ["return"], resample_episodes=False)
+    seeds = [fixed.generation_data(g)["seeds"] for g in (0, 1, 7)]
+    np.testing.assert_array_equal(seeds[0], seeds[1])
+    np.testing.assert_array_equal(seeds[0], seeds[2])
+    assert len(set(seeds[0].tolist())) == 2  # still two different episodes
+    resampled, _ = _blimp(1.0, 10, ["return"])
+    np.testing.assert_array_equal(resampled.generation_data(0)["seeds"], seeds[0])  # generation 0's episodes
+    genomes = problem.spec.parameters.sample(3, np.random.default_rng(0))
+    np.testing.assert_array_equal(fixed.evaluate(genomes, fixed.generation_data(9)),
+                                  resampled.evaluate(genomes, resampled.generation_data(0)))
 
 
 def test_itae_weights_each_error_by_the_steps_since_the_set_point_last_changed():

@@ -21,6 +21,7 @@ from sim_envs.schedules import LevelSchedule
         (BlimpAltitudeEnv, {"control_rate_hz": 0.0}, "control_rate_hz"),
         (BlimpAltitudeEnv, {"control_rate_hz": 30.0}, "control_rate_hz"),
         (BlimpAltitudeEnv, {"dropout_prob": 1.5}, "dropout_prob"),
+        (BlimpAltitudeEnv, {"disturbance_prob": -0.1}, "disturbance_prob"),
         (BlimpAltitudeEnv, {"dropout_value": "zero"}, "dropout_value"),
         (BlimpAltitudeEnv, {"motor_tau_range": (0.3, 0.1)}, "motor_tau_range"),
         (BlimpAltitudeEnv, {"gust_std": -1.0}, "gust_std"),

@@ -80,3 +80,25 @@ def test_lidar_dropouts_are_reported_as_nan_when_requested() -> None:
     env.reset(seed=4)
     measured = np.array([env.step(np.zeros((1, 1)))[0][0, 0] for _ in range(100)])
     assert 20 < np.isnan(measured).sum() < 80
+
+
+def test_disturbance_prob_flies_a_share_of_the_episodes_calm_and_leaves_the_others_as_drawn() -> None:
+    disturbances = {"gusts": True, "buoyancy_drift": True, "dropout_prob": 0.3, "dropout_value": "nan"}
+    seeds = list(range(40))
+    mixed = BlimpAltitudeVectorEnv(40, disturbance_prob=0.5, **disturbances, **CALM)
+    always = BlimpAltitudeVectorEnv(40, **disturbances, **CALM)
+    _, info = mixed.reset(seed=seeds)
+    always.reset(seed=seeds)
+    disturbed = info["disturbed"]
+    assert 10 < disturbed.sum() < 30
+    lost = np.zeros(40)
+    for _ in range(60):
+        obs_mixed, _, _, _, info_mixed = mixed.step(np.full((40, 1), 0.5))
+        obs_always, _, _, _, info_always = always.step(np.full((40, 1), 0.5))
+        lost += np.isnan(obs_mixed[:, 0])
+        # a disturbed episode is the one the seed gives without the option, bit for bit
+        np.testing.assert_array_equal(obs_mixed[disturbed], obs_always[disturbed])
+    assert lost[~disturbed].sum() == 0 and lost[disturbed].sum() > 0
+    # calm episodes: no drift of the buoyancy bias, and the same plant as their disturbed twin otherwise
+    np.testing.assert_array_equal(info["buoyancy_bias"][~disturbed], info_mixed["buoyancy_bias"][~disturbed])
+    assert np.all(info_always["buoyancy_bias"][~disturbed] != info_mixed["buoyancy_bias"][~disturbed])
