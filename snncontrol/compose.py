@@ -284,3 +284,21 @@ def parallel_genome(specs: Sequence[NetworkSpec], genomes: Sequence[Any], sum_ou
     }
     return spec.parameters.flatten({key: value.reshape(spec.parameters.by_name[key].shape)
                                     for key, value in combined.items()})[0]
+
+
+def split_genome(specs: Sequence[NetworkSpec], genome: Any, sum_outputs: bool = True) -> list[np.ndarray]:
+    """The inverse of `parallel_genome`: each network's genome [D_k] from the composite's genome [D], e.g. to
+    take one network of a composite that was evolved as a whole."""
+    spec, composer = _compose(specs, "", sum_outputs)
+    checked = spec.parameters.check(genome)[0]
+    values: list[dict[str, np.ndarray]] = [{} for _ in specs]
+    for key, pieces in composer.pieces.items():
+        flat, start = checked[spec.parameters.by_name[key].slice], 0
+        for piece in pieces:
+            if piece.name is not None:
+                values[piece.net][piece.name] = flat[start : start + piece.count]
+            start += piece.count
+    return [
+        sub.parameters.flatten({e.name: values[k][e.name].reshape(e.shape) for e in sub.parameters.entries})[0]
+        for k, sub in enumerate(specs)
+    ]

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from snncontrol.artifacts import load_controller, save_controller
-from snncontrol.compose import parallel, parallel_genome
+from snncontrol.compose import parallel, parallel_genome, split_genome
 from snncontrol.connections import Connection
 from snncontrol.controllers.blimp import i_snn, pd_snn
 from snncontrol.energy import energy_report
@@ -58,6 +58,18 @@ def test_the_genome_is_the_parts_concatenated_and_keeps_each_parts_bounds() -> N
     genome[decay.slice] = [0.9, 0.9]
     with pytest.raises(Exception, match=r"readout.decay_mem lies outside \[0.0, 0.3\]"):
         both.parameters.check(genome)
+
+
+def test_split_genome_takes_each_network_back_out_of_a_composite() -> None:
+    pd, i = pd_snn("lif", n_pairs=2, n_hidden=4), i_snn("iwta", n_pairs=3, n_hidden=5)
+    rng = np.random.default_rng(4)
+    parts = [pd.parameters.sample(1, rng)[0], i.parameters.sample(1, rng)[0]]
+    back = split_genome([pd, i], parallel_genome([pd, i], parts))
+    assert len(back) == 2
+    for got, want in zip(back, parts, strict=True):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(Exception, match="genome"):
+        split_genome([pd, i], parts[0])  # not the composite's genome
 
 
 def test_a_composite_saves_and_loads_like_any_controller(tmp_path: Path) -> None:
