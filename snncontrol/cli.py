@@ -23,6 +23,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "snncontrol.commands.eval_blimp",
         "fly a blimp controller beside the reference PID in 20 randomized plants: metrics table and plots",
     ),
+    "blimp-integrator": (
+        "snncontrol.commands.blimp_integrator",
+        "put a blimp PD-SNN beside a constructed spiking integrator I-SNN (PD+I)",
+    ),
     "compose": ("snncontrol.commands.compose", "put controllers side by side as one (e.g. PD-SNN + I-SNN = PD+I)"),
     "export-nir": ("snncontrol.commands.export_nir", "export a controller artifact as a NIR graph (HDF5)"),
     "eval-swimmer": (

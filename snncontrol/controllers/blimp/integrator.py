@@ -1,0 +1,140 @@
+"""A spiking integrator built on the paper's I-SNN architecture, parameters set by construction, not evolved.
+
+No I-SNN evolved by mimicry integrates small errors: on a constant error of a few cm its command stays flat
+(it learns a staircase of held levels that only large errors move), so a PD+I SNN built from the mimics is a
+static map with a dead band and holds the blimp off its set-point in proportion to the buoyancy. The same
+network (`i_snn`: paired encoders -> current-based LIF hidden layer -> leaky readout with decay <= 0.3) can
+integrate when its parameters are chosen, within the paper's bounds:
+
+- encoding pairs (weight `ENCODER_WEIGHT`, shared bias `encoder_bias`, decay `encoder_decay`, threshold 1):
+  neuron A of a pair fires at a rate r(e), neuron B at r(-e) per step, r increasing in the error e (m) and
+  saturating beyond about +-5 cm, so r(e) - r(-e) is an odd, monotone, bounded function of the error;
+- integrating hidden neurons: synaptic decay `leak` (0.998 per 0.1 s step: a time constant of 50 s) and input
+  weights +`gain` from every A and -`gain` from every B, so their synaptic current is `gain` times the running
+  count of A spikes minus B spikes: the integral of that odd function of the error, zero on average only where
+  the error averages zero. Half the neurons read it with one sign, half with the other; their thresholds are
+  spread over (0, `INTEGRAL_RANGE`] and their membrane has no memory (decay 0), so the number of neurons that
+  fire grows with the integral (a population code);
+- one tonic hidden neuron, driven by every encoder, fires every step and adds `offset` command units, the
+  hover command a heavier-than-air blimp needs, so the integral only has to supply each plant's difference;
+- the readout (decay `I_READOUT_DECAY_MAX`) sums +-`readout_weight` per integrating spike: up to about
+  +-`readout_weight` * n / 2 / (1 - 0.3) command units around the offset.
+
+Threshold adaptation and recurrent weights, where the variant has them, are 0. Beside the shipped fine-tuned
+PD-SNN (`pd_with_integrator`, `snncontrol blimp-integrator`) it makes the shipped PD+I controller.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from snncontrol.compose import parallel, parallel_genome, split_genome
+from snncontrol.controllers.blimp.networks import HIDDEN_VARIANTS, I_READOUT_DECAY_MAX, i_snn, pd_snn
+from snncontrol.errors import SpecError
+from snncontrol.network import Network
+from snncontrol.spec import NetworkSpec
+
+ENCODER_WEIGHT = 2.0  # per m of error
+ENCODER_BIAS = 0.2
+ENCODER_DECAY = 0.9  # per step
+INTEGRAL_RANGE = 10.0  # synaptic current at which every integrating neuron fires
+TONIC_DECAY = 0.9  # synaptic decay of the tonic neuron: its current stays above threshold between encoder spikes
+
+
+def integrator_genome(
+    spec: NetworkSpec,
+    gain: float = 0.0125,
+    readout_weight: float = 0.04,
+    offset: float = 0.5,
+    leak: float = 0.998,
+    encoder_bias: float = ENCODER_BIAS,
+    encoder_decay: float = ENCODER_DECAY,
+) -> np.ndarray:
+    """The genome [D] that makes an `i_snn` (any hidden variant, n_hidden >= 3) a spiking integrator (see the
+    module docstring); `offset` in command units. A smaller `encoder_bias` (with `encoder_decay` nearer 1, so
+    that the encoders still fire at zero error) saturates the integration rate at smaller errors."""
+    params = spec.parameters
+    needed = {"encoder.w_in", "encoder.bias", "hidden.w_in", "hidden.decay_syn", "readout.w_in"}
+    if not needed <= set(params.by_name):
+        raise SpecError(f"integrator_genome needs a blimp I-SNN (i_snn), got {spec.name or 'a network'} without "
+                        f"{sorted(needed - set(params.by_name))}")
+    n_enc, n = params.by_name["encoder.decay_mem"].shape[0], params.by_name["hidden.decay_mem"].shape[0]
+    if n < 3:
+        raise SpecError(f"integrator_genome needs at least 3 hidden neurons, got {n}")
+    half = (n - 1) // 2
+    integrating = np.r_[np.ones(half), -np.ones(half), np.zeros(n - 2 * half)]  # sign per hidden neuron
+    tonic = n - 1
+    pair_sign = np.tile([1.0, -1.0], n_enc // 2)[:, None]  # A rows +, B rows -
+    w_in = gain * pair_sign * integrating[None, :]
+    w_in[:, tonic] = 1.0
+    theta = np.full(n, INTEGRAL_RANGE)
+    theta[:half] = theta[half : 2 * half] = INTEGRAL_RANGE * (np.arange(half) + 0.5) / half
+    theta[tonic] = 1.0
+    decay_syn = np.full(n, leak)
+    decay_syn[tonic] = TONIC_DECAY
+    readout = readout_weight * integrating
+    readout[tonic] = (1.0 - I_READOUT_DECAY_MAX) * offset
+    values = {
+        "encoder.w_in": np.full(n_enc // 2, ENCODER_WEIGHT),
+        "encoder.bias": np.full(n_enc // 2, encoder_bias),
+        "encoder.decay_mem": np.full(n_enc, encoder_decay),
+        "encoder.theta": np.ones(n_enc),
+        "hidden.w_in": w_in,
+        "hidden.decay_mem": np.zeros(n),
+        "hidden.theta": theta,
+        "hidden.decay_syn": decay_syn,
+        "readout.w_in": readout[:, None],
+        "readout.decay_mem": np.array([I_READOUT_DECAY_MAX]),
+    }
+    for name in ("hidden.w_th", "hidden.w_rec", "hidden.decay_th"):
+        if name in params.by_name:
+            values[name] = np.zeros(params.by_name[name].shape)
+    unknown = set(params.by_name) - set(values)
+    if unknown:
+        raise SpecError(f"integrator_genome does not know the I-SNN parameters {sorted(unknown)}")
+    return params.flatten({k: np.asarray(v).reshape(params.by_name[k].shape) for k, v in values.items()})[0]
+
+
+def blimp_parts(spec: NetworkSpec) -> tuple[NetworkSpec, NetworkSpec] | None:
+    """The (PD-SNN, I-SNN) specs of a PD+I composite of two equal-sized blimp SNNs (`snncontrol compose` of a
+    `pd_snn` and an `i_snn`), or None if `spec` is not one."""
+    layers = {layer.name: layer.size for layer in spec.layers}
+    if set(layers) != {"encoder", "hidden", "readout", "output"}:
+        return None
+    n_pairs, n_hidden = layers["encoder"] // 4, layers["hidden"] // 2
+    for pd_hidden in HIDDEN_VARIANTS:
+        for i_hidden in HIDDEN_VARIANTS:
+            parts = (pd_snn(pd_hidden, n_pairs, n_hidden, spec.dt), i_snn(i_hidden, n_pairs, n_hidden, spec.dt))  # type: ignore[arg-type]
+            if parallel(parts, name=spec.name).to_dict() == spec.to_dict():
+                return parts
+    return None
+
+
+def pd_with_integrator(
+    spec: NetworkSpec, genome: np.ndarray, **integrator: float
+) -> tuple[NetworkSpec, np.ndarray]:
+    """A PD-SNN (or the PD-SNN of a PD+I composite) beside an integrator I-SNN (`integrator_genome` keywords):
+    the PD+I composite's spec and genome."""
+    parts = blimp_parts(spec)
+    if parts is not None:
+        pd, pd_genome = parts[0], split_genome(parts, genome)[0]
+    elif {layer.name for layer in spec.layers} == {"encoder", "hidden", "readout"}:
+        pd, pd_genome = spec, genome
+    else:
+        raise SpecError(f"{spec.name or 'the network'} is neither a blimp PD-SNN nor a PD+I composite of two")
+    n_pairs, n_hidden = pd.layers[0].size // 2, pd.layers[1].size
+    i = i_snn("iwta", n_pairs, n_hidden, pd.dt)
+    specs = [pd, i]
+    name = spec.name if parts is not None else f"{pd.name}+integrator"
+    return parallel(specs, name=name), parallel_genome(specs, [pd_genome, integrator_genome(i, **integrator)])
+
+
+def constant_error_response(spec: NetworkSpec, genome: np.ndarray, errors: np.ndarray, steps: int) -> np.ndarray:
+    """Commands [steps, len(errors)] of a network fed each constant error (m) for `steps` steps from rest: flat
+    for a proportional map, ramping for an integrator."""
+    net = Network(spec, torch.float64)
+    xs = torch.as_tensor(np.broadcast_to(np.asarray(errors, np.float64)[None, :, None], (steps, len(errors), 1)).copy())
+    params = net.params(np.repeat(genome[None], len(errors), axis=0))
+    out, _ = net.rollout(params, xs, net.init_state(len(errors)))
+    return out[:, :, 0].numpy()

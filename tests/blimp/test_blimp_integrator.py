@@ -1,0 +1,60 @@
+"""The constructed spiking integrator I-SNN: it integrates the error, and it replaces a composite's I-SNN."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from snncontrol.artifacts import read_artifact
+from snncontrol.compose import split_genome
+from snncontrol.controllers import SHIPPED
+from snncontrol.controllers.blimp import i_snn, pd_snn
+from snncontrol.controllers.blimp.integrator import (
+    blimp_parts,
+    constant_error_response,
+    integrator_genome,
+    pd_with_integrator,
+)
+from snncontrol.errors import SpecError
+
+
+@pytest.mark.parametrize("hidden", ["iwta", "lif", "riwta"])
+def test_the_integrator_ramps_on_a_constant_error_and_holds_its_offset_at_zero(hidden: str) -> None:
+    spec = i_snn(hidden)
+    errors = np.array([-0.02, -0.01, 0.0, 0.01, 0.02])
+    u = constant_error_response(spec, integrator_genome(spec, offset=0.5), errors, 400)
+    seconds = [100, 200, 300]  # 10, 20, 30 s
+    mean = np.array([u[k - 50 : k].mean(axis=0) for k in seconds])  # [3, 5], 5 s averages
+    np.testing.assert_allclose(mean[:, 2], 0.5, atol=0.02)  # zero error: the offset, nothing integrated
+    # A constant error keeps moving the command, the more the larger the error, with its sign.
+    assert np.all(np.diff(mean[:, 3:], axis=0) > 0.02) and np.all(np.diff(mean[:, :2], axis=0) < -0.02)
+    assert mean[-1, 4] - 0.5 > mean[-1, 3] - 0.5 > 0.1
+    np.testing.assert_allclose(mean[:, 3] - 0.5, 0.5 - mean[:, 1], atol=0.02)  # symmetric
+
+
+def test_the_pd_snn_of_a_composite_is_kept_exactly() -> None:
+    spec, genome, _, _ = read_artifact(SHIPPED["blimp"])
+    parts = blimp_parts(spec)
+    assert parts is not None
+    _, new = pd_with_integrator(spec, genome, offset=0.3)
+    kept_pd, integrator = split_genome(parts, new)
+    np.testing.assert_array_equal(kept_pd, split_genome(parts, genome)[0])
+    np.testing.assert_array_equal(integrator, integrator_genome(parts[1], offset=0.3))
+    # A bare PD-SNN gets the integrator beside it too.
+    pd = pd_snn("lif", 3, 5)
+    both, both_genome = pd_with_integrator(pd, pd.parameters.initial())
+    assert both.n_neurons == pd.n_neurons + i_snn("iwta", 3, 5).n_neurons + 1
+    assert both_genome.size == both.parameters.size
+
+
+def test_networks_that_are_not_blimp_snns_are_refused_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="at least 3 hidden"):
+        integrator_genome(i_snn("iwta", 2, 2))
+    result = subprocess.run([sys.executable, "-m", "snncontrol.cli", "blimp-integrator", "--pd",
+                             "shipped:swimmer_ncap", "--out", str(tmp_path / "x")],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "neither a blimp PD-SNN" in result.stderr
