@@ -16,8 +16,10 @@
                snncontrol evolve configs/blimp_pd_i_finetune2.yaml               (stage 2: + overshoot term)
                snncontrol evolve configs/blimp_pd_i_finetune4.yaml               (the same from the shipped one)
  5. nsga2      snncontrol evolve configs/blimp_pd_i_nsga2.yaml                   (tracking error vs energy)
- 6. ship       (--ship) the fine-tuned controller -> snncontrol/controllers/blimp_pd_i (+ blimp_pd_i.nir)
- 7. report     benchmarks/blimp_report.py: README tables and plots
+ 6. integrator snncontrol blimp-integrator --pd runs/blimp_pd_i_finetune3/best
+                   --out runs/blimp_pd_i_integrator/composite  (its PD-SNN beside a constructed integrator I-SNN)
+ 7. ship       (--ship) that PD+I controller -> snncontrol/controllers/blimp_pd_i (+ blimp_pd_i.nir)
+ 8. report     benchmarks/blimp_report.py: README tables and plots
 
 An interrupted evolution step resumes from its checkpoint. On the 2-core development machine the evolution steps
 took about 3 hours in all, much of it shared with other jobs (the minutes of each are in the README tables).
@@ -36,7 +38,8 @@ PD_VARIANTS = ("lif", "iwta", "rlif", "riwta")
 DATASETS = {"pd": "blimp_pd.npz", "i": "blimp_i.npz", "i-blimp": "blimp_i_blimp.npz"}
 COMPOSITES = {"composite": "blimp_i_blimp_iwta", "composite_di": "blimp_i_iwta"}  # PD LIF + this I-SNN
 SHIPPED = ROOT / "snncontrol" / "controllers" / "blimp_pd_i"
-STEPS = ("datasets", "mimicry", "compose", "finetune", "nsga2", "ship", "report")
+INTEGRATOR = ROOT / "runs" / "blimp_pd_i_integrator" / "composite"
+STEPS = ("datasets", "mimicry", "compose", "finetune", "nsga2", "integrator", "ship", "report")
 
 
 def sh(*command: str) -> None:
@@ -62,7 +65,7 @@ def evolve(config: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ship", action="store_true", help="replace the shipped controller with the fine-tuned one")
+    parser.add_argument("--ship", action="store_true", help="replace the shipped controller with the new PD+I one")
     parser.add_argument("--from", dest="start", choices=STEPS, default=STEPS[0], help="first step to run")
     args = parser.parse_args(argv)
     todo = STEPS[STEPS.index(args.start) :]
@@ -89,8 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         evolve("blimp_pd_i_finetune4")
     if "nsga2" in todo:
         evolve("blimp_pd_i_nsga2")
+    if "integrator" in todo and not INTEGRATOR.is_dir():
+        sh(snncontrol, "blimp-integrator", "--pd", "runs/blimp_pd_i_finetune3/best", "--out",
+           str(INTEGRATOR.relative_to(ROOT)))
     if "ship" in todo and args.ship:
-        ship(ROOT / "runs" / "blimp_pd_i_finetune3" / "best")
+        ship(INTEGRATOR)
     if "report" in todo:
         sh(sys.executable, "benchmarks/blimp_report.py")
     return 0
@@ -104,9 +110,9 @@ def ship(source: Path) -> None:
 
     spec, genome, metadata, io = read_artifact(source)
     metadata.description = (
-        "PD+I SNN for blimp altitude: a PD-SNN and an I-SNN evolved open loop to mimic the reference PD and I "
-        "(Burgers et al. 2023), put side by side, fine-tuned closed loop in randomized MuJoCo plants "
-        "(benchmarks/blimp_pipeline.py)"
+        "PD+I SNN for blimp altitude: a PD-SNN evolved open loop to mimic the reference PD (Burgers et al. 2023) "
+        "and fine-tuned closed loop in randomized MuJoCo plants, beside an I-SNN of the paper's architecture "
+        "whose parameters are constructed to integrate the error (benchmarks/blimp_pipeline.py)"
     )
     save_controller(SHIPPED, spec, genome, metadata, io)
     save_nir(SHIPPED.with_suffix(".nir"), spec, genome)

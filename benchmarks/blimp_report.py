@@ -6,9 +6,11 @@
    the paper's, and of the I-SNN; benchmarks/results/blimp_mimicry.png (test flights, target vs SNN).
 2. Closed loop (`snncontrol.evaluation.blimp_eval`, plants seed .. seed + plants - 1, calm and disturbed): the
    PD-SNN alone, the PD+I mimics side by side (I-SNN from the paper's data or from blimp flights), each
-   fine-tuned closed loop, and the reference PID: does each stage help? benchmarks/results/blimp_flight.png: the
+   fine-tuned closed loop, the fine-tuned PD-SNN beside the constructed integrator I-SNN (shipped), and the
+   reference PID: does each stage help? benchmarks/results/blimp_flight.png: the
    shipped controller beside the PID in the first plant.
-3. Two objectives: the NSGA-II front (runs/blimp_pd_i_nsga2/pareto) re-scored on 8 fixed validation episodes
+3. Integration: each I-SNN's command after 10 and 30 s of a constant error (does it integrate?).
+4. Two objectives: the NSGA-II front (runs/blimp_pd_i_nsga2/pareto) re-scored on 8 fixed validation episodes
    beside the fine-tuned controller; benchmarks/results/blimp_pareto.png.
 Writes benchmarks/results/blimp_report.json.
 """
@@ -36,6 +38,8 @@ from snncontrol import atomic  # noqa: E402
 from snncontrol.artifacts import load_controller, read_artifact  # noqa: E402
 from snncontrol.commands.eval_blimp import table  # noqa: E402
 from snncontrol.controllers import SHIPPED  # noqa: E402
+from snncontrol.controllers.blimp import i_snn  # noqa: E402
+from snncontrol.controllers.blimp.integrator import constant_error_response, integrator_genome  # noqa: E402
 from snncontrol.evaluation.blimp_eval import evaluate  # noqa: E402
 from snncontrol.evaluation.plots import plot_flight, save_figure  # noqa: E402
 from snncontrol.network import Network  # noqa: E402
@@ -102,9 +106,10 @@ def closed_loop(plants: int, seed: int) -> dict[str, dict[str, dict[str, float]]
               "PD+I mimics, I from blimp flights": runs / "blimp_pd_i" / "composite",
               "PD+I (paper's I data) fine-tuned": runs / "blimp_pd_i_di_finetune" / "best",
               "PD+I fine-tuned closed loop, 1,000 generations": runs / "blimp_pd_i_finetune" / "best",
-              "PD+I fine-tuned, 1,000 more generations (shipped)": runs / "blimp_pd_i_finetune3" / "best",
+              "PD+I fine-tuned, 1,000 more generations": runs / "blimp_pd_i_finetune3" / "best",
               "PD+I fine-tuned, stage 2 with an overshoot term": runs / "blimp_pd_i_finetune2" / "best",
-              "PD+I shipped, then the overshoot term (16 validation episodes)": runs / "blimp_pd_i_finetune4" / "best"}
+              "1,000 more, then the overshoot term (16 validation episodes)": runs / "blimp_pd_i_finetune4" / "best",
+              "its PD-SNN + constructed integrator I-SNN (shipped)": runs / "blimp_pd_i_integrator" / "composite"}
     out: dict[str, dict[str, dict[str, float]]] = {}
     for condition in ("calm", "disturbed"):
         out[condition], pid = {}, {}
@@ -114,6 +119,22 @@ def closed_loop(plants: int, seed: int) -> dict[str, dict[str, dict[str, float]]
             results = evaluate(load_controller(path), condition, plants, seed)
             out[condition][name], pid = results["SNN"].figures, results["PID"].figures
         out[condition]["PID (reference)"] = pid
+    return out
+
+
+def integration_check() -> dict[str, dict[str, float]]:
+    """Does each I-SNN integrate? Its command (from rest) after 10 and 30 s of a constant +1 cm and +5 cm error:
+    an integrator's keeps growing, a proportional map's stays where it is."""
+    runs = ROOT / "runs"
+    networks = {name: read_artifact(path)[:2] for name, path in (
+        ("I-SNN mimic, the paper's data", runs / "blimp_i_iwta" / "best"),
+        ("I-SNN mimic, blimp flights", runs / "blimp_i_blimp_iwta" / "best")) if path.is_dir()}
+    spec = i_snn("iwta")
+    networks["I-SNN, constructed integrator (shipped)"] = (spec, integrator_genome(spec))
+    out = {}
+    for name, (spec, genome) in networks.items():
+        u = constant_error_response(spec, genome, np.array([0.01, 0.05]), 300)
+        out[name] = {f"u_{cm}cm_{s}s": float(u[10 * s - 1, k]) for k, cm in enumerate((1, 5)) for s in (10, 30)}
     return out
 
 
@@ -174,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{condition}, {args.plants} plants (seeds {args.seed}..{args.seed + args.plants - 1}), "
               "median (worst):")
         print("\n".join(table(figures)))
+    report["integration"] = integration_check()
+    print("\n| I-SNN | command at +1 cm, 10 s | 30 s | at +5 cm, 10 s | 30 s |\n|---|---:|---:|---:|---:|")
+    for name, row in report["integration"].items():  # type: ignore[union-attr]
+        print(f"| {name} | " + " | ".join(f"{v:+.2f}" for v in row.values()) + " |")
     plot_shipped_flight(RESULTS / "blimp_flight.png", args.seed)
     report["pareto"] = pareto(RESULTS / "blimp_pareto.png")
     if report["pareto"] is not None:
