@@ -20,17 +20,11 @@ def non_negative(name: str, value: float) -> float:
     return float(value)
 
 
-def probability(name: str, value: float) -> float:
-    """``value`` if it lies in [0, 1)."""
-    if not (math.isfinite(value) and 0.0 <= value < 1.0):
-        raise ValueError(f"{name} must be a probability in [0, 1), got {value!r}")
-    return float(value)
-
-
-def share(name: str, value: float) -> float:
-    """``value`` if it lies in [0, 1]."""
-    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+def probability(name: str, value: float, certain: bool = False) -> float:
+    """``value`` if it lies in [0, 1), or in [0, 1] where ``certain`` (a probability of 1 is allowed)."""
+    high = "1]" if certain else "1)"
+    if not (math.isfinite(value) and value >= 0.0 and (value <= 1.0 if certain else value < 1.0)):
+        raise ValueError(f"{name} must be a probability in [0, {high}, got {value!r}")
     return float(value)
 
 

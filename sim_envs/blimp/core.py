@@ -118,7 +118,7 @@ class BlimpCore(BatchedCore):
             buoyancy_drift=bool(buoyancy_drift),
             drift_std=validation.non_negative("drift_std", drift_std),
             leak_rate=float(leak_rate),
-            disturbance_prob=validation.share("disturbance_prob", disturbance_prob),
+            disturbance_prob=validation.probability("disturbance_prob", disturbance_prob, certain=True),
         )
         unit = ThrustUnitParams(gain=thrust_gain, dead_zone=dead_zone, flip_delay=flip_delay)
         self.thrust = ThrustUnit(unit, n_copies)
