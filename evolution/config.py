@@ -32,7 +32,8 @@ class NetworkConfig(_Model):
     spec: dict[str, Any] | None = None
     artifact: str | None = None
     evolve: list[str] | None = Field(None, min_length=1)  # with an artifact: glob patterns of the parameters
-    # evolved (e.g. ["readout.*", "hidden.theta"]); the others keep the artifact's values
+    # evolved (e.g. ["readout.*", "hidden.theta"], or "hidden.w_in[0:1180]" for some elements of one); the
+    # others keep the artifact's values
 
     @model_validator(mode="after")
     def _exactly_one(self) -> NetworkConfig:

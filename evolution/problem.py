@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,16 +55,27 @@ class Problem:
         return unit if self.free is None else unit[..., self.free]
 
 
+SLICE = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<start>\d+):(?P<stop>\d+)\]$")
+
+
 def free_mask(spec: NetworkSpec, patterns: list[str]) -> np.ndarray:
-    """Boolean [D]: the entries of the parameters whose names match one of the glob `patterns`."""
+    """Boolean [D]: the entries of the parameters whose names match one of the glob `patterns`; a pattern
+    `name[start:stop]` takes only those elements of the flattened parameter (e.g. one network's block of a
+    composite: `snncontrol.compose.part_patterns`)."""
     mask = np.zeros(spec.parameters.size, dtype=bool)
     for pattern in patterns:
-        matched = [e for e in spec.parameters.entries if fnmatch.fnmatchcase(e.name, pattern)]
+        part = SLICE.match(pattern)
+        glob = part["name"] if part else pattern
+        matched = [e for e in spec.parameters.entries if fnmatch.fnmatchcase(e.name, glob)]
         if not matched:
             names = ", ".join(spec.parameters.names)
             raise ConfigError(f"network.evolve: {pattern!r} matches no parameter (has {names})")
         for entry in matched:
-            mask[entry.slice] = True
+            start, stop = (int(part["start"]), int(part["stop"])) if part else (0, entry.size)
+            if not start < stop <= entry.size:
+                raise ConfigError(f"network.evolve: {pattern!r} needs 0 <= start < stop <= {entry.size} "
+                                  f"({entry.name} has {entry.size} elements)")
+            mask[entry.offset + start : entry.offset + stop] = True
     return mask
 
 

@@ -302,3 +302,17 @@ def split_genome(specs: Sequence[NetworkSpec], genome: Any, sum_outputs: bool = 
         sub.parameters.flatten({e.name: values[k][e.name].reshape(e.shape) for e in sub.parameters.entries})[0]
         for k, sub in enumerate(specs)
     ]
+
+
+def part_patterns(specs: Sequence[NetworkSpec], index: int, sum_outputs: bool = True) -> list[str]:
+    """`network.evolve` patterns (`name[start:stop]`) that select network `index`'s parameters in the composite
+    `parallel(specs)`, e.g. to fine-tune one network while the others keep their values."""
+    _, composer = _compose(specs, "", sum_outputs)
+    patterns = []
+    for key, pieces in composer.pieces.items():
+        start = 0
+        for piece in pieces:
+            if piece.net == index and piece.name is not None:
+                patterns.append(f"{key}[{start}:{start + piece.count}]")
+            start += piece.count
+    return patterns

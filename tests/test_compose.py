@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from snncontrol.artifacts import load_controller, save_controller
-from snncontrol.compose import parallel, parallel_genome, split_genome
+from snncontrol.compose import parallel, parallel_genome, part_patterns, split_genome
 from snncontrol.connections import Connection
 from snncontrol.controllers.blimp import i_snn, pd_snn
 from snncontrol.energy import energy_report
@@ -70,6 +70,23 @@ def test_split_genome_takes_each_network_back_out_of_a_composite() -> None:
         np.testing.assert_array_equal(got, want)
     with pytest.raises(Exception, match="genome"):
         split_genome([pd, i], parts[0])  # not the composite's genome
+
+
+def test_part_patterns_select_exactly_one_networks_entries() -> None:
+    from evolution.problem import free_mask
+
+    pd, i = pd_snn("lif", n_pairs=2, n_hidden=4), i_snn("iwta", n_pairs=3, n_hidden=5)
+    both = parallel([pd, i])
+    for index, net in enumerate((pd, i)):
+        mask = free_mask(both, part_patterns([pd, i], index))
+        assert mask.sum() == net.parameters.size
+        # Changing the selected entries changes that network's genome only.
+        rng = np.random.default_rng(index)
+        parts = [pd.parameters.initial(), i.parameters.initial()]
+        genome = parallel_genome([pd, i], parts)
+        genome[mask] = both.parameters.sample(1, rng)[0][mask]
+        changed = [not np.array_equal(new, old) for new, old in zip(split_genome([pd, i], genome), parts, strict=True)]
+        assert changed == [k == index for k in range(2)]
 
 
 def test_a_composite_saves_and_loads_like_any_controller(tmp_path: Path) -> None:

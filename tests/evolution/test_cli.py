@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from evo_support import TINY_NET, sphere_config
@@ -99,7 +100,7 @@ def test_artifact_network_seeds_the_search(tmp_path):
     assert abs(tuned - genome).max() < 1e-6  # the mean started at the artifact's genome
 
 
-def test_evolving_a_subset_keeps_every_other_parameter_of_the_artifact(tmp_path):
+def test_evolving_a_subset_keeps_every_other_parameter_of_the_artifact(tmp_path, capsys):
     assert _evolve(tmp_path, GOOD) == 0
     spec, genome, _, _ = read_artifact(tmp_path / "run" / "best")
     data = {**GOOD, "network": {"artifact": str(tmp_path / "run" / "best"), "evolve": ["readout.*", "hidden.theta"]},
@@ -111,6 +112,18 @@ def test_evolving_a_subset_keeps_every_other_parameter_of_the_artifact(tmp_path)
     assert changed and changed <= {"readout.w_in", "readout.decay_mem", "hidden.theta"}
     data["network"]["evolve"] = ["nothing.*"]
     assert _evolve(tmp_path / "subset", data) == 2
+    # Element slices of a flattened parameter: only those elements move.
+    data["network"]["evolve"] = ["hidden.theta[1:3]"]
+    (tmp_path / "slice").mkdir()
+    assert _evolve(tmp_path / "slice", data) == 0
+    _, tuned, _, _ = read_artifact(tmp_path / "slice" / "run" / "best")
+    theta = spec.parameters.by_name["hidden.theta"]
+    moved = np.flatnonzero(tuned != genome)
+    assert moved.size and set(moved.tolist()) <= {theta.offset + 1, theta.offset + 2}
+    data["network"]["evolve"] = [f"hidden.theta[0:{theta.size + 1}]"]
+    (tmp_path / "bad").mkdir()
+    assert _evolve(tmp_path / "bad", data) == 2
+    assert f"needs 0 <= start < stop <= {theta.size}" in capsys.readouterr().err
 
 
 BLIMP_CONFIGS = sorted(Path(__file__).parents[2].joinpath("configs").glob("blimp_*.yaml"))
