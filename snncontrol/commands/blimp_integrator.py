@@ -23,14 +23,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gain", type=float, default=0.0125, help="integrating input weight (default 0.0125)")
     parser.add_argument("--readout-weight", type=float, default=0.04,
                         help="command per integrating spike, before the readout's decay (default 0.04)")
-    parser.add_argument("--offset", type=float, default=0.5, help="constant command units (default 0.5)")
+    parser.add_argument("--offset", type=float, default=0.4, help="constant command units (default 0.4)")
     parser.add_argument("--leak", type=float, default=0.998, help="integrator decay per step (default 0.998)")
+    parser.add_argument("--detector-pairs", type=int, default=4,
+                        help="encoder pairs that stop the integration at large errors (default 4; 0: none)")
+    parser.add_argument("--detector-bias", type=float, default=-0.1, help="their shared bias (default -0.1)")
+    parser.add_argument("--detector-gain", type=float, default=1.0,
+                        help="their drive relative to the one that cancels the integration (default 1)")
 
 
 def run(args: argparse.Namespace) -> int:
     source = resolve(args.pd)
     spec, genome, _, io = read_artifact(source)
-    settings = {"gain": args.gain, "readout_weight": args.readout_weight, "offset": args.offset, "leak": args.leak}
+    settings = {"gain": args.gain, "readout_weight": args.readout_weight, "offset": args.offset, "leak": args.leak,
+                "detector_pairs": args.detector_pairs, "detector_bias": args.detector_bias,
+                "detector_gain": args.detector_gain}
     composite, composite_genome = pd_with_integrator(spec, genome, **settings)
     metadata = Metadata(description=f"the PD-SNN of {args.pd} beside a constructed spiking integrator",
                         extra={"pd": str(args.pd), "integrator": settings})

@@ -32,8 +32,21 @@ def test_the_integrator_ramps_on_a_constant_error_and_holds_its_offset_at_zero(h
     np.testing.assert_allclose(mean[:, 2], 0.5, atol=0.02)  # zero error: the offset, nothing integrated
     # A constant error keeps moving the command, the more the larger the error, with its sign.
     assert np.all(np.diff(mean[:, 3:], axis=0) > 0.02) and np.all(np.diff(mean[:, :2], axis=0) < -0.02)
-    assert mean[-1, 4] - 0.5 > mean[-1, 3] - 0.5 > 0.1
+    assert mean[-1, 4] - 0.5 > mean[-1, 3] - 0.5 > 0.05
     np.testing.assert_allclose(mean[:, 3] - 0.5, 0.5 - mean[:, 1], atol=0.02)  # symmetric
+
+
+def test_detector_pairs_stop_the_integration_at_large_errors_only() -> None:
+    spec = i_snn("iwta")
+    errors = np.array([0.01, 0.5, -0.5])
+    conditional = constant_error_response(spec, integrator_genome(spec, offset=0.0), errors, 300)
+    plain = constant_error_response(spec, integrator_genome(spec, offset=0.0, detector_pairs=0), errors, 300)
+    late = slice(250, 300)  # 25-30 s
+    # Without detectors a 0.5 m error winds the integral up to its limit; with them it grows far less ...
+    assert np.all(np.abs(plain[late, 1:].mean(axis=0)) > 1.5)
+    assert np.all(np.abs(conditional[late, 1:].mean(axis=0)) < 0.3 * np.abs(plain[late, 1:].mean(axis=0)))
+    # ... while a 1 cm error integrates at most of the rate (6 of the 10 pairs integrate, none cancel there).
+    assert conditional[late, 0].mean() > 0.5 * plain[late, 0].mean() > 0.04
 
 
 def test_the_pd_snn_of_a_composite_is_kept_exactly() -> None:
@@ -46,7 +59,7 @@ def test_the_pd_snn_of_a_composite_is_kept_exactly() -> None:
     np.testing.assert_array_equal(integrator, integrator_genome(parts[1], offset=0.3))
     # A bare PD-SNN gets the integrator beside it too.
     pd = pd_snn("lif", 3, 5)
-    both, both_genome = pd_with_integrator(pd, pd.parameters.initial())
+    both, both_genome = pd_with_integrator(pd, pd.parameters.initial(), detector_pairs=1)
     assert both.n_neurons == pd.n_neurons + i_snn("iwta", 3, 5).n_neurons + 1
     assert both_genome.size == both.parameters.size
 
@@ -54,6 +67,8 @@ def test_the_pd_snn_of_a_composite_is_kept_exactly() -> None:
 def test_networks_that_are_not_blimp_snns_are_refused_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="at least 3 hidden"):
         integrator_genome(i_snn("iwta", 2, 2))
+    with pytest.raises(SpecError, match="detector_pairs must be in"):
+        integrator_genome(i_snn("iwta", 4, 5), detector_pairs=4)  # no integrating pair left
     result = subprocess.run([sys.executable, "-m", "snncontrol.cli", "blimp-integrator", "--pd",
                              "shipped:swimmer_ncap", "--out", str(tmp_path / "x")],
                             capture_output=True, text=True, timeout=120, check=False)

@@ -6,17 +6,22 @@ static map with a dead band and holds the blimp off its set-point in proportion 
 network (`i_snn`: paired encoders -> current-based LIF hidden layer -> leaky readout with decay <= 0.3) can
 integrate when its parameters are chosen, within the paper's bounds:
 
-- encoding pairs (weight `ENCODER_WEIGHT`, shared bias `encoder_bias`, decay `encoder_decay`, threshold 1):
+- encoding pairs (weight `ENCODER_WEIGHT`, shared bias `ENCODER_BIAS`, decay `ENCODER_DECAY`, threshold 1):
   neuron A of a pair fires at a rate r(e), neuron B at r(-e) per step, r increasing in the error e (m) and
   saturating beyond about +-5 cm, so r(e) - r(-e) is an odd, monotone, bounded function of the error;
 - integrating hidden neurons: synaptic decay `leak` (0.998 per 0.1 s step: a time constant of 50 s) and input
-  weights +`gain` from every A and -`gain` from every B, so their synaptic current is `gain` times the running
-  count of A spikes minus B spikes: the integral of that odd function of the error, zero on average only where
-  the error averages zero. Half the neurons read it with one sign, half with the other; their thresholds are
-  spread over (0, `INTEGRAL_RANGE`] and their membrane has no memory (decay 0), so the number of neurons that
-  fire grows with the integral (a population code);
-- one tonic hidden neuron, driven by every encoder, fires every step and adds `offset` command units, the
-  hover command a heavier-than-air blimp needs, so the integral only has to supply each plant's difference;
+  weights +`gain` from every integrating pair's A and -`gain` from its B, so their synaptic current is `gain`
+  times the running count of A spikes minus B spikes: the integral of that odd function of the error, zero
+  on average only where the error averages zero. Half the neurons read it with one sign, half with the
+  other; their thresholds are spread over (0, `INTEGRAL_RANGE`] and their membrane has no memory (decay 0),
+  so the number of neurons that fire grows with the integral (a population code);
+- conditional integration (the spiking form of anti-windup): the last `detector_pairs` encoder pairs have a
+  negative bias (`detector_bias`), so they are silent near zero error and fire beyond about 10 cm; they enter
+  the integrating neurons with the opposite sign, scaled so that where both kinds fire at full rate (large
+  errors, e.g. during a 0.5 m step) their drives cancel and the integral stops growing far from the set-point;
+- one tonic hidden neuron, driven by the integrating pairs' encoders, fires every step and adds `offset`
+  command units, part of the hover command a heavier-than-air blimp needs, so the integral only has to supply
+  each plant's difference;
 - the readout (decay `I_READOUT_DECAY_MAX`) sums +-`readout_weight` per integrating spike: up to about
   +-`readout_weight` * n / 2 / (1 - 0.3) command units around the offset.
 
@@ -46,14 +51,15 @@ def integrator_genome(
     spec: NetworkSpec,
     gain: float = 0.0125,
     readout_weight: float = 0.04,
-    offset: float = 0.5,
+    offset: float = 0.4,
     leak: float = 0.998,
-    encoder_bias: float = ENCODER_BIAS,
-    encoder_decay: float = ENCODER_DECAY,
+    detector_pairs: int = 4,
+    detector_bias: float = -0.1,
+    detector_gain: float = 1.0,
 ) -> np.ndarray:
     """The genome [D] that makes an `i_snn` (any hidden variant, n_hidden >= 3) a spiking integrator (see the
-    module docstring); `offset` in command units. A smaller `encoder_bias` (with `encoder_decay` nearer 1, so
-    that the encoders still fire at zero error) saturates the integration rate at smaller errors."""
+    module docstring); `offset` in command units; `detector_pairs` of its encoder pairs (0: none) detect large
+    errors and stop the integration there, `detector_gain` times the drive that cancels it."""
     params = spec.parameters
     needed = {"encoder.w_in", "encoder.bias", "hidden.w_in", "hidden.decay_syn", "readout.w_in"}
     if not needed <= set(params.by_name):
@@ -62,12 +68,21 @@ def integrator_genome(
     n_enc, n = params.by_name["encoder.decay_mem"].shape[0], params.by_name["hidden.decay_mem"].shape[0]
     if n < 3:
         raise SpecError(f"integrator_genome needs at least 3 hidden neurons, got {n}")
+    n_pairs = n_enc // 2
+    if not 0 <= detector_pairs < n_pairs:
+        raise SpecError(f"detector_pairs must be in [0, {n_pairs - 1}] (the I-SNN has {n_pairs} pairs), "
+                        f"got {detector_pairs}")
     half = (n - 1) // 2
     integrating = np.r_[np.ones(half), -np.ones(half), np.zeros(n - 2 * half)]  # sign per hidden neuron
     tonic = n - 1
     pair_sign = np.tile([1.0, -1.0], n_enc // 2)[:, None]  # A rows +, B rows -
     w_in = gain * pair_sign * integrating[None, :]
     w_in[:, tonic] = 1.0
+    detectors = slice(2 * (n_pairs - detector_pairs), n_enc)  # the last pairs' A and B rows
+    w_in[detectors] *= -detector_gain * (n_pairs - detector_pairs) / max(detector_pairs, 1)
+    w_in[detectors, tonic] = 0.0
+    bias = np.full(n_pairs, ENCODER_BIAS)
+    bias[n_pairs - detector_pairs :] = detector_bias
     theta = np.full(n, INTEGRAL_RANGE)
     theta[:half] = theta[half : 2 * half] = INTEGRAL_RANGE * (np.arange(half) + 0.5) / half
     theta[tonic] = 1.0
@@ -77,8 +92,8 @@ def integrator_genome(
     readout[tonic] = (1.0 - I_READOUT_DECAY_MAX) * offset
     values = {
         "encoder.w_in": np.full(n_enc // 2, ENCODER_WEIGHT),
-        "encoder.bias": np.full(n_enc // 2, encoder_bias),
-        "encoder.decay_mem": np.full(n_enc, encoder_decay),
+        "encoder.bias": bias,
+        "encoder.decay_mem": np.full(n_enc, ENCODER_DECAY),
         "encoder.theta": np.ones(n_enc),
         "hidden.w_in": w_in,
         "hidden.decay_mem": np.zeros(n),
