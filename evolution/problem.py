@@ -42,12 +42,14 @@ class Problem:
     def to_genome(self, unit: np.ndarray) -> np.ndarray:
         """Unit-cube points [P, dim] -> genomes within the parameter bounds [P, D] (float64)."""
         unit = np.asarray(unit, dtype=np.float64)
-        if self.free is not None:
-            assert self.seed_genome is not None
-            full = np.tile(self.spec.parameters.normalize(self.seed_genome), (unit.shape[0], 1))
-            full[:, self.free] = unit
-            unit = full
-        return self.spec.parameters.clip(self.spec.parameters.denormalize(unit))
+        if self.free is None:
+            return self.spec.parameters.clip(self.spec.parameters.denormalize(unit))
+        assert self.seed_genome is not None
+        full = np.tile(self.spec.parameters.normalize(self.seed_genome), (unit.shape[0], 1))
+        full[:, self.free] = unit
+        genomes = self.spec.parameters.clip(self.spec.parameters.denormalize(full))
+        genomes[:, ~self.free] = self.seed_genome[~self.free]  # held entries exactly, not their round trip
+        return genomes
 
     def to_unit(self, genome: np.ndarray) -> np.ndarray:
         """Genomes [..., D] -> their free entries in the unit cube [..., dim]."""

@@ -12,7 +12,7 @@ from evo_support import TINY_NET, sphere_config
 
 from evolution.config import load_config
 from evolution.problem import resolve_network
-from snncontrol.artifacts import read_artifact
+from snncontrol.artifacts import read_artifact, save_controller
 from snncontrol.cli import main
 
 CONFIGS = sorted(Path(__file__).parents[2].joinpath("configs").glob("evolve_*.yaml"))
@@ -103,7 +103,14 @@ def test_artifact_network_seeds_the_search(tmp_path):
 def test_evolving_a_subset_keeps_every_other_parameter_of_the_artifact(tmp_path, capsys):
     assert _evolve(tmp_path, GOOD) == 0
     spec, genome, _, _ = read_artifact(tmp_path / "run" / "best")
-    data = {**GOOD, "network": {"artifact": str(tmp_path / "run" / "best"), "evolve": ["readout.*", "hidden.theta"]},
+    # Values as a person writes them (0.3, 0.6, ...), most of which do not survive a round trip through the
+    # unit cube bit for bit: the held ones must come back exactly all the same.
+    low, high = spec.parameters.low, spec.parameters.high
+    genome = np.round(low + np.random.default_rng(0).uniform(0.2, 0.8, genome.size) * (high - low), 1)
+    params = spec.parameters
+    assert (params.denormalize(params.normalize(genome)) != genome).any()
+    save_controller(tmp_path / "start", spec, genome)
+    data = {**GOOD, "network": {"artifact": str(tmp_path / "start"), "evolve": ["readout.*", "hidden.theta"]},
             "generations": 3, "strategy": {"name": "cmaes", "population": 6, "sigma": 0.3}}
     (tmp_path / "subset").mkdir()
     assert _evolve(tmp_path / "subset", data) == 0
