@@ -18,7 +18,8 @@
  5. nsga2      snncontrol evolve configs/blimp_pd_i_nsga2.yaml                   (tracking error vs energy)
  6. integrator snncontrol blimp-integrator --pd runs/blimp_pd_i_finetune3/best
                    --out runs/blimp_pd_i_integrator/composite  (its PD-SNN beside a constructed integrator I-SNN)
- 7. ship       (--ship) that PD+I controller -> snncontrol/controllers/blimp_pd_i (+ blimp_pd_i.nir)
+               snncontrol evolve configs/blimp_pd_i_integrator_finetune.yaml  (its PD-SNN fine-tuned, I-SNN fixed)
+ 7. ship       (--ship) that fine-tuned PD+I -> snncontrol/controllers/blimp_pd_i (+ blimp_pd_i.nir)
  8. report     benchmarks/blimp_report.py: README tables and plots
 
 An interrupted evolution step resumes from its checkpoint. On the 2-core development machine the evolution steps
@@ -92,11 +93,13 @@ def main(argv: list[str] | None = None) -> int:
         evolve("blimp_pd_i_finetune4")
     if "nsga2" in todo:
         evolve("blimp_pd_i_nsga2")
-    if "integrator" in todo and not INTEGRATOR.is_dir():
-        sh(snncontrol, "blimp-integrator", "--pd", "runs/blimp_pd_i_finetune3/best", "--out",
-           str(INTEGRATOR.relative_to(ROOT)))
+    if "integrator" in todo:
+        if not INTEGRATOR.is_dir():
+            sh(snncontrol, "blimp-integrator", "--pd", "runs/blimp_pd_i_finetune3/best", "--out",
+               str(INTEGRATOR.relative_to(ROOT)))
+        evolve("blimp_pd_i_integrator_finetune")
     if "ship" in todo and args.ship:
-        ship(INTEGRATOR)
+        ship(ROOT / "runs" / "blimp_pd_i_integrator_finetune" / "best")
     if "report" in todo:
         sh(sys.executable, "benchmarks/blimp_report.py")
     return 0
@@ -111,7 +114,7 @@ def ship(source: Path) -> None:
     spec, genome, metadata, io = read_artifact(source)
     metadata.description = (
         "PD+I SNN for blimp altitude: a PD-SNN evolved open loop to mimic the reference PD (Burgers et al. 2023) "
-        "and fine-tuned closed loop in randomized MuJoCo plants, beside an I-SNN of the paper's architecture "
+        "and fine-tuned closed loop in randomized MuJoCo plants beside an I-SNN of the paper's architecture "
         "whose parameters are constructed to integrate the error (benchmarks/blimp_pipeline.py)"
     )
     save_controller(SHIPPED, spec, genome, metadata, io)

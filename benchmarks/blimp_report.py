@@ -6,9 +6,9 @@
    the paper's, and of the I-SNN; benchmarks/results/blimp_mimicry.png (test flights, target vs SNN).
 2. Closed loop (`snncontrol.evaluation.blimp_eval`, plants seed .. seed + plants - 1, calm and disturbed): the
    PD-SNN alone, the PD+I mimics side by side (I-SNN from the paper's data or from blimp flights), each
-   fine-tuned closed loop, the fine-tuned PD-SNN beside the constructed integrator I-SNN (shipped), and the
-   reference PID: does each stage help? benchmarks/results/blimp_flight.png: the
-   shipped controller beside the PID in the first plant.
+   fine-tuned closed loop, the fine-tuned PD-SNN beside the constructed integrator I-SNN, that PD-SNN
+   fine-tuned again with the integrator fixed (shipped), and the reference PID: does each stage help?
+   benchmarks/results/blimp_flight.png: the shipped controller beside the PID in the first plant.
 3. Integration: each I-SNN's command after 10 and 30 s of a constant error (does it integrate?).
 4. Two objectives: the NSGA-II front (runs/blimp_pd_i_nsga2/pareto) re-scored on 8 fixed validation episodes
    beside the fine-tuned controller; benchmarks/results/blimp_pareto.png.
@@ -109,7 +109,8 @@ def closed_loop(plants: int, seed: int) -> dict[str, dict[str, dict[str, float]]
               "PD+I fine-tuned, 1,000 more generations": runs / "blimp_pd_i_finetune3" / "best",
               "PD+I fine-tuned, stage 2 with an overshoot term": runs / "blimp_pd_i_finetune2" / "best",
               "1,000 more, then the overshoot term (16 validation episodes)": runs / "blimp_pd_i_finetune4" / "best",
-              "its PD-SNN + constructed integrator I-SNN (shipped)": runs / "blimp_pd_i_integrator" / "composite"}
+              "its PD-SNN + constructed integrator I-SNN": runs / "blimp_pd_i_integrator" / "composite",
+              "that PD-SNN fine-tuned, integrator fixed (shipped)": runs / "blimp_pd_i_integrator_finetune" / "best"}
     out: dict[str, dict[str, dict[str, float]]] = {}
     for condition in ("calm", "disturbed"):
         out[condition], pid = {}, {}

@@ -64,6 +64,15 @@ def test_the_pd_snn_of_a_composite_is_kept_exactly() -> None:
     assert both_genome.size == both.parameters.size
 
 
+def test_the_shipped_controller_keeps_the_constructed_integrator_exactly() -> None:
+    """Its PD-SNN was fine-tuned with the integrator's entries left out of the search (`network.evolve` slices
+    from `part_patterns`): the I-SNN half is the construction's, bit for bit."""
+    spec, genome, _, _ = read_artifact(SHIPPED["blimp"])
+    parts = blimp_parts(spec)
+    assert parts is not None
+    np.testing.assert_array_equal(split_genome(parts, genome)[1], integrator_genome(parts[1]))
+
+
 def test_networks_that_are_not_blimp_snns_are_refused_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="at least 3 hidden"):
         integrator_genome(i_snn("iwta", 2, 2))
