@@ -22,7 +22,7 @@ unit weights: output j is the sum of every network's output j (no evolved parame
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -286,18 +286,24 @@ def parallel_genome(specs: Sequence[NetworkSpec], genomes: Sequence[Any], sum_ou
                                     for key, value in combined.items()})[0]
 
 
+def _piece_ranges(composer: _Composer) -> Iterator[tuple[str, _Piece, int]]:
+    """(composite parameter, piece, its first element in that parameter) for every piece, in genome order."""
+    for key, pieces in composer.pieces.items():
+        start = 0
+        for piece in pieces:
+            yield key, piece, start
+            start += piece.count
+
+
 def split_genome(specs: Sequence[NetworkSpec], genome: Any, sum_outputs: bool = True) -> list[np.ndarray]:
     """The inverse of `parallel_genome`: each network's genome [D_k] from the composite's genome [D], e.g. to
     take one network of a composite that was evolved as a whole."""
     spec, composer = _compose(specs, "", sum_outputs)
     checked = spec.parameters.check(genome)[0]
     values: list[dict[str, np.ndarray]] = [{} for _ in specs]
-    for key, pieces in composer.pieces.items():
-        flat, start = checked[spec.parameters.by_name[key].slice], 0
-        for piece in pieces:
-            if piece.name is not None:
-                values[piece.net][piece.name] = flat[start : start + piece.count]
-            start += piece.count
+    for key, piece, start in _piece_ranges(composer):
+        if piece.name is not None:
+            values[piece.net][piece.name] = checked[spec.parameters.by_name[key].slice][start : start + piece.count]
     return [
         sub.parameters.flatten({e.name: values[k][e.name].reshape(e.shape) for e in sub.parameters.entries})[0]
         for k, sub in enumerate(specs)
@@ -308,11 +314,5 @@ def part_patterns(specs: Sequence[NetworkSpec], index: int, sum_outputs: bool = 
     """`network.evolve` patterns (`name[start:stop]`) that select network `index`'s parameters in the composite
     `parallel(specs)`, e.g. to fine-tune one network while the others keep their values."""
     _, composer = _compose(specs, "", sum_outputs)
-    patterns = []
-    for key, pieces in composer.pieces.items():
-        start = 0
-        for piece in pieces:
-            if piece.net == index and piece.name is not None:
-                patterns.append(f"{key}[{start}:{start + piece.count}]")
-            start += piece.count
-    return patterns
+    return [f"{key}[{start}:{start + piece.count}]" for key, piece, start in _piece_ranges(composer)
+            if piece.net == index and piece.name is not None]

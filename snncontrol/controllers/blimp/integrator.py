@@ -75,7 +75,7 @@ def integrator_genome(
     half = (n - 1) // 2
     integrating = np.r_[np.ones(half), -np.ones(half), np.zeros(n - 2 * half)]  # sign per hidden neuron
     tonic = n - 1
-    pair_sign = np.tile([1.0, -1.0], n_enc // 2)[:, None]  # A rows +, B rows -
+    pair_sign = np.tile([1.0, -1.0], n_pairs)[:, None]  # A rows +, B rows -
     w_in = gain * pair_sign * integrating[None, :]
     w_in[:, tonic] = 1.0
     detectors = slice(2 * (n_pairs - detector_pairs), n_enc)  # the last pairs' A and B rows
@@ -91,7 +91,7 @@ def integrator_genome(
     readout = readout_weight * integrating
     readout[tonic] = (1.0 - I_READOUT_DECAY_MAX) * offset
     values = {
-        "encoder.w_in": np.full(n_enc // 2, ENCODER_WEIGHT),
+        "encoder.w_in": np.full(n_pairs, ENCODER_WEIGHT),
         "encoder.bias": bias,
         "encoder.decay_mem": np.full(n_enc, ENCODER_DECAY),
         "encoder.theta": np.ones(n_enc),
