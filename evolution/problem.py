@@ -40,16 +40,20 @@ class Problem:
         return self.spec.parameters.size if self.free is None else int(self.free.sum())
 
     def to_genome(self, unit: np.ndarray) -> np.ndarray:
-        """Unit-cube points [P, dim] -> genomes within the parameter bounds [P, D] (float64)."""
+        """Unit-cube points [P, dim] -> genomes within the parameter bounds [P, D] (float64). An entry at the seed
+        genome's own unit value (every held entry; all of them for the seed itself) is the seed's value exactly,
+        not its round trip through the unit cube (0.2 would come back 1 ulp off)."""
         unit = np.asarray(unit, dtype=np.float64)
-        if self.free is None:
+        if self.seed_genome is None:
             return self.spec.parameters.clip(self.spec.parameters.denormalize(unit))
-        assert self.seed_genome is not None
-        full = np.tile(self.spec.parameters.normalize(self.seed_genome), (unit.shape[0], 1))
-        full[:, self.free] = unit
+        seed_unit = np.clip(self.spec.parameters.normalize(self.seed_genome), 0.0, 1.0)
+        full = np.tile(seed_unit, (unit.shape[0], 1))
+        if self.free is None:
+            full[:] = unit
+        else:
+            full[:, self.free] = unit
         genomes = self.spec.parameters.clip(self.spec.parameters.denormalize(full))
-        genomes[:, ~self.free] = self.seed_genome[~self.free]  # held entries exactly, not their round trip
-        return genomes
+        return np.where(full == seed_unit, self.seed_genome, genomes)
 
     def to_unit(self, genome: np.ndarray) -> np.ndarray:
         """Genomes [..., D] -> their free entries in the unit cube [..., dim]."""

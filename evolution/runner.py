@@ -189,9 +189,6 @@ class Experiment:
             },
         )
         genome = self.problem.to_genome(np.asarray([champion]))[0]
-        seed = self.problem.seed_genome
-        if seed is not None and np.array_equal(self.problem.to_unit(seed), np.asarray(champion)):
-            genome = seed  # the start is still the champion: saved as given, not as its round trip through [0, 1]
         self.run_dir.save_best(self.problem.spec, genome, metadata, self._io())
         self._best = tuple(champion)
 
