@@ -37,9 +37,9 @@ from evolution.rng import derive_seed  # noqa: E402
 from snncontrol import atomic  # noqa: E402
 from snncontrol.artifacts import load_controller, read_artifact  # noqa: E402
 from snncontrol.commands.eval_blimp import table  # noqa: E402
+from snncontrol.compose import split_genome  # noqa: E402
 from snncontrol.controllers import SHIPPED  # noqa: E402
-from snncontrol.controllers.blimp import i_snn  # noqa: E402
-from snncontrol.controllers.blimp.integrator import constant_error_response, integrator_genome  # noqa: E402
+from snncontrol.controllers.blimp.integrator import blimp_parts, constant_error_response  # noqa: E402
 from snncontrol.evaluation.blimp_eval import evaluate  # noqa: E402
 from snncontrol.evaluation.plots import plot_flight, save_figure  # noqa: E402
 from snncontrol.network import Network  # noqa: E402
@@ -130,8 +130,10 @@ def integration_check() -> dict[str, dict[str, float]]:
     networks = {name: read_artifact(path)[:2] for name, path in (
         ("I-SNN mimic, the paper's data", runs / "blimp_i_iwta" / "best"),
         ("I-SNN mimic, blimp flights", runs / "blimp_i_blimp_iwta" / "best")) if path.is_dir()}
-    spec = i_snn("iwta")
-    networks["I-SNN, constructed integrator (shipped)"] = (spec, integrator_genome(spec))
+    shipped_spec, shipped_genome, _, _ = read_artifact(SHIPPED["blimp"])
+    parts = blimp_parts(shipped_spec)
+    assert parts is not None, "the shipped controller is a PD+I composite"
+    networks["I-SNN, constructed integrator (shipped)"] = (parts[1], split_genome(parts, shipped_genome)[1])
     out = {}
     for name, (spec, genome) in networks.items():
         u = constant_error_response(spec, genome, np.array([0.01, 0.05]), 300)
