@@ -172,7 +172,9 @@ class EnvConfig(_Model):
 class ClosedLoopConfig(_Model):
     """Closed-loop episodes. Objectives: return (sum of rewards, maximized), tracking_error (mean |info[error_key]|
     over the episode, minimized), itae (mean |info[error_key]| weighted by the time since info[setpoint_key] last
-    changed: holding a set-point counts more than reaching it; minimized), overshoot (per set-point, how far
+    changed: holding a set-point counts more than reaching it; minimized), steady_state (mean |info[error_key]| over
+    the steps that come `steady_after_steps` or more after the set-point last changed: the error where a hold
+    should have settled, what a steady-state error measures; minimized), overshoot (per set-point, how far
     the value went past it in the direction of the step, mean over the episode's set-points; minimized),
     sops / spikes / energy (J) per episode (minimized). `weights` (one per objective, all minimized) makes one
     objective of their weighted sum, for a single-objective strategy. Each generation flies new episodes, or with
@@ -184,12 +186,13 @@ class ClosedLoopConfig(_Model):
     kind: Literal["closed_loop"]
     env: EnvConfig
     io: dict[str, Any] | None = None  # IOAdapters.from_dict form; None: the artifact's adapters
-    objectives: list[Literal["return", "tracking_error", "itae", "overshoot", "sops", "spikes", "energy"]] = Field(
-        default_factory=lambda: ["return"]
-    )
+    objectives: list[
+        Literal["return", "tracking_error", "itae", "steady_state", "overshoot", "sops", "spikes", "energy"]
+    ] = Field(default_factory=lambda: ["return"])
     weights: list[float] | None = None
     error_key: str = "error"
     setpoint_key: str = "setpoint"
+    steady_after_steps: int = Field(100, ge=0)  # steady_state counts from this many steps into each hold
     validation_episodes: int = Field(0, ge=0)  # > 0: the champion is the best on these fixed episodes
     resample_episodes: bool = True  # False: every generation flies generation 0's episodes
 

@@ -9,8 +9,9 @@ depends on its place in a chunk, the backend or the worker count.
 Autoreset is NEXT_STEP: a copy stops accumulating after the step that ends its episode. Scores, averaged
 over episodes: return (sum of rewards), tracking_error (mean |info[error_key]| over the episode's steps),
 itae (mean |info[error_key]| weighted by the time since info[setpoint_key] last changed, counted in steps),
-overshoot (past each set-point in the direction of its step, mean over set-points), sops / spikes / energy (J)
-counted until the episode's end; with `weights`, their weighted sum.
+steady_state (mean |info[error_key]| over the steps `steady_after_steps` or more since that change), overshoot
+(past each set-point in the direction of its step, mean over set-points), sops / spikes / energy (J) counted
+until the episode's end; with `weights`, their weighted sum.
 """
 
 from __future__ import annotations
@@ -115,10 +116,10 @@ class ClosedLoopFitness:
         obs, _ = env.reset(seed=np.tile(data["seeds"], batch).tolist())
         state = self.net.init_state(copies)
         alive = np.ones(copies, dtype=bool)
-        total, error, steps, sops, weighted, weight_sum = (np.zeros(copies) for _ in range(6))
+        total, error, steps, sops, weighted, weight_sum, steady, steady_n = (np.zeros(copies) for _ in range(8))
         spikes = np.zeros((copies, len(self.net.spec.layers)))
         tracking = "tracking_error" in self.cfg.objectives
-        itae = "itae" in self.cfg.objectives
+        itae = "itae" in self.cfg.objectives or "steady_state" in self.cfg.objectives  # both need `held`
         overshoot = Overshoot(copies) if "overshoot" in self.cfg.objectives else None
         held, setpoint = np.zeros(copies), np.full(copies, np.nan)  # steps since the set-point last changed
         for _ in range(self.cfg.env.episode_steps):
@@ -136,6 +137,9 @@ class ClosedLoopFitness:
                 setpoint = now
                 weighted += held * abs_error
                 weight_sum += np.where(alive, held, 0.0)
+                settled = alive & (held >= self.cfg.steady_after_steps)
+                steady += np.where(settled, abs_error, 0.0)
+                steady_n += settled
                 if overshoot is not None:
                     overshoot.add(held == 0, signed_error, alive)
             steps += alive
@@ -148,6 +152,7 @@ class ClosedLoopFitness:
             "return": total,
             "tracking_error": error / np.maximum(steps, 1.0),
             "itae": weighted / np.maximum(weight_sum, 1e-12),
+            "steady_state": steady / np.maximum(steady_n, 1.0),
         }
         if overshoot is not None:
             values["overshoot"] = overshoot.mean()

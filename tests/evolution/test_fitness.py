@@ -151,15 +151,16 @@ def test_closed_loop_without_resampling_flies_the_same_episodes_every_generation
                                   resampled.evaluate(genomes, resampled.generation_data(0)))
 
 
-def test_itae_weights_each_error_by_the_steps_since_the_set_point_last_changed():
+def test_itae_and_steady_state_count_each_error_by_the_steps_since_the_set_point_last_changed():
     steps = 59
     schedule = {"kind": "levels", "values": [0.8, 1.2], "hold_s": 3.0}
-    fitness, problem = _fitness({"kind": "closed_loop", "io": BLIMP_IO, "objectives": ["tracking_error", "itae"],
+    fitness, problem = _fitness({"kind": "closed_loop", "io": BLIMP_IO, "steady_after_steps": 12,
+                                 "objectives": ["tracking_error", "itae", "steady_state"],
                                  "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": steps, "episodes": 1,
                                          "kwargs": {"episode_length_s": 6.0, "schedule": schedule}}})
     genome = problem.spec.parameters.sample(1, np.random.default_rng(7))[0]
     data = fitness.generation_data(0)
-    tracking, itae = fitness.evaluate(genome[None], data)[0]
+    tracking, itae, steady = fitness.evaluate(genome[None], data)[0]
     # The same flight recorded step by step: row k + 1 holds the error after step k.
     controller = Controller(problem.spec, genome, io=IOAdapters.from_dict(BLIMP_IO), dtype=fitness.net.dtype)
     flight = fly_blimp(SNNPolicy(controller), int(data["seeds"][0]), episode_length_s=6.0, schedule=schedule)
@@ -171,6 +172,8 @@ def test_itae_weights_each_error_by_the_steps_since_the_set_point_last_changed()
     assert held[29] == 0.0 and held[28] == 28.0  # the set-point changed at 3 s (after step 29)
     np.testing.assert_allclose(tracking, error.mean(), rtol=1e-6)
     np.testing.assert_allclose(itae, (held * error).sum() / held.sum(), rtol=1e-6)
+    np.testing.assert_allclose(steady, error[held >= 12].mean(), rtol=1e-6)  # the last 18 and 17 steps of each hold
+    assert not np.isclose(steady, tracking, rtol=1e-3)
 
 
 def test_overshoot_and_a_weighted_sum_of_objectives():
