@@ -1,10 +1,12 @@
 """`snncontrol blimp-integrator --pd ARTIFACT --out DIR`: a PD-SNN beside a constructed spiking integrator.
 
-    snncontrol blimp-integrator --pd snncontrol/controllers/blimp_pd_i --out runs/blimp_pd_i_integrator/composite
+    snncontrol blimp-integrator --pd runs/blimp_pd_i_finetune3/best --out runs/blimp_pd_i_integrator/composite
+    snncontrol blimp-integrator --pd constructed --out runs/blimp_pd_i_constructed/best   # the shipped one
 
-`--pd` is a blimp PD-SNN artifact, or a PD+I composite whose PD-SNN is kept (its I-SNN is replaced). The
-I-SNN is the paper's architecture with its parameters set to integrate the error
-(`snncontrol.controllers.blimp.integrator`); the result is one PD+I controller with the PD's I/O adapters
+`--pd` is a blimp PD-SNN artifact, a PD+I composite whose PD-SNN is kept (its I-SNN is replaced), or
+`constructed`: the spiking PD of `snncontrol.controllers.blimp.spiking_pd` (gains `--kp`, `--kd`), with the
+blimp plant's I/O adapters. The I-SNN is the paper's architecture with its parameters set to integrate the
+error (`snncontrol.controllers.blimp.integrator`); the result is one PD+I controller with the PD's I/O adapters
 (`benchmarks/blimp_pipeline.py` builds the shipped controller this way).
 """
 
@@ -15,12 +17,18 @@ import argparse
 from snncontrol.artifacts import Metadata, read_artifact, save_controller
 from snncontrol.controllers import resolve
 from snncontrol.controllers.blimp.integrator import pd_with_integrator
+from snncontrol.controllers.blimp.networks import BLIMP_IO
+from snncontrol.controllers.blimp.spiking_pd import INTEGRATOR_GAIN, pd_genome, pd_snn
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--pd", required=True, help="PD-SNN or PD+I composite artifact (or shipped:NAME)")
+    parser.add_argument("--pd", required=True,
+                        help="PD-SNN or PD+I composite artifact (or shipped:NAME), or 'constructed' (spiking PD)")
     parser.add_argument("--out", required=True, help="artifact directory to write")
-    parser.add_argument("--gain", type=float, default=0.0125, help="integrating input weight (default 0.0125)")
+    parser.add_argument("--kp", type=float, default=3.0, help="constructed PD: command per m of error (default 3)")
+    parser.add_argument("--kd", type=float, default=12.0, help="constructed PD: command per m/s (default 12)")
+    parser.add_argument("--gain", type=float, default=None,
+                        help=f"integrating input weight (default 0.0125; {INTEGRATOR_GAIN} beside the constructed PD)")
     parser.add_argument("--readout-weight", type=float, default=0.04,
                         help="command per integrating spike, before the readout's decay (default 0.04)")
     parser.add_argument("--offset", type=float, default=0.4, help="constant command units (default 0.4)")
@@ -33,14 +41,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    source = resolve(args.pd)
-    spec, genome, _, io = read_artifact(source)
-    settings = {"gain": args.gain, "readout_weight": args.readout_weight, "offset": args.offset, "leak": args.leak,
+    if args.pd == "constructed":
+        spec, io = pd_snn("iwta"), BLIMP_IO
+        genome = pd_genome(spec, kp=args.kp, kd=args.kd)
+        pd_settings: dict = {"kp": args.kp, "kd": args.kd}
+        default_gain = INTEGRATOR_GAIN
+    else:
+        spec, genome, _, io = read_artifact(resolve(args.pd))
+        pd_settings, default_gain = {}, 0.0125
+    gain = default_gain if args.gain is None else args.gain
+    settings = {"gain": gain, "readout_weight": args.readout_weight, "offset": args.offset, "leak": args.leak,
                 "detector_pairs": args.detector_pairs, "detector_bias": args.detector_bias,
                 "detector_gain": args.detector_gain}
     composite, composite_genome = pd_with_integrator(spec, genome, **settings)
-    metadata = Metadata(description=f"the PD-SNN of {args.pd} beside a constructed spiking integrator",
-                        extra={"pd": str(args.pd), "integrator": settings})
+    what = "a constructed spiking PD" if pd_settings else f"the PD-SNN of {args.pd}"
+    metadata = Metadata(description=f"{what} beside a constructed spiking integrator",
+                        extra={"pd": str(args.pd), **({"pd_gains": pd_settings} if pd_settings else {}),
+                               "integrator": settings})
     path = save_controller(args.out, composite, composite_genome, metadata, io)
     print(f"wrote {path}: {composite.n_neurons} neurons, {composite.parameters.size} parameters")
     return 0

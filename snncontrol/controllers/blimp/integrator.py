@@ -25,8 +25,9 @@ integrate when its parameters are chosen, within the paper's bounds:
 - the readout (decay `I_READOUT_DECAY_MAX`) sums +-`readout_weight` per integrating spike: up to about
   +-`readout_weight` * n / 2 / (1 - 0.3) command units around the offset.
 
-Threshold adaptation and recurrent weights, where the variant has them, are 0. Beside the shipped fine-tuned
-PD-SNN (`pd_with_integrator`, `snncontrol blimp-integrator`) it makes the shipped PD+I controller.
+Threshold adaptation and recurrent weights, where the variant has them, are 0. Beside a PD-SNN
+(`pd_with_integrator`, `snncontrol blimp-integrator`): an evolved one, or the constructed spiking PD of
+`snncontrol.controllers.blimp.spiking_pd`, which makes the shipped PD+I controller.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from snncontrol.compose import parallel, parallel_genome, split_genome
 from snncontrol.controllers.blimp.networks import HIDDEN_VARIANTS, I_READOUT_DECAY_MAX, i_snn, pd_snn
 from snncontrol.errors import SpecError
 from snncontrol.network import Network
+from snncontrol.params import ParameterSpec
 from snncontrol.spec import NetworkSpec
 
 ENCODER_WEIGHT = 2.0  # per m of error
@@ -102,12 +104,18 @@ def integrator_genome(
         "readout.w_in": readout[:, None],
         "readout.decay_mem": np.array([I_READOUT_DECAY_MAX]),
     }
-    for name in ("hidden.w_th", "hidden.w_rec", "hidden.decay_th"):
-        if name in params.by_name:
-            values[name] = np.zeros(params.by_name[name].shape)
+    return genome_of(params, values, "integrator_genome", zeros=("hidden.w_th", "hidden.w_rec", "hidden.decay_th"))
+
+
+def genome_of(
+    params: ParameterSpec, values: dict[str, np.ndarray], builder: str, zeros: tuple[str, ...] = ()
+) -> np.ndarray:
+    """The genome [D] of every parameter's values by name (any shape that reshapes to the entry's); the entries
+    named in `zeros` that the network has are 0; one SpecError line naming `builder` if any entry is missing."""
+    values = {**{name: np.zeros(params.by_name[name].shape) for name in zeros if name in params.by_name}, **values}
     unknown = set(params.by_name) - set(values)
     if unknown:
-        raise SpecError(f"integrator_genome does not know the I-SNN parameters {sorted(unknown)}")
+        raise SpecError(f"{builder} does not know the parameters {sorted(unknown)} of this network")
     return params.flatten({k: np.asarray(v).reshape(params.by_name[k].shape) for k, v in values.items()})[0]
 
 

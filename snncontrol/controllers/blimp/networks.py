@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from snncontrol.adapters import ActionAdapter, IOAdapters, ObservationAdapter
 from snncontrol.connections import Connection
 from snncontrol.encoders import SampleHoldEncoder
 from snncontrol.layers import Layer, paired_encoding
@@ -32,6 +33,12 @@ from snncontrol.spec import NetworkSpec
 
 Hidden = Literal["lif", "rlif", "iwta", "riwta"]
 HIDDEN_VARIANTS: tuple[str, ...] = ("lif", "rlif", "iwta", "riwta")
+#: How the blimp plant feeds these SNNs: the error set-point - measured altitude (m; a lost return, the
+#: rangefinder's 12 m, is marked missing and held) in, the command saturated to the thrust unit's range out.
+BLIMP_IO = IOAdapters(
+    ObservationAdapter("setpoint_error", measurement=0, setpoint=1, valid=(0.0, 12.0)),
+    ActionAdapter("affine_clip", low=-3.3, high=3.3),
+)
 #: Readout decay bound of the I-SNN (Burgers et al. 2023): the integrator must live in the hidden layer.
 I_READOUT_DECAY_MAX = 0.3
 

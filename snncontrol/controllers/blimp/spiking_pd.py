@@ -1,0 +1,170 @@
+"""A spiking PD controller built on the paper's PD-SNN architecture, parameters set by construction, not evolved.
+
+Why: every evolved PD-SNN, mimic or fine-tuned, limit-cycles by a few cm at a hold: its static map is silent
+over the first cm or more of error (the LIF mimic up to 5 cm), then jumps, and its command oscillates at a
+constant error (`benchmarks/blimp_report.py` prints the maps). A spiking PD that holds must be silent at
+zero error, resolve millimetres near it, and form its derivative before it spikes, so that the command is a
+sum of many small spikes, not the difference of a few large ones. The network is `pd_snn("iwta")` (paired
+encoders -> IWTA-LIF hidden layer -> leaky readout), every parameter inside the paper's bounds:
+
+- signal encoder pairs k = 0 .. n - 2: no bias, weights +-`ENCODER_WEIGHT` per m, membrane decay
+  `ENCODER_DECAY`, thresholds theta_k = `theta0` * `ratio` ** k. Neuron A of pair k fires only on positive
+  errors, from about theta_k (1 - d) / w (2.5 mm for the first pair) up to one spike per step at
+  theta_k (2 - d) / w; B mirrors it; at zero error all are silent. With weights c_k (`encoder_code`) the sum
+  X = sum_k c_k (A_k - B_k) of a step's spikes averages the error e (m) from about 5 mm to 1 m: a floating-
+  point code, fine near zero and wide. Their leak bounds how much charge a saturated encoder stores (at 1 m
+  of error, under 1 s of extra firing for the smallest pair).
+- the last pair is tonic (weight 0, bias 1): both neurons fire every step and give every hidden neuron the same
+  constant current T, which is added to the hidden thresholds. It keeps each threshold positive under the
+  adaptation below: a soft reset by a negative threshold would add charge and the neuron would run away.
+- hidden neurons, half for each sign s = +-1: synaptic current i = delta_i i + s g_i X + T (`synaptic_decay`),
+  input-weighted threshold adaptation (the IWTA variant) a = delta_a a + s g_a X (`threshold_decay`), no
+  membrane memory. Neuron j fires when i - a - T, its drive s [(alpha - beta) F + beta (F - S)], exceeds
+  t_j: F and S are unit-gain low passes of X with time constants tau_i < tau_a (steps), alpha = g_i / (1 -
+  delta_i), beta = g_a / (1 - delta_a), so the drive is P (gain alpha - beta) plus D (beta (tau_a - tau_i) dt
+  times the error's rate), both computed in currents. After a spike a neuron rests a step (its reset subtracts
+  the adapted threshold), so one above its level fires every other step. The derivative lives in the pairs
+  that reach full rate within `derivative_range` (0.5 m): only they drive the adaptation, and the wider
+  pairs enter the current with the P gain alone (alpha - beta). Without that split the widest pairs'
+  irregular spikes, amplified by alpha, let both signs fire, and the push fades at large errors: a
+  lighter-than-air blimp then rises away.
+- the levels t_j grow quadratically (fine near zero), and each neuron's readout weight is proportional to the gap
+  below its level, so the number of spikes times their weights grows linearly with the drive (a thermometer
+  code); the leaky readout (`readout_decay`) smooths them. The weights are calibrated so that the command on a
+  constant 5 cm error is `kp` * 0.05 (the steady command of a proportional gain kp); `kd` sets the derivative
+  gain relative to it (command units per m/s at the same scale).
+
+The design's gains are the defaults; they were chosen in closed loop beside the constructed integrator on plants
+that the evaluation does not fly (seeds 300-315 calm, 400-415 disturbed). Beside it (`spiking_pd_i`, `snncontrol
+blimp-integrator --pd constructed`) it makes the shipped PD+I controller.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from snncontrol.controllers.blimp.integrator import constant_error_response, genome_of, pd_with_integrator
+from snncontrol.controllers.blimp.networks import pd_snn
+from snncontrol.errors import SpecError
+from snncontrol.spec import NetworkSpec
+
+ENCODER_WEIGHT = 2.0  # per m of error
+ENCODER_DECAY = 0.5  # per step
+TONIC_BIAS, TONIC_THRESHOLD = 1.0, 0.45  # the tonic pair fires every step: 1 > 0.45 and 1 - 0.45 > 0.45
+BOUND_MARGIN = 0.95  # fraction of the paper's weight bounds the construction uses at most
+CALIBRATION_ERROR = 0.05  # m: the constant error on which the command is kp times the error
+INTEGRATOR_GAIN = 0.025  # the constructed integrator's input weight beside this PD (chosen with it, see above)
+
+
+def firing_rate(current: np.ndarray, decay: float, threshold: np.ndarray, steps: int = 3000) -> np.ndarray:
+    """Spikes per step of the soft-reset LIF (v = decay v - threshold s[t-1] + current, s = v > threshold) under
+    constant currents, averaged after a transient of a quarter of `steps`; broadcasts current and threshold."""
+    current, threshold = np.broadcast_arrays(np.asarray(current, float), np.asarray(threshold, float))
+    v, s, count = np.zeros(current.shape), np.zeros(current.shape), np.zeros(current.shape)
+    for k in range(steps):
+        v = decay * v - threshold * s + current
+        s = 1.0 * (v > threshold)
+        if k >= steps // 4:
+            count += s
+    return count / (steps - steps // 4)
+
+
+def encoder_code(n_pairs: int, theta0: float, ratio: float) -> tuple[np.ndarray, np.ndarray]:
+    """(thresholds [n_pairs], weights [n_pairs]) of the signal encoder pairs: weights that make the weighted rate
+    difference X = sum_k c_k (r_k(e) - r_k(-e)) of a constant error e (m) equal to e on average (a least-squares
+    slope of 1 over 2-30 cm)."""
+    theta = theta0 * ratio ** np.arange(n_pairs)
+    errors = np.linspace(0.0, 0.3, 301)
+    rates = firing_rate(ENCODER_WEIGHT * errors[None, :], ENCODER_DECAY, theta[:, None])
+    x = ((theta / ENCODER_WEIGHT)[:, None] * rates).sum(axis=0)  # B is silent for e >= 0
+    fit = errors >= 0.02
+    slope = float(np.sum(x[fit] * errors[fit]) / np.sum(errors[fit] ** 2))
+    return theta, theta / ENCODER_WEIGHT / slope
+
+
+def pd_genome(
+    spec: NetworkSpec,
+    kp: float = 3.0,
+    kd: float = 12.0,
+    theta0: float = 0.01,
+    ratio: float = 2.0,
+    synaptic_decay: float = 0.3,
+    threshold_decay: float = 0.8,
+    readout_decay: float = 0.6,
+    derivative_range: float = 0.5,
+) -> np.ndarray:
+    """The genome [D] that makes a `pd_snn("iwta")` (or "riwta", recurrent weights 0) a spiking PD (see the module
+    docstring): kp in command units per m, kd per m/s, decays per step, encoder thresholds theta0 * ratio ** k,
+    derivative_range in m."""
+    params = spec.parameters
+    needed = {"encoder.w_in", "hidden.w_in", "hidden.w_th", "hidden.decay_th", "readout.w_in"}
+    if not needed <= set(params.by_name):
+        raise SpecError(f"pd_genome needs a blimp PD-SNN with an IWTA hidden layer (pd_snn('iwta')), got "
+                        f"{spec.name or 'a network'} without {sorted(needed - set(params.by_name))}")
+    n_enc, n = params.by_name["encoder.decay_mem"].shape[0], params.by_name["hidden.decay_mem"].shape[0]
+    n_pairs, half = n_enc // 2, n // 2
+    if n_pairs < 2 or half < 1:
+        raise SpecError(f"pd_genome needs at least 2 encoder pairs and 2 hidden neurons, got {n_pairs} and {n}")
+    if not (kp > 0 and kd >= 0 and 0 <= synaptic_decay < threshold_decay < 1 and 0 <= readout_decay < 1):
+        raise SpecError("pd_genome needs kp > 0, kd >= 0 and 0 <= synaptic_decay < threshold_decay < 1, "
+                        "0 <= readout_decay < 1")
+    theta, c = encoder_code(n_pairs - 1, theta0, ratio)
+    full_rate = theta * (2 - ENCODER_DECAY) / ENCODER_WEIGHT  # m of error at which each pair fires every step
+    fine = full_rate <= derivative_range
+    tau_i, tau_a = synaptic_decay / (1 - synaptic_decay), threshold_decay / (1 - threshold_decay)
+    beta = kd / kp / ((tau_a - tau_i) * spec.dt)  # drive per m of X: P gain 1, D gain kd / kp (s)
+    g_i, g_a = (1.0 + beta) * (1 - synaptic_decay), beta * (1 - threshold_decay)
+    # The tonic current T is 1.2 times the largest adaptation (every fine pair at one spike per step).
+    tonic = 1.2 * beta * c[fine].sum() * (1 - synaptic_decay) / 2
+    # Every drive quantity scales together: fit the largest weights into the bounds.
+    scale = BOUND_MARGIN * min(2.0 / (max(g_i * c.max(), tonic)), 1.0 / max(g_a * c.max(), 1e-12))
+    g_i, g_a, tonic = g_i * scale, g_a * scale, tonic * scale
+    current = 2 * tonic / (1 - synaptic_decay)
+    levels = scale * 0.5 * ((np.arange(half) + 0.5) / half) ** 2  # drive at 0.5 m of error spans the population
+    if current + levels[-1] > 10.0:
+        raise SpecError("pd_genome: the hidden thresholds would exceed the paper's bound of 10; lower kd / kp")
+    sign = np.r_[np.ones(half), -np.ones(half), np.zeros(n - 2 * half)]
+    pair = np.tile([1.0, -1.0], n_pairs)[:, None]  # A rows +, B rows -
+    weight = np.repeat(np.r_[c, 0.0], 2)[:, None] * pair * sign[None, :]
+    # The pairs beyond the derivative's range carry P alone: their current weight is the P part of g_i.
+    gain_in = np.repeat(np.r_[np.where(fine, g_i, g_i / (1.0 + beta)), 0.0], 2)[:, None]
+    w_in, w_th = gain_in * weight, g_a * weight * np.repeat(np.r_[fine, False], 2)[:, None]
+    w_in[-2:, : 2 * half] = tonic
+    threshold = np.full(n, 10.0)  # an odd neuron out stays silent
+    threshold[:half] = threshold[half : 2 * half] = current + levels
+    gaps = np.diff(np.r_[0.0, levels])
+    values = {
+        "encoder.w_in": np.r_[np.full(n_pairs - 1, ENCODER_WEIGHT), 0.0],
+        "encoder.bias": np.r_[np.zeros(n_pairs - 1), TONIC_BIAS],
+        "encoder.decay_mem": np.r_[np.full(n_enc - 2, ENCODER_DECAY), 0.0, 0.0],
+        "encoder.theta": np.r_[np.repeat(theta, 2), TONIC_THRESHOLD, TONIC_THRESHOLD],
+        "hidden.w_in": w_in,
+        "hidden.w_th": w_th,
+        "hidden.decay_mem": np.zeros(n),
+        "hidden.theta": threshold,
+        "hidden.decay_syn": np.full(n, synaptic_decay),
+        "hidden.decay_th": np.full(n, threshold_decay),
+        "readout.w_in": (sign * np.r_[gaps, gaps, np.zeros(n - 2 * half)])[:, None],
+        "readout.decay_mem": np.array([readout_decay]),
+    }
+
+    def genome(readout_gain: float) -> np.ndarray:
+        scaled = {**values, "readout.w_in": values["readout.w_in"] * readout_gain}
+        return genome_of(params, scaled, "pd_genome", zeros=("hidden.w_rec",))
+
+    u = constant_error_response(spec, genome(1.0), np.array([CALIBRATION_ERROR]), 300)[100:, 0].mean()
+    gain = kp * CALIBRATION_ERROR / u
+    if gain * np.abs(values["readout.w_in"]).max() > 1.0:
+        raise SpecError(f"pd_genome: kp={kp} needs readout weights beyond the paper's bound of 1")
+    return genome(gain)
+
+
+def spiking_pd_i(
+    n_pairs: int = 10, n_hidden: int = 59, dt: float = 0.1, pd: dict | None = None, integrator: dict | None = None
+) -> tuple[NetworkSpec, np.ndarray]:
+    """The constructed PD+I controller: this spiking PD (`pd_genome` keywords `pd`) beside the constructed
+    integrator I-SNN (`integrator_genome` keywords `integrator`; gain `INTEGRATOR_GAIN` unless given), one
+    composite (spec, genome)."""
+    spec = pd_snn("iwta", n_pairs, n_hidden, dt)
+    settings = {"gain": INTEGRATOR_GAIN, **(integrator or {})}
+    return pd_with_integrator(spec, pd_genome(spec, **(pd or {})), **settings)
