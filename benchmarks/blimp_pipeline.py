@@ -19,8 +19,12 @@
  6. integrator snncontrol blimp-integrator --pd runs/blimp_pd_i_finetune3/best
                    --out runs/blimp_pd_i_integrator/composite  (its PD-SNN beside a constructed integrator I-SNN)
                snncontrol evolve configs/blimp_pd_i_integrator_finetune.yaml  (its PD-SNN fine-tuned, I-SNN fixed)
- 7. ship       (--ship) that fine-tuned PD+I -> snncontrol/controllers/blimp_pd_i (+ blimp_pd_i.nir)
- 8. report     benchmarks/blimp_report.py: README tables and plots
+               snncontrol evolve configs/blimp_pd_i_steady_finetune.yaml  (then on the steady-state error)
+ 7. construct  snncontrol blimp-integrator --pd constructed --out runs/blimp_pd_i_constructed/best
+                   (a constructed spiking PD-SNN beside the constructed integrator: the shipped PD+I)
+               snncontrol evolve configs/blimp_pd_i_constructed_finetune.yaml  (its PD-SNN's decays fine-tuned)
+ 8. ship       (--ship) runs/blimp_pd_i_constructed/best -> snncontrol/controllers/blimp_pd_i (+ blimp_pd_i.nir)
+ 9. report     benchmarks/blimp_report.py: README tables and plots
 
 An interrupted evolution step resumes from its checkpoint. On the 2-core development machine the evolution steps
 took about 3 hours in all, much of it shared with other jobs (the minutes of each are in the README tables).
@@ -40,7 +44,8 @@ DATASETS = {"pd": "blimp_pd.npz", "i": "blimp_i.npz", "i-blimp": "blimp_i_blimp.
 COMPOSITES = {"composite": "blimp_i_blimp_iwta", "composite_di": "blimp_i_iwta"}  # PD LIF + this I-SNN
 SHIPPED = ROOT / "snncontrol" / "controllers" / "blimp_pd_i"
 INTEGRATOR = ROOT / "runs" / "blimp_pd_i_integrator" / "composite"
-STEPS = ("datasets", "mimicry", "compose", "finetune", "nsga2", "integrator", "ship", "report")
+CONSTRUCTED = ROOT / "runs" / "blimp_pd_i_constructed" / "best"
+STEPS = ("datasets", "mimicry", "compose", "finetune", "nsga2", "integrator", "construct", "ship", "report")
 
 
 def sh(*command: str) -> None:
@@ -98,8 +103,13 @@ def main(argv: list[str] | None = None) -> int:
             sh(snncontrol, "blimp-integrator", "--pd", "runs/blimp_pd_i_finetune3/best", "--out",
                str(INTEGRATOR.relative_to(ROOT)))
         evolve("blimp_pd_i_integrator_finetune")
+        evolve("blimp_pd_i_steady_finetune")
+    if "construct" in todo:
+        if not CONSTRUCTED.is_dir():
+            sh(snncontrol, "blimp-integrator", "--pd", "constructed", "--out", str(CONSTRUCTED.relative_to(ROOT)))
+        evolve("blimp_pd_i_constructed_finetune")
     if "ship" in todo and args.ship:
-        ship(ROOT / "runs" / "blimp_pd_i_integrator_finetune" / "best")
+        ship(CONSTRUCTED)
     if "report" in todo:
         sh(sys.executable, "benchmarks/blimp_report.py")
     return 0
@@ -113,9 +123,10 @@ def ship(source: Path) -> None:
 
     spec, genome, metadata, io = read_artifact(source)
     metadata.description = (
-        "PD+I SNN for blimp altitude: a PD-SNN evolved open loop to mimic the reference PD (Burgers et al. 2023) "
-        "and fine-tuned closed loop in randomized MuJoCo plants beside an I-SNN of the paper's architecture "
-        "whose parameters are constructed to integrate the error (benchmarks/blimp_pipeline.py)"
+        "PD+I SNN for blimp altitude: the paper's PD-SNN and I-SNN architectures (Burgers et al. 2023), "
+        "parameters constructed to make a spiking PD and a spiking integrator (snncontrol.controllers.blimp."
+        "spiking_pd, .integrator), gains chosen in closed loop on randomized MuJoCo plants "
+        "(benchmarks/blimp_pipeline.py)"
     )
     save_controller(SHIPPED, spec, genome, metadata, io)
     save_nir(SHIPPED.with_suffix(".nir"), spec, genome)

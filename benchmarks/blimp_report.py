@@ -7,9 +7,12 @@
 2. Closed loop (`snncontrol.evaluation.blimp_eval`, plants seed .. seed + plants - 1, calm and disturbed): the
    PD-SNN alone, the PD+I mimics side by side (I-SNN from the paper's data or from blimp flights), each
    fine-tuned closed loop, the fine-tuned PD-SNN beside the constructed integrator I-SNN, that PD-SNN
-   fine-tuned again with the integrator fixed (shipped), and the reference PID: does each stage help?
+   fine-tuned again with the integrator fixed, the constructed spiking PD beside the integrator (shipped) and
+   its decays fine-tuned, and the reference PID: does each stage help?
    benchmarks/results/blimp_flight.png: the shipped controller beside the PID in the first plant.
-3. Integration: each I-SNN's command after 10 and 30 s of a constant error (does it integrate?).
+3. Integration: each I-SNN's command after 10 and 30 s of a constant error (does it integrate?); proportional
+   maps: each PD-SNN's command (mean and std over 20 s) on constant errors of 0.5 to 20 cm, beside the reference
+   PD's (does it see small errors, and is it steady?).
 4. Two objectives: the NSGA-II front (runs/blimp_pd_i_nsga2/pareto) re-scored on 8 fixed validation episodes
    beside the fine-tuned controller; benchmarks/results/blimp_pareto.png.
 Writes benchmarks/results/blimp_report.json.
@@ -40,11 +43,13 @@ from snncontrol.commands.eval_blimp import table  # noqa: E402
 from snncontrol.compose import split_genome  # noqa: E402
 from snncontrol.controllers import SHIPPED  # noqa: E402
 from snncontrol.controllers.blimp.integrator import blimp_parts, constant_error_response  # noqa: E402
+from snncontrol.controllers.pid import BLIMP_PID  # noqa: E402
 from snncontrol.evaluation.blimp_eval import evaluate  # noqa: E402
 from snncontrol.evaluation.plots import plot_flight, save_figure  # noqa: E402
 from snncontrol.network import Network  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
+MAP_ERRORS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2)  # m
 PAPER_TEST_LOSS = {"lif": 0.68, "iwta": 0.74, "rlif": 0.74, "riwta": 0.73}
 NAMES = {
     "lif": "PD-SNN, LIF",
@@ -110,7 +115,10 @@ def closed_loop(plants: int, seed: int) -> dict[str, dict[str, dict[str, float]]
               "PD+I fine-tuned, stage 2 with an overshoot term": runs / "blimp_pd_i_finetune2" / "best",
               "1,000 more, then the overshoot term (16 validation episodes)": runs / "blimp_pd_i_finetune4" / "best",
               "its PD-SNN + constructed integrator I-SNN": runs / "blimp_pd_i_integrator" / "composite",
-              "that PD-SNN fine-tuned, integrator fixed (shipped)": runs / "blimp_pd_i_integrator_finetune" / "best"}
+              "that PD-SNN fine-tuned, integrator fixed": runs / "blimp_pd_i_integrator_finetune" / "best",
+              "then on the steady-state error": runs / "blimp_pd_i_steady_finetune" / "best",
+              "constructed spiking PD + integrator (shipped)": runs / "blimp_pd_i_constructed" / "best",
+              "that with its PD-SNN's decays fine-tuned": runs / "blimp_pd_i_constructed_finetune" / "best"}
     out: dict[str, dict[str, dict[str, float]]] = {}
     for condition in ("calm", "disturbed"):
         out[condition], pid = {}, {}
@@ -138,6 +146,25 @@ def integration_check() -> dict[str, dict[str, float]]:
     for name, (spec, genome) in networks.items():
         u = constant_error_response(spec, genome, np.array([0.01, 0.05]), 300)
         out[name] = {f"u_{cm}cm_{s}s": float(u[10 * s - 1, k]) for k, cm in enumerate((1, 5)) for s in (10, 30)}
+    return out
+
+
+def proportional_maps() -> dict[str, dict[str, list[float]]]:
+    """Each PD-SNN's command on constant errors from rest: mean and std over 10-30 s, per error in `MAP_ERRORS`."""
+    runs = ROOT / "runs"
+    sources = {"PD-SNN mimic (LIF)": runs / "blimp_pd_lif" / "best",
+               "PD-SNN fine-tuned beside the integrator": runs / "blimp_pd_i_integrator_finetune" / "best",
+               "constructed spiking PD (shipped)": SHIPPED["blimp"]}
+    out = {"reference PD": {"mean": [BLIMP_PID.kp * e for e in MAP_ERRORS], "std": [0.0] * len(MAP_ERRORS)}}
+    for name, path in sources.items():
+        if not Path(path).is_dir():
+            continue
+        spec, genome, _, _ = read_artifact(path)
+        parts = blimp_parts(spec)
+        if parts is not None:
+            spec, genome = parts[0], split_genome(parts, genome)[0]
+        u = constant_error_response(spec, genome, np.array(MAP_ERRORS), 300)[100:]
+        out[name] = {"mean": u.mean(axis=0).tolist(), "std": u.std(axis=0).tolist()}
     return out
 
 
@@ -202,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\n| I-SNN | command at +1 cm, 10 s | 30 s | at +5 cm, 10 s | 30 s |\n|---|---:|---:|---:|---:|")
     for name, row in report["integration"].items():  # type: ignore[union-attr]
         print(f"| {name} | " + " | ".join(f"{v:+.2f}" for v in row.values()) + " |")
+    report["proportional_maps"] = proportional_maps()
+    header = " | ".join(f"{100 * e:g} cm" for e in MAP_ERRORS)
+    print(f"\n| PD-SNN: command (std) on a constant error of | {header} |\n|---|" + "---:|" * len(MAP_ERRORS))
+    for name, row in report["proportional_maps"].items():  # type: ignore[union-attr]
+        print(f"| {name} | " + " | ".join(f"{m:+.2f} ({s:.2f})" for m, s in zip(row["mean"], row["std"], strict=True))
+              + " |")
     plot_shipped_flight(RESULTS / "blimp_flight.png", args.seed)
     report["pareto"] = pareto(RESULTS / "blimp_pareto.png")
     if report["pareto"] is not None:
