@@ -31,11 +31,11 @@ def _without_i_snn(controller: Controller) -> Controller:
     return Controller(spec, genome, controller.metadata, controller.io)
 
 
-def test_the_shipped_pd_i_snn_holds_each_set_point_within_6_cm() -> None:
+def test_the_shipped_pd_i_snn_holds_each_set_point_within_2_cm() -> None:
     controller = load_controller(SHIPPED["blimp"])
     assert controller.spec.n_neurons == 161 and controller.spec.n_outputs == 1  # 80 + 80 neurons + the sum
     errors = _steady_state_errors(controller, bias=-0.01)
-    assert errors.max() < 0.06, errors  # it holds a limit cycle of a few cm (README: 3 cm median in 20 plants)
+    assert errors.max() < 0.02, errors  # README: 0.6 cm median over 20 calm plants
 
 
 def test_the_i_snn_removes_the_steady_state_error_the_pd_snn_alone_leaves() -> None:

@@ -192,7 +192,7 @@ def test_overshoot_and_a_weighted_sum_of_objectives():
     flight = fly_blimp(SNNPolicy(controller), int(data["seeds"][0]), episode_length_s=30.0, schedule=schedule,
                        initial_altitude_range=(1.0, 1.0))
     expected = np.mean([s.overshoot for s in flight.metrics().segments])  # the metrics module's definition
-    assert expected > 0.02
+    assert expected > 0.005  # a real overshoot to compare (about 1 cm)
     np.testing.assert_allclose(overshoot, expected, rtol=0.05, atol=0.002)
     weighted = build_fitness(parse_config({
         "generations": 1, "network": {"artifact": str(SHIPPED["blimp"])}, "strategy": {"name": "cmaes"},
