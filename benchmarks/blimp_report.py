@@ -154,7 +154,8 @@ def proportional_maps() -> dict[str, dict[str, list[float]]]:
     runs = ROOT / "runs"
     sources = {"PD-SNN mimic (LIF)": runs / "blimp_pd_lif" / "best",
                "PD-SNN fine-tuned beside the integrator": runs / "blimp_pd_i_integrator_finetune" / "best",
-               "constructed spiking PD (shipped)": SHIPPED["blimp"]}
+               "constructed spiking PD (shipped)": SHIPPED["blimp"],
+               "that, decays fine-tuned": runs / "blimp_pd_i_constructed_finetune" / "best"}
     out = {"reference PD": {"mean": [BLIMP_PID.kp * e for e in MAP_ERRORS], "std": [0.0] * len(MAP_ERRORS)}}
     for name, path in sources.items():
         if not Path(path).is_dir():
