@@ -119,7 +119,7 @@ class ClosedLoopFitness:
         total, error, steps, sops, weighted, weight_sum, steady, steady_n = (np.zeros(copies) for _ in range(8))
         spikes = np.zeros((copies, len(self.net.spec.layers)))
         tracking = "tracking_error" in self.cfg.objectives
-        itae = "itae" in self.cfg.objectives or "steady_state" in self.cfg.objectives  # both need `held`
+        timed = bool({"itae", "steady_state"} & set(self.cfg.objectives))  # both count steps since a change
         overshoot = Overshoot(copies) if "overshoot" in self.cfg.objectives else None
         held, setpoint = np.zeros(copies), np.full(copies, np.nan)  # steps since the set-point last changed
         for _ in range(self.cfg.env.episode_steps):
@@ -127,11 +127,11 @@ class ClosedLoopFitness:
             out, state = self.net.step(params, x, state)
             obs, reward, terminated, truncated, info = env.step(self.io.action(out.double().numpy()))
             total += np.where(alive, reward, 0.0)
-            if tracking or itae or overshoot is not None:
+            if tracking or timed or overshoot is not None:
                 signed_error = self._info(info, self.cfg.error_key)
                 abs_error = np.where(alive, np.abs(signed_error), 0.0)
                 error += abs_error
-            if itae or overshoot is not None:
+            if timed or overshoot is not None:
                 now = self._info(info, self.cfg.setpoint_key)
                 held = np.where(now == setpoint, held + 1.0, 0.0)
                 setpoint = now

@@ -17,8 +17,8 @@ import argparse
 from snncontrol.artifacts import Metadata, read_artifact, save_controller
 from snncontrol.controllers import resolve
 from snncontrol.controllers.blimp.integrator import pd_with_integrator
-from snncontrol.controllers.blimp.networks import BLIMP_IO
-from snncontrol.controllers.blimp.spiking_pd import INTEGRATOR_GAIN, pd_genome, pd_snn
+from snncontrol.controllers.blimp.networks import BLIMP_IO, pd_snn
+from snncontrol.controllers.blimp.spiking_pd import INTEGRATOR_GAIN, pd_genome
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

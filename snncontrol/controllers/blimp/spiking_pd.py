@@ -46,6 +46,7 @@ import numpy as np
 from snncontrol.controllers.blimp.integrator import constant_error_response, genome_of, pd_with_integrator
 from snncontrol.controllers.blimp.networks import pd_snn
 from snncontrol.errors import SpecError
+from snncontrol.neurons import equations
 from snncontrol.spec import NetworkSpec
 
 ENCODER_WEIGHT = 2.0  # per m of error
@@ -57,13 +58,14 @@ INTEGRATOR_GAIN = 0.025  # the constructed integrator's input weight beside this
 
 
 def firing_rate(current: np.ndarray, decay: float, threshold: np.ndarray, steps: int = 3000) -> np.ndarray:
-    """Spikes per step of the soft-reset LIF (v = decay v - threshold s[t-1] + current, s = v > threshold) under
-    constant currents, averaged after a transient of a quarter of `steps`; broadcasts current and threshold."""
+    """Spikes per step of a plain soft-reset LIF neuron (`snncontrol.neurons.equations.lif`, membrane decay
+    `decay`, no synapse, no adaptation) under constant currents, averaged after a transient of a quarter of
+    `steps`; broadcasts current and threshold."""
     current, threshold = np.broadcast_arrays(np.asarray(current, float), np.asarray(threshold, float))
-    v, s, count = np.zeros(current.shape), np.zeros(current.shape), np.zeros(current.shape)
+    zero = np.zeros(current.shape)
+    i, v, a, r, s, count = (zero.copy() for _ in range(6))
     for k in range(steps):
-        v = decay * v - threshold * s + current
-        s = 1.0 * (v > threshold)
+        i, v, a, r, s = equations.lif(i, v, a, r, s, current, zero, 0.0, decay, threshold, 0.0, 0.0, 0.0, 0.0)
         if k >= steps // 4:
             count += s
     return count / (steps - steps // 4)
