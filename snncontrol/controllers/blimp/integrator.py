@@ -63,10 +63,8 @@ def integrator_genome(
     module docstring); `offset` in command units; `detector_pairs` of its encoder pairs (0: none) detect large
     errors and stop the integration there, `detector_gain` times the drive that cancels it."""
     params = spec.parameters
-    needed = {"encoder.w_in", "encoder.bias", "hidden.w_in", "hidden.decay_syn", "readout.w_in"}
-    if not needed <= set(params.by_name):
-        raise SpecError(f"integrator_genome needs a blimp I-SNN (i_snn), got {spec.name or 'a network'} without "
-                        f"{sorted(needed - set(params.by_name))}")
+    require_parameters(spec, {"encoder.w_in", "encoder.bias", "hidden.w_in", "hidden.decay_syn", "readout.w_in"},
+                       "integrator_genome", "a blimp I-SNN (i_snn)")
     n_enc, n = params.by_name["encoder.decay_mem"].shape[0], params.by_name["hidden.decay_mem"].shape[0]
     if n < 3:
         raise SpecError(f"integrator_genome needs at least 3 hidden neurons, got {n}")
@@ -105,6 +103,13 @@ def integrator_genome(
         "readout.decay_mem": np.array([I_READOUT_DECAY_MAX]),
     }
     return genome_of(params, values, "integrator_genome", zeros=("hidden.w_th", "hidden.w_rec", "hidden.decay_th"))
+
+
+def require_parameters(spec: NetworkSpec, needed: set[str], builder: str, network: str) -> None:
+    """One SpecError line naming `builder` and the `network` it builds unless `spec` has every parameter needed."""
+    missing = needed - set(spec.parameters.by_name)
+    if missing:
+        raise SpecError(f"{builder} needs {network}, got {spec.name or 'a network'} without {sorted(missing)}")
 
 
 def genome_of(

@@ -43,7 +43,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from snncontrol.controllers.blimp.integrator import constant_error_response, genome_of, pd_with_integrator
+from snncontrol.controllers.blimp.integrator import (
+    constant_error_response,
+    genome_of,
+    pd_with_integrator,
+    require_parameters,
+)
 from snncontrol.controllers.blimp.networks import pd_snn
 from snncontrol.errors import SpecError
 from snncontrol.neurons import equations
@@ -99,10 +104,8 @@ def pd_genome(
     docstring): kp in command units per m, kd per m/s, decays per step, encoder thresholds theta0 * ratio ** k,
     derivative_range in m."""
     params = spec.parameters
-    needed = {"encoder.w_in", "hidden.w_in", "hidden.w_th", "hidden.decay_th", "readout.w_in"}
-    if not needed <= set(params.by_name):
-        raise SpecError(f"pd_genome needs a blimp PD-SNN with an IWTA hidden layer (pd_snn('iwta')), got "
-                        f"{spec.name or 'a network'} without {sorted(needed - set(params.by_name))}")
+    require_parameters(spec, {"encoder.w_in", "hidden.w_in", "hidden.w_th", "hidden.decay_th", "readout.w_in"},
+                       "pd_genome", "a blimp PD-SNN with an IWTA hidden layer (pd_snn('iwta'))")
     n_enc, n = params.by_name["encoder.decay_mem"].shape[0], params.by_name["hidden.decay_mem"].shape[0]
     n_pairs, half = n_enc // 2, n // 2
     if n_pairs < 2 or half < 1:
