@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from evolution.config import load_config  # noqa: E402
 from evolution.runner import Experiment  # noqa: E402
 from snncontrol import atomic  # noqa: E402
-from snncontrol.controllers.blimp.datasets import pd_mimicry_dataset, save_dataset  # noqa: E402
+from snncontrol.evaluation.blimp_datasets import pd_mimicry_dataset, save_dataset  # noqa: E402
 
 CONFIG = ROOT / "configs" / "blimp_pd_lif.yaml"
 RUNS = ROOT / "runs" / "bench_blimp_evolution"

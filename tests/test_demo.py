@@ -11,13 +11,13 @@ import numpy as np
 from snncontrol.artifacts import load_controller
 from snncontrol.controllers import SHIPPED
 from snncontrol.evaluation.blimp_flight import fly_blimp
-from snncontrol.evaluation.policies import SNNPolicy
+from snncontrol.policy import SNNPolicy
 
 
 def test_shipped_blimp_controller_keeps_the_blimp_near_its_setpoint() -> None:
     controller = load_controller(SHIPPED["blimp"])
     schedule = {"kind": "levels", "values": [1.0], "hold_s": 70.0}
-    flight = fly_blimp(SNNPolicy(controller), seed=0, buoyancy_bias=-0.01, episode_length_s=70.0, schedule=schedule)
+    flight = fly_blimp(SNNPolicy.of(controller), seed=0, buoyancy_bias=-0.01, episode_length_s=70.0, schedule=schedule)
     error = np.abs(flight.setpoint - flight.altitude)[200:]  # after 20 s
     # The PD+I SNN holds the set-point within a limit cycle of a few cm.
     assert error.mean() < 0.05 and error.max() < 0.12

@@ -15,10 +15,10 @@ from snncontrol.controllers import SHIPPED
 from snncontrol.controllers.blimp import i_snn
 from snncontrol.decoders import RateDecoder
 from snncontrol.encoders import SampleHoldEncoder, SendOnDeltaEncoder
-from snncontrol.evaluation.policies import SNNPolicy
 from snncontrol.layers import Layer, leaky_readout
 from snncontrol.network import Network
 from snncontrol.neurons import LIF, LeakyIntegrator
+from snncontrol.policy import SNNPolicy
 from snncontrol.realtime import CLIPPED, REJECTED, REPLACED, STEPPED, GuardedIO, Stepper, unsupported
 from snncontrol.spec import NetworkSpec
 
@@ -91,15 +91,15 @@ def test_networks_with_torch_blocks_are_refused_and_the_policy_falls_back(spec: 
     assert reason in unsupported(net)
     with pytest.raises(ValueError, match=reason):
         Stepper(net, net.params(spec.parameters.initial()))
-    policy = SNNPolicy(Controller(spec, spec.parameters.initial()))
+    policy = SNNPolicy.of(Controller(spec, spec.parameters.initial()))
     assert policy.stepper is None and policy.act(np.ones((1, 1))).shape == (1, spec.n_outputs)
 
 
 @pytest.mark.parametrize("name", ["blimp", "swimmer_ncap"])
 def test_policy_of_one_steps_in_real_time_and_matches_the_population_path(name: str) -> None:
     controller = load_controller(SHIPPED[name])
-    one = SNNPolicy(controller, record_spikes=True)
-    two = SNNPolicy(controller, batch=2, record_spikes=True)  # Network.step, individuals independent
+    one = SNNPolicy.of(controller, record_spikes=True)
+    two = SNNPolicy.of(controller, batch=2, record_spikes=True)  # Network.step, individuals independent
     assert one.stepper is not None and two.stepper is None
     n_obs = {"blimp": 2, "swimmer_ncap": 5}[name]
     observations = np.random.default_rng(5).normal(0.0, 0.5, size=(200, 1, n_obs))

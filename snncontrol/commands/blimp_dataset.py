@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import argparse
 
-from snncontrol.controllers.blimp.datasets import i_blimp_dataset, i_mimicry_dataset, pd_mimicry_dataset, save_dataset
 from snncontrol.controllers.blimp.recordings import RecordingError, load_bag, load_csv, recordings_dataset
+from snncontrol.evaluation.blimp_datasets import i_blimp_dataset, i_mimicry_dataset, pd_mimicry_dataset, save_dataset
 
 #: (training sequence length, test length) in s by kind
 DEFAULT_LENGTHS = {"pd": (60.0, 500.0), "i": (250.0, 500.0), "i-blimp": (60.0, 500.0)}

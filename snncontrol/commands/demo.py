@@ -14,7 +14,7 @@ from snncontrol.controllers import resolve
 from snncontrol.controllers.pid import BLIMP_PID, PIDPolicy
 from snncontrol.evaluation.blimp_flight import Flight, fly_blimp
 from snncontrol.evaluation.plots import plot_flight
-from snncontrol.evaluation.policies import SNNPolicy
+from snncontrol.policy import SNNPolicy
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +34,7 @@ def _seconds(value: float) -> str:
 def run(args: argparse.Namespace) -> int:
     controller = load_controller(resolve(args.artifact))
     controller.io.check(2, 1, controller.spec.n_inputs, controller.spec.n_outputs, "the blimp plant")
-    policy = SNNPolicy(controller, record_spikes=True)
+    policy = SNNPolicy.of(controller, record_spikes=True)
     flights: dict[str, Flight] = {
         "SNN": fly_blimp(policy, seed=args.seed, buoyancy_bias=args.buoyancy),
         "PID": fly_blimp(PIDPolicy(BLIMP_PID, controller.io), seed=args.seed, buoyancy_bias=args.buoyancy),

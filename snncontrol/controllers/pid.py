@@ -14,7 +14,7 @@ set-point - altitude), command u in the thrust unit's units, saturated to [u_min
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -44,6 +44,9 @@ class PIDGains:
 #: Reference PID for the blimp plant (sim_envs/BlimpAltitude-v0 at 10 Hz), tuned on a grid of kp, kd, ki over
 #: randomized plants with negative buoyancy: holds each set-point within ~1.5 cm, overshoots ~15-20 cm on steps.
 BLIMP_PID = PIDGains(kp=8.0, ki=0.5, kd=8.0, dt=0.1, derivative_filter=0.5)
+#: The blimp SNNs' mimicry targets: the reference PD (BLIMP_PID without its integral) and the reference I.
+PD_TARGET = replace(BLIMP_PID, ki=0.0)
+I_TARGET = replace(BLIMP_PID, kp=0.0, kd=0.0)
 
 
 class PIDState(NamedTuple):
@@ -86,7 +89,7 @@ def pid_rollout(gains: PIDGains, errors: np.ndarray) -> np.ndarray:
 
 
 class PIDPolicy:
-    """A PID as a closed-loop policy (see `snncontrol.evaluation.policies.Policy`), through I/O adapters."""
+    """A PID as a closed-loop policy (see `snncontrol.policy.Policy`), through I/O adapters."""
 
     def __init__(self, gains: PIDGains, io: IOAdapters, batch: int = 1) -> None:
         self.gains, self.io, self.batch = gains, io, batch

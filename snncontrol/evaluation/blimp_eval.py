@@ -24,7 +24,7 @@ import numpy as np
 from snncontrol.artifacts import Controller
 from snncontrol.controllers.pid import BLIMP_PID, PIDGains, PIDPolicy
 from snncontrol.evaluation.blimp_flight import Flight, fly_blimps
-from snncontrol.evaluation.policies import Policy, SNNPolicy
+from snncontrol.policy import Policy, SNNPolicy
 
 NEGATIVE_BUOYANCY = (-0.02, -0.005)  # N: heavier than air, 0.5 to 2 gf
 DISTURBANCES: dict[str, Any] = {"gusts": True, "buoyancy_drift": True, "dropout_prob": 0.1}
@@ -109,7 +109,7 @@ def evaluate(
     controller.io.check(2, 1, controller.spec.n_inputs, controller.spec.n_outputs, "the blimp plant")
     seeds = [seed + i for i in range(plants)]
     kwargs = plant_kwargs(condition, hold_s)
-    policy = SNNPolicy(controller, batch=plants, record_spikes=record_spikes)
+    policy = SNNPolicy.of(controller, batch=plants, record_spikes=record_spikes)
     snn = _fly("SNN", policy, seeds, kwargs)
     report = policy.energy()
     for key, values in (

@@ -14,7 +14,7 @@ import numpy as np
 
 import sim_envs  # noqa: F401  (registers the environments)
 from snncontrol.evaluation.metrics import TrackingMetrics, tracking_metrics
-from snncontrol.evaluation.policies import Policy
+from snncontrol.policy import Policy
 
 
 @dataclass(frozen=True)

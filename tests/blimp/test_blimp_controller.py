@@ -7,7 +7,7 @@ import numpy as np
 from snncontrol.artifacts import Controller, load_controller
 from snncontrol.controllers import SHIPPED
 from snncontrol.evaluation.blimp_flight import fly_blimps
-from snncontrol.evaluation.policies import SNNPolicy
+from snncontrol.policy import SNNPolicy
 
 SCHEDULE = {"kind": "levels", "values": [0.8, 1.3], "hold_s": 45.0}
 SEEDS = [200, 201, 202]  # plants the controller was neither evolved nor selected on
@@ -15,7 +15,7 @@ SEEDS = [200, 201, 202]  # plants the controller was neither evolved nor selecte
 
 def _steady_state_errors(controller: Controller, bias: float) -> np.ndarray:
     """Mean |error| (m) over the last 15 s of each set-point, per plant and set-point [3, 2]."""
-    flights = fly_blimps(SNNPolicy(controller, batch=len(SEEDS)), SEEDS, buoyancy_bias=bias, episode_length_s=90.0,
+    flights = fly_blimps(SNNPolicy.of(controller, batch=len(SEEDS)), SEEDS, buoyancy_bias=bias, episode_length_s=90.0,
                          schedule=SCHEDULE)
     return np.array([[s.steady_state_error for s in f.metrics(ss_window_s=15.0).segments] for f in flights])
 

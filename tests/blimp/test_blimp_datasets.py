@@ -11,15 +11,15 @@ import pytest
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 
-from snncontrol.controllers.blimp.datasets import (
+from snncontrol.controllers.blimp.recordings import RecordingError, load_bag, load_csv, recordings_dataset
+from snncontrol.controllers.pid import pid_rollout
+from snncontrol.evaluation.blimp_datasets import (
     I_TARGET,
     PD_TARGET,
     double_integrator_errors,
     i_mimicry_dataset,
     pd_mimicry_dataset,
 )
-from snncontrol.controllers.blimp.recordings import RecordingError, load_bag, load_csv, recordings_dataset
-from snncontrol.controllers.pid import pid_rollout
 
 
 def test_simulated_datasets_are_deterministic_per_seed() -> None:

@@ -15,8 +15,8 @@ from snncontrol.controllers.blimp.spiking_pd import encoder_code, pd_genome, spi
 from snncontrol.errors import SpecError
 from snncontrol.evaluation.blimp_eval import figures, plant_kwargs
 from snncontrol.evaluation.blimp_flight import fly_blimps
-from snncontrol.evaluation.policies import SNNPolicy
 from snncontrol.network import Network
+from snncontrol.policy import SNNPolicy
 
 
 def test_the_encoder_code_averages_the_error_from_millimetres_to_a_metre() -> None:
@@ -56,7 +56,7 @@ def test_the_constructed_pd_i_holds_calm_plants_to_about_a_centimetre() -> None:
     spec, genome = spiking_pd_i()
     controller = Controller(spec, genome, io=BLIMP_IO)
     seeds = [200, 201, 202, 203]  # plants its gains were not chosen on
-    result, _ = figures(fly_blimps(SNNPolicy(controller, batch=len(seeds)), seeds, **plant_kwargs("calm")))
+    result, _ = figures(fly_blimps(SNNPolicy.of(controller, batch=len(seeds)), seeds, **plant_kwargs("calm")))
     assert result["ss_error_cm_median"] < 1.2 and result["ss_error_cm_worst"] < 2.5, result
     assert result["overshoot_up_cm_worst"] < 20.0 and result["overshoot_down_cm_worst"] < 20.0, result
 

@@ -15,8 +15,8 @@ from evolution.problem import resolve_network
 from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Controller, load_controller, read_artifact
 from snncontrol.evaluation.blimp_flight import fly_blimp
-from snncontrol.evaluation.policies import SNNPolicy
 from snncontrol.network import Network
+from snncontrol.policy import SNNPolicy
 
 
 def _fitness(fitness: dict, network: dict | None = None):
@@ -163,7 +163,7 @@ def test_itae_and_steady_state_count_each_error_by_the_steps_since_the_set_point
     tracking, itae, steady = fitness.evaluate(genome[None], data)[0]
     # The same flight recorded step by step: row k + 1 holds the error after step k.
     controller = Controller(problem.spec, genome, io=IOAdapters.from_dict(BLIMP_IO), dtype=fitness.net.dtype)
-    flight = fly_blimp(SNNPolicy(controller), int(data["seeds"][0]), episode_length_s=6.0, schedule=schedule)
+    flight = fly_blimp(SNNPolicy.of(controller), int(data["seeds"][0]), episode_length_s=6.0, schedule=schedule)
     error = np.abs(flight.setpoint - flight.altitude)[1 : steps + 1]
     setpoint = flight.setpoint[1 : steps + 1]
     held = np.zeros(steps)
@@ -189,7 +189,7 @@ def test_overshoot_and_a_weighted_sum_of_objectives():
         resolve_network(NetworkConfig(artifact=str(SHIPPED["blimp"]))))
     data = fitness.generation_data(0)
     itae, overshoot = fitness.evaluate(controller.genome[None], data)[0]
-    flight = fly_blimp(SNNPolicy(controller), int(data["seeds"][0]), episode_length_s=30.0, schedule=schedule,
+    flight = fly_blimp(SNNPolicy.of(controller), int(data["seeds"][0]), episode_length_s=30.0, schedule=schedule,
                        initial_altitude_range=(1.0, 1.0))
     expected = np.mean([s.overshoot for s in flight.metrics().segments])  # the metrics module's definition
     assert expected > 0.005  # a real overshoot to compare (about 1 cm)

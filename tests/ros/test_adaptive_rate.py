@@ -30,8 +30,8 @@ def test_adaptive_rate_saves_snn_steps_for_little_tracking_error(ros_domain_id, 
 def test_fixed_rate_graph_reproduces_the_in_process_flight(ros_domain_id, blimp_artifact):
     from snncontrol.artifacts import load_controller
     from snncontrol.evaluation.blimp_flight import fly_blimp
-    from snncontrol.evaluation.policies import SNNPolicy
+    from snncontrol.policy import SNNPolicy
 
     run = run_blimp_graph(ros_domain_id, blimp_artifact, seed=1, episode_length_s=20.0)
-    flight = fly_blimp(SNNPolicy(load_controller(blimp_artifact)), seed=1, episode_length_s=20.0)
+    flight = fly_blimp(SNNPolicy.of(load_controller(blimp_artifact)), seed=1, episode_length_s=20.0)
     assert np.max(np.abs(flight.altitude - run.log["altitude"])) < 0.02

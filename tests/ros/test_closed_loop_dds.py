@@ -19,7 +19,7 @@ from snncontrol_ros.run_blimp_sim import parser, run
 
 from snncontrol.artifacts import load_controller
 from snncontrol.evaluation.blimp_flight import fly_blimp
-from snncontrol.evaluation.policies import SNNPolicy
+from snncontrol.policy import SNNPolicy
 
 SEED, DURATION_S = 4, 40.0
 
@@ -43,7 +43,7 @@ def test_blimp_closed_loop_over_dds_matches_in_process(ros_domain_id: int, reque
     assert np.mean(np.abs(error[-100:])) < band, "the blimp must hold the 0.5 m set-point over the last 10 s"
     assert np.max(np.abs(error[-100:])) < 2 * band
 
-    flight = fly_blimp(SNNPolicy(load_controller(blimp_artifact)), seed=SEED, episode_length_s=DURATION_S)
+    flight = fly_blimp(SNNPolicy.of(load_controller(blimp_artifact)), seed=SEED, episode_length_s=DURATION_S)
     assert np.max(np.abs(flight.altitude - log["altitude"])) < 0.02
     assert np.mean(np.abs(flight.altitude - log["altitude"])) < 0.005
     assert np.max(np.abs(flight.command - log["command"])) < 0.5

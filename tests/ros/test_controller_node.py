@@ -24,7 +24,7 @@ from std_msgs.msg import Float64, Float64MultiArray
 
 from snncontrol.adapters import IOAdapters, ObservationAdapter
 from snncontrol.artifacts import load_controller
-from snncontrol.evaluation.policies import SNNPolicy
+from snncontrol.policy import SNNPolicy
 
 
 class Harness:
@@ -240,7 +240,7 @@ def test_observation_adapter_parameters_replace_the_artifacts(context, spinner, 
     assert node.core.controller.io.observation == expected
     reference = load_controller(blimp_artifact)
     reference.io = IOAdapters(expected, reference.io.action)
-    policy = SNNPolicy(reference)
+    policy = SNNPolicy.of(reference)
     for altitude in (0.5, 0.8, 1.3):
         assert harness.answer(spinner, harness.reading(altitude)) == policy.act(np.array([[altitude, 1.0]]))[0, 0]
 

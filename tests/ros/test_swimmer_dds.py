@@ -14,7 +14,7 @@ from snncontrol_ros.launcher import config_file, run_sim_graph
 import sim_envs  # noqa: F401  (registers sim_envs/Swimmer-v0)
 from snncontrol.artifacts import load_controller
 from snncontrol.controllers import SHIPPED
-from snncontrol.evaluation.policies import SNNPolicy
+from snncontrol.policy import SNNPolicy
 
 SEED, DURATION_S, DT = 0, 9.0, 0.03
 STEPS = round(DURATION_S / DT)
@@ -23,7 +23,7 @@ STEPS = round(DURATION_S / DT)
 def in_process_x(artifact: Path) -> np.ndarray:
     """Head x position (m) before each step of the same episode, closed in-process as the sim node steps."""
     env = gym.make("sim_envs/Swimmer-v0", max_episode_steps=STEPS)
-    policy = SNNPolicy(load_controller(artifact))
+    policy = SNNPolicy.of(load_controller(artifact))
     obs, info = env.reset(seed=SEED)
     xs = []
     for _ in range(STEPS):

@@ -193,8 +193,7 @@ def recordings_dataset(
     """Mimicry arrays from recordings: the last `test_s` s of the last recording is the test sequence; the rest
     of every recording is cut into training sequences of `train_s` s (a remainder shorter than that is
     dropped). `target`: "recorded" (the recorded command), "pd" or "i" (the reference controllers)."""
-    from snncontrol.controllers.blimp.datasets import I_TARGET, PD_TARGET
-    from snncontrol.controllers.pid import pid_rollout
+    from snncontrol.controllers.pid import I_TARGET, PD_TARGET, pid_rollout
 
     if not recordings:
         raise RecordingError("no recordings given")

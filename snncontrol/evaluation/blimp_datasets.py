@@ -29,12 +29,19 @@ import numpy as np
 
 from snncontrol import atomic
 from snncontrol.adapters import IOAdapters, ObservationAdapter
-from snncontrol.controllers.pid import BLIMP_PID, PIDGains, PIDPolicy, pid_init, pid_rollout, pid_step
+from snncontrol.controllers.pid import (
+    BLIMP_PID,
+    I_TARGET,
+    PD_TARGET,
+    PIDGains,
+    PIDPolicy,
+    pid_init,
+    pid_rollout,
+    pid_step,
+)
 from snncontrol.evaluation.blimp_flight import fly_blimp
 
 SCHEDULE = {"kind": "random", "altitude_range": [0.4, 1.6], "hold_s": 15.0}
-PD_TARGET = replace(BLIMP_PID, ki=0.0)
-I_TARGET = replace(BLIMP_PID, kp=0.0, kd=0.0)
 #: The PD that flies the double integrator while its I-SNN data are recorded (z'' = u + b, u in m/s^2).
 I_PLANT_PD = PIDGains(kp=2.0, kd=2.5, dt=BLIMP_PID.dt, u_min=-8.0, u_max=8.0, derivative_filter=0.5)
 I_BIAS_RANGE = (-4.0, 4.0)  # m/s^2
