@@ -1,6 +1,6 @@
 """Gymnasium environments of the blimp altitude plant: ``BlimpAltitudeEnv`` (one blimp) and
 ``BlimpAltitudeVectorEnv`` (P blimps stepped together). Observation, action, reward, info and every
-constructor keyword with its default and unit: see ``sim_envs.blimp.core.BlimpCore``. Both also take
+constructor keyword with its default and unit: see ``sim_envs.blimp.plant.BlimpCore``. Both also take
 render_mode (None | "rgb_array" | "human") and width, height (pixels); the vector env takes num_envs and
 n_threads (physics threads, default: all cores).
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim_envs.adapters import CoreEnv, CoreVectorEnv
-from sim_envs.blimp.core import BlimpCore
+from sim_envs.blimp.plant import BlimpCore
+from sim_envs.gym_envs import CoreEnv, CoreVectorEnv
 
 
 class BlimpAltitudeEnv(CoreEnv):

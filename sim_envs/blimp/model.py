@@ -14,7 +14,7 @@ is put on the slide joints as armature, with the potential-flow (Lamb) coefficie
 and the same air density: about 0.12 kg sideways/vertically and 0.02 kg along the axis.
 
 Buoyancy is not in MuJoCo's fluid model either: the plant applies it per copy as a vertical generalized
-force (weight plus a bias, see ``sim_envs.blimp.core``). The thrust unit is a motor on site ``thrust``
+force (weight plus a bias, see ``sim_envs.blimp.plant``). The thrust unit is a motor on site ``thrust``
 pushing along +z; its ``ctrl`` is the thrust in N (the unit's dynamics are in ``sim_envs.blimp.thrust``).
 The body origin is placed so that qpos z equals the LiDAR height above the floor.
 """

@@ -1,5 +1,5 @@
 """Gymnasium environments of the N-link swimmer: ``SwimmerEnv`` (one swimmer) and ``SwimmerVectorEnv``
-(P swimmers stepped together). Observation, action, reward and info: see ``sim_envs.swimmer.core``.
+(P swimmers stepped together). Observation, action, reward and info: see ``sim_envs.swimmer.plant``.
 
 Keywords (both): n_links (3..15, default 6), reward ("ncap" | "forward"), frame_skip (6), timestep
 (0.005 s), max_episode_steps (1000), ctrl_cost_weight (1e-4), reset_noise_scale (0.1), render_mode
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim_envs.adapters import CoreEnv, CoreVectorEnv
-from sim_envs.swimmer.core import SwimmerCore
+from sim_envs.gym_envs import CoreEnv, CoreVectorEnv
+from sim_envs.swimmer.plant import SwimmerCore
 
 
 class SwimmerEnv(CoreEnv):

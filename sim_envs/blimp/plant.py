@@ -42,7 +42,7 @@ from sim_envs.batched import BatchedPhysics
 from sim_envs.blimp.episode import EpisodeConfig, draw_episode
 from sim_envs.blimp.model import AIR_DENSITY, GRAVITY, BlimpGeometry, blimp_xml
 from sim_envs.blimp.thrust import ThrustUnit, ThrustUnitParams
-from sim_envs.core import BatchedCore, Transition
+from sim_envs.plant import BatchedCore, Transition
 from sim_envs.schedules import PAPER_SCHEDULE, Schedule, schedule_from_dict
 
 DROPOUT_VALUES = ("max_range", "nan")

@@ -31,7 +31,7 @@ from gymnasium import spaces
 
 from sim_envs import validation
 from sim_envs.batched import BatchedPhysics
-from sim_envs.core import BatchedCore, Transition
+from sim_envs.plant import BatchedCore, Transition
 from sim_envs.swimmer.mjcf import MAX_LINKS, MIN_LINKS, joint_limit, swimmer_xml
 
 REWARDS = ("ncap", "forward")

@@ -22,7 +22,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from sim_envs.core import BatchedCore
+from sim_envs.plant import BatchedCore
 from sim_envs.rendering import RENDER_MODES, FrameRenderer, available_render_modes, check_render_mode
 
 _ONE = np.zeros(1, dtype=np.intp)
