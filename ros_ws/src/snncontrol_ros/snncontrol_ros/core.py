@@ -2,7 +2,7 @@
 
 `ControlCore.tick(obs, ages)` takes the assembled plant observation (the vector the artifact's observation
 adapter expects, e.g. [measured altitude, set-point] for the blimp) and each input's age, and returns the
-command to send. The SNN runs through `snncontrol.evaluation.policies.SNNPolicy`, exactly as in the
+command to send. The SNN runs through `snncontrol.policy.SNNPolicy`, exactly as in the
 in-process closed loop, so a ROS run and `fly_blimp` compute the same commands from the same observations.
 Every tick of a network that the real-time stepper runs (without the adaptive schedule) takes the compiled path
 `Stepper.act` (checks, adapters, SNN and saturation in one call; the same numbers, tests/ros/test_core_logic.py); a
@@ -20,7 +20,7 @@ from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Controller, load_controller
 from snncontrol.controllers import resolve
 from snncontrol.errors import ArtifactError
-from snncontrol.evaluation.policies import SNNPolicy
+from snncontrol.policy import SNNPolicy
 from snncontrol.realtime import REJECTED, STEPPED, GuardedIO
 from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
 from snncontrol_ros.safety import GOOD, INVALID, SafetyConfig, SafetyCounters, Verdict, check_inputs
@@ -57,7 +57,7 @@ class ControlCore:
             )
         self.controller = controller
         self.safety = safety
-        self.policy = SNNPolicy(controller)
+        self.policy = SNNPolicy.of(controller)
         if self.policy.stepper is not None:  # load the compiled loop now (configure), not in the first tick
             self.policy.stepper.step(np.zeros(controller.spec.n_inputs))
         self.adaptive = AdaptiveScheduler(adaptive, controller.spec.n_inputs) if adaptive else None
