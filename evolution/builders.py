@@ -1,4 +1,5 @@
-"""Small network builders for experiment configs (`network: {builder: "evolution.builders:...", kwargs: ...}`)."""
+"""Small network builders for experiment configs (`network: {builder: "evolution.builders:...", kwargs: ...}`)
+and the registry of the builders a config may name (`BUILDERS`, `ENTRY_POINT_GROUP`)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,16 @@ def paired_lif_readout(
     hidden = Layer("hidden", n_hidden, LIF(), input=Connection(), recurrent=Connection() if recurrent else None)
     layers = (paired_encoding("encoder", n_pairs, n_inputs), hidden, leaky_readout("readout", n_outputs))
     return NetworkSpec(n_inputs=n_inputs, layers=layers, dt=dt, name=name)
+
+
+#: The project's own network builders, by the short name a config may use instead of the "module:function"
+#: reference (either is accepted). Packages add theirs as entry points of ENTRY_POINT_GROUP; any other module
+#: needs `snncontrol evolve --allow-import MODULE` (see `evolution.imports`).
+BUILDERS: dict[str, str] = {
+    "paired_lif_readout": "evolution.builders:paired_lif_readout",
+    "blimp.pd_snn": "snncontrol.controllers.blimp:pd_snn",
+    "blimp.i_snn": "snncontrol.controllers.blimp:i_snn",
+    "ncap.ncap_spec": "snncontrol.controllers.ncap:ncap_spec",
+    "ncap.mlp_spec": "snncontrol.controllers.ncap:mlp_spec",
+}
+ENTRY_POINT_GROUP = "snncontrol.builders"

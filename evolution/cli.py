@@ -1,9 +1,11 @@
 """`snncontrol evolve CONFIG.yaml [--resume RUN_DIR] [--backend serial|process|ray] [--address ...]
-[--workers N] [--generations N] [--seed N] [--run-dir DIR] [--quiet]`.
+[--workers N] [--generations N] [--seed N] [--run-dir DIR] [--allow-import MODULE ...] [--quiet]`.
 
 --backend/--address/--workers/--generations/--run-dir are run settings (not in the config hash): a run can be
 resumed on another backend or extended to more generations. --seed changes the experiment, so a resumed run
 refuses a different seed. With --resume and no CONFIG, the run directory's config.yaml is used.
+
+A config is data, never code (the epilog of `snncontrol evolve --help`, `CONFIGS_ARE_DATA`, says how).
 """
 
 from __future__ import annotations
@@ -12,11 +14,20 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from evolution.builders import BUILDERS, ENTRY_POINT_GROUP
 from evolution.config import load_config
 from evolution.errors import ConfigError
 
+CONFIGS_ARE_DATA = (
+    "A config is data, never code: network.builder must name one of the project's builders "
+    f"({', '.join(BUILDERS)}, or their module:function references) or an entry point that an installed "
+    f"package declares in the group {ENTRY_POINT_GROUP!r}. A builder of your own runs only if you name its "
+    "module with --allow-import MODULE; any other builder (e.g. os:system) is refused before anything runs."
+)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = CONFIGS_ARE_DATA
     parser.add_argument("config", nargs="?", help="experiment YAML (default with --resume: RUN_DIR/config.yaml)")
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its latest checkpoint")
     parser.add_argument("--backend", choices=["serial", "process", "ray"], help="where populations are evaluated")
@@ -25,6 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generations", type=int, help="total generations (extends a resumed run)")
     parser.add_argument("--seed", type=int, help="run seed (overrides the config's)")
     parser.add_argument("--run-dir", help="run directory (default: runs/<config name>-<UTC time>)")
+    parser.add_argument(
+        "--allow-import",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="let network.builder name callables of MODULE and its submodules, code you trust (repeatable)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -43,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         "generations": args.generations,
         "seed": args.seed,
     }
-    config = load_config(path, **overrides)
+    config = load_config(path, args.allow_import, **overrides)
     run_dir = args.resume or args.run_dir or config.output.run_dir
     if run_dir is None:
         run_dir = Path("runs") / f"{config.name}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"

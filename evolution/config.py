@@ -4,18 +4,28 @@ Units: `sigma` and the sphere `centers` live in the unit cube (each parameter's 
 sigma = 0.1 is 1/10 of every parameter's range); `episode_steps` and `warmup` count control steps.
 Backend, output and `generations` are run settings, not part of the experiment (`experiment_dict` leaves
 them out, so the config hash ignores them: a run may be resumed on another backend or extended).
+Configs are data: `network.builder` names a registered builder (`evolution.builders.BUILDERS`, or a package's
+entry point), or one in a module the caller allows (`parse_config(..., allow_import=...)`, the CLI's
+`--allow-import`); nothing a config names is imported while it is validated. Populations are at most
+`MAX_POPULATION` individuals; seeds are below 2**32.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from evolution.builders import BUILDERS, ENTRY_POINT_GROUP
 from evolution.errors import ConfigError
+from evolution.imports import allowed_reference, check_module_names
 from snncontrol.adapters import IOAdapters
+
+MAX_POPULATION = 100_000  # individuals per generation (any strategy): more is a typo, not an experiment
+MAX_SEED = 2**32 - 1
 
 
 class _Model(BaseModel):
@@ -23,7 +33,8 @@ class _Model(BaseModel):
 
 
 class NetworkConfig(_Model):
-    """Exactly one of: `builder` ("package.module:function" returning a NetworkSpec, called with `kwargs`),
+    """Exactly one of: `builder` (a registered builder's name or "package.module:function" reference, see the
+    module docstring; called with `kwargs`, it returns a NetworkSpec),
     `spec` (inline `NetworkSpec.to_dict()` form) or `artifact` (a saved controller: its spec, and its genome
     as the initial mean / seed individual)."""
 
@@ -35,13 +46,20 @@ class NetworkConfig(_Model):
     # evolved (e.g. ["readout.*", "hidden.theta"], or "hidden.w_in[0:1180]" for some elements of one); the
     # others keep the artifact's values
 
+    @field_validator("builder")
+    @classmethod
+    def _registered(cls, builder: str | None, info: ValidationInfo) -> str | None:
+        """The reference of an allowed builder; a config cannot make anything else run."""
+        if builder is None:
+            return None
+        allow_import = (info.context or {}).get("allow_import", ())
+        return allowed_reference(builder, BUILDERS, ENTRY_POINT_GROUP, allow_import)
+
     @model_validator(mode="after")
     def _exactly_one(self) -> NetworkConfig:
         given = [name for name in ("builder", "spec", "artifact") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of builder, spec, artifact (got {given or 'none'})")
-        if self.builder is not None and ":" not in self.builder:
-            raise ValueError(f"builder must be 'package.module:function', got {self.builder!r}")
         if self.evolve is not None and self.artifact is None:
             raise ValueError("evolve (a subset of the parameters) needs an artifact that holds the others")
         return self
@@ -55,8 +73,8 @@ class CMAESConfig(_Model):
     name: Literal["cmaes"]
     preset: Literal["paper"] | None = None
     covariance: Literal["full", "diagonal"] = "full"
-    population: int | None = Field(None, ge=2)  # lambda; None: DEAP's 4 + 3 ln(D)
-    mu: int | None = Field(None, ge=1)  # parents; None: population / 2
+    population: int | None = Field(None, ge=2, le=MAX_POPULATION)  # lambda; None: DEAP's 4 + 3 ln(D)
+    mu: int | None = Field(None, ge=1, le=MAX_POPULATION)  # parents; None: population / 2
     sigma: float = Field(0.1, gt=0, le=1)
     initial_mean: Literal["uniform", "center", "spec_init"] = "uniform"
     out_of_bounds: Literal["reject", "clip"] = "reject"
@@ -82,8 +100,8 @@ class GAConfig(_Model):
     plus normal noise of that standard deviation (unit cube)."""
 
     name: Literal["ga"]
-    mu: int = Field(50, ge=2)
-    lambda_: int = Field(100, ge=1, alias="lambda")
+    mu: int = Field(50, ge=2, le=MAX_POPULATION)
+    lambda_: int = Field(100, ge=1, le=MAX_POPULATION, alias="lambda")
     selection: Literal["plus", "comma"] = "plus"
     cxpb: float = Field(0.6, ge=0, le=1)
     mutpb: float = Field(0.3, ge=0, le=1)
@@ -107,7 +125,7 @@ class NSGA2Config(_Model):
     `init_spread` as for the GA."""
 
     name: Literal["nsga2"]
-    mu: int = Field(48, ge=4)
+    mu: int = Field(48, ge=4, le=MAX_POPULATION)
     cxpb: float = Field(0.9, ge=0, le=1)
     eta_crossover: float = Field(15.0, gt=0)
     eta_mutation: float = Field(20.0, gt=0)
@@ -248,7 +266,7 @@ class OutputConfig(_Model):
 
 class ExperimentConfig(_Model):
     name: str = ""
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     generations: int = Field(ge=1)
     network: NetworkConfig
     strategy: StrategyConfig
@@ -278,12 +296,13 @@ def objective_names(fitness: SphereConfig | MimicryConfig | ClosedLoopConfig | C
     return list(fitness.objectives)
 
 
-def parse_config(data: Any, source: str = "config") -> ExperimentConfig:
-    """Validate a mapping; a bad field raises one ConfigError line naming it."""
+def parse_config(data: Any, source: str = "config", allow_import: Sequence[str] = ()) -> ExperimentConfig:
+    """Validate a mapping; a bad field raises one ConfigError line naming it. `allow_import`: modules whose
+    callables `network.builder` may name besides the registered builders."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: must be a YAML mapping")
     try:
-        return ExperimentConfig.model_validate(data)
+        return ExperimentConfig.model_validate(data, context={"allow_import": check_module_names(allow_import)})
     except ValidationError as exc:
         error = exc.errors()[0]
         where = "".join(f"{part}: " for part in [".".join(str(p) for p in error["loc"])] if part)
@@ -292,8 +311,9 @@ def parse_config(data: Any, source: str = "config") -> ExperimentConfig:
         raise ConfigError(f"{source}: {where}{message}{more}") from None
 
 
-def load_config(path: str | Path, **overrides: Any) -> ExperimentConfig:
-    """Read and validate a YAML file; `overrides` are dotted keys ("backend.name") set before validation."""
+def load_config(path: str | Path, allow_import: Sequence[str] = (), **overrides: Any) -> ExperimentConfig:
+    """Read and validate a YAML file (`allow_import` as for `parse_config`); `overrides` are dotted keys
+    ("backend.name") set before validation."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -310,4 +330,4 @@ def load_config(path: str | Path, **overrides: Any) -> ExperimentConfig:
             node = node.setdefault(part, {})
         node[key] = value
     data.setdefault("name", path.stem)
-    return parse_config(data, str(path))
+    return parse_config(data, str(path), allow_import)

@@ -1,16 +1,66 @@
-"""Resolve "package.module:function" references named in configs."""
+"""Resolve the "package.module:function" references that experiment configs name, without running a config's code.
+
+A config is data: it may name only a builder it is allowed to, never an arbitrary callable (`os:system`).
+Allowed are the references of a registry of the project's own callables (or their short names), those that
+installed packages declare as entry points of a group (e.g. `snncontrol.builders` in a package's
+pyproject.toml: `[project.entry-points."snncontrol.builders"] mine = "mypkg.nets:build"`), and any callable in a
+module the user names on the command line (`snncontrol evolve --allow-import mypkg` allows `mypkg` and
+`mypkg.*`). `allowed_reference` decides before anything is imported; `import_object` imports what it returns.
+"""
 
 from __future__ import annotations
 
+import functools
 import importlib
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping, Sequence
+from importlib.metadata import entry_points
 from typing import Any
 
 from evolution.errors import ConfigError
+from snncontrol.errors import SnnControlError
+
+MODULE_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+def check_module_names(names: Sequence[str]) -> tuple[str, ...]:
+    """`names` (module names a user allows imports from), each checked to be a dotted Python name."""
+    for name in names:
+        if not MODULE_NAME.match(name):
+            raise ConfigError(f"--allow-import: {name!r} is not a module name (e.g. mypkg or mypkg.builders)")
+    return tuple(names)
+
+
+def allowed_reference(
+    reference: str, registered: Mapping[str, str], group: str, allow_import: Sequence[str] = ()
+) -> str:
+    """The "module:function" reference a config's `reference` stands for: a registered name or reference
+    (`registered`: short name -> reference), an entry point of `group` (its name or value), or a reference into
+    a module of `allow_import` (or a submodule). Anything else is a ValueError naming what is allowed; nothing
+    is imported here."""
+    found = _lookup(reference, registered)
+    if found is None:  # installed packages' metadata is read only when the registry does not hold it
+        found = _lookup(reference, {ep.name: ep.value for ep in entry_points(group=group)})
+    if found is not None:
+        return found
+    module = reference.partition(":")[0]
+    if ":" in reference and any(module == name or module.startswith(f"{name}.") for name in allow_import):
+        return reference
+    known = ", ".join(sorted(registered))
+    raise ValueError(
+        f"{reference!r} is not a registered builder ({known}, or an entry point of group {group!r}); "
+        f"to run code from your own module, name it on the command line: --allow-import MODULE"
+    )
+
+
+def _lookup(reference: str, names: Mapping[str, str]) -> str | None:
+    """The reference of the name `reference` in `names` (name -> reference), itself if it is one, else None."""
+    return names.get(reference, reference if reference in names.values() else None)
 
 
 def import_object(reference: str, field: str) -> Callable[..., Any]:
-    """The callable `reference` names; a ConfigError naming `field` if it cannot be imported."""
+    """The callable `reference` names; a ConfigError naming `field` if it cannot be imported. A ValueError or
+    OverflowError that the callable raises on its keywords (e.g. a negative size) is a ConfigError line too."""
     module_name, _, attr = reference.partition(":")
     try:
         target = getattr(importlib.import_module(module_name), attr)
@@ -18,4 +68,15 @@ def import_object(reference: str, field: str) -> Callable[..., Any]:
         raise ConfigError(f"{field}: cannot import {reference!r} ({exc})") from None
     if not callable(target):
         raise ConfigError(f"{field}: {reference!r} is not callable")
-    return target
+
+    @functools.wraps(target)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return target(*args, **kwargs)
+        except SnnControlError:
+            raise
+        except (ValueError, OverflowError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ConfigError(f"{field} {reference!r}: refused its kwargs ({reason})") from None
+
+    return call

@@ -1,0 +1,86 @@
+"""Configs are data: `network.builder` runs only a registered builder, a package's declared entry point, or a
+module the user allows on the command line; anything else is refused before anything is imported or run."""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+import yaml
+from evo_support import sphere_config
+
+from evolution import imports
+from evolution.builders import BUILDERS
+from evolution.config import parse_config
+from evolution.errors import ConfigError
+from evolution.problem import resolve_network
+from snncontrol.cli import main
+
+HOSTILE = {"builder": "os:system", "kwargs": {"command": "touch PWNED"}}
+
+
+def _config(network: dict) -> dict:
+    return sphere_config({"name": "cmaes", "population": 4}, generations=1, network=network)
+
+
+def test_a_config_naming_os_system_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "evil.yaml").write_text(yaml.safe_dump(_config(HOSTILE)))
+    assert main(["evolve", "evil.yaml", "--quiet", "--run-dir", "run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "network.builder: 'os:system' is not a registered builder" in err
+    assert "--allow-import" in err
+    assert not (tmp_path / "PWNED").exists() and not (tmp_path / "run").exists()
+
+
+def test_an_unregistered_module_is_not_even_imported(monkeypatch):
+    monkeypatch.delitem(sys.modules, "antigravity", raising=False)
+    with pytest.raises(ConfigError, match="network.builder: 'antigravity:geohash' is not a registered builder"):
+        parse_config(_config({"builder": "antigravity:geohash"}))
+    assert "antigravity" not in sys.modules
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_registered_builders_resolve_by_short_name_and_by_reference(name):
+    by_name = parse_config(_config({"builder": name})).network
+    by_reference = parse_config(_config({"builder": BUILDERS[name]})).network
+    assert by_name.builder == by_reference.builder == BUILDERS[name]
+
+
+def test_allow_import_lets_a_users_own_module_build_the_network(tmp_path, monkeypatch):
+    (tmp_path / "mynets").mkdir()
+    (tmp_path / "mynets" / "__init__.py").write_text("")
+    (tmp_path / "mynets" / "small.py").write_text(
+        "from evolution.builders import paired_lif_readout\n\n\ndef build():\n    return paired_lif_readout(2, 3)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    data = _config({"builder": "mynets.small:build"})
+    with pytest.raises(ConfigError, match="not a registered builder"):
+        parse_config(data)
+    with pytest.raises(ConfigError, match="not a registered builder"):
+        parse_config(data, allow_import=["mynet"])  # a prefix of the name is not the module
+    config = parse_config(data, allow_import=["mynets"])
+    assert resolve_network(config.network).dim > 0
+
+
+def test_allow_import_takes_only_module_names():
+    with pytest.raises(ConfigError, match="--allow-import: 'os:system' is not a module name"):
+        parse_config(_config(HOSTILE), allow_import=["os:system"])
+
+
+def test_a_packages_declared_entry_point_is_a_builder(monkeypatch):
+    declared = EntryPoint("tiny", "evolution.builders:paired_lif_readout", "snncontrol.builders")
+    monkeypatch.setattr(imports, "entry_points", lambda group: [declared] if group == "snncontrol.builders" else [])
+    registry = {}
+    assert imports.allowed_reference("tiny", registry, "snncontrol.builders") == declared.value
+    assert imports.allowed_reference(declared.value, registry, "snncontrol.builders") == declared.value
+    with pytest.raises(ValueError, match="entry point of group 'snncontrol.builders'"):
+        imports.allowed_reference("os:system", registry, "snncontrol.builders")
+
+
+def test_shipped_configs_name_registered_builders():
+    configs = sorted(Path(__file__).parents[2].joinpath("configs").glob("*.yaml"))
+    named = {yaml.safe_load(p.read_text())["network"].get("builder") for p in configs} - {None}
+    assert named and named <= set(BUILDERS.values())
