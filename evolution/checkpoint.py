@@ -9,14 +9,22 @@ written atomically (temp file + rename).
     checkpoints/latest.json      {"generation": 12}, written last: the checkpoint to resume from
 
 The last `keep` checkpoints are kept. Loading checks the config hash and restores everything, RNG states
-last, so a resumed run continues bit for bit.
+last, so a resumed run continues bit for bit. A checkpoint that cannot be read or does not validate (truncated,
+corrupt, a key or array missing, a wrong dtype or shape, a non-finite or out-of-range value, JSON nested deeper
+than `MAX_JSON_DEPTH`) is skipped with a warning for the next older one; with none left, resuming is refused in
+one line. The archive is written uncompressed, so an array whose header claims more bytes than the file holds is
+refused before anything is allocated. Loading first removes the hidden temporaries of writes a kill cut short.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
+import math
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,9 +33,35 @@ from evolution.errors import ResumeError
 from evolution.loop import RunState
 from evolution.strategies.base import Individual, Strategy, pack, unpack
 from snncontrol import atomic
+from snncontrol.artifacts import parse_json
 
 FORMAT = "snncontrol.evolution.checkpoint/1"
 LATEST = "latest.json"
+#: The JSON part's fields and their types (a bool is no number here).
+FIELDS: dict[str, tuple[type, ...]] = {
+    "format": (str,),
+    "config_hash": (str,),
+    "generation": (int,),
+    "evaluations": (int,),
+    "elapsed_s": (int, float),
+    "selected_loss": (int, float, type(None)),
+    "strategy": (dict,),
+    "rng": (dict,),
+    "logbook": (list,),
+}
+#: What a checkpoint that does not validate raises while it is read or restored (then the next older is tried).
+INVALID = (
+    OSError,
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    OverflowError,
+    RuntimeError,
+    EOFError,
+    zipfile.BadZipFile,
+)
+log = logging.getLogger(__name__)
 
 
 def _stem(generation: int) -> str:
@@ -62,40 +96,134 @@ def save(directory: Path, state: RunState, strategy: Strategy, config_hash: str,
     atomic.write_bytes(directory / f"{stem}.npz", buffer.getvalue())
     atomic.write_text(directory / f"{stem}.json", json.dumps(meta))
     atomic.write_text(directory / LATEST, json.dumps({"generation": state.generation}))
-    for old in sorted(directory.glob("gen_*.json"))[:-keep]:
-        old.unlink(missing_ok=True)
-        old.with_suffix(".npz").unlink(missing_ok=True)
+    generations = _generations(directory)
+    older = [g for g in generations if g <= state.generation][keep:]
+    abandoned = [g for g in generations if g > state.generation]  # left behind by a resume from an older one
+    for generation in older + abandoned:
+        for suffix in (".json", ".npz"):
+            (directory / f"{_stem(generation)}{suffix}").unlink(missing_ok=True)
+
+
+def _generations(directory: Path) -> list[int]:
+    """The generations that have a checkpoint file in `directory`, newest first."""
+    found = {path.stem.removeprefix("gen_") for path in directory.glob("gen_*") if path.suffix in (".json", ".npz")}
+    return sorted((int(g) for g in found if g.isdigit()), reverse=True)
 
 
 def exists(directory: Path) -> bool:
-    return (directory / LATEST).is_file()
+    """Whether `directory` holds any checkpoint (even a broken one: a new run there would mix with it)."""
+    return (directory / LATEST).is_file() or bool(_generations(directory))
 
 
-def load(directory: Path, state: RunState, strategy: Strategy, cls: type[Individual], config_hash: str) -> None:
-    """Restore `state` and `strategy` from the latest checkpoint in `directory`, then the RNG states."""
+def load(
+    directory: Path, state: RunState, strategy: Strategy, cls: type[Individual], config_hash: str, dim: int
+) -> int:
+    """Restore `state` and `strategy` (individuals of `dim` unit-cube coordinates) from the newest valid
+    checkpoint in `directory`, then the RNG states; return its generation."""
+    problems = []
+    for generation in _resume_order(directory):
+        try:
+            meta, arrays = _read(directory, generation)
+        except INVALID as exc:
+            problems.append(f"{_stem(generation)}: {_reason(exc)}")
+            continue
+        if meta["config_hash"] != config_hash:
+            raise ResumeError(
+                f"the config differs from the one {directory.parent} was started with (experiment hash "
+                f"{config_hash[:12]} != {meta['config_hash'][:12]}); resume with the run's config.yaml or start a "
+                "new run"
+            )
+        try:
+            _restore(meta, arrays, state, strategy, cls, dim)
+        except INVALID as exc:
+            problems.append(f"{_stem(generation)}: {_reason(exc)}")
+            continue
+        if problems:
+            log.warning("resuming %s from %s, skipped %s", directory, _stem(generation), "; ".join(problems))
+        return generation
+    raise ResumeError(f"no valid checkpoint to resume from in {directory} ({'; '.join(problems) or 'none found'})")
+
+
+def _reason(exc: BaseException) -> str:
+    """One short line for why a checkpoint was skipped."""
+    text = (str(exc).splitlines() or [""])[0][:200]
+    if isinstance(exc, KeyError):
+        return f"lacks {text}"
+    return text if isinstance(exc, ValueError) and text else f"{type(exc).__name__}: {text}"
+
+
+def _resume_order(directory: Path) -> list[int]:
+    """The generation latest.json names, then every older one, newest first (all of them if latest.json
+    does not parse)."""
+    generations = _generations(directory)
     try:
-        generation = json.loads((directory / LATEST).read_text())["generation"]
-        meta = json.loads((directory / f"{_stem(generation)}.json").read_text())
-        with np.load(directory / f"{_stem(generation)}.npz", allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except (OSError, ValueError, KeyError) as exc:
-        raise ResumeError(f"cannot read the checkpoint in {directory} ({exc})") from None
+        latest = parse_json((directory / LATEST).read_text(encoding="utf-8"))["generation"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return generations
+    if not isinstance(latest, int) or isinstance(latest, bool):
+        return generations
+    return [latest] + [g for g in generations if g < latest]
+
+
+def _read(directory: Path, generation: int) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The JSON part (validated against FIELDS) and the arrays of one checkpoint."""
+    meta = parse_json((directory / f"{_stem(generation)}.json").read_text(encoding="utf-8"))
+    if not isinstance(meta, dict):
+        raise ValueError("the JSON part must be an object")
     if meta.get("format") != FORMAT:
-        raise ResumeError(f"{directory}: unknown checkpoint format {meta.get('format')!r}")
-    if meta["config_hash"] != config_hash:
-        raise ResumeError(
-            f"the config differs from the one {directory.parent} was started with (experiment hash "
-            f"{config_hash[:12]} != {meta['config_hash'][:12]}); resume with the run's config.yaml or start a new run"
-        )
+        raise ValueError(f"unknown checkpoint format {meta.get('format')!r:.60}")
+    for key, types in FIELDS.items():
+        if key not in meta:
+            raise ValueError(f"the JSON part lacks {key!r}")
+        value = meta[key]
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise ValueError(f"{key!r} must be {' or '.join(t.__name__ for t in types)}, got {type(value).__name__}")
+    if meta["generation"] != generation or meta["evaluations"] < 0:
+        raise ValueError(f"generation {meta['generation']} / evaluations {meta['evaluations']} do not fit the file")
+    if not (math.isfinite(meta["elapsed_s"]) and meta["elapsed_s"] >= 0):
+        raise ValueError(f"elapsed_s must be a finite number of seconds >= 0, got {meta['elapsed_s']}")
+    if not all(isinstance(row, dict) for row in meta["logbook"]):
+        raise ValueError("logbook rows must be objects")
+    return meta, _read_arrays(directory / f"{_stem(generation)}.npz")
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an uncompressed .npz, none of object dtype, none claiming more bytes than the file has."""
+    budget = path.stat().st_size
+    arrays = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (
+                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read_header(member)
+                if dtype.hasobject or math.prod(shape) * dtype.itemsize > budget:
+                    raise ValueError(f"array {info.filename} is of object dtype or larger than the file")
+            with archive.open(info) as member:
+                arrays[info.filename.removesuffix(".npy")] = np.lib.format.read_array(member, allow_pickle=False)
+    return arrays
+
+
+def _restore(
+    meta: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    state: RunState,
+    strategy: Strategy,
+    cls: type[Individual],
+    dim: int,
+) -> None:
+    population, hof_items = unpack(cls, arrays, "population", dim), unpack(cls, arrays, "hof", dim)
+    selected = unpack(cls, arrays, "selected", dim)
     strategy.load_state(meta["strategy"], arrays)
     state.generation, state.evaluations, state.elapsed_s = meta["generation"], meta["evaluations"], meta["elapsed_s"]
     state.logbook = meta["logbook"]
-    state.population = unpack(cls, arrays, "population")
+    state.population = population
     hof = state.hall_of_fame
     hof.clear()
-    hof.items = unpack(cls, arrays, "hof")  # best first
+    hof.items = hof_items  # best first
     hof.keys = [ind.fitness for ind in reversed(hof.items)]  # ascending, as HallOfFame keeps them
-    selected = unpack(cls, arrays, "selected")
     state.selected = selected[0] if selected else None
     state.selected_loss = float("inf") if meta["selected_loss"] is None else meta["selected_loss"]
     rng.restore(meta["rng"], arrays)

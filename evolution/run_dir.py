@@ -7,6 +7,9 @@ progress.png      best / mean / median per generation; the Pareto front for mult
 checkpoints/      see `evolution.checkpoint`
 best/             the best controller (snncontrol artifact: spec, genome, I/O adapters, metadata)
 pareto/           multi-objective: front.npz (genomes [K, D], objectives [K, M]) and front.csv
+
+A killed write leaves at most a hidden temporary (`.NAME.*`) beside the file; `clean_up` removes those when a
+run starts or resumes.
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ class RunDirectory:
         self.path = Path(path)
         self.checkpoints = self.path / "checkpoints"
         self.config = self.path / "config.yaml"
+
+    def clean_up(self) -> None:
+        """Remove what writes a kill cut short left here (hidden temporaries; see `atomic.clean_up`)."""
+        for directory in (self.path, self.checkpoints, self.path / "pareto"):
+            atomic.clean_up(directory)
 
     def write_config(self, data: dict[str, Any]) -> None:
         atomic.write_text(self.config, yaml.safe_dump(data, sort_keys=False))

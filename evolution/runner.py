@@ -64,10 +64,12 @@ class Experiment:
         if resume:
             if not checkpoint.exists(self.run_dir.checkpoints):
                 raise ResumeError(f"{self.run_dir.path} holds no checkpoint to resume from")
-            checkpoint.load(self.run_dir.checkpoints, self.state, self.strategy, self.cls, self.hash)
+            self.run_dir.clean_up()
+            checkpoint.load(self.run_dir.checkpoints, self.state, self.strategy, self.cls, self.hash, self.problem.dim)
         elif checkpoint.exists(self.run_dir.checkpoints):
             raise ResumeError(f"{self.run_dir.path} already holds a run; resume it with --resume or pick another dir")
         else:
+            self.run_dir.clean_up()
             self._select_seed()
         self.run_dir.write_config(self.config.model_dump(mode="json", by_alias=True))
         backend = build_backend(self.config.backend, self.fitness, worker_config(self.config, self.problem))

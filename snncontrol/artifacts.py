@@ -37,6 +37,28 @@ SCHEMA = "snncontrol.controller/1"
 SPEC_FILE, PARAMS_FILE = "controller.json", "params.safetensors"
 MAX_JSON_BYTES = 64 * 2**20
 MAX_PARAMS_BYTES = 1024 * 2**20
+#: Deepest JSON nesting any file of ours may have (a spec is about 6 levels deep); deeper is refused before it can
+#: exhaust the interpreter's recursion in the parser or in whatever walks the document next.
+MAX_JSON_DEPTH = 64
+
+
+def parse_json(text: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """`json.loads(text)`, refusing documents nested deeper than `max_depth` with one ValueError line (also for
+    a nesting deep enough to break the parser's recursion)."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {max_depth} levels") from None
+    stack = [(document, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > max_depth:
+            raise ValueError(f"JSON nested deeper than {max_depth} levels")
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return document
 
 
 def git_revision(path: Path | None = None) -> str | None:
@@ -175,11 +197,11 @@ def _read(path: Path) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
     if spec_path.stat().st_size > MAX_JSON_BYTES or params_path.stat().st_size > MAX_PARAMS_BYTES:
         raise ArtifactError("file too large to be a controller artifact")
     try:
-        document = json.loads(spec_path.read_text(encoding="utf-8"))
+        document = parse_json(spec_path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise ArtifactError(f"{SPEC_FILE} is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise ArtifactError(f"{SPEC_FILE} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except ValueError as exc:
+        raise ArtifactError(f"{SPEC_FILE}: {exc}") from None
     if not isinstance(document, dict):
         raise ArtifactError(f"{SPEC_FILE} must hold a JSON object")
     if document.get("schema") != SCHEMA:
@@ -194,4 +216,6 @@ def _read(path: Path) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
     genome = tensors.get("genome")
     if genome is None or genome.ndim != 1:
         raise ArtifactError(f"{PARAMS_FILE} must hold one 1-D tensor 'genome'")
+    if genome.dtype.kind != "f":
+        raise ArtifactError(f"{PARAMS_FILE}: the genome must be floating point, got {genome.dtype}")
     return spec, spec.parameters.check(genome)[0], metadata, io

@@ -76,3 +76,23 @@ def write_directory(path: str | os.PathLike[str], files: dict[str, bytes]) -> Pa
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def clean_up(directory: str | os.PathLike[str], names: str = "*") -> None:
+    """Remove what writes killed mid-way left in `directory`: the hidden temporaries `.NAME.*` of `write_bytes`
+    and `write_directory` for the NAMEs matching the glob `names`. A directory that a kill left renamed aside,
+    with nothing in its place, is put back first. Call it only while nothing writes there (e.g. when a run
+    (re)starts)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return
+    leftovers = sorted(directory.glob(f".{names}.*"))
+    for aside in leftovers:
+        name = aside.name[1 : aside.name.rfind(".old.")]
+        if ".old." in aside.name and (aside / name).is_dir() and not (directory / name).exists():
+            os.replace(aside / name, directory / name)
+    for leftover in leftovers:
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)

@@ -69,11 +69,25 @@ def pack(population: list[Individual], prefix: str) -> dict[str, np.ndarray]:
     return {f"{prefix}_genomes": np.array(population, dtype=np.float64), f"{prefix}_values": np.array(values)}
 
 
-def unpack(cls: type[Individual], arrays: dict[str, np.ndarray], prefix: str) -> list[Individual]:
+def unpack(cls: type[Individual], arrays: dict[str, np.ndarray], prefix: str, dim: int) -> list[Individual]:
+    """The population `pack` stored under `prefix`; ValueError (one line) unless it holds floating-point
+    genomes [P, dim] in the unit cube and values [P, M] (M objectives of `cls`), KeyError if either is absent."""
+    genomes, values = arrays[f"{prefix}_genomes"], arrays[f"{prefix}_values"]
+    n_obj = len(cls().fitness.weights)
+    if genomes.size == 0 and values.size == 0:
+        return []
+    if genomes.dtype.kind != "f" or values.dtype.kind != "f":
+        raise ValueError(f"{prefix}: genomes and values must be floating point, got {genomes.dtype}, {values.dtype}")
+    if genomes.ndim != 2 or genomes.shape[1] != dim or values.shape != (len(genomes), n_obj):
+        raise ValueError(
+            f"{prefix}: expected genomes [P, {dim}] and values [P, {n_obj}], got {genomes.shape} and {values.shape}"
+        )
+    if not (np.all(genomes >= 0.0) and np.all(genomes <= 1.0)):
+        raise ValueError(f"{prefix}: genomes must lie in the unit cube")
     population = []
-    for genome, values in zip(arrays[f"{prefix}_genomes"], arrays[f"{prefix}_values"], strict=True):
+    for genome, row in zip(genomes, values, strict=True):
         ind = cls(genome)
-        if not np.isnan(values).any():
-            ind.fitness.values = tuple(float(v) for v in values)
+        if not np.isnan(row).any():
+            ind.fitness.values = tuple(float(v) for v in row)
         population.append(ind)
     return population

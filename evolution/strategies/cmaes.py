@@ -12,6 +12,7 @@ uniform mean with the population multiplied by `ipop_factor` (IPOP-CMA-ES).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -110,10 +111,33 @@ class CMAES:
         return {"restart": self.restart, "history": self.history, "cma": scalars}, arrays
 
     def load_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        self.restart, self.history = meta["restart"], list(meta["history"])
+        """Restore what `state` wrote; ValueError or KeyError (one line) unless it holds every array of the
+        strategy, finite and of its shape, and every scalar as a finite number (the population sizes as the
+        config and restart count give them)."""
+        restart, history, scalars = meta["restart"], meta["history"], meta["cma"]
+        if not isinstance(restart, int) or not 0 <= restart <= self.cfg.restarts:
+            raise ValueError(f"restart must be an integer in [0, {self.cfg.restarts}], got {restart!r:.40}")
+        if not isinstance(history, list) or not all(_finite(v) for v in history):
+            raise ValueError("history must be a list of finite numbers")
+        self.restart, self.history = restart, list(history)
         self.es = self._new_strategy()
-        for key, value in meta["cma"].items():
+        for key, fresh in list(vars(self.es).items()):
+            if isinstance(fresh, np.ndarray):
+                value = arrays[f"cma_{key}"]
+                if value.shape != fresh.shape or value.dtype.kind != "f" or not np.isfinite(value).all():
+                    raise ValueError(
+                        f"cma_{key} must be finite floats of shape {fresh.shape}, got {value.dtype} {value.shape}"
+                    )
+            elif isinstance(fresh, int | float | np.generic):
+                value = scalars[key]
+                if not _finite(value):
+                    raise ValueError(f"cma scalar {key} must be a finite number, got {value!r:.40}")
+                if key in ("lambda_", "mu") and value != fresh:
+                    raise ValueError(f"cma {key} must be {fresh} (config and restart count), got {value}")
+            else:
+                continue
             setattr(self.es, key, value)
-        for key, value in arrays.items():
-            if key.startswith("cma_"):
-                setattr(self.es, key.removeprefix("cma_"), value)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -37,4 +37,4 @@ class GeneticAlgorithm:
         return {}, pack(self.parents, "parents")
 
     def load_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        self.parents = unpack(self.cls, arrays, "parents")
+        self.parents = unpack(self.cls, arrays, "parents", self.dim)

@@ -41,6 +41,6 @@ class NSGA2:
         return {}, arrays
 
     def load_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        self.parents = unpack(self.cls, arrays, "parents")
+        self.parents = unpack(self.cls, arrays, "parents", self.dim)
         for ind, distance in zip(self.parents, arrays["parents_crowding"], strict=True):
             ind.fitness.crowding_dist = float(distance)

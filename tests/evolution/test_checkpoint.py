@@ -100,3 +100,56 @@ def test_checkpoints_hold_no_pickle(tmp_path):
     meta = json.loads((tmp_path / "checkpoints" / "gen_000002.json").read_text())
     assert {"sigma", "update_count", "lambda_"} <= set(meta["strategy"]["cma"])
     assert len(meta["config_hash"]) == 64 and len(meta["logbook"]) == 2
+
+
+def _drop_array(path: Path, key: str) -> None:
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files if name != key}
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def test_a_truncated_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, caplog):
+    run(sphere_config(CMAES, generations=4), tmp_path / "run")
+    latest = tmp_path / "run" / "checkpoints" / "gen_000004.npz"
+    latest.write_bytes(latest.read_bytes()[: latest.stat().st_size // 2])
+    run(sphere_config(CMAES, generations=6), tmp_path / "run", resume=True)
+    run(sphere_config(CMAES, generations=6), tmp_path / "reference")
+    assert "resuming" in caplog.text and "gen_000004" in caplog.text
+    assert logbook(tmp_path / "run") == logbook(tmp_path / "reference")
+    assert np.array_equal(best_genome(tmp_path / "run"), best_genome(tmp_path / "reference"))
+
+
+def test_a_checkpoint_without_a_cma_array_is_never_resumed_from(tmp_path):
+    run(sphere_config(CMAES, generations=3), tmp_path / "run")
+    run(sphere_config(CMAES, generations=3), tmp_path / "reference")
+    checkpoints = tmp_path / "run" / "checkpoints"
+    _drop_array(checkpoints / "gen_000003.npz", "cma_B")
+    run(sphere_config(CMAES, generations=5), tmp_path / "run", resume=True)
+    run(sphere_config(CMAES, generations=5), tmp_path / "reference", resume=True)
+    assert logbook(tmp_path / "run") == logbook(tmp_path / "reference")
+    for path in checkpoints.glob("gen_*.npz"):
+        _drop_array(path, "cma_B")
+    with pytest.raises(ResumeError, match="lacks 'cma_B'") as error:
+        run(sphere_config(CMAES, generations=6), tmp_path / "run", resume=True)
+    assert "\n" not in str(error.value)
+
+
+def test_a_resume_removes_the_hidden_temporaries_of_killed_writes(tmp_path):
+    run(sphere_config(CMAES, generations=2), tmp_path)
+    leftovers = [tmp_path / "checkpoints" / ".gen_000003.npz.k1ll3d", tmp_path / ".logbook.csv.k1ll3d"]
+    for leftover in leftovers:
+        leftover.write_bytes(b"half a write")
+    (tmp_path / ".best.k1ll3d").mkdir()
+    run(sphere_config(CMAES, generations=3), tmp_path, resume=True)
+    assert sorted(p.name for p in tmp_path.rglob(".*")) == []
+
+
+def test_a_new_run_refuses_a_directory_with_stale_checkpoints(tmp_path):
+    run(sphere_config(CMAES, generations=5), tmp_path)
+    (tmp_path / "checkpoints" / "latest.json").unlink()
+    with pytest.raises(ResumeError, match="already holds a run"):
+        run(sphere_config(CMAES, generations=2), tmp_path)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("gen_*.json")) == [
+        f"gen_{g:06d}.json" for g in (3, 4, 5)
+    ]
