@@ -44,15 +44,14 @@ from snncontrol.atomic import write_text  # noqa: E402
 from snncontrol.controllers import SHIPPED  # noqa: E402
 from snncontrol.controllers.ncap import (  # noqa: E402
     SPIKING,
-    Perturbation,
     effective_weights,
     mlp_spec,
     ncap_io,
     ncap_spec,
     ncap_weights,
     paper_genome,
-    swim,
 )
+from snncontrol.evaluation.swimming import Perturbation, swim  # noqa: E402
 from snncontrol.spec import NetworkSpec  # noqa: E402
 
 CONFIGS = {"spiking NCAP": "ncap_spiking", "graded NCAP": "ncap_graded", "MLP(64, 64)": "ncap_mlp"}

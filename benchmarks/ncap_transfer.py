@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from snncontrol.artifacts import read_artifact  # noqa: E402
 from snncontrol.atomic import write_text  # noqa: E402
-from snncontrol.controllers.ncap import ncap_weights, paper_genome, retarget, swim  # noqa: E402
+from snncontrol.controllers.ncap import ncap_weights, paper_genome, retarget  # noqa: E402
+from snncontrol.evaluation.swimming import swim  # noqa: E402
 
 ARTIFACT = ROOT / "snncontrol" / "controllers" / "swimmer_ncap"
 LINKS = range(3, 14)

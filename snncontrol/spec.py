@@ -2,11 +2,18 @@
 
 A spec is data. From it the parameter spec (genome layout with bounds) is derived, and a `Network` executes
 it. `NetworkSpec.from_dict` validates everything and raises one `SpecError` line naming the bad field.
+
+`metadata` records how a spec was made, as data a reader can rely on (a spec's `name` is only a label): a JSON
+object of plain values (str, int, finite float, bool, null), conventionally the builder's name and its options,
+e.g. `{"builder": "ncap", "n_links": 6, "variant": "spiking", "period": 60, "speed": false, "turn": false,
+"turn_joints": 1}` for `snncontrol.controllers.ncap.ncap_spec`, which `retarget` reads back. It does not take
+part in the computation, and `to_dict` leaves it out when empty.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +24,7 @@ from snncontrol.layers import Layer
 from snncontrol.params import ParamEntry, ParameterSpec
 
 SPEC_VERSION = 1
+_PLAIN = (str, int, float, bool, type(None))
 
 
 @dataclass(frozen=True, eq=False)
@@ -25,6 +33,7 @@ class NetworkSpec:
 
     n_inputs: number of real-valued inputs per individual per step.
     dt: the control step in s (decays are per step of this length).
+    name: a label. metadata: how the spec was made (builder and options; see the module doc).
     """
 
     n_inputs: int
@@ -33,10 +42,12 @@ class NetworkSpec:
     encoder: Encoder | None = None
     decoder: Decoder | None = None
     name: str = ""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
     parameters: ParameterSpec = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))
+        object.__setattr__(self, "metadata", _plain_mapping(self.metadata))
         self._validate()
         entries, offset = [], 0
         for layer, n_in in zip(self.layers, self.layer_input_sizes(), strict=True):
@@ -79,7 +90,7 @@ class NetworkSpec:
         return sum(layer.size for layer in self.layers)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "version": SPEC_VERSION,
             "name": self.name,
             "n_inputs": self.n_inputs,
@@ -88,6 +99,9 @@ class NetworkSpec:
             "layers": [layer.to_dict() for layer in self.layers],
             "decoder": None if self.decoder is None else self.decoder.to_dict(),
         }
+        if self.metadata:
+            data["metadata"] = dict(self.metadata)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NetworkSpec:
@@ -95,7 +109,7 @@ class NetworkSpec:
             raise SpecError(f"a network spec must be a mapping, got {type(data).__name__}")
         if data.get("version") != SPEC_VERSION:
             raise SpecError(f"network spec version must be {SPEC_VERSION}, got {data.get('version')!r}")
-        unknown = set(data) - {"version", "name", "n_inputs", "dt", "encoder", "layers", "decoder"}
+        unknown = set(data) - {"version", "name", "n_inputs", "dt", "encoder", "layers", "decoder", "metadata"}
         if unknown:
             raise SpecError(f"network spec has unknown field(s): {', '.join(sorted(unknown))}")
         layers = data.get("layers")
@@ -108,4 +122,17 @@ class NetworkSpec:
             encoder=None if data.get("encoder") is None else encoder_from_dict(data["encoder"]),
             decoder=None if data.get("decoder") is None else decoder_from_dict(data["decoder"]),
             name=str(data.get("name", "")),
+            metadata=data.get("metadata", {}),
         )
+
+
+def _plain_mapping(metadata: Any) -> dict[str, Any]:
+    """A copy of `metadata`; SpecError unless it is a JSON object of plain values."""
+    if not isinstance(metadata, Mapping):
+        raise SpecError(f"network spec metadata must be a mapping, got {type(metadata).__name__}")
+    for key, value in metadata.items():
+        if not isinstance(key, str):
+            raise SpecError(f"network spec metadata keys must be strings, got {key!r}")
+        if not isinstance(value, _PLAIN) or (isinstance(value, float) and not math.isfinite(value)):
+            raise SpecError(f"network spec metadata {key!r} must be a plain JSON value, got {value!r:.60}")
+    return dict(metadata)

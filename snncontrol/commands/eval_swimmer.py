@@ -3,8 +3,9 @@ controller closed loop in the N-link swimmer plant (NCAP reward), print its retu
 optionally write a video (offscreen MuJoCo rendering, EGL when there is no display; imageio-ffmpeg).
 
 ARTIFACT is a controller directory or the name of a shipped one (default `swimmer_ncap`). An NCAP artifact
-built for another body is re-instantiated for N links with the same evolved shared weights
-(`snncontrol.controllers.ncap.retarget`); any other controller must match the body.
+built for another body (its spec's NCAP metadata, `snncontrol.controllers.ncap.ncap_options`) is re-instantiated
+for N links with the same evolved shared weights (`snncontrol.controllers.ncap.retarget`); any other controller
+must match the body. Swims and the video step the controller through `snncontrol.policy.SNNPolicy`.
 """
 
 from __future__ import annotations
@@ -44,26 +45,23 @@ def body(
     spec: NetworkSpec, genome: np.ndarray, io: IOAdapters, n_links: int | None
 ) -> tuple[NetworkSpec, np.ndarray, IOAdapters, int]:
     """(spec, genome, io, n_links) for the requested body; NCAP controllers are re-instantiated."""
-    from snncontrol.controllers.ncap import parse_spec_name, retarget
+    from snncontrol.controllers.ncap import ncap_options, retarget
 
     try:
-        options = parse_spec_name(spec.name)
+        built_for = ncap_options(spec)["n_links"]
     except SnnControlError:
-        options = None
-    if options is not None:
-        n = options["n_links"] if n_links is None else n_links
-        if n != options["n_links"]:
-            spec, genome, io = retarget(spec, genome, n)
-        return spec, genome, io, n
-    if n_links is None:
-        raise SnnControlError(f"{spec.name or 'this controller'} is not an NCAP network: give --links")
-    return spec, genome, io, n_links
+        if n_links is None:
+            raise SnnControlError(f"{spec.name or 'this controller'} is not an NCAP network: give --links") from None
+        return spec, genome, io, n_links
+    if n_links is None or n_links == built_for:
+        return spec, genome, io, built_for
+    return (*retarget(spec, genome, n_links), n_links)
 
 
 def run(args: argparse.Namespace) -> int:
     from snncontrol.artifacts import read_artifact
     from snncontrol.controllers import resolve
-    from snncontrol.controllers.ncap import swim
+    from snncontrol.evaluation.swimming import swim
 
     path = resolve(args.artifact)
     spec, genome, _, io = read_artifact(path)
@@ -94,14 +92,13 @@ def write_video(
     """Swim one episode in a rendering env and write it as an MP4 at the control rate (1 / 0.03 s)."""
     import gymnasium as gym
     import imageio.v2 as imageio
-    import torch
 
     import sim_envs  # noqa: F401
     from snncontrol.network import Network
+    from snncontrol.policy import SNNPolicy
 
     net = Network(spec)
-    params = net.params(genome)
-    state = net.init_state(1)
+    policy = SNNPolicy(net, net.params(genome), io)
     env = gym.make("sim_envs/Swimmer-v0", n_links=n_links, render_mode="rgb_array", width=width, height=height)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,9 +108,7 @@ def write_video(
         with imageio.get_writer(path, fps=fps, codec="libx264", macro_block_size=8) as writer:
             writer.append_data(env.render())
             for _ in range(steps):
-                x = torch.as_tensor(io.observation(np.asarray(obs, dtype=np.float64)[None]), dtype=net.dtype)
-                action, state = net.step(params, x, state)
-                obs, _, terminated, truncated, _ = env.step(io.action(action.double().numpy())[0])
+                obs, _, terminated, truncated, _ = env.step(policy.act(np.asarray(obs)[None])[0])
                 writer.append_data(env.render())
                 if terminated or truncated:
                     break

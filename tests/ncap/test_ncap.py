@@ -15,15 +15,15 @@ from snncontrol.controllers.ncap import (
     mlp_spec,
     ncap_genome,
     ncap_io,
+    ncap_options,
     ncap_spec,
     ncap_weights,
     paper_genome,
-    parse_spec_name,
     retarget,
-    swim,
     with_commands,
 )
 from snncontrol.errors import SpecError
+from snncontrol.evaluation.swimming import swim
 from snncontrol.network import Network
 
 SHIPPED = "snncontrol/controllers/swimmer_ncap"
@@ -87,7 +87,7 @@ def test_wiring(n_links, variant):
     for j in range(n_j):
         assert s[j, 2 * j] == 1.0 and s[j, 2 * j + 1] == -1.0
     assert ncap_weights(spec, ncap_genome(spec, w)) == pytest.approx(w)
-    assert parse_spec_name(spec.name)["n_links"] == n_links
+    assert ncap_options(spec)["n_links"] == n_links
 
 
 def test_paper_initialization():
@@ -235,7 +235,7 @@ def test_retarget_and_artifact_roundtrip(tmp_path):
 
 def test_shipped_artifact_swims_forward_on_4_6_10_links():
     spec, genome, _meta, _ = read_artifact(SHIPPED)
-    assert parse_spec_name(spec.name)["variant"] == "spiking" and spec.parameters.size == 4
+    assert ncap_options(spec)["variant"] == "spiking" and spec.parameters.size == 4
     for n in (4, 6, 10):
         s, g, io = retarget(spec, genome, n)
         result = swim(s, g, io, n, seeds=(3,))
@@ -289,5 +289,5 @@ def test_bad_arguments():
     with pytest.raises(SpecError):
         ncap_spec(4, period=7)
     with pytest.raises(SpecError):
-        parse_spec_name("swimmer")
+        ncap_options(mlp_spec(3))
     assert ncap_spec(2).n_outputs == 1  # a single joint: oscillator only

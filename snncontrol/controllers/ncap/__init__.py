@@ -1,6 +1,8 @@
 """NCAP swimmer controllers (Bhattasali et al. 2022) on the SNN core: the circuit builder for any body length
-(`ncap_spec`, graded and spiking variants), its swimmer adapters (`ncap_io`), re-instantiation of evolved
-shared weights on another body (`retarget`), the MLP baseline (`mlp_spec`) and closed-loop swimming (`swim`).
+(`ncap_spec`, graded and spiking variants, its options kept in `spec.metadata`, read by `ncap_options`), its
+swimmer adapters (`ncap_io`), re-instantiation of evolved shared weights on another body (`retarget`) and the
+MLP baseline (`mlp_spec`). Builders only: nothing here imports a plant (MuJoCo, Gymnasium); closed-loop
+swimming is `snncontrol.evaluation.swimming.swim`.
 """
 
 from snncontrol.controllers.ncap.circuit import (
@@ -14,15 +16,14 @@ from snncontrol.controllers.ncap.circuit import (
     joint_limit,
     ncap_genome,
     ncap_io,
+    ncap_options,
     ncap_spec,
     ncap_weights,
     paper_genome,
-    parse_spec_name,
     retarget,
     with_commands,
 )
 from snncontrol.controllers.ncap.mlp import mlp_spec
-from snncontrol.controllers.ncap.swim import Perturbation, SwimResult, swim
 
 __all__ = [
     "PERIOD",
@@ -30,19 +31,16 @@ __all__ = [
     "VARIANTS",
     "WEIGHT_NAMES",
     "WEIGHT_SIGNS",
-    "Perturbation",
     "SpikingConstants",
-    "SwimResult",
     "effective_weights",
     "joint_limit",
     "mlp_spec",
     "ncap_genome",
     "ncap_io",
+    "ncap_options",
     "ncap_spec",
     "ncap_weights",
     "paper_genome",
-    "parse_spec_name",
     "retarget",
-    "swim",
     "with_commands",
 ]

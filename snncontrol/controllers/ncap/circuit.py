@@ -40,6 +40,9 @@ by every joint through the core's tied connections. Their signs are enforced by 
 clamping in the forward pass (excitatory max(w, 0), inhibitory min(w, 0)), so any genome within the bounds
 (-2, 2) gives a valid E/I circuit. Initialization as in the paper: excitatory +1, inhibitory -1.
 
+The spec records how it was built in `spec.metadata` ({"builder": "ncap"} and the `ncap_spec` keywords, see
+`ncap_options`), which `retarget`, `ncap_weights` and `ncap_genome` read; its name is only a label.
+
 Variants (same wiring, same parameters):
   - "graded": every neuron a `Graded` unit clamp(x, 0, 1) and the torque unit a leaky integrator with decay 0
     (the identity): torque = M_d - M_v exactly, the paper's circuit. Not NIR-exportable (Graded units).
@@ -53,7 +56,6 @@ Variants (same wiring, same parameters):
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +71,9 @@ from snncontrol.spec import NetworkSpec
 VARIANTS = ("graded", "spiking")
 PERIOD = 60  # control steps of the head oscillator (paper default)
 DT = 0.03  # s, the swimmer's control step (6 x 5 ms)
+#: `NetworkSpec.metadata` of an NCAP: {"builder": BUILDER} and the `ncap_spec` keywords OPTION_NAMES (not dt).
+BUILDER = "ncap"
+OPTION_NAMES = ("n_links", "variant", "period", "speed", "turn", "turn_joints")
 WEIGHT_BOUNDS = (-2.0, 2.0)
 #: Names of the shared weights, in genome order (speed / turn only when enabled).
 WEIGHT_NAMES = ("proprioceptive", "oscillator", "speed", "turn", "ipsilateral", "contralateral")
@@ -293,23 +298,13 @@ def spec_name(n_links: int, variant: str, period: int = PERIOD, speed: bool = Fa
     return f"ncap_{variant}_{n_links}links_period{period}{commands}"
 
 
-_NAME = re.compile(r"^ncap_(graded|spiking)_(\d+)links_period(\d+)(_speed)?(?:_turn(\d+))?$")
-
-
-def parse_spec_name(name: str) -> dict[str, Any]:
-    """The `ncap_spec` keywords a spec name encodes (see `spec_name`); SpecError if it is not an NCAP spec."""
-    match = _NAME.match(name)
-    if match is None:
-        raise SpecError(f"not an NCAP network (spec name {name!r})")
-    variant, n_links, period, speed, turn_joints = match.groups()
-    return {
-        "n_links": int(n_links),
-        "variant": variant,
-        "period": int(period),
-        "speed": speed is not None,
-        "turn": turn_joints is not None,
-        "turn_joints": int(turn_joints or 1),
-    }
+def ncap_options(spec: NetworkSpec) -> dict[str, Any]:
+    """The `ncap_spec` keywords `spec` was built with (n_links, variant, period, speed, turn, turn_joints), read
+    from its metadata (`{"builder": "ncap", ...}`); one-line SpecError if it is not an NCAP network."""
+    options = {key: value for key, value in spec.metadata.items() if key != "builder"}
+    if spec.metadata.get("builder") != BUILDER or set(options) != set(OPTION_NAMES):
+        raise SpecError(f"{spec.name or 'this network'} is not an NCAP network (its spec has no NCAP metadata)")
+    return options
 
 
 def ncap_spec(
@@ -331,12 +326,14 @@ def ncap_spec(
         _torque(lay.n_joints, variant),
     )
     name = spec_name(n_links, variant, period, speed, turn, turn_joints)
-    return NetworkSpec(n_inputs=lay.n_inputs, layers=layers, dt=dt, name=name)
+    metadata = {"builder": BUILDER, "n_links": n_links, "variant": variant, "period": period, "speed": bool(speed),
+                "turn": bool(turn), "turn_joints": turn_joints}
+    return NetworkSpec(n_inputs=lay.n_inputs, layers=layers, dt=dt, name=name, metadata=metadata)
 
 
 def ncap_weights(spec: NetworkSpec, genome: Any) -> dict[str, float]:
     """The shared weights of an NCAP genome by name, as evolved (raw, before sign clamping)."""
-    options = parse_spec_name(spec.name)
+    options = ncap_options(spec)
     values = spec.parameters.unflatten(_as_tensor(spec.parameters.check(genome)[:1]))
     b_names, m_names = shared_names(options["speed"], options["turn"])
     out = {name: float(values["bneuron.w_in"][0, k]) for k, name in enumerate(b_names)}
@@ -351,7 +348,7 @@ def effective_weights(weights: dict[str, float]) -> dict[str, float]:
 
 def ncap_genome(spec: NetworkSpec, weights: dict[str, float]) -> np.ndarray:
     """The genome [D] of `spec` (any n_links) holding the named shared weights (missing names: paper init)."""
-    options = parse_spec_name(spec.name)
+    options = ncap_options(spec)
     b_names, m_names = shared_names(options["speed"], options["turn"])
     unknown = set(weights) - set(WEIGHT_NAMES)
     if unknown:
@@ -370,7 +367,7 @@ def paper_genome(spec: NetworkSpec) -> np.ndarray:
 def retarget(spec: NetworkSpec, genome: Any, n_links: int) -> tuple[NetworkSpec, np.ndarray, IOAdapters]:
     """The same evolved NCAP (same variant, period, command inputs and shared weights) for another body:
     `ncap_spec(n_links, ...)` with the shared weights mapped by name, and that body's adapters."""
-    options = parse_spec_name(spec.name)
+    options = ncap_options(spec)
     options["n_links"] = n_links
     new_spec = ncap_spec(**options, dt=spec.dt)
     return new_spec, ncap_genome(new_spec, ncap_weights(spec, genome)), ncap_io(n_links)

@@ -4,6 +4,8 @@
 0.03 s by default) and reports per genome the mean return, mean head forward speed (m/s, head frame) and mean
 head yaw rate (rad/s, counter-clockwise positive). An NCAP built with the optional command inputs
 (`ncap_spec(..., speed=True, turn=True)`) gets constant `speed` / `turn` commands appended to its observations.
+Every step goes through the project's one policy step, `snncontrol.policy.SNNPolicy.act` (the commands as its
+extra inputs); the perturbations act on what it reads (observations) and on what it returns (actions).
 Perturbations for robustness studies: Gaussian observation noise (rad, on the joint angles the adapter
 reads, and on every other observation channel), the fluid (viscosity in Pa*s, density in kg/m^3) and one
 silenced muscle (the dorsal muscle of a joint: that joint's torque can no longer be positive).
@@ -16,12 +18,12 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch
 
 import sim_envs  # noqa: F401  (registers sim_envs/Swimmer-v0)
 from snncontrol.adapters import IOAdapters
-from snncontrol.controllers.ncap.circuit import with_commands
+from snncontrol.controllers.ncap import with_commands
 from snncontrol.network import Network, Params
+from snncontrol.policy import SNNPolicy
 from snncontrol.spec import NetworkSpec
 
 EPISODE_STEPS = 1000
@@ -68,7 +70,8 @@ def swim(
     params = net.params(genomes)
     batch, episodes = params.weights.shape[0], len(seeds)
     copies = batch * episodes
-    params = Params(*(t.repeat_interleave(episodes, dim=0) for t in params))
+    policy = SNNPolicy(net, Params(*(t.repeat_interleave(episodes, dim=0) for t in params)), io)
+    commands = None if speed is None and turn is None else with_commands(np.zeros(0), speed, turn)
     pert = perturbation or Perturbation()
     env = gym.make_vec(
         "sim_envs/Swimmer-v0", num_envs=copies, vectorization_mode="vector_entry_point", n_links=n_links,
@@ -82,15 +85,12 @@ def swim(
             model.opt.density = pert.density
         rng = np.random.default_rng([*list(seeds), len(seeds)])
         obs, _ = env.reset(seed=np.tile(np.asarray(seeds), batch).tolist())
-        state = net.init_state(copies)
         total, forward, yaw = np.zeros(copies), np.zeros(copies), np.zeros(copies)
         for _ in range(steps):
             obs = np.asarray(obs, dtype=np.float64)
             if pert.obs_noise:
                 obs = obs + rng.normal(0.0, pert.obs_noise, obs.shape)
-            x = torch.as_tensor(with_commands(io.observation(obs), speed, turn), dtype=net.dtype)
-            out, state = net.step(params, x, state)
-            action = np.array(io.action(out.double().numpy()), dtype=np.float64)
+            action = policy.act(obs, extra_inputs=commands)
             if pert.silence_dorsal is not None:
                 j = pert.silence_dorsal
                 action[:, j] = np.minimum(action[:, j], 0.0)
