@@ -4,7 +4,8 @@ one chunk per worker) and `ray` (one task per chunk on an existing cluster or a 
 All three return the same values for the same genomes: each chunk is evaluated batched by the same fitness
 code and an individual's value never depends on its chunk. Workers get plain arrays and the worker config
 (`evolution.worker`). A worker that dies mid-evaluation is retried: the process pool is rebuilt and the
-lost chunks resubmitted (up to `max_retries` times); Ray retries the task itself (`max_retries`).
+lost chunks resubmitted (up to `max_retries` times); Ray retries the task itself (`max_retries`). Process
+workers die with the driver, however it ends (`evolution.worker.die_with_parent`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from evolution.config import BackendConfig
 from evolution.errors import ConfigError, WorkerError
 from evolution.fitness import Fitness
-from evolution.worker import evaluate_chunk, limit_threads
+from evolution.worker import evaluate_chunk, init_worker
 
 
 class Backend(Protocol):
@@ -53,7 +54,7 @@ class ProcessBackend:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=limit_threads)
+        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),))
 
     def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
         chunks = np.array_split(genomes, min(self.workers, len(genomes)))

@@ -1,0 +1,70 @@
+"""The process backend's workers die with their driver: a driver killed with SIGKILL (no clean-up runs) leaves
+no process behind, neither a worker nor multiprocessing's resource tracker."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+from evo_support import sphere_config
+
+
+def _session_members(session: int) -> list[int]:
+    """Live (not zombie) processes of the session `session`, from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        state, session_id = fields[0], int(fields[3])
+        if session_id == session and state != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+def _latest(run_dir: Path) -> int:
+    try:
+        return json.loads((run_dir / "checkpoints" / "latest.json").read_text())["generation"]
+    except (OSError, ValueError):
+        return -1
+
+
+def test_sigkill_of_the_driver_leaves_no_process_behind(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(sphere_config({"name": "cmaes", "population": 8}, generations=100_000)))
+    command = [
+        sys.executable,
+        "-m",
+        "snncontrol.cli",
+        "evolve",
+        str(config),
+        "--run-dir",
+        str(tmp_path / "run"),
+        "--backend",
+        "process",
+        "--workers",
+        "2",
+        "--quiet",
+    ]
+    driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while _latest(tmp_path / "run") < 1 and driver.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert driver.poll() is None and len(_session_members(driver.pid)) >= 3, "driver + 2 workers never ran"
+        driver.send_signal(signal.SIGKILL)
+        driver.wait()
+        deadline = time.monotonic() + 5
+        while _session_members(driver.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _session_members(driver.pid) == []
+    finally:
+        if _session_members(driver.pid):
+            os.killpg(driver.pid, signal.SIGKILL)
