@@ -64,8 +64,8 @@ class NetworkSpec:
     def _validate(self) -> None:
         if not isinstance(self.n_inputs, int) or self.n_inputs < 1:
             raise SpecError(f"n_inputs must be a positive integer, got {self.n_inputs!r}")
-        if not isinstance(self.dt, int | float) or not math.isfinite(self.dt) or self.dt <= 0:
-            raise SpecError(f"dt must be a positive number of seconds, got {self.dt!r}")
+        if not isinstance(self.dt, int | float) or not math.isfinite(self.dt) or not 0 < self.dt <= 3600:
+            raise SpecError(f"dt must be a positive number of seconds, at most 3600, got {self.dt!r}")
         if not self.layers:
             raise SpecError("a network needs at least one layer")
         names = [layer.name for layer in self.layers]
