@@ -7,12 +7,15 @@
     snncontrol blimp-dataset out/mine.npz --bag runs/blimp_bag --target recorded
 
 Recordings (`--csv`, `--bag`): see `snncontrol.controllers.blimp.recordings` for the CSV columns and the bag
-topics; the last `--test-s` seconds of the last recording are the held-out test sequence.
+topics; the last `--test-s` seconds of the last recording are the held-out test sequence. Sizes are bounded
+(`MAX_TRAINING_S` s of training flight in all, `MAX_TEST_S` s of test) so that a typo is an error, not a
+multi-GiB allocation.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 
 from snncontrol.controllers.blimp.recordings import RecordingError, load_bag, load_csv, recordings_dataset
 from snncontrol.evaluation.blimp_datasets import i_blimp_dataset, i_mimicry_dataset, pd_mimicry_dataset, save_dataset
@@ -20,6 +23,8 @@ from snncontrol.evaluation.blimp_datasets import i_blimp_dataset, i_mimicry_data
 #: (training sequence length, test length) in s by kind
 DEFAULT_LENGTHS = {"pd": (60.0, 500.0), "i": (250.0, 500.0), "i-blimp": (60.0, 500.0)}
 MAKERS = {"pd": pd_mimicry_dataset, "i": i_mimicry_dataset, "i-blimp": i_blimp_dataset}
+MAX_TRAINING_S = 1_000_000.0  # --train x --train-s (s): 10^7 steps of 0.1 s
+MAX_TEST_S = 100_000.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,9 +51,14 @@ def run(args: argparse.Namespace) -> int:
     train_s, test_s = DEFAULT_LENGTHS[args.kind]
     train_s = args.train_s if args.train_s is not None else train_s
     test_s = args.test_s if args.test_s is not None else test_s
-    if args.train < 1 or train_s <= 0 or test_s <= 0:
-        raise RecordingError("--train, --train-s and --test-s must be positive")
-    if args.csv or args.bag:
+    if args.train < 1 or not all(math.isfinite(s) and s > 0 for s in (train_s, test_s)):
+        raise RecordingError(f"--train, --train-s and --test-s must be positive and finite, got {args.train}, "
+                             f"{train_s:g} and {test_s:g}")
+    recorded = bool(args.csv or args.bag)
+    if (1 if recorded else args.train) * train_s > MAX_TRAINING_S or test_s > MAX_TEST_S:
+        raise RecordingError(f"at most {MAX_TRAINING_S:g} s of training flights (--train x --train-s) and "
+                             f"{MAX_TEST_S:g} s of test (--test-s)")
+    if recorded:
         if args.csv:
             recordings = [load_csv(path, args.dt) for path in args.csv]
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from snncontrol import atomic
 from snncontrol.artifacts import load_controller
 from snncontrol.controllers import resolve
+from snncontrol.errors import SnnControlError
 from snncontrol.evaluation.blimp_eval import CONDITIONS, evaluate
 from snncontrol.evaluation.plots import plot_flight
 
@@ -54,8 +56,8 @@ def table(figures: dict[str, dict[str, float]]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.plants < 1 or args.hold_s <= 0:
-        raise SystemExit("snncontrol eval-blimp: error: --plants and --hold-s must be positive")
+    if args.plants < 1 or not (math.isfinite(args.hold_s) and args.hold_s > 0):
+        raise SnnControlError(f"--plants and --hold-s must be positive and finite, got {args.plants} and {args.hold_s}")
     controller = load_controller(resolve(args.artifact))
     out = Path(args.out)
     report: dict[str, object] = {"artifact": args.artifact, "plants": args.plants, "seed": args.seed,

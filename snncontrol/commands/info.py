@@ -6,16 +6,18 @@ import argparse
 import json
 
 from snncontrol.artifacts import load_controller
+from snncontrol.controllers import resolve
 from snncontrol.energy import synapse_counts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("artifact", help="controller artifact directory")
+    parser.add_argument("artifact", help="controller artifact directory, or shipped:NAME (e.g. shipped:blimp)")
     parser.add_argument("--json", action="store_true", help="print the description as JSON")
 
 
 def describe(path: str) -> dict:
-    controller = load_controller(path)
+    """The description of the artifact `path` (a directory or shipped:NAME) as JSON-ready data."""
+    controller = load_controller(resolve(path))
     spec, net = controller.spec, controller.network
     snn_macs, ann_macs = synapse_counts(net)
     return {

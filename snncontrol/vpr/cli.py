@@ -25,6 +25,7 @@ from snncontrol.vpr.artifact import save_ensemble
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets import Traversal, open_traversal
 from snncontrol.vpr.datasets.folders import align, read_image
+from snncontrol.vpr.errors import VprConfigError
 from snncontrol.vpr.evaluate import evaluate
 from snncontrol.vpr.metrics import pr_curve
 from snncontrol.vpr.preprocess import preprocess
@@ -106,6 +107,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if args.out_dir and Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
+        raise VprConfigError(f"--out-dir {args.out_dir} is a file, not a directory")
     matcher = Matcher.load(args.ensemble, args.mode)
     cfg = matcher.ensemble.module
     reference, query = _load(args.reference, args), _load(args.query, args)

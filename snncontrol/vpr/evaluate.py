@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 
 from snncontrol.vpr import metrics
-from snncontrol.vpr.errors import DatasetError
+from snncontrol.vpr.errors import DatasetError, VprConfigError
 from snncontrol.vpr.query import Matcher
 from snncontrol.vpr.sad import sad_similarity
 from snncontrol.vpr.seqmatch import sequence_similarity
@@ -26,7 +26,10 @@ def evaluate(
 ) -> tuple[dict[str, dict[str, float]], dict[str, torch.Tensor]]:
     """Metrics per method ("snn", "sad", and "snn+seq"/"sad+seq" when seq_len > 1) and their similarity
     matrices. reference [P, n_in] and query [Q, n_in] are preprocessed; truth [Q] reference indices. Queries
-    are matched `chunk` at a time; `progress` is called with the number of queries of each chunk."""
+    are matched `chunk` at a time; `progress` is called with the number of queries of each chunk. A negative
+    `tolerance` (frames) or `seq_len` is a VprConfigError line."""
+    if tolerance < 0 or seq_len < 0:
+        raise VprConfigError(f"tolerance and seq_len must be >= 0 frames, got {tolerance} and {seq_len}")
     places = matcher.ensemble.places
     if len(reference) != places:
         raise DatasetError(f"the ensemble was trained on {places} places but the reference has {len(reference)}")

@@ -6,9 +6,9 @@ controller sees its inputs), from the first instant at which every signal has a 
 - altitude (m), set-point (m): the input of the SNNs is set-point - altitude;
 - command (the thrust unit's units), optional: the target when mimicking the recorded controller itself.
 
-CSV: a header line, then one row per sample, comma separated. Columns `time` (s, increasing), `altitude` (m),
-`setpoint` (m) and optionally `command`; other columns are ignored. Empty or non-numeric cells are errors,
-except an empty altitude (a dropout), which holds the previous one.
+CSV: a header line (a UTF-8 byte order mark before it is ignored), then one row per sample, comma separated.
+Columns `time` (s, increasing), `altitude` (m), `setpoint` (m) and optionally `command`; other columns are
+ignored. Empty or non-numeric cells are errors, except an empty altitude (a dropout), which holds the previous one.
 
 Bag: topics given by name; message types `sensor_msgs/msg/Range` (range), `std_msgs/msg/Float64` (data),
 `std_msgs/msg/Float64MultiArray` (data[0]), `geometry_msgs/msg/PoseStamped` (pose.position.z) or
@@ -17,13 +17,18 @@ graph records (`/altitude`, `/setpoint`, `/thrust_command`) are the defaults. A 
 altitude, or a Range reading outside [min_range, max_range), as a TFmini-S reports it at its maximum range)
 holds the previous reading.
 
-Every problem (missing file, column or topic; a bad cell; a recording shorter than one sequence) is one
-`RecordingError` line naming it.
+Bounds: times are finite; a signal value beyond +-`MAX_VALUE` (m, or command units) is refused (no blimp
+flies there, and its targets would overflow); a recording resampled to more than `MAX_STEPS` steps (e.g. a
+last time of 1e12 s, or a dt of 1e-9 s) is refused before anything is allocated.
+
+Every problem (missing file, column or topic; a bad cell; a value out of bounds; a recording shorter than one
+sequence) is one `RecordingError` line naming it.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +38,8 @@ import numpy as np
 from snncontrol.errors import SnnControlError
 
 CSV_COLUMNS = ("time", "altitude", "setpoint")
+MAX_VALUE = 1e6  # m (altitude, set-point) or command units
+MAX_STEPS = 10_000_000  # resampled steps per recording: 11.6 days at dt = 0.1 s, 80 MB per signal
 
 
 def _range(msg: object) -> float:
@@ -82,11 +89,14 @@ def resample(
     source: str, dt: float, signals: dict[str, tuple[np.ndarray, np.ndarray]]
 ) -> dict[str, np.ndarray]:
     """Zero-order hold of each (times s, values) signal onto a grid of step dt from the latest first sample."""
-    if not dt > 0:
-        raise RecordingError(f"{source}: dt must be positive (s), got {dt}")
+    if not (math.isfinite(dt) and dt > 0):
+        raise RecordingError(f"{source}: dt must be a finite number > 0 (s), got {dt}")
     start = max(float(times[0]) for times, _ in signals.values())
     end = min(float(times[-1]) for times, _ in signals.values())
-    grid = start + dt * np.arange(int(np.floor((end - start) / dt + 1e-9)) + 1)
+    steps = (end - start) / dt
+    if not steps <= MAX_STEPS:
+        raise RecordingError(f"{source}: {end - start:g} s at dt {dt:g} s is over {MAX_STEPS} steps")
+    grid = start + dt * np.arange(int(np.floor(steps + 1e-9)) + 1)
     out = {}
     for name, (times, values) in signals.items():
         if np.any(np.diff(times) < 0):
@@ -99,8 +109,12 @@ def _recording(source: str, dt: float, signals: dict[str, tuple[np.ndarray, np.n
     for name, (times, values) in signals.items():
         if len(times) == 0:
             raise RecordingError(f"{source}: no {name} samples")
+        if not np.isfinite(times).all():
+            raise RecordingError(f"{source}: non-finite {name} times")
         if name != "altitude" and not np.isfinite(values).all():
             raise RecordingError(f"{source}: non-finite {name} values")
+        if np.any(np.abs(values[np.isfinite(values)]) > MAX_VALUE):  # an infinite altitude is a lost return
+            raise RecordingError(f"{source}: {name} values beyond +-{MAX_VALUE:g}")
     times, altitude = signals["altitude"]
     held = _hold_nonfinite(altitude)
     if np.isnan(held).all():
@@ -117,7 +131,7 @@ def load_csv(path: str | Path, dt: float = 0.1) -> Recording:
     if not path.is_file():
         raise RecordingError(f"{path}: no such file")
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise RecordingError(f"{path}: not a readable CSV file ({type(exc).__name__})") from None

@@ -1,7 +1,7 @@
 """ROS 2 bag traversals (rosbag2 mcap or sqlite3, read with `rosbags`; no ROS install needed).
 
 Images: `sensor_msgs/msg/Image` (encodings rgb8, bgr8, rgba8, bgra8, mono8) or `sensor_msgs/msg/CompressedImage`
-(any format PIL decodes) on `topic`. Places are sampled
+(any format PIL decodes, at most `folders.MAX_PIXELS` pixels) on `topic`. Places are sampled
 - every `every_s` seconds of bag time: the image nearest to t0, t0 + every_s, ...; or
 - every `every_m` metres travelled, when `odom_topic` carries `nav_msgs/msg/Odometry` (pose.pose.position x,
   y in m) or `sensor_msgs/msg/NavSatFix` (latitude/longitude in degrees, projected to a local plane): the
@@ -22,6 +22,7 @@ from rosbags.typesys import Stores, get_typestore
 
 from snncontrol.bags import open_bag, topic_connections
 from snncontrol.vpr.datasets import Traversal
+from snncontrol.vpr.datasets.folders import check_size
 from snncontrol.vpr.errors import DatasetError
 
 IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
@@ -34,8 +35,9 @@ def decode(msg: object, msgtype: str, where: str) -> np.ndarray:
     if msgtype.endswith("CompressedImage"):
         try:
             with Image.open(io.BytesIO(bytes(msg.data))) as image:  # type: ignore[attr-defined]
+                check_size(image, where)
                 return np.asarray(image.convert("RGB"))
-        except (UnidentifiedImageError, OSError) as exc:
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
             raise DatasetError(f"cannot decode compressed image {where}: {type(exc).__name__}") from None
     enc, h, w, step = msg.encoding, msg.height, msg.width, msg.step  # type: ignore[attr-defined]
     channels = {"rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4, "mono8": 1}.get(enc)

@@ -1,8 +1,10 @@
 """Image-folder traversals and their alignment.
 
 A traversal is a folder of images (.png, .jpg, .jpeg, .bmp, .ppm; other files are ignored) taken in
-name order, one image per place. Reference and query traversals align by index (image k of the query shows
-place k of the reference) unless a ground-truth CSV says otherwise:
+name order, one image per place; an image of more than `MAX_PIXELS` pixels is refused from its header,
+before it is decoded (a place-recognition frame is downsampled to tens of pixels anyway). Reference and query
+traversals align by index (image k of the query shows place k of the reference) unless a ground-truth CSV says
+otherwise:
 
     query,reference          header; then one row per query image
     000000.png,000000.png    file names (in the respective folders) or 0-based indices
@@ -28,14 +30,25 @@ from snncontrol.vpr.datasets import Traversal
 from snncontrol.vpr.errors import DatasetError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm")
+MAX_PIXELS = 25_000_000  # width x height of one image (a 5000 x 5000 frame is 75 MB as RGB)
+
+
+def check_size(image: Image.Image, where: str) -> None:
+    """A DatasetError naming `where` if the opened (not yet decoded) `image` has more than MAX_PIXELS pixels."""
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise DatasetError(f"image {where} is {width}x{height}, over the limit of {MAX_PIXELS} pixels")
 
 
 def read_image(path: Path) -> np.ndarray:
     """uint8 [H, W] (grayscale) or [H, W, 3] (RGB); DatasetError naming the file if it cannot be decoded."""
     try:
         with Image.open(path) as image:
+            check_size(image, str(path))
             image = image.convert("L") if image.mode in ("L", "I", "I;16", "F", "1") else image.convert("RGB")
             return np.asarray(image, dtype=np.uint8)
+    except Image.DecompressionBombError:  # PIL's own limit, above ours, refuses it while reading the header
+        raise DatasetError(f"image {path} is over the limit of {MAX_PIXELS} pixels") from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise DatasetError(f"cannot read image {path}: {type(exc).__name__}") from None
 
