@@ -8,7 +8,6 @@ import pytest
 from snncontrol.adapters import IOAdapters, ObservationAdapter
 from snncontrol.controllers.pid import BLIMP_PID, PIDGains, PIDPolicy, pid_init, pid_rollout, pid_step
 from snncontrol.evaluation.blimp_flight import fly_blimp
-from snncontrol.evaluation.metrics import tracking_metrics
 
 
 def test_pd_on_a_ramp_gives_proportional_plus_constant_derivative_term() -> None:
@@ -46,6 +45,6 @@ def test_bad_gains_are_refused_with_the_field_named() -> None:
 def test_reference_pid_holds_the_blimp_near_each_setpoint_with_negative_buoyancy() -> None:
     io = IOAdapters(ObservationAdapter("setpoint_error"))
     flight = fly_blimp(PIDPolicy(BLIMP_PID, io), seed=1, buoyancy_bias=-0.015, episode_length_s=140.0)
-    metrics = tracking_metrics(flight.times, flight.altitude, flight.setpoint, ss_window_s=15.0)
-    for segment in metrics.segments:
+    metrics = flight.metrics(steady_after_s=55.0)  # the last 15 s of each 70 s hold
+    for segment in metrics.full_segments:
         assert segment.steady_state_error < 0.03, segment

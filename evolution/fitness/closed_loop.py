@@ -1,5 +1,5 @@
 """Closed-loop fitness: every individual flies `episodes` episodes of a Gymnasium environment, all P * E copies
-in one vector env stepped together: obs -> observation adapter -> net.step -> action adapter -> actions.
+in one vector env stepped together through one `snncontrol.policy.SNNPolicy` (obs -> actions).
 
 The env is `gymnasium.make_vec(id, num_envs=P*E, vectorization_mode=...)`: "vector_entry_point" where the id
 has one (sim_envs plants), else "sync" (e.g. Gymnasium's Swimmer-v5). Episode e of every individual is reset
@@ -7,11 +7,11 @@ with the seed derive_seed(run seed, generation, e), so all individuals of a gene
 episodes (with resample_episodes false, every generation faces generation 0's) and a copy's result never
 depends on its place in a chunk, the backend or the worker count.
 Autoreset is NEXT_STEP: a copy stops accumulating after the step that ends its episode. Scores, averaged
-over episodes: return (sum of rewards), tracking_error (mean |info[error_key]| over the episode's steps),
-itae (mean |info[error_key]| weighted by the time since info[setpoint_key] last changed, counted in steps),
-steady_state (mean |info[error_key]| over the steps `steady_after_steps` or more since that change), overshoot
-(past each set-point in the direction of its step, mean over set-points), sops / spikes / energy (J) counted
-until the episode's end; with `weights`, their weighted sum.
+over episodes: return (sum of rewards); tracking_error, itae, steady_state (from `steady_after_steps` after each
+set-point change) and overshoot as `snncontrol.tracking` defines them, over info[setpoint_key] and
+info[error_key] after every step (the samples `snncontrol.evaluation.blimp_flight.Flight.metrics` scores, so a
+report of the same flight gives the same numbers; tracking_error alone reads no set-point); sops / spikes /
+energy (J, `snncontrol.energy`) counted until the episode's end; with `weights`, their weighted sum.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch
 
 import sim_envs  # noqa: F401  (registers the sim_envs/* ids)
 from evolution.config import ClosedLoopConfig, objective_names
@@ -30,33 +29,12 @@ from evolution.rng import derive_seed
 from snncontrol.adapters import IOAdapters
 from snncontrol.errors import SpecError
 from snncontrol.network import Network, Params
+from snncontrol.policy import SNNPolicy
 from snncontrol.spec import NetworkSpec
+from snncontrol.tracking import TrackingAccumulator
 
 VALIDATION_KEY = 2**32 - 1  # derive_seed(run seed, VALIDATION_KEY, k): no generation's episodes share these
-
-
-class Overshoot:
-    """Per copy, the mean over the episode's set-points of how far the value went past each set-point in the
-    direction of its step (m, >= 0), from error = set-point - value: a step's direction is the sign of the error
-    on its first step, and it overshoots where -direction * error > 0."""
-
-    def __init__(self, copies: int) -> None:
-        self.direction, self.current = np.zeros(copies), np.zeros(copies)
-        self.total, self.count = np.zeros(copies), np.zeros(copies)
-
-    def add(self, new_setpoint: np.ndarray, error: np.ndarray, alive: np.ndarray) -> None:
-        """One step: `new_setpoint` [P] marks the first step of a set-point, `error` [P] the error after it."""
-        closing = new_setpoint & alive & (self.direction != 0)  # the previous set-point ends here
-        self.total += np.where(closing, self.current, 0.0)
-        self.count += closing
-        self.direction = np.where(new_setpoint & alive, np.sign(error), self.direction)
-        self.current = np.where(new_setpoint, 0.0, self.current)
-        self.current = np.where(alive, np.maximum(self.current, -self.direction * error), self.current)
-
-    def mean(self) -> np.ndarray:
-        """[P] in m (the set-point flown last counts too)."""
-        total = self.total + np.where(self.direction != 0, self.current, 0.0)
-        return total / np.maximum(self.count + (self.direction != 0), 1.0)
+TRACKED = ("tracking_error", "itae", "steady_state", "overshoot")  # objectives a TrackingAccumulator gives
 
 
 class ClosedLoopFitness:
@@ -113,49 +91,31 @@ class ClosedLoopFitness:
         copies = batch * episodes  # copy p * E + e
         env = self._env(copies)
         params = Params(*(t.repeat_interleave(episodes, dim=0) for t in self.net.params(genomes)))
+        policy = SNNPolicy(self.net, params, self.io)
         obs, _ = env.reset(seed=np.tile(data["seeds"], batch).tolist())
-        state = self.net.init_state(copies)
         alive = np.ones(copies, dtype=bool)
-        total, error, steps, sops, weighted, weight_sum, steady, steady_n = (np.zeros(copies) for _ in range(8))
+        total, steps, sops = np.zeros(copies), np.zeros(copies), np.zeros(copies)
         spikes = np.zeros((copies, len(self.net.spec.layers)))
-        tracking = "tracking_error" in self.cfg.objectives
-        timed = bool({"itae", "steady_state"} & set(self.cfg.objectives))  # both count steps since a change
-        overshoot = Overshoot(copies) if "overshoot" in self.cfg.objectives else None
-        held, setpoint = np.zeros(copies), np.full(copies, np.nan)  # steps since the set-point last changed
+        tracked = set(self.cfg.objectives) & set(TRACKED)
+        tracker = TrackingAccumulator(copies, self.cfg.steady_after_steps) if tracked else None
+        segmented = bool(tracked - {"tracking_error"})  # the others need the set-point
         for _ in range(self.cfg.env.episode_steps):
-            x = torch.as_tensor(self.io.observation(np.asarray(obs, dtype=np.float64)), dtype=self.net.dtype)
-            out, state = self.net.step(params, x, state)
-            obs, reward, terminated, truncated, info = env.step(self.io.action(out.double().numpy()))
+            obs, reward, terminated, truncated, info = env.step(policy.act(obs))
             total += np.where(alive, reward, 0.0)
-            if tracking or timed or overshoot is not None:
-                signed_error = self._info(info, self.cfg.error_key)
-                abs_error = np.where(alive, np.abs(signed_error), 0.0)
-                error += abs_error
-            if timed or overshoot is not None:
-                now = self._info(info, self.cfg.setpoint_key)
-                held = np.where(now == setpoint, held + 1.0, 0.0)
-                setpoint = now
-                weighted += held * abs_error
-                weight_sum += np.where(alive, held, 0.0)
-                settled = alive & (held >= self.cfg.steady_after_steps)
-                steady += np.where(settled, abs_error, 0.0)
-                steady_n += settled
-                if overshoot is not None:
-                    overshoot.add(held == 0, signed_error, alive)
+            if tracker is not None:
+                error = self._info(info, self.cfg.error_key)
+                setpoint = self._info(info, self.cfg.setpoint_key) if segmented else np.zeros(copies)
+                tracker.add(setpoint, error, alive)
             steps += alive
-            sops = np.where(alive, state.sops.numpy(), sops)
-            spikes = np.where(alive[:, None], state.spikes.numpy(), spikes)
+            spikes_now, sops_now = policy.counters()
+            sops = np.where(alive, sops_now, sops)
+            spikes = np.where(alive[:, None], spikes_now, spikes)
             alive &= ~(np.asarray(terminated) | np.asarray(truncated))
             if not alive.any():
                 break
-        values = {
-            "return": total,
-            "tracking_error": error / np.maximum(steps, 1.0),
-            "itae": weighted / np.maximum(weight_sum, 1e-12),
-            "steady_state": steady / np.maximum(steady_n, 1.0),
-        }
-        if overshoot is not None:
-            values["overshoot"] = overshoot.mean()
+        values = {"return": total}
+        if tracker is not None:
+            values.update({name: getattr(tracker, name)() for name in TRACKED})
         values.update(energy_objectives(counters_report(self.net, spikes, sops, steps)))
         scores = np.stack([values[name].reshape(batch, episodes).mean(axis=1) for name in self.cfg.objectives], 1)
         return scores if self.cfg.weights is None else scores @ np.asarray(self.cfg.weights)[:, None]

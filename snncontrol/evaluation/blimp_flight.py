@@ -19,7 +19,9 @@ from snncontrol.policy import Policy
 
 @dataclass(frozen=True)
 class Flight:
-    """One recorded flight, arrays [T] at the control rate."""
+    """One recorded flight at the control rate. Row k of the arrays [T] is control step k as the controller met
+    it, at times[k] = k dt: the true altitude, the reading it saw, the set-point it was given and its command.
+    `end_altitude` / `end_setpoint` are the plant after the last step."""
 
     times: np.ndarray
     altitude: np.ndarray  # true altitude (m)
@@ -27,9 +29,24 @@ class Flight:
     setpoint: np.ndarray
     command: np.ndarray
     buoyancy_bias: float  # N
+    end_altitude: float  # m
+    end_setpoint: float  # m
 
-    def metrics(self, ss_window_s: float = 20.0) -> TrackingMetrics:
-        return tracking_metrics(self.times, self.altitude, self.setpoint, ss_window_s=ss_window_s)
+    def after_steps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(times, set-points, altitudes) [T] of the plant after each control step, at (k + 1) dt: the samples a
+        closed-loop fitness scores (its info after each env.step)."""
+        dt = self.times[1] - self.times[0]
+        return (
+            self.times + dt,
+            np.r_[self.setpoint[1:], self.end_setpoint],
+            np.r_[self.altitude[1:], self.end_altitude],
+        )
+
+    def metrics(self, steady_after_s: float = 50.0) -> TrackingMetrics:
+        """Tracking metrics of the samples after each step (`snncontrol.evaluation.metrics`); steady state from
+        `steady_after_s` into each hold (50 s of the protocol's 70 s holds: their last 20 s)."""
+        times, setpoint, altitude = self.after_steps()
+        return tracking_metrics(times, altitude, setpoint, steady_after_s=steady_after_s)
 
 
 def fly_blimp(policy: Policy, seed: int, buoyancy_bias: float | None = None, **env_kwargs: Any) -> Flight:
@@ -37,15 +54,14 @@ def fly_blimp(policy: Policy, seed: int, buoyancy_bias: float | None = None, **e
     return fly_blimps(policy, [seed], buoyancy_bias, **env_kwargs)[0]
 
 
-def fly_blimps(
-    policy: Policy, seeds: list[int], buoyancy_bias: float | None = None, **env_kwargs: Any
-) -> list[Flight]:
+def fly_blimps(policy: Policy, seeds: list[int], buoyancy_bias: float | None = None, **env_kwargs: Any) -> list[Flight]:
     """One episode per seed, all plants stepped together (a vector env; `policy` acts for len(seeds) copies).
     Plant i flies exactly as `fly_blimp(policy, seeds[i])` would (the vector env seeds each copy alike)."""
     if buoyancy_bias is not None:
         env_kwargs["buoyancy_bias_range"] = (buoyancy_bias, buoyancy_bias)
-    env = gym.make_vec("sim_envs/BlimpAltitude-v0", num_envs=len(seeds), vectorization_mode="vector_entry_point",
-                       **env_kwargs)
+    env = gym.make_vec(
+        "sim_envs/BlimpAltitude-v0", num_envs=len(seeds), vectorization_mode="vector_entry_point", **env_kwargs
+    )
     try:
         obs, info = env.reset(seed=list(seeds))
         policy.reset()
@@ -60,4 +76,8 @@ def fly_blimps(
         env.close()
     table = np.stack(rows, axis=1)  # [P, T, 4]
     times = np.arange(table.shape[1]) * dt
-    return [Flight(times, *table[i].T, float(bias[i])) for i in range(len(seeds))]
+    end_altitude, end_setpoint = (np.asarray(info[key], dtype=np.float64) for key in ("altitude", "setpoint"))
+    return [
+        Flight(times, *table[i].T, float(bias[i]), float(end_altitude[i]), float(end_setpoint[i]))
+        for i in range(len(seeds))
+    ]

@@ -1,11 +1,10 @@
-"""Set-point tracking metrics from recorded trajectories (numpy only).
+"""Set-point tracking metrics of recorded trajectories: `snncontrol.tracking`'s accumulator run over a recording,
+so a report and a closed-loop fitness objective of the same samples are the same number (numpy only).
 
-Units follow the signals: times in s, positions in m (altitude), so errors and overshoots are in m.
-A trajectory is split into segments of constant set-point; for each segment:
-- steady-state error: mean |set-point - value| over the last `ss_window_s` of the segment;
-- overshoot: how far the value went past the set-point in the direction of the step (>= 0);
-- rise time: from the segment start until the value first covers 90 % of the step;
-- settling time: from the segment start until the value stays within `settle_band` of the set-point.
+Units follow the signals: times in s, positions in m (altitude), so errors and overshoots are in m. Samples are
+taken at a steady rate; `steady_after_s` (the steady-state window: from that long after each set-point change
+until the segment ends) becomes round(steady_after_s / sample period) samples, the fitness's
+`steady_after_steps`. Rise and settling times are the accumulator's sample counts read on `times`.
 """
 
 from __future__ import annotations
@@ -14,27 +13,48 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from snncontrol.errors import SnnControlError
+from snncontrol.tracking import TrackingAccumulator
+
+
+class TrajectoryError(SnnControlError, ValueError):
+    """A recorded trajectory cannot be scored (mismatched or too short arrays)."""
+
 
 @dataclass(frozen=True)
 class SegmentMetrics:
     setpoint: float
     start_s: float
     step: float  # set-point minus the value at the segment start (m)
-    steady_state_error: float
+    steady_state_error: float  # nan if the segment ended before steady_after_s
     overshoot: float
     rise_time_s: float  # nan if never reached
     settling_time_s: float  # nan if never settled
+
+    @property
+    def full(self) -> bool:
+        """Held past steady_after_s: the segments a report judges (a flight's last sample may start another)."""
+        return bool(np.isfinite(self.steady_state_error))
 
 
 @dataclass(frozen=True)
 class TrackingMetrics:
     rmse: float
+    tracking_error: float  # mean |error| (m)
+    itae: float  # mean |error| weighted by the samples since the set-point changed (m)
+    steady_state_error: float  # mean |error| over every segment's steady-state window: the fitness objective (m)
+    overshoot: float  # mean over the segments: the fitness objective (m)
     segments: tuple[SegmentMetrics, ...]
 
+    @property
+    def full_segments(self) -> tuple[SegmentMetrics, ...]:
+        return tuple(s for s in self.segments if s.full)
+
     def overshoot_by_direction(self) -> tuple[float, float]:
-        """(largest overshoot of upward steps, of downward steps); 0 where there was none."""
-        up = [s.overshoot for s in self.segments if s.step > 0]
-        down = [s.overshoot for s in self.segments if s.step < 0]
+        """(largest overshoot of upward steps, of downward steps) over the full segments; 0 where there was none
+        (a zero step counts as upward)."""
+        up = [s.overshoot for s in self.full_segments if s.step >= 0]
+        down = [s.overshoot for s in self.full_segments if s.step < 0]
         return max(up, default=0.0), max(down, default=0.0)
 
 
@@ -42,35 +62,39 @@ def tracking_metrics(
     times: np.ndarray,
     values: np.ndarray,
     setpoints: np.ndarray,
-    ss_window_s: float = 20.0,
+    steady_after_s: float = 50.0,
     settle_band: float = 0.05,
 ) -> TrackingMetrics:
     """Metrics of `values` following piecewise-constant `setpoints`, all [T] over `times` [T] (s)."""
     times, values, setpoints = (np.asarray(a, dtype=np.float64) for a in (times, values, setpoints))
     if not (times.shape == values.shape == setpoints.shape) or times.ndim != 1 or len(times) < 2:
-        raise ValueError("times, values and setpoints must be 1-D arrays of the same length >= 2")
-    error = setpoints - values
-    bounds = np.flatnonzero(np.diff(setpoints) != 0) + 1
-    starts, ends = np.r_[0, bounds], np.r_[bounds, len(times)]
-    segments = []
-    for a, b in zip(starts, ends, strict=True):
-        t, y, r = times[a:b] - times[a], values[a:b], setpoints[a]
-        step = r - y[0]
-        direction = np.sign(step) if step != 0 else 1.0
-        tail = t >= t[-1] - ss_window_s
-        past = direction * (y - r)
-        reached = np.flatnonzero(direction * (y - y[0]) >= 0.9 * abs(step))
-        outside = np.flatnonzero(np.abs(y - r) > settle_band)
-        settled = 0.0 if len(outside) == 0 else (t[outside[-1] + 1] if outside[-1] + 1 < len(t) else np.nan)
-        segments.append(
-            SegmentMetrics(
-                setpoint=float(r),
-                start_s=float(times[a]),
-                step=float(step),
-                steady_state_error=float(np.mean(np.abs(error[a:b][tail]))),
-                overshoot=float(max(0.0, past.max())),
-                rise_time_s=float(t[reached[0]]) if len(reached) else float("nan"),
-                settling_time_s=float(settled),
-            )
+        raise TrajectoryError("times, values and setpoints must be 1-D arrays of the same length >= 2")
+    period = (times[-1] - times[0]) / (len(times) - 1)
+    tracker = TrackingAccumulator(1, round(steady_after_s / period), settle_band, keep_segments=True)
+    alive = np.ones(1, dtype=bool)
+    for setpoint, value in zip(setpoints, values, strict=True):
+        tracker.add(np.array([setpoint]), np.array([setpoint - value]), alive)
+
+    def seconds(start: int, samples: float) -> float:
+        return float(times[start + int(samples)] - times[start]) if np.isfinite(samples) else float("nan")
+
+    segments = tuple(
+        SegmentMetrics(
+            setpoint=s.setpoint,
+            start_s=float(times[s.start]),
+            step=s.step,
+            steady_state_error=s.steady_state_error,
+            overshoot=s.overshoot,
+            rise_time_s=seconds(s.start, s.rise_steps),
+            settling_time_s=seconds(s.start, s.settle_steps),
         )
-    return TrackingMetrics(rmse=float(np.sqrt(np.mean(error**2))), segments=tuple(segments))
+        for s in tracker.segments(0)
+    )
+    return TrackingMetrics(
+        rmse=float(tracker.rmse()[0]),
+        tracking_error=float(tracker.tracking_error()[0]),
+        itae=float(tracker.itae()[0]),
+        steady_state_error=float(tracker.steady_state()[0]),
+        overshoot=float(tracker.overshoot()[0]),
+        segments=segments,
+    )

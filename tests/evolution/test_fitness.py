@@ -176,37 +176,51 @@ def test_itae_and_steady_state_count_each_error_by_the_steps_since_the_set_point
     assert not np.isclose(steady, tracking, rtol=1e-3)
 
 
-def test_overshoot_and_a_weighted_sum_of_objectives():
-    schedule = {"kind": "levels", "values": [0.6, 1.4, 0.8], "hold_s": 10.0}
-    env = {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 299, "episodes": 1,  # the 4th set-point starts at 30 s
-           "kwargs": {"episode_length_s": 30.0, "schedule": schedule, "initial_altitude_range": [1.0, 1.0]}}
+def _shipped_fitness(env: dict, objectives: list[str], **options: object):
+    from snncontrol.controllers import SHIPPED
+
+    strategy = "nsga2" if len(objectives) > 1 and not options.get("weights") else "cmaes"
+    return build_fitness(parse_config({
+        "generations": 1, "network": {"artifact": str(SHIPPED["blimp"])}, "strategy": {"name": strategy},
+        "fitness": {"kind": "closed_loop", "env": env, "objectives": objectives, **options}}),
+        resolve_network(NetworkConfig(artifact=str(SHIPPED["blimp"]))))
+
+
+SHIPPED_ENV = {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 300, "episodes": 1,  # the whole episode
+               "kwargs": {"episode_length_s": 30.0, "initial_altitude_range": [1.0, 1.0],
+                          "schedule": {"kind": "levels", "values": [0.6, 1.4, 0.8], "hold_s": 10.0}}}
+
+
+def test_objective_and_report_agree_exactly_on_overshoot_and_steady_state_of_the_same_flight():
     from snncontrol.controllers import SHIPPED
 
     controller = load_controller(SHIPPED["blimp"])
-    fitness = build_fitness(parse_config({
-        "generations": 1, "network": {"artifact": str(SHIPPED["blimp"])}, "strategy": {"name": "nsga2"},
-        "fitness": {"kind": "closed_loop", "env": env, "objectives": ["itae", "overshoot"]}}),
-        resolve_network(NetworkConfig(artifact=str(SHIPPED["blimp"]))))
+    fitness = _shipped_fitness(SHIPPED_ENV, ["overshoot", "steady_state"], steady_after_steps=50)
+    data = fitness.generation_data(0)
+    overshoot, steady = fitness.evaluate(controller.genome[None], data)[0]
+    flight = fly_blimp(SNNPolicy.of(controller), int(data["seeds"][0]), **SHIPPED_ENV["kwargs"])
+    report = flight.metrics(steady_after_s=5.0)  # 50 steps of 0.1 s
+    assert overshoot > 0.005  # a real overshoot to compare (about 1 cm)
+    assert overshoot == report.overshoot and steady == report.steady_state_error
+    *held, last = report.segments  # the flight's last sample already shows the 4th set-point: 0 past it
+    assert len(held) == 3 and all(s.full for s in held) and not last.full and last.overshoot == 0.0
+
+
+def test_a_weighted_sum_of_objectives():
+    from snncontrol.controllers import SHIPPED
+
+    controller = load_controller(SHIPPED["blimp"])
+    fitness = _shipped_fitness(SHIPPED_ENV, ["itae", "overshoot"])
     data = fitness.generation_data(0)
     itae, overshoot = fitness.evaluate(controller.genome[None], data)[0]
-    flight = fly_blimp(SNNPolicy.of(controller), int(data["seeds"][0]), episode_length_s=30.0, schedule=schedule,
-                       initial_altitude_range=(1.0, 1.0))
-    expected = np.mean([s.overshoot for s in flight.metrics().segments])  # the metrics module's definition
-    assert expected > 0.005  # a real overshoot to compare (about 1 cm)
-    np.testing.assert_allclose(overshoot, expected, rtol=0.05, atol=0.002)
-    weighted = build_fitness(parse_config({
-        "generations": 1, "network": {"artifact": str(SHIPPED["blimp"])}, "strategy": {"name": "cmaes"},
-        "fitness": {"kind": "closed_loop", "env": env, "objectives": ["itae", "overshoot"], "weights": [1, 0.5]}}),
-        resolve_network(NetworkConfig(artifact=str(SHIPPED["blimp"]))))
+    weighted = _shipped_fitness(SHIPPED_ENV, ["itae", "overshoot"], weights=[1, 0.5])
     np.testing.assert_allclose(weighted.evaluate(controller.genome[None], data), [[itae + 0.5 * overshoot]])
-    alone = build_fitness(parse_config({
-        "generations": 1, "network": {"artifact": str(SHIPPED["blimp"])}, "strategy": {"name": "cmaes"},
-        "fitness": {"kind": "closed_loop", "env": env, "objectives": ["overshoot"]}}),
-        resolve_network(NetworkConfig(artifact=str(SHIPPED["blimp"]))))
+    alone = _shipped_fitness(SHIPPED_ENV, ["overshoot"])
     assert alone.evaluate(controller.genome[None], data)[0, 0] == overshoot  # without itae beside it
     with pytest.raises(ConfigError, match="one value per objective"):
         parse_config({"generations": 1, "network": TINY_NET, "strategy": {"name": "cmaes"},
-                      "fitness": {"kind": "closed_loop", "env": env, "objectives": ["itae"], "weights": [1, 2]}})
+                      "fitness": {"kind": "closed_loop", "env": SHIPPED_ENV, "objectives": ["itae"],
+                                  "weights": [1, 2]}})
 
 
 def test_closed_loop_champion_is_the_best_on_fixed_validation_episodes(tmp_path):
