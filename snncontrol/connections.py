@@ -3,7 +3,8 @@
 A connection is data: its structure (dense, one-to-one, or tied weights shared through an index matrix),
 an optional sparsity mask, optional sign constraints (Dale's law / E-I: +1 excitatory, -1 inhibitory, 0 free;
 per presynaptic neuron or per synapse, enforced by clamping in the forward pass) and optional integer
-synaptic delays (steps). Weights are dimensionless membrane units per spike (or per unit of input current).
+synaptic delays (steps, at most `MAX_DELAY_STEPS`: a delay line holds that many steps of spikes). Weights are
+dimensionless membrane units per spike (or per unit of input current).
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ import numpy as np
 import torch
 
 from snncontrol.errors import SpecError
+
+#: Longest synaptic delay (steps): 10 s at a 1 ms step, far beyond any controller's use, and small enough that
+#: the delay buffer of a layer stays a few MB.
+MAX_DELAY_STEPS = 10_000
 
 
 def _int_matrix(value: Any, name: str) -> np.ndarray | None:
@@ -62,8 +67,8 @@ class Connection:
         if self.mask is not None and not np.isin(self.mask, (0, 1)).all():
             raise SpecError("connection.mask must hold only 0 and 1")
         delay = self.delay if isinstance(self.delay, int) else _int_matrix(self.delay, "delay")
-        if np.any(np.asarray(delay) < 0):
-            raise SpecError("connection.delay must be non-negative (steps)")
+        if np.any(np.asarray(delay, dtype=object) < 0) or np.any(np.asarray(delay, dtype=object) > MAX_DELAY_STEPS):
+            raise SpecError(f"connection.delay must lie in [0, {MAX_DELAY_STEPS}] (steps)")
         object.__setattr__(self, "delay", delay)
 
     # --- structure -----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Also the builders of the layers that act as current encoders and readouts:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,10 @@ from snncontrol.params import Bound, bound_to_json, bound_value
 #: Default bounds of the connection and bias parameters (Burgers et al. 2023 table).
 CONNECTION_BOUNDS: dict[str, Bounds] = {"w_in": (-2.0, 2.0), "w_rec": (-1.0, 1.0), "w_th": (-1.0, 1.0)}
 BIAS_BOUNDS: Bounds = (-1.0, 1.0)
+#: Largest layer (neurons) and largest weight parameter (values: 1 GiB of float64, the most a controller
+#: artifact's params file holds); bigger ones are refused before anything of their size is allocated.
+MAX_LAYER_SIZE = 1_000_000
+MAX_WEIGHTS = 2**27
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -105,8 +110,13 @@ class Layer:
         where = f"layer {self.name!r}"
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise SpecError(f"layer name must be an identifier (letters, digits, _), got {self.name!r}")
-        if not isinstance(self.size, int) or self.size < 1:
-            raise SpecError(f"{where}: size must be a positive integer, got {self.size!r}")
+        if not isinstance(self.size, int) or not 1 <= self.size <= MAX_LAYER_SIZE:
+            raise SpecError(f"{where}: size must be an integer in [1, {MAX_LAYER_SIZE}], got {self.size!r:.40}")
+        sources = {"input": n_in, "recurrent": self.size, "threshold_input": n_in}
+        for key, source in sources.items():
+            connection = getattr(self, key)
+            if connection is not None and math.prod(connection.weight_shape(source, self.size)) > MAX_WEIGHTS:
+                raise SpecError(f"{where}.{key}: more than {MAX_WEIGHTS} weights")
         self.input.validate(n_in, self.size, f"{where}.input")
         if self.recurrent is not None:
             self.recurrent.validate(self.size, self.size, f"{where}.recurrent")

@@ -81,7 +81,12 @@ def _edit_json(path: Path, change) -> None:
         (lambda p: (p / "controller.json").write_bytes(b"\xff\xfe\x00"), "not UTF-8"),
         (lambda p: (p / "controller.json").write_text("[1, 2]"), "JSON object"),
         (lambda p: _edit_json(p, lambda d: d.update(schema="other/9")), "unknown schema"),
-        (lambda p: _edit_json(p, lambda d: d["spec"]["layers"][1].update(size=-4)), "size must be a positive"),
+        (lambda p: _edit_json(p, lambda d: d["spec"]["layers"][1].update(size=-4)), "size must be an integer"),
+        (lambda p: (p / "controller.json").write_text("[" * 100_000 + "]" * 100_000), "nested deeper than 64"),
+        (lambda p: _edit_json(p, lambda d: d["spec"].update(dt=1e308)), "dt must be .* at most 3600"),
+        (lambda p: _edit_json(p, lambda d: d["spec"]["layers"][1]["input"].update(delay=10**9)), "delay must lie in"),
+        (lambda p: _edit_json(p, lambda d: d["spec"]["layers"][1]["neuron"].update(refractory=10**15)), "refractory"),
+        (lambda p: _edit_json(p, lambda d: d["spec"]["layers"][1].update(size=10**12)), "size must be an integer"),
         (lambda p: _edit_json(p, lambda d: d["spec"]["layers"][1]["neuron"].update(kind="rnn")), "neuron.kind"),
         (lambda p: _edit_json(p, lambda d: d.pop("params_sha256")), "missing field"),
         (lambda p: _edit_json(p, lambda d: d["metadata"].update(evil=1)), "unknown field"),
@@ -103,6 +108,19 @@ def test_params_that_match_a_forged_hash_are_still_validated(artifact: Path) -> 
     (artifact / "params.safetensors").write_bytes(blob)
     _edit_json(artifact, lambda d: d.update(params_sha256=hashlib.sha256(blob).hexdigest()))
     with pytest.raises(ArtifactError, match="not a valid safetensors file"):
+        load_controller(artifact)
+
+
+def test_an_integer_genome_is_refused_naming_the_file_and_dtype(artifact: Path) -> None:
+    import hashlib
+
+    from safetensors.numpy import save
+
+    genome = read_artifact(artifact)[1]
+    blob = save({"genome": np.round(genome).astype(np.int64)})  # within bounds, but integers: a different controller
+    (artifact / "params.safetensors").write_bytes(blob)
+    _edit_json(artifact, lambda d: d.update(params_sha256=hashlib.sha256(blob).hexdigest()))
+    with pytest.raises(ArtifactError, match=r"params\.safetensors: the genome must be floating point, got int64"):
         load_controller(artifact)
 
 

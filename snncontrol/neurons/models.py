@@ -18,6 +18,9 @@ from snncontrol.errors import SpecError
 #: Packed per-neuron parameter fields, in the order the compiled loop reads them.
 NEURON_FIELDS: tuple[str, ...] = ("bias", "decay_syn", "decay_mem", "theta", "decay_th", "beta")
 
+#: Longest refractory period (steps): 10 s at a 1 ms step.
+MAX_REFRACTORY_STEPS = 10_000
+
 #: Integer codes of the neuron kinds in the compiled loop.
 KIND_LIF, KIND_LI, KIND_GRADED = 0, 1, 2
 
@@ -35,7 +38,8 @@ class LIF:
     adaptation: "none"; "spike" (each own spike raises the threshold by `beta`, decaying with `decay_th`);
         "iwta" (input-weighted threshold adaptation: each incoming spike moves the threshold by its
         threshold weight, decaying back to base with `decay_th`; the layer needs a `threshold_input`).
-    refractory: steps after a spike during which input is ignored and no spike can occur.
+    refractory: steps after a spike during which input is ignored and no spike can occur (at most
+        MAX_REFRACTORY_STEPS).
     """
 
     synaptic: bool = True
@@ -51,8 +55,10 @@ class LIF:
             raise SpecError(f"LIF.reset must be 'soft' or 'hard', got {self.reset!r}")
         if self.adaptation not in ("none", "spike", "iwta"):
             raise SpecError(f"LIF.adaptation must be 'none', 'spike' or 'iwta', got {self.adaptation!r}")
-        if not isinstance(self.refractory, int) or self.refractory < 0:
-            raise SpecError(f"LIF.refractory must be a non-negative integer (steps), got {self.refractory!r}")
+        if not isinstance(self.refractory, int) or not 0 <= self.refractory <= MAX_REFRACTORY_STEPS:
+            raise SpecError(
+                f"LIF.refractory must be an integer in [0, {MAX_REFRACTORY_STEPS}] (steps), got {self.refractory!r:.40}"
+            )
 
     def parameters(self) -> dict[str, Bounds]:
         """Per-neuron parameters of this model with their default bounds."""
