@@ -30,8 +30,12 @@ DEFAULT_ARTIFACT = "swimmer_ncap"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("artifact", nargs="?", default=DEFAULT_ARTIFACT,
-                        help=f"controller artifact directory or shipped name (default {DEFAULT_ARTIFACT})")
+    parser.add_argument(
+        "artifact",
+        nargs="?",
+        default=DEFAULT_ARTIFACT,
+        help=f"controller artifact directory or shipped name (default {DEFAULT_ARTIFACT})",
+    )
     parser.add_argument("--links", type=int, default=None, help="body links N, 3..15 (default: the artifact's)")
     parser.add_argument("--episodes", type=int, default=5, help="episodes, swum as one batch (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="first episode seed (episode e: seed + e)")
@@ -77,8 +81,10 @@ def run(args: argparse.Namespace) -> int:
         f"{path}: {spec.name}, {spec.parameters.size} parameters, {n_links} links, {args.episodes} episode(s) "
         f"of {args.steps} steps"
     )
-    print(f"return {returns.mean():.1f} +- {returns.std():.1f} (max {args.steps}), "
-          f"forward speed {speeds.mean():.4f} +- {speeds.std():.4f} m/s")
+    print(
+        f"return {returns.mean():.1f} +- {returns.std():.1f} (max {args.steps}), "
+        f"forward speed {speeds.mean():.4f} +- {speeds.std():.4f} m/s"
+    )
     if args.video:
         out = write_video(spec, genome, io, n_links, args.seed, args.steps, args.video, args.width, args.height)
         print(f"video: {out}")
@@ -86,8 +92,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_video(
-    spec: NetworkSpec, genome: np.ndarray, io: IOAdapters, n_links: int, seed: int, steps: int, out: str,
-    width: int, height: int,
+    spec: NetworkSpec,
+    genome: np.ndarray,
+    io: IOAdapters,
+    n_links: int,
+    seed: int,
+    steps: int,
+    out: str,
+    width: int,
+    height: int,
 ) -> Path:
     """Swim one episode in a rendering env and write it as an MP4 at the control rate (1 / 0.03 s)."""
     import gymnasium as gym

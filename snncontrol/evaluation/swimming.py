@@ -74,8 +74,12 @@ def swim(
     commands = None if speed is None and turn is None else with_commands(np.zeros(0), speed, turn)
     pert = perturbation or Perturbation()
     env = gym.make_vec(
-        "sim_envs/Swimmer-v0", num_envs=copies, vectorization_mode="vector_entry_point", n_links=n_links,
-        max_episode_steps=steps, n_threads=n_threads,
+        "sim_envs/Swimmer-v0",
+        num_envs=copies,
+        vectorization_mode="vector_entry_point",
+        n_links=n_links,
+        max_episode_steps=steps,
+        n_threads=n_threads,
     )
     try:
         model = env.unwrapped.core.model

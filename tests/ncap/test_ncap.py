@@ -93,7 +93,10 @@ def test_wiring(n_links, variant):
 def test_paper_initialization():
     spec = ncap_spec(5, "graded")
     assert ncap_weights(spec, paper_genome(spec)) == {
-        "proprioceptive": 1.0, "oscillator": 1.0, "ipsilateral": 1.0, "contralateral": -1.0
+        "proprioceptive": 1.0,
+        "oscillator": 1.0,
+        "ipsilateral": 1.0,
+        "contralateral": -1.0,
     }
 
 
@@ -102,11 +105,13 @@ def test_sign_constraints_hold_for_any_genome(variant):
     rng = np.random.default_rng(0)
     spec = ncap_spec(6, variant, speed=True, turn=True)
     assert spec.parameters.size == 6
-    genomes = np.concatenate([
-        spec.parameters.sample(200, rng),
-        np.array([spec.parameters.low, spec.parameters.high]),
-        rng.normal(0.0, 10.0, (50, spec.parameters.size)),  # far outside the bounds
-    ])
+    genomes = np.concatenate(
+        [
+            spec.parameters.sample(200, rng),
+            np.array([spec.parameters.low, spec.parameters.high]),
+            rng.normal(0.0, 10.0, (50, spec.parameters.size)),  # far outside the bounds
+        ]
+    )
     net = Network(spec)
     params = net.params(genomes, check_bounds=False)
     for k, layer in enumerate(spec.layers[1:3], start=1):
@@ -114,8 +119,9 @@ def test_sign_constraints_hold_for_any_genome(variant):
         sign = layer.input.sign
         assert np.all(w[:, sign > 0] >= 0) and np.all(w[:, sign < 0] <= 0) and np.all(w[:, sign == 0] == 0)
     # a genome with every sign wrong gives a silent circuit, not an inverted one
-    wrong = ncap_genome(spec, {"proprioceptive": -1, "oscillator": -1, "speed": 1, "turn": -1,
-                               "ipsilateral": -1, "contralateral": 1})
+    wrong = ncap_genome(
+        spec, {"proprioceptive": -1, "oscillator": -1, "speed": 1, "turn": -1, "ipsilateral": -1, "contralateral": 1}
+    )
     layers, _, _ = weights_of(spec, wrong)
     assert not layers["bneuron"].any() and not layers["muscle"].any()
     assert effective_weights({"oscillator": -0.5, "contralateral": 0.5}) == {"oscillator": 0.0, "contralateral": 0.0}
@@ -171,8 +177,12 @@ def test_speed_and_turn_inputs():
 @pytest.mark.parametrize("variant", ["graded", "spiking"])
 def test_speed_command_stops_and_turn_commands_steer_the_swimmer(variant):
     spec = ncap_spec(6, variant, speed=True, turn=True)
-    commands = {"go": (0.0, (0.0, 0.0)), "stop": (1.0, (0.0, 0.0)), "right": (0.0, (0.5, 0.0)),
-                "left": (0.0, (0.0, 0.5))}  # speed, (turn right, turn left)
+    commands = {
+        "go": (0.0, (0.0, 0.0)),
+        "stop": (1.0, (0.0, 0.0)),
+        "right": (0.0, (0.5, 0.0)),
+        "left": (0.0, (0.0, 0.5)),
+    }  # speed, (turn right, turn left)
     r = {
         name: swim(spec, paper_genome(spec), ncap_io(6), 6, steps=300, speed=speed, turn=turn)
         for name, (speed, turn) in commands.items()

@@ -16,8 +16,14 @@ from snncontrol.controllers.ncap import mlp_spec, ncap_genome, ncap_io, ncap_opt
 from snncontrol.errors import SnnControlError, SpecError
 from snncontrol.spec import NetworkSpec
 
-WEIGHTS = {"proprioceptive": 1.2, "oscillator": 0.9, "speed": -0.5, "turn": 0.7, "ipsilateral": 1.1,
-           "contralateral": -0.3}
+WEIGHTS = {
+    "proprioceptive": 1.2,
+    "oscillator": 0.9,
+    "speed": -0.5,
+    "turn": 0.7,
+    "ipsilateral": 1.1,
+    "contralateral": -0.3,
+}
 
 
 def test_importing_the_ncap_builders_loads_no_plant():
@@ -31,10 +37,23 @@ def test_importing_the_ncap_builders_loads_no_plant():
 
 def test_ncap_spec_records_its_build_options_as_metadata():
     spec = ncap_spec(5, "graded", period=40, speed=True, turn=True, turn_joints=2)
-    assert spec.metadata == {"builder": "ncap", "n_links": 5, "variant": "graded", "period": 40, "speed": True,
-                             "turn": True, "turn_joints": 2}
-    assert ncap_options(spec) == {"n_links": 5, "variant": "graded", "period": 40, "speed": True, "turn": True,
-                                  "turn_joints": 2}
+    assert spec.metadata == {
+        "builder": "ncap",
+        "n_links": 5,
+        "variant": "graded",
+        "period": 40,
+        "speed": True,
+        "turn": True,
+        "turn_joints": 2,
+    }
+    assert ncap_options(spec) == {
+        "n_links": 5,
+        "variant": "graded",
+        "period": 40,
+        "speed": True,
+        "turn": True,
+        "turn_joints": 2,
+    }
 
 
 def test_metadata_round_trips_through_the_spec_dict_and_an_artifact(tmp_path):
@@ -65,8 +84,14 @@ def test_retarget_reads_the_metadata_not_the_name():
     assert io9.observation.indices == tuple(range(8))
 
 
-@pytest.mark.parametrize("spec", [mlp_spec(3, hidden=(4,)), NetworkSpec.from_dict(
-    {k: v for k, v in ncap_spec(3).to_dict().items() if k != "metadata"})], ids=["mlp", "ncap_name_only"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        mlp_spec(3, hidden=(4,)),
+        NetworkSpec.from_dict({k: v for k, v in ncap_spec(3).to_dict().items() if k != "metadata"}),
+    ],
+    ids=["mlp", "ncap_name_only"],
+)
 def test_a_spec_without_ncap_metadata_is_refused_in_one_line(spec):
     with pytest.raises(SpecError, match="is not an NCAP network") as info:
         retarget(spec, spec.parameters.initial(), 4)

@@ -246,8 +246,9 @@ def _bneuron(lay: Layout, variant: str, turn_joints: int) -> Layer:
             connect(lay.turn_units, 2 * i, "turn")
             connect(lay.turn_units + 1, 2 * i + 1, "turn")
     init = [float(WEIGHT_SIGNS[name]) for name in names]
-    return _evolved_layer("bneuron", n, variant, Connection(tie=tie, sign=sign), init, SPIKING.bneuron_decay,
-                          SPIKING.bneuron_theta)
+    return _evolved_layer(
+        "bneuron", n, variant, Connection(tie=tie, sign=sign), init, SPIKING.bneuron_decay, SPIKING.bneuron_theta
+    )
 
 
 def _muscle(n_joints: int, variant: str) -> Layer:
@@ -260,8 +261,9 @@ def _muscle(n_joints: int, variant: str) -> Layer:
         sign[d, d] = sign[v, v] = 1
         tie[v, d] = tie[d, v] = 1  # contralateral, inhibitory
         sign[v, d] = sign[d, v] = -1
-    return _evolved_layer("muscle", n, variant, Connection(tie=tie, sign=sign), [1.0, -1.0], SPIKING.muscle_decay,
-                          SPIKING.muscle_theta)
+    return _evolved_layer(
+        "muscle", n, variant, Connection(tie=tie, sign=sign), [1.0, -1.0], SPIKING.muscle_decay, SPIKING.muscle_theta
+    )
 
 
 def _evolved_layer(
@@ -292,8 +294,9 @@ def _torque(n_joints: int, variant: str) -> Layer:
     )
 
 
-def spec_name(n_links: int, variant: str, period: int = PERIOD, speed: bool = False, turn: bool = False,
-              turn_joints: int = 1) -> str:
+def spec_name(
+    n_links: int, variant: str, period: int = PERIOD, speed: bool = False, turn: bool = False, turn_joints: int = 1
+) -> str:
     commands = ("_speed" if speed else "") + (f"_turn{turn_joints}" if turn else "")
     return f"ncap_{variant}_{n_links}links_period{period}{commands}"
 
@@ -326,8 +329,15 @@ def ncap_spec(
         _torque(lay.n_joints, variant),
     )
     name = spec_name(n_links, variant, period, speed, turn, turn_joints)
-    metadata = {"builder": BUILDER, "n_links": n_links, "variant": variant, "period": period, "speed": bool(speed),
-                "turn": bool(turn), "turn_joints": turn_joints}
+    metadata = {
+        "builder": BUILDER,
+        "n_links": n_links,
+        "variant": variant,
+        "period": period,
+        "speed": bool(speed),
+        "turn": bool(turn),
+        "turn_joints": turn_joints,
+    }
     return NetworkSpec(n_inputs=lay.n_inputs, layers=layers, dt=dt, name=name, metadata=metadata)
 
 

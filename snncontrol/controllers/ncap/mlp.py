@@ -27,7 +27,10 @@ HIDDEN = (64, 64)
 
 
 def mlp_spec(
-    n_links: int = 6, hidden: tuple[int, ...] | list[int] = HIDDEN, period: int = PERIOD, seed: int = 0,
+    n_links: int = 6,
+    hidden: tuple[int, ...] | list[int] = HIDDEN,
+    period: int = PERIOD,
+    seed: int = 0,
     dt: float = DT,
 ) -> NetworkSpec:
     """MLP baseline for an `n_links` swimmer; use with `ncap_io(n_links)` (see module doc)."""
@@ -47,7 +50,11 @@ def mlp_spec(
     layers = [_sensory(lay, "graded")]
     layers.append(
         Layer(
-            "hidden1", width, Graded(), input=Connection(tie=tie), bias=True,
+            "hidden1",
+            width,
+            Graded(),
+            input=Connection(tie=tie),
+            bias=True,
             init={"w_in": uniform(n_channels, (n_channels * width,)), "bias": uniform(n_channels, (width,))},
         )
     )
@@ -55,14 +62,21 @@ def mlp_spec(
         fan_in = hidden[k - 2]
         layers.append(
             Layer(
-                f"hidden{k}", size, Graded(), bias=True,
+                f"hidden{k}",
+                size,
+                Graded(),
+                bias=True,
                 init={"w_in": uniform(fan_in, (fan_in, size)), "bias": uniform(fan_in, (size,))},
             )
         )
     last = hidden[-1]
     layers.append(
         Layer(
-            "output", lay.n_joints, LeakyIntegrator(), bias=True, fixed={"decay_mem": 0.0},
+            "output",
+            lay.n_joints,
+            LeakyIntegrator(),
+            bias=True,
+            fixed={"decay_mem": 0.0},
             init={"w_in": uniform(last, (last, lay.n_joints)), "bias": uniform(last, (lay.n_joints,))},
         )
     )
