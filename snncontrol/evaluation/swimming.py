@@ -71,6 +71,7 @@ def swim(
     batch, episodes = params.weights.shape[0], len(seeds)
     copies = batch * episodes
     policy = SNNPolicy(net, Params(*(t.repeat_interleave(episodes, dim=0) for t in params)), io)
+    # the command channels alone (with_commands on no observation): [speed?, right?, left?], the same every step
     commands = None if speed is None and turn is None else with_commands(np.zeros(0), speed, turn)
     pert = perturbation or Perturbation()
     env = gym.make_vec(
