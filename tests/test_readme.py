@@ -1,11 +1,15 @@
-"""The README's Python example runs as written."""
+"""README.md is short and current: its Python example runs, it gives the two commands, it links every page of
+docs/, and every relative link of README.md and docs/*.md points at a file of the repository."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+MAX_README_LINES = 200
 
 
 def test_readme_python_example_runs() -> None:
@@ -19,3 +23,23 @@ def test_readme_python_example_runs() -> None:
 def test_readme_gives_the_two_commands() -> None:
     text = README.read_text()
     assert "make demo" in text and "make test" in text
+
+
+def test_readme_stays_short() -> None:
+    lines = len(README.read_text().splitlines())
+    assert lines <= MAX_README_LINES, f"README.md has {lines} lines: move details into docs/"
+
+
+def test_readme_links_every_docs_page() -> None:
+    text = README.read_text()
+    missing = [page.name for page in DOCS if f"](docs/{page.name})" not in text]
+    assert DOCS and not missing, f"README.md does not link docs/{', docs/'.join(missing)}"
+
+
+def test_relative_links_point_at_files() -> None:
+    broken = []
+    for doc in [README, *DOCS]:
+        for target in re.findall(r"\]\(([^)#\s]+)[^)]*\)", doc.read_text()):
+            if "://" not in target and not (doc.parent / target).exists():
+                broken.append(f"{doc.relative_to(ROOT)}: {target}")
+    assert not broken, "broken links:\n" + "\n".join(broken)

@@ -236,7 +236,7 @@ def test_documented_command_is_accepted(command: Command) -> None:
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A temporary working directory that sees the repository's input folders (read through links)."""
     path = tmp_path_factory.mktemp("docs_commands")
-    for folder in ("configs", "benchmarks", "snncontrol"):
+    for folder in ("configs", "snncontrol"):
         (path / folder).symlink_to(ROOT / folder, target_is_directory=True)
     return path
 
