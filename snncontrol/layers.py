@@ -196,6 +196,9 @@ class Layer:
         for key in ("name", "size", "neuron"):
             if key not in data:
                 raise SpecError(f"{where} is missing field {key!r}")
+        for key in ("fixed", "bounds", "init", "shared"):
+            if not isinstance(data.get(key, {}), dict):
+                raise SpecError(f"{where}.{key} must be a mapping of parameter names")
         kwargs = dict(data)
         kwargs["neuron"] = neuron_from_dict(data["neuron"])
         kwargs["input"] = Connection.from_dict(data.get("input", {}), f"{where}.input")
