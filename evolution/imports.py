@@ -59,8 +59,9 @@ def _lookup(reference: str, names: Mapping[str, str]) -> str | None:
 
 
 def import_object(reference: str, field: str) -> Callable[..., Any]:
-    """The callable `reference` names; a ConfigError naming `field` if it cannot be imported. A ValueError or
-    OverflowError that the callable raises on its keywords (e.g. a negative size) is a ConfigError line too."""
+    """The callable `reference` names; a ConfigError naming `field` if it cannot be imported. A ValueError,
+    OverflowError or MemoryError that the callable raises on its keywords (a negative or absurd size) is a
+    ConfigError line too."""
     module_name, _, attr = reference.partition(":")
     try:
         target = getattr(importlib.import_module(module_name), attr)
@@ -75,7 +76,7 @@ def import_object(reference: str, field: str) -> Callable[..., Any]:
             return target(*args, **kwargs)
         except SnnControlError:
             raise
-        except (ValueError, OverflowError) as exc:
+        except (ValueError, OverflowError, MemoryError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ConfigError(f"{field} {reference!r}: refused its kwargs ({reason})") from None
 

@@ -110,7 +110,7 @@ def _recording(source: str, dt: float, signals: dict[str, tuple[np.ndarray, np.n
         if len(times) == 0:
             raise RecordingError(f"{source}: no {name} samples")
         if not np.isfinite(times).all():
-            raise RecordingError(f"{source}: non-finite {name} times")
+            raise RecordingError(f"{source}: {name} samples at non-finite times")
         if name != "altitude" and not np.isfinite(values).all():
             raise RecordingError(f"{source}: non-finite {name} values")
         if np.any(np.abs(values[np.isfinite(values)]) > MAX_VALUE):  # an infinite altitude is a lost return

@@ -1,0 +1,292 @@
+"""Bad input to any entry point is one line on stderr with exit status 2 (or the loader's own error class), never a
+traceback, a NaN written to disk or an unbounded allocation: first the named cases, then seeded generated bad
+input for each loader (experiment config, CSV recording, ROS 2 bag, image folder)."""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+from rosbags.rosbag2 import StoragePlugin, Writer
+from rosbags.typesys import Stores, get_typestore
+
+from snncontrol.cli import main
+from snncontrol.controllers.blimp.recordings import MAX_STEPS, RecordingError, load_bag, load_csv
+from snncontrol.vpr.datasets.folders import MAX_PIXELS, load_folder
+from snncontrol.vpr.errors import DatasetError
+
+
+def _one_line(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """The error line of `snncontrol ARGV`, which must fail with status 2 and print exactly one line."""
+    assert main(list(argv)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"snncontrol {argv[0]}: error: "), err
+    return err
+
+
+def test_info_and_export_nir_take_a_shipped_name(tmp_path, capsys):
+    assert main(["info", "shipped:blimp"]) == 0
+    assert "shipped:blimp" in capsys.readouterr().out
+    assert main(["export-nir", "shipped:blimp", str(tmp_path / "blimp.nir")]) == 0
+    assert (tmp_path / "blimp.nir").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["info", "shipped:nope"],
+        ["export-nir", "shipped:nope", "OUT/x.nir"],
+        ["compose", "shipped:blimp", "shipped:nope", "--out", "OUT/c"],
+        ["blimp-integrator", "--pd", "shipped:nope", "--out", "OUT/i"],
+        ["demo", "--artifact", "shipped:nope", "--out", "OUT/d"],
+        ["eval-blimp", "shipped:nope", "--out", "OUT/e"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_every_artifact_argument_resolves_shipped_names(argv, tmp_path, capsys):
+    argv = [a.replace("OUT", str(tmp_path)) for a in argv]
+    assert "no shipped controller 'nope' (shipped: blimp, swimmer_ncap)" in _one_line(capsys, *argv)
+
+
+def test_export_nir_to_a_directory(tmp_path, capsys):
+    assert "cannot write the NIR file" in _one_line(capsys, "export-nir", "shipped:blimp", str(tmp_path))
+
+
+def test_eval_blimp_refuses_a_hold_of_nan_seconds(tmp_path, capsys):
+    err = _one_line(capsys, "eval-blimp", "shipped:blimp", "--hold-s", "nan", "--out", str(tmp_path))
+    assert "--hold-s must be positive and finite" in err
+
+
+def _flight_csv(path: Path, last_time: str = "2.0", altitude: str = "1.0", header: str = "time,altitude,setpoint",
+                encoding: str = "utf-8") -> Path:
+    rows = [f"{0.1 * k:.1f},1.0,1.0" for k in range(20)] + [f"{last_time},{altitude},1.0"]
+    path.write_text("\n".join([header, *rows]) + "\n", encoding=encoding)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("csv", "args", "message"),
+    [
+        ({"altitude": "1e308"}, [], "altitude values beyond +-1e+06"),
+        ({"last_time": "inf"}, [], "samples at non-finite times"),
+        ({"last_time": "1e12"}, [], f"is over {MAX_STEPS} steps"),
+        ({}, ["--dt", "1e-9"], f"is over {MAX_STEPS} steps"),
+        ({}, ["--dt", "nan"], "dt must be a finite number > 0"),
+        ({}, ["--test-s", "inf"], "--test-s must be positive and finite"),
+        ({}, ["--train-s", "1e12"], "at most 1e+06 s of training flights"),
+    ],
+)
+def test_blimp_dataset_refuses_absurd_recordings_in_one_line(csv, args, message, tmp_path, capsys):
+    path = _flight_csv(tmp_path / "flight.csv", **csv)
+    err = _one_line(capsys, "blimp-dataset", str(tmp_path / "out.npz"), "--csv", str(path), *args)
+    assert message in err
+    assert not (tmp_path / "out.npz").exists()
+
+
+def test_a_csv_header_after_a_utf8_byte_order_mark_is_read(tmp_path):
+    plain = load_csv(_flight_csv(tmp_path / "plain.csv"))
+    bom = load_csv(_flight_csv(tmp_path / "bom.csv", encoding="utf-8-sig"))
+    assert (tmp_path / "bom.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    np.testing.assert_array_equal(bom.altitude, plain.altitude)
+
+
+# Generated bad input: each generator is seeded, so a failure names a reproducible case.
+
+GOOD_CONFIG = {
+    "seed": 1,
+    "generations": 1,
+    "network": {"builder": "paired_lif_readout", "kwargs": {"n_pairs": 2, "n_hidden": 3}},
+    "strategy": {"name": "cmaes", "population": 4},
+    "fitness": {"kind": "sphere", "centers": [0.3]},
+}
+BAD_FIELDS = {  # dotted path -> values that are each invalid there
+    "seed": [-1, 2**70, 1.5, "x", None, [1]],
+    "generations": [0, -3, "many", 1e400, None],
+    "strategy.population": [1, 10**7, 1e7, -4, "x"],
+    "strategy.sigma": [0, -1, 2.0, "nan", None],
+    "strategy.name": ["annealing", 3, None],
+    "network.builder": ["os:system", "subprocess:run", "builtins:eval", "nowhere", "", 7],
+    "network.kwargs.n_pairs": [-3, 0, 2**70, 10**12, "two", None, 1e308],
+    "network.kwargs.n_hidden": [-1, 0, 2**64, "three", [3]],
+    "network.kwargs.bogus": [1],
+    "fitness.centers": [[], [2.0], [-1], "x", [float("nan")]],
+    "fitness.kind": ["magic", None],
+    "backend.name": ["gpu", 1],
+    "backend.workers": [0, -2],
+    "output.checkpoint_every": [0, "often"],
+    "extra_key": [1],
+}
+
+
+def _mutated(rng: np.random.Generator) -> dict:
+    config = yaml.safe_load(yaml.safe_dump(GOOD_CONFIG))
+    paths = list(BAD_FIELDS)
+    for index in rng.choice(len(paths), size=int(rng.integers(1, 4)), replace=False):
+        *parents, key = paths[index].split(".")
+        node = config
+        for part in parents:
+            node = node.setdefault(part, {})
+        values = BAD_FIELDS[paths[index]]
+        node[key] = values[int(rng.integers(len(values)))]
+    return config
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_generated_bad_configs_give_one_line(case, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(_mutated(np.random.default_rng(case))))
+    _one_line(capsys, "evolve", str(path), "--quiet", "--run-dir", str(tmp_path / "run"))
+
+
+CELLS = ["", " ", "nan", "inf", "-inf", "1e308", "-1e308", "1e12", "abc", "9" * 400, "0x10", "--1", "0"]
+
+
+def _garbage_csv(rng: np.random.Generator, path: Path) -> Path:
+    """A CSV recording with one or two defects: an odd cell anywhere (times included), a missing, shuffled or
+    duplicated column, a byte order mark, a short row, rows out of order, too few rows."""
+    header = ["time", "altitude", "setpoint", "command"]
+    rows = [[f"{0.05 * k:g}", f"{rng.normal(1.0, 0.2):.3f}", "1.0", "0.4"] for k in range(int(rng.integers(2, 40)))]
+    bom = b""
+    for defect in rng.choice(7, size=int(rng.integers(1, 3))):
+        k, column = int(rng.integers(len(rows))), int(rng.integers(len(header)))
+        if defect <= 1:
+            rows[k][column] = str(rng.choice(CELLS))
+        elif defect == 2:
+            del header[column]
+            rows = [row[:column] + row[column + 1 :] for row in rows]
+        elif defect == 3:
+            order = rng.permutation(len(header))
+            header, rows = [header[i] for i in order], [[row[i] for i in order] for row in rows]
+        elif defect == 4:
+            bom = b"\xef\xbb\xbf"
+        elif defect == 5:
+            rows[k] = rows[k][: int(rng.integers(len(rows[k])))]
+        else:
+            rows = rows[::-1] if rng.random() < 0.5 else rows[:1]
+    path.write_bytes(bom + "\n".join(",".join(row) for row in [header, *rows]).encode())
+    return path
+
+
+def _usable(recording) -> bool:
+    """What a loader that returns must give: finite, bounded signals."""
+    signals = [recording.altitude, recording.setpoint] + ([] if recording.command is None else [recording.command])
+    return all(len(s) <= MAX_STEPS + 1 and np.isfinite(s).all() for s in signals)
+
+
+@pytest.mark.parametrize("case", range(50))
+def test_generated_bad_csv_recordings_load_or_give_a_recording_error(case, tmp_path):
+    rng = np.random.default_rng(1000 + case)
+    path = _garbage_csv(rng, tmp_path / "flight.csv")
+    dt = float(rng.choice([0.1, 0.1, 0.1, 1e-9, 1e300, math.inf, math.nan, -0.1]))
+    try:
+        assert _usable(load_csv(path, dt))
+    except RecordingError as exc:
+        assert "\n" not in str(exc)
+
+
+TYPESTORE = get_typestore(Stores.LATEST)
+VALUES = [1.0, 0.0, -1.0, math.nan, math.inf, -math.inf, 1e308, -1e308]
+
+
+def _message(kind: str, value: float):
+    if kind == "sensor_msgs/msg/Range":
+        header = TYPESTORE.types["std_msgs/msg/Header"](TYPESTORE.types["builtin_interfaces/msg/Time"](0, 0), "")
+        return TYPESTORE.types[kind](header=header, radiation_type=1, field_of_view=0.04, min_range=0.1,
+                                     max_range=12.0, range=np.float32(np.clip(value, -3e38, 3e38)), variance=0.0)
+    if kind == "std_msgs/msg/Float64MultiArray":
+        layout = TYPESTORE.types["std_msgs/msg/MultiArrayLayout"]([], 0)
+        return TYPESTORE.types[kind](layout, np.array([value] if value != 0.0 else [], dtype=np.float64))
+    if kind == "std_msgs/msg/String":
+        return TYPESTORE.types[kind](str(value))
+    return TYPESTORE.types[kind](value)
+
+
+def _garbage_bag(rng: np.random.Generator, path: Path) -> Path:
+    """A recording bag with one or two defects: a missing topic, a wrong message type, a non-finite or absurd
+    value, a stamp that jumps by years, a topic without messages, a truncated file."""
+    defects = set(rng.choice(6, size=int(rng.integers(1, 3))).tolist())
+    topics = {topic: "std_msgs/msg/Float64" for topic in ("/setpoint", "/thrust_command")}
+    topics["/altitude"] = "sensor_msgs/msg/Range"
+    broken = str(rng.choice(sorted(topics)))
+    if 0 in defects:
+        del topics[broken]
+    elif 1 in defects:
+        topics[broken] = str(rng.choice(["std_msgs/msg/String", "std_msgs/msg/Float64MultiArray"]))
+    with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        for topic, kind in topics.items():
+            conn = writer.add_connection(topic, kind, typestore=TYPESTORE)
+            count = 0 if 4 in defects and topic == broken else 30
+            for k in range(count):
+                value = float(rng.normal(1.0, 0.1))
+                if 2 in defects and topic == broken and k == 20:
+                    value = float(rng.choice(VALUES))
+                stamp = 10**9 + k * 10**8 + (10**17 if 3 in defects and k == 29 else 0)
+                writer.write(conn, stamp, TYPESTORE.serialize_cdr(_message(kind, value), kind))
+    if 5 in defects:
+        data = next(path.glob("*.mcap"))
+        data.write_bytes(data.read_bytes()[: int(rng.integers(0, data.stat().st_size))])
+    return path
+
+
+@pytest.mark.parametrize("case", range(30))
+def test_generated_bad_bags_load_or_give_a_recording_error(case, tmp_path):
+    rng = np.random.default_rng(2000 + case)
+    path = _garbage_bag(rng, tmp_path / "bag")
+    try:
+        assert _usable(load_bag(path, dt=0.1))
+    except RecordingError as exc:
+        assert "\n" not in str(exc)
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """The first bytes of a grayscale PNG of width x height: enough for a reader to learn its size, no pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+
+
+def _garbage_image(rng: np.random.Generator, path: Path) -> None:
+    choice = int(rng.integers(7))
+    if choice == 0:  # a real, small image in a random mode
+        mode = str(rng.choice(["L", "RGB", "RGBA", "P", "I;16", "1", "LA"]))
+        Image.new(mode, (int(rng.integers(1, 9)), int(rng.integers(1, 9)))).save(path.with_suffix(".png"))
+    elif choice == 1:  # a header claiming a huge image (20000 x 20000 and beyond)
+        side = int(rng.choice([20_000, 1 << 20, math.isqrt(MAX_PIXELS) + 1]))
+        path.with_suffix(".png").write_bytes(_png_header(side, side))
+    elif choice == 2:  # random bytes under an image suffix
+        suffix = str(rng.choice([".png", ".jpg", ".bmp", ".ppm"]))
+        path.with_suffix(suffix).write_bytes(rng.bytes(int(rng.integers(64))))
+    elif choice == 3:  # an empty file
+        path.with_suffix(".jpeg").write_bytes(b"")
+    elif choice == 4:  # a truncated real image
+        Image.new("RGB", (16, 16), (1, 2, 3)).save(path.with_suffix(".png"))
+        data = path.with_suffix(".png").read_bytes()
+        path.with_suffix(".png").write_bytes(data[: int(rng.integers(8, len(data)))])
+    elif choice == 5:  # a directory that looks like an image
+        path.with_suffix(".png").mkdir()
+    else:  # a PPM whose header lies about its size
+        path.with_suffix(".ppm").write_bytes(b"P5\n99999 99999\n255\n" + rng.bytes(16))
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_generated_bad_image_folders_load_or_give_a_dataset_error(case, tmp_path):
+    rng = np.random.default_rng(3000 + case)
+    folder = tmp_path / "traversal"
+    folder.mkdir()
+    for k in range(int(rng.integers(1, 4))):
+        _garbage_image(rng, folder / f"{k:06d}")
+    try:
+        traversal = load_folder(folder)
+    except DatasetError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert all(image.dtype == np.uint8 and image.size <= 3 * MAX_PIXELS for image in traversal.images)
