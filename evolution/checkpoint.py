@@ -59,6 +59,7 @@ INVALID = (
     OverflowError,
     RuntimeError,
     EOFError,
+    SyntaxError,  # a damaged .npy header
     zipfile.BadZipFile,
 )
 log = logging.getLogger(__name__)
