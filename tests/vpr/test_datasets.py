@@ -1,5 +1,8 @@
 """Folder and bag loaders on a small generated route, and every bad-input case."""
 
+import math
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +12,7 @@ from PIL import Image
 from sim_envs.routes import generate_route
 from snncontrol.vpr.datasets import open_traversal
 from snncontrol.vpr.datasets.bags import load_bag
-from snncontrol.vpr.datasets.folders import align, load_folder
+from snncontrol.vpr.datasets.folders import MAX_PIXELS, align, load_folder
 from snncontrol.vpr.errors import DatasetError
 
 PLACES = 30  # as rendered by the `route` fixture (tests/vpr/conftest.py)
@@ -81,3 +84,16 @@ def test_bag_without_topic_lists_topics(route: Path):
         load_bag(route / "bags" / "day", topic="/odom")
     with pytest.raises(DatasetError, match="needs an odometry"):
         load_bag(route / "bags" / "day", every_m=2.0)
+
+
+
+def test_an_image_over_the_pixel_limit_is_refused_from_its_header(tmp_path: Path):
+    Image.new("L", (8, 8)).save(tmp_path / "000000.png")
+    assert load_folder(tmp_path).images[0].shape == (8, 8)
+    png = bytearray((tmp_path / "000000.png").read_bytes())
+    for side in (math.isqrt(MAX_PIXELS) + 1, 20_000):  # ours, and above PIL's own limit: never decoded
+        png[16:24] = struct.pack(">II", side, side)  # the IHDR size, then its CRC
+        png[29:33] = struct.pack(">I", zlib.crc32(bytes(png[12:29])))
+        (tmp_path / "000001.png").write_bytes(bytes(png))
+        with pytest.raises(DatasetError, match=rf"000001\.png .*over the limit of {MAX_PIXELS} pixels"):
+            load_folder(tmp_path)

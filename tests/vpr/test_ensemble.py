@@ -213,3 +213,22 @@ def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
     assert main(["vpr", "query", str(ens), str(short / "1.png")]) == 2
     err = capsys.readouterr().err
     assert "cannot read image" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tolerance", "-5"], "tolerance and seq_len must be >= 0 frames, got -5 and 0"),
+        (["--seq-len", "1001"], "sequence length 1001 is longer than the route (30 query and 30 reference places)"),
+        (["--seq-len", "4"], "sequence length must be a positive odd number of frames, got 4"),
+        (["--out-dir", "FILE"], "is a file, not a directory"),
+    ],
+)
+def test_cli_eval_refuses_bad_arguments_in_one_line(args, message, trained, route: Path, tmp_path: Path, capsys):
+    save_ensemble(tmp_path / "ens", trained[0])
+    (tmp_path / "file").write_text("")
+    args = [str(tmp_path / "file") if a == "FILE" else a for a in args]
+    day = str(route / "day")
+    assert main(["vpr", "eval", str(tmp_path / "ens"), "--reference", day, "--query", day, *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
