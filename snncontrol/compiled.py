@@ -1,38 +1,72 @@
 """The compiled time loop: the whole rollout of a population in one numba call, threads over individuals.
 
 It calls the neuron equations of `snncontrol.neurons.equations` (compiled by numba, not rewritten), reads the
-packed parameters of `snncontrol.network.Params`, and updates the packed state in place on copies, so the
-caller sees a pure function (`run_core`). `run_loop` is the same loop on the caller's own numpy arrays, in
-place, for a real-time step without torch (`snncontrol.realtime`), and `run_tick` a whole control tick around
-it (checks, adapters, the loop, saturation) for `snncontrol.realtime.Stepper.act`. Inputs that are zero are skipped, so
-spiking inputs cost work in proportion to spikes (event-driven), not to synapses. Tested against the reference
-torch step (`tests/test_network.py`, `tests/test_neurons.py`), bit for bit in float64.
+layer stack from a `snncontrol.layer_table.LayerTable` and the packed parameters (weights [P, W], neuron fields
+[P, F, N], as `snncontrol.network.Params` holds them), and updates the state arrays (`LoopState`) in place.
+`run_core` is the loop as a pure function on torch tensors (it updates copies); `run_loop` the same loop on the
+caller's own numpy arrays, in place, and `run_tick` a whole control tick around it (checks, adapters, the loop,
+saturation, packed as `snncontrol.tick_layout` says) for `snncontrol.realtime.Stepper`, which calls both through
+`Specialized`. Inputs that are zero are skipped, so spiking inputs cost work in proportion to spikes
+(event-driven), not to synapses. Tested against the reference torch step (`tests/test_network.py`,
+`tests/test_neurons.py`), bit for bit in float64, and the tick against `snncontrol.policy.SNNPolicy.act`
+(`tests/test_policy.py`). Units: those of the network (one step is `spec.dt` s).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
 import torch
 
+from snncontrol import tick_layout
+from snncontrol.layer_table import (
+    FAN,
+    HARD,
+    KIND,
+    N_IN,
+    NOFF,
+    PLAIN,
+    REFRACTORY,
+    SPIKING,
+    SRC_SPIKING,
+    W_IN,
+    W_REC,
+    W_TH,
+    LayerTable,
+    N,
+)
 from snncontrol.neurons import equations
-from snncontrol.neurons.models import KIND_LI, KIND_LIF, LIF, NeuronModel
-
-if TYPE_CHECKING:
-    from snncontrol.network import LayerLayout, Network, NetworkState, Params
-    from snncontrol.spec import NetworkSpec
+from snncontrol.neurons.models import KIND_LI, KIND_LIF
+from snncontrol.tick_layout import (
+    ACT_AFFINE_CLIP,
+    ACT_HIGH,
+    ACT_KIND,
+    ACT_LOW,
+    CHANNELS,
+    CLIPPED,
+    HAS_VALID,
+    MEASUREMENT,
+    OBS_KIND,
+    OBS_SELECT,
+    OBS_SETPOINT_ERROR,
+    REJECTED,
+    REPLACED,
+    SETPOINT,
+    STEPPED,
+    VALID_HIGH,
+    VALID_LOW,
+)
 
 _lif = numba.njit(cache=True, inline="always")(equations.lif)
 _leaky_integrator = numba.njit(cache=True, inline="always")(equations.leaky_integrator)
 _graded = numba.njit(cache=True, inline="always")(equations.graded)
+_float_blocks = numba.njit(cache=True, inline="always")(tick_layout.float_blocks)
 
-# Columns of the layer table.
-(KIND, N_IN, N, NOFF, W_IN, W_REC, W_TH, HARD, REFRACTORY, SRC_SPIKING, FAN, SPIKING, PLAIN) = range(13)
 # Rows of the packed neuron fields (same order as NEURON_FIELDS).
 BIAS, DECAY_SYN, DECAY_MEM, THETA, DECAY_TH, BETA = range(6)
 
@@ -44,37 +78,40 @@ VECTOR_MIN_WIDTH = 8
 PARALLEL_MIN_WORK = 2_000_000
 
 
-def _is_plain_lif(neuron: NeuronModel) -> bool:
-    """Soft reset, no refractory period, no threshold adaptation: the fast specialization applies."""
-    return isinstance(neuron, LIF) and neuron.reset == "soft" and neuron.refractory == 0 and neuron.adaptation == "none"
+class LoopState(NamedTuple):
+    """The state the loop advances in place: neuron fields i, v, a, r, out [P, N] (network dtype), cumulative
+    spikes per layer [P, L] and SOPs [P] (float64). The loop reads these fields by name, so any named tuple that
+    has them serves (`snncontrol.realtime.StepperState` adds the step count)."""
+
+    i: np.ndarray
+    v: np.ndarray
+    a: np.ndarray
+    r: np.ndarray
+    out: np.ndarray
+    spikes: np.ndarray
+    sops: np.ndarray
 
 
-def layer_table(spec: NetworkSpec, layout: list[LayerLayout]) -> np.ndarray:
-    """The integer description of the layer stack that the compiled loop interprets."""
-    rows = []
-    for layer, lay in zip(spec.layers, layout, strict=True):
-        rows.append(
-            [
-                layer.neuron.code,
-                lay.n_in,
-                lay.n,
-                lay.neuron_offset,
-                lay.w_in,
-                lay.w_rec,
-                lay.w_th,
-                int(layer.neuron.hard_reset),
-                layer.neuron.refractory,
-                int(lay.source_spiking),
-                lay.fan_offset,
-                int(layer.neuron.spiking),
-                int(_is_plain_lif(layer.neuron)),
-            ]
-        )
-    return np.asarray(rows, dtype=np.int64)
+#: The state arrays the loop updates in place.
+STATE_FIELDS = LoopState._fields
 
 
-def _core_loop(xs, table, weights, neurons, fan_in, fan_rec, i, v, a, r, out, spikes, sops, ys):
-    """xs [T, P, n0] -> ys [T, P, n_last]; state arrays [P, N], spikes [P, L], sops [P] updated in place.
+class TickBuffers(NamedTuple):
+    """What a control tick uses besides the network state: the loop's input [1, 1, n_inputs] and output
+    [1, 1, n_outputs] (network dtype), the sample hold's last finite inputs [n_inputs] and whether the network
+    holds missing inputs (a `SampleHoldEncoder`)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    held: np.ndarray
+    hold: bool
+
+
+def _core_loop(table, weights, neurons, state, xs, ys):
+    """`run_loop`: the compiled loop on numpy arrays, in place: xs [T, P, n0] -> ys [T, P, n_last] (network
+    dtype) of the stack `table` with weights [P, W] and neuron fields [P, F, N]; `state` (a named tuple with the
+    fields of `LoopState`) advanced by T steps. Nothing is copied or checked: the caller passes arrays of the
+    shapes and dtypes `run_core` makes (the loop does not bounds-check its reads).
 
     Per individual, layer by layer: the stack is feed-forward, so layer l at step t needs only layer l-1's
     output at step t, kept for the whole series in a [T, n] buffer. Each layer's views (state, parameters)
@@ -82,30 +119,32 @@ def _core_loop(xs, table, weights, neurons, fan_in, fan_rec, i, v, a, r, out, sp
     are copied into arrays local to the individual, so no two arrays alias and the neuron loops vectorize.
     """
     steps, batch = xs.shape[0], xs.shape[1]
-    n_layers = table.shape[0]
+    rows, fan_in, fan_rec = table.rows, table.fan_in, table.fan_rec
+    n_layers = rows.shape[0]
     max_n = 0
     for layer in range(n_layers):
-        max_n = max(max_n, table[layer, N])
+        max_n = max(max_n, rows[layer, N])
     for p in range(batch):
         current = np.empty(max_n, dtype=xs.dtype)
         drive = np.empty(max_n, dtype=xs.dtype)
-        ip, vp, ap, rp, op = i[p].copy(), v[p].copy(), a[p].copy(), r[p].copy(), out[p].copy()
+        ip, vp, ap = state.i[p].copy(), state.v[p].copy(), state.a[p].copy()
+        rp, op = state.r[p].copy(), state.out[p].copy()
         wp, np_ = weights[p].copy(), neurons[p].copy()
-        sop = sops[p]
+        sop = state.sops[p]
         source = xs[:, p, :]  # [T, n_in] of the layer being computed
         # Indices of the source's non-zero entries per step, when the source is a spiking layer of this loop.
         active = np.empty((0, 0), dtype=np.int64)
         n_active = np.empty(0, dtype=np.int64)
         sparse_source = False
         for layer in range(n_layers):
-            n = table[layer, N]
-            n_in = table[layer, N_IN]
-            noff = table[layer, NOFF]
+            n = rows[layer, N]
+            n_in = rows[layer, N_IN]
+            noff = rows[layer, NOFF]
             end = noff + n
-            w_in, w_th, w_rec = table[layer, W_IN], table[layer, W_TH], table[layer, W_REC]
-            src_spiking, spiking, fan = table[layer, SRC_SPIKING], table[layer, SPIKING], table[layer, FAN]
-            kind, plain = table[layer, KIND], table[layer, PLAIN]
-            hard, refractory = float(table[layer, HARD]), float(table[layer, REFRACTORY])
+            w_in, w_th, w_rec = rows[layer, W_IN], rows[layer, W_TH], rows[layer, W_REC]
+            src_spiking, spiking, fan = rows[layer, SRC_SPIKING], rows[layer, SPIKING], rows[layer, FAN]
+            kind, plain = rows[layer, KIND], rows[layer, PLAIN]
+            hard, refractory = float(rows[layer, HARD]), float(rows[layer, REFRACTORY])
             bias = np_[BIAS, noff:end]
             d_syn, d_mem, theta = np_[DECAY_SYN, noff:end], np_[DECAY_MEM, noff:end], np_[THETA, noff:end]
             d_th, beta = np_[DECAY_TH, noff:end], np_[BETA, noff:end]
@@ -201,15 +240,15 @@ def _core_loop(xs, table, weights, neurons, fan_in, fan_rec, i, v, a, r, out, sp
                         lo[j] = _graded(current[j])
                 for j in range(n):
                     outputs[t, j] = lo[j]
-            spikes[p, layer] += count
+            state.spikes[p, layer] += count
             source = outputs
             active, n_active, sparse_source = out_active, out_n_active, fires
         ys[:, p, :] = source
-        i[p], v[p], a[p], r[p], out[p] = ip, vp, ap, rp, op
-        sops[p] = sop
+        state.i[p], state.v[p], state.a[p], state.r[p], state.out[p] = ip, vp, ap, rp, op
+        state.sops[p] = sop
 
 
-_loop = numba.njit(cache=True, nogil=True)(_core_loop)
+run_loop = numba.njit(cache=True, nogil=True)(_core_loop)
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -225,59 +264,51 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
-#: Outcomes of a control tick (`snncontrol.realtime.Stepper.act`): the command is the network's (STEPPED),
-#: clipped to the bounds (CLIPPED), or the safe command because the network's was not finite (REPLACED);
-#: REJECTED: the observation was not finite or out of bounds, the network did not step, the command is untouched.
-STEPPED, CLIPPED, REPLACED, REJECTED = 0, 1, 2, 3
-
-
-def _tick_kernel(obs, ints, floats, held, hold, xs, table, weights, neurons, fan_in, fan_rec, block, spikes, sops,
-                 steps, ys, command):  # fmt: skip
-    """`snncontrol.realtime.Stepper.act`: one control tick of one individual; `ints` / `floats` laid out as
-    `snncontrol.realtime.GuardedIO` packs them. Here, beside `_core_loop`, so that numba's cache, which watches
-    the file a function is defined in, recompiles it whenever the loop changes."""
-    n_obs, n_in, n_out = obs.shape[0], xs.shape[2], command.shape[0]
-    scale, offset = 4, 4 + n_in
-    act_scale, act_offset = 4 + 2 * n_in, 4 + 2 * n_in + n_out
-    obs_low, obs_high = act_offset + n_out, act_offset + n_out + n_obs
-    out_low, out_high, safe = obs_high + n_obs, obs_high + n_obs + n_out, obs_high + n_obs + 2 * n_out
+def _tick_kernel(obs, packed, command, table, weights, neurons, state, buffers):
+    """`snncontrol.realtime.Stepper.act`: one control tick of one individual on a float64 observation; `packed`
+    (a `snncontrol.tick_layout.PackedTick`) read through the names of `snncontrol.tick_layout`, the command
+    written into `command` [n_outputs] (float64), `state` (a `snncontrol.realtime.StepperState`) and `buffers`
+    (`TickBuffers`) updated. Here, beside `_core_loop`, so that numba's cache, which watches the file a function
+    is defined in, recompiles it whenever the loop changes."""
+    ints, floats, x, held = packed.ints, packed.floats, buffers.x[0, 0], buffers.held
+    n_obs, n_in, n_out = obs.shape[0], x.shape[0], command.shape[0]
+    at = _float_blocks(n_obs, n_in, n_out)
     for k in range(n_obs):
-        if not (obs[k] >= floats[obs_low + k] and obs[k] <= floats[obs_high + k]):
+        if not (obs[k] >= floats[at.obs_low + k] and obs[k] <= floats[at.obs_high + k]):
             return REJECTED
-    kind, has_valid, valid_low, valid_high = ints[0], ints[3], floats[0], floats[1]
-    x = xs[0, 0]
-    if kind == 2:  # setpoint_error
-        measured = obs[ints[1]]
+    obs_kind, has_valid = ints[OBS_KIND], ints[HAS_VALID]
+    valid_low, valid_high = floats[VALID_LOW], floats[VALID_HIGH]
+    if obs_kind == OBS_SETPOINT_ERROR:
+        measured = obs[ints[MEASUREMENT]]
         if has_valid and not (measured >= valid_low and measured < valid_high):
             measured = np.nan
-        x[0] = (obs[ints[2]] - measured) * floats[scale]
+        x[0] = (obs[ints[SETPOINT]] - measured) * floats[at.scale]
     else:  # identity, select
         for k in range(n_in):
-            value = obs[ints[5 + k]]
+            value = obs[ints[CHANNELS + k]]
             if has_valid and not (value >= valid_low and value < valid_high):
                 value = np.nan
-            if kind == 1:
-                value = value * floats[scale + k] + floats[offset + k]
+            if obs_kind == OBS_SELECT:
+                value = value * floats[at.scale + k] + floats[at.offset + k]
             x[k] = value
-    if hold:  # SampleHoldEncoder
+    if buffers.hold:  # SampleHoldEncoder
         for k in range(n_in):
             if not np.isfinite(x[k]):
                 x[k] = held[k]
             held[k] = x[k]
-    _loop(xs, table, weights, neurons, fan_in, fan_rec, block[0], block[1], block[2], block[3], block[4],
-                   spikes, sops, ys)  # fmt: skip
-    steps[()] += 1
+    run_loop(table, weights, neurons, state, buffers.x, buffers.y)
+    state.steps[()] += 1
     outcome = STEPPED
     for j in range(n_out):
-        y = np.float64(ys[0, 0, j])
-        if ints[4] == 1:  # affine_clip (NaN stays NaN, as in np.clip)
-            y = y * floats[act_scale + j] + floats[act_offset + j]
-            if y < floats[2]:
-                y = floats[2]
-            elif y > floats[3]:
-                y = floats[3]
+        y = np.float64(buffers.y[0, 0, j])
+        if ints[ACT_KIND] == ACT_AFFINE_CLIP:  # NaN stays NaN, as in np.clip
+            y = y * floats[at.act_scale + j] + floats[at.act_offset + j]
+            if y < floats[ACT_LOW]:
+                y = floats[ACT_LOW]
+            elif y > floats[ACT_HIGH]:
+                y = floats[ACT_HIGH]
         command[j] = y
-        if not (y >= floats[out_low + j] and y <= floats[out_high + j]):
+        if not (y >= floats[at.out_low + j] and y <= floats[at.out_high + j]):
             outcome = CLIPPED
     if outcome == CLIPPED:
         for j in range(n_out):
@@ -285,56 +316,60 @@ def _tick_kernel(obs, ints, floats, held, hold, xs, table, weights, neurons, fan
                 outcome = REPLACED
         for j in range(n_out):
             if outcome == REPLACED:
-                command[j] = floats[safe + j]
+                command[j] = floats[at.safe + j]
             else:
-                command[j] = min(max(command[j], floats[out_low + j]), floats[out_high + j])
+                command[j] = min(max(command[j], floats[at.out_low + j]), floats[at.out_high + j])
     return outcome
 
 
 run_tick = numba.njit(cache=True, nogil=True)(_tick_kernel)
 
-#: The state arrays the loop updates in place, in the order `run_loop` takes them.
-STATE_FIELDS = ("i", "v", "a", "r", "out", "spikes", "sops")
 
+class Specialized:
+    """A compiled function (`run_loop`, `run_tick`) for the argument types of its first call (compiled
+    then, or loaded from numba's cache), called directly afterwards. numba's own per-call dispatch types every
+    argument anew, about 1 µs for each named tuple of arrays (as much as a small network's step); here the caller
+    must pass arguments of those same types every time: a wrong dtype raises TypeError, but a wrong number of
+    dimensions or a non-contiguous array goes undetected (the caller checks what it does not own)."""
 
-def run_loop(
-    net: Network,
-    xs: np.ndarray,
-    weights: np.ndarray,
-    neurons: np.ndarray,
-    fields: Sequence[np.ndarray],
-    ys: np.ndarray,
-) -> None:
-    """The compiled loop on numpy arrays, in place: xs [T, P, n0] -> ys [T, P, n_last] (network dtype); `fields`
-    are the state arrays of STATE_FIELDS (i, v, a, r, out [P, N] in the network dtype, spikes [P, L] and
-    sops [P] in float64), advanced by T steps. Nothing is copied or checked: the caller passes arrays of the
-    shapes and dtypes `run_core` makes (the loop does not bounds-check its reads)."""
-    _loop(xs, net._table, weights, neurons, net.fan_in, net.fan_rec, *fields, ys)
+    def __init__(self, function: Any) -> None:
+        self.function = function  # a numba dispatcher
+        self.compiled: Callable[..., Any] | None = None
+
+    def __call__(self, *args: Any) -> Any:
+        if self.compiled is None:
+            self.compiled = self.function.compile(tuple(numba.typeof(arg) for arg in args))
+        return self.compiled(*args)
 
 
 def run_core(
-    net: Network, params: Params, encoded: torch.Tensor, state: NetworkState
-) -> tuple[torch.Tensor, NetworkState]:
-    """Run the layer stack over encoded inputs [T, P, n0]; returns last-layer outputs [T, P, n] and new state.
+    table: LayerTable,
+    weights: torch.Tensor,
+    neurons: torch.Tensor,
+    encoded: torch.Tensor,
+    state: Sequence[torch.Tensor],
+) -> tuple[torch.Tensor, LoopState]:
+    """Run the layer stack over encoded inputs [T, P, n0] from `state` (tensors in the order of STATE_FIELDS);
+    returns the last layer's outputs [T, P, n] and the new state (new tensors; the inputs are not modified).
 
     Large calls are split into one contiguous chunk of individuals per thread (NUMBA_NUM_THREADS, default all
     cores); individuals are independent, so the result does not depend on the split.
     """
     steps, batch = encoded.shape[0], encoded.shape[1]
-    new = {name: getattr(state, name).clone() for name in STATE_FIELDS}
-    ys = torch.empty(steps, batch, net.layout[-1].n, dtype=net.dtype)
-    xs, weights, neurons = encoded.contiguous().numpy(), params.weights.numpy(), params.neurons.numpy()
-    fields = [new[name].numpy() for name in STATE_FIELDS]
-    out = ys.numpy()
+    new = LoopState(*(field.clone() for field in state))
+    ys = torch.empty(steps, batch, int(table.rows[-1, N]), dtype=encoded.dtype)
+    xs, w, nf, out = encoded.contiguous().numpy(), weights.numpy(), neurons.numpy(), ys.numpy()
+    arrays = LoopState(*(field.numpy() for field in new))
 
     def chunk(lo: int, hi: int) -> None:
-        run_loop(net, xs[:, lo:hi], weights[lo:hi], neurons[lo:hi], [f[lo:hi] for f in fields], out[:, lo:hi])
+        part = LoopState(*(field[lo:hi] for field in arrays))
+        run_loop(table, w[lo:hi], nf[lo:hi], part, xs[:, lo:hi], out[:, lo:hi])
 
-    chunks = min(_threads(), batch) if batch * steps * net.n_neurons >= PARALLEL_MIN_WORK else 1
+    chunks = min(_threads(), batch) if batch * steps * new.v.shape[1] >= PARALLEL_MIN_WORK else 1
     if chunks == 1:
         chunk(0, batch)
     else:
         bounds = np.linspace(0, batch, chunks + 1).astype(int)
         for future in [_executor().submit(chunk, lo, hi) for lo, hi in itertools.pairwise(bounds)]:
             future.result()
-    return ys, state._replace(**new, steps=state.steps + steps)
+    return ys, new

@@ -8,18 +8,19 @@ x -> encoder -> layer 1 -> ... -> layer L -> decoder -> out.
 Two executors share the neuron equations of `snncontrol.neurons.equations`:
 - the reference step (torch, here), the specification every fast path is tested against;
 - the compiled time loop (`snncontrol.compiled`, numba), used by `rollout` and `step` when the network has no
-  synaptic delays; `backend="reference"` forces the reference path.
+  synaptic delays; `backend="reference"` forces the reference path. It reads the layer stack from
+  `network.table` (a `snncontrol.layer_table.LayerTable`, built with `network.layout` by `layer_table.build`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import torch
 
-from snncontrol import compiled
+from snncontrol import compiled, layer_table
+from snncontrol.layer_table import LayerLayout
 from snncontrol.neurons import equations
 from snncontrol.neurons.models import KIND_GRADED, KIND_LI, NEURON_FIELDS
 from snncontrol.params import ParameterSpec
@@ -60,57 +61,20 @@ class Trace(NamedTuple):
     state: NetworkState
 
 
-@dataclass(frozen=True)
-class LayerLayout:
-    """Where a layer lives in the packed arrays."""
-
-    n_in: int
-    n: int
-    neuron_offset: int
-    w_in: int
-    w_rec: int  # -1: none
-    w_th: int  # -1: none
-    fan_offset: int
-    source_spiking: bool
-    max_delay: int
-
-
 class Network:
     """Executes a `NetworkSpec` for a population. Construct once; it holds no per-run state."""
 
     def __init__(self, spec: NetworkSpec, dtype: torch.dtype = torch.float32) -> None:
         self.spec = spec
         self.dtype = dtype
-        self.layout: list[LayerLayout] = []
-        fan_in: list[np.ndarray] = []
-        fan_rec: list[np.ndarray] = []
-        n_off = w_off = fan_off = 0
-        spiking = spec.encoder.spiking if spec.encoder is not None else False
-        for layer, n_in in zip(spec.layers, spec.layer_input_sizes(), strict=True):
-            n = layer.size
-            offsets = []
-            for conn, rows in ((layer.input, n_in), (layer.recurrent, n), (layer.threshold_input, n_in)):
-                offsets.append(-1 if conn is None else w_off)
-                w_off += 0 if conn is None else rows * n
-            fan = layer.input.structure(n_in, n).sum(1)
-            if layer.threshold_input is not None:
-                fan = fan + layer.threshold_input.structure(n_in, n).sum(1)
-            fan_in.append(fan)
-            rec = layer.recurrent.structure(n, n).sum(1) if layer.recurrent is not None else np.zeros(n, np.int64)
-            fan_rec.append(rec)
-            self.layout.append(
-                LayerLayout(n_in, n, n_off, offsets[0], offsets[1], offsets[2], fan_off, spiking, layer.input.max_delay)
-            )
-            n_off += n
-            fan_off += n_in
-            spiking = layer.neuron.spiking
-        self.n_neurons, self.n_weights = n_off, w_off
-        self.fan_in = np.concatenate(fan_in).astype(np.int64)
-        self.fan_rec = np.concatenate(fan_rec).astype(np.int64)
+        packing = layer_table.build(spec)
+        self.layout: list[LayerLayout] = packing.layout
+        self.table = packing.table  # the layer stack as the compiled loop reads it
+        self.n_neurons, self.n_weights = packing.n_neurons, packing.n_weights
+        self.fan_in, self.fan_rec = self.table.fan_in, self.table.fan_rec  # synapses per input row / per neuron
         self._fan_in_t = torch.as_tensor(self.fan_in, dtype=torch.float64)  # for the reference step's SOP count
         self._fan_rec_t = torch.as_tensor(self.fan_rec, dtype=torch.float64)
         self.has_delays = any(lay.max_delay > 0 for lay in self.layout)
-        self._table = compiled.layer_table(spec, self.layout)
 
     # --- parameters ----------------------------------------------------------------------------------------
     @property
@@ -212,10 +176,12 @@ class Network:
     ) -> tuple[torch.Tensor, NetworkState]:
         """A whole time series: xs [T, P, n_inputs] -> outs [T, P, n_outputs] (same as T calls of `step`)."""
         xs = torch.as_tensor(xs, dtype=self.dtype)
-        self._check_params(params, state)
+        self.check_params(params, state.v.shape[0])
         encoded, enc_state = self._encode(xs, state)
         if self._use_compiled(backend):
-            core_out, state = compiled.run_core(self, params, encoded, state)
+            fields = [getattr(state, name) for name in compiled.STATE_FIELDS]
+            core_out, new = compiled.run_core(self.table, params.weights, params.neurons, encoded, fields)
+            state = state._replace(**new._asdict(), steps=state.steps + encoded.shape[0])
         else:
             outs = []
             for x in encoded:
@@ -240,10 +206,9 @@ class Network:
         }
         return Trace(outputs, layers, state)
 
-    def _check_params(self, params: Params, state: NetworkState) -> None:
-        """Parameters must come from this network's `params()` for the state's population (the compiled loop
-        does not bounds-check its reads)."""
-        batch = state.v.shape[0]
+    def check_params(self, params: Params, batch: int) -> None:
+        """Raise ValueError unless `params` come from this network's `params()` for a population of `batch` (the
+        compiled loop does not bounds-check its reads)."""
         expected = (batch, self.n_weights), (batch, len(NEURON_FIELDS), self.n_neurons)
         if (tuple(params.weights.shape), tuple(params.neurons.shape)) != expected:
             raise ValueError(

@@ -2,11 +2,14 @@
 
 `Stepper(network, params)` keeps the packed state as plain numpy arrays (`StepperState`, public, updated in
 place) next to preallocated input and output buffers; `out = stepper.step(x)` writes x into the input buffer
-and runs the compiled loop (`snncontrol.compiled.run_loop`, which executes the neuron equations of
+and runs the compiled loop (`snncontrol.compiled`, which executes the neuron equations of
 `snncontrol.neurons.equations`) on those arrays: no torch, no clones, no conversion of the state, so a control
 tick (e.g. a ROS callback) costs the loop itself plus a few microseconds. It computes bit for bit what
 `Network.step` computes, spike and SOP counters included (tests/test_realtime.py), and `network_state()` hands
-the state over as a `NetworkState` for `snncontrol.energy` and diagnostics.
+the state over as a `NetworkState` for `snncontrol.energy` and diagnostics. `stepper.act(obs, guarded)` is a
+whole control tick in one compiled call (`snncontrol.compiled.run_tick`): bounds check, the adapters packed by
+`GuardedIO` (`snncontrol.tick_layout`), the step, saturation; the same numbers as `snncontrol.policy.SNNPolicy.act`
+(tests/test_policy.py).
 
 Scope: networks that the compiled loop runs without torch blocks around it, i.e. without an encoder or decoder
 block (`spec.encoder` / `spec.decoder`; the encoding and readout layers of `snncontrol.layers` are layers and
@@ -23,14 +26,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from snncontrol import compiled
+from snncontrol import compiled, tick_layout
 from snncontrol.adapters import IOAdapters
-from snncontrol.compiled import CLIPPED, REJECTED, REPLACED, STEPPED
 from snncontrol.encoders import SampleHoldEncoder
 from snncontrol.network import Network, NetworkState, Params
-
-_OBS_KINDS = {"identity": 0, "select": 1, "setpoint_error": 2}
-_ACT_KINDS = {"identity": 0, "affine_clip": 1}
+from snncontrol.tick_layout import CLIPPED, REJECTED, REPLACED, STEPPED
 
 __all__ = ["CLIPPED", "REJECTED", "REPLACED", "STEPPED", "GuardedIO", "Stepper", "StepperState", "unsupported"]
 
@@ -69,7 +69,7 @@ class Stepper:
         problem = unsupported(network)
         if problem is not None:
             raise ValueError(f"the real-time stepper cannot run {network.spec.name or 'this network'}: {problem}")
-        network._check_params(params, network.init_state(1))
+        network.check_params(params, 1)
         self.network = network
         self.weights = params.weights.numpy().copy()  # a snapshot: later changes to `params` do not leak in
         self.neurons = params.neurons.numpy().copy()
@@ -79,15 +79,17 @@ class Stepper:
         self._x_values = self._x.reshape(-1)  # a view of the same buffer
         self._y = np.zeros((1, 1, network.layout[-1].n), self.dtype)
         self._hold = isinstance(network.spec.encoder, SampleHoldEncoder)
+        self._loop = compiled.Specialized(compiled.run_loop)
+        self._tick = compiled.Specialized(compiled.run_tick)
         self.reset()
 
     def reset(self) -> None:
         """Back to the resting state of `Network.init_state` (zeros; counters cleared)."""
         n, layers = self.network.n_neurons, len(self.network.layout)
-        self._block = np.zeros((5, 1, n), self.dtype)  # i, v, a, r, out: one buffer, handed to `act` at once
-        self.state = StepperState(*self._block, np.zeros((1, layers)), np.zeros(1), np.zeros((), np.int64))
-        self._fields = [getattr(self.state, name) for name in compiled.STATE_FIELDS]
+        fields = np.zeros((5, 1, n), self.dtype)  # i, v, a, r, out
+        self.state = StepperState(*fields, np.zeros((1, layers)), np.zeros(1), np.zeros((), np.int64))
         self._held = np.zeros(self.n_inputs, self.dtype)  # the sample hold's last finite inputs
+        self._buffers = compiled.TickBuffers(self._x, self._y, self._held, self._hold)
 
     def step(self, x: Any) -> np.ndarray:
         """One step of dt: x (n_inputs values, e.g. [1, n_inputs]) -> out [1, n_outputs] in the network dtype
@@ -99,7 +101,7 @@ class Stepper:
         if self._hold:  # SampleHoldEncoder: a missing (non-finite) input repeats its last finite value
             np.copyto(self._x_values, self._held, where=~np.isfinite(self._x_values))
             self._held[:] = self._x_values
-        compiled.run_loop(self.network, self._x, self.weights, self.neurons, self._fields, self._y)
+        self._loop(self.network.table, self.weights, self.neurons, self.state, self._x, self._y)
         self.state.steps[()] += 1
         return self._y[0].copy()
 
@@ -107,18 +109,26 @@ class Stepper:
         """One control tick on a float64 observation of `guarded.n_obs` values: the outcome (STEPPED, CLIPPED,
         REPLACED, REJECTED); the command (float64 [n_outputs]) is written into `guarded.command`. Raises
         ValueError on an observation or a `GuardedIO` that does not fit (the compiled tick does not check)."""
-        if obs.shape != (guarded.n_obs,) or obs.dtype != np.float64:
-            raise ValueError(f"the tick takes a float64 observation of {guarded.n_obs} values, got {obs.dtype} "
-                             f"{obs.shape}")
+        if obs.shape != (guarded.n_obs,) or obs.dtype != np.float64 or not obs.flags.c_contiguous:
+            raise ValueError(
+                f"the tick takes a contiguous float64 observation of {guarded.n_obs} values, got "
+                f"{obs.dtype} {obs.shape}"
+            )
         if (guarded.n_inputs, guarded.command.shape[0]) != (self.n_inputs, self._y.shape[2]):
-            raise ValueError(f"the GuardedIO is for {guarded.n_inputs} input(s) and {guarded.command.shape[0]} "
-                             f"output(s); the network has {self.n_inputs} and {self._y.shape[2]}")
-        net = self.network
-        return compiled.run_tick(
-            obs, guarded.ints, guarded.floats, self._held, self._hold, self._x, net._table, self.weights,
-            self.neurons, net.fan_in, net.fan_rec, self._block, self.state.spikes, self.state.sops,
-            self.state.steps, self._y, guarded.command,
-        )  # fmt: skip
+            raise ValueError(
+                f"the GuardedIO is for {guarded.n_inputs} input(s) and {guarded.command.shape[0]} "
+                f"output(s); the network has {self.n_inputs} and {self._y.shape[2]}"
+            )
+        return self._tick(
+            obs,
+            guarded.packed,
+            guarded.command,
+            self.network.table,
+            self.weights,
+            self.neurons,
+            self.state,
+            self._buffers,
+        )
 
     def network_state(self) -> NetworkState:
         """The state as a `NetworkState` of torch tensors (copies), as `Network.step` would have left it."""
@@ -130,11 +140,12 @@ class Stepper:
 
 
 class GuardedIO:
-    """A controller's adapters and the bounds of its tick, packed for `Stepper.act`, for observations of `n_obs`
-    values: observations outside [obs_low, obs_high] (or not finite) reject the tick; commands are saturated to
-    [out_low, out_high], and a non-finite one becomes `safe`. Bounds have 1 value (broadcast) or one per
-    element; infinite ones are clamped to the finite doubles, so that one pair of comparisons rejects NaN and
-    +-inf too. Raises ValueError when the adapters do not fit n_obs / the network."""
+    """A controller's adapters and the bounds of its tick, packed for `Stepper.act` (`tick_layout.pack`), for
+    observations of `n_obs` values: observations outside [obs_low, obs_high] (or not finite) reject the tick;
+    commands are saturated to [out_low, out_high], and a non-finite one becomes `safe`. Bounds have 1 value
+    (broadcast) or one per element; infinite ones are clamped to the finite doubles, so that one pair of
+    comparisons rejects NaN and +-inf too. Raises SpecError (a ValueError) when the adapters or bounds do not fit
+    n_obs / the network."""
 
     def __init__(
         self,
@@ -148,31 +159,8 @@ class GuardedIO:
         out_high: Sequence[float] | np.ndarray,
         safe: Sequence[float] | np.ndarray,
     ) -> None:
-        observation, action = io.observation, io.action
-        made = observation.n_inputs(n_obs)
-        if made != n_inputs:
-            raise ValueError(f"the observation adapter makes {made} input(s) of {n_obs}; the network takes {n_inputs}")
-        big = np.finfo(np.float64).max
-
-        def per(values: Any, n: int) -> np.ndarray:
-            return np.clip(np.broadcast_to(np.asarray(values, np.float64), (n,)), -big, big)
-
-        channels = {"identity": np.arange(n_obs), "select": observation.indices}.get(observation.kind, ())
-        valid = observation.valid or (-np.inf, np.inf)
         self.n_obs, self.n_inputs = n_obs, n_inputs
-        self.ints = np.array(
-            [_OBS_KINDS[observation.kind], observation.measurement, observation.setpoint,
-             observation.valid is not None, _ACT_KINDS[action.kind], *channels],
-            dtype=np.int64,
-        )  # fmt: skip
-        self.floats = np.concatenate(
-            [
-                valid, [action.low, action.high],
-                np.broadcast_to(observation.scale, (n_inputs,)), np.broadcast_to(observation.offset, (n_inputs,)),
-                np.broadcast_to(action.scale, (n_outputs,)), np.broadcast_to(action.offset, (n_outputs,)),
-                per(obs_low, n_obs), per(obs_high, n_obs), per(out_low, n_outputs), per(out_high, n_outputs),
-                np.broadcast_to(np.asarray(safe, np.float64), (n_outputs,)),
-            ]
-        ).astype(np.float64)  # fmt: skip
+        self.packed = tick_layout.pack(io, n_obs, n_inputs, n_outputs, obs_low, obs_high, out_low, out_high, safe)
+        self.ints, self.floats = self.packed
         self.obs = np.zeros(n_obs)  # an input buffer for callers (float64, contiguous, writable)
         self.command = np.zeros(n_outputs)
