@@ -174,9 +174,22 @@ class Experiment:
             return self.state.selected
         return max(self.state.hall_of_fame, key=lambda ind: ind.fitness.wvalues[0])
 
+    def _champion_values(self) -> list[float]:
+        """The champion's finite objective values (none for a seed controller that was never scored)."""
+        champion = self._champion()
+        return [v for v in champion.fitness.values if np.isfinite(v)] if champion.fitness.valid else []
+
+    def summary(self) -> str:
+        """One line for the end of a run: generations, evaluations and the champion's (best/'s) first objective."""
+        values = self._champion_values()
+        return (
+            f"{self.run_dir.path}: {self.state.generation} generations, {self.state.evaluations} evaluations, "
+            f"best {values[0] if values else None}"
+        )
+
     def _save_best(self) -> None:
         champion = self._champion()
-        values = [v for v in champion.fitness.values if np.isfinite(v)] if champion.fitness.valid else []
+        values = self._champion_values()
         metadata = Metadata(
             seed=self.config.seed,
             fitness=None if not values else values[0] if len(values) == 1 else values,  # None: the seed artifact
