@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from snncontrol import layer_table
 from snncontrol.connections import Connection
 from snncontrol.errors import GenomeError, SpecError
 from snncontrol.layers import Layer, direct_current_encoding, leaky_readout, paired_encoding
@@ -193,3 +194,16 @@ def test_params_of_another_network_or_population_size_are_refused() -> None:
         net.rollout(net.params(spec.parameters.sample(3, np.random.default_rng(0))), xs, net.init_state(2))
     with pytest.raises(ValueError, match="do not fit this network"):
         net.rollout(other.params(other.spec.parameters.sample(2, np.random.default_rng(0))), xs, net.init_state(2))
+
+
+def test_layer_table_rows_hold_each_layers_layout_in_the_named_columns() -> None:
+    spec = rich_spec()
+    net = Network(spec)
+    rows = net.table.rows
+    assert rows.dtype == np.int64 and rows.shape == (len(spec.layers), len(layer_table.COLUMNS))
+    for row, layer, lay in zip(rows, spec.layers, net.layout, strict=True):
+        assert row[layer_table.KIND] == layer.neuron.code and row[layer_table.SPIKING] == layer.neuron.spiking
+        for column in ("n_in", "n", "neuron_offset", "w_in", "w_rec", "w_th", "fan_offset", "source_spiking"):
+            assert row[layer_table.COLUMNS.index(column)] == getattr(lay, column), column
+    assert rows[:, layer_table.PLAIN].tolist() == [1, 0, 0, 0, 0]  # only the encoder is a plain soft-reset LIF
+    assert net.table.fan_in is net.fan_in and net.table.fan_rec is net.fan_rec

@@ -15,6 +15,7 @@ from snncontrol.controllers import SHIPPED
 from snncontrol.controllers.blimp import i_snn
 from snncontrol.decoders import RateDecoder
 from snncontrol.encoders import SampleHoldEncoder, SendOnDeltaEncoder
+from snncontrol.errors import SpecError
 from snncontrol.layers import Layer, leaky_readout
 from snncontrol.network import Network
 from snncontrol.neurons import LIF, LeakyIntegrator
@@ -201,3 +202,19 @@ def test_compiled_tick_replaces_a_non_finite_command_and_refuses_unfit_adapters(
     assert stepper.act(np.array([10.0]), guarded) == REPLACED and guarded.command.tolist() == [0.25]
     with pytest.raises(ValueError, match="makes 2 input"):
         GuardedIO(IOAdapters(), 2, 1, 1, -np.inf, np.inf, -1.0, 1.0, 0.0)
+
+
+def test_guarded_io_refuses_bounds_that_fit_neither_one_value_nor_one_per_element_in_one_line() -> None:
+    with pytest.raises(SpecError, match="obs_high needs 1 or 2 value") as info:
+        GuardedIO(IOAdapters(), 2, 2, 1, -np.inf, [1.0, 2.0, 3.0], -1.0, 1.0, 0.0)
+    assert "\n" not in str(info.value)
+
+
+def test_compiled_tick_refuses_a_strided_observation() -> None:
+    spec = NetworkSpec(n_inputs=2, layers=(leaky_readout("out", 1),))
+    net = Network(spec, dtype=torch.float64)
+    stepper = Stepper(net, net.params(spec.parameters.sample(1, np.random.default_rng(0))))
+    guarded = GuardedIO(IOAdapters(), 2, 2, 1, -np.inf, np.inf, -np.inf, np.inf, 0.0)
+    with pytest.raises(ValueError, match="contiguous float64 observation of 2"):
+        stepper.act(np.arange(4.0)[::2], guarded)
+    assert stepper.act(np.arange(4.0)[:2], guarded) == STEPPED
