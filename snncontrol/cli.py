@@ -1,14 +1,17 @@
 """Command-line entry point `snncontrol`: one sub-command per job.
 
 Sub-commands are imported only when chosen, so `snncontrol --help` is quick and the SNN core never imports
-the application layers. A user-facing error (`SnnControlError`, a missing file) is printed as one line on
-stderr with exit status 2, never as a traceback.
+the application layers. A user-facing error (`SnnControlError`, a file that cannot be read or written) is
+printed as one line on stderr with exit status 2, never as a traceback; so is any other failure that input can
+provoke (a value out of range, a structure too deep, memory exhausted), naming its kind. `SNNCONTROL_DEBUG=1`
+shows the traceback instead (for bug reports).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 #: name -> (module with `add_arguments(parser)` and `run(args) -> int`, one-line help)
@@ -67,6 +70,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"snncontrol {top.command}: error: {exc}", file=sys.stderr)
     except FileNotFoundError as exc:
         print(f"snncontrol {top.command}: error: no such file: {exc.filename}", file=sys.stderr)
+    except OSError as exc:
+        print(f"snncontrol {top.command}: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+    except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
+        if os.environ.get("SNNCONTROL_DEBUG"):
+            raise
+        first_line = next(iter(str(exc).splitlines()), "")
+        print(
+            f"snncontrol {top.command}: error: {type(exc).__name__}: {first_line} (SNNCONTROL_DEBUG=1: traceback)",
+            file=sys.stderr,
+        )
     except KeyboardInterrupt:
         print(f"snncontrol {top.command}: interrupted", file=sys.stderr)
         return 130

@@ -88,17 +88,23 @@ def synapse_counts(net: Network) -> tuple[int, int]:
     return snn, ann
 
 
-def energy_report(net: Network, state: NetworkState) -> EnergyReport:
-    """Energy figures of every individual from the counters a state has accumulated since `init_state`."""
-    steps = int(state.steps)
+def counters_report(net: Network, spikes: np.ndarray, sops: np.ndarray, steps: np.ndarray) -> EnergyReport:
+    """Energy figures of counters that each individual stopped at its own step count (e.g. at its episode's end,
+    or a ROS node's window): spikes [P, L], sops [P] and steps [P] counted since `init_state`."""
     snn_per_step, ann_per_step = synapse_counts(net)
-    batch = state.sops.shape[0]
     return EnergyReport(
-        steps=steps,
+        steps=int(steps.max(initial=0)),
         dt=net.spec.dt,
-        spikes=state.spikes.double().numpy().copy(),
-        sops=state.sops.double().numpy().copy(),
-        snn_macs=np.full(batch, float(snn_per_step * steps)),
-        ann_macs=np.full(batch, float(ann_per_step * steps)),
+        spikes=spikes,
+        sops=sops,
+        snn_macs=snn_per_step * steps.astype(np.float64),
+        ann_macs=ann_per_step * steps.astype(np.float64),
         spiking_neurons=sum(layer.size for layer in net.spec.layers if layer.neuron.spiking),
     )
+
+
+def energy_report(net: Network, state: NetworkState) -> EnergyReport:
+    """Energy figures of every individual from the counters a state has accumulated since `init_state`."""
+    batch = state.sops.shape[0]
+    spikes, sops = state.spikes.double().numpy().copy(), state.sops.double().numpy().copy()
+    return counters_report(net, spikes, sops, np.full(batch, int(state.steps)))

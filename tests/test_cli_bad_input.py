@@ -58,13 +58,25 @@ def test_export_nir_to_a_directory(tmp_path, capsys):
     assert "cannot write the NIR file" in _one_line(capsys, "export-nir", "shipped:blimp", str(tmp_path))
 
 
+def test_an_output_path_under_a_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    assert "Not a directory" in _one_line(
+        capsys, "blimp-integrator", "--pd", "constructed", "--out", str(tmp_path / "file" / "i")
+    )
+
+
 def test_eval_blimp_refuses_a_hold_of_nan_seconds(tmp_path, capsys):
     err = _one_line(capsys, "eval-blimp", "shipped:blimp", "--hold-s", "nan", "--out", str(tmp_path))
     assert "--hold-s must be positive and finite" in err
 
 
-def _flight_csv(path: Path, last_time: str = "2.0", altitude: str = "1.0", header: str = "time,altitude,setpoint",
-                encoding: str = "utf-8") -> Path:
+def _flight_csv(
+    path: Path,
+    last_time: str = "2.0",
+    altitude: str = "1.0",
+    header: str = "time,altitude,setpoint",
+    encoding: str = "utf-8",
+) -> Path:
     rows = [f"{0.1 * k:.1f},1.0,1.0" for k in range(20)] + [f"{last_time},{altitude},1.0"]
     path.write_text("\n".join([header, *rows]) + "\n", encoding=encoding)
     return path
@@ -198,8 +210,15 @@ VALUES = [1.0, 0.0, -1.0, math.nan, math.inf, -math.inf, 1e308, -1e308]
 def _message(kind: str, value: float):
     if kind == "sensor_msgs/msg/Range":
         header = TYPESTORE.types["std_msgs/msg/Header"](TYPESTORE.types["builtin_interfaces/msg/Time"](0, 0), "")
-        return TYPESTORE.types[kind](header=header, radiation_type=1, field_of_view=0.04, min_range=0.1,
-                                     max_range=12.0, range=np.float32(np.clip(value, -3e38, 3e38)), variance=0.0)
+        return TYPESTORE.types[kind](
+            header=header,
+            radiation_type=1,
+            field_of_view=0.04,
+            min_range=0.1,
+            max_range=12.0,
+            range=np.float32(np.clip(value, -3e38, 3e38)),
+            variance=0.0,
+        )
     if kind == "std_msgs/msg/Float64MultiArray":
         layout = TYPESTORE.types["std_msgs/msg/MultiArrayLayout"]([], 0)
         return TYPESTORE.types[kind](layout, np.array([value] if value != 0.0 else [], dtype=np.float64))

@@ -24,9 +24,10 @@ import numpy as np
 import sim_envs  # noqa: F401  (registers the sim_envs/* ids)
 from evolution.config import ClosedLoopConfig, objective_names
 from evolution.errors import ConfigError
-from evolution.fitness.objectives import counters_report, energy_objectives, weights
+from evolution.fitness.objectives import energy_objectives, weights
 from evolution.rng import derive_seed
 from snncontrol.adapters import IOAdapters
+from snncontrol.energy import counters_report
 from snncontrol.errors import SpecError
 from snncontrol.network import Network, Params
 from snncontrol.policy import SNNPolicy

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     )
     for name, flight in flights.items():
         metrics = flight.metrics()
-        for s in metrics.segments:
+        for s in metrics.full_segments:
             print(
                 f"{name:4} {s.setpoint:>14.2f} {100 * s.steady_state_error:>24.1f} {100 * s.overshoot:>15.1f} "
                 f"{_seconds(s.rise_time_s):>9} {_seconds(s.settling_time_s):>11}"

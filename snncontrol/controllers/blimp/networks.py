@@ -27,6 +27,7 @@ from typing import Literal
 from snncontrol.adapters import ActionAdapter, IOAdapters, ObservationAdapter
 from snncontrol.connections import Connection
 from snncontrol.encoders import SampleHoldEncoder
+from snncontrol.errors import SpecError
 from snncontrol.layers import Layer, paired_encoding
 from snncontrol.neurons.models import LIF, LeakyIntegrator
 from snncontrol.spec import NetworkSpec
@@ -54,6 +55,8 @@ def blimp_snn(
     """One blimp SNN: 2 * n_pairs encoding + n_hidden hidden + 1 readout neurons (80 by default), dt in s."""
     if hidden not in HIDDEN_VARIANTS:
         raise ValueError(f"hidden must be one of {HIDDEN_VARIANTS}, got {hidden!r}")
+    if not (isinstance(n_pairs, int) and n_pairs >= 1 and isinstance(n_hidden, int) and n_hidden >= 1):
+        raise SpecError(f"n_pairs and n_hidden must be positive integers, got {n_pairs!r} and {n_hidden!r}")
     iwta = hidden in ("iwta", "riwta")
     hidden_layer = Layer(
         "hidden",
