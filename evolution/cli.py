@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     run_dir = args.resume or args.run_dir or config.output.run_dir
     if run_dir is None:
         run_dir = Path("runs") / f"{config.name}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
-    state = Experiment(config, run_dir, quiet=args.quiet).run(resume=args.resume is not None)
-    last = state.logbook[-1] if state.logbook else {}
-    print(f"{run_dir}: {state.generation} generations, {state.evaluations} evaluations, best {last.get('best')}")
+    experiment = Experiment(config, run_dir, quiet=args.quiet)
+    experiment.run(resume=args.resume is not None)
+    print(experiment.summary())  # the champion saved in best/, not the last generation's best
     return 0

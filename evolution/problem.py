@@ -20,6 +20,7 @@ from evolution.errors import ConfigError
 from evolution.imports import import_object
 from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import read_artifact
+from snncontrol.controllers import resolve
 from snncontrol.errors import SnnControlError
 from snncontrol.spec import NetworkSpec
 
@@ -89,7 +90,7 @@ def resolve_network(network: NetworkConfig) -> Problem:
     """Build the Problem a `network:` section names; errors are one ConfigError line."""
     try:
         if network.artifact is not None:
-            spec, genome, _, io = read_artifact(network.artifact)
+            spec, genome, _, io = read_artifact(resolve(network.artifact))
             free = None if network.evolve is None else free_mask(spec, network.evolve)
             return Problem(spec, genome, io, free)
         if network.spec is not None:

@@ -14,6 +14,7 @@ from evolution.config import load_config
 from evolution.problem import resolve_network
 from snncontrol.artifacts import read_artifact, save_controller
 from snncontrol.cli import main
+from snncontrol.controllers import resolve
 
 CONFIGS = sorted(Path(__file__).parents[2].joinpath("configs").glob("evolve_*.yaml"))
 
@@ -38,15 +39,27 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
         ({"generations": "many"}, "generations: Input should be a valid integer"),
         ({"network": {"builder": "nowhere.mod:f"}}, "network.builder: 'nowhere.mod:f' is not a registered builder"),
         ({"seed": 2**70}, "seed: Input should be less than or equal to 4294967295"),
-        ({"strategy": {"name": "cmaes", "population": 1e7}},
-         "population: Input should be less than or equal to 100000"),
-        ({"network": {"builder": "blimp.pd_snn", "kwargs": {"n_pairs": -3}}},
-         "network.builder 'snncontrol.controllers.blimp:pd_snn': refused its kwargs"),
+        (
+            {"strategy": {"name": "cmaes", "population": 1e7}},
+            "population: Input should be less than or equal to 100000",
+        ),
+        (
+            {"network": {"builder": "blimp.pd_snn", "kwargs": {"n_pairs": -3}}},
+            "network.builder 'snncontrol.controllers.blimp:pd_snn': refused its kwargs",
+        ),
         ({"network": {"spec": {"version": 1, "n_inputs": 0, "layers": []}}}, "network: n_inputs must be a positive"),
         ({"network": {"artifact": "/nonexistent/ctrl"}}, "network: artifact /nonexistent/ctrl: not found"),
         ({"network": {**TINY_NET, "spec": {}}}, "network: give exactly one of builder, spec, artifact"),
-        ({"fitness": {"kind": "closed_loop", "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 5},
-                      "io": {"observation": {"kind": "magic"}}}}, "fitness.closed_loop.io: observation adapter kind"),
+        (
+            {
+                "fitness": {
+                    "kind": "closed_loop",
+                    "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 5},
+                    "io": {"observation": {"kind": "magic"}},
+                }
+            },
+            "fitness.closed_loop.io: observation adapter kind",
+        ),
         ({"fitness": {"kind": "closed_loop", "env": {"id": "NoSuchEnv-v9", "episode_steps": 5}}}, "fitness.env.id"),
         ({"fitness": {"kind": "mimicry", "dataset": "/nonexistent.npz"}}, "fitness.dataset /nonexistent.npz: no such"),
         ({"backend": {"name": "gpu"}}, "backend.name: Input should be 'serial', 'process' or 'ray'"),
@@ -115,8 +128,12 @@ def test_evolving_a_subset_keeps_every_other_parameter_of_the_artifact(tmp_path,
     params = spec.parameters
     assert (params.denormalize(params.normalize(genome)) != genome).any()
     save_controller(tmp_path / "start", spec, genome)
-    data = {**GOOD, "network": {"artifact": str(tmp_path / "start"), "evolve": ["readout.*", "hidden.theta"]},
-            "generations": 3, "strategy": {"name": "cmaes", "population": 6, "sigma": 0.3}}
+    data = {
+        **GOOD,
+        "network": {"artifact": str(tmp_path / "start"), "evolve": ["readout.*", "hidden.theta"]},
+        "generations": 3,
+        "strategy": {"name": "cmaes", "population": 6, "sigma": 0.3},
+    }
     (tmp_path / "subset").mkdir()
     assert _evolve(tmp_path / "subset", data) == 0
     _, tuned, _, _ = read_artifact(tmp_path / "subset" / "run" / "best")
@@ -149,6 +166,20 @@ def test_blimp_pipeline_configs_validate(path):
 
     config = load_config(path)
     if config.network.artifact is not None:
-        config = config.model_copy(update={"network": config.network.model_copy(
-            update={"artifact": str(SHIPPED["blimp"])})})
+        config = config.model_copy(
+            update={"network": config.network.model_copy(update={"artifact": str(SHIPPED["blimp"])})}
+        )
     assert resolve_network(config.network).dim > 0
+
+
+def test_the_last_line_names_the_champion_saved_in_best(tmp_path, capsys):
+    assert _evolve(tmp_path, GOOD) == 0
+    champion = read_artifact(tmp_path / "run" / "best")[2].fitness
+    assert capsys.readouterr().out.strip().splitlines()[-1].endswith(f"best {champion}")
+
+
+def test_a_shipped_controller_seeds_the_search(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({**GOOD, "network": {"artifact": "shipped:blimp"}}))
+    problem = resolve_network(load_config(path).network)
+    assert problem.spec.to_dict() == read_artifact(resolve("shipped:blimp"))[0].to_dict()
