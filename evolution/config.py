@@ -5,8 +5,10 @@ sigma = 0.1 is 1/10 of every parameter's range); `episode_steps` and `warmup` co
 Backend, output and `generations` are run settings, not part of the experiment (`experiment_dict` leaves
 them out, so the config hash ignores them: a run may be resumed on another backend or extended).
 Configs are data: `network.builder` names a registered builder (`evolution.builders.BUILDERS`, or a package's
-entry point), or one in a module the caller allows (`parse_config(..., allow_import=...)`, the CLI's
-`--allow-import`); nothing a config names is imported while it is validated. Populations are at most
+entry point), and a custom `fitness.factory` an entry point of `FITNESS_ENTRY_POINT_GROUP`, or either one in a
+module the caller allows (`parse_config(..., allow_import=...)`, the CLI's `--allow-import`); nothing a config
+names is imported while it is validated. A config the driver already validated is re-read by workers with
+`vetted=True`. Populations are at most
 `MAX_POPULATION` individuals; seeds are below 2**32.
 """
 
@@ -32,6 +34,18 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+#: The entry-point group in which installed packages declare fitness factories a config may name.
+FITNESS_ENTRY_POINT_GROUP = "snncontrol.fitness"
+
+
+def _allowed(reference: str, info: ValidationInfo, registered: dict[str, str], group: str, what: str) -> str:
+    """`reference` as the config may name it (see `evolution.imports.allowed_reference`), unless vetted."""
+    context = info.context or {}
+    if context.get("vetted"):
+        return reference
+    return allowed_reference(reference, registered, group, context.get("allow_import", ()), what)
+
+
 class NetworkConfig(_Model):
     """Exactly one of: `builder` (a registered builder's name or "package.module:function" reference, see the
     module docstring; called with `kwargs`, it returns a NetworkSpec),
@@ -52,8 +66,7 @@ class NetworkConfig(_Model):
         """The reference of an allowed builder; a config cannot make anything else run."""
         if builder is None:
             return None
-        allow_import = (info.context or {}).get("allow_import", ())
-        return allowed_reference(builder, BUILDERS, ENTRY_POINT_GROUP, allow_import)
+        return _allowed(builder, info, BUILDERS, ENTRY_POINT_GROUP, "builder")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> NetworkConfig:
@@ -236,10 +249,14 @@ class CustomConfig(_Model):
     objectives: list[str] = Field(min_length=1)
     maximize: list[str] = Field(default_factory=list)
 
+    @field_validator("factory")
+    @classmethod
+    def _registered(cls, factory: str, info: ValidationInfo) -> str:
+        """The reference of an allowed fitness factory; a config cannot make anything else run."""
+        return _allowed(factory, info, {}, FITNESS_ENTRY_POINT_GROUP, "fitness factory")
 
-FitnessConfig = Annotated[
-    SphereConfig | MimicryConfig | ClosedLoopConfig | CustomConfig, Field(discriminator="kind")
-]
+
+FitnessConfig = Annotated[SphereConfig | MimicryConfig | ClosedLoopConfig | CustomConfig, Field(discriminator="kind")]
 
 
 class BackendConfig(_Model):
@@ -296,13 +313,17 @@ def objective_names(fitness: SphereConfig | MimicryConfig | ClosedLoopConfig | C
     return list(fitness.objectives)
 
 
-def parse_config(data: Any, source: str = "config", allow_import: Sequence[str] = ()) -> ExperimentConfig:
+def parse_config(
+    data: Any, source: str = "config", allow_import: Sequence[str] = (), vetted: bool = False
+) -> ExperimentConfig:
     """Validate a mapping; a bad field raises one ConfigError line naming it. `allow_import`: modules whose
-    callables `network.builder` may name besides the registered builders."""
+    callables `network.builder` and `fitness.factory` may name besides the registered ones; `vetted`: the
+    mapping is the dump of a config already validated (a worker's copy), whose references stay as they are."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: must be a YAML mapping")
+    context = {"allow_import": check_module_names(allow_import), "vetted": vetted}
     try:
-        return ExperimentConfig.model_validate(data, context={"allow_import": check_module_names(allow_import)})
+        return ExperimentConfig.model_validate(data, context=context)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = "".join(f"{part}: " for part in [".".join(str(p) for p in error["loc"])] if part)

@@ -32,7 +32,7 @@ def check_module_names(names: Sequence[str]) -> tuple[str, ...]:
 
 
 def allowed_reference(
-    reference: str, registered: Mapping[str, str], group: str, allow_import: Sequence[str] = ()
+    reference: str, registered: Mapping[str, str], group: str, allow_import: Sequence[str] = (), what: str = "builder"
 ) -> str:
     """The "module:function" reference a config's `reference` stands for: a registered name or reference
     (`registered`: short name -> reference), an entry point of `group` (its name or value), or a reference into
@@ -48,7 +48,7 @@ def allowed_reference(
         return reference
     known = ", ".join(sorted(registered))
     raise ValueError(
-        f"{reference!r} is not a registered builder ({known}, or an entry point of group {group!r}); "
+        f"{reference!r} is not a registered {what} ({known or 'none'}, or an entry point of group {group!r}); "
         f"to run code from your own module, name it on the command line: --allow-import MODULE"
     )
 

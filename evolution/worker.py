@@ -76,7 +76,7 @@ def evaluate_chunk(config: dict[str, Any], genomes: np.ndarray, data: dict[str, 
         from evolution.fitness import build_fitness
         from evolution.problem import resolve_network
 
-        experiment = parse_config(config, "worker config")
+        experiment = parse_config(config, "worker config", vetted=True)  # the driver validated it
         _CACHE.clear()
         _CACHE[key] = build_fitness(experiment, resolve_network(experiment.network), worker=True)
     return _CACHE[key].evaluate(genomes, data)

@@ -19,8 +19,9 @@ BLIMP_IO = {
 }
 
 
-def sphere_config(strategy: dict[str, Any], generations: int = 20, centers: list[float] | None = None,
-                  **extra: Any) -> dict[str, Any]:
+def sphere_config(
+    strategy: dict[str, Any], generations: int = 20, centers: list[float] | None = None, **extra: Any
+) -> dict[str, Any]:
     return {
         "seed": 3,
         "generations": generations,
@@ -56,7 +57,7 @@ def blimp_config(generations: int = 2, objectives: list[str] | None = None, **ex
 
 
 def run(data: dict[str, Any], run_dir: Path, resume: bool = False) -> Experiment:
-    config: ExperimentConfig = parse_config(data)
+    config: ExperimentConfig = parse_config(data, allow_import=("faulty",))  # tests/evolution/faulty.py
     experiment = Experiment(config, run_dir, quiet=True)
     experiment.run(resume=resume)
     return experiment

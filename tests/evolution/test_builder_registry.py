@@ -84,3 +84,21 @@ def test_shipped_configs_name_registered_builders():
     configs = sorted(Path(__file__).parents[2].joinpath("configs").glob("*.yaml"))
     named = {yaml.safe_load(p.read_text())["network"].get("builder") for p in configs} - {None}
     assert named and named <= set(BUILDERS.values())
+
+
+def test_a_custom_fitness_factory_runs_only_when_its_module_is_allowed():
+    data = _config({"builder": "paired_lif_readout", "kwargs": {"n_pairs": 2, "n_hidden": 3}})
+    data["fitness"] = {"kind": "custom", "factory": "os:system", "kwargs": {"command": "true"}, "objectives": ["x"]}
+    with pytest.raises(ConfigError, match=r"fitness\.custom\.factory: 'os:system' is not a registered fitness factory"):
+        parse_config(data)
+    data["fitness"]["factory"] = "faulty:make"
+    assert parse_config(data, allow_import=("faulty",)).fitness.factory == "faulty:make"
+
+
+def test_a_worker_rereads_the_config_its_driver_vetted():
+    """Workers re-parse the driver's dump, which names an allowed module the worker was not told about."""
+    data = _config({"builder": "faulty:make"})
+    dump = parse_config(data, allow_import=("faulty",)).model_dump(mode="json", by_alias=True)
+    with pytest.raises(ConfigError):
+        parse_config(dump)
+    assert parse_config(dump, vetted=True).network.builder == "faulty:make"
