@@ -1,5 +1,6 @@
 """The controller node over real DDS (in-process executor, loopback): lifecycle transitions through the
-lifecycle services, the safe command within one tick on NaN / inf / out-of-range / stale input and recovery,
+lifecycle services, the safe command within one tick on bad or stale input (and on lost samples where
+`missing_samples` is safe) and recovery, lost samples held by the network's sample hold until the timeout,
 malformed messages of every input kind never killing the node, saturation and throttled warnings, the
 observation adapter set by parameters, diagnostics on /diagnostics with the documented keys, and a corrupt
 artifact failing configure cleanly."""
@@ -115,9 +116,10 @@ def test_lifecycle_transitions_through_the_services(context, spinner, blimp_arti
 
 @pytest.mark.parametrize("mode", ["event", "timer"])
 def test_bad_input_gives_the_safe_command_within_one_tick_and_recovers(context, spinner, blimp_artifact, mode):
+    """With missing_samples safe, a lost sample (NaN, +-inf, at/over max_range) is refused like bad input."""
     harness = Harness(context, spinner)
     node = controller(context, spinner, artifact=blimp_artifact, control_mode=mode, control_rate_hz=20.0,
-                      autostart=True)
+                      autostart=True, missing_samples=["safe"])
     connect(spinner, harness, node)
     assert harness.answer(spinner, harness.reading(0.5)) > 0.0
     for bad in (float("nan"), float("inf"), float("-inf"), 20.0, 6.0):  # 20: beyond max_range, 6: above 5 m
@@ -154,7 +156,7 @@ def test_diagnostics_carry_the_documented_keys(context, spinner, blimp_artifact)
     for key in ("latency_p99_ms", "latency_max_ms", "spike_rate_hz", "sops_per_s", "snn_energy_per_s_j"):
         assert np.isfinite(float(values[key])), key
     harness.diagnostics.clear()
-    harness.answer(spinner, harness.reading(float("nan")))
+    harness.answer(spinner, harness.reading(6.0))  # above observation_max
     assert spinner.until(lambda: any(s.level == b"\x02" for d in harness.diagnostics for s in d.status), 3.0)
 
 
@@ -186,9 +188,10 @@ def test_commands_are_saturated_and_bad_input_warnings_throttled(context, spinne
     assert max(answers) == 0.2 and min(answers) >= -0.2, "commands are clipped to [output_min, output_max]"
     assert node.core.counters.saturated == answers.count(0.2) + answers.count(-0.2)
     for _ in range(5):
-        assert harness.answer(spinner, harness.reading(float("nan"))) == 0.0
+        assert harness.answer(spinner, harness.reading(6.0)) == 0.0
     warnings = [line for line in capfd.readouterr().err.splitlines() if "safe command [0.0]" in line]
-    assert len(warnings) == 1 and "not finite" in warnings[0]  # one line per warn_throttle_s, not per tick
+    assert len(warnings) == 1  # one line per warn_throttle_s, not per tick
+    assert "/altitude = 6 is outside [0, 5]" in warnings[0]  # the topic, not an index
 
 
 @pytest.mark.parametrize("kind", ["float64_multi_array", "joint_state"])
@@ -215,11 +218,12 @@ def test_malformed_messages_of_any_input_kind_give_the_safe_command_and_the_node
 
     if kind == "float64_multi_array":
         good = Float64MultiArray(data=[0.5, 1.0])
-        bad = [Float64MultiArray(data=[0.5]), Float64MultiArray(data=[]), Float64MultiArray(data=[np.nan, 1.0])]
+        bad = [Float64MultiArray(data=[0.5]), Float64MultiArray(data=[]), Float64MultiArray(data=[0.5, 1.0, 7.0]),
+               Float64MultiArray(data=[0.5, 9.0])]
     else:
         good = JointState(name=["a"], position=[0.5], velocity=[1.0])
         bad = [JointState(name=["a"], position=[0.5], velocity=[]), JointState(name=["b"], position=[0.5],
-               velocity=[1.0]), JointState(name=["a"], position=[np.inf], velocity=[1.0])]
+               velocity=[1.0]), JointState(name=["a"], position=[9.0], velocity=[1.0])]
     answer(good)
     for msg in bad:
         assert answer(msg) == 0.0 and node.core.counters.holding_safe, f"{msg} must give the safe command"

@@ -16,6 +16,7 @@ from snncontrol_ros.safety import SafetyConfig, Throttle, check_inputs, check_ob
 from std_msgs.msg import Float64, Float64MultiArray
 
 from snncontrol.artifacts import load_controller
+from snncontrol.policy import SNNPolicy
 
 
 def test_input_checks_name_the_problem():
@@ -23,7 +24,12 @@ def test_input_checks_name_the_problem():
     assert check_inputs([None], 0.5).status == "missing"
     stale = check_inputs([0.1, 0.7], 0.5)
     assert stale.status == "stale" and "input 1" in stale.reason
+    missing = check_inputs([0.1, None], 0.5, ["/altitude", "/blimp/altitude_setpoint"])
+    assert missing.reason == "/blimp/altitude_setpoint has not arrived"
+    assert "/altitude: no valid sample for 0.700 s" in check_inputs([0.7], 0.5, ["/altitude"]).reason
     assert check_observation(np.array([1.0, np.nan])).status == "invalid"
+    labelled = check_observation(np.array([1.0, 1e308]), np.array([0.0]), np.array([12.0]), ["/alt", "/sp"])
+    assert labelled.reason.startswith("/sp = 1e+308 is outside")
     assert check_observation(np.array([np.inf])).status == "invalid"
     out = check_observation(np.array([6.0, 1.0]), np.array([0.0, 0.0]), np.array([5.0, 5.0]))
     assert out.status == "invalid" and "outside" in out.reason
@@ -96,8 +102,10 @@ def test_latency_window_keeps_the_latest_values_and_matches_numpy_percentiles():
 def test_message_conversions():
     values, problem = messages.to_vector("range", Range(range=1.2, min_range=0.1, max_range=12.0))
     assert values.tolist() == pytest.approx([1.2]) and problem == ""
-    assert messages.to_vector("range", Range(range=13.0, min_range=0.1, max_range=12.0))[1]
-    assert messages.to_vector("range", Range(range=math.inf, min_range=0.1, max_range=12.0))[1]
+    for lost in (13.0, 12.0, math.inf, -math.inf, math.nan):  # REP 117 and a return lost at max_range: no value
+        values, problem = messages.to_vector("range", Range(range=lost, min_range=0.1, max_range=12.0))
+        assert np.isnan(values).all() and problem == "", lost
+    assert "below min_range" in messages.to_vector("range", Range(range=0.05, min_range=0.1, max_range=12.0))[1]
     js = JointState(name=["b", "a"], position=[2.0, 1.0], velocity=[20.0, 10.0])
     assert messages.to_vector("joint_state", js, ["a", "b"])[0].tolist() == [1.0, 2.0, 10.0, 20.0]
     imu = Imu()
@@ -133,6 +141,25 @@ def test_control_core_safe_command_and_recovery(blimp_artifact):
     again = core.tick(np.array([0.3, 1.0]), [0.01])
     assert again.verdict.ok and again.stepped and again.command[0] > 0
     assert core.counters.invalid == 3 and core.counters.stale == 1 and core.counters.safe_commands == 4
+
+
+def test_control_core_holds_a_lost_sample_through_the_networks_sample_hold(blimp_artifact):
+    """A held lost sample (NaN in the observation) gives the command of a network whose input did not change,
+    i.e. what the in-process loop computes when the adapter makes the lost reading NaN; bounds do not reject it."""
+    controller = load_controller(blimp_artifact)
+    safety = SafetyConfig.create(1, [0.0], [-3.3], [3.3], 0.5, [0.0, 0.0], [5.0, 5.0])
+    core, reference = ControlCore(controller, safety), SNNPolicy.of(controller)
+    held = np.array([True, False])
+    for altitude in (0.3, 0.4, np.nan, np.nan, 0.6, np.nan):
+        lost = bool(np.isnan(altitude))
+        result = core.tick(np.array([altitude, 1.0]), [0.01], held=held if lost else None)
+        assert result.verdict.ok and result.stepped and result.held == lost
+        assert result.command[0] == reference.act(np.array([[altitude, 1.0]]))[0, 0]
+    assert core.counters.held == 3 and core.counters.safe_commands == 0
+    stale = core.tick(np.array([np.nan, 1.0]), [0.6], held=held)  # no valid sample for longer than the timeout
+    assert stale.verdict.status == "stale" and stale.command.tolist() == [0.0]
+    bad_setpoint = core.tick(np.array([np.nan, 9.0]), [0.01], held=held)  # a held sample does not hide others
+    assert bad_setpoint.verdict.status == "invalid" and bad_setpoint.command.tolist() == [0.0]
 
 
 def test_control_core_compiled_tick_equals_the_numpy_tick(blimp_artifact):

@@ -1,8 +1,9 @@
 """The nodes as processes (`python -m snncontrol_ros.<node>`, as launch files start them): a node that cannot
-start, or is given a bad option, says why in one line and exits with status 2; real-time scheduling and CPU
-affinity reach every thread; the recorder, stopped with SIGINT while messages are still in flight, writes every
-one of them before it closes the bag and exits with status 0, and it announces when it hears every publisher
-it records."""
+start (a bad or misspelt parameter), or is given a bad option, says why in one line and exits with status 2; a
+controller whose autostart cannot configure reports ERROR on /diagnostics and exits with status 1; real-time
+scheduling and CPU affinity reach every thread; the recorder, stopped with SIGINT while messages are still in
+flight, writes every one of them before it closes the bag and exits with status 0, and it announces when it hears
+every publisher it records."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rosbags.highlevel import AnyReader
 from snncontrol_ros import messages
@@ -33,6 +35,7 @@ def node(module: str, *params: str, options: tuple[str, ...] = ()) -> list[str]:
     [
         ("sim_node", ["plant:=boat"], "plant must be one of"),
         ("controller_node", ["control_rate_hz:=-5.0"], "control_rate_hz out of range"),
+        ("controller_node", ["contol_mode:=timer"], "'contol_mode' (did you mean 'control_mode'?)"),
         ("recorder", ["output:={existing}"], "exists already"),
     ],
 )
@@ -55,6 +58,21 @@ def test_bad_process_options_say_why_in_one_line(ros_domain_id, options, reason)
                           text=True, timeout=60)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1 and "cannot start" in lines[0] and reason in lines[0], done.stderr
+
+
+def test_a_controller_that_cannot_configure_reports_error_and_exits_with_status_1(ros_domain_id, context, spinner):
+    statuses: list = []
+    probe = spinner.add(rclpy.create_node("diagnostics_probe", context=context))
+    probe.create_subscription(DiagnosticArray, "/diagnostics", lambda msg: statuses.extend(msg.status), 10)
+    proc = subprocess.Popen(node("controller_node", "artifact:=/nonexistent/artifact", "autostart:=true"),
+                            env=dict(os.environ), stderr=subprocess.PIPE, text=True)
+    try:
+        assert spinner.until(lambda: any(s.level == b"\x02" for s in statuses), 30.0), "no ERROR on /diagnostics"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    assert statuses[-1].message.startswith("configure failed:") and proc.returncode == 1, stderr
+    assert "Traceback" not in stderr
 
 
 def test_realtime_priority_and_cpu_affinity_reach_every_thread_of_the_node(ros_domain_id, context):

@@ -1,48 +1,64 @@
 """The SNN controller node: a managed (lifecycle) node that runs any controller artifact.
 
 Lifecycle: configure loads and validates the artifact and the parameters (a corrupt artifact or inconsistent
-parameters make configure return FAILURE with the one-line reason logged; the node stays alive and
-unconfigured), and creates the subscriptions, the command publisher and the 1 Hz diagnostics; activate resets
-the SNN and starts control; deactivate sends the safe command and stops control; cleanup releases everything;
-shutdown sends the safe command if it was controlling. `autostart:=true` configures and activates at start.
+parameters make configure return FAILURE with the one-line reason logged and on /diagnostics at ERROR; the node
+stays alive and unconfigured, and a node that failed its autostart exits with status 1), and creates the
+subscriptions and the command publisher; activate resets the SNN and starts control; deactivate sends the safe
+command and stops control; cleanup releases everything; shutdown sends the safe command if it was controlling.
+`autostart:=true` configures and activates at start. A parameter the node does not declare (a misspelt name)
+stops it at start with one line naming the closest declared one.
 
 Topics (relative names, remap as usual):
   <input_topics[i]> (input_types[i]): sensors, best effort keep-last-1 by default (`sensor_reliability`)
-  <setpoint_topic> (std_msgs/Float64): set-point, reliable + transient local; appended to the observation
+  <setpoint_topic> (std_msgs/Float64): set-point, reliable, from volatile and transient local publishers alike
+      (a latched value is requested too); appended to the observation
   <output_topic> (output_type): the command, reliable keep-last-`command_qos_depth`
-  /diagnostics (diagnostic_msgs/DiagnosticArray): see snncontrol_ros.diagnostics.DIAGNOSTIC_KEYS
+  /diagnostics (diagnostic_msgs/DiagnosticArray): see snncontrol_ros.diagnostics.DIAGNOSTIC_KEYS, from start on
+A publisher whose QoS cannot meet a subscription's is reported once per topic: the topic, both profiles, the fix.
 Control modes: timer (tick at control_rate_hz on the node clock, sim time with use_sim_time), event (tick on
 each message of input 0; a watchdog sends the safe command when it stops), adaptive (see
 snncontrol_ros.adaptive; base tick from `adaptive_base`).
 The observation (inputs in order, then the set-point) reaches the network through the artifact's observation
 adapter, or through the one the `observation_adapter.*` parameters describe (nested in a parameter file).
+
+Bad input: an input message of the wrong size (where the inputs and the adapter fix it), a range below
+min_range, a value outside [observation_min, observation_max] (empty: none, but the set-point of a
+setpoint_error adapter with a `valid` range is held to that range by default) gives the safe command at once.
+A lost sample (NaN, +-inf, a Range at/over max_range, a value outside the adapter's `valid` range) is missing
+data: with `missing_samples` hold (default) the network's sample hold carries the loop until the input has
+had no valid sample for `input_timeout_s`, then the safe command; with safe, the safe command at once.
 """
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.clock import Clock, ClockType
+from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile
 from std_msgs.msg import Float64
 
 from snncontrol.adapters import IOAdapters, ObservationAdapter
-from snncontrol.energy import E_AC_J, E_MAC_J, synapse_counts
-from snncontrol.errors import ArtifactError
+from snncontrol.energy import EnergyReport
 from snncontrol_ros import messages
 from snncontrol_ros.adaptive import AdaptiveConfig
 from snncontrol_ros.core import ControlCore, load_artifact
-from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, LatencyWindow, fmt, level_of
+from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, ERROR, LatencyWindow, fmt, level_of
 from snncontrol_ros.runtime import declare, run_node, value
 from snncontrol_ros.safety import SafetyConfig, Throttle
 
 MODES = ("timer", "event", "adaptive")
 FIXED_SIZES = {"range": 1, "float64": 1, "imu": 6}
+MISSING_SAMPLES = ("hold", "safe")
+RATE_HZ = (0.01, 10000.0)  # the control rates a timer can keep
 STEADY = ClockType.STEADY_TIME
 
 #: name -> (default, description); empty arrays are given by their type.
@@ -64,13 +80,18 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "observation_adapter.setpoint": (1, "setpoint_error: index of the set-point in the observation"),
     "observation_adapter.valid": (Parameter.Type.DOUBLE_ARRAY, "[low, high): values read outside it are missing "
                                                                "samples (NaN to the network); empty: none"),
+    "missing_samples": (Parameter.Type.STRING_ARRAY, "per input, on a lost sample: hold (the network's sample "
+                        "hold carries the loop until input_timeout_s) | safe (the safe command at once); 1 value: "
+                        "all; empty: hold"),
     "setpoint_default": (math.nan, "set-point used until one arrives (NaN: wait for the topic)"),
     "output_topic": ("thrust_command", "command topic"),
     "output_type": ("float64_multi_array", "float64_multi_array (ros2_control forward command) | twist"),
     "twist_fields": (Parameter.Type.STRING_ARRAY, "Twist fields of the command values, e.g. [linear.z]"),
-    "input_timeout_s": (0.5, "an input older than this gives the safe command (s, node clock)"),
-    "observation_min": (Parameter.Type.DOUBLE_ARRAY, "lower bound per observation value (1 value: all; empty: none)"),
-    "observation_max": (Parameter.Type.DOUBLE_ARRAY, "upper bound per observation value (1 value: all; empty: none)"),
+    "input_timeout_s": (0.5, "an input without a valid sample for this long gives the safe command (s, node clock)"),
+    "observation_min": (Parameter.Type.DOUBLE_ARRAY, "lower bound per observation value (1 value: all; empty: "
+                                                     "none, the set-point within the adapter's valid range)"),
+    "observation_max": (Parameter.Type.DOUBLE_ARRAY, "upper bound per observation value (1 value: all; empty: "
+                                                     "none, the set-point within the adapter's valid range)"),
     "output_min": (Parameter.Type.DOUBLE_ARRAY, "command lower bound (empty: the artifact's action range)"),
     "output_max": (Parameter.Type.DOUBLE_ARRAY, "command upper bound (empty: the artifact's action range)"),
     "safe_command": ([0.0], "command sent on bad/stale input and on deactivation (1 value: all outputs)"),
@@ -88,7 +109,7 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "autostart": (False, "configure and activate at start"),
 }
 RANGES = {
-    "control_rate_hz": (0.0, 10000.0),
+    "control_rate_hz": (0.0, RATE_HZ[1]),
     "input_timeout_s": (1e-4, 3600.0),
     "command_qos_depth": (1, 10),
     "adaptive_max_interval": (1, 1000),
@@ -98,10 +119,22 @@ RANGES = {
 
 @dataclass
 class Latest:
-    values: np.ndarray
+    values: np.ndarray  # NaN where a sample was lost
     problem: str
     recv_ns: int
     stamp_ns: int | None
+    good_ns: int | None  # when the latest message without a lost sample arrived (node clock)
+    lost: bool
+
+
+def check_declared(node: LifecycleNode, given: list[str]) -> None:
+    """ValueError naming every given parameter the node does not declare (and the closest declared name)."""
+    declared = [*PARAMETERS, "use_sim_time"]
+    unknown = [name for name in given if not node.has_parameter(name) and not name.startswith("qos_overrides.")]
+    if unknown:
+        hints = [f"{name!r}" + "".join(f" (did you mean {m!r}?)" for m in difflib.get_close_matches(name, declared, 1))
+                 for name in unknown]
+        raise ValueError(f"unknown parameter(s) {', '.join(hints)}")
 
 
 class ControllerNode(LifecycleNode):
@@ -114,20 +147,34 @@ class ControllerNode(LifecycleNode):
         self._entities: list = []
         self._timer = None
         self._watchdog = None
+        self._latch_timer = None
         self._active = False
         self._steady = Clock(clock_type=STEADY)
-        if self.get_parameter("autostart").value and self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
-            self.trigger_activate()
+        check_declared(self, list(self._parameter_overrides))  # (rclpy offers no public view of them)
+        self._failure = ""  # why the latest configure failed
+        self.exit_status = 0  # for run_node: 1 once an autostart could not configure
+        self._hardware_id = value(self, "hardware_id")
+        self._diag_publisher = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._diag_timer = self.create_timer(value(self, "diagnostics_period_s"), self._publish_diagnostics,
+                                             clock=self._steady)
+        if self.get_parameter("autostart").value:
+            if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+                self.trigger_activate()
+            else:
+                self.exit_status = 1
 
     # --- lifecycle ------------------------------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
             self._configure()
-        except (ArtifactError, ValueError) as exc:
-            self.get_logger().error(f"configure failed: {exc}")
+        except Exception as exc:  # anything a bad artifact or parameter raises: one line, the node lives on
+            self._failure = str(exc) or type(exc).__name__
+            self.get_logger().error(f"configure failed: {self._failure}")
             self._destroy_entities()
             self._core = None
+            self._publish_diagnostics()
             return TransitionCallbackReturn.FAILURE
+        self._failure = ""
         self.get_logger().info(
             f"configured: {self._artifact_name} ({self._core.controller.spec.name or 'unnamed'}), "
             f"{self._mode} mode, {self._rate_hz:g} Hz, inputs {self._input_topics} -> {self._output_topic}"
@@ -205,6 +252,9 @@ class ControllerNode(LifecycleNode):
             raise ValueError(f"adaptive_base must be timer or event, got {self._adaptive_base!r}")
         self._timer_base = self._mode == "timer" or (self._mode == "adaptive" and self._adaptive_base == "timer")
         self._rate_hz = p("control_rate_hz") or 1.0 / controller.spec.dt
+        if not RATE_HZ[0] <= self._rate_hz <= RATE_HZ[1]:
+            raise ValueError(f"control rate {self._rate_hz:g} Hz (the artifact's dt {controller.spec.dt:g} s) is "
+                             f"outside [{RATE_HZ[0]:g}, {RATE_HZ[1]:g}] Hz: set control_rate_hz")
         self._input_topics, self._input_types = list(p("input_topics")), list(p("input_types"))
         if not self._input_topics or len(self._input_topics) != len(self._input_types):
             raise ValueError("input_topics and input_types must be non-empty and of the same length")
@@ -212,6 +262,11 @@ class ControllerNode(LifecycleNode):
             if kind not in messages.INPUT_TYPES:
                 raise ValueError(f"unknown input type {kind!r} (known: {', '.join(messages.INPUT_TYPES)})")
         self._joint_names = list(p("joint_names"))
+        n_in = len(self._input_topics)
+        policies = list(p("missing_samples")) or ["hold"]
+        if len(policies) not in (1, n_in) or any(m not in MISSING_SAMPLES for m in policies):
+            raise ValueError(f"missing_samples must be 1 or {n_in} of {MISSING_SAMPLES}, got {policies}")
+        self._hold = [m == "hold" for m in policies * (n_in if len(policies) == 1 else 1)]
         self._setpoint_topic = p("setpoint_topic")
         self._output_topic, self._output_type = p("output_topic"), p("output_type")
         if self._output_type not in messages.OUTPUT_TYPES:
@@ -223,9 +278,11 @@ class ControllerNode(LifecycleNode):
         action = controller.io.action
         out_min = list(p("output_min")) or ([action.low] if action.kind == "affine_clip" else [])
         out_max = list(p("output_max")) or ([action.high] if action.kind == "affine_clip" else [])
+        sizes = self._input_sizes(controller)
+        set_low, set_high = self._setpoint_bounds(controller, sizes)
         self._safety = SafetyConfig.create(
             n_act, list(p("safe_command")), out_min, out_max, p("input_timeout_s"),
-            list(p("observation_min")), list(p("observation_max")),
+            list(p("observation_min")) or set_low, list(p("observation_max")) or set_high,
         )
         adaptive = None
         if self._mode == "adaptive":
@@ -235,12 +292,17 @@ class ControllerNode(LifecycleNode):
                 max_interval=p("adaptive_max_interval"),
             )
         core = ControlCore(controller, self._safety, adaptive)
-        if all(kind in FIXED_SIZES for kind in self._input_types):
-            n_obs = sum(FIXED_SIZES[k] for k in self._input_types) + (1 if self._setpoint_topic else 0)
+        self._sizes = sizes
+        self._valid: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n_in  # per input: the adapter's range
+        if all(size is not None for size in sizes):
+            n_obs = sum(sizes) + (1 if self._setpoint_topic else 0)  # type: ignore[arg-type]
             problem = core.check_size(n_obs)
             if problem:
                 raise ValueError(f"inputs {self._input_types} (+ set-point) do not fit the artifact: {problem}")
             core.guarded_io(n_obs)  # the compiled tick loaded (or compiled) now, not on the first reading
+            low, high = core.valid_range(n_obs)
+            ends = np.cumsum([0, *sizes])
+            self._valid = [(low[a:b], high[a:b]) for a, b in itertools.pairwise(ends)]
         self._core = core
         self._setpoint_default = p("setpoint_default")
         # The node clock (ns): sim time from /clock with use_sim_time; otherwise the system time, which is what
@@ -252,47 +314,116 @@ class ControllerNode(LifecycleNode):
         self._latest: list[Latest | None] = [None] * len(self._input_topics)
         self._setpoint: float | None = None
         self._last_trigger_stamp: int | None = None
-        self._create_entities(p("sensor_reliability"), p("command_qos_depth"), p("diagnostics_period_s"))
-        self._hardware_id = p("hardware_id")
-        self._macs_per_step = synapse_counts(controller.network)[0]
-        self._spiking = sum(layer.size for layer in controller.spec.layers if layer.neuron.spiking)
+        self._create_entities(p("sensor_reliability"), p("command_qos_depth"))
         self._reset_stats()
 
-    def _create_entities(self, reliability: str, depth: int, diag_period: float) -> None:
+    def _input_sizes(self, controller) -> list[int | None]:
+        """The number of values each input carries: fixed by its type (joint_state: by joint_names), or the
+        remainder of the observation size the adapter fixes for a single input of free size; None: any."""
+        sizes: list[int | None] = [
+            FIXED_SIZES.get(kind, 2 * len(self._joint_names) if kind == "joint_state" and self._joint_names else None)
+            for kind in self._input_types
+        ]
+        observation = controller.io.observation
+        total = {"identity": controller.spec.n_inputs,
+                 "setpoint_error": max(observation.measurement, observation.setpoint) + 1}.get(observation.kind)
+        free = [i for i, size in enumerate(sizes) if size is None]
+        if total is not None and len(free) == 1:
+            rest = total - sum(size for size in sizes if size is not None) - (1 if self._setpoint_topic else 0)
+            if rest < 1:
+                raise ValueError(f"the observation adapter takes {total} value(s): no room for input "
+                                 f"{self._input_topics[free[0]]!r}")
+            sizes[free[0]] = rest
+        return sizes
+
+    def _setpoint_bounds(self, controller, sizes: list[int | None]) -> tuple[list[float], list[float]]:
+        """Default observation bounds: the set-point of a setpoint_error adapter with a `valid` range within that
+        range (a set-point the sensor cannot read cannot be reached); every other value unbounded."""
+        observation = controller.io.observation
+        if not self._setpoint_topic or observation.kind != "setpoint_error" or observation.valid is None:
+            return [], []
+        if any(size is None for size in sizes) or observation.setpoint != sum(sizes):  # type: ignore[arg-type]
+            return [], []
+        n_obs = observation.setpoint + 1
+        low, high = [-math.inf] * n_obs, [math.inf] * n_obs
+        low[-1], high[-1] = observation.valid
+        return low, high
+
+    def _create_entities(self, reliability: str, depth: int) -> None:
         sensor_qos = messages.sensor_qos(reliability)
+        self._warned_qos: set[str] = set()
+        names: list[str] = [""] * len(self._input_topics)
         if self._setpoint_topic:  # created first: handled first when a set-point and a reading arrive together
-            self._entities.append(
-                self.create_subscription(Float64, self._setpoint_topic, self._on_setpoint, messages.setpoint_qos())
-            )
+            volatile = messages.setpoint_qos(DurabilityPolicy.VOLATILE)  # any reliable publisher meets it
+            setpoint_name = self._subscribe(Float64, self._setpoint_topic, self._on_setpoint, volatile).topic_name
+            self._latch_timer = self.create_timer(0.1, lambda: self._request_latched(setpoint_name),
+                                                  clock=self._steady)
         inputs = list(enumerate(zip(self._input_topics, self._input_types, strict=True)))
         for index, (topic, kind) in inputs[1:] + inputs[:1]:  # the trigger (input 0) last, for the same reason
-            self._entities.append(
-                self.create_subscription(
-                    messages.INPUT_TYPES[kind], topic, lambda msg, i=index, k=kind: self._on_input(i, k, msg),
-                    sensor_qos,
-                )
-            )
+            names[index] = self._subscribe(
+                messages.INPUT_TYPES[kind], topic, lambda msg, i=index, k=kind: self._on_input(i, k, msg), sensor_qos
+            ).topic_name
+        self._names = names + ([setpoint_name] if self._setpoint_topic else [])
+        self._core.names = self._names
+        if all(size is not None for size in self._sizes):
+            self._core.labels = [
+                name if size == 1 else f"{name}[{j}]"
+                for name, size in zip(names, self._sizes, strict=True) for j in range(size)  # type: ignore[arg-type]
+            ] + self._names[len(names):]
         self._publisher = self.create_publisher(
             messages.OUTPUT_TYPES[self._output_type], self._output_topic, messages.command_qos(depth)
         )
         self._command = messages.CommandMessage(self._output_type, self._twist_fields)  # filled every tick
-        self._diag_publisher = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self._diag_timer = self.create_timer(diag_period, self._publish_diagnostics, clock=self._steady)
+
+    def _request_latched(self, topic: str) -> None:
+        """Until a set-point arrives: once a latched (transient local) publisher is on `topic`, subscribe latched
+        too, for the value it published before; only then, so that volatile publishers, which cannot meet that
+        subscription, are not told about it."""
+        publishers = self.get_publishers_info_by_topic(topic)
+        latched = any(e.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL for e in publishers)
+        if self._setpoint is None and not latched:
+            return
+        self._latch_timer.cancel()
+        if self._setpoint is None:
+            self._entities.append(self.create_subscription(
+                Float64, topic, self._on_setpoint, messages.setpoint_qos(),
+                event_callbacks=SubscriptionEventCallbacks(use_default_callbacks=False),
+            ))
+
+    def _subscribe(self, msg_type: type, topic: str, callback, qos: QoSProfile):
+        """A subscription that reports a publisher of incompatible QoS (once per topic)."""
+        holder: list = []
+        events = SubscriptionEventCallbacks(incompatible_qos=lambda info: self._on_incompatible(holder[0], qos, info))
+        sub = self.create_subscription(msg_type, topic, callback, qos, event_callbacks=events)
+        holder.append(sub)
+        self._entities.append(sub)
+        return sub
+
+    def _on_incompatible(self, sub, qos: QoSProfile, info) -> None:
+        topic = sub.topic_name
+        if topic in self._warned_qos:
+            return
+        self._warned_qos.add(topic)
+        offered = [endpoint.qos_profile for endpoint in self.get_publishers_info_by_topic(topic)]
+        # (the enums order the policies weakest last: BEST_EFFORT after RELIABLE, VOLATILE after TRANSIENT_LOCAL)
+        incompatible = [q for q in offered if q.reliability.value > qos.reliability.value
+                        or q.durability.value > qos.durability.value] or offered
+        self.get_logger().warning(
+            messages.incompatible_qos_warning(topic, qos, incompatible, info.last_policy_kind.name)
+        )
 
     def _destroy_entities(self) -> None:
         self._cancel_timers()
+        if self._latch_timer is not None:
+            self.destroy_timer(self._latch_timer)
+            self._latch_timer = None
         for sub in self._entities:
             self.destroy_subscription(sub)
         self._entities = []
-        for name in ("_publisher", "_diag_publisher"):
-            pub = getattr(self, name, None)
-            if pub is not None:
-                self.destroy_publisher(pub)
-                setattr(self, name, None)
-        timer = getattr(self, "_diag_timer", None)
-        if timer is not None:
-            self.destroy_timer(timer)
-            self._diag_timer = None
+        pub = getattr(self, "_publisher", None)
+        if pub is not None:
+            self.destroy_publisher(pub)
+            self._publisher = None
 
     def _cancel_timers(self) -> None:
         for name in ("_timer", "_watchdog"):
@@ -316,12 +447,32 @@ class ControllerNode(LifecycleNode):
     def _on_setpoint(self, msg: Float64) -> None:
         self._setpoint = float(msg.data)
 
+    def _read(self, index: int, kind: str, msg, now: int) -> Latest:
+        """An input message as the tick uses it: wrong sizes and message problems named by topic, lost samples
+        as NaN (a problem too where `missing_samples` is safe), the time of the latest valid sample."""
+        name = self._names[index]
+        values, problem = messages.to_vector(kind, msg, self._joint_names)
+        expected = self._sizes[index]
+        if problem or (expected is not None and values.size != expected):
+            problem = f"{name}: {problem or f'{values.size} value(s), expected {expected}'}"
+            return Latest(values, problem, now, messages.stamp_ns(msg), now, False)
+        lost = ~np.isfinite(values)
+        valid = self._valid[index]
+        if valid is not None:
+            lost |= (values < valid[0]) | (values >= valid[1])
+        previous = self._latest[index]
+        if not lost.any():
+            return Latest(values, "", now, messages.stamp_ns(msg), now, False)
+        self._core.counters.missing_samples += 1
+        problem = "" if self._hold[index] else f"{name}: lost sample ({values[lost][0]:.4g}: no valid value)"
+        good_ns = previous.good_ns if previous is not None else None
+        return Latest(np.where(lost, np.nan, values), problem, now, messages.stamp_ns(msg), good_ns, True)
+
     def _on_input(self, index: int, kind: str, msg) -> None:
         t0 = time.perf_counter()
         now = self._now_ns()
-        values, problem = messages.to_vector(kind, msg, self._joint_names)
-        stamp = messages.stamp_ns(msg)
-        self._latest[index] = Latest(values, problem, now, stamp)
+        latest = self._latest[index] = self._read(index, kind, msg, now)
+        stamp = latest.stamp_ns
         if index != 0 or not self._active or self._timer_base:
             return
         if stamp is not None and stamp == self._last_trigger_stamp:
@@ -348,33 +499,41 @@ class ControllerNode(LifecycleNode):
         if (now - last) * 1e-9 > self._safety.input_timeout_s:
             self._tick(time.perf_counter(), None, now)
 
-    def _observation(self, now: int) -> tuple[np.ndarray | None, list[float | None], str]:
-        """The assembled observation at node-clock time `now` (ns), each input's age (s) and any problem."""
+    def _observation(self, now: int) -> tuple[np.ndarray | None, list[float | None], str, np.ndarray | None]:
+        """The assembled observation at node-clock time `now` (ns), each input's age (s, since its latest valid
+        sample), any problem, and the lost samples to hold (None: none)."""
         ages: list[float | None] = []
-        parts, problem = [], ""
+        parts, problem, lost = [], "", False
         for item in self._latest:
             if item is None:
                 ages.append(None)
                 continue
-            ages.append((now - item.recv_ns) * 1e-9)
+            ages.append(None if item.good_ns is None else (now - item.good_ns) * 1e-9)
             parts.append(item.values)
             problem = problem or item.problem
+            lost = lost or item.lost
         if len(parts) < len(self._latest):
-            return None, ages, ""
+            return None, ages, "", None
         if self._setpoint_topic:
             if self._setpoint is None and not math.isfinite(self._setpoint_default):
                 ages.append(None)  # no set-point yet
-                return None, ages, ""
+                return None, ages, "", None
             parts.append(np.array([self._setpoint if self._setpoint is not None else self._setpoint_default]))
-        return (parts[0] if len(parts) == 1 else np.concatenate(parts)), ages, problem
+        obs = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        held = None
+        if lost:  # the inputs' NaN (the set-point's own NaN is bad input, not a lost sample)
+            held = np.isnan(obs)
+            if self._setpoint_topic:
+                held[-1] = False
+        return obs, ages, problem, held
 
     def _tick(self, t0: float, stamp: int | None, now: int) -> None:
         """One control tick at node-clock time `now` (ns); `t0` (perf_counter s) starts the latency measure."""
         if not self._active:
             return
-        obs, ages, problem = self._observation(now)
+        obs, ages, problem, held = self._observation(now)
         was_safe = self._core.counters.holding_safe
-        result = self._core.tick(obs, ages, problem)
+        result = self._core.tick(obs, ages, problem, held)
         self._publisher.publish(self._command.fill(result.command, stamp if self._echo else None))
         self._latency.add(time.perf_counter() - t0)
         self._last_command = result.command
@@ -397,7 +556,8 @@ class ControllerNode(LifecycleNode):
         self._activated_ns = self._now_ns()
         self._last_command = self._safety.safe_command.copy() if self._core is not None else np.zeros(0)
         self._window_t = time.monotonic()
-        self._window_counters = (0.0, 0.0, 0, 0)
+        self._window_energy = self._core.policy.energy() if self._core is not None else None
+        self._window_ticks = 0
 
     def diagnostics(self) -> tuple[int, str, dict[str, str]]:
         """(level, message, key -> value) now; resets the per-window figures."""
@@ -407,17 +567,15 @@ class ControllerNode(LifecycleNode):
         values["lifecycle_state"] = state
         if not configured:
             level, message = level_of(False, False, False, 0, 0, math.nan, 0.0)
+            if self._failure:
+                level, message = ERROR, f"configure failed: {self._failure}"
             return level, message, {k: fmt(v) for k, v in values.items()}
         core = self._core
         now = time.monotonic()
         window = max(now - self._window_t, 1e-9)
-        spikes, sops = core.policy.activity()
-        spikes0, sops0, steps0, ticks0 = self._window_counters
-        d_steps, d_ticks = core.snn_steps - steps0, core.ticks - ticks0
-        dt = core.controller.spec.dt
-        spike_rate = (spikes - spikes0) / (self._spiking * d_steps * dt) if self._spiking and d_steps else 0.0
-        sops_per_s = (sops - sops0) / window
-        energy = ((sops - sops0) * E_AC_J + d_steps * self._macs_per_step * E_MAC_J) / window
+        energy = core.policy.energy()
+        since = _since(energy, self._window_energy)  # type: ignore[arg-type]
+        d_ticks = core.ticks - self._window_ticks
         p50, p99, pmax = self._latency.percentiles_ms()
         missed_window = self._missed - self._window_missed_base
         rate = self._rate_hz if self._timer_base else d_ticks / window
@@ -433,12 +591,14 @@ class ControllerNode(LifecycleNode):
             "latency_p50_ms": p50,
             "latency_p99_ms": p99,
             "latency_max_ms": pmax,
-            "spike_rate_hz": float(spike_rate),
-            "sops_per_s": float(sops_per_s),
-            "snn_energy_per_s_j": float(energy),
+            "spike_rate_hz": float(since.spike_rate_hz[0]),
+            "sops_per_s": float(since.sops[0]) / window,
+            "snn_energy_per_s_j": float(since.snn_energy_j[0]) / window,
             "stale_inputs": c.stale,
             "missing_inputs": c.missing,
             "invalid_inputs": c.invalid,
+            "missing_samples": c.missing_samples,
+            "held_samples": c.held,
             "saturated_commands": c.saturated,
             "safe_commands": c.safe_commands,
             "holding_safe_command": bool(c.holding_safe),
@@ -446,14 +606,12 @@ class ControllerNode(LifecycleNode):
         })
         level, message = level_of(self._active, True, c.holding_safe, self._window_problems, missed_window, p99,
                                   1e3 / self._rate_hz)
-        self._window_t, self._window_counters = now, (spikes, sops, core.snn_steps, core.ticks)
+        self._window_t, self._window_energy, self._window_ticks = now, energy, core.ticks
         self._window_problems, self._window_missed_base = 0, self._missed
         self._latency.clear()
         return level, message, {k: fmt(v) for k, v in values.items()}
 
     def _publish_diagnostics(self) -> None:
-        if self._diag_publisher is None:
-            return
         level, message, values = self.diagnostics()
         status = DiagnosticStatus(
             level=bytes([level]), name=f"{self.get_name()}: snn controller", message=message,
@@ -462,6 +620,12 @@ class ControllerNode(LifecycleNode):
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()
         self._diag_publisher.publish(array)
+
+
+def _since(now: EnergyReport, then: EnergyReport) -> EnergyReport:
+    """The energy figures of the steps between two reports of one network state."""
+    counted = ("steps", "spikes", "sops", "snn_macs", "ann_macs")
+    return replace(now, **{name: getattr(now, name) - getattr(then, name) for name in counted})
 
 
 def main(argv: list[str] | None = None) -> int:

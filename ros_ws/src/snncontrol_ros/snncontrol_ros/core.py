@@ -7,6 +7,12 @@ in-process closed loop, so a ROS run and `fly_blimp` compute the same commands f
 Every tick of a network that the real-time stepper runs (without the adaptive schedule) takes the compiled path
 `Stepper.act` (checks, adapters, SNN and saturation in one call; the same numbers, tests/ros/test_core_logic.py); a
 tick whose inputs are stale, missing or invalid falls back to the checks below, which say what is wrong.
+
+Lost samples (observation elements marked `held`: a reading without a valid value) are missing data, not faults:
+the tick runs on the numpy path with NaN in their place, which the network's `SampleHoldEncoder` replaces by its
+last finite input (the same mechanism as the adapter's `valid` range, snncontrol/adapters.py); a network without
+a sample hold gets the last observation it stepped on instead. The caller ends the hold with the input's age
+(that of its last valid sample) and `input_timeout_s`.
 """
 
 from __future__ import annotations
@@ -19,11 +25,12 @@ import numpy as np
 from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Controller, load_controller
 from snncontrol.controllers import resolve
+from snncontrol.encoders import SampleHoldEncoder
 from snncontrol.errors import ArtifactError
 from snncontrol.policy import SNNPolicy
 from snncontrol.realtime import REJECTED, STEPPED, GuardedIO
 from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
-from snncontrol_ros.safety import GOOD, INVALID, SafetyConfig, SafetyCounters, Verdict, check_inputs
+from snncontrol_ros.safety import GOOD, INVALID, OK, SafetyConfig, SafetyCounters, Verdict, check_inputs
 
 
 def load_artifact(name: str) -> Controller:
@@ -40,6 +47,7 @@ class TickResult:
     verdict: Verdict
     stepped: bool  # the SNN ran this tick
     saturated: bool
+    held: bool = False  # a lost sample was held
 
 
 class ControlCore:
@@ -61,6 +69,9 @@ class ControlCore:
         if self.policy.stepper is not None:  # load the compiled loop now (configure), not in the first tick
             self.policy.stepper.step(np.zeros(controller.spec.n_inputs))
         self.adaptive = AdaptiveScheduler(adaptive, controller.spec.n_inputs) if adaptive else None
+        self.sample_hold = isinstance(controller.network.spec.encoder, SampleHoldEncoder)
+        self.names: Sequence[str] = ()  # the inputs, as the ages of a tick come (e.g. topics), for the reasons
+        self.labels: Sequence[str] = ()  # the observation's elements, for the reasons
         self.counters = SafetyCounters()
         self._sizes: dict[int, str | None] = {}
         self._guarded: dict[int, GuardedIO | None] = {}  # n_obs -> the compiled path's packed adapters and bounds
@@ -78,12 +89,37 @@ class ControlCore:
         if self.adaptive is not None:
             self.adaptive.reset()
         self.held = self.safety.safe_command.copy()
+        self.last_obs: np.ndarray | None = None  # what the SNN last stepped on (kept without a sample hold)
         self.ticks = 0
         self.snn_steps = 0
         self.last_spikes = 0.0
 
     def network_input(self, obs: np.ndarray) -> np.ndarray:
         return np.asarray(self.controller.io.observation(np.asarray(obs, np.float64)[None]))[0]
+
+    def observation_size(self) -> int | None:
+        """The number of observation values the adapter takes, where it fixes one (identity: the network's
+        inputs; setpoint_error: up to the higher of its two indices); None for select (any size that holds
+        its indices)."""
+        observation = self.controller.io.observation
+        if observation.kind == "identity":
+            return self.controller.spec.n_inputs
+        if observation.kind == "setpoint_error":
+            return max(observation.measurement, observation.setpoint) + 1
+        return None
+
+    def valid_range(self, n_obs: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per observation element, the adapter's `valid` [low, high) on the elements it reads that way
+        (-inf, inf elsewhere): a value outside it is a lost sample."""
+        low, high = np.full(n_obs, -np.inf), np.full(n_obs, np.inf)
+        observation = self.controller.io.observation
+        if observation.valid is not None:
+            read = {"identity": list(range(n_obs)), "select": list(observation.indices)}.get(
+                observation.kind, [observation.measurement]
+            )
+            read = [i for i in read if 0 <= i < n_obs]
+            low[read], high[read] = observation.valid
+        return low, high
 
     def check_size(self, n_obs: int) -> str | None:
         """None if an observation of `n_obs` values fits the artifact's adapter and network, else why not."""
@@ -111,28 +147,38 @@ class ControlCore:
                 safety, c = self.safety, self.controller
                 try:
                     guarded = GuardedIO(
-                        c.io, n_obs, c.spec.n_inputs, c.spec.n_outputs, safety._finite_low, safety._finite_high,
-                        *safety._finite_out, safety.safe_command,
+                        c.io, n_obs, c.spec.n_inputs, c.spec.n_outputs, safety.finite_low, safety.finite_high,
+                        *safety.finite_output, safety.safe_command,
                     )
                 except ValueError:  # bounds or adapter coefficients of another size: the numpy path's ticks
                     return None  # say what is wrong, or broadcast as numpy does
                 self._guarded[n_obs] = guarded
         return self._guarded[n_obs]
 
-    def tick(self, obs: np.ndarray | None, ages_s: Sequence[float | None], problem: str = "") -> TickResult:
+    def tick(
+        self,
+        obs: np.ndarray | None,
+        ages_s: Sequence[float | None],
+        problem: str = "",
+        held: np.ndarray | None = None,
+    ) -> TickResult:
         """One control tick: `problem` is what the input messages themselves reported (e.g. a range reading
-        outside the sensor's range), "" if nothing."""
+        below the sensor's range), "" if nothing; `held` marks the observation elements that are lost samples
+        (NaN or any value: see the module)."""
         self.ticks += 1
-        if not problem and isinstance(obs, np.ndarray) and obs.ndim == 1:
+        holding = held is not None and bool(held.any())
+        if not problem and not holding and isinstance(obs, np.ndarray) and obs.ndim == 1:
             guarded = self.guarded_io(len(obs))
             if guarded is not None and check_inputs(ages_s, self.safety.input_timeout_s) is GOOD:
                 guarded.obs[:] = obs
                 outcome = self.policy.stepper.act(guarded.obs, guarded)  # type: ignore[union-attr]
                 if outcome != REJECTED:  # (rejected: the checks below say why)
                     self.counters.record(GOOD)
+                    if not self.sample_hold:
+                        self.last_obs = obs.copy()
                     return self._stepped(guarded.command.copy(), outcome != STEPPED)
-        verdict = self.safety.check(obs, ages_s)
-        if verdict.ok and problem:
+        verdict = self.safety.check(obs, ages_s, self.names, held if holding else None, self.labels)
+        if problem and verdict.status in (OK, INVALID):  # what the message said is the first thing wrong with it
             verdict = Verdict(INVALID, problem)
         if verdict.ok:
             size_problem = self.check_size(len(obs))  # type: ignore[arg-type]
@@ -142,6 +188,15 @@ class ControlCore:
         if not verdict.ok:
             self.held = self.safety.safe_command.copy()
             return TickResult(self.held.copy(), verdict, False, False)
+        if holding:
+            self.counters.held += 1
+            obs = np.where(held, np.nan, obs)  # type: ignore[arg-type]
+            if not self.sample_hold and self.last_obs is not None and self.last_obs.shape == obs.shape:
+                obs = np.where(held, self.last_obs, obs)
+            if self.adaptive is not None:  # nothing new to schedule on: the held command goes out again
+                return TickResult(self.held.copy(), verdict, False, False, True)
+        elif not self.sample_hold:
+            self.last_obs = np.array(obs, np.float64)
         step = True
         x = None
         if self.adaptive is not None:
@@ -156,11 +211,11 @@ class ControlCore:
             self.last_spikes = self.policy.activity()[0] - spikes_before
             change = float(np.max(np.abs(command - self.held), initial=0.0))
             self.adaptive.stepped(x, change, self.last_spikes)  # type: ignore[arg-type]
-        return self._stepped(command, clipped or replaced)
+        return self._stepped(command, clipped or replaced, holding)
 
-    def _stepped(self, command: np.ndarray, saturated: bool) -> TickResult:
+    def _stepped(self, command: np.ndarray, saturated: bool, held: bool = False) -> TickResult:
         """The bookkeeping of a tick in which the SNN stepped and made `command`."""
         self.snn_steps += 1
         self.counters.saturated += saturated
         self.held = command  # never changed in place: the result may share it
-        return TickResult(command, GOOD, True, saturated)
+        return TickResult(command, GOOD, True, saturated, held)

@@ -1,13 +1,15 @@
 """Standard message types <-> numpy, and the QoS profiles the nodes use on purpose.
 
 Inputs (parameter `input_types`, one per input topic) become observation vectors, concatenated in order:
-- range: sensor_msgs/Range -> [range] (m). A reading outside [min_range, max_range] (when max_range >
-  min_range), or +-inf / NaN (REP 117: too close / no return / error), is reported as invalid.
+- range: sensor_msgs/Range -> [range] (m). A reading without a valid value is a lost sample, NaN: +-inf or NaN
+  (REP 117: too close / no return / error), or at/over max_range (where sensors such as the TFmini-S report a
+  lost return). A finite reading below min_range (when max_range > min_range) is reported as a problem.
 - joint_state: sensor_msgs/JointState -> [positions..., velocities...] (rad, rad/s), in `joint_names` order
   when given.
 - imu: sensor_msgs/Imu -> [angular velocity x y z (rad/s), linear acceleration x y z (m/s^2)].
 - float64: std_msgs/Float64 -> [data].
 - float64_multi_array: std_msgs/Float64MultiArray -> data.
+A non-finite value of any input is a lost sample too (the controller node holds it, see `controller_node`).
 Outputs (parameter `output_type`):
 - float64_multi_array: std_msgs/Float64MultiArray, one value per joint, what ros2_control's
   forward_command_controller subscribes to on `/<controller>/commands`;
@@ -55,22 +57,42 @@ def command_qos(depth: int = 1) -> QoSProfile:
                       durability=DurabilityPolicy.VOLATILE)
 
 
-def setpoint_qos() -> QoSProfile:
-    """Set-points: reliable and latched (transient local, keep last 1): a late joiner gets the current one."""
+def setpoint_qos(durability: DurabilityPolicy = DurabilityPolicy.TRANSIENT_LOCAL) -> QoSProfile:
+    """Set-points: reliable, keep last 1; latched (transient local, a late joiner gets the current one) by
+    default. A subscriber takes both: volatile, which any reliable publisher meets, and latched, for the current
+    value of a latched publisher (`controller_node`)."""
     return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
+                      durability=durability)
+
+
+def describe_qos(qos: QoSProfile) -> str:
+    """A QoS profile in one phrase, e.g. "reliable, volatile, keep last 1"."""
+    history = f"keep last {qos.depth}" if qos.history == HistoryPolicy.KEEP_LAST else "keep all"
+    return f"{qos.reliability.name.lower()}, {qos.durability.name.lower()}, {history}"
+
+
+def incompatible_qos_warning(topic: str, requested: QoSProfile, offered: Sequence[QoSProfile], policy: str) -> str:
+    """The one-line warning for a publisher on `topic` whose QoS cannot meet the subscription's: the topic, both
+    profiles and the fix."""
+    offers = "; ".join(sorted({describe_qos(q) for q in offered})) or "unknown"
+    return (
+        f"{topic}: a publisher's QoS is incompatible ({policy.lower()}), so its messages never arrive: the node "
+        f"subscribes {describe_qos(requested)}, the publisher offers {offers}. Fix: publish with at least the "
+        f"subscription's reliability and durability (e.g. reliable), or set the subscription's "
+        f"(sensor_reliability: best_effort for sensors)"
+    )
 
 
 def to_vector(kind: str, msg: Any, joint_names: Sequence[str] = ()) -> tuple[np.ndarray, str]:
     """(values, problem) of one input message; problem is "" when the message itself is fine."""
     if kind == "range":
         value = float(msg.range)
-        problem = ""
-        if not math.isfinite(value):
-            problem = f"range reading {value} (no valid return)"
-        elif msg.max_range > msg.min_range and not msg.min_range <= value <= msg.max_range:
-            problem = f"range reading {value:.4g} m outside [{msg.min_range:.4g}, {msg.max_range:.4g}] m"
-        return np.array([value]), problem
+        ranged = msg.max_range > msg.min_range
+        if not math.isfinite(value) or (ranged and value >= msg.max_range):
+            return np.array([math.nan]), ""  # a lost sample
+        if ranged and value < msg.min_range:
+            return np.array([value]), f"range reading {value:.4g} m below min_range {msg.min_range:.4g} m"
+        return np.array([value]), ""
     if kind == "joint_state":
         pos, vel = np.asarray(msg.position, np.float64), np.asarray(msg.velocity, np.float64)
         if joint_names:

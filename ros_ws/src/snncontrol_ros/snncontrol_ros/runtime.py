@@ -146,7 +146,8 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
     context is still up, e.g. to send a safe command, and keep spinning while `node.draining()` (if it has one)
     is true, e.g. for a recorder to write what is still in flight before it closes its bag. A node that cannot
     start (a parameter out of its range or of the wrong type, a bad name, ValueError, OSError or an snncontrol
-    error) is reported in one line on stderr and the process exits with status 2.
+    error) is reported in one line on stderr and the process exits with status 2. Otherwise the exit status is
+    the node's `exit_status` (0 if it has none), e.g. 1 for a controller whose autostart could not configure.
 
     The executor spins in the main thread in slices of 0.1 s: the EventsExecutor holds the GIL while it
     spins, so it cannot run in a helper thread, and the slices let the Python signal handlers run. Once the
@@ -204,4 +205,4 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
         node.destroy_node()
         executor.shutdown(timeout_sec=1.0)
         context.try_shutdown()
-    return 0
+    return int(getattr(node, "exit_status", 0))

@@ -3,9 +3,12 @@ numpy (no ROS), in the spirit of ros2_control's command timeouts.
 
 A control tick is safe to run only if every input has arrived, none is older than `input_timeout_s`, and the
 assembled observation is finite and inside [observation_min, observation_max]. Otherwise the node sends the
-configured safe command (e.g. zero thrust) in that very tick and warns (throttled); control resumes on the
-first good tick. Commands are always saturated to [output_min, output_max]; a non-finite network output is
-replaced by the safe command.
+configured safe command (e.g. zero thrust) in that very tick and warns (throttled, naming the topic); control
+resumes on the first good tick. A lost sample (a reading without a valid value, e.g. a Range of NaN or +inf,
+REP 117) is missing data, not a fault: its observation elements are marked `held`, pass the checks, and the
+network's sample hold carries the loop; the input's age is that of its last valid sample, so the timeout ends
+the hold. Commands are always saturated to [output_min, output_max]; a non-finite network output is replaced
+by the safe command.
 """
 
 from __future__ import annotations
@@ -46,18 +49,23 @@ class Verdict:
 GOOD = Verdict(OK)
 
 
-def check_inputs(ages_s: Sequence[float | None], timeout_s: float) -> Verdict:
-    """Each input's age (s since it arrived, None if it never did) against the timeout."""
+def check_inputs(ages_s: Sequence[float | None], timeout_s: float, names: Sequence[str] = ()) -> Verdict:
+    """Each input's age (s since its last valid sample arrived, None if none did) against the timeout; `names`
+    (e.g. the topics) name the inputs in the reason ("input <i>" where none is given)."""
     for index, age in enumerate(ages_s):
-        if age is None:
-            return Verdict(MISSING, f"input {index} has not arrived")
-        if age > timeout_s:
-            return Verdict(STALE, f"input {index} is {age:.3f} s old (timeout {timeout_s:g} s)")
+        if age is None or age > timeout_s:
+            name = names[index] if index < len(names) else f"input {index}"
+            if age is None:
+                return Verdict(MISSING, f"{name} has not arrived")
+            return Verdict(STALE, f"{name}: no valid sample for {age:.3f} s (timeout {timeout_s:g} s)")
     return GOOD
 
 
-def check_observation(obs: np.ndarray, low: np.ndarray | None = None, high: np.ndarray | None = None) -> Verdict:
-    """Finite and within [low, high] element-wise (bounds broadcast; None: unbounded)."""
+def check_observation(
+    obs: np.ndarray, low: np.ndarray | None = None, high: np.ndarray | None = None, labels: Sequence[str] = ()
+) -> Verdict:
+    """Finite and within [low, high] element-wise (bounds broadcast; None: unbounded); `labels` name the
+    elements in the reason ("observation[<i>]" where none is given)."""
     obs = np.asarray(obs, dtype=np.float64)
     good = np.isfinite(obs)
     if low is not None:
@@ -67,11 +75,12 @@ def check_observation(obs: np.ndarray, low: np.ndarray | None = None, high: np.n
     if good.all():  # the every-tick case: no message built
         return GOOD
     i = int(np.flatnonzero(~good)[0])
+    label = labels[i] if len(labels) == len(obs) else f"observation[{i}]"
     if not np.isfinite(obs[i]):
-        return Verdict(INVALID, f"observation[{i}] = {obs[i]} is not finite")
+        return Verdict(INVALID, f"{label} = {obs[i]} is not finite")
     lo = np.broadcast_to(-np.inf if low is None else low, obs.shape)
     hi = np.broadcast_to(np.inf if high is None else high, obs.shape)
-    return Verdict(INVALID, f"observation[{i}] = {obs[i]:.4g} is outside [{lo[i]:.4g}, {hi[i]:.4g}]")
+    return Verdict(INVALID, f"{label} = {obs[i]:.4g} is outside [{lo[i]:.4g}, {hi[i]:.4g}]")
 
 
 @dataclass
@@ -85,16 +94,19 @@ class SafetyConfig:
     input_timeout_s: float = 0.5
     observation_low: np.ndarray | None = None
     observation_high: np.ndarray | None = None
-    # The bounds clamped to the finite doubles: one pair of comparisons per tick then rejects NaN and +-inf too.
-    _finite_low: np.ndarray = field(init=False, repr=False)
-    _finite_high: np.ndarray = field(init=False, repr=False)
-    _finite_out: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False)
+    #: The observation bounds clamped to the finite doubles (1 value or one per element): one pair of comparisons
+    #: per tick, `finite_low <= obs <= finite_high`, then rejects NaN and +-inf too (`snncontrol.realtime.GuardedIO`
+    #: takes them as they are).
+    finite_low: np.ndarray = field(init=False, repr=False)
+    finite_high: np.ndarray = field(init=False, repr=False)
+    #: The output bounds clamped alike, (low, high): a command inside them is finite.
+    finite_output: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         big = np.finfo(np.float64).max
-        self._finite_low = np.maximum(-big, -np.inf if self.observation_low is None else self.observation_low)
-        self._finite_high = np.minimum(big, np.inf if self.observation_high is None else self.observation_high)
-        self._finite_out = np.maximum(-big, self.output_low), np.minimum(big, self.output_high)
+        self.finite_low = np.maximum(-big, -np.inf if self.observation_low is None else self.observation_low)
+        self.finite_high = np.minimum(big, np.inf if self.observation_high is None else self.observation_high)
+        self.finite_output = np.maximum(-big, self.output_low), np.minimum(big, self.output_high)
 
     @classmethod
     def create(
@@ -120,15 +132,25 @@ class SafetyConfig:
         obs_high = np.asarray(observation_max, dtype=np.float64) if len(observation_max) else None
         return cls(n_act, safe, low, high, float(input_timeout_s), obs_low, obs_high)
 
-    def check(self, obs: np.ndarray | None, ages_s: Sequence[float | None]) -> Verdict:
-        """The tick's verdict: stale/missing inputs first, then the observation's values."""
-        verdict = check_inputs(ages_s, self.input_timeout_s)
+    def check(
+        self,
+        obs: np.ndarray | None,
+        ages_s: Sequence[float | None],
+        names: Sequence[str] = (),
+        held: np.ndarray | None = None,
+        labels: Sequence[str] = (),
+    ) -> Verdict:
+        """The tick's verdict: stale/missing inputs first (named by `names`), then the observation's values
+        (named by `labels`); elements marked `held` (lost samples the network holds) are not checked."""
+        verdict = check_inputs(ages_s, self.input_timeout_s, names)
         if not verdict.ok or obs is None:
             return verdict if not verdict.ok else Verdict(MISSING, "no observation")
         try:
-            if ((obs >= self._finite_low) & (obs <= self._finite_high)).all():  # the every-tick case
+            if held is not None:  # a lost sample stands in for a value inside the bounds
+                obs = np.where(held, np.broadcast_to(self.finite_low, np.shape(obs)), obs)
+            if ((obs >= self.finite_low) & (obs <= self.finite_high)).all():  # the every-tick case
                 return GOOD
-            return check_observation(obs, self.observation_low, self.observation_high)  # says what is wrong
+            return check_observation(obs, self.observation_low, self.observation_high, labels)  # says what is wrong
         except ValueError:
             return Verdict(INVALID, f"observation has {np.size(obs)} values; the bounds do not fit")
 
@@ -138,7 +160,7 @@ class SafetyConfig:
         command = np.asarray(command, dtype=np.float64)
         if command.shape != self.safe_command.shape:
             return self.safe_command.copy(), False, True
-        low, high = self._finite_out
+        low, high = self.finite_output
         if ((command >= low) & (command <= high)).all():  # the every-tick case (finite bounds: finite command)
             return command, False, False
         if not np.isfinite(command).all():
@@ -148,13 +170,15 @@ class SafetyConfig:
 
 @dataclass
 class SafetyCounters:
-    """How often each verdict occurred (ticks) and whether the safe command is held now."""
+    """How often each verdict occurred (ticks), the lost samples and whether the safe command is held now."""
 
     missing: int = 0
     stale: int = 0
     invalid: int = 0
     saturated: int = 0
     safe_commands: int = 0
+    missing_samples: int = 0  # readings that carried no valid value (counted by the node, per message)
+    held: int = 0  # good ticks that ran with a lost sample held
     holding_safe: bool = False
     reason: str = ""
 
