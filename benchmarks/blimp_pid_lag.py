@@ -33,7 +33,7 @@ from snncontrol.adapters import IOAdapters  # noqa: E402
 from snncontrol.artifacts import load_controller  # noqa: E402
 from snncontrol.controllers import SHIPPED  # noqa: E402
 from snncontrol.controllers.pid import BLIMP_PID, PIDPolicy  # noqa: E402
-from snncontrol.evaluation.blimp_eval import figures, plant_kwargs  # noqa: E402
+from snncontrol.evaluation.blimp_eval import figures, plant_kwargs, steady_after_s  # noqa: E402
 from snncontrol.evaluation.blimp_flight import fly_blimps  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "blimp_pid_lag.json"
@@ -70,7 +70,7 @@ class ShapedPID:
 def run_variant(io: IOAdapters, settings: dict[str, float], condition: str, seeds: list[int],
                 hold_s: float) -> dict[str, float]:
     policy = ShapedPID(io, len(seeds), **settings)  # type: ignore[arg-type]
-    return figures(fly_blimps(policy, seeds, **plant_kwargs(condition, hold_s)))[0]
+    return figures(fly_blimps(policy, seeds, **plant_kwargs(condition, hold_s)), steady_after_s(hold_s))[0]
 
 
 def main(argv: list[str] | None = None) -> int:

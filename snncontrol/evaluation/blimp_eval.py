@@ -48,6 +48,11 @@ class ControllerFigures:
     per_plant: dict[str, list[float]] = field(default_factory=dict)
 
 
+def steady_after_s(hold_s: float) -> float:
+    """When a hold of `hold_s` s reaches its steady state: its last STEADY_WINDOW_S s (the whole hold if shorter)."""
+    return max(0.0, hold_s - STEADY_WINDOW_S)
+
+
 def plant_kwargs(condition: str, hold_s: float = 70.0) -> dict[str, Any]:
     """Environment keywords of the protocol in `condition` ("calm" or "disturbed")."""
     if condition not in CONDITIONS:
@@ -100,7 +105,7 @@ def figures(
 def _fly(name: str, policy: Policy, seeds: list[int], kwargs: dict[str, Any], hold_s: float) -> ControllerFigures:
     flights = fly_blimps(policy, seeds, **kwargs)
     result = ControllerFigures(name, flights)
-    result.figures, result.per_plant = figures(flights, max(0.0, hold_s - STEADY_WINDOW_S))
+    result.figures, result.per_plant = figures(flights, steady_after_s(hold_s))
     return result
 
 
