@@ -103,7 +103,7 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "adaptive_quiet_command_delta": (0.1, "command change at or below which the SNN counts as quiet"),
     "adaptive_quiet_spikes": (1.0e9, "spikes per SNN step at or below which the SNN counts as quiet"),
     "adaptive_max_interval": (8, "most base ticks between two SNN steps"),
-    "diagnostics_period_s": (1.0, "period of the /diagnostics status (s, wall clock)"),
+    "diagnostics_period_s": (1.0, "period of the /diagnostics status (s, wall clock; fixed at start)"),
     "warn_throttle_s": (1.0, "at most one bad-input warning per this many seconds"),
     "hardware_id": ("", "hardware_id of the diagnostic status"),
     "autostart": (False, "configure and activate at start"),
@@ -293,7 +293,10 @@ class ControllerNode(LifecycleNode):
             )
         core = ControlCore(controller, self._safety, adaptive)
         self._sizes = sizes
-        self._valid: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n_in  # per input: the adapter's range
+        # per input, [low, high) of its valid samples: finite, and within the adapter's valid range where it
+        # reads them (low clamped to the finite doubles: one pair of comparisons rejects NaN and +-inf too)
+        big = np.finfo(np.float64).max
+        self._valid: list[tuple[np.ndarray, np.ndarray]] = [(np.array(-big), np.array(np.inf))] * n_in
         if all(size is not None for size in sizes):
             n_obs = sum(sizes) + (1 if self._setpoint_topic else 0)  # type: ignore[arg-type]
             problem = core.check_size(n_obs)
@@ -302,7 +305,7 @@ class ControllerNode(LifecycleNode):
             core.guarded_io(n_obs)  # the compiled tick loaded (or compiled) now, not on the first reading
             low, high = core.valid_range(n_obs)
             ends = np.cumsum([0, *sizes])
-            self._valid = [(low[a:b], high[a:b]) for a, b in itertools.pairwise(ends)]
+            self._valid = [(np.maximum(low[a:b], -big), high[a:b]) for a, b in itertools.pairwise(ends)]
         self._core = core
         self._setpoint_default = p("setpoint_default")
         # The node clock (ns): sim time from /clock with use_sim_time; otherwise the system time, which is what
@@ -315,6 +318,7 @@ class ControllerNode(LifecycleNode):
         self._setpoint: float | None = None
         self._last_trigger_stamp: int | None = None
         self._create_entities(p("sensor_reliability"), p("command_qos_depth"))
+        self._hardware_id = p("hardware_id")
         self._reset_stats()
 
     def _input_sizes(self, controller) -> list[int | None]:
@@ -456,13 +460,12 @@ class ControllerNode(LifecycleNode):
         if problem or (expected is not None and values.size != expected):
             problem = f"{name}: {problem or f'{values.size} value(s), expected {expected}'}"
             return Latest(values, problem, now, messages.stamp_ns(msg), now, False)
-        lost = ~np.isfinite(values)
-        valid = self._valid[index]
-        if valid is not None:
-            lost |= (values < valid[0]) | (values >= valid[1])
-        previous = self._latest[index]
-        if not lost.any():
+        low, high = self._valid[index]
+        valid = (values >= low) & (values < high)
+        if valid.all():
             return Latest(values, "", now, messages.stamp_ns(msg), now, False)
+        lost = ~valid
+        previous = self._latest[index]
         self._core.counters.missing_samples += 1
         problem = "" if self._hold[index] else f"{name}: lost sample ({values[lost][0]:.4g}: no valid value)"
         good_ns = previous.good_ns if previous is not None else None
