@@ -13,7 +13,7 @@ Definitions (per individual, over the steps counted in a `NetworkState`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -56,6 +56,12 @@ class EnergyReport:
 
     def per_second(self, value: np.ndarray) -> np.ndarray:
         return value / self.duration_s if self.steps else np.zeros_like(value)
+
+    def since(self, earlier: EnergyReport) -> EnergyReport:
+        """The figures of the steps between `earlier` and this report of the same network state (e.g. a ROS
+        node's diagnostics window)."""
+        counted = ("steps", "spikes", "sops", "snn_macs", "ann_macs")
+        return replace(self, **{name: getattr(self, name) - getattr(earlier, name) for name in counted})
 
     def summary(self, individual: int = 0) -> dict[str, float]:
         """A flat dict of one individual's figures (per second where it says so), for tables and diagnostics."""

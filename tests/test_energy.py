@@ -42,3 +42,7 @@ def test_sops_count_spikes_times_fan_out_and_macs_count_real_valued_synapses() -
         assert report.snn_energy_j[0] == pytest.approx(12 * E_AC_J + 8 * E_MAC_J)
         assert report.spike_rate_hz[0] == pytest.approx(4 / (2 * 0.04))
         assert report.summary()["sops_per_s"] == pytest.approx(12 / 0.04)
+        _, first = net.rollout(net.params(np.zeros((1, 0))), xs[:1], net.init_state(1), backend=backend)
+        window = report.since(energy_report(net, first))  # the last 3 of the 4 steps
+        assert (window.steps, window.spikes.tolist(), window.sops.tolist()) == (3, [[3.0, 0.0]], [9.0])
+        assert (window.snn_macs.tolist(), window.ann_macs.tolist()) == ([6.0], [24.0])

@@ -35,7 +35,7 @@ import difflib
 import itertools
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -47,7 +47,6 @@ from rclpy.qos import DurabilityPolicy, QoSProfile
 from std_msgs.msg import Float64
 
 from snncontrol.adapters import IOAdapters, ObservationAdapter
-from snncontrol.energy import EnergyReport
 from snncontrol_ros import messages
 from snncontrol_ros.adaptive import AdaptiveConfig
 from snncontrol_ros.core import ControlCore, load_artifact
@@ -577,7 +576,7 @@ class ControllerNode(LifecycleNode):
         now = time.monotonic()
         window = max(now - self._window_t, 1e-9)
         energy = core.policy.energy()
-        since = _since(energy, self._window_energy)  # type: ignore[arg-type]
+        since = energy.since(self._window_energy)  # type: ignore[arg-type]
         d_ticks = core.ticks - self._window_ticks
         p50, p99, pmax = self._latency.percentiles_ms()
         missed_window = self._missed - self._window_missed_base
@@ -623,12 +622,6 @@ class ControllerNode(LifecycleNode):
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()
         self._diag_publisher.publish(array)
-
-
-def _since(now: EnergyReport, then: EnergyReport) -> EnergyReport:
-    """The energy figures of the steps between two reports of one network state."""
-    counted = ("steps", "spikes", "sops", "snn_macs", "ann_macs")
-    return replace(now, **{name: getattr(now, name) - getattr(then, name) for name in counted})
 
 
 def main(argv: list[str] | None = None) -> int:

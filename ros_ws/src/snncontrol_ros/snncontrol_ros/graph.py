@@ -41,9 +41,10 @@ class GraphRun:
     def mean_abs_error(self) -> float:
         return float(np.mean(np.abs(self.log["setpoint"] - self.log["altitude"])))
 
-    def steady_state_error(self, window_s: float = 20.0) -> float:
-        m = tracking_metrics(self.log["times"], self.log["altitude"], self.log["setpoint"], ss_window_s=window_s)
-        return float(np.mean([s.steady_state_error for s in m.segments]))
+    def steady_state_error(self, steady_after_s: float = 50.0) -> float:
+        """Mean |error| (m) from `steady_after_s` after each set-point change (the last 20 s of 70 s holds)."""
+        log = self.log
+        return tracking_metrics(log["times"], log["altitude"], log["setpoint"], steady_after_s).steady_state_error
 
 
 def run_blimp_graph(
