@@ -3,8 +3,8 @@
 sense -> [observation adapter] -> encode -> SNN -> decode -> [action adapter] -> act, for P copies at once.
 `SNNPolicy.act` is the only place that chain is written: closed-loop fitness (`evolution.fitness.closed_loop`),
 swimming (`snncontrol.evaluation.swimming`), blimp flights and reports (`snncontrol.evaluation`), videos
-(`snncontrol eval-swimmer --video`) and the ROS 2 controller node (`snncontrol_ros.core.ControlCore`) all step
-their controllers through it. The compiled control tick (`snncontrol.realtime.Stepper.act`, P = 1) is the same
+(`snncontrol eval-swimmer --video`) and the ROS 2 controller node (`snncontrol_ros.control_core.ControlCore`)
+all step their controllers through it. The compiled control tick (`snncontrol.realtime.Stepper.act`, P = 1) is the same
 step compiled, with the node's input checks and output saturation around it; tests/test_policy.py holds the
 two equal bit for bit.
 

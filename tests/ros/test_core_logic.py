@@ -10,7 +10,7 @@ import pytest
 from sensor_msgs.msg import Imu, JointState, Range
 from snncontrol_ros import messages
 from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
-from snncontrol_ros.core import ControlCore
+from snncontrol_ros.control_core import ControlCore
 from snncontrol_ros.diagnostics import ERROR, OK, WARN, LatencyWindow, level_of
 from snncontrol_ros.safety import SafetyConfig, Throttle, check_inputs, check_observation
 from std_msgs.msg import Float64, Float64MultiArray

@@ -49,7 +49,7 @@ from std_msgs.msg import Float64
 from snncontrol.adapters import IOAdapters, ObservationAdapter
 from snncontrol_ros import messages
 from snncontrol_ros.adaptive import AdaptiveConfig
-from snncontrol_ros.core import ControlCore, load_artifact
+from snncontrol_ros.control_core import ControlCore, load_artifact
 from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, ERROR, LatencyWindow, fmt, level_of
 from snncontrol_ros.runtime import declare, run_node, value
 from snncontrol_ros.safety import SafetyConfig, Throttle
