@@ -15,9 +15,9 @@ saturation, packed as `snncontrol.tick_layout` says) for `snncontrol.realtime.St
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numba
 import numpy as np
@@ -94,6 +94,8 @@ class LoopState(NamedTuple):
 
 #: The state arrays the loop updates in place.
 STATE_FIELDS = LoopState._fields
+#: A named tuple of tensors with the fields of STATE_FIELDS and `steps` (e.g. `snncontrol.network.NetworkState`).
+S = TypeVar("S")
 
 
 class TickBuffers(NamedTuple):
@@ -325,6 +327,14 @@ def _tick_kernel(obs, packed, command, table, weights, neurons, state, buffers):
 run_tick = numba.njit(cache=True, nogil=True)(_tick_kernel)
 
 
+@numba.njit(cache=True, nogil=True)
+def _run_fields(table, weights, neurons, state, xs, ys):
+    """`run_loop` on the fields of a `LayerTable` and a `LoopState` as plain tuples: numba's per-call dispatch
+    types a plain tuple of arrays in tens of nanoseconds per array, a named tuple in about a microsecond, which a
+    P = 1 `Network.step` (`run_core`) would notice."""
+    run_loop(LayerTable(*table), weights, neurons, LoopState(*state), xs, ys)
+
+
 class Specialized:
     """A compiled function (`run_loop`, `run_tick`) for the argument types of its first call (compiled
     then, or loaded from numba's cache), called directly afterwards. numba's own per-call dispatch types every
@@ -343,33 +353,30 @@ class Specialized:
 
 
 def run_core(
-    table: LayerTable,
-    weights: torch.Tensor,
-    neurons: torch.Tensor,
-    encoded: torch.Tensor,
-    state: Sequence[torch.Tensor],
-) -> tuple[torch.Tensor, LoopState]:
-    """Run the layer stack over encoded inputs [T, P, n0] from `state` (tensors in the order of STATE_FIELDS);
-    returns the last layer's outputs [T, P, n] and the new state (new tensors; the inputs are not modified).
+    table: LayerTable, weights: torch.Tensor, neurons: torch.Tensor, encoded: torch.Tensor, state: S
+) -> tuple[torch.Tensor, S]:
+    """Run the layer stack over encoded inputs [T, P, n0] from `state` (a named tuple of tensors with the fields
+    of `LoopState` and a step count `steps`, e.g. `snncontrol.network.NetworkState`); returns the last layer's
+    outputs [T, P, n] and the new state (`state` with new tensors; the inputs are not modified).
 
     Large calls are split into one contiguous chunk of individuals per thread (NUMBA_NUM_THREADS, default all
     cores); individuals are independent, so the result does not depend on the split.
     """
     steps, batch = encoded.shape[0], encoded.shape[1]
-    new = LoopState(*(field.clone() for field in state))
+    new = {name: getattr(state, name).clone() for name in STATE_FIELDS}
     ys = torch.empty(steps, batch, int(table.rows[-1, N]), dtype=encoded.dtype)
     xs, w, nf, out = encoded.contiguous().numpy(), weights.numpy(), neurons.numpy(), ys.numpy()
-    arrays = LoopState(*(field.numpy() for field in new))
+    arrays, table_fields = [field.numpy() for field in new.values()], tuple(table)
 
     def chunk(lo: int, hi: int) -> None:
-        part = LoopState(*(field[lo:hi] for field in arrays))
-        run_loop(table, w[lo:hi], nf[lo:hi], part, xs[:, lo:hi], out[:, lo:hi])
+        part = tuple([field[lo:hi] for field in arrays])
+        _run_fields(table_fields, w[lo:hi], nf[lo:hi], part, xs[:, lo:hi], out[:, lo:hi])
 
-    chunks = min(_threads(), batch) if batch * steps * new.v.shape[1] >= PARALLEL_MIN_WORK else 1
+    chunks = min(_threads(), batch) if batch * steps * arrays[0].shape[1] >= PARALLEL_MIN_WORK else 1
     if chunks == 1:
         chunk(0, batch)
     else:
         bounds = np.linspace(0, batch, chunks + 1).astype(int)
         for future in [_executor().submit(chunk, lo, hi) for lo, hi in itertools.pairwise(bounds)]:
             future.result()
-    return ys, new
+    return ys, state._replace(**new, steps=state.steps + steps)

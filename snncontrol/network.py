@@ -179,9 +179,7 @@ class Network:
         self.check_params(params, state.v.shape[0])
         encoded, enc_state = self._encode(xs, state)
         if self._use_compiled(backend):
-            fields = [getattr(state, name) for name in compiled.STATE_FIELDS]
-            core_out, new = compiled.run_core(self.table, params.weights, params.neurons, encoded, fields)
-            state = state._replace(**new._asdict(), steps=state.steps + encoded.shape[0])
+            core_out, state = compiled.run_core(self.table, params.weights, params.neurons, encoded, state)
         else:
             outs = []
             for x in encoded:
