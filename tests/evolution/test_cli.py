@@ -45,7 +45,11 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
         ),
         (
             {"network": {"builder": "blimp.pd_snn", "kwargs": {"n_pairs": -3}}},
-            "network.builder 'snncontrol.controllers.blimp:pd_snn': refused its kwargs",
+            "network: n_pairs and n_hidden must be positive integers, got -3 and 59",
+        ),
+        (
+            {"network": {"builder": "blimp.pd_snn", "kwargs": {"hidden": "nope"}}},
+            "network.builder 'snncontrol.controllers.blimp:pd_snn': refused its kwargs (hidden must be one of",
         ),
         ({"network": {"spec": {"version": 1, "n_inputs": 0, "layers": []}}}, "network: n_inputs must be a positive"),
         ({"network": {"artifact": "/nonexistent/ctrl"}}, "network: artifact /nonexistent/ctrl: not found"),
