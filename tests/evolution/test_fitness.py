@@ -241,7 +241,8 @@ def test_fine_tuning_never_returns_a_controller_worse_than_its_start(tmp_path):
 
     data = blimp_config(generations=2, output={"checkpoint_every": 1, "plot_every": 1000})
     data["network"] = {"artifact": str(SHIPPED["blimp"])}
-    data["strategy"] = {"name": "cmaes", "population": 4, "sigma": 0.9, "out_of_bounds": "clip"}
+    strategy = {"name": "cmaes", "population": 4, "sigma": 0.9, "out_of_bounds": "clip", "covariance": "diagonal"}
+    data["strategy"] = strategy
     data["fitness"]["env"]["kwargs"] = {"episode_length_s": 20.0, "initial_altitude_range": [0.9, 1.1]}
     data["fitness"]["env"]["episode_steps"] = 200
     data["fitness"].pop("io")  # the artifact's own adapters
