@@ -1,13 +1,17 @@
-"""Image preprocessing of Hussaini et al. (2023): grayscale, resize, patch normalization, rescale to 0..255.
+"""Image preprocessing of Hussaini et al. (2023), as their reference code (VPRSNN `processImage`) does it:
+grayscale, resize, patch normalization, clip to [-1, 1], fixed map to 0..255.
 
     gray   ITU-R 601-2 luma (PIL "L"): Y = 0.299 R + 0.587 G + 0.114 B, uint8
     resize to `size` x `size` pixels (28 by default), PIL bilinear with antialiasing
     patch normalization: every pixel becomes (x - mean) / std over the `patch` x `patch` window centred on it
         (7 by default; the window is cut at the image border; std 0 -> 0)
-    rescale: (y - min) / (max - min) * 255 over the image (a constant image -> all 0)
+    to 0..255: floor(255 * (1 + clip(y, -1, 1)) / 2), the reference's uint8(255 * (1 + y) / 2): a pixel one
+        local standard deviation or more above (below) its window's mean is 255 (0), its mean is 127.
+        The map is fixed, the same for every image: a few extreme pixels (a lamp, a lit window) change only
+        themselves, not the scale of the rest of the image (a per-image min-max rescale would squash it).
 
-The result is float32 [B, size * size] in 0..255, dimensionless intensities (the Poisson encoder turns them
-into rates, pixel * rate_per_unit Hz).
+The result is float32 [B, size * size] of integers 0..255, dimensionless intensities (the Poisson encoder
+turns them into rates, pixel * rate_per_unit Hz).
 """
 
 from __future__ import annotations
@@ -47,11 +51,9 @@ def patch_normalize(images: np.ndarray, patch: int) -> np.ndarray:
     return out
 
 
-def rescale(images: np.ndarray) -> np.ndarray:
-    """Per image, map [min, max] linearly onto [0, 255] (float [B, H, W]); a constant image becomes 0."""
-    low = images.min(axis=(1, 2), keepdims=True)
-    span = images.max(axis=(1, 2), keepdims=True) - low
-    return np.where(span > 0, (images - low) / np.where(span > 0, span, 1.0) * 255.0, 0.0)
+def to_intensity(normalized: np.ndarray) -> np.ndarray:
+    """Patch-normalized values (any float array) -> floor(255 * (1 + clip(y, -1, 1)) / 2), integers 0..255."""
+    return np.floor(255.0 * (1.0 + np.clip(normalized, -1.0, 1.0)) / 2.0)
 
 
 def preprocess(images: np.ndarray | list[np.ndarray], size: int = 28, patch: int = 7) -> np.ndarray:
@@ -59,4 +61,4 @@ def preprocess(images: np.ndarray | list[np.ndarray], size: int = 28, patch: int
     if len(images) == 0:
         raise DatasetError("no images to preprocess")
     small = np.stack([resize(to_gray(np.asarray(image)), size) for image in images])
-    return rescale(patch_normalize(small, patch)).reshape(len(small), size * size).astype(np.float32)
+    return to_intensity(patch_normalize(small, patch)).reshape(len(small), size * size).astype(np.float32)

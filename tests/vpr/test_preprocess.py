@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from snncontrol.vpr.errors import DatasetError
-from snncontrol.vpr.preprocess import patch_normalize, preprocess, rescale, to_gray
+from snncontrol.vpr.preprocess import patch_normalize, preprocess, to_gray, to_intensity
 
 
 def test_gray_is_itu_601_luma():
@@ -21,13 +21,38 @@ def test_patch_normalization_by_hand():
     assert patch_normalize(np.full((1, 4, 4), 7.0), 3).tolist() == np.zeros((1, 4, 4)).tolist()
 
 
-def test_rescale_and_pipeline():
-    assert rescale(np.array([[[-1.0, 0.0], [1.0, 3.0]]])).tolist() == [[[0.0, 63.75], [127.5, 255.0]]]
+def test_the_reference_map_clips_to_one_std_and_maps_to_0_255():
+    assert to_intensity(np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 7.0])).tolist() == [0, 0, 63, 127, 191, 255, 255]
+
+
+def test_an_outlier_pixel_by_hand():
+    """8 pixels of 10 and one of 250 (3 x 3 windows, cut at the border), worked out by hand: where a window holds
+    the outlier and n - 1 equal pixels, each of those is -1/sqrt(n - 1) std from the window mean."""
+    image = np.full((1, 3, 3), 10, np.uint8)
+    image[0, 2, 2] = 250
+    out = preprocess(image, size=3, patch=3).reshape(3, 3)
+    centre = np.floor(255 * (1 - 1 / np.sqrt(8)) / 2)  # 82: window of 9
+    edge = np.floor(255 * (1 - 1 / np.sqrt(5)) / 2)  # 70: window of 6 beside the outlier
+    # flat windows (std 0) are their mean, 127; the outlier is over 1 std above its 2 x 2 window: 255
+    assert out.tolist() == [[127, 127, 127], [127, centre, edge], [127, edge, 255]]
+
+
+def test_a_bright_pixel_changes_only_its_own_neighbourhood():
+    """A lamp in the image must not squash the rest of it (as a per-image min-max rescale did)."""
+    images = np.random.default_rng(0).integers(60, 120, size=(1, 28, 28), dtype=np.uint8)
+    lit = images.copy()
+    lit[0, 5, 5] = 255
+    before, after = (preprocess(x, size=28, patch=7).reshape(28, 28) for x in (images, lit))
+    changed = np.argwhere(before != after)
+    assert len(changed) and np.abs(changed - 5).max() <= 3  # only pixels whose 7 x 7 window holds the lamp
+
+
+def test_pipeline_shape_and_range():
     images = np.random.default_rng(0).integers(0, 256, size=(2, 40, 50, 3), dtype=np.uint8)
     out = preprocess(images)
     assert out.shape == (2, 784) and out.dtype == np.float32
-    assert out.min() == 0.0 and out.max() == pytest.approx(255.0)
-    assert preprocess(np.zeros((1, 28, 28), np.uint8)).max() == 0.0
+    assert out.min() == 0.0 and out.max() == 255.0 and (out == np.floor(out)).all()
+    assert (preprocess(np.zeros((1, 28, 28), np.uint8)) == 127.0).all()  # a flat image: every pixel its mean
 
 
 def test_bad_images():
