@@ -1,6 +1,9 @@
-"""`snncontrol eval-swimmer ARTIFACT --links N [--episodes E] [--seed S] [--steps T] [--video out.mp4]`: swim a
-controller closed loop in the N-link swimmer plant (NCAP reward), print its return and forward speed, and
-optionally write a video (offscreen MuJoCo rendering, EGL when there is no display; imageio-ffmpeg).
+"""`snncontrol eval-swimmer ARTIFACT --links N [--env ID --angles I ...] [--episodes E] [--seed S] [--steps T]
+[--video out.mp4]`: swim a controller closed loop in the N-link swimmer plant (NCAP reward) or in any swimmer
+body registered with Gymnasium (`--env`, e.g. Swimmer-v5: its own reward), print its return and forward speed
+(m/s), and optionally write a video (offscreen MuJoCo rendering, EGL when there is no display; imageio-ffmpeg).
+`--angles` gives the observation indices of the body's joint angles (rad, head to tail) that the controller's
+"select" adapter reads (default: the artifact's, or 0 .. N - 2 for an NCAP re-instantiated for N links).
 
 ARTIFACT is a controller directory or the name of a shipped one (default `swimmer_ncap`). An NCAP artifact
 built for another body (its spec's NCAP metadata, `snncontrol.controllers.ncap.ncap_options`) is re-instantiated
@@ -11,6 +14,7 @@ must match the body. Swims and the video step the controller through `snncontrol
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +25,7 @@ if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
 import numpy as np
 
 from snncontrol.errors import SnnControlError
+from snncontrol.evaluation.swimming import PLANT
 
 if TYPE_CHECKING:
     from snncontrol.adapters import IOAdapters
@@ -37,18 +42,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"controller artifact directory or shipped name (default {DEFAULT_ARTIFACT})",
     )
     parser.add_argument("--links", type=int, default=None, help="body links N, 3..15 (default: the artifact's)")
+    parser.add_argument("--env", default=PLANT, help=f"Gymnasium id of the swimmer body (default {PLANT})")
+    parser.add_argument(
+        "--angles", type=int, nargs="+", metavar="I", help="observation indices of the joint angles, head to tail"
+    )
     parser.add_argument("--episodes", type=int, default=5, help="episodes, swum as one batch (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="first episode seed (episode e: seed + e)")
-    parser.add_argument("--steps", type=int, default=1000, help="control steps of 0.03 s per episode (default 1000)")
+    parser.add_argument("--steps", type=int, default=1000, help="control steps per episode (default 1000)")
     parser.add_argument("--video", metavar="OUT.mp4", help="write a video of the first episode")
     parser.add_argument("--width", type=int, default=480, help="video width in pixels")
     parser.add_argument("--height", type=int, default=360, help="video height in pixels")
 
 
 def body(
-    spec: NetworkSpec, genome: np.ndarray, io: IOAdapters, n_links: int | None
+    spec: NetworkSpec, genome: np.ndarray, io: IOAdapters, n_links: int | None, angles: list[int] | None = None
 ) -> tuple[NetworkSpec, np.ndarray, IOAdapters, int]:
-    """(spec, genome, io, n_links) for the requested body; NCAP controllers are re-instantiated."""
+    """(spec, genome, io, n_links) for the requested body; NCAP controllers are re-instantiated, and `angles`
+    (observation indices of the joint angles) replace those of the observation adapter."""
     from snncontrol.controllers.ncap import ncap_options, retarget
 
     try:
@@ -56,10 +66,16 @@ def body(
     except SnnControlError:
         if n_links is None:
             raise SnnControlError(f"{spec.name or 'this controller'} is not an NCAP network: give --links") from None
-        return spec, genome, io, n_links
-    if n_links is None or n_links == built_for:
-        return spec, genome, io, built_for
-    return (*retarget(spec, genome, n_links), n_links)
+        built_for = n_links
+    if n_links is not None and n_links != built_for:
+        spec, genome, io = retarget(spec, genome, n_links)
+    if angles is not None:
+        if io.observation.kind != "select":
+            raise SnnControlError(
+                f"--angles needs a 'select' observation adapter, the controller has {io.observation.kind!r}"
+            )
+        io = dataclasses.replace(io, observation=dataclasses.replace(io.observation, indices=tuple(angles)))
+    return spec, genome, io, n_links or built_for
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,24 +85,26 @@ def run(args: argparse.Namespace) -> int:
 
     path = resolve(args.artifact)
     spec, genome, _, io = read_artifact(path)
-    spec, genome, io, n_links = body(spec, genome, io, args.links)
-    if not 3 <= n_links <= 15:
+    spec, genome, io, n_links = body(spec, genome, io, args.links, args.angles)
+    if args.env == PLANT and not 3 <= n_links <= 15:
         raise SnnControlError(f"--links must be in 3..15 for the swimmer plant, got {n_links}")
     if args.episodes < 1 or args.steps < 1:
         raise SnnControlError("--episodes and --steps must be positive")
     seeds = [args.seed + e for e in range(args.episodes)]
-    result = swim(spec, genome, io, n_links, seeds, steps=args.steps)
+    result = swim(spec, genome, io, n_links, seeds, steps=args.steps, env_id=args.env)
     returns, speeds = result.copy_returns, result.copy_speeds
     print(
-        f"{path}: {spec.name}, {spec.parameters.size} parameters, {n_links} links, {args.episodes} episode(s) "
-        f"of {args.steps} steps"
+        f"{path}: {spec.name}, {spec.parameters.size} parameters, {n_links} links ({args.env}), "
+        f"{args.episodes} episode(s) of {args.steps} steps"
     )
     print(
-        f"return {returns.mean():.1f} +- {returns.std():.1f} (max {args.steps}), "
+        f"return {returns.mean():.1f} +- {returns.std():.1f}{f' (max {args.steps})' if args.env == PLANT else ''}, "
         f"forward speed {speeds.mean():.4f} +- {speeds.std():.4f} m/s"
     )
     if args.video:
-        out = write_video(spec, genome, io, n_links, args.seed, args.steps, args.video, args.width, args.height)
+        out = write_video(
+            spec, genome, io, n_links, args.seed, args.steps, args.video, args.width, args.height, args.env
+        )
         print(f"video: {out}")
     return 0
 
@@ -101,8 +119,10 @@ def write_video(
     out: str,
     width: int,
     height: int,
+    env_id: str = PLANT,
 ) -> Path:
-    """Swim one episode in a rendering env and write it as an MP4 at the control rate (1 / 0.03 s)."""
+    """Swim one episode in a rendering env (the plant, or the body `env_id`) and write it as an MP4 at the
+    control rate (1 / dt)."""
     import gymnasium as gym
     import imageio.v2 as imageio
 
@@ -112,7 +132,8 @@ def write_video(
 
     net = Network(spec)
     policy = SNNPolicy(net, net.params(genome), io)
-    env = gym.make("sim_envs/Swimmer-v0", n_links=n_links, render_mode="rgb_array", width=width, height=height)
+    kwargs = {"n_links": n_links} if env_id == PLANT else {}
+    env = gym.make(env_id, render_mode="rgb_array", width=width, height=height, **kwargs)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

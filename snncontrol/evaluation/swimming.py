@@ -1,14 +1,19 @@
-"""Closed-loop swimming of any controller (spec + genomes + adapters) in the batched N-link swimmer plant.
+"""Closed-loop swimming of any controller (spec + genomes + adapters) in the batched N-link swimmer plant or in
+any other swimmer body registered with Gymnasium.
 
 `swim(...)` runs P genomes x E episodes as one vector env (`sim_envs/Swimmer-v0`, NCAP reward, 1000 steps of
 0.03 s by default) and reports per genome the mean return, mean head forward speed (m/s, head frame) and mean
-head yaw rate (rad/s, counter-clockwise positive). An NCAP built with the optional command inputs
-(`ncap_spec(..., speed=True, turn=True)`) gets constant `speed` / `turn` commands appended to its observations.
+head yaw rate (rad/s, counter-clockwise positive). `env_id` swims another body instead (e.g. Gymnasium's
+`Swimmer-v5`, 0.04 s per step, made with `env_kwargs`; a vector env of its own where the id has one, else
+Gymnasium's "sync" one): its return is the sum of its own rewards, the forward speed its info["x_velocity"]
+(m/s) if it reports one (NaN otherwise), the yaw rate NaN, and a copy stops counting when its episode ends.
+An NCAP built with the optional command inputs (`ncap_spec(..., speed=True, turn=True)`) gets constant
+`speed` / `turn` commands appended to its observations.
 Every step goes through the project's one policy step, `snncontrol.policy.SNNPolicy.act` (the commands as its
 extra inputs); the perturbations act on what it reads (observations) and on what it returns (actions).
 Perturbations for robustness studies: Gaussian observation noise (rad, on the joint angles the adapter
-reads, and on every other observation channel), the fluid (viscosity in Pa*s, density in kg/m^3) and one
-silenced muscle (the dorsal muscle of a joint: that joint's torque can no longer be positive).
+reads, and on every other observation channel), the fluid (viscosity in Pa*s, density in kg/m^3; the plant
+only) and one silenced muscle (the dorsal muscle of a joint: that joint's torque can no longer be positive).
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ import numpy as np
 import sim_envs  # noqa: F401  (registers sim_envs/Swimmer-v0)
 from snncontrol.adapters import IOAdapters
 from snncontrol.controllers.ncap import with_commands
+from snncontrol.errors import SnnControlError
 from snncontrol.network import Network, Params
 from snncontrol.policy import SNNPolicy
 from snncontrol.spec import NetworkSpec
 
 EPISODE_STEPS = 1000
+PLANT = "sim_envs/Swimmer-v0"  # the project's N-link swimmer (its n_links a constructor keyword)
 
 
 @dataclass(frozen=True)
@@ -63,9 +70,12 @@ def swim(
     n_threads: int | None = None,
     speed: float | None = None,
     turn: tuple[float, float] | None = None,
+    env_id: str = PLANT,
+    env_kwargs: dict[str, Any] | None = None,
 ) -> SwimResult:
     """Swim every genome ([P, D] or [D]) for len(seeds) episodes (episode e reset with seeds[e]); speed (>= 0)
-    and turn (right, left >= 0): constant commands for an NCAP built with those inputs (see `with_commands`)."""
+    and turn (right, left >= 0): constant commands for an NCAP built with those inputs (see `with_commands`);
+    env_id / env_kwargs: another swimmer body (see the module doc; `n_links` and `n_threads` are the plant's)."""
     net = Network(spec)
     params = net.params(genomes)
     batch, episodes = params.weights.shape[0], len(seeds)
@@ -74,23 +84,24 @@ def swim(
     # the command channels alone (with_commands on no observation): [speed?, right?, left?], the same every step
     commands = None if speed is None and turn is None else with_commands(np.zeros(0), speed, turn)
     pert = perturbation or Perturbation()
-    env = gym.make_vec(
-        "sim_envs/Swimmer-v0",
-        num_envs=copies,
-        vectorization_mode="vector_entry_point",
-        n_links=n_links,
-        max_episode_steps=steps,
-        n_threads=n_threads,
-    )
+    plant = env_id == PLANT
+    if not plant and (pert.viscosity is not None or pert.density is not None):
+        raise SnnControlError(f"fluid perturbations need the project's plant {PLANT}, not {env_id}")
+    env = make_swimmer(env_id, copies, steps, dict(n_links=n_links, n_threads=n_threads) if plant else env_kwargs)
     try:
-        model = env.unwrapped.core.model
-        if pert.viscosity is not None:
-            model.opt.viscosity = pert.viscosity
-        if pert.density is not None:
-            model.opt.density = pert.density
+        n_commands = 0 if commands is None else len(commands)
+        obs_shape, act_shape = env.single_observation_space.shape, env.single_action_space.shape
+        io.check(obs_shape[0], act_shape[0], spec.n_inputs - n_commands, spec.n_outputs, env_id)
+        if plant:
+            model = env.unwrapped.core.model
+            if pert.viscosity is not None:
+                model.opt.viscosity = pert.viscosity
+            if pert.density is not None:
+                model.opt.density = pert.density
         rng = np.random.default_rng([*list(seeds), len(seeds)])
         obs, _ = env.reset(seed=np.tile(np.asarray(seeds), batch).tolist())
         total, forward, yaw = np.zeros(copies), np.zeros(copies), np.zeros(copies)
+        alive, counted = np.ones(copies, dtype=bool), np.zeros(copies)
         for _ in range(steps):
             obs = np.asarray(obs, dtype=np.float64)
             if pert.obs_noise:
@@ -99,12 +110,33 @@ def swim(
             if pert.silence_dorsal is not None:
                 j = pert.silence_dorsal
                 action[:, j] = np.minimum(action[:, j], 0.0)
-            obs, reward, _, _, info = env.step(action)
-            total += reward
-            forward += info["forward_velocity"]
-            yaw += obs[:, -1]
+            obs, reward, terminated, truncated, info = env.step(action)
+            total += np.where(alive, reward, 0.0)
+            forward += np.where(alive, forward_speed(info, copies), 0.0)
+            yaw += np.where(alive, np.asarray(obs)[:, -1] if plant else np.nan, 0.0)
+            counted += alive
+            alive &= ~(np.asarray(terminated) | np.asarray(truncated))
     finally:
         env.close()
-    forward /= steps
-    per_genome = [values.reshape(batch, episodes).mean(1) for values in (total, forward, yaw / steps)]
+    forward /= counted
+    per_genome = [values.reshape(batch, episodes).mean(1) for values in (total, forward, yaw / counted)]
     return SwimResult(*per_genome, total, forward)
+
+
+def make_swimmer(env_id: str, copies: int, steps: int, kwargs: dict[str, Any] | None) -> gym.vector.VectorEnv:
+    """`copies` copies of a swimmer body as one vector env (its own vector entry point, else "sync") whose
+    episodes last `steps` steps; an unknown id or bad keywords are one SnnControlError line."""
+    try:
+        mode = "vector_entry_point" if gym.spec(env_id).vector_entry_point is not None else "sync"
+        return gym.make_vec(env_id, num_envs=copies, vectorization_mode=mode, max_episode_steps=steps, **(kwargs or {}))
+    except (gym.error.Error, TypeError, ValueError) as exc:
+        raise SnnControlError(f"cannot make the swimmer {env_id!r}: {exc}") from None
+
+
+def forward_speed(info: dict[str, Any], copies: int) -> np.ndarray:
+    """Forward speed (m/s) of every copy from a step's info: the plant's head speed, else a Gymnasium MuJoCo
+    swimmer's x_velocity, else NaN."""
+    for key in ("forward_velocity", "x_velocity"):
+        if key in info:
+            return np.asarray(info[key], dtype=np.float64)
+    return np.full(copies, np.nan)

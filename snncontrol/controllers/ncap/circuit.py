@@ -24,10 +24,13 @@ Layer "sensory" (fixed, no evolvable parameter), neurons in this order:
     0 .. period - 2, so it fires at step 0 (it starts the ring from rest) and again every `period` steps;
     neuron k + 1 is excited by neuron k. Neurons 0 .. period/2 - 1 are the dorsal half of the head oscillator,
     the others the ventral half: the paper's square wave of `period` control steps, dorsal active first.
+    With `oscillator="clock"` (spiking only) the ring is replaced by six units whose period is evolvable, see
+    "Evolvable period" below.
   - speed command neuron, turn right / turn left neurons (only when enabled).
 Layer "bneuron" (2 per joint, dorsal 2i, ventral 2i + 1), tied input weights, sign-constrained:
   - proprioceptive (excitatory): sensory pair of joint i - 1 -> B pair of joint i, same side (i >= 1);
-  - oscillator (excitatory): dorsal / ventral half of the ring -> dorsal / ventral B-neuron of joint 0;
+  - oscillator (excitatory): dorsal / ventral half of the ring (or the clock's toggle) -> dorsal / ventral
+    B-neuron of joint 0;
   - speed (inhibitory, optional): speed neuron -> every B-neuron;
   - turn (excitatory, optional): right -> dorsal, left -> ventral B-neuron of joints 0 .. turn_joints - 1.
 Layer "muscle" (2 per joint, dorsal 2i, ventral 2i + 1): ipsilateral (excitatory) B_d -> M_d, B_v -> M_v;
@@ -35,10 +38,26 @@ Layer "muscle" (2 per joint, dorsal 2i, ventral 2i + 1): ipsilateral (excitatory
 Layer "torque" (one leaky integrator per joint, fixed): torque_i = gain * (M_d - M_v), low-pass filtered.
 
 Evolvable parameters (genome order): `bneuron.w_in` = [proprioceptive, oscillator, (speed), (turn)] and
-`muscle.w_in` = [ipsilateral, contralateral]: 4 parameters whatever n (5 or 6 with the command inputs), shared
+`muscle.w_in` = [ipsilateral, contralateral]: 4 parameters whatever n (5 or 6 with the command inputs; one more
+in front, `sensory.w_rec` = the half period, with `oscillator="clock"`), shared
 by every joint through the core's tied connections. Their signs are enforced by the core's per-synapse sign
 clamping in the forward pass (excitatory max(w, 0), inhibitory min(w, 0)), so any genome within the bounds
 (-2, 2) gives a valid E/I circuit. Initialization as in the paper: excitatory +1, inhibitory -1.
+
+Evolvable period (`oscillator="clock"`, spiking variant): the head oscillator is a spiking clock and a
+spiking toggle (flip-flop) instead of the ring, 6 sensory neurons whatever the period, all wired by the sensory
+layer's recurrent connection, whose one shared weight w (`sensory.w_rec`, bounds `HALF_PERIOD_BOUNDS`) is
+evolved: the half period in control steps. Units (decay 0, threshold 0.5, unless said otherwise):
+  - starter S (bias 1, inhibited by D and V): fires at step 0 only and switches D on;
+  - clock C: a perfect integrator (decay 1, threshold 0, bias 1 per step) inhibited by its own spike with
+    weight w, so it fires on average every w steps (the soft reset keeps the remainder: w need not be an
+    integer; successive intervals are floor(w) or ceil(w) steps);
+  - toggle halves D (dorsal) and V (ventral), each holding itself on (self-excitation), and the gates
+    D_off = C and not V, V_off = C and not D: a clock spike at step t turns the active half off and the other
+    on at step t + 2, so D and V are complementary square waves of period 2 w steps, dorsal first.
+Every synapse is an integer multiple of w (1, -1 or -2) and every gate's threshold lies below w, so the logic is
+exact for any w in the bounds and w changes nothing but the period. `period` is then the initial period
+(w = period / 2); `ncap_period(spec, genome)` reads an evolved one back (control steps; times dt in s).
 
 The spec records how it was built in `spec.metadata` ({"builder": "ncap"} and the `ncap_spec` keywords, see
 `ncap_options`), which `retarget`, `ncap_weights` and `ncap_genome` read; its name is only a label.
@@ -56,6 +75,7 @@ Variants (same wiring, same parameters):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +94,13 @@ DT = 0.03  # s, the swimmer's control step (6 x 5 ms)
 #: `NetworkSpec.metadata` of an NCAP: {"builder": BUILDER} and the `ncap_spec` keywords OPTION_NAMES (not dt).
 BUILDER = "ncap"
 OPTION_NAMES = ("n_links", "variant", "period", "speed", "turn", "turn_joints")
+#: Head oscillators: the fixed pacemaker ring (default) or the clock + toggle with an evolvable period. The
+#: metadata holds "oscillator" only when it is not the ring (so every ring NCAP's spec is as it always was).
+OSCILLATORS = ("ring", "clock")
+#: Bounds of the clock's evolvable half period (control steps; the period is twice the half period).
+HALF_PERIOD_BOUNDS = (2.0, 100.0)
+#: The clock oscillator's units in the sensory layer, in this order.
+CLOCK_UNITS = ("starter", "clock", "dorsal", "ventral", "dorsal_off", "ventral_off")
 WEIGHT_BOUNDS = (-2.0, 2.0)
 #: Names of the shared weights, in genome order (speed / turn only when enabled).
 WEIGHT_NAMES = ("proprioceptive", "oscillator", "speed", "turn", "ipsilateral", "contralateral")
@@ -106,7 +133,7 @@ class SpikingConstants:
 SPIKING = SpikingConstants()
 
 
-def _check(n_links: int, variant: str, period: int, turn_joints: int) -> None:
+def _check(n_links: int, variant: str, period: int, turn_joints: int, oscillator: str) -> None:
     if not isinstance(n_links, int) or n_links < 2:
         raise SpecError(f"NCAP needs an integer number of links >= 2, got {n_links!r}")
     if variant not in VARIANTS:
@@ -115,6 +142,14 @@ def _check(n_links: int, variant: str, period: int, turn_joints: int) -> None:
         raise SpecError(f"NCAP oscillator period must be an even integer >= 2 (control steps), got {period!r}")
     if not isinstance(turn_joints, int) or turn_joints < 1:
         raise SpecError(f"NCAP turn_joints must be a positive integer, got {turn_joints!r}")
+    if oscillator not in OSCILLATORS:
+        raise SpecError(f"NCAP oscillator must be one of {OSCILLATORS}, got {oscillator!r}")
+    if oscillator == "clock":
+        low, high = (2 * int(b) for b in HALF_PERIOD_BOUNDS)
+        if variant != "spiking":
+            raise SpecError("the NCAP clock oscillator (evolvable period) is spiking: use variant 'spiking'")
+        if not low <= period <= high:
+            raise SpecError(f"NCAP clock oscillator: the initial period must lie in [{low}, {high}], got {period}")
 
 
 def joint_limit(n_links: int) -> float:
@@ -122,12 +157,14 @@ def joint_limit(n_links: int) -> float:
     return 2.0 * math.pi / n_links
 
 
-def ncap_io(n_links: int, first_angle: int = 0) -> IOAdapters:
-    """The swimmer adapters: observation indices first_angle .. first_angle + n_joints - 1 (joint angles head to
-    tail, rad) times 1 / joint_limit; action = the network's n_joints torques clipped to [-1, 1] (the plant's
-    range, head to tail)."""
+def ncap_io(n_links: int, first_angle: int = 0, angles: Sequence[int] | None = None) -> IOAdapters:
+    """The swimmer adapters: observation indices first_angle .. first_angle + n_joints - 1, or `angles` (the
+    n_joints indices of the joint angles, head to tail, rad) times 1 / joint_limit; action = the network's
+    n_joints torques clipped to [-1, 1] (the plant's range, head to tail)."""
     n_joints = n_links - 1
-    indices = tuple(range(first_angle, first_angle + n_joints))
+    indices = tuple(range(first_angle, first_angle + n_joints)) if angles is None else tuple(angles)
+    if len(indices) != n_joints:
+        raise SpecError(f"an NCAP for {n_links} links reads {n_joints} joint angles, got indices {list(indices)}")
     return IOAdapters(
         ObservationAdapter("select", indices=indices, scale=(1.0 / joint_limit(n_links),)),
         ActionAdapter("affine_clip", low=-1.0, high=1.0),
@@ -148,20 +185,37 @@ def with_commands(x: np.ndarray, speed: float | np.ndarray | None = None, turn: 
 
 @dataclass(frozen=True)
 class Layout:
-    """Neuron indices of the sensory layer for one body."""
+    """Neuron indices of the sensory layer for one body: joint pairs, oscillator (`ring`: its first neuron),
+    commands."""
 
     n_joints: int
     period: int
     speed: bool
     turn: bool
+    oscillator: str = "ring"
 
     @property
     def ring(self) -> int:
         return 2 * self.n_joints
 
     @property
+    def oscillator_size(self) -> int:
+        return self.period if self.oscillator == "ring" else len(CLOCK_UNITS)
+
+    def unit(self, name: str) -> int:
+        """Index of a clock oscillator unit (`CLOCK_UNITS`)."""
+        return self.ring + CLOCK_UNITS.index(name)
+
+    def oscillator_halves(self) -> tuple[list[int], list[int]]:
+        """The sensory neurons that drive the dorsal and the ventral B-neuron of joint 0."""
+        if self.oscillator == "clock":
+            return [self.unit("dorsal")], [self.unit("ventral")]
+        half = self.period // 2
+        return list(range(self.ring, self.ring + half)), list(range(self.ring + half, self.ring + self.period))
+
+    @property
     def speed_unit(self) -> int:
-        return self.ring + self.period
+        return self.ring + self.oscillator_size
 
     @property
     def turn_units(self) -> int:
@@ -193,16 +247,24 @@ def _sensory(lay: Layout, variant: str) -> Layer:
     command_units = list(range(lay.speed_unit, n))
     for i, u in zip(command_inputs, command_units, strict=True):
         tie[i, u], coeff[i, u] = 0, 1.0
-    # Pacemaker ring: k -> k + 1 excitatory; 0 .. period - 2 -> 0 inhibitory (neuron 0 restarts the ring).
     rec_tie = np.full((n, n), -1, dtype=np.int64)
     rec_coeff = np.zeros((n, n))
-    r, p = lay.ring, lay.period
-    for k in range(p - 1):
-        rec_tie[r + k, r + k + 1], rec_coeff[r + k, r + k + 1] = 0, 1.0
-        rec_tie[r + k, r], rec_coeff[r + k, r] = 0, -1.0
+    r, p = lay.ring, lay.oscillator_size
     bias = np.zeros(n)
-    bias[r] = 1.0
+    if lay.oscillator == "clock":
+        for (src, dst), c in _clock_synapses().items():
+            rec_tie[lay.unit(src), lay.unit(dst)], rec_coeff[lay.unit(src), lay.unit(dst)] = 0, c
+        bias[lay.unit("starter")] = bias[lay.unit("clock")] = 1.0
+    else:  # pacemaker ring: k -> k + 1 excitatory; 0 .. period - 2 -> 0 inhibitory (neuron 0 restarts the ring)
+        for k in range(p - 1):
+            rec_tie[r + k, r + k + 1], rec_coeff[r + k, r + k + 1] = 0, 1.0
+            rec_tie[r + k, r], rec_coeff[r + k, r] = 0, -1.0
+        bias[r] = 1.0
     fixed: dict[str, Any] = {"w_in": 1.0, "w_rec": 1.0, "bias": bias}
+    evolved: dict[str, Any] = {}
+    if lay.oscillator == "clock":  # the shared recurrent weight is the half period (control steps)
+        del fixed["w_rec"]
+        evolved = {"bounds": {"w_rec": HALF_PERIOD_BOUNDS}, "init": {"w_rec": [lay.period / 2]}}
     if variant == "graded":
         neuron: Graded | LIF = Graded()
     else:
@@ -210,6 +272,8 @@ def _sensory(lay: Layout, variant: str) -> Layer:
         decay = np.full(n, SPIKING.sensory_decay)
         theta = np.full(n, SPIKING.sensory_theta)
         decay[r : r + p], theta[r : r + p] = 0.0, SPIKING.ring_theta
+        if lay.oscillator == "clock":  # the clock integrates its bias without leak and fires above 0
+            decay[lay.unit("clock")], theta[lay.unit("clock")] = 1.0, 0.0
         fixed.update(decay_mem=decay, theta=theta)
     return Layer(
         "sensory",
@@ -219,7 +283,31 @@ def _sensory(lay: Layout, variant: str) -> Layer:
         recurrent=Connection(tie=rec_tie, tie_coeff=rec_coeff),
         bias=True,
         fixed=fixed,
+        **evolved,
     )
+
+
+def _clock_synapses() -> dict[tuple[str, str], float]:
+    """(source, target) -> coefficient of the clock oscillator's synapses, each weighing coefficient x w (see
+    the module doc): with integer coefficients and thresholds below w the gates' logic holds for any w >= 2."""
+    return {
+        ("clock", "clock"): -1.0,  # the clock's reset by w: one spike every w steps of bias 1
+        ("dorsal", "starter"): -1.0,  # the starter stops once a half is on
+        ("ventral", "starter"): -1.0,
+        ("starter", "dorsal"): 1.0,  # ... after switching the dorsal half on
+        ("dorsal", "dorsal"): 1.0,  # each half holds itself on
+        ("ventral", "ventral"): 1.0,
+        ("clock", "dorsal_off"): 1.0,  # dorsal_off = clock and not ventral (and not at the start)
+        ("ventral", "dorsal_off"): -1.0,
+        ("starter", "dorsal_off"): -1.0,
+        ("clock", "ventral_off"): 1.0,  # ventral_off = clock and not dorsal
+        ("dorsal", "ventral_off"): -1.0,
+        ("starter", "ventral_off"): -1.0,
+        ("dorsal_off", "dorsal"): -2.0,  # switch: the active half off, the other on
+        ("dorsal_off", "ventral"): 1.0,
+        ("ventral_off", "ventral"): -2.0,
+        ("ventral_off", "dorsal"): 1.0,
+    }
 
 
 def _bneuron(lay: Layout, variant: str, turn_joints: int) -> Layer:
@@ -235,9 +323,9 @@ def _bneuron(lay: Layout, variant: str, turn_joints: int) -> Layer:
     for i in range(1, n_j):
         connect(2 * (i - 1), 2 * i, "proprioceptive")
         connect(2 * (i - 1) + 1, 2 * i + 1, "proprioceptive")
-    half = lay.period // 2
-    for k in range(lay.period):
-        connect(lay.ring + k, 0 if k < half else 1, "oscillator")
+    for dst, sources in enumerate(lay.oscillator_halves()):
+        for src in sources:
+            connect(src, dst, "oscillator")
     if lay.speed:
         for dst in range(n):
             connect(lay.speed_unit, dst, "speed")
@@ -295,17 +383,25 @@ def _torque(n_joints: int, variant: str) -> Layer:
 
 
 def spec_name(
-    n_links: int, variant: str, period: int = PERIOD, speed: bool = False, turn: bool = False, turn_joints: int = 1
+    n_links: int,
+    variant: str,
+    period: int = PERIOD,
+    speed: bool = False,
+    turn: bool = False,
+    turn_joints: int = 1,
+    oscillator: str = "ring",
 ) -> str:
     commands = ("_speed" if speed else "") + (f"_turn{turn_joints}" if turn else "")
-    return f"ncap_{variant}_{n_links}links_period{period}{commands}"
+    timing = f"period{period}" if oscillator == "ring" else f"clock{period}"
+    return f"ncap_{variant}_{n_links}links_{timing}{commands}"
 
 
 def ncap_options(spec: NetworkSpec) -> dict[str, Any]:
-    """The `ncap_spec` keywords `spec` was built with (n_links, variant, period, speed, turn, turn_joints), read
-    from its metadata (`{"builder": "ncap", ...}`); one-line SpecError if it is not an NCAP network."""
+    """The `ncap_spec` keywords `spec` was built with (n_links, variant, period, speed, turn, turn_joints, and
+    oscillator unless it is the ring), read from its metadata (`{"builder": "ncap", ...}`); one-line SpecError
+    if it is not an NCAP network."""
     options = {key: value for key, value in spec.metadata.items() if key != "builder"}
-    if spec.metadata.get("builder") != BUILDER or set(options) != set(OPTION_NAMES):
+    if spec.metadata.get("builder") != BUILDER or set(options) - {"oscillator"} != set(OPTION_NAMES):
         raise SpecError(f"{spec.name or 'this network'} is not an NCAP network (its spec has no NCAP metadata)")
     return options
 
@@ -318,17 +414,19 @@ def ncap_spec(
     turn: bool = False,
     turn_joints: int = 1,
     dt: float = DT,
+    oscillator: str = "ring",
 ) -> NetworkSpec:
-    """The NCAP circuit for an `n_links` body (n_links - 1 joints) as a core `NetworkSpec` (see module doc)."""
-    _check(n_links, variant, period, turn_joints)
-    lay = Layout(n_links - 1, period, speed, turn)
+    """The NCAP circuit for an `n_links` body (n_links - 1 joints) as a core `NetworkSpec` (see module doc);
+    `oscillator="clock"`: the period is evolvable, `period` its initial value (control steps)."""
+    _check(n_links, variant, period, turn_joints, oscillator)
+    lay = Layout(n_links - 1, period, speed, turn, oscillator)
     layers = (
         _sensory(lay, variant),
         _bneuron(lay, variant, turn_joints),
         _muscle(lay.n_joints, variant),
         _torque(lay.n_joints, variant),
     )
-    name = spec_name(n_links, variant, period, speed, turn, turn_joints)
+    name = spec_name(n_links, variant, period, speed, turn, turn_joints, oscillator)
     metadata = {
         "builder": BUILDER,
         "n_links": n_links,
@@ -337,6 +435,7 @@ def ncap_spec(
         "speed": bool(speed),
         "turn": bool(turn),
         "turn_joints": turn_joints,
+        **({"oscillator": oscillator} if oscillator != "ring" else {}),
     }
     return NetworkSpec(n_inputs=lay.n_inputs, layers=layers, dt=dt, name=name, metadata=metadata)
 
@@ -356,17 +455,29 @@ def effective_weights(weights: dict[str, float]) -> dict[str, float]:
     return {k: max(v, 0.0) if WEIGHT_SIGNS[k] > 0 else min(v, 0.0) for k, v in weights.items()}
 
 
-def ncap_genome(spec: NetworkSpec, weights: dict[str, float]) -> np.ndarray:
-    """The genome [D] of `spec` (any n_links) holding the named shared weights (missing names: paper init)."""
+def ncap_period(spec: NetworkSpec, genome: Any) -> float:
+    """The head oscillator's period in control steps (times `spec.dt` in s): the ring's `period`, or twice the
+    evolved half period of the clock oscillator (its mean; see the module doc)."""
+    options = ncap_options(spec)
+    if options.get("oscillator", "ring") == "ring":
+        return float(options["period"])
+    values = spec.parameters.unflatten(_as_tensor(spec.parameters.check(genome)[:1]))
+    return 2.0 * float(values["sensory.w_rec"][0, 0])
+
+
+def ncap_genome(spec: NetworkSpec, weights: dict[str, float], period: float | None = None) -> np.ndarray:
+    """The genome [D] of `spec` (any n_links) holding the named shared weights (missing names: paper init) and,
+    for the clock oscillator, the period in control steps (None: the spec's initial one)."""
     options = ncap_options(spec)
     b_names, m_names = shared_names(options["speed"], options["turn"])
     unknown = set(weights) - set(WEIGHT_NAMES)
     if unknown:
         raise SpecError(f"unknown NCAP weight(s) {sorted(unknown)}; known: {list(WEIGHT_NAMES)}")
     value = {name: float(weights.get(name, WEIGHT_SIGNS[name])) for name in b_names + m_names}
-    return spec.parameters.flatten(
-        {"bneuron.w_in": [value[n] for n in b_names], "muscle.w_in": [value[n] for n in m_names]}
-    )[0]
+    values = {"bneuron.w_in": [value[n] for n in b_names], "muscle.w_in": [value[n] for n in m_names]}
+    if options.get("oscillator", "ring") == "clock":
+        values["sensory.w_rec"] = [(options["period"] if period is None else period) / 2.0]
+    return spec.parameters.flatten(values)[0]
 
 
 def paper_genome(spec: NetworkSpec) -> np.ndarray:
@@ -376,11 +487,13 @@ def paper_genome(spec: NetworkSpec) -> np.ndarray:
 
 def retarget(spec: NetworkSpec, genome: Any, n_links: int) -> tuple[NetworkSpec, np.ndarray, IOAdapters]:
     """The same evolved NCAP (same variant, period, command inputs and shared weights) for another body:
-    `ncap_spec(n_links, ...)` with the shared weights mapped by name, and that body's adapters."""
+    `ncap_spec(n_links, ...)` with the shared weights (and an evolved period) mapped by name, and that body's
+    adapters."""
     options = ncap_options(spec)
     options["n_links"] = n_links
     new_spec = ncap_spec(**options, dt=spec.dt)
-    return new_spec, ncap_genome(new_spec, ncap_weights(spec, genome)), ncap_io(n_links)
+    weights, period = ncap_weights(spec, genome), ncap_period(spec, genome)
+    return new_spec, ncap_genome(new_spec, weights, period), ncap_io(n_links)
 
 
 def _as_tensor(arr: np.ndarray):
