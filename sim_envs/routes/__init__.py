@@ -2,8 +2,9 @@
 
 `generate_route(out, places, traversals, seed)` builds a winding road with buildings, trees, poles and boxes
 (`world.py`, all drawn from `seed`), then drives a camera along it once per traversal, one frame every
-`spacing` m, each traversal under its own condition (`appearance.py`: time of day, season colours, fog; every
-traversal after the first also has a few moved objects and small lateral/yaw pose offsets), rendered offscreen
+`spacing` m, each traversal under its own condition (`appearance.py`: time of day, street lamps and lit windows,
+season colours, fog, snow, rain, moved and parked objects, stronger pose jitter; every traversal after the first
+also has a few moved objects and small lateral/yaw pose offsets), rendered offscreen
 (`render.py`, ``MUJOCO_GL=egl`` when headless). Deterministic per seed. Layout written under OUT:
 
     OUT/route.json                 seed, places, spacing (m), speed (m/s), image size, traversal names
@@ -25,13 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from sim_envs.routes.appearance import move_objects, parse_condition, restyle
+from sim_envs.routes.appearance import lights, move_objects, parked_cars, parse_condition, restyle
 from sim_envs.routes.render import camera_poses, render_frames, world_xml
 from sim_envs.routes.world import make_world
 from sim_envs.routes.writers import BagWriter, write_frame, write_poses
 
-MOVED_FRACTION = 0.08  # of boxes and poles, in traversals after the first
-LATERAL_STD, YAW_STD = 0.35, np.radians(2.5)  # m, rad: pose jitter in traversals after the first
+LATERAL_STD, YAW_STD = 0.35, np.radians(2.5)  # m, rad: pose jitter in traversals after the first (x jitter_scale)
 
 
 def generate_route(
@@ -64,9 +64,10 @@ def generate_route(
     for index, condition in enumerate(conditions):
         rng = np.random.default_rng([seed, index])
         objects = restyle(world.objects, condition)
-        jitter = (LATERAL_STD, YAW_STD) if index else (0.0, 0.0)
+        jitter = (LATERAL_STD * condition.jitter_scale, YAW_STD * condition.jitter_scale) if index else (0.0, 0.0)
         if index:
-            objects = move_objects(objects, MOVED_FRACTION, rng)
+            objects = move_objects(objects, condition.moved_fraction, rng)
+        objects += lights(objects, condition) + parked_cars(world.path, world.length, condition.parked_per_100m, rng)
         poses = camera_poses(world, places, spacing, speed, *jitter, seed=int(rng.integers(2**31)))
         folder = out / condition.name
         folder.mkdir()

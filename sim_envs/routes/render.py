@@ -19,6 +19,12 @@ CAMERA_HEIGHT = 1.6  # m
 CAMERA_PITCH = -4.0  # deg (negative: looking down)
 FOVY = 70.0  # deg, vertical field of view
 EXTENT = 100.0  # m: MuJoCo's znear/zfar/fog are relative to the model extent
+#: Materials a `WorldObject` may name: glowing (lit windows, lamps: emission makes them bright without light)
+#: and wet (a shiny road).
+MATERIALS = {
+    "glow": 'emission="1"',
+    "wet": 'specular="0.9" shininess="0.9" reflectance="0.2"',
+}
 
 
 @dataclass(frozen=True)
@@ -38,9 +44,10 @@ def _fmt(values: tuple[float, ...] | np.ndarray) -> str:
 
 def _geom(obj: WorldObject) -> str:
     quat = (np.cos(obj.yaw / 2), 0.0, 0.0, np.sin(obj.yaw / 2))
+    material = f' material="{obj.material}"' if obj.material else ""
     return (
         f'<geom type="{obj.kind}" pos="{_fmt(obj.pos)}" size="{_fmt(obj.size)}" quat="{_fmt(quat)}" '
-        f'rgba="{_fmt(obj.rgba)}" contype="0" conaffinity="0"/>'
+        f'rgba="{_fmt(obj.rgba)}"{material} contype="0" conaffinity="0"/>'
     )
 
 
@@ -65,6 +72,7 @@ def world_xml(world: World, objects: list[WorldObject], condition: Condition) ->
     <texture name="ground" type="2d" builtin="flat" mark="random" random="0.15" rgb1="{_fmt(condition.ground)}"
       markrgb="{_fmt(np.asarray(condition.ground) * 0.7)}" width="256" height="256"/>
     <material name="ground" texture="ground" texrepeat="{half[0] / 4:.0f} {half[1] / 4:.0f}"/>
+    {chr(10).join(f'<material name="{name}" {attributes}/>' for name, attributes in MATERIALS.items())}
   </asset>
   <worldbody>
     <light directional="true" dir="{_fmt(condition.sun_dir)}" diffuse="{_fmt(condition.sun_diffuse)}"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 #: Object categories; the appearance conditions recolour by category (e.g. foliage in autumn).
-CATEGORIES = ("building", "roof", "trunk", "foliage", "pole", "box", "road", "marking")
+CATEGORIES = ("building", "roof", "trunk", "foliage", "pole", "box", "road", "marking", "window", "lamp", "car")
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,8 @@ class Path:
 
 @dataclass(frozen=True)
 class WorldObject:
-    """One geom: MuJoCo type ('box', 'cylinder', 'sphere'), centre (m), half-sizes (m), yaw (rad), rgba."""
+    """One geom: MuJoCo type ('box', 'cylinder', 'sphere'), centre (m), half-sizes (m), yaw (rad), rgba, and the
+    name of a material of `sim_envs.routes.render.MATERIALS` ("" for none: a plain diffuse surface)."""
 
     category: str
     kind: str
@@ -43,6 +44,7 @@ class WorldObject:
     size: tuple[float, ...]
     yaw: float
     rgba: tuple[float, float, float, float]
+    material: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def _color(rng: np.random.Generator, base: tuple[float, float, float], spread: f
     return (*(round(float(c), 3) for c in rgb), 1.0)
 
 
-def _place(path: Path, s: float, offset: float) -> tuple[float, float, float]:
+def place(path: Path, s: float, offset: float) -> tuple[float, float, float]:
     """World xy (m) of the point `offset` m left of the road at arc length `s`, and the road heading there."""
     xy, yaw = path.at(np.array(s))
     return float(xy[0] - offset * np.sin(yaw)), float(xy[1] + offset * np.cos(yaw)), float(yaw)
@@ -79,7 +81,7 @@ def _landmark(path: Path, s: float, side: int, rng: np.random.Generator) -> list
     """One landmark (a building with roof, a tree, a pole or a box stack) beside the road at arc length s."""
     kind = rng.choice(["building", "tree", "tree", "pole", "box"])
     offset = side * {"building": rng.uniform(9, 20), "tree": rng.uniform(4, 12)}.get(str(kind), rng.uniform(3.5, 7))
-    x, y, yaw = _place(path, s, offset)
+    x, y, yaw = place(path, s, offset)
     turn = yaw + rng.uniform(-0.3, 0.3)
     if kind == "building":
         w, d, h = rng.uniform(2, 6), rng.uniform(2, 6), rng.uniform(2, 9)
@@ -114,7 +116,7 @@ def make_world(length: float, seed: int, density: float = 0.35) -> World:
         objects += _landmark(path, float(s), int(rng.choice([-1, 1])), rng)
     seg = 4.0
     for s in np.arange(0.0, length + 30, seg):
-        x, y, yaw = _place(path, s + seg / 2, 0.0)
+        x, y, yaw = place(path, s + seg / 2, 0.0)
         objects.append(WorldObject("road", "box", (x, y, 0.01), (seg / 2 + 0.05, 3.0, 0.01), yaw, (0.2, 0.2, 0.22, 1)))
         if int(s / seg) % 2 == 0:
             objects.append(WorldObject("marking", "box", (x, y, 0.025), (seg / 4, 0.08, 0.01), yaw, (0.9, 0.9, 0.8, 1)))

@@ -15,13 +15,15 @@ from snncontrol.vpr.errors import VprConfigError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from sim_envs.routes.appearance import PRESETS
+
     parser.add_argument("out", help="output directory (replaced if it exists)")
     parser.add_argument("--places", type=int, default=1000)
     parser.add_argument(
         "--traversals",
         nargs="+",
         default=["day", "dusk+autumn", "fog+winter"],
-        help="appearance per traversal: presets day, dusk, night, autumn, winter, fog joined by +",
+        help=f"appearance per traversal: presets joined by + (e.g. night+lamps+windows): {', '.join(PRESETS)}",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--spacing", type=float, default=2.0, help="m between places")

@@ -1,0 +1,65 @@
+"""Appearance presets of generated routes: each parses, the lights glow, the changes change what they say, and
+routes of the earlier presets are unchanged by the new ones' machinery."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sim_envs.routes import generate_route
+from sim_envs.routes.appearance import PRESETS, lights, parked_cars, parse_condition, restyle
+from sim_envs.routes.world import make_world
+
+
+def test_every_preset_parses_and_an_unknown_one_is_named():
+    for name in PRESETS:
+        assert parse_condition(name).name == name
+    with pytest.raises(ValueError, match=r"unknown appearance preset 'sleet'.*heavy_fog"):
+        parse_condition("night+sleet")
+
+
+def test_a_second_pass_changes_nothing_but_the_name():
+    assert replace(parse_condition("dusk+autumn+pass2"), name="x") == replace(parse_condition("dusk+autumn"), name="x")
+
+
+def test_lamps_top_every_pole_and_windows_light_every_building():
+    world = make_world(200.0, seed=1)
+    poles = sum(obj.category == "pole" for obj in world.objects)
+    buildings = sum(obj.category == "building" for obj in world.objects)
+    glowing = lights(list(world.objects), parse_condition("night+lamps+windows"))
+    assert [obj.category for obj in glowing].count("lamp") == poles > 0
+    assert [obj.category for obj in glowing].count("window") == 8 * buildings > 0
+    assert all(obj.material == "glow" for obj in glowing)
+    assert lights(list(world.objects), parse_condition("night")) == []
+
+
+def test_rain_makes_the_road_shiny_and_parked_cars_draw_only_when_asked():
+    world = make_world(200.0, seed=1)
+    wet = restyle(world.objects, parse_condition("rain"))
+    assert {obj.material for obj in wet if obj.category == "road"} == {"wet"}
+    rng = np.random.default_rng(0)
+    state = rng.bit_generator.state
+    assert parked_cars(world.path, world.length, 0.0, rng) == [] and rng.bit_generator.state == state
+    cars = parked_cars(world.path, world.length, 8.0, rng)
+    assert len(cars) == 2 * round(8.0 * world.length / 100.0)  # a body and a cabin each
+
+
+def test_lit_windows_and_lamps_are_the_brightest_pixels_of_a_night(tmp_path):
+    generate_route(tmp_path, 12, ["night", "night+lamps+windows"], seed=3, bags=None)
+    dark, lit = ([np.asarray(Image.open(path)) for path in sorted((tmp_path / name).glob("*.png"))]
+                 for name in ("night", "night+lamps+windows"))  # fmt: skip
+    assert max(frame.max() for frame in dark) < 200
+    assert sum((frame.min(axis=2) > 200).sum() for frame in lit) > 20  # warm white window and lamp pixels
+
+
+def test_stronger_jitter_moves_the_camera_further_from_the_first_pass(tmp_path):
+    generate_route(tmp_path, 30, ["day", "dusk", "day+jitter"], seed=3, bags=None)
+    poses = {
+        name: np.loadtxt(tmp_path / name / "poses.csv", delimiter=",", skiprows=1)
+        for name in ("day", "dusk", "day+jitter")
+    }
+    offset = {name: np.hypot(*(poses[name][:, 1:3] - poses["day"][:, 1:3]).T).std() for name in ("dusk", "day+jitter")}
+    assert offset["day+jitter"] > 2 * offset["dusk"]
