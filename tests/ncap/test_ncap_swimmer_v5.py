@@ -1,0 +1,93 @@
+"""NCAP on bodies it was not built for (issue #19): the clock oscillator's evolvable period, and a foreign
+Gymnasium body (Swimmer-v5) end to end: evolve with the recipe config, save, eval-swimmer (video included)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import imageio.v2 as imageio
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from snncontrol.cli import main as cli
+from snncontrol.controllers.ncap import ncap_genome, ncap_options, ncap_period, ncap_spec, retarget
+from snncontrol.errors import SpecError
+from snncontrol.network import Network
+
+RECIPE = Path(__file__).resolve().parents[2] / "configs" / "ncap_swimmer_v5.yaml"
+
+
+def head_torque_rises(spec, genome, steps: int) -> np.ndarray:
+    """Steps at which the head joint's torque turns positive (dorsal half on), open loop from rest."""
+    net = Network(spec)
+    trace = net.trace(net.params(genome), torch.zeros(steps, 1, spec.n_inputs), net.init_state(1))
+    dorsal = trace.layers["torque"][:, 0, 0].numpy() > 0
+    return np.nonzero(dorsal[1:] & ~dorsal[:-1])[0] + 1
+
+
+@pytest.mark.parametrize("period", [8, 23.5, 60])
+def test_the_clock_oscillators_evolved_half_period_sets_the_gait_period(period):
+    spec = ncap_spec(3, "spiking", oscillator="clock")
+    genome = ncap_genome(spec, {}, period)
+    assert genome[0] == period / 2  # sensory.w_rec, the half period in control steps, comes first
+    assert ncap_period(spec, genome) == period
+    rises = head_torque_rises(spec, genome, 12 * int(period))
+    assert len(rises) >= 10
+    assert np.mean(np.diff(rises[1:])) == pytest.approx(period, abs=0.2)  # control steps per head stroke
+    assert np.all(np.abs(np.diff(rises[1:]) - period) <= 1)  # each stroke within a step of it
+
+
+def test_the_clock_is_an_option_of_the_spiking_circuit_and_the_ring_stays_the_default():
+    ring, clock = ncap_spec(3, "spiking"), ncap_spec(3, "spiking", period=80, oscillator="clock", dt=0.04)
+    assert "oscillator" not in ring.metadata and ring.parameters.size == 4
+    assert ncap_options(clock)["oscillator"] == "clock" and clock.name == "ncap_spiking_3links_clock80"
+    assert clock.parameters.names == ["sensory.w_rec", "bneuron.w_in", "muscle.w_in"]
+    np.testing.assert_array_equal(clock.parameters.initial(), [40.0, 1.0, 1.0, 1.0, -1.0])  # paper init + period
+    with pytest.raises(SpecError, match="spiking"):
+        ncap_spec(3, "graded", oscillator="clock")
+    with pytest.raises(SpecError, match="initial period"):
+        ncap_spec(3, "spiking", period=2, oscillator="clock")
+    with pytest.raises(SpecError, match="oscillator"):
+        ncap_spec(3, "spiking", oscillator="metronome")
+
+
+def test_retarget_keeps_an_evolved_period():
+    spec = ncap_spec(3, "spiking", oscillator="clock", dt=0.04)
+    genome = ncap_genome(spec, {"oscillator": 1.5}, 51.2)
+    spec6, genome6, _ = retarget(spec, genome, 6)
+    assert ncap_period(spec6, genome6) == pytest.approx(51.2) and spec6.dt == 0.04
+    assert ncap_options(spec6)["oscillator"] == "clock"
+
+
+def test_evolve_on_gymnasiums_swimmer_v5_then_eval_swimmer_on_it(tmp_path, capsys):
+    recipe = yaml.safe_load(RECIPE.read_text())
+    recipe["generations"] = 2
+    recipe["strategy"]["population"] = 4
+    recipe["fitness"]["env"]["episode_steps"] = 20
+    config, run_dir, video = tmp_path / "v5.yaml", tmp_path / "run", tmp_path / "v5.mp4"
+    config.write_text(yaml.safe_dump(recipe))
+    assert cli(["evolve", str(config), "--run-dir", str(run_dir), "--quiet"]) == 0
+    assert "8 evaluations" in capsys.readouterr().out
+    best = run_dir / "best"
+    args = ["eval-swimmer", str(best), "--env", "Swimmer-v5", "--episodes", "2", "--steps", "20", "--video", str(video)]
+    assert cli(args) == 0
+    out = capsys.readouterr().out
+    assert "ncap_spiking_3links_clock80" in out and "3 links (Swimmer-v5)" in out and "forward speed" in out
+    with imageio.get_reader(video) as reader:
+        assert sum(1 for _ in reader) == 21  # the reset frame and one per control step
+
+
+def test_eval_swimmer_refuses_angle_indices_that_do_not_fit_the_controller_in_one_line(capsys):
+    args = ["eval-swimmer", "swimmer_ncap", "--env", "Swimmer-v5", "--links", "3", "--angles", "1", "--steps", "5"]
+    assert cli(args) != 0
+    err = capsys.readouterr().err.strip()
+    assert "Swimmer-v5" in err and "1 input(s)" in err and "\n" not in err
+
+
+def test_the_benchmark_quick_mode_ends_with_its_result_line(load_benchmark, tmp_path, capsys):
+    assert load_benchmark("ncap_swimmer_v5").main(["--quick", "--runs", str(tmp_path)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("RESULT ncap_swimmer_v5 spiking_return_500=") and "spiking_best_5000=" in last
+    assert (tmp_path / "results" / "ncap_swimmer_v5.json").is_file()
