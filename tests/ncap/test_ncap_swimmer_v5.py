@@ -12,8 +12,17 @@ import torch
 import yaml
 
 from snncontrol.cli import main as cli
-from snncontrol.controllers.ncap import ncap_genome, ncap_options, ncap_period, ncap_spec, retarget
+from snncontrol.controllers.ncap import (
+    ncap_genome,
+    ncap_io,
+    ncap_options,
+    ncap_period,
+    ncap_spec,
+    paper_genome,
+    retarget,
+)
 from snncontrol.errors import SpecError
+from snncontrol.evaluation.swimming import swim
 from snncontrol.network import Network
 
 RECIPE = Path(__file__).resolve().parents[2] / "configs" / "ncap_swimmer_v5.yaml"
@@ -59,6 +68,16 @@ def test_retarget_keeps_an_evolved_period():
     spec6, genome6, _ = retarget(spec, genome, 6)
     assert ncap_period(spec6, genome6) == pytest.approx(51.2) and spec6.dt == 0.04
     assert ncap_options(spec6)["oscillator"] == "clock"
+
+
+def test_the_clock_ncap_swims_forward_on_swimmer_v5_and_on_the_plants_bodies():
+    spec = ncap_spec(3, "spiking", oscillator="clock", period=72, dt=0.04)
+    genome = paper_genome(spec)
+    v5 = swim(spec, genome, ncap_io(3, angles=[1, 2]), 3, steps=300, env_id="Swimmer-v5")
+    assert v5.speeds[0] > 0.02 and v5.returns[0] > 5  # m/s forward (x_velocity); Swimmer-v5's return
+    for n_links in (4, 10, 13):
+        result = swim(*retarget(spec, genome, n_links), n_links, steps=300)
+        assert result.speeds[0] > 0.03, n_links  # m/s, head forward
 
 
 def test_evolve_on_gymnasiums_swimmer_v5_then_eval_swimmer_on_it(tmp_path, capsys):
