@@ -62,6 +62,20 @@ def test_the_clock_is_an_option_of_the_spiking_circuit_and_the_ring_stays_the_de
         ncap_spec(3, "spiking", oscillator="metronome")
 
 
+def test_the_clock_ncap_round_trips_through_nir():
+    from snncontrol.nir_io import export_nir, import_nir
+
+    spec = ncap_spec(3, "spiking", oscillator="clock")
+    genome = ncap_genome(spec, {"proprioceptive": 0.8}, 30)
+    spec2, genome2 = import_nir(export_nir(spec, genome))
+    x = torch.rand(200, 1, 2) * 2 - 1
+    torques = []
+    for s, g in ((spec, genome), (spec2, genome2)):
+        net = Network(s)
+        torques.append(net.trace(net.params(g), x, net.init_state(1)).layers[s.layers[-1].name])
+    torch.testing.assert_close(torques[0], torques[1], rtol=0, atol=0)
+
+
 def test_retarget_keeps_an_evolved_period():
     spec = ncap_spec(3, "spiking", oscillator="clock", dt=0.04)
     genome = ncap_genome(spec, {"oscillator": 1.5}, 51.2)

@@ -15,7 +15,7 @@ command >= 0, inhibits every B-neuron); with `turn=True` two more (right, left t
 dorsal / ventral B-neurons of the first `turn_joints` joints). Command channels are not in the plant's
 observation: append them with `with_commands(x, ...)` after the adapter.
 
-Layer "sensory" (fixed, no evolvable parameter), neurons in this order:
+Layer "sensory" (fixed, no evolvable parameter but the clock's half period), neurons in this order:
   - 2 per joint j = 0 .. n_joints - 1: dorsal (2j) reads +angle_j, ventral (2j + 1) reads -angle_j. With graded
     units clamp(x, 0, 1) this is exactly the paper's split dorsal = clamp(q, 0, 1), ventral = -clamp(q, -1, 0).
     (The last joint's pair is computed but wired to nothing: the circuit reads joints 0 .. n_joints - 2.)
