@@ -1,8 +1,9 @@
 """Place recognition benchmark: SNN ensemble vs SAD on a generated MuJoCo route.
 
-Renders a route (`sim_envs.routes`: reference "day", calibration "fog", query "dusk+autumn"; >= 1,000
-places by default), trains the ensemble on the reference with epochs and T chosen on the calibration
-traversal, answers the query traversal with the rate pass (batched) and measures
+Renders a route (`sim_envs.routes`: reference "day", calibration "fog", query "dusk+autumn" by default, or
+the query conditions given with `--queries`; >= 1,000 places by default), trains the ensemble on the reference
+with epochs and T chosen on the calibration traversal, answers each query traversal with the rate pass
+(batched) and measures, per query condition (the first also as the top-level figures)
 - Recall@1/5/10, PR-AUC and recall at 100 % precision (tolerance 1 frame) for the SNN and SAD, and the same
   after sequence matching (`--seq-len` frames, reported separately);
 - training seconds and queries per second (batched, and one at a time through `Matcher.query`);
@@ -38,18 +39,22 @@ from snncontrol.vpr.query import Matcher
 from snncontrol.vpr.train import Calibration, train
 
 RESULTS = Path(__file__).parent / "results"
-TRAVERSALS = ["day", "fog", "dusk+autumn"]  # reference, calibration, query
+#: The harder query conditions of issue #17 (`--queries hard`), each evaluated on its own.
+HARD_QUERIES = [
+    "dusk+autumn", "night+lamps+windows", "dusk+lamps+windows", "heavy_fog", "snow", "rain", "day+jitter",
+    "summer", "moved+parked", "day+pass2",
+]  # fmt: skip
 
 
-def route(path: Path, places: int, seed: int, reuse: bool) -> tuple[Path, float]:
+def route(path: Path, places: int, seed: int, traversals: list[str], reuse: bool) -> tuple[Path, float]:
     """The rendered route and the seconds spent rendering it (0 when an identical one was reused)."""
     meta = path / "route.json"
     if reuse and meta.is_file():
         known = json.loads(meta.read_text())
-        if (known["places"], known["seed"], known["traversals"]) == (places, seed, TRAVERSALS):
+        if (known["places"], known["seed"], known["traversals"]) == (places, seed, traversals):
             return path, 0.0
     start = time.perf_counter()
-    generate_route(path, places, TRAVERSALS, seed=seed)
+    generate_route(path, places, traversals, seed=seed)
     return path, time.perf_counter() - start
 
 
@@ -100,31 +105,53 @@ def main() -> None:
     parser.add_argument("--route", type=Path, default=Path("/tmp/snncontrol_vpr_route"))
     parser.add_argument("--reuse-route", action="store_true", help="keep an identical route already rendered there")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--reference", default="day")
+    parser.add_argument("--calibration", default="fog")
+    parser.add_argument("--queries", nargs="+", default=["dusk+autumn"],
+                        help="query conditions, each evaluated on its own; 'hard' for the harder set")  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    queries = HARD_QUERIES if args.queries == ["hard"] else args.queries
+    traversals = [args.reference, args.calibration, *queries]
 
-    path, render_s = route(args.route, args.places, args.seed, args.reuse_route)
-    ref, cal, query = (torch.from_numpy(preprocess(load_folder(path / name).images)) for name in TRAVERSALS)
+    path, render_s = route(args.route, args.places, args.seed, traversals, args.reuse_route)
+    ref, cal = (torch.from_numpy(preprocess(load_folder(path / name).images)) for name in traversals[:2])
     truth = torch.arange(args.places)
 
     module_cfg = ModuleConfig(present=args.present_ms)
     ens, report = train(ref, module_cfg, TrainConfig(epochs=args.epochs), args.seed, Calibration(cal, truth))
     matcher = Matcher(ens)
-    results, sims = evaluate(matcher, ref, query, truth, tolerance=1, seq_len=args.seq_len)
+    sample = torch.linspace(0, args.places - 1, args.agreement).long()
+    live = ens.compact()
+    conditions = {}
+    for name in reversed(queries):  # the first query last: its results and similarity matrices are kept
+        query = torch.from_numpy(preprocess(load_folder(path / name).images))
+        results, sims = evaluate(matcher, ref, query, truth, tolerance=1, seq_len=args.seq_len)
+        spiking = side_by_side(live, query[sample], sample)
+        conditions[name] = {
+            **{key: results[key]["recall_at_1"] for key in results},
+            "snn_over_sad": results["snn"]["recall_at_1"] / max(results["sad"]["recall_at_1"], 1e-9),
+            "sample_rate_recall_at_1": spiking["rate_recall_at_1"],
+            "sample_poisson_recall_at_1": spiking["poisson_recall_at_1"],
+        }
+        print(
+            f"{name:<22} R@1 SNN {results['snn']['recall_at_1']:.3f}  SAD {results['sad']['recall_at_1']:.3f}  "
+            f"SNN+seq {results['snn+seq']['recall_at_1']:.3f}  SAD+seq {results['sad+seq']['recall_at_1']:.3f}  "
+            f"sample: rate {spiking['rate_recall_at_1']:.2f}, Poisson spiking {spiking['poisson_recall_at_1']:.2f}"
+        )
+    conditions = {name: conditions[name] for name in queries}
 
-    images = load_folder(path / TRAVERSALS[2]).images[:50]
+    images = load_folder(path / queries[0]).images[:50]
     start = time.perf_counter()
     for image in images:
         matcher.query(image[None])
     single_hz = len(images) / (time.perf_counter() - start)
 
-    sample = torch.linspace(0, args.places - 1, args.agreement).long()
-    live = ens.compact()
-    agreement = {name: side_by_side(live, x[sample], sample) for name, x in (("reference", ref), ("query", query))}
+    agreement = {"reference": side_by_side(live, ref[sample], sample), "query": spiking}  # (the first query's)
 
     out = {
         "places": args.places,
-        "traversals": dict(zip(("reference", "calibration", "query"), TRAVERSALS, strict=True)),
+        "traversals": {"reference": traversals[0], "calibration": traversals[1], "query": queries[0]},
         "render_s": render_s,
         "train_s": report["train_s"],
         "epochs": report["epochs"],
@@ -136,6 +163,7 @@ def main() -> None:
         "query_hz_batched": results["snn"]["queries_per_s"],
         "query_hz_single": single_hz,
         "rate_vs_spiking": agreement,
+        "conditions": conditions,
         "threads": args.threads,
         "present_ms": args.present_ms,
         "load_average_1min": os.getloadavg()[0],
@@ -145,10 +173,12 @@ def main() -> None:
     plots.plot_pr(curves, RESULTS / "vpr_pr.png")
     plots.plot_similarity(sims["snn"], RESULTS / "vpr_similarity.png", "SNN ensemble similarity")
     print(json.dumps(out, indent=1))
+    worst = min(conditions, key=lambda name: conditions[name]["snn_over_sad"])
     print(
         f"RESULT vpr places={args.places} recall_at_1={results['snn']['recall_at_1']:.3f} "
         f"sad_recall_at_1={results['sad']['recall_at_1']:.3f} train_s={report['train_s']:.1f} "
-        f"query_hz={out['query_hz_batched']:.0f}"
+        f"query_hz={out['query_hz_batched']:.0f} conditions={len(conditions)} "
+        f"worst_snn_over_sad={conditions[worst]['snn_over_sad']:.2f} worst_condition={worst}"
     )
 
 
