@@ -63,7 +63,7 @@ class Episode:
     disturbed: bool  # the enabled disturbances are on in this episode
 
 
-def _ornstein_uhlenbeck(rng: np.random.Generator, n: int, dt: float, std: float, tau: float) -> np.ndarray:
+def ornstein_uhlenbeck(rng: np.random.Generator, n: int, dt: float, std: float, tau: float) -> np.ndarray:
     """[n, 3] stationary OU samples every dt s: a causal filter of white noise with kernel exp(-t / tau)."""
     decay = np.exp(-dt / tau)
     kernel = decay ** np.arange(min(n, int(np.ceil(12.0 * tau / dt)) + 1))
@@ -85,7 +85,7 @@ def draw_episode(rng: np.random.Generator, cfg: EpisodeConfig) -> Episode:
     noise = rng.standard_normal(n) * noise_std
     dropout = rng.random(n) < cfg.dropout_prob
     gust = (
-        _ornstein_uhlenbeck(rng, n, cfg.control_dt, cfg.gust_std, cfg.gust_time_constant)
+        ornstein_uhlenbeck(rng, n, cfg.control_dt, cfg.gust_std, cfg.gust_time_constant)
         if cfg.gusts
         else np.zeros((n, 3))
     )
