@@ -41,7 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_ARTIFACT,
         help=f"controller artifact directory or shipped name (default {DEFAULT_ARTIFACT})",
     )
-    parser.add_argument("--links", type=int, default=None, help="body links N, 3..15 (default: the artifact's)")
+    parser.add_argument(
+        "--links", type=int, default=None, help="body links N, 3..15 in the plant (default: the artifact's)"
+    )
     parser.add_argument("--env", default=PLANT, help=f"Gymnasium id of the swimmer body (default {PLANT})")
     parser.add_argument(
         "--angles", type=int, nargs="+", metavar="I", help="observation indices of the joint angles, head to tail"
