@@ -37,23 +37,9 @@ def test_importing_the_ncap_builders_loads_no_plant():
 
 def test_ncap_spec_records_its_build_options_as_metadata():
     spec = ncap_spec(5, "graded", period=40, speed=True, turn=True, turn_joints=2)
-    assert spec.metadata == {
-        "builder": "ncap",
-        "n_links": 5,
-        "variant": "graded",
-        "period": 40,
-        "speed": True,
-        "turn": True,
-        "turn_joints": 2,
-    }
-    assert ncap_options(spec) == {
-        "n_links": 5,
-        "variant": "graded",
-        "period": 40,
-        "speed": True,
-        "turn": True,
-        "turn_joints": 2,
-    }
+    options = {"n_links": 5, "variant": "graded", "period": 40, "speed": True, "turn": True, "turn_joints": 2}
+    assert spec.metadata == {"builder": "ncap", **options}
+    assert ncap_options(spec) == options
 
 
 def test_metadata_round_trips_through_the_spec_dict_and_an_artifact(tmp_path):
