@@ -142,12 +142,8 @@ class BlimpODECore(BatchedCore):
         times = np.arange(self.n_steps + 1) * self.control_dt
         for i, rng in zip(index, rngs, strict=True):
             draws = {name: rng.uniform(*bounds) for name, bounds in self.ranges.items()}
-            self.z[i], self.tau[i], self.flip_delay[i] = (
-                draws["initial_altitude"],
-                draws["motor_tau"],
-                draws["flip_delay"],
-            )
-            self.drag[i] = draws["drag"]
+            self.z[i], self.drag[i] = draws["initial_altitude"], draws["drag"]
+            self.tau[i], self.flip_delay[i] = draws["motor_tau"], draws["flip_delay"]
             self._setpoint[i] = self.schedule.profile(rng, times)
             self._noise[i] = rng.standard_normal(len(times)) * draws["noise_std"]
             disturbed = self.disturbance_prob >= 1.0 or bool(rng.random() < self.disturbance_prob)
