@@ -11,7 +11,8 @@ depend only on its generator: the same seed gives the same episode alone or in a
 - dropouts: each LiDAR sample is lost with probability ``dropout_prob``;
 - ``disturbance_prob``: the probability that an episode has the disturbances switched on above (gusts, drift,
   dropouts); the others fly calm (the same plant, noise and set-points), so one batch can mix both. Its draw
-  comes last, so that it changes no other draw of a seed.
+  comes after every earlier one, so that it changes no other draw of a seed; the rotor-flip delay, added to the
+  randomization later, is drawn after it for the same reason.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class EpisodeConfig:
     drift_std: float
     leak_rate: float
     disturbance_prob: float = 1.0
+    flip_delay_range: tuple[float, float] = (0.3, 0.3)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Episode:
     gust: np.ndarray  # [n_steps + 1, 3] N
     bias: np.ndarray  # N, net buoyancy minus weight
     disturbed: bool  # the enabled disturbances are on in this episode
+    flip_delay: float  # s
 
 
 def ornstein_uhlenbeck(rng: np.random.Generator, n: int, dt: float, std: float, tau: float) -> np.ndarray:
@@ -95,7 +98,8 @@ def draw_episode(rng: np.random.Generator, cfg: EpisodeConfig) -> Episode:
         steps[0] = 0.0
         bias += cfg.leak_rate * times + np.cumsum(steps)
     disturbed = cfg.disturbance_prob >= 1.0 or bool(rng.random() < cfg.disturbance_prob)
+    flip_delay = rng.uniform(*cfg.flip_delay_range)
     if not disturbed:
         dropout[:], gust[:], bias[:] = False, 0.0, bias0
     return Episode(mass_scale, drag_scale, motor_tau, noise_std, initial_altitude, setpoint, noise, dropout,
-                   gust, bias, disturbed)
+                   gust, bias, disturbed, flip_delay)

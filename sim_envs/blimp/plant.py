@@ -24,7 +24,8 @@ dropouts) on; info "disturbed" says which.
 Domain randomization, per copy and episode, from the reset generator (defaults in brackets):
   ``mass_scale_range`` (0.9, 1.1): body mass; ``drag_scale_range`` (0.8, 1.25): air density seen by the fluid
   model, scaling drag and added mass; ``motor_tau_range`` (0.1, 0.3) s; ``sensor_noise_range``
-  (0.005, 0.015) m; ``buoyancy_bias_range`` (-0.02, 0.02) N. Each copy has its own MjModel (same structure)
+  (0.005, 0.015) m; ``buoyancy_bias_range`` (-0.02, 0.02) N; ``flip_delay_range`` (0.3, 0.3) s (drawn last, after
+  the disturbance draw, so that it changes no other draw of a seed). Each copy has its own MjModel (same structure)
   holding its mass, density and armature; the rollout pool steps the list of models in one call.
 """
 
@@ -79,7 +80,7 @@ class BlimpCore(BatchedCore):
         disturbance_prob: float = 1.0,
         thrust_gain: float = 0.03,
         dead_zone: float = 0.1,
-        flip_delay: float = 0.3,
+        flip_delay_range: tuple[float, float] = (0.3, 0.3),
         n_threads: int | None = None,
     ) -> None:
         validation.integer_in("n_copies", n_copies, 1, 10**6)
@@ -119,8 +120,9 @@ class BlimpCore(BatchedCore):
             drift_std=validation.non_negative("drift_std", drift_std),
             leak_rate=float(leak_rate),
             disturbance_prob=validation.probability("disturbance_prob", disturbance_prob, certain=True),
+            flip_delay_range=validation.interval("flip_delay_range", flip_delay_range, 0.0),
         )
-        unit = ThrustUnitParams(gain=thrust_gain, dead_zone=dead_zone, flip_delay=flip_delay)
+        unit = ThrustUnitParams(gain=thrust_gain, dead_zone=dead_zone)
         self.thrust = ThrustUnit(unit, n_copies)
 
         self.geometry = BlimpGeometry()
@@ -163,7 +165,9 @@ class BlimpCore(BatchedCore):
         qpos = np.zeros((len(index), self.nominal.nq))
         qpos[:, 2] = [ep.initial_altitude for ep in episodes]
         self.physics.set_copies(index, qpos, np.zeros((len(index), self.nominal.nv)))
-        self.thrust.reset(index, np.array([ep.motor_tau for ep in episodes]))
+        self.thrust.reset(
+            index, np.array([ep.motor_tau for ep in episodes]), np.array([ep.flip_delay for ep in episodes])
+        )
         self._control[index] = 0.0
         self._steps[index] = 0
 
@@ -188,6 +192,7 @@ class BlimpCore(BatchedCore):
             "thrust": self._control[:, -1, 0].copy(),
             "flipping": self.thrust.flipping.copy(),
             "buoyancy_bias": self._at(self._bias),
+            "hover_command": -self._at(self._bias) / self.thrust.params.gain,
             "disturbed": self._disturbed.copy(),
         }
 

@@ -6,7 +6,7 @@ Per physics step of length dt, for command u (held over the control step):
 1. saturation: u is clipped to [-u_max, u_max];
 2. PWM dead zone: |u| < dead_zone gives no thrust (the motors do not start);
 3. rotor flip: a nonzero command whose sign differs from the rotors' current orientation turns the shaft;
-   for ``flip_delay`` s the rotors are stopped (no thrust, motor speed reset to 0), then point the other way.
+   for the copy's flip delay (s) the rotors are stopped (no thrust, motor speed reset to 0), then point the other way.
    A command back to the old sign during a flip starts a new flip;
 4. first-order motor lag: the motor level m (command units) follows |u| with time constant tau (per copy),
    discretized exactly: m <- |u| + (m - |u|) * exp(-dt / tau);
@@ -28,22 +28,21 @@ from sim_envs import validation
 
 @dataclass(frozen=True)
 class ThrustUnitParams:
-    """Fixed thrust-unit constants (the time constant is per copy, see ``ThrustUnit``)."""
+    """Fixed thrust-unit constants (the motor time constant and the flip delay are per copy, see ``ThrustUnit``)."""
 
     gain: float = 0.03  # N per command unit
     u_max: float = 3.3  # command saturation
     dead_zone: float = 0.1  # |u| below this: no thrust
-    flip_delay: float = 0.3  # s the shaft needs to turn 180°
 
     def __post_init__(self) -> None:
         validation.positive("thrust_gain", self.gain)
         validation.positive("u_max", self.u_max)
         validation.non_negative("dead_zone", self.dead_zone)
-        validation.non_negative("flip_delay", self.flip_delay)
 
 
 class ThrustUnit:
-    """P thrust units: motor level [P] (command units), orientation [P] (±1), flip time left [P] (s)."""
+    """P thrust units: motor level [P] (command units), orientation [P] (±1), flip time left [P] (s), and per copy
+    the motor time constant tau [P] (s) and the time a flip takes, flip_delay [P] (s)."""
 
     def __init__(self, params: ThrustUnitParams, n_copies: int) -> None:
         self.params = params
@@ -51,13 +50,16 @@ class ThrustUnit:
         self.orientation = np.ones(n_copies)
         self.flip_left = np.zeros(n_copies)
         self.tau = np.full(n_copies, 0.2)
+        self.flip_delay = np.full(n_copies, 0.3)
 
-    def reset(self, index: np.ndarray, tau: np.ndarray) -> None:
-        """Motors stopped, rotors pushing up, motor time constants ``tau`` (s) for copies ``index``."""
+    def reset(self, index: np.ndarray, tau: np.ndarray, flip_delay: np.ndarray) -> None:
+        """Motors stopped, rotors pushing up, motor time constants ``tau`` (s) and flip delays ``flip_delay`` (s)
+        for copies ``index``."""
         self.level[index] = 0.0
         self.orientation[index] = 1.0
         self.flip_left[index] = 0.0
         self.tau[index] = tau
+        self.flip_delay[index] = flip_delay
 
     @property
     def flipping(self) -> np.ndarray:
@@ -72,7 +74,7 @@ class ThrustUnit:
         wanted = np.sign(u) * (target > 0.0)
         flip = (wanted != 0.0) & (wanted != self.orientation)
         self.orientation = np.where(flip, wanted, self.orientation)
-        self.flip_left = np.where(flip, p.flip_delay, self.flip_left)
+        self.flip_left = np.where(flip, self.flip_delay, self.flip_left)
         self.level = np.where(flip, 0.0, self.level)
         decay = np.exp(-dt / self.tau)
         thrust = np.empty((len(u), n_steps))

@@ -49,7 +49,7 @@ def test_commands_inside_the_dead_zone_produce_no_thrust_and_no_motion() -> None
 
 
 def test_thrust_reversal_gives_no_thrust_while_the_rotors_flip() -> None:
-    log = _fly(0.0, [2.0] * 10 + [-2.0] * 6, flip_delay=0.3)
+    log = _fly(0.0, [2.0] * 10 + [-2.0] * 6, flip_delay_range=(0.3, 0.3))
     assert log["thrust"][9] > 0.0
     assert np.all(log["thrust"][10:13] == 0.0) and log["flipping"][10:12].all()
     assert log["thrust"][13] < 0.0 and not log["flipping"][13]
@@ -62,7 +62,7 @@ def test_upward_thrust_accelerates_the_blimp_upward() -> None:
 
 def test_thrust_unit_saturates_the_command_and_lags_with_its_time_constant() -> None:
     unit = ThrustUnit(ThrustUnitParams(gain=0.03), n_copies=2)
-    unit.reset(np.arange(2), tau=np.array([0.2, 0.2]))
+    unit.reset(np.arange(2), tau=np.array([0.2, 0.2]), flip_delay=np.array([0.3, 0.3]))
     thrust = unit.run(np.array([10.0, 1.0]), dt=0.01, n_steps=20)
     expected = 0.03 * np.array([3.3, 1.0])[:, None] * (1.0 - np.exp(-0.01 * np.arange(1, 21) / 0.2))
     np.testing.assert_allclose(thrust, expected, rtol=1e-12)
