@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from snncontrol.errors import SnnControlError
+from snncontrol.evaluation.blimp_eval import ControllerFigures, envelope_targets
 from snncontrol.evaluation.metrics import tracking_metrics
 
 
@@ -39,3 +40,28 @@ def test_a_hold_shorter_than_the_steady_state_window_is_not_judged() -> None:
 def test_metrics_refuse_mismatched_arrays_in_one_line() -> None:
     with pytest.raises(SnnControlError, match="same length"):
         tracking_metrics(np.arange(3), np.arange(4), np.arange(3))
+
+
+def _band(ss: list[float], up: float, down: float, contacts: float = 0.0) -> ControllerFigures:
+    figures = {"ss_error_cm_median": float(np.median(ss)), "overshoot_up_cm_median": up,
+               "overshoot_down_cm_median": down, "contacts": contacts}
+    return ControllerFigures("x", [], figures, {"ss_error_cm": ss})
+
+
+def test_envelope_targets_hold_in_every_band_or_fail() -> None:
+    pid = _band([1.2, 1.5], up=6.0, down=0.0)
+    good = {"light": {"SNN": _band([0.5, 0.9], up=4.0, down=0.5), "PID": pid},
+            "heavy": {"SNN": _band([0.7, 0.9, 2.9], up=5.0, down=0.0), "PID": pid}}
+    targets = envelope_targets({"ode": {"calm": good}})
+    assert all(targets.values()) and len(targets) == 5, targets  # no overshoot beside a PID without one is fine
+    for change, failed in (
+        ({"ss": [1.1, 1.1]}, "ode_calm_ss_median"),  # one band's median over 1 cm
+        ({"ss": [0.5, 0.6, 3.1]}, "ode_calm_ss_worst"),
+        ({"up": 6.0}, "ode_calm_overshoot_up_below_pid"),  # equal to the PID's is not below it
+        ({"down": 1.5}, "ode_calm_overshoot_down_below_pid"),
+        ({"contacts": 1.0}, "ode_calm_no_contacts"),
+    ):
+        settings = {"ss": [0.7, 0.8], "up": 5.0, "down": 0.0, **change}
+        bad = {**good, "heavy": {"SNN": _band(**settings), "PID": pid}}
+        targets = envelope_targets({"ode": {"calm": bad}})
+        assert [name for name, met in targets.items() if not met] == [failed]

@@ -1,10 +1,14 @@
-"""`snncontrol eval-blimp ARTIFACT`: a blimp controller beside the reference PID in randomized plants, closed loop.
+"""`snncontrol eval-blimp ARTIFACT`: a blimp controller beside the reference PID over the operating envelope.
 
-    snncontrol eval-blimp shipped:blimp [--plants 20] [--seed 100] [--conditions calm disturbed] [--out DIR]
+    snncontrol eval-blimp shipped:blimp [--plants 8] [--seed 100] [--models mujoco ode]
+                          [--conditions calm disturbed] [--bands lighter light medium heavy heaviest] [--out DIR]
 
-Prints one table per condition (see `snncontrol.evaluation.blimp_eval` for the protocol and the figures),
-writes DIR/eval_blimp.json (every figure, per plant too) and DIR/<condition>.png (altitude and set-point,
-command and spike raster of the first plant).
+Flies `--plants` held-out plants per band of hover command (`sim_envs.blimp.envelope.HOVER_BANDS`, from lighter
+than air to a hover command of 2.2) in each plant model (the MuJoCo blimp and the independently formulated 1-D
+ODE), calm and disturbed; see `snncontrol.evaluation.blimp_eval` for the protocol and the figures. Prints one
+table per model and condition (a row per band), whether each target is met, writes DIR/eval_blimp.json (every
+figure, per plant too), DIR/envelope.png (steady-state error against hover command, SNN and PID) and
+DIR/<model>.png (the first calm plant of the heaviest band flown: altitude, command, spike raster).
 """
 
 from __future__ import annotations
@@ -13,15 +17,17 @@ import argparse
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from sim_envs.blimp.envelope import HOVER_BANDS, MODELS
 from snncontrol import atomic
 from snncontrol.artifacts import load_controller
 from snncontrol.controllers import resolve
 from snncontrol.errors import SnnControlError
-from snncontrol.evaluation.blimp_eval import CONDITIONS, evaluate
-from snncontrol.evaluation.plots import plot_flight
+from snncontrol.evaluation.blimp_eval import CONDITIONS, EnvelopeResults, envelope_targets, evaluate_envelope
+from snncontrol.evaluation.plots import plot_envelope, plot_flight
 
 COLUMNS = (
     ("ss error (cm)", "ss_error_cm"),
@@ -35,10 +41,13 @@ COLUMNS = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("artifact", help="controller artifact directory, or shipped:NAME (e.g. shipped:blimp)")
-    parser.add_argument("--plants", type=int, default=20, help="randomized plants (default 20)")
+    parser.add_argument("--plants", type=int, default=8, help="randomized plants per band (default 8)")
     parser.add_argument("--seed", type=int, default=100,
-                        help="first plant seed (plants seed .. seed + plants - 1; default 100: held out of evolution)")
+                        help="first plant seed (band b: seed + b * plants ..; default 100: held out of evolution)")
+    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=list(MODELS))
     parser.add_argument("--conditions", nargs="+", choices=sorted(CONDITIONS), default=["calm", "disturbed"])
+    parser.add_argument("--bands", nargs="+", choices=list(HOVER_BANDS), default=list(HOVER_BANDS),
+                        help="bands of hover command (default: all, the whole envelope)")
     parser.add_argument("--hold-s", type=float, default=70.0, help="seconds each set-point is held (default 70)")
     parser.add_argument("--out", default="out/eval_blimp", help="directory for the JSON report and plots")
 
@@ -55,27 +64,92 @@ def table(figures: dict[str, dict[str, float]]) -> list[str]:
     return lines
 
 
+def band_table(by_band: dict[str, dict[str, Any]]) -> list[str]:
+    """Markdown rows, one per band of hover command: SNN and PID median (worst) steady-state error, median
+    overshoot up / down, median rise / settle, plants with a floor or ceiling contact after 5 s, SNN spikes/s."""
+    lines = [
+        "| band (hover command) | SNN ss (cm) | PID ss (cm) | SNN overshoot up / down (cm) | PID overshoot up / down "
+        "(cm) | SNN rise / settle (s) | contacts SNN / PID | SNN spikes/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for band, results in by_band.items():
+        snn, pid = results["SNN"].figures, results["PID"].figures
+        low, high = HOVER_BANDS[band]
+        ss_worst = [max(r.per_plant["ss_error_cm"]) for r in (results["SNN"], results["PID"])]
+        lines.append(
+            f"| {band} ({low:g} .. {high:g}) | {snn['ss_error_cm_median']:.2f} ({ss_worst[0]:.2f}) "
+            f"| {pid['ss_error_cm_median']:.2f} ({ss_worst[1]:.2f}) "
+            f"| {snn['overshoot_up_cm_median']:.1f} / {snn['overshoot_down_cm_median']:.1f} "
+            f"| {pid['overshoot_up_cm_median']:.1f} / {pid['overshoot_down_cm_median']:.1f} "
+            f"| {snn['rise_s_median']:.1f} / {snn['settle_s_median']:.1f} "
+            f"| {snn['contacts']:.0f} / {pid['contacts']:.0f} | {snn.get('spikes_per_s', float('nan')):.0f} |"
+        )
+    return lines
+
+
+def _without_spikes(per_plant: dict[str, Any]) -> dict[str, Any]:
+    return {key: values for key, values in per_plant.items() if key != "spikes"}
+
+
+def envelope_report(results: EnvelopeResults) -> tuple[dict[str, Any], list[str]]:
+    """(JSON-ready document of every figure and per-plant list, printed lines: a table per model and condition
+    and the targets) of an envelope evaluation."""
+    document: dict[str, Any] = {"models": {}, "targets": envelope_targets(results)}
+    lines: list[str] = []
+    for model, by_condition in results.items():
+        for condition, by_band in by_condition.items():
+            lines += ["", f"{model} plant, {condition}: median (worst plant) over each band's plants"]
+            lines += band_table(by_band)
+            document["models"].setdefault(model, {})[condition] = {
+                band: {name: {"figures": r.figures, "per_plant": _without_spikes(r.per_plant)}
+                       for name, r in by_controller.items()}
+                for band, by_controller in by_band.items()
+            }
+    missed = [name for name, met in document["targets"].items() if not met]
+    lines += ["", f"targets met: {len(document['targets']) - len(missed)} of {len(document['targets'])}"
+              + (f"; missed: {', '.join(missed)}" if missed else "")]
+    return document, lines
+
+
+def plot_results(results: EnvelopeResults, out: Path) -> list[Path]:
+    """DIR/envelope.png and, per model, the flight of the first calm plant of the heaviest band flown."""
+    per_plant: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {}
+    for model, by_condition in results.items():
+        for condition, by_band in by_condition.items():
+            for by_controller in by_band.values():
+                for name, r in by_controller.items():
+                    entry = per_plant.setdefault(model, {}).setdefault(condition, {}).setdefault(
+                        name, {"hover_command": [], "ss_error_cm": []})
+                    entry["hover_command"] += r.per_plant["hover_command"]
+                    entry["ss_error_cm"] += r.per_plant["ss_error_cm"]
+    paths = [plot_envelope(per_plant, out / "envelope.png")]
+    for model, by_condition in results.items():
+        condition = "calm" if "calm" in by_condition else next(iter(by_condition))
+        heaviest = list(by_condition[condition])[-1]
+        by_controller = by_condition[condition][heaviest]
+        spikes = by_controller["SNN"].per_plant.get("spikes")
+        flights = {name: r.flights[0] for name, r in by_controller.items()}
+        paths.append(plot_flight(flights, out / f"{model}.png",
+                                 spikes=None if spikes is None else np.asarray(spikes)[0]))
+    return paths
+
+
 def run(args: argparse.Namespace) -> int:
     if args.plants < 1 or not (math.isfinite(args.hold_s) and args.hold_s > 0):
         raise SnnControlError(f"--plants and --hold-s must be positive and finite, got {args.plants} and {args.hold_s}")
     controller = load_controller(resolve(args.artifact))
     out = Path(args.out)
-    report: dict[str, object] = {"artifact": args.artifact, "plants": args.plants, "seed": args.seed,
-                                 "hold_s": args.hold_s, "conditions": {}}
     print(f"{args.artifact}: {controller.spec.n_neurons} neurons, {controller.spec.parameters.size} parameters; "
-          f"{args.plants} randomized plants with negative buoyancy, set-points 0.5 / 1.0 / 1.5 m, "
-          f"{args.hold_s:g} s each; median (worst) over plants")
-    for condition in args.conditions:
-        results = evaluate(controller, condition, args.plants, args.seed, args.hold_s, record_spikes=True)
-        print(f"\n{condition}:")
-        print("\n".join(table({name: r.figures for name, r in results.items()})))
-        report["conditions"][condition] = {  # type: ignore[index]
-            name: {"figures": r.figures, "per_plant": {k: v for k, v in r.per_plant.items() if k != "spikes"}}
-            for name, r in results.items()
-        }
-        spikes = np.asarray(results["SNN"].per_plant["spikes"])[0]
-        flights = {name: r.flights[0] for name, r in results.items()}
-        print(f"plot: {plot_flight(flights, out / f'{condition}.png', spikes=spikes)}")
+          f"{args.plants} held-out plants per band of hover command, set-points 0.5 / 1.0 / 1.5 m, "
+          f"{args.hold_s:g} s each")
+    results = evaluate_envelope(controller, tuple(args.models), tuple(args.conditions), tuple(args.bands),
+                                args.plants, args.seed, args.hold_s, record_spikes=True)
+    document, lines = envelope_report(results)
+    print("\n".join(lines))
+    for path in plot_results(results, out):
+        print(f"plot: {path}")
+    report = {"artifact": args.artifact, "plants_per_band": args.plants, "seed": args.seed, "hold_s": args.hold_s,
+              **document}
     path = atomic.write_text(out / "eval_blimp.json", json.dumps(report, indent=1, allow_nan=True) + "\n")
     print(f"report: {path}")
     return 0

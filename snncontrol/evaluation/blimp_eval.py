@@ -1,10 +1,17 @@
 """Closed-loop evaluation of a blimp controller beside the reference PID, in randomized plants.
 
-Protocol (Burgers et al. 2023's flight test, in simulation): the MuJoCo blimp with negative buoyancy (bias drawn
-from `NEGATIVE_BUOYANCY`, N), set-points 0.5 / 1.0 / 1.5 m held `hold_s` s each (70 s), `plants` randomized
-plants (mass, drag, motor lag, sensor noise; seeds seed .. seed + plants - 1). Two conditions: "calm" (no
-disturbance) and "disturbed" (gusts, buoyancy drift and 10 % rangefinder dropouts, `DISTURBANCES`). The SNN and
-the PID fly the same plants through the same observation adapter (the controller's).
+Protocol (Burgers et al. 2023's flight test, in simulation): set-points 0.5 / 1.0 / 1.5 m held `hold_s` s each
+(70 s), randomized plants, two conditions: "calm" (no disturbance) and "disturbed" (gusts, buoyancy drift and
+10 % rangefinder dropouts). The SNN and the PID fly the same plants through the same observation adapter (the
+controller's). The plants:
+- `evaluate_envelope` (what `snncontrol eval-blimp` and `benchmarks/blimp_closed_loop.py` run): the whole
+  operating envelope (`sim_envs.blimp.envelope.BlimpEnvelope`), band by band of hover command
+  (`HOVER_BANDS`: lighter than air to the paper's heavy simulator), in both plant models: the MuJoCo blimp
+  and the independently formulated 1-D ODE; band b flies the seeds seed + b * plants .. + plants - 1, which no
+  evolution run draws (its episodes use hashed seeds, `evolution.rng.derive_seed`);
+- `evaluate` with band=None: the narrow legacy protocol, the MuJoCo blimp with the negative buoyancy the first
+  controllers were tuned in (`NEGATIVE_BUOYANCY`, N: hover commands 0.17 to 0.67 only) and its default
+  randomization (mass, drag, motor lag, sensor noise; seeds seed .. seed + plants - 1).
 
 Figures, over plants (median and worst case), in cm, s and per second:
 Every figure is `snncontrol.tracking`'s definition, over the samples a closed-loop fitness scores (the plant after
@@ -15,7 +22,8 @@ each control step), so a fitness objective and this report agree on the same fli
 - overshoot up / down: per plant, the largest overshoot of its upward / downward steps;
 - rise time (to 90 % of a step) and settling time (to within 5 cm for good), pooled over set-points; a step
   that never rises or settles counts in `never_rise` / `never_settle`;
-- RMSE of the whole flight; for SNNs, spikes/s, SOPs/s and the estimated synaptic power (45 nm figures).
+- RMSE of the whole flight; for SNNs, spikes/s, SOPs/s and the estimated synaptic power (45 nm figures);
+- contacts: plants that touch the floor or the ceiling after the first 5 s (`Flight.contacts`).
 Set-points are judged once held past `steady_after_s` (the flight's last sample already shows the next one).
 """
 
@@ -26,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from sim_envs.blimp.envelope import HOVER_BANDS, MODELS, BlimpEnvelope
 from snncontrol.artifacts import Controller
 from snncontrol.controllers.pid import BLIMP_PID, PIDGains, PIDPolicy
 from snncontrol.evaluation.blimp_flight import Flight, fly_blimps
@@ -53,16 +62,22 @@ def steady_after_s(hold_s: float) -> float:
     return max(0.0, hold_s - STEADY_WINDOW_S)
 
 
-def plant_kwargs(condition: str, hold_s: float = 70.0) -> dict[str, Any]:
-    """Environment keywords of the protocol in `condition` ("calm" or "disturbed")."""
+def plant_kwargs(
+    condition: str, hold_s: float = 70.0, model: str = "mujoco", band: str | None = None
+) -> dict[str, Any]:
+    """Environment keywords of the protocol in `condition` ("calm" or "disturbed"): plants of the envelope's
+    `band` of hover command in `model`, or with band None the narrow legacy protocol (MuJoCo only)."""
     if condition not in CONDITIONS:
         raise ValueError(f"condition must be one of {sorted(CONDITIONS)}, got {condition!r}")
-    return {
-        "buoyancy_bias_range": NEGATIVE_BUOYANCY,
+    protocol = {
         "schedule": {"kind": "levels", "values": list(SETPOINTS), "hold_s": hold_s},
         "episode_length_s": hold_s * len(SETPOINTS),
-        **CONDITIONS[condition],
     }
+    if band is not None:
+        return {**BlimpEnvelope().band(band).kwargs(model, condition), **protocol}
+    if model != "mujoco":
+        raise ValueError(f"the narrow legacy protocol flies the MuJoCo plant only; name a band for {model!r}")
+    return {"buoyancy_bias_range": NEGATIVE_BUOYANCY, **protocol, **CONDITIONS[condition]}
 
 
 def _median_worst(values: list[float], prefix: str) -> dict[str, float]:
@@ -92,8 +107,11 @@ def figures(
         **_median_worst(rmse, "rmse_cm"),
         "never_rise": float(np.sum(np.isnan(rise))),
         "never_settle": float(np.sum(np.isnan(settle))),
+        "contacts": float(sum(flight.contacts() > 0 for flight in flights)),
     }
     per_plant = {
+        "hover_command": [flight.hover_command for flight in flights],
+        "contact_steps": [float(flight.contacts()) for flight in flights],
         "ss_error_cm": [100 * m.steady_state_error for m in metrics],
         "overshoot_up_cm": [100 * v for v in up],
         "overshoot_down_cm": [100 * v for v in down],
@@ -102,8 +120,10 @@ def figures(
     return out, per_plant
 
 
-def _fly(name: str, policy: Policy, seeds: list[int], kwargs: dict[str, Any], hold_s: float) -> ControllerFigures:
-    flights = fly_blimps(policy, seeds, **kwargs)
+def _fly(
+    name: str, policy: Policy, seeds: list[int], kwargs: dict[str, Any], hold_s: float, model: str
+) -> ControllerFigures:
+    flights = fly_blimps(policy, seeds, model=model, **kwargs)
     result = ControllerFigures(name, flights)
     result.figures, result.per_plant = figures(flights, steady_after_s(hold_s))
     return result
@@ -117,13 +137,16 @@ def evaluate(
     hold_s: float = 70.0,
     pid: PIDGains = BLIMP_PID,
     record_spikes: bool = False,
+    model: str = "mujoco",
+    band: str | None = None,
 ) -> dict[str, ControllerFigures]:
-    """The SNN controller and the reference PID in the same `plants` plants; {"SNN": ..., "PID": ...}."""
+    """The SNN controller and the reference PID in the same `plants` plants (seeds seed ..), of the envelope's
+    `band` in `model` or (band None) of the narrow legacy protocol; {"SNN": ..., "PID": ...}."""
     controller.io.check(2, 1, controller.spec.n_inputs, controller.spec.n_outputs, "the blimp plant")
     seeds = [seed + i for i in range(plants)]
-    kwargs = plant_kwargs(condition, hold_s)
+    kwargs = plant_kwargs(condition, hold_s, model, band)
     policy = SNNPolicy.of(controller, batch=plants, record_spikes=record_spikes)
-    snn = _fly("SNN", policy, seeds, kwargs, hold_s)
+    snn = _fly("SNN", policy, seeds, kwargs, hold_s, model)
     report = policy.energy()
     for key, values in (
         ("spikes_per_s", report.per_second(report.spikes.sum(axis=1))),
@@ -134,4 +157,60 @@ def evaluate(
         snn.figures[key] = float(np.median(values))
     if record_spikes:
         snn.per_plant["spikes"] = np.stack(policy.spikes, axis=1)  # type: ignore[assignment]  # [P, T, n]
-    return {"SNN": snn, "PID": _fly("PID", PIDPolicy(pid, controller.io, batch=plants), seeds, kwargs, hold_s)}
+    pid_flights = _fly("PID", PIDPolicy(pid, controller.io, batch=plants), seeds, kwargs, hold_s, model)
+    return {"SNN": snn, "PID": pid_flights}
+
+
+#: {model: {condition: {band: {"SNN": ..., "PID": ...}}}}
+EnvelopeResults = dict[str, dict[str, dict[str, dict[str, ControllerFigures]]]]
+
+
+def evaluate_envelope(
+    controller: Controller,
+    models: tuple[str, ...] = tuple(MODELS),
+    conditions: tuple[str, ...] = tuple(CONDITIONS),
+    bands: tuple[str, ...] = tuple(HOVER_BANDS),
+    plants: int = 8,
+    seed: int = 100,
+    hold_s: float = 70.0,
+    record_spikes: bool = False,
+) -> EnvelopeResults:
+    """The SNN and the reference PID band by band over the envelope, in each model and condition: `plants` plants
+    per band (band b of HOVER_BANDS: seeds seed + b * plants ..), the same plants in every condition."""
+    results: EnvelopeResults = {}
+    for model in models:
+        for condition in conditions:
+            for band in bands:
+                first = seed + list(HOVER_BANDS).index(band) * plants
+                results.setdefault(model, {}).setdefault(condition, {})[band] = evaluate(
+                    controller, condition, plants, first, hold_s, record_spikes=record_spikes, model=model, band=band
+                )
+    return results
+
+
+#: Targets of the envelope evaluation (cm): median steady-state error per band, calm and disturbed; worst plant.
+SS_MEDIAN_CM = {"calm": 1.0, "disturbed": 2.0}
+SS_WORST_CM = 3.0
+NO_OVERSHOOT_CM = 1.0  # an overshoot this small (the sensor's noise) counts as none, beside a PID with none
+
+
+def envelope_targets(results: EnvelopeResults) -> dict[str, bool]:
+    """Each target of the envelope evaluation, per model and condition, met or not: no plant touches the floor or
+    the ceiling after the first 5 s; in every band the median steady-state error is within SS_MEDIAN_CM and the
+    worst plant's within SS_WORST_CM; the median overshoot up and down is below the PID's (or under
+    NO_OVERSHOOT_CM) in every band."""
+    targets: dict[str, bool] = {}
+    for model, by_condition in results.items():
+        for condition, by_band in by_condition.items():
+            snn = {band: r["SNN"] for band, r in by_band.items()}
+            pid = {band: r["PID"].figures for band, r in by_band.items()}
+            name = f"{model}_{condition}"
+            targets[f"{name}_no_contacts"] = all(r.figures["contacts"] == 0 for r in snn.values())
+            targets[f"{name}_ss_median"] = all(
+                r.figures["ss_error_cm_median"] <= SS_MEDIAN_CM[condition] for r in snn.values())
+            targets[f"{name}_ss_worst"] = all(max(r.per_plant["ss_error_cm"]) <= SS_WORST_CM for r in snn.values())
+            for direction in ("up", "down"):
+                key = f"overshoot_{direction}_cm_median"
+                targets[f"{name}_overshoot_{direction}_below_pid"] = all(
+                    r.figures[key] < pid[band][key] or r.figures[key] < NO_OVERSHOOT_CM for band, r in snn.items())
+    return targets

@@ -44,3 +44,28 @@ def plot_flight(flights: dict[str, Flight], path: str | os.PathLike[str], spikes
         axes[2].set_ylim(-0.5, spikes.shape[1] - 0.5)
     axes[-1].set_xlabel("time (s)")
     return save_figure(fig, path)
+
+
+def plot_envelope(
+    per_plant: dict[str, dict[str, dict[str, dict[str, list[float]]]]], path: str | os.PathLike[str]
+) -> Path:
+    """Steady-state error (cm, per plant) against hover command, one panel per plant model: SNN and PID, calm
+    (filled) and disturbed (hollow). `per_plant[model][condition][controller]` holds the lists "hover_command"
+    and "ss_error_cm" (e.g. `ControllerFigures.per_plant` gathered over the bands)."""
+    fig, axes = plt.subplots(1, len(per_plant), figsize=(5.5 * len(per_plant), 3.8), sharey=True,
+                             constrained_layout=True, squeeze=False)
+    colors = {"SNN": "tab:blue", "PID": "tab:orange"}
+    for ax, (model, by_condition) in zip(axes[0], per_plant.items(), strict=True):
+        for condition, by_controller in by_condition.items():
+            for name, values in by_controller.items():
+                color = colors.get(name, "k")
+                face = color if condition == "calm" else "none"
+                ax.scatter(values["hover_command"], values["ss_error_cm"], s=18, facecolors=face, edgecolors=color,
+                           label=f"{name}, {condition}")
+        ax.set_title(f"{model} plant")
+        ax.set_xlabel("hover command (command units of 3.3)")
+        ax.set_yscale("log")
+        ax.grid(True, which="both", lw=0.3)
+    axes[0][0].set_ylabel("steady-state error per plant (cm)")
+    axes[0][-1].legend(fontsize=8)
+    return save_figure(fig, path)

@@ -1,4 +1,4 @@
-"""The blimp commands end to end: eval-blimp (SNN beside the PID) and compose (PD-SNN + I-SNN as one)."""
+"""The blimp commands end to end: eval-blimp (SNN beside the PID over the envelope), compose (PD + I as one)."""
 
 from __future__ import annotations
 
@@ -19,15 +19,27 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=300, check=False)
 
 
-def test_eval_blimp_reports_the_snn_beside_the_pid_and_writes_json_and_plots(tmp_path: Path) -> None:
-    result = _cli("eval-blimp", "shipped:blimp", "--plants", "2", "--hold-s", "20", "--out", str(tmp_path))
+def test_eval_blimp_reports_every_band_of_the_envelope_in_both_models_and_writes_json_and_plots(
+    tmp_path: Path,
+) -> None:
+    result = _cli("eval-blimp", "shipped:blimp", "--plants", "2", "--hold-s", "20", "--bands", "lighter", "heaviest",
+                  "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("| SNN |") == 2 and result.stdout.count("| PID |") == 2  # calm and disturbed
+    # a table per model and condition, a row per band
+    assert result.stdout.count("| lighter (-0.5 .. 0) |") == 4 and result.stdout.count("| heaviest (1.5 .. 2.2) |") == 4
+    assert "targets met:" in result.stdout
     report = json.loads((tmp_path / "eval_blimp.json").read_text())
-    for condition in ("calm", "disturbed"):
-        snn = report["conditions"][condition]["SNN"]
-        assert len(snn["per_plant"]["ss_error_cm"]) == 2 and snn["figures"]["spikes_per_s"] > 0
-        assert (tmp_path / f"{condition}.png").stat().st_size > 10_000
+    for model in ("mujoco", "ode"):
+        for condition in ("calm", "disturbed"):
+            heaviest = report["models"][model][condition]["heaviest"]
+            snn, pid = heaviest["SNN"], heaviest["PID"]
+            assert len(snn["per_plant"]["ss_error_cm"]) == 2 and snn["figures"]["spikes_per_s"] > 0
+            assert all(1.5 <= h <= 2.2 for h in snn["per_plant"]["hover_command"])
+            assert snn["per_plant"]["hover_command"] == pid["per_plant"]["hover_command"]  # the same plants
+        assert (tmp_path / f"{model}.png").stat().st_size > 10_000
+    assert (tmp_path / "envelope.png").stat().st_size > 10_000
+    assert set(report["targets"]) >= {"mujoco_calm_no_contacts", "ode_disturbed_ss_worst",
+                                      "ode_calm_overshoot_down_below_pid"}
 
 
 def test_eval_blimp_refuses_a_missing_artifact_in_one_line(tmp_path: Path) -> None:
