@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from evolution.builders import BUILDERS, ENTRY_POINT_GROUP
 from evolution.errors import ConfigError
 from evolution.imports import allowed_reference, check_module_names
+from sim_envs.blimp.envelope import HOVER_BANDS, MODELS, BlimpEnvelope
 from snncontrol.adapters import IOAdapters
 
 MAX_POPULATION = 100_000  # individuals per generation (any strategy): more is a typo, not an experiment
@@ -190,7 +191,10 @@ class MimicryConfig(_Model):
 class EnvConfig(_Model):
     """A registered Gymnasium environment run with the vector API. `episode_steps`: control steps scored per
     episode; `episodes`: episodes per individual per generation; `worker_kwargs`: extra constructor keywords
-    used in process/ray workers only (e.g. {n_threads: 1} for sim_envs plants)."""
+    used in process/ray workers only (e.g. {n_threads: 1} for sim_envs plants); `envelope` (blimp plants only):
+    draw the plants from the blimp operating envelope (`sim_envs.blimp.envelope.BlimpEnvelope()`), "all" of it
+    or one band of hover command (lighter, light, medium, heavy, heaviest), in the id's model; keywords in
+    `kwargs` (e.g. disturbances) come on top."""
 
     id: str
     kwargs: dict[str, Any] = Field(default_factory=dict)
@@ -198,6 +202,27 @@ class EnvConfig(_Model):
     episode_steps: int = Field(ge=1)
     episodes: int = Field(1, ge=1)
     vectorization_mode: Literal["auto", "vector_entry_point", "sync"] = "auto"
+    envelope: str | None = None
+
+    @model_validator(mode="after")
+    def _envelope_model(self) -> EnvConfig:
+        if self.envelope is None:
+            return self
+        if self.envelope not in ("all", *HOVER_BANDS):
+            raise ValueError(f"envelope must be 'all' or a band of {list(HOVER_BANDS)}, got {self.envelope!r}")
+        if self.id not in MODELS.values():
+            raise ValueError(f"envelope needs a blimp plant id ({', '.join(MODELS.values())}), got {self.id!r}")
+        return self
+
+    def constructor_kwargs(self, worker: bool = False) -> dict[str, Any]:
+        """The keywords the env is made with: the envelope's (if any), then `kwargs`, then in workers
+        `worker_kwargs`."""
+        drawn: dict[str, Any] = {}
+        if self.envelope is not None:
+            model = next(name for name, env_id in MODELS.items() if env_id == self.id)
+            envelope = BlimpEnvelope() if self.envelope == "all" else BlimpEnvelope().band(self.envelope)
+            drawn = envelope.kwargs(model)
+        return {**drawn, **self.kwargs, **(self.worker_kwargs if worker else {})}
 
 
 class ClosedLoopConfig(_Model):

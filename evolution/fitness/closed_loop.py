@@ -42,7 +42,7 @@ class ClosedLoopFitness:
     def __init__(self, cfg: ClosedLoopConfig, spec: NetworkSpec, io: IOAdapters, seed: int, worker: bool) -> None:
         self.cfg, self.io, self.seed = cfg, io, seed
         self.net = Network(spec)
-        self.kwargs = {**cfg.env.kwargs, **(cfg.env.worker_kwargs if worker else {})}
+        self.kwargs = cfg.env.constructor_kwargs(worker)
         self._envs: dict[int, gym.vector.VectorEnv] = {}
         self._check(self._env(1))
         # The champion's yardstick when generations fly different episodes (see ClosedLoopConfig).
