@@ -27,6 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="artifact directory to write")
     parser.add_argument("--kp", type=float, default=3.0, help="constructed PD: command per m of error (default 3)")
     parser.add_argument("--kd", type=float, default=12.0, help="constructed PD: command per m/s (default 12)")
+    parser.add_argument("--far", type=int, default=0,
+                        help="constructed PD: far-field neurons per sign that saturate it (default 0: linear PD)")
+    parser.add_argument("--push", type=float, default=3.3,
+                        help="constructed PD: command at 0.5 m of error with --far (default 3.3, full thrust)")
+    parser.add_argument("--far-kd", type=float, default=1.0,
+                        help="constructed PD: the far field's derivative time, s (default 1)")
     parser.add_argument("--gain", type=float, default=None,
                         help=f"integrating input weight (default 0.0125; {INTEGRATOR_GAIN} beside the constructed PD)")
     parser.add_argument("--readout-weight", type=float, default=0.04,
@@ -43,8 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.pd == "constructed":
         spec, io = pd_snn("iwta"), BLIMP_IO
-        genome = pd_genome(spec, kp=args.kp, kd=args.kd)
         pd_settings: dict = {"kp": args.kp, "kd": args.kd}
+        if args.far:
+            pd_settings.update(far=args.far, push=args.push, far_kd=args.far_kd)
+        genome = pd_genome(spec, **pd_settings)
         default_gain = INTEGRATOR_GAIN
     else:
         spec, genome, _, io = read_artifact(resolve(args.pd))

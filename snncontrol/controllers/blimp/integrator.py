@@ -9,7 +9,9 @@ integrate when its parameters are chosen, within the paper's bounds:
 - encoding pairs (weight `ENCODER_WEIGHT`, shared bias `ENCODER_BIAS`, decay `ENCODER_DECAY`, threshold 1):
   neuron A of a pair fires at a rate r(e), neuron B at r(-e) per step, r increasing in the error e (m) and
   saturating beyond about +-5 cm, so r(e) - r(-e) is an odd, monotone, bounded function of the error;
-- integrating hidden neurons: synaptic decay `leak` (0.998 per 0.1 s step: a time constant of 50 s) and input
+- integrating hidden neurons: synaptic decay `leak` (0.998 per 0.1 s step: a time constant of 50 s; 1 for
+  the whole envelope, as a leak holds the blimp off its set-point by an error that grows with how far its hover
+  command lies from `offset`: 1.5 cm at 1.2 units away) and input
   weights +`gain` from every integrating pair's A and -`gain` from its B, so their synaptic current is `gain`
   times the running count of A spikes minus B spikes: the integral of that odd function of the error, zero
   on average only where the error averages zero. Half the neurons read it with one sign, half with the

@@ -34,9 +34,18 @@ encoders -> IWTA-LIF hidden layer -> leaky readout), every parameter inside the 
   constant 5 cm error is `kp` * 0.05 (the steady command of a proportional gain kp); `kd` sets the derivative
   gain relative to it (command units per m/s at the same scale).
 
+- the far field (`far` > 0 neurons of each sign, the top of each half): the linear population's command tops
+  out near 1 unit however large the error (its neurons fire at most every other step), where the reference PD
+  commands full thrust from 0.41 m on; a blimp that needs a hover command above ~1.5 then sits on the floor.
+  The far neurons read only the encoder pairs that start firing between `far_onset` (5 cm) and 0.5 m of error,
+  with the same IWTA split (their own derivative, `far_kd` s), no tonic current and thresholds spread over the
+  pairs' rate sum, so they are silent within 5 cm and stack up to `push` (3.3, full thrust) at 0.5 m.
+
 The design's gains are the defaults; they were chosen in closed loop beside the constructed integrator on plants
 that the evaluation does not fly (seeds 300-315 calm, 400-415 disturbed). Beside it (`spiking_pd_i`, `snncontrol
-blimp-integrator --pd constructed`) it makes the shipped PD+I controller.
+blimp-integrator --pd constructed`) it made the shipped PD+I controller until 2026-12-06; with the far field and the
+integrator's settings for the whole envelope it is the seed that `configs/blimp_envelope.yaml` evolves into the
+shipped one (docs/blimp.md).
 """
 
 from __future__ import annotations
@@ -59,6 +68,7 @@ ENCODER_DECAY = 0.5  # per step
 TONIC_BIAS, TONIC_THRESHOLD = 1.0, 0.45  # the tonic pair fires every step: 1 > 0.45 and 1 - 0.45 > 0.45
 BOUND_MARGIN = 0.95  # fraction of the paper's weight bounds the construction uses at most
 CALIBRATION_ERROR = 0.05  # m: the constant error on which the command is kp times the error
+FAR_ERROR_M = 0.5  # m: the far field saturates here
 INTEGRATOR_GAIN = 0.025  # the constructed integrator's input weight beside this PD (chosen with it, see above)
 
 
@@ -99,10 +109,17 @@ def pd_genome(
     threshold_decay: float = 0.8,
     readout_decay: float = 0.6,
     derivative_range: float = 0.5,
+    far: int = 0,
+    push: float = 3.3,
+    far_kd: float = 1.0,
+    far_onset: float = 0.05,
 ) -> np.ndarray:
     """The genome [D] that makes a `pd_snn("iwta")` (or "riwta", recurrent weights 0) a spiking PD (see the module
     docstring): kp in command units per m, kd per m/s, decays per step, encoder thresholds theta0 * ratio ** k,
-    derivative_range in m."""
+    derivative_range in m. `far` > 0 gives the top `far` neurons of each sign the far field: they read the pairs
+    that start firing between `far_onset` and FAR_ERROR_M m of error (silent near the set-point), with the same
+    IWTA split into a low pass and a derivative (time `far_kd`, s), and stack up to `push` command units at
+    FAR_ERROR_M of error, so the PD saturates as the reference PD does (at 0.5 m it commands full thrust)."""
     params = spec.parameters
     require_parameters(spec, {"encoder.w_in", "hidden.w_in", "hidden.w_th", "hidden.decay_th", "readout.w_in"},
                        "pd_genome", "a blimp PD-SNN with an IWTA hidden layer (pd_snn('iwta'))")
@@ -110,6 +127,8 @@ def pd_genome(
     n_pairs, half = n_enc // 2, n // 2
     if n_pairs < 2 or half < 1:
         raise SpecError(f"pd_genome needs at least 2 encoder pairs and 2 hidden neurons, got {n_pairs} and {n}")
+    if not 0 <= far < half:
+        raise SpecError(f"pd_genome needs 0 <= far < {half} (hidden neurons per sign), got {far}")
     if not (kp > 0 and kd >= 0 and 0 <= synaptic_decay < threshold_decay < 1 and 0 <= readout_decay < 1):
         raise SpecError("pd_genome needs kp > 0, kd >= 0 and 0 <= synaptic_decay < threshold_decay < 1, "
                         "0 <= readout_decay < 1")
@@ -138,6 +157,21 @@ def pd_genome(
     threshold = np.full(n, 10.0)  # an odd neuron out stays silent
     threshold[:half] = threshold[half : 2 * half] = current + levels
     gaps = np.diff(np.r_[0.0, levels])
+    readout = sign * np.r_[gaps, gaps, np.zeros(n - 2 * half)]
+    far_columns = np.r_[np.arange(half - far, half), np.arange(2 * half - far, 2 * half)].astype(int)
+    if far:
+        onset = theta * (1 - ENCODER_DECAY) / ENCODER_WEIGHT  # m of error at which each pair starts firing
+        wide = np.repeat(np.r_[(onset >= far_onset) & (onset < FAR_ERROR_M), False], 2)
+        # The IWTA split again, on the wide pairs' count R: drive = R low-passed + far_beta (fast - slow low pass).
+        far_beta = far_kd / ((tau_a - tau_i) * spec.dt)
+        rows = wide[:, None] * pair[:, 0][:, None] * sign[far_columns][None, :]
+        largest_in, largest_th = (1 + far_beta) * (1 - synaptic_decay), far_beta * (1 - threshold_decay)
+        k = BOUND_MARGIN * min(2.0 / largest_in, 1.0 / max(largest_th, 1e-12))
+        w_in[:, far_columns] = k * (1 + far_beta) * (1 - synaptic_decay) * rows
+        w_th[:, far_columns] = k * far_beta * (1 - threshold_decay) * rows
+        steps = np.tile((0.5 + np.arange(far)) / far, 2)  # each neuron at its share of the wide pairs' rates
+        threshold[far_columns] = k * wide.sum() / 2 * steps
+        readout[far_columns] = 0.0
     values = {
         "encoder.w_in": np.r_[np.full(n_pairs - 1, ENCODER_WEIGHT), 0.0],
         "encoder.bias": np.r_[np.zeros(n_pairs - 1), TONIC_BIAS],
@@ -149,19 +183,29 @@ def pd_genome(
         "hidden.theta": threshold,
         "hidden.decay_syn": np.full(n, synaptic_decay),
         "hidden.decay_th": np.full(n, threshold_decay),
-        "readout.w_in": (sign * np.r_[gaps, gaps, np.zeros(n - 2 * half)])[:, None],
+        "readout.w_in": readout[:, None],
         "readout.decay_mem": np.array([readout_decay]),
     }
 
-    def genome(readout_gain: float) -> np.ndarray:
-        scaled = {**values, "readout.w_in": values["readout.w_in"] * readout_gain}
-        return genome_of(params, scaled, "pd_genome", zeros=("hidden.w_rec",))
+    def genome(readout_gain: float, far_weight: float = 0.0) -> np.ndarray:
+        weights = readout * readout_gain
+        weights[far_columns] = far_weight * sign[far_columns]
+        return genome_of(params, {**values, "readout.w_in": weights[:, None]}, "pd_genome", zeros=("hidden.w_rec",))
 
-    u = constant_error_response(spec, genome(1.0), np.array([CALIBRATION_ERROR]), 300)[100:, 0].mean()
-    gain = kp * CALIBRATION_ERROR / u
-    if gain * np.abs(values["readout.w_in"]).max() > 1.0:
+    def command(genome: np.ndarray, error: float) -> float:
+        return float(constant_error_response(spec, genome, np.array([error]), 300)[100:, 0].mean())
+
+    gain = kp * CALIBRATION_ERROR / command(genome(1.0), CALIBRATION_ERROR)
+    if gain * np.abs(readout).max() > 1.0:
         raise SpecError(f"pd_genome: kp={kp} needs readout weights beyond the paper's bound of 1")
-    return genome(gain)
+    if not far:
+        return genome(gain)
+    near = command(genome(gain), FAR_ERROR_M)
+    far_weight = (push - near) / (command(genome(gain, 1.0), FAR_ERROR_M) - near)
+    if not 0.0 < far_weight <= 1.0:
+        raise SpecError(f"pd_genome: a push of {push} at {FAR_ERROR_M} m needs far readout weights of "
+                        f"{far_weight:.2f}, outside the paper's bound of 1; use more far neurons or a smaller push")
+    return genome(gain, far_weight)
 
 
 def spiking_pd_i(
