@@ -21,10 +21,16 @@
                snncontrol evolve configs/blimp_pd_i_integrator_finetune.yaml  (its PD-SNN fine-tuned, I-SNN fixed)
                snncontrol evolve configs/blimp_pd_i_steady_finetune.yaml  (then on the steady-state error)
  7. construct  snncontrol blimp-integrator --pd constructed --out runs/blimp_pd_i_constructed/best
-                   (a constructed spiking PD-SNN beside the constructed integrator: the shipped PD+I)
+                   (a constructed spiking PD-SNN beside the constructed integrator: shipped until 2026-12-06)
                snncontrol evolve configs/blimp_pd_i_constructed_finetune.yaml  (its PD-SNN's decays fine-tuned)
- 8. ship       (--ship) runs/blimp_pd_i_constructed/best -> snncontrol/controllers/blimp_pd_i (+ blimp_pd_i.nir)
- 9. report     benchmarks/blimp_report.py: README tables and plots
+ 8. envelope   snncontrol blimp-integrator --pd constructed --kp 3 --kd 12 --far 4 --far-kd 1.0 --gain 0.03
+                   --readout-weight 0.05 --offset 0.85 --detector-gain 1.0 --leak 1.0
+                   --out runs/blimp_envelope_seed/best   (a PD that saturates, an integrator for the whole envelope;
+                   with --ship it becomes shipped:blimp_envelope_seed, the artifact the next config starts from)
+               snncontrol evolve configs/blimp_envelope.yaml   (closed loop over the envelope: the shipped PD+I)
+ 9. ship       (--ship) runs/blimp_envelope/best -> snncontrol/controllers/blimp_pd_i (+ blimp_pd_i.nir)
+10. report     benchmarks/blimp_report.py: the narrow-band tables and plots of docs/blimp.md's history
+               (the envelope tables: benchmarks/blimp_closed_loop.py)
 
 An interrupted evolution step resumes from its checkpoint. On the 2-core development machine the evolution steps
 took about 3 hours in all, much of it shared with other jobs (the minutes of each are in the README tables).
@@ -33,6 +39,8 @@ took about 3 hours in all, much of it shared with other jobs (the minutes of eac
 from __future__ import annotations
 
 import argparse
+import csv
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,7 +53,13 @@ COMPOSITES = {"composite": "blimp_i_blimp_iwta", "composite_di": "blimp_i_iwta"}
 SHIPPED = ROOT / "snncontrol" / "controllers" / "blimp_pd_i"
 INTEGRATOR = ROOT / "runs" / "blimp_pd_i_integrator" / "composite"
 CONSTRUCTED = ROOT / "runs" / "blimp_pd_i_constructed" / "best"
-STEPS = ("datasets", "mimicry", "compose", "finetune", "nsga2", "integrator", "construct", "ship", "report")
+ENVELOPE_SEED = ROOT / "runs" / "blimp_envelope_seed" / "best"
+#: The seed of the envelope evolution: `snncontrol blimp-integrator --pd constructed` with these settings.
+ENVELOPE_SETTINGS = ("--kp", "3", "--kd", "12", "--far", "4", "--far-kd", "1.0", "--gain", "0.03",
+                     "--readout-weight", "0.05", "--offset", "0.85", "--detector-gain", "1.0", "--leak", "1.0")
+ENVELOPE_CONFIG = "blimp_envelope"
+STEPS = ("datasets", "mimicry", "compose", "finetune", "nsga2", "integrator", "construct", "envelope", "ship",
+         "report")
 
 
 def sh(*command: str) -> None:
@@ -108,11 +122,26 @@ def main(argv: list[str] | None = None) -> int:
         if not CONSTRUCTED.is_dir():
             sh(snncontrol, "blimp-integrator", "--pd", "constructed", "--out", str(CONSTRUCTED.relative_to(ROOT)))
         evolve("blimp_pd_i_constructed_finetune")
+    if "envelope" in todo:
+        if not ENVELOPE_SEED.is_dir():
+            sh(snncontrol, "blimp-integrator", "--pd", "constructed", *ENVELOPE_SETTINGS, "--out",
+               str(ENVELOPE_SEED.relative_to(ROOT)))
+        if args.ship:
+            shutil.copytree(ENVELOPE_SEED, SHIPPED.parent / "blimp_envelope_seed", dirs_exist_ok=True)
+        evolve(ENVELOPE_CONFIG)
     if "ship" in todo and args.ship:
-        ship(CONSTRUCTED)
+        ship(ROOT / "runs" / ENVELOPE_CONFIG / "best")
     if "report" in todo:
         sh(sys.executable, "benchmarks/blimp_report.py")
     return 0
+
+
+def run_seconds(logbook: Path) -> float | None:
+    """Wall time (s) of the evolution run whose logbook this is: its last row's elapsed_s."""
+    if not logbook.is_file():
+        return None
+    rows = list(csv.DictReader(logbook.open()))
+    return round(float(rows[-1]["elapsed_s"]), 1) if rows else None
 
 
 def ship(source: Path) -> None:
@@ -123,11 +152,18 @@ def ship(source: Path) -> None:
 
     spec, genome, metadata, io = read_artifact(source)
     metadata.description = (
-        "PD+I SNN for blimp altitude: the paper's PD-SNN and I-SNN architectures (Burgers et al. 2023), "
-        "parameters constructed to make a spiking PD and a spiking integrator (snncontrol.controllers.blimp."
-        "spiking_pd, .integrator), gains chosen in closed loop on randomized MuJoCo plants "
-        "(benchmarks/blimp_pipeline.py)"
+        "PD+I SNN for blimp altitude: the paper's PD-SNN and I-SNN architectures (Burgers et al. 2023), evolved in "
+        f"closed loop over the whole operating envelope by `snncontrol evolve configs/{ENVELOPE_CONFIG}.yaml` from "
+        "a constructed seed (`snncontrol blimp-integrator --pd constructed " + " ".join(ENVELOPE_SETTINGS) + "`; "
+        "benchmarks/blimp_pipeline.py, steps envelope and ship)"
     )
+    metadata.extra = {**metadata.extra, "evolve_run": {
+        "command": f"snncontrol evolve configs/{ENVELOPE_CONFIG}.yaml",
+        "config": f"configs/{ENVELOPE_CONFIG}.yaml",
+        "run_dir": f"runs/{ENVELOPE_CONFIG}",
+        "seed_artifact": "snncontrol blimp-integrator --pd constructed " + " ".join(ENVELOPE_SETTINGS),
+        "elapsed_s": run_seconds(source.parent / "logbook.csv"),
+    }}
     save_controller(SHIPPED, spec, genome, metadata, io)
     save_nir(SHIPPED.with_suffix(".nir"), spec, genome)
     print(f"shipped {source.relative_to(ROOT)} -> {SHIPPED.relative_to(ROOT)} (+ {SHIPPED.name}.nir)", flush=True)

@@ -23,7 +23,7 @@ def test_shipped_blimp_controller_keeps_the_blimp_near_its_setpoint() -> None:
     assert error.mean() < 0.05 and error.max() < 0.12
 
 
-def test_demo_command_prints_both_controllers_and_writes_the_plot(tmp_path: Path) -> None:
+def test_demo_flies_a_light_and_a_heavy_blimp_and_says_how_each_did(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "snncontrol.cli", "demo", "--out", str(tmp_path)],
         capture_output=True,
@@ -32,6 +32,18 @@ def test_demo_command_prints_both_controllers_and_writes_the_plot(tmp_path: Path
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("SNN ") >= 3 and result.stdout.count("PID ") >= 3
-    assert "SOPs/s" in result.stdout
-    assert (tmp_path / "blimp_demo.png").stat().st_size > 10_000
+    out = result.stdout
+    assert "hover command 0.2 of 3.3 (light)" in out and "hover command 2 of 3.3 (heavy)" in out
+    assert out.count("SNN ") >= 6 and out.count("PID ") >= 6 and out.count("SOPs/s") == 2
+    verdicts = [line for line in out.splitlines() if line.startswith("SNN  RMSE")]
+    assert len(verdicts) == 2 and all("held every set-point" in v and "no floor contact" in v for v in verdicts)
+    for hover in ("0.2", "2"):
+        assert (tmp_path / f"blimp_demo_hover_{hover}.png").stat().st_size > 10_000
+
+
+def test_demo_refuses_a_hover_command_the_thrust_unit_cannot_give(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "snncontrol.cli", "demo", "--hover", "4", "--out", str(tmp_path)],
+        capture_output=True, text=True, check=False, timeout=300,
+    )
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--hover" in result.stderr

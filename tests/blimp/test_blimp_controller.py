@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from sim_envs.blimp.envelope import MODELS, BlimpEnvelope
 from snncontrol.artifacts import Controller, load_controller
 from snncontrol.controllers import SHIPPED
 from snncontrol.evaluation.blimp_flight import fly_blimps
@@ -31,11 +33,11 @@ def _without_i_snn(controller: Controller) -> Controller:
     return Controller(spec, genome, controller.metadata, controller.io)
 
 
-def test_the_shipped_pd_i_snn_holds_each_set_point_within_2_cm() -> None:
+def test_the_shipped_pd_i_snn_holds_each_set_point_within_3_cm() -> None:
     controller = load_controller(SHIPPED["blimp"])
     assert controller.spec.n_neurons == 161 and controller.spec.n_outputs == 1  # 80 + 80 neurons + the sum
     errors = _steady_state_errors(controller, bias=-0.01)
-    assert errors.max() < 0.02, errors  # README: 0.6 cm median over 20 calm plants
+    assert errors.max() < 0.03, errors  # the envelope's worst-plant target (docs/blimp.md: 0.6-0.9 cm medians)
 
 
 def test_the_i_snn_removes_the_steady_state_error_the_pd_snn_alone_leaves() -> None:
@@ -43,3 +45,17 @@ def test_the_i_snn_removes_the_steady_state_error_the_pd_snn_alone_leaves() -> N
     with_i = _steady_state_errors(controller, bias=-0.018)
     pd_only = _steady_state_errors(_without_i_snn(controller), bias=-0.018)
     assert pd_only.mean() > 0.1 and pd_only.mean() > 3 * with_i.mean(), (pd_only, with_i)
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_the_shipped_controller_lifts_a_heavy_blimp_off_the_floor_and_holds_it(model: str) -> None:
+    """A blimp as heavy as the paper's z'' = u - 2.02 (hover command 2.0 of 3.3) starting on the floor: the old
+    constructed controller never lifted it (its PD pushed at most ~1 unit and its integrator stopped far from the
+    set-point)."""
+    kwargs = {**BlimpEnvelope(hover_command=(2.0, 2.0), initial_altitude=(0.0, 0.0)).kwargs(model),
+              "episode_length_s": 90.0, "schedule": SCHEDULE}
+    flights = fly_blimps(SNNPolicy.of(load_controller(SHIPPED["blimp"]), batch=2), [300, 301], model=model, **kwargs)
+    for flight in flights:
+        assert flight.contacts() == 0
+        errors = [s.steady_state_error for s in flight.metrics(steady_after_s=30.0).full_segments]
+        assert len(errors) == 2 and max(errors) < 0.03, errors

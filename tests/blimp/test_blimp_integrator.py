@@ -19,7 +19,6 @@ from snncontrol.controllers.blimp.integrator import (
     integrator_genome,
     pd_with_integrator,
 )
-from snncontrol.controllers.blimp.spiking_pd import INTEGRATOR_GAIN
 from snncontrol.errors import SpecError
 
 
@@ -66,12 +65,14 @@ def test_the_pd_snn_of_a_composite_is_kept_exactly() -> None:
 
 
 def test_the_shipped_controller_keeps_the_constructed_integrator_exactly() -> None:
-    """Its PD-SNN was fine-tuned with the integrator's entries left out of the search (`network.evolve` slices):
-    the I-SNN half is the construction's (at the gain chosen beside the constructed PD), bit for bit."""
+    """Its PD-SNN was evolved with the integrator's entries left out of the search (`network.evolve` slices):
+    the I-SNN half is the construction's with the settings its seed names, bit for bit."""
     spec, genome, _, _ = read_artifact(SHIPPED["blimp"])
+    settings = read_artifact(SHIPPED["blimp_envelope_seed"])[2].extra["integrator"]
+    assert settings["leak"] == 1.0 and settings["offset"] == 0.85  # the envelope's integrator
     parts = blimp_parts(spec)
     assert parts is not None
-    np.testing.assert_array_equal(split_genome(parts, genome)[1], integrator_genome(parts[1], gain=INTEGRATOR_GAIN))
+    np.testing.assert_array_equal(split_genome(parts, genome)[1], integrator_genome(parts[1], **settings))
 
 
 def test_networks_that_are_not_blimp_snns_are_refused_in_one_line(tmp_path: Path) -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
+from evolution.config import load_config
+from evolution.problem import free_mask
+from snncontrol import cli
 from snncontrol.artifacts import Controller, read_artifact
 from snncontrol.controllers import SHIPPED
 from snncontrol.controllers.blimp import pd_snn
@@ -17,6 +23,8 @@ from snncontrol.evaluation.blimp_eval import figures, plant_kwargs
 from snncontrol.evaluation.blimp_flight import fly_blimps
 from snncontrol.network import Network
 from snncontrol.policy import SNNPolicy
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_encoder_code_averages_the_error_from_millimetres_to_a_metre() -> None:
@@ -37,6 +45,21 @@ def test_the_proportional_map_is_odd_monotone_and_silent_only_at_zero() -> None:
     assert np.all(positive > 0) and np.all(np.diff(positive) > 0)  # already 5 mm moves it: no dead band
     np.testing.assert_allclose(positive[3], 3.0 * 0.05, rtol=1e-6)  # calibrated: kp at 5 cm
     np.testing.assert_allclose(positive / errors, 3.0, rtol=0.6)  # close to proportional from 5 mm to 10 cm
+
+
+def test_the_far_field_saturates_the_pd_like_the_reference_and_stays_silent_near_the_set_point() -> None:
+    """The reference PD (kp 8) commands full thrust at 0.5 m; the linear spiking PD tops out near 1 unit."""
+    spec = pd_snn("iwta")
+    near, far = np.array([0.005, 0.01, 0.02, 0.05]), np.array([0.3, 0.5, 1.0])
+    errors = np.r_[near, far, -far]
+    linear = constant_error_response(spec, pd_genome(spec), errors, 300)[100:].mean(axis=0)
+    saturating = constant_error_response(spec, pd_genome(spec, far=4, push=3.3), errors, 300)[100:].mean(axis=0)
+    np.testing.assert_allclose(saturating[:4], linear[:4], atol=1e-9)  # the far field is silent within 5 cm
+    assert linear[5] < 1.1 and saturating[5] == pytest.approx(3.3, rel=1e-6)  # calibrated at 0.5 m
+    assert saturating[4] > 1.5 * linear[4] and saturating[6] >= 3.3  # steeper beyond, full push further out
+    np.testing.assert_allclose(saturating[7:], -saturating[4:7], atol=1e-9)  # odd
+    with pytest.raises(SpecError, match="push"):
+        pd_genome(spec, far=1, push=3.3)  # one neuron a sign cannot push that hard within the bounds
 
 
 @pytest.mark.parametrize("slope", [0.02, -0.05])
@@ -61,12 +84,24 @@ def test_the_constructed_pd_i_holds_calm_plants_to_about_a_centimetre() -> None:
     assert result["overshoot_up_cm_worst"] < 20.0 and result["overshoot_down_cm_worst"] < 20.0, result
 
 
-def test_the_shipped_controller_is_the_construction() -> None:
-    """The shipped PD+I is `spiking_pd_i()` (the construction's calibration runs in floating point: to 1e-9)."""
-    spec, genome, _, io = read_artifact(SHIPPED["blimp"])
-    constructed_spec, constructed = spiking_pd_i()
-    assert spec.to_dict() == constructed_spec.to_dict() and io.to_dict() == BLIMP_IO.to_dict()
-    np.testing.assert_allclose(genome, constructed, rtol=1e-9, atol=0.0)
+def test_the_shipped_controller_is_the_envelope_evolution_of_its_named_seed(tmp_path: Path) -> None:
+    """The shipped PD+I names the evolve run that made it; rebuilding its seed with the command it names gives every
+    parameter that run did not evolve (the I-SNN whole, the PD-SNN's weights), and the evolved ones moved."""
+    spec, genome, metadata, io = read_artifact(SHIPPED["blimp"])
+    run = metadata.extra["evolve_run"]
+    assert run["command"] == "snncontrol evolve configs/blimp_envelope.yaml" and metadata.seed is not None
+    config = load_config(ROOT / run["config"])
+    assert metadata.seed == config.seed and f"configs/{config.name}.yaml" in metadata.description
+    seed_args = shlex.split(run["seed_artifact"])
+    assert seed_args[:2] == ["snncontrol", "blimp-integrator"]
+    assert cli.main([*seed_args[1:], "--out", str(tmp_path / "seed")]) == 0
+    seed_spec, seed_genome, _, seed_io = read_artifact(tmp_path / "seed")
+    np.testing.assert_allclose(read_artifact(SHIPPED["blimp_envelope_seed"])[1], seed_genome, rtol=1e-9, atol=0.0)
+    assert config.network.artifact == "shipped:blimp_envelope_seed"  # the seed that run started from
+    assert spec.to_dict() == seed_spec.to_dict() and io.to_dict() == seed_io.to_dict() == BLIMP_IO.to_dict()
+    evolved = free_mask(spec, config.network.evolve)
+    np.testing.assert_allclose(genome[~evolved], seed_genome[~evolved], rtol=1e-9, atol=0.0)
+    assert np.abs(genome[evolved] - seed_genome[evolved]).max() > 1e-3
 
 
 def test_networks_it_cannot_build_are_refused_in_one_line() -> None:
