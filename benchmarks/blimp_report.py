@@ -1,4 +1,4 @@
-"""README tables and plots of the blimp PD+I SNN (run after benchmarks/blimp_pipeline.py has evolved everything):
+"""The narrow-band tables and plots of docs/blimp.md's history (run after benchmarks/blimp_pipeline.py):
 
     .venv/bin/python benchmarks/blimp_report.py [--plants 20] [--seed 100]
 
@@ -7,9 +7,11 @@
 2. Closed loop (`snncontrol.evaluation.blimp_eval`, plants seed .. seed + plants - 1, calm and disturbed): the
    PD-SNN alone, the PD+I mimics side by side (I-SNN from the paper's data or from blimp flights), each
    fine-tuned closed loop, the fine-tuned PD-SNN beside the constructed integrator I-SNN, that PD-SNN
-   fine-tuned again with the integrator fixed, the constructed spiking PD beside the integrator (shipped) and
+   fine-tuned again with the integrator fixed, the constructed spiking PD beside the integrator (shipped until
+   2026-12-06) and
    its decays fine-tuned, and the reference PID: does each stage help?
-   benchmarks/results/blimp_flight.png: the shipped controller beside the PID in the first plant.
+   benchmarks/results/blimp_flight.png: that constructed controller beside the PID in the first plant. Every
+   table here is the narrow band's (docs/blimp.md's history); the envelope tables: benchmarks/blimp_closed_loop.py.
 3. Integration: each I-SNN's command after 10 and 30 s of a constant error (does it integrate?); proportional
    maps: each PD-SNN's command (mean and std over 20 s) on constant errors of 0.5 to 20 cm, beside the reference
    PD's (does it see small errors, and is it steady?).
@@ -41,7 +43,6 @@ from snncontrol import atomic  # noqa: E402
 from snncontrol.artifacts import load_controller, read_artifact  # noqa: E402
 from snncontrol.commands.eval_blimp import table  # noqa: E402
 from snncontrol.compose import split_genome  # noqa: E402
-from snncontrol.controllers import SHIPPED  # noqa: E402
 from snncontrol.controllers.blimp.integrator import blimp_parts, constant_error_response  # noqa: E402
 from snncontrol.controllers.pid import BLIMP_PID  # noqa: E402
 from snncontrol.evaluation.blimp_eval import evaluate  # noqa: E402
@@ -117,7 +118,8 @@ def closed_loop(plants: int, seed: int) -> dict[str, dict[str, dict[str, float]]
               "its PD-SNN + constructed integrator I-SNN": runs / "blimp_pd_i_integrator" / "composite",
               "that PD-SNN fine-tuned, integrator fixed": runs / "blimp_pd_i_integrator_finetune" / "best",
               "then on the steady-state error": runs / "blimp_pd_i_steady_finetune" / "best",
-              "constructed spiking PD + integrator (shipped)": runs / "blimp_pd_i_constructed" / "best",
+              "constructed spiking PD + integrator (shipped until 2026-12-06)":
+                  runs / "blimp_pd_i_constructed" / "best",
               "that with its PD-SNN's decays fine-tuned": runs / "blimp_pd_i_constructed_finetune" / "best"}
     out: dict[str, dict[str, dict[str, float]]] = {}
     for condition in ("calm", "disturbed"):
@@ -138,10 +140,11 @@ def integration_check() -> dict[str, dict[str, float]]:
     networks = {name: read_artifact(path)[:2] for name, path in (
         ("I-SNN mimic, the paper's data", runs / "blimp_i_iwta" / "best"),
         ("I-SNN mimic, blimp flights", runs / "blimp_i_blimp_iwta" / "best")) if path.is_dir()}
-    shipped_spec, shipped_genome, _, _ = read_artifact(SHIPPED["blimp"])
-    parts = blimp_parts(shipped_spec)
-    assert parts is not None, "the shipped controller is a PD+I composite"
-    networks["I-SNN, constructed integrator (shipped)"] = (parts[1], split_genome(parts, shipped_genome)[1])
+    old_spec, old_genome, _, _ = read_artifact(ROOT / "runs" / "blimp_pd_i_constructed" / "best")
+    parts = blimp_parts(old_spec)
+    assert parts is not None, "the constructed controller is a PD+I composite"
+    networks["I-SNN, constructed integrator (shipped until 2026-12-06, gain 0.025)"] = (
+        parts[1], split_genome(parts, old_genome)[1])
     out = {}
     for name, (spec, genome) in networks.items():
         u = constant_error_response(spec, genome, np.array([0.01, 0.05]), 300)
@@ -154,7 +157,7 @@ def proportional_maps() -> dict[str, dict[str, list[float]]]:
     runs = ROOT / "runs"
     sources = {"PD-SNN mimic (LIF)": runs / "blimp_pd_lif" / "best",
                "PD-SNN fine-tuned beside the integrator": runs / "blimp_pd_i_integrator_finetune" / "best",
-               "constructed spiking PD (shipped)": SHIPPED["blimp"],
+               "constructed spiking PD (shipped until 2026-12-06)": runs / "blimp_pd_i_constructed" / "best",
                "that, decays fine-tuned": runs / "blimp_pd_i_constructed_finetune" / "best"}
     out = {"reference PD": {"mean": [BLIMP_PID.kp * e for e in MAP_ERRORS], "std": [0.0] * len(MAP_ERRORS)}}
     for name, path in sources.items():
@@ -170,8 +173,10 @@ def proportional_maps() -> dict[str, dict[str, list[float]]]:
 
 
 def plot_shipped_flight(path: Path, seed: int) -> None:
-    """The shipped controller beside the PID in the first calm plant: altitude, command, spike raster."""
-    results = evaluate(load_controller(SHIPPED["blimp"]), "calm", plants=1, seed=seed, record_spikes=True)
+    """The constructed controller shipped until 2026-12-06 beside the PID in the first calm plant of the narrow
+    band: altitude, command, spike raster."""
+    results = evaluate(load_controller(ROOT / "runs" / "blimp_pd_i_constructed" / "best"), "calm", plants=1,
+                       seed=seed, record_spikes=True)
     flights = {name: r.flights[0] for name, r in results.items()}
     plot_flight(flights, path, spikes=np.asarray(results["SNN"].per_plant["spikes"])[0])
 
