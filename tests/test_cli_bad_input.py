@@ -51,7 +51,8 @@ def test_info_and_export_nir_take_a_shipped_name(tmp_path, capsys):
 )
 def test_every_artifact_argument_resolves_shipped_names(argv, tmp_path, capsys):
     argv = [a.replace("OUT", str(tmp_path)) for a in argv]
-    assert "no shipped controller 'nope' (shipped: blimp, blimp_envelope_seed, swimmer_ncap)" in _one_line(capsys, *argv)
+    message = "no shipped controller 'nope' (shipped: blimp, blimp_envelope_seed, swimmer_ncap)"
+    assert message in _one_line(capsys, *argv)
 
 
 def test_export_nir_to_a_directory(tmp_path, capsys):
