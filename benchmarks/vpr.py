@@ -8,9 +8,10 @@ with epochs and T chosen on the calibration traversal, answers each query traver
   after sequence matching (`--seq-len` frames, reported separately);
 - training seconds and queries per second (batched, and one at a time through `Matcher.query`);
 - the rate pass side by side with the simulated spiking network on `--agreement` reference images and as
-  many queries: under the expected input current (same winner per module, same top place, rate error) and
-  under Poisson input for `present` ms (same top place; two Poisson runs with different seeds for the noise
-  floor; Recall@1 of each pass on that sample).
+  many queries of every condition: the spiking query mode (`Matcher(mode="spiking")`: regular input spikes for
+  `inference.SPIKING_PRESENT_MS`, the place from the spike times), and for the record the network under the
+  expected input current and under Poisson input for the training presentation (same winner per module, same
+  top place; two Poisson runs with different seeds for the noise floor; Recall@1 of each pass on the sample).
 Writes benchmarks/results/vpr.json, vpr_pr.png and vpr_similarity.png; ends with a RESULT line.
 """
 
@@ -66,11 +67,12 @@ def side_by_side(ens: Ensemble, images: torch.Tensor, truth: torch.Tensor) -> di
     simulation's tied top places, and how many places tie."""
     rate = inference.rate_responses(ens, images)
     top = inference.similarity(ens, rate).argmax(1)
-    runs = {"expected_input": inference.spiking_responses(ens, images, seed=0, poisson=False)}
+    runs = {"expected_input": inference.spiking_responses(ens, images, encoding="current")}
     start = time.perf_counter()
-    runs["poisson"] = inference.spiking_responses(ens, images, seed=1)
-    poisson_hz = len(images) / (time.perf_counter() - start)
-    again = inference.similarity(ens, inference.spiking_responses(ens, images, seed=2)).argmax(1)
+    runs["spiking"] = inference.spiking_responses(ens, images, present_ms=inference.SPIKING_PRESENT_MS)
+    spiking_hz = len(images) / (time.perf_counter() - start)
+    runs["poisson"] = inference.spiking_responses(ens, images, seed=1, encoding="poisson")
+    again = inference.similarity(ens, inference.spiking_responses(ens, images, seed=2, encoding="poisson")).argmax(1)
     live = rate.amax(-1) > 0  # modules with a responding neuron
     out: dict[str, float] = {
         "images": len(images),
@@ -90,7 +92,7 @@ def side_by_side(ens: Ensemble, images: torch.Tensor, truth: torch.Tensor) -> di
     out["poisson_vs_poisson_same_top_place"] = float(
         (inference.similarity(ens, runs["poisson"]).argmax(1) == again).float().mean()
     )
-    out["poisson_queries_per_s"] = poisson_hz
+    out["spiking_queries_per_s"] = spiking_hz
     return out
 
 
@@ -99,7 +101,7 @@ def main() -> None:
     parser.add_argument("--places", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     parser.add_argument("--present-ms", type=float, default=ModuleConfig.present)
-    parser.add_argument("--agreement", type=int, default=32, help="reference images and queries run spiking too")
+    parser.add_argument("--agreement", type=int, default=100, help="reference images and queries run spiking too")
     parser.add_argument("--seq-len", type=int, default=5, help="frames of sequence matching (reported apart)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--route", type=Path, default=Path("/tmp/snncontrol_vpr_route"))
@@ -132,12 +134,15 @@ def main() -> None:
             **{key: results[key]["recall_at_1"] for key in results},
             "snn_over_sad": results["snn"]["recall_at_1"] / max(results["sad"]["recall_at_1"], 1e-9),
             "sample_rate_recall_at_1": spiking["rate_recall_at_1"],
+            "sample_spiking_recall_at_1": spiking["spiking_recall_at_1"],
+            "spiking_over_rate": spiking["spiking_recall_at_1"] / max(spiking["rate_recall_at_1"], 1e-9),
             "sample_poisson_recall_at_1": spiking["poisson_recall_at_1"],
         }
         print(
             f"{name:<22} R@1 SNN {results['snn']['recall_at_1']:.3f}  SAD {results['sad']['recall_at_1']:.3f}  "
             f"SNN+seq {results['snn+seq']['recall_at_1']:.3f}  SAD+seq {results['sad+seq']['recall_at_1']:.3f}  "
-            f"sample: rate {spiking['rate_recall_at_1']:.2f}, Poisson spiking {spiking['poisson_recall_at_1']:.2f}"
+            f"sample: rate {spiking['rate_recall_at_1']:.2f}, spiking {spiking['spiking_recall_at_1']:.2f}, "
+            f"Poisson {spiking['poisson_recall_at_1']:.2f}"
         )
     conditions = {name: conditions[name] for name in queries}
 
@@ -174,11 +179,15 @@ def main() -> None:
     plots.plot_similarity(sims["snn"], RESULTS / "vpr_similarity.png", "SNN ensemble similarity")
     print(json.dumps(out, indent=1))
     worst = min(conditions, key=lambda name: conditions[name]["snn_over_sad"])
+    answered = [name for name in conditions if conditions[name]["sample_rate_recall_at_1"] > 0]
+    worst_spiking = min(answered, key=lambda name: conditions[name]["spiking_over_rate"], default=queries[0])
     print(
         f"RESULT vpr places={args.places} recall_at_1={results['snn']['recall_at_1']:.3f} "
         f"sad_recall_at_1={results['sad']['recall_at_1']:.3f} train_s={report['train_s']:.1f} "
         f"query_hz={out['query_hz_batched']:.0f} conditions={len(conditions)} "
-        f"worst_snn_over_sad={conditions[worst]['snn_over_sad']:.2f} worst_condition={worst}"
+        f"worst_snn_over_sad={conditions[worst]['snn_over_sad']:.2f} worst_condition={worst} "
+        f"worst_spiking_over_rate={conditions[worst_spiking]['spiking_over_rate']:.2f} "
+        f"worst_spiking_condition={worst_spiking}"
     )
 
 

@@ -122,6 +122,38 @@ class PoissonEncoder(Encoder):
 
 
 @dataclass(frozen=True)
+class RegularEncoder(Encoder):
+    """Deterministic rate coding: each input x >= 0 fires a regular spike train of `rate_per_unit * x` Hz (capped
+    at 1/dt), no randomness. Input i integrates its spike probability per step in a phase and fires when the
+    phase reaches 1 (then loses 1), so over n steps it fires floor(n p + phase0) times: within one spike of the
+    expected count, where a Poisson train is off by about sqrt(n p). The starting phases are spread over [0, 1)
+    (phase0_i = frac(i * golden ratio)) so that equal inputs do not all fire on the same step.
+    """
+
+    rate_per_unit: float = 1.0
+    kind: ClassVar[str] = "regular"
+    spiking: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        if self.rate_per_unit <= 0:
+            raise SpecError(f"RegularEncoder.rate_per_unit must be positive (Hz per unit), got {self.rate_per_unit}")
+
+    def out_size(self, n_inputs: int) -> int:
+        return n_inputs
+
+    def init_state(self, batch: int, n_inputs: int, dt: float, dtype: torch.dtype) -> EncoderState:
+        golden = (5**0.5 - 1) / 2
+        phase = torch.remainder(torch.arange(n_inputs, dtype=torch.float64) * golden, 1.0).to(dtype)
+        return (phase.expand(batch, n_inputs).clone(), torch.tensor(self.rate_per_unit * dt, dtype=dtype))
+
+    def step(self, x: torch.Tensor, state: EncoderState) -> tuple[torch.Tensor, EncoderState]:
+        phase, scale = state
+        phase = phase + (x * scale).clamp(0.0, 1.0)
+        spikes = (phase >= 1.0).to(x.dtype)
+        return spikes, (phase - spikes, scale)
+
+
+@dataclass(frozen=True)
 class SendOnDeltaEncoder(Encoder):
     """Send-on-delta (event) coding: an event each time an input moves `delta` away from its last reference.
 
@@ -189,7 +221,8 @@ class SampleHoldEncoder(Encoder):
 
 
 _ENCODERS: dict[str, type[Encoder]] = {
-    cls.kind: cls for cls in (PopulationEncoder, PoissonEncoder, SendOnDeltaEncoder, SampleHoldEncoder)
+    cls.kind: cls
+    for cls in (PopulationEncoder, PoissonEncoder, RegularEncoder, SendOnDeltaEncoder, SampleHoldEncoder)
 }
 
 
@@ -206,6 +239,7 @@ __all__ = [
     "Encoder",
     "PoissonEncoder",
     "PopulationEncoder",
+    "RegularEncoder",
     "SampleHoldEncoder",
     "SendOnDeltaEncoder",
     "encoder_from_dict",

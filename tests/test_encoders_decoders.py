@@ -8,7 +8,13 @@ import torch
 
 from snncontrol.connections import Connection
 from snncontrol.decoders import PopulationVectorDecoder, RateDecoder
-from snncontrol.encoders import PoissonEncoder, PopulationEncoder, SampleHoldEncoder, SendOnDeltaEncoder
+from snncontrol.encoders import (
+    PoissonEncoder,
+    PopulationEncoder,
+    RegularEncoder,
+    SampleHoldEncoder,
+    SendOnDeltaEncoder,
+)
 from snncontrol.errors import SpecError
 from snncontrol.layers import Layer
 from snncontrol.network import Network
@@ -124,3 +130,25 @@ def test_a_network_behind_a_sample_hold_sees_a_dropout_as_its_last_sample() -> N
     expected, _ = net.rollout(params, held, net.init_state(1))
     assert torch.isfinite(state.v).all()
     assert torch.equal(out, expected)
+
+
+def test_regular_encoder_fires_within_one_spike_of_the_expected_count_without_randomness():
+    enc = RegularEncoder(rate_per_unit=0.25)  # pixel 200 -> 50 Hz
+    x = torch.tensor([[0.0, 13.0, 200.0, 255.0, 4000.0]])
+    state = enc.init_state(1, 5, 1e-3, torch.float64)
+    counts = torch.zeros(5)
+    trains = []
+    for _ in range(1000):  # 1 s at 1 ms
+        spikes, state = enc.step(x, state)
+        counts += spikes[0]
+        trains.append(spikes[0])
+    expected = torch.tensor([0.0, 3.25, 50.0, 63.75, 1000.0])  # capped at one spike per step
+    assert ((counts - expected).abs() <= 1.0).all(), counts
+    intervals = torch.diff(torch.nonzero(torch.stack(trains)[:, 2])[:, 0])
+    assert set(intervals.tolist()) == {20}  # 50 Hz: a spike every 20 steps, regular
+    again = enc.init_state(1, 5, 1e-3, torch.float64)
+    assert torch.equal(enc.step(x, again)[0], enc.step(x, enc.init_state(1, 5, 1e-3, torch.float64))[0])
+    phases = enc.init_state(1, 64, 1e-3, torch.float64)[0]
+    assert len(torch.unique(phases)) == 64 and phases.min() >= 0 and phases.max() < 1  # spread, not in lockstep
+    with pytest.raises(SpecError, match="rate_per_unit"):
+        RegularEncoder(rate_per_unit=0.0)

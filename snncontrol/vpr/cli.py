@@ -64,13 +64,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--ground-truth", help="query,reference CSV (default: align by index)")
     p.add_argument("--tolerance", type=int, default=1, help="frames")
     p.add_argument("--seq-len", type=int, default=0, help="also report sequence matching over this many frames")
-    p.add_argument("--mode", choices=("rate", "spiking"), default="rate")
+    p.add_argument("--mode", choices=("rate", "spiking", "poisson"), default="rate",
+                   help="rate pass (default), the spiking network on regular input spikes, or on Poisson input")
     p.add_argument("--out-dir", help="write metrics.json, pr.png, similarity.png here")
     _source_args(p)
     p = sub.add_parser("query", help="match image files against an ensemble")
     p.add_argument("ensemble")
     p.add_argument("images", nargs="+")
-    p.add_argument("--mode", choices=("rate", "spiking"), default="rate")
+    p.add_argument("--mode", choices=("rate", "spiking", "poisson"), default="rate",
+                   help="rate pass (default), the spiking network on regular input spikes, or on Poisson input")
 
 
 def _load(path: str, args: argparse.Namespace) -> Traversal:

@@ -7,11 +7,15 @@
 place's similarity s (its response over the mean winning response of the modules, `inference.similarity`;
 0 when s <= 1), monotone in the similarity used for the precision-recall curve, so a threshold chosen on that
 curve applies directly. With a single module (at most `places_per_module` places) s is always 1 and the
-confidence 0. Rate pass by default (see `inference.py`); mode="spiking" runs the simulated spiking network.
+confidence 0. Rate pass by default (see `inference.py`); mode="spiking" runs the simulated spiking network on
+regular (deterministic) input spike trains for `present_ms` (default `inference.SPIKING_PRESENT_MS`) and takes
+the place from its spike times (`inference.spiking_responses`), mode="poisson" the same network on Poisson input
+(seeded by `seed`).
 """
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -25,16 +29,30 @@ from snncontrol.vpr.preprocess import preprocess
 
 
 class Matcher:
-    def __init__(self, ensemble: Ensemble, mode: inference.Mode = "rate", seed: int = 0) -> None:
-        if mode not in ("rate", "spiking"):
-            raise DatasetError(f"mode must be 'rate' or 'spiking', got {mode!r}")
-        self.ensemble, self.mode, self.seed = ensemble, mode, seed
+    def __init__(
+        self,
+        ensemble: Ensemble,
+        mode: inference.Mode = "rate",
+        seed: int = 0,
+        present_ms: float = inference.SPIKING_PRESENT_MS,
+    ) -> None:
+        if mode not in ("rate", "spiking", "poisson"):
+            raise DatasetError(f"mode must be 'rate', 'spiking' or 'poisson', got {mode!r}")
+        if not (math.isfinite(present_ms) and present_ms > 0):
+            raise DatasetError(f"present_ms must be a positive number of ms, got {present_ms}")
+        self.ensemble, self.mode, self.seed, self.present_ms = ensemble, mode, seed, present_ms
         self._live = ensemble.compact()  # answers exactly as `ensemble`, with only the neurons that can fire
         self._flat = inference._flat_weights(self._live).contiguous()
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], mode: inference.Mode = "rate", seed: int = 0) -> Matcher:
-        return cls(load_ensemble(path), mode, seed)
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        mode: inference.Mode = "rate",
+        seed: int = 0,
+        present_ms: float = inference.SPIKING_PRESENT_MS,
+    ) -> Matcher:
+        return cls(load_ensemble(path), mode, seed, present_ms)
 
     def preprocess(self, images: np.ndarray | list[np.ndarray]) -> torch.Tensor:
         cfg = self.ensemble.module
@@ -42,8 +60,12 @@ class Matcher:
 
     def similarity_of(self, pixels: torch.Tensor) -> torch.Tensor:
         """[B, P] similarity (Hz) of preprocessed images [B, n_in]."""
-        if self.mode == "spiking":
-            return inference.similarity(self._live, inference.spiking_responses(self._live, pixels, self.seed))
+        if self.mode != "rate":
+            encoding = "regular" if self.mode == "spiking" else "poisson"
+            responses = inference.spiking_responses(
+                self._live, pixels, self.seed, encoding=encoding, present_ms=self.present_ms
+            )
+            return inference.similarity(self._live, responses)
         return inference.similarity(self._live, inference.rate_responses(self._live, pixels, self._flat))
 
     def similarity(self, images: np.ndarray | list[np.ndarray]) -> torch.Tensor:

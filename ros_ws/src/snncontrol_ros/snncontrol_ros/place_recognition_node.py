@@ -57,7 +57,8 @@ class PlaceRecognitionNode(Node):
     def __init__(self, node_name: str = "place_recognition", matcher: Any = None, **kwargs) -> None:
         super().__init__(node_name, **kwargs)
         path = declare(self, "matcher", "", "snncontrol.vpr ensemble artifact (directory)")
-        mode = declare(self, "mode", "rate", "matcher pass: rate (fast) | spiking (the full spiking network)")
+        mode = declare(self, "mode", "rate",
+                       "matcher pass: rate (fast) | spiking (the spiking network, regular input) | poisson")
         kind = declare(self, "image_type", "raw", "raw (sensor_msgs/Image) | compressed (sensor_msgs/CompressedImage)")
         topic = declare(self, "image_topic", "camera/image_raw", "image topic")
         self.max_age_s = declare(self, "max_age_s", 0.5, "drop frames older than this when processing starts (s)")
