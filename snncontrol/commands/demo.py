@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from sim_envs.blimp.envelope import MODELS, BlimpEnvelope
-from snncontrol.artifacts import load_controller
+from snncontrol.artifacts import Controller, load_controller
 from snncontrol.controllers import resolve
 from snncontrol.controllers.pid import BLIMP_PID, PIDPolicy
 from snncontrol.errors import SnnControlError
@@ -53,9 +53,7 @@ def verdict(flight: Flight) -> str:
     return f"{held}: worst steady-state error {worst_ss:.1f} cm, largest overshoot {overshoot:.1f} cm, {ground}"
 
 
-def _fly(args: argparse.Namespace, hover: float) -> tuple[dict[str, Flight], SNNPolicy]:
-    controller = load_controller(resolve(args.artifact))
-    controller.io.check(2, 1, controller.spec.n_inputs, controller.spec.n_outputs, "the blimp plant")
+def _fly(args: argparse.Namespace, controller: Controller, hover: float) -> tuple[dict[str, Flight], SNNPolicy]:
     kwargs = {**BlimpEnvelope(hover_command=(hover, hover)).kwargs(args.model),
               "initial_altitude_range": (0.0, 0.0), "schedule": SCHEDULE, "episode_length_s": 210.0}
     policy = SNNPolicy.of(controller, record_spikes=True)
@@ -71,10 +69,11 @@ def run(args: argparse.Namespace) -> int:
         if not (math.isfinite(hover) and -3.3 < hover < 3.3):
             raise SnnControlError(f"--hover must be a command the thrust unit can give, in (-3.3, 3.3), got {hover}")
     controller = load_controller(resolve(args.artifact))
+    controller.io.check(2, 1, controller.spec.n_inputs, controller.spec.n_outputs, "the blimp plant")
     print(f"controller {args.artifact}: {controller.spec.n_neurons} neurons, {controller.spec.parameters.size} "
           f"parameters; {args.model} plant, seed {args.seed}, take-off from the floor")
     for hover in args.hover:
-        flights, policy = _fly(args, hover)
+        flights, policy = _fly(args, controller, hover)
         weight = "lighter than air" if hover < 0 else ("heavy" if hover >= 1.0 else "light")
         print(f"\nblimp with hover command {hover:g} of 3.3 ({weight}):")
         print(f"{'':4} {'set-point (m)':>14} {'steady-state error (cm)':>24} {'overshoot (cm)':>15} {'rise (s)':>9} "

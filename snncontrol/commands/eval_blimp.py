@@ -125,7 +125,7 @@ def plot_results(results: EnvelopeResults, out: Path) -> list[Path]:
     paths = [plot_envelope(per_plant, out / "envelope.png")]
     for model, by_condition in results.items():
         condition = "calm" if "calm" in by_condition else next(iter(by_condition))
-        heaviest = list(by_condition[condition])[-1]
+        heaviest = max(by_condition[condition], key=list(HOVER_BANDS).index)
         by_controller = by_condition[condition][heaviest]
         spikes = by_controller["SNN"].per_plant.get("spikes")
         flights = {name: r.flights[0] for name, r in by_controller.items()}

@@ -34,15 +34,13 @@ from typing import Any
 
 import numpy as np
 
-from sim_envs.blimp.envelope import HOVER_BANDS, MODELS, BlimpEnvelope
+from sim_envs.blimp.envelope import CONDITIONS, HOVER_BANDS, MODELS, BlimpEnvelope
 from snncontrol.artifacts import Controller
 from snncontrol.controllers.pid import BLIMP_PID, PIDGains, PIDPolicy
 from snncontrol.evaluation.blimp_flight import Flight, fly_blimps
 from snncontrol.policy import Policy, SNNPolicy
 
 NEGATIVE_BUOYANCY = (-0.02, -0.005)  # N: heavier than air, 0.5 to 2 gf
-DISTURBANCES: dict[str, Any] = {"gusts": True, "buoyancy_drift": True, "dropout_prob": 0.1}
-CONDITIONS: dict[str, dict[str, Any]] = {"calm": {}, "disturbed": DISTURBANCES}
 SETPOINTS = (0.5, 1.0, 1.5)  # m
 STEADY_WINDOW_S = 20.0  # the last 20 s of each hold are its steady state
 
