@@ -6,13 +6,15 @@ with epochs and T chosen on the calibration traversal, answers each query traver
 (batched) and measures, per query condition (the first also as the top-level figures)
 - Recall@1/5/10, PR-AUC and recall at 100 % precision (tolerance 1 frame) for the SNN and SAD, and the same
   after sequence matching (`--seq-len` frames, reported separately);
-- training seconds and queries per second (batched, and one at a time through `Matcher.query`);
+- training seconds, queries per second (batched, and one at a time through `Matcher.query`) and the peak
+  resident memory of the process (MiB), e.g. at 10,000 places: `--places 10000 --route /tmp/vpr10k`;
 - the rate pass side by side with the simulated spiking network on `--agreement` reference images and as
   many queries of every condition: the spiking query mode (`Matcher(mode="spiking")`: regular input spikes for
   `inference.SPIKING_PRESENT_MS`, the place from the spike times), and for the record the network under the
   expected input current and under Poisson input for the training presentation (same winner per module, same
   top place; two Poisson runs with different seeds for the noise floor; Recall@1 of each pass on the sample).
-Writes benchmarks/results/vpr.json, vpr_pr.png and vpr_similarity.png; ends with a RESULT line.
+Writes benchmarks/results/vpr.json, vpr_pr.png and vpr_similarity.png (`--name` for another stem); ends with a
+RESULT line.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import time
 from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
+import numpy as np
 import torch
 
 from sim_envs.routes import generate_route
@@ -40,11 +44,34 @@ from snncontrol.vpr.query import Matcher
 from snncontrol.vpr.train import Calibration, train
 
 RESULTS = Path(__file__).parent / "results"
+#: The spiking side-by-side figures of a run without a sample (`--agreement 0`, e.g. at 10,000 places).
+EMPTY_SAMPLE = {"rate_recall_at_1": float("nan"), "spiking_recall_at_1": float("nan"),
+                "poisson_recall_at_1": float("nan")}
 #: The harder query conditions of issue #17 (`--queries hard`), each evaluated on its own.
 HARD_QUERIES = [
     "dusk+autumn", "night+lamps+windows", "dusk+lamps+windows", "heavy_fog", "snow", "rain", "day+jitter",
     "summer", "moved+parked", "day+pass2",
 ]  # fmt: skip
+
+
+def segmented_route(
+    path: Path, places: int, segments: int, seed: int, traversals: list[str], reuse: bool
+) -> tuple[list[Path], float]:
+    """`segments` routes of places / segments places each (seeds seed, seed + 1, ...: other streets), rendered
+    under path/seg_K, and the seconds spent: one route of N places is one scene, whose rendering slows with its
+    length (1,000 places: 38 frames/s; 10,000: about 5), so 10,000 places are ten streets of 1,000."""
+    if places % segments:
+        raise SystemExit(f"--places {places} must be a multiple of --segments {segments}")
+    if segments == 1:
+        single, seconds = route(path, places, seed, traversals, reuse)
+        return [single], seconds
+    rendered = [route(path / f"seg_{k}", places // segments, seed + k, traversals, reuse) for k in range(segments)]
+    return [part for part, _ in rendered], sum(seconds for _, seconds in rendered)
+
+
+def traversal_images(parts: list[Path], name: str) -> np.ndarray:
+    """The images of traversal `name` of every segment, end to end (place indices continue across segments)."""
+    return np.concatenate([load_folder(part / name).images for part in parts])
 
 
 def route(path: Path, places: int, seed: int, traversals: list[str], reuse: bool) -> tuple[Path, float]:
@@ -55,7 +82,7 @@ def route(path: Path, places: int, seed: int, traversals: list[str], reuse: bool
         if (known["places"], known["seed"], known["traversals"]) == (places, seed, traversals):
             return path, 0.0
     start = time.perf_counter()
-    generate_route(path, places, traversals, seed=seed)
+    generate_route(path, places, traversals, seed=seed, bags=None)
     return path, time.perf_counter() - start
 
 
@@ -99,11 +126,13 @@ def side_by_side(ens: Ensemble, images: torch.Tensor, truth: torch.Tensor) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--places", type=int, default=1000)
+    parser.add_argument("--segments", type=int, default=1, help="render the places as this many separate streets")
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     parser.add_argument("--present-ms", type=float, default=ModuleConfig.present)
     parser.add_argument("--agreement", type=int, default=100, help="reference images and queries run spiking too")
     parser.add_argument("--seq-len", type=int, default=5, help="frames of sequence matching (reported apart)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--name", default="vpr", help="results file stem: benchmarks/results/NAME.json, NAME_pr.png")
     parser.add_argument("--route", type=Path, default=Path("/tmp/snncontrol_vpr_route"))
     parser.add_argument("--reuse-route", action="store_true", help="keep an identical route already rendered there")
     parser.add_argument("--seed", type=int, default=0)
@@ -116,8 +145,8 @@ def main() -> None:
     queries = HARD_QUERIES if args.queries == ["hard"] else args.queries
     traversals = [args.reference, args.calibration, *queries]
 
-    path, render_s = route(args.route, args.places, args.seed, traversals, args.reuse_route)
-    ref, cal = (torch.from_numpy(preprocess(load_folder(path / name).images)) for name in traversals[:2])
+    parts, render_s = segmented_route(args.route, args.places, args.segments, args.seed, traversals, args.reuse_route)
+    ref, cal = (torch.from_numpy(preprocess(traversal_images(parts, name))) for name in traversals[:2])
     truth = torch.arange(args.places)
 
     module_cfg = ModuleConfig(present=args.present_ms)
@@ -127,9 +156,9 @@ def main() -> None:
     live = ens.compact()
     conditions = {}
     for name in reversed(queries):  # the first query last: its results and similarity matrices are kept
-        query = torch.from_numpy(preprocess(load_folder(path / name).images))
+        query = torch.from_numpy(preprocess(traversal_images(parts, name)))
         results, sims = evaluate(matcher, ref, query, truth, tolerance=1, seq_len=args.seq_len)
-        spiking = side_by_side(live, query[sample], sample)
+        spiking = side_by_side(live, query[sample], sample) if args.agreement else EMPTY_SAMPLE
         conditions[name] = {
             **{key: results[key]["recall_at_1"] for key in results},
             "snn_over_sad": results["snn"]["recall_at_1"] / max(results["sad"]["recall_at_1"], 1e-9),
@@ -146,16 +175,18 @@ def main() -> None:
         )
     conditions = {name: conditions[name] for name in queries}
 
-    images = load_folder(path / queries[0]).images[:50]
+    images = traversal_images(parts, queries[0])[:50]
     start = time.perf_counter()
     for image in images:
         matcher.query(image[None])
     single_hz = len(images) / (time.perf_counter() - start)
 
-    agreement = {"reference": side_by_side(live, ref[sample], sample), "query": spiking}  # (the first query's)
+    agreement = {"reference": side_by_side(live, ref[sample], sample) if args.agreement else EMPTY_SAMPLE,
+                 "query": spiking}  # (the first query's)
 
     out = {
         "places": args.places,
+        "segments": args.segments,
         "traversals": {"reference": traversals[0], "calibration": traversals[1], "query": queries[0]},
         "render_s": render_s,
         "train_s": report["train_s"],
@@ -172,19 +203,22 @@ def main() -> None:
         "threads": args.threads,
         "present_ms": args.present_ms,
         "load_average_1min": os.getloadavg()[0],
+        "peak_memory_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-    atomic.write_text(RESULTS / "vpr.json", json.dumps(out, indent=1) + "\n")
+    atomic.write_text(RESULTS / f"{args.name}.json", json.dumps(out, indent=1) + "\n")
     curves = {name: pr_curve(sim, truth, 1) for name, sim in sims.items()}
-    plots.plot_pr(curves, RESULTS / "vpr_pr.png")
-    plots.plot_similarity(sims["snn"], RESULTS / "vpr_similarity.png", "SNN ensemble similarity")
+    plots.plot_pr(curves, RESULTS / f"{args.name}_pr.png")
+    if args.places <= 2000:  # a larger matrix is a grey square at any figure size
+        plots.plot_similarity(sims["snn"], RESULTS / f"{args.name}_similarity.png", "SNN ensemble similarity")
     print(json.dumps(out, indent=1))
     worst = min(conditions, key=lambda name: conditions[name]["snn_over_sad"])
-    answered = [name for name in conditions if conditions[name]["sample_rate_recall_at_1"] > 0]
+    answered = [name for name in conditions if conditions[name]["sample_rate_recall_at_1"] > 0]  # nan: no sample
     worst_spiking = min(answered, key=lambda name: conditions[name]["spiking_over_rate"], default=queries[0])
     print(
         f"RESULT vpr places={args.places} recall_at_1={results['snn']['recall_at_1']:.3f} "
         f"sad_recall_at_1={results['sad']['recall_at_1']:.3f} train_s={report['train_s']:.1f} "
-        f"query_hz={out['query_hz_batched']:.0f} conditions={len(conditions)} "
+        f"query_hz={out['query_hz_batched']:.0f} query_hz_single={single_hz:.0f} "
+        f"peak_memory_mib={out['peak_memory_mib']:.0f} conditions={len(conditions)} "
         f"worst_snn_over_sad={conditions[worst]['snn_over_sad']:.2f} worst_condition={worst} "
         f"worst_spiking_over_rate={conditions[worst_spiking]['spiking_over_rate']:.2f} "
         f"worst_spiking_condition={worst_spiking}"

@@ -107,15 +107,24 @@ def reference_counts(ens: Ensemble, pixels: torch.Tensor, chunk: int = 256) -> t
     return counts
 
 
-def calibrate(ens: Ensemble, counts: torch.Tensor, cal: Calibration) -> tuple[int, float, dict[int, float]]:
+def calibrate(
+    ens: Ensemble, counts: torch.Tensor, cal: Calibration, chunk: int = 256
+) -> tuple[int, float, dict[int, float]]:
     """The threshold T with the best calibration Recall@1 (ties: the smallest T). Returns (T, recall, all).
-    The rates of the calibration images are computed once; each T only silences more neurons."""
-    rates = inference.rate_all(replace(ens, hyperactive=torch.zeros_like(ens.hyperactive)), cal.pixels)
-    scores = {}
-    for threshold in ens.train.thresholds:
-        candidate = ens.with_threshold(threshold, counts)
-        responses = inference.winner_take_all(rates.masked_fill(candidate.hyperactive, 0.0))
-        scores[threshold] = recall_at(inference.similarity(candidate, responses), cal.truth, 1, ens.train.tolerance)
+    The rates of each chunk of calibration images are computed once (memory [chunk, M, N], whatever the number
+    of places); each T only silences more neurons."""
+    probe = replace(ens, hyperactive=torch.zeros_like(ens.hyperactive))
+    flat = inference._flat_weights(probe)
+    candidates = {threshold: ens.with_threshold(threshold, counts) for threshold in ens.train.thresholds}
+    hits = dict.fromkeys(candidates, 0)
+    for start in range(0, len(cal.pixels), chunk):
+        rates = inference.rate_all(probe, cal.pixels[start : start + chunk], flat)
+        truth = cal.truth[start : start + chunk]
+        for threshold, candidate in candidates.items():
+            responses = inference.winner_take_all(rates.masked_fill(candidate.hyperactive, 0.0))
+            recall = recall_at(inference.similarity(candidate, responses), truth, 1, ens.train.tolerance)
+            hits[threshold] += round(recall * len(truth))  # whole images: no rounding residue across chunks
+    scores = {threshold: hit / len(cal.pixels) for threshold, hit in hits.items()}
     best = max(scores, key=lambda t: (scores[t], -t))
     return best, scores[best], scores
 
