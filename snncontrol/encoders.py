@@ -91,24 +91,32 @@ class PopulationEncoder(Encoder):
 
 
 @dataclass(frozen=True)
-class PoissonEncoder(Encoder):
+class RateCode(Encoder):
+    """What the rate encoders share: input x >= 0 fires at `rate_per_unit * x` Hz (capped at 1/dt), one spike
+    train per input."""
+
+    rate_per_unit: float = 1.0
+    spiking: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        if self.rate_per_unit <= 0:
+            name = type(self).__name__
+            raise SpecError(f"{name}.rate_per_unit must be positive (Hz per unit), got {self.rate_per_unit}")
+
+    def out_size(self, n_inputs: int) -> int:
+        return n_inputs
+
+
+@dataclass(frozen=True)
+class PoissonEncoder(RateCode):
     """Poisson rate coding: each input x >= 0 fires with rate `rate_per_unit * x` Hz (capped at 1/dt).
 
     Draws are counter-based (seeded from `seed` and the step index held in the state), so `step` is a pure
     function of (x, state) and a run replays exactly. E.g. pixels 0..255 with rate_per_unit 0.25 -> <= 64 Hz.
     """
 
-    rate_per_unit: float = 1.0
     seed: int = 0
     kind: ClassVar[str] = "poisson"
-    spiking: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        if self.rate_per_unit <= 0:
-            raise SpecError(f"PoissonEncoder.rate_per_unit must be positive (Hz per unit), got {self.rate_per_unit}")
-
-    def out_size(self, n_inputs: int) -> int:
-        return n_inputs
 
     def init_state(self, batch: int, n_inputs: int, dt: float, dtype: torch.dtype) -> EncoderState:
         return (torch.zeros((), dtype=torch.int64), torch.tensor(self.rate_per_unit * dt, dtype=dtype))
@@ -122,7 +130,7 @@ class PoissonEncoder(Encoder):
 
 
 @dataclass(frozen=True)
-class RegularEncoder(Encoder):
+class RegularEncoder(RateCode):
     """Deterministic rate coding: each input x >= 0 fires a regular spike train of `rate_per_unit * x` Hz (capped
     at 1/dt), no randomness. Input i integrates its spike probability per step in a phase and fires when the
     phase reaches 1 (then loses 1), so over n steps it fires floor(n p + phase0) times: within one spike of the
@@ -130,16 +138,7 @@ class RegularEncoder(Encoder):
     (phase0_i = frac(i * golden ratio)) so that equal inputs do not all fire on the same step.
     """
 
-    rate_per_unit: float = 1.0
     kind: ClassVar[str] = "regular"
-    spiking: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        if self.rate_per_unit <= 0:
-            raise SpecError(f"RegularEncoder.rate_per_unit must be positive (Hz per unit), got {self.rate_per_unit}")
-
-    def out_size(self, n_inputs: int) -> int:
-        return n_inputs
 
     def init_state(self, batch: int, n_inputs: int, dt: float, dtype: torch.dtype) -> EncoderState:
         golden = (5**0.5 - 1) / 2
