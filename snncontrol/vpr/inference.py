@@ -41,7 +41,7 @@ Encoding = Literal["regular", "poisson", "current"]
 Readout = Literal["timing", "count"]
 #: Presentation (ms) of a query to the spiking network in the spiking query mode: on 1,000 generated places its
 #: Recall@1 rises from 0.88x the rate pass's at the training presentation (350 ms) to 0.92x at 1,000 ms and
-#: stays there at 2,500 ms (benchmarks/vpr.py, docs/place_recognition.md).
+#: stays there at 2,500 ms (benchmarks/vpr.py, docs/place_recognition.md; chosen on that same route).
 SPIKING_PRESENT_MS = 1000.0
 
 
