@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from snncontrol import atomic  # noqa: E402
 from snncontrol.artifacts import load_controller  # noqa: E402
-from snncontrol.commands.eval_blimp import envelope_report  # noqa: E402
+from snncontrol.commands.eval_blimp import envelope_report, plants_over_bands  # noqa: E402
 from snncontrol.controllers import resolve  # noqa: E402
 from snncontrol.evaluation.blimp_eval import EnvelopeResults, evaluate_envelope  # noqa: E402
 from snncontrol.evaluation.plots import plot_envelope  # noqa: E402
@@ -62,14 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     results = evaluate_envelope(controller, plants=args.plants, seed=args.seed)
     document, lines = envelope_report(results)
     print("\n".join(lines))
-    per_plant = {
-        model: {condition: {name: {key: [v for band in by_band.values() for v in band[name].per_plant[key]]
-                                   for key in ("hover_command", "ss_error_cm")}
-                            for name in ("SNN", "PID")}
-                for condition, by_band in by_condition.items()}
-        for model, by_condition in results.items()
-    }
-    print(f"plot: {plot_envelope(per_plant, RESULTS / 'blimp_envelope.png')}")
+    print(f"plot: {plot_envelope(plants_over_bands(results), RESULTS / 'blimp_envelope.png')}")
     both = ("calm", "disturbed")
     figures = {
         "ss_calm_median_cm": largest(results, "SNN", "ss_error_cm_median", ("calm",)),

@@ -111,8 +111,9 @@ def envelope_report(results: EnvelopeResults) -> tuple[dict[str, Any], list[str]
     return document, lines
 
 
-def plot_results(results: EnvelopeResults, out: Path) -> list[Path]:
-    """DIR/envelope.png and, per model, the flight of the first calm plant of the heaviest band flown."""
+def plants_over_bands(results: EnvelopeResults) -> dict[str, dict[str, dict[str, dict[str, list[float]]]]]:
+    """{model: {condition: {controller: {"hover_command": [...], "ss_error_cm": [...]}}}}: every plant of every
+    band, as `plot_envelope` takes them."""
     per_plant: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {}
     for model, by_condition in results.items():
         for condition, by_band in by_condition.items():
@@ -122,7 +123,12 @@ def plot_results(results: EnvelopeResults, out: Path) -> list[Path]:
                         name, {"hover_command": [], "ss_error_cm": []})
                     entry["hover_command"] += r.per_plant["hover_command"]
                     entry["ss_error_cm"] += r.per_plant["ss_error_cm"]
-    paths = [plot_envelope(per_plant, out / "envelope.png")]
+    return per_plant
+
+
+def plot_results(results: EnvelopeResults, out: Path) -> list[Path]:
+    """DIR/envelope.png and, per model, the flight of the first calm plant of the heaviest band flown."""
+    paths = [plot_envelope(plants_over_bands(results), out / "envelope.png")]
     for model, by_condition in results.items():
         condition = "calm" if "calm" in by_condition else next(iter(by_condition))
         heaviest = max(by_condition[condition], key=list(HOVER_BANDS).index)
