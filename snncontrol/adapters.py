@@ -9,6 +9,10 @@ numpy or torch alike.
 Observation kinds:
 - identity: the observation as is.
 - select: obs[..., indices] * scale + offset (pick and normalize channels; e.g. joint angles / joint limit).
+  With `rates` (the observation indices of those channels' rates of change, units per s) and `lead` (s), it
+  reads each channel `lead` seconds ahead, (obs[..., indices] + lead * obs[..., rates]) * scale + offset: a
+  proprioceptor that, like a muscle spindle, answers to stretch and to its velocity (e.g. joint angle + lead x
+  joint angular velocity, rad).
 - setpoint_error: (obs[..., setpoint] - obs[..., measurement]) * scale, one input (e.g. altitude error, m).
 Each kind may mark missing samples: with `valid = (low, high)`, a value it reads (the measurement of
 setpoint_error, the selected channels of select, every channel of identity) outside low <= value < high, or
@@ -51,6 +55,8 @@ class ObservationAdapter:
     measurement: int = 0
     setpoint: int = 1
     valid: tuple[float, float] | None = None
+    rates: tuple[int, ...] = ()
+    lead: float = 0.0
     KINDS: ClassVar[tuple[str, ...]] = ("identity", "select", "setpoint_error")
 
     def __post_init__(self) -> None:
@@ -62,6 +68,18 @@ class ObservationAdapter:
                 raise SpecError(f"observation adapter valid must be [low, high] with high > low, got {self.valid!r}")
             object.__setattr__(self, "valid", valid)
         object.__setattr__(self, "indices", tuple(int(i) for i in np.atleast_1d(self.indices)))
+        object.__setattr__(self, "rates", tuple(int(i) for i in np.atleast_1d(self.rates)))
+        lead = _floats(self.lead, "lead")
+        if len(lead) != 1:
+            raise SpecError(f"observation adapter lead must be one number (s), got {self.lead!r}")
+        object.__setattr__(self, "lead", lead[0])
+        if self.rates and (self.kind != "select" or len(self.rates) != len(self.indices)):
+            raise SpecError(
+                f"observation adapter rates {list(self.rates)} need kind 'select' and one rate index per selected "
+                f"channel {list(self.indices)}"
+            )
+        if self.lead and not self.rates:
+            raise SpecError(f"observation adapter lead {self.lead} s needs rates (the indices of the channels' rates)")
         object.__setattr__(self, "scale", _floats(self.scale, "scale"))
         object.__setattr__(self, "offset", _floats(self.offset, "offset"))
         if self.kind == "select" and not self.indices:
@@ -69,7 +87,7 @@ class ObservationAdapter:
 
     def n_inputs(self, n_obs: int) -> int:
         """Network inputs produced from an observation of `n_obs` values (checks the indices fit)."""
-        used = self.indices if self.kind == "select" else (self.measurement, self.setpoint)
+        used = (*self.indices, *self.rates) if self.kind == "select" else (self.measurement, self.setpoint)
         if self.kind != "identity" and any(not 0 <= i < n_obs for i in used):
             raise SpecError(f"observation adapter indices {used} do not fit an observation of {n_obs} values")
         return {"identity": n_obs, "select": len(self.indices), "setpoint_error": 1}[self.kind]
@@ -79,6 +97,8 @@ class ObservationAdapter:
             return self._missing_outside_valid(obs)
         if self.kind == "select":
             selected = self._missing_outside_valid(obs[..., list(self.indices)])
+            if self.rates:
+                selected = selected + self.lead * self._missing_outside_valid(obs[..., list(self.rates)])
             return selected * _coefficient(self.scale) + _coefficient(self.offset)
         measured = self._missing_outside_valid(obs[..., self.measurement : self.measurement + 1])
         return (obs[..., self.setpoint : self.setpoint + 1] - measured) * self.scale[0]

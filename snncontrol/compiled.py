@@ -49,7 +49,9 @@ from snncontrol.tick_layout import (
     ACT_LOW,
     CHANNELS,
     CLIPPED,
+    HAS_RATES,
     HAS_VALID,
+    LEAD,
     MEASUREMENT,
     OBS_KIND,
     OBS_SELECT,
@@ -290,6 +292,11 @@ def _tick_kernel(obs, packed, command, table, weights, neurons, state, buffers):
             value = obs[ints[CHANNELS + k]]
             if has_valid and not (value >= valid_low and value < valid_high):
                 value = np.nan
+            if ints[HAS_RATES]:  # select with rates: the channel `lead` seconds ahead
+                rate = obs[ints[CHANNELS + n_in + k]]
+                if has_valid and not (rate >= valid_low and rate < valid_high):
+                    rate = np.nan
+                value = value + floats[LEAD] * rate
             if obs_kind == OBS_SELECT:
                 value = value * floats[at.scale + k] + floats[at.offset + k]
             x[k] = value

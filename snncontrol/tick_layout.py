@@ -34,15 +34,16 @@ ACT_IDENTITY, ACT_AFFINE_CLIP = (ACT_CODES[kind] for kind in ("identity", "affin
 STEPPED, CLIPPED, REPLACED, REJECTED = range(4)
 
 #: Slots of the packed ints: the adapter kinds, the set-point error's channels, whether the observation adapter
-#: has a valid range (0/1); the observation channels of the inputs (identity, select) follow from CHANNELS.
-INT_SLOTS: tuple[str, ...] = ("obs_kind", "measurement", "setpoint", "has_valid", "act_kind")
-OBS_KIND, MEASUREMENT, SETPOINT, HAS_VALID, ACT_KIND = range(len(INT_SLOTS))
+#: has a valid range (0/1) and rate channels (0/1); the observation channels of the inputs (identity, select)
+#: follow from CHANNELS, then (select with rates) the channels of their rates, one per input.
+INT_SLOTS: tuple[str, ...] = ("obs_kind", "measurement", "setpoint", "has_valid", "has_rates", "act_kind")
+OBS_KIND, MEASUREMENT, SETPOINT, HAS_VALID, HAS_RATES, ACT_KIND = range(len(INT_SLOTS))
 CHANNELS = len(INT_SLOTS)
 
-#: The scalars at the start of the packed floats: the observation adapter's valid range (-inf, inf without one)
-#: and the action adapter's clip range.
-SCALARS: tuple[str, ...] = ("valid_low", "valid_high", "act_low", "act_high")
-VALID_LOW, VALID_HIGH, ACT_LOW, ACT_HIGH = range(len(SCALARS))
+#: The scalars at the start of the packed floats: the observation adapter's valid range (-inf, inf without one),
+#: its lead (s) and the action adapter's clip range.
+SCALARS: tuple[str, ...] = ("valid_low", "valid_high", "lead", "act_low", "act_high")
+VALID_LOW, VALID_HIGH, LEAD, ACT_LOW, ACT_HIGH = range(len(SCALARS))
 FIRST_BLOCK = len(SCALARS)
 
 
@@ -110,12 +111,20 @@ def pack(
         "measurement": observation.measurement,
         "setpoint": observation.setpoint,
         "has_valid": observation.valid is not None,
+        "has_rates": bool(observation.rates),
         "act_kind": ACT_CODES[action.kind],
     }
-    channels = {"identity": range(n_obs), "select": observation.indices}.get(observation.kind, ())
+    reads = {"identity": range(n_obs), "select": (*observation.indices, *observation.rates)}
+    channels = reads.get(observation.kind, ())
     ints = np.array([*(slots[name] for name in INT_SLOTS), *channels], dtype=np.int64)
     valid_low, valid_high = observation.valid or (-np.inf, np.inf)
-    scalars = {"valid_low": valid_low, "valid_high": valid_high, "act_low": action.low, "act_high": action.high}
+    scalars = {
+        "valid_low": valid_low,
+        "valid_high": valid_high,
+        "lead": observation.lead,
+        "act_low": action.low,
+        "act_high": action.high,
+    }
     big = np.finfo(np.float64).max
     blocks = {
         "scale": observation.scale,

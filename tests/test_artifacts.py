@@ -166,6 +166,29 @@ def test_readings_outside_the_valid_range_become_missing_samples() -> None:
         ObservationAdapter("setpoint_error", valid=(1.0, 0.0))
 
 
+def test_a_select_adapter_with_rates_reads_each_channel_lead_seconds_ahead() -> None:
+    # [body angle, joint 1, joint 2, body rate, joint rate 1, joint rate 2]: rad and rad/s
+    obs = np.array([[9.0, 0.5, -0.2, 9.0, 2.0, -1.0]])
+    spindle = ObservationAdapter("select", indices=(1, 2), rates=(4, 5), lead=0.25, scale=0.5, offset=0.1)
+    np.testing.assert_allclose(spindle(obs), [[(0.5 + 0.5) * 0.5 + 0.1, (-0.2 - 0.25) * 0.5 + 0.1]])
+    torch_x = spindle(torch.as_tensor(obs))
+    assert isinstance(torch_x, torch.Tensor) and torch.allclose(torch_x, torch.as_tensor(spindle(obs)))
+    assert spindle.n_inputs(6) == 2 and IOAdapters.from_dict(IOAdapters(spindle).to_dict()).observation == spindle
+    lost = ObservationAdapter("select", indices=(1, 2), rates=(4, 5), lead=0.25, valid=(-1.5, 1.5))
+    assert np.isnan(lost(obs)).tolist() == [[True, False]]  # a lost rate (2.0 rad/s outside valid) loses its input
+    with pytest.raises(SpecError, match="do not fit an observation of 5"):
+        spindle.n_inputs(5)  # rate index 5
+    for bad, match in (
+        ({"rates": (4,)}, "one rate index per selected channel"),
+        ({"rates": ()}, "needs rates"),
+        ({"lead": [0.1, 0.2]}, "lead must be one number"),
+    ):
+        with pytest.raises(SpecError, match=match):
+            ObservationAdapter("select", indices=(1, 2), **{"rates": (4, 5), "lead": 0.25, **bad})
+    with pytest.raises(SpecError, match="need kind 'select'"):
+        ObservationAdapter("identity", rates=(1,))
+
+
 def test_demo_refuses_a_controller_that_does_not_fit_the_blimp_in_one_line(tmp_path: Path) -> None:
     spec = small_spec()
     artifact = save_controller(tmp_path / "no_io", spec, spec.parameters.initial())  # identity adapters

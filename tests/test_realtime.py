@@ -152,6 +152,13 @@ ACT_CASES = {
         IOAdapters(ObservationAdapter("select", indices=(2, 0), scale=(0.5, 2.0), offset=(0.1, -0.2))),
         {"obs_low": -np.inf, "obs_high": np.inf, "out_low": -np.inf, "out_high": np.inf, "safe": 0.0},
     ),
+    # select 2 angles read 0.3 s ahead through their rates (an NCAP's proprioception), with a valid range
+    "select_lead": (
+        _hidden_net(2, hold=True), torch.float64, 5,
+        IOAdapters(ObservationAdapter("select", indices=(1, 2), rates=(3, 4), lead=0.3, scale=(0.5,), valid=(-2, 2)),
+                   ActionAdapter("affine_clip", low=-1.0, high=1.0)),
+        {"obs_low": -np.inf, "obs_high": np.inf, "out_low": -0.05, "out_high": 0.05, "safe": 0.0},
+    ),
     # the blimp's: altitude error of a rangefinder with lost returns, into an I-SNN behind the sample hold
     "setpoint_error": (
         i_snn("iwta", n_pairs=3, n_hidden=8), torch.float32, 2,

@@ -3,7 +3,9 @@
 body registered with Gymnasium (`--env`, e.g. Swimmer-v5: its own reward), print its return and forward speed
 (m/s), and optionally write a video (offscreen MuJoCo rendering, EGL when there is no display; imageio-ffmpeg).
 `--angles` gives the observation indices of the body's joint angles (rad, head to tail) that the controller's
-"select" adapter reads (default: the artifact's, or 0 .. N - 2 for an NCAP re-instantiated for N links).
+"select" adapter reads (default: the artifact's, or 0 .. N - 2 for an NCAP re-instantiated for N links);
+`--rates` the indices of their angular velocities (rad/s) and `--lead` how far ahead (s) the adapter reads the
+angles, angle + lead x angular velocity (default: the artifact's; `--lead 0` reads the angles alone).
 
 ARTIFACT is a controller directory or the name of a shipped one (default `swimmer_ncap`). An NCAP artifact
 built for another body (its spec's NCAP metadata, `snncontrol.controllers.ncap.ncap_options`) is re-instantiated
@@ -48,6 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--angles", type=int, nargs="+", metavar="I", help="observation indices of the joint angles, head to tail"
     )
+    parser.add_argument(
+        "--rates", type=int, nargs="+", metavar="I", help="observation indices of the joint angular velocities"
+    )
+    parser.add_argument("--lead", type=float, metavar="S", help="read the angles S seconds ahead (0: angles alone)")
     parser.add_argument("--episodes", type=int, default=5, help="episodes, swum as one batch (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="first episode seed (episode e: seed + e)")
     parser.add_argument("--steps", type=int, default=1000, help="control steps per episode (default 1000)")
@@ -57,10 +63,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def body(
-    spec: NetworkSpec, genome: np.ndarray, io: IOAdapters, n_links: int | None, angles: list[int] | None = None
+    spec: NetworkSpec,
+    genome: np.ndarray,
+    io: IOAdapters,
+    n_links: int | None,
+    angles: list[int] | None = None,
+    rates: list[int] | None = None,
+    lead: float | None = None,
 ) -> tuple[NetworkSpec, np.ndarray, IOAdapters, int]:
-    """(spec, genome, io, n_links) for the requested body; NCAP controllers are re-instantiated, and `angles`
-    (observation indices of the joint angles) replace those of the observation adapter."""
+    """(spec, genome, io, n_links) for the requested body; NCAP controllers are re-instantiated (their lead
+    kept), and `angles` (observation indices of the joint angles), `rates` (of their angular velocities) and
+    `lead` (s; 0 reads the angles alone) replace those of the observation adapter."""
     from snncontrol.controllers.ncap import ncap_options, retarget
 
     try:
@@ -70,13 +83,28 @@ def body(
             raise SnnControlError(f"{spec.name or 'this controller'} is not an NCAP network: give --links") from None
         built_for = n_links
     if n_links is not None and n_links != built_for:
+        lead_was = io.observation.lead
         spec, genome, io = retarget(spec, genome, n_links)
+        lead = lead_was if lead is None and rates is not None else lead
+    if angles is None and rates is None and lead is None:
+        return spec, genome, io, n_links or built_for
+    if io.observation.kind != "select":
+        raise SnnControlError(
+            f"--angles/--rates/--lead need a 'select' observation adapter, the controller has {io.observation.kind!r}"
+        )
+    observation = io.observation
+    changes: dict[str, object] = {}
     if angles is not None:
-        if io.observation.kind != "select":
-            raise SnnControlError(
-                f"--angles needs a 'select' observation adapter, the controller has {io.observation.kind!r}"
-            )
-        io = dataclasses.replace(io, observation=dataclasses.replace(io.observation, indices=tuple(angles)))
+        changes["indices"] = tuple(angles)
+    if rates is not None:
+        changes["rates"] = tuple(rates)
+    if lead is not None:
+        changes["lead"] = lead
+    if lead == 0:
+        changes["rates"] = ()
+    elif angles is not None and observation.rates and rates is None:
+        raise SnnControlError("the controller reads joint angular velocities: give --rates with --angles (or --lead 0)")
+    io = dataclasses.replace(io, observation=dataclasses.replace(observation, **changes))
     return spec, genome, io, n_links or built_for
 
 
@@ -87,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = resolve(args.artifact)
     spec, genome, _, io = read_artifact(path)
-    spec, genome, io, n_links = body(spec, genome, io, args.links, args.angles)
+    spec, genome, io, n_links = body(spec, genome, io, args.links, args.angles, args.rates, args.lead)
     if args.env == PLANT and not 3 <= n_links <= 15:
         raise SnnControlError(f"--links must be in 3..15 for the swimmer plant, got {n_links}")
     if args.episodes < 1 or args.steps < 1:

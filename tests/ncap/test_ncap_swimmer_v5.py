@@ -11,6 +11,7 @@ import pytest
 import torch
 import yaml
 
+from snncontrol.adapters import IOAdapters
 from snncontrol.cli import main as cli
 from snncontrol.controllers.ncap import (
     ncap_genome,
@@ -26,6 +27,8 @@ from snncontrol.evaluation.swimming import swim
 from snncontrol.network import Network
 
 RECIPE = Path(__file__).resolve().parents[2] / "configs" / "ncap_swimmer_v5.yaml"
+CHAMPION_WEIGHTS = {"proprioceptive": 0.79, "oscillator": 0.63, "ipsilateral": 1.14, "contralateral": -0.34}
+CHAMPION_PERIOD = 37.67
 
 
 def head_torque_rises(spec, genome, steps: int) -> np.ndarray:
@@ -94,6 +97,22 @@ def test_the_clock_ncap_swims_forward_on_swimmer_v5_and_on_the_plants_bodies():
         assert result.speeds[0] > 0.03, n_links  # m/s, head forward
 
 
+def test_the_recipes_lead_lets_the_tail_answer_the_head_in_time():
+    # a champion of the recipe (seed 0 at lead 0.5 s: 4 shared weights + a 37.7-step period), one episode
+    recipe = yaml.safe_load(RECIPE.read_text())
+    spec = ncap_spec(**recipe["network"]["kwargs"])
+    genome = ncap_genome(spec, CHAMPION_WEIGHTS, CHAMPION_PERIOD)
+    spindle = IOAdapters.from_dict(recipe["fitness"]["io"])
+    assert spindle.observation.lead == 0.5 and spindle.observation.rates == (6, 7)
+    built = ncap_io(3, angles=[1, 2], rates=[6, 7], lead=0.5)
+    assert spindle.observation.scale == pytest.approx(built.observation.scale)  # 1 / (2 pi / 3), to 15 digits
+    angles_alone = ncap_io(3, angles=[1, 2])
+    fast, slow = (
+        swim(spec, genome, io, 3, steps=1000, env_id="Swimmer-v5").returns[0] for io in (spindle, angles_alone)
+    )
+    assert fast > 250 and slow < 100  # Swimmer-v5 return; the best genomes without a lead reach about 130
+
+
 def test_evolve_on_gymnasiums_swimmer_v5_then_eval_swimmer_on_it(tmp_path, capsys):
     recipe = yaml.safe_load(RECIPE.read_text())
     recipe["generations"] = 2
@@ -110,6 +129,12 @@ def test_evolve_on_gymnasiums_swimmer_v5_then_eval_swimmer_on_it(tmp_path, capsy
     assert "ncap_spiking_3links_clock80" in out and "3 links (Swimmer-v5)" in out and "forward speed" in out
     with imageio.get_reader(video) as reader:
         assert sum(1 for _ in reader) == 21  # the reset frame and one per control step
+    short = ["eval-swimmer", str(best), "--env", "Swimmer-v5", "--episodes", "1", "--steps", "5"]
+    assert cli([*short, "--angles", "1", "2"]) != 0  # the saved adapter reads rates 6, 7 too: say which
+    err = capsys.readouterr().err.strip()
+    assert "give --rates with --angles" in err and "\n" not in err
+    assert cli([*short, "--angles", "1", "2", "--lead", "0"]) == 0  # the angles alone
+    assert cli([*short, "--angles", "1", "2", "--rates", "6", "7", "--lead", "0.3"]) == 0
 
 
 def test_eval_swimmer_refuses_angle_indices_that_do_not_fit_the_controller_in_one_line(capsys):

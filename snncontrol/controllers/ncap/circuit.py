@@ -157,16 +157,26 @@ def joint_limit(n_links: int) -> float:
     return 2.0 * math.pi / n_links
 
 
-def ncap_io(n_links: int, first_angle: int = 0, angles: Sequence[int] | None = None) -> IOAdapters:
+def ncap_io(
+    n_links: int,
+    first_angle: int = 0,
+    angles: Sequence[int] | None = None,
+    rates: Sequence[int] | None = None,
+    lead: float = 0.0,
+) -> IOAdapters:
     """The swimmer adapters: observation indices first_angle .. first_angle + n_joints - 1, or `angles` (the
-    n_joints indices of the joint angles, head to tail, rad) times 1 / joint_limit; action = the network's
-    n_joints torques clipped to [-1, 1] (the plant's range, head to tail)."""
+    n_joints indices of the joint angles, head to tail, rad) times 1 / joint_limit; with `rates` (the indices of
+    the joint angular velocities, rad/s, same order) and `lead` (s) each angle is read `lead` seconds ahead,
+    (angle + lead * angular velocity) / joint_limit (see `snncontrol.adapters`); action = the network's n_joints
+    torques clipped to [-1, 1] (the plant's range, head to tail)."""
     n_joints = n_links - 1
     indices = tuple(range(first_angle, first_angle + n_joints)) if angles is None else tuple(angles)
     if len(indices) != n_joints:
         raise SpecError(f"an NCAP for {n_links} links reads {n_joints} joint angles, got indices {list(indices)}")
     return IOAdapters(
-        ObservationAdapter("select", indices=indices, scale=(1.0 / joint_limit(n_links),)),
+        ObservationAdapter(
+            "select", indices=indices, scale=(1.0 / joint_limit(n_links),), rates=tuple(rates or ()), lead=lead
+        ),
         ActionAdapter("affine_clip", low=-1.0, high=1.0),
     )
 

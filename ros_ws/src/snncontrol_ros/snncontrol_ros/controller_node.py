@@ -75,6 +75,9 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "observation_adapter.indices": (Parameter.Type.INTEGER_ARRAY, "select: observation indices, in order"),
     "observation_adapter.scale": (Parameter.Type.DOUBLE_ARRAY, "scale per network input (1 value: all; empty: 1)"),
     "observation_adapter.offset": (Parameter.Type.DOUBLE_ARRAY, "select: offset per network input (empty: 0)"),
+    "observation_adapter.rates": (Parameter.Type.INTEGER_ARRAY, "select: indices of the selected values' rates "
+                                                                "(units/s), one each; empty: none"),
+    "observation_adapter.lead": (0.0, "select with rates: read each value lead s ahead, value + lead x rate"),
     "observation_adapter.measurement": (0, "setpoint_error: index of the measured value in the observation"),
     "observation_adapter.setpoint": (1, "setpoint_error: index of the set-point in the observation"),
     "observation_adapter.valid": (Parameter.Type.DOUBLE_ARRAY, "[low, high): values read outside it are missing "
@@ -241,6 +244,7 @@ class ControllerNode(LifecycleNode):
                 offset=tuple(p("observation_adapter.offset")) or (0.0,),
                 measurement=p("observation_adapter.measurement"), setpoint=p("observation_adapter.setpoint"),
                 valid=tuple(p("observation_adapter.valid")) or None,
+                rates=tuple(p("observation_adapter.rates")), lead=p("observation_adapter.lead"),
             )
             controller.io = IOAdapters(observation, controller.io.action)
         self._mode = p("control_mode")
