@@ -8,7 +8,7 @@ Returns are Swimmer-v5 returns over its 1000-step (40 s) episodes, about 1000 x 
 
 Held-out return: each run's champion (best/) on 5 new episodes (reset seeds 10000..10004), mean over the
 seeds (and std). Learning curves: best-so-far training return vs episode evaluations, mean +- std over seeds.
-Finished runs in RUNS/<config>/seed<k> are reused (delete them to re-evolve). Writes
+Finished runs in RUNS/<config>/seed<k> of the same config are reused (delete them to re-evolve). Writes
 benchmarks/results/ncap_swimmer_v5.json and .png and ends with
 `RESULT ncap_swimmer_v5 spiking_return_500=.. graded_return_500=.. mlp_return_500=.. spiking_best_5000=..`
 (spiking_best_5000: the held-out return of the 5,000-evaluation champion). `--quick` (tests): 2 generations of
@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -56,11 +57,13 @@ def config(name: str, seed: int, generations: int | None = None, steps: int | No
 
 
 def evolve(cfg: ExperimentConfig, run_dir: Path) -> Path:
-    """Run one evolution in `run_dir`, or reuse it if it finished (its logbook has every generation)."""
+    """Run one evolution in `run_dir`, or reuse it if it finished (its logbook has every generation) from this
+    very config (its saved config.yaml equals `cfg`: an edited config file re-evolves)."""
     from evolution.runner import Experiment
 
-    logbook = run_dir / "logbook.csv"
-    if (run_dir / "best").is_dir() and logbook.is_file() and len(read_logbook(logbook)) >= cfg.generations:
+    logbook, saved = run_dir / "logbook.csv", run_dir / "config.yaml"
+    finished = (run_dir / "best").is_dir() and logbook.is_file() and len(read_logbook(logbook)) >= cfg.generations
+    if finished and saved.is_file() and yaml.safe_load(saved.read_text()) == cfg.model_dump(mode="json", by_alias=True):
         return run_dir
     shutil.rmtree(run_dir, ignore_errors=True)
     start = time.perf_counter()
