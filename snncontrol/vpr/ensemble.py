@@ -52,18 +52,23 @@ class Ensemble:
         mask = counts >= threshold if threshold > 0 else torch.zeros_like(counts, dtype=torch.bool)
         return replace(self, hyperactive=mask, threshold=threshold)
 
+    def live_slots(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(keep, live), both [M, L]: the neuron index of each slot of `compact()` (the neurons that can fire, in
+        their order, then silenced ones as padding) and whether that slot's neuron can fire."""
+        live = ~self.silenced()
+        width = max(int(live.sum(dim=1).max()), 1)
+        keep = live.to(torch.uint8).sort(dim=1, descending=True, stable=True).indices[:, :width]
+        return keep, live.gather(1, keep)
+
     def compact(self) -> Ensemble:
         """The same ensemble for queries, keeping per module only the neurons that can fire (in their order),
         padded with silenced neurons to the largest count L: N becomes L (at most one neuron per place under
         the winner-take-all assignment, so ~25 instead of 400). A silenced neuron never fires and so never
         inhibits, so both passes answer exactly as on the full ensemble; they do ~N / L times less work."""
-        live = ~self.silenced()
-        width = max(int(live.sum(dim=1).max()), 1)
-        keep = live.to(torch.uint8).sort(dim=1, descending=True, stable=True).indices[:, :width]  # [M, L]
-        slot_live = live.gather(1, keep)
+        keep, slot_live = self.live_slots()
         return replace(
             self,
-            module=replace(self.module, n_exc=width),
+            module=replace(self.module, n_exc=keep.shape[1]),
             weights=self.weights.gather(2, keep[:, None, :].expand(-1, self.module.n_in, -1)).contiguous(),
             adaptation=self.adaptation.gather(1, keep),
             assignments=self.assignments.gather(1, keep).masked_fill(~slot_live, -1),

@@ -98,31 +98,37 @@ def assign(cfg: ModuleConfig, weights: torch.Tensor, pixels: torch.Tensor, table
 
 
 def reference_counts(ens: Ensemble, pixels: torch.Tensor, chunk: int = 256) -> torch.Tensor:
-    """[M, N]: for how many reference images each neuron wins its module (rate pass, nothing hyperactive)."""
+    """[M, N]: for how many reference images each neuron wins its module (rate pass, nothing hyperactive).
+    Runs on the compact ensemble (the assigned neurons only, `Ensemble.compact`: same answers, ~N / 25 times
+    less work); the other neurons never fire and count 0."""
     probe = replace(ens, hyperactive=torch.zeros_like(ens.hyperactive))
-    flat = inference._flat_weights(probe)
-    counts = torch.zeros(ens.modules, ens.module.n_exc)
+    keep, _ = probe.live_slots()
+    live = probe.compact()
+    flat = inference._flat_weights(live).contiguous()
+    counts = torch.zeros(keep.shape)
     for start in range(0, len(pixels), chunk):
-        counts += (inference.rate_responses(probe, pixels[start : start + chunk], flat) > 0).sum(0)
-    return counts
+        counts += (inference.rate_responses(live, pixels[start : start + chunk], flat) > 0).sum(0)
+    return torch.zeros(ens.modules, ens.module.n_exc).scatter_(1, keep, counts)
 
 
 def calibrate(
     ens: Ensemble, counts: torch.Tensor, cal: Calibration, chunk: int = 256
 ) -> tuple[int, float, dict[int, float]]:
     """The threshold T with the best calibration Recall@1 (ties: the smallest T). Returns (T, recall, all).
-    The rates of each chunk of calibration images are computed once (memory [chunk, M, N], whatever the number
-    of places); each T only silences more neurons."""
+    The rates of each chunk of calibration images are computed once, on the compact ensemble (memory
+    [chunk, M, L], whatever the number of places); each T only silences more neurons."""
     probe = replace(ens, hyperactive=torch.zeros_like(ens.hyperactive))
-    flat = inference._flat_weights(probe)
-    candidates = {threshold: ens.with_threshold(threshold, counts) for threshold in ens.train.thresholds}
-    hits = dict.fromkeys(candidates, 0)
+    keep, _ = probe.live_slots()
+    live = probe.compact()
+    flat = inference._flat_weights(live).contiguous()
+    masks = {t: ens.with_threshold(t, counts).hyperactive.gather(1, keep) for t in ens.train.thresholds}
+    hits = dict.fromkeys(masks, 0)
     for start in range(0, len(cal.pixels), chunk):
-        rates = inference.rate_all(probe, cal.pixels[start : start + chunk], flat)
+        rates = inference.rate_all(live, cal.pixels[start : start + chunk], flat)
         truth = cal.truth[start : start + chunk]
-        for threshold, candidate in candidates.items():
-            responses = inference.winner_take_all(rates.masked_fill(candidate.hyperactive, 0.0))
-            recall = recall_at(inference.similarity(candidate, responses), truth, 1, ens.train.tolerance)
+        for threshold, hyperactive in masks.items():
+            responses = inference.winner_take_all(rates.masked_fill(hyperactive, 0.0))
+            recall = recall_at(inference.similarity(live, responses), truth, 1, ens.train.tolerance)
             hits[threshold] += round(recall * len(truth))  # whole images: no rounding residue across chunks
     scores = {threshold: hit / len(cal.pixels) for threshold, hit in hits.items()}
     best = max(scores, key=lambda t: (scores[t], -t))

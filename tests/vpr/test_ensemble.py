@@ -143,6 +143,20 @@ def test_compact_ensemble_answers_exactly_as_the_full_one(trained):
     assert torch.equal(*spiking)
 
 
+def test_reference_counts_and_calibration_on_the_compact_ensemble_equal_their_definitions(trained):
+    ens, ref, query = trained
+    everyone = replace(ens, hyperactive=torch.zeros_like(ens.hyperactive))
+    counts = train.reference_counts(ens, ref)
+    assert torch.equal(counts, (inference.rate_responses(everyone, ref) > 0).sum(0).float())
+    assert counts.sum() == len(ref) * ens.modules  # every module has a winner for every image
+    truth = torch.arange(len(query))
+    _, _, scores = train.calibrate(ens, counts, train.Calibration(query, truth), chunk=7)
+    for threshold, score in scores.items():
+        candidate = ens.with_threshold(threshold, counts)
+        similarity = inference.similarity(candidate, inference.rate_responses(candidate, query))
+        assert score == pytest.approx(metrics.recall_at(similarity, truth, 1, ens.train.tolerance)), threshold
+
+
 def test_artifact_round_trip_and_corruption(trained, tmp_path: Path):
     ens, _, _ = trained
     path = save_ensemble(tmp_path / "ens", ens)
