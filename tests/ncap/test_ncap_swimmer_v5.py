@@ -3,6 +3,7 @@ Gymnasium body (Swimmer-v5) end to end: evolve with the recipe config, save, eva
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import imageio.v2 as imageio
@@ -95,6 +96,9 @@ def test_the_clock_ncap_swims_forward_on_swimmer_v5_and_on_the_plants_bodies():
     for n_links in (4, 10, 13):
         result = swim(*retarget(spec, genome, n_links), n_links, steps=300)
         assert result.speeds[0] > 0.03, n_links  # m/s, head forward
+    champion = ncap_genome(spec, CHAMPION_WEIGHTS, CHAMPION_PERIOD)  # evolved on Swimmer-v5 with its lead
+    for n_links in (4, 10, 13):  # re-instantiated, reading the plant's angles alone
+        assert swim(*retarget(spec, champion, n_links), n_links, steps=300).speeds[0] > 0.01, n_links
 
 
 def test_the_recipes_lead_lets_the_tail_answer_the_head_in_time():
@@ -111,6 +115,17 @@ def test_the_recipes_lead_lets_the_tail_answer_the_head_in_time():
         swim(spec, genome, io, 3, steps=1000, env_id="Swimmer-v5").returns[0] for io in (spindle, angles_alone)
     )
     assert fast > 250 and slow < 100  # Swimmer-v5 return; the best genomes without a lead reach about 130
+
+
+def test_the_recipe_passes_150_within_its_first_30_episodes(tmp_path):
+    from evolution.config import load_config
+    from evolution.runner import Experiment
+
+    config = load_config(RECIPE, seed=1, generations=3)  # the whole recipe but 30 of its 500 episodes
+    Experiment(config, tmp_path / "run", quiet=True).run()
+    with open(tmp_path / "run" / "logbook.csv", newline="") as handle:
+        best = max(float(row["best"]) for row in csv.DictReader(handle))
+    assert best >= 150  # the bar for the whole budget; without the lead no genome reached 135
 
 
 def test_evolve_on_gymnasiums_swimmer_v5_then_eval_swimmer_on_it(tmp_path, capsys):
@@ -149,3 +164,10 @@ def test_the_benchmark_quick_mode_ends_with_its_result_line(load_benchmark, tmp_
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("RESULT ncap_swimmer_v5 spiking_return_500=") and "spiking_best_5000=" in last
     assert (tmp_path / "results" / "ncap_swimmer_v5.json").is_file()
+
+
+def test_the_lead_benchmark_quick_mode_ends_with_its_result_line(load_benchmark, tmp_path, capsys):
+    assert load_benchmark("ncap_swimmer_v5_lead").main(["--quick", "--out", str(tmp_path)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("RESULT ncap_swimmer_v5_lead angles_alone_best=") and " ratio=" in last
+    assert (tmp_path / "ncap_swimmer_v5_lead.json").is_file()
