@@ -13,8 +13,9 @@ with epochs and T chosen on the calibration traversal, answers each query traver
   `inference.SPIKING_PRESENT_MS`, the place from the spike times), and for the record the network under the
   expected input current and under Poisson input for the training presentation (same winner per module, same
   top place; two Poisson runs with different seeds for the noise floor; Recall@1 of each pass on the sample).
-Writes benchmarks/results/vpr.json, vpr_pr.png and vpr_similarity.png (`--name` for another stem); ends with a
-RESULT line.
+Prints each stage's seconds and the peak memory so far (loading, training, each condition's evaluation: SNN,
+SAD, sequence matching, metrics). Writes benchmarks/results/vpr.json, vpr_pr.png and vpr_similarity.png
+(`--name` for another stem); ends with a RESULT line.
 """
 
 from __future__ import annotations
@@ -123,6 +124,18 @@ def side_by_side(ens: Ensemble, images: torch.Tensor, truth: torch.Tensor) -> di
     return out
 
 
+def peak_mib() -> float:
+    """Peak resident memory of this process so far (MiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def stage(name: str, start: float) -> dict[str, float]:
+    """Print and return a stage's seconds (since `start`) and the peak memory so far."""
+    figures = {"s": round(time.perf_counter() - start, 1), "peak_memory_mib": round(peak_mib())}
+    print(f"{name}: {figures['s']} s, peak memory {figures['peak_memory_mib']} MiB", flush=True)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--places", type=int, default=1000)
@@ -146,16 +159,21 @@ def main() -> None:
     traversals = [args.reference, args.calibration, *queries]
 
     parts, render_s = segmented_route(args.route, args.places, args.segments, args.seed, traversals, args.reuse_route)
+    start = time.perf_counter()
     ref, cal = (torch.from_numpy(preprocess(traversal_images(parts, name))) for name in traversals[:2])
     truth = torch.arange(args.places)
+    stages = {"load": stage("load and preprocess the reference and calibration images", start)}
 
     module_cfg = ModuleConfig(present=args.present_ms)
+    start = time.perf_counter()
     ens, report = train(ref, module_cfg, TrainConfig(epochs=args.epochs), args.seed, Calibration(cal, truth))
+    stages["train"] = stage("train", start)
     matcher = Matcher(ens)
     sample = torch.linspace(0, args.places - 1, args.agreement).long()
     live = ens.compact()
     conditions = {}
     for name in reversed(queries):  # the first query last: its results and similarity matrices are kept
+        start = time.perf_counter()
         query = torch.from_numpy(preprocess(traversal_images(parts, name)))
         results, sims = evaluate(matcher, ref, query, truth, tolerance=1, seq_len=args.seq_len)
         spiking = side_by_side(live, query[sample], sample) if args.agreement else EMPTY_SAMPLE
@@ -173,6 +191,7 @@ def main() -> None:
             f"sample: rate {spiking['rate_recall_at_1']:.2f}, spiking {spiking['spiking_recall_at_1']:.2f}, "
             f"Poisson {spiking['poisson_recall_at_1']:.2f}"
         )
+        stages[f"evaluate {name}"] = stage(f"evaluate {name}", start)
     conditions = {name: conditions[name] for name in queries}
 
     images = traversal_images(parts, queries[0])[:50]
@@ -203,7 +222,8 @@ def main() -> None:
         "threads": args.threads,
         "present_ms": args.present_ms,
         "load_average_1min": os.getloadavg()[0],
-        "peak_memory_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_memory_mib": peak_mib(),
+        "stages": stages,
     }
     atomic.write_text(RESULTS / f"{args.name}.json", json.dumps(out, indent=1) + "\n")
     curves = {name: pr_curve(sim, truth, 1) for name, sim in sims.items()}

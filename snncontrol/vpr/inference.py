@@ -22,6 +22,12 @@ over modules of each module's winning response (dimensionless: how far p's neuro
 ensemble's answers). Per query this ranks places as the responses do; across queries it removes what the raw
 rate mostly follows, the overall drive of the image, so one threshold serves every query (on 1,000 generated
 places PR-AUC 0.46 instead of 0.28 with the raw rates; Recall@N unchanged).
+The query modes of the rate pass (`Matcher`) score every place by its neuron's rate without the module's
+inhibition (`rate_all`, the neurons that lose the race keep the rate they would fire at) over the same mean
+winning response: the top place and its similarity are those of the WTA pass (the overall largest rate is a
+module's winner), so Recall@1 and the confidence do not change, but the other places keep a graded score
+instead of 0, which Recall@5/10 and sequence matching read (1,000 generated places, dusk+autumn: Recall@1
+after 5-frame sequence matching 0.914 instead of 0.688; SAD 0.972).
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@
 place's similarity s (its response over the mean winning response of the modules, `inference.similarity`;
 0 when s <= 1), monotone in the similarity used for the precision-recall curve, so a threshold chosen on that
 curve applies directly. With a single module (at most `places_per_module` places) s is always 1 and the
-confidence 0. Rate pass by default (see `inference.py`); mode="spiking" runs the simulated spiking network on
+confidence 0. Rate pass by default (see `inference.py`: each place scored by its neuron's rate without the
+module's inhibition, so every place keeps a graded score; the winners, hence the answer and its confidence,
+are those of the WTA pass); mode="spiking" runs the simulated spiking network on
 regular (deterministic) input spike trains for `present_ms` (default `inference.SPIKING_PRESENT_MS`) and takes
 the place from its spike times (`inference.spiking_responses`), mode="poisson" the same network on Poisson input
 (seeded by `seed`).
@@ -66,7 +68,7 @@ class Matcher:
                 self._live, pixels, self.seed, encoding=encoding, present_ms=self.present_ms
             )
             return inference.similarity(self._live, responses)
-        return inference.similarity(self._live, inference.rate_responses(self._live, pixels, self._flat))
+        return inference.similarity(self._live, inference.rate_all(self._live, pixels, self._flat))
 
     def similarity(self, images: np.ndarray | list[np.ndarray]) -> torch.Tensor:
         return self.similarity_of(self.preprocess(images))

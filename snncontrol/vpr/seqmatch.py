@@ -9,21 +9,24 @@ count; 1 returns the normalized matrix); another length is a VprConfigError line
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from snncontrol.vpr.errors import VprConfigError
 
 
 def sequence_similarity(sim: torch.Tensor, length: int) -> torch.Tensor:
-    """[Q, P] -> [Q, P] sequence-matched similarity."""
+    """[Q, P] -> [Q, P] sequence-matched similarity. Memory: three [Q, P] matrices (the diagonal sums are
+    shifted slices added in place; a convolution would unfold length^2 copies of the matrix, 10 GB at 10,000
+    places)."""
     if length < 1 or length % 2 == 0:
         raise VprConfigError(f"sequence length must be a positive odd number of frames, got {length}")
     if length > min(sim.shape):
         raise VprConfigError(f"sequence length {length} is longer than the route ({sim.shape[0]} query and "
                              f"{sim.shape[1]} reference places)")
     z = (sim - sim.mean(dim=1, keepdim=True)) / sim.std(dim=1, keepdim=True).clamp_min(1e-9)
-    kernel = torch.eye(length, dtype=z.dtype)[None, None]
-    pad = length // 2
-    total = F.conv2d(z[None, None], kernel, padding=pad)[0, 0]
-    count = F.conv2d(torch.ones_like(z)[None, None], kernel, padding=pad)[0, 0]
+    total, count = torch.zeros_like(z), torch.zeros_like(z)
+    rows, cols = z.shape
+    for k in range(-(length // 2), length // 2 + 1):  # (q, p) += z[q + k, p + k] where it exists
+        target = (slice(max(0, -k), rows - max(0, k)), slice(max(0, -k), cols - max(0, k)))
+        total[target] += z[max(0, k) : rows - max(0, -k), max(0, k) : cols - max(0, -k)]
+        count[target] += 1.0
     return total / count

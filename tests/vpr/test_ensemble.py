@@ -157,6 +157,18 @@ def test_reference_counts_and_calibration_on_the_compact_ensemble_equal_their_de
         assert score == pytest.approx(metrics.recall_at(similarity, truth, 1, ens.train.tolerance)), threshold
 
 
+def test_the_rate_mode_scores_every_place_and_answers_as_the_wta_pass(trained):
+    ens, _, query = trained
+    graded = Matcher(ens).similarity_of(query)
+    wta = inference.similarity(ens, inference.rate_responses(ens, query))
+    top, index = graded.max(dim=1)
+    wta_top, wta_index = wta.max(dim=1)
+    assert torch.equal(index, wta_index) and torch.allclose(top, wta_top, rtol=1e-6)  # same answer, same confidence
+    # the WTA pass scores one place per module; the rate mode every place whose neuron is above threshold
+    assert ((wta > 0).sum(1) <= ens.modules).all() and ((graded > 0).sum(1) > ens.modules).all()
+    assert (graded >= wta - 1e-6).all()
+
+
 def test_artifact_round_trip_and_corruption(trained, tmp_path: Path):
     ens, _, _ = trained
     path = save_ensemble(tmp_path / "ens", ens)
@@ -271,3 +283,20 @@ def test_cli_eval_refuses_bad_arguments_in_one_line(args, message, trained, rout
     assert main(["vpr", "eval", str(tmp_path / "ens"), "--reference", day, "--query", day, *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
+
+
+def test_sequence_matching_averages_the_normalized_diagonal_that_exists():
+    from snncontrol.vpr.seqmatch import sequence_similarity
+
+    sim = torch.tensor([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]])
+    z = (3.0 - 1.0) / float(torch.tensor([3.0, 0.0, 0.0]).std())  # a row's diagonal entry, normalized
+    off = (0.0 - 1.0) / float(torch.tensor([3.0, 0.0, 0.0]).std())
+    seq = sequence_similarity(sim, 3)
+    assert seq[1, 1] == pytest.approx(z) and seq[0, 0] == pytest.approx(z)  # corners: 2 of 3 frames exist
+    assert seq[0, 1] == pytest.approx(off) and seq[2, 0] == pytest.approx(off)
+    rng = torch.Generator().manual_seed(0)
+    sim = torch.randn(9, 13, generator=rng)
+    z = (sim - sim.mean(1, keepdim=True)) / sim.std(1, keepdim=True)
+    for q, p in ((0, 0), (4, 7), (8, 12), (8, 0), (3, 12)):
+        along = [z[q + k, p + k] for k in range(-2, 3) if 0 <= q + k < 9 and 0 <= p + k < 13]
+        assert sequence_similarity(sim, 5)[q, p] == pytest.approx(float(sum(along) / len(along)), abs=1e-6)
