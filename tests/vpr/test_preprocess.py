@@ -55,6 +55,11 @@ def test_pipeline_shape_and_range():
     assert (preprocess(np.zeros((1, 28, 28), np.uint8)) == 127.0).all()  # a flat image: every pixel its mean
 
 
+def test_preprocessing_in_chunks_changes_nothing():
+    images = np.random.default_rng(1).integers(0, 256, (13, 20, 30, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(preprocess(images, chunk=4), preprocess(images, chunk=100))
+
+
 def test_bad_images():
     with pytest.raises(DatasetError, match="no images"):
         preprocess([])
