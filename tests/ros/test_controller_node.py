@@ -250,11 +250,18 @@ def test_observation_adapter_parameters_replace_the_artifacts(context, spinner, 
 
     request = ChangeState.Request()
     request.transition.id = Transition.TRANSITION_CONFIGURE
-    for kind, reason in (("select", "do not fit an observation of 2"), ("polar", "must be one of")):
+    for kind, rates, reason in (("select", [], "do not fit an observation of 2"), ("polar", [], "must be one of"),
+                                ("select", [0, 1], "one rate index per selected channel")):
+        ahead = {"observation_adapter.rates": rates, "observation_adapter.lead": 0.5} if rates else {}
         broken = controller(context, spinner, "other", artifact=blimp_artifact,
-                            **{"observation_adapter.kind": kind, "observation_adapter.indices": [7]})
+                            **{"observation_adapter.kind": kind, "observation_adapter.indices": [7], **ahead})
         assert not harness.call(spinner, ChangeState, "/other/change_state", request).success
         assert reason in capfd.readouterr().err and broken.core is None
         spinner.nodes.remove(broken)
         spinner.executor.remove_node(broken)
         broken.destroy_node()
+    # a proprioceptor read ahead: value + lead x rate (here the range plus 0.25 x the set-point, as plumbing)
+    ahead = controller(context, spinner, "ahead", artifact=blimp_artifact, autostart=True,
+                       **{"observation_adapter.kind": "select", "observation_adapter.indices": [0],
+                          "observation_adapter.rates": [1], "observation_adapter.lead": 0.25})
+    assert ahead.core.controller.io.observation == ObservationAdapter("select", indices=(0,), rates=(1,), lead=0.25)
