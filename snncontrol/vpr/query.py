@@ -10,9 +10,9 @@ curve applies directly. With a single module (at most `places_per_module` places
 confidence 0. Rate pass by default (see `inference.py`: each place scored by its neuron's rate without the
 module's inhibition, so every place keeps a graded score; the winners, hence the answer and its confidence,
 are those of the WTA pass); mode="spiking" runs the simulated spiking network on
-regular (deterministic) input spike trains for `present_ms` (default `inference.SPIKING_PRESENT_MS`) and takes
-the place from its spike times (`inference.spiking_responses`), mode="poisson" the same network on Poisson input
-(seeded by `seed`).
+regular (deterministic) input spike trains for `present_ms` (default `inference.SPIKING_PRESENT_MS`), its input
+synapses scaled by `input_gain` (default `inference.SPIKING_INPUT_GAIN`), and takes the place from its spike
+times (`inference.spiking_responses`), mode="poisson" the same network on Poisson input (seeded by `seed`).
 """
 
 from __future__ import annotations
@@ -37,12 +37,16 @@ class Matcher:
         mode: inference.Mode = "rate",
         seed: int = 0,
         present_ms: float = inference.SPIKING_PRESENT_MS,
+        input_gain: float = inference.SPIKING_INPUT_GAIN,
     ) -> None:
         if mode not in ("rate", "spiking", "poisson"):
             raise DatasetError(f"mode must be 'rate', 'spiking' or 'poisson', got {mode!r}")
         if not (math.isfinite(present_ms) and present_ms > 0):
             raise DatasetError(f"present_ms must be a positive number of ms, got {present_ms}")
+        if not (math.isfinite(input_gain) and input_gain > 0):
+            raise DatasetError(f"input_gain must be a positive number, got {input_gain}")
         self.ensemble, self.mode, self.seed, self.present_ms = ensemble, mode, seed, present_ms
+        self.input_gain = input_gain
         self._live = ensemble.compact()  # answers exactly as `ensemble`, with only the neurons that can fire
         self._flat = inference._flat_weights(self._live).contiguous()
 
@@ -53,8 +57,9 @@ class Matcher:
         mode: inference.Mode = "rate",
         seed: int = 0,
         present_ms: float = inference.SPIKING_PRESENT_MS,
+        input_gain: float = inference.SPIKING_INPUT_GAIN,
     ) -> Matcher:
-        return cls(load_ensemble(path), mode, seed, present_ms)
+        return cls(load_ensemble(path), mode, seed, present_ms, input_gain)
 
     def preprocess(self, images: np.ndarray | list[np.ndarray]) -> torch.Tensor:
         cfg = self.ensemble.module
@@ -65,7 +70,7 @@ class Matcher:
         if self.mode != "rate":
             encoding = "regular" if self.mode == "spiking" else "poisson"
             responses = inference.spiking_responses(
-                self._live, pixels, self.seed, encoding=encoding, present_ms=self.present_ms
+                self._live, pixels, self.seed, encoding=encoding, present_ms=self.present_ms, input_gain=self.input_gain
             )
             return inference.similarity(self._live, responses)
         return inference.similarity(self._live, inference.rate_all(self._live, pixels, self._flat))

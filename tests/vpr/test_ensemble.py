@@ -15,6 +15,7 @@ from snncontrol.vpr.artifact import load_ensemble, save_ensemble
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets.folders import load_folder
 from snncontrol.vpr.ensemble import Ensemble, place_table
+from snncontrol.vpr.errors import DatasetError
 from snncontrol.vpr.preprocess import preprocess
 
 SMALL = ModuleConfig(n_exc=100, present=100.0)
@@ -105,11 +106,22 @@ def test_the_spiking_query_mode_answers_as_the_rate_pass_on_easy_images(trained,
     rate_place, _ = Matcher(ens).query(images)
     spiking = Matcher(ens, mode="spiking")
     place, confidence = spiking.query(images)
-    # measured: the same place for 25 of the 30 images, Recall@1 0.80 against the rate pass's 0.93 (deterministic)
-    assert np.mean(place == rate_place) >= 0.8
-    assert np.mean(place == truth) >= 0.85 * np.mean(rate_place == truth) > 0.5
+    # measured (deterministic): the rate pass's place for 30 of 30 images, Recall@1 0.93 as the rate pass's; with
+    # the input synapses as trained (gain 1) the first input spikes pick the winners: 25 of 30, Recall@1 0.80
+    as_trained, _ = Matcher(ens, mode="spiking", input_gain=1.0).query(images)
+    assert np.mean(place == rate_place) >= 0.95 > np.mean(as_trained == rate_place)
+    assert np.mean(place == truth) >= 0.95 * np.mean(rate_place == truth) > 0.5
     assert np.array_equal(place, spiking.query(images)[0])  # deterministic: no random draw anywhere
     assert confidence.dtype == np.float32 and ((confidence >= 0) & (confidence < 1)).all()
+
+
+def test_the_matcher_refuses_bad_query_settings_in_one_line(trained):
+    ens, _, _ = trained
+    for kwargs, match in (({"mode": "bursts"}, "mode must be"), ({"present_ms": 0.0}, "present_ms must be"),
+                          ({"input_gain": float("nan")}, "input_gain must be"), ({"input_gain": -1.0}, "input_gain")):
+        with pytest.raises(DatasetError, match=match) as info:
+            Matcher(ens, **kwargs)
+        assert "\n" not in str(info.value)
 
 
 def test_spike_times_resolve_what_spike_counts_tie(trained):
