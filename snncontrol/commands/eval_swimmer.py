@@ -71,9 +71,10 @@ def body(
     rates: list[int] | None = None,
     lead: float | None = None,
 ) -> tuple[NetworkSpec, np.ndarray, IOAdapters, int]:
-    """(spec, genome, io, n_links) for the requested body; NCAP controllers are re-instantiated (their lead
-    kept), and `angles` (observation indices of the joint angles), `rates` (of their angular velocities) and
-    `lead` (s; 0 reads the angles alone) replace those of the observation adapter."""
+    """(spec, genome, io, n_links) for the requested body; NCAP controllers are re-instantiated (reading the new
+    body's angles alone; given `rates`, at the artifact's lead unless `lead` says otherwise), and `angles`
+    (observation indices of the joint angles), `rates` (of their angular velocities) and `lead` (s; 0 reads the
+    angles alone) replace those of the observation adapter."""
     from snncontrol.controllers.ncap import ncap_options, retarget
 
     try:
@@ -85,7 +86,8 @@ def body(
     if n_links is not None and n_links != built_for:
         lead_was = io.observation.lead
         spec, genome, io = retarget(spec, genome, n_links)
-        lead = lead_was if lead is None and rates is not None else lead
+        if lead is None and rates is not None and lead_was:
+            lead = lead_was
     if angles is None and rates is None and lead is None:
         return spec, genome, io, n_links or built_for
     if io.observation.kind != "select":
@@ -104,6 +106,8 @@ def body(
         changes["rates"] = ()
     elif angles is not None and observation.rates and rates is None:
         raise SnnControlError("the controller reads joint angular velocities: give --rates with --angles (or --lead 0)")
+    elif rates is not None and not changes.get("lead", observation.lead):
+        raise SnnControlError("--rates needs a lead: give --lead S (s; the controller reads the angles alone)")
     io = dataclasses.replace(io, observation=dataclasses.replace(observation, **changes))
     return spec, genome, io, n_links or built_for
 

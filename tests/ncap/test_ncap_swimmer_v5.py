@@ -150,6 +150,10 @@ def test_evolve_on_gymnasiums_swimmer_v5_then_eval_swimmer_on_it(tmp_path, capsy
     assert "give --rates with --angles" in err and "\n" not in err
     assert cli([*short, "--angles", "1", "2", "--lead", "0"]) == 0  # the angles alone
     assert cli([*short, "--angles", "1", "2", "--rates", "6", "7", "--lead", "0.3"]) == 0
+    capsys.readouterr()
+    assert cli(["eval-swimmer", "swimmer_ncap", "--env", "Swimmer-v5", "--links", "3", "--angles", "1", "2",
+                "--rates", "6", "7", "--steps", "5"]) != 0  # re-instantiated: angles alone, so a lead is needed
+    assert "--rates needs a lead" in capsys.readouterr().err
 
 
 def test_eval_swimmer_refuses_angle_indices_that_do_not_fit_the_controller_in_one_line(capsys):
