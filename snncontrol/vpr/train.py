@@ -97,14 +97,20 @@ def assign(cfg: ModuleConfig, weights: torch.Tensor, pixels: torch.Tensor, table
     return table.gather(1, best.indices).masked_fill(best.values <= 0, -1)
 
 
+def _assigned(ens: Ensemble) -> tuple[torch.Tensor, Ensemble, torch.Tensor]:
+    """(keep [M, L], compact ensemble, its flat weights) of every assigned neuron, hyperactive or not: the
+    neurons the rate passes of training need (`Ensemble.live_slots`, `Ensemble.compact`)."""
+    probe = replace(ens, hyperactive=torch.zeros_like(ens.hyperactive))
+    keep, _ = probe.live_slots()
+    live = probe.compact()
+    return keep, live, inference._flat_weights(live).contiguous()
+
+
 def reference_counts(ens: Ensemble, pixels: torch.Tensor, chunk: int = 256) -> torch.Tensor:
     """[M, N]: for how many reference images each neuron wins its module (rate pass, nothing hyperactive).
     Runs on the compact ensemble (the assigned neurons only, `Ensemble.compact`: same answers, ~N / 25 times
     less work); the other neurons never fire and count 0."""
-    probe = replace(ens, hyperactive=torch.zeros_like(ens.hyperactive))
-    keep, _ = probe.live_slots()
-    live = probe.compact()
-    flat = inference._flat_weights(live).contiguous()
+    keep, live, flat = _assigned(ens)
     counts = torch.zeros(keep.shape)
     for start in range(0, len(pixels), chunk):
         counts += (inference.rate_responses(live, pixels[start : start + chunk], flat) > 0).sum(0)
@@ -117,10 +123,7 @@ def calibrate(
     """The threshold T with the best calibration Recall@1 (ties: the smallest T). Returns (T, recall, all).
     The rates of each chunk of calibration images are computed once, on the compact ensemble (memory
     [chunk, M, L], whatever the number of places); each T only silences more neurons."""
-    probe = replace(ens, hyperactive=torch.zeros_like(ens.hyperactive))
-    keep, _ = probe.live_slots()
-    live = probe.compact()
-    flat = inference._flat_weights(live).contiguous()
+    keep, live, flat = _assigned(ens)
     masks = {t: ens.with_threshold(t, counts).hyperactive.gather(1, keep) for t in ens.train.thresholds}
     hits = dict.fromkeys(masks, 0)
     for start in range(0, len(cal.pixels), chunk):
