@@ -35,7 +35,7 @@ import torch
 
 from sim_envs.routes import generate_route
 from snncontrol import atomic
-from snncontrol.vpr import inference, plots
+from snncontrol.vpr import inference, module, plots
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets.folders import load_folder
 from snncontrol.vpr.ensemble import Ensemble
@@ -94,6 +94,7 @@ def side_by_side(ens: Ensemble, images: torch.Tensor, truth: torch.Tensor) -> di
     A count readout over `present` ms ties many places (module winners firing the same number of spikes), so
     besides "same top place" (first of the tied ones) it reports whether the rate pass's place is among the
     simulation's tied top places, and how many places tie."""
+    images = module.inputs(ens.module, images)
     rate = inference.rate_responses(ens, images)
     top = inference.similarity(ens, rate).argmax(1)
     runs = {"expected_input": inference.spiking_responses(ens, images, encoding="current")}
@@ -145,6 +146,7 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=1, help="render the places as this many separate streets")
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     parser.add_argument("--present-ms", type=float, default=ModuleConfig.present)
+    parser.add_argument("--on-off", action="store_true", help="ON/OFF input channels (ModuleConfig.channels = 2)")
     parser.add_argument("--agreement", type=int, default=100, help="reference images and queries run spiking too")
     parser.add_argument("--seq-len", type=int, default=5, help="frames of sequence matching (reported apart)")
     parser.add_argument("--threads", type=int, default=1)
@@ -167,7 +169,7 @@ def main() -> None:
     truth = torch.arange(args.places)
     stages = {"load": stage("load and preprocess the reference and calibration images", start)}
 
-    module_cfg = ModuleConfig(present=args.present_ms)
+    module_cfg = ModuleConfig(present=args.present_ms, channels=2 if args.on_off else 1)
     start = time.perf_counter()
     ens, report = train(ref, module_cfg, TrainConfig(epochs=args.epochs), args.seed, Calibration(cal, truth))
     stages["train"] = stage("train", start)
@@ -227,6 +229,7 @@ def main() -> None:
         "conditions": conditions,
         "threads": args.threads,
         "present_ms": args.present_ms,
+        "channels": module_cfg.channels,
         "load_average_1min": os.getloadavg()[0],
         "peak_memory_mib": peak_mib(),
         "stages": stages,

@@ -55,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--tolerance", type=int, default=TrainConfig.tolerance, help="frames (calibration)")
     p.add_argument("--n-exc", type=int, default=ModuleConfig.n_exc)
     p.add_argument("--present-ms", type=float, default=ModuleConfig.present)
+    p.add_argument("--on-off", action="store_true", help="two inputs per pixel, x and 255 - x (ON/OFF channels)")
     p.add_argument("--seed", type=int, default=0)
     _source_args(p)
     p = sub.add_parser("eval", help="evaluate an ensemble (and SAD) on a reference/query pair")
@@ -84,7 +85,7 @@ def _pixels(traversal: Traversal, cfg: ModuleConfig) -> torch.Tensor:
 
 
 def _train(args: argparse.Namespace) -> int:
-    module_cfg = ModuleConfig(n_exc=args.n_exc, present=args.present_ms)
+    module_cfg = ModuleConfig(n_exc=args.n_exc, present=args.present_ms, channels=2 if args.on_off else 1)
     train_cfg = TrainConfig(
         places_per_module=args.places_per_module, epochs=args.epochs, threshold=args.threshold, tolerance=args.tolerance
     )

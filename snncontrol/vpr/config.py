@@ -58,10 +58,19 @@ class ModuleConfig:
     w_max: float = 1.0
     w_init_max: float = 0.3  # initial weights uniform in [0, w_init_max]
     w_total: float = 78.0  # sum of the input weights of each exc neuron after normalization (per image)
+    # input channels per pixel: 1 (the paper: the pixel's intensity x drives one input) or 2 (ON/OFF: x and
+    # 255 - x, as retinal ON and OFF cells; a template then matches dark structure as well as bright)
+    channels: int = 1
+
+    @property
+    def pixels(self) -> int:
+        """Pixels of a preprocessed image (image_size^2)."""
+        return self.image_size**2
 
     @property
     def n_in(self) -> int:
-        return self.image_size**2
+        """Network inputs: `channels` per pixel."""
+        return self.channels * self.pixels
 
     def steps(self, ms: float) -> int:
         return round(ms / self.dt)
@@ -91,6 +100,8 @@ class ModuleConfig:
         ):
             if getattr(self, name) <= 0:
                 raise VprConfigError(f"module.{name} must be positive, got {getattr(self, name)!r}")
+        if self.channels not in (1, 2) or isinstance(self.channels, float):
+            raise VprConfigError(f"module.channels must be 1 (intensity) or 2 (ON/OFF), got {self.channels!r}")
         if self.rate_per_unit * 255.0 * self.dt / 1000.0 > 1.0:
             raise VprConfigError("module.rate_per_unit * 255 * dt must stay below 1 spike per step")
 

@@ -17,6 +17,10 @@ interspike interval (tests/vpr); the rate pass keeps n continuous where the simu
 and whole spikes. Under Poisson input the module's race is decided in the ~10 ms before its first spike and
 Poisson noise often picks another neuron: `benchmarks/vpr.py` measures both side by side.
 
+Both passes take the network's inputs: `module.inputs` of preprocessed images (the pixels themselves, or
+with ON/OFF channels, `ModuleConfig.channels` = 2, each pixel and its complement); `Matcher` and `train.train`
+take preprocessed images and convert them.
+
 Similarity of a query to place p: the largest response of the neurons assigned to p, divided by the mean
 over modules of each module's winning response (dimensionless: how far p's neuron stands out from the
 ensemble's answers). Per query this ranks places as the responses do; across queries it removes what the raw

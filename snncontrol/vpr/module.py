@@ -180,6 +180,12 @@ def step(c: Constants, state: State, drive: torch.Tensor, theta: torch.Tensor, l
     return State(Population(i, v, a, r, s), inh)
 
 
+def inputs(cfg: ModuleConfig, pixels: torch.Tensor) -> torch.Tensor:
+    """The network's inputs [..., n_in] of preprocessed images [..., pixels] (0..255): the pixels themselves, or
+    with `cfg.channels == 2` the pixels then their complements 255 - x (ON, OFF)."""
+    return pixels if cfg.channels == 1 else torch.cat([pixels, 255.0 - pixels], dim=-1)
+
+
 def zero_traces(modules: int, n_in: int, n_exc: int) -> Traces:
     return Traces(torch.zeros(modules, n_in), torch.zeros(modules, n_exc), torch.zeros(modules, n_exc))
 

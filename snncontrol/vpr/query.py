@@ -23,7 +23,7 @@ import os
 import numpy as np
 import torch
 
-from snncontrol.vpr import inference
+from snncontrol.vpr import inference, module
 from snncontrol.vpr.artifact import load_ensemble
 from snncontrol.vpr.ensemble import Ensemble
 from snncontrol.vpr.errors import DatasetError
@@ -66,7 +66,8 @@ class Matcher:
         return torch.from_numpy(preprocess(images, cfg.image_size, cfg.patch))
 
     def similarity_of(self, pixels: torch.Tensor) -> torch.Tensor:
-        """[B, P] similarity (Hz) of preprocessed images [B, n_in]."""
+        """[B, P] similarity (Hz) of preprocessed images [B, pixels]."""
+        pixels = module.inputs(self.ensemble.module, pixels)
         if self.mode != "rate":
             encoding = "regular" if self.mode == "spiking" else "poisson"
             responses = inference.spiking_responses(

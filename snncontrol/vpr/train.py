@@ -38,7 +38,8 @@ Progress = Callable[[int], None]  # called with the number of images (slots x mo
 
 @dataclass(frozen=True)
 class Calibration:
-    """Calibration images (preprocessed [Q, n_in]) and the reference place index of each [Q]."""
+    """Calibration images ([Q, pixels] preprocessed, or [Q, n_in] the network's inputs: `module.inputs`) and
+    the reference place index of each [Q]."""
 
     pixels: torch.Tensor
     truth: torch.Tensor
@@ -146,14 +147,17 @@ def train(
     calibration: Calibration | None = None,
     progress: Progress | None = None,
 ) -> tuple[Ensemble, dict]:
-    """Train an ensemble on reference images (preprocessed [P, n_in], place p = row p). Returns the ensemble
-    and a report (per-epoch calibration scores, chosen epoch and T, seconds)."""
-    if pixels.ndim != 2 or pixels.shape[1] != module_cfg.n_in:
-        raise DatasetError(f"reference images must be [P, {module_cfg.n_in}], got {list(pixels.shape)}")
+    """Train an ensemble on reference images (preprocessed [P, pixels], place p = row p; the calibration images
+    likewise). Returns the ensemble and a report (per-epoch calibration scores, chosen epoch and T, seconds)."""
+    if pixels.ndim != 2 or pixels.shape[1] != module_cfg.pixels:
+        raise DatasetError(f"reference images must be [P, {module_cfg.pixels}], got {list(pixels.shape)}")
     if len(pixels) < 2:
         raise DatasetError(f"need at least 2 reference places, got {len(pixels)}")
     seed_everything(seed)
     start = time.perf_counter()
+    pixels = module.inputs(module_cfg, pixels)  # from here on the network's inputs (n_in per image)
+    if calibration is not None:
+        calibration = Calibration(module.inputs(module_cfg, calibration.pixels), calibration.truth)
     table = place_table(len(pixels), train_cfg.places_per_module)
     gen = torch.Generator().manual_seed(seed)
     weights = torch.rand(len(table), module_cfg.n_in, module_cfg.n_exc, generator=gen) * module_cfg.w_init_max

@@ -10,12 +10,12 @@ import torch
 
 from snncontrol.cli import main
 from snncontrol.errors import ArtifactError
-from snncontrol.vpr import Matcher, inference, metrics, train
+from snncontrol.vpr import Matcher, inference, metrics, module, train
 from snncontrol.vpr.artifact import load_ensemble, save_ensemble
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets.folders import load_folder
 from snncontrol.vpr.ensemble import Ensemble, place_table
-from snncontrol.vpr.errors import DatasetError
+from snncontrol.vpr.errors import DatasetError, VprConfigError
 from snncontrol.vpr.preprocess import preprocess
 
 SMALL = ModuleConfig(n_exc=100, present=100.0)
@@ -179,6 +179,26 @@ def test_the_rate_mode_scores_every_place_and_answers_as_the_wta_pass(trained):
     # the WTA pass scores one place per module; the rate mode every place whose neuron is above threshold
     assert ((wta > 0).sum(1) <= ens.modules).all() and ((graded > 0).sum(1) > ens.modules).all()
     assert (graded >= wta - 1e-6).all()
+
+
+def test_on_off_channels_train_and_answer_through_the_same_api(route, tmp_path: Path):
+    ref = torch.from_numpy(preprocess(load_folder(route / "day").images))
+    query = load_folder(route / "dusk+autumn").images
+    cfg = replace(SMALL, channels=2)
+    assert cfg.n_in == 2 * cfg.pixels == 1568
+    x = torch.tensor([[0.0, 100.0, 255.0]])
+    assert module.inputs(cfg, x).tolist() == [[0.0, 100.0, 255.0, 255.0, 155.0, 0.0]]  # ON then OFF
+    assert module.inputs(SMALL, x) is x
+    ens, _ = train.train(ref, cfg, TrainConfig(epochs=1), seed=0, calibration=train.Calibration(ref, torch.arange(30)))
+    assert ens.weights.shape == (2, 1568, 100)
+    loaded = load_ensemble(save_ensemble(tmp_path / "onoff", ens))
+    assert loaded.module.channels == 2
+    place, _ = Matcher(loaded).query(query)  # preprocessed images in, ON/OFF inputs made inside
+    assert np.mean(np.abs(place - np.arange(30)) <= 1) >= 0.4  # chance within 1 frame: 3/30
+    spiking, _ = Matcher(loaded, mode="spiking").query(query[:5])
+    assert spiking.shape == (5,)
+    with pytest.raises(VprConfigError, match="channels"):
+        ModuleConfig(channels=3)
 
 
 def test_artifact_round_trip_and_corruption(trained, tmp_path: Path):
