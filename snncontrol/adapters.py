@@ -85,9 +85,16 @@ class ObservationAdapter:
         if self.kind == "select" and not self.indices:
             raise SpecError("observation adapter 'select' needs indices")
 
+    def channels(self, n_obs: int) -> tuple[int, ...]:
+        """The observation elements read one per input (identity: all `n_obs`; select: `indices`, then `rates`);
+        () for setpoint_error, which reads its measurement and set-point instead."""
+        if self.kind == "identity":
+            return tuple(range(n_obs))
+        return (*self.indices, *self.rates) if self.kind == "select" else ()
+
     def n_inputs(self, n_obs: int) -> int:
         """Network inputs produced from an observation of `n_obs` values (checks the indices fit)."""
-        used = (*self.indices, *self.rates) if self.kind == "select" else (self.measurement, self.setpoint)
+        used = self.channels(n_obs) if self.kind == "select" else (self.measurement, self.setpoint)
         if self.kind != "identity" and any(not 0 <= i < n_obs for i in used):
             raise SpecError(f"observation adapter indices {used} do not fit an observation of {n_obs} values")
         return {"identity": n_obs, "select": len(self.indices), "setpoint_error": 1}[self.kind]

@@ -114,9 +114,7 @@ def pack(
         "has_rates": bool(observation.rates),
         "act_kind": ACT_CODES[action.kind],
     }
-    reads = {"identity": range(n_obs), "select": (*observation.indices, *observation.rates)}
-    channels = reads.get(observation.kind, ())
-    ints = np.array([*(slots[name] for name in INT_SLOTS), *channels], dtype=np.int64)
+    ints = np.array([*(slots[name] for name in INT_SLOTS), *observation.channels(n_obs)], dtype=np.int64)
     valid_low, valid_high = observation.valid or (-np.inf, np.inf)
     scalars = {
         "valid_low": valid_low,

@@ -114,9 +114,7 @@ class ControlCore:
         low, high = np.full(n_obs, -np.inf), np.full(n_obs, np.inf)
         observation = self.controller.io.observation
         if observation.valid is not None:
-            read = {"identity": list(range(n_obs)), "select": [*observation.indices, *observation.rates]}.get(
-                observation.kind, [observation.measurement]
-            )
+            read = list(observation.channels(n_obs)) or [observation.measurement]
             read = [i for i in read if 0 <= i < n_obs]
             low[read], high[read] = observation.valid
         return low, high
