@@ -96,21 +96,25 @@ class PlaceRecognitionNode(Node):
                 msg, arrived = self._frame
                 self._frame = None
             if time.monotonic() - arrived > self.max_age_s:
-                self.dropped += 1
+                with self._cv:
+                    self.dropped += 1
                 continue
             try:
                 image = self._decode(msg)
                 index, confidence = self.matcher.query(image[None])
             except Exception as exc:  # a bad frame must not kill the node
-                self.failed += 1
+                with self._cv:
+                    self.failed += 1
                 self.get_logger().warning(f"frame skipped: {type(exc).__name__}: {exc}", throttle_duration_sec=1.0)
                 continue
+            # Counted before it is published: whoever sees the answer sees the counters that include it.
+            with self._cv:
+                self.processed += 1
             place, conf = int(np.asarray(index).reshape(-1)[0]), float(np.asarray(confidence).reshape(-1)[0])
             stamp = messages.stamp_ns(msg) or 0
             self.index_pub.publish(Int32(data=place))
             self.confidence_pub.publish(Float32(data=conf))
             self.match_pub.publish(Float64MultiArray(data=[place, conf, stamp * 1e-9, time.monotonic() - arrived]))
-            self.processed += 1
 
     def destroy_node(self) -> None:
         if hasattr(self, "_worker"):  # absent when the constructor refused the parameters
