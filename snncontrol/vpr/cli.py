@@ -1,12 +1,14 @@
 """`snncontrol vpr train|eval|query`: place recognition with SNN ensembles on image folders or ROS 2 bags.
 
-    snncontrol vpr train --reference ROUTE/day --calibration ROUTE/fog --out ens/ [--epochs 3] [--seed 0]
-    snncontrol vpr eval ens/ --reference ROUTE/day --query ROUTE/dusk+autumn [--ground-truth gt.csv]
+    snncontrol vpr train --reference ROUTE/day [ROUTE/dusk ...] --calibration ROUTE/fog --out ens/ [--epochs 3]
+    snncontrol vpr eval ens/ --reference ROUTE/day [ROUTE/dusk ...] --query ROUTE/dusk+autumn [--ground-truth gt.csv]
                         [--tolerance 1] [--seq-len 5] [--out-dir results/]
     snncontrol vpr query ens/ image1.png image2.jpg ...
 
 A traversal argument is an image folder or a rosbag2 directory (mcap or sqlite3); for bags, --topic,
---every-s / --every-m and --odom-topic choose images and sampling.
+--every-s / --every-m and --odom-topic choose images and sampling. Several reference traversals of the same
+places (aligned by index, as the paper's two: Nordland spring and fall) train every module on each place's
+images in all of them; SAD then matches a query against each place's closest reference image.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from snncontrol.vpr.artifact import save_ensemble
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets import Traversal, open_traversal
 from snncontrol.vpr.datasets.folders import align, read_image
-from snncontrol.vpr.errors import VprConfigError
+from snncontrol.vpr.errors import DatasetError, VprConfigError
 from snncontrol.vpr.evaluate import evaluate
 from snncontrol.vpr.metrics import pr_curve
 from snncontrol.vpr.preprocess import preprocess
 from snncontrol.vpr.query import Matcher
 from snncontrol.vpr.train import Calibration, train
+
+REFERENCE_HELP = "traversal(s) of the same places, aligned by index"
 
 
 def _source_args(parser: argparse.ArgumentParser) -> None:
@@ -44,9 +48,9 @@ def _source_args(parser: argparse.ArgumentParser) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: small tensors)")
-    p = sub.add_parser("train", help="train an ensemble on a reference traversal")
-    p.add_argument("--reference", required=True)
-    p.add_argument("--calibration", help="traversal (aligned with the reference) to choose epochs and T on")
+    p = sub.add_parser("train", help="train an ensemble on one or more reference traversals")
+    p.add_argument("--reference", required=True, nargs="+", help=REFERENCE_HELP)
+    p.add_argument("--calibration", help="traversal (aligned with the first reference) to choose epochs and T on")
     p.add_argument("--calibration-ground-truth", help="query,reference CSV for the calibration traversal")
     p.add_argument("--out", required=True, help="artifact directory to write")
     p.add_argument("--epochs", type=int, default=TrainConfig.epochs)
@@ -60,9 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _source_args(p)
     p = sub.add_parser("eval", help="evaluate an ensemble (and SAD) on a reference/query pair")
     p.add_argument("ensemble")
-    p.add_argument("--reference", required=True)
+    p.add_argument("--reference", required=True, nargs="+", help=REFERENCE_HELP + " (SAD matches all)")
     p.add_argument("--query", required=True)
-    p.add_argument("--ground-truth", help="query,reference CSV (default: align by index)")
+    p.add_argument("--ground-truth", help="query,reference CSV against the first reference (default: by index)")
     p.add_argument("--tolerance", type=int, default=1, help="frames")
     p.add_argument("--seq-len", type=int, default=0, help="also report sequence matching over this many frames")
     p.add_argument("--mode", choices=("rate", "spiking", "poisson"), default="rate",
@@ -84,27 +88,47 @@ def _pixels(traversal: Traversal, cfg: ModuleConfig) -> torch.Tensor:
     return torch.from_numpy(preprocess(traversal.images, cfg.image_size, cfg.patch))
 
 
+def _references(args: argparse.Namespace) -> list[Traversal]:
+    """The reference traversals; a later one whose count differs from the first's is one DatasetError line."""
+    first, *others = (_load(path, args) for path in args.reference)
+    for other in others:
+        if len(other) != len(first):
+            raise DatasetError(
+                f"reference {other.source} has {len(other)} images but reference {first.source} has {len(first)}: "
+                "several references must show the same places in the same order"
+            )
+    return [first, *others]
+
+
+def _reference_pixels(references: list[Traversal], cfg: ModuleConfig) -> torch.Tensor:
+    """[P, pixels] of one reference traversal, [R, P, pixels] of several."""
+    pixels = torch.stack([_pixels(reference, cfg) for reference in references])
+    return pixels[0] if len(references) == 1 else pixels
+
+
 def _train(args: argparse.Namespace) -> int:
     module_cfg = ModuleConfig(n_exc=args.n_exc, present=args.present_ms, channels=2 if args.on_off else 1)
     train_cfg = TrainConfig(
         places_per_module=args.places_per_module, epochs=args.epochs, threshold=args.threshold, tolerance=args.tolerance
     )
-    reference = _load(args.reference, args)
+    references = _references(args)
     calibration = None
     if args.calibration:
         cal = _load(args.calibration, args)
-        truth = align(reference, cal, args.calibration_ground_truth)
+        truth = align(references[0], cal, args.calibration_ground_truth)
         calibration = Calibration(_pixels(cal, module_cfg), torch.from_numpy(truth))
-    pixels = _pixels(reference, module_cfg)
-    slots = train_cfg.places_per_module
-    modules = -(-len(pixels) // train_cfg.places_per_module)
-    with tqdm(total=train_cfg.epochs * slots * modules, unit="img", desc="train") as bar:
+    pixels = _reference_pixels(references, module_cfg)
+    places = len(references[0])
+    modules = -(-places // train_cfg.places_per_module)
+    images = train_cfg.epochs * train_cfg.places_per_module * modules * len(references)
+    with tqdm(total=images, unit="img", desc="train") as bar:
         ens, report = train(pixels, module_cfg, train_cfg, args.seed, calibration, bar.update)
-    ens.metadata["reference"] = reference.source
+    ens.metadata["reference"] = [reference.source for reference in references]
     save_ensemble(args.out, ens)
     print(
-        f"trained {modules} modules on {len(pixels)} places in {report['train_s']:.1f} s: epochs={report['epochs']}"
-        f" T={report['threshold']} assigned={report['assigned_neurons']} -> {args.out}"
+        f"trained {modules} modules on {places} places ({len(references)} reference traversal(s)) in "
+        f"{report['train_s']:.1f} s: epochs={report['epochs']} T={report['threshold']} "
+        f"assigned={report['assigned_neurons']} -> {args.out}"
     )
     return 0
 
@@ -114,9 +138,9 @@ def _eval(args: argparse.Namespace) -> int:
         raise VprConfigError(f"--out-dir {args.out_dir} is a file, not a directory")
     matcher = Matcher.load(args.ensemble, args.mode)
     cfg = matcher.ensemble.module
-    reference, query = _load(args.reference, args), _load(args.query, args)
-    truth = torch.from_numpy(align(reference, query, args.ground_truth))
-    ref_pixels, query_pixels = _pixels(reference, cfg), _pixels(query, cfg)
+    references, query = _references(args), _load(args.query, args)
+    truth = torch.from_numpy(align(references[0], query, args.ground_truth))
+    ref_pixels, query_pixels = _reference_pixels(references, cfg), _pixels(query, cfg)
     with tqdm(total=len(query), unit="query", desc="match", delay=0.5) as bar:  # no bar before a quick error
         results, sims = evaluate(matcher, ref_pixels, query_pixels, truth, args.tolerance, args.seq_len, bar.update)
     print(f"{'method':<10} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'PR-AUC':>7} {'R@100P':>7}")

@@ -25,14 +25,15 @@ def evaluate(
     chunk: int = 256,
 ) -> tuple[dict[str, dict[str, float]], dict[str, torch.Tensor]]:
     """Metrics per method ("snn", "sad", and "snn+seq"/"sad+seq" when seq_len > 1) and their similarity
-    matrices. reference [P, n_in] and query [Q, n_in] are preprocessed; truth [Q] reference indices. Queries
-    are matched `chunk` at a time; `progress` is called with the number of queries of each chunk. A negative
-    `tolerance` (frames) or `seq_len` is a VprConfigError line."""
+    matrices. reference [P, pixels] (or [R, P, pixels]: R traversals of the places, for SAD) and query
+    [Q, pixels] are preprocessed; truth [Q] reference indices. Queries are matched `chunk` at a time;
+    `progress` is called with the number of queries of each chunk. A negative `tolerance` (frames) or `seq_len`
+    is a VprConfigError line."""
     if tolerance < 0 or seq_len < 0:
         raise VprConfigError(f"tolerance and seq_len must be >= 0 frames, got {tolerance} and {seq_len}")
     places = matcher.ensemble.places
-    if len(reference) != places:
-        raise DatasetError(f"the ensemble was trained on {places} places but the reference has {len(reference)}")
+    if reference.shape[-2] != places:
+        raise DatasetError(f"the ensemble was trained on {places} places but the reference has {reference.shape[-2]}")
     start = time.perf_counter()
     parts = []
     for batch in query.split(chunk):

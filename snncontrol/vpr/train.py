@@ -1,16 +1,18 @@
 """Unsupervised training of the ensemble: every module learns its own region with STDP, all modules at once.
 
-Per epoch, slot k: module m is shown its k-th place (in a per-epoch random order) for `present` ms of Poisson
-input while every other module is shown its own k-th place ([M, ...] tensors, one time loop for all). Before
+Per epoch, slot k: module m is shown its k-th image (in a per-epoch random order) for `present` ms of Poisson
+input while every other module is shown its own k-th image ([M, ...] tensors, one time loop for all). A module's
+images are its places' images in every reference traversal: one per place with a single reference, one per
+place and traversal with several (the paper trains on two: Nordland spring and fall, RobotCar sun and rain). Before
 each image the input weights are normalized and the fast state returns to rest (what the `rest` period is
 for); the adaptive thresholds decay over `rest`. With one winner per step (`module.py`), each image is
 learned by the neuron that matches it best relative to its threshold; the threshold of a neuron that won
 grows, so later epochs recruit further neurons for the same place.
 
-After each epoch the frozen network is shown each module's places and each neuron is assigned to the place it
-responds to most (Diehl & Cook), through the rate pass (`inference.py`, the noise-free limit of the spiking
-network); neurons that win no place are silenced. Responses are taken at the query-time thresholds
-(`Ensemble.thresholds`).
+After each epoch the frozen network is shown each module's images and each neuron is assigned to the place it
+responds to most, summed over the reference traversals (Diehl & Cook), through the rate pass (`inference.py`,
+the noise-free limit of the spiking network); neurons that win no place are silenced. Responses are taken at
+the query-time thresholds (`Ensemble.thresholds`).
 
 With a calibration split (query-like images with known places), the epoch (1..epochs) and the hyperactive
 threshold T (from `TrainConfig.thresholds`) with the best calibration Recall@1 are kept; hyperactive counts
@@ -46,9 +48,16 @@ class Calibration:
 
 
 def _module_images(pixels: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-    """[M, K, n_in]: the image of each module's k-th place; padding slots get an all-zero image."""
-    padded = torch.cat([pixels, torch.zeros(1, pixels.shape[1])])  # row P: no image
+    """[M, S, n_in]: the rows of `pixels` that `table` [M, S] names; padding slots (-1) get an all-zero image."""
+    padded = torch.cat([pixels, torch.zeros(1, pixels.shape[1])])  # the last row: no image
     return padded[table]
+
+
+def image_table(table: torch.Tensor, places: int, traversals: int) -> torch.Tensor:
+    """[M, R K]: the rows of each module's images in R reference traversals stacked place by place ([R P, ...]:
+    traversal r's image of place p is row r P + p), traversal by traversal; -1 pads as in `table` [M, K]."""
+    rows = torch.cat([table + r * places for r in range(traversals)], dim=1)
+    return rows.masked_fill(table.repeat(1, traversals) < 0, -1)
 
 
 def learn_epoch(
@@ -60,9 +69,9 @@ def learn_epoch(
     seed: int,
     progress: Progress | None = None,
 ) -> torch.Tensor:
-    """One epoch of STDP: every module is shown each of its places once (all modules at once, in a random
-    order per module); `weights` [M, n_in, N] are updated in place and normalized before each image and at
-    the end. Returns the adaptive thresholds [M, N] (mV) after the epoch."""
+    """One epoch of STDP: every module is shown each of its images once (`table` [M, S]: rows of `pixels`, -1
+    pads; all modules at once, in a random order per module); `weights` [M, n_in, N] are updated in place and
+    normalized before each image and at the end. Returns the adaptive thresholds [M, N] (mV) after the epoch."""
     c = module.constants(cfg)
     modules, slots = table.shape
     order = torch.argsort(torch.rand(modules, slots, generator=torch.Generator().manual_seed(seed)), dim=1)
@@ -88,13 +97,18 @@ def learn_epoch(
     return adaptation
 
 
-def assign(cfg: ModuleConfig, weights: torch.Tensor, pixels: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-    """[M, N] global place each neuron responds to most among its module's places (frozen rate pass with the
-    module's winner-take-all, base thresholds); -1 for a neuron that wins none of them."""
-    drive = torch.bmm(inference.spike_probability(cfg, _module_images(pixels, table)), weights)  # [M, K, N]
+def assign(
+    cfg: ModuleConfig, weights: torch.Tensor, pixels: torch.Tensor, table: torch.Tensor, traversals: int = 1
+) -> torch.Tensor:
+    """[M, N] global place each neuron responds to most among its module's places (`table` [M, K]), its
+    responses summed over the `traversals` reference images of each place (`pixels` [R P, n_in], stacked as in
+    `image_table`; frozen rate pass with the module's winner-take-all, base thresholds); -1 for a neuron that
+    wins none of them."""
+    images = _module_images(pixels, image_table(table, len(pixels) // traversals, traversals))
+    drive = torch.bmm(inference.spike_probability(cfg, images), weights)  # [M, R K, N]
     theta = torch.tensor(module.constants(cfg).theta_e)
     response = inference.winner_take_all(inference.firing_rate(cfg, drive, theta))
-    best = response.max(dim=1)
+    best = response.view(len(table), traversals, *table.shape[1:], -1).sum(dim=1).max(dim=1)
     return table.gather(1, best.indices).masked_fill(best.values <= 0, -1)
 
 
@@ -108,7 +122,8 @@ def _assigned(ens: Ensemble) -> tuple[torch.Tensor, Ensemble, torch.Tensor]:
 
 
 def reference_counts(ens: Ensemble, pixels: torch.Tensor, chunk: int = 256) -> torch.Tensor:
-    """[M, N]: for how many reference images each neuron wins its module (rate pass, nothing hyperactive).
+    """[M, N]: for how many reference images (`pixels` [R P, n_in]: every traversal's) each neuron wins its
+    module (rate pass, nothing hyperactive).
     Runs on the compact ensemble (the assigned neurons only, `Ensemble.compact`: same answers, ~N / 25 times
     less work); the other neurons never fire and count 0."""
     keep, live, flat = _assigned(ens)
@@ -147,32 +162,39 @@ def train(
     calibration: Calibration | None = None,
     progress: Progress | None = None,
 ) -> tuple[Ensemble, dict]:
-    """Train an ensemble on reference images (preprocessed [P, pixels], place p = row p; the calibration images
-    likewise). Returns the ensemble and a report (per-epoch calibration scores, chosen epoch and T, seconds)."""
-    if pixels.ndim != 2 or pixels.shape[1] != module_cfg.pixels:
-        raise DatasetError(f"reference images must be [P, {module_cfg.pixels}], got {list(pixels.shape)}")
-    if len(pixels) < 2:
-        raise DatasetError(f"need at least 2 reference places, got {len(pixels)}")
+    """Train an ensemble on reference images: preprocessed [P, pixels] (place p = row p) or [R, P, pixels], R
+    traversals of the same P places (each module learns its places' images in all of them); the calibration
+    images are [Q, pixels] with their places. Returns the ensemble and a report (per-epoch calibration scores,
+    chosen epoch and T, seconds)."""
+    if pixels.ndim == 2:
+        pixels = pixels[None]
+    if pixels.ndim != 3 or pixels.shape[2] != module_cfg.pixels:
+        want = module_cfg.pixels
+        raise DatasetError(f"reference images must be [P, {want}] or [R, P, {want}], got {list(pixels.shape)}")
+    traversals, places = pixels.shape[:2]
+    if places < 2:
+        raise DatasetError(f"need at least 2 reference places, got {places}")
     seed_everything(seed)
     start = time.perf_counter()
-    pixels = module.inputs(module_cfg, pixels)  # from here on the network's inputs (n_in per image)
+    pixels = module.inputs(module_cfg, pixels.reshape(traversals * places, -1))  # the network's inputs, [R P, n_in]
     if calibration is not None:
         calibration = Calibration(module.inputs(module_cfg, calibration.pixels), calibration.truth)
-    table = place_table(len(pixels), train_cfg.places_per_module)
+    table = place_table(places, train_cfg.places_per_module)
+    images = image_table(table, places, traversals)
     gen = torch.Generator().manual_seed(seed)
     weights = torch.rand(len(table), module_cfg.n_in, module_cfg.n_exc, generator=gen) * module_cfg.w_init_max
     adaptation = torch.zeros(len(table), module_cfg.n_exc)
     best: tuple[float, Ensemble] | None = None
     history = []
     for epoch in range(1, train_cfg.epochs + 1):
-        adaptation = learn_epoch(module_cfg, weights, adaptation, pixels, table, seed + epoch, progress)
+        adaptation = learn_epoch(module_cfg, weights, adaptation, pixels, images, seed + epoch, progress)
         ens = Ensemble(
             module_cfg,
             train_cfg,
-            len(pixels),
+            places,
             weights.clone(),
             adaptation.clone(),
-            assign(module_cfg, weights, pixels, table),
+            assign(module_cfg, weights, pixels, table, traversals),
             torch.zeros(len(table), module_cfg.n_exc, dtype=torch.bool),
             epochs=epoch,
         )
@@ -193,6 +215,7 @@ def train(
         "calibration_recall_at_1": None if calibration is None else best[0],
         "calibration": history,
         "train_s": time.perf_counter() - start,
+        "reference_traversals": traversals,
         "assigned_neurons": int((ens.assignments >= 0).sum()),
         "hyperactive_neurons": int(ens.hyperactive.sum()),
     }
