@@ -2,8 +2,10 @@
 
 Renders a route (`sim_envs.routes`: reference "day", calibration "fog", query "dusk+autumn" by default, or
 the query conditions given with `--queries`; >= 1,000 places by default), trains the ensemble on the reference
-with epochs and T chosen on the calibration traversal, answers each query traversal with the rate pass
-(batched) and measures, per query condition (the first also as the top-level figures)
+(or on several: `--reference day dusk`, each module learning its places in all of them, SAD matching the
+closest of them; a reference is never also a query) with epochs and T chosen on the calibration traversal,
+answers each query traversal with the rate pass (batched) and measures, per query condition (the first also
+as the top-level figures)
 - Recall@1/5/10, PR-AUC and recall at 100 % precision (tolerance 1 frame) for the SNN and SAD, and the same
   after sequence matching (`--seq-len` frames, reported separately);
 - training seconds, queries per second (batched, and one at a time through `Matcher.query`) and the peak
@@ -154,18 +156,23 @@ def main() -> None:
     parser.add_argument("--route", type=Path, default=Path("/tmp/snncontrol_vpr_route"))
     parser.add_argument("--reuse-route", action="store_true", help="keep an identical route already rendered there")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--reference", default="day")
+    parser.add_argument("--reference", nargs="+", default=["day"], help="reference traversal(s) of the places")
     parser.add_argument("--calibration", default="fog")
     parser.add_argument("--queries", nargs="+", default=["dusk+autumn"],
                         help="query conditions, each evaluated on its own; 'hard' for the harder set")  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    queries = HARD_QUERIES if args.queries == ["hard"] else args.queries
-    traversals = [args.reference, args.calibration, *queries]
+    asked = HARD_QUERIES if args.queries == ["hard"] else args.queries
+    queries = [name for name in asked if name not in args.reference]
+    # Rendered in this order whatever the references (a traversal's pose jitter and moved objects follow its
+    # place in the list): a second reference among the queries keeps the images of the one-reference run.
+    traversals = [args.reference[0], args.calibration, *asked, *(r for r in args.reference[1:] if r not in asked)]
 
     parts, render_s = segmented_route(args.route, args.places, args.segments, args.seed, traversals, args.reuse_route)
     start = time.perf_counter()
-    ref, cal = (torch.from_numpy(preprocess(traversal_images(parts, name))) for name in traversals[:2])
+    refs = [torch.from_numpy(preprocess(traversal_images(parts, name))) for name in args.reference]
+    ref = refs[0] if len(refs) == 1 else torch.stack(refs)  # [P, pixels] or [R, P, pixels]
+    cal = torch.from_numpy(preprocess(traversal_images(parts, args.calibration)))
     truth = torch.arange(args.places)
     stages = {"load": stage("load and preprocess the reference and calibration images", start)}
 
@@ -208,13 +215,14 @@ def main() -> None:
         rounds.append(len(images) / (time.perf_counter() - start))
     single_hz = float(np.median(rounds))
 
-    agreement = {"reference": side_by_side(live, ref[sample], sample) if args.agreement else EMPTY_SAMPLE,
+    agreement = {"reference": side_by_side(live, refs[0][sample], sample) if args.agreement else EMPTY_SAMPLE,
                  "query": spiking}  # (the first query's)
 
     out = {
         "places": args.places,
         "segments": args.segments,
-        "traversals": {"reference": traversals[0], "calibration": traversals[1], "query": queries[0]},
+        "traversals": {"reference": args.reference[0] if len(refs) == 1 else args.reference,
+                       "calibration": args.calibration, "query": queries[0]},
         "render_s": render_s,
         "train_s": report["train_s"],
         "epochs": report["epochs"],
