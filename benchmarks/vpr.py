@@ -58,6 +58,15 @@ HARD_QUERIES = [
 ]  # fmt: skip
 
 
+def route_traversals(references: list[str], calibration: str, asked: list[str]) -> tuple[list[str], list[str]]:
+    """(the traversals to render, in order; the query conditions to evaluate). The order is the first reference,
+    the calibration, the asked queries, then any other reference, whatever the references: a traversal's pose
+    jitter and moved objects follow its place in the list, so a second reference taken from the queries keeps
+    the images of the one-reference run. A reference is never also a query."""
+    rendered = [references[0], calibration, *asked, *(name for name in references[1:] if name not in asked)]
+    return rendered, [name for name in asked if name not in references]
+
+
 def segmented_route(
     path: Path, places: int, segments: int, seed: int, traversals: list[str], reuse: bool
 ) -> tuple[list[Path], float]:
@@ -162,11 +171,9 @@ def main() -> None:
                         help="query conditions, each evaluated on its own; 'hard' for the harder set")  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    asked = HARD_QUERIES if args.queries == ["hard"] else args.queries
-    queries = [name for name in asked if name not in args.reference]
-    # Rendered in this order whatever the references (a traversal's pose jitter and moved objects follow its
-    # place in the list): a second reference among the queries keeps the images of the one-reference run.
-    traversals = [args.reference[0], args.calibration, *asked, *(r for r in args.reference[1:] if r not in asked)]
+    traversals, queries = route_traversals(
+        args.reference, args.calibration, HARD_QUERIES if args.queries == ["hard"] else args.queries
+    )
 
     parts, render_s = segmented_route(args.route, args.places, args.segments, args.seed, traversals, args.reuse_route)
     start = time.perf_counter()

@@ -88,3 +88,12 @@ def test_the_cli_trains_on_two_references_and_refuses_mismatched_ones(route: Pat
     assert f"reference {short} has 1 images but reference {day} has 30" in err and len(err.strip().splitlines()) == 1
     with pytest.raises(DatasetError, match=r"\[R, P, 784\]"):
         train.train(torch.zeros(2, 2, 5, 784), SMALL, TrainConfig(epochs=1), seed=0)
+
+
+def test_the_benchmark_renders_the_one_reference_order_and_queries_no_reference(load_benchmark):
+    bench = load_benchmark("vpr")
+    one, queries = bench.route_traversals(["day"], "fog", bench.HARD_QUERIES)
+    assert one == ["day", "fog", *bench.HARD_QUERIES] and queries == bench.HARD_QUERIES
+    two, queries = bench.route_traversals(["day", "dusk+autumn"], "fog", bench.HARD_QUERIES)
+    assert two == one and "dusk+autumn" not in queries and len(queries) == len(bench.HARD_QUERIES) - 1
+    assert bench.route_traversals(["day", "dusk"], "fog", ["snow"]) == (["day", "fog", "snow", "dusk"], ["snow"])
