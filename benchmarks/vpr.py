@@ -63,8 +63,13 @@ def route_traversals(references: list[str], calibration: str, asked: list[str]) 
     the calibration, the asked queries, then any other reference, whatever the references: a traversal's pose
     jitter and moved objects follow its place in the list, so a second reference taken from the queries keeps
     the images of the one-reference run. A reference is never also a query."""
+    if len(set(references)) != len(references) or calibration in references:
+        raise SystemExit(f"--reference {' '.join(references)}: each once, and not the calibration {calibration}")
+    queries = [name for name in asked if name not in references]
+    if not queries:
+        raise SystemExit(f"--queries {' '.join(asked)}: every query is also a reference; give other --queries")
     rendered = [references[0], calibration, *asked, *(name for name in references[1:] if name not in asked)]
-    return rendered, [name for name in asked if name not in references]
+    return rendered, queries
 
 
 def segmented_route(

@@ -62,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--on-off", action="store_true", help="two inputs per pixel, x and 255 - x (ON/OFF channels)")
     p.add_argument("--seed", type=int, default=0)
     _source_args(p)
-    p = sub.add_parser("eval", help="evaluate an ensemble (and SAD) on a reference/query pair")
+    p = sub.add_parser("eval", help="evaluate an ensemble (and SAD) on reference(s) and a query")
     p.add_argument("ensemble")
     p.add_argument("--reference", required=True, nargs="+", help=REFERENCE_HELP + " (SAD matches all)")
     p.add_argument("--query", required=True)
@@ -123,7 +123,8 @@ def _train(args: argparse.Namespace) -> int:
     images = train_cfg.epochs * train_cfg.places_per_module * modules * len(references)
     with tqdm(total=images, unit="img", desc="train") as bar:
         ens, report = train(pixels, module_cfg, train_cfg, args.seed, calibration, bar.update)
-    ens.metadata["reference"] = [reference.source for reference in references]
+    sources = [reference.source for reference in references]
+    ens.metadata["reference"] = sources[0] if len(sources) == 1 else sources
     save_ensemble(args.out, ens)
     print(
         f"trained {modules} modules on {places} places ({len(references)} reference traversal(s)) in "

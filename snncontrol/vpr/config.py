@@ -112,7 +112,8 @@ class TrainConfig:
 
     places_per_module: int = 25
     epochs: int = 3  # trained epochs; with a calibration split, the best epoch 1..epochs is kept
-    thresholds: tuple[int, ...] = (0, 5, 10, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200)  # T, 0 = none removed
+    # T: reference images (of one traversal) a neuron may win before it is silenced; 0 = none removed
+    thresholds: tuple[int, ...] = (0, 5, 10, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200)
     threshold: int = 0  # T used when there is no calibration split
     tolerance: int = 1  # frames: a match within this many places of the truth is correct (calibration)
 

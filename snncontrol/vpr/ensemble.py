@@ -5,7 +5,8 @@ Tensors (M modules, N excitatory neurons each, n_in inputs):
     adaptation   float32 [M, N]        adaptive thresholds at the end of training (mV above the base threshold);
                                        the homeostasis of learning, not used at query time (see `thresholds`)
     assignments  int64 [M, N]          global place index each neuron answers for (-1: never fired, silenced)
-    hyperactive  bool [M, N]           neurons silenced at query time (fired for >= `threshold` reference images)
+    hyperactive  bool [M, N]           neurons silenced at query time (fired for >= `threshold` reference images
+                                       of a traversal, on average over the reference traversals)
 """
 
 from __future__ import annotations

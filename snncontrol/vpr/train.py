@@ -16,7 +16,8 @@ the query-time thresholds (`Ensemble.thresholds`).
 
 With a calibration split (query-like images with known places), the epoch (1..epochs) and the hyperactive
 threshold T (from `TrainConfig.thresholds`) with the best calibration Recall@1 are kept; hyperactive counts
-come from the rate pass over all reference images.
+come from the rate pass over all reference images, per reference traversal (a neuron is hyperactive when it
+wins T or more images of one traversal, on average over the traversals).
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ def _module_images(pixels: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
 
 
 def image_table(table: torch.Tensor, places: int, traversals: int) -> torch.Tensor:
-    """[M, R K]: the rows of each module's images in R reference traversals stacked place by place ([R P, ...]:
-    traversal r's image of place p is row r P + p), traversal by traversal; -1 pads as in `table` [M, K]."""
+    """[M, R K]: the rows of each module's images in R reference traversals stacked traversal by traversal
+    ([R P, ...]: traversal r's image of place p is row r P + p), its K places of traversal 0 first; -1 pads as
+    in `table` [M, K]."""
     rows = torch.cat([table + r * places for r in range(traversals)], dim=1)
     return rows.masked_fill(table.repeat(1, traversals) < 0, -1)
 
@@ -104,7 +106,10 @@ def assign(
     responses summed over the `traversals` reference images of each place (`pixels` [R P, n_in], stacked as in
     `image_table`; frozen rate pass with the module's winner-take-all, base thresholds); -1 for a neuron that
     wins none of them."""
-    images = _module_images(pixels, image_table(table, len(pixels) // traversals, traversals))
+    places, uneven = divmod(len(pixels), traversals)
+    if uneven or places <= int(table.max()):
+        raise DatasetError(f"assign: {len(pixels)} reference rows are not {traversals} traversals of the places")
+    images = _module_images(pixels, image_table(table, places, traversals))
     drive = torch.bmm(inference.spike_probability(cfg, images), weights)  # [M, R K, N]
     theta = torch.tensor(module.constants(cfg).theta_e)
     response = inference.winner_take_all(inference.firing_rate(cfg, drive, theta))
@@ -198,7 +203,7 @@ def train(
             torch.zeros(len(table), module_cfg.n_exc, dtype=torch.bool),
             epochs=epoch,
         )
-        ref_counts = reference_counts(ens, pixels)
+        ref_counts = reference_counts(ens, pixels) / traversals  # per traversal: T keeps its meaning
         if calibration is None:
             if epoch == train_cfg.epochs:
                 best = (float("nan"), ens.with_threshold(train_cfg.threshold, ref_counts))

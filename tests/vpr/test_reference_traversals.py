@@ -14,6 +14,7 @@ from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets.folders import load_folder
 from snncontrol.vpr.ensemble import place_table
 from snncontrol.vpr.errors import DatasetError
+from snncontrol.vpr.evaluate import evaluate
 from snncontrol.vpr.preprocess import preprocess
 from snncontrol.vpr.sad import sad_similarity
 
@@ -51,7 +52,9 @@ def test_a_neuron_is_assigned_by_its_responses_summed_over_the_traversals(traver
     assert not torch.equal(expected, train.assign(SMALL, weights, day, table))  # the second traversal counts
 
 
-def test_training_on_day_and_dusk_recognizes_dusk_better_than_day_alone(traversals):
+def test_the_second_traversal_is_learned_its_images_answer_their_places(traversals):
+    """Wiring, not generalization: dusk is here both a reference and the query (the held-out comparison is
+    `benchmarks/vpr.py --reference day dusk+autumn`, docs/place_recognition.md)."""
     day, dusk = traversals
     exact = {}
     for name, reference, count in (("day", day, 1), ("day+dusk", torch.stack([day, dusk]), 2)):
@@ -90,6 +93,17 @@ def test_the_cli_trains_on_two_references_and_refuses_mismatched_ones(route: Pat
         train.train(torch.zeros(2, 2, 5, 784), SMALL, TrainConfig(epochs=1), seed=0)
 
 
+def test_evaluate_scores_sad_against_every_reference_and_checks_the_place_count(traversals):
+    day, dusk = traversals
+    ens, _ = train.train(day, SMALL, TrainConfig(epochs=1), seed=0)
+    both = torch.stack([day, dusk])
+    results, sims = evaluate(Matcher(ens), both, dusk, torch.arange(30), tolerance=1)
+    assert torch.equal(sims["sad"], sad_similarity(dusk, both)) and results["sad"]["recall_at_1"] == 1.0
+    assert torch.equal(sims["snn"], evaluate(Matcher(ens), day, dusk, torch.arange(30), tolerance=1)[1]["snn"])
+    with pytest.raises(DatasetError, match="trained on 30 places but the reference has 29"):
+        evaluate(Matcher(ens), both[:, :29], dusk, torch.arange(30), tolerance=1)
+
+
 def test_the_benchmark_renders_the_one_reference_order_and_queries_no_reference(load_benchmark):
     bench = load_benchmark("vpr")
     one, queries = bench.route_traversals(["day"], "fog", bench.HARD_QUERIES)
@@ -97,3 +111,10 @@ def test_the_benchmark_renders_the_one_reference_order_and_queries_no_reference(
     two, queries = bench.route_traversals(["day", "dusk+autumn"], "fog", bench.HARD_QUERIES)
     assert two == one and "dusk+autumn" not in queries and len(queries) == len(bench.HARD_QUERIES) - 1
     assert bench.route_traversals(["day", "dusk"], "fog", ["snow"]) == (["day", "fog", "snow", "dusk"], ["snow"])
+    for references, asked, message in (
+        (["day", "dusk+autumn"], ["dusk+autumn"], "every query is also a reference"),
+        (["day", "day"], ["snow"], "each once"),
+        (["day", "fog"], ["snow"], "not the calibration fog"),
+    ):
+        with pytest.raises(SystemExit, match=message):
+            bench.route_traversals(references, "fog", asked)
