@@ -33,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="constructed PD: command at 0.5 m of error with --far (default 3.3, full thrust)")
     parser.add_argument("--far-kd", type=float, default=1.0,
                         help="constructed PD: the far field's derivative time, s (default 1)")
+    parser.add_argument("--far-linear", action="store_true",
+                        help="constructed PD: the far field reads the error's linear code, not the count of pairs")
     parser.add_argument("--gain", type=float, default=None,
                         help=f"integrating input weight (default 0.0125; {INTEGRATOR_GAIN} beside the constructed PD)")
     parser.add_argument("--readout-weight", type=float, default=0.04,
@@ -52,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         pd_settings: dict = {"kp": args.kp, "kd": args.kd}
         if args.far:
             pd_settings.update(far=args.far, push=args.push, far_kd=args.far_kd)
+            if args.far_linear:
+                pd_settings["far_linear"] = True
         genome = pd_genome(spec, **pd_settings)
         default_gain = INTEGRATOR_GAIN
     else:

@@ -17,7 +17,13 @@ from snncontrol.controllers import SHIPPED
 from snncontrol.controllers.blimp import pd_snn
 from snncontrol.controllers.blimp.integrator import constant_error_response
 from snncontrol.controllers.blimp.networks import BLIMP_IO
-from snncontrol.controllers.blimp.spiking_pd import encoder_code, pd_genome, spiking_pd_i
+from snncontrol.controllers.blimp.spiking_pd import (
+    ENCODER_DECAY,
+    ENCODER_WEIGHT,
+    encoder_code,
+    pd_genome,
+    spiking_pd_i,
+)
 from snncontrol.errors import SpecError
 from snncontrol.evaluation.blimp_eval import figures, plant_kwargs
 from snncontrol.evaluation.blimp_flight import fly_blimps
@@ -47,19 +53,38 @@ def test_the_proportional_map_is_odd_monotone_and_silent_only_at_zero() -> None:
     np.testing.assert_allclose(positive / errors, 3.0, rtol=0.6)  # close to proportional from 5 mm to 10 cm
 
 
-def test_the_far_field_saturates_the_pd_like_the_reference_and_stays_silent_near_the_set_point() -> None:
+@pytest.mark.parametrize("far_linear", [False, True])
+def test_the_far_field_saturates_the_pd_like_the_reference_and_is_silent_near_the_set_point(far_linear: bool) -> None:
     """The reference PD (kp 8) commands full thrust at 0.5 m; the linear spiking PD tops out near 1 unit."""
     spec = pd_snn("iwta")
     near, far = np.array([0.005, 0.01, 0.02, 0.05]), np.array([0.3, 0.5, 1.0])
     errors = np.r_[near, far, -far]
     linear = constant_error_response(spec, pd_genome(spec), errors, 300)[100:].mean(axis=0)
-    saturating = constant_error_response(spec, pd_genome(spec, far=4, push=3.3), errors, 300)[100:].mean(axis=0)
+    genome = pd_genome(spec, far=4, push=3.3, far_linear=far_linear)
+    saturating = constant_error_response(spec, genome, errors, 300)[100:].mean(axis=0)
     np.testing.assert_allclose(saturating[:4], linear[:4], atol=1e-9)  # the far field is silent within 5 cm
     assert linear[5] < 1.1 and saturating[5] == pytest.approx(3.3, rel=1e-6)  # calibrated at 0.5 m
     assert saturating[4] > 1.5 * linear[4] and saturating[6] >= 3.3  # steeper beyond, full push further out
     np.testing.assert_allclose(saturating[7:], -saturating[4:7], atol=1e-9)  # odd
     with pytest.raises(SpecError, match="push"):
         pd_genome(spec, far=1, push=3.3)  # one neuron a sign cannot push that hard within the bounds
+
+
+def test_the_linear_far_field_weighs_each_pair_by_its_weight_in_the_code() -> None:
+    spec = pd_snn("iwta")
+    far_columns = [25, 26, 27, 28]  # the top 4 of the 29 neurons of the positive sign
+
+    def far_inputs(far_linear: bool) -> np.ndarray:
+        values = spec.parameters.unflatten(torch.as_tensor(pd_genome(spec, far=4, far_linear=far_linear))[None])
+        return values["hidden.w_in"][0].numpy()[:, far_columns]
+
+    theta, code = encoder_code(9, 0.01, 2.0)
+    onset = theta * (1 - ENCODER_DECAY) / ENCODER_WEIGHT
+    wide = (onset >= 0.05) & (onset < 0.5)
+    counted, weighted = far_inputs(False)[0:18:2, 0], far_inputs(True)[0:18:2, 0]  # the A neuron of each pair
+    assert np.all(counted[~wide] == 0) and np.all(weighted[~wide] == 0)  # only the wide pairs, either way
+    assert np.ptp(counted[wide]) == 0 and counted[wide][0] > 0  # each pair once
+    np.testing.assert_allclose(weighted[wide] / weighted[wide].max(), code[wide] / code[wide].max(), rtol=1e-9)
 
 
 @pytest.mark.parametrize("slope", [0.02, -0.05])

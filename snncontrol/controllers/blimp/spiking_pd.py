@@ -39,7 +39,12 @@ encoders -> IWTA-LIF hidden layer -> leaky readout), every parameter inside the 
   commands full thrust from 0.41 m on; a blimp that needs a hover command above ~1.5 then sits on the floor.
   The far neurons read only the encoder pairs that start firing between `far_onset` (5 cm) and 0.5 m of error,
   with the same IWTA split (their own derivative, `far_kd` s), no tonic current and thresholds spread over the
-  pairs' rate sum, so they are silent within 5 cm and stack up to `push` (3.3, full thrust) at 0.5 m.
+  pairs' rate sum, so they are silent within 5 cm and stack up to `push` (3.3, full thrust) at 0.5 m. By default
+  each pair counts once, so their drive grows with the number of pairs firing, about the logarithm of the error
+  (the thresholds double from pair to pair), and so does their derivative: a blimp closing in fast from 0.4 m
+  changes that count little and the far field brakes late. With `far_linear` each pair counts with its weight
+  in the linear code (c_k above), so the far drive, and its derivative, is about linear in the error beyond
+  5 cm, as the reference PD's is; the shipped controller's seed uses it (docs/blimp.md).
 
 The design's gains are the defaults; they were chosen in closed loop beside the constructed integrator on plants
 that the evaluation does not fly (seeds 300-315 calm, 400-415 disturbed). Beside it (`spiking_pd_i`, `snncontrol
@@ -113,13 +118,15 @@ def pd_genome(
     push: float = 3.3,
     far_kd: float = 1.0,
     far_onset: float = 0.05,
+    far_linear: bool = False,
 ) -> np.ndarray:
     """The genome [D] that makes a `pd_snn("iwta")` (or "riwta", recurrent weights 0) a spiking PD (see the module
     docstring): kp in command units per m, kd per m/s, decays per step, encoder thresholds theta0 * ratio ** k,
     derivative_range in m. `far` > 0 gives the top `far` neurons of each sign the far field: they read the pairs
     that start firing between `far_onset` and FAR_ERROR_M m of error (silent near the set-point), with the same
     IWTA split into a low pass and a derivative (time `far_kd`, s), and stack up to `push` command units at
-    FAR_ERROR_M of error, so the PD saturates as the reference PD does (at 0.5 m it commands full thrust)."""
+    FAR_ERROR_M of error, so the PD saturates as the reference PD does (at 0.5 m it commands full thrust).
+    `far_linear`: the far neurons weigh each pair by its weight in the linear code instead of counting it."""
     params = spec.parameters
     require_parameters(spec, {"encoder.w_in", "hidden.w_in", "hidden.w_th", "hidden.decay_th", "readout.w_in"},
                        "pd_genome", "a blimp PD-SNN with an IWTA hidden layer (pd_snn('iwta'))")
@@ -164,13 +171,14 @@ def pd_genome(
         wide = np.repeat(np.r_[(onset >= far_onset) & (onset < FAR_ERROR_M), False], 2)
         # The IWTA split again, on the wide pairs' count R: drive = R low-passed + far_beta (fast - slow low pass).
         far_beta = far_kd / ((tau_a - tau_i) * spec.dt)
-        rows = wide[:, None] * pair[:, 0][:, None] * sign[far_columns][None, :]
+        code = np.repeat(np.r_[c / c[wide[:-2:2]].max(), 0.0], 2) if far_linear else np.ones(2 * n_pairs)
+        rows = (wide * code)[:, None] * pair[:, 0][:, None] * sign[far_columns][None, :]
         largest_in, largest_th = (1 + far_beta) * (1 - synaptic_decay), far_beta * (1 - threshold_decay)
         k = BOUND_MARGIN * min(2.0 / largest_in, 1.0 / max(largest_th, 1e-12))
         w_in[:, far_columns] = k * (1 + far_beta) * (1 - synaptic_decay) * rows
         w_th[:, far_columns] = k * far_beta * (1 - threshold_decay) * rows
-        steps = np.tile((0.5 + np.arange(far)) / far, 2)  # each neuron at its share of the wide pairs' rates
-        threshold[far_columns] = k * wide.sum() / 2 * steps
+        steps = np.tile((0.5 + np.arange(far)) / far, 2)  # each neuron at its share of the wide pairs' drive
+        threshold[far_columns] = k * (wide * code).sum() / 2 * steps
         readout[far_columns] = 0.0
     values = {
         "encoder.w_in": np.r_[np.full(n_pairs - 1, ENCODER_WEIGHT), 0.0],
