@@ -23,8 +23,8 @@
  7. construct  snncontrol blimp-integrator --pd constructed --out runs/blimp_pd_i_constructed/best
                    (a constructed spiking PD-SNN beside the constructed integrator: shipped until 2026-12-06)
                snncontrol evolve configs/blimp_pd_i_constructed_finetune.yaml  (its PD-SNN's decays fine-tuned)
- 8. envelope   snncontrol blimp-integrator --pd constructed --kp 3 --kd 12 --far 4 --far-kd 1.0 --gain 0.03
-                   --readout-weight 0.05 --offset 0.85 --detector-gain 1.0 --leak 1.0
+ 8. envelope   snncontrol blimp-integrator --pd constructed --kp 3 --kd 12 --far 4 --far-kd 1.0 --far-linear
+                   --gain 0.03 --readout-weight 0.05 --offset 0.85 --detector-gain 1.0 --leak 1.0
                    --out runs/blimp_envelope_seed/best   (a PD that saturates, an integrator for the whole envelope;
                    with --ship it becomes shipped:blimp_envelope_seed, the artifact the next config starts from)
                snncontrol evolve configs/blimp_envelope.yaml   (closed loop over the envelope: the shipped PD+I)
@@ -55,7 +55,7 @@ INTEGRATOR = ROOT / "runs" / "blimp_pd_i_integrator" / "composite"
 CONSTRUCTED = ROOT / "runs" / "blimp_pd_i_constructed" / "best"
 ENVELOPE_SEED = ROOT / "runs" / "blimp_envelope_seed" / "best"
 #: The seed of the envelope evolution: `snncontrol blimp-integrator --pd constructed` with these settings.
-ENVELOPE_SETTINGS = ("--kp", "3", "--kd", "12", "--far", "4", "--far-kd", "1.0", "--gain", "0.03",
+ENVELOPE_SETTINGS = ("--kp", "3", "--kd", "12", "--far", "4", "--far-kd", "1.0", "--far-linear", "--gain", "0.03",
                      "--readout-weight", "0.05", "--offset", "0.85", "--detector-gain", "1.0", "--leak", "1.0")
 ENVELOPE_CONFIG = "blimp_envelope"
 STEPS = ("datasets", "mimicry", "compose", "finetune", "nsga2", "integrator", "construct", "envelope", "ship",
