@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import gymnasium as gym
 import numpy as np
@@ -100,37 +101,58 @@ def test_lost_samples_are_held_by_the_networks_sample_hold_until_the_timeout(con
     assert plant.answer(spinner, plant.reading(0.5)) != 0.0  # a valid sample again: control resumes
 
 
-def test_ten_percent_lost_samples_leave_the_blimp_loop_within_3_mm_of_the_clean_loop(context, spinner,
-                                                                                     blimp_artifact):
-    """The blimp plant stepped in lockstep with the node over DDS, 10 % of its readings lost (NaN or +inf);
-    the steady-state error (mean |error| over the last 50 s of the first, 70 s long, 0.5 m set-point) against
-    the clean in-process loop's (the DDS loop computes the in-process one's commands, test_closed_loop_dds.py).
-    A window this long: over 20 s, the error of one flight moves by up to ~0.2 cm with any small perturbation."""
+def test_ten_percent_lost_samples_over_dds_fly_as_the_in_process_loop_with_the_same_losses(context, spinner,
+                                                                                           blimp_artifact):
+    """The blimp plant stepped in lockstep with the node over DDS, 10 % of its readings lost (NaN or +inf): the
+    node holds the last valid sample as the in-process controller does, so the flight matches the in-process
+    loop fed the same lost readings (within the float32 of the Range message, as the clean DDS loop matches its
+    in-process twin, test_closed_loop_dds.py). What losing them costs the controller itself (mean |error| over
+    the last 50 s of the first, 70 s long, 0.5 m set-point) is a property of the controller, not of the node:
+    over 20 default plants with 10 % lost samples the shipped controller's moved by at most 0.76 cm (the one
+    shipped before: 3.1 cm), so a 1 cm bound here only catches a loop that the losses throw off."""
     seed, duration_s = 4, 70.0
     plant = Plant(context, spinner)
     node = controller(context, spinner, artifact=blimp_artifact, autostart=True, control_mode="event",
                       echo_stamp=True, sensor_reliability="reliable", input_timeout_s=0.5)
     assert spinner.until(lambda: plant.sensor.get_subscription_count() > 0 and plant.setpoint.get_subscription_count())
-    env = gym.make("sim_envs/BlimpAltitude-v0", episode_length_s=duration_s)
-    obs, info = env.reset(seed=seed)
     lost = np.random.default_rng(0).choice([math.nan, math.inf, 0.0], p=[0.05, 0.05, 0.9], size=round(duration_s / 0.1))
-    errors = []
-    try:
-        for loss in lost:
-            if node._setpoint != obs[1]:
-                plant.setpoint.publish(Float64(data=float(obs[1])))
-                assert spinner.until(lambda: node._setpoint == obs[1], 5.0)  # noqa: B023
-            errors.append(info["setpoint"] - info["altitude"])
-            command = plant.answer(spinner, plant.reading(obs[0] if loss == 0.0 else loss))
-            obs, _, _, _, info = env.step(np.array([command]))
-    finally:
-        env.close()
+
+    def fly(command_of: Callable[[np.ndarray, float], float]) -> tuple[np.ndarray, np.ndarray]:
+        """(altitude, error) of one flight whose commands come from command_of(observation, loss)."""
+        env = gym.make("sim_envs/BlimpAltitude-v0", episode_length_s=duration_s)
+        obs, info = env.reset(seed=seed)
+        altitude, error = [], []
+        try:
+            for loss in lost:
+                altitude.append(info["altitude"])
+                error.append(info["setpoint"] - info["altitude"])
+                obs, _, _, _, info = env.step(np.array([command_of(obs, loss)]))
+        finally:
+            env.close()
+        return np.asarray(altitude), np.asarray(error)
+
+    def over_dds(obs: np.ndarray, loss: float) -> float:
+        if node._setpoint != obs[1]:
+            plant.setpoint.publish(Float64(data=float(obs[1])))
+            assert spinner.until(lambda: node._setpoint == obs[1], 5.0)
+        return plant.answer(spinner, plant.reading(obs[0] if loss == 0.0 else loss))
+
+    policy = SNNPolicy.of(load_controller(blimp_artifact))
+
+    def in_process(obs: np.ndarray, loss: float) -> float:
+        reading = obs.copy()
+        reading[0] = obs[0] if loss == 0.0 else loss
+        return float(policy.act(reading[None])[0, 0])
+
+    altitude, errors = fly(over_dds)
     assert node.core.counters.held == np.count_nonzero(lost) and node.core.counters.safe_commands == 0
+    twin, _ = fly(in_process)
+    assert np.max(np.abs(altitude - twin)) < 0.02 and np.mean(np.abs(altitude - twin)) < 0.005
     clean = fly_blimp(SNNPolicy.of(load_controller(blimp_artifact)), seed=seed, episode_length_s=duration_s)
     steady = slice(-500, None)
     clean_error = np.mean(np.abs(clean.setpoint - clean.altitude)[steady])
-    lossy_error = np.mean(np.abs(np.asarray(errors))[steady])
-    assert abs(lossy_error - clean_error) < 0.003, (lossy_error, clean_error)
+    lossy_error = np.mean(np.abs(errors)[steady])
+    assert abs(lossy_error - clean_error) < 0.01, (lossy_error, clean_error)
 
 
 def test_a_volatile_setpoint_publisher_works_and_a_latched_value_is_received(context, spinner, blimp_artifact):

@@ -34,17 +34,18 @@ encoders -> IWTA-LIF hidden layer -> leaky readout), every parameter inside the 
   constant 5 cm error is `kp` * 0.05 (the steady command of a proportional gain kp); `kd` sets the derivative
   gain relative to it (command units per m/s at the same scale).
 
-- the far field (`far` > 0 neurons of each sign, the top of each half): the linear population's command tops
-  out near 1 unit however large the error (its neurons fire at most every other step), where the reference PD
-  commands full thrust from 0.41 m on; a blimp that needs a hover command above ~1.5 then sits on the floor.
-  The far neurons read only the encoder pairs that start firing between `far_onset` (5 cm) and 0.5 m of error,
-  with the same IWTA split (their own derivative, `far_kd` s), no tonic current and thresholds spread over the
-  pairs' rate sum, so they are silent within 5 cm and stack up to `push` (3.3, full thrust) at 0.5 m. By default
-  each pair counts once, so their drive grows with the number of pairs firing, about the logarithm of the error
-  (the thresholds double from pair to pair), and so does their derivative: a blimp closing in fast from 0.4 m
-  changes that count little and the far field brakes late. With `far_linear` each pair counts with its weight
-  in the linear code (c_k above), so the far drive, and its derivative, is about linear in the error beyond
-  5 cm, as the reference PD's is; the shipped controller's seed uses it (docs/blimp.md).
+- the far field (`far` > 0 neurons of each sign, the top of each half): the linear population's command tops out
+  near 1 unit however large the error (its neurons fire at most every other step), where the reference PD commands
+  full thrust from 0.41 m on; a blimp that needs a hover command above ~1.5 then sits on the floor. The far
+  neurons read only the encoder pairs that start firing between `far_onset` (5 cm) and 0.5 m of error, with the
+  same IWTA split (their own derivative, `far_kd` s), no tonic current and thresholds spread over the pairs'
+  (weighted) rate sum, so they are silent within 5 cm and stack up to `push` (3.3, full thrust) at 0.5 m. By
+  default each pair counts once, so their drive grows with the number of pairs firing, about the logarithm of the
+  error (the thresholds double from pair to pair), and so does their derivative: a blimp closing in fast from 0.4
+  m changes that count little and the far field brakes late. With `far_linear` each pair counts with its weight in
+  the linear code (c_k above), so the far drive, and its derivative, is about linear in the error beyond ~8 cm
+  (the onset of the first pair they read), as the reference PD's is; the shipped controller's seed uses it
+  (docs/blimp.md).
 
 The design's gains are the defaults; they were chosen in closed loop beside the constructed integrator on plants
 that the evaluation does not fly (seeds 300-315 calm, 400-415 disturbed). Beside it (`spiking_pd_i`, `snncontrol
@@ -169,6 +170,8 @@ def pd_genome(
     if far:
         onset = theta * (1 - ENCODER_DECAY) / ENCODER_WEIGHT  # m of error at which each pair starts firing
         wide = np.repeat(np.r_[(onset >= far_onset) & (onset < FAR_ERROR_M), False], 2)
+        if not wide.any():
+            raise SpecError(f"pd_genome: no encoder pair starts firing between {far_onset} and {FAR_ERROR_M} m")
         # The IWTA split again, on the wide pairs' count R: drive = R low-passed + far_beta (fast - slow low pass).
         far_beta = far_kd / ((tau_a - tau_i) * spec.dt)
         code = np.repeat(np.r_[c / c[wide[:-2:2]].max(), 0.0], 2) if far_linear else np.ones(2 * n_pairs)
