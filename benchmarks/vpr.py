@@ -183,7 +183,7 @@ def main() -> None:
     parts, render_s = segmented_route(args.route, args.places, args.segments, args.seed, traversals, args.reuse_route)
     start = time.perf_counter()
     refs = [torch.from_numpy(preprocess(traversal_images(parts, name))) for name in args.reference]
-    ref = refs[0] if len(refs) == 1 else torch.stack(refs)  # [P, pixels] or [R, P, pixels]
+    ref = torch.stack(refs)  # [R, P, pixels]
     cal = torch.from_numpy(preprocess(traversal_images(parts, args.calibration)))
     truth = torch.arange(args.places)
     stages = {"load": stage("load and preprocess the reference and calibration images", start)}

@@ -101,9 +101,8 @@ def _references(args: argparse.Namespace) -> list[Traversal]:
 
 
 def _reference_pixels(references: list[Traversal], cfg: ModuleConfig) -> torch.Tensor:
-    """[P, pixels] of one reference traversal, [R, P, pixels] of several."""
-    pixels = torch.stack([_pixels(reference, cfg) for reference in references])
-    return pixels[0] if len(references) == 1 else pixels
+    """[R, P, pixels]: the R reference traversals (train, evaluate and SAD take one as R = 1)."""
+    return torch.stack([_pixels(reference, cfg) for reference in references])
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -6,12 +6,13 @@ reference traversals of the same places, a place's similarity is that of its clo
 
 from __future__ import annotations
 
+from functools import reduce
+
 import torch
 
 
 def sad_similarity(query: torch.Tensor, reference: torch.Tensor, chunk: int = 512) -> torch.Tensor:
     """query [Q, D], reference [P, D] or [R, P, D] (preprocessed; R traversals of P places) -> [Q, P]."""
     references = reference[None] if reference.ndim == 2 else reference
-    return torch.stack(
-        [torch.cat([-torch.cdist(q, ref, p=1) / ref.shape[1] for q in query.split(chunk)]) for ref in references]
-    ).amax(0)
+    one = (torch.cat([-torch.cdist(q, ref, p=1) / ref.shape[1] for q in query.split(chunk)]) for ref in references)
+    return reduce(torch.maximum, one)  # a running maximum: two [Q, P] matrices at a time, whatever R
