@@ -56,7 +56,7 @@ from snncontrol.policy import Policy, SNNPolicy  # noqa: E402
 OUT = ROOT / "benchmarks" / "results" / "blimp_overshoot.json"
 HOLD_S = 70.0  # s, the evaluation's hold of each set-point
 MODELS = ("mujoco", "ode")
-PD_ERRORS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3)  # m: constant errors of the PD-SNN's proportional map
+PD_ERRORS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)  # m: constant errors of the PD-SNN's proportional map
 I_ERRORS = (0.01, 0.02, 0.05)  # m: constant errors of the I-SNN's integral gain (inside its saturation)
 SLOW_DERIVATIVE = 0.8  # the PID's derivative_filter that makes its derivative a 0.4 s low pass, as the SNN's
 
@@ -81,9 +81,10 @@ def split_overshoot(flight: Flight, approach_s: float) -> tuple[float, float]:
 
 
 def loop_gains(artifact: str) -> dict[str, object]:
-    """The PD-SNN's mean command (units) over 5-10 s of each constant error of PD_ERRORS, from rest; `kp_10cm`
-    its rise from 0 to 10 cm per m (an evolved PD-SNN may hold an offset at zero error, which the integrator
-    absorbs); the I-SNN's integral gain (command units per m and s) on each of I_ERRORS, `ki` their median."""
+    """The PD-SNN's mean command (units) over 5-10 s of each constant error of PD_ERRORS, from rest, and over
+    0.5-1.5 s of it (right after the step: `pd_command_first_s`); `kp_10cm` its rise from 0 to 10 cm per m (an
+    evolved PD-SNN may hold an offset at zero error, which the integrator absorbs); the I-SNN's integral gain
+    (command units per m and s) on each of I_ERRORS, `ki` their median."""
     spec, genome, _, _ = read_artifact(resolve(artifact))
     parts = blimp_parts(spec)
     if parts is None:
@@ -91,12 +92,13 @@ def loop_gains(artifact: str) -> dict[str, object]:
     pd, integrator = split_genome(parts, genome)
     steps = round(1.0 / spec.dt)  # steps per s
     command = constant_error_response(parts[0], pd, np.array(PD_ERRORS), 10 * steps)
-    held = command[5 * steps :].mean(axis=0)
+    held, first = command[5 * steps :].mean(axis=0), command[steps // 2 : 3 * steps // 2].mean(axis=0)
     integral = constant_error_response(parts[1], integrator, np.array(I_ERRORS), 15 * steps + steps // 2)
     growth = integral[14 * steps : 15 * steps].mean(axis=0) - integral[4 * steps : 5 * steps].mean(axis=0)
     ki = growth / 10.0 / np.array(I_ERRORS)
     kp = float((held[3] - held[0]) / PD_ERRORS[3])
-    return {"pd_errors_m": list(PD_ERRORS), "pd_command": held.tolist(), "kp_10cm": kp,
+    return {"pd_errors_m": list(PD_ERRORS), "pd_command": held.tolist(),
+            "pd_command_first_s": first.tolist(), "kp_10cm": kp,
             "i_errors_m": list(I_ERRORS), "ki_each": ki.tolist(), "ki": float(np.median(ki)), "pid_kp": BLIMP_PID.kp,
             "pid_ki": BLIMP_PID.ki}
 
@@ -131,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"loop balance of {args.artifact}: PD-SNN command on constant errors "
           + ", ".join(f"{e * 100:.0f} cm {u:+.2f} (PID {BLIMP_PID.kp * e:.2f})"
                       for e, u in zip(PD_ERRORS, gains["pd_command"], strict=True))  # type: ignore[call-overload]
+          + " after 5-10 s; right after the step (0.5-1.5 s) "
+          + ", ".join(f"{u:+.2f}" for u in gains["pd_command_first_s"])  # type: ignore[attr-defined]
           + f"; I-SNN integral gain {ki:.2f} per m s (PID ki {BLIMP_PID.ki:g})")
     print("peers: PID, the reference; slow_d: its derivative a 0.4 s low pass (filter 0.8, the SNN's threshold "
           f"adaptation) instead of 0.5; snn_ki: ki {ki:.2f}; snn_gains: kp {kp:.1f} (the SNN's from 0 to 10 cm), "
