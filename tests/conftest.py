@@ -4,6 +4,7 @@ benchmark scripts, loaded as modules for the tests that run them small."""
 from __future__ import annotations
 
 import os
+import sys
 
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 os.environ.setdefault("MUJOCO_GL", "egl")
@@ -39,6 +40,7 @@ def load_benchmark() -> Callable[[str], ModuleType]:
         spec = importlib.util.spec_from_file_location(f"{name}_benchmark", BENCHMARKS / f"{name}.py")
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # as an import does: dataclasses look their module up there
         spec.loader.exec_module(module)
         return module
 

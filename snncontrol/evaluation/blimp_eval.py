@@ -179,11 +179,18 @@ def evaluate_envelope(
     for model in models:
         for condition in conditions:
             for band in bands:
-                first = seed + list(HOVER_BANDS).index(band) * plants
                 results.setdefault(model, {}).setdefault(condition, {})[band] = evaluate(
-                    controller, condition, plants, first, hold_s, record_spikes=record_spikes, model=model, band=band
+                    controller, condition, plants, band_seeds(seed, band, plants)[0], hold_s,
+                    record_spikes=record_spikes, model=model, band=band,
                 )
     return results
+
+
+def band_seeds(seed: int, band: str, plants: int) -> list[int]:
+    """The plant seeds of `band` in an envelope evaluation from `seed`: band b of HOVER_BANDS flies seed + b *
+    plants .. + plants - 1, so that the bands never share a plant."""
+    first = seed + list(HOVER_BANDS).index(band) * plants
+    return list(range(first, first + plants))
 
 
 #: Targets of the envelope evaluation (cm): median steady-state error per band, calm and disturbed; worst plant.

@@ -1,5 +1,5 @@
 """benchmarks/blimp_overshoot.py: its approach / later split is the evaluation's upward overshoot, its loop balance
-reads the constructed seed's gain, and a short run ends with its RESULT line."""
+reads the constructed seed's gains, and a short run ends with its RESULT line."""
 
 from __future__ import annotations
 
@@ -9,17 +9,33 @@ import re
 import numpy as np
 import pytest
 
-from snncontrol.artifacts import load_controller
+from snncontrol.artifacts import load_controller, read_artifact
+from snncontrol.compose import split_genome
 from snncontrol.controllers import resolve
+from snncontrol.controllers.blimp.integrator import blimp_parts, constant_error_response
 from snncontrol.controllers.pid import BLIMP_PID, PIDPolicy
 from snncontrol.evaluation.blimp_eval import figures, plant_kwargs, steady_after_s
-from snncontrol.evaluation.blimp_flight import fly_blimps
+from snncontrol.evaluation.blimp_flight import Flight, fly_blimps
 from snncontrol.policy import SNNPolicy
 
 
 @pytest.fixture
 def bench(load_benchmark):
     return load_benchmark("blimp_overshoot")
+
+
+def test_split_of_a_known_flight(bench):
+    """Set-points 0.5 / 1.0 / 1.5 m held 70 s; the blimp passes 1.0 m by 3 cm 2 s after the change and by 5 cm
+    30 s after it, 1.5 m by 4 cm 3 s after and by 1 cm 40 s after, and never passes 0.5 m from below."""
+    times = np.arange(2100) * 0.1
+    setpoint = np.repeat([0.5, 1.0, 1.5], 700)
+    altitude = setpoint - 0.02
+    for at_s, past in ((72.0, 0.03), (100.0, 0.05), (143.0, 0.04), (180.0, 0.01)):
+        altitude[round(at_s * 10)] = setpoint[round(at_s * 10)] + past
+    flight = Flight(times, altitude, altitude.copy(), setpoint, np.zeros(2100), 1.0, altitude[-1], setpoint[-1])
+    assert bench.split_overshoot(flight, 5.0) == pytest.approx((0.04, 0.05))
+    assert bench.split_overshoot(flight, 35.0) == pytest.approx((0.05, 0.01))
+    assert bench.split_overshoot(flight, 100.0) == pytest.approx((0.05, 0.0))  # the window ends with the hold
 
 
 def test_the_larger_part_is_the_evaluations_upward_overshoot(bench):
@@ -38,8 +54,15 @@ def test_the_larger_part_is_the_evaluations_upward_overshoot(bench):
 
 def test_loop_balance_reads_the_constructed_gain(bench):
     gains = bench.loop_gains("shipped:blimp_envelope_seed")  # built with kp 3: 0.15 command units at 5 cm
-    assert gains["pd_errors_m"][2] == 0.05 and gains["pd_command"][2] == pytest.approx(3.0 * 0.05, rel=0.15)
-    assert 0.0 < gains["ki"] < 5.0 and gains["pid_ki"] == BLIMP_PID.ki
+    assert gains.pd_errors_m[2] == 0.05 and gains.pd_command[2] == pytest.approx(3.0 * 0.05, rel=0.15)
+    # the integral gain per m and s: a least-squares slope of the I-SNN's command over 5-15 s of a 2 cm error
+    spec, genome, _, _ = read_artifact(resolve("shipped:blimp_envelope_seed"))
+    parts = blimp_parts(spec)
+    command = constant_error_response(parts[1], split_genome(parts, genome)[1], np.array([0.02]), 150)[50:, 0]
+    slope = np.polyfit(np.arange(50, 150) * spec.dt, command, 1)[0]
+    assert gains.i_errors_m[1] == 0.02 and gains.ki_each[1] == pytest.approx(slope / 0.02, rel=0.2)
+    assert gains.kp_10cm == pytest.approx((gains.pd_command[3] - gains.pd_command[0]) / 0.1)
+    assert gains.pid_ki == BLIMP_PID.ki
 
 
 def test_short_run_ends_with_its_result_line(bench, tmp_path, capsys):
