@@ -1,4 +1,4 @@
-"""Where the blimp PD+I SNN's upward overshoot comes from, beside the reference PID and three PIDs given its traits.
+"""Where the blimp PD+I SNN's upward overshoot comes from: beside the reference PID, PIDs given its traits, its halves.
 
     .venv/bin/python benchmarks/blimp_overshoot.py [--plants 6] [--seed 5000] [--artifact shipped:blimp]
         [--models mujoco ode] [--bands lighter ... heaviest] [--approach-s 5]
@@ -15,15 +15,16 @@ derivative as slow as the SNN's (derivative_filter 0.8: a 0.4 s low pass, the IW
 constant, instead of 0.5: slow_d), the PID with the SNN's integral gain (ki as measured here: snn_ki), and the PID
 with the SNN's proportional gain from 0 to 10 cm, its integral gain and the slow derivative (snn_gains): the SNN's
 linear gains without its spikes (it keeps the PID's kd, and leaves out the readout's low pass, the offsets and the
-shape of the maps).
+shape of the maps). And the SNN taken apart: its PD-SNN beside the reference PID's I term (snn_pd_pid_i), and the
+reference PD beside its I-SNN (pid_pd_snn_i), each pair's commands summed and clipped as the composite's readouts.
 
 Plants: by default the selection plants (seeds 5000.., those the shipped run was chosen on), so that a design
 decision taken from this diagnosis leaves the held-out plants of benchmarks/blimp_closed_loop.py (seeds 100..)
 unseen. Writes benchmarks/results/blimp_overshoot.json and ends with
 
     RESULT blimp_overshoot snn_up_cm=.. snn_approach_cm=.. snn_later_cm=.. pid_up_cm=.. pid_approach_cm=..
-        pid_later_cm=.. slow_d_pid_up_cm=.. snn_ki_pid_up_cm=.. snn_gains_pid_up_cm=.. snn_kp_10cm=.. snn_ki=..
-        snn_over_pid=..
+        pid_later_cm=.. slow_d_pid_up_cm=.. snn_ki_pid_up_cm=.. snn_gains_pid_up_cm=.. snn_pd_pid_i_up_cm=..
+        pid_pd_snn_i_up_cm=.. snn_kp_10cm=.. snn_ki=.. snn_over_pid=..
 
 (*_cm: the largest band median over the models; snn_over_pid: the largest band ratio of the SNN's median upward
 overshoot to the reference PID's.)
@@ -45,11 +46,12 @@ sys.path.insert(0, str(ROOT))
 
 from sim_envs.blimp.envelope import HOVER_BANDS, MODELS  # noqa: E402
 from snncontrol import atomic  # noqa: E402
-from snncontrol.artifacts import load_controller, read_artifact  # noqa: E402
+from snncontrol.adapters import IOAdapters  # noqa: E402
+from snncontrol.artifacts import Controller, load_controller  # noqa: E402
 from snncontrol.compose import split_genome  # noqa: E402
 from snncontrol.controllers import resolve  # noqa: E402
 from snncontrol.controllers.blimp.integrator import blimp_parts, constant_error_response  # noqa: E402
-from snncontrol.controllers.pid import BLIMP_PID, PIDGains, PIDPolicy  # noqa: E402
+from snncontrol.controllers.pid import BLIMP_PID, I_TARGET, PD_TARGET, PIDGains, PIDPolicy  # noqa: E402
 from snncontrol.evaluation.blimp_eval import band_seeds, plant_kwargs, steady_after_s  # noqa: E402
 from snncontrol.evaluation.blimp_flight import Flight, fly_blimps  # noqa: E402
 from snncontrol.policy import Policy, SNNPolicy  # noqa: E402
@@ -100,17 +102,38 @@ class LoopBalance:
     pid_ki: float = BLIMP_PID.ki
 
 
-def loop_gains(artifact: str) -> LoopBalance:
-    """The `LoopBalance` of a PD+I composite artifact."""
-    spec, genome, _, _ = read_artifact(resolve(artifact))
-    parts = blimp_parts(spec)
+def snn_parts(controller: Controller) -> tuple[Controller, Controller]:
+    """The PD-SNN and the I-SNN of a PD+I composite, each a controller whose command is not clipped (the composite's
+    command is their sum, clipped)."""
+    parts = blimp_parts(controller.spec)
     if parts is None:
-        raise SystemExit(f"blimp_overshoot: {artifact} is not a PD+I composite of two blimp SNNs")
-    pd, integrator = split_genome(parts, genome)
-    steps = round(1.0 / spec.dt)  # steps per s
-    command = constant_error_response(parts[0], pd, np.array(PD_ERRORS), 10 * steps)
+        raise SystemExit("blimp_overshoot: the artifact is not a PD+I composite of two blimp SNNs")
+    unclipped = replace(controller.io, action=replace(controller.io.action, low=-np.inf, high=np.inf))
+    genomes = split_genome(parts, controller.genome)
+    return Controller(parts[0], genomes[0], io=unclipped), Controller(parts[1], genomes[1], io=unclipped)
+
+
+class SummedPolicy:
+    """A PD and an I of different kinds side by side: their unclipped commands summed, then the plant's action
+    adapter (as the PD+I composite sums its two readouts)."""
+
+    def __init__(self, pd: Policy, integral: Policy, io: IOAdapters) -> None:
+        self.parts, self.io = (pd, integral), io
+
+    def reset(self) -> None:
+        for part in self.parts:
+            part.reset()
+
+    def act(self, observation: np.ndarray) -> np.ndarray:
+        return np.asarray(self.io.action(self.parts[0].act(observation) + self.parts[1].act(observation)))
+
+
+def loop_gains(pd: Controller, integrator: Controller) -> LoopBalance:
+    """The `LoopBalance` of a PD-SNN and an I-SNN."""
+    steps = round(1.0 / pd.spec.dt)  # steps per s
+    command = constant_error_response(pd.spec, pd.genome, np.array(PD_ERRORS), 10 * steps)
     held, first = command[5 * steps :].mean(axis=0), command[steps // 2 : 3 * steps // 2].mean(axis=0)
-    integral = constant_error_response(parts[1], integrator, np.array(I_ERRORS), 15 * steps)
+    integral = constant_error_response(integrator.spec, integrator.genome, np.array(I_ERRORS), 15 * steps)
     growth = integral[14 * steps : 15 * steps].mean(axis=0) - integral[4 * steps : 5 * steps].mean(axis=0)
     ki = growth / 10.0 / np.array(I_ERRORS)
     at_10cm = PD_ERRORS.index(0.1)
@@ -139,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"needs --plants >= 1 and --approach-s >= 0, got {args.plants} and {args.approach_s}")
     load = os.getloadavg()
     controller = load_controller(resolve(args.artifact))
-    gains = loop_gains(args.artifact)
+    pd, integrator = snn_parts(controller)
+    gains = loop_gains(pd, integrator)
     kp, ki = gains.kp_10cm, gains.ki
     peers: dict[str, PIDGains] = {
         "PID": BLIMP_PID,
@@ -147,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         "snn_ki": replace(BLIMP_PID, ki=ki),
         "snn_gains": replace(BLIMP_PID, kp=kp, ki=ki, derivative_filter=SLOW_DERIVATIVE),
     }
+    linear_pd = replace(PD_TARGET, u_min=-np.inf, u_max=np.inf)  # the reference PD, clipped only in the sum
     print(f"loop balance of {args.artifact}: PD-SNN command on constant errors "
           + ", ".join(f"{e * 100:.0f} cm {u:+.2f} (PID {BLIMP_PID.kp * e:.2f})"
                       for e, u in zip(PD_ERRORS, gains.pd_command, strict=True))
@@ -165,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             kwargs = plant_kwargs("calm", HOLD_S, model, band)
             policies: dict[str, Policy] = {"SNN": SNNPolicy.of(controller, batch=len(seeds))}
             policies.update({name: PIDPolicy(g, controller.io, batch=len(seeds)) for name, g in peers.items()})
+            policies["snn_pd_pid_i"] = SummedPolicy(SNNPolicy.of(pd, batch=len(seeds)),
+                                                    PIDPolicy(I_TARGET, controller.io, batch=len(seeds)), controller.io)
+            policies["pid_pd_snn_i"] = SummedPolicy(PIDPolicy(linear_pd, controller.io, batch=len(seeds)),
+                                                    SNNPolicy.of(integrator, batch=len(seeds)), controller.io)
             row = {name: band_figures(fly_blimps(policy, seeds, model=model, **kwargs), args.approach_s)
                    for name, policy in policies.items()}
             results[model][band] = row
@@ -185,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
           f"pid_up_cm={largest('PID', 'up_cm'):.2f} pid_approach_cm={largest('PID', 'approach_cm'):.2f} "
           f"pid_later_cm={largest('PID', 'later_cm'):.2f} "
           f"slow_d_pid_up_cm={largest('slow_d', 'up_cm'):.2f} snn_ki_pid_up_cm={largest('snn_ki', 'up_cm'):.2f} "
-          f"snn_gains_pid_up_cm={largest('snn_gains', 'up_cm'):.2f} snn_kp_10cm={kp:.2f} snn_ki={ki:.2f} "
+          f"snn_gains_pid_up_cm={largest('snn_gains', 'up_cm'):.2f} "
+          f"snn_pd_pid_i_up_cm={largest('snn_pd_pid_i', 'up_cm'):.2f} "
+          f"pid_pd_snn_i_up_cm={largest('pid_pd_snn_i', 'up_cm'):.2f} snn_kp_10cm={kp:.2f} snn_ki={ki:.2f} "
           f"snn_over_pid={ratio:.2f}")
     return 0
 

@@ -1,5 +1,6 @@
 """benchmarks/blimp_overshoot.py: its approach / later split is the evaluation's upward overshoot, its loop balance
-reads the constructed seed's gains, and a short run ends with its RESULT line."""
+reads the constructed seed's gains, the SNN's halves summed act as the SNN, and a short run ends with its RESULT
+line."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ import re
 import numpy as np
 import pytest
 
-from snncontrol.artifacts import load_controller, read_artifact
-from snncontrol.compose import split_genome
+from snncontrol.artifacts import load_controller
 from snncontrol.controllers import resolve
-from snncontrol.controllers.blimp.integrator import blimp_parts, constant_error_response
+from snncontrol.controllers.blimp.integrator import constant_error_response
 from snncontrol.controllers.pid import BLIMP_PID, PIDPolicy
 from snncontrol.evaluation.blimp_eval import figures, plant_kwargs, steady_after_s
 from snncontrol.evaluation.blimp_flight import Flight, fly_blimps
@@ -52,14 +52,24 @@ def test_the_larger_part_is_the_evaluations_upward_overshoot(bench):
         assert all(bench.split_overshoot(flight, 0.0)[0] == 0.0 for flight in flights)
 
 
+def test_the_halves_summed_act_as_the_composite(bench):
+    controller = load_controller(resolve("shipped:blimp"))
+    pd, integrator = bench.snn_parts(controller)
+    halves = bench.SummedPolicy(SNNPolicy.of(pd, batch=3), SNNPolicy.of(integrator, batch=3), controller.io)
+    whole = SNNPolicy.of(controller, batch=3)
+    readings = 1.0 - 0.6 * np.sin(np.linspace(0.0, 12.0, 300))[:, None] * np.array([0.2, 0.6, 1.2])  # m
+    for reading in readings:
+        observation = np.stack([reading, np.full(3, 1.0)], axis=1)  # altitude reading, set-point (m)
+        np.testing.assert_allclose(halves.act(observation), whole.act(observation), atol=1e-5)
+
+
 def test_loop_balance_reads_the_constructed_gain(bench):
-    gains = bench.loop_gains("shipped:blimp_envelope_seed")  # built with kp 3: 0.15 command units at 5 cm
+    pd, integrator = bench.snn_parts(load_controller(resolve("shipped:blimp_envelope_seed")))
+    gains = bench.loop_gains(pd, integrator)  # built with kp 3: 0.15 command units at 5 cm
     assert gains.pd_errors_m[2] == 0.05 and gains.pd_command[2] == pytest.approx(3.0 * 0.05, rel=0.15)
     # the integral gain per m and s: a least-squares slope of the I-SNN's command over 5-15 s of a 2 cm error
-    spec, genome, _, _ = read_artifact(resolve("shipped:blimp_envelope_seed"))
-    parts = blimp_parts(spec)
-    command = constant_error_response(parts[1], split_genome(parts, genome)[1], np.array([0.02]), 150)[50:, 0]
-    slope = np.polyfit(np.arange(50, 150) * spec.dt, command, 1)[0]
+    command = constant_error_response(integrator.spec, integrator.genome, np.array([0.02]), 150)[50:, 0]
+    slope = np.polyfit(np.arange(50, 150) * integrator.spec.dt, command, 1)[0]
     assert gains.i_errors_m[1] == 0.02 and gains.ki_each[1] == pytest.approx(slope / 0.02, rel=0.2)
     assert gains.kp_10cm == pytest.approx((gains.pd_command[3] - gains.pd_command[0]) / 0.1)
     assert gains.pid_ki == BLIMP_PID.ki
@@ -70,10 +80,11 @@ def test_short_run_ends_with_its_result_line(bench, tmp_path, capsys):
     assert bench.main(["--plants", "1", "--models", "ode", "--bands", "heavy", "--output", str(output)]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     keys = ["snn_up_cm", "snn_approach_cm", "snn_later_cm", "pid_up_cm", "pid_approach_cm", "pid_later_cm",
-            "slow_d_pid_up_cm", "snn_ki_pid_up_cm", "snn_gains_pid_up_cm", "snn_kp_10cm", "snn_ki", "snn_over_pid"]
+            "slow_d_pid_up_cm", "snn_ki_pid_up_cm", "snn_gains_pid_up_cm", "snn_pd_pid_i_up_cm", "pid_pd_snn_i_up_cm",
+            "snn_kp_10cm", "snn_ki", "snn_over_pid"]
     assert re.fullmatch("RESULT blimp_overshoot " + " ".join(f"{k}=\\S+" for k in keys), last)
     document = json.loads(output.read_text())
     row = document["calm"]["ode"]["heavy"]
-    assert set(row) == {"SNN", "PID", "slow_d", "snn_ki", "snn_gains"}
+    assert set(row) == {"SNN", "PID", "slow_d", "snn_ki", "snn_gains", "snn_pd_pid_i", "pid_pd_snn_i"}
     assert document["peers"]["snn_ki"]["ki"] == document["loop_balance"]["ki"]
     assert all(f["up_cm"] == max(f["approach_cm"], f["later_cm"]) for f in row.values())  # one plant: no medians
