@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
           + f"; I-SNN integral gain {ki:.2f} per m s (PID ki {BLIMP_PID.ki:g})")
     print("peers: PID, the reference; slow_d: its derivative a 0.4 s low pass (filter 0.8, the SNN's threshold "
           f"adaptation) instead of 0.5; snn_ki: ki {ki:.2f}; snn_gains: kp {kp:.1f} (the SNN's from 0 to 10 cm), "
-          f"ki {ki:.2f} and the slow derivative")
+          f"ki {ki:.2f} and the slow derivative; snn_pd_pid_i: the SNN's PD-SNN + the PID's I term; pid_pd_snn_i: the "
+          "PID's PD + the SNN's I-SNN")
     results: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     for model in args.models:
         results[model] = {}
@@ -207,7 +208,12 @@ def main(argv: list[str] | None = None) -> int:
                 for by_band in results.values() for row in by_band.values())
     document = {"benchmark": "blimp_overshoot", "artifact": args.artifact, "plants_per_band": args.plants,
                 "seed": args.seed, "approach_s": args.approach_s, "load_average_before": load,
-                "loop_balance": asdict(gains), "peers": {name: asdict(g) for name, g in peers.items()}, "calm": results}
+                "loop_balance": asdict(gains), "peers": {name: asdict(g) for name, g in peers.items()},
+                "halves": {"snn_pd_pid_i": {"pd": "the SNN's PD-SNN", "i": asdict(I_TARGET)},
+                           "pid_pd_snn_i": {"pd": {"kp": PD_TARGET.kp, "kd": PD_TARGET.kd,
+                                                   "derivative_filter": PD_TARGET.derivative_filter},
+                                            "i": "the SNN's I-SNN"}},
+                "calm": results}
     atomic.write_text(args.output, json.dumps(document, indent=2) + "\n")
     print(f"RESULT blimp_overshoot snn_up_cm={largest('SNN', 'up_cm'):.2f} "
           f"snn_approach_cm={largest('SNN', 'approach_cm'):.2f} snn_later_cm={largest('SNN', 'later_cm'):.2f} "

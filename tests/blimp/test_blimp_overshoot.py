@@ -87,4 +87,5 @@ def test_short_run_ends_with_its_result_line(bench, tmp_path, capsys):
     row = document["calm"]["ode"]["heavy"]
     assert set(row) == {"SNN", "PID", "slow_d", "snn_ki", "snn_gains", "snn_pd_pid_i", "pid_pd_snn_i"}
     assert document["peers"]["snn_ki"]["ki"] == document["loop_balance"]["ki"]
+    assert document["halves"]["snn_pd_pid_i"]["i"]["ki"] == BLIMP_PID.ki
     assert all(f["up_cm"] == max(f["approach_cm"], f["later_cm"]) for f in row.values())  # one plant: no medians
