@@ -53,9 +53,7 @@ def run(args: argparse.Namespace) -> int:
         spec, io = pd_snn("iwta"), BLIMP_IO
         pd_settings: dict = {"kp": args.kp, "kd": args.kd}
         if args.far:
-            pd_settings.update(far=args.far, push=args.push, far_kd=args.far_kd)
-            if args.far_linear:
-                pd_settings["far_linear"] = True
+            pd_settings.update(far=args.far, push=args.push, far_kd=args.far_kd, far_linear=args.far_linear)
         genome = pd_genome(spec, **pd_settings)
         default_gain = INTEGRATOR_GAIN
     else:

@@ -148,7 +148,7 @@ def test_ten_percent_lost_samples_over_dds_fly_as_the_in_process_loop_with_the_s
     assert node.core.counters.held == np.count_nonzero(lost) and node.core.counters.safe_commands == 0
     twin, _ = fly(in_process)
     assert np.max(np.abs(altitude - twin)) < 0.02 and np.mean(np.abs(altitude - twin)) < 0.005
-    clean = fly_blimp(SNNPolicy.of(load_controller(blimp_artifact)), seed=seed, episode_length_s=duration_s)
+    clean = fly_blimp(policy, seed=seed, episode_length_s=duration_s)  # fly_blimp resets the policy first
     steady = slice(-500, None)
     clean_error = np.mean(np.abs(clean.setpoint - clean.altitude)[steady])
     lossy_error = np.mean(np.abs(errors)[steady])
