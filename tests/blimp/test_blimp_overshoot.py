@@ -24,18 +24,31 @@ def bench(load_benchmark):
     return load_benchmark("blimp_overshoot")
 
 
-def test_split_of_a_known_flight(bench):
-    """Set-points 0.5 / 1.0 / 1.5 m held 70 s; the blimp passes 1.0 m by 3 cm 2 s after the change and by 5 cm
-    30 s after it, 1.5 m by 4 cm 3 s after and by 1 cm 40 s after, and never passes 0.5 m from below."""
+def known_flight(passes: tuple[tuple[float, float], ...]) -> Flight:
+    """Set-points 0.5 / 1.0 / 1.5 m held 70 s, the blimp 2 cm below them but for `passes`: (s, m above the
+    set-point) at those times."""
     times = np.arange(2100) * 0.1
     setpoint = np.repeat([0.5, 1.0, 1.5], 700)
     altitude = setpoint - 0.02
-    for at_s, past in ((72.0, 0.03), (100.0, 0.05), (143.0, 0.04), (180.0, 0.01)):
+    for at_s, past in passes:
         altitude[round(at_s * 10)] = setpoint[round(at_s * 10)] + past
-    flight = Flight(times, altitude, altitude.copy(), setpoint, np.zeros(2100), 1.0, altitude[-1], setpoint[-1])
+    return Flight(times, altitude, altitude.copy(), setpoint, np.zeros(2100), 1.0, altitude[-1], setpoint[-1])
+
+
+def test_split_of_a_known_flight(bench):
+    """The blimp passes 1.0 m by 3 cm 2 s after the change and by 5 cm 30 s after it, 1.5 m by 4 cm 3 s after and by
+    1 cm 40 s after, and never passes 0.5 m from below."""
+    flight = known_flight(((72.0, 0.03), (100.0, 0.05), (143.0, 0.04), (180.0, 0.01)))
     assert bench.split_overshoot(flight, 5.0) == pytest.approx((0.04, 0.05))
     assert bench.split_overshoot(flight, 35.0) == pytest.approx((0.05, 0.01))
     assert bench.split_overshoot(flight, 100.0) == pytest.approx((0.05, 0.0))  # the window ends with the hold
+
+
+def test_band_figures_give_medians_and_the_worst_plant(bench):
+    flights = [known_flight(((72.0, past), (150.0, 0.01))) for past in (0.02, 0.03, 0.09)]  # approach 2, 3, 9 cm
+    figures_cm = bench.band_figures(flights, 5.0)
+    assert figures_cm["up_cm"] == pytest.approx(3.0) and figures_cm["approach_cm"] == pytest.approx(3.0)
+    assert figures_cm["later_cm"] == pytest.approx(1.0) and figures_cm["up_worst_cm"] == pytest.approx(9.0)
 
 
 def test_the_larger_part_is_the_evaluations_upward_overshoot(bench):
@@ -63,6 +76,26 @@ def test_the_halves_summed_act_as_the_composite(bench):
         np.testing.assert_allclose(halves.act(observation), whole.act(observation), atol=1e-5)
 
 
+def test_the_ramped_setpoint_moves_at_its_rate_from_the_first_reading(bench):
+    seen = []
+
+    class Recorder:
+        def reset(self) -> None:
+            seen.clear()
+
+        def act(self, observation: np.ndarray) -> np.ndarray:
+            seen.append(observation[:, 1].copy())
+            return np.zeros((len(observation), 1))
+
+    ramped = bench.RampedSetpoint(Recorder(), 0.3, 0.1)  # 3 cm a step
+    for _ in range(2):  # a reset starts the ramp again from the new first reading
+        ramped.reset()
+        for setpoint in (1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5):
+            ramped.act(np.array([[0.9, setpoint], [0.2, setpoint]]))  # readings 0.9 and 0.2 m
+        np.testing.assert_allclose(np.array(seen)[:, 0], [0.93, 0.96, 0.99, 0.96, 0.93, 0.9, 0.87])
+        np.testing.assert_allclose(np.array(seen)[:, 1], [0.23, 0.26, 0.29, 0.32, 0.35, 0.38, 0.41])
+
+
 def test_loop_balance_reads_the_constructed_gain(bench):
     pd, integrator = bench.snn_parts(load_controller(resolve("shipped:blimp_envelope_seed")))
     gains = bench.loop_gains(pd, integrator)  # built with kp 3: 0.15 command units at 5 cm
@@ -80,12 +113,15 @@ def test_short_run_ends_with_its_result_line(bench, tmp_path, capsys):
     assert bench.main(["--plants", "1", "--models", "ode", "--bands", "heavy", "--output", str(output)]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     keys = ["snn_up_cm", "snn_approach_cm", "snn_later_cm", "pid_up_cm", "pid_approach_cm", "pid_later_cm",
-            "slow_d_pid_up_cm", "snn_ki_pid_up_cm", "snn_gains_pid_up_cm", "snn_pd_pid_i_up_cm", "pid_pd_snn_i_up_cm",
-            "snn_kp_10cm", "snn_ki", "snn_over_pid"]
+            "snn_up_worst_cm", "pid_up_worst_cm", "slow_d_pid_up_cm", "snn_ki_pid_up_cm", "snn_gains_pid_up_cm",
+            "snn_pd_pid_i_up_cm", "pid_pd_snn_i_up_cm", "snn_ramp_up_cm", "pid_ramp_up_cm", "snn_kp_10cm", "snn_ki",
+            "snn_over_pid"]
     assert re.fullmatch("RESULT blimp_overshoot " + " ".join(f"{k}=\\S+" for k in keys), last)
     document = json.loads(output.read_text())
     row = document["calm"]["ode"]["heavy"]
-    assert set(row) == {"SNN", "PID", "slow_d", "snn_ki", "snn_gains", "snn_pd_pid_i", "pid_pd_snn_i"}
+    assert set(row) == {"SNN", "PID", "slow_d", "snn_ki", "snn_gains", "snn_pd_pid_i", "pid_pd_snn_i", "snn_ramp",
+                        "pid_ramp"}
     assert document["peers"]["snn_ki"]["ki"] == document["loop_balance"]["ki"]
     assert document["halves"]["snn_pd_pid_i"]["i"]["ki"] == BLIMP_PID.ki
-    assert all(f["up_cm"] == max(f["approach_cm"], f["later_cm"]) for f in row.values())  # one plant: no medians
+    # one plant: the median is the worst plant
+    assert all(f["up_cm"] == max(f["approach_cm"], f["later_cm"]) == f["up_worst_cm"] for f in row.values())
