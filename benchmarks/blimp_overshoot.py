@@ -120,7 +120,8 @@ def snn_parts(controller: Controller) -> tuple[Controller, Controller]:
 
 class RampedSetpoint:
     """A policy given the set-point (observation column 1, m) ramped at `rate` m/s from the first altitude reading
-    (column 0) instead of the plant's set-point, which may jump; one control step is `dt` s."""
+    (column 0; the set-point where that reading is lost) instead of the plant's set-point, which may jump; one
+    control step is `dt` s."""
 
     def __init__(self, policy: Policy, rate: float, dt: float) -> None:
         self.policy, self.step = policy, rate * dt
@@ -133,7 +134,7 @@ class RampedSetpoint:
     def act(self, observation: np.ndarray) -> np.ndarray:
         ramped = np.array(observation, dtype=np.float64)
         if self.setpoint is None:
-            self.setpoint = ramped[:, 0].copy()
+            self.setpoint = np.where(np.isfinite(ramped[:, 0]), ramped[:, 0], ramped[:, 1])
         self.setpoint += np.clip(ramped[:, 1] - self.setpoint, -self.step, self.step)
         ramped[:, 1] = self.setpoint
         return self.policy.act(ramped)

@@ -94,6 +94,9 @@ def test_the_ramped_setpoint_moves_at_its_rate_from_the_first_reading(bench):
             ramped.act(np.array([[0.9, setpoint], [0.2, setpoint]]))  # readings 0.9 and 0.2 m
         np.testing.assert_allclose(np.array(seen)[:, 0], [0.93, 0.96, 0.99, 0.96, 0.93, 0.9, 0.87])
         np.testing.assert_allclose(np.array(seen)[:, 1], [0.23, 0.26, 0.29, 0.32, 0.35, 0.38, 0.41])
+    ramped.reset()
+    ramped.act(np.array([[np.nan, 1.0]]))  # a lost first reading: the ramp starts at the set-point
+    np.testing.assert_allclose(seen[-1], [1.0])
 
 
 def test_loop_balance_reads_the_constructed_gain(bench):
