@@ -189,8 +189,15 @@ def test_an_incompatible_publisher_is_reported_once_by_topic_within_2_s(context,
     assert not [line for line in seen if "has not arrived" in line and "input " in line]  # a topic, no index
 
 
-@pytest.mark.parametrize("params", [{"artifact": "/nonexistent/artifact"}, {"control_rate_hz": 1e-3}])
-def test_a_node_that_cannot_configure_reports_error_on_diagnostics(context, spinner, blimp_artifact, params):
+@pytest.mark.parametrize(("params", "reason"), [
+    ({"artifact": "/nonexistent/artifact"}, "nonexistent"),
+    ({"control_rate_hz": 1e-3}, "control_rate_hz"),
+    # the observation is a range and the set-point: its bounds take 1 or 2 values, the low not above the high
+    ({"observation_min": [0.0, 0.0, 0.0]}, "observation_min has 3 values; the observation has 2"),
+    ({"observation_min": [5.0], "observation_max": [0.0]}, "observation_max must be >= observation_min"),
+    ({"observation_max": [math.nan, 5.0]}, "observation_max must not be NaN"),
+])
+def test_a_node_that_cannot_configure_reports_error_on_diagnostics(context, spinner, blimp_artifact, params, reason):
     plant = Plant(context, spinner)
     node = controller(context, spinner, **{"artifact": blimp_artifact, **params}, autostart=True,
                       diagnostics_period_s=0.1)
@@ -198,6 +205,7 @@ def test_a_node_that_cannot_configure_reports_error_on_diagnostics(context, spin
     assert spinner.until(lambda: any(s.level == b"\x02" for s, _ in plant.statuses), 3.0)
     status = plant.statuses[-1][0]
     assert status.message.startswith("configure failed: ") and plant.values()["lifecycle_state"] == "unconfigured"
+    assert reason in status.message, status.message
 
 
 def test_a_misspelt_parameter_stops_the_node(context):

@@ -1,9 +1,11 @@
 """The controller node over real DDS (in-process executor, loopback): lifecycle transitions through the
 lifecycle services, the safe command within one tick on bad or stale input (and on lost samples where
 `missing_samples` is safe) and recovery, lost samples held by the network's sample hold until the timeout,
-malformed messages of every input kind never killing the node, saturation and throttled warnings, the
-observation adapter set by parameters, diagnostics on /diagnostics with the documented keys, and a corrupt
-artifact failing configure cleanly."""
+malformed messages of every input kind never killing the node, a frozen sensor (its last reading re-sent) and an
+out-of-order reading taken as no new sample, a node clock that jumps back dropping the inputs received before, an
+input of free size held to the size it starts with, saturation and throttled warnings, the observation adapter set
+by parameters, diagnostics on /diagnostics with the documented keys, and a corrupt artifact failing configure
+cleanly."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import JointState, Range
 from snncontrol_ros import messages
 from snncontrol_ros.controller_node import ControllerNode
@@ -47,10 +51,14 @@ class Harness:
     def reading(self, value: float) -> int:
         """Publish a reading with a fresh stamp; returns the stamp (ns)."""
         self.stamp += 10_000_000
+        return self.publish(value, self.stamp)
+
+    def publish(self, value: float, stamp: int) -> int:
+        """Publish a reading stamped `stamp` (ns); returns the stamp."""
         msg = Range(range=float(value), min_range=0.0, max_range=12.0)
-        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(self.stamp, 1_000_000_000)
+        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp, 1_000_000_000)
         self.range_pub.publish(msg)
-        return self.stamp
+        return stamp
 
     def answer(self, spinner, stamp: int, timeout: float = 5.0) -> float:
         """The first command that echoes reading `stamp`."""
@@ -136,6 +144,88 @@ def test_bad_input_gives_the_safe_command_within_one_tick_and_recovers(context, 
     assert first_safe - stopped <= 0.3 + period + 0.15
     assert node.core.counters.stale >= 1
     assert harness.answer(spinner, harness.reading(0.5)) > 0.0  # good data again: control resumes
+
+
+@pytest.mark.parametrize("mode", ["event", "timer"])
+def test_a_reading_re_sent_with_its_stamp_goes_stale_as_a_silent_sensor_does(context, spinner, blimp_artifact,
+                                                                                mode):
+    """A hung driver that keeps re-sending its last reading (the same header stamp) is no fresh input: the safe
+    command follows within the timeout, as when the sensor stops. A reading older than the latest one (out of
+    order) is no new sample either; a new stamp resumes control."""
+    harness = Harness(context, spinner)
+    node = controller(context, spinner, artifact=blimp_artifact, control_mode=mode, control_rate_hz=20.0,
+                      autostart=True)
+    connect(spinner, harness, node)
+    stamp = harness.reading(0.5)
+    assert harness.answer(spinner, stamp) > 0.0
+    frozen = time.monotonic()
+    while time.monotonic() - frozen < 1.0:  # the same reading every 20 ms
+        harness.publish(0.5, stamp)
+        spinner.spin_for(0.02)
+    safe = [c[2] for c in harness.commands if c[0] == 0.0 and c[2] > frozen]
+    assert safe and safe[0] - frozen <= 0.3 + 0.15 + 0.15, "a frozen sensor must give the safe command"
+    assert node.core.counters.stale >= 1
+    latest = harness.reading(0.5)
+    assert harness.answer(spinner, latest) > 0.0
+    harness.publish(6.0, latest - 5_000_000)  # older than the latest, and above observation_max: not taken
+    spinner.spin_for(0.2)
+    assert node._latest[0].stamp_ns == latest and node.core.counters.invalid == 0
+    assert harness.answer(spinner, harness.reading(0.5)) > 0.0
+
+
+def test_a_clock_that_jumps_back_drops_the_inputs_received_before(context, spinner, blimp_artifact, capfd):
+    """Sim time (use_sim_time) that jumps back (a simulator reset, a bag played in a loop) would make every input
+    received before look younger than it is: they are dropped, the safe command follows while none is fresh,
+    and a new reading resumes control."""
+    harness = Harness(context, spinner)
+    reliable = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+    clock = harness.node.create_publisher(ClockMsg, "/clock", reliable)
+
+    def sim_time(t: float) -> None:
+        msg = ClockMsg()
+        msg.clock.sec, msg.clock.nanosec = divmod(round(t * 1e9), 1_000_000_000)
+        clock.publish(msg)
+
+    node = controller(context, spinner, artifact=blimp_artifact, autostart=True, use_sim_time=True)
+    connect(spinner, harness, node)
+    assert spinner.until(lambda: sim_time(100.0) or node.get_clock().now().nanoseconds == 100e9, 5.0)
+    assert harness.answer(spinner, harness.reading(0.5)) > 0.0
+    jumped = time.monotonic()
+    for step in range(50):  # the clock runs on from 1 s, the rangefinder is silent
+        sim_time(1.0 + 0.02 * step)
+        spinner.spin_for(0.02)
+    assert any(c[0] == 0.0 and c[2] > jumped for c in harness.commands), "no safe command after the jump"
+    assert node.core.counters.missing >= 1
+    assert "the node clock jumped back by 9" in capfd.readouterr().err  # 98.x or 99 s
+    assert harness.answer(spinner, harness.reading(0.5)) > 0.0
+
+
+def test_an_input_of_free_size_keeps_the_size_of_its_first_message(context, spinner, blimp_artifact):
+    """Two generic inputs (the reading, the set-point) whose sizes neither their type nor the adapter fix: a
+    message that changes its input's size (a joint-state publisher that lost a joint) would shift every value
+    after it; it is bad input, named."""
+    node = controller(context, spinner, artifact=blimp_artifact, autostart=True, input_topics=["reading", "target"],
+                      input_types=["float64_multi_array"] * 2, setpoint_topic="")
+    source = spinner.add(rclpy.create_node("source", context=context))
+    reading, target = (source.create_publisher(Float64MultiArray, topic, messages.sensor_qos("reliable"))
+                       for topic in ("reading", "target"))
+    commands: list[float] = []
+    source.create_subscription(Float64MultiArray, "thrust_command", lambda m: commands.append(m.data[0]),
+                               messages.command_qos(10))
+    assert spinner.until(lambda: reading.get_subscription_count() > 0 and target.get_subscription_count() > 0
+                         and source.count_publishers("/thrust_command"))
+    target.publish(Float64MultiArray(data=[1.0]))
+    assert spinner.until(lambda: node._latest[1] is not None, 5.0)
+
+    def answer(values: list[float]) -> float:
+        count = len(commands)
+        reading.publish(Float64MultiArray(data=values))
+        assert spinner.until(lambda: len(commands) > count, 5.0)
+        return commands[-1]
+
+    assert answer([0.5]) > 0.0
+    assert answer([0.5, 0.7]) == 0.0 and "/reading: 2 value(s), expected 1" in node.core.counters.reason
+    assert answer([0.5]) > 0.0
 
 
 def test_diagnostics_carry_the_documented_keys(context, spinner, blimp_artifact):

@@ -1,5 +1,6 @@
 """The nodes as processes (`python -m snncontrol_ros.<node>`, as launch files start them): a node that cannot
-start (a bad or misspelt parameter), or is given a bad option, says why in one line and exits with status 2; a
+start (a bad or misspelt parameter, a malformed ROS argument or parameter file, a message type the recorder does
+not know, leaving no bag behind), or is given a bad option, says why in one line and exits with status 2; a
 controller whose autostart cannot configure reports ERROR on /diagnostics and exits with status 1; real-time
 scheduling and CPU affinity reach every thread; the recorder, stopped with SIGINT while messages are still in
 flight, writes every one of them before it closes the bag and exits with status 0, and it announces when it hears
@@ -37,6 +38,10 @@ def node(module: str, *params: str, options: tuple[str, ...] = ()) -> list[str]:
         ("controller_node", ["control_rate_hz:=-5.0"], "control_rate_hz out of range"),
         ("controller_node", ["contol_mode:=timer"], "'contol_mode' (did you mean 'control_mode'?)"),
         ("recorder", ["output:={existing}"], "exists already"),
+        ("sim_node", ["realtime_factor:=0.0"], "realtime_factor out of range"),
+        ("sim_node", ["seed:=-1"], "seed out of range"),
+        ("recorder", ["output:={existing}/bag", "topics:=[a]", "types:=[sensor_msgs/msg/Nope]"],
+         "unknown message type 'sensor_msgs/msg/Nope'"),
     ],
 )
 def test_a_node_that_cannot_start_says_why_in_one_line(ros_domain_id, tmp_path: Path, module, params, reason):
@@ -45,6 +50,23 @@ def test_a_node_that_cannot_start_says_why_in_one_line(ros_domain_id, tmp_path: 
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot start" in lines[0] and reason in lines[0], done.stderr
+    assert not (tmp_path / "bag").exists()  # a recorder refused at start leaves no bag behind
+
+
+@pytest.mark.parametrize(
+    ("ros_args", "reason"),
+    [(["--params-file", "{tmp}/missing.yaml"], "Couldn't parse params file"),
+     (["--params-file", "{tmp}/broken.yaml"], "Couldn't parse params file"),
+     (["-p", "safe_command:=[0.0"], "Couldn't parse parameter override rule")],
+)
+def test_malformed_ros_arguments_say_why_in_one_line(ros_domain_id, tmp_path: Path, ros_args, reason):
+    (tmp_path / "broken.yaml").write_text("snn_controller:\n  ros__parameters: [unclosed\n")
+    argv = [sys.executable, "-m", "snncontrol_ros.controller_node", "--ros-args",
+            *(arg.format(tmp=tmp_path) for arg in ros_args)]
+    done = subprocess.run(argv, env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and "cannot start" in lines[0] and reason in lines[0], done.stderr
+    assert ", at /" not in lines[0]  # without rcl's C source locations
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,9 @@ setpoint_error adapter with a `valid` range is held to that range by default) gi
 A lost sample (NaN, +-inf, a Range at/over max_range, a value outside the adapter's `valid` range) is missing
 data: with `missing_samples` hold (default) the network's sample hold carries the loop until the input has
 had no valid sample for `input_timeout_s`, then the safe command; with safe, the safe command at once.
+A stamped reading no newer than its input's latest (re-sent or out of order) is no new sample: its input's age
+runs on. An input of free size (neither its type nor the adapter fixes it) keeps the size of its first message.
+Where the node clock jumps back, the inputs received before are dropped (the safe command until fresh ones).
 """
 
 from __future__ import annotations
@@ -283,9 +286,11 @@ class ControllerNode(LifecycleNode):
         out_max = list(p("output_max")) or ([action.high] if action.kind == "affine_clip" else [])
         sizes = self._input_sizes(controller)
         set_low, set_high = self._setpoint_bounds(controller, sizes)
+        known = all(size is not None for size in sizes)
+        n_obs = sum(sizes) + (1 if self._setpoint_topic else 0) if known else None  # type: ignore[arg-type]
         self._safety = SafetyConfig.create(
             n_act, list(p("safe_command")), out_min, out_max, p("input_timeout_s"),
-            list(p("observation_min")) or set_low, list(p("observation_max")) or set_high,
+            list(p("observation_min")) or set_low, list(p("observation_max")) or set_high, n_obs,
         )
         adaptive = None
         if self._mode == "adaptive":
@@ -300,8 +305,7 @@ class ControllerNode(LifecycleNode):
         # reads them (low clamped to the finite doubles: one pair of comparisons rejects NaN and +-inf too)
         big = np.finfo(np.float64).max
         self._valid: list[tuple[np.ndarray, np.ndarray]] = [(np.array(-big), np.array(np.inf))] * n_in
-        if all(size is not None for size in sizes):
-            n_obs = sum(sizes) + (1 if self._setpoint_topic else 0)  # type: ignore[arg-type]
+        if n_obs is not None:
             problem = core.check_size(n_obs)
             if problem:
                 raise ValueError(f"inputs {self._input_types} (+ set-point) do not fit the artifact: {problem}")
@@ -314,10 +318,12 @@ class ControllerNode(LifecycleNode):
         # The node clock (ns): sim time from /clock with use_sim_time; otherwise the system time, which is what
         # the ROS clock then reads (CLOCK_REALTIME), taken without rclpy's Time objects (tens of us per tick
         # with cold caches). Fixed on configure, like every parameter.
-        self._now_ns = self._ros_now_ns if p("use_sim_time") else time.time_ns
+        self._read_clock = self._ros_now_ns if p("use_sim_time") else time.time_ns
+        self._clock_last_ns = 0
         self._echo = bool(p("echo_stamp"))
         self._throttle = Throttle(p("warn_throttle_s"))
         self._latest: list[Latest | None] = [None] * len(self._input_topics)
+        self._first_sizes: list[int | None] = [None] * len(self._input_topics)
         self._setpoint: float | None = None
         self._last_trigger_stamp: int | None = None
         self._create_entities(p("sensor_reliability"), p("command_qos_depth"))
@@ -451,6 +457,19 @@ class ControllerNode(LifecycleNode):
     def _ros_now_ns(self) -> int:
         return self.get_clock().now().nanoseconds
 
+    def _now_ns(self) -> int:
+        """The node clock (ns). Where it jumped back (a simulator reset, a bag played in a loop, the system clock
+        set back), the inputs received before are dropped, so that none looks younger than it is: control waits
+        for fresh ones (the safe command meanwhile) and the watchdog counts from the jump."""
+        now = self._read_clock()
+        if now < self._clock_last_ns:
+            self._latest = [None] * len(self._latest)
+            self._activated_ns, self._last_tick_ns = now, None
+            self.get_logger().warning(f"the node clock jumped back by {(self._clock_last_ns - now) * 1e-9:.3f} s: "
+                                      "inputs received before are dropped")
+        self._clock_last_ns = now
+        return now
+
     def _on_setpoint(self, msg: Float64) -> None:
         self._setpoint = float(msg.data)
 
@@ -459,10 +478,12 @@ class ControllerNode(LifecycleNode):
         as NaN (a problem too where `missing_samples` is safe), the time of the latest valid sample."""
         name = self._names[index]
         values, problem = messages.to_vector(kind, msg, self._joint_names)
-        expected = self._sizes[index]
-        if problem or (expected is not None and values.size != expected):
-            problem = f"{name}: {problem or f'{values.size} value(s), expected {expected}'}"
+        expected, first = self._sizes[index], self._first_sizes[index]
+        if problem or values.size != (expected or first or values.size):
+            because = "" if expected else " (the size of its first message)"
+            problem = f"{name}: {problem or f'{values.size} value(s), expected {expected or first}{because}'}"
             return Latest(values, problem, now, messages.stamp_ns(msg), now, False)
+        self._first_sizes[index] = values.size  # an input of free size keeps the size it starts with
         low, high = self._valid[index]
         valid = (values >= low) & (values < high)
         if valid.all():
@@ -477,14 +498,17 @@ class ControllerNode(LifecycleNode):
     def _on_input(self, index: int, kind: str, msg) -> None:
         t0 = time.perf_counter()
         now = self._now_ns()
-        latest = self._latest[index] = self._read(index, kind, msg, now)
-        stamp = latest.stamp_ns
+        latest, stamp = self._latest[index], messages.stamp_ns(msg)
+        if latest is None or latest.stamp_ns is None or stamp is None or stamp > latest.stamp_ns:
+            latest = self._latest[index] = self._read(index, kind, msg, now)
+        # else a reading re-sent (a lockstep simulator, a hung driver) or out of order: no new sample, and its
+        # input's age runs on, so a driver that repeats its last reading goes stale as a silent one does
         if index != 0 or not self._active or self._timer_base:
             return
-        if stamp is not None and stamp == self._last_trigger_stamp:
-            return  # the same reading again (a lockstep simulator re-sending): already answered
-        self._last_trigger_stamp = stamp
-        self._tick(t0, stamp, now)
+        if latest.stamp_ns is not None and latest.stamp_ns == self._last_trigger_stamp:
+            return  # already answered
+        self._last_trigger_stamp = latest.stamp_ns
+        self._tick(t0, latest.stamp_ns, now)
 
     def _on_timer(self) -> None:
         t0 = time.perf_counter()

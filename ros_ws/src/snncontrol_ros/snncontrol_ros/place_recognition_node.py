@@ -61,7 +61,8 @@ class PlaceRecognitionNode(Node):
                        "matcher pass: rate (fast) | spiking (the spiking network, regular input) | poisson")
         kind = declare(self, "image_type", "raw", "raw (sensor_msgs/Image) | compressed (sensor_msgs/CompressedImage)")
         topic = declare(self, "image_topic", "camera/image_raw", "image topic")
-        self.max_age_s = declare(self, "max_age_s", 0.5, "drop frames older than this when processing starts (s)")
+        self.max_age_s = declare(self, "max_age_s", 0.5, "drop frames older than this when processing starts (s)",
+                                 low=0.0, high=3600.0)
         reliability = declare(self, "sensor_reliability", "best_effort", "image QoS: best_effort | reliable")
         if kind not in ("raw", "compressed"):
             raise ValueError(f"image_type must be raw or compressed, got {kind!r}")

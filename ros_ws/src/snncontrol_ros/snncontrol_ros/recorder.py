@@ -43,9 +43,12 @@ BLIMP_TOPICS: dict[str, str] = {
 
 
 def _ros_type(name: str) -> type:
-    package, kind, message = name.split("/")
-    module = __import__(f"{package}.{kind}", fromlist=[message])
-    return getattr(module, message)
+    """The rclpy message class of a type name such as sensor_msgs/msg/Range (ValueError naming it otherwise)."""
+    try:
+        package, kind, message = name.split("/")
+        return getattr(__import__(f"{package}.{kind}", fromlist=[message]), message)
+    except (ValueError, ImportError, AttributeError):
+        raise ValueError(f"unknown message type {name!r} (a type such as sensor_msgs/msg/Range)") from None
 
 
 class BagRecorder:
@@ -54,6 +57,9 @@ class BagRecorder:
     def __init__(self, path: str | Path, topics: dict[str, str]) -> None:
         self.path = Path(path)
         self.typestore = get_typestore(Stores.ROS2_KILTED if hasattr(Stores, "ROS2_KILTED") else Stores.LATEST)
+        unknown = sorted({msgtype for msgtype in topics.values() if msgtype not in self.typestore.fielddefs})
+        if unknown:  # checked before the bag is opened: a refused start leaves no bag behind
+            raise ValueError(f"the bag cannot store message type(s) {unknown}")
         try:
             self.writer = Writer(self.path, version=9, storage_plugin=StoragePlugin.MCAP)
             self.writer.open()
@@ -87,22 +93,24 @@ class RecorderNode(Node):
         declare(self, "topics", list(BLIMP_TOPICS), "topics to record")
         declare(self, "types", list(BLIMP_TOPICS.values()), "ROS type of each topic, e.g. sensor_msgs/msg/Range")
         declare(self, "reliability", "best_effort", "subscription QoS: best_effort | reliable")
-        self.quiet_s = declare(self, "drain_quiet_s", 0.5, "on stop: close once no message came for this long (s)")
-        self.drain_timeout_s = declare(self, "drain_timeout_s", 10.0, "on stop: close after this long at most (s)")
+        self.quiet_s = declare(self, "drain_quiet_s", 0.5, "on stop: close once no message came for this long (s)",
+                               low=0.0, high=3600.0)
+        self.drain_timeout_s = declare(self, "drain_timeout_s", 10.0, "on stop: close after this long at most (s)",
+                                       low=0.0, high=3600.0)
         ready_topic = declare(self, "ready_topic", "", "announce here (latched) once every topic has a publisher")
         topics, types = list(value(self, "topics")), list(value(self, "types"))
         if len(topics) != len(types):
             raise ValueError("topics and types must have the same length")
         resolved = {self.resolve_topic_name(t): k for t, k in zip(topics, types, strict=True)}
+        classes = {topic: _ros_type(kind) for topic, kind in resolved.items()}  # before the bag is opened
         self.bag = BagRecorder(output, resolved)
         reliability = (ReliabilityPolicy.RELIABLE if value(self, "reliability") == "reliable"
                        else ReliabilityPolicy.BEST_EFFORT)
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=reliability,
                          durability=DurabilityPolicy.VOLATILE)
         self.subscriptions_by_topic = {
-            topic: self.create_subscription(_ros_type(kind), topic, lambda data, t=topic: self._on_message(t, data),
-                                            qos, raw=True)
-            for topic, kind in resolved.items()
+            topic: self.create_subscription(kind, topic, lambda data, t=topic: self._on_message(t, data), qos, raw=True)
+            for topic, kind in classes.items()
         }
         self.last_message = time.monotonic()
         self._stop_requested: float | None = None

@@ -18,6 +18,7 @@ import rclpy
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.exceptions import NameValidationException, ParameterException, ParameterUninitializedException
 from rclpy.executors import Executor, MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.impl.implementation_singleton import rclpy_implementation
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
@@ -136,6 +137,13 @@ def options_parser(description: str = "") -> argparse.ArgumentParser:
     return parser
 
 
+def cannot_start(prog: str, exc: Exception) -> int:
+    """Say on stderr in one line why the node cannot start (rcl's messages without the C source locations they
+    append: ", at /.../arguments.c:415") and return the exit status 2."""
+    print(f"{prog}: cannot start: {str(exc).split(', at /')[0]}", file=sys.stderr)
+    return 2
+
+
 def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None = None,
              description: str = "") -> int:
     """Parse `--executor`, `--realtime-priority` and `--cpu-affinity` (the CPU set goes to every thread before
@@ -159,7 +167,10 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
 
     parser = options_parser(description)
     parser.prog = Path(argv[0]).name
-    options = parser.parse_args(remove_ros_args(argv)[1:])
+    try:
+        options = parser.parse_args(remove_ros_args(argv)[1:])
+    except rclpy_implementation.RCLError as exc:  # a malformed --ros-args rule
+        return cannot_start(parser.prog, exc)
     if options.realtime_priority and options.executor != "events":
         parser.error(f"--realtime-priority needs --executor events (the {options.executor} executor's threads "
                      "wait busily or rebuild wait sets: under SCHED_FIFO they miss most readings or starve the CPU)")
@@ -171,16 +182,18 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
     warn(set_cpu_affinity(options.cpu_affinity))
     before = threads()  # those of the numerical libraries (started on import) keep normal scheduling
     context = rclpy.Context()
-    rclpy.init(args=argv, context=context, signal_handler_options=SignalHandlerOptions.NO)
+    try:
+        rclpy.init(args=argv, context=context, signal_handler_options=SignalHandlerOptions.NO)
+    except rclpy_implementation.RCLError as exc:  # e.g. a parameter file that is missing or not YAML
+        return cannot_start(parser.prog, exc)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
         node = make(context)
     except (ValueError, OSError, SnnControlError, ParameterException, NameValidationException) as exc:
-        print(f"{Path(argv[0]).name}: cannot start: {exc}", file=sys.stderr)
         context.try_shutdown()
-        return 2
+        return cannot_start(parser.prog, exc)
     executor = make_executor(options.executor, context)
     executor.add_node(node)
     # Real-time from here on (start-up, e.g. loading the artifact, ran with normal scheduling): this thread,

@@ -34,6 +34,18 @@ def _bounds(values: Sequence[float] | None, n: int, fill: float) -> np.ndarray:
     return arr
 
 
+def _observation_bound(values: Sequence[float], name: str, n_obs: int | None) -> np.ndarray | None:
+    """One observation bound: None where empty (unbounded); ValueError on NaN or a size other than 1 or `n_obs`."""
+    if not len(values):
+        return None
+    arr = np.asarray(values, dtype=np.float64)
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} must not be NaN, got {arr.tolist()}")
+    if n_obs is not None and arr.size not in (1, n_obs):
+        raise ValueError(f"{name} has {arr.size} values; the observation has {n_obs} (give 1 or {n_obs})")
+    return arr
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Outcome of the input checks of one tick: `status` in (ok, missing, stale, invalid) and why."""
@@ -118,8 +130,10 @@ class SafetyConfig:
         input_timeout_s: float = 0.5,
         observation_min: Sequence[float] = (),
         observation_max: Sequence[float] = (),
+        n_obs: int | None = None,
     ) -> SafetyConfig:
-        """Validated settings (ValueError on inconsistent sizes or ranges)."""
+        """Validated settings (ValueError on inconsistent sizes or ranges); `n_obs`: the observation's size where
+        the inputs fix it (each observation bound then has 1 or `n_obs` values)."""
         safe = _bounds(safe_command, n_act, 0.0)
         low, high = _bounds(output_min, n_act, -np.inf), _bounds(output_max, n_act, np.inf)
         if not (high >= low).all():
@@ -128,8 +142,15 @@ class SafetyConfig:
             raise ValueError(f"safe_command {safe.tolist()} must be finite and within the output range")
         if not (math.isfinite(input_timeout_s) and input_timeout_s > 0):
             raise ValueError(f"input_timeout_s must be positive, got {input_timeout_s}")
-        obs_low = np.asarray(observation_min, dtype=np.float64) if len(observation_min) else None
-        obs_high = np.asarray(observation_max, dtype=np.float64) if len(observation_max) else None
+        obs_low = _observation_bound(observation_min, "observation_min", n_obs)
+        obs_high = _observation_bound(observation_max, "observation_max", n_obs)
+        if obs_low is not None and obs_high is not None:
+            if obs_low.size != obs_high.size and 1 not in (obs_low.size, obs_high.size):
+                raise ValueError(f"observation_min has {obs_low.size} values and observation_max {obs_high.size}; "
+                                 "give 1 value or one per observation value")
+            if not (obs_high >= obs_low).all():
+                raise ValueError(f"observation_max must be >= observation_min, got [{obs_low.tolist()}, "
+                                 f"{obs_high.tolist()}]")
         return cls(n_act, safe, low, high, float(input_timeout_s), obs_low, obs_high)
 
     def check(

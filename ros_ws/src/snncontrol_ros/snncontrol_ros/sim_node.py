@@ -25,6 +25,7 @@ import math
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -72,12 +73,27 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "log_file": ("", "write the run to this .npz at episode end ('' = no log)"),
     "exit_on_done": (False, "stop the process at episode end"),
 }
+RANGES = {  # numeric parameters outside these stop the node at start, in one line
+    "seed": (0, 2**31 - 1),
+    "realtime_factor": (0.01, 1000.0),
+    "episode_length_s": (0.01, 1e7),
+    "lockstep_timeout_s": (0.001, 3600.0),
+    "startup_delay_s": (0.0, 3600.0),
+    "lockstep_subscribers": (0, 100),
+    "command_timeout_s": (0.001, 3600.0),
+    "image_every_n": (1, 100000),
+    "image_width": (1, 4096),
+    "image_height": (1, 4096),
+}
 
 
 class SimNode(Node):
     def __init__(self, node_name: str = "sim", **kwargs) -> None:
         super().__init__(node_name, **kwargs)
-        p = {name: declare(self, name, default, text) for name, (default, text) in PARAMETERS.items()}
+        p: dict[str, Any] = {}
+        for name, (default, text) in PARAMETERS.items():
+            low, high = RANGES.get(name, (None, None))
+            p[name] = declare(self, name, default, text, low=low, high=high)
         if p["plant"] not in PLANTS:
             raise ValueError(f"plant must be one of {sorted(PLANTS)}, got {p['plant']!r}")
         if p["mode"] not in ("realtime", "lockstep"):
