@@ -148,7 +148,7 @@ def test_bad_input_gives_the_safe_command_within_one_tick_and_recovers(context, 
 
 @pytest.mark.parametrize("mode", ["event", "timer"])
 def test_a_reading_re_sent_with_its_stamp_goes_stale_as_a_silent_sensor_does(context, spinner, blimp_artifact,
-                                                                                mode):
+                                                                                mode, capfd):
     """A hung driver that keeps re-sending its last reading (the same header stamp) is no fresh input: the safe
     command follows within the timeout, as when the sensor stops. A reading older than the latest one (out of
     order) is no new sample either; a new stamp resumes control."""
@@ -165,6 +165,7 @@ def test_a_reading_re_sent_with_its_stamp_goes_stale_as_a_silent_sensor_does(con
     safe = [c[2] for c in harness.commands if c[0] == 0.0 and c[2] > frozen]
     assert safe and safe[0] - frozen <= 0.3 + 0.15 + 0.15, "a frozen sensor must give the safe command"
     assert node.core.counters.stale >= 1
+    assert f"/altitude: a reading stamped {stamp * 1e-9:.3f} s, not newer than the latest" in capfd.readouterr().err
     latest = harness.reading(0.5)
     assert harness.answer(spinner, latest) > 0.0
     harness.publish(6.0, latest - 5_000_000)  # older than the latest, and above observation_max: not taken

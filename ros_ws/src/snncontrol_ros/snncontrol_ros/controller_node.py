@@ -322,6 +322,7 @@ class ControllerNode(LifecycleNode):
         self._clock_last_ns = 0
         self._echo = bool(p("echo_stamp"))
         self._throttle = Throttle(p("warn_throttle_s"))
+        self._stamp_throttle = Throttle(p("warn_throttle_s"))
         self._latest: list[Latest | None] = [None] * len(self._input_topics)
         self._first_sizes: list[int | None] = [None] * len(self._input_topics)
         self._setpoint: float | None = None
@@ -501,8 +502,11 @@ class ControllerNode(LifecycleNode):
         latest, stamp = self._latest[index], messages.stamp_ns(msg)
         if latest is None or latest.stamp_ns is None or stamp is None or stamp > latest.stamp_ns:
             latest = self._latest[index] = self._read(index, kind, msg, now)
-        # else a reading re-sent (a lockstep simulator, a hung driver) or out of order: no new sample, and its
-        # input's age runs on, so a driver that repeats its last reading goes stale as a silent one does
+        elif self._stamp_throttle.ready(time.monotonic()):
+            # a reading re-sent (a hung driver) or out of order: no new sample, and its input's age runs on, so a
+            # driver that repeats its last reading goes stale as a silent one does
+            self.get_logger().warning(f"{self._names[index]}: a reading stamped {stamp * 1e-9:.3f} s, not newer than "
+                                      f"the latest ({latest.stamp_ns * 1e-9:.3f} s), is not taken")
         if index != 0 or not self._active or self._timer_base:
             return
         if latest.stamp_ns is not None and latest.stamp_ns == self._last_trigger_stamp:
