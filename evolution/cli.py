@@ -17,6 +17,7 @@ from pathlib import Path
 from evolution.builders import BUILDERS, ENTRY_POINT_GROUP
 from evolution.config import load_config
 from evolution.errors import ConfigError
+from snncontrol.seeding import seed_argument
 
 CONFIGS_ARE_DATA = (
     "A config is data, never code: network.builder must name one of the project's builders "
@@ -34,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", help="Ray cluster address to join (default: start a local Ray)")
     parser.add_argument("--workers", type=int, help="worker processes / Ray tasks per generation")
     parser.add_argument("--generations", type=int, help="total generations (extends a resumed run)")
-    parser.add_argument("--seed", type=int, help="run seed (overrides the config's)")
+    parser.add_argument("--seed", type=seed_argument, help="run seed (overrides the config's)")
     parser.add_argument("--run-dir", help="run directory (default: runs/<config name>-<UTC time>)")
     parser.add_argument(
         "--allow-import",

@@ -365,6 +365,8 @@ def load_config(path: str | Path, allow_import: Sequence[str] = (), **overrides:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: must be a YAML mapping")
     for dotted, value in overrides.items():

@@ -1,7 +1,10 @@
 """Crash-safe writes: a temporary sibling is written and fsynced, then renamed into place (atomic on POSIX).
 
 A crash leaves either the old file or directory or the new one, never a torn one. Used for every result a
-user must not lose: controller artifacts, checkpoints, datasets, ensembles, figures.
+user must not lose: controller artifacts, checkpoints, datasets, ensembles, figures. A write replaces only what
+such a write made: a regular file (through a symbolic link, its target), or a directory that holds files only, one of
+them named as one it writes (an earlier output of the same kind); anything else at the path (a device, a FIFO, a
+directory of the user's) is refused with FileExistsError, so that a mistyped output path destroys nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 
@@ -27,22 +31,47 @@ def _default_mode(directory: bool) -> int:
     return (0o777 if directory else 0o666) & ~_UMASK
 
 
-def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Replace the file `path` with `data`."""
+def writable_file(path: str | os.PathLike[str]) -> Path:
+    """The file a write to `path` replaces (a symbolic link's target), with its directory made: FileExistsError
+    where something other than a regular file is there. Commands call it before the work whose result goes
+    there, so that a bad output path fails at once, not after the run."""
     path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
+    if path.exists() and not path.is_file():
+        raise FileExistsError(f"{path} exists and is not a regular file: not replaced (give another path)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    return path
+
+
+def write_through(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Replace the file `path` with what `write(tmp)` writes to a temporary sibling of the same suffix (for
+    writers that take a path, e.g. a video encoder), renamed into place once `write` returns. Returns the path
+    written (a link's target)."""
+    path = writable_file(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)  # see clean_up
+    os.close(fd)
     try:
-        os.fchmod(fd, _default_mode(directory=False))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        os.chmod(tmp, _default_mode(directory=False))
+        write(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Replace the file `path` with `data` (a symbolic link stays: its target is replaced). Returns the path
+    written."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    return write_through(path, write)
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -53,9 +82,12 @@ def write_directory(path: str | os.PathLike[str], files: dict[str, bytes]) -> Pa
     """Replace the directory `path` with one holding exactly `files` (name -> content).
 
     The new directory is complete on disk before it is renamed into place; an existing one is first renamed
-    aside (into a hidden sibling) and removed afterwards, so a crash in between leaves it recoverable there.
+    aside (into a hidden sibling) and removed afterwards, so a crash in between leaves it recoverable there. An
+    existing `path` that is not an earlier output of this kind (a directory of files only, one of them named as
+    one of `files`) is refused (FileExistsError).
     """
     path = Path(path)
+    check_replaceable(path, set(files), files_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
@@ -65,17 +97,40 @@ def write_directory(path: str | os.PathLike[str], files: dict[str, bytes]) -> Pa
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
-            os.replace(path, old / path.name)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        replace_directory(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def check_replaceable(path: Path, names: Collection[str], files_only: bool = False) -> None:
+    """FileExistsError unless `path` is absent, an empty directory, or an earlier output of one kind: a directory
+    (not a link) holding an entry named as one of `names` (and, with `files_only`, regular files only). A
+    directory of the user's, a file or a device is never replaced."""
+    if not (path.exists() or path.is_symlink()):
+        return
+    if path.is_symlink() or not path.is_dir():
+        raise FileExistsError(f"{path} exists and is not a directory this program writes: not replaced "
+                              "(give another path)")
+    entries = list(path.iterdir())
+    others = [entry for entry in entries if files_only and (entry.is_symlink() or not entry.is_file())]
+    if entries and (others or not any(entry.name in names for entry in entries)):
+        listed = ", ".join(sorted(entry.name for entry in others or entries)[:3])
+        raise FileExistsError(f"{path} holds {listed}{', ...' if len(others or entries) > 3 else ''}, not an earlier "
+                              "output of this kind: not replaced (give another path or remove it)")
+
+
+def replace_directory(tmp: Path, path: Path) -> None:
+    """Rename the complete directory `tmp` (a sibling of `path`) to `path`; an existing `path` is renamed aside
+    first and removed once the new one is in place."""
+    if path.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
+        os.replace(path, old / path.name)
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, path)
 
 
 def clean_up(directory: str | os.PathLike[str], names: str = "*") -> None:

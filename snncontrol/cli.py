@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "eval-blimp": (
         "snncontrol.commands.eval_blimp",
-        "fly a blimp controller beside the reference PID in 20 randomized plants: metrics table and plots",
+        "fly a blimp controller beside the reference PID over the envelope's bands of hover command: tables, plots",
     ),
     "blimp-integrator": (
         "snncontrol.commands.blimp_integrator",
@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"snncontrol {top.command}: error: no such file: {exc.filename}", file=sys.stderr)
     except OSError as exc:
-        print(f"snncontrol {top.command}: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        reason = f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc)
+        print(f"snncontrol {top.command}: error: {next(iter(reason.splitlines()), '')}", file=sys.stderr)
     except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
         if os.environ.get("SNNCONTROL_DEBUG"):
             raise

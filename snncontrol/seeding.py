@@ -1,11 +1,12 @@
-"""One call seeds every random number generator a run touches: `random`, `numpy` and `torch`."""
+"""One call seeds every random number generator a run touches: `random`, `numpy` and `torch`; `seed_argument`
+reads a seed from the command line."""
 
 from __future__ import annotations
 
+import argparse
 import random
 
 import numpy as np
-import torch
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -14,9 +15,22 @@ def seed_everything(seed: int) -> np.random.Generator:
     Entry points that are stochastic (evolution, dataset generation, training) call this once with the user's
     seed so that a run can be reproduced bit for bit.
     """
+    import torch  # here, not at import: `seed_argument` serves command lines that never load torch
+
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     return np.random.default_rng(seed)
+
+
+def seed_argument(text: str) -> int:
+    """An argparse type for a `--seed` option: an integer >= 0 (the plants' and NumPy's seeds cannot be negative)."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, got {text!r}")
+    return seed

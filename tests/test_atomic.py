@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,52 @@ def test_written_files_and_directories_get_the_usual_permissions(tmp_path: Path)
     directory = atomic.write_directory(tmp_path / "art", {"a.json": b"1"})
     assert stat.S_IMODE(file.stat().st_mode) == 0o666 & ~umask
     assert stat.S_IMODE(directory.stat().st_mode) == 0o777 & ~umask
+
+
+def test_a_directory_of_the_users_is_never_replaced(tmp_path: Path) -> None:
+    """Only an earlier output of the same kind (files only, one named as one written) or an empty directory."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("years of work")
+    with pytest.raises(FileExistsError, match=r"thesis\.txt"):
+        atomic.write_directory(mine, {"a.json": b"1"})
+    assert (mine / "thesis.txt").read_text() == "years of work"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FileExistsError, match="not a directory"):
+        atomic.write_directory(tmp_path / "file", {"a.json": b"1"})
+    artifact = atomic.write_directory(tmp_path / "art", {"a.json": b"1"})
+    (artifact / "runs").mkdir()
+    with pytest.raises(FileExistsError, match="runs"):
+        atomic.write_directory(artifact, {"a.json": b"2"})
+    (tmp_path / "empty").mkdir()
+    assert (atomic.write_directory(tmp_path / "empty", {"a.json": b"1"}) / "a.json").read_bytes() == b"1"
+
+
+def test_a_file_write_replaces_a_links_target_and_never_a_special_file(tmp_path: Path) -> None:
+    target = atomic.write_text(tmp_path / "real.nir", "old")
+    link = tmp_path / "link.nir"
+    link.symlink_to(target)
+    assert atomic.write_text(link, "new") == target
+    assert link.is_symlink() and target.read_text() == "new"
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(FileExistsError, match="not a regular file"):
+        atomic.write_text(fifo, "x")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    with pytest.raises(FileExistsError, match="not a regular file"):
+        atomic.write_text(tmp_path, "x")
+
+
+def test_write_through_keeps_the_old_file_when_the_writer_fails(tmp_path: Path) -> None:
+    target = atomic.write_text(tmp_path / "swim.mp4", "old")
+
+    def dies(path: Path) -> None:
+        path.write_text("half a video")
+        raise RuntimeError("the encoder died")
+
+    with pytest.raises(RuntimeError):
+        atomic.write_through(target, dies)
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["swim.mp4"]
+    suffixes: list[str] = []
+    atomic.write_through(target, lambda path: suffixes.append(path.suffix) or path.write_text("new"))
+    assert target.read_text() == "new" and suffixes == [".mp4"]  # the writer sees the suffix (the format)

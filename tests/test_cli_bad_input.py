@@ -66,6 +66,43 @@ def test_an_output_path_under_a_file_is_one_line(tmp_path, capsys):
     )
 
 
+def test_an_output_path_holding_the_users_files_is_refused_and_kept(tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("years of work")
+    for argv in (["blimp-integrator", "--pd", "constructed", "--out", str(mine)],  # every artifact: save_controller
+                 ["make-route", str(mine), "--places", "2", "--traversals", "day", "--bag-storage", "none"]):
+        assert "not replaced" in _one_line(capsys, *argv), argv
+        assert sorted(p.name for p in mine.iterdir()) == ["thesis.txt"]
+        assert (mine / "thesis.txt").read_text() == "years of work"
+
+
+def test_a_bad_output_path_fails_before_the_work(tmp_path, capsys, monkeypatch):
+    import snncontrol.commands.demo as demo
+    import snncontrol.commands.eval_blimp as eval_blimp
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("the flights ran before the output path was checked")
+
+    monkeypatch.setattr(eval_blimp, "evaluate_envelope", never)
+    monkeypatch.setattr(demo, "_fly", never)
+    monkeypatch.setattr("snncontrol.commands.blimp_dataset.MAKERS", {"pd": never})
+    (tmp_path / "afile").write_text("x")
+    assert "File exists" in _one_line(capsys, "eval-blimp", "shipped:blimp", "--out", str(tmp_path / "afile"))
+    assert "File exists" in _one_line(capsys, "demo", "--out", str(tmp_path / "afile"))
+    assert "not a regular file" in _one_line(capsys, "blimp-dataset", str(tmp_path), "--kind", "pd")
+
+
+@pytest.mark.parametrize("argv", [["eval-blimp", "shipped:blimp"], ["demo"], ["blimp-dataset", "x.npz"],
+                                  ["eval-swimmer"], ["make-route", "r"], ["evolve", "c.yaml"],
+                                  ["vpr", "train", "--reference", "r", "--out", "o"]], ids=lambda argv: argv[0])
+def test_a_negative_seed_is_refused_at_once_naming_the_option(argv, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main([*argv, "--seed", "-5"])
+    assert stopped.value.code == 2
+    assert "argument --seed: a seed is an integer >= 0, got '-5'" in capsys.readouterr().err
+
+
 def test_eval_blimp_refuses_a_hold_of_nan_seconds(tmp_path, capsys):
     err = _one_line(capsys, "eval-blimp", "shipped:blimp", "--hold-s", "nan", "--out", str(tmp_path))
     assert "--hold-s must be positive and finite" in err

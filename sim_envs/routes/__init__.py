@@ -20,18 +20,23 @@ This package imports neither torch nor snncontrol.
 from __future__ import annotations
 
 import json
+import math
+import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from sim_envs.routes.appearance import lights, move_objects, parked_cars, parse_condition, restyle
+from sim_envs.routes.appearance import Condition, lights, move_objects, parked_cars, parse_condition, restyle
 from sim_envs.routes.render import camera_poses, render_frames, world_xml
 from sim_envs.routes.world import make_world
 from sim_envs.routes.writers import BagWriter, write_frame, write_poses
 
 LATERAL_STD, YAW_STD = 0.35, np.radians(2.5)  # m, rad: pose jitter in traversals after the first (x jitter_scale)
+ROUTE_FILE = "route.json"
+MAX_PIXELS = 4096  # per side of a rendered frame
 
 
 def generate_route(
@@ -46,20 +51,58 @@ def generate_route(
     bags: str | None = "mcap",
     progress: Callable[[str, int], None] | None = None,
 ) -> Path:
-    """Render `places` frames `spacing` m apart (m) per traversal into `out` (replaced if it exists).
+    """Render `places` frames `spacing` m apart (m) per traversal into `out`. Returns `out`.
 
     `traversals` are condition names (e.g. ``["day", "dusk+autumn"]``); `speed` (m/s) sets the timestamps;
     `bags` is "mcap", "sqlite3" or None (no bags). `progress(traversal, frames_done)` is called per frame.
+    The route is rendered into a hidden sibling of `out` and renamed into place once complete, so a failure
+    leaves what was there; an earlier route at `out` (or an empty directory) is replaced, anything else is
+    refused with FileExistsError before anything is rendered.
     """
     conditions = [parse_condition(name) for name in traversals]
     if len(set(traversals)) != len(traversals):
         raise ValueError(f"traversal names must be distinct, got {traversals}")
-    if places < 1 or spacing <= 0 or speed <= 0:
-        raise ValueError("places must be >= 1, spacing and speed > 0")
-    out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    if places < 1 or not (math.isfinite(spacing) and spacing > 0 and math.isfinite(speed) and speed > 0):
+        raise ValueError(f"places must be >= 1, spacing and speed positive and finite, got {places}, {spacing} "
+                         f"and {speed}")
+    if not (1 <= width <= MAX_PIXELS and 1 <= height <= MAX_PIXELS) or seed < 0:
+        raise ValueError(f"width and height must be 1..{MAX_PIXELS} pixels and the seed >= 0, got {width} x {height} "
+                         f"and {seed}")
+    final = Path(out)
+    earlier = final.is_dir() and ((final / ROUTE_FILE).is_file() or not any(final.iterdir()))  # or empty
+    if final.is_symlink() or (final.exists() and not earlier):
+        raise FileExistsError(f"{final} exists and is not a route: not replaced (give another path or remove it)")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        out.chmod(0o755)
+        _render_route(out, conditions, places, seed, spacing, speed, width, height, bags, progress)
+        (out / ROUTE_FILE).write_text(json.dumps({
+            "seed": seed, "places": places, "spacing_m": spacing, "speed_mps": speed, "width": width,
+            "height": height, "traversals": traversals, "bags": bags,
+        }, indent=1) + "\n")
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(out, final)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    return final
+
+
+def _render_route(
+    out: Path,
+    conditions: list[Condition],
+    places: int,
+    seed: int,
+    spacing: float,
+    speed: float,
+    width: int,
+    height: int,
+    bags: str | None,
+    progress: Callable[[str, int], None] | None,
+) -> None:
+    """Every traversal's frames, poses and bags into the directory `out` (see `generate_route`)."""
     world = make_world(length=10.0 + spacing * places + 40.0, seed=seed)
     for index, condition in enumerate(conditions):
         rng = np.random.default_rng([seed, index])
@@ -85,18 +128,6 @@ def generate_route(
                 progress(condition.name, pose.place + 1)
         if bag is not None:
             bag.close()
-    meta = {
-        "seed": seed,
-        "places": places,
-        "spacing_m": spacing,
-        "speed_mps": speed,
-        "width": width,
-        "height": height,
-        "traversals": traversals,
-        "bags": bags,
-    }
-    (out / "route.json").write_text(json.dumps(meta, indent=1) + "\n")
-    return out
 
 
 __all__ = ["generate_route"]

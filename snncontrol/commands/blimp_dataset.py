@@ -17,8 +17,10 @@ from __future__ import annotations
 import argparse
 import math
 
+from snncontrol import atomic
 from snncontrol.controllers.blimp.recordings import RecordingError, load_bag, load_csv, recordings_dataset
 from snncontrol.evaluation.blimp_datasets import i_blimp_dataset, i_mimicry_dataset, pd_mimicry_dataset, save_dataset
+from snncontrol.seeding import seed_argument
 
 #: (training sequence length, test length) in s by kind
 DEFAULT_LENGTHS = {"pd": (60.0, 500.0), "i": (250.0, 500.0), "i-blimp": (60.0, 500.0)}
@@ -32,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", choices=sorted(MAKERS), default="pd",
                         help="simulated data: pd (blimp flights, PD target), i (the paper's double integrator, "
                         "I target) or i-blimp (blimp flights, I target)")
-    parser.add_argument("--seed", type=int, default=0, help="dataset seed (flights, plants, gains)")
+    parser.add_argument("--seed", type=seed_argument, default=0, help="dataset seed (flights, plants, gains)")
     parser.add_argument("--train", type=int, default=100, help="number of simulated training flights")
     parser.add_argument("--train-s", type=float, help="length of each training sequence (s); pd 60, i 250")
     parser.add_argument("--test-s", type=float, help="length of the held-out test sequence (s); default 500")
@@ -54,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if args.train < 1 or not all(math.isfinite(s) and s > 0 for s in (train_s, test_s)):
         raise RecordingError(f"--train, --train-s and --test-s must be positive and finite, got {args.train}, "
                              f"{train_s:g} and {test_s:g}")
+    atomic.writable_file(args.output)  # now, not after the flights: a bad output path fails at once
     recorded = bool(args.csv or args.bag)
     if (1 if recorded else args.train) * train_s > MAX_TRAINING_S or test_s > MAX_TEST_S:
         raise RecordingError(f"at most {MAX_TRAINING_S:g} s of training flights (--train x --train-s) and "

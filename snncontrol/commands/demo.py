@@ -24,6 +24,7 @@ from snncontrol.errors import SnnControlError
 from snncontrol.evaluation.blimp_flight import Flight, fly_blimp
 from snncontrol.evaluation.plots import plot_flight
 from snncontrol.policy import SNNPolicy
+from snncontrol.seeding import seed_argument
 
 SCHEDULE = {"kind": "levels", "values": [0.5, 1.0, 1.5], "hold_s": 70.0}
 
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hover", type=float, nargs="+", default=[0.2, 2.0],
                         help="hover commands of the blimps to fly, -0.5 .. 2.2 (default: 0.2, light; 2.0, heavy)")
     parser.add_argument("--model", choices=sorted(MODELS), default="mujoco", help="plant model (default mujoco)")
-    parser.add_argument("--seed", type=int, default=0, help="plant randomization seed")
+    parser.add_argument("--seed", type=seed_argument, default=0, help="plant randomization seed")
     parser.add_argument("--out", default="out/demo", help="directory for the plots")
 
 
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
             raise SnnControlError(f"--hover must be a command the thrust unit can give, in (-3.3, 3.3), got {hover}")
     controller = load_controller(resolve(args.artifact))
     controller.io.check(2, 1, controller.spec.n_inputs, controller.spec.n_outputs, "the blimp plant")
+    Path(args.out).mkdir(parents=True, exist_ok=True)  # now, not after the flights: a bad --out fails at once
     print(f"controller {args.artifact}: {controller.spec.n_neurons} neurons, {controller.spec.parameters.size} "
           f"parameters; {args.model} plant, seed {args.seed}, take-off from the floor")
     for hover in args.hover:

@@ -28,6 +28,7 @@ from snncontrol.controllers import resolve
 from snncontrol.errors import SnnControlError
 from snncontrol.evaluation.blimp_eval import CONDITIONS, EnvelopeResults, envelope_targets, evaluate_envelope
 from snncontrol.evaluation.plots import plot_envelope, plot_flight
+from snncontrol.seeding import seed_argument
 
 COLUMNS = (
     ("ss error (cm)", "ss_error_cm"),
@@ -42,7 +43,7 @@ COLUMNS = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("artifact", help="controller artifact directory, or shipped:NAME (e.g. shipped:blimp)")
     parser.add_argument("--plants", type=int, default=8, help="randomized plants per band (default 8)")
-    parser.add_argument("--seed", type=int, default=100,
+    parser.add_argument("--seed", type=seed_argument, default=100,
                         help="first plant seed (band b: seed + b * plants ..; default 100: held out of evolution)")
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=list(MODELS))
     parser.add_argument("--conditions", nargs="+", choices=sorted(CONDITIONS), default=["calm", "disturbed"])
@@ -145,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         raise SnnControlError(f"--plants and --hold-s must be positive and finite, got {args.plants} and {args.hold_s}")
     controller = load_controller(resolve(args.artifact))
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)  # now, not after the flights: a bad --out fails at once
     print(f"{args.artifact}: {controller.spec.n_neurons} neurons, {controller.spec.parameters.size} parameters; "
           f"{args.plants} held-out plants per band of hover command, set-points 0.5 / 1.0 / 1.5 m, "
           f"{args.hold_s:g} s each")

@@ -26,14 +26,17 @@ if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
 
 import numpy as np
 
+from snncontrol import atomic
 from snncontrol.errors import SnnControlError
 from snncontrol.evaluation.swimming import PLANT
+from snncontrol.seeding import seed_argument
 
 if TYPE_CHECKING:
     from snncontrol.adapters import IOAdapters
     from snncontrol.spec import NetworkSpec
 
 DEFAULT_ARTIFACT = "swimmer_ncap"
+MAX_VIDEO_PIXELS = 4096  # per side of a video frame
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--lead", type=float, metavar="S", help="read the angles S seconds ahead (0: angles alone)")
     parser.add_argument("--episodes", type=int, default=5, help="episodes, swum as one batch (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="first episode seed (episode e: seed + e)")
+    parser.add_argument("--seed", type=seed_argument, default=0, help="first episode seed (episode e: seed + e)")
     parser.add_argument("--steps", type=int, default=1000, help="control steps per episode (default 1000)")
     parser.add_argument("--video", metavar="OUT.mp4", help="write a video of the first episode")
     parser.add_argument("--width", type=int, default=480, help="video width in pixels")
@@ -124,6 +127,11 @@ def run(args: argparse.Namespace) -> int:
         raise SnnControlError(f"--links must be in 3..15 for the swimmer plant, got {n_links}")
     if args.episodes < 1 or args.steps < 1:
         raise SnnControlError("--episodes and --steps must be positive")
+    if args.video:  # checked before the swim, whose time a bad path would waste
+        if not (1 <= args.width <= MAX_VIDEO_PIXELS and 1 <= args.height <= MAX_VIDEO_PIXELS):
+            raise SnnControlError(f"--width and --height must be 1..{MAX_VIDEO_PIXELS} pixels, got {args.width} x "
+                                  f"{args.height}")
+        atomic.writable_file(args.video)
     seeds = [args.seed + e for e in range(args.episodes)]
     result = swim(spec, genome, io, n_links, seeds, steps=args.steps, env_id=args.env)
     returns, speeds = result.copy_returns, result.copy_speeds
@@ -156,7 +164,7 @@ def write_video(
     env_id: str = PLANT,
 ) -> Path:
     """Swim one episode in a rendering env (the plant, or the body `env_id`) and write it as an MP4 at the
-    control rate (1 / dt)."""
+    control rate (1 / dt), atomically."""
     import gymnasium as gym
     import imageio.v2 as imageio
 
@@ -168,9 +176,8 @@ def write_video(
     policy = SNNPolicy(net, net.params(genome), io)
     kwargs = {"n_links": n_links} if env_id == PLANT else {}
     env = gym.make(env_id, render_mode="rgb_array", width=width, height=height, **kwargs)
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
+
+    def encode(path: Path) -> None:
         obs, _ = env.reset(seed=seed)
         fps = round(1.0 / env.unwrapped.dt)
         with imageio.get_writer(path, fps=fps, codec="libx264", macro_block_size=8) as writer:
@@ -180,6 +187,8 @@ def write_video(
                 writer.append_data(env.render())
                 if terminated or truncated:
                     break
+
+    try:
+        return atomic.write_through(out, encode)  # a failed encoding leaves what was at `out`
     finally:
         env.close()
-    return path

@@ -23,6 +23,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         path = save_nir(args.output, spec, genome, strict=args.strict)
     except OSError as exc:  # a directory, a parent that is a file, no permission
-        raise ArtifactError(f"cannot write the NIR file {args.output}: {exc.strerror or type(exc).__name__}") from None
+        raise ArtifactError(f"cannot write the NIR file {args.output}: {exc.strerror or exc}") from None
     print(f"wrote {path}")
     return 0

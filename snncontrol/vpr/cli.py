@@ -22,6 +22,7 @@ import torch
 from tqdm import tqdm
 
 from snncontrol import atomic
+from snncontrol.seeding import seed_argument
 from snncontrol.vpr import plots
 from snncontrol.vpr.artifact import save_ensemble
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
@@ -60,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--n-exc", type=int, default=ModuleConfig.n_exc)
     p.add_argument("--present-ms", type=float, default=ModuleConfig.present)
     p.add_argument("--on-off", action="store_true", help="two inputs per pixel, x and 255 - x (ON/OFF channels)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_argument, default=0)
     _source_args(p)
     p = sub.add_parser("eval", help="evaluate an ensemble (and SAD) on reference(s) and a query")
     p.add_argument("ensemble")

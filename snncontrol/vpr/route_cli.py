@@ -11,13 +11,14 @@ import os
 
 from tqdm import tqdm
 
+from snncontrol.seeding import seed_argument
 from snncontrol.vpr.errors import VprConfigError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sim_envs.routes.appearance import PRESETS
 
-    parser.add_argument("out", help="output directory (replaced if it exists)")
+    parser.add_argument("out", help="output directory (an earlier route there is replaced; anything else is refused)")
     parser.add_argument("--places", type=int, default=1000)
     parser.add_argument(
         "--traversals",
@@ -25,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=["day", "dusk+autumn", "fog+winter"],
         help=f"appearance per traversal: presets joined by + (e.g. night+lamps+windows): {', '.join(PRESETS)}",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_argument, default=0)
     parser.add_argument("--spacing", type=float, default=2.0, help="m between places")
     parser.add_argument("--width", type=int, default=96)
     parser.add_argument("--height", type=int, default=72)
@@ -37,20 +38,29 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault("MUJOCO_GL", "egl")
     from sim_envs.routes import generate_route
 
-    with tqdm(total=args.places * len(args.traversals), unit="frame", desc="render") as bar:
-        try:
-            out = generate_route(
-                args.out,
-                args.places,
-                args.traversals,
-                args.seed,
-                spacing=args.spacing,
-                width=args.width,
-                height=args.height,
-                bags=None if args.bag_storage == "none" else args.bag_storage,
-                progress=lambda _name, _k: bar.update(1),
-            )
-        except ValueError as exc:
-            raise VprConfigError(str(exc)) from None
+    bars: list[tqdm] = []  # opened with the first frame: a route refused up front prints no bar
+
+    def progress(_traversal: str, _frames: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=args.places * len(args.traversals), unit="frame", desc="render"))
+        bars[0].update(1)
+
+    try:
+        out = generate_route(
+            args.out,
+            args.places,
+            args.traversals,
+            args.seed,
+            spacing=args.spacing,
+            width=args.width,
+            height=args.height,
+            bags=None if args.bag_storage == "none" else args.bag_storage,
+            progress=progress,
+        )
+    except ValueError as exc:
+        raise VprConfigError(str(exc)) from None
+    finally:
+        for bar in bars:
+            bar.close()
     print(f"wrote {args.places} places x {len(args.traversals)} traversals to {out}")
     return 0

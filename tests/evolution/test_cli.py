@@ -79,6 +79,10 @@ def test_bad_config_gives_one_line(change, message, tmp_path, capsys):
 def test_unreadable_yaml_and_missing_resume(tmp_path, capsys):
     assert _evolve(tmp_path, "seed: [1,\n") == 2
     assert "not valid YAML" in capsys.readouterr().err
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"name: x\n\xff\xfe\n")
+    assert main(["evolve", str(binary), "--quiet"]) == 2
+    assert f"{binary}: not UTF-8 text (byte 8" in capsys.readouterr().err  # the file named, no traceback
     assert main(["evolve", "--resume", str(tmp_path / "nothing"), "--quiet"]) == 2
     assert "no such config file" in capsys.readouterr().err
 

@@ -39,6 +39,29 @@ def test_folder_and_mcap_bag_agree(route: Path):
     assert np.array_equal(by_time.images[2], folder.images[6])
 
 
+def test_a_route_replaces_only_an_earlier_route_and_a_failed_render_keeps_it(tmp_path: Path):
+    out = generate_route(tmp_path / "r", 2, ["day"], seed=1, width=32, height=24, bags=None)
+    first = (out / "day" / "000001.png").read_bytes()
+
+    def dies(_traversal: str, frames: int) -> None:
+        if frames == 2:
+            raise KeyboardInterrupt  # the user stops it part-way
+
+    with pytest.raises(KeyboardInterrupt):
+        generate_route(out, 2, ["night"], seed=2, width=32, height=24, bags=None, progress=dies)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]  # no half-rendered sibling left
+    assert sorted(p.name for p in out.iterdir()) == ["day", "route.json"]
+    assert (out / "day" / "000001.png").read_bytes() == first
+    generate_route(out, 2, ["night"], seed=2, width=32, height=24, bags=None)  # an earlier route: replaced
+    assert sorted(p.name for p in out.iterdir()) == ["night", "route.json"]
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="is not a route"):
+        generate_route(tmp_path / "mine", 2, ["day"], seed=1, width=32, height=24, bags=None)
+    with pytest.raises(ValueError, match=r"1\.\.4096 pixels"):
+        generate_route(tmp_path / "big", 2, ["day"], seed=1, width=100_000, height=24, bags=None)
+
+
 def test_sqlite3_bag(tmp_path: Path):
     out = generate_route(tmp_path / "sq", 3, ["day"], seed=1, width=32, height=24, bags="sqlite3")
     assert len(open_traversal(out / "bags" / "day")) == 3
