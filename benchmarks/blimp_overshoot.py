@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from dataclasses import asdict, dataclass, replace
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bands", nargs="+", choices=list(HOVER_BANDS), default=list(HOVER_BANDS))
     parser.add_argument("--output", type=Path, default=OUT)
     args = parser.parse_args(argv)
-    if args.plants < 1 or args.approach_s < 0 or args.ramp <= 0:
+    if args.plants < 1 or not (args.approach_s >= 0 and math.isfinite(args.ramp) and args.ramp > 0):
         parser.error(f"needs --plants >= 1, --approach-s >= 0 and --ramp > 0, got {args.plants}, {args.approach_s} "
                      f"and {args.ramp}")
     load = os.getloadavg()

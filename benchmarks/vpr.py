@@ -100,7 +100,10 @@ def route(path: Path, places: int, seed: int, traversals: list[str], reuse: bool
         if (known["places"], known["seed"], known["traversals"]) == (places, seed, traversals):
             return path, 0.0
     start = time.perf_counter()
-    generate_route(path, places, traversals, seed=seed, bags=None)
+    try:
+        generate_route(path, places, traversals, seed=seed, bags=None)
+    except FileExistsError as exc:  # e.g. a --segments run's folders at the default --route path
+        raise SystemExit(f"vpr: {exc}") from None
     return path, time.perf_counter() - start
 
 

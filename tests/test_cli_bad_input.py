@@ -71,6 +71,7 @@ def test_an_output_path_holding_the_users_files_is_refused_and_kept(tmp_path, ca
     mine.mkdir()
     (mine / "thesis.txt").write_text("years of work")
     for argv in (["blimp-integrator", "--pd", "constructed", "--out", str(mine)],  # every artifact: save_controller
+                 ["vpr", "train", "--reference", str(tmp_path / "none"), "--out", str(mine)],  # before the training
                  ["make-route", str(mine), "--places", "2", "--traversals", "day", "--bag-storage", "none"]):
         assert "not replaced" in _one_line(capsys, *argv), argv
         assert sorted(p.name for p in mine.iterdir()) == ["thesis.txt"]

@@ -23,7 +23,7 @@ import json
 import math
 import os
 import shutil
-import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,17 +73,21 @@ def generate_route(
     if final.is_symlink() or (final.exists() and not earlier):
         raise FileExistsError(f"{final} exists and is not a route: not replaced (give another path or remove it)")
     final.parent.mkdir(parents=True, exist_ok=True)
-    out = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    out = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}")
+    out.mkdir()  # the usual permissions under the umask (a tempfile directory would be private)
     try:
-        out.chmod(0o755)
         _render_route(out, conditions, places, seed, spacing, speed, width, height, bags, progress)
         (out / ROUTE_FILE).write_text(json.dumps({
             "seed": seed, "places": places, "spacing_m": spacing, "speed_mps": speed, "width": width,
             "height": height, "traversals": traversals, "bags": bags,
         }, indent=1) + "\n")
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(out, final)
+        if final.exists():  # the earlier route renamed aside first, so that a route is there at every moment
+            aside = final.with_name(f".{final.name}.old.{uuid.uuid4().hex[:8]}")
+            os.replace(final, aside)
+            os.replace(out, final)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.replace(out, final)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from snncontrol import atomic
 from snncontrol.seeding import seed_argument
 from snncontrol.vpr import plots
-from snncontrol.vpr.artifact import save_ensemble
+from snncontrol.vpr.artifact import JSON_FILE, TENSOR_FILE, save_ensemble
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets import Traversal, open_traversal
 from snncontrol.vpr.datasets.folders import align, read_image
@@ -111,6 +111,8 @@ def _train(args: argparse.Namespace) -> int:
     train_cfg = TrainConfig(
         places_per_module=args.places_per_module, epochs=args.epochs, threshold=args.threshold, tolerance=args.tolerance
     )
+    # the output checked now, not after the training (minutes at 10,000 places) whose result it would refuse
+    atomic.check_replaceable(Path(args.out), {TENSOR_FILE, JSON_FILE}, files_only=True)
     references = _references(args)
     calibration = None
     if args.calibration:

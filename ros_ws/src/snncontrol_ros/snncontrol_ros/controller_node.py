@@ -27,9 +27,10 @@ setpoint_error adapter with a `valid` range is held to that range by default) gi
 A lost sample (NaN, +-inf, a Range at/over max_range, a value outside the adapter's `valid` range) is missing
 data: with `missing_samples` hold (default) the network's sample hold carries the loop until the input has
 had no valid sample for `input_timeout_s`, then the safe command; with safe, the safe command at once.
-A stamped reading no newer than its input's latest (re-sent or out of order) is no new sample: its input's age
-runs on. An input of free size (neither its type nor the adapter fixes it) keeps the size of its first message.
-Where the node clock jumps back, the inputs received before are dropped (the safe command until fresh ones).
+A stamped reading no newer than its input's latest (re-sent, or out of order by up to `input_timeout_s`) is no
+new sample: its input's age runs on (stamps that go back farther are a source that restarted: taken). An input of
+free size (neither its type nor the adapter fixes it) keeps the size it had at the first good tick. Where the node
+clock jumps back, the inputs received before are dropped (the safe command until fresh ones).
 """
 
 from __future__ import annotations
@@ -324,7 +325,7 @@ class ControllerNode(LifecycleNode):
         self._throttle = Throttle(p("warn_throttle_s"))
         self._stamp_throttle = Throttle(p("warn_throttle_s"))
         self._latest: list[Latest | None] = [None] * len(self._input_topics)
-        self._first_sizes: list[int | None] = [None] * len(self._input_topics)
+        self._held_sizes: list[int | None] = list(self._sizes)  # free sizes (None) held after a good tick
         self._setpoint: float | None = None
         self._last_trigger_stamp: int | None = None
         self._create_entities(p("sensor_reliability"), p("command_qos_depth"))
@@ -479,12 +480,11 @@ class ControllerNode(LifecycleNode):
         as NaN (a problem too where `missing_samples` is safe), the time of the latest valid sample."""
         name = self._names[index]
         values, problem = messages.to_vector(kind, msg, self._joint_names)
-        expected, first = self._sizes[index], self._first_sizes[index]
-        if problem or values.size != (expected or first or values.size):
-            because = "" if expected else " (the size of its first message)"
-            problem = f"{name}: {problem or f'{values.size} value(s), expected {expected or first}{because}'}"
+        expected = self._held_sizes[index]
+        if problem or (expected is not None and values.size != expected):
+            because = "" if self._sizes[index] else " (the size it had when control was first good)"
+            problem = f"{name}: {problem or f'{values.size} value(s), expected {expected}{because}'}"
             return Latest(values, problem, now, messages.stamp_ns(msg), now, False)
-        self._first_sizes[index] = values.size  # an input of free size keeps the size it starts with
         low, high = self._valid[index]
         valid = (values >= low) & (values < high)
         if valid.all():
@@ -500,7 +500,11 @@ class ControllerNode(LifecycleNode):
         t0 = time.perf_counter()
         now = self._now_ns()
         latest, stamp = self._latest[index], messages.stamp_ns(msg)
-        if latest is None or latest.stamp_ns is None or stamp is None or stamp > latest.stamp_ns:
+        back = None if latest is None or latest.stamp_ns is None or stamp is None else latest.stamp_ns - stamp
+        if back is None or back < 0 or back * 1e-9 > self._safety.input_timeout_s:
+            if back is not None and back > 0:  # farther back than any reordering: a source that restarted its clock
+                self.get_logger().warning(f"{self._names[index]}: stamps went back by {back * 1e-9:.3f} s (a source "
+                                          "that restarted): taken as new readings")
             latest = self._latest[index] = self._read(index, kind, msg, now)
         elif self._stamp_throttle.ready(time.monotonic()):
             # a reading re-sent (a hung driver) or out of order: no new sample, and its input's age runs on, so a
@@ -561,6 +565,15 @@ class ControllerNode(LifecycleNode):
                 held[-1] = False
         return obs, ages, problem, held
 
+    def _hold_sizes(self) -> None:
+        """After the first good tick, each input of free size (neither its type nor the adapter fixes it) keeps the
+        size it had then: a message of another size (a joint-state publisher that lost a joint) would shift every
+        value after it."""
+        for index, item in enumerate(self._latest):
+            if self._held_sizes[index] is None and item is not None:
+                self._held_sizes[index] = item.values.size
+                self.get_logger().info(f"{self._names[index]}: {item.values.size} value(s) a message from now on")
+
     def _tick(self, t0: float, stamp: int | None, now: int) -> None:
         """One control tick at node-clock time `now` (ns); `t0` (perf_counter s) starts the latency measure."""
         if not self._active:
@@ -568,6 +581,8 @@ class ControllerNode(LifecycleNode):
         obs, ages, problem, held = self._observation(now)
         was_safe = self._core.counters.holding_safe
         result = self._core.tick(obs, ages, problem, held)
+        if result.verdict.ok and None in self._held_sizes:
+            self._hold_sizes()
         self._publisher.publish(self._command.fill(result.command, stamp if self._echo else None))
         self._latency.add(time.perf_counter() - t0)
         self._last_command = result.command
