@@ -21,11 +21,13 @@ def open_bag(path: Path, error: type[Exception]) -> Reader:
 
 
 def topic_connections(reader: Reader, topic: str, path: Path, types: tuple[str, ...], error: type[Exception]) -> Any:
-    """The connections of `topic`, whose message type must be one of `types`."""
+    """The connections of `topic`, whose message types must all be one of `types` (a topic recorded with two types
+    would hand its reader messages it cannot read)."""
     conns = [c for c in reader.connections if c.topic == topic]
     if not conns:
         available = ", ".join(sorted(reader.topics)) or "none"
         raise error(f"bag {path} has no topic {topic} (topics: {available})")
-    if conns[0].msgtype not in types:
-        raise error(f"topic {topic} in bag {path} is {conns[0].msgtype}, expected one of {sorted(types)}")
+    found = sorted({c.msgtype for c in conns})
+    if any(msgtype not in types for msgtype in found) or len(found) > 1:
+        raise error(f"topic {topic} in bag {path} is {' and '.join(found)}, expected one of {sorted(types)}")
     return conns

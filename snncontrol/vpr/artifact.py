@@ -86,9 +86,12 @@ def _load(path: Path) -> Ensemble:
     module_cfg = config.from_dict(ModuleConfig, document["module"])
     train_cfg = config.from_dict(TrainConfig, document["train"])
     arrays = load_verified_tensors(path / TENSOR_FILE, document["tensors_sha256"], JSON_FILE)
-    places = document["places"]
-    if not isinstance(places, int) or places < 1:
-        raise ArtifactError(f"places must be a positive integer, got {places!r}")
+    places, threshold, epochs = (document[key] for key in ("places", "threshold", "epochs"))
+    for key, value, low in (("places", places, 1), ("threshold", threshold, 0), ("epochs", epochs, 0)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise ArtifactError(f"{key} must be an integer >= {low}, got {value!r}")
+    if not isinstance(document["metadata"], dict):
+        raise ArtifactError(f"metadata must be a JSON object, got {document['metadata']!r}")
     modules = -(-places // train_cfg.places_per_module)
     shapes = {
         "weights": (modules, module_cfg.n_in, module_cfg.n_exc),
@@ -116,7 +119,7 @@ def _load(path: Path) -> Ensemble:
         adaptation=torch.from_numpy(adaptation.astype(np.float32)),
         assignments=torch.from_numpy(assignments.astype(np.int64)),
         hyperactive=torch.from_numpy(arrays["hyperactive"].astype(bool)),
-        threshold=int(document["threshold"]),
-        epochs=int(document["epochs"]),
+        threshold=threshold,
+        epochs=epochs,
         metadata=dict(document["metadata"]),
     )

@@ -103,3 +103,64 @@ def test_a_burst_is_thinned_to_the_sustainable_rate(context, spinner, ensemble):
     assert node.received >= 20
     assert node.processed + node.dropped + node.failed == node.received
     assert node.dropped >= 1 and node.processed < node.received
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """A small PNG whose header declares width x height pixels (a decompression bomb, never decoded here)."""
+    import struct
+    import zlib
+
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    PILImage.new("L", (1, 1)).save(buffer, format="PNG")
+    png = bytearray(buffer.getvalue())
+    png[16:24] = struct.pack(">II", width, height)
+    png[29:33] = struct.pack(">I", zlib.crc32(bytes(png[12:29])))
+    return bytes(png)
+
+
+@pytest.mark.parametrize("image_type", ["raw", "compressed"])
+def test_frames_it_cannot_use_are_skipped_and_the_node_answers_the_next(context, spinner, ensemble, image_type):
+    """Empty, truncated, oversized (a compressed frame declaring 12,900 x 12,900 pixels is refused before it is
+    decoded) or undecodable frames are counted as failed; rgba8 frames (as a bag may hold) are answered as the
+    bag loader reads them."""
+    from snncontrol_ros.place_recognition_node import PlaceRecognitionNode
+
+    path, images = ensemble
+    node = spinner.add(PlaceRecognitionNode(context=context, parameter_overrides=overrides(
+        {"matcher": str(path), "image_type": image_type, "image_topic": "camera/image", "max_age_s": 2.0,
+         "sensor_reliability": "reliable"})))
+    client = spinner.add(rclpy.create_node("camera", context=context))
+    pub = client.create_publisher(Image if image_type == "raw" else CompressedImage, "camera/image",
+                                  messages.sensor_qos("reliable"))
+    places: list[int] = []
+    client.create_subscription(Int32, "place/index", lambda m: places.append(m.data), 10)
+    assert spinner.until(lambda: pub.get_subscription_count() > 0, 10.0)
+    pixels = images[2]
+    if image_type == "raw":
+        good = image_msg(pixels, 1.0)
+        rgba = np.concatenate([pixels, np.full((*pixels.shape[:2], 1), 255, np.uint8)], axis=2)
+        also_good = Image(height=48, width=64, encoding="rgba8", step=64 * 4, data=rgba.tobytes())
+        bad = [Image(height=0, width=0, encoding="rgb8", step=0, data=b""),
+               Image(height=48, width=64, encoding="rgb8", step=64 * 3, data=bytes(100)),  # truncated
+               Image(height=48, width=64, encoding="rgb8", step=10, data=bytes(48 * 64 * 3)),  # step < width
+               Image(height=100_000, width=100_000, encoding="mono8", step=100_000, data=bytes(10))]
+    else:
+        from PIL import Image as PILImage
+
+        buffer = io.BytesIO()
+        PILImage.fromarray(pixels).save(buffer, format="PNG")
+        good = also_good = CompressedImage(format="png", data=buffer.getvalue())
+        bad = [CompressedImage(format="png", data=bomb_png(12_900, 12_900)),
+               CompressedImage(format="jpeg", data=b"\xff\xd8 not a jpeg"), CompressedImage(format="png", data=b"")]
+    for msg in bad:
+        failed = node.failed
+        pub.publish(msg)
+        assert spinner.until(lambda failed=failed: node.failed > failed, 10.0), f"{msg} was not refused"
+    for msg in (good, also_good):
+        count = len(places)
+        pub.publish(msg)
+        assert spinner.until(lambda count=count: len(places) > count, 10.0)
+    assert places[-2:] == [vpr.Matcher.load(path).query(pixels[None])[0][0]] * 2
+    assert node.failed == len(bad) and node.processed == 2

@@ -75,6 +75,21 @@ def test_ground_truth_csv(route: Path, tmp_path: Path):
     gt.write_text("query,reference\n000000.png,000000.png\n")
     with pytest.raises(DatasetError, match=r"no row for query image 000001\.png"):
         align(ref, query, gt)
+    rows = "".join(f"{q},{q}\n" for q in range(PLACES))
+    gt.write_text("\ufeffquery,reference\n" + rows, encoding="utf-8")  # the byte order mark Excel writes
+    assert align(ref, query, gt).tolist() == list(range(PLACES))
+    gt.write_text("query,reference\n" + rows + "0,5\n")  # a second row for query 0 would win silently
+    with pytest.raises(DatasetError, match=rf"line {PLACES + 2}: query image 000000\.png has a row already \(line 2\)"):
+        align(ref, query, gt)
+    gt.write_text("query,reference\n" + "x" * 200_000 + ",0\n")
+    with pytest.raises(DatasetError, match="not a UTF-8 CSV file"):
+        align(ref, query, gt)
+    gt.write_bytes(b"query,reference\n\xff\xfe,0\n")
+    with pytest.raises(DatasetError, match="not a UTF-8 CSV file"):
+        align(ref, query, gt)
+    gt.write_text("query,reference\n\u00b2,0\n")  # a digit to str.isdigit, not to int
+    with pytest.raises(DatasetError, match="no query image '\u00b2'"):
+        align(ref, query, gt)
 
 
 def test_mismatched_counts_name_both(route: Path, tmp_path: Path):
@@ -107,6 +122,10 @@ def test_bag_without_topic_lists_topics(route: Path):
         load_bag(route / "bags" / "day", topic="/odom")
     with pytest.raises(DatasetError, match="needs an odometry"):
         load_bag(route / "bags" / "day", every_m=2.0)
+    for every_s in (math.inf, math.nan, 0.0):
+        with pytest.raises(DatasetError, match="every_s must be positive and finite"):
+            load_bag(route / "bags" / "day", every_s=every_s)
+    assert len(load_bag(route / "bags" / "day", every_s=1e-300)) == PLACES  # denser than the frames: every frame
 
 
 
@@ -118,5 +137,19 @@ def test_an_image_over_the_pixel_limit_is_refused_from_its_header(tmp_path: Path
         png[16:24] = struct.pack(">II", side, side)  # the IHDR size, then its CRC
         png[29:33] = struct.pack(">I", zlib.crc32(bytes(png[12:29])))
         (tmp_path / "000001.png").write_bytes(bytes(png))
-        with pytest.raises(DatasetError, match=rf"000001\.png .*over the limit of {MAX_PIXELS} pixels"):
+        with pytest.raises(DatasetError, match=rf"000001\.png .*{MAX_PIXELS} pixels"):
             load_folder(tmp_path)
+
+
+def test_a_topic_recorded_with_two_message_types_is_refused(tmp_path: Path):
+    from rosbags.rosbag2 import StoragePlugin, Writer
+    from rosbags.typesys import Stores, get_typestore
+
+    store = get_typestore(Stores.ROS2_HUMBLE)
+    string = store.types["std_msgs/msg/String"]
+    with Writer(tmp_path / "mixed", version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        writer.add_connection("/camera/image_raw", "sensor_msgs/msg/Image", typestore=store)
+        text = writer.add_connection("/camera/image_raw", "std_msgs/msg/String", typestore=store)
+        writer.write(text, 10**9, store.serialize_cdr(string("hello"), "std_msgs/msg/String"))
+    with pytest.raises(DatasetError, match="is sensor_msgs/msg/Image and std_msgs/msg/String, expected one of"):
+        load_bag(tmp_path / "mixed")

@@ -226,6 +226,16 @@ def test_artifact_round_trip_and_corruption(trained, tmp_path: Path):
     (path / "ensemble.json").write_text(json.dumps(document))
     with pytest.raises(ArtifactError, match="unknown schema"):
         load_ensemble(path)
+    save_ensemble(path, ens)
+    for key, value, message in (("threshold", None, "threshold must be an integer >= 0, got None"),
+                                ("epochs", [1], r"epochs must be an integer >= 0, got \[1\]"),
+                                ("places", True, "places must be an integer >= 1, got True"),
+                                ("metadata", 5, "metadata must be a JSON object, got 5")):
+        changed = {**json.loads((path / "ensemble.json").read_text()), key: value}
+        (path / "ensemble.json").write_text(json.dumps(changed))
+        with pytest.raises(ArtifactError, match=message):  # one line, not a TypeError's traceback
+            load_ensemble(path)
+        save_ensemble(path, ens)
 
 
 def test_metrics_by_hand():

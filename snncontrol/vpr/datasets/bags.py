@@ -13,6 +13,7 @@ Stamps are bag receive times (ns), converted to s.
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from rosbags.typesys import Stores, get_typestore
 
 from snncontrol.bags import open_bag, topic_connections
 from snncontrol.vpr.datasets import Traversal
-from snncontrol.vpr.datasets.folders import check_size
+from snncontrol.vpr.datasets.folders import MAX_PIXELS, check_size
 from snncontrol.vpr.errors import DatasetError
 
 IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
@@ -41,9 +42,11 @@ def decode(msg: object, msgtype: str, where: str) -> np.ndarray:
             raise DatasetError(f"cannot decode compressed image {where}: {type(exc).__name__}") from None
     enc, h, w, step = msg.encoding, msg.height, msg.width, msg.step  # type: ignore[attr-defined]
     channels = {"rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4, "mono8": 1}.get(enc)
-    data = np.asarray(msg.data, dtype=np.uint8)  # type: ignore[attr-defined]
+    data = np.frombuffer(msg.data, dtype=np.uint8)  # type: ignore[attr-defined]  (bytes, array.array, ndarray)
     if channels is None:
         raise DatasetError(f"unsupported image encoding {enc!r} {where} (rgb8, bgr8, rgba8, bgra8, mono8)")
+    if not 0 < h * w <= MAX_PIXELS:
+        raise DatasetError(f"image {where} is {w}x{h}: it needs 1 to {MAX_PIXELS} pixels")
     if step < w * channels or data.size < h * step:
         raise DatasetError(f"image {where} is truncated ({data.size} bytes for {h}x{w} {enc})")
     pixels = data[: h * step].reshape(h, step)[:, : w * channels].reshape(h, w, channels)
@@ -74,7 +77,10 @@ def _positions(reader: Reader, store: object, topic: str, path: Path) -> tuple[n
 
 
 def _nearest(values: np.ndarray, every: float) -> np.ndarray:
-    """Indices of the entries of the sorted `values` nearest to 0, every, 2 every, ... (no repeats)."""
+    """Indices of the entries of the sorted `values` nearest to 0, every, 2 every, ... (no repeats); every entry
+    where the marks would be denser than the entries."""
+    if (values[-1] - values[0]) / every >= len(values):
+        return np.arange(len(values))
     marks = values[0] + np.arange(0.0, values[-1] - values[0] + every / 2, every)
     pick = np.clip(np.searchsorted(values, marks), 1, len(values) - 1)
     pick -= (marks - values[pick - 1]) < (values[pick] - marks)
@@ -93,9 +99,9 @@ def load_bag(
         raise DatasetError("sample by time (every_s) or by distance (every_m), not both")
     if every_m is not None and odom_topic is None:
         raise DatasetError("sampling by distance (every_m) needs an odometry or GNSS topic (odom_topic)")
-    for value in (every_s, every_m):
-        if value is not None and not value > 0:
-            raise DatasetError(f"sampling interval must be positive, got {value}")
+    for name, value in (("every_s", every_s), ("every_m", every_m)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise DatasetError(f"the sampling interval {name} must be positive and finite, got {value}")
     reader = open_bag(path, DatasetError)
     store = get_typestore(Stores.ROS2_HUMBLE)
     try:

@@ -34,10 +34,10 @@ MAX_PIXELS = 25_000_000  # width x height of one image (a 5000 x 5000 frame is 7
 
 
 def check_size(image: Image.Image, where: str) -> None:
-    """A DatasetError naming `where` if the opened (not yet decoded) `image` has more than MAX_PIXELS pixels."""
+    """A DatasetError naming `where` if the opened (not yet decoded) `image` has no pixels or more than MAX_PIXELS."""
     width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise DatasetError(f"image {where} is {width}x{height}, over the limit of {MAX_PIXELS} pixels")
+    if not 0 < width * height <= MAX_PIXELS:
+        raise DatasetError(f"image {where} is {width}x{height}: it needs 1 to {MAX_PIXELS} pixels")
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -73,14 +73,17 @@ def read_ground_truth(path: str | Path, reference: Traversal, query: Traversal) 
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"no such ground-truth file: {path}")
-    with open(path, newline="") as handle:
-        rows = list(csv.reader(handle))
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: the byte order mark Excel writes
+            rows = list(csv.reader(handle))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(f"ground truth {path}: not a UTF-8 CSV file ({exc})") from None
     if not rows or [c.strip() for c in rows[0][:2]] != ["query", "reference"]:
         raise DatasetError(f"ground truth {path}: the first line must be the header 'query,reference'")
 
     def index(value: str, traversal: Traversal, what: str, line: int) -> int:
         value = value.strip()
-        if value.isdigit() and value not in traversal.names:
+        if value.isascii() and value.isdigit() and value not in traversal.names:
             k = int(value)
             if k >= len(traversal):
                 raise DatasetError(f"ground truth {path} line {line}: {what} index {k} >= {len(traversal)} images")
@@ -91,10 +94,15 @@ def read_ground_truth(path: str | Path, reference: Traversal, query: Traversal) 
             raise DatasetError(f"ground truth {path} line {line}: no {what} image {value!r}") from None
 
     truth = np.full(len(query), -1, dtype=np.int64)
+    first_line = np.zeros(len(query), dtype=np.int64)
     for line, row in enumerate(rows[1:], start=2):
         if len(row) < 2:
             raise DatasetError(f"ground truth {path} line {line}: expected 'query,reference'")
-        truth[index(row[0], query, "query", line)] = index(row[1], reference, "reference", line)
+        q = index(row[0], query, "query", line)
+        if first_line[q]:
+            raise DatasetError(f"ground truth {path} line {line}: query image {query.names[q]} has a row already "
+                               f"(line {first_line[q]})")
+        truth[q], first_line[q] = index(row[1], reference, "reference", line), line
     missing = np.flatnonzero(truth < 0)
     if len(missing):
         raise DatasetError(

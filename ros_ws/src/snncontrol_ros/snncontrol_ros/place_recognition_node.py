@@ -1,7 +1,9 @@
 """Place-recognition node: camera images in, the matched place index and its confidence out.
 
-Subscribes `image_topic` (sensor_msgs/Image, rgb8/bgr8/mono8; or sensor_msgs/CompressedImage with
-image_type:=compressed, decoded with Pillow), best effort keep-last-1. A worker thread always takes the newest
+Subscribes `image_topic` (sensor_msgs/Image, rgb8/bgr8/rgba8/bgra8/mono8; or sensor_msgs/CompressedImage with
+image_type:=compressed, decoded with Pillow), best effort keep-last-1. Frames are decoded as `vpr train` reads a
+bag (`snncontrol.vpr.datasets.bags.decode`: the same encodings; 1 to `MAX_PIXELS` pixels, checked before a
+compressed frame is decoded; a truncated frame is skipped). A worker thread always takes the newest
 frame, so the node answers at the rate it can sustain: frames replaced before they were processed, or older
 than `max_age_s` when the worker gets to them, are dropped (and counted). For each processed frame it
 publishes `place/index` (std_msgs/Int32) and `place/confidence` (std_msgs/Float32), and
@@ -13,7 +15,6 @@ The matcher is `snncontrol.vpr.Matcher` on an ensemble artifact (`matcher.query(
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from typing import Any
@@ -34,23 +35,13 @@ def load_matcher(path: str, mode: str = "rate") -> Any:
     return Matcher.load(path, mode=mode)
 
 
-def image_to_array(msg: Image) -> np.ndarray:
-    """uint8 [H, W, 3] (rgb) or [H, W] (mono) from a sensor_msgs/Image."""
-    channels = {"rgb8": 3, "bgr8": 3, "mono8": 1}.get(msg.encoding)
-    if channels is None:
-        raise ValueError(f"unsupported image encoding {msg.encoding!r} (rgb8, bgr8, mono8)")
-    data = np.frombuffer(bytes(msg.data), dtype=np.uint8).reshape(msg.height, msg.step)
-    pixels = data[:, : msg.width * channels].reshape(msg.height, msg.width, channels)
-    if msg.encoding == "bgr8":
-        pixels = pixels[..., ::-1]
-    return np.ascontiguousarray(pixels[..., 0] if channels == 1 else pixels)
+def frame_to_array(msg: Image | CompressedImage) -> np.ndarray:
+    """uint8 [H, W, 3] (RGB) or [H, W] (mono) from a sensor_msgs/Image or CompressedImage (DatasetError, one line,
+    for a frame that cannot be used)."""
+    from snncontrol.vpr.datasets.bags import decode
 
-
-def compressed_to_array(msg: CompressedImage) -> np.ndarray:
-    from PIL import Image as PILImage
-
-    with PILImage.open(io.BytesIO(bytes(msg.data))) as img:
-        return np.asarray(img.convert("L" if img.mode in ("L", "I", "I;16") else "RGB"), dtype=np.uint8)
+    kind = "sensor_msgs/msg/CompressedImage" if isinstance(msg, CompressedImage) else "sensor_msgs/msg/Image"
+    return decode(msg, kind, f"stamped {(messages.stamp_ns(msg) or 0) * 1e-9:.3f} s")
 
 
 class PlaceRecognitionNode(Node):
@@ -70,7 +61,7 @@ class PlaceRecognitionNode(Node):
         self.index_pub = self.create_publisher(Int32, "place/index", 10)
         self.confidence_pub = self.create_publisher(Float32, "place/confidence", 10)
         self.match_pub = self.create_publisher(Float64MultiArray, "place/match", 10)
-        msg_type, self._decode = (Image, image_to_array) if kind == "raw" else (CompressedImage, compressed_to_array)
+        msg_type = Image if kind == "raw" else CompressedImage
         self.create_subscription(msg_type, topic, self._on_image, messages.sensor_qos(reliability))
         self.received = self.processed = self.dropped = self.failed = 0
         self._frame: tuple[Any, float] | None = None
@@ -101,7 +92,7 @@ class PlaceRecognitionNode(Node):
                     self.dropped += 1
                 continue
             try:
-                image = self._decode(msg)
+                image = frame_to_array(msg)
                 index, confidence = self.matcher.query(image[None])
             except Exception as exc:  # a bad frame must not kill the node
                 with self._cv:
