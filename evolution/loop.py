@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,13 +33,26 @@ class RunState:
     selected_loss: float = float("inf")
 
 
+#: The score of an evaluation that gave NaN or +-inf (a plant that blew up): worse than any finite one for the
+#: direction of its objective, yet finite, so that neither the hall of fame (DEAP ranks NaN above every number)
+#: nor a strategy's checkpointed history (finite numbers only) takes it.
+FAILED_SCORE = 1e30
+
+
+def scores(values: Sequence[float], weights: Sequence[float]) -> tuple[float, ...]:
+    """An individual's fitness values: each objective's value, or FAILED_SCORE on the losing side of its weight
+    (+ for a minimized objective, - for a maximized one) where it is not finite."""
+    return tuple(float(v) if math.isfinite(v) else math.copysign(FAILED_SCORE, -w) for v, w in zip(
+        values, weights, strict=True))
+
+
 def evolve(toolbox: base.Toolbox, state: RunState, generations: int) -> RunState:
     """Run generations until `state.generation == generations` (a resumed state continues where it stopped)."""
     while state.generation < generations:
         population = toolbox.generate()
         values = toolbox.evaluate(population, state.generation)
         for individual, value in zip(population, values, strict=True):
-            individual.fitness.values = tuple(float(v) for v in value)
+            individual.fitness.values = scores(value, individual.fitness.weights)
         toolbox.update(population)
         state.hall_of_fame.update(population)
         state.population = population

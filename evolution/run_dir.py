@@ -14,14 +14,18 @@ run starts or resumes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
+from evolution.errors import ResumeError
 from snncontrol import atomic
 from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Metadata, save_controller
@@ -33,6 +37,19 @@ class RunDirectory:
         self.path = Path(path)
         self.checkpoints = self.path / "checkpoints"
         self.config = self.path / "config.yaml"
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the run directory for this process while it runs (an exclusive lock on RUN_DIR/.lock, released
+        when the process ends however it ends): a second run into the same directory, whose checkpoints and
+        champion would interleave with this one's, is refused at once."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / ".lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ResumeError(f"{self.path} is in use by another run (pick another --run-dir)") from None
+            yield
 
     def clean_up(self) -> None:
         """Remove what writes a kill cut short left here (hidden temporaries; see `atomic.clean_up`)."""

@@ -60,7 +60,12 @@ class Experiment:
         return {"data": digest()} if digest is not None else {}
 
     def run(self, *, resume: bool = False) -> RunState:
-        """Start (or with `resume`, continue) the run and evolve until `config.generations`."""
+        """Start (or with `resume`, continue) the run and evolve until `config.generations`; the run directory is
+        held by this run meanwhile (`RunDirectory.held`)."""
+        with self.run_dir.held():
+            return self._run(resume)
+
+    def _run(self, resume: bool) -> RunState:
         if resume:
             if not checkpoint.exists(self.run_dir.checkpoints):
                 raise ResumeError(f"{self.run_dir.path} holds no checkpoint to resume from")

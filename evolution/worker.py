@@ -50,7 +50,9 @@ def die_with_parent(parent_pid: int) -> None:
 
 
 def init_worker(parent_pid: int) -> None:
-    """The process pool's initializer: die with the driver `parent_pid`, one compute thread."""
+    """The process pool's initializer: die with the driver `parent_pid`, one compute thread, and leave Ctrl-C to
+    the driver (the terminal sends SIGINT to the whole process group: each worker printed its own traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent_pid)
     limit_threads()
 

@@ -60,8 +60,9 @@ class ClosedLoopFitness:
                 mode = "vector_entry_point" if has_vector else "sync"
             try:
                 self._envs[copies] = gym.make_vec(env_id, num_envs=copies, vectorization_mode=mode, **self.kwargs)
-            except (gym.error.Error, TypeError, ValueError) as exc:
-                raise ConfigError(f"fitness.env: cannot make {env_id!r}: {exc}") from None
+            except Exception as exc:  # any env keyword can make an env's constructor raise anything
+                first = next(iter(str(exc).splitlines()), "")
+                raise ConfigError(f"fitness.env: cannot make {env_id!r}: {type(exc).__name__}: {first}") from None
         return self._envs[copies]
 
     def _check(self, env: gym.vector.VectorEnv) -> None:

@@ -1,5 +1,7 @@
-"""A custom fitness (config `fitness: {kind: custom, factory: "faulty:make"}`) whose worker kills itself with
-SIGKILL the first time it evaluates, to test that a dead worker is retried and nothing is lost."""
+"""Custom fitnesses that fail: `faulty:make` (config `fitness: {kind: custom, factory: "faulty:make"}`), whose
+worker kills itself with SIGKILL the first time it evaluates, to test that a dead worker is retried and nothing is
+lost; `faulty:make_nan`, a sphere that scores NaN where the first coordinate (unit cube) is above `above`, as a
+plant that blows up does."""
 
 from __future__ import annotations
 
@@ -28,3 +30,18 @@ class KillOnce(SphereFitness):
 
 def make(spec: NetworkSpec, seed: int, marker: str, driver_pid: int) -> KillOnce:
     return KillOnce(spec, marker, driver_pid)
+
+
+class NanAbove(SphereFitness):
+    def __init__(self, spec: NetworkSpec, above: float) -> None:
+        super().__init__(SphereConfig(kind="sphere", centers=[0.3]), spec.parameters)
+        self.above = above
+
+    def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
+        values = super().evaluate(genomes, data)
+        values[self.parameters.normalize(genomes)[:, 0] > self.above] = np.nan
+        return values
+
+
+def make_nan(spec: NetworkSpec, seed: int, above: float) -> NanAbove:
+    return NanAbove(spec, above)

@@ -142,7 +142,7 @@ def test_a_resume_removes_the_hidden_temporaries_of_killed_writes(tmp_path):
         leftover.write_bytes(b"half a write")
     (tmp_path / ".best.k1ll3d").mkdir()
     run(sphere_config(CMAES, generations=3), tmp_path, resume=True)
-    assert sorted(p.name for p in tmp_path.rglob(".*")) == []
+    assert sorted(p.name for p in tmp_path.rglob(".*")) == [".lock"]  # the run's lock file stays (RunDirectory.held)
 
 
 def test_a_new_run_refuses_a_directory_with_stale_checkpoints(tmp_path):
@@ -153,3 +153,29 @@ def test_a_new_run_refuses_a_directory_with_stale_checkpoints(tmp_path):
     assert sorted(p.name for p in (tmp_path / "checkpoints").glob("gen_*.json")) == [
         f"gen_{g:06d}.json" for g in (3, 4, 5)
     ]
+
+
+def test_a_nan_score_never_becomes_the_champion_and_the_run_resumes(tmp_path):
+    """A plant that blows up scores NaN: it counts as the worst score (DEAP would rank it above every number), so
+    the champion is a finite one and the checkpointed strategy history stays loadable."""
+    data = sphere_config({"name": "cmaes", "population": 8, "sigma": 0.3}, generations=3)
+    data["fitness"] = {"kind": "custom", "factory": "faulty:make_nan", "kwargs": {"above": 0.5},
+                       "objectives": ["sphere"]}
+    experiment = run(data, tmp_path / "run")
+    assert any(float(row["mean"]) > 1e29 for row in logbook(tmp_path / "run")), "no NaN was scored"
+    champion = experiment.state.hall_of_fame[0]
+    assert champion[0] <= 0.5 and champion.fitness.values[0] < 1e29  # a finite score, NaN nowhere
+    run({**data, "generations": 5}, tmp_path / "run", resume=True)  # the NaN-free checkpoint loads
+    assert len(logbook(tmp_path / "run")) == 5
+
+
+def test_a_run_directory_in_use_by_another_run_is_refused(tmp_path):
+    import fcntl
+
+    (tmp_path / "run").mkdir()
+    with open(tmp_path / "run" / ".lock", "w") as other:  # another process's run holds it
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(ResumeError, match="is in use by another run"):
+            run(sphere_config(CMAES, generations=2), tmp_path / "run")
+    run(sphere_config(CMAES, generations=2), tmp_path / "run")  # released: the run goes ahead
+    assert len(logbook(tmp_path / "run")) == 2

@@ -275,3 +275,15 @@ def test_adapter_that_does_not_fit_the_network_is_refused():
     with pytest.raises(ConfigError, match=r"makes 2 input.*the network takes 1"):
         _fitness({"kind": "closed_loop", "io": {"observation": {"kind": "identity"}}, "env": {
             "id": "sim_envs/BlimpAltitude-v0", "episode_steps": 5}})
+
+
+def test_an_env_keyword_the_env_cannot_take_is_one_config_error():
+    """Swimmer-v5 with frame_skip 0 divides by zero in its constructor: a one-line ConfigError, not a traceback."""
+    spec = {"version": 1, "n_inputs": 2, "dt": 0.04, "layers": [
+        {"name": "hidden", "size": 4, "neuron": {"kind": "lif"}, "bias": True},
+        {"name": "readout", "size": 2, "neuron": {"kind": "li"}}]}
+    with pytest.raises(ConfigError, match=r"cannot make 'Swimmer-v5': ZeroDivisionError: float division by zero"):
+        _fitness({"kind": "closed_loop", "objectives": ["return"], "env": {
+            "id": "Swimmer-v5", "episode_steps": 20, "kwargs": {"frame_skip": 0}},
+            "io": {"observation": {"kind": "select", "indices": [1, 2]},
+                   "action": {"kind": "affine_clip", "low": -1, "high": 1}}}, network={"spec": spec})

@@ -36,24 +36,36 @@ def _latest(run_dir: Path) -> int:
         return -1
 
 
-def test_sigkill_of_the_driver_leaves_no_process_behind(tmp_path):
+def _long_run(tmp_path: Path) -> list[str]:
+    """`snncontrol evolve` of a sphere run that would take days, on the process backend with 2 workers."""
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(sphere_config({"name": "cmaes", "population": 8}, generations=100_000)))
-    command = [
-        sys.executable,
-        "-m",
-        "snncontrol.cli",
-        "evolve",
-        str(config),
-        "--run-dir",
-        str(tmp_path / "run"),
-        "--backend",
-        "process",
-        "--workers",
-        "2",
-        "--quiet",
-    ]
-    driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return [sys.executable, "-m", "snncontrol.cli", "evolve", str(config), "--run-dir", str(tmp_path / "run"),
+            "--backend", "process", "--workers", "2", "--quiet"]
+
+
+def test_ctrl_c_stops_the_run_in_one_line_and_its_checkpoints_load(tmp_path):
+    """The terminal's Ctrl-C reaches the whole process group: the workers leave it to the driver (each printed a
+    KeyboardInterrupt traceback before), which says `interrupted` and exits with 130."""
+    driver = subprocess.Popen(_long_run(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while _latest(tmp_path / "run") < 2 and driver.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert driver.poll() is None, "the run never started"
+        os.killpg(driver.pid, signal.SIGINT)
+        _, stderr = driver.communicate(timeout=60)
+    finally:
+        if _session_members(driver.pid):
+            os.killpg(driver.pid, signal.SIGKILL)
+    assert driver.returncode == 130 and stderr.strip().splitlines() == ["snncontrol evolve: interrupted"], stderr
+    assert _latest(tmp_path / "run") >= 2
+
+
+def test_sigkill_of_the_driver_leaves_no_process_behind(tmp_path):
+    driver = subprocess.Popen(_long_run(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while _latest(tmp_path / "run") < 1 and driver.poll() is None and time.monotonic() < deadline:
