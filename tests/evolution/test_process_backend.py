@@ -47,8 +47,10 @@ def _long_run(tmp_path: Path) -> list[str]:
 def test_ctrl_c_stops_the_run_in_one_line_and_its_checkpoints_load(tmp_path):
     """The terminal's Ctrl-C reaches the whole process group: the workers leave it to the driver (each printed a
     KeyboardInterrupt traceback before), which says `interrupted` and exits with 130."""
+    # SIGINT as a terminal leaves it: a shell ignores it for the jobs it starts in the background (as a CI runner
+    # may start this suite), and a child inherits that; Python installs its handler only where it is not ignored
     driver = subprocess.Popen(_long_run(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              start_new_session=True)
+                              start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while _latest(tmp_path / "run") < 2 and driver.poll() is None and time.monotonic() < deadline:
