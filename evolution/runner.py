@@ -71,6 +71,10 @@ class Experiment:
                 raise ResumeError(f"{self.run_dir.path} holds no checkpoint to resume from")
             self.run_dir.clean_up()
             checkpoint.load(self.run_dir.checkpoints, self.state, self.strategy, self.cls, self.hash, self.problem.dim)
+            if self.state.generation > self.config.generations:  # before config.yaml is rewritten with it
+                raise ResumeError(f"{self.run_dir.path} has {self.state.generation} generations done; --generations "
+                                  f"{self.config.generations} would end it before that (give at least "
+                                  f"{self.state.generation})")
         elif checkpoint.exists(self.run_dir.checkpoints):
             raise ResumeError(f"{self.run_dir.path} already holds a run; resume it with --resume or pick another dir")
         else:

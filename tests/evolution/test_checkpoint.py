@@ -81,6 +81,14 @@ def test_extending_generations_equals_a_longer_run(tmp_path):
     ]
 
 
+def test_a_resume_to_fewer_generations_than_done_is_refused_and_keeps_the_run(tmp_path):
+    run(sphere_config(CMAES, generations=4), tmp_path / "a")
+    config = (tmp_path / "a" / "config.yaml").read_text()
+    with pytest.raises(ResumeError, match="has 4 generations done; --generations 3 would end it before that"):
+        run(sphere_config(CMAES, generations=3), tmp_path / "a", resume=True)
+    assert (tmp_path / "a" / "config.yaml").read_text() == config and len(logbook(tmp_path / "a")) == 4
+
+
 def test_changed_config_is_refused_on_resume(tmp_path):
     run(sphere_config(CMAES, generations=2), tmp_path)
     changed = sphere_config({**CMAES, "sigma": 0.2}, generations=3)
