@@ -54,6 +54,16 @@ def _top_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _raised_by_an_interrupt(exc: BaseException | None) -> bool:
+    """Whether `exc` was raised while a KeyboardInterrupt was being handled (its context chain holds one): the
+    user's Ctrl-C, not the error it left behind, is what to report."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__context__
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     top = _top_parser().parse_args(argv[:1])
@@ -65,7 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     from snncontrol.errors import SnnControlError
 
     try:
-        return int(module.run(args) or 0)
+        try:
+            return int(module.run(args) or 0)
+        except Exception as exc:
+            if _raised_by_an_interrupt(exc):  # e.g. a zip file closed while Ctrl-C cut its write short
+                raise KeyboardInterrupt from exc
+            raise
     except SnnControlError as exc:
         print(f"snncontrol {top.command}: error: {exc}", file=sys.stderr)
     except FileNotFoundError as exc:

@@ -348,3 +348,18 @@ def test_generated_bad_image_folders_load_or_give_a_dataset_error(case, tmp_path
         assert "\n" not in str(exc)
     else:
         assert all(image.dtype == np.uint8 and image.size <= 3 * MAX_PIXELS for image in traversal.images)
+
+
+def test_an_error_left_by_a_ctrl_c_is_reported_as_the_interrupt(capsys, monkeypatch):
+    """Ctrl-C inside a zip write made closing the file raise ValueError: `interrupted` and 130, not that error."""
+    import snncontrol.commands.info as info
+
+    def cut_short(_args):
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise ValueError("Can't close the ZIP file while there is an open writing handle on it.")
+
+    monkeypatch.setattr(info, "run", cut_short)
+    assert main(["info", "shipped:blimp"]) == 130
+    assert capsys.readouterr().err == "snncontrol info: interrupted\n"
