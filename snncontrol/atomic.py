@@ -97,7 +97,7 @@ def write_directory(path: str | os.PathLike[str], files: dict[str, bytes]) -> Pa
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-        replace_directory(tmp, path)
+        _replace_directory(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -121,7 +121,7 @@ def check_replaceable(path: Path, names: Collection[str], files_only: bool = Fal
                               "output of this kind: not replaced (give another path or remove it)")
 
 
-def replace_directory(tmp: Path, path: Path) -> None:
+def _replace_directory(tmp: Path, path: Path) -> None:
     """Rename the complete directory `tmp` (a sibling of `path`) to `path`; an existing `path` is renamed aside
     first and removed once the new one is in place."""
     if path.exists():

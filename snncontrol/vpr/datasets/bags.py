@@ -23,7 +23,7 @@ from rosbags.typesys import Stores, get_typestore
 
 from snncontrol.bags import open_bag, topic_connections
 from snncontrol.vpr.datasets import Traversal
-from snncontrol.vpr.datasets.folders import MAX_PIXELS, check_size
+from snncontrol.vpr.datasets.folders import check_size
 from snncontrol.vpr.errors import DatasetError
 
 IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
@@ -36,7 +36,7 @@ def decode(msg: object, msgtype: str, where: str) -> np.ndarray:
     if msgtype.endswith("CompressedImage"):
         try:
             with Image.open(io.BytesIO(bytes(msg.data))) as image:  # type: ignore[attr-defined]
-                check_size(image, where)
+                check_size(*image.size, where)
                 return np.asarray(image.convert("RGB"))
         except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
             raise DatasetError(f"cannot decode compressed image {where}: {type(exc).__name__}") from None
@@ -45,8 +45,7 @@ def decode(msg: object, msgtype: str, where: str) -> np.ndarray:
     data = np.frombuffer(msg.data, dtype=np.uint8)  # type: ignore[attr-defined]  (bytes, array.array, ndarray)
     if channels is None:
         raise DatasetError(f"unsupported image encoding {enc!r} {where} (rgb8, bgr8, rgba8, bgra8, mono8)")
-    if not 0 < h * w <= MAX_PIXELS:
-        raise DatasetError(f"image {where} is {w}x{h}: it needs 1 to {MAX_PIXELS} pixels")
+    check_size(w, h, where)
     if step < w * channels or data.size < h * step:
         raise DatasetError(f"image {where} is truncated ({data.size} bytes for {h}x{w} {enc})")
     pixels = data[: h * step].reshape(h, step)[:, : w * channels].reshape(h, w, channels)

@@ -33,9 +33,9 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm")
 MAX_PIXELS = 25_000_000  # width x height of one image (a 5000 x 5000 frame is 75 MB as RGB)
 
 
-def check_size(image: Image.Image, where: str) -> None:
-    """A DatasetError naming `where` if the opened (not yet decoded) `image` has no pixels or more than MAX_PIXELS."""
-    width, height = image.size
+def check_size(width: int, height: int, where: str) -> None:
+    """A DatasetError naming `where` if an image of `width` x `height` pixels (an opened, not yet decoded one, or a
+    raw frame's header) has no pixels or more than MAX_PIXELS."""
     if not 0 < width * height <= MAX_PIXELS:
         raise DatasetError(f"image {where} is {width}x{height}: it needs 1 to {MAX_PIXELS} pixels")
 
@@ -44,7 +44,7 @@ def read_image(path: Path) -> np.ndarray:
     """uint8 [H, W] (grayscale) or [H, W, 3] (RGB); DatasetError naming the file if it cannot be decoded."""
     try:
         with Image.open(path) as image:
-            check_size(image, str(path))
+            check_size(*image.size, str(path))
             image = image.convert("L") if image.mode in ("L", "I", "I;16", "F", "1") else image.convert("RGB")
             return np.asarray(image, dtype=np.uint8)
     except Image.DecompressionBombError:  # PIL's own limit, above ours, refuses it while reading the header

@@ -24,6 +24,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Float32, Float64MultiArray, Int32
 
+from snncontrol.vpr.datasets.bags import decode
 from snncontrol_ros import messages
 from snncontrol_ros.runtime import declare, run_node
 
@@ -35,13 +36,9 @@ def load_matcher(path: str, mode: str = "rate") -> Any:
     return Matcher.load(path, mode=mode)
 
 
-def frame_to_array(msg: Image | CompressedImage) -> np.ndarray:
-    """uint8 [H, W, 3] (RGB) or [H, W] (mono) from a sensor_msgs/Image or CompressedImage (DatasetError, one line,
-    for a frame that cannot be used)."""
-    from snncontrol.vpr.datasets.bags import decode
-
-    kind = "sensor_msgs/msg/CompressedImage" if isinstance(msg, CompressedImage) else "sensor_msgs/msg/Image"
-    return decode(msg, kind, f"stamped {(messages.stamp_ns(msg) or 0) * 1e-9:.3f} s")
+#: image_type -> (the subscription's message class, its type name for `decode`)
+MESSAGE_TYPES = {"raw": (Image, "sensor_msgs/msg/Image"),
+                 "compressed": (CompressedImage, "sensor_msgs/msg/CompressedImage")}
 
 
 class PlaceRecognitionNode(Node):
@@ -55,13 +52,13 @@ class PlaceRecognitionNode(Node):
         self.max_age_s = declare(self, "max_age_s", 0.5, "drop frames older than this when processing starts (s)",
                                  low=0.0, high=3600.0)
         reliability = declare(self, "sensor_reliability", "best_effort", "image QoS: best_effort | reliable")
-        if kind not in ("raw", "compressed"):
+        if kind not in MESSAGE_TYPES:
             raise ValueError(f"image_type must be raw or compressed, got {kind!r}")
         self.matcher = matcher if matcher is not None else load_matcher(path, mode)
         self.index_pub = self.create_publisher(Int32, "place/index", 10)
         self.confidence_pub = self.create_publisher(Float32, "place/confidence", 10)
         self.match_pub = self.create_publisher(Float64MultiArray, "place/match", 10)
-        msg_type = Image if kind == "raw" else CompressedImage
+        msg_type, self._msgtype = MESSAGE_TYPES[kind]
         self.create_subscription(msg_type, topic, self._on_image, messages.sensor_qos(reliability))
         self.received = self.processed = self.dropped = self.failed = 0
         self._frame: tuple[Any, float] | None = None
@@ -92,7 +89,8 @@ class PlaceRecognitionNode(Node):
                     self.dropped += 1
                 continue
             try:
-                image = frame_to_array(msg)
+                # decoded as `vpr train` reads a bag; DatasetError (one line) for a frame that cannot be used
+                image = decode(msg, self._msgtype, f"stamped {(messages.stamp_ns(msg) or 0) * 1e-9:.3f} s")
                 index, confidence = self.matcher.query(image[None])
             except Exception as exc:  # a bad frame must not kill the node
                 with self._cv:
