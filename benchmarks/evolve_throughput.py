@@ -7,6 +7,8 @@ cores); process and ray split it into one chunk per worker (one thread each). Ea
 for WARMUP generations (worker start, compilation caches), then timed over `--repeats` generations; the
 values of every backend are checked to be identical. Parallel efficiency = rate / (workers x the serial
 rate with one thread, as a worker runs); the speedups are against serial as users run it (all threads).
+The whole benchmark runs where the only network is the loopback (it restarts itself under
+`python -m evolution.loopback`): a local Ray's servers listen on every interface otherwise.
 Writes benchmarks/results/evolve_throughput.json and prints a RESULT line.
 """
 
@@ -15,10 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from evolution import loopback  # standard library only: safe before the workers size their thread pools
 
 POPULATION = 64
 WARMUP = 2  # generations before timing (a pool worker still starting may miss the first one)
@@ -81,6 +86,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed generations per backend")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
+    if not loopback.isolated():
+        sys.exit(loopback.run([sys.executable, *sys.argv]))
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     rates, values = {}, {}
     for name in ("serial", "process", "ray"):

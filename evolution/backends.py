@@ -10,18 +10,27 @@ workers die with the driver, however it ends (`evolution.worker.die_with_parent`
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import socket
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 import numpy as np
 
+from evolution import loopback
 from evolution.config import BackendConfig
 from evolution.errors import ConfigError, WorkerError
 from evolution.fitness import Fitness
 from evolution.worker import evaluate_chunk, init_worker
+
+log = logging.getLogger(__name__)
+LOCAL_RAY_LISTENS_EVERYWHERE = (
+    "a local Ray listens on every network interface of this machine (its token authentication is on); to keep it "
+    "to this machine run `python -m evolution.loopback snncontrol evolve ...` (docs/evolution.md)"
+)
 
 
 class Backend(Protocol):
@@ -80,8 +89,10 @@ class ProcessBackend:
 
 
 class RayBackend:
-    """One Ray task per chunk. Joins the cluster at `address`, else uses a running Ray or starts a local one
-    (bound to 127.0.0.1, dashboard off, `workers` CPUs) that `close` shuts down again."""
+    """One Ray task per chunk. Joins the cluster at `address` (refused in one line where nothing answers there),
+    else uses a running Ray or starts a local one (node IP 127.0.0.1, dashboard off, `workers` CPUs) that `close`
+    shuts down again. A local Ray's servers listen on every interface whatever its node IP: outside
+    `python -m evolution.loopback` (only a loopback network) that is said in a warning."""
 
     def __init__(self, config: dict[str, Any], workers: int | None, address: str | None, max_retries: int) -> None:
         try:
@@ -93,8 +104,14 @@ class RayBackend:
         if self.owns_ray:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
             if address:
-                ray.init(address=address, log_to_driver=False)
+                _check_reachable(address)
+                try:
+                    ray.init(address=address, log_to_driver=False)
+                except ConnectionError as exc:  # address "auto" with no Ray running
+                    raise ConfigError(f"cannot join the Ray cluster at {address}: {exc}") from None
             else:
+                if not loopback.isolated():
+                    log.warning(LOCAL_RAY_LISTENS_EVERYWHERE)
                 ray.init(
                     num_cpus=workers or os.cpu_count(),
                     include_dashboard=False,
@@ -117,6 +134,17 @@ class RayBackend:
     def close(self) -> None:
         if self.owns_ray:
             self.ray.shutdown()
+
+
+def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
+    """Refuse a HOST:PORT where no server answers within `timeout_s` (Ray would retry it for ever)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or "://" in address or not port.isdigit():
+        return  # "auto", "ray://..." and the like: Ray resolves and reports them itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from None
 
 
 def build_backend(cfg: BackendConfig, fitness: Fitness, config: dict[str, Any]) -> Backend:

@@ -6,6 +6,7 @@ as `ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST` dropped). Each is checked without r
   accepts the arguments;
 - `python benchmarks/X.py ...`, `python -m MOD ...` and console scripts: the file exists and accepts the flags
   (its `add_argument` calls, read with `ast` and replayed into a parser: flags, arity, literal choices);
+  `python -m evolution.loopback CMD ...`: CMD is checked;
 - `make TARGET`: the Makefile has the target; `ros2 launch PKG FILE a:=b` (needs a full ROS 2 install): the
   launch file exists and declares each argument;
 - every `shipped:NAME` resolves to an artifact, every path into an input folder of the repository (configs/,
@@ -53,6 +54,7 @@ CHEAP = (
     re.compile(r"^snncontrol evolve configs/evolve_sphere_smoke\.yaml\b"),
 )
 RUN_TIMEOUT_S = 60
+LOOPBACK_MODULE = "evolution.loopback"  # runs the command after it where the only network is the loopback
 ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -164,8 +166,13 @@ def _check_launch(args: list[str]) -> str:
 
 
 def check_program(argv: tuple[str, ...]) -> str:
-    """'' when the program exists and accepts the arguments, else why not."""
+    """'' when the program exists and accepts the arguments, else why not (for `python -m evolution.loopback
+    CMD ...`, the wrapped CMD)."""
     program, args = argv[0], list(argv[1:])
+    if program == "python" and args[:2] == ["-m", LOOPBACK_MODULE]:
+        if len(args) < 3:
+            return f"python -m {LOOPBACK_MODULE} needs a command to run"
+        return check_program((args[2].removeprefix(".venv/bin/"), *args[3:]))
     if program == "snncontrol":
         if not args or args[0] not in COMMANDS:
             return f"snncontrol has no sub-command {args[0] if args else '(none)'!r}"

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import csv
+import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
+import yaml
 
+from evolution import loopback
 from evolution.config import ExperimentConfig, parse_config
 from evolution.runner import Experiment
 from snncontrol.artifacts import read_artifact
@@ -71,3 +77,74 @@ def logbook(run_dir: Path, drop: tuple[str, ...] = ("elapsed_s",)) -> list[dict[
 
 def best_genome(run_dir: Path) -> np.ndarray:
     return read_artifact(run_dir / "best")[1]
+
+
+def require_loopback() -> None:
+    """Skip where the kernel refuses the namespaces `python -m evolution.loopback` needs; CI sets
+    SNNCONTROL_REQUIRE_LOOPBACK=1 (.ci/run), which makes that a failure instead."""
+    reason = loopback.unavailable()
+    if reason is None:
+        return
+    if os.environ.get("SNNCONTROL_REQUIRE_LOOPBACK") == "1":
+        pytest.fail(f"python -m evolution.loopback cannot run here: {reason}")
+    pytest.skip(f"python -m evolution.loopback cannot run here: {reason}")
+
+
+def faulty_config(tmp_path: Path, backend: dict[str, Any]) -> dict[str, Any]:
+    """A sphere run whose first worker evaluation kills its own process (tests/evolution/faulty.py)."""
+    data = sphere_config({"name": "cmaes", "population": 8}, generations=3, backend=backend)
+    data["fitness"] = {
+        "kind": "custom",
+        "factory": "faulty:make",
+        "kwargs": {"marker": str(tmp_path / "killed.pid"), "driver_pid": os.getpid()},
+        "objectives": ["sphere"],
+    }
+    return data
+
+
+def check_killed_worker_run(tmp_path: Path) -> None:
+    """The run of `faulty_config` in tmp_path/run lost a worker and still equals a clean serial run."""
+    assert (tmp_path / "killed.pid").is_file(), "the fault was never injected"
+    assert int((tmp_path / "killed.pid").read_text()) != os.getpid()
+    run(sphere_config({"name": "cmaes", "population": 8}, generations=3), tmp_path / "reference")
+    assert logbook(tmp_path / "run") == logbook(tmp_path / "reference")
+    assert np.array_equal(best_genome(tmp_path / "run"), best_genome(tmp_path / "reference"))
+
+
+def final_fitnesses(experiment: Experiment) -> np.ndarray:
+    return np.array([ind.fitness.values for ind in experiment.state.population])
+
+
+def _backend_results(name: str, workers: int | None, tmp_path: Path) -> tuple[list, np.ndarray, np.ndarray]:
+    """(logbook, best genome, final fitnesses) of a 2-generation NSGA-II blimp run on backend `name`."""
+    data = blimp_config(generations=2, objectives=["tracking_error", "energy"])
+    data["strategy"] = {"name": "nsga2", "mu": 8}
+    data["backend"] = {"name": name, "workers": workers}
+    experiment = run(data, tmp_path / name)
+    return logbook(tmp_path / name), best_genome(tmp_path / name), final_fitnesses(experiment)
+
+
+def check_same_as_serial(name: str, workers: int, tmp_path: Path) -> None:
+    """Backend `name` with `workers` gives the serial backend's logbook, champion and final fitnesses."""
+    reference = _backend_results("serial", None, tmp_path)
+    assert np.all(np.isfinite(reference[2])) and reference[2][:, 1].min() > 0  # errors (m) and energies (J)
+    logbook, best, fitnesses = _backend_results(name, workers, tmp_path)
+    assert logbook == reference[0]
+    assert np.array_equal(best, reference[1])
+    assert np.array_equal(fitnesses, reference[2])
+
+
+def latest_generation(run_dir: Path) -> int:
+    """The generation of run_dir's latest checkpoint (-1 before the first, or while it is being replaced)."""
+    try:
+        return json.loads((run_dir / "checkpoints" / "latest.json").read_text())["generation"]
+    except (OSError, ValueError):
+        return -1
+
+
+def long_run_command(tmp_path: Path, backend: str, workers: int = 2) -> list[str]:
+    """`snncontrol evolve` of a sphere run that would take days into tmp_path/run, on `backend` with `workers`."""
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(sphere_config({"name": "cmaes", "population": 8}, generations=100_000)))
+    return [sys.executable, "-m", "snncontrol.cli", "evolve", str(config), "--run-dir", str(tmp_path / "run"),
+            "--backend", backend, "--workers", str(workers), "--quiet"]

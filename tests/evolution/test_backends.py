@@ -1,69 +1,98 @@
-"""serial == process == ray for one seed (any worker count), and a worker killed mid-evaluation is survived."""
+"""serial == process == ray for one seed (any worker count), a worker killed mid-evaluation is survived, and a
+local Ray runs where the only network is the loopback (its checks: ray_checks.py, run through
+`python -m evolution.loopback`), leaving nothing behind however its driver ends."""
 
 from __future__ import annotations
 
 import os
+import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from evo_support import best_genome, blimp_config, logbook, run, sphere_config
+from evo_support import (
+    check_killed_worker_run,
+    check_same_as_serial,
+    faulty_config,
+    latest_generation,
+    long_run_command,
+    require_loopback,
+    run,
+)
 
-ray = pytest.importorskip("ray")
 HERE = Path(__file__).parent
+ROOT = HERE.parents[1]
+LOOPBACK = [sys.executable, "-m", "evolution.loopback"]
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    """One local Ray for the module: 2 CPUs, bound to 127.0.0.1, no dashboard, no usage stats."""
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        _node_ip_address="127.0.0.1",
-        log_to_driver=False,
-        runtime_env={"env_vars": {"PYTHONPATH": str(HERE), "RAY_USAGE_STATS_ENABLED": "0"}},
-    )
-    yield ray
-    ray.shutdown()
+def test_serial_and_process_give_identical_results(tmp_path):
+    check_same_as_serial("process", 2, tmp_path)
 
 
-def _final_population(experiment) -> np.ndarray:
-    return np.array([ind.fitness.values for ind in experiment.state.population])
+def test_a_killed_process_worker_is_retried_and_nothing_is_lost(tmp_path):
+    run(faulty_config(tmp_path, {"name": "process", "workers": 2, "max_retries": 2}), tmp_path / "run")
+    check_killed_worker_run(tmp_path)
 
 
-def test_serial_process_ray_give_identical_results(local_ray, tmp_path):
-    results = {}
-    for name, workers in (("serial", None), ("process", 2), ("ray", 3)):
-        data = blimp_config(generations=2, objectives=["tracking_error", "energy"])
-        data["strategy"] = {"name": "nsga2", "mu": 8}
-        data["backend"] = {"name": name, "workers": workers}
-        experiment = run(data, tmp_path / name)
-        results[name] = (logbook(tmp_path / name), best_genome(tmp_path / name), _final_population(experiment))
-    reference = results["serial"]
-    assert np.all(np.isfinite(reference[2])) and reference[2][:, 1].min() > 0  # errors (m) and energies (J)
-    for name in ("process", "ray"):
-        assert results[name][0] == reference[0], name
-        assert np.array_equal(results[name][1], reference[1]), name
-        assert np.array_equal(results[name][2], reference[2]), name
+def test_the_ray_checks_pass_where_the_only_network_is_the_loopback():
+    require_loopback()
+    checks = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(HERE / "ray_checks.py")]
+    proc = subprocess.run([*LOOPBACK, *checks], cwd=ROOT, capture_output=True, text=True, timeout=540)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert re.search(r"\b3 passed\b", proc.stdout) and "skipped" not in proc.stdout, proc.stdout[-3000:]
 
 
-def _faulty(tmp_path: Path, backend: dict) -> dict:
-    data = sphere_config({"name": "cmaes", "population": 8}, generations=3, backend=backend)
-    data["fitness"] = {
-        "kind": "custom",
-        "factory": "faulty:make",
-        "kwargs": {"marker": str(tmp_path / "killed.pid"), "driver_pid": os.getpid()},
-        "objectives": ["sphere"],
-    }
-    return data
+def _namespace_members(net_namespace: str) -> list[int]:
+    """Processes in the network namespace `net_namespace` (a /proc/PID/ns/net link target)."""
+    members = []
+    for link in Path("/proc").glob("[0-9]*/ns/net"):
+        try:
+            if os.readlink(link) == net_namespace:
+                members.append(int(link.parent.parent.name))
+        except OSError:
+            continue  # ended meanwhile
+    return members
 
 
-@pytest.mark.parametrize("backend", ["process", "ray"])
-def test_a_killed_worker_is_retried_and_nothing_is_lost(backend, local_ray, tmp_path):
-    run(_faulty(tmp_path, {"name": backend, "workers": 2, "max_retries": 2}), tmp_path / "run")
-    assert (tmp_path / "killed.pid").is_file(), "the fault was never injected"
-    assert int((tmp_path / "killed.pid").read_text()) != os.getpid()
-    run(sphere_config({"name": "cmaes", "population": 8}, generations=3), tmp_path / "reference")
-    assert logbook(tmp_path / "run") == logbook(tmp_path / "reference")
-    assert np.array_equal(best_genome(tmp_path / "run"), best_genome(tmp_path / "reference"))
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.parametrize("ending", ["ctrl-c", "sigkill"])
+def test_a_local_ray_run_leaves_nothing_behind(ending, tmp_path):
+    """A long `snncontrol evolve --backend ray` in the loopback namespace: Ctrl-C ends it in one line with 130, a
+    SIGKILL of the outer process ends it too; either way no process of its namespace (Ray's agents included) is
+    left. Without the namespace, Ray's DashboardAgent and RuntimeEnvAgent outlived a killed driver."""
+    require_loopback()
+    outer = subprocess.Popen([*LOOPBACK, *long_run_command(tmp_path, "ray")], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    namespace = ""
+    try:
+        deadline = time.monotonic() + 180
+        while latest_generation(tmp_path / "run") < 2 and outer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert outer.poll() is None, "the run never started: " + (outer.stderr.read() if outer.stderr else "")
+        (unshare,) = _children(outer.pid)
+        (namespace_init,) = _children(unshare)  # evolution.loopback's init: lives as long as the run
+        namespace = os.readlink(f"/proc/{namespace_init}/ns/net")
+        assert namespace != os.readlink("/proc/self/ns/net")
+        assert len(_namespace_members(namespace)) >= 5, "driver, GCS, raylet and 2 workers never ran"
+        outer.send_signal(signal.SIGINT if ending == "ctrl-c" else signal.SIGKILL)
+        _, stderr = outer.communicate(timeout=60)
+        deadline = time.monotonic() + 10
+        while _namespace_members(namespace) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _namespace_members(namespace) == []
+    finally:
+        if outer.poll() is None:
+            outer.kill()
+    if ending == "ctrl-c":
+        assert outer.returncode == 130, stderr
+        assert "snncontrol evolve: interrupted" in stderr.splitlines(), stderr
+    assert latest_generation(tmp_path / "run") >= 2

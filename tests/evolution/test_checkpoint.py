@@ -13,22 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from evo_support import best_genome, logbook, run, sphere_config
+from evo_support import best_genome, latest_generation, logbook, run, sphere_config
 
 from evolution.errors import ResumeError
 
 CMAES = {"name": "cmaes", "population": 10}
 
 
-def _latest(run_dir: Path) -> int:
-    try:
-        return json.loads((run_dir / "checkpoints" / "latest.json").read_text())["generation"]
-    except (OSError, ValueError):
-        return -1
-
-
 def _final_checkpoint(run_dir: Path) -> dict[str, np.ndarray]:
-    generation = _latest(run_dir)
+    generation = latest_generation(run_dir)
     with np.load(run_dir / "checkpoints" / f"gen_{generation:06d}.npz", allow_pickle=False) as npz:
         return {key: npz[key] for key in npz.files}
 
@@ -50,11 +43,11 @@ def test_sigkill_then_resume_is_bit_identical(strategy, checkpoint_every, tmp_pa
     command = [sys.executable, "-m", "snncontrol.cli", "evolve", str(config), "--run-dir", str(killed), "--quiet"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    while _latest(killed) < kill_at and process.poll() is None and time.monotonic() < deadline:
+    while latest_generation(killed) < kill_at and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    stopped = _latest(killed)
+    stopped = latest_generation(killed)
     assert 0 < stopped < generations, f"the run was not killed mid-way (generation {stopped})"
     resumed = subprocess.run(
         [sys.executable, "-m", "snncontrol.cli", "evolve", "--resume", str(killed), "--quiet"],

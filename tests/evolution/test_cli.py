@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,8 @@ import pytest
 import yaml
 from evo_support import TINY_NET, sphere_config
 
+from evolution import loopback
+from evolution.backends import LOCAL_RAY_LISTENS_EVERYWHERE, RayBackend
 from evolution.config import load_config
 from evolution.problem import resolve_network
 from snncontrol.artifacts import read_artifact, save_controller
@@ -191,3 +194,31 @@ def test_a_shipped_controller_seeds_the_search(tmp_path):
     path.write_text(yaml.safe_dump({**GOOD, "network": {"artifact": "shipped:blimp"}}))
     problem = resolve_network(load_config(path).network)
     assert problem.spec.to_dict() == read_artifact(resolve("shipped:blimp"))[0].to_dict()
+
+
+def test_a_ray_address_where_nothing_answers_is_one_line(tmp_path, capsys):
+    """Ray retried such an address for ever (rewritten to this machine's own IP), printing a warning a minute."""
+    with socket.socket() as closed:  # bound, not listening: a connection there is refused
+        closed.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{closed.getsockname()[1]}"
+        assert _evolve(tmp_path, GOOD, "--backend", "ray", "--address", address) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"snncontrol evolve: error: cannot reach the Ray cluster at {address}: Connection refused"
+    ]
+
+
+def test_a_local_ray_outside_the_loopback_namespace_is_warned_of(monkeypatch, caplog):
+    """Its servers would listen on every interface; the warning names the way to keep it on this machine. (Ray's
+    start is replaced here: the tests start a local Ray only inside `python -m evolution.loopback`.)"""
+    ray = pytest.importorskip("ray")
+
+    def refuse(**_kwargs):
+        raise RuntimeError("not started")
+
+    monkeypatch.setattr(ray, "init", refuse)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(loopback, "isolated", lambda: False)
+    with pytest.raises(RuntimeError, match="not started"):
+        RayBackend({}, workers=2, address=None, max_retries=0)
+    assert [r.getMessage() for r in caplog.records] == [LOCAL_RAY_LISTENS_EVERYWHERE]
+    assert "python -m evolution.loopback" in LOCAL_RAY_LISTENS_EVERYWHERE

@@ -3,16 +3,13 @@ no process behind, neither a worker nor multiprocessing's resource tracker."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import yaml
-from evo_support import sphere_config
+from evo_support import latest_generation, long_run_command
 
 
 def _session_members(session: int) -> list[int]:
@@ -29,31 +26,17 @@ def _session_members(session: int) -> list[int]:
     return members
 
 
-def _latest(run_dir: Path) -> int:
-    try:
-        return json.loads((run_dir / "checkpoints" / "latest.json").read_text())["generation"]
-    except (OSError, ValueError):
-        return -1
-
-
-def _long_run(tmp_path: Path) -> list[str]:
-    """`snncontrol evolve` of a sphere run that would take days, on the process backend with 2 workers."""
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump(sphere_config({"name": "cmaes", "population": 8}, generations=100_000)))
-    return [sys.executable, "-m", "snncontrol.cli", "evolve", str(config), "--run-dir", str(tmp_path / "run"),
-            "--backend", "process", "--workers", "2", "--quiet"]
-
-
 def test_ctrl_c_stops_the_run_in_one_line_and_its_checkpoints_load(tmp_path):
     """The terminal's Ctrl-C reaches the whole process group: the workers leave it to the driver (each printed a
     KeyboardInterrupt traceback before), which says `interrupted` and exits with 130."""
     # SIGINT as a terminal leaves it: a shell ignores it for the jobs it starts in the background (as a CI runner
     # may start this suite), and a child inherits that; Python installs its handler only where it is not ignored
-    driver = subprocess.Popen(_long_run(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    command = long_run_command(tmp_path, "process")
+    driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                               start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
-        while _latest(tmp_path / "run") < 2 and driver.poll() is None and time.monotonic() < deadline:
+        while latest_generation(tmp_path / "run") < 2 and driver.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert driver.poll() is None, "the run never started"
         os.killpg(driver.pid, signal.SIGINT)
@@ -62,15 +45,15 @@ def test_ctrl_c_stops_the_run_in_one_line_and_its_checkpoints_load(tmp_path):
         if _session_members(driver.pid):
             os.killpg(driver.pid, signal.SIGKILL)
     assert driver.returncode == 130 and stderr.strip().splitlines() == ["snncontrol evolve: interrupted"], stderr
-    assert _latest(tmp_path / "run") >= 2
+    assert latest_generation(tmp_path / "run") >= 2
 
 
 def test_sigkill_of_the_driver_leaves_no_process_behind(tmp_path):
-    driver = subprocess.Popen(_long_run(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    driver = subprocess.Popen(long_run_command(tmp_path, "process"), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        while _latest(tmp_path / "run") < 1 and driver.poll() is None and time.monotonic() < deadline:
+        while latest_generation(tmp_path / "run") < 1 and driver.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert driver.poll() is None and len(_session_members(driver.pid)) >= 3, "driver + 2 workers never ran"
         driver.send_signal(signal.SIGKILL)

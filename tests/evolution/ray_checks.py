@@ -1,0 +1,67 @@
+"""The Ray backend's checks. A local Ray's servers listen on every interface there is, so these run only where
+the only network is the loopback: test_backends.py runs this file as
+`python -m evolution.loopback python -m pytest tests/evolution/ray_checks.py` (pytest does not collect it itself)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+
+import pytest
+import ray
+from evo_support import check_killed_worker_run, check_same_as_serial, faulty_config, run
+
+from evolution import loopback
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """One local Ray for the module: 2 CPUs, node IP 127.0.0.1, no dashboard, no usage stats."""
+    assert loopback.isolated(), "run through tests/evolution/test_backends.py: a local Ray listens on every interface"
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        _node_ip_address="127.0.0.1",
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": str(HERE), "RAY_USAGE_STATS_ENABLED": "0"}},
+    )
+    yield ray
+    ray.shutdown()
+
+
+def _listening_addresses() -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The local address of every listening TCP socket of this network namespace (/proc/net/tcp, tcp6)."""
+    addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
+    for table, size in (("tcp", 4), ("tcp6", 16)):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state != "0A":  # TCP_LISTEN
+                continue
+            raw = bytes.fromhex(local.split(":")[0])  # 32-bit words in host (little-endian) order
+            packed = b"".join(raw[i : i + 4][::-1] for i in range(0, size, 4))
+            addresses.append(ipaddress.ip_address(packed))
+    return addresses
+
+
+def _is_loopback(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def test_every_server_of_the_local_ray_listens_on_loopback_only(local_ray):
+    listening = _listening_addresses()
+    assert len(listening) >= 4, listening  # GCS, raylet, object manager, a worker at least
+    assert all(_is_loopback(address) for address in listening), listening
+
+
+def test_ray_gives_the_serial_results_with_any_worker_count(local_ray, tmp_path):
+    check_same_as_serial("ray", 3, tmp_path)
+
+
+def test_a_killed_ray_worker_is_retried_and_nothing_is_lost(local_ray, tmp_path):
+    run(faulty_config(tmp_path, {"name": "ray", "workers": 2, "max_retries": 2}), tmp_path / "run")
+    check_killed_worker_run(tmp_path)
