@@ -7,13 +7,16 @@ unprivileged user namespaces): the network has one interface, `lo`, brought up h
 reach another machine or be reached from one; and when CMD ends, the kernel kills whatever it left running (this
 module is the namespace's first process, and exits with CMD). Files written inside belong to the calling user.
 
-Signals: SIGINT (Ctrl-C), SIGTERM and SIGHUP sent to the outer process reach CMD once; if the outer process is
-killed, everything inside is killed with it. The exit status is CMD's (128 + N when a signal N ended it).
+Signals: SIGINT (Ctrl-C), SIGTERM and SIGHUP sent to the outer process reach CMD once, also those sent while the
+namespace is still being made; CMD starts with their default actions even where they were ignored (a shell's
+background job). If the outer process is killed, everything inside is killed with it. CMD runs in a session of
+its own: it has no controlling terminal, and Ctrl-Z stops the outer process only. The exit status is CMD's
+(128 + N when signal N ended it; 127 / 126 when CMD cannot be found / run, with one line saying so).
 """
 
 from __future__ import annotations
 
-import ctypes
+import contextlib
 import fcntl
 import os
 import shutil
@@ -23,14 +26,15 @@ import struct
 import subprocess
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
-UNSHARE = (
-    *("unshare", "--user", "--map-root-user", "--net", "--pid", "--fork"),
-    *("--mount", "--mount-proc", "--kill-child"),
+NAMESPACES = (
+    *("setpriv", "--pdeathsig", "KILL", "--"),  # unshare dies with the outer process, however that ends
+    *("unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--mount", "--mount-proc", "--kill-child"),
 )
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+PROBE_TIMEOUT_S = 60.0
 _SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
-_PR_SET_PDEATHSIG = 1
 
 
 def isolated() -> bool:
@@ -38,25 +42,59 @@ def isolated() -> bool:
     return [name for _, name in socket.if_nameindex()] == ["lo"]
 
 
-def command(argv: Sequence[str]) -> list[str]:
-    """The command line that runs `argv` isolated (needs `unavailable()` to be None)."""
-    return [*UNSHARE, sys.executable, "-m", "evolution.loopback", "--inside", *argv]
+def command(argv: Sequence[str], ready_fd: int | None = None) -> list[str]:
+    """The command line that runs `argv` isolated (needs `unavailable()` to be None). The namespace's init writes
+    one byte to `ready_fd` once it forwards signals."""
+    ready = ["--ready-fd", str(ready_fd)] if ready_fd is not None else []
+    return [*NAMESPACES, sys.executable, "-m", "evolution.loopback", "--inside", *ready, "--", *argv]
 
 
 def unavailable() -> str | None:
     """None where `command` can run on this machine, else why not (one line)."""
-    if shutil.which("unshare") is None:
-        return "the unshare command (util-linux) is not installed"
-    probe = subprocess.run([*UNSHARE, "true"], capture_output=True, text=True, timeout=60)
+    for tool in ("setpriv", "unshare"):
+        if shutil.which(tool) is None:
+            return f"the {tool} command (util-linux) is not installed"
+    try:
+        probe = subprocess.run([*NAMESPACES, "true"], capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return f"making the namespaces took over {PROBE_TIMEOUT_S:.0f} s"
     if probe.returncode != 0:
         reason = (probe.stderr.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
-        return f"this kernel refuses unprivileged user and network namespaces ({reason})"
+        return f"user and network namespaces are refused here ({reason})"
     return None
 
 
 def _shell_status(code: int) -> int:
     """A child's exit code as a shell reports it: 128 + N for a child that signal N ended."""
     return code if code >= 0 else 128 - code
+
+
+def _send(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+        os.kill(pid, signum)
+
+
+class _Forwarder:
+    """Forwards FORWARDED signals to a target pid; those that arrive before the target is known are kept and
+    sent when it is."""
+
+    def __init__(self) -> None:
+        self.target: int | None = None
+        self.pending: list[int] = []
+        for sig in FORWARDED:
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.target is None:
+            self.pending.append(signum)
+        else:
+            _send(self.target, signum)
+
+    def start(self, target: int) -> None:
+        self.target = target
+        for signum in self.pending:
+            _send(target, signum)
+        self.pending.clear()
 
 
 def _bring_up_loopback() -> None:
@@ -66,65 +104,70 @@ def _bring_up_loopback() -> None:
         fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | _IFF_UP))
 
 
-def _inside(argv: Sequence[str]) -> int:
+def _inside(argv: Sequence[str], ready_fd: int | None) -> int:
     """The namespace's init: bring `lo` up, run `argv`, forward signals to it, reap orphans, return its status."""
+    forwarder = _Forwarder()  # handlers first: CMD then starts with default actions (exec resets handlers)
+    if ready_fd is not None:
+        os.write(ready_fd, b"1")
+        os.close(ready_fd)
     _bring_up_loopback()
     if not isolated():
         print("loopback: the new network namespace has other interfaces than lo; not running", file=sys.stderr)
         return 2
-    child = subprocess.Popen(argv)
-    for sig in FORWARDED:
-        signal.signal(sig, lambda signum, _frame: child.send_signal(signum))
+    try:
+        child = subprocess.Popen(argv)
+    except OSError as exc:
+        print(f"loopback: cannot run {argv[0]}: {exc.strerror or exc}", file=sys.stderr)
+        return 127 if isinstance(exc, FileNotFoundError) else 126
+    forwarder.start(child.pid)
     while True:  # as init, reap every orphan until the command itself ends
         pid, status = os.waitpid(-1, 0)
         if pid == child.pid:
             return _shell_status(os.waitstatus_to_exitcode(status))
 
 
-def _die_with_parent() -> None:
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _namespace_init(unshare_pid: int) -> list[int]:
-    """The outer PIDs of `unshare`'s children: the namespace's init (this module's `_inside`)."""
+def _namespace_init(unshare_pid: int) -> int | None:
+    """The outer PID of the namespace's init (`unshare`'s child: `_inside`), None before it is forked."""
     try:
         with open(f"/proc/{unshare_pid}/task/{unshare_pid}/children") as children:
-            return [int(pid) for pid in children.read().split()]
+            pids = children.read().split()
     except OSError:
-        return []
+        return None
+    return int(pids[0]) if pids else None
 
 
 def run(argv: Sequence[str]) -> int:
     """Run `argv` isolated and return its exit status (2 with a one-line reason where it cannot be isolated)."""
+    forwarder = _Forwarder()  # signals from here on are kept until the init forwards them
     reason = unavailable()
     if reason is not None:
         print(f"loopback: cannot isolate the network: {reason}", file=sys.stderr)
         return 2
+    if forwarder.pending:
+        return _shell_status(-forwarder.pending[0])  # stopped before anything ran
+    ready_read, ready_write = os.pipe()
     # Its own session: the terminal's Ctrl-C reaches only this process, which forwards it once.
-    proc = subprocess.Popen(command(argv), start_new_session=True, preexec_fn=_die_with_parent)
-
-    def forward(signum: int, _frame: object) -> None:
-        for pid in _namespace_init(proc.pid):
-            os.kill(pid, signum)
-
-    for sig in FORWARDED:
-        signal.signal(sig, forward)
+    proc = subprocess.Popen(command(argv, ready_write), start_new_session=True, pass_fds=(ready_write,))
+    os.close(ready_write)
+    with os.fdopen(ready_read, "rb") as ready:
+        started = ready.read(1) == b"1"  # EOF instead: the init never started
+    init = _namespace_init(proc.pid) if started else None
+    if init is not None:
+        forwarder.start(init)
     return _shell_status(proc.wait())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--inside"]:
-        return _inside(args[1:])
+        ready_fd = int(args[2]) if args[1:2] == ["--ready-fd"] else None
+        return _inside(args[args.index("--") + 1 :], ready_fd)
     if args[:1] == ["--"]:
         args = args[1:]
     if not args or args[0] in ("-h", "--help"):
         print(__doc__.strip().splitlines()[0], file=sys.stderr)
         return 0 if args else 2
-    try:
-        return run(args)
-    except KeyboardInterrupt:  # Ctrl-C before the command started
-        return 130
+    return run(args)
 
 
 if __name__ == "__main__":
