@@ -4,8 +4,9 @@ one chunk per worker) and `ray` (one task per chunk on an existing cluster or a 
 All three return the same values for the same genomes: each chunk is evaluated batched by the same fitness
 code and an individual's value never depends on its chunk. Workers get plain arrays and the worker config
 (`evolution.worker`). A worker that dies mid-evaluation is retried: the process pool is rebuilt and the
-lost chunks resubmitted (up to `max_retries` times); Ray retries the task itself (`max_retries`). Process
-workers die with the driver, however it ends (`evolution.worker.die_with_parent`).
+lost chunks resubmitted (up to `max_retries` times); Ray retries the task itself (`max_retries`). A chunk with
+no result `timeout_s` after its submission (a stopped or deadlocked worker) is resubmitted the same way, its
+worker killed. Process workers die with the driver, however it ends (`evolution.worker.die_with_parent`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import logging
 import multiprocessing
 import os
 import socket
+import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
@@ -57,8 +60,8 @@ class SerialBackend:
 class ProcessBackend:
     """A pool of `workers` spawned processes; the population is split into `workers` chunks."""
 
-    def __init__(self, config: dict[str, Any], workers: int, max_retries: int) -> None:
-        self.config, self.workers, self.max_retries = config, workers, max_retries
+    def __init__(self, config: dict[str, Any], workers: int, max_retries: int, timeout_s: float | None) -> None:
+        self.config, self.workers, self.max_retries, self.timeout_s = config, workers, max_retries, timeout_s
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -67,22 +70,30 @@ class ProcessBackend:
 
     def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
         chunks = np.array_split(genomes, min(self.workers, len(genomes)))
-        results: list[np.ndarray | None] = [None] * len(chunks)
-        pending = list(range(len(chunks)))
-        for _ in range(self.max_retries + 1):
+
+        def attempt(pending: list[int]) -> Attempt:
             futures = {i: self.pool.submit(evaluate_chunk, self.config, chunks[i], data) for i in pending}
-            lost = []
+            deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
+            done, died, hung = {}, [], []
             for i, future in futures.items():
                 try:
-                    results[i] = future.result()
+                    done[i] = future.result(None if deadline is None else max(0.0, deadline - time.monotonic()))
                 except BrokenProcessPool:
-                    lost.append(i)
-            if not lost:
-                return np.concatenate(results)  # type: ignore[arg-type]
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = self._new_pool()
-            pending = lost
-        raise WorkerError(f"process workers died on {len(pending)} chunk(s) in {self.max_retries + 1} attempts")
+                    died.append(i)
+                except TimeoutError:
+                    hung.append(i)
+            if died or hung:
+                self._replace_pool()
+            return done, died, hung
+
+        return _with_retries(len(chunks), self.max_retries, attempt, "process workers", self.timeout_s)
+
+    def _replace_pool(self) -> None:
+        """A new pool; the old one's workers are killed first (a hung one would never take the shutdown)."""
+        for process in list((self.pool._processes or {}).values()):  # no public API before Python 3.14
+            process.kill()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -94,12 +105,15 @@ class RayBackend:
     shuts down again. A local Ray's servers listen on every interface whatever its node IP: outside
     `python -m evolution.loopback` (only a loopback network) that is said in a warning."""
 
-    def __init__(self, config: dict[str, Any], workers: int | None, address: str | None, max_retries: int) -> None:
+    def __init__(
+        self, config: dict[str, Any], workers: int | None, address: str | None, max_retries: int,
+        timeout_s: float | None = None,
+    ) -> None:
         try:
             import ray
         except ImportError:
             raise ConfigError("backend ray needs the 'ray' package (pip install 'snncontrol[dist]')") from None
-        self.ray = ray
+        self.ray, self.max_retries, self.timeout_s = ray, max_retries, timeout_s
         self.owns_ray = not ray.is_initialized()
         if self.owns_ray:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -125,22 +139,58 @@ class RayBackend:
     def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
         chunks = np.array_split(genomes, min(self.workers, len(genomes)))
         data_ref = self.ray.put(data)
-        refs = [self.task.remote(self.config_ref, chunk, data_ref) for chunk in chunks]
-        try:
-            return np.concatenate(self.ray.get(refs))
-        except (self.ray.exceptions.WorkerCrashedError, self.ray.exceptions.NodeDiedError) as exc:
-            raise WorkerError(f"ray workers kept dying after every retry ({type(exc).__name__})") from None
+
+        def attempt(pending: list[int]) -> Attempt:
+            refs = {i: self.task.remote(self.config_ref, chunks[i], data_ref) for i in pending}
+            ready = set(self.ray.wait(list(refs.values()), num_returns=len(refs), timeout=self.timeout_s)[0])
+            done, hung = {}, []
+            for i, ref in refs.items():
+                if ref not in ready:
+                    self.ray.cancel(ref, force=True)  # kills the worker running it
+                    hung.append(i)
+                    continue
+                try:
+                    done[i] = self.ray.get(ref)
+                except (self.ray.exceptions.WorkerCrashedError, self.ray.exceptions.NodeDiedError) as exc:
+                    raise WorkerError(f"ray workers kept dying after every retry ({type(exc).__name__})") from None
+            return done, [], hung
+
+        return _with_retries(len(chunks), self.max_retries, attempt, "ray tasks", self.timeout_s)
 
     def close(self) -> None:
         if self.owns_ray:
             self.ray.shutdown()
 
 
+#: one attempt at evaluating some chunks: (values of those done, indices of those whose worker died, of those hung)
+Attempt = tuple[dict[int, np.ndarray], list[int], list[int]]
+
+
+def _with_retries(
+    n_chunks: int, max_retries: int, attempt: Callable[[list[int]], Attempt], workers: str, timeout_s: float | None
+) -> np.ndarray:
+    """The values of chunks 0..n_chunks-1, each attempted until it is done, at most `max_retries` + 1 times."""
+    results: dict[int, np.ndarray] = {}
+    pending = list(range(n_chunks))
+    for _ in range(max_retries + 1):
+        done, died, hung = attempt(pending)
+        results.update(done)
+        pending = sorted(died + hung)
+        if not pending:
+            return np.concatenate([results[i] for i in range(n_chunks)])
+    raise WorkerError(
+        f"{workers} lost {len(pending)} chunk(s) in {max_retries + 1} attempts (the last: {len(died)} died, "
+        f"{len(hung)} gave no result within backend.timeout_s = {timeout_s} s)"
+    )
+
+
 def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
     """Refuse a HOST:PORT where no server answers within `timeout_s` (Ray would retry it for ever)."""
     host, sep, port = address.rpartition(":")
-    if not sep or "://" in address or not port.isdigit():
+    if not sep or "://" in address:
         return  # "auto", "ray://..." and the like: Ray resolves and reports them itself
+    if not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        raise ConfigError(f"the Ray cluster address {address!r} needs a port 1-65535 after its last ':'")
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
     except OSError as exc:
@@ -152,5 +202,5 @@ def build_backend(cfg: BackendConfig, fitness: Fitness, config: dict[str, Any]) 
     if cfg.name == "serial":
         return SerialBackend(fitness)
     if cfg.name == "process":
-        return ProcessBackend(config, cfg.workers or os.cpu_count() or 1, cfg.max_retries)
-    return RayBackend(config, cfg.workers, cfg.address, cfg.max_retries)
+        return ProcessBackend(config, cfg.workers or os.cpu_count() or 1, cfg.max_retries, cfg.timeout_s)
+    return RayBackend(config, cfg.workers, cfg.address, cfg.max_retries, cfg.timeout_s)

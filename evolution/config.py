@@ -286,12 +286,16 @@ FitnessConfig = Annotated[SphereConfig | MimicryConfig | ClosedLoopConfig | Cust
 
 class BackendConfig(_Model):
     """Where populations are evaluated. `workers`: chunks per generation (process: pool size; ray: tasks;
-    None: CPU count). `address`: an existing Ray cluster (None: start a local one on 127.0.0.1)."""
+    None: CPU count). `address`: an existing Ray cluster (None: start a local one on 127.0.0.1). `max_retries`:
+    resubmissions of a chunk whose worker died or hung. `timeout_s` (s, process and ray): a chunk not evaluated
+    that long after its submission (a new pool's start-up included) counts as hung: its worker is killed and the
+    chunk resubmitted; None waits for ever; serial ignores it (it evaluates in the driver)."""
 
     name: Literal["serial", "process", "ray"] = "serial"
     workers: int | None = Field(None, ge=1)
     address: str | None = None
     max_retries: int = Field(3, ge=0)
+    timeout_s: float | None = Field(None, gt=0, allow_inf_nan=False)
 
 
 class OutputConfig(_Model):

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -90,22 +91,36 @@ def require_loopback() -> None:
     pytest.skip(f"python -m evolution.loopback cannot run here: {reason}")
 
 
-def faulty_config(tmp_path: Path, backend: dict[str, Any]) -> dict[str, Any]:
-    """A sphere run whose first worker evaluation kills its own process (tests/evolution/faulty.py)."""
+def faulty_config(tmp_path: Path, backend: dict[str, Any], signal: str = "SIGKILL") -> dict[str, Any]:
+    """A sphere run whose first worker evaluation sends `signal` to its own process (tests/evolution/faulty.py)."""
     data = sphere_config({"name": "cmaes", "population": 8}, generations=3, backend=backend)
     data["fitness"] = {
         "kind": "custom",
         "factory": "faulty:make",
-        "kwargs": {"marker": str(tmp_path / "killed.pid"), "driver_pid": os.getpid()},
+        "kwargs": {"marker": str(tmp_path / "killed.pid"), "driver_pid": os.getpid(), "signal": signal},
         "objectives": ["sphere"],
     }
     return data
 
 
+def _process_state(pid: int) -> str:
+    """The state letter of process `pid` (R, S, T for stopped, Z for zombie...), or 'gone'."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return "gone"
+
+
 def check_killed_worker_run(tmp_path: Path) -> None:
-    """The run of `faulty_config` in tmp_path/run lost a worker and still equals a clean serial run."""
+    """The run of `faulty_config` in tmp_path/run lost a worker (killed or stopped), which is gone now, and still
+    equals a clean serial run."""
     assert (tmp_path / "killed.pid").is_file(), "the fault was never injected"
-    assert int((tmp_path / "killed.pid").read_text()) != os.getpid()
+    worker = int((tmp_path / "killed.pid").read_text())
+    assert worker != os.getpid()
+    deadline = time.monotonic() + 30  # a stopped worker is killed: gone, or a zombie until reaped (Ray: soon after)
+    while _process_state(worker) not in ("gone", "Z") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _process_state(worker) in ("gone", "Z"), f"worker {worker} still there: state {_process_state(worker)}"
     run(sphere_config({"name": "cmaes", "population": 8}, generations=3), tmp_path / "reference")
     assert logbook(tmp_path / "run") == logbook(tmp_path / "reference")
     assert np.array_equal(best_genome(tmp_path / "run"), best_genome(tmp_path / "reference"))

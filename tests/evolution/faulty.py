@@ -1,6 +1,7 @@
 """Custom fitnesses that fail: `faulty:make` (config `fitness: {kind: custom, factory: "faulty:make"}`), whose
 worker kills itself with SIGKILL the first time it evaluates, to test that a dead worker is retried and nothing is
-lost; `faulty:make_nan`, a sphere that scores NaN where the first coordinate (unit cube) is above `above`, as a
+lost (`signal: "SIGSTOP"`: the worker stops instead, as a hung one does; `every_time`: not only the first
+time); `faulty:make_nan`, a sphere that scores NaN where the first coordinate (unit cube) is above `above`, as a
 plant that blows up does."""
 
 from __future__ import annotations
@@ -17,19 +18,22 @@ from snncontrol.spec import NetworkSpec
 
 
 class KillOnce(SphereFitness):
-    def __init__(self, spec: NetworkSpec, marker: str, driver_pid: int) -> None:
+    def __init__(self, spec: NetworkSpec, marker: str, driver_pid: int, signal_name: str, every_time: bool) -> None:
         super().__init__(SphereConfig(kind="sphere", centers=[0.3]), spec.parameters)
-        self.marker, self.driver_pid = Path(marker), driver_pid
+        self.marker, self.driver_pid, self.signal = Path(marker), driver_pid, signal.Signals[signal_name]
+        self.every_time = every_time
 
     def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
-        if os.getpid() != self.driver_pid and not self.marker.exists():
+        if os.getpid() != self.driver_pid and (self.every_time or not self.marker.exists()):
             self.marker.write_text(str(os.getpid()))
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), self.signal)
         return super().evaluate(genomes, data)
 
 
-def make(spec: NetworkSpec, seed: int, marker: str, driver_pid: int) -> KillOnce:
-    return KillOnce(spec, marker, driver_pid)
+def make(
+    spec: NetworkSpec, seed: int, marker: str, driver_pid: int, signal: str = "SIGKILL", every_time: bool = False
+) -> KillOnce:
+    return KillOnce(spec, marker, driver_pid, signal, every_time)
 
 
 class NanAbove(SphereFitness):

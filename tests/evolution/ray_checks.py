@@ -65,3 +65,10 @@ def test_ray_gives_the_serial_results_with_any_worker_count(local_ray, tmp_path)
 def test_a_killed_ray_worker_is_retried_and_nothing_is_lost(local_ray, tmp_path):
     run(faulty_config(tmp_path, {"name": "ray", "workers": 2, "max_retries": 2}), tmp_path / "run")
     check_killed_worker_run(tmp_path)
+
+
+def test_a_hung_ray_worker_is_killed_after_timeout_s_and_its_chunk_retried(local_ray, tmp_path):
+    """A stopped worker (SIGSTOP: it neither dies nor answers) stalled the run for ever."""
+    backend = {"name": "ray", "workers": 2, "max_retries": 2, "timeout_s": 20.0}
+    run(faulty_config(tmp_path, backend, signal="SIGSTOP"), tmp_path / "run")
+    check_killed_worker_run(tmp_path)

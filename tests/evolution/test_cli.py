@@ -70,6 +70,8 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
         ({"fitness": {"kind": "closed_loop", "env": {"id": "NoSuchEnv-v9", "episode_steps": 5}}}, "fitness.env.id"),
         ({"fitness": {"kind": "mimicry", "dataset": "/nonexistent.npz"}}, "fitness.dataset /nonexistent.npz: no such"),
         ({"backend": {"name": "gpu"}}, "backend.name: Input should be 'serial', 'process' or 'ray'"),
+        ({"backend": {"name": "process", "timeout_s": 0}}, "backend.timeout_s: Input should be greater than 0"),
+        ({"backend": {"name": "ray", "timeout_s": float("nan")}}, "backend.timeout_s: Input should be a finite number"),
     ],
 )
 def test_bad_config_gives_one_line(change, message, tmp_path, capsys):
@@ -204,6 +206,14 @@ def test_a_ray_address_where_nothing_answers_is_one_line(tmp_path, capsys):
         assert _evolve(tmp_path, GOOD, "--backend", "ray", "--address", address) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"snncontrol evolve: error: cannot reach the Ray cluster at {address}: Connection refused"
+    ]
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:6379x", "127.0.0.1:²"])
+def test_a_ray_address_without_a_valid_port_is_one_line(address, tmp_path, capsys):
+    assert _evolve(tmp_path, GOOD, "--backend", "ray", "--address", address) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"snncontrol evolve: error: the Ray cluster address {address!r} needs a port 1-65535 after its last ':'"
     ]
 
 
