@@ -81,7 +81,7 @@ def test_lost_samples_are_held_by_the_networks_sample_hold_until_the_timeout(con
                       echo_stamp=True, sensor_reliability="reliable", input_timeout_s=0.3, diagnostics_period_s=0.1)
     assert spinner.until(lambda: plant.sensor.get_subscription_count() > 0 and plant.setpoint.get_subscription_count())
     plant.setpoint.publish(Float64(data=1.0))
-    assert spinner.until(lambda: node._setpoint == 1.0, 5.0)
+    assert spinner.until(lambda: node._inputs.setpoint == 1.0, 5.0)
     reference = SNNPolicy.of(load_controller(blimp_artifact))
     readings = [0.5, math.nan, 0.6, math.inf, -math.inf, MAX_RANGE, 20.0, 0.7]
     for altitude in readings:  # a lost sample: the network's input held, as the adapter's NaN gives in process
@@ -132,9 +132,9 @@ def test_ten_percent_lost_samples_over_dds_fly_as_the_in_process_loop_with_the_s
         return np.asarray(altitude), np.asarray(error)
 
     def over_dds(obs: np.ndarray, loss: float) -> float:
-        if node._setpoint != obs[1]:
+        if node._inputs.setpoint != obs[1]:
             plant.setpoint.publish(Float64(data=float(obs[1])))
-            assert spinner.until(lambda: node._setpoint == obs[1], 5.0)
+            assert spinner.until(lambda: node._inputs.setpoint == obs[1], 5.0)
         return plant.answer(spinner, plant.reading(obs[0] if loss == 0.0 else loss))
 
     policy = SNNPolicy.of(load_controller(blimp_artifact))
@@ -163,10 +163,10 @@ def test_a_volatile_setpoint_publisher_works_and_a_latched_value_is_received(con
     plant = Plant(context, spinner)
     node = controller(context, spinner, artifact=blimp_artifact, autostart=True, control_mode="event",
                       echo_stamp=True, sensor_reliability="reliable")
-    assert spinner.until(lambda: node._setpoint == 0.8, 5.0)
+    assert spinner.until(lambda: node._inputs.setpoint == 0.8, 5.0)
     assert spinner.until(lambda: plant.setpoint.get_subscription_count() > 0, 5.0)
     plant.setpoint.publish(Float64(data=1.5))  # create_publisher(Float64, topic, 1): volatile
-    assert spinner.until(lambda: node._setpoint == 1.5, 5.0)
+    assert spinner.until(lambda: node._inputs.setpoint == 1.5, 5.0)
     assert plant.answer(spinner, plant.reading(0.5)) > 0.0
 
 

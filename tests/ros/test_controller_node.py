@@ -90,7 +90,7 @@ def connect(spinner, harness: Harness, node: ControllerNode) -> None:
     assert spinner.until(lambda: harness.range_pub.get_subscription_count() > 0
                          and harness.node.count_publishers("/thrust_command") > 0, 10.0)
     harness.setpoint_pub.publish(Float64(data=1.0))
-    assert spinner.until(lambda: node._setpoint == 1.0, 10.0)
+    assert spinner.until(lambda: node._inputs.setpoint == 1.0, 10.0)
 
 
 def test_lifecycle_transitions_through_the_services(context, spinner, blimp_artifact):
@@ -171,7 +171,7 @@ def test_a_reading_re_sent_with_its_stamp_goes_stale_as_a_silent_sensor_does(con
     assert harness.answer(spinner, latest) > 0.0
     harness.publish(6.0, latest - 5_000_000)  # older than the latest, and above observation_max: not taken
     spinner.spin_for(0.2)
-    assert node._latest[0].stamp_ns == latest and node.core.counters.invalid == 0
+    assert node._inputs.latest[0].stamp_ns == latest and node.core.counters.invalid == 0
     # stamps that go back by more than the timeout: a source that restarted its clock, taken at once
     harness.stamp = latest - 10_000_000_000
     assert harness.answer(spinner, harness.reading(0.5)) > 0.0
@@ -220,7 +220,7 @@ def test_an_input_of_free_size_keeps_the_size_of_its_first_message(context, spin
     assert spinner.until(lambda: reading.get_subscription_count() > 0 and target.get_subscription_count() > 0
                          and source.count_publishers("/thrust_command"))
     target.publish(Float64MultiArray(data=[1.0]))
-    assert spinner.until(lambda: node._latest[1] is not None, 5.0)
+    assert spinner.until(lambda: node._inputs.latest[1] is not None, 5.0)
 
     def answer(values: list[float]) -> float:
         count = len(commands)

@@ -39,7 +39,6 @@ import difflib
 import itertools
 import math
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -55,6 +54,7 @@ from snncontrol_ros import messages
 from snncontrol_ros.adaptive import AdaptiveConfig
 from snncontrol_ros.control_core import ControlCore, load_artifact
 from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, ERROR, LatencyWindow, fmt, level_of
+from snncontrol_ros.inputs import Inputs
 from snncontrol_ros.runtime import declare, run_node, value
 from snncontrol_ros.safety import SafetyConfig, Throttle
 
@@ -121,16 +121,6 @@ RANGES = {
     "adaptive_max_interval": (1, 1000),
     "diagnostics_period_s": (0.01, 3600.0),
 }
-
-
-@dataclass
-class Latest:
-    values: np.ndarray  # NaN where a sample was lost
-    problem: str
-    recv_ns: int
-    stamp_ns: int | None
-    good_ns: int | None  # when the latest message without a lost sample arrived (node clock)
-    lost: bool
 
 
 def check_declared(node: LifecycleNode, given: list[str]) -> None:
@@ -273,7 +263,7 @@ class ControllerNode(LifecycleNode):
         policies = list(p("missing_samples")) or ["hold"]
         if len(policies) not in (1, n_in) or any(m not in MISSING_SAMPLES for m in policies):
             raise ValueError(f"missing_samples must be 1 or {n_in} of {MISSING_SAMPLES}, got {policies}")
-        self._hold = [m == "hold" for m in policies * (n_in if len(policies) == 1 else 1)]
+        hold = [m == "hold" for m in policies * (n_in if len(policies) == 1 else 1)]
         self._setpoint_topic = p("setpoint_topic")
         self._output_topic, self._output_type = p("output_topic"), p("output_type")
         if self._output_type not in messages.OUTPUT_TYPES:
@@ -301,11 +291,10 @@ class ControllerNode(LifecycleNode):
                 max_interval=p("adaptive_max_interval"),
             )
         core = ControlCore(controller, self._safety, adaptive)
-        self._sizes = sizes
         # per input, [low, high) of its valid samples: finite, and within the adapter's valid range where it
         # reads them (low clamped to the finite doubles: one pair of comparisons rejects NaN and +-inf too)
         big = np.finfo(np.float64).max
-        self._valid: list[tuple[np.ndarray, np.ndarray]] = [(np.array(-big), np.array(np.inf))] * n_in
+        valid: list[tuple[np.ndarray, np.ndarray]] = [(np.array(-big), np.array(np.inf))] * n_in
         if n_obs is not None:
             problem = core.check_size(n_obs)
             if problem:
@@ -313,9 +302,8 @@ class ControllerNode(LifecycleNode):
             core.guarded_io(n_obs)  # the compiled tick loaded (or compiled) now, not on the first reading
             low, high = core.valid_range(n_obs)
             ends = np.cumsum([0, *sizes])
-            self._valid = [(np.maximum(low[a:b], -big), high[a:b]) for a, b in itertools.pairwise(ends)]
+            valid = [(np.maximum(low[a:b], -big), high[a:b]) for a, b in itertools.pairwise(ends)]
         self._core = core
-        self._setpoint_default = p("setpoint_default")
         # The node clock (ns): sim time from /clock with use_sim_time; otherwise the system time, which is what
         # the ROS clock then reads (CLOCK_REALTIME), taken without rclpy's Time objects (tens of us per tick
         # with cold caches). Fixed on configure, like every parameter.
@@ -324,11 +312,11 @@ class ControllerNode(LifecycleNode):
         self._echo = bool(p("echo_stamp"))
         self._throttle = Throttle(p("warn_throttle_s"))
         self._stamp_throttle = Throttle(p("warn_throttle_s"))
-        self._latest: list[Latest | None] = [None] * len(self._input_topics)
-        self._held_sizes: list[int | None] = list(self._sizes)  # free sizes (None) held after a good tick
-        self._setpoint: float | None = None
         self._last_trigger_stamp: int | None = None
-        self._create_entities(p("sensor_reliability"), p("command_qos_depth"))
+        names: list[str] = [""] * n_in  # each input's resolved topic, filled as it is subscribed
+        self._inputs = Inputs(names, self._input_types, sizes, valid, hold, self._joint_names,
+                              self._safety.input_timeout_s, bool(self._setpoint_topic), p("setpoint_default"))
+        self._create_entities(names, p("sensor_reliability"), p("command_qos_depth"))
         self._hardware_id = p("hardware_id")
         self._reset_stats()
 
@@ -364,10 +352,10 @@ class ControllerNode(LifecycleNode):
         low[-1], high[-1] = observation.valid
         return low, high
 
-    def _create_entities(self, reliability: str, depth: int) -> None:
+    def _create_entities(self, names: list[str], reliability: str, depth: int) -> None:
+        """The subscriptions (filling `names` with each input's resolved topic), the command publisher."""
         sensor_qos = messages.sensor_qos(reliability)
         self._warned_qos: set[str] = set()
-        names: list[str] = [""] * len(self._input_topics)
         if self._setpoint_topic:  # created first: handled first when a set-point and a reading arrive together
             volatile = messages.setpoint_qos(DurabilityPolicy.VOLATILE)  # any reliable publisher meets it
             setpoint_name = self._subscribe(Float64, self._setpoint_topic, self._on_setpoint, volatile).topic_name
@@ -376,14 +364,15 @@ class ControllerNode(LifecycleNode):
         inputs = list(enumerate(zip(self._input_topics, self._input_types, strict=True)))
         for index, (topic, kind) in inputs[1:] + inputs[:1]:  # the trigger (input 0) last, for the same reason
             names[index] = self._subscribe(
-                messages.INPUT_TYPES[kind], topic, lambda msg, i=index, k=kind: self._on_input(i, k, msg), sensor_qos
+                messages.INPUT_TYPES[kind], topic, lambda msg, i=index: self._on_input(i, msg), sensor_qos
             ).topic_name
         self._names = names + ([setpoint_name] if self._setpoint_topic else [])
         self._core.names = self._names
-        if all(size is not None for size in self._sizes):
+        sizes = self._inputs.sizes
+        if all(size is not None for size in sizes):
             self._core.labels = [
                 name if size == 1 else f"{name}[{j}]"
-                for name, size in zip(names, self._sizes, strict=True) for j in range(size)  # type: ignore[arg-type]
+                for name, size in zip(names, sizes, strict=True) for j in range(size)  # type: ignore[arg-type]
             ] + self._names[len(names):]
         self._publisher = self.create_publisher(
             messages.OUTPUT_TYPES[self._output_type], self._output_topic, messages.command_qos(depth)
@@ -396,10 +385,10 @@ class ControllerNode(LifecycleNode):
         subscription, are not told about it."""
         publishers = self.get_publishers_info_by_topic(topic)
         latched = any(e.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL for e in publishers)
-        if self._setpoint is None and not latched:
+        if self._inputs.setpoint is None and not latched:
             return
         self._latch_timer.cancel()
-        if self._setpoint is None:
+        if self._inputs.setpoint is None:
             self._entities.append(self.create_subscription(
                 Float64, topic, self._on_setpoint, messages.setpoint_qos(),
                 event_callbacks=SubscriptionEventCallbacks(use_default_callbacks=False),
@@ -465,7 +454,7 @@ class ControllerNode(LifecycleNode):
         for fresh ones (the safe command meanwhile) and the watchdog counts from the jump."""
         now = self._read_clock()
         if now < self._clock_last_ns:
-            self._latest = [None] * len(self._latest)
+            self._inputs.drop()
             self._activated_ns, self._last_tick_ns = now, None
             self.get_logger().warning(f"the node clock jumped back by {(self._clock_last_ns - now) * 1e-9:.3f} s: "
                                       "inputs received before are dropped")
@@ -473,44 +462,24 @@ class ControllerNode(LifecycleNode):
         return now
 
     def _on_setpoint(self, msg: Float64) -> None:
-        self._setpoint = float(msg.data)
+        self._inputs.setpoint = float(msg.data)
 
-    def _read(self, index: int, kind: str, msg, now: int) -> Latest:
-        """An input message as the tick uses it: wrong sizes and message problems named by topic, lost samples
-        as NaN (a problem too where `missing_samples` is safe), the time of the latest valid sample."""
-        name = self._names[index]
-        values, problem = messages.to_vector(kind, msg, self._joint_names)
-        expected = self._held_sizes[index]
-        if problem or (expected is not None and values.size != expected):
-            because = "" if self._sizes[index] else " (the size it had when control was first good)"
-            problem = f"{name}: {problem or f'{values.size} value(s), expected {expected}{because}'}"
-            return Latest(values, problem, now, messages.stamp_ns(msg), now, False)
-        low, high = self._valid[index]
-        valid = (values >= low) & (values < high)
-        if valid.all():
-            return Latest(values, "", now, messages.stamp_ns(msg), now, False)
-        lost = ~valid
-        previous = self._latest[index]
-        self._core.counters.missing_samples += 1
-        problem = "" if self._hold[index] else f"{name}: lost sample ({values[lost][0]:.4g}: no valid value)"
-        good_ns = previous.good_ns if previous is not None else None
-        return Latest(np.where(lost, np.nan, values), problem, now, messages.stamp_ns(msg), good_ns, True)
-
-    def _on_input(self, index: int, kind: str, msg) -> None:
+    def _on_input(self, index: int, msg) -> None:
         t0 = time.perf_counter()
         now = self._now_ns()
-        latest, stamp = self._latest[index], messages.stamp_ns(msg)
-        back = None if latest is None or latest.stamp_ns is None or stamp is None else latest.stamp_ns - stamp
-        if back is None or back < 0 or back * 1e-9 > self._safety.input_timeout_s:
-            if back is not None and back > 0:  # farther back than any reordering: a source that restarted its clock
-                self.get_logger().warning(f"{self._names[index]}: stamps went back by {back * 1e-9:.3f} s (a source "
-                                          "that restarted): taken as new readings")
-            latest = self._latest[index] = self._read(index, kind, msg, now)
-        elif self._stamp_throttle.ready(time.monotonic()):
-            # a reading re-sent (a hung driver) or out of order: no new sample, and its input's age runs on, so a
-            # driver that repeats its last reading goes stale as a silent one does
-            self.get_logger().warning(f"{self._names[index]}: a reading stamped {stamp * 1e-9:.3f} s, not newer than "
-                                      f"the latest ({latest.stamp_ns * 1e-9:.3f} s), is not taken")
+        receipt, back_s = self._inputs.receive(index, msg, now)
+        latest, name = self._inputs.latest[index], self._names[index]
+        assert latest is not None  # (taken or not, the input has a reading: a not-newer one needs an earlier)
+        if receipt == "not_newer":
+            if self._stamp_throttle.ready(time.monotonic()):
+                self.get_logger().warning(f"{name}: a reading stamped {messages.stamp_ns(msg) * 1e-9:.3f} s, not "
+                                          f"newer than the latest ({latest.stamp_ns * 1e-9:.3f} s), is not taken")
+        else:
+            if receipt == "restarted":
+                self.get_logger().warning(f"{name}: stamps went back by {back_s:.3f} s (a source that restarted): "
+                                          "taken as new readings")
+            if latest.lost:
+                self._core.counters.missing_samples += 1
         if index != 0 or not self._active or self._timer_base:
             return
         if latest.stamp_ns is not None and latest.stamp_ns == self._last_trigger_stamp:
@@ -526,63 +495,27 @@ class ControllerNode(LifecycleNode):
             if periods > 1.5:
                 self._missed += round(periods) - 1
         self._last_tick_ns = now
-        latest = self._latest[0]
+        latest = self._inputs.latest[0]
         self._tick(t0, latest.stamp_ns if latest is not None else None, now)
 
     def _on_watchdog(self) -> None:
         """Event base: no reading for input_timeout_s -> a tick (which sends the safe command)."""
-        latest = self._latest[0]
+        latest = self._inputs.latest[0]
         now = self._now_ns()
         last = max(latest.recv_ns if latest else 0, self._activated_ns)
         if (now - last) * 1e-9 > self._safety.input_timeout_s:
             self._tick(time.perf_counter(), None, now)
 
-    def _observation(self, now: int) -> tuple[np.ndarray | None, list[float | None], str, np.ndarray | None]:
-        """The assembled observation at node-clock time `now` (ns), each input's age (s, since its latest valid
-        sample), any problem, and the lost samples to hold (None: none)."""
-        ages: list[float | None] = []
-        parts, problem, lost = [], "", False
-        for item in self._latest:
-            if item is None:
-                ages.append(None)
-                continue
-            ages.append(None if item.good_ns is None else (now - item.good_ns) * 1e-9)
-            parts.append(item.values)
-            problem = problem or item.problem
-            lost = lost or item.lost
-        if len(parts) < len(self._latest):
-            return None, ages, "", None
-        if self._setpoint_topic:
-            if self._setpoint is None and not math.isfinite(self._setpoint_default):
-                ages.append(None)  # no set-point yet
-                return None, ages, "", None
-            parts.append(np.array([self._setpoint if self._setpoint is not None else self._setpoint_default]))
-        obs = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        held = None
-        if lost:  # the inputs' NaN (the set-point's own NaN is bad input, not a lost sample)
-            held = np.isnan(obs)
-            if self._setpoint_topic:
-                held[-1] = False
-        return obs, ages, problem, held
-
-    def _hold_sizes(self) -> None:
-        """After the first good tick, each input of free size (neither its type nor the adapter fixes it) keeps the
-        size it had then: a message of another size (a joint-state publisher that lost a joint) would shift every
-        value after it."""
-        for index, item in enumerate(self._latest):
-            if self._held_sizes[index] is None and item is not None:
-                self._held_sizes[index] = item.values.size
-                self.get_logger().info(f"{self._names[index]}: {item.values.size} value(s) a message from now on")
-
     def _tick(self, t0: float, stamp: int | None, now: int) -> None:
         """One control tick at node-clock time `now` (ns); `t0` (perf_counter s) starts the latency measure."""
         if not self._active:
             return
-        obs, ages, problem, held = self._observation(now)
+        observation = self._inputs.observation(now)
         was_safe = self._core.counters.holding_safe
-        result = self._core.tick(obs, ages, problem, held)
-        if result.verdict.ok and None in self._held_sizes:
-            self._hold_sizes()
+        result = self._core.tick(observation.values, observation.ages, observation.problem, observation.held)
+        if result.verdict.ok and None in self._inputs.held_sizes:
+            for name, size in self._inputs.hold_sizes():
+                self.get_logger().info(f"{name}: {size} value(s) a message from now on")
         self._publisher.publish(self._command.fill(result.command, stamp if self._echo else None))
         self._latency.add(time.perf_counter() - t0)
         self._last_command = result.command

@@ -1,0 +1,138 @@
+"""The controller node's inputs between two ticks, without rclpy: the node hands over messages and node-clock
+times (ns), and asks for the observation at a tick.
+
+Per input it keeps the latest reading as the tick uses it: its size checked (fixed by the input's type or the
+adapter; an input of free size keeps the size it had at the first good tick, `hold_sizes`), lost samples (NaN,
++-inf, outside the adapter's valid range) as NaN, the time of its latest valid sample. A stamped reading no newer
+than its input's latest (re-sent by a hung driver, or out of order by up to `timeout_s`) is no new sample: its
+input's age runs on, so a driver that repeats its last reading goes stale as a silent one does; stamps that go
+back farther are a source that restarted its clock, taken. The set-point (when the node has a set-point topic)
+is appended to the observation: the latest received, else `setpoint_default` when finite.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from snncontrol_ros import messages
+
+#: what `Inputs.receive` made of a message: a new reading, a new one from a source that restarted its clock
+#: (stamps back by more than timeout_s), or none (stamped no newer than the input's latest)
+Receipt = Literal["new", "restarted", "not_newer"]
+
+
+@dataclass
+class Latest:
+    """An input's latest reading: values (NaN where a sample was lost), the problem that makes the tick unsafe
+    ('' for none), when it arrived and its stamp (ns), when its latest valid sample arrived (node clock, ns)."""
+
+    values: np.ndarray
+    problem: str
+    recv_ns: int
+    stamp_ns: int | None
+    good_ns: int | None
+    lost: bool
+
+
+@dataclass
+class Observation:
+    """The observation at a tick (None until every input and the set-point have arrived), each input's age (s
+    since its latest valid sample; None: none yet), the first problem ('' for none), and the lost samples the
+    network's sample hold carries (None: none)."""
+
+    values: np.ndarray | None
+    ages: list[float | None]
+    problem: str
+    held: np.ndarray | None
+
+
+class Inputs:
+    """The latest readings of the inputs `kinds` (messages.INPUT_TYPES) named `names` (the resolved topics;
+    with a set-point topic its name last), `sizes` values each (None: free), valid in [low, high) each (`valid`),
+    held through lost samples where `hold` (else a lost sample is a problem at once)."""
+
+    def __init__(
+        self, names: list[str], kinds: list[str], sizes: list[int | None], valid: list[tuple[np.ndarray, np.ndarray]],
+        hold: list[bool], joint_names: list[str], timeout_s: float, has_setpoint: bool, setpoint_default: float,
+    ) -> None:
+        self.names, self.kinds, self.sizes, self.valid, self.hold = names, kinds, sizes, valid, hold
+        self.joint_names, self.timeout_s = joint_names, timeout_s
+        self.has_setpoint, self.setpoint_default = has_setpoint, setpoint_default
+        self.latest: list[Latest | None] = [None] * len(kinds)
+        self.held_sizes: list[int | None] = list(sizes)  # free sizes (None) held after a good tick
+        self.setpoint: float | None = None  # the latest received
+
+    def receive(self, index: int, msg: object, now: int) -> tuple[Receipt, float]:
+        """Take input `index`'s message `msg` received at `now` (ns) where it is a new reading; returns what it
+        was and how far its stamp went back (s; 0 where it did not)."""
+        latest, stamp = self.latest[index], messages.stamp_ns(msg)
+        back = None if latest is None or latest.stamp_ns is None or stamp is None else latest.stamp_ns - stamp
+        if back is not None and 0 <= back <= self.timeout_s * 1e9:
+            return "not_newer", back * 1e-9
+        self.latest[index] = self._read(index, msg, now, stamp)
+        return ("restarted", back * 1e-9) if back is not None and back > 0 else ("new", 0.0)
+
+    def _read(self, index: int, msg: object, now: int, stamp: int | None) -> Latest:
+        """A message as the tick uses it: wrong sizes and message problems named by topic, lost samples as NaN
+        (a problem too where the input does not hold), the time of the latest valid sample."""
+        name = self.names[index]
+        values, problem = messages.to_vector(self.kinds[index], msg, self.joint_names)
+        expected = self.held_sizes[index]
+        if problem or (expected is not None and values.size != expected):
+            because = "" if self.sizes[index] else " (the size it had when control was first good)"
+            problem = f"{name}: {problem or f'{values.size} value(s), expected {expected}{because}'}"
+            return Latest(values, problem, now, stamp, now, False)
+        low, high = self.valid[index]
+        valid = (values >= low) & (values < high)
+        if valid.all():
+            return Latest(values, "", now, stamp, now, False)
+        lost = ~valid
+        previous = self.latest[index]
+        problem = "" if self.hold[index] else f"{name}: lost sample ({values[lost][0]:.4g}: no valid value)"
+        good_ns = previous.good_ns if previous is not None else None
+        return Latest(np.where(lost, np.nan, values), problem, now, stamp, good_ns, True)
+
+    def drop(self) -> None:
+        """Forget every reading (the node clock jumped back: none may look younger than it is)."""
+        self.latest = [None] * len(self.latest)
+
+    def observation(self, now: int) -> Observation:
+        """The observation at node-clock time `now` (ns)."""
+        ages: list[float | None] = []
+        parts, problem, lost = [], "", False
+        for item in self.latest:
+            if item is None:
+                ages.append(None)
+                continue
+            ages.append(None if item.good_ns is None else (now - item.good_ns) * 1e-9)
+            parts.append(item.values)
+            problem = problem or item.problem
+            lost = lost or item.lost
+        if len(parts) < len(self.latest):
+            return Observation(None, ages, "", None)
+        if self.has_setpoint:
+            if self.setpoint is None and not math.isfinite(self.setpoint_default):
+                ages.append(None)  # no set-point yet
+                return Observation(None, ages, "", None)
+            parts.append(np.array([self.setpoint if self.setpoint is not None else self.setpoint_default]))
+        obs = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        held = None
+        if lost:  # the inputs' NaN (the set-point's own NaN is bad input, not a lost sample)
+            held = np.isnan(obs)
+            if self.has_setpoint:
+                held[-1] = False
+        return Observation(obs, ages, problem, held)
+
+    def hold_sizes(self) -> list[tuple[str, int]]:
+        """After the first good tick, each input of free size keeps the size it had then (a joint-state publisher
+        that lost a joint would shift every value after it); returns (name, size) of those newly held."""
+        newly = []
+        for index, item in enumerate(self.latest):
+            if self.held_sizes[index] is None and item is not None:
+                self.held_sizes[index] = item.values.size
+                newly.append((self.names[index], item.values.size))
+        return newly

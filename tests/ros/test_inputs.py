@@ -1,0 +1,96 @@
+"""snncontrol_ros.inputs, the controller node's inputs without a node: which readings count as new, lost samples
+and sizes, the set-point, and the observation a tick gets (the node's own tests fly the same through DDS)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sensor_msgs.msg import JointState, Range
+from snncontrol_ros.inputs import Inputs
+
+MS = 1_000_000  # ns
+BIG = np.finfo(np.float64).max
+
+
+def _range(value: float, stamp_ms: int = 0) -> Range:
+    msg = Range(range=value, max_range=10.0)
+    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ms * MS, 1_000_000_000)
+    return msg
+
+
+def _altitude(hold: bool = True, setpoint_default: float = math.nan) -> Inputs:
+    """One range input valid in [0.05, 4) m, a set-point topic; input_timeout_s 0.5."""
+    valid = [(np.array([0.05]), np.array([4.0]))]
+    return Inputs(["/altitude"], ["range"], [1], valid, [hold], [], 0.5, True, setpoint_default)
+
+
+def test_a_re_sent_or_slightly_older_reading_is_no_new_sample_and_its_age_runs_on():
+    inputs = _altitude()
+    inputs.setpoint = 1.0
+    assert inputs.receive(0, _range(0.5, stamp_ms=1000), now=0) == ("new", 0.0)
+    assert inputs.receive(0, _range(0.6, stamp_ms=1000), now=300 * MS) == ("not_newer", 0.0)  # a hung driver
+    assert inputs.receive(0, _range(0.6, stamp_ms=800), now=400 * MS) == ("not_newer", pytest.approx(0.2))
+    observation = inputs.observation(now=600 * MS)
+    assert observation.values.tolist() == [0.5, 1.0]
+    assert observation.ages == [pytest.approx(0.6)]  # since the first reading, the only one taken
+
+
+def test_stamps_back_by_more_than_the_timeout_are_a_restarted_source():
+    inputs = _altitude()
+    inputs.receive(0, _range(0.5, stamp_ms=60_000), now=0)
+    assert inputs.receive(0, _range(0.7, stamp_ms=100), now=100 * MS) == ("restarted", pytest.approx(59.9))
+    assert inputs.latest[0].values.tolist() == [0.7]
+
+
+def test_unstamped_readings_are_each_new():
+    inputs = _altitude()
+    for now in (0, 10 * MS, 20 * MS):
+        assert inputs.receive(0, _range(0.5), now=now) == ("new", 0.0)
+
+
+def test_a_lost_sample_is_nan_held_and_keeps_the_time_of_the_last_valid_one():
+    inputs = _altitude()
+    inputs.setpoint = 1.0
+    inputs.receive(0, _range(0.5), now=0)
+    inputs.receive(0, _range(math.inf), now=100 * MS)
+    observation = inputs.observation(now=200 * MS)
+    assert np.isnan(observation.values[0]) and observation.values[1] == 1.0
+    assert observation.held.tolist() == [True, False]  # the set-point's own NaN would be bad input, not held
+    assert observation.ages[0] == pytest.approx(0.2) and observation.problem == ""
+
+
+def test_where_an_input_does_not_hold_a_lost_sample_is_a_problem_at_once():
+    inputs = _altitude(hold=False)
+    inputs.setpoint = 1.0
+    inputs.receive(0, _range(4.5), now=0)
+    assert inputs.observation(now=0).problem == "/altitude: lost sample (4.5: no valid value)"
+
+
+def test_no_observation_until_the_set_point_or_a_finite_default():
+    inputs = _altitude()
+    inputs.receive(0, _range(0.5), now=0)
+    assert inputs.observation(now=0).values is None
+    inputs = _altitude(setpoint_default=0.8)
+    inputs.receive(0, _range(0.5), now=0)
+    assert inputs.observation(now=0).values.tolist() == [0.5, 0.8]
+
+
+def test_an_input_of_free_size_keeps_the_size_of_the_first_good_tick():
+    joints = Inputs(["/joints"], ["joint_state"], [None], [(np.array(-BIG), np.array(np.inf))], [True], [], 0.5,
+                    False, math.nan)
+    joints.receive(0, JointState(name=["a", "b"], position=[0.1, 0.2], velocity=[0.0, 0.0]), now=0)
+    assert joints.hold_sizes() == [("/joints", 4)] and joints.hold_sizes() == []
+    joints.receive(0, JointState(name=["a"], position=[0.1], velocity=[0.0]), now=MS)
+    assert joints.observation(now=MS).problem == (
+        "/joints: 2 value(s), expected 4 (the size it had when control was first good)"
+    )
+
+
+def test_dropped_readings_are_forgotten():
+    inputs = _altitude(setpoint_default=1.0)
+    inputs.receive(0, _range(0.5, stamp_ms=1000), now=0)
+    inputs.drop()
+    assert inputs.observation(now=0).values is None
+    assert inputs.receive(0, _range(0.5, stamp_ms=1000), now=0) == ("new", 0.0)  # the same stamp: new again
