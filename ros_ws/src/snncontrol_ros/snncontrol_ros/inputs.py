@@ -1,5 +1,5 @@
-"""The controller node's inputs between two ticks, without rclpy: the node hands over messages and node-clock
-times (ns), and asks for the observation at a tick.
+"""The controller node's inputs between two ticks, apart from the node (no subscriptions, clocks or logging here):
+the node hands over messages and node-clock times (ns), and asks for the observation at a tick.
 
 Per input it keeps the latest reading as the tick uses it: its size checked (fixed by the input's type or the
 adapter; an input of free size keeps the size it had at the first good tick, `hold_sizes`), lost samples (NaN,
