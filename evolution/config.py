@@ -212,6 +212,9 @@ class EnvConfig(_Model):
             raise ValueError(f"envelope must be 'all' or a band of {list(HOVER_BANDS)}, got {self.envelope!r}")
         if self.id not in MODELS.values():
             raise ValueError(f"envelope needs a blimp plant id ({', '.join(MODELS.values())}), got {self.id!r}")
+        if self.id == MODELS["mujoco"] and "thrust_gain" in self.kwargs:  # the bands become buoyancy forces by it
+            raise ValueError("kwargs.thrust_gain with an envelope: its bands of hover command are buoyancy forces "
+                             "at the plant's default thrust gain (0.03 N per unit); drop one of them")
         return self
 
     def constructor_kwargs(self, worker: bool = False) -> dict[str, Any]:

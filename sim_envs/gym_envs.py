@@ -10,6 +10,8 @@ Vector semantics:
   first observation, reward 0 and both flags False.
 - ``info`` holds one array [P, ...] per key plus a boolean mask ``_key`` [P] (all True), the layout
   ``SyncVectorEnv`` produces.
+- An action of another shape than the action space's, or with NaN or inf, is refused (ValueError, one line),
+  also a copy's that the step ignores.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from sim_envs import validation
 from sim_envs.plant import BatchedCore
 from sim_envs.rendering import RENDER_MODES, FrameRenderer, available_render_modes, check_render_mode
 
@@ -56,7 +59,7 @@ class CoreEnv(gym.Env[np.ndarray, np.ndarray]):
         return self.core.observe()[0], _first(self.core.info())
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        out = self.core.step(np.asarray(action, dtype=np.float64)[None])
+        out = self.core.step(validation.action(action, self.action_space.shape)[None])
         if self.render_mode == "human":
             self.render()
         return (out.observation[0], float(out.reward[0]), bool(out.terminated[0]), bool(out.truncated[0]),
@@ -119,7 +122,7 @@ class CoreVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     def step(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        out = self.core.step(np.asarray(actions, dtype=np.float64))
+        out = self.core.step(validation.action(actions, self.action_space.shape))
         if self._autoreset.any():
             index = np.flatnonzero(self._autoreset)
             self.core.reset_copies(index, [self._rngs[i] for i in index])

@@ -1,9 +1,18 @@
-"""Constructor-argument checks: each raises one ValueError that names the offending argument."""
+"""Constructor-argument and action checks: each raises one ValueError that names the offending argument."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection
+
+import numpy as np
+
+
+def finite(name: str, value: float) -> float:
+    """``value`` if it is a finite number."""
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
 
 
 def positive(name: str, value: float) -> float:
@@ -53,3 +62,17 @@ def one_of(name: str, value: object, options: Collection[object]) -> object:
     if value not in options:
         raise ValueError(f"{name} must be one of {sorted(map(str, options))}, got {value!r}")
     return value
+
+
+def action(value: object, shape: tuple[int, ...]) -> np.ndarray:
+    """`value` as a float64 array of `shape` with finite values only (NaN or inf would reach the simulator,
+    which resets or silently turns them into another command); ValueError in one line otherwise."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"action must be numbers of shape {shape}, got {type(value).__name__}") from None
+    if array.shape != shape:
+        raise ValueError(f"action must have shape {shape}, got {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"action must be finite, got {array.tolist() if array.size <= 8 else 'NaN or inf values'}")
+    return array

@@ -101,8 +101,14 @@ class ClosedLoopFitness:
         tracked = set(self.cfg.objectives) & set(TRACKED)
         tracker = TrackingAccumulator(copies, self.cfg.steady_after_steps) if tracked else None
         segmented = bool(tracked - {"tracking_error"})  # the others need the set-point
+        broken = np.zeros(copies, dtype=bool)  # a command that was NaN or inf: the plant refuses it
         for _ in range(self.cfg.env.episode_steps):
-            obs, reward, terminated, truncated, info = env.step(policy.act(obs))
+            action = np.asarray(policy.act(obs), dtype=np.float64)
+            finite = np.isfinite(action).reshape(copies, -1).all(axis=1)
+            if not finite.all():  # that copy's plant gets 0 instead; its genome scores as failed (NaN)
+                broken |= ~finite
+                action = np.where(finite.reshape(-1, *([1] * (action.ndim - 1))), action, 0.0)
+            obs, reward, terminated, truncated, info = env.step(action)
             total += np.where(alive, reward, 0.0)
             if tracker is not None:
                 error = self._info(info, self.cfg.error_key)
@@ -120,6 +126,7 @@ class ClosedLoopFitness:
             values.update({name: getattr(tracker, name)() for name in TRACKED})
         values.update(energy_objectives(counters_report(self.net, spikes, sops, steps)))
         scores = np.stack([values[name].reshape(batch, episodes).mean(axis=1) for name in self.cfg.objectives], 1)
+        scores[broken.reshape(batch, episodes).any(axis=1)] = np.nan  # counted as the worst score by the loop
         return scores if self.cfg.weights is None else scores @ np.asarray(self.cfg.weights)[:, None]
 
     def _info(self, info: dict[str, Any], key: str) -> np.ndarray:

@@ -118,7 +118,7 @@ class BlimpODECore(BatchedCore):
         self.gusts, self.buoyancy_drift = bool(gusts), bool(buoyancy_drift)
         self.gust_std = validation.non_negative("gust_std", gust_std)
         self.gust_time_constant = validation.positive("gust_time_constant", gust_time_constant)
-        self.leak_rate = float(leak_rate)
+        self.leak_rate = validation.finite("leak_rate", leak_rate)
         self.disturbance_prob = validation.probability("disturbance_prob", disturbance_prob, certain=True)
 
         self.observation_space = spaces.Box(np.zeros(2), np.full(2, self.max_range), dtype=np.float64)
@@ -183,7 +183,7 @@ class BlimpODECore(BatchedCore):
 
     def step(self, action: np.ndarray) -> Transition:
         setpoint, hover, gust = self._at(self._setpoint), self._at(self._hover), self._at(self._gust)
-        u = np.clip(np.nan_to_num(action[:, 0]), -U_MAX, U_MAX)
+        u = np.clip(action[:, 0], -U_MAX, U_MAX)
         target = np.where(np.abs(u) < self.dead_zone, 0.0, np.abs(u))
         flip = (target > 0.0) & (np.sign(u) != self.orientation)
         self.orientation = np.where(flip, -self.orientation, self.orientation)

@@ -118,7 +118,7 @@ class BlimpCore(BatchedCore):
             gust_time_constant=validation.positive("gust_time_constant", gust_time_constant),
             buoyancy_drift=bool(buoyancy_drift),
             drift_std=validation.non_negative("drift_std", drift_std),
-            leak_rate=float(leak_rate),
+            leak_rate=validation.finite("leak_rate", leak_rate),
             disturbance_prob=validation.probability("disturbance_prob", disturbance_prob, certain=True),
             flip_delay_range=validation.interval("flip_delay_range", flip_delay_range, 0.0),
         )

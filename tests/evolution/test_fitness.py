@@ -9,7 +9,7 @@ from evo_support import BLIMP_IO, TINY_NET, blimp_config, logbook, run
 
 from evolution.config import NetworkConfig, parse_config
 from evolution.errors import ConfigError
-from evolution.fitness import build_fitness
+from evolution.fitness import build_fitness, closed_loop
 from evolution.fitness.mimicry import LOSSES
 from evolution.problem import resolve_network
 from snncontrol.adapters import IOAdapters
@@ -136,6 +136,25 @@ def test_closed_loop_is_chunk_independent_and_stops_at_episode_end():
     np.testing.assert_array_equal(exact.evaluate(genomes, data), values)
     np.testing.assert_allclose(values[:, 1], -values[:, 0] / 10, rtol=0.2)  # mean |error| ~ -return / steps
     assert not np.array_equal(fitness.evaluate(genomes, fitness.generation_data(5)), values)  # new episodes
+
+
+def test_a_genome_whose_command_is_not_finite_scores_nan_and_the_others_fly_on(monkeypatch):
+    """The plants refuse NaN and inf commands: such a genome's plant gets 0 instead and its score is NaN (the
+    loop's worst), where the run crashed (or the plant turned NaN into a command of its own)."""
+    fitness, problem = _blimp(1.0, 10, ["tracking_error"])
+    genomes = problem.spec.parameters.sample(3, np.random.default_rng(3))
+    data = fitness.generation_data(0)
+    clean = fitness.evaluate(genomes, data)
+    act = closed_loop.SNNPolicy.act
+
+    def nan_for_the_second_genome(self, obs):
+        action = np.array(act(self, obs), dtype=np.float64)
+        action[2:4] = np.nan  # copies 2 and 3: genome 1's two episodes
+        return action
+
+    monkeypatch.setattr(closed_loop.SNNPolicy, "act", nan_for_the_second_genome)
+    values = fitness.evaluate(genomes, data)
+    assert np.isnan(values[1]).all() and np.array_equal(values[[0, 2]], clean[[0, 2]])
 
 
 def test_closed_loop_without_resampling_flies_the_same_episodes_every_generation():

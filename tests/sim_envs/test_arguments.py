@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from sim_envs import BlimpAltitudeEnv, SwimmerEnv, SwimmerVectorEnv
+from sim_envs.blimp.env import BlimpAltitudeODEEnv
 from sim_envs.schedules import LevelSchedule
 
 
@@ -25,6 +26,8 @@ from sim_envs.schedules import LevelSchedule
         (BlimpAltitudeEnv, {"dropout_value": "zero"}, "dropout_value"),
         (BlimpAltitudeEnv, {"motor_tau_range": (0.3, 0.1)}, "motor_tau_range"),
         (BlimpAltitudeEnv, {"gust_std": -1.0}, "gust_std"),
+        (BlimpAltitudeEnv, {"leak_rate": float("nan")}, "leak_rate"),  # made MuJoCo reset, the ODE fly NaN
+        (BlimpAltitudeODEEnv, {"leak_rate": float("inf")}, "leak_rate"),
         (BlimpAltitudeEnv, {"schedule": [0.5, 1.0]}, "schedule"),
         (BlimpAltitudeEnv, {"render_mode": "ascii"}, "render_mode"),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import gymnasium as gym
@@ -49,3 +50,28 @@ def test_vector_env_restarts_a_finished_copy_on_the_next_step_with_zero_reward()
     assert not truncated.any() and np.all(reward == 0.0)
     assert not np.allclose(obs, first_obs)  # a fresh episode drawn from the continuing generators
     assert np.allclose(obs[:, :5], 0.0, atol=0.1)  # straight body, joint noise within reset_noise_scale
+
+
+@pytest.mark.parametrize("env_id", [*IDS, "sim_envs/BlimpAltitudeODE-v0"])
+def test_an_action_with_nan_inf_or_the_wrong_shape_is_refused_in_one_line(env_id: str) -> None:
+    """NaN reached MuJoCo (which reset the simulation, and the next valid command started a spurious rotor flip)
+    and the ODE plant made it 0 (inf: full thrust); a scalar was an IndexError, extra values were dropped."""
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    shape = env.action_space.shape
+    for action, message in (
+        (np.full(shape, np.nan), "action must be finite"),
+        (np.full(shape, np.inf), "action must be finite"),
+        (np.zeros(()), f"action must have shape {shape}, got ()"),
+        (np.zeros((shape[0] + 1,)), f"action must have shape {shape}"),
+        ("up", "action must be numbers"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(message)) as caught:
+            env.step(action)
+        assert "\n" not in str(caught.value)
+    envs = gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point")
+    envs.reset(seed=0)
+    with pytest.raises(ValueError, match="action must be finite"):
+        envs.step(np.r_[np.zeros((1, *shape)), np.full((1, *shape), np.nan)])
+    env.close()
+    envs.close()
