@@ -83,8 +83,8 @@ def write_directory(path: str | os.PathLike[str], files: dict[str, bytes]) -> Pa
 
     The new directory is complete on disk before it is renamed into place; an existing one is first renamed
     aside (into a hidden sibling) and removed afterwards, so a crash in between leaves it recoverable there. An
-    existing `path` that is not an earlier output of this kind (a directory of files only, one of them named as
-    one of `files`) is refused (FileExistsError).
+    existing `path` that is not an earlier output of this kind (a directory of regular files named as `files`
+    only) is refused (FileExistsError).
     """
     path = Path(path)
     check_replaceable(path, set(files), files_only=True)
@@ -106,19 +106,19 @@ def write_directory(path: str | os.PathLike[str], files: dict[str, bytes]) -> Pa
 
 def check_replaceable(path: Path, names: Collection[str], files_only: bool = False) -> None:
     """FileExistsError unless `path` is absent, an empty directory, or an earlier output of one kind: a directory
-    (not a link) holding an entry named as one of `names` (and, with `files_only`, regular files only). A
-    directory of the user's, a file or a device is never replaced."""
+    (not a link) whose every entry is named as one of `names` (and, with `files_only`, is a regular file). A
+    directory holding anything else, a file or a device is never replaced: replacing deletes what it holds."""
     if not (path.exists() or path.is_symlink()):
         return
     if path.is_symlink() or not path.is_dir():
         raise FileExistsError(f"{path} exists and is not a directory this program writes: not replaced "
                               "(give another path)")
-    entries = list(path.iterdir())
-    others = [entry for entry in entries if files_only and (entry.is_symlink() or not entry.is_file())]
-    if entries and (others or not any(entry.name in names for entry in entries)):
-        listed = ", ".join(sorted(entry.name for entry in others or entries)[:3])
-        raise FileExistsError(f"{path} holds {listed}{', ...' if len(others or entries) > 3 else ''}, not an earlier "
-                              "output of this kind: not replaced (give another path or remove it)")
+    others = [entry for entry in path.iterdir()
+              if entry.name not in names or (files_only and (entry.is_symlink() or not entry.is_file()))]
+    if others:
+        listed = ", ".join(sorted(entry.name for entry in others)[:3])
+        raise FileExistsError(f"{path} holds {listed}{', ...' if len(others) > 3 else ''}, not an output of this "
+                              "kind: not replaced (give another path or remove it)")
 
 
 def _replace_directory(tmp: Path, path: Path) -> None:

@@ -14,8 +14,8 @@ from snncontrol import atomic
 def test_directory_is_replaced_whole(tmp_path: Path) -> None:
     target = tmp_path / "art"
     atomic.write_directory(target, {"a.json": b"1", "b.bin": b"2"})
-    atomic.write_directory(target, {"a.json": b"3"})
-    assert sorted(p.name for p in target.iterdir()) == ["a.json"] and (target / "a.json").read_bytes() == b"3"
+    atomic.write_directory(target, {"a.json": b"3", "b.bin": b"4"})
+    assert sorted(p.name for p in target.iterdir()) == ["a.json", "b.bin"] and (target / "a.json").read_bytes() == b"3"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["art"]
 
 
@@ -48,12 +48,16 @@ def test_written_files_and_directories_get_the_usual_permissions(tmp_path: Path)
 
 
 def test_a_directory_of_the_users_is_never_replaced(tmp_path: Path) -> None:
-    """Only an earlier output of the same kind (files only, one named as one written) or an empty directory."""
+    """Only an earlier output of the same kind (regular files named as those written, nothing else) or an empty
+    directory: a directory holding a controller.json beside the user's own files was replaced whole."""
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "thesis.txt").write_text("years of work")
     with pytest.raises(FileExistsError, match=r"thesis\.txt"):
         atomic.write_directory(mine, {"a.json": b"1"})
+    (mine / "a.json").write_text("{}")  # one of the names written, beside the user's file
+    with pytest.raises(FileExistsError, match=r"holds thesis\.txt, not an output of this kind"):
+        atomic.write_directory(mine, {"a.json": b"1", "b.bin": b"2"})
     assert (mine / "thesis.txt").read_text() == "years of work"
     (tmp_path / "file").write_text("x")
     with pytest.raises(FileExistsError, match="not a directory"):
