@@ -34,7 +34,20 @@ def test_a_hold_shorter_than_the_steady_state_window_is_not_judged() -> None:
     m = tracking_metrics(times, np.ones(12), setpoint, steady_after_s=6.0)
     assert [s.full for s in m.segments] == [True, False]
     assert len(m.full_segments) == 1 and np.isnan(m.segments[1].rise_time_s)
-    assert m.overshoot_by_direction() == (0.0, 0.0)
+    up, down = m.overshoot_by_direction()
+    assert up == 0.0 and np.isnan(down)  # no downward step: no downward overshoot, not one of 0
+
+
+def test_with_no_steady_state_delay_the_trailing_sample_is_still_no_hold() -> None:
+    """eval-blimp --hold-s 20 (or less) judges from a hold's start: the one-sample segment of the next set-point
+    on a flight's last sample was scored as a whole hold (100 cm off, never risen)."""
+    times = np.arange(0, 21, 1.0)
+    setpoint = np.r_[np.full(10, 0.5), np.full(10, 1.0), 0.5]
+    values = setpoint.copy()
+    values[-1] = 1.0  # the blimp is where the hold before asked
+    m = tracking_metrics(times, values, setpoint, steady_after_s=0.0)
+    assert [s.full for s in m.segments] == [True, True, False] and m.segments[-1].samples == 1
+    assert [s.steady_state_error for s in m.full_segments] == [0.0, 0.0]
 
 
 def test_metrics_refuse_mismatched_arrays_in_one_line() -> None:
@@ -54,6 +67,9 @@ def test_envelope_targets_hold_in_every_band_or_fail() -> None:
             "heavy": {"SNN": _band([0.7, 0.9, 2.9], up=5.0, down=0.0), "PID": pid}}
     targets = envelope_targets({"ode": {"calm": good}})
     assert all(targets.values()) and len(targets) == 5, targets  # no overshoot beside a PID without one is fine
+    never_down = {**good, "heavy": {"SNN": _band([0.7], up=5.0, down=float("nan")),
+                                    "PID": _band([1.2], up=6.0, down=float("nan"))}}
+    assert envelope_targets({"ode": {"calm": never_down}})["ode_calm_overshoot_down_below_pid"]  # no say
     for change, failed in (
         ({"ss": [1.1, 1.1]}, "ode_calm_ss_median"),  # one band's median over 1 cm
         ({"ss": [0.5, 0.6, 3.1]}, "ode_calm_ss_worst"),

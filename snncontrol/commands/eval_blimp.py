@@ -1,6 +1,6 @@
 """`snncontrol eval-blimp ARTIFACT`: a blimp controller beside the reference PID over the operating envelope.
 
-    snncontrol eval-blimp shipped:blimp [--plants 8] [--seed 100] [--models mujoco ode]
+    snncontrol eval-blimp shipped:blimp [--plants 8] [--seed 300] [--models mujoco ode]
                           [--conditions calm disturbed] [--bands lighter light medium heavy heaviest] [--out DIR]
 
 Flies `--plants` held-out plants per band of hover command (`sim_envs.blimp.envelope.HOVER_BANDS`, from lighter
@@ -26,7 +26,13 @@ from snncontrol import atomic
 from snncontrol.artifacts import load_controller
 from snncontrol.controllers import resolve
 from snncontrol.errors import SnnControlError
-from snncontrol.evaluation.blimp_eval import CONDITIONS, EnvelopeResults, envelope_targets, evaluate_envelope
+from snncontrol.evaluation.blimp_eval import (
+    CONDITIONS,
+    HELD_OUT_SEED,
+    EnvelopeResults,
+    envelope_targets,
+    evaluate_envelope,
+)
 from snncontrol.evaluation.plots import plot_envelope, plot_flight
 from snncontrol.seeding import seed_argument
 
@@ -43,8 +49,9 @@ COLUMNS = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("artifact", help="controller artifact directory, or shipped:NAME (e.g. shipped:blimp)")
     parser.add_argument("--plants", type=int, default=8, help="randomized plants per band (default 8)")
-    parser.add_argument("--seed", type=seed_argument, default=100,
-                        help="first plant seed (band b: seed + b * plants ..; default 100: held out of evolution)")
+    parser.add_argument("--seed", type=seed_argument, default=HELD_OUT_SEED,
+                        help=f"first plant seed (band b: seed + b * plants ..; default {HELD_OUT_SEED}: held out of "
+                             "evolution and of every choice between controllers)")
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=list(MODELS))
     parser.add_argument("--conditions", nargs="+", choices=sorted(CONDITIONS), default=["calm", "disturbed"])
     parser.add_argument("--bands", nargs="+", choices=list(HOVER_BANDS), default=list(HOVER_BANDS),
@@ -67,11 +74,12 @@ def table(figures: dict[str, dict[str, float]]) -> list[str]:
 
 def band_table(by_band: dict[str, dict[str, Any]]) -> list[str]:
     """Markdown rows, one per band of hover command: SNN and PID median (worst) steady-state error, median
-    overshoot up / down, median rise / settle, plants with a floor or ceiling contact after 5 s, SNN spikes/s."""
+    overshoot up / down (down: over the plants that descend, on their first approach), how many do, median
+    rise / settle, plants with a floor or ceiling contact after 5 s, SNN spikes/s."""
     lines = [
         "| band (hover command) | SNN ss (cm) | PID ss (cm) | SNN overshoot up / down (cm) | PID overshoot up / down "
-        "(cm) | SNN rise / settle (s) | contacts SNN / PID | SNN spikes/s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "(cm) | plants descending | SNN rise / settle (s) | contacts SNN / PID | SNN spikes/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for band, results in by_band.items():
         snn, pid = results["SNN"].figures, results["PID"].figures
@@ -82,6 +90,7 @@ def band_table(by_band: dict[str, dict[str, Any]]) -> list[str]:
             f"| {pid['ss_error_cm_median']:.2f} ({ss_worst[1]:.2f}) "
             f"| {snn['overshoot_up_cm_median']:.1f} / {snn['overshoot_down_cm_median']:.1f} "
             f"| {pid['overshoot_up_cm_median']:.1f} / {pid['overshoot_down_cm_median']:.1f} "
+            f"| {snn['plants_down']:.0f} of {len(results['SNN'].flights)} "
             f"| {snn['rise_s_median']:.1f} / {snn['settle_s_median']:.1f} "
             f"| {snn['contacts']:.0f} / {pid['contacts']:.0f} | {snn.get('spikes_per_s', float('nan')):.0f} |"
         )
@@ -148,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)  # now, not after the flights: a bad --out fails at once
     print(f"{args.artifact}: {controller.spec.n_neurons} neurons, {controller.spec.parameters.size} parameters; "
-          f"{args.plants} held-out plants per band of hover command, set-points 0.5 / 1.0 / 1.5 m, "
+          f"{args.plants} plants per band of hover command from seed {args.seed}, set-points 0.5 / 1.0 / 1.5 m, "
           f"{args.hold_s:g} s each")
     results = evaluate_envelope(controller, tuple(args.models), tuple(args.conditions), tuple(args.bands),
                                 args.plants, args.seed, args.hold_s, record_spikes=True)

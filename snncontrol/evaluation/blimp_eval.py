@@ -43,6 +43,10 @@ from snncontrol.policy import Policy, SNNPolicy
 NEGATIVE_BUOYANCY = (-0.02, -0.005)  # N: heavier than air, 0.5 to 2 gf
 SETPOINTS = (0.5, 1.0, 1.5)  # m
 STEADY_WINDOW_S = 20.0  # the last 20 s of each hold are its steady state
+#: First plant seed of the envelope evaluation (300 .. 339 at 8 plants a band), never drawn by an evolution run nor
+#: used to choose between controllers: the grade. The default until 2026-12-06, 100 .. 139, was flown for every
+#: variant compared during development, so it is no longer held out.
+HELD_OUT_SEED = 300
 
 
 @dataclass
@@ -103,6 +107,7 @@ def figures(
         **_median_worst(rise, "rise_s"),
         **_median_worst(settle, "settle_s"),
         **_median_worst(rmse, "rmse_cm"),
+        "plants_down": float(np.sum(np.isfinite(down))),  # plants whose first approach descends
         "never_rise": float(np.sum(np.isnan(rise))),
         "never_settle": float(np.sum(np.isnan(settle))),
         "contacts": float(sum(flight.contacts() > 0 for flight in flights)),
@@ -169,7 +174,7 @@ def evaluate_envelope(
     conditions: tuple[str, ...] = tuple(CONDITIONS),
     bands: tuple[str, ...] = tuple(HOVER_BANDS),
     plants: int = 8,
-    seed: int = 100,
+    seed: int = HELD_OUT_SEED,
     hold_s: float = 70.0,
     record_spikes: bool = False,
 ) -> EnvelopeResults:
@@ -203,7 +208,8 @@ def envelope_targets(results: EnvelopeResults) -> dict[str, bool]:
     """Each target of the envelope evaluation, per model and condition, met or not: no plant touches the floor or
     the ceiling after the first 5 s; in every band the median steady-state error is within SS_MEDIAN_CM and the
     worst plant's within SS_WORST_CM; the median overshoot up and down is below the PID's (or under
-    NO_OVERSHOOT_CM) in every band."""
+    NO_OVERSHOOT_CM) in every band, over the plants that stepped that way (the schedule's set-points rise, so
+    a plant descends only on its first approach, from a start above 0.5 m)."""
     targets: dict[str, bool] = {}
     for model, by_condition in results.items():
         for condition, by_band in by_condition.items():
@@ -214,8 +220,9 @@ def envelope_targets(results: EnvelopeResults) -> dict[str, bool]:
             targets[f"{name}_ss_median"] = all(
                 r.figures["ss_error_cm_median"] <= SS_MEDIAN_CM[condition] for r in snn.values())
             targets[f"{name}_ss_worst"] = all(max(r.per_plant["ss_error_cm"]) <= SS_WORST_CM for r in snn.values())
-            for direction in ("up", "down"):
+            for direction in ("up", "down"):  # a band none of whose plants stepped that way (NaN) has no say
                 key = f"overshoot_{direction}_cm_median"
                 targets[f"{name}_overshoot_{direction}_below_pid"] = all(
-                    r.figures[key] < pid[band][key] or r.figures[key] < NO_OVERSHOOT_CM for band, r in snn.items())
+                    r.figures[key] < pid[band][key] or r.figures[key] < NO_OVERSHOOT_CM for band, r in snn.items()
+                    if np.isfinite(r.figures[key]) or np.isfinite(pid[band][key]))
     return targets

@@ -30,11 +30,13 @@ class SegmentMetrics:
     overshoot: float
     rise_time_s: float  # nan if never reached
     settling_time_s: float  # nan if never settled
+    samples: int  # how many samples it lasted
 
     @property
     def full(self) -> bool:
-        """Held past steady_after_s: the segments a report judges (a flight's last sample may start another)."""
-        return bool(np.isfinite(self.steady_state_error))
+        """Held past steady_after_s: the segments a report judges. A flight's last sample may start another
+        segment, one sample long: never full, also where steady_after_s is 0."""
+        return bool(np.isfinite(self.steady_state_error)) and self.samples > 1
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,12 @@ class TrackingMetrics:
         return tuple(s for s in self.segments if s.full)
 
     def overshoot_by_direction(self) -> tuple[float, float]:
-        """(largest overshoot of upward steps, of downward steps) over the full segments; 0 where there was none
-        (a zero step counts as upward)."""
+        """(largest overshoot of upward steps, of downward steps) over the full segments; NaN where the flight
+        had no step that way (a zero step counts as upward): a flight that never descends has no downward
+        overshoot, not one of 0."""
         up = [s.overshoot for s in self.full_segments if s.step >= 0]
         down = [s.overshoot for s in self.full_segments if s.step < 0]
-        return max(up, default=0.0), max(down, default=0.0)
+        return max(up, default=float("nan")), max(down, default=float("nan"))
 
 
 def tracking_metrics(
@@ -78,6 +81,8 @@ def tracking_metrics(
     def seconds(start: int, samples: float) -> float:
         return float(times[start + int(samples)] - times[start]) if np.isfinite(samples) else float("nan")
 
+    starts = [s.start for s in tracker.segments(0)]
+    ends = [*starts[1:], len(times)]
     segments = tuple(
         SegmentMetrics(
             setpoint=s.setpoint,
@@ -87,8 +92,9 @@ def tracking_metrics(
             overshoot=s.overshoot,
             rise_time_s=seconds(s.start, s.rise_steps),
             settling_time_s=seconds(s.start, s.settle_steps),
+            samples=end - s.start,
         )
-        for s in tracker.segments(0)
+        for s, end in zip(tracker.segments(0), ends, strict=True)
     )
     return TrackingMetrics(
         rmse=float(tracker.rmse()[0]),
