@@ -8,8 +8,14 @@ caller's own numpy arrays, in place, and `run_tick` a whole control tick around 
 saturation, packed as `snncontrol.tick_layout` says) for `snncontrol.realtime.Stepper`, which calls both through
 `Specialized`. Inputs that are zero are skipped, so spiking inputs cost work in proportion to spikes
 (event-driven), not to synapses. Tested against the reference torch step (`tests/test_network.py`,
-`tests/test_neurons.py`), bit for bit in float64, and the tick against `snncontrol.policy.SNNPolicy.act`
-(`tests/test_policy.py`). Units: those of the network (one step is `spec.dt` s).
+`tests/test_neurons.py`) and the tick against `snncontrol.policy.SNNPolicy.act` (`tests/test_policy.py`). The
+two paths agree to rounding, not bit for bit: they sum a neuron's inputs in another order, and numba evaluates
+float32 state partly in float64 (its float literals). In float64 that is ~1e-14 over thousands of steps; in
+float32 (the default of `Network` and `Controller`) a neuron near its threshold can fire one step apart, so
+over long runs a spike count may differ by one (a 20,000-step rollout of 64 small networks: one spike in 6
+million). `Network.rollout` and `step` run this loop unless a layer has synaptic delays (or `backend=
+"reference"` is asked for), so the ROS node, `SNNPolicy` and evolution agree with each other exactly.
+Units: those of the network (one step is `spec.dt` s).
 """
 
 from __future__ import annotations
