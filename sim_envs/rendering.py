@@ -53,6 +53,10 @@ class FrameRenderer:
             self._viewer.sync()
             return None
         if self._renderer is None:
+            framebuffer = model.vis.global_.offwidth, model.vis.global_.offheight
+            if self.width > framebuffer[0] or self.height > framebuffer[1]:  # MuJoCo's own error is a page long
+                raise ValueError(f"width x height {self.width} x {self.height} exceed the model's offscreen "
+                                 f"framebuffer {framebuffer[0]} x {framebuffer[1]}")
             self._renderer = mujoco.Renderer(model, height=self.height, width=self.width)
         self._renderer.update_scene(data, camera=self.camera)
         return self._renderer.render()

@@ -67,7 +67,8 @@ class Episode:
 
 
 def ornstein_uhlenbeck(rng: np.random.Generator, n: int, dt: float, std: float, tau: float) -> np.ndarray:
-    """[n, 3] stationary OU samples every dt s: a causal filter of white noise with kernel exp(-t / tau)."""
+    """[n, 3] OU samples every dt s: a causal filter of white noise with kernel exp(-t / tau), from rest, so the
+    gusts build up over the first few tau s to their stationary std."""
     decay = np.exp(-dt / tau)
     kernel = decay ** np.arange(min(n, int(np.ceil(12.0 * tau / dt)) + 1))
     white = rng.standard_normal((3, n)) * std * np.sqrt(1.0 - decay**2)

@@ -11,7 +11,7 @@ Air acts through MuJoCo's ellipsoid fluid model (``fluidshape="ellipsoid"``, air
 viscosity 1.81e-5 Pa·s), which gives the drag. MuJoCo's fluid model only contains the velocity-dependent
 (Kirchhoff) added-mass terms, which vanish in pure translation, so the added mass of the accelerated air
 is put on the slide joints as armature, with the potential-flow (Lamb) coefficients of the same ellipsoid
-and the same air density: about 0.12 kg sideways/vertically and 0.02 kg along the axis.
+and the same air density: about 0.12 kg sideways/vertically and 0.04 kg along the axis (`added_mass`).
 
 Buoyancy is not in MuJoCo's fluid model either: the plant applies it per copy as a vertical generalized
 force (weight plus a bias, see ``sim_envs.blimp.plant``). The thrust unit is a motor on site ``thrust``

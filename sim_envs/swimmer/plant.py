@@ -3,7 +3,7 @@
 Units: m, s, rad, N·m. Control period ``frame_skip * timestep`` (default 6 * 0.005 s = 0.03 s).
 
 Observation (float64, length 2 * n_joints + 3), joints ordered head to tail:
-  [0 : n_joints]             joint angles, rad, within ±joint_limit
+  [0 : n_joints]             joint angles, rad (soft limits at ±joint_limit: 1.117 rad reached at 6 links)
   [n_joints : 2 * n_joints]  joint angular velocities, rad/s
   [-3], [-2]                 head velocity in the head frame: forward (along the head's nose), sideways; m/s
   [-1]                       head yaw rate, rad/s
@@ -69,7 +69,8 @@ class SwimmerCore(BatchedCore):
         self.n_links = n_links
         self.n_joints = n_links - 1
         self.joint_limit = joint_limit(n_links)
-        """NCAP joint limit 2*pi/(n_joints+1), rad: joint angle / joint_limit is proprioception in [-1, 1]."""
+        """NCAP joint limit 2*pi/(n_joints+1), rad: joint angle / joint_limit, clamped to [-1, 1] by the NCAP
+        circuit, is its proprioception (the joints' soft limits let an angle pass it a little)."""
         self.model = mujoco.MjModel.from_xml_string(swimmer_xml(n_links, timestep=timestep))
         self.control_dt = frame_skip * timestep
         self.physics = BatchedPhysics([self.model] * n_copies, mujoco.mjtState.mjSTATE_CTRL.value, n_threads)

@@ -179,7 +179,9 @@ def evaluate_envelope(
     record_spikes: bool = False,
 ) -> EnvelopeResults:
     """The SNN and the reference PID band by band over the envelope, in each model and condition: `plants` plants
-    per band (band b of HOVER_BANDS: seeds seed + b * plants ..), the same plants in every condition."""
+    per band (band b of HOVER_BANDS: seeds seed + b * plants ..). A seed gives the same hover command, motor lag,
+    drag and start in every condition; the MuJoCo plant draws its rotor-flip delay after the disturbances, so
+    there that delay differs between calm and disturbed (the ODE plant's does not)."""
     results: EnvelopeResults = {}
     for model in models:
         for condition in conditions:

@@ -46,3 +46,11 @@ def test_vector_env_rejects_zero_copies() -> None:
 def test_schedule_rejects_negative_hold_time() -> None:
     with pytest.raises(ValueError, match="hold_s"):
         LevelSchedule(hold_s=-1.0)
+
+
+def test_a_frame_larger_than_the_models_framebuffer_is_one_line() -> None:
+    env = BlimpAltitudeEnv(render_mode="rgb_array", width=4000, height=100)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"width x height 4000 x 100 exceed the model's offscreen framebuffer"):
+        env.render()
+    env.close()
