@@ -22,7 +22,9 @@ import torch
 
 from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Controller
+from snncontrol.encoders import SampleHoldEncoder
 from snncontrol.energy import EnergyReport, energy_report
+from snncontrol.errors import SpecError
 from snncontrol.network import Network, NetworkState, Params
 from snncontrol.realtime import Stepper, unsupported
 
@@ -48,6 +50,7 @@ class SNNPolicy:
         realtime = self.batch == 1 and unsupported(network) is None
         self.stepper: Stepper | None = Stepper(network, params) if realtime else None
         self.spiking_columns = _spiking_columns(network)
+        self.holds_samples = isinstance(network.spec.encoder, SampleHoldEncoder)
         self.spikes: list[np.ndarray] = []
         self.reset()
 
@@ -90,6 +93,11 @@ class SNNPolicy:
         if extra_inputs is not None:
             extra = np.asarray(extra_inputs, dtype=np.float64)
             x = np.concatenate([x, np.broadcast_to(extra, (*x.shape[:-1], extra.shape[-1]))], axis=-1)
+        if not self.holds_samples and not np.isfinite(x).all():
+            # one NaN turns the membranes it reaches NaN, which never fire again until a reset: refuse it
+            channels = sorted({int(c) for c in np.nonzero(~np.isfinite(np.atleast_2d(x)))[1]})
+            raise SpecError(f"network input(s) {channels} not finite (NaN or inf) and the network holds no samples "
+                            "(a sample-hold encoder carries lost ones): give finite observations")
         if self.stepper is not None:
             out = self.stepper.step(x)
             neurons = self.stepper.state.out

@@ -8,11 +8,13 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 
 from snncontrol.adapters import ActionAdapter, IOAdapters, ObservationAdapter
 from snncontrol.artifacts import Controller, load_controller
 from snncontrol.controllers import resolve
+from snncontrol.errors import SpecError
 from snncontrol.layers import Layer, leaky_readout
 from snncontrol.neurons import LIF
 from snncontrol.policy import SNNPolicy
@@ -72,3 +74,17 @@ def test_importing_the_compiled_core_does_not_import_the_network_module() -> Non
     code = "import sys, snncontrol.compiled; print('snncontrol.network' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_network_without_sample_hold_refuses_a_non_finite_input_in_one_line(batch: int) -> None:
+    """One NaN observation made the swimmer's membranes NaN: silent (output 0, no error) until a reset."""
+    swimmer = SNNPolicy.of(load_controller(resolve("shipped:swimmer_ncap")), batch=batch)
+    n_obs = swimmer.network.spec.n_inputs
+    obs = np.zeros((batch, n_obs))
+    swimmer.act(obs)
+    obs[-1, 1] = np.nan
+    with pytest.raises(SpecError, match=r"network input\(s\) \[1\] not finite"):
+        swimmer.act(obs)
+    blimp = SNNPolicy.of(load_controller(resolve("shipped:blimp")), batch=batch)
+    assert np.isfinite(blimp.act(np.full((batch, 2), np.nan))).all()  # its sample hold carries lost samples
