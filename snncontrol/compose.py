@@ -225,11 +225,13 @@ class _Composer:
         self.pieces[f"{name}.{param}"] = [p.piece for p in parts]
 
 
-def _sum_layer(n_each: int, count: int) -> Layer:
-    """m LeakyIntegrator units with decay 0: output j = sum over networks of their output j (fixed weights)."""
+def _sum_layer(n_each: int, count: int, taken: set[str]) -> Layer:
+    """m LeakyIntegrator units with decay 0: output j = sum over networks of their output j (fixed weights). Named
+    SUM_LAYER, or SUM_LAYER_2, _3 .. where a layer of the composed networks has that name (composites composed)."""
     tie = np.full((n_each * count, n_each), -1, dtype=np.int64)
     tie[np.arange(n_each * count), np.tile(np.arange(n_each), count)] = 0
-    return Layer(SUM_LAYER, n_each, LeakyIntegrator(), input=Connection(tie=tie),
+    name = next(n for n in (SUM_LAYER, *(f"{SUM_LAYER}_{k}" for k in range(2, len(taken) + 3))) if n not in taken)
+    return Layer(name, n_each, LeakyIntegrator(), input=Connection(tie=tie),
                  fixed={"w_in": 1.0, "decay_mem": 0.0})
 
 
@@ -260,7 +262,7 @@ def _compose(specs: Sequence[NetworkSpec], name: str, sum_outputs: bool) -> tupl
         outputs = {spec.n_outputs for spec in specs}
         if len(outputs) != 1:
             raise SpecError(f"summed outputs need the same number of outputs in every network, got {outputs}")
-        layers.append(_sum_layer(outputs.pop(), len(specs)))
+        layers.append(_sum_layer(outputs.pop(), len(specs), {layer.name for layer in layers}))
     spec = NetworkSpec(first.n_inputs, tuple(layers), first.dt, first.encoder,
                        name=name or "+".join(s.name or "net" for s in specs))
     return spec, composer

@@ -47,6 +47,20 @@ def test_a_pd_and_an_i_snn_side_by_side_sum_their_commands_exactly(backend: str)
     ).spikes.sum()
 
 
+def test_composites_compose_too() -> None:
+    """Two PD+I composites side by side: their sum layers were both named 'output' and the composite refused."""
+    pd, i = pd_snn("lif", n_pairs=3, n_hidden=7), i_snn("riwta", n_pairs=2, n_hidden=5)
+    rng = np.random.default_rng(2)
+    pd_i = parallel([pd, i])
+    genome = parallel_genome([pd, i], [pd.parameters.sample(1, rng)[0], i.parameters.sample(1, rng)[0]])
+    twice = parallel([pd_i, pd_i])
+    assert [layer.name for layer in twice.layers][-2:] == ["output", "output_2"]
+    xs = torch.as_tensor(rng.normal(0.0, 0.3, (200, 1, 1)))
+    out, _, _ = _run(pd_i, genome, xs)
+    out_twice, _, _ = _run(twice, parallel_genome([pd_i, pd_i], [genome, genome]), xs)
+    assert torch.equal(out_twice, out + out)
+
+
 def test_the_genome_is_the_parts_concatenated_and_keeps_each_parts_bounds() -> None:
     pd, i = pd_snn("lif", n_pairs=2, n_hidden=4), i_snn("iwta", n_pairs=2, n_hidden=4)
     both = parallel([pd, i])
