@@ -131,6 +131,7 @@ def _flight_csv(
         ({}, ["--dt", "nan"], "dt must be a finite number > 0"),
         ({}, ["--test-s", "inf"], "--test-s must be positive and finite"),
         ({}, ["--train-s", "1e12"], "at most 1e+06 s of training flights"),
+        ({}, ["--train-s", "0.1"], "must each span 2 control steps of 0.1 s or more"),  # was a reshape ValueError
     ],
 )
 def test_blimp_dataset_refuses_absurd_recordings_in_one_line(csv, args, message, tmp_path, capsys):

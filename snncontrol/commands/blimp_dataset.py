@@ -19,6 +19,7 @@ import math
 
 from snncontrol import atomic
 from snncontrol.controllers.blimp.recordings import RecordingError, load_bag, load_csv, recordings_dataset
+from snncontrol.controllers.pid import BLIMP_PID
 from snncontrol.evaluation.blimp_datasets import i_blimp_dataset, i_mimicry_dataset, pd_mimicry_dataset, save_dataset
 from snncontrol.seeding import seed_argument
 
@@ -56,8 +57,12 @@ def run(args: argparse.Namespace) -> int:
     if args.train < 1 or not all(math.isfinite(s) and s > 0 for s in (train_s, test_s)):
         raise RecordingError(f"--train, --train-s and --test-s must be positive and finite, got {args.train}, "
                              f"{train_s:g} and {test_s:g}")
-    atomic.writable_file(args.output)  # now, not after the flights: a bad output path fails at once
     recorded = bool(args.csv or args.bag)
+    step_s = args.dt if recorded else BLIMP_PID.dt  # the simulated flights' control step: the reference PID's
+    if math.isfinite(step_s) and step_s > 0 and min(train_s, test_s) < 2 * step_s:  # a bad --dt: said by the loader
+        raise RecordingError(f"--train-s and --test-s must each span 2 control steps of {step_s:g} s or more, got "
+                             f"{train_s:g} and {test_s:g}")
+    atomic.writable_file(args.output)  # now, not after the flights: a bad output path fails at once
     if (1 if recorded else args.train) * train_s > MAX_TRAINING_S or test_s > MAX_TEST_S:
         raise RecordingError(f"at most {MAX_TRAINING_S:g} s of training flights (--train x --train-s) and "
                              f"{MAX_TEST_S:g} s of test (--test-s)")

@@ -65,5 +65,6 @@ def leaky_integrator(v: Num, current: Num, decay_mem: Num) -> Num:
 
 
 def graded(current: Num) -> Num:
-    """Graded (clamped-linear, non-spiking) unit: clamp(current, 0, 1), exactly, in arithmetic form."""
+    """Graded (clamped-linear, non-spiking) unit: clamp(current, 0, 1), exactly for finite input (NaN for +-inf),
+    in arithmetic form."""
     return current * (current > 0.0) * (current < 1.0) + 1.0 * (current >= 1.0)
