@@ -42,7 +42,9 @@ and `refractory`. These features have no NIR equivalent and live in this metadat
 Not exportable (`SpecError` naming the feature): other encoders, decoders, `Graded` units, synaptic delays.
 
 Import: rebuilds a stack of dense layers from the effective weights. Tied / shared / masked / signed
-structure is flattened to dense effective weights (same dynamics, different genome layout). Every imported
+structure is flattened to dense effective weights (same dynamics, different genome layout; the energy report
+then counts an operation for every synapse of the dense matrices: the shipped blimp controller's SOPs double
+over a test flight). Every imported
 value goes into the genome; where a value lies outside a parameter's default bounds the layer gets a
 `bounds` override widened just enough to contain it. Graphs without our metadata are read as NIR defines
 them: hard reset to `v_reset`, which must be 0; `v_leak` must be 0.
