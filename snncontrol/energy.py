@@ -96,7 +96,9 @@ def synapse_counts(net: Network) -> tuple[int, int]:
 
 def counters_report(net: Network, spikes: np.ndarray, sops: np.ndarray, steps: np.ndarray) -> EnergyReport:
     """Energy figures of counters that each individual stopped at its own step count (e.g. at its episode's end,
-    or a ROS node's window): spikes [P, L], sops [P] and steps [P] counted since `init_state`."""
+    or a ROS node's window): spikes [P, L], sops [P] and steps [P] counted since `init_state`. Totals and MACs
+    are each individual's own; the report's duration is the longest count, so the per-second figures of an
+    individual that stopped earlier are understated by that ratio."""
     snn_per_step, ann_per_step = synapse_counts(net)
     return EnergyReport(
         steps=int(steps.max(initial=0)),
