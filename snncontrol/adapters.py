@@ -21,10 +21,16 @@ range (TFmini-S: 12 m) gets valid = (0, 12). The network's `SampleHoldEncoder` t
 Action kinds:
 - identity: the network output as is.
 - affine_clip: clip(out * scale + offset, low, high) (e.g. the blimp's command range [-3.3, 3.3]).
+Each `scale` / `offset` is one finite number for every channel or one per channel: per selected channel for
+select (setpoint_error has one input, so one scale), per network output for affine_clip (checked when a
+controller is loaded and by `IOAdapters.check`). Indices are integers (not floats, strings or bools).
 """
 
 from __future__ import annotations
 
+import math
+import numbers
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -32,18 +38,44 @@ import numpy as np
 import torch
 
 from snncontrol.errors import SpecError
+from snncontrol.params import finite_array, integer, shown
 
 
 def _floats(value: Any, name: str) -> tuple[float, ...]:
-    arr = np.atleast_1d(np.asarray(value, dtype=np.float64))
-    if arr.ndim != 1 or not np.isfinite(arr).all():
-        raise SpecError(f"adapter.{name} must be a finite number or list of numbers")
+    """One or more finite numbers (a number or a flat list of them); SpecError naming `name` otherwise."""
+    arr = np.atleast_1d(finite_array(value, f"adapter.{name}"))
+    if arr.ndim != 1 or not arr.size:
+        raise SpecError(f"adapter.{name} must be a finite number or a non-empty list of numbers")
     return tuple(float(v) for v in arr)
+
+
+def _indices(value: Any, name: str) -> tuple[int, ...]:
+    """Observation indices: an integer or a flat list of integers (>= 0); SpecError naming `name` otherwise."""
+    flat = isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping)
+    items = list(value) if flat else [value]
+    return tuple(integer(i, f"observation adapter {name}[{k}]", low=0) for k, i in enumerate(items))
+
+
+def _per_channel(values: tuple[float, ...], n: int, name: str, where: str) -> None:
+    """SpecError unless `values` has one value for every channel or one per channel (`n` channels)."""
+    if len(values) not in (1, n):
+        allowed = "1" if n == 1 else f"1 or {n}"
+        raise SpecError(f"{where}.{name} has {len(values)} values for {n} channel(s); give {allowed}")
 
 
 def _coefficient(values: tuple[float, ...]) -> float | np.ndarray:
     """One value applies to every channel (a scalar keeps torch and numpy inputs their type); several, per channel."""
     return np.asarray(values) if len(values) > 1 else values[0]
+
+
+def _limit(value: Any, name: str) -> float:
+    """An action limit: a number, +-inf meaning unbounded (null in JSON); SpecError naming `name` otherwise."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+            raise TypeError
+        return float(value)
+    except (TypeError, OverflowError):
+        raise SpecError(f"action adapter {name} must be a number (or null: unbounded), got {shown(value)}") from None
 
 
 @dataclass(frozen=True)
@@ -67,8 +99,10 @@ class ObservationAdapter:
             if len(valid) != 2 or not valid[1] > valid[0]:
                 raise SpecError(f"observation adapter valid must be [low, high] with high > low, got {self.valid!r}")
             object.__setattr__(self, "valid", valid)
-        object.__setattr__(self, "indices", tuple(int(i) for i in np.atleast_1d(self.indices)))
-        object.__setattr__(self, "rates", tuple(int(i) for i in np.atleast_1d(self.rates)))
+        object.__setattr__(self, "indices", _indices(self.indices, "indices"))
+        object.__setattr__(self, "rates", _indices(self.rates, "rates"))
+        for name in ("measurement", "setpoint"):
+            object.__setattr__(self, name, integer(getattr(self, name), f"observation adapter {name}", low=0))
         lead = _floats(self.lead, "lead")
         if len(lead) != 1:
             raise SpecError(f"observation adapter lead must be one number (s), got {self.lead!r}")
@@ -84,6 +118,11 @@ class ObservationAdapter:
         object.__setattr__(self, "offset", _floats(self.offset, "offset"))
         if self.kind == "select" and not self.indices:
             raise SpecError("observation adapter 'select' needs indices")
+        if self.kind != "identity":
+            made = len(self.indices) if self.kind == "select" else 1
+            _per_channel(self.scale, made, "scale", f"observation adapter ({self.kind})")
+            if self.kind == "select":
+                _per_channel(self.offset, made, "offset", "observation adapter (select)")
 
     def channels(self, n_obs: int) -> tuple[int, ...]:
         """The observation elements read one per input (identity: all `n_obs`; select: `indices`, then `rates`);
@@ -133,8 +172,16 @@ class ActionAdapter:
             raise SpecError(f"action adapter kind must be one of {self.KINDS}, got {self.kind!r}")
         object.__setattr__(self, "scale", _floats(self.scale, "scale"))
         object.__setattr__(self, "offset", _floats(self.offset, "offset"))
+        for name in ("low", "high"):
+            object.__setattr__(self, name, _limit(getattr(self, name), name))
         if not self.high >= self.low:
             raise SpecError(f"action adapter needs high >= low, got [{self.low}, {self.high}]")
+
+    def check_outputs(self, n_outputs: int) -> None:
+        """Raise one SpecError line unless `scale` and `offset` fit a network of `n_outputs` outputs."""
+        if self.kind == "affine_clip":
+            _per_channel(self.scale, n_outputs, "scale", "action adapter (affine_clip)")
+            _per_channel(self.offset, n_outputs, "offset", "action adapter (affine_clip)")
 
     def __call__(self, out: Any) -> Any:
         if self.kind == "identity":
@@ -160,6 +207,7 @@ class IOAdapters:
             )
         if n_outputs != n_actions:
             raise SpecError(f"the network has {n_outputs} output(s); {plant} takes {n_actions} action(s)")
+        self.action.check_outputs(n_outputs)
 
     def to_dict(self) -> dict[str, Any]:
         action = asdict(self.action)
@@ -176,7 +224,9 @@ class IOAdapters:
                 if action.get(key) is None and key in action:
                     action[key] = -np.inf if key == "low" else np.inf
             return cls(ObservationAdapter(**data.get("observation", {})), ActionAdapter(**action))
-        except TypeError as exc:
+        except SpecError:
+            raise
+        except (TypeError, ValueError) as exc:
             raise SpecError(f"io: {exc}") from None
 
 

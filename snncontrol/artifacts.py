@@ -6,8 +6,10 @@ An artifact is a directory:
     params.safetensors    the genome as one float64 tensor "genome" [D]
 It is written atomically (a temporary sibling directory, then rename), so a crash never leaves half an
 artifact, and loading validates everything, raising one `ArtifactError` line naming what is wrong: missing
-files, invalid JSON, unknown schema, a spec that does not validate, a params file that is truncated, tampered
-(hash mismatch), of the wrong size, non-finite or out of bounds.
+files, invalid JSON (NaN, Infinity or a number too large for a float included), unknown schema, a spec, I/O
+adapters or metadata that do not validate (a field of the wrong type, a non-finite number, a size beyond its cap),
+adapters that do not fit the network, a params file that is truncated, tampered (hash mismatch), of the wrong
+size, non-finite or out of bounds.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
+import numbers
 import os
 import subprocess
 from dataclasses import dataclass, field
@@ -42,11 +46,26 @@ MAX_PARAMS_BYTES = 1024 * 2**20
 MAX_JSON_DEPTH = 64
 
 
-def parse_json(text: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+def _non_finite(token: str) -> Any:
+    raise ValueError(f"{token} is not a JSON number (only finite numbers are)")
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise ValueError(f"{token:.40} is too large for a float")
+    return value
+
+
+def parse_json(text: str, max_depth: int = MAX_JSON_DEPTH, *, allow_nan: bool = True) -> Any:
     """`json.loads(text)`, refusing documents nested deeper than `max_depth` with one ValueError line (also for
-    a nesting deep enough to break the parser's recursion)."""
+    a nesting deep enough to break the parser's recursion). With `allow_nan=False` the constants NaN, Infinity
+    and -Infinity (which Python's json writes by default, but which are not JSON) and numbers that overflow a
+    float are refused too: every number in the document is then finite. The default keeps them for the files
+    written with them (e.g. an evolution checkpoint's logbook, where a failed evaluation scores NaN)."""
+    strict = {} if allow_nan else {"parse_constant": _non_finite, "parse_float": _finite_float}
     try:
-        document = json.loads(text)
+        document = json.loads(text, **strict)  # type: ignore[arg-type]
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
@@ -91,13 +110,37 @@ class Metadata:
 
     @classmethod
     def from_dict(cls, data: Any) -> Metadata:
+        """Metadata from JSON; one ArtifactError line naming the field unless each field has its documented type
+        (created, snncontrol_version, description: strings; seed: an integer or null; fitness: a finite number,
+        a list of them or null; git_revision: a string or null; extra: a mapping)."""
         if not isinstance(data, dict):
             raise ArtifactError("metadata must be a mapping")
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(data) - known
         if unknown:
             raise ArtifactError(f"metadata has unknown field(s): {', '.join(sorted(unknown))}")
+        for key in ("created", "snncontrol_version", "description", "git_revision"):
+            if key in data and not isinstance(data[key], str) and not (key == "git_revision" and data[key] is None):
+                raise ArtifactError(f"metadata.{key} must be a string, got {data[key]!r:.40}")
+        seed = data.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ArtifactError(f"metadata.seed must be an integer or null, got {seed!r:.40}")
+        fitness = data.get("fitness")
+        values = fitness if isinstance(fitness, list) else [] if fitness is None else [fitness]
+        if not all(_finite(v) for v in values):
+            what = f"{fitness!r:.40}"
+            raise ArtifactError(f"metadata.fitness must be a finite number, a list of them or null, got {what}")
+        if not isinstance(data.get("extra", {}), dict):
+            raise ArtifactError("metadata.extra must be a mapping")
         return cls(**data)
+
+
+def _finite(value: Any) -> bool:
+    """Whether `value` is a finite real number (not a bool)."""
+    try:
+        return not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 class Controller:
@@ -114,6 +157,7 @@ class Controller:
     ) -> None:
         self.spec = spec
         self.io = io or IOAdapters()
+        self.io.action.check_outputs(spec.n_outputs)
         self.genome = spec.parameters.check(genome)[0]
         self.metadata = metadata or Metadata()
         self.network = Network(spec, dtype)
@@ -137,8 +181,10 @@ def save_controller(
     metadata: Metadata | None = None,
     io: IOAdapters | None = None,
 ) -> Path:
-    """Write an artifact directory atomically (an existing one at `path` is replaced). Returns the path."""
+    """Write an artifact directory atomically (an existing one at `path` is replaced). Returns the path. SpecError
+    if `io` does not fit the network (an artifact that would not load is never written)."""
     path = Path(path)
+    (io or IOAdapters()).action.check_outputs(spec.n_outputs)
     genome_arr = np.ascontiguousarray(spec.parameters.check(genome)[0])
     blob = save({"genome": genome_arr})
     document = {
@@ -197,7 +243,7 @@ def _read(path: Path) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
     if spec_path.stat().st_size > MAX_JSON_BYTES or params_path.stat().st_size > MAX_PARAMS_BYTES:
         raise ArtifactError("file too large to be a controller artifact")
     try:
-        document = parse_json(spec_path.read_text(encoding="utf-8"))
+        document = parse_json(spec_path.read_text(encoding="utf-8"), allow_nan=False)
     except UnicodeDecodeError:
         raise ArtifactError(f"{SPEC_FILE} is not UTF-8 text") from None
     except ValueError as exc:
@@ -209,9 +255,10 @@ def _read(path: Path) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
     missing = {"spec", "params_sha256", "metadata"} - set(document)
     if missing:
         raise ArtifactError(f"{SPEC_FILE} is missing field(s): {', '.join(sorted(missing))}")
-    spec = NetworkSpec.from_dict(document["spec"])
+    spec = _build("spec", NetworkSpec.from_dict, document["spec"])
     metadata = Metadata.from_dict(document["metadata"])
-    io = IOAdapters.from_dict(document.get("io", {}))
+    io = _build("io", IOAdapters.from_dict, document.get("io", {}))
+    io.action.check_outputs(spec.n_outputs)
     tensors = load_verified_tensors(params_path, document["params_sha256"], SPEC_FILE)
     genome = tensors.get("genome")
     if genome is None or genome.ndim != 1:
@@ -219,3 +266,15 @@ def _read(path: Path) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
     if genome.dtype.kind != "f":
         raise ArtifactError(f"{PARAMS_FILE}: the genome must be floating point, got {genome.dtype}")
     return spec, spec.parameters.check(genome)[0], metadata, io
+
+
+def _build(field_name: str, factory: Any, data: Any) -> Any:
+    """`factory(data)`, turning any TypeError/ValueError/OverflowError that escapes its validation into one
+    ArtifactError line naming `field_name` (a SpecError already names its field and passes as it is)."""
+    try:
+        return factory(data)
+    except SpecError:
+        raise
+    except (TypeError, ValueError, OverflowError) as exc:
+        first_line = next(iter(str(exc).splitlines()), "")[:200]
+        raise ArtifactError(f"{SPEC_FILE}: {field_name} is invalid ({type(exc).__name__}: {first_line})") from None

@@ -3,8 +3,9 @@
 A connection is data: its structure (dense, one-to-one, or tied weights shared through an index matrix),
 an optional sparsity mask, optional sign constraints (Dale's law / E-I: +1 excitatory, -1 inhibitory, 0 free;
 per presynaptic neuron or per synapse, enforced by clamping in the forward pass) and optional integer
-synaptic delays (steps, at most `MAX_DELAY_STEPS`: a delay line holds that many steps of spikes). Weights are
-dimensionless membrane units per spike (or per unit of input current).
+synaptic delays (steps, at most `MAX_DELAY_STEPS`; a delay line holds that many steps of its `n_in` inputs, at
+most `MAX_DELAY_VALUES` values per individual). Weights are dimensionless membrane units per spike (or per unit
+of input current).
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import numpy as np
 import torch
 
 from snncontrol.errors import SpecError
+from snncontrol.params import finite_array
 
-#: Longest synaptic delay (steps): 10 s at a 1 ms step, far beyond any controller's use, and small enough that
-#: the delay buffer of a layer stays a few MB.
+#: Longest synaptic delay (steps): 10 s at a 1 ms step, far beyond any controller's use.
 MAX_DELAY_STEPS = 10_000
+#: Most values a layer's delay buffer may hold per individual (its longest delay x its number of inputs): 4 MiB
+#: at float32, 8 MiB at float64, so the delay buffer of a layer stays a few MB (e.g. 10_000 steps of 104 inputs).
+MAX_DELAY_VALUES = 2**20
 
 
 def _int_matrix(value: Any, name: str) -> np.ndarray | None:
@@ -57,7 +61,7 @@ class Connection:
         for name in ("tie", "mask", "sign"):
             object.__setattr__(self, name, _int_matrix(getattr(self, name), name))
         if self.tie_coeff is not None:
-            object.__setattr__(self, "tie_coeff", np.asarray(self.tie_coeff, dtype=np.float64))
+            object.__setattr__(self, "tie_coeff", finite_array(self.tie_coeff, "connection.tie_coeff"))
             if self.tie is None:
                 raise SpecError("connection.tie_coeff needs connection.tie")
         if self.tie is not None and self.pattern != "dense":
@@ -66,7 +70,8 @@ class Connection:
             raise SpecError("connection.sign must hold only -1, 0 and +1")
         if self.mask is not None and not np.isin(self.mask, (0, 1)).all():
             raise SpecError("connection.mask must hold only 0 and 1")
-        delay = self.delay if isinstance(self.delay, int) else _int_matrix(self.delay, "delay")
+        plain = isinstance(self.delay, int) and not isinstance(self.delay, bool)
+        delay = self.delay if plain else _int_matrix(self.delay, "delay")
         if np.any(np.asarray(delay, dtype=object) < 0) or np.any(np.asarray(delay, dtype=object) > MAX_DELAY_STEPS):
             raise SpecError(f"connection.delay must lie in [0, {MAX_DELAY_STEPS}] (steps)")
         object.__setattr__(self, "delay", delay)
@@ -86,6 +91,11 @@ class Connection:
             raise SpecError(f"{where}.sign must have shape ({n_in},) or ({n_in}, {n_out}), got {self.sign.shape}")
         if isinstance(self.delay, np.ndarray) and self.delay.shape != (n_in, n_out):
             raise SpecError(f"{where}.delay must be an integer or have shape ({n_in}, {n_out})")
+        if self.max_delay * n_in > MAX_DELAY_VALUES:
+            raise SpecError(
+                f"{where}.delay: a delay of {self.max_delay} steps on {n_in} inputs needs a buffer of more than "
+                f"{MAX_DELAY_VALUES} values (longest delay x inputs)"
+            )
 
     def weight_shape(self, n_in: int, n_out: int) -> tuple[int, ...]:
         """Shape of the evolvable weight parameter (before structure, mask and signs are applied)."""

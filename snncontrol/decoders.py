@@ -4,7 +4,9 @@ The leaky-integrator readout is a layer (`snncontrol.layers.leaky_readout`); the
 output series: spike count / rate over a sliding window, and the population vector. Same contract as the
 encoders: pure `step` over `[P, n]`, and `rollout` over `[T, P, n]` equal to repeated steps.
 
-Units: rates in Hz (spikes per second over the window of `window` steps of `dt` s).
+Units: rates in Hz (spikes per second over the window of `window` steps of `dt` s). A window holds `window`
+steps of every output, at most `MAX_WINDOW_STEPS` steps and `MAX_WINDOW_VALUES` values per individual (4 MiB at
+float32), so a decoder's state stays a few MB.
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ from typing import Any, ClassVar
 import torch
 
 from snncontrol.errors import SpecError
+from snncontrol.params import finite_number, integer, shown
 
 DecoderState = tuple[torch.Tensor, ...]
+#: Longest window (steps): 10 s at a 1 ms step.
+MAX_WINDOW_STEPS = 10_000
+#: Most values a window may hold per individual (window x outputs).
+MAX_WINDOW_VALUES = 2**20
 
 
 class Decoder(ABC):
@@ -43,16 +50,20 @@ class Decoder(ABC):
 
 @dataclass(frozen=True)
 class RateDecoder(Decoder):
-    """Firing rate (Hz) of each output over the last `window` steps (spike count / (window * dt))."""
+    """Firing rate (Hz) of each output over the last `window` steps (spike count / (window * dt)); 1 <= window <=
+    MAX_WINDOW_STEPS, and window x outputs <= MAX_WINDOW_VALUES."""
 
     window: int = 10
     kind: ClassVar[str] = "rate"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.window, int) or self.window < 1:
-            raise SpecError(f"decoder.window must be a positive integer (steps), got {self.window!r}")
+        object.__setattr__(self, "window", integer(self.window, "decoder.window (steps)", 1, MAX_WINDOW_STEPS))
 
     def out_size(self, n: int) -> int:
+        if self.window * n > MAX_WINDOW_VALUES:
+            raise SpecError(
+                f"decoder.window: {self.window} steps of {n} outputs is more than {MAX_WINDOW_VALUES} values"
+            )
         return n
 
     def init_state(self, batch: int, n: int, dt: float, dtype: torch.dtype) -> DecoderState:
@@ -85,7 +96,14 @@ class PopulationVectorDecoder(Decoder):
     _rate: RateDecoder = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "preferred", tuple(float(p) for p in self.preferred))
+        try:
+            items = tuple(self.preferred)
+        except TypeError:
+            what = shown(self.preferred)
+            raise SpecError(f"PopulationVectorDecoder.preferred must be a list of numbers, got {what}") from None
+        preferred = tuple(finite_number(p, f"PopulationVectorDecoder.preferred[{i}]") for i, p in enumerate(items))
+        object.__setattr__(self, "preferred", preferred)
+        object.__setattr__(self, "default", finite_number(self.default, "PopulationVectorDecoder.default"))
         if len(self.preferred) < 2:
             raise SpecError("PopulationVectorDecoder.preferred needs at least two preferred values")
         object.__setattr__(self, "_rate", RateDecoder(self.window))
@@ -93,6 +111,7 @@ class PopulationVectorDecoder(Decoder):
     def out_size(self, n: int) -> int:
         if n != len(self.preferred):
             raise SpecError(f"PopulationVectorDecoder has {len(self.preferred)} preferred values for {n} outputs")
+        self._rate.out_size(n)
         return 1
 
     def init_state(self, batch: int, n: int, dt: float, dtype: torch.dtype) -> DecoderState:
@@ -119,7 +138,7 @@ _DECODERS: dict[str, type[Decoder]] = {cls.kind: cls for cls in (RateDecoder, Po
 
 
 def decoder_from_dict(data: dict[str, Any]) -> Decoder:
-    if not isinstance(data, dict) or data.get("kind") not in _DECODERS:
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or data["kind"] not in _DECODERS:
         raise SpecError(f"decoder.kind must be one of {sorted(_DECODERS)}, got {data!r:.80}")
     try:
         return _DECODERS[data["kind"]](**{k: v for k, v in data.items() if k != "kind"})

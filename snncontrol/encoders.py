@@ -5,7 +5,8 @@ population dimension `[P, n_inputs]`, and `rollout` over a time series `[T, P, n
 what repeated steps give. Encoders that inject currents through evolved weights (direct current with bias,
 paired +/- encoding) are layers of the network: see `snncontrol.layers`.
 
-Units: `dt` in s; rates in Hz; `delta` in the input's own unit.
+Units: `dt` in s; rates in Hz; `delta` in the input's own unit. Every float field must be a finite number and
+every integer field an integer (not a bool, float or string): `SpecError` naming the field otherwise.
 
 A non-finite input (NaN: a missing sample, e.g. a rangefinder dropout marked by the observation adapter's
 `valid` range) must not reach a neuron: `SampleHoldEncoder` repeats the last finite value in its place.
@@ -20,6 +21,7 @@ from typing import Any, ClassVar
 import torch
 
 from snncontrol.errors import SpecError
+from snncontrol.params import finite_number, integer
 
 EncoderState = tuple[torch.Tensor, ...]
 _CROSSING_TOLERANCE = 1e-9
@@ -67,8 +69,9 @@ class PopulationEncoder(Encoder):
     spiking: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
-        if self.n_per_input < 2:
-            raise SpecError(f"PopulationEncoder.n_per_input must be >= 2, got {self.n_per_input}")
+        object.__setattr__(self, "n_per_input", integer(self.n_per_input, "PopulationEncoder.n_per_input", low=2))
+        for name in ("low", "high", "width_factor", "gain"):
+            finite_number(getattr(self, name), f"PopulationEncoder.{name}")
         if not self.high > self.low:
             raise SpecError(f"PopulationEncoder.high must exceed low, got [{self.low}, {self.high}]")
         if self.width_factor <= 0:
@@ -99,8 +102,8 @@ class RateCode(Encoder):
     spiking: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        if self.rate_per_unit <= 0:
-            name = type(self).__name__
+        name = type(self).__name__
+        if finite_number(self.rate_per_unit, f"{name}.rate_per_unit") <= 0:
             raise SpecError(f"{name}.rate_per_unit must be positive (Hz per unit), got {self.rate_per_unit}")
 
     def out_size(self, n_inputs: int) -> int:
@@ -111,12 +114,19 @@ class RateCode(Encoder):
 class PoissonEncoder(RateCode):
     """Poisson rate coding: each input x >= 0 fires with rate `rate_per_unit * x` Hz (capped at 1/dt).
 
-    Draws are counter-based (seeded from `seed` and the step index held in the state), so `step` is a pure
-    function of (x, state) and a run replays exactly. E.g. pixels 0..255 with rate_per_unit 0.25 -> <= 64 Hz.
+    Draws are counter-based (seeded from `seed`, an integer of magnitude at most `MAX_SEED`, and the step index
+    held in the state), so `step` is a pure function of (x, state) and a run replays exactly. E.g. pixels 0..255
+    with rate_per_unit 0.25 -> <= 64 Hz.
     """
 
     seed: int = 0
     kind: ClassVar[str] = "poisson"
+    #: Largest |seed|: seed * 1_000_003 + step stays within the 64-bit seed of a torch.Generator.
+    MAX_SEED: ClassVar[int] = 2**40
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "seed", integer(self.seed, "PoissonEncoder.seed", -self.MAX_SEED, self.MAX_SEED))
 
     def init_state(self, batch: int, n_inputs: int, dt: float, dtype: torch.dtype) -> EncoderState:
         return (torch.zeros((), dtype=torch.int64), torch.tensor(self.rate_per_unit * dt, dtype=dtype))
@@ -166,7 +176,7 @@ class SendOnDeltaEncoder(Encoder):
     spiking: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        if not self.delta > 0:
+        if not finite_number(self.delta, "SendOnDeltaEncoder.delta") > 0:
             raise SpecError(f"SendOnDeltaEncoder.delta must be positive, got {self.delta}")
 
     def out_size(self, n_inputs: int) -> int:
@@ -226,7 +236,7 @@ _ENCODERS: dict[str, type[Encoder]] = {
 
 
 def encoder_from_dict(data: dict[str, Any]) -> Encoder:
-    if not isinstance(data, dict) or data.get("kind") not in _ENCODERS:
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or data["kind"] not in _ENCODERS:
         raise SpecError(f"encoder.kind must be one of {sorted(_ENCODERS)}, got {data!r:.80}")
     try:
         return _ENCODERS[data["kind"]](**{k: v for k, v in data.items() if k != "kind"})

@@ -26,7 +26,7 @@ from snncontrol.neurons.models import (
     neuron_from_dict,
     neuron_to_dict,
 )
-from snncontrol.params import Bound, bound_to_json, bound_value
+from snncontrol.params import Bound, bound_to_json, bound_value, finite_array, shown
 
 #: Default bounds of the connection and bias parameters (Burgers et al. 2023 table).
 CONNECTION_BOUNDS: dict[str, Bounds] = {"w_in": (-2.0, 2.0), "w_rec": (-1.0, 1.0), "w_th": (-1.0, 1.0)}
@@ -110,8 +110,10 @@ class Layer:
         where = f"layer {self.name!r}"
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise SpecError(f"layer name must be an identifier (letters, digits, _), got {self.name!r}")
-        if not isinstance(self.size, int) or not 1 <= self.size <= MAX_LAYER_SIZE:
+        if not isinstance(self.size, int) or isinstance(self.size, bool) or not 1 <= self.size <= MAX_LAYER_SIZE:
             raise SpecError(f"{where}: size must be an integer in [1, {MAX_LAYER_SIZE}], got {self.size!r:.40}")
+        if not isinstance(self.bias, bool):
+            raise SpecError(f"{where}.bias must be true or false, got {shown(self.bias)}")
         sources = {"input": n_in, "recurrent": self.size, "threshold_input": n_in}
         for key, source in sources.items():
             connection = getattr(self, key)
@@ -147,8 +149,9 @@ class Layer:
             if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(high >= low)):
                 raise SpecError(f"{where}.bounds[{name!r}] must be finite with high >= low, got ({low}, {high})")
         for name, value in self.fixed.items():
+            values = finite_array(value, f"{where}.fixed[{name!r}]")
             try:
-                np.broadcast_to(np.asarray(value, dtype=np.float64), decls[name].shape)
+                np.broadcast_to(values, decls[name].shape)
             except ValueError:
                 raise SpecError(f"{where}.fixed[{name!r}] does not fit shape {decls[name].shape}") from None
 
@@ -209,14 +212,14 @@ class Layer:
             try:
                 kwargs["bounds"] = {k: _bound_pair(v) for k, v in data["bounds"].items()}
             except (TypeError, ValueError, IndexError, AttributeError):
-                raise SpecError(f"{where}.bounds must map parameter names to [low, high]") from None
+                raise SpecError(f"{where}.bounds must map parameter names to [low, high] of finite numbers") from None
         return cls(**kwargs)
 
 
 def _bound_pair(value: Any) -> tuple[Any, Any]:
-    """[low, high] from JSON: numbers, or nested lists (per-element bounds)."""
-    low, high = value
-    return tuple(float(b) if np.ndim(b) == 0 else np.asarray(b, dtype=np.float64) for b in (low, high))  # type: ignore[return-value]
+    """[low, high] from JSON: finite numbers, or nested lists of them (per-element bounds); ValueError otherwise."""
+    low, high = (finite_array(b, "bound") for b in value)
+    return tuple(float(b) if b.ndim == 0 else b for b in (low, high))  # type: ignore[return-value]
 
 
 def direct_current_encoding(name: str, size: int, n_inputs: int, neuron: NeuronModel | None = None) -> Layer:

@@ -7,6 +7,9 @@ the space in which evolution strategies work so that each parameter's range is h
 
 from __future__ import annotations
 
+import math
+import numbers
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +19,48 @@ import torch
 from snncontrol.errors import GenomeError, SpecError
 
 Bound = float | np.ndarray  # one value for the whole parameter, or one per element (an array of its shape)
+
+
+def shown(value: Any, width: int = 40) -> str:
+    """`repr(value)` on one line, cut to `width` characters (for error messages)."""
+    return " ".join(repr(value).split())[:width]
+
+
+def finite_number(value: Any, what: str) -> float:
+    """`value` as a float; SpecError naming `what` unless it is a finite real number (not a bool or a string)."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise TypeError
+        return float(value)
+    except (TypeError, OverflowError):
+        raise SpecError(f"{what} must be a finite number, got {shown(value)}") from None
+
+
+def integer(value: Any, what: str, low: int | None = None, high: int | None = None) -> int:
+    """`value` as an int; SpecError naming `what` unless it is an integer (not a bool, a float or a string) within
+    [low, high] (each bound optional)."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        number = operator.index(value)
+    except TypeError:
+        raise SpecError(f"{what} must be an integer, got {shown(value)}") from None
+    if (low is not None and number < low) or (high is not None and number > high):
+        limits = f">= {low}" if high is None else f"<= {high}" if low is None else f"in [{low}, {high}]"
+        raise SpecError(f"{what} must be an integer {limits}, got {shown(number)}")
+    return number
+
+
+def finite_array(value: Any, what: str) -> np.ndarray:
+    """`value` (a number or nested lists of numbers) as a float64 array; SpecError naming `what` unless every
+    element is a finite number (null, strings, booleans and ragged lists are refused)."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "iuf" or not np.isfinite(arr).all():
+        raise SpecError(f"{what} must be a finite number or an array of finite numbers, got {shown(value)}")
+    return arr.astype(np.float64)
 
 
 def bound_value(value: Any, shape: tuple[int, ...], name: str) -> Bound:
@@ -53,8 +98,9 @@ class ParamEntry:
         low, high = (bound_value(b, tuple(shape), name) for b in bounds)
         init_arr = None
         if init is not None:
+            values = finite_array(init, f"init of {name}")
             try:
-                init_arr = np.broadcast_to(np.asarray(init, dtype=np.float64), shape).copy()
+                init_arr = np.broadcast_to(values, shape).copy()
             except ValueError:
                 raise SpecError(f"init of {name} does not fit shape {shape}") from None
             if np.any(init_arr < low) or np.any(init_arr > high):

@@ -24,6 +24,8 @@ from snncontrol.layers import Layer
 from snncontrol.params import ParamEntry, ParameterSpec
 
 SPEC_VERSION = 1
+#: Range of the control step (s): 1 us .. 1 h (a shorter step would overflow float32 rates such as 1 / (window dt)).
+MIN_DT_S, MAX_DT_S = 1e-6, 3600.0
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -32,7 +34,7 @@ class NetworkSpec:
     """A feed-forward stack of layers (each may be recurrent) between an optional encoder and decoder.
 
     n_inputs: number of real-valued inputs per individual per step.
-    dt: the control step in s (decays are per step of this length).
+    dt: the control step in s, in [MIN_DT_S, MAX_DT_S] (decays are per step of this length).
     name: a label. metadata: how the spec was made (builder and options; see the module doc).
     """
 
@@ -62,10 +64,11 @@ class NetworkSpec:
         object.__setattr__(self, "parameters", ParameterSpec(tuple(entries)))
 
     def _validate(self) -> None:
-        if not isinstance(self.n_inputs, int) or self.n_inputs < 1:
+        if not isinstance(self.n_inputs, int) or isinstance(self.n_inputs, bool) or self.n_inputs < 1:
             raise SpecError(f"n_inputs must be a positive integer, got {self.n_inputs!r}")
-        if not isinstance(self.dt, int | float) or not math.isfinite(self.dt) or not 0 < self.dt <= 3600:
-            raise SpecError(f"dt must be a positive number of seconds, at most 3600, got {self.dt!r}")
+        if isinstance(self.dt, bool) or not isinstance(self.dt, int | float) or not MIN_DT_S <= self.dt <= MAX_DT_S:
+            limits = f"at least {MIN_DT_S:g} and at most {MAX_DT_S:g}"
+            raise SpecError(f"dt must be a number of seconds, {limits}, got {self.dt!r:.40}")
         if not self.layers:
             raise SpecError("a network needs at least one layer")
         names = [layer.name for layer in self.layers]
@@ -115,13 +118,15 @@ class NetworkSpec:
         layers = data.get("layers")
         if not isinstance(layers, list):
             raise SpecError("network spec field 'layers' must be a list")
+        if not isinstance(data.get("name", ""), str):
+            raise SpecError(f"network spec field 'name' must be a string, got {data['name']!r:.40}")
         return cls(
             n_inputs=data.get("n_inputs"),  # type: ignore[arg-type]
             layers=tuple(Layer.from_dict(item, i) for i, item in enumerate(layers)),
             dt=data.get("dt", 0.1),
             encoder=None if data.get("encoder") is None else encoder_from_dict(data["encoder"]),
             decoder=None if data.get("decoder") is None else decoder_from_dict(data["decoder"]),
-            name=str(data.get("name", "")),
+            name=data.get("name", ""),
             metadata=data.get("metadata", {}),
         )
 

@@ -12,10 +12,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from safetensors.numpy import save
 
+from snncontrol.adapters import ActionAdapter, IOAdapters, ObservationAdapter
 from snncontrol.artifacts import Metadata, load_controller, save_controller
-from snncontrol.errors import ArtifactError
+from snncontrol.connections import Connection
+from snncontrol.decoders import RateDecoder
+from snncontrol.encoders import PoissonEncoder
+from snncontrol.errors import ArtifactError, SpecError
 from snncontrol.layers import Layer, leaky_readout, paired_encoding
 from snncontrol.neurons import LIF
 from snncontrol.spec import NetworkSpec
@@ -112,3 +117,56 @@ def test_damaged_artifact_loads_or_is_refused_in_one_line(case: int, pristine, t
         load_controller(artifact)
     except ArtifactError as exc:
         assert "\n" not in str(exc) and str(artifact) in str(exc)
+
+
+WRONG_TYPES: list[Any] = [*BAD_VALUES, 2.5, -0.5, "1", [1, 2], float("inf"), 10**400]
+
+
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An artifact with an encoder, a decoder and non-identity adapters: more typed fields to damage."""
+    spec = NetworkSpec(
+        n_inputs=2,
+        layers=(Layer("h", 3, LIF(refractory=1), input=Connection(delay=2)), Layer("o", 2, LIF())),
+        encoder=PoissonEncoder(rate_per_unit=5.0, seed=4),
+        decoder=RateDecoder(window=3),
+    )
+    io = IOAdapters(
+        ObservationAdapter("select", indices=(0, 2), scale=(0.5, 2.0), offset=(0.1, 0.0), valid=(-5.0, 5.0)),
+        ActionAdapter("affine_clip", scale=(2.0,), offset=(0.0, 1.0), low=-1.0, high=1.0),
+    )
+    genome = spec.parameters.sample(1, np.random.default_rng(1))[0]
+    return save_controller(tmp_path_factory.mktemp("rich") / "ctrl", spec, genome, Metadata(seed=2, fitness=[1.0]), io)
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_a_retyped_field_is_refused_in_one_line_or_the_controller_runs(case: int, rich: Path, tmp_path: Path) -> None:
+    """Set one value of controller.json (spec, io or metadata) to a value of another type, a non-finite or huge
+    number (as Python's json writes it, NaN and 1e400 included): loading refuses it in one line, or what loads
+    steps, adapts and acts with the shapes its spec promises and finite outputs (no error deferred to use)."""
+    rnd = random.Random(1000 + case)
+    artifact = tmp_path / "ctrl"
+    artifact.mkdir()
+    for item in rich.iterdir():
+        (artifact / item.name).write_bytes(item.read_bytes())
+    document = json.loads((artifact / "controller.json").read_text())
+    section = rnd.choice(["spec", "io", "metadata"])
+    *parent_path, key = (section, *rnd.choice(_nodes(document[section])))
+    parent = document
+    for step in parent_path:
+        parent = parent[step]
+    parent[key] = rnd.choice(WRONG_TYPES)
+    (artifact / "controller.json").write_text(json.dumps(document))
+    try:
+        controller = load_controller(artifact)
+    except ArtifactError as exc:
+        assert "\n" not in str(exc) and str(artifact) in str(exc)
+        return
+    out, _ = controller.step(torch.zeros(1, controller.spec.n_inputs), controller.init_state())
+    assert out.shape == (1, controller.spec.n_outputs) and torch.isfinite(out).all()
+    assert controller.io.action(out.numpy()).shape == out.shape
+    try:
+        controller.io.observation.n_inputs(8)
+    except SpecError:
+        return
+    controller.io.observation(np.zeros((1, 8)))
