@@ -8,8 +8,9 @@ reach another machine or be reached from one; and when CMD ends, the kernel kill
 module is the namespace's first process, and exits with CMD). Files written inside belong to the calling user.
 
 Signals: SIGINT (Ctrl-C), SIGTERM and SIGHUP sent to the outer process reach CMD once, also those sent while the
-namespace is still being made; CMD starts with their default actions even where they were ignored (a shell's
-background job). If the outer process is killed, everything inside is killed with it. CMD runs in a session of
+namespace is still being made, unless the outer process started with them ignored: then CMD starts with them
+ignored too (`nohup` keeps a run going after logout; a shell's background job ignores Ctrl-C). If the outer
+process is killed, everything inside is killed with it. CMD runs in a session of
 its own: it has no controlling terminal, and Ctrl-Z stops the outer process only. The exit status is CMD's
 (128 + N when signal N ended it; 127 / 126 when CMD cannot be found / run, with one line saying so).
 """
@@ -76,13 +77,15 @@ def _send(pid: int, signum: int) -> None:
 
 class _Forwarder:
     """Forwards FORWARDED signals to a target pid; those that arrive before the target is known are kept and
-    sent when it is."""
+    sent when it is. A signal ignored when it is made stays ignored (and so, through fork and exec, for the
+    processes started after it)."""
 
     def __init__(self) -> None:
         self.target: int | None = None
         self.pending: list[int] = []
         for sig in FORWARDED:
-            signal.signal(sig, self._handle)
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                signal.signal(sig, self._handle)
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         if self.target is None:
@@ -106,7 +109,8 @@ def _bring_up_loopback() -> None:
 
 def _inside(argv: Sequence[str], ready_fd: int | None) -> int:
     """The namespace's init: bring `lo` up, run `argv`, forward signals to it, reap orphans, return its status."""
-    forwarder = _Forwarder()  # handlers first: CMD then starts with default actions (exec resets handlers)
+    forwarder = _Forwarder()  # handlers first: CMD then starts with default actions (exec resets handlers), or
+    # with a signal ignored where the outer process had it ignored
     if ready_fd is not None:
         os.write(ready_fd, b"1")
         os.close(ready_fd)

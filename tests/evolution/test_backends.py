@@ -91,8 +91,10 @@ def test_a_local_ray_run_leaves_nothing_behind(ending, tmp_path):
     left. Without the namespace, Ray's DashboardAgent and RuntimeEnvAgent outlived a killed driver."""
     pytest.importorskip("ray")
     require_loopback()
+    # Ctrl-C at its default action, as a terminal leaves it (an ignored one stays ignored inside, as it should)
     outer = subprocess.Popen([*LOOPBACK, *long_run_command(tmp_path, "ray")], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+                             stderr=subprocess.PIPE, text=True, start_new_session=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     namespace = ""
     try:
         deadline = time.monotonic() + 180
