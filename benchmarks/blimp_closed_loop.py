@@ -1,12 +1,12 @@
 """The shipped PD+I SNN beside the reference PID over the blimp's whole operating envelope, in both plant models.
 
-    .venv/bin/python benchmarks/blimp_closed_loop.py [--plants 8] [--seed 300] [--artifact shipped:blimp]
+    .venv/bin/python benchmarks/blimp_closed_loop.py [--plants 8] [--seed 9000] [--artifact shipped:blimp]
 
 Protocol (`snncontrol.evaluation.blimp_eval.evaluate_envelope`, the same as `snncontrol eval-blimp`): per band of
 hover command (`sim_envs.blimp.envelope.HOVER_BANDS`, -0.5 .. 2.2 in five bands) `--plants` held-out plants
 (default 8: 40 per model and condition), set-points 0.5 / 1.0 / 1.5 m held 70 s, calm and disturbed (gusts,
 helium leak, 10 % lost returns), in the MuJoCo plant and in the independently formulated 1-D ODE plant. Seeds
-300 .. 339 by default (`blimp_eval.HELD_OUT_SEED`), never drawn by an evolution run nor used to choose between
+9000 .. 9039 by default (`blimp_eval.HELD_OUT_SEED`), never drawn by an evolution run nor flown to choose between
 controllers (100 .. 139, the earlier default, were). Writes benchmarks/results/blimp_closed_loop.json and
 benchmarks/results/blimp_envelope.png (steady-state error against hover command) and ends with
 
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from snncontrol import atomic  # noqa: E402
 from snncontrol.artifacts import load_controller  # noqa: E402
-from snncontrol.commands.eval_blimp import envelope_report, plants_over_bands  # noqa: E402
+from snncontrol.commands.eval_blimp import envelope_report, json_values, plants_over_bands  # noqa: E402
 from snncontrol.controllers import resolve  # noqa: E402
 from snncontrol.evaluation.blimp_eval import HELD_OUT_SEED, EnvelopeResults, evaluate_envelope  # noqa: E402
 from snncontrol.evaluation.plots import plot_envelope  # noqa: E402
@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     met = sum(targets.values())
     atomic.write_text(RESULTS / "blimp_closed_loop.json", json.dumps(
         {"benchmark": "blimp_closed_loop", "artifact": args.artifact, "plants_per_band": args.plants,
-         "seed": args.seed, "load_average_before": load, "figures": figures, **document}, indent=1) + "\n")
+         "seed": args.seed, "load_average_before": load, "figures": json_values(figures), **document}, indent=1,
+        allow_nan=False) + "\n")
     print(f"PID overshoot up / SNN overshoot up (largest band medians): {figures['pid_over_snn_overshoot']:.2f}")
     print(f"RESULT blimp_closed_loop targets_met={met}/{len(targets)} "
           + " ".join(f"{key}={value:.2f}" for key, value in figures.items()))

@@ -46,8 +46,9 @@ class Segment:
 
     @property
     def full(self) -> bool:
-        """Held long enough to reach steady state (what a report judges)."""
-        return bool(np.isfinite(self.steady_state_error))
+        """Held long enough to reach steady state (what a report judges). A flight's last sample may start
+        another segment, one sample long: never full, also where steady_after_steps is 0."""
+        return bool(np.isfinite(self.steady_state_error)) and self.samples > 1
 
 
 class TrackingAccumulator:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from snncontrol.errors import SnnControlError
-from snncontrol.evaluation.blimp_eval import ControllerFigures, envelope_targets
+from snncontrol.evaluation.blimp_eval import ControllerFigures, envelope_targets, figures
+from snncontrol.evaluation.blimp_flight import Flight
 from snncontrol.evaluation.metrics import tracking_metrics
 
 
@@ -46,8 +47,11 @@ def test_with_no_steady_state_delay_the_trailing_sample_is_still_no_hold() -> No
     values = setpoint.copy()
     values[-1] = 1.0  # the blimp is where the hold before asked
     m = tracking_metrics(times, values, setpoint, steady_after_s=0.0)
-    assert [s.full for s in m.segments] == [True, True, False] and m.segments[-1].samples == 1
+    assert [s.full for s in m.segments] == [True, True, False]
     assert [s.steady_state_error for s in m.full_segments] == [0.0, 0.0]
+    held = np.r_[np.full(10, 0.5), np.full(11, 1.0)]  # a flight that tracks exactly; the schedule then restarts
+    flight = Flight(times, held, held, held, np.zeros(21), 0.1, end_altitude=1.0, end_setpoint=0.5)
+    assert figures([flight], steady_after_s=0.0)[1]["ss_error_cm"] == [0.0]  # the plant's figure: full holds only
 
 
 def test_metrics_refuse_mismatched_arrays_in_one_line() -> None:
@@ -70,6 +74,8 @@ def test_envelope_targets_hold_in_every_band_or_fail() -> None:
     never_down = {**good, "heavy": {"SNN": _band([0.7], up=5.0, down=float("nan")),
                                     "PID": _band([1.2], up=6.0, down=float("nan"))}}
     assert envelope_targets({"ode": {"calm": never_down}})["ode_calm_overshoot_down_below_pid"]  # no say
+    only_never_down = {"heavy": never_down["heavy"]}
+    assert not envelope_targets({"ode": {"calm": only_never_down}})["ode_calm_overshoot_down_below_pid"]  # no evidence
     for change, failed in (
         ({"ss": [1.1, 1.1]}, "ode_calm_ss_median"),  # one band's median over 1 cm
         ({"ss": [0.5, 0.6, 3.1]}, "ode_calm_ss_worst"),

@@ -1,6 +1,6 @@
 """`snncontrol eval-blimp ARTIFACT`: a blimp controller beside the reference PID over the operating envelope.
 
-    snncontrol eval-blimp shipped:blimp [--plants 8] [--seed 300] [--models mujoco ode]
+    snncontrol eval-blimp shipped:blimp [--plants 8] [--seed 9000] [--models mujoco ode]
                           [--conditions calm disturbed] [--bands lighter light medium heavy heaviest] [--out DIR]
 
 Flies `--plants` held-out plants per band of hover command (`sim_envs.blimp.envelope.HOVER_BANDS`, from lighter
@@ -97,13 +97,21 @@ def band_table(by_band: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _without_spikes(per_plant: dict[str, Any]) -> dict[str, Any]:
-    return {key: values for key, values in per_plant.items() if key != "spikes"}
+def json_values(value: Any) -> Any:
+    """`value` (figures, per-plant lists) with NaN and +-inf as None: strict JSON (e.g. the downward overshoot of
+    a plant that never descends)."""
+    if isinstance(value, dict):
+        return {key: json_values(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_values(item) for item in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    return value
 
 
 def envelope_report(results: EnvelopeResults) -> tuple[dict[str, Any], list[str]]:
-    """(JSON-ready document of every figure and per-plant list, printed lines: a table per model and condition
-    and the targets) of an envelope evaluation."""
+    """(JSON-ready document of every figure and per-plant list, NaN as null, printed lines: a table per model and
+    condition and the targets) of an envelope evaluation."""
     document: dict[str, Any] = {"models": {}, "targets": envelope_targets(results)}
     lines: list[str] = []
     for model, by_condition in results.items():
@@ -111,7 +119,8 @@ def envelope_report(results: EnvelopeResults) -> tuple[dict[str, Any], list[str]
             lines += ["", f"{model} plant, {condition}: median (worst plant) over each band's plants"]
             lines += band_table(by_band)
             document["models"].setdefault(model, {})[condition] = {
-                band: {name: {"figures": r.figures, "per_plant": _without_spikes(r.per_plant)}
+                band: {name: json_values({"figures": r.figures,
+                                           "per_plant": {k: v for k, v in r.per_plant.items() if k != "spikes"}})
                        for name, r in by_controller.items()}
                 for band, by_controller in by_band.items()
             }
@@ -167,6 +176,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"plot: {path}")
     report = {"artifact": args.artifact, "plants_per_band": args.plants, "seed": args.seed, "hold_s": args.hold_s,
               **document}
-    path = atomic.write_text(out / "eval_blimp.json", json.dumps(report, indent=1, allow_nan=True) + "\n")
+    path = atomic.write_text(out / "eval_blimp.json", json.dumps(report, indent=1, allow_nan=False) + "\n")
     print(f"report: {path}")
     return 0

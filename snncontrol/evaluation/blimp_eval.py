@@ -43,10 +43,11 @@ from snncontrol.policy import Policy, SNNPolicy
 NEGATIVE_BUOYANCY = (-0.02, -0.005)  # N: heavier than air, 0.5 to 2 gf
 SETPOINTS = (0.5, 1.0, 1.5)  # m
 STEADY_WINDOW_S = 20.0  # the last 20 s of each hold are its steady state
-#: First plant seed of the envelope evaluation (300 .. 339 at 8 plants a band), never drawn by an evolution run nor
-#: used to choose between controllers: the grade. The default until 2026-12-06, 100 .. 139, was flown for every
-#: variant compared during development, so it is no longer held out.
-HELD_OUT_SEED = 300
+#: First plant seed of the envelope evaluation (9000 .. 9039 at 8 plants a band), never drawn by an evolution run
+#: nor flown to choose between controllers: the grade. The default until 2026-12-06, 100 .. 139, was flown for
+#: every variant compared during development, and 300 .. 315 / 400 .. 415 chose the constructed seed's gains, so
+#: neither is held out.
+HELD_OUT_SEED = 9000
 
 
 @dataclass
@@ -90,6 +91,10 @@ def _median_worst(values: list[float], prefix: str) -> dict[str, float]:
     return {f"{prefix}_median": float(np.median(finite)), f"{prefix}_worst": float(max(finite))}
 
 
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else float("nan")
+
+
 def figures(
     flights: list[Flight], steady_after_s: float = 70.0 - STEADY_WINDOW_S
 ) -> tuple[dict[str, float], dict[str, list[float]]]:
@@ -115,7 +120,7 @@ def figures(
     per_plant = {
         "hover_command": [flight.hover_command for flight in flights],
         "contact_steps": [float(flight.contacts()) for flight in flights],
-        "ss_error_cm": [100 * m.steady_state_error for m in metrics],
+        "ss_error_cm": [100 * _mean([s.steady_state_error for s in m.full_segments]) for m in metrics],
         "overshoot_up_cm": [100 * v for v in up],
         "overshoot_down_cm": [100 * v for v in down],
         "rmse_cm": rmse,
@@ -211,7 +216,8 @@ def envelope_targets(results: EnvelopeResults) -> dict[str, bool]:
     the ceiling after the first 5 s; in every band the median steady-state error is within SS_MEDIAN_CM and the
     worst plant's within SS_WORST_CM; the median overshoot up and down is below the PID's (or under
     NO_OVERSHOOT_CM) in every band, over the plants that stepped that way (the schedule's set-points rise, so
-    a plant descends only on its first approach, from a start above 0.5 m)."""
+    a plant descends only on its first approach, from a start above 0.5 m); where no band had such a plant the
+    target is not met (nothing showed it)."""
     targets: dict[str, bool] = {}
     for model, by_condition in results.items():
         for condition, by_band in by_condition.items():
@@ -224,7 +230,7 @@ def envelope_targets(results: EnvelopeResults) -> dict[str, bool]:
             targets[f"{name}_ss_worst"] = all(max(r.per_plant["ss_error_cm"]) <= SS_WORST_CM for r in snn.values())
             for direction in ("up", "down"):  # a band none of whose plants stepped that way (NaN) has no say
                 key = f"overshoot_{direction}_cm_median"
-                targets[f"{name}_overshoot_{direction}_below_pid"] = all(
-                    r.figures[key] < pid[band][key] or r.figures[key] < NO_OVERSHOOT_CM for band, r in snn.items()
-                    if np.isfinite(r.figures[key]) or np.isfinite(pid[band][key]))
+                below = [r.figures[key] < pid[band][key] or r.figures[key] < NO_OVERSHOOT_CM for band, r in snn.items()
+                         if np.isfinite(r.figures[key]) or np.isfinite(pid[band][key])]
+                targets[f"{name}_overshoot_{direction}_below_pid"] = bool(below) and all(below)  # no band: not met
     return targets

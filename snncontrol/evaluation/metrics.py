@@ -30,13 +30,7 @@ class SegmentMetrics:
     overshoot: float
     rise_time_s: float  # nan if never reached
     settling_time_s: float  # nan if never settled
-    samples: int  # how many samples it lasted
-
-    @property
-    def full(self) -> bool:
-        """Held past steady_after_s: the segments a report judges. A flight's last sample may start another
-        segment, one sample long: never full, also where steady_after_s is 0."""
-        return bool(np.isfinite(self.steady_state_error)) and self.samples > 1
+    full: bool  # held past steady_after_s: the segments a report judges (`snncontrol.tracking.Segment.full`)
 
 
 @dataclass(frozen=True)
@@ -81,8 +75,6 @@ def tracking_metrics(
     def seconds(start: int, samples: float) -> float:
         return float(times[start + int(samples)] - times[start]) if np.isfinite(samples) else float("nan")
 
-    starts = [s.start for s in tracker.segments(0)]
-    ends = [*starts[1:], len(times)]
     segments = tuple(
         SegmentMetrics(
             setpoint=s.setpoint,
@@ -92,9 +84,9 @@ def tracking_metrics(
             overshoot=s.overshoot,
             rise_time_s=seconds(s.start, s.rise_steps),
             settling_time_s=seconds(s.start, s.settle_steps),
-            samples=end - s.start,
+            full=s.full,
         )
-        for s, end in zip(tracker.segments(0), ends, strict=True)
+        for s in tracker.segments(0)
     )
     return TrackingMetrics(
         rmse=float(tracker.rmse()[0]),

@@ -28,7 +28,11 @@ def test_eval_blimp_reports_every_band_of_the_envelope_in_both_models_and_writes
     # a table per model and condition, a row per band
     assert result.stdout.count("| lighter (-0.5 .. 0) |") == 4 and result.stdout.count("| heaviest (1.5 .. 2.2) |") == 4
     assert "targets met:" in result.stdout
-    report = json.loads((tmp_path / "eval_blimp.json").read_text())
+    def not_json(constant: str) -> None:
+        raise AssertionError(f"eval_blimp.json holds {constant}, which is not JSON")
+
+    # strict JSON: a plant that never descends has no downward overshoot, written null (NaN before)
+    report = json.loads((tmp_path / "eval_blimp.json").read_text(), parse_constant=not_json)
     for model in ("mujoco", "ode"):
         for condition in ("calm", "disturbed"):
             heaviest = report["models"][model][condition]["heaviest"]
