@@ -167,9 +167,10 @@ Attempt = tuple[dict[int, np.ndarray], list[int], list[int]]
 
 
 def _with_retries(
-    n_chunks: int, max_retries: int, attempt: Callable[[list[int]], Attempt], workers: str, timeout_s: float | None
+    n_chunks: int, max_retries: int, attempt: Callable[[list[int]], Attempt], label: str, timeout_s: float | None
 ) -> np.ndarray:
-    """The values of chunks 0..n_chunks-1, each attempted until it is done, at most `max_retries` + 1 times."""
+    """The values of chunks 0..n_chunks-1, each attempted until it is done, at most `max_retries` + 1 times;
+    `label` names the workers in the error."""
     results: dict[int, np.ndarray] = {}
     pending = list(range(n_chunks))
     for _ in range(max_retries + 1):
@@ -179,7 +180,7 @@ def _with_retries(
         if not pending:
             return np.concatenate([results[i] for i in range(n_chunks)])
     raise WorkerError(
-        f"{workers} lost {len(pending)} chunk(s) in {max_retries + 1} attempts (the last: {len(died)} died, "
+        f"{label} lost {len(pending)} chunk(s) in {max_retries + 1} attempts (the last: {len(died)} died, "
         f"{len(hung)} gave no result within backend.timeout_s = {timeout_s} s)"
     )
 

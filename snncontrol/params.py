@@ -58,9 +58,16 @@ def finite_array(value: Any, what: str) -> np.ndarray:
         arr = np.asarray(value)
     except (TypeError, ValueError):
         arr = np.asarray(None)
-    if arr.dtype.kind not in "iuf" or not np.isfinite(arr).all():
+    if arr.dtype.kind not in "iuf" or not np.isfinite(arr).all() or _holds_bool(value):
         raise SpecError(f"{what} must be a finite number or an array of finite numbers, got {shown(value)}")
     return arr.astype(np.float64)
+
+
+def _holds_bool(value: Any) -> bool:
+    """Whether `value` is a bool or a (nested) list or tuple holding one (numpy reads [True, 2.0] as [1., 2.])."""
+    if isinstance(value, bool | np.bool_):
+        return True
+    return isinstance(value, list | tuple) and any(_holds_bool(item) for item in value)
 
 
 def bound_value(value: Any, shape: tuple[int, ...], name: str) -> Bound:

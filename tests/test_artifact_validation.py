@@ -143,6 +143,7 @@ def _layer(**changes: Any) -> NetworkSpec:
         (lambda: _layer(fixed={"decay_mem": None}), r"fixed\['decay_mem'\] must be a finite"),
         (lambda: _layer(fixed={"decay_mem": float("nan")}), r"fixed\['decay_mem'\] must be"),
         (lambda: _layer(fixed={"theta": [1.0, "2"]}), r"fixed\['theta'\] must be a finite"),
+        (lambda: _layer(fixed={"theta": [True, 2.0]}), r"fixed\['theta'\] must be a finite"),  # numpy: [1., 2.]
         (lambda: _layer(init={"bias": float("nan")}), "init of h.bias must be a finite"),
         (lambda: _layer(bounds={"bias": ["-1", 1]}), r"bounds must map .* finite numbers"),
         (lambda: _layer(bias="yes"), "bias must be true or false"),

@@ -101,11 +101,16 @@ class ClosedLoopFitness:
         tracked = set(self.cfg.objectives) & set(TRACKED)
         tracker = TrackingAccumulator(copies, self.cfg.steady_after_steps) if tracked else None
         segmented = bool(tracked - {"tracking_error"})  # the others need the set-point
-        broken = np.zeros(copies, dtype=bool)  # a command that was NaN or inf: the plant refuses it
+        broken = np.zeros(copies, dtype=bool)  # a NaN / inf observation the network cannot hold, or command
         for _ in range(self.cfg.env.episode_steps):
+            if not policy.holds_samples:  # the policy refuses a non-finite input: that copy reads 0 instead
+                readable = np.isfinite(np.asarray(obs, dtype=np.float64)).reshape(copies, -1).all(axis=1)
+                if not readable.all():
+                    broken |= ~readable
+                    obs = np.where(readable.reshape(-1, *([1] * (np.ndim(obs) - 1))), obs, 0.0)
             action = np.asarray(policy.act(obs), dtype=np.float64)
             finite = np.isfinite(action).reshape(copies, -1).all(axis=1)
-            if not finite.all():  # that copy's plant gets 0 instead; its genome scores as failed (NaN)
+            if not finite.all():  # that copy's plant gets 0 instead; its genome scores as failed (NaN), as above
                 broken |= ~finite
                 action = np.where(finite.reshape(-1, *([1] * (action.ndim - 1))), action, 0.0)
             obs, reward, terminated, truncated, info = env.step(action)

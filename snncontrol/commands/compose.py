@@ -44,5 +44,5 @@ def run(args: argparse.Namespace) -> int:
     )
     path = save_controller(args.out, spec, genome, metadata, io)
     print(f"wrote {path}: {spec.n_neurons} neurons ({' + '.join(str(s.n_neurons) for s in specs)}"
-          f"{' + output' if sum_outputs else ''}), {spec.parameters.size} parameters")
+          f"{f' + {spec.layers[-1].name}' if sum_outputs else ''}), {spec.parameters.size} parameters")
     return 0

@@ -17,7 +17,7 @@ from evolution.fitness.sphere import SphereFitness
 from snncontrol.spec import NetworkSpec
 
 
-class KillOnce(SphereFitness):
+class SignalsItself(SphereFitness):
     def __init__(self, spec: NetworkSpec, marker: str, driver_pid: int, signal_name: str, every_time: bool) -> None:
         super().__init__(SphereConfig(kind="sphere", centers=[0.3]), spec.parameters)
         self.marker, self.driver_pid, self.signal = Path(marker), driver_pid, signal.Signals[signal_name]
@@ -32,8 +32,8 @@ class KillOnce(SphereFitness):
 
 def make(
     spec: NetworkSpec, seed: int, marker: str, driver_pid: int, signal: str = "SIGKILL", every_time: bool = False
-) -> KillOnce:
-    return KillOnce(spec, marker, driver_pid, signal, every_time)
+) -> SignalsItself:
+    return SignalsItself(spec, marker, driver_pid, signal, every_time)
 
 
 class NanAbove(SphereFitness):

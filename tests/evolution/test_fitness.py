@@ -12,6 +12,7 @@ from evolution.errors import ConfigError
 from evolution.fitness import build_fitness, closed_loop
 from evolution.fitness.mimicry import LOSSES
 from evolution.problem import resolve_network
+from sim_envs.gym_envs import CoreVectorEnv
 from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Controller, load_controller, read_artifact
 from snncontrol.evaluation.blimp_flight import fly_blimp
@@ -155,6 +156,33 @@ def test_a_genome_whose_command_is_not_finite_scores_nan_and_the_others_fly_on(m
     monkeypatch.setattr(closed_loop.SNNPolicy, "act", nan_for_the_second_genome)
     values = fitness.evaluate(genomes, data)
     assert np.isnan(values[1]).all() and np.array_equal(values[[0, 2]], clean[[0, 2]])
+
+
+def test_a_copy_whose_observation_the_network_cannot_read_scores_nan_and_the_others_fly_on(monkeypatch):
+    """A network without sample hold refuses a NaN input (it would silence it for good): that copy reads 0, its
+    genome scores NaN, the run goes on (the refusal crashed the whole evaluation)."""
+    fitness, problem = _blimp(1.0, 10, ["tracking_error"])
+    genomes = problem.spec.parameters.sample(3, np.random.default_rng(3))
+    data = fitness.generation_data(0)
+    clean = fitness.evaluate(genomes, data)
+
+    class WithoutSampleHold(closed_loop.SNNPolicy):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.holds_samples = False
+
+    step = CoreVectorEnv.step
+
+    def nan_for_the_last_genome(self, actions):
+        obs, *rest = step(self, actions)
+        obs = obs.copy()
+        obs[4:6] = np.nan  # copies 4 and 5: genome 2's two episodes
+        return (obs, *rest)
+
+    monkeypatch.setattr(closed_loop, "SNNPolicy", WithoutSampleHold)
+    monkeypatch.setattr(CoreVectorEnv, "step", nan_for_the_last_genome)
+    values = fitness.evaluate(genomes, data)
+    assert np.isnan(values[2]).all() and np.array_equal(values[:2], clean[:2])
 
 
 def test_closed_loop_without_resampling_flies_the_same_episodes_every_generation():

@@ -51,9 +51,9 @@ class Observation:
 
 
 class Inputs:
-    """The latest readings of the inputs `kinds` (messages.INPUT_TYPES) named `names` (the resolved topics;
-    with a set-point topic its name last), `sizes` values each (None: free), valid in [low, high) each (`valid`),
-    held through lost samples where `hold` (else a lost sample is a problem at once)."""
+    """The latest readings of the inputs `kinds` (messages.INPUT_TYPES) named `names` (their resolved topics),
+    `sizes` values each (None: free), valid in [low, high) each (`valid`), held through lost samples where `hold`
+    (else a lost sample is a problem at once); the set-point, where `has_setpoint`, is appended last."""
 
     def __init__(
         self, names: list[str], kinds: list[str], sizes: list[int | None], valid: list[tuple[np.ndarray, np.ndarray]],

@@ -240,7 +240,7 @@ class SimNode(Node):
 
     def _on_command(self, msg: Float64MultiArray) -> None:
         values = messages.command_values(msg)
-        if values.shape != self.safe.shape or not np.isfinite(values.astype(np.float32)).all():  # as applied
+        if values.shape != self.safe.shape or not (np.abs(values) <= np.finfo(np.float32).max).all():  # as applied
             self.get_logger().warning(f"ignoring command {values.tolist()} (needs {self.safe.size} finite values)")
             return
         with self._lock:
