@@ -51,11 +51,14 @@ class LIF:
     spiking: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.synaptic, bool):  # any truthy value (null, "no") read as a choice before
+            raise SpecError(f"LIF.synaptic must be true or false, got {self.synaptic!r:.40}")
         if self.reset not in ("soft", "hard"):
             raise SpecError(f"LIF.reset must be 'soft' or 'hard', got {self.reset!r}")
         if self.adaptation not in ("none", "spike", "iwta"):
             raise SpecError(f"LIF.adaptation must be 'none', 'spike' or 'iwta', got {self.adaptation!r}")
-        if not isinstance(self.refractory, int) or not 0 <= self.refractory <= MAX_REFRACTORY_STEPS:
+        steps = self.refractory
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= MAX_REFRACTORY_STEPS:
             raise SpecError(
                 f"LIF.refractory must be an integer in [0, {MAX_REFRACTORY_STEPS}] (steps), got {self.refractory!r:.40}"
             )
