@@ -137,6 +137,14 @@ def _layer(**changes: Any) -> NetworkSpec:
     return NetworkSpec.from_dict(data)
 
 
+@pytest.mark.parametrize(("field", "value"), [("synaptic", None), ("synaptic", "no"), ("refractory", True)])
+def test_lif_flags_must_have_their_type(field: str, value: Any) -> None:
+    """null or "no" read as a choice of synaptic LIF (truthiness), True as a refractory period of one step."""
+    with pytest.raises(SpecError, match=f"LIF.{field} must be") as info:
+        LIF(**{field: value})
+    assert "\n" not in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("build", "match"),
     [
