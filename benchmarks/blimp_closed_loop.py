@@ -7,8 +7,9 @@ hover command (`sim_envs.blimp.envelope.HOVER_BANDS`, -0.5 .. 2.2 in five bands)
 (default 8: 40 per model and condition), set-points 0.5 / 1.0 / 1.5 m held 70 s, calm and disturbed (gusts,
 helium leak, 10 % lost returns), in the MuJoCo plant and in the independently formulated 1-D ODE plant. Seeds
 9000 .. 9039 by default (`blimp_eval.HELD_OUT_SEED`), never drawn by an evolution run nor flown to choose between
-controllers (100 .. 139, the earlier default, were). Writes benchmarks/results/blimp_closed_loop.json and
-benchmarks/results/blimp_envelope.png (steady-state error against hover command) and ends with
+controllers (100 .. 139, the default until 2026-12-06, were, and 300 .. 315 chose the seed's gains). Writes
+benchmarks/results/blimp_closed_loop.json and benchmarks/results/blimp_envelope.png (steady-state error against
+hover command) and ends with
 
     RESULT blimp_closed_loop targets_met=K/N ss_calm_median_cm=.. ss_disturbed_median_cm=.. ss_worst_cm=..
         contacts=.. overshoot_up_cm=.. pid_overshoot_up_cm=.. overshoot_down_cm=.. pid_overshoot_down_cm=..

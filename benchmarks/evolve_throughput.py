@@ -87,12 +87,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed generations per backend")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
-    parallel = ["process", "ray"]
+    parallel, left_out = ["process", "ray"], {}
     if not loopback.isolated():
         reason = loopback.unavailable()
         if reason is None:
             sys.exit(loopback.run([sys.executable, *sys.argv]))
-        print(f"ray left out ({reason}; a local Ray would listen on every interface)", flush=True)
+        left_out["ray"] = f"{reason}; a local Ray would listen on every interface"
+        print(f"ray left out ({left_out['ray']})", flush=True)
         parallel.remove("ray")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     rates, values = {}, {}
@@ -118,6 +119,7 @@ def main() -> None:
         "notes": "speedup is against serial as users run it (all threads); parallel_efficiency is rate / (workers "
         "x serial_1thread), against one worker's single-threaded rate. The machine was shared with other jobs.",
         "identical_values_across_backends": identical,
+        "left_out": left_out,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")

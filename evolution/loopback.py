@@ -26,7 +26,7 @@ import socket
 import struct
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from types import FrameType
 
 NAMESPACES = (
@@ -43,11 +43,14 @@ def isolated() -> bool:
     return [name for _, name in socket.if_nameindex()] == ["lo"]
 
 
-def command(argv: Sequence[str], ready_fd: int | None = None) -> list[str]:
+def command(argv: Sequence[str], ready_fd: int | None = None, ignored: Collection[int] = ()) -> list[str]:
     """The command line that runs `argv` isolated (needs `unavailable()` to be None). The namespace's init writes
-    one byte to `ready_fd` once it forwards signals."""
+    one byte to `ready_fd` once it forwards signals; the signals `ignored` stay ignored for `argv`, the other
+    FORWARDED ones get their default actions (whatever `unshare` left them: 2.36-2.37 ignore SIGINT and SIGTERM
+    in the child they fork)."""
     ready = ["--ready-fd", str(ready_fd)] if ready_fd is not None else []
-    return [*NAMESPACES, sys.executable, "-m", "evolution.loopback", "--inside", *ready, "--", *argv]
+    ignore = ["--ignored", ",".join(str(int(sig)) for sig in ignored)] if ignored else []
+    return [*NAMESPACES, sys.executable, "-m", "evolution.loopback", "--inside", *ready, *ignore, "--", *argv]
 
 
 def unavailable() -> str | None:
@@ -77,15 +80,14 @@ def _send(pid: int, signum: int) -> None:
 
 class _Forwarder:
     """Forwards FORWARDED signals to a target pid; those that arrive before the target is known are kept and
-    sent when it is. A signal ignored when it is made stays ignored (and so, through fork and exec, for the
-    processes started after it)."""
+    sent when it is. The signals in `ignored` are set to be ignored instead (and so, through fork and exec, for
+    the processes started after it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ignored: Collection[int]) -> None:
         self.target: int | None = None
         self.pending: list[int] = []
         for sig in FORWARDED:
-            if signal.getsignal(sig) is not signal.SIG_IGN:
-                signal.signal(sig, self._handle)
+            signal.signal(sig, signal.SIG_IGN if sig in ignored else self._handle)
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         if self.target is None:
@@ -107,10 +109,10 @@ def _bring_up_loopback() -> None:
         fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | _IFF_UP))
 
 
-def _inside(argv: Sequence[str], ready_fd: int | None) -> int:
+def _inside(argv: Sequence[str], ready_fd: int | None, ignored: Collection[int]) -> int:
     """The namespace's init: bring `lo` up, run `argv`, forward signals to it, reap orphans, return its status."""
-    forwarder = _Forwarder()  # handlers first: CMD then starts with default actions (exec resets handlers), or
-    # with a signal ignored where the outer process had it ignored
+    forwarder = _Forwarder(ignored)  # handlers first: CMD then starts with default actions (exec resets handlers),
+    # but for the signals the outer process had ignored
     if ready_fd is not None:
         os.write(ready_fd, b"1")
         os.close(ready_fd)
@@ -142,7 +144,8 @@ def _namespace_init(unshare_pid: int) -> int | None:
 
 def run(argv: Sequence[str]) -> int:
     """Run `argv` isolated and return its exit status (2 with a one-line reason where it cannot be isolated)."""
-    forwarder = _Forwarder()  # signals from here on are kept until the init forwards them
+    ignored = [sig for sig in FORWARDED if signal.getsignal(sig) is signal.SIG_IGN]  # (nohup, a background job)
+    forwarder = _Forwarder(ignored)  # signals from here on are kept until the init forwards them
     reason = unavailable()
     if reason is not None:
         print(f"loopback: cannot isolate the network: {reason}", file=sys.stderr)
@@ -151,7 +154,7 @@ def run(argv: Sequence[str]) -> int:
         return _shell_status(-forwarder.pending[0])  # stopped before anything ran
     ready_read, ready_write = os.pipe()
     # Its own session: the terminal's Ctrl-C reaches only this process, which forwards it once.
-    proc = subprocess.Popen(command(argv, ready_write), start_new_session=True, pass_fds=(ready_write,))
+    proc = subprocess.Popen(command(argv, ready_write, ignored), start_new_session=True, pass_fds=(ready_write,))
     os.close(ready_write)
     with os.fdopen(ready_read, "rb") as ready:
         started = ready.read(1) == b"1"  # EOF instead: the init never started
@@ -164,8 +167,10 @@ def run(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--inside"]:
-        ready_fd = int(args[2]) if args[1:2] == ["--ready-fd"] else None
-        return _inside(args[args.index("--") + 1 :], ready_fd)
+        options = dict(zip(args[1 : args.index("--") : 2], args[2 : args.index("--") : 2], strict=True))
+        ready_fd = int(options["--ready-fd"]) if "--ready-fd" in options else None
+        ignored = [int(sig) for sig in options.get("--ignored", "").split(",") if sig]
+        return _inside(args[args.index("--") + 1 :], ready_fd, ignored)
     if args[:1] == ["--"]:
         args = args[1:]
     if not args or args[0] in ("-h", "--help"):

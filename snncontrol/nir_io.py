@@ -232,7 +232,7 @@ def _neuron(node_key: str, node: nir.NIRNode, n: int, dt: float) -> tuple[Neuron
             synaptic=isinstance(node, nir.CubaLIF),
             reset=meta.get("reset", "hard"),
             adaptation=meta.get("adaptation", "none"),
-            refractory=int(meta.get("refractory", 0)),
+            refractory=meta.get("refractory", 0),  # LIF refuses a non-integer (int() made true one step)
         )
     except (SpecError, TypeError, ValueError) as exc:
         raise SpecError(f"NIR node {node_key!r}: bad {META_KEY} metadata: {exc}") from None

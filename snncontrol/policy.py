@@ -89,10 +89,19 @@ class SNNPolicy:
         """One step of every copy: observations [P, n_obs] (plant units) -> actions [P, n_actions] (float64).
         `extra_inputs` ([n_extra] or [P, n_extra]) are appended to the adapted observation as further network
         inputs (e.g. an NCAP's speed and turn commands)."""
+        return self.act_on_inputs(self.inputs(observation, extra_inputs))
+
+    def inputs(self, observation: Any, extra_inputs: Any = None) -> np.ndarray:
+        """The network inputs [P, n_inputs] of observations [P, n_obs]: the observation adapter's output, then
+        `extra_inputs` (see `act`)."""
         x = self.io.observation(np.asarray(observation, dtype=np.float64))
         if extra_inputs is not None:
             extra = np.asarray(extra_inputs, dtype=np.float64)
             x = np.concatenate([x, np.broadcast_to(extra, (*x.shape[:-1], extra.shape[-1]))], axis=-1)
+        return x
+
+    def act_on_inputs(self, x: np.ndarray) -> np.ndarray:
+        """One step of every copy from its network inputs [P, n_inputs] (`inputs`) -> actions [P, n_actions]."""
         if not self.holds_samples and not np.isfinite(x).all():
             # one NaN turns the membranes it reaches NaN, which never fire again until a reset: refuse it
             channels = sorted({int(c) for c in np.nonzero(~np.isfinite(np.atleast_2d(x)))[1]})

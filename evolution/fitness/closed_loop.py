@@ -103,12 +103,13 @@ class ClosedLoopFitness:
         segmented = bool(tracked - {"tracking_error"})  # the others need the set-point
         broken = np.zeros(copies, dtype=bool)  # a NaN / inf observation the network cannot hold, or command
         for _ in range(self.cfg.env.episode_steps):
-            if not policy.holds_samples:  # the policy refuses a non-finite input: that copy reads 0 instead
-                readable = np.isfinite(np.asarray(obs, dtype=np.float64)).reshape(copies, -1).all(axis=1)
+            x = policy.inputs(obs)  # (the adapter makes a value outside its valid range NaN: a lost sample)
+            if not policy.holds_samples:  # the policy refuses a non-finite input: that copy's network reads 0
+                readable = np.isfinite(x).all(axis=1)
                 if not readable.all():
                     broken |= ~readable
-                    obs = np.where(readable.reshape(-1, *([1] * (np.ndim(obs) - 1))), obs, 0.0)
-            action = np.asarray(policy.act(obs), dtype=np.float64)
+                    x = np.where(readable[:, None], x, 0.0)
+            action = np.asarray(policy.act_on_inputs(x), dtype=np.float64)
             finite = np.isfinite(action).reshape(copies, -1).all(axis=1)
             if not finite.all():  # that copy's plant gets 0 instead; its genome scores as failed (NaN), as above
                 broken |= ~finite

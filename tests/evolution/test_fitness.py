@@ -146,14 +146,14 @@ def test_a_genome_whose_command_is_not_finite_scores_nan_and_the_others_fly_on(m
     genomes = problem.spec.parameters.sample(3, np.random.default_rng(3))
     data = fitness.generation_data(0)
     clean = fitness.evaluate(genomes, data)
-    act = closed_loop.SNNPolicy.act
+    act = closed_loop.SNNPolicy.act_on_inputs
 
-    def nan_for_the_second_genome(self, obs):
-        action = np.array(act(self, obs), dtype=np.float64)
+    def nan_for_the_second_genome(self, x):
+        action = np.array(act(self, x), dtype=np.float64)
         action[2:4] = np.nan  # copies 2 and 3: genome 1's two episodes
         return action
 
-    monkeypatch.setattr(closed_loop.SNNPolicy, "act", nan_for_the_second_genome)
+    monkeypatch.setattr(closed_loop.SNNPolicy, "act_on_inputs", nan_for_the_second_genome)
     values = fitness.evaluate(genomes, data)
     assert np.isnan(values[1]).all() and np.array_equal(values[[0, 2]], clean[[0, 2]])
 
@@ -161,7 +161,8 @@ def test_a_genome_whose_command_is_not_finite_scores_nan_and_the_others_fly_on(m
 def test_a_copy_whose_observation_the_network_cannot_read_scores_nan_and_the_others_fly_on(monkeypatch):
     """A network without sample hold refuses a NaN input (it would silence it for good): that copy reads 0, its
     genome scores NaN, the run goes on (the refusal crashed the whole evaluation)."""
-    fitness, problem = _blimp(1.0, 10, ["tracking_error"])
+    lost_returns = {**BLIMP_IO["observation"], "valid": [0.0, 12.0]}  # a reading out of range is a lost sample
+    fitness, problem = _blimp(1.0, 10, ["tracking_error"], io={**BLIMP_IO, "observation": lost_returns})
     genomes = problem.spec.parameters.sample(3, np.random.default_rng(3))
     data = fitness.generation_data(0)
     clean = fitness.evaluate(genomes, data)
@@ -173,16 +174,20 @@ def test_a_copy_whose_observation_the_network_cannot_read_scores_nan_and_the_oth
 
     step = CoreVectorEnv.step
 
-    def nan_for_the_last_genome(self, actions):
-        obs, *rest = step(self, actions)
-        obs = obs.copy()
-        obs[4:6] = np.nan  # copies 4 and 5: genome 2's two episodes
-        return (obs, *rest)
+    def reading(bad: float):
+        def unreadable_for_the_last_genome(self, actions):
+            obs, *rest = step(self, actions)
+            obs = obs.copy()
+            obs[4:6] = bad  # copies 4 and 5: genome 2's two episodes
+            return (obs, *rest)
+
+        return unreadable_for_the_last_genome
 
     monkeypatch.setattr(closed_loop, "SNNPolicy", WithoutSampleHold)
-    monkeypatch.setattr(CoreVectorEnv, "step", nan_for_the_last_genome)
-    values = fitness.evaluate(genomes, data)
-    assert np.isnan(values[2]).all() and np.array_equal(values[:2], clean[:2])
+    for bad in (np.nan, 1e6):  # NaN, and a finite value the adapter's valid range turns into NaN
+        monkeypatch.setattr(CoreVectorEnv, "step", reading(bad))
+        values = fitness.evaluate(genomes, data)
+        assert np.isnan(values[2]).all() and np.array_equal(values[:2], clean[:2])
 
 
 def test_closed_loop_without_resampling_flies_the_same_episodes_every_generation():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,15 +26,16 @@ def namespaces() -> None:
     require_loopback()
 
 
-def _running(token: str) -> list[int]:
-    """PIDs whose command line contains `token`."""
+def _running(token: str, exactly: bool = False) -> list[int]:
+    """PIDs whose command line contains `token` (`exactly`: is `token`, not a launcher passing it on)."""
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            if token in cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"):
-                found.append(int(cmdline.parent.name))
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             continue
+        if line == token or (token in line and not exactly):
+            found.append(int(cmdline.parent.name))
     return found
 
 
@@ -124,19 +126,24 @@ def _interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _catches(pid: int, signum: int) -> bool:
-    """Whether process `pid` has a handler for `signum` (its SigCgt mask)."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return bool(int(status.split("SigCgt:")[1].split()[0], 16) >> (signum - 1) & 1)
+def _making_the_namespace(outer: int) -> bool:
+    """Whether the outer process `outer` has started making the namespace (past its probe): a child of it runs
+    the command line that starts the namespace's init (`--inside`)."""
+    try:
+        children = Path(f"/proc/{outer}/task/{outer}/children").read_text().split()
+        return any(b"--inside" in Path(f"/proc/{child}/cmdline").read_bytes() for child in children)
+    except OSError:
+        return False
 
 
 def test_a_signal_sent_while_the_namespace_is_made_is_not_lost(namespaces):
-    """Sent as soon as the outer process takes signals, while the namespace is made: it was dropped before the
-    namespace's init forwarded (or raised in the init's imports)."""
+    """Sent once the outer process starts making the namespace, before its init forwards: it was dropped (or
+    raised in the init's imports); now it is kept and forwarded."""
     outer = subprocess.Popen([*LOOPBACK, "sleep", "20"], stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 10
-    while not _catches(outer.pid, signal.SIGTERM) and time.monotonic() < deadline:
+    while not _making_the_namespace(outer.pid) and time.monotonic() < deadline:
         time.sleep(0.001)
+    assert _making_the_namespace(outer.pid), "the namespace was never made"
     outer.send_signal(signal.SIGTERM)
     _, stderr = outer.communicate(timeout=15)
     assert outer.returncode == 128 + signal.SIGTERM and stderr == ""  # SIGTERM ended sleep
@@ -150,6 +157,26 @@ def test_a_signal_ignored_outside_stays_ignored_inside(namespaces):
     outer.send_signal(signal.SIGHUP)
     out, _ = outer.communicate(timeout=30)
     assert outer.returncode == 0 and out == "survived\n"
+
+
+def test_signals_reach_the_command_where_unshare_leaves_them_ignored(namespaces, tmp_path):
+    """util-linux 2.36-2.37 (Debian 11, Ubuntu 22.04) fork the namespace's first process with SIGINT and SIGTERM
+    ignored: the init then forwarded neither, and a Ray run inside ignored Ctrl-C."""
+    wrapper = tmp_path / "unshare"  # found before the real one: the old unshare's dispositions
+    wrapper.write_text(f"#!/bin/sh\ntrap '' INT TERM\nexec {shutil.which('unshare')} \"$@\"\n")
+    wrapper.chmod(0o755)
+    token = f"sleep {600_000 + os.getpid() % 10_000}"
+    path = f"{tmp_path}:{os.environ['PATH']}"
+    outer = subprocess.Popen([*LOOPBACK, *token.split()], env={**os.environ, "PATH": path}, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not _running(token, exactly=True) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _running(token, exactly=True), "the command never started"
+        outer.send_signal(signal.SIGTERM)
+        assert outer.wait(timeout=15) == 128 + signal.SIGTERM
+    finally:
+        outer.kill()
 
 
 def test_where_util_linux_is_missing_it_says_so_in_one_line(tmp_path):
