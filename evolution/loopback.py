@@ -43,14 +43,13 @@ def isolated() -> bool:
     return [name for _, name in socket.if_nameindex()] == ["lo"]
 
 
-def command(argv: Sequence[str], ready_fd: int | None = None, ignored: Collection[int] = ()) -> list[str]:
+def command(argv: Sequence[str], ready_fd: int, ignored: Collection[int] = ()) -> list[str]:
     """The command line that runs `argv` isolated (needs `unavailable()` to be None). The namespace's init writes
     one byte to `ready_fd` once it forwards signals; the signals `ignored` stay ignored for `argv`, the other
     FORWARDED ones get their default actions (whatever `unshare` left them: 2.36-2.37 ignore SIGINT and SIGTERM
     in the child they fork)."""
-    ready = ["--ready-fd", str(ready_fd)] if ready_fd is not None else []
-    ignore = ["--ignored", ",".join(str(int(sig)) for sig in ignored)] if ignored else []
-    return [*NAMESPACES, sys.executable, "-m", "evolution.loopback", "--inside", *ready, *ignore, "--", *argv]
+    ignore = ",".join(str(int(sig)) for sig in ignored)
+    return [*NAMESPACES, sys.executable, "-m", "evolution.loopback", "--inside", str(ready_fd), ignore, "--", *argv]
 
 
 def unavailable() -> str | None:
@@ -109,13 +108,12 @@ def _bring_up_loopback() -> None:
         fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | _IFF_UP))
 
 
-def _inside(argv: Sequence[str], ready_fd: int | None, ignored: Collection[int]) -> int:
+def _inside(argv: Sequence[str], ready_fd: int, ignored: Collection[int]) -> int:
     """The namespace's init: bring `lo` up, run `argv`, forward signals to it, reap orphans, return its status."""
     forwarder = _Forwarder(ignored)  # handlers first: CMD then starts with default actions (exec resets handlers),
     # but for the signals the outer process had ignored
-    if ready_fd is not None:
-        os.write(ready_fd, b"1")
-        os.close(ready_fd)
+    os.write(ready_fd, b"1")
+    os.close(ready_fd)
     _bring_up_loopback()
     if not isolated():
         print("loopback: the new network namespace has other interfaces than lo; not running", file=sys.stderr)
@@ -132,14 +130,13 @@ def _inside(argv: Sequence[str], ready_fd: int | None, ignored: Collection[int])
             return _shell_status(os.waitstatus_to_exitcode(status))
 
 
-def _namespace_init(unshare_pid: int) -> int | None:
-    """The outer PID of the namespace's init (`unshare`'s child: `_inside`), None before it is forked."""
+def children(pid: int) -> list[int]:
+    """The PIDs of process `pid`'s children (none once it has ended)."""
     try:
-        with open(f"/proc/{unshare_pid}/task/{unshare_pid}/children") as children:
-            pids = children.read().split()
+        with open(f"/proc/{pid}/task/{pid}/children") as listed:
+            return [int(child) for child in listed.read().split()]
     except OSError:
-        return None
-    return int(pids[0]) if pids else None
+        return []
 
 
 def run(argv: Sequence[str]) -> int:
@@ -158,19 +155,17 @@ def run(argv: Sequence[str]) -> int:
     os.close(ready_write)
     with os.fdopen(ready_read, "rb") as ready:
         started = ready.read(1) == b"1"  # EOF instead: the init never started
-    init = _namespace_init(proc.pid) if started else None
-    if init is not None:
-        forwarder.start(init)
+    init = children(proc.pid) if started else []  # unshare's child: the namespace's init (`_inside`)
+    if init:
+        forwarder.start(init[0])
     return _shell_status(proc.wait())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["--inside"]:
-        options = dict(zip(args[1 : args.index("--") : 2], args[2 : args.index("--") : 2], strict=True))
-        ready_fd = int(options["--ready-fd"]) if "--ready-fd" in options else None
-        ignored = [int(sig) for sig in options.get("--ignored", "").split(",") if sig]
-        return _inside(args[args.index("--") + 1 :], ready_fd, ignored)
+    if args[:1] == ["--inside"]:  # as `command` writes it: --inside READY_FD IGNORED -- CMD ...
+        ready_fd, ignored = int(args[1]), [int(sig) for sig in args[2].split(",") if sig]
+        return _inside(args[4:], ready_fd, ignored)
     if args[:1] == ["--"]:
         args = args[1:]
     if not args or args[0] in ("-h", "--help"):

@@ -18,7 +18,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import numbers
 import os
 import subprocess
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from snncontrol import __version__, atomic
 from snncontrol.adapters import IOAdapters
 from snncontrol.errors import ArtifactError, GenomeError, SpecError
 from snncontrol.network import Network, NetworkState, Params
-from snncontrol.params import bound_to_json
+from snncontrol.params import bound_to_json, is_finite_number
 from snncontrol.spec import NetworkSpec
 
 SCHEMA = "snncontrol.controller/1"
@@ -127,20 +126,12 @@ class Metadata:
             raise ArtifactError(f"metadata.seed must be an integer or null, got {seed!r:.40}")
         fitness = data.get("fitness")
         values = fitness if isinstance(fitness, list) else [] if fitness is None else [fitness]
-        if not all(_finite(v) for v in values):
+        if not all(is_finite_number(v) for v in values):
             what = f"{fitness!r:.40}"
             raise ArtifactError(f"metadata.fitness must be a finite number, a list of them or null, got {what}")
         if not isinstance(data.get("extra", {}), dict):
             raise ArtifactError("metadata.extra must be a mapping")
         return cls(**data)
-
-
-def _finite(value: Any) -> bool:
-    """Whether `value` is a finite real number (not a bool)."""
-    try:
-        return not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
-    except OverflowError:
-        return False
 
 
 class Controller:

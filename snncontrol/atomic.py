@@ -2,8 +2,8 @@
 
 A crash leaves either the old file or directory or the new one, never a torn one. Used for every result a
 user must not lose: controller artifacts, checkpoints, datasets, ensembles, figures. A write replaces only what
-such a write made: a regular file (through a symbolic link, its target), or a directory that holds files only, one of
-them named as one it writes (an earlier output of the same kind); anything else at the path (a device, a FIFO, a
+such a write made: a regular file (through a symbolic link, its target), or a directory that holds only files
+named as those it writes (an earlier output of the same kind); anything else at the path (a device, a FIFO, a
 directory of the user's) is refused with FileExistsError, so that a mistyped output path destroys nothing.
 """
 

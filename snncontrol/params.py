@@ -26,14 +26,19 @@ def shown(value: Any, width: int = 40) -> str:
     return " ".join(repr(value).split())[:width]
 
 
+def is_finite_number(value: Any) -> bool:
+    """Whether `value` is a finite real number (not a bool or a string)."""
+    try:
+        return not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
 def finite_number(value: Any, what: str) -> float:
     """`value` as a float; SpecError naming `what` unless it is a finite real number (not a bool or a string)."""
-    try:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-            raise TypeError
-        return float(value)
-    except (TypeError, OverflowError):
-        raise SpecError(f"{what} must be a finite number, got {shown(value)}") from None
+    if not is_finite_number(value):
+        raise SpecError(f"{what} must be a finite number, got {shown(value)}")
+    return float(value)
 
 
 def integer(value: Any, what: str, low: int | None = None, high: int | None = None) -> int:

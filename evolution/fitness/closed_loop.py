@@ -101,19 +101,12 @@ class ClosedLoopFitness:
         tracked = set(self.cfg.objectives) & set(TRACKED)
         tracker = TrackingAccumulator(copies, self.cfg.steady_after_steps) if tracked else None
         segmented = bool(tracked - {"tracking_error"})  # the others need the set-point
-        broken = np.zeros(copies, dtype=bool)  # a NaN / inf observation the network cannot hold, or command
+        broken = np.zeros(copies, dtype=bool)  # a NaN / inf input the network cannot hold, or command: scored NaN
         for _ in range(self.cfg.env.episode_steps):
             x = policy.inputs(obs)  # (the adapter makes a value outside its valid range NaN: a lost sample)
             if not policy.holds_samples:  # the policy refuses a non-finite input: that copy's network reads 0
-                readable = np.isfinite(x).all(axis=1)
-                if not readable.all():
-                    broken |= ~readable
-                    x = np.where(readable[:, None], x, 0.0)
-            action = np.asarray(policy.act_on_inputs(x), dtype=np.float64)
-            finite = np.isfinite(action).reshape(copies, -1).all(axis=1)
-            if not finite.all():  # that copy's plant gets 0 instead; its genome scores as failed (NaN), as above
-                broken |= ~finite
-                action = np.where(finite.reshape(-1, *([1] * (action.ndim - 1))), action, 0.0)
+                x = _zero_non_finite(x, broken)
+            action = _zero_non_finite(np.asarray(policy.act_on_inputs(x), dtype=np.float64), broken)  # plant gets 0
             obs, reward, terminated, truncated, info = env.step(action)
             total += np.where(alive, reward, 0.0)
             if tracker is not None:
@@ -144,3 +137,13 @@ class ClosedLoopFitness:
         for env in self._envs.values():
             env.close()
         self._envs.clear()
+
+
+def _zero_non_finite(values: np.ndarray, broken: np.ndarray) -> np.ndarray:
+    """`values` [copies, ...] with every copy that holds NaN or inf set to 0; those copies are marked in `broken`
+    [copies] (in place), so that their genomes score NaN, the loop's worst."""
+    finite = np.isfinite(values).reshape(len(values), -1).all(axis=1)
+    if finite.all():
+        return values
+    broken |= ~finite
+    return np.where(finite.reshape(-1, *([1] * (values.ndim - 1))), values, 0.0)

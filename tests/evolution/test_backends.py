@@ -23,6 +23,7 @@ from evo_support import (
     run,
 )
 
+from evolution import loopback
 from evolution.errors import WorkerError
 
 HERE = Path(__file__).parent
@@ -77,13 +78,6 @@ def _namespace_members(net_namespace: str) -> list[int]:
     return members
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
 @pytest.mark.parametrize("ending", ["ctrl-c", "sigkill"])
 def test_a_local_ray_run_leaves_nothing_behind(ending, tmp_path):
     """A long `snncontrol evolve --backend ray` in the loopback namespace: Ctrl-C ends it in one line with 130, a
@@ -101,8 +95,8 @@ def test_a_local_ray_run_leaves_nothing_behind(ending, tmp_path):
         while latest_generation(tmp_path / "run") < 2 and outer.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         assert outer.poll() is None, "the run never started: " + (outer.stderr.read() if outer.stderr else "")
-        (unshare,) = _children(outer.pid)
-        (namespace_init,) = _children(unshare)  # evolution.loopback's init: lives as long as the run
+        (unshare,) = loopback.children(outer.pid)
+        (namespace_init,) = loopback.children(unshare)  # evolution.loopback's init: lives as long as the run
         namespace = os.readlink(f"/proc/{namespace_init}/ns/net")
         assert namespace != os.readlink("/proc/self/ns/net")
         assert len(_namespace_members(namespace)) >= 5, "driver, GCS, raylet and 2 workers never ran"

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from evo_support import require_loopback
 
+from evolution import loopback
+
 LOOPBACK = [sys.executable, "-m", "evolution.loopback"]
 
 
@@ -130,9 +132,8 @@ def _making_the_namespace(outer: int) -> bool:
     """Whether the outer process `outer` has started making the namespace (past its probe): a child of it runs
     the command line that starts the namespace's init (`--inside`)."""
     try:
-        children = Path(f"/proc/{outer}/task/{outer}/children").read_text().split()
-        return any(b"--inside" in Path(f"/proc/{child}/cmdline").read_bytes() for child in children)
-    except OSError:
+        return any(b"--inside" in Path(f"/proc/{child}/cmdline").read_bytes() for child in loopback.children(outer))
+    except OSError:  # the child ended meanwhile
         return False
 
 
