@@ -44,7 +44,7 @@ Not exportable (`SpecError` naming the feature): other encoders, decoders, `Grad
 Import: rebuilds a stack of dense layers from the effective weights. Tied / shared / masked / signed
 structure is flattened to dense effective weights (same dynamics, different genome layout; the energy report
 then counts an operation for every synapse of the dense matrices: the shipped blimp controller's SOPs double
-over a test flight). Every imported
+over 300 steps of a random error input, float64, measured 2026-12-06). Every imported
 value goes into the genome; where a value lies outside a parameter's default bounds the layer gets a
 `bounds` override widened just enough to contain it. Graphs without our metadata are read as NIR defines
 them: hard reset to `v_reset`, which must be 0; `v_leak` must be 0.
