@@ -306,10 +306,12 @@ def _tick_kernel(obs, packed, command, table, weights, neurons, state, buffers):
             if obs_kind == OBS_SELECT:
                 value = value * floats[at.scale + k] + floats[at.offset + k]
             x[k] = value
-    if buffers.hold:  # SampleHoldEncoder
-        for k in range(n_in):
-            if not np.isfinite(x[k]):
-                x[k] = held[k]
+    for k in range(n_in):  # x holds the network dtype: a value beyond its range is inf there
+        if not np.isfinite(x[k]):
+            if not buffers.hold:  # NaN / inf would turn the membranes NaN for good: leave the state alone
+                return REJECTED
+            x[k] = held[k]  # SampleHoldEncoder: a lost sample repeats the last finite input
+        if buffers.hold:
             held[k] = x[k]
     run_loop(table, weights, neurons, state, buffers.x, buffers.y)
     state.steps[()] += 1

@@ -51,6 +51,9 @@ class SNNPolicy:
         self.stepper: Stepper | None = Stepper(network, params) if realtime else None
         self.spiking_columns = _spiking_columns(network)
         self.holds_samples = isinstance(network.spec.encoder, SampleHoldEncoder)
+        #: the largest input magnitude the network's float type holds (float32: 3.4e38); beyond it a value
+        #: would become inf in the network, and its membranes NaN for good
+        self.input_limit = float(torch.finfo(network.dtype).max)
         self.spikes: list[np.ndarray] = []
         self.reset()
 
@@ -93,20 +96,28 @@ class SNNPolicy:
 
     def inputs(self, observation: Any, extra_inputs: Any = None) -> np.ndarray:
         """The network inputs [P, n_inputs] of observations [P, n_obs]: the observation adapter's output, then
-        `extra_inputs` (see `act`)."""
+        `extra_inputs` (see `act`). A value beyond the network's float range (`input_limit`) is NaN, a lost
+        sample, as one outside the adapter's valid range."""
         x = self.io.observation(np.asarray(observation, dtype=np.float64))
         if extra_inputs is not None:
             extra = np.asarray(extra_inputs, dtype=np.float64)
             x = np.concatenate([x, np.broadcast_to(extra, (*x.shape[:-1], extra.shape[-1]))], axis=-1)
-        return x
+        return np.where(np.abs(x) <= self.input_limit, x, np.nan)
+
+    def unreadable(self, x: np.ndarray) -> list[int]:
+        """The input channels (columns of x [P, n_inputs]) that hold a value the network cannot read in any
+        copy: NaN, inf, or beyond its float range (`input_limit`)."""
+        bad = ~(np.abs(np.atleast_2d(x)) <= self.input_limit)
+        return sorted({int(c) for c in np.nonzero(bad)[1]})
 
     def act_on_inputs(self, x: np.ndarray) -> np.ndarray:
         """One step of every copy from its network inputs [P, n_inputs] (`inputs`) -> actions [P, n_actions]."""
-        if not self.holds_samples and not np.isfinite(x).all():
-            # one NaN turns the membranes it reaches NaN, which never fire again until a reset: refuse it
-            channels = sorted({int(c) for c in np.nonzero(~np.isfinite(np.atleast_2d(x)))[1]})
-            raise SpecError(f"network input(s) {channels} not finite (NaN or inf) and the network holds no samples "
-                            "(a sample-hold encoder carries lost ones): give finite observations")
+        if not self.holds_samples and (channels := self.unreadable(x)):
+            # one NaN (or a value that overflows the network's floats) turns the membranes it reaches NaN, which
+            # never fire again until a reset: refuse it
+            raise SpecError(f"network input(s) {channels} not finite (NaN, inf, or beyond the network's "
+                            f"+-{self.input_limit:.3g}) and the network holds no samples (a sample-hold encoder "
+                            "carries lost ones): give finite observations")
         if self.stepper is not None:
             out = self.stepper.step(x)
             neurons = self.stepper.state.out

@@ -97,7 +97,8 @@ class Stepper:
         x = np.asarray(x)
         if x.size != self.n_inputs:
             raise ValueError(f"the stepper takes {self.n_inputs} input value(s), got shape {x.shape}")
-        self._x_values[:] = x.ravel()  # cast to the network dtype as torch.as_tensor(x, dtype) would
+        with np.errstate(over="ignore"):  # a value beyond the dtype's range is inf, a lost sample to the hold
+            self._x_values[:] = x.ravel()  # cast to the network dtype as torch.as_tensor(x, dtype) would
         if self._hold:  # SampleHoldEncoder: a missing (non-finite) input repeats its last finite value
             np.copyto(self._x_values, self._held, where=~np.isfinite(self._x_values))
             self._held[:] = self._x_values

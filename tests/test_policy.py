@@ -55,7 +55,7 @@ def test_shipped_blimp_tick_equals_the_policy_step_with_lost_samples_held() -> N
     setpoint = np.repeat(rng.uniform(0.5, 2.5, steps // 100), 100)  # set-point steps, m
     lost = rng.random(steps) < 0.1
     lost[0] = True  # a lost sample before any valid one: the hold's initial zero
-    altitude[lost] = rng.choice([12.0, 15.0, -0.5], size=lost.sum())  # outside [0, 12): a lost return
+    altitude[lost] = rng.choice([12.0, 15.0, -0.5, 1e39], size=lost.sum())  # outside [0, 12): a lost return
     assert_tick_equals_policy(controller, np.stack([altitude, setpoint], axis=1))
 
 
@@ -77,14 +77,21 @@ def test_importing_the_compiled_core_does_not_import_the_network_module() -> Non
 
 
 @pytest.mark.parametrize("batch", [1, 3])
-def test_a_network_without_sample_hold_refuses_a_non_finite_input_in_one_line(batch: int) -> None:
-    """One NaN observation made the swimmer's membranes NaN: silent (output 0, no error) until a reset."""
+@pytest.mark.parametrize("value", [np.nan, -np.inf, 1e39])
+def test_a_network_without_sample_hold_refuses_a_non_finite_input_in_one_line(batch: int, value: float) -> None:
+    """One NaN observation made the swimmer's membranes NaN: silent (output 0, no error) until a reset; so did
+    a finite double beyond float32's range (1e39 is inf in the network)."""
     swimmer = SNNPolicy.of(load_controller(resolve("shipped:swimmer_ncap")), batch=batch)
     n_obs = swimmer.network.spec.n_inputs
     obs = np.zeros((batch, n_obs))
     swimmer.act(obs)
-    obs[-1, 1] = np.nan
+    obs[-1, 1] = value
+    assert np.isnan(swimmer.inputs(obs)[-1, 1])  # a lost sample, as one outside an adapter's valid range
     with pytest.raises(SpecError, match=r"network input\(s\) \[1\] not finite"):
         swimmer.act(obs)
+    with pytest.raises(SpecError, match=r"network input\(s\) \[1\] not finite"):
+        swimmer.act_on_inputs(obs)
+    assert np.isfinite(swimmer.state.v.numpy()).all()
     blimp = SNNPolicy.of(load_controller(resolve("shipped:blimp")), batch=batch)
-    assert np.isfinite(blimp.act(np.full((batch, 2), np.nan))).all()  # its sample hold carries lost samples
+    assert np.isfinite(blimp.act(np.full((batch, 2), value))).all()  # its sample hold carries lost samples
+    assert np.isfinite(blimp.act_on_inputs(np.full((batch, 1), value))).all()

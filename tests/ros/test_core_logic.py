@@ -16,6 +16,7 @@ from snncontrol_ros.safety import SafetyConfig, Throttle, check_inputs, check_ob
 from std_msgs.msg import Float64, Float64MultiArray
 
 from snncontrol.artifacts import load_controller
+from snncontrol.controllers import SHIPPED
 from snncontrol.policy import SNNPolicy
 
 
@@ -204,3 +205,24 @@ def test_control_core_takes_the_compiled_tick_only_where_it_applies(blimp_artifa
         core.policy.stepper.act(np.zeros(3), guarded)
     with pytest.raises(ValueError, match="float64"):
         core.policy.stepper.act(np.zeros(2, np.float32), guarded)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_control_core_refuses_a_value_that_overflows_the_networks_floats(compiled):
+    """A finite double beyond float32's range (1e39) is inf in the network: without a sample hold (the swimmer)
+    it would turn the membranes NaN for good (the node sending the safe command ever after). The tick refuses it
+    and leaves the state alone: the next good tick gives what a controller that never saw it gives."""
+    controller = load_controller(SHIPPED["swimmer_ncap"])
+    safety = SafetyConfig.create(5, [0.0], [-1.0], [1.0], 0.5)
+    core, reference = ControlCore(controller, safety, compiled=compiled), SNNPolicy.of(controller)
+    rng = np.random.default_rng(0)
+    observations = rng.uniform(-0.5, 0.5, (40, 10))
+    for t, obs in enumerate(observations):
+        expected = np.clip(reference.act(obs[None])[0], -1.0, 1.0)
+        if t in (10, 11):
+            glitch = core.tick(np.where(np.arange(10) == 3, 1e39 * (-1) ** t, obs), [0.01])
+            assert glitch.verdict.status == "invalid" and "[3]" in glitch.verdict.reason, glitch.verdict
+            assert not glitch.stepped and glitch.command.tolist() == [0.0] * 5
+        result = core.tick(obs, [0.01])
+        assert result.verdict.ok and result.stepped and np.array_equal(result.command, expected)
+    assert np.isfinite(core.policy.state.v.numpy()).all() and core.counters.invalid == 2

@@ -182,6 +182,8 @@ class ControlCore:
             size_problem = self.check_size(len(obs))  # type: ignore[arg-type]
             if size_problem:
                 verdict = Verdict(INVALID, size_problem)
+            elif not holding and not self.sample_hold:
+                verdict = self._readable(obs)  # type: ignore[arg-type]
         self.counters.record(verdict)
         if not verdict.ok:
             self.held = self.safety.safe_command.copy()
@@ -210,6 +212,15 @@ class ControlCore:
             change = float(np.max(np.abs(command - self.held), initial=0.0))
             self.adaptive.stepped(x, change, self.last_spikes)  # type: ignore[arg-type]
         return self._stepped(command, clipped or replaced, holding)
+
+    def _readable(self, obs: np.ndarray) -> Verdict:
+        """GOOD if the network can read the inputs `obs` makes, else why not (e.g. a value inside the bounds
+        that overflows the network's float32: the numpy path would refuse it)."""
+        channels = self.policy.unreadable(self.policy.inputs(obs[None]))
+        if not channels:
+            return GOOD
+        return Verdict(INVALID, f"the observation makes network input(s) {channels} that the network cannot read "
+                                f"(not finite, or beyond its +-{self.policy.input_limit:.3g})")
 
     def _stepped(self, command: np.ndarray, saturated: bool, held: bool = False) -> TickResult:
         """The bookkeeping of a tick in which the SNN stepped and made `command`."""
