@@ -42,9 +42,10 @@ and `refractory`. These features have no NIR equivalent and live in this metadat
 Not exportable (`SpecError` naming the feature): other encoders, decoders, `Graded` units, synaptic delays.
 
 Import: rebuilds a stack of dense layers from the effective weights. Tied / shared / masked / signed
-structure is flattened to dense effective weights (same dynamics, different genome layout; the energy report
-then counts an operation for every synapse of the dense matrices: the shipped blimp controller's SOPs double
-over 300 steps of a random error input, float64, measured 2026-12-06). Every imported
+structure is flattened to dense effective weights (same dynamics, different genome layout); a zero weight is
+no synapse (masked), so the energy report counts the synapses of nonzero weight: as many as the original
+network's where it has no synapse of zero weight (the shipped blimp controller's SOPs are the same after a
+round trip, tests/test_nir.py). Every imported
 value goes into the genome; where a value lies outside a parameter's default bounds the layer gets a
 `bounds` override widened just enough to contain it. Graphs without our metadata are read as NIR defines
 them: hard reset to `v_reset`, which must be 0; `v_leak` must be 0.
@@ -124,7 +125,7 @@ def _neuron_node(neuron: NeuronModel, fields: dict[str, np.ndarray], dt: float, 
     if neuron.adaptation != "none":
         meta.update(adaptation=neuron.adaptation, decay_th=fields["decay_th"].tolist(), beta=fields["beta"].tolist())
         if "w_th" in fields:
-            meta["w_th"] = fields["w_th"].tolist()
+            meta.update(w_th=fields["w_th"].tolist(), w_th_synapses=fields["w_th_synapses"])
     common = {"r": tau_mem / dt, "v_leak": zeros, "v_threshold": fields["theta"], "v_reset": zeros.copy()}
     if not neuron.synaptic:
         return nir.LIF(tau=tau_mem, **common, metadata={META_KEY: json.dumps(meta)})
@@ -133,6 +134,12 @@ def _neuron_node(neuron: NeuronModel, fields: dict[str, np.ndarray], dt: float, 
     return nir.CubaLIF(
         tau_syn=tau_syn, tau_mem=tau_mem, w_in=tau_syn / dt, **common, metadata={META_KEY: json.dumps(meta)}
     )
+
+
+def _synapse_meta(connection: Connection, n_in: int, n_out: int) -> list[list[int]]:
+    """Which synapses `connection` has, [out, in] 0/1 like NIR weights: the import masks the others, so that the
+    energy report of the imported network counts the synapses the original's counts (also those of weight 0)."""
+    return connection.structure(n_in, n_out).T.astype(int).tolist()
 
 
 def export_nir(spec: NetworkSpec, genome: Any, *, strict: bool = False) -> nir.NIRGraph:
@@ -154,14 +161,21 @@ def export_nir(spec: NetworkSpec, genome: Any, *, strict: bool = False) -> nir.N
         w_th = net.layer_weights(params, index, "w_th")
         if w_th is not None:
             fields["w_th"] = w_th[0].numpy().T.copy()  # [out, in], as NIR weights
+            fields["w_th_synapses"] = _synapse_meta(layer.threshold_input, w_th.shape[1], layer.size)
         w_key, n_key = f"{layer.name}.w_in", f"{layer.name}.neuron"
-        nodes[w_key] = nir.Affine(weight=w_in, bias=fields["bias"]) if layer.bias else nir.Linear(weight=w_in)
+        meta = {META_KEY: json.dumps({"synapses": _synapse_meta(layer.input, w_in.shape[1], layer.size)})}
+        nodes[w_key] = (
+            nir.Affine(weight=w_in, bias=fields["bias"], metadata=meta)
+            if layer.bias
+            else nir.Linear(weight=w_in, metadata=meta)
+        )
         nodes[n_key] = _neuron_node(layer.neuron, fields, spec.dt, layer.name)
         edges += [(source, w_key), (w_key, n_key)]
         w_rec = net.layer_weights(params, index, "w_rec")
-        if w_rec is not None:
+        if w_rec is not None and layer.recurrent is not None:
             r_key = f"{layer.name}.w_rec"
-            nodes[r_key] = nir.Linear(weight=w_rec[0].numpy().T.copy())
+            meta = {META_KEY: json.dumps({"synapses": _synapse_meta(layer.recurrent, layer.size, layer.size)})}
+            nodes[r_key] = nir.Linear(weight=w_rec[0].numpy().T.copy(), metadata=meta)
             edges += [(n_key, r_key), (r_key, n_key)]
         source = n_key
     nodes["output"] = nir.Output(output_type={"output": np.array([spec.layers[-1].size])})
@@ -332,6 +346,25 @@ def _widened(layer: Layer, n_in: int, values: dict[str, np.ndarray]) -> dict[str
     return bounds
 
 
+def _synapses(graph: nir.NIRGraph, node_key: str, weights: np.ndarray, key: str = "synapses") -> Connection:
+    """A dense connection over the synapses the node's metadata lists (`key`: [out, in] 0/1), else over the
+    nonzero `weights` [in, out] (a zero weight of a foreign graph is no synapse): the others are masked, so that
+    the energy report counts no operation for them."""
+    listed = _node_meta(graph.nodes[node_key]).get(key)
+    if listed is None:
+        present = weights != 0
+    else:
+        present = np.asarray(listed).T
+        if present.shape != weights.shape or not np.isin(present, (0, 1)).all():
+            raise SpecError(
+                f"NIR node {node_key!r}: bad {META_KEY} metadata: its synapses must be 0/1 of shape "
+                f"{list(weights.T.shape)} ([out, in])"
+            )
+        if np.any(weights[present == 0] != 0):
+            raise SpecError(f"NIR node {node_key!r}: a nonzero weight where its {META_KEY} metadata lists no synapse")
+    return Connection() if present.all() else Connection(mask=present.astype(np.int64))
+
+
 def import_nir(graph: nir.NIRGraph, *, dt: float | None = None) -> tuple[NetworkSpec, np.ndarray]:
     """Rebuild (spec, genome [D]) from a NIR graph of the chain shape (see the module docstring).
 
@@ -372,9 +405,9 @@ def import_nir(graph: nir.NIRGraph, *, dt: float | None = None) -> tuple[Network
             name,
             n,
             model,
-            input=Connection(),
-            recurrent=None if w_rec is None else Connection(),
-            threshold_input=Connection() if "w_th" in params else None,
+            input=_synapses(graph, w_key, params["w_in"]),
+            recurrent=None if r_key is None else _synapses(graph, r_key, params["w_rec"]),
+            threshold_input=_synapses(graph, n_key, params["w_th"], "w_th_synapses") if "w_th" in params else None,
             bias=bias is not None,
         )
         bounds = _widened(layer, w_in.shape[0], params)

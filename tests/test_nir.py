@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import numpy as np
 import pytest
 import torch
 
+from snncontrol.artifacts import load_controller
 from snncontrol.compose import parallel, parallel_genome
 from snncontrol.connections import Connection
+from snncontrol.controllers import resolve
 from snncontrol.controllers.blimp import i_snn, pd_snn
 from snncontrol.decoders import RateDecoder
 from snncontrol.encoders import PoissonEncoder, SampleHoldEncoder
@@ -167,6 +170,7 @@ def test_foreign_chain_graph_imports_and_runs() -> None:
     rng = np.random.default_rng(4)
     dt = 1e-3
     w1, b1, w2 = rng.normal(0, 1.0, (5, 2)), rng.normal(0.3, 0.2, 5), rng.normal(0, 1.0, (1, 5))
+    w2[0, 2] = 0.0  # no synapse: the energy report counts no operation for it
     cuba = {
         "tau_syn": np.full(5, 5e-3),
         "tau_mem": rng.uniform(8e-3, 20e-3, 5),
@@ -191,6 +195,13 @@ def test_foreign_chain_graph_imports_and_runs() -> None:
         import_nir(graph)
     spec, genome = import_nir(graph, dt=dt)
     assert spec.n_inputs == 2 and [lay.name for lay in spec.layers] == ["lif1", "li"]
+    assert spec.layers[0].input.mask is None and spec.layers[1].input.structure(5, 1)[:, 0].tolist() == [
+        True,
+        True,
+        False,
+        True,
+        True,
+    ]
     assert spec.layers[0].neuron == LIF(synaptic=True, reset="hard") and spec.layers[1].neuron == LeakyIntegrator()
     values = spec.parameters.unflatten(torch.as_tensor(genome[None, :]))
     np.testing.assert_allclose(values["lif1.decay_mem"][0].numpy(), 1 - dt / cuba["tau_mem"], rtol=1e-12)
@@ -246,6 +257,23 @@ def test_round_trip_of_the_pd_i_composite_with_threshold_adaptation_and_sample_h
     spike = NetworkSpec(1, (Layer("a", 3, LIF(adaptation="spike"), bias=True),), dt=DT)
     spike_genome = genome_for_any(spike)
     assert_same_parameters(spike, spike_genome, *import_nir(export_nir(spike, spike_genome)))
+
+
+def test_round_trip_of_the_shipped_blimp_counts_the_same_synaptic_operations() -> None:
+    """Import flattens tied and block structure to dense matrices; their zero weights are no synapses (masked),
+    so the energy report of the imported network counts what the original's does (it counted twice as many)."""
+    controller = load_controller(resolve("shipped:blimp"))
+    spec, genome = import_nir(export_nir(controller.spec, controller.genome))
+    assert any(layer.input.mask is not None for layer in spec.layers)
+    xs = np.random.default_rng(2).normal(0.0, 0.3, size=(300, 1, 1))
+    a, b = run(controller.spec, controller.genome, xs, torch.float64), run(spec, genome, xs, torch.float64)
+    assert a.state.sops.item() > 0 and a.state.sops.item() == b.state.sops.item()
+    assert torch.equal(a.state.spikes.sum(), b.state.spikes.sum())
+    graph = export_nir(controller.spec, controller.genome)
+    node = graph.nodes[next(key for key in graph.nodes if key.endswith(".w_in"))]
+    node.metadata = {"snncontrol": json.dumps({"synapses": np.zeros_like(node.weight, dtype=int).tolist()})}
+    with pytest.raises(SpecError, match="nonzero weight where its snncontrol metadata lists no synapse"):
+        import_nir(graph)
 
 
 def genome_for_any(spec: NetworkSpec, seed: int = 0) -> np.ndarray:
