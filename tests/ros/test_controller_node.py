@@ -172,10 +172,17 @@ def test_a_reading_re_sent_with_its_stamp_goes_stale_as_a_silent_sensor_does(con
     harness.publish(6.0, latest - 5_000_000)  # older than the latest, and above observation_max: not taken
     spinner.spin_for(0.2)
     assert node._inputs.latest[0].stamp_ns == latest and node.core.counters.invalid == 0
-    # stamps that go back by more than the timeout: a source that restarted its clock, taken at once
+    # stamps that go back by more than the timeout: a source that restarted its clock, taken from the third
+    # reading in a row on the new time base
     harness.stamp = latest - 10_000_000_000
+    first = harness.reading(0.5)
+    spinner.spin_for(0.05)
+    assert node._inputs.latest[0].stamp_ns == latest and "not taken until 3 in a row" in capfd.readouterr().err
+    harness.reading(0.5)
+    spinner.spin_for(0.05)  # (the sensor QoS keeps the last reading only)
     assert harness.answer(spinner, harness.reading(0.5)) > 0.0
-    assert "stamps went back by 9.990 s (a source that restarted)" in capfd.readouterr().err
+    assert "stamps went back by 9.970 s (a source that restarted)" in capfd.readouterr().err
+    assert not [c for c in harness.commands if c[1] == first]
 
 
 def test_a_clock_that_jumps_back_drops_the_inputs_received_before(context, spinner, blimp_artifact, capfd):
@@ -287,6 +294,20 @@ def test_commands_are_saturated_and_bad_input_warnings_throttled(context, spinne
     warnings = [line for line in capfd.readouterr().err.splitlines() if "safe command [0.0]" in line]
     assert len(warnings) == 1  # one line per warn_throttle_s, not per tick
     assert "/altitude = 6 is outside [0, 5]" in warnings[0]  # the topic, not an index
+
+
+def test_a_set_point_inside_an_input_is_held_to_the_adapters_valid_range_as_one_on_the_set_point_topic(
+        context, spinner, blimp_artifact):
+    """[altitude, set-point] in one generic input, no bounds given: a set-point of 1e6 m (the blimp cannot read
+    beyond 12 m) gives the safe command, as it does on the set-point topic, instead of full thrust."""
+    params = {"artifact": blimp_artifact, "input_topics": ["obs"], "input_types": ["float64_multi_array"],
+              "setpoint_topic": ""}  # (no observation_min / observation_max)
+    node = spinner.add(ControllerNode(context=context, parameter_overrides=overrides(params)))
+    node.trigger_configure()
+    assert node.core.tick(np.array([0.5, 1.0]), [0.01]).verdict.ok
+    result = node.core.tick(np.array([0.5, 1e6]), [0.01])
+    assert result.verdict.status == "invalid" and "1e+06 is outside [0, 12]" in result.verdict.reason
+    assert result.command.tolist() == [0.0]
 
 
 @pytest.mark.parametrize("kind", ["float64_multi_array", "joint_state"])

@@ -109,6 +109,9 @@ def test_message_conversions():
     assert "below min_range" in messages.to_vector("range", Range(range=0.05, min_range=0.1, max_range=12.0))[1]
     js = JointState(name=["b", "a"], position=[2.0, 1.0], velocity=[20.0, 10.0])
     assert messages.to_vector("joint_state", js, ["a", "b"])[0].tolist() == [1.0, 2.0, 10.0, 20.0]
+    for short in (JointState(name=["b", "a"], position=[2.0, 1.0], velocity=[20.0]),  # which velocity is whose?
+                  JointState(name=["b", "a"], position=[2.0], velocity=[20.0])):
+        assert "joint_state has 2 names but" in messages.to_vector("joint_state", short, ["a"])[1]
     imu = Imu()
     imu.angular_velocity.z, imu.linear_acceleration.z = 0.5, -9.81
     assert messages.to_vector("imu", imu) == (pytest.approx([0, 0, 0.5, 0, 0, -9.81]), "")

@@ -37,11 +37,25 @@ def test_a_re_sent_or_slightly_older_reading_is_no_new_sample_and_its_age_runs_o
     assert observation.ages == [pytest.approx(0.6)]  # since the first reading, the only one taken
 
 
-def test_stamps_back_by_more_than_the_timeout_are_a_restarted_source():
+def test_stamps_back_by_more_than_the_timeout_are_a_restarted_source_once_it_sends_three_in_a_row():
     inputs = _altitude()
     inputs.receive(0, _range(0.5, stamp_ms=60_000), now=0)
-    assert inputs.receive(0, _range(0.7, stamp_ms=100), now=100 * MS) == ("restarted", pytest.approx(59.9))
-    assert inputs.latest[0].values.tolist() == [0.7]
+    assert inputs.receive(0, _range(0.7, stamp_ms=100), now=100 * MS) == ("restarting", pytest.approx(59.9))
+    assert inputs.receive(0, _range(0.7, stamp_ms=100), now=150 * MS)[0] == "restarting"  # not newer: no count
+    assert inputs.receive(0, _range(0.8, stamp_ms=200), now=200 * MS)[0] == "restarting"
+    assert inputs.latest[0].values.tolist() == [0.5]
+    assert inputs.receive(0, _range(0.9, stamp_ms=300), now=300 * MS) == ("restarted", pytest.approx(59.7))
+    assert inputs.latest[0].values.tolist() == [0.9] and inputs.latest[0].recv_ns == 300 * MS
+
+
+def test_a_second_publisher_with_old_stamps_interleaved_with_the_live_one_is_never_taken():
+    """A bag played by mistake beside the live driver: its readings, an hour old, each come between two live ones."""
+    inputs = _altitude()
+    for k in range(20):
+        live = 3_600_000 + 100 * k
+        assert inputs.receive(0, _range(0.5, stamp_ms=live), now=live * MS)[0] == "new"
+        assert inputs.receive(0, _range(2.0, stamp_ms=100 * k + 50), now=live * MS)[0] == "restarting"
+        assert inputs.latest[0].values.tolist() == [0.5]
 
 
 def test_unstamped_readings_are_each_new():

@@ -28,7 +28,8 @@ A lost sample (NaN, +-inf, a Range at/over max_range, a value outside the adapte
 data: with `missing_samples` hold (default) the network's sample hold carries the loop until the input has
 had no valid sample for `input_timeout_s`, then the safe command; with safe, the safe command at once.
 A stamped reading no newer than its input's latest (re-sent, or out of order by up to `input_timeout_s`) is no
-new sample: its input's age runs on (stamps that go back farther are a source that restarted: taken). An input of
+new sample: its input's age runs on (stamps that go back farther are a source that restarted: taken after
+RESTART_READINGS in a row on the new time base; a second publisher's interleaved old stamps never are). An input of
 free size (neither its type nor the adapter fixes it) keeps the size it had at the first good tick. Where the node
 clock jumps back, the inputs received before are dropped (the safe command until fresh ones).
 """
@@ -54,7 +55,7 @@ from snncontrol_ros import messages
 from snncontrol_ros.adaptive import AdaptiveConfig
 from snncontrol_ros.control_core import ControlCore, load_artifact
 from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, ERROR, LatencyWindow, fmt, level_of
-from snncontrol_ros.inputs import Inputs
+from snncontrol_ros.inputs import RESTART_READINGS, Inputs
 from snncontrol_ros.runtime import declare, run_node, value
 from snncontrol_ros.safety import SafetyConfig, Throttle
 
@@ -312,6 +313,7 @@ class ControllerNode(LifecycleNode):
         self._echo = bool(p("echo_stamp"))
         self._throttle = Throttle(p("warn_throttle_s"))
         self._stamp_throttle = Throttle(p("warn_throttle_s"))
+        self._restart_throttle = Throttle(p("warn_throttle_s"))
         self._last_trigger_stamp: int | None = None
         names: list[str] = [""] * n_in  # each input's resolved topic, filled as it is subscribed
         self._inputs = Inputs(names, self._input_types, sizes, valid, hold, self._joint_names,
@@ -341,15 +343,16 @@ class ControllerNode(LifecycleNode):
 
     def _setpoint_bounds(self, controller, sizes: list[int | None]) -> tuple[list[float], list[float]]:
         """Default observation bounds: the set-point of a setpoint_error adapter with a `valid` range within that
-        range (a set-point the sensor cannot read cannot be reached); every other value unbounded."""
+        range (a set-point the sensor cannot read cannot be reached), from the set-point topic or inside an
+        input alike; every other value unbounded."""
         observation = controller.io.observation
-        if not self._setpoint_topic or observation.kind != "setpoint_error" or observation.valid is None:
+        if observation.kind != "setpoint_error" or observation.valid is None or None in sizes:
             return [], []
-        if any(size is None for size in sizes) or observation.setpoint != sum(sizes):  # type: ignore[arg-type]
-            return [], []
-        n_obs = observation.setpoint + 1
+        n_obs = sum(sizes) + (1 if self._setpoint_topic else 0)  # type: ignore[arg-type]
+        if observation.setpoint >= n_obs:
+            return [], []  # (the size check refuses such inputs)
         low, high = [-math.inf] * n_obs, [math.inf] * n_obs
-        low[-1], high[-1] = observation.valid
+        low[observation.setpoint], high[observation.setpoint] = observation.valid
         return low, high
 
     def _create_entities(self, names: list[str], reliability: str, depth: int) -> None:
@@ -474,6 +477,12 @@ class ControllerNode(LifecycleNode):
             if self._stamp_throttle.ready(time.monotonic()):
                 self.get_logger().warning(f"{name}: a reading stamped {messages.stamp_ns(msg) * 1e-9:.3f} s, not "
                                           f"newer than the latest ({latest.stamp_ns * 1e-9:.3f} s), is not taken")
+        elif receipt == "restarting":
+            if self._restart_throttle.ready(time.monotonic()):
+                self.get_logger().warning(f"{name}: a reading stamped {back_s:.3f} s before the latest is not taken "
+                                          f"until {RESTART_READINGS} in a row come on that time base (a source that "
+                                          "restarted; or a second publisher on the topic)")
+            return
         else:
             if receipt == "restarted":
                 self.get_logger().warning(f"{name}: stamps went back by {back_s:.3f} s (a source that restarted): "

@@ -6,7 +6,9 @@ adapter; an input of free size keeps the size it had at the first good tick, `ho
 +-inf, outside the adapter's valid range) as NaN, the time of its latest valid sample. A stamped reading no newer
 than its input's latest (re-sent by a hung driver, or out of order by up to `timeout_s`) is no new sample: its
 input's age runs on, so a driver that repeats its last reading goes stale as a silent one does; stamps that go
-back farther are a source that restarted its clock, taken. The set-point (when the node has a set-point topic)
+back farther are a source that restarted its clock, taken once `RESTART_READINGS` readings in a row have come on
+that new time base, each newer than the one before (a second publisher on the topic, e.g. a bag played beside the
+live driver, interleaves old stamps with new ones: never taken). The set-point (when the node has a set-point topic)
 is appended to the observation: the latest received, else `setpoint_default` when finite.
 """
 
@@ -21,8 +23,11 @@ import numpy as np
 from snncontrol_ros import messages
 
 #: what `Inputs.receive` made of a message: a new reading, a new one from a source that restarted its clock
-#: (stamps back by more than timeout_s), or none (stamped no newer than the input's latest)
-Receipt = Literal["new", "restarted", "not_newer"]
+#: (stamps back by more than timeout_s, RESTART_READINGS in a row), none yet from such a source ("restarting"),
+#: or none (stamped no newer than the input's latest)
+Receipt = Literal["new", "restarted", "restarting", "not_newer"]
+#: readings in a row, each newer than the one before, that a source whose stamps went back must send to be taken
+RESTART_READINGS = 3
 
 
 @dataclass
@@ -65,16 +70,27 @@ class Inputs:
         self.latest: list[Latest | None] = [None] * len(kinds)
         self.held_sizes: list[int | None] = list(sizes)  # free sizes (None) held after a good tick
         self.setpoint: float | None = None  # the latest received
+        #: per input, (stamp ns, count) of the readings in a row on a time base that went back, not taken yet
+        self.restarting: list[tuple[int, int] | None] = [None] * len(kinds)
 
     def receive(self, index: int, msg: object, now: int) -> tuple[Receipt, float]:
         """Take input `index`'s message `msg` received at `now` (ns) where it is a new reading; returns what it
         was and how far its stamp went back (s; 0 where it did not)."""
         latest, stamp = self.latest[index], messages.stamp_ns(msg)
-        back = None if latest is None or latest.stamp_ns is None or stamp is None else latest.stamp_ns - stamp
-        if back is not None and 0 <= back <= self.timeout_s * 1e9:
-            return "not_newer", back * 1e-9
+        back_s = 0.0  # how far the stamp went back
+        if latest is not None and latest.stamp_ns is not None and stamp is not None:
+            back_s = (latest.stamp_ns - stamp) * 1e-9
+            if 0 <= back_s <= self.timeout_s:
+                return "not_newer", back_s
+            if back_s > 0:
+                before = self.restarting[index]
+                count = before[1] + 1 if before is not None and stamp > before[0] else 1
+                if count < RESTART_READINGS:
+                    self.restarting[index] = (stamp, count)
+                    return "restarting", back_s
+        self.restarting[index] = None
         self.latest[index] = self._read(index, msg, now, stamp)
-        return ("restarted", back * 1e-9) if back is not None and back > 0 else ("new", 0.0)
+        return ("restarted", back_s) if back_s > 0 else ("new", 0.0)
 
     def _read(self, index: int, msg: object, now: int, stamp: int | None) -> Latest:
         """A message as the tick uses it: wrong sizes and message problems named by topic, lost samples as NaN
@@ -99,6 +115,7 @@ class Inputs:
     def drop(self) -> None:
         """Forget every reading (the node clock jumped back: none may look younger than it is)."""
         self.latest = [None] * len(self.latest)
+        self.restarting = [None] * len(self.latest)
 
     def observation(self, now: int) -> Observation:
         """The observation at node-clock time `now` (ns)."""

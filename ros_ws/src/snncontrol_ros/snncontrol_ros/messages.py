@@ -100,9 +100,11 @@ def to_vector(kind: str, msg: Any, joint_names: Sequence[str] = ()) -> tuple[np.
             missing = [n for n in joint_names if n not in index]
             if missing:
                 return np.zeros(0), f"joint_state lacks joint(s) {missing}"
+            if len(pos) != len(msg.name) or len(vel) != len(msg.name):  # no way to tell which value is whose
+                return np.concatenate([pos, vel]), (f"joint_state has {len(msg.name)} names but {len(pos)} "
+                                                    f"positions and {len(vel)} velocities")
             order = [index[n] for n in joint_names]
-            pos = pos[order] if len(pos) == len(msg.name) else pos
-            vel = vel[order] if len(vel) == len(msg.name) else vel
+            pos, vel = pos[order], vel[order]
         if len(vel) != len(pos):
             return np.concatenate([pos, vel]), f"joint_state has {len(pos)} positions but {len(vel)} velocities"
         return np.concatenate([pos, vel]), ""
