@@ -18,13 +18,16 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
+from rclpy.clock import ClockType
+from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import JointState, Range
 from snncontrol_ros import messages
 from snncontrol_ros.controller_node import ControllerNode
-from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS
+from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, ERROR
 from snncontrol_ros.graph import overrides
+from snncontrol_ros.runtime import value
 from std_msgs.msg import Float64, Float64MultiArray
 
 from snncontrol.adapters import IOAdapters, ObservationAdapter
@@ -294,6 +297,36 @@ def test_commands_are_saturated_and_bad_input_warnings_throttled(context, spinne
     warnings = [line for line in capfd.readouterr().err.splitlines() if "safe command [0.0]" in line]
     assert len(warnings) == 1  # one line per warn_throttle_s, not per tick
     assert "/altitude = 6 is outside [0, 5]" in warnings[0]  # the topic, not an index
+
+
+@pytest.mark.parametrize("mode", ["timer", "event"])
+def test_timers_run_on_the_steady_clock_and_parameters_cannot_change_under_a_configured_node(
+        context, spinner, blimp_artifact, mode):
+    """On the system clock a step back (NTP) delayed the ROS-clock timers by as much (full thrust held for 30 s);
+    `ros2 param set use_sim_time true` froze them on a sim clock nothing publishes; a lowered output_max was
+    reported as set and ignored. The timers run on the steady clock; a change while configured is refused."""
+    node = controller(context, spinner, artifact=blimp_artifact, control_mode=mode, autostart=True)
+    timer = node._timer if mode == "timer" else node._watchdog
+    assert timer is not None and timer.clock.clock_type == ClockType.STEADY_TIME
+    for name, new in (("use_sim_time", True), ("output_max", [0.5]), ("safe_command", [9.0])):
+        result = node.set_parameters([Parameter(name, value=new)])[0]
+        assert not result.successful and "read at configure" in result.reason, name
+    assert node.get_parameter("use_sim_time").value is False and not node._time_source.ros_time_is_active
+    assert value(node, "output_max") == [] and node._safety.output_high.tolist() == [3.3]
+    node.trigger_deactivate()
+    node.trigger_cleanup()
+    assert node.set_parameters([Parameter("output_max", value=[0.5])])[0].successful
+    assert not node.set_parameters([Parameter("diagnostics_period_s", value=5.0)])[0].successful
+
+
+def test_diagnostics_say_error_when_an_active_node_does_not_tick(context, spinner, blimp_artifact):
+    """use_sim_time without /clock: no tick, the actuator holds its last command; this was 'controlling' (OK)."""
+    node = controller(context, spinner, artifact=blimp_artifact, control_mode="timer", control_rate_hz=20.0,
+                      use_sim_time=True, autostart=True)
+    spinner.spin_for(0.5)
+    assert node.core.ticks == 0
+    level, message, _ = node.diagnostics()
+    assert level == ERROR and "no control tick for" in message
 
 
 def test_a_set_point_inside_an_input_is_held_to_the_adapters_valid_range_as_one_on_the_set_point_topic(

@@ -79,6 +79,8 @@ def test_diagnostic_levels():
     assert level_of(True, True, True, 1, 0, 1.0, 100.0)[0] == ERROR
     assert level_of(False, False, False, 0, 0, math.nan, 0.0)[0] == ERROR
     assert level_of(False, True, False, 0, 0, math.nan, 100.0)[0] == WARN
+    level, message = level_of(True, True, False, 0, 0, math.nan, 100.0, 2.5)  # active, no tick for 2.5 s
+    assert level == ERROR and "no control tick for 2.5 s" in message
     assert level_of(True, True, False, 0, 3, 1.0, 100.0)[0] == WARN
     window = LatencyWindow()
     for ms in range(1, 101):

@@ -15,9 +15,12 @@ Topics (relative names, remap as usual):
   <output_topic> (output_type): the command, reliable keep-last-`command_qos_depth`
   /diagnostics (diagnostic_msgs/DiagnosticArray): see snncontrol_ros.diagnostics.DIAGNOSTIC_KEYS, from start on
 A publisher whose QoS cannot meet a subscription's is reported once per topic: the topic, both profiles, the fix.
-Control modes: timer (tick at control_rate_hz on the node clock, sim time with use_sim_time), event (tick on
-each message of input 0; a watchdog sends the safe command when it stops), adaptive (see
-snncontrol_ros.adaptive; base tick from `adaptive_base`).
+Control modes: timer (tick at control_rate_hz: on the steady clock, which no setting of the system clock moves;
+on sim time with use_sim_time), event (tick on each message of input 0; a watchdog, on the same clock, sends the
+safe command when it stops), adaptive (see snncontrol_ros.adaptive; base tick from `adaptive_base`). Every
+parameter, use_sim_time too, is read at configure: a change while configured is refused with the reason (clean
+up, set, configure again). /diagnostics says ERROR when an active node has not ticked for a while (a stopped
+/clock).
 The observation (inputs in order, then the set-point) reaches the network through the artifact's observation
 adapter, or through the one the `observation_adapter.*` parameters describe (nested in a parameter file).
 
@@ -36,6 +39,7 @@ clock jumps back, the inputs received before are dropped (the safe command until
 
 from __future__ import annotations
 
+import array
 import difflib
 import itertools
 import math
@@ -43,6 +47,7 @@ import time
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -148,6 +153,7 @@ class ControllerNode(LifecycleNode):
         self._active = False
         self._steady = Clock(clock_type=STEADY)
         check_declared(self, list(self._parameter_overrides))  # (rclpy offers no public view of them)
+        self.add_on_set_parameters_callback(self._on_set_parameters)  # (in front of rclpy's use_sim_time one)
         self._failure = ""  # why the latest configure failed
         self.exit_status = 0  # for run_node: 1 once an autostart could not configure
         self._hardware_id = value(self, "hardware_id")
@@ -182,10 +188,11 @@ class ControllerNode(LifecycleNode):
         self._core.reset()
         self._reset_stats()
         self._active = True
+        clock = None if self._sim_time else self._steady  # (None: the node clock, sim time)
         if self._timer_base:
-            self._timer = self.create_timer(1.0 / self._rate_hz, self._on_timer)
+            self._timer = self.create_timer(1.0 / self._rate_hz, self._on_timer, clock=clock)
         else:
-            self._watchdog = self.create_timer(self._safety.input_timeout_s / 2, self._on_watchdog)
+            self._watchdog = self.create_timer(self._safety.input_timeout_s / 2, self._on_watchdog, clock=clock)
         self.get_logger().info("activated: controlling")
         return TransitionCallbackReturn.SUCCESS
 
@@ -225,6 +232,23 @@ class ControllerNode(LifecycleNode):
         return self._core
 
     # --- configuration --------------------------------------------------------------------------------------
+    def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+        """Every parameter is read at configure (use_sim_time too: the node's clock and timers): while configured
+        a change would be reported as set and not take effect (a lowered output_max ignored; timers frozen on a
+        sim clock nothing publishes), so it is refused. `diagnostics_period_s` is fixed at start."""
+        def listed(v: object) -> object:  # (array parameters read back as array.array)
+            return list(v) if isinstance(v, array.array | list | tuple) else v
+
+        changed = [p.name for p in parameters
+                   if not self.has_parameter(p.name) or listed(value(self, p.name)) != listed(p.value)]
+        fixed = [name for name in changed if name == "diagnostics_period_s"]
+        if fixed:
+            return SetParametersResult(successful=False, reason="diagnostics_period_s is fixed at start")
+        if changed and self._core is not None:
+            return SetParametersResult(successful=False, reason=(
+                f"{', '.join(changed)}: read at configure; deactivate and clean up the node, set, configure again"))
+        return SetParametersResult(successful=True)
+
     def _param(self, name: str):
         return value(self, name)
 
@@ -308,7 +332,8 @@ class ControllerNode(LifecycleNode):
         # The node clock (ns): sim time from /clock with use_sim_time; otherwise the system time, which is what
         # the ROS clock then reads (CLOCK_REALTIME), taken without rclpy's Time objects (tens of us per tick
         # with cold caches). Fixed on configure, like every parameter.
-        self._read_clock = self._ros_now_ns if p("use_sim_time") else time.time_ns
+        self._sim_time = bool(p("use_sim_time"))
+        self._read_clock = self._ros_now_ns if self._sim_time else time.time_ns
         self._clock_last_ns = 0
         self._echo = bool(p("echo_stamp"))
         self._throttle = Throttle(p("warn_throttle_s"))
@@ -499,11 +524,13 @@ class ControllerNode(LifecycleNode):
     def _on_timer(self) -> None:
         t0 = time.perf_counter()
         now = self._now_ns()
+        # missed ticks on the timer's clock (a system clock set forward missed none)
+        tick_ns = now if self._sim_time else time.monotonic_ns()
         if self._last_tick_ns is not None:
-            periods = (now - self._last_tick_ns) * 1e-9 * self._rate_hz
+            periods = (tick_ns - self._last_tick_ns) * 1e-9 * self._rate_hz
             if periods > 1.5:
                 self._missed += round(periods) - 1
-        self._last_tick_ns = now
+        self._last_tick_ns = tick_ns
         latest = self._inputs.latest[0]
         self._tick(t0, latest.stamp_ns if latest is not None else None, now)
 
@@ -570,6 +597,9 @@ class ControllerNode(LifecycleNode):
         p50, p99, pmax = self._latency.percentiles_ms()
         missed_window = self._missed - self._window_missed_base
         rate = self._rate_hz if self._timer_base else d_ticks / window
+        # no tick at all where a timer (or the event watchdog, input_timeout_s / 2) would have made two
+        expected_s = max(2.0 / self._rate_hz if self._timer_base else 0.0, self._safety.input_timeout_s)
+        stalled_s = window if self._active and d_ticks == 0 and window >= expected_s else 0.0
         c = core.counters
         values.update({
             "artifact": str(self._artifact_name),
@@ -596,7 +626,7 @@ class ControllerNode(LifecycleNode):
             "last_command": np.asarray(self._last_command),
         })
         level, message = level_of(self._active, True, c.holding_safe, self._window_problems, missed_window, p99,
-                                  1e3 / self._rate_hz)
+                                  1e3 / self._rate_hz, stalled_s)
         self._window_t, self._window_energy, self._window_ticks = now, energy, core.ticks
         self._window_problems, self._window_missed_base = 0, self._missed
         self._latency.clear()

@@ -79,15 +79,20 @@ def level_of(
     missed_in_window: int,
     p99_ms: float,
     period_ms: float,
+    stalled_s: float = 0.0,
 ) -> tuple[int, str]:
     """OK / WARN / ERROR with a short message.
 
-    ERROR: not configured, or the safe command is held now (bad or stale input);
+    ERROR: not configured, or the safe command is held now (bad or stale input), or active without a tick for
+    `stalled_s` > 0 s (the node clock stopped: use_sim_time without /clock);
     WARN: inactive, or in the window bad inputs, missed ticks or p99 latency above half a period;
     OK otherwise.
     """
     if not configured:
         return ERROR, "not configured (no controller loaded)"
+    if active and stalled_s > 0:
+        return ERROR, (f"no control tick for {stalled_s:.1f} s: the node clock stopped (use_sim_time without "
+                       "/clock?); the actuator holds the last command")
     if active and holding_safe:
         return ERROR, "holding the safe command: input stale, missing or invalid"
     if not active:
