@@ -14,6 +14,7 @@ names is imported while it is validated. A config the driver already validated i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -32,7 +33,9 @@ MAX_SEED = 2**32 - 1
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # (allow_inf_nan: a NaN objective weight scored every individual the failure value and saved an arbitrary
+    # genome as the champion; an infinite IPOP factor overflowed at the first restart)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 #: The entry-point group in which installed packages declare fitness factories a config may name.
@@ -105,7 +108,29 @@ class CMAESConfig(_Model):
             object.__setattr__(self, "population", 50)
         if self.mu is not None and self.population is not None and self.mu > self.population:
             raise ValueError(f"mu ({self.mu}) must not exceed population ({self.population})")
+        if self.population is not None and self.largest_population(self.population) > MAX_POPULATION:
+            raise ValueError(self._too_large(self.population))
         return self
+
+    def largest_population(self, first: int) -> int:
+        """The population of the last IPOP restart, from a first one of `first`."""
+        return round(first * self.ipop_factor**self.restarts)
+
+    def _too_large(self, first: int) -> str:
+        return (f"population {first} x ipop_factor {self.ipop_factor:g} ** restarts {self.restarts} = "
+                f"{self.largest_population(first)} exceeds {MAX_POPULATION} individuals")
+
+    def check_dimension(self, dim: int) -> None:
+        """Raise ConfigError where the population DEAP picks for `dim` parameters (4 + 3 ln D, without
+        `population`) is smaller than `mu` or grows past MAX_POPULATION over the restarts."""
+        if self.population is not None:
+            return
+        first = int(4 + 3 * math.log(dim))
+        if self.mu is not None and self.mu > first:
+            raise ConfigError(f"strategy.mu ({self.mu}) exceeds the default population 4 + 3 ln D = {first} for "
+                              f"{dim} parameters: give strategy.population too")
+        if self.largest_population(first) > MAX_POPULATION:
+            raise ConfigError(f"strategy: {self._too_large(first)}")
 
 
 class GAConfig(_Model):
@@ -381,8 +406,12 @@ def load_config(path: str | Path, allow_import: Sequence[str] = (), **overrides:
             continue
         node = data
         *parents, key = dotted.split(".")
-        for part in parents:
+        for depth, part in enumerate(parents, 1):
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                where = ".".join(parents[:depth])
+                raise ConfigError(f"{path}: {where} must be a mapping to take {dotted} from the command line, "
+                                  f"got {node!r}")
         node[key] = value
     data.setdefault("name", path.stem)
     return parse_config(data, str(path), allow_import)

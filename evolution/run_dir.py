@@ -56,8 +56,27 @@ class RunDirectory:
         for directory in (self.path, self.checkpoints, self.path / "pareto"):
             atomic.clean_up(directory)
 
+    def config_text(self, data: dict[str, Any]) -> str:
+        return yaml.safe_dump(data, sort_keys=False)
+
     def write_config(self, data: dict[str, Any]) -> None:
-        atomic.write_text(self.config, yaml.safe_dump(data, sort_keys=False))
+        atomic.write_text(self.config, self.config_text(data))
+
+    def check_fresh(self, data: dict[str, Any]) -> None:
+        """Raise ResumeError where a new run (no checkpoint here) would overwrite what it did not write: a
+        config.yaml other than the one it writes (the user's own, comments and all, where --run-dir is the
+        config's folder), or, without one, another run's logbook or champion. With its own config.yaml the
+        directory holds an earlier attempt at this very run (killed before its first checkpoint): started again."""
+        theirs = self.config.read_text(encoding="utf-8", errors="replace") if self.config.is_file() else None
+        if theirs == self.config_text(data):
+            return
+        if theirs is not None:
+            raise ResumeError(f"{self.path} holds a config.yaml this run did not write: a new run would overwrite "
+                              "it (pick another --run-dir)")
+        for name in ("logbook.csv", "best", "pareto"):
+            if (self.path / name).exists():
+                raise ResumeError(f"{self.path} holds {name} of another run and no checkpoint to resume: a new run "
+                                  "would overwrite it (pick another --run-dir)")
 
     def write_logbook(self, rows: list[dict[str, Any]]) -> None:
         columns = list(dict.fromkeys(key for row in rows for key in row))

@@ -78,6 +78,7 @@ class Experiment:
         elif checkpoint.exists(self.run_dir.checkpoints):
             raise ResumeError(f"{self.run_dir.path} already holds a run; resume it with --resume or pick another dir")
         else:
+            self.run_dir.check_fresh(self.config.model_dump(mode="json", by_alias=True))
             self.run_dir.clean_up()
             self._select_seed()
         self.run_dir.write_config(self.config.model_dump(mode="json", by_alias=True))

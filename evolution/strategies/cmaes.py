@@ -29,6 +29,7 @@ class CMAES:
     def __init__(
         self, cfg: CMAESConfig, cls: type[Individual], dim: int, seed: np.ndarray | None, spec_init: np.ndarray
     ) -> None:
+        cfg.check_dimension(dim)
         self.cfg, self.cls, self.dim = cfg, cls, dim
         self.seed, self.spec_init = seed, spec_init
         self.restart = 0

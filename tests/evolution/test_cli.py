@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from pathlib import Path
 
@@ -76,6 +77,15 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
          "kwargs.thrust_gain with an envelope"),
         ({"backend": {"name": "process", "timeout_s": 0}}, "backend.timeout_s: Input should be greater than 0"),
         ({"backend": {"name": "ray", "timeout_s": float("nan")}}, "backend.timeout_s: Input should be a finite number"),
+        (  # the billion-individual generation came after the first restart
+            {"strategy": {"name": "cmaes", "population": 1000, "restarts": 2, "ipop_factor": 1e6}},
+            "population 1000 x ipop_factor 1e+06 ** restarts 2 = 1000000000000000 exceeds 100000 individuals",
+        ),
+        ({"strategy": {"name": "cmaes", "restarts": 1, "ipop_factor": float("inf")}}, "Input should be a finite"),
+        ({"strategy": {"name": "cmaes", "mu": 40}}, "strategy.mu (40) exceeds the default population 4 + 3 ln D"),
+        ({"fitness": {"kind": "closed_loop", "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 5},
+                      "objectives": ["itae"], "weights": [float("nan")]}},
+         "fitness.closed_loop.weights.0: Input should be a finite number"),
     ],
 )
 def test_bad_config_gives_one_line(change, message, tmp_path, capsys):
@@ -83,6 +93,32 @@ def test_bad_config_gives_one_line(change, message, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("snncontrol evolve: error: ")
     assert message.replace("Value error, ", "") in err, err
+
+
+def test_a_command_line_override_into_a_config_value_that_is_no_mapping_is_one_line(tmp_path, capsys):
+    assert _evolve(tmp_path, {**GOOD, "backend": "serial"}, "--workers", "2") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "backend must be a mapping to take backend.workers from the command line" in err
+
+
+def test_a_new_run_never_overwrites_a_config_or_results_it_did_not_write(tmp_path, capsys):
+    """`evolve exp/config.yaml --run-dir exp` replaced the user's own config (comments and all); a run dir with
+    another run's logbook or champion but no checkpoint had them overwritten. An attempt at the same run killed
+    before its first checkpoint (its own config.yaml beside its logbook) is started again."""
+    mine = tmp_path / "exp"
+    mine.mkdir()
+    text = "# my experiment: keep these notes\n" + yaml.safe_dump(GOOD)
+    (mine / "config.yaml").write_text(text)
+    assert main(["evolve", str(mine / "config.yaml"), "--quiet", "--run-dir", str(mine)]) == 2
+    assert "holds a config.yaml this run did not write" in capsys.readouterr().err
+    assert (mine / "config.yaml").read_text() == text
+    assert _evolve(tmp_path, GOOD) == 0
+    shutil.rmtree(tmp_path / "run" / "checkpoints")
+    assert _evolve(tmp_path, GOOD) == 0  # the same run, killed before its first checkpoint: started again
+    shutil.rmtree(tmp_path / "run" / "checkpoints")
+    (tmp_path / "run" / "config.yaml").unlink()
+    assert _evolve(tmp_path, GOOD) == 2  # a logbook and best/ of a run that is not this one
+    assert "holds logbook.csv of another run" in capsys.readouterr().err
 
 
 def test_unreadable_yaml_and_missing_resume(tmp_path, capsys):
