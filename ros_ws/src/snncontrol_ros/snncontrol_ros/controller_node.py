@@ -241,8 +241,7 @@ class ControllerNode(LifecycleNode):
 
         changed = [p.name for p in parameters
                    if not self.has_parameter(p.name) or listed(value(self, p.name)) != listed(p.value)]
-        fixed = [name for name in changed if name == "diagnostics_period_s"]
-        if fixed:
+        if "diagnostics_period_s" in changed:
             return SetParametersResult(successful=False, reason="diagnostics_period_s is fixed at start")
         if changed and self._core is not None:
             return SetParametersResult(successful=False, reason=(
