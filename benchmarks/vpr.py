@@ -37,7 +37,9 @@ import torch
 
 from sim_envs.routes import generate_route
 from snncontrol import atomic
+from snncontrol.seeding import seed32_argument
 from snncontrol.vpr import inference, module, plots
+from snncontrol.vpr.cli import threads_argument
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets.folders import load_folder
 from snncontrol.vpr.ensemble import Ensemble
@@ -62,13 +64,17 @@ def route_traversals(references: list[str], calibration: str, asked: list[str]) 
     """(the traversals to render, in order; the query conditions to evaluate). The order is the first reference,
     the calibration, the asked queries, then any other reference, whatever the references: a traversal's pose
     jitter and moved objects follow its place in the list, so a second reference taken from the queries keeps
-    the images of the one-reference run. A reference is never also a query."""
+    the images of the one-reference run. A reference or the calibration is never also a query (dropped from the
+    queries: their images were trained or tuned on)."""
     if len(set(references)) != len(references) or calibration in references:
         raise SystemExit(f"--reference {' '.join(references)}: each once, and not the calibration {calibration}")
-    queries = [name for name in asked if name not in references]
+    trained_on = [*references, calibration]
+    queries = [name for name in asked if name not in trained_on]
     if not queries:
-        raise SystemExit(f"--queries {' '.join(asked)}: every query is also a reference; give other --queries")
-    rendered = [references[0], calibration, *asked, *(name for name in references[1:] if name not in asked)]
+        raise SystemExit(
+            f"--queries {' '.join(asked)}: every query is also a reference or the calibration; give other --queries"
+        )
+    rendered = list(dict.fromkeys([references[0], calibration, *asked, *references[1:]]))  # each once, in order
     return rendered, queries
 
 
@@ -168,11 +174,11 @@ def main() -> None:
     parser.add_argument("--on-off", action="store_true", help="ON/OFF input channels (ModuleConfig.channels = 2)")
     parser.add_argument("--agreement", type=int, default=100, help="reference images and queries run spiking too")
     parser.add_argument("--seq-len", type=int, default=5, help="frames of sequence matching (reported apart)")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=threads_argument, default=1)
     parser.add_argument("--name", default="vpr", help="results file stem: benchmarks/results/NAME.json, NAME_pr.png")
     parser.add_argument("--route", type=Path, default=Path("/tmp/snncontrol_vpr_route"))
     parser.add_argument("--reuse-route", action="store_true", help="keep an identical route already rendered there")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed32_argument, default=0)
     parser.add_argument("--reference", nargs="+", default=["day"], help="reference traversal(s) of the places")
     parser.add_argument("--calibration", default="fog")
     parser.add_argument("--queries", nargs="+", default=["dusk+autumn"],

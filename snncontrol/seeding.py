@@ -1,5 +1,5 @@
 """One call seeds every random number generator a run touches: `random`, `numpy` and `torch`; `seed_argument`
-reads a seed from the command line."""
+(`seed32_argument`: at most 32 bits) reads a seed from the command line."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import argparse
 import random
 
 import numpy as np
+
+#: Largest seed `seed32_argument` takes (what NumPy's legacy global seed takes).
+MAX_SEED32 = 2**32 - 1
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -34,3 +37,12 @@ def seed_argument(text: str) -> int:
     if seed < 0:
         raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, got {text!r}")
     return seed
+
+
+def seed32_argument(text: str) -> int:
+    """`seed_argument` for a seed of at most 32 bits (0..MAX_SEED32), as NumPy's legacy seed takes."""
+    seed = seed_argument(text)
+    if seed > MAX_SEED32:
+        raise argparse.ArgumentTypeError(f"a seed is an integer <= {MAX_SEED32} (32 bits), got {text!r}")
+    return seed
+

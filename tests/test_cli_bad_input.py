@@ -104,6 +104,23 @@ def test_a_negative_seed_is_refused_at_once_naming_the_option(argv, capsys):
     assert "argument --seed: a seed is an integer >= 0, got '-5'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["vpr", "train", "--reference", "r", "--out", "o", "--seed", str(2**32)],  # past 1.09e9 it failed at train
+         "argument --seed: a seed is an integer <= 4294967295 (32 bits), got '4294967296'"),
+        (["vpr", "--threads", "0", "query", "e", "i.png"], "argument --threads: a thread count is an integer >= 1, "
+         "got '0'"),  # torch's RuntimeError traceback
+        (["vpr", "--threads", "two", "query", "e", "i.png"], "a thread count is an integer >= 1, got 'two'"),
+    ],
+)  # fmt: skip
+def test_vpr_seed_and_threads_out_of_range_are_refused_at_parsing(argv, message, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 def test_eval_blimp_refuses_a_hold_of_nan_seconds(tmp_path, capsys):
     err = _one_line(capsys, "eval-blimp", "shipped:blimp", "--hold-s", "nan", "--out", str(tmp_path))
     assert "--hold-s must be positive and finite" in err

@@ -1,6 +1,7 @@
 """Ensemble artifacts: a directory, written atomically (temporary sibling, then rename), never pickled.
 
-    ensemble.json          schema, module and training config, places, T, epochs, metadata, sha256 of tensors
+    ensemble.json          schema, module and training config, places, T, epochs, metadata (`vpr train`: the
+                           reference and calibration traversals' absolute paths, seed, report), sha256 of tensors
     weights.safetensors    weights float32 [M, n_in, N], adaptation float32 [M, N] (mV),
                            assignments int64 [M, N] (-1: silenced), hyperactive uint8 [M, N]
 Loading validates everything and raises one `ArtifactError` line naming the artifact and the problem.
@@ -12,6 +13,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,6 +61,20 @@ def save_ensemble(path: str | os.PathLike[str], ens: Ensemble) -> Path:
     return path
 
 
+def recorded_sources(metadata: dict[str, Any]) -> dict[str, list[str]]:
+    """The traversals an ensemble was trained on ("reference") and tuned on ("calibration"), as `vpr train`
+    records them in its metadata (each a path, a list of paths, or absent / null: none); ArtifactError naming
+    the field if one is anything else."""
+    sources = {}
+    for key in ("reference", "calibration"):
+        value = metadata.get(key)
+        paths = [] if value is None else [value] if isinstance(value, str) else value
+        if not (isinstance(paths, list) and all(isinstance(item, str) for item in paths)):
+            raise ArtifactError(f"{JSON_FILE}: metadata.{key} must be a path, a list of paths or null, got {value!r}")
+        sources[key] = paths
+    return sources
+
+
 def load_ensemble(path: str | os.PathLike[str]) -> Ensemble:
     """Read and validate an ensemble artifact (ArtifactError, one line, on any problem)."""
     path = Path(path)
@@ -83,8 +99,11 @@ def _load(path: Path) -> Ensemble:
     missing = {"module", "train", "places", "threshold", "epochs", "metadata", "tensors_sha256"} - set(document)
     if missing:
         raise ArtifactError(f"{JSON_FILE} is missing field(s): {', '.join(sorted(missing))}")
-    module_cfg = config.from_dict(ModuleConfig, document["module"])
-    train_cfg = config.from_dict(TrainConfig, document["train"])
+    try:
+        module_cfg = config.from_dict(ModuleConfig, document["module"])
+        train_cfg = config.from_dict(TrainConfig, document["train"])
+    except VprConfigError as exc:
+        raise ArtifactError(f"{JSON_FILE}: {exc}") from None
     arrays = load_verified_tensors(path / TENSOR_FILE, document["tensors_sha256"], JSON_FILE)
     places, threshold, epochs = (document[key] for key in ("places", "threshold", "epochs"))
     for key, value, low in (("places", places, 1), ("threshold", threshold, 0), ("epochs", epochs, 0)):
@@ -92,6 +111,7 @@ def _load(path: Path) -> Ensemble:
             raise ArtifactError(f"{key} must be an integer >= {low}, got {value!r}")
     if not isinstance(document["metadata"], dict):
         raise ArtifactError(f"metadata must be a JSON object, got {document['metadata']!r}")
+    recorded_sources(document["metadata"])
     modules = -(-places // train_cfg.places_per_module)
     shapes = {
         "weights": (modules, module_cfg.n_in, module_cfg.n_exc),

@@ -8,7 +8,10 @@
 A traversal argument is an image folder or a rosbag2 directory (mcap or sqlite3); for bags, --topic,
 --every-s / --every-m and --odom-topic choose images and sampling. Several reference traversals of the same
 places (aligned by index, as the paper's two: Nordland spring and fall) train every module on each place's
-images in all of them; SAD then matches a query against each place's closest reference image.
+images in all of them; SAD then matches a query against each place's closest reference image. Images trained or
+tuned on are no test: a calibration traversal that is a reference, or a query that is a reference or the
+ensemble's calibration traversal (the same path once resolved; `vpr train` records both in the ensemble), is
+refused.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ import torch
 from tqdm import tqdm
 
 from snncontrol import atomic
-from snncontrol.seeding import seed_argument
+from snncontrol.seeding import seed32_argument
 from snncontrol.vpr import plots
-from snncontrol.vpr.artifact import JSON_FILE, TENSOR_FILE, save_ensemble
+from snncontrol.vpr.artifact import JSON_FILE, TENSOR_FILE, recorded_sources, save_ensemble
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets import Traversal, open_traversal
 from snncontrol.vpr.datasets.folders import align, read_image
@@ -38,6 +41,27 @@ from snncontrol.vpr.train import Calibration, train
 REFERENCE_HELP = "traversal(s) of the same places, aligned by index"
 
 
+def threads_argument(text: str) -> int:
+    """An argparse type for a `--threads` option: an integer >= 1 (torch refuses 0 threads)."""
+    try:
+        threads = int(text)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise argparse.ArgumentTypeError(f"a thread count is an integer >= 1, got {text!r}")
+    return threads
+
+
+def held_out(option: str, path: str, used: dict[str, list[str]]) -> None:
+    """A DatasetError (one line) if the traversal `path` given to `option` resolves to the same file or folder as
+    one of `used` (what it was given as -> paths): a calibration or query traversal must be other images than
+    those trained (or, for a query, tuned) on, or its score measures memory, not recognition."""
+    target = Path(path).resolve()
+    for role, paths in used.items():
+        if any(Path(other).resolve() == target for other in paths):
+            raise DatasetError(f"{option} {path} is {role}: give another traversal of the places")
+
+
 def _source_args(parser: argparse.ArgumentParser) -> None:
     bag = parser.add_argument_group("ROS 2 bags")
     bag.add_argument("--topic", default="/camera/image_raw", help="image topic (Image or CompressedImage)")
@@ -48,7 +72,9 @@ def _source_args(parser: argparse.ArgumentParser) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: small tensors)")
+    parser.add_argument(
+        "--threads", type=threads_argument, default=1, help="torch CPU threads (default 1: small tensors)"
+    )
     p = sub.add_parser("train", help="train an ensemble on one or more reference traversals")
     p.add_argument("--reference", required=True, nargs="+", help=REFERENCE_HELP)
     p.add_argument("--calibration", help="traversal (aligned with the first reference) to choose epochs and T on")
@@ -61,7 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--n-exc", type=int, default=ModuleConfig.n_exc)
     p.add_argument("--present-ms", type=float, default=ModuleConfig.present)
     p.add_argument("--on-off", action="store_true", help="two inputs per pixel, x and 255 - x (ON/OFF channels)")
-    p.add_argument("--seed", type=seed_argument, default=0)
+    p.add_argument("--seed", type=seed32_argument, default=0)
     _source_args(p)
     p = sub.add_parser("eval", help="evaluate an ensemble (and SAD) on reference(s) and a query")
     p.add_argument("ensemble")
@@ -113,6 +139,8 @@ def _train(args: argparse.Namespace) -> int:
     )
     # the output checked now, not after the training (minutes at 10,000 places) whose result it would refuse
     atomic.check_replaceable(Path(args.out), {TENSOR_FILE, JSON_FILE}, files_only=True)
+    if args.calibration:
+        held_out("--calibration", args.calibration, {"also a --reference": args.reference})
     references = _references(args)
     calibration = None
     if args.calibration:
@@ -125,8 +153,9 @@ def _train(args: argparse.Namespace) -> int:
     images = train_cfg.epochs * train_cfg.places_per_module * modules * len(references)
     with tqdm(total=images, unit="img", desc="train") as bar:
         ens, report = train(pixels, module_cfg, train_cfg, args.seed, calibration, bar.update)
-    sources = [reference.source for reference in references]
+    sources = [str(Path(path).resolve()) for path in args.reference]
     ens.metadata["reference"] = sources[0] if len(sources) == 1 else sources
+    ens.metadata["calibration"] = str(Path(args.calibration).resolve()) if args.calibration else None
     save_ensemble(args.out, ens)
     print(
         f"trained {modules} modules on {places} places ({len(references)} reference traversal(s)) in "
@@ -140,6 +169,13 @@ def _eval(args: argparse.Namespace) -> int:
     if args.out_dir and Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
         raise VprConfigError(f"--out-dir {args.out_dir} is a file, not a directory")
     matcher = Matcher.load(args.ensemble, args.mode)
+    recorded = recorded_sources(matcher.ensemble.metadata)
+    used = {
+        "also a --reference": args.reference,
+        f"a reference the ensemble was trained on ({JSON_FILE})": recorded["reference"],
+        f"the ensemble's calibration traversal ({JSON_FILE})": recorded["calibration"],
+    }
+    held_out("--query", args.query, used)
     cfg = matcher.ensemble.module
     references, query = _references(args), _load(args.query, args)
     truth = torch.from_numpy(align(references[0], query, args.ground_truth))

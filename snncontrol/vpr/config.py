@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from snncontrol.params import is_finite_number
 from snncontrol.vpr.errors import VprConfigError
 
 
@@ -73,17 +74,17 @@ class ModuleConfig:
         return self.channels * self.pixels
 
     def steps(self, ms: float) -> int:
+        """Whole time steps (of `dt` ms) in `ms` ms, rounded."""
         return round(ms / self.dt)
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
-                raise VprConfigError(f"module.{f.name} must be a number, got {value!r}")
+            if not is_finite_number(value):
+                raise VprConfigError(f"module.{f.name} must be a finite number, got {value!r}")
+        for name in ("n_exc", "image_size", "patch"):
+            _check_integer(f"module.{name}", getattr(self, name), 1)
         for name in (
-            "n_exc",
-            "image_size",
-            "patch",
             "rate_per_unit",
             "dt",
             "present",
@@ -102,6 +103,12 @@ class ModuleConfig:
                 raise VprConfigError(f"module.{name} must be positive, got {getattr(self, name)!r}")
         if self.channels not in (1, 2) or isinstance(self.channels, float):
             raise VprConfigError(f"module.channels must be 1 (intensity) or 2 (ON/OFF), got {self.channels!r}")
+        if self.steps(self.present) < 1:
+            raise VprConfigError(
+                f"module.present must last at least one time step (dt {self.dt} ms), got {self.present} ms"
+            )
+        if self.rest < 0:
+            raise VprConfigError(f"module.rest must be >= 0 ms, got {self.rest} ms")
         if self.rate_per_unit * 255.0 * self.dt / 1000.0 > 1.0:
             raise VprConfigError("module.rate_per_unit * 255 * dt must stay below 1 spike per step")
 
@@ -118,10 +125,23 @@ class TrainConfig:
     tolerance: int = 1  # frames: a match within this many places of the truth is correct (calibration)
 
     def __post_init__(self) -> None:
-        if self.places_per_module < 1 or self.epochs < 1 or self.tolerance < 0 or self.threshold < 0:
-            raise VprConfigError("train: places_per_module and epochs must be >= 1, tolerance and threshold >= 0")
-        if not self.thresholds or min(self.thresholds) < 0:
-            raise VprConfigError("train.thresholds must be a non-empty list of integers >= 0")
+        for name, low in (("places_per_module", 1), ("epochs", 1), ("threshold", 0), ("tolerance", 0)):
+            _check_integer(f"train.{name}", getattr(self, name), low)
+        thresholds = self.thresholds
+        if not (isinstance(thresholds, tuple | list) and thresholds and all(_is_integer(t, 0) for t in thresholds)):
+            raise VprConfigError(f"train.thresholds must be a non-empty list of integers >= 0, got {thresholds!r}")
+        object.__setattr__(self, "thresholds", tuple(thresholds))
+
+
+def _is_integer(value: object, low: int) -> bool:
+    """An int (not a bool) >= `low`."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _check_integer(name: str, value: object, low: int) -> None:
+    """VprConfigError naming the field `name` unless `value` is an integer >= `low`."""
+    if not _is_integer(value, low):
+        raise VprConfigError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
 def to_dict(config: ModuleConfig | TrainConfig) -> dict[str, Any]:
@@ -135,6 +155,4 @@ def from_dict(cls: type[ModuleConfig] | type[TrainConfig], data: Any) -> Any:
     unknown = set(data) - {f.name for f in fields(cls)}
     if unknown:
         raise VprConfigError(f"{cls.__name__} has unknown field(s): {', '.join(sorted(unknown))}")
-    if "thresholds" in data:
-        data = {**data, "thresholds": tuple(data["thresholds"])}
     return cls(**data)

@@ -107,6 +107,12 @@ def rate_responses(ens: Ensemble, pixels: torch.Tensor, flat: torch.Tensor | Non
     return winner_take_all(rate_all(ens, pixels, flat))
 
 
+def sub_seed(seed: int, stride: int, k: int) -> int:
+    """The Poisson encoder's seed for draw `k` of run `seed`: seed * stride + k, wrapped into the encoder's seed
+    range (the same as unwrapped, so as the published figures were measured, for every seed below ~1e9)."""
+    return (seed * stride + k) % PoissonEncoder.MAX_SEED
+
+
 def spiking_responses(
     ens: Ensemble,
     pixels: torch.Tensor,
@@ -125,11 +131,11 @@ def spiking_responses(
     times in 350 ms, and so does one at 42 Hz); with readout="count", spike count / presentation time.
 
     Queries run `chunk` at a time. Input spikes are regular trains ("regular", deterministic) or Poisson draws
-    seeded from `seed` (and the chunk), so a run replays; their current is gathered from the rows of the inputs
-    that spiked (sparse) over all modules at once. With encoding="current" every input delivers its expected
-    current on every step instead (the same network under noise-free input: what the rate pass computes in
-    closed form). `input_gain` scales every input synapse (1: as trained; the spiking query mode uses
-    SPIKING_INPUT_GAIN).
+    seeded from `sub_seed(seed, 7919, start)` (seed >= 0, start: the chunk's first query), so a run replays; their
+    current is gathered from the rows of the inputs that spiked (sparse) over all modules at once. With
+    encoding="current" every input delivers its expected current on every step instead (the same network under
+    noise-free input: what the rate pass computes in closed form). `input_gain` scales every input synapse (1: as
+    trained; the spiking query mode uses SPIKING_INPUT_GAIN).
     """
     cfg, c = ens.module, module.constants(ens.module)
     k_in = c.k_in * input_gain
@@ -142,7 +148,7 @@ def spiking_responses(
         encoder = (
             RegularEncoder(rate_per_unit=cfg.rate_per_unit)
             if encoding == "regular"
-            else PoissonEncoder(rate_per_unit=cfg.rate_per_unit, seed=seed * 7919 + start)
+            else PoissonEncoder(rate_per_unit=cfg.rate_per_unit, seed=sub_seed(seed, 7919, start))
         )
         enc = encoder.init_state(len(x), cfg.n_in, cfg.dt / 1000.0, torch.float32)
         state = module.rest_state((len(x), ens.modules, cfg.n_exc))

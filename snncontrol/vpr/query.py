@@ -41,6 +41,8 @@ class Matcher:
     ) -> None:
         if mode not in ("rate", "spiking", "poisson"):
             raise DatasetError(f"mode must be 'rate', 'spiking' or 'poisson', got {mode!r}")
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise DatasetError(f"seed must be an integer >= 0, got {seed!r}")
         if not (math.isfinite(present_ms) and present_ms > 0):
             raise DatasetError(f"present_ms must be a positive number of ms, got {present_ms}")
         if not (math.isfinite(input_gain) and input_gain > 0):

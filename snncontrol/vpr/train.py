@@ -29,11 +29,11 @@ from dataclasses import dataclass, replace
 import torch
 
 from snncontrol.encoders import PoissonEncoder
-from snncontrol.seeding import seed_everything
+from snncontrol.seeding import MAX_SEED32, seed_everything
 from snncontrol.vpr import inference, module
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.ensemble import Ensemble, place_table
-from snncontrol.vpr.errors import DatasetError
+from snncontrol.vpr.errors import DatasetError, VprConfigError
 from snncontrol.vpr.metrics import recall_at
 
 Progress = Callable[[int], None]  # called with the number of images (slots x modules) presented so far
@@ -73,7 +73,9 @@ def learn_epoch(
 ) -> torch.Tensor:
     """One epoch of STDP: every module is shown each of its images once (`table` [M, S]: rows of `pixels`, -1
     pads; all modules at once, in a random order per module); `weights` [M, n_in, N] are updated in place and
-    normalized before each image and at the end. Returns the adaptive thresholds [M, N] (mV) after the epoch."""
+    normalized before each image and at the end. The order and each slot's Poisson input are drawn from `seed`
+    (an integer >= 0; slot k's input from `inference.sub_seed(seed, 1009, k)`). Returns the adaptive thresholds
+    [M, N] (mV) after the epoch."""
     c = module.constants(cfg)
     modules, slots = table.shape
     order = torch.argsort(torch.rand(modules, slots, generator=torch.Generator().manual_seed(seed)), dim=1)
@@ -85,7 +87,7 @@ def learn_epoch(
         module.normalize(weights, cfg.w_total)
         state = module.rest_state((modules, cfg.n_exc), adaptation)
         traces = module.zero_traces(modules, cfg.n_in, cfg.n_exc)
-        encoder = PoissonEncoder(rate_per_unit=cfg.rate_per_unit, seed=seed * 1009 + k)
+        encoder = PoissonEncoder(rate_per_unit=cfg.rate_per_unit, seed=inference.sub_seed(seed, 1009, k))
         enc = encoder.init_state(modules, cfg.n_in, cfg.dt / 1000.0, torch.float32)
         for _ in range(cfg.steps(cfg.present)):
             spikes, enc = encoder.step(x, enc)
@@ -169,8 +171,11 @@ def train(
 ) -> tuple[Ensemble, dict]:
     """Train an ensemble on reference images: preprocessed [P, pixels] (place p = row p) or [R, P, pixels], R
     traversals of the same P places (each module learns its places' images in all of them); the calibration
-    images are [Q, pixels] with their places. Returns the ensemble and a report (per-epoch calibration scores,
-    chosen epoch and T, seconds)."""
+    images are [Q, pixels] with their places. `seed` (0..MAX_SEED32) seeds the initial weights; epoch e learns
+    from seed + e. Returns the ensemble and a report (per-epoch calibration scores, chosen epoch and
+    T, seconds)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED32:
+        raise VprConfigError(f"the training seed must be an integer in 0..{MAX_SEED32}, got {seed!r}")
     if pixels.ndim == 2:
         pixels = pixels[None]
     if pixels.ndim != 3 or pixels.shape[2] != module_cfg.pixels:

@@ -153,3 +153,53 @@ def test_a_topic_recorded_with_two_message_types_is_refused(tmp_path: Path):
         writer.write(text, 10**9, store.serialize_cdr(string("hello"), "std_msgs/msg/String"))
     with pytest.raises(DatasetError, match="is sensor_msgs/msg/Image and std_msgs/msg/String, expected one of"):
         load_bag(tmp_path / "mixed")
+
+
+def test_a_16_bit_copy_of_an_8_bit_image_reads_and_preprocesses_the_same(tmp_path: Path):
+    """16-bit grayscale (PNG: mode I;16; PGM: mode I) keeps its high byte: an 8-bit v stored as v * 257 reads v
+    again. PIL's convert("L") clipped it (every value above 255 read as 255: a near black-and-white image)."""
+    from types import SimpleNamespace
+
+    from snncontrol.vpr.datasets.bags import decode
+    from snncontrol.vpr.datasets.folders import read_image
+    from snncontrol.vpr.preprocess import preprocess
+
+    base = (np.random.default_rng(0).random((48, 64)) * 255).astype(np.uint8)
+    Image.fromarray(base).save(tmp_path / "8.png")
+    Image.fromarray(base.astype(np.uint16) * 257).save(tmp_path / "16.png")
+    pgm = tmp_path / "16.ppm"
+    pgm.write_bytes(b"P5\n64 48\n65535\n" + (base.astype(">u2") * 257).tobytes())
+    assert Image.open(tmp_path / "16.png").mode == "I;16" and Image.open(pgm).mode == "I"
+    for path in (tmp_path / "16.png", pgm):
+        assert np.array_equal(read_image(path), base), path
+    compressed = SimpleNamespace(data=(tmp_path / "16.png").read_bytes())  # a CompressedImage in a bag or the node
+    assert np.array_equal(decode(compressed, "sensor_msgs/msg/CompressedImage", "#0"), base)
+    assert np.array_equal(preprocess([read_image(tmp_path / "16.png")]), preprocess([base]))
+
+
+def test_images_whose_range_is_unknown_are_refused_in_one_line(tmp_path: Path):
+    from snncontrol.vpr.datasets.folders import image_pixels, read_image
+
+    pfm = tmp_path / "float.ppm"  # PIL opens a PFM (Pf) as mode F whatever the suffix
+    pfm.write_bytes(b"Pf\n2 1\n-1.0\n" + np.array([0.5, 2.0], "<f4").tobytes())
+    with pytest.raises(DatasetError, match=r"float\.ppm has floating-point pixels \(mode F\)"):
+        read_image(pfm)
+    for values in ([-1, 5], [0, 70_000]):
+        with pytest.raises(DatasetError, match=rf"x has pixel values {values[0]}\.\.{values[1]} \(mode I\)"):
+            image_pixels(Image.fromarray(np.array([values], np.int32)), "x")
+
+
+def test_folder_images_are_taken_in_natural_name_order(tmp_path: Path):
+    """1.png .. 12.png in numeric order (as text, 10.png, 11.png, 12.png came before 2.png: wrong places for the
+    by-index alignment, the tolerance and sequence matching); zero-padded names keep their text order."""
+    for k in range(1, 13):
+        Image.new("L", (4, 4), k * 20).save(tmp_path / f"{k}.png")
+    traversal = load_folder(tmp_path)
+    assert traversal.names == [f"{k}.png" for k in range(1, 13)]
+    assert [int(image[0, 0]) for image in traversal.images] == [k * 20 for k in range(1, 13)]
+    padded = tmp_path / "padded"
+    padded.mkdir()
+    names = ["a_000009.png", "a_000010.png", "b_000001.png", "frame01.png", "frame1.png", "frame2.png"]
+    for name in reversed(names):
+        Image.new("L", (4, 4)).save(padded / name)
+    assert load_folder(padded).names == names

@@ -1,6 +1,7 @@
 """Ensemble training, hyperactive removal, inference passes, artifacts, metrics and the CLI on a small route."""
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,7 +119,8 @@ def test_the_spiking_query_mode_answers_as_the_rate_pass_on_easy_images(trained,
 def test_the_matcher_refuses_bad_query_settings_in_one_line(trained):
     ens, _, _ = trained
     for kwargs, match in (({"mode": "bursts"}, "mode must be"), ({"present_ms": 0.0}, "present_ms must be"),
-                          ({"input_gain": float("nan")}, "input_gain must be"), ({"input_gain": -1.0}, "input_gain")):
+                          ({"input_gain": float("nan")}, "input_gain must be"), ({"input_gain": -1.0}, "input_gain"),
+                          ({"seed": -1}, "seed must be an integer >= 0")):
         with pytest.raises(DatasetError, match=match) as info:
             Matcher(ens, **kwargs)
         assert "\n" not in str(info.value)
@@ -259,8 +261,8 @@ def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
                 "train",
                 "--reference",
                 str(route / "day"),
-                "--calibration",
-                str(route / "dusk+autumn"),
+                "--calibration",  # the query's images from the bag: a path check cannot tell, the wiring is tested
+                str(route / "bags" / "dusk+autumn"),
                 "--out",
                 str(ens),
                 "--epochs",
@@ -273,6 +275,9 @@ def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
         )
         == 0
     )
+    metadata = load_ensemble(ens).metadata
+    recorded = (str((route / "day").resolve()), str((route / "bags" / "dusk+autumn").resolve()))
+    assert (metadata["reference"], metadata["calibration"]) == recorded
     assert (
         main(
             [
@@ -299,7 +304,10 @@ def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
     (short / "0.png").write_bytes((route / "day" / "000000.png").read_bytes())
     assert main(["vpr", "eval", str(ens), "--reference", str(route / "day"), "--query", str(short)]) == 2
     assert "has 30 images but query" in capsys.readouterr().err
-    assert main(["vpr", "eval", str(ens), "--reference", str(short), "--query", str(short)]) == 2
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "0.png").write_bytes((route / "dusk+autumn" / "000000.png").read_bytes())
+    assert main(["vpr", "eval", str(ens), "--reference", str(short), "--query", str(other)]) == 2
     err = capsys.readouterr().err
     assert "trained on 30 places but the reference has 1" in err and len(err.strip().splitlines()) == 1
     (short / "1.png").write_bytes(b"not a png")
@@ -321,8 +329,8 @@ def test_cli_eval_refuses_bad_arguments_in_one_line(args, message, trained, rout
     save_ensemble(tmp_path / "ens", trained[0])
     (tmp_path / "file").write_text("")
     args = [str(tmp_path / "file") if a == "FILE" else a for a in args]
-    day = str(route / "day")
-    assert main(["vpr", "eval", str(tmp_path / "ens"), "--reference", day, "--query", day, *args]) == 2
+    day, dusk = str(route / "day"), str(route / "dusk+autumn")
+    assert main(["vpr", "eval", str(tmp_path / "ens"), "--reference", day, "--query", dusk, *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
 
@@ -342,3 +350,76 @@ def test_sequence_matching_averages_the_normalized_diagonal_that_exists():
     for q, p in ((0, 0), (4, 7), (8, 12), (8, 0), (3, 12)):
         along = [z[q + k, p + k] for k in range(-2, 3) if 0 <= q + k < 9 and 0 <= p + k < 13]
         assert sequence_similarity(sim, 5)[q, p] == pytest.approx(float(sum(along) / len(along)), abs=1e-6)
+
+
+def test_any_seed_trains_and_queries_without_overflowing_the_poisson_seed(trained):
+    """seed * 1009 + slot (training) and seed * 7919 + chunk (Poisson queries) left the encoder's seed range (2**40)
+    from seed ~1.09e9, failing after all the preprocessing: they wrap into it (`train.sub_seed`), unchanged below."""
+    ens, ref, _ = trained
+    small = ModuleConfig(n_exc=10, present=5.0)
+    config = TrainConfig(epochs=2, places_per_module=2)
+    a, _ = train.train(ref[:4], small, config, seed=2**32 - 1)
+    b, _ = train.train(ref[:4], small, config, seed=2**32 - 2)
+    assert a.metadata["seed"] == 2**32 - 1 and not torch.equal(a.weights, b.weights)
+    for seed in (2**32, -1, True):
+        with pytest.raises(VprConfigError, match=rf"seed must be an integer in 0\.\.4294967295, got {seed}"):
+            train.train(ref[:4], small, config, seed=seed)
+    place, _ = Matcher(ens, mode="poisson", seed=2**40).query(np.zeros((1, 8, 8), np.uint8))
+    assert place.shape == (1,)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("train", "places_per_module", "5", "train.places_per_module must be an integer >= 1, got '5'"),
+        ("train", "places_per_module", 2.5, "train.places_per_module must be an integer >= 1, got 2.5"),
+        ("train", "thresholds", [None, 1], "train.thresholds must be a non-empty list of integers >= 0, got [None, 1]"),
+        ("train", "thresholds", 5, "train.thresholds must be a non-empty list of integers >= 0, got 5"),
+        ("train", "tolerance", None, "train.tolerance must be an integer >= 0, got None"),
+        ("module", "n_exc", 2.5, "module.n_exc must be an integer >= 1, got 2.5"),
+        ("module", "present", 0.4, "module.present must last at least one time step (dt 1.0 ms), got 0.4 ms"),
+        ("metadata", "calibration", 5, "metadata.calibration must be a path, a list of paths or null, got 5"),
+        ("metadata", "reference", ["a", 1], "metadata.reference must be a path, a list of paths or null"),
+    ],
+)
+def test_a_hand_edited_ensemble_json_is_one_artifact_error_naming_file_and_field(
+    section, key, value, message, trained, route: Path, tmp_path: Path, capsys
+):
+    path = save_ensemble(tmp_path / "ens", trained[0])
+    document = json.loads((path / "ensemble.json").read_text())
+    document[section][key] = value
+    (path / "ensemble.json").write_text(json.dumps(document))
+    with pytest.raises(ArtifactError, match=re.escape(f"ensemble {path}: ensemble.json: {message}")):
+        load_ensemble(path)
+    assert main(["vpr", "query", str(path), str(route / "day" / "000003.png")]) == 2  # was a traceback
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+
+
+def test_the_cli_refuses_to_calibrate_or_evaluate_on_images_trained_or_tuned_on(
+    trained, route: Path, tmp_path: Path, capsys
+):
+    """Calibrating on a reference chose T and the epoch on the training images; a query that is a reference or the
+    calibration scored memory, not recognition: both ran. Paths compare resolved (a link, a trailing /.)."""
+    day, dusk = route / "day", route / "dusk+autumn"
+    (tmp_path / "link").symlink_to(day)
+    common = ["--out", str(tmp_path / "out"), "--epochs", "1", "--n-exc", "10", "--present-ms", "5"]
+    recorded = {"reference": str(day), "calibration": str(dusk)}  # as `vpr train --calibration` records them
+    ens = save_ensemble(tmp_path / "ens", replace(trained[0], metadata=recorded))
+    refused = [
+        (["train", "--reference", str(day), "--calibration", str(tmp_path / "link"), *common],
+         f"--calibration {tmp_path / 'link'} is also a --reference"),
+        (["train", "--reference", str(day), str(dusk), "--calibration", f"{dusk}/.", *common],
+         f"--calibration {dusk}/. is also a --reference"),
+        (["eval", str(ens), "--reference", str(day), "--query", str(tmp_path / "link")],
+         f"--query {tmp_path / 'link'} is also a --reference"),
+        (["eval", str(ens), "--reference", str(route / "bags" / "day"), "--query", str(day)],
+         f"--query {day} is a reference the ensemble was trained on (ensemble.json)"),
+        (["eval", str(ens), "--reference", str(route / "bags" / "day"), "--query", str(dusk)],
+         f"--query {dusk} is the ensemble's calibration traversal (ensemble.json)"),
+    ]  # fmt: skip
+    for argv, message in refused:
+        assert main(["vpr", *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()

@@ -80,8 +80,12 @@ def test_the_cli_trains_on_two_references_and_refuses_mismatched_ones(route: Pat
     common = ["--epochs", "1", "--n-exc", "50", "--present-ms", "50"]
     assert main(["vpr", "train", "--reference", day, dusk, "--out", str(out), *common]) == 0
     assert "(2 reference traversal(s))" in capsys.readouterr().out
-    assert load_ensemble(out).metadata["reference"] == [day, dusk]
-    assert main(["vpr", "eval", str(out), "--reference", day, dusk, "--query", dusk]) == 0
+    assert load_ensemble(out).metadata["reference"] == [str(Path(day).resolve()), str(Path(dusk).resolve())]
+    assert main(["vpr", "eval", str(out), "--reference", day, dusk, "--query", dusk]) == 2  # trained on
+    assert f"--query {dusk} is also a --reference" in capsys.readouterr().err
+    # the bag holds dusk's images again (a path check cannot tell): only the wiring of two references is tested
+    dusk_bag = str(route / "bags" / "dusk+autumn")
+    assert main(["vpr", "eval", str(out), "--reference", day, dusk, "--query", dusk_bag]) == 0
     assert "sad" in capsys.readouterr().out
     short = tmp_path / "short"
     short.mkdir()
@@ -111,8 +115,11 @@ def test_the_benchmark_renders_the_one_reference_order_and_queries_no_reference(
     two, queries = bench.route_traversals(["day", "dusk+autumn"], "fog", bench.HARD_QUERIES)
     assert two == one and "dusk+autumn" not in queries and len(queries) == len(bench.HARD_QUERIES) - 1
     assert bench.route_traversals(["day", "dusk"], "fog", ["snow"]) == (["day", "fog", "snow", "dusk"], ["snow"])
+    # the calibration traversal (T and the epoch were chosen on it) is no query either, and is rendered once
+    assert bench.route_traversals(["day"], "snow", ["rain", "snow"]) == (["day", "snow", "rain"], ["rain"])
     for references, asked, message in (
         (["day", "dusk+autumn"], ["dusk+autumn"], "every query is also a reference"),
+        (["day"], ["fog", "day"], "every query is also a reference or the calibration"),
         (["day", "day"], ["snow"], "each once"),
         (["day", "fog"], ["snow"], "not the calibration fog"),
     ):

@@ -1,7 +1,8 @@
 """ROS 2 bag traversals (rosbag2 mcap or sqlite3, read with `rosbags`; no ROS install needed).
 
 Images: `sensor_msgs/msg/Image` (encodings rgb8, bgr8, rgba8, bgra8, mono8) or `sensor_msgs/msg/CompressedImage`
-(any format PIL decodes, at most `folders.MAX_PIXELS` pixels) on `topic`. Places are sampled
+(any format PIL decodes, at most `folders.MAX_PIXELS` pixels, read as an image file is: 16-bit grayscale by its
+high byte, `folders.image_pixels`) on `topic`. Places are sampled
 - every `every_s` seconds of bag time: the image nearest to t0, t0 + every_s, ...; or
 - every `every_m` metres travelled, when `odom_topic` carries `nav_msgs/msg/Odometry` (pose.pose.position x,
   y in m) or `sensor_msgs/msg/NavSatFix` (latitude/longitude in degrees, projected to a local plane): the
@@ -23,7 +24,7 @@ from rosbags.typesys import Stores, get_typestore
 
 from snncontrol.bags import open_bag, topic_connections
 from snncontrol.vpr.datasets import Traversal
-from snncontrol.vpr.datasets.folders import check_size
+from snncontrol.vpr.datasets.folders import check_size, image_pixels
 from snncontrol.vpr.errors import DatasetError
 
 IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
@@ -32,12 +33,13 @@ EARTH_RADIUS = 6_371_000.0  # m
 
 
 def decode(msg: object, msgtype: str, where: str) -> np.ndarray:
-    """uint8 [H, W] or [H, W, 3] RGB from an Image or CompressedImage message."""
+    """uint8 [H, W] or [H, W, 3] RGB from an Image or CompressedImage message (decoded as an image file is:
+    `folders.image_pixels`)."""
     if msgtype.endswith("CompressedImage"):
         try:
             with Image.open(io.BytesIO(bytes(msg.data))) as image:  # type: ignore[attr-defined]
                 check_size(*image.size, where)
-                return np.asarray(image.convert("RGB"))
+                return image_pixels(image, where)
         except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
             raise DatasetError(f"cannot decode compressed image {where}: {type(exc).__name__}") from None
     enc, h, w, step = msg.encoding, msg.height, msg.width, msg.step  # type: ignore[attr-defined]

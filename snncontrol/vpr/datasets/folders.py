@@ -1,8 +1,10 @@
 """Image-folder traversals and their alignment.
 
 A traversal is a folder of images (.png, .jpg, .jpeg, .bmp, .ppm; other files are ignored) taken in
-name order, one image per place; an image of more than `MAX_PIXELS` pixels is refused from its header,
-before it is decoded (a place-recognition frame is downsampled to tens of pixels anyway). Reference and query
+natural name order (numbers by value: 2.png before 10.png; zero-padded names sort as text does), one image per
+place; an image of more than `MAX_PIXELS` pixels is refused from its header, before it is decoded (a
+place-recognition frame is downsampled to tens of pixels anyway). 16-bit grayscale images keep their high byte
+(`image_pixels`); floating-point ones are refused (their range is unknown). Reference and query
 traversals align by index (image k of the query shows place k of the reference) unless a ground-truth CSV says
 otherwise:
 
@@ -21,6 +23,7 @@ layout (frames synchronised by number across seasons), e.g.
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -40,23 +43,50 @@ def check_size(width: int, height: int, where: str) -> None:
         raise DatasetError(f"image {where} is {width}x{height}: it needs 1 to {MAX_PIXELS} pixels")
 
 
+def image_pixels(image: Image.Image, where: str) -> np.ndarray:
+    """uint8 [H, W] (grayscale) or [H, W, 3] (RGB) pixels of an opened image. 16-bit grayscale (modes I;16*, and
+    I as PIL opens a 16-bit PGM, 0..65535) keeps its high byte, value >> 8 (an 8-bit v stored as v * 257 reads v
+    again); DatasetError naming `where` for mode I values outside 0..65535 or floating-point pixels (mode F),
+    whose range is unknown."""
+    if image.mode in ("L", "1"):
+        return np.asarray(image.convert("L"))
+    if image.mode == "F":
+        raise DatasetError(f"image {where} has floating-point pixels (mode F): save it as 8- or 16-bit")
+    if image.mode.startswith("I"):
+        values = np.asarray(image)
+        if values.min() < 0 or values.max() > 0xFFFF:
+            low, high = values.min(), values.max()
+            raise DatasetError(f"image {where} has pixel values {low}..{high} (mode I): only 0..65535 can be read")
+        return (values.astype(np.uint16) >> 8).astype(np.uint8)
+    return np.asarray(image.convert("RGB"))
+
+
 def read_image(path: Path) -> np.ndarray:
-    """uint8 [H, W] (grayscale) or [H, W, 3] (RGB); DatasetError naming the file if it cannot be decoded."""
+    """uint8 [H, W] (grayscale) or [H, W, 3] (RGB), see `image_pixels`; DatasetError naming the file if it cannot be
+    decoded."""
     try:
         with Image.open(path) as image:
             check_size(*image.size, str(path))
-            image = image.convert("L") if image.mode in ("L", "I", "I;16", "F", "1") else image.convert("RGB")
-            return np.asarray(image, dtype=np.uint8)
+            return image_pixels(image, str(path))
     except Image.DecompressionBombError:  # PIL's own limit, above ours, refuses it while reading the header
         raise DatasetError(f"image {path} is over the limit of {MAX_PIXELS} pixels") from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise DatasetError(f"cannot read image {path}: {type(exc).__name__}") from None
 
 
+def natural_key(name: str) -> tuple[tuple[str | int, ...], str]:
+    """Sort key of a file name with its digit runs compared as numbers (frame2.png before frame10.png); the name
+    itself breaks ties (01.png, 1.png)."""
+    parts = re.split(r"([0-9]+)", name)
+    return tuple(int(part) if k % 2 else part for k, part in enumerate(parts)), name
+
+
 def list_images(folder: Path) -> list[Path]:
+    """The image files of `folder` in natural name order (`natural_key`)."""
     if not folder.is_dir():
         raise DatasetError(f"no such image folder: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+    files.sort(key=lambda p: natural_key(p.name))
     if not files:
         raise DatasetError(f"image folder {folder} is empty (no {'/'.join(IMAGE_SUFFIXES)} files)")
     return files
