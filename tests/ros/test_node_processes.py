@@ -9,6 +9,7 @@ every publisher it records."""
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -19,9 +20,14 @@ import pytest
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.serialization import serialize_message
 from rosbags.highlevel import AnyReader
-from snncontrol_ros import messages
-from std_msgs.msg import Float64, String
+from snncontrol_ros import messages, run_blimp_sim
+from snncontrol_ros.launcher import config_file, run_sim_graph
+from snncontrol_ros.recorder import BagRecorder
+from std_msgs.msg import Float64, Float64MultiArray, String
+
+from evolution import loopback
 
 MESSAGES = 300
 
@@ -42,10 +48,21 @@ def node(module: str, *params: str, options: tuple[str, ...] = ()) -> list[str]:
         ("sim_node", ["seed:=-1"], "seed out of range"),
         ("recorder", ["output:={existing}/bag", "topics:=[a]", "types:=[sensor_msgs/msg/Nope]"],
          "unknown message type 'sensor_msgs/msg/Nope'"),
+        # each of these was taken and crashed the node later (a traceback when the command stopped, a frame was
+        # rendered or the episode ended), or published garbage (an unstable plant), or ran silently wrong
+        ("sim_node", ["safe_command:=[.nan]"], "safe_command [nan] must be finite and within the plant's action"),
+        ("sim_node", ["safe_command:=[9.0]"], "safe_command [9.0] must be finite and within the plant's action"),
+        ("sim_node", ["buoyancy_bias:=1e20"], "buoyancy_bias must be within +-0.1 N"),
+        ("sim_node", ["buoyancy_bias:=.inf"], "buoyancy_bias must be within +-0.1 N"),
+        ("sim_node", ["publish_image:=true", "image_width:=2000"], "exceed the model's offscreen framebuffer"),
+        ("sim_node", ["log_file:={existing}/file/run.npz"], "File exists"),
+        ("recorder", ["output:={existing}/bag", "reliability:=Reliable"], "reliability must be 'best_effort' or"),
+        ("place_recognition_node", ["max_age_s:=0.0"], "max_age_s out of range"),
     ],
 )
 def test_a_node_that_cannot_start_says_why_in_one_line(ros_domain_id, tmp_path: Path, module, params, reason):
     params = [p.format(existing=tmp_path) for p in params]
+    (tmp_path / "file").write_text("a file where a folder would have to be")
     done = subprocess.run(node(module, *params), env=dict(os.environ), capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
@@ -153,3 +170,81 @@ def test_recorder_stopped_mid_burst_writes_every_message_and_closes_the_bag(ros_
     with AnyReader([bag]) as reader:
         values = [reader.deserialize(raw, conn.msgtype).data for conn, _, raw in reader.messages()]
     assert values == [float(k) for k in range(MESSAGES)]
+
+
+def test_a_recorder_that_cannot_write_stops_in_one_line_and_exits_with_status_1(ros_domain_id, context, spinner,
+                                                                               tmp_path: Path):
+    """Disk full or a file size limit (here 1 MiB): the write error killed the node with a traceback."""
+    bag = tmp_path / "bag"
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+    recorder = subprocess.Popen(node("recorder", f"output:={bag}", "topics:=[/big]",
+                                     "types:=[std_msgs/msg/Float64MultiArray]", "reliability:=reliable"),
+                                env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                preexec_fn=small_files)
+    try:
+        source = spinner.add(rclpy.create_node("source", context=context))
+        pub = source.create_publisher(Float64MultiArray, "/big", QoSProfile(depth=10,
+                                                                            reliability=ReliabilityPolicy.RELIABLE))
+        assert spinner.until(lambda: pub.get_subscription_count() > 0, 30.0)
+        for _ in range(300):  # 16 kB each: the limit is reached after ~60
+            pub.publish(Float64MultiArray(data=[1.0] * 2000))
+            spinner.spin_for(0.005)
+            if recorder.poll() is not None:
+                break
+        output, _ = recorder.communicate(timeout=60)
+    finally:
+        if recorder.poll() is None:
+            recorder.kill()
+    assert recorder.returncode == 1, output
+    assert "Traceback" not in output and "File too large: recording stopped" in output, output
+
+
+def test_a_bag_whose_write_failed_is_closed_with_what_was_written(tmp_path: Path, monkeypatch):
+    bag = BagRecorder(tmp_path / "bag", {"/x": "std_msgs/msg/Float64"})
+    data = [bytes(serialize_message(Float64(data=float(k)))) for k in range(5)]
+    assert all(bag.write("/x", k, data[k]) for k in range(3))
+    monkeypatch.setattr(bag.writer, "write", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left")))
+    assert not bag.write("/x", 3, data[3]) and not bag.write("/x", 4, data[4])
+    assert "failed after 3 messages" in bag.failure and bag.counts == {"/x": 3}
+    monkeypatch.undo()
+    bag.close()
+    with AnyReader([tmp_path / "bag"]) as reader:
+        assert [reader.deserialize(raw, c.msgtype).data for c, _, raw in reader.messages()] == [0.0, 1.0, 2.0]
+
+
+def test_the_sim_graph_stops_when_a_node_ends_before_the_sim(ros_domain_id, tmp_path: Path):
+    """A controller that cannot start (exit 2), a bag that exists: the launcher waited for the sim until its
+    timeout (15 minutes by default) and said the simulation did not finish."""
+    with pytest.raises(RuntimeError, match=r"controller.log ended before the simulation \(exit 2\): .*out of range"):
+        run_sim_graph(config_file("blimp_sim.yaml"), tmp_path / "run", {"control_rate_hz": -5.0},
+                      {"episode_length_s": 5.0}, domain_id=ros_domain_id, timeout_s=120.0)
+    (tmp_path / "bag").mkdir()
+    with pytest.raises(FileExistsError, match="exists already"):
+        run_sim_graph(config_file("blimp_sim.yaml"), tmp_path / "run", {}, {}, record=tmp_path / "bag")
+    with pytest.raises(SystemExit) as stop:
+        run_blimp_sim.main(["--control-mode", "timer"])  # would never tick: sim time waits for its command
+    assert stop.value.code == 2
+
+
+def test_sigterm_to_the_sim_graph_stops_every_node(ros_domain_id, tmp_path: Path):
+    """Python's default SIGTERM ended run_blimp_sim at once and left its three nodes running (orphans)."""
+    graph = subprocess.Popen([sys.executable, "-m", "snncontrol_ros.run_blimp_sim", "--mode", "realtime",
+                              "--duration", "600", "--out", str(tmp_path / "run"), "--domain-id", str(ros_domain_id)],
+                             env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(loopback.children(graph.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        nodes = loopback.children(graph.pid)
+        assert len(nodes) == 2, "the controller and the sim run"
+        time.sleep(2.0)
+        graph.send_signal(signal.SIGTERM)
+        graph.communicate(timeout=60)
+    finally:
+        if graph.poll() is None:
+            graph.kill()
+    assert graph.returncode != 0
+    assert not [pid for pid in nodes if Path(f"/proc/{pid}").exists()], "a node outlived the graph"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import rclpy
+from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image, JointState, Range
 from snncontrol_ros import messages
@@ -49,3 +50,36 @@ def test_swimmer_publishes_joint_states(context, spinner):
     assert spinner.until(lambda: len(states) > 3 and len(heads) > 3, 10.0)
     n = sim.core.n_joints
     assert len(states[-1].position) == len(states[-1].velocity) == n and len(heads[-1].data) == 3
+
+
+def test_lockstep_steps_once_per_reading_however_often_a_command_answers_it(context, spinner):
+    """A controller that answers each reading twice (or late, after the next one) stepped the plant with the
+    answer meant for the earlier reading: commands that echo a reading's stamp step it once; the others are
+    held, counted as stale answers."""
+    sim = spinner.add(SimNode(context=context, parameter_overrides=overrides({
+        "mode": "lockstep", "startup_delay_s": 0.0, "lockstep_timeout_s": 30.0, "sensor_reliability": "reliable"})))
+    probe = spinner.add(rclpy.create_node("probe", context=context))
+    commands = probe.create_publisher(Float64MultiArray, "thrust_command", messages.command_qos(10))
+    command = messages.CommandMessage("float64_multi_array")
+    readings: list[Range] = []
+
+    def answer_twice(msg: Range) -> None:
+        readings.append(msg)
+        for _ in range(2):
+            commands.publish(command.fill(np.array([0.5]), echo_stamp=messages.stamp_ns(msg) or 0))
+
+    probe.create_subscription(Range, "altitude", answer_twice, messages.sensor_qos("reliable"))
+    assert spinner.until(lambda: len(readings) >= 20, 20.0)
+    spinner.spin_for(0.2)
+    stamps = [messages.stamp_ns(r) or 0 for r in readings]
+    assert np.allclose(np.diff(stamps), sim.dt * 1e9)  # one reading per step: none skipped
+    assert sim.k == len(readings) - 1 or sim.k == len(readings)  # (the last reading's answer may be in flight)
+    assert sim.stale_answers >= len(readings) - 2 and sim.timeouts == 0
+
+
+def test_the_sim_node_refuses_parameter_changes_it_would_not_apply(context, spinner):
+    sim = spinner.add(SimNode(context=context, parameter_overrides=overrides({"mode": "realtime"})))
+    for name, value in (("mode", "lockstep"), ("safe_command", [1.0]), ("use_sim_time", True)):
+        result = sim.set_parameters([Parameter(name, value=value)])[0]
+        assert not result.successful and "read at start; restart the node" in result.reason, name
+    assert sim.p["mode"] == "realtime" and sim.safe.tolist() == [0.0]

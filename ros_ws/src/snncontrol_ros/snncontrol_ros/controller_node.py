@@ -518,7 +518,7 @@ class ControllerNode(LifecycleNode):
         if latest.stamp_ns is not None and latest.stamp_ns == self._last_trigger_stamp:
             return  # already answered
         self._last_trigger_stamp = latest.stamp_ns
-        self._tick(t0, latest.stamp_ns, now)
+        self._tick(t0, latest.stamp_ns or 0, now)  # (echoed: 0 for a zero stamp, e.g. a lockstep sim's first reading)
 
     def _on_timer(self) -> None:
         t0 = time.perf_counter()

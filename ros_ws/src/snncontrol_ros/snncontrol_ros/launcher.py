@@ -7,7 +7,8 @@
   period (SIGINT, then SIGKILL when it runs out), and keeps how each one ended.
 - `run_sim_graph(...)`: a sim node in lockstep with a controller node (and optionally the recorder) until the
   episode ends; the controller is stopped first, then the recorder gets its grace period to drain what is in
-  flight and close the bag. Returns the sim's log (`SimNode.log_arrays`).
+  flight and close the bag. A node that ends before the sim (e.g. a recorder refusing a bag that exists) stops
+  the run at once with the last line of its log. Returns the sim's log (`SimNode.log_arrays`).
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ class Started:
     log: IO[str] | None
     grace_s: float
     returncode: int | None = None  # how it ended: 0 after a clean exit, -9 if it had to be killed
+
+    def last_line(self) -> str:
+        """The last line of its log ('' without one)."""
+        if self.log is None:
+            return ""
+        lines = Path(self.log.name).read_text(errors="replace").strip().splitlines()
+        return lines[-1] if lines else ""
 
 
 class Processes:
@@ -112,6 +120,8 @@ def run_sim_graph(
     go to `out`/*.log. Raises TimeoutError past `timeout_s` and RuntimeError when the sim wrote no log or the
     recorder did not close the bag cleanly. ROS_DOMAIN_ID: `domain_id`, else the environment's; discovery stays
     on this host."""
+    if record is not None and record.exists():  # the recorder would refuse it: say so before anything starts
+        raise FileExistsError(f"{record} exists already: the recorder writes a new bag directory")
     env = dict(os.environ)
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     if domain_id is not None:
@@ -135,6 +145,10 @@ def run_sim_graph(
         while sim_proc.poll() is None:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the simulation did not finish in {timeout_s} s; see {out}/*.log")
+            for item in procs.started:
+                if item.proc.poll() is not None and item.proc is not sim_proc:
+                    raise RuntimeError(f"{Path(item.log.name).name if item.log else 'a node'} ended before the "
+                                       f"simulation (exit {item.proc.returncode}): {item.last_line()}")
             time.sleep(0.1)
     if recorder is not None and recorder.returncode != 0:
         raise RuntimeError(f"the recorder did not close {record} cleanly (exit {recorder.returncode}); "

@@ -10,7 +10,7 @@ from sensor_msgs.msg import Range
 from std_msgs.msg import Float64MultiArray
 
 from snncontrol_ros import messages
-from snncontrol_ros.runtime import declare, run_node
+from snncontrol_ros.runtime import declare, fixed_at_start, run_node
 
 
 class PassthroughNode(Node):
@@ -23,6 +23,7 @@ class PassthroughNode(Node):
         self.publisher = self.create_publisher(Float64MultiArray, output, messages.command_qos(depth))
         self.command = messages.CommandMessage("float64_multi_array")  # reused, as the controller node does
         self.create_subscription(Range, sensor, self._on_range, messages.sensor_qos(reliability))
+        fixed_at_start(self)
 
     def _on_range(self, msg: Range) -> None:
         self.publisher.publish(self.command.fill(np.array([msg.range]), echo_stamp=messages.stamp_ns(msg)))

@@ -26,7 +26,7 @@ from std_msgs.msg import Float32, Float64MultiArray, Int32
 
 from snncontrol.vpr.datasets.bags import decode
 from snncontrol_ros import messages
-from snncontrol_ros.runtime import declare, run_node
+from snncontrol_ros.runtime import declare, fixed_at_start, run_node
 
 
 def load_matcher(path: str, mode: str = "rate") -> Any:
@@ -50,7 +50,7 @@ class PlaceRecognitionNode(Node):
         kind = declare(self, "image_type", "raw", "raw (sensor_msgs/Image) | compressed (sensor_msgs/CompressedImage)")
         topic = declare(self, "image_topic", "camera/image_raw", "image topic")
         self.max_age_s = declare(self, "max_age_s", 0.5, "drop frames older than this when processing starts (s)",
-                                 low=0.0, high=3600.0)
+                                 low=0.001, high=3600.0)  # (0 dropped every frame, silently)
         reliability = declare(self, "sensor_reliability", "best_effort", "image QoS: best_effort | reliable")
         if kind not in MESSAGE_TYPES:
             raise ValueError(f"image_type must be raw or compressed, got {kind!r}")
@@ -66,6 +66,7 @@ class PlaceRecognitionNode(Node):
         self._stop = False
         self._worker = threading.Thread(target=self._work, daemon=True)
         self._worker.start()
+        fixed_at_start(self)
 
     def _on_image(self, msg) -> None:
         with self._cv:

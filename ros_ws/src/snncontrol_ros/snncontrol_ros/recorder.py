@@ -12,7 +12,9 @@ time with use_sim_time).
 
 Stopping (SIGINT/SIGTERM) does not drop what is still in flight: the node keeps receiving and writing until no
 message came for `drain_quiet_s` since the stop (at most `drain_timeout_s`), then closes the bag (the mcap
-summary and metadata.yaml are written on close) and exits with status 0.
+summary and metadata.yaml are written on close) and exits with status 0. A write that fails (disk full, a file
+size limit) stops the recording: one ERROR line, the bag closed with what was written before (readable where
+the close itself can still write), exit status 1.
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ from pathlib import Path
 
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile
 from rosbags.rosbag2 import StoragePlugin, Writer, WriterError
 from rosbags.typesys import Stores, get_typestore
 from std_msgs.msg import String
 
 from snncontrol_ros import messages
-from snncontrol_ros.runtime import declare, run_node, value
+from snncontrol_ros.runtime import declare, fixed_at_start, run_node, value
 
 #: What the blimp-in-simulation graph records by default (topic -> type).
 BLIMP_TOPICS: dict[str, str] = {
@@ -72,18 +74,30 @@ class BagRecorder:
         self.counts = dict.fromkeys(topics, 0)
         self._lock = threading.Lock()
         self._closed = False
+        self.failure = ""  # why writing stopped ('' while it goes on)
 
-    def write(self, topic: str, stamp_ns: int, data: bytes) -> None:
+    def write(self, topic: str, stamp_ns: int, data: bytes) -> bool:
+        """Write one message; False once a write has failed (`failure` says why; nothing more is written)."""
         with self._lock:
-            if not self._closed:
+            if self._closed or self.failure:
+                return not self.failure
+            try:
                 self.writer.write(self.connections[topic], stamp_ns, data)
-                self.counts[topic] += 1
+            except OSError as exc:
+                self.failure = f"writing {self.path} failed after {sum(self.counts.values())} messages: {exc}"
+                return False
+            self.counts[topic] += 1
+            return True
 
     def close(self) -> None:
+        """Close the bag (mcap summary, metadata.yaml); a close that cannot write either goes into `failure`."""
         with self._lock:
             if not self._closed:
                 self._closed = True
-                self.writer.close()
+                try:
+                    self.writer.close()
+                except (OSError, WriterError) as exc:
+                    self.failure = self.failure or f"closing {self.path} failed: {exc}"
 
 
 class RecorderNode(Node):
@@ -92,7 +106,8 @@ class RecorderNode(Node):
         output = declare(self, "output", "run_bag", "bag directory to write (mcap storage); must not exist")
         declare(self, "topics", list(BLIMP_TOPICS), "topics to record")
         declare(self, "types", list(BLIMP_TOPICS.values()), "ROS type of each topic, e.g. sensor_msgs/msg/Range")
-        declare(self, "reliability", "best_effort", "subscription QoS: best_effort | reliable")
+        reliability = declare(self, "reliability", "best_effort", "subscription QoS: best_effort | reliable")
+        policy = messages.sensor_qos(reliability).reliability  # ValueError (one line) on anything else
         self.quiet_s = declare(self, "drain_quiet_s", 0.5, "on stop: close once no message came for this long (s)",
                                low=0.0, high=3600.0)
         self.drain_timeout_s = declare(self, "drain_timeout_s", 10.0, "on stop: close after this long at most (s)",
@@ -104,9 +119,7 @@ class RecorderNode(Node):
         resolved = {self.resolve_topic_name(t): k for t, k in zip(topics, types, strict=True)}
         classes = {topic: _ros_type(kind) for topic, kind in resolved.items()}  # before the bag is opened
         self.bag = BagRecorder(output, resolved)
-        reliability = (ReliabilityPolicy.RELIABLE if value(self, "reliability") == "reliable"
-                       else ReliabilityPolicy.BEST_EFFORT)
-        qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=reliability,
+        qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=policy,
                          durability=DurabilityPolicy.VOLATILE)
         self.subscriptions_by_topic = {
             topic: self.create_subscription(kind, topic, lambda data, t=topic: self._on_message(t, data), qos, raw=True)
@@ -114,11 +127,14 @@ class RecorderNode(Node):
         }
         self.last_message = time.monotonic()
         self._stop_requested: float | None = None
+        self.done = threading.Event()  # set when a write failed: run_node stops the node
+        self.exit_status = 0
         if ready_topic:
             self._ready_pub = self.create_publisher(String, ready_topic, messages.setpoint_qos())
             self._ready_timer = self.create_timer(0.05, self._announce_when_matched,
                                                   clock=Clock(clock_type=ClockType.STEADY_TIME))
         self.get_logger().info(f"recording {len(resolved)} topic(s) to {output}")
+        fixed_at_start(self)
 
     def _announce_when_matched(self) -> None:
         """Once every recorded topic has a matched publisher: one latched message on `ready_topic` (a lockstep
@@ -130,7 +146,10 @@ class RecorderNode(Node):
 
     def _on_message(self, topic: str, data: bytes) -> None:
         self.last_message = time.monotonic()
-        self.bag.write(topic, self.get_clock().now().nanoseconds, data)
+        if not self.bag.write(topic, self.get_clock().now().nanoseconds, data) and not self.done.is_set():
+            self.get_logger().error(f"{self.bag.failure}: recording stopped")
+            self.exit_status = 1
+            self.done.set()
 
     def before_shutdown(self) -> None:
         """Stop requested: drain (see `draining`), then close."""
@@ -147,7 +166,11 @@ class RecorderNode(Node):
             return True
         self.bag.close()
         counts = ", ".join(f"{topic} {n}" for topic, n in self.bag.counts.items())
-        self.get_logger().info(f"bag {self.bag.path} closed: {counts}")
+        if self.bag.failure:
+            self.exit_status = 1
+            self.get_logger().error(f"bag {self.bag.path} closed after a failure ({self.bag.failure}): {counts}")
+        else:
+            self.get_logger().info(f"bag {self.bag.path} closed: {counts}")
         return False
 
     def destroy_node(self) -> None:

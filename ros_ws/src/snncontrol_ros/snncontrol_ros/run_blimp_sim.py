@@ -9,6 +9,7 @@ launch/config/blimp_sim.yaml (what launch/blimp_sim.launch.xml starts on a full 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -43,13 +44,27 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _exit_on(signum: int, frame: object) -> None:
+    """SIGTERM / SIGHUP end the run as Ctrl-C does: the nodes are stopped in order (the recorder closes the bag),
+    none is left behind (Python's default action ended this process and orphaned them)."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     options = parser().parse_args(argv)
+    if options.mode == "lockstep" and options.control_mode != "event":
+        parser().error(f"--control-mode {options.control_mode} ticks on sim time, which a lockstep sim moves only when "
+                       "a command comes: use --control-mode event, or --mode realtime")
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _exit_on)
     try:
         log = run(options)
-    except (TimeoutError, RuntimeError, FileNotFoundError) as exc:
+    except (TimeoutError, RuntimeError, FileNotFoundError, FileExistsError) as exc:
         print(f"snncontrol-ros-sim-blimp: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("snncontrol-ros-sim-blimp: interrupted; the nodes were stopped", file=sys.stderr)
+        return 130
     error = log["setpoint"] - log["altitude"]
     tail = slice(max(0, len(error) - 100), None)
     print(

@@ -1,5 +1,6 @@
 """Running nodes: executor choice, real-time scheduling, clean shutdown on SIGINT/SIGTERM (the node gets to send
-its safe command before the context goes down), and declaring parameters with descriptions."""
+its safe command before the context goes down), declaring parameters with descriptions, and refusing changes to
+parameters a node reads only at start (`fixed_at_start`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import rclpy
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.exceptions import NameValidationException, ParameterException, ParameterUninitializedException
 from rclpy.executors import Executor, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.impl.implementation_singleton import rclpy_implementation
@@ -94,6 +95,18 @@ def declare(node: Node, name: str, default: Any, description: str, *, read_only:
             descriptor.floating_point_range = [FloatingPointRange(from_value=float(low), to_value=float(high))]
     node.declare_parameter(name, default, descriptor)
     return value(node, name)
+
+
+def fixed_at_start(node: Node) -> None:
+    """Refuse every later change of `node`'s parameters (`ros2 param set`) with the reason: a node that reads its
+    parameters once, at start, would report the change as set and go on with the old value (a sim node's
+    safe command, a recorder's reliability). use_sim_time too: the node's clock and timers were made with it."""
+
+    def refuse(parameters: list) -> SetParametersResult:
+        names = ", ".join(p.name for p in parameters)
+        return SetParametersResult(successful=False, reason=f"{names}: read at start; restart the node to change")
+
+    node.add_on_set_parameters_callback(refuse)
 
 
 def value(node: Node, name: str) -> Any:

@@ -16,11 +16,17 @@ Topics (blimp defaults; relative names, remap as usual):
 Modes: realtime (a steady wall timer at control rate x `realtime_factor`; the latest command is applied, the
 safe command when none came for `command_timeout_s`) and lockstep (the plant steps when a command arrives for
 the reading just published; after `lockstep_timeout_s` without one it steps with the held command, the safe
-one once commands stopped for `command_timeout_s`). `log_file` (.npz) records the run at episode end.
+one once commands stopped for `command_timeout_s`). A command that echoes a reading's stamp (the controller
+node's `echo_stamp`, set in launch/config) answers that reading only: a second answer, or a late one that lands
+after the next reading, is held but steps nothing (without the echo, the first command after a reading steps
+it). `log_file` (.npz) records the run at episode end. Parameters are read at start (a later `ros2 param set` is
+refused); a safe command outside the plant's action space, an image larger than the model's offscreen
+framebuffer or a log file that cannot be written stops the node at start, in one line.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import threading
 import time
@@ -37,8 +43,9 @@ from sensor_msgs.msg import Image, JointState, Range
 from std_msgs.msg import Float64, Float64MultiArray, String
 
 import sim_envs  # noqa: F401  (registers the environments)
+from snncontrol import atomic
 from snncontrol_ros import messages
-from snncontrol_ros.runtime import declare, run_node
+from snncontrol_ros.runtime import declare, fixed_at_start, run_node
 
 PLANTS = {
     "blimp": ("sim_envs/BlimpAltitude-v0", "altitude", "thrust_command"),
@@ -50,7 +57,8 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "mode": ("lockstep", "realtime | lockstep"),
     "realtime_factor": (1.0, "realtime mode: sim seconds per wall second"),
     "episode_length_s": (210.0, "episode length (s of sim time)"),
-    "buoyancy_bias": (math.nan, "blimp: pin the buoyancy bias (N); NaN: drawn from the seed"),
+    "buoyancy_bias": (math.nan, "blimp: pin the buoyancy bias (N, |bias| <= 0.1: full thrust is 0.099 N); NaN: "
+                                "drawn from the seed"),
     "lockstep_timeout_s": (1.0, "lockstep: wall time to wait for a command before stepping without one"),
     "startup_delay_s": (0.5, "lockstep: wait after the controller is discovered before the first reading"),
     "lockstep_subscribers": (1, "lockstep: start once the sensor topic has this many subscribers (2: + recorder)"),
@@ -85,6 +93,9 @@ RANGES = {  # numeric parameters outside these stop the node at start, in one li
     "image_width": (1, 4096),
     "image_height": (1, 4096),
 }
+MAX_BUOYANCY_BIAS_N = 0.1  # |bias| the blimp plant takes: beyond full thrust (0.099 N) MuJoCo blows up
+#: lockstep: before the controller's first answer, say so after this many offers of the first reading
+SILENT_OFFERS = 5
 
 
 class SimNode(Node):
@@ -106,8 +117,12 @@ class SimNode(Node):
             kwargs_env.update(render_mode="rgb_array", width=p["image_width"], height=p["image_height"])
         if self.plant == "blimp":
             kwargs_env["episode_length_s"] = p["episode_length_s"]
-            if math.isfinite(p["buoyancy_bias"]):
-                kwargs_env["buoyancy_bias_range"] = (p["buoyancy_bias"], p["buoyancy_bias"])
+            bias = p["buoyancy_bias"]
+            if not (math.isnan(bias) or abs(bias) <= MAX_BUOYANCY_BIAS_N):
+                raise ValueError(f"buoyancy_bias must be within +-{MAX_BUOYANCY_BIAS_N} N (or NaN: drawn from the "
+                                 f"seed), got {bias}")
+            if math.isfinite(bias):
+                kwargs_env["buoyancy_bias_range"] = (bias, bias)
         else:
             kwargs_env["max_episode_steps"] = max(1, round(p["episode_length_s"] / 0.03))
         self.env = gym.make(env_id, **kwargs_env)
@@ -118,6 +133,12 @@ class SimNode(Node):
         self.safe = np.full(n_act, safe[0]) if safe.size == 1 else safe
         if self.safe.shape != (n_act,):
             raise ValueError(f"safe_command needs 1 or {n_act} values")
+        space = self.env.action_space
+        if not (np.isfinite(self.safe).all() and space.contains(self.safe.astype(space.dtype))):
+            raise ValueError(f"safe_command {self.safe.tolist()} must be finite and within the plant's action "
+                             f"range [{space.low.min():g}, {space.high.max():g}]")
+        if p["log_file"]:
+            self._check_writable(Path(p["log_file"]))
         self.finished = threading.Event()
         self._lock = threading.Lock()
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)
@@ -143,6 +164,8 @@ class SimNode(Node):
             self.create_subscription(String, p["start_after_topic"], self._open_gate, messages.setpoint_qos())
 
         obs, info = self.env.reset(seed=p["seed"])
+        if p["publish_image"]:
+            self.env.render()  # a size beyond the model's offscreen framebuffer is refused now, not mid-run
         self.obs, self.info = obs, info
         self.k = 0
         self.rows: list[tuple[float, ...]] = []
@@ -154,7 +177,10 @@ class SimNode(Node):
         self.last_setpoint: float | None = None
         self.started = False
         self.waiting_since: float | None = None
+        self.reading_ns = 0  # the stamp of the reading last published (ns of sim time)
         self.answered_first = False
+        self.offers = 0  # of the first reading, before the controller answered
+        self.stale_answers = 0  # lockstep: commands that echoed another reading than the one published
         self._discovered_at: float | None = None
         if p["mode"] == "realtime":
             self._publish_reading()
@@ -163,6 +189,7 @@ class SimNode(Node):
         else:
             self.create_timer(0.005, self._on_lockstep_poll, clock=self._steady)
         self.get_logger().info(f"{self.plant} plant, seed {p['seed']}, {p['mode']}, dt {self.dt:g} s")
+        fixed_at_start(self)
 
     # --- publishing -----------------------------------------------------------------------------------------
     def _sim_time(self) -> float:
@@ -195,6 +222,7 @@ class SimNode(Node):
             msg = JointState(name=[f"joint_{i}" for i in range(nj)], position=[float(v) for v in obs[:nj]],
                              velocity=[float(v) for v in obs[nj : 2 * nj]])
         msg.header.stamp.sec, msg.header.stamp.nanosec = sec, nsec
+        self.reading_ns = sec * 1_000_000_000 + nsec
         msg.header.frame_id = self.p["frame_id"]
         if self.image_pub is not None and self.k % max(1, self.p["image_every_n"]) == 0:
             self._publish_image(msg.header)
@@ -243,13 +271,18 @@ class SimNode(Node):
         if values.shape != self.safe.shape or not (np.abs(values) <= np.finfo(np.float32).max).all():  # as applied
             self.get_logger().warning(f"ignoring command {values.tolist()} (needs {self.safe.size} finite values)")
             return
+        echoed = messages.echoed_stamp(msg)
         with self._lock:
             self.command, self.command_time = values, time.monotonic()
             self.commands_received += 1
-            if self.p["mode"] == "lockstep" and self.started and self.waiting_since is not None:
-                self.answered_first = True
-                self.waiting_since = None
-                self._step(values)
+            if self.p["mode"] != "lockstep" or not self.started or self.waiting_since is None:
+                return
+            if echoed is not None and echoed != self.reading_ns:  # a second or a late answer: held, no step
+                self.stale_answers += 1
+                return
+            self.answered_first = True
+            self.waiting_since = None
+            self._step(values)
 
     def _open_gate(self, msg: String) -> None:
         self._gate_open = True
@@ -275,6 +308,12 @@ class SimNode(Node):
             if now - self.waiting_since > self.p["lockstep_timeout_s"]:
                 if not self.answered_first:
                     self._publish_reading()  # the controller is not up yet: offer the first reading again
+                    self.offers += 1
+                    if self.offers % SILENT_OFFERS == 0:
+                        self.get_logger().warning(
+                            f"no command for the first reading after {self.offers} offers on {self.sensor_topic}: "
+                            f"is the controller up, answering on {self.command_topic}, in event mode? (a timer "
+                            "on sim time never ticks: sim time moves only when the plant steps)")
                     return
                 self.timeouts += 1
                 self.waiting_since = None
@@ -283,7 +322,7 @@ class SimNode(Node):
     def _finish(self) -> None:
         self.get_logger().info(
             f"episode done: {self.k} steps, {self.commands_received} commands, {self.timeouts} lockstep timeouts, "
-            f"{self.safe_holds} safe holds"
+            f"{self.stale_answers} stale answers, {self.safe_holds} safe holds"
         )
         self.write_log()
         self.finished.set()
@@ -297,16 +336,24 @@ class SimNode(Node):
         table = table.reshape(-1, len(keys))
         out = {key: table[:, i] for i, key in enumerate(keys)}
         out.update(timeouts=np.array(self.timeouts), safe_holds=np.array(self.safe_holds),
-                   commands_received=np.array(self.commands_received))
+                   commands_received=np.array(self.commands_received), stale_answers=np.array(self.stale_answers))
         return out
+
+    @staticmethod
+    def _check_writable(path: Path) -> None:
+        """OSError (one line at start) unless the log `path` can be written: its folder made, a file put there."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = path.with_name(f".{path.name}.probe")
+        probe.write_bytes(b"")
+        probe.unlink()
 
     def write_log(self) -> None:
         if self.p["log_file"]:
             path = Path(self.p["log_file"])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp.npz")
-            np.savez(tmp, **self.log_arrays())
-            tmp.replace(path)
+            try:
+                atomic.write_bytes(path, _npz_bytes(self.log_arrays()))
+            except OSError as exc:
+                self.get_logger().error(f"cannot write the log {path}: {exc}")
 
     @property
     def done(self) -> threading.Event | None:
@@ -321,6 +368,12 @@ class SimNode(Node):
         if hasattr(self, "env"):  # absent when the constructor refused the parameters
             self.env.close()
         super().destroy_node()
+
+
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
 
 
 def main(argv: list[str] | None = None) -> int:
