@@ -1,13 +1,16 @@
 """Blimp PD-SNN evolution on a workstation: wall time for CMA-ES (population 50, the paper's preset) to bring the
-80-neuron LIF PD-SNN (configs/blimp_pd_lif.yaml) to a held-out test loss MAE + (1 - pearson) <= 0.7, and the
-generations it took (Burgers et al. 2023 ran 50,000 generations on 20 cores of a supercomputer).
+80-neuron LIF PD-SNN (configs/blimp_pd_lif.yaml) to a test loss MAE + (1 - pearson) <= 0.7 on the 500 s test
+flight (never trained on, but the run stops at its first score <= 0.7: it is the stopping rule, so the figure is
+a time to target, not a held-out grade), and the generations it took (Burgers et al. 2023 ran 50,000
+generations on 20 cores of a supercomputer).
 
     .venv/bin/python benchmarks/blimp_evolution.py [--target 0.7] [--max-generations 20000] [--peer-generations 30]
 
 Ours: separable CMA-ES (`covariance: diagonal`, O(D) per generation), the champion scored on the test flight
 every 20 generations. Peer, in the same run on the same problem: DEAP's full-covariance CMA-ES, the strategy
-the paper used, timed over --peer-generations generations; its seconds per generation beside ours, and the time
-it would need for our generation count at that pace. Writes benchmarks/results/blimp_evolution.json and ends
+the paper used, run for --peer-generations generations; its seconds per generation beside ours, both read from
+the run's own clock (the logbook's elapsed_s: the same clock for both, set-up excluded), and the time it would
+need for our generation count at that pace. Writes benchmarks/results/blimp_evolution.json and ends
 with `RESULT blimp_evolution seconds_to_loss_0.7=... generations=... final_test_loss=...`.
 """
 
@@ -19,7 +22,6 @@ import json
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,11 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     ours_s_per_gen = history[-1][1] / history[-1][0]
 
     peer = RUNS / "full_cmaes"
-    start = time.perf_counter()
     evolve(peer, args.peer_generations, resume=False, **{"strategy.covariance": "full",
                                                            "output.checkpoint_every": args.peer_generations})
-    peer_s_per_gen = (time.perf_counter() - start) / args.peer_generations
-    peer_loss = scored(peer)[-1][2]
+    peer_generations, peer_seconds, peer_loss = scored(peer)[-1]  # the clock ours is read from
+    peer_s_per_gen = peer_seconds / peer_generations
 
     gens, seconds, loss = reached if reached is not None else (history[-1][0], float("nan"), history[-1][2])
     result = {

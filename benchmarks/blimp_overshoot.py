@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/blimp_overshoot.py [--plants 6] [--seed 5000] [--artifact shipped:blimp]
         [--models mujoco ode] [--bands lighter ... heaviest] [--approach-s 5] [--ramp 0.3]
 
-Why: over the whole envelope the shipped SNN overshoots upward steps 1.1-4.5x as far as the reference PID
-(docs/blimp.md), the one target family it misses everywhere. This splits each plant's upward overshoot (the
+Why: over the whole envelope the shipped SNN overshoots upward steps 1.03-3.2x as far as the reference PID (band
+medians on the held-out plants, docs/blimp.md), the one target family it misses everywhere. This splits each plant's upward overshoot (the
 figure `snncontrol eval-blimp` reports: the largest over its upward set-point changes, calm plants of every band of
 hover command, both plant models) into the approach (the first `--approach-s` s after the change) and later
 (the rest of the 70 s hold), and measures the SNN's loop balance on constant errors: the

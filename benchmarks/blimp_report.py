@@ -250,7 +250,20 @@ def main(argv: list[str] | None = None) -> int:
               f"{max(p['front_power_nw']):.2f} nW; fine-tuned: {p['finetuned_itae_cm']:.1f} cm, "  # type: ignore[index]
               f"{p['finetuned_power_nw']:.2f} nW; a front member dominates it: {p['front_dominates_finetuned']}")  # type: ignore[index]
     atomic.write_text(RESULTS / "blimp_report.json", json.dumps(report, indent=1) + "\n")
+    print(result_line(report["closed_loop"]))  # type: ignore[arg-type]
     return 0
+
+
+def result_line(closed_loop: dict[str, dict[str, dict[str, float]]]) -> str:
+    """The RESULT line: the last stage's disturbed steady-state error and its overshoot beside the PID's (the peer,
+    on the same plants), PID overshoot / SNN overshoot."""
+    disturbed = closed_loop["disturbed"]
+    pid, last = disturbed["PID (reference)"], [name for name in disturbed if name != "PID (reference)"][-1]
+    snn = disturbed[last]
+    ratio = pid["overshoot_up_cm_median"] / snn["overshoot_up_cm_median"]
+    return (f"RESULT blimp_report stage={last!r} ss_disturbed_cm={snn['ss_error_cm_median']:.2f} "
+            f"pid_ss_disturbed_cm={pid['ss_error_cm_median']:.2f} overshoot_cm={snn['overshoot_up_cm_median']:.1f} "
+            f"pid_overshoot_cm={pid['overshoot_up_cm_median']:.1f} pid_over_snn_overshoot={ratio:.2f}")
 
 
 if __name__ == "__main__":

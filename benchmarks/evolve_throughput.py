@@ -121,8 +121,9 @@ def main() -> None:
         "identical_values_across_backends": identical,
         "left_out": left_out,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    from snncontrol import atomic
+
+    atomic.write_text(RESULTS, json.dumps(result, indent=2) + "\n")
     speedups = " ".join(f"{name}_speedup={speedup[name]:.2f}" for name in parallel)
     print(f"RESULT evolve_throughput serial_evals_per_s={rates['serial']:.1f} {speedups}")
 

@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     speeds = np.array([r["speed"] for r in rows])
     forward = int((speeds > 0).sum())
     speed_6 = next(r["speed"] for r in rows if r["links"] == 6)
+    # the peer: the same circuit at the paper's initial weights (Bhattasali et al.), on the same bodies and seeds
+    ratios = np.array([r["speed"] / r["init_speed"] for r in rows if r["init_speed"] > 0])
     document = {
         "artifact": str(Path(args.artifact).relative_to(ROOT)) if Path(args.artifact).is_relative_to(ROOT)
         else args.artifact,
@@ -99,12 +101,16 @@ def main(argv: list[str] | None = None) -> int:
         "min_speed": float(speeds.min()),
         "speed_6": speed_6,
         "params": spec.parameters.size,
+        "peer": "paper init",
+        "speed_over_paper_init": {"median": float(np.median(ratios)), "worst": float(ratios.min()),
+                                  "bodies": len(ratios)} if len(ratios) else None,
     }
     write_text(args.out, json.dumps(document, indent=1) + "\n")
     plot(rows, args.plot)
     print(
         f"RESULT ncap_transfer links_forward={forward} of={len(rows)} min_speed={speeds.min():.4f} "
-        f"speed_6={speed_6:.4f} params={spec.parameters.size}"
+        f"speed_6={speed_6:.4f} params={spec.parameters.size} "
+        f"ratio_vs_paper_init_median={np.median(ratios) if len(ratios) else float('nan'):.2f}"
     )
     return 0
 
