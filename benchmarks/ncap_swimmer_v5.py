@@ -1,5 +1,5 @@
 """NCAP on Gymnasium's Swimmer-v5 (issue #19): spiking NCAP (clock oscillator, 4 shared weights + the period)
-vs graded NCAP (4 shared weights, 80-step ring) vs MLP(64, 64), each evolved with the same separable CMA-ES
+vs graded NCAP (4 shared weights, 40-step ring) vs MLP(64, 64), each evolved with the same separable CMA-ES
 from its initialization and the same budget of 500 episode evaluations (configs/ncap_swimmer_v5{,_graded,_mlp}.yaml),
 5 seeds each; then the spiking NCAP given 5,000 evaluations (seed 0), against Gymnasium's reward threshold 360.
 Returns are Swimmer-v5 returns over its 1000-step (40 s) episodes, about 1000 x the mean forward speed in m/s.
@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -34,6 +33,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from ncap_learning import Runs, read_logbook  # noqa: E402
 
 from evolution.config import ExperimentConfig, load_config  # noqa: E402
+from evolution.errors import ConfigError  # noqa: E402
 from snncontrol.atomic import write_text  # noqa: E402
 from snncontrol.controllers.ncap import ncap_period  # noqa: E402
 from snncontrol.evaluation.swimming import swim  # noqa: E402
@@ -58,18 +58,27 @@ def config(name: str, seed: int, generations: int | None = None, steps: int | No
 
 def evolve(cfg: ExperimentConfig, run_dir: Path) -> Path:
     """Run one evolution in `run_dir`, or reuse it if it finished (its logbook has every generation) from this
-    very config (its saved config.yaml equals `cfg`: an edited config file re-evolves)."""
+    very experiment (its saved config.yaml, read as the config schema reads it today, is the same experiment as
+    `cfg`: an edited config file re-evolves; a field the schema gained since, or a run setting, does not)."""
     from evolution.runner import Experiment
 
     logbook, saved = run_dir / "logbook.csv", run_dir / "config.yaml"
     finished = (run_dir / "best").is_dir() and logbook.is_file() and len(read_logbook(logbook)) >= cfg.generations
-    if finished and saved.is_file() and yaml.safe_load(saved.read_text()) == cfg.model_dump(mode="json", by_alias=True):
+    if finished and saved.is_file() and same_experiment(saved, cfg):
         return run_dir
     shutil.rmtree(run_dir, ignore_errors=True)
     start = time.perf_counter()
     Experiment(cfg, run_dir, quiet=True).run()
     print(f"  evolved {cfg.name} seed {cfg.seed}: {time.perf_counter() - start:.0f} s", flush=True)
     return run_dir
+
+
+def same_experiment(saved: Path, cfg: ExperimentConfig) -> bool:
+    """Whether the config.yaml a run saved describes the experiment `cfg` (run settings aside)."""
+    try:
+        return load_config(saved).experiment_dict() == cfg.experiment_dict()
+    except ConfigError:  # a config the schema no longer reads: another experiment
+        return False
 
 
 def heldout(runs: Runs, steps: int) -> np.ndarray:

@@ -18,6 +18,8 @@ import math
 
 MIN_LINKS = 3
 MAX_LINKS = 15
+#: The NCAP body in water: link length (m), motor gear (N·m at full command), fluid density (kg/m³), viscosity (Pa·s)
+LINK_LENGTH, GEAR, DENSITY, VISCOSITY = 0.1, 5e-4, 3000.0, 1e-3
 
 
 def joint_limit(n_links: int) -> float:
@@ -27,11 +29,11 @@ def joint_limit(n_links: int) -> float:
 
 def swimmer_xml(
     n_links: int,
-    link_length: float = 0.1,
+    link_length: float = LINK_LENGTH,
     timestep: float = 0.005,
-    density: float = 3000.0,
-    viscosity: float = 1e-3,
-    gear: float = 5e-4,
+    density: float = DENSITY,
+    viscosity: float = VISCOSITY,
+    gear: float = GEAR,
 ) -> str:
     """MJCF text of an ``n_links`` swimmer (``MIN_LINKS`` to ``MAX_LINKS`` links)."""
     if not MIN_LINKS <= n_links <= MAX_LINKS:

@@ -32,7 +32,7 @@ from gymnasium import spaces
 from sim_envs import validation
 from sim_envs.batched import BatchedPhysics
 from sim_envs.plant import BatchedCore, Transition
-from sim_envs.swimmer.mjcf import MAX_LINKS, MIN_LINKS, joint_limit, swimmer_xml
+from sim_envs.swimmer.mjcf import DENSITY, GEAR, LINK_LENGTH, MAX_LINKS, MIN_LINKS, VISCOSITY, joint_limit, swimmer_xml
 
 REWARDS = ("ncap", "forward")
 SWIM_SPEED = 0.1  # m/s, the NCAP target speed
@@ -54,8 +54,18 @@ class SwimmerCore(BatchedCore):
         ctrl_cost_weight: float = 1e-4,
         reset_noise_scale: float = 0.1,
         n_threads: int | None = None,
+        link_length: float = LINK_LENGTH,
+        gear: float = GEAR,
+        viscosity: float = VISCOSITY,
+        density: float = DENSITY,
     ) -> None:
+        """The body: `n_links` links of `link_length` m, motors of `gear` N·m at full command, in a fluid of
+        `viscosity` Pa·s and `density` kg/m³ (defaults: the NCAP body in water, `sim_envs.swimmer.mjcf`)."""
         validation.integer_in("n_links", n_links, MIN_LINKS, MAX_LINKS)
+        body = {"link_length": validation.positive("link_length", link_length),
+                "gear": validation.positive("gear", gear),
+                "viscosity": validation.non_negative("viscosity", viscosity),
+                "density": validation.non_negative("density", density)}
         self.reward_name = validation.one_of("reward", reward, REWARDS)
         self.frame_skip = validation.integer_in("frame_skip", frame_skip, 1, 1000)
         validation.positive("timestep", timestep)
@@ -71,7 +81,7 @@ class SwimmerCore(BatchedCore):
         self.joint_limit = joint_limit(n_links)
         """NCAP joint limit 2*pi/(n_joints+1), rad: joint angle / joint_limit, clamped to [-1, 1] by the NCAP
         circuit, is its proprioception (the joints' soft limits let an angle pass it a little)."""
-        self.model = mujoco.MjModel.from_xml_string(swimmer_xml(n_links, timestep=timestep))
+        self.model = mujoco.MjModel.from_xml_string(swimmer_xml(n_links, timestep=timestep, **body))
         self.control_dt = frame_skip * timestep
         self.physics = BatchedPhysics([self.model] * n_copies, mujoco.mjtState.mjSTATE_CTRL.value, n_threads)
 

@@ -1,7 +1,9 @@
-"""`snncontrol eval-swimmer ARTIFACT --links N [--env ID --angles I ...] [--episodes E] [--seed S] [--steps T]
-[--video out.mp4]`: swim a controller closed loop in the N-link swimmer plant (NCAP reward) or in any swimmer
-body registered with Gymnasium (`--env`, e.g. Swimmer-v5: its own reward), print its return and forward speed
-(m/s), and optionally write a video (offscreen MuJoCo rendering, EGL when there is no display; imageio-ffmpeg).
+"""`snncontrol eval-swimmer ARTIFACT --links N [--link-length M --gear NM --viscosity PAS --density KGM3]
+[--env ID --angles I ...] [--episodes E] [--seed S] [--steps T] [--video out.mp4]`: swim a controller closed loop
+in the N-link swimmer plant (NCAP reward; the body's link length, motors and fluid as given) or in any swimmer
+body registered with Gymnasium (`--env`, e.g. Swimmer-v5: its own reward), print its return, forward speed and
+(the plant) net speed (m/s), and optionally write a video (offscreen MuJoCo rendering, EGL when there is no
+display; imageio-ffmpeg).
 `--angles` gives the observation indices of the body's joint angles (rad, head to tail) that the controller's
 "select" adapter reads (default: the artifact's, or 0 .. N - 2 for an NCAP re-instantiated for N links);
 `--rates` the indices of their angular velocities (rad/s) and `--lead` how far ahead (s) the adapter reads the
@@ -19,7 +21,7 @@ import argparse
 import dataclasses
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
     os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported: headless offscreen rendering
@@ -37,6 +39,10 @@ if TYPE_CHECKING:
 
 DEFAULT_ARTIFACT = "swimmer_ncap"
 MAX_VIDEO_PIXELS = 4096  # per side of a video frame
+
+
+#: the plant's body options (`sim_envs.swimmer.env` keywords)
+BODY_OPTIONS = ("link_length", "gear", "viscosity", "density")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--episodes", type=int, default=5, help="episodes, swum as one batch (default 5)")
     parser.add_argument("--seed", type=seed_argument, default=0, help="first episode seed (episode e: seed + e)")
     parser.add_argument("--steps", type=int, default=1000, help="control steps per episode (default 1000)")
+    body = parser.add_argument_group("the plant's body (default: the NCAP body in water)")
+    body.add_argument("--link-length", type=float, metavar="M", help="link length (m; default 0.1)")
+    body.add_argument("--gear", type=float, metavar="NM", help="motor torque at full command (N·m; default 5e-4)")
+    body.add_argument("--viscosity", type=float, metavar="PAS", help="fluid viscosity (Pa·s; default 1e-3)")
+    body.add_argument("--density", type=float, metavar="KGM3", help="fluid density (kg/m³; default 3000)")
     parser.add_argument("--video", metavar="OUT.mp4", help="write a video of the first episode")
     parser.add_argument("--width", type=int, default=480, help="video width in pixels")
     parser.add_argument("--height", type=int, default=360, help="video height in pixels")
@@ -127,28 +138,53 @@ def run(args: argparse.Namespace) -> int:
         raise SnnControlError(f"--links must be in 3..15 for the swimmer plant, got {n_links}")
     if args.episodes < 1 or args.steps < 1:
         raise SnnControlError("--episodes and --steps must be positive")
+    if args.lead is not None and not (np.isfinite(args.lead) and args.lead >= 0):
+        raise SnnControlError(f"--lead must be a number of seconds >= 0, got {args.lead}")
     if args.video:  # checked before the swim, whose time a bad path would waste
         if not (1 <= args.width <= MAX_VIDEO_PIXELS and 1 <= args.height <= MAX_VIDEO_PIXELS):
             raise SnnControlError(f"--width and --height must be 1..{MAX_VIDEO_PIXELS} pixels, got {args.width} x "
                                   f"{args.height}")
         atomic.writable_file(args.video)
+    plant_body = {key: getattr(args, key) for key in BODY_OPTIONS if getattr(args, key) is not None}
+    if plant_body and args.env != PLANT:
+        raise SnnControlError(f"--link-length, --gear, --viscosity and --density set the plant's body, not {args.env}")
+    for key, value in plant_body.items():
+        if not (np.isfinite(value) and value > 0):
+            raise SnnControlError(f"--{key.replace('_', '-')} must be a positive number, got {value}")
     seeds = [args.seed + e for e in range(args.episodes)]
-    result = swim(spec, genome, io, n_links, seeds, steps=args.steps, env_id=args.env)
+    result = swim(spec, genome, io, n_links, seeds, steps=args.steps, env_id=args.env, env_kwargs=plant_body)
     returns, speeds = result.copy_returns, result.copy_speeds
     print(
         f"{path}: {spec.name}, {spec.parameters.size} parameters, {n_links} links ({args.env}), "
         f"{args.episodes} episode(s) of {args.steps} steps"
     )
     print(
-        f"return {returns.mean():.1f} +- {returns.std():.1f}{f' (max {args.steps})' if args.env == PLANT else ''}, "
+        f"return {returns.mean():.1f} +- {returns.std():.1f} (worst episode {returns.min():.1f}"
+        f"{f', max {args.steps}' if args.env == PLANT else ''}), "
         f"forward speed {speeds.mean():.4f} +- {speeds.std():.4f} m/s"
+        + (f", net speed {result.copy_net_speeds.mean():.4f} m/s" if args.env == PLANT else "")
+        + (f"; body {plant_body}" if plant_body else "")
     )
     if args.video:
         out = write_video(
-            spec, genome, io, n_links, args.seed, args.steps, args.video, args.width, args.height, args.env
+            spec, genome, io, n_links, args.seed, args.steps, args.video, args.width, args.height, args.env, plant_body
         )
         print(f"video: {out}")
     return 0
+
+
+def video_env(env_id: str, n_links: int, steps: int, width: int, height: int, body: dict | None = None) -> Any:
+    """A rendering env of the body `env_id` whose episodes last `steps` steps: the plant's own episode length (it
+    truncates at 1000 by default), another body's time limit (gym.make's max_episode_steps names that wrapper,
+    not the plant's keyword)."""
+    import gymnasium as gym
+
+    import sim_envs
+
+    if env_id == PLANT:
+        return sim_envs.SwimmerEnv(n_links=n_links, max_episode_steps=steps, render_mode="rgb_array", width=width,
+                                   height=height, **(body or {}))
+    return gym.make(env_id, render_mode="rgb_array", width=width, height=height, max_episode_steps=steps)
 
 
 def write_video(
@@ -162,20 +198,18 @@ def write_video(
     width: int,
     height: int,
     env_id: str = PLANT,
+    body: dict | None = None,
 ) -> Path:
     """Swim one episode in a rendering env (the plant, or the body `env_id`) and write it as an MP4 at the
     control rate (1 / dt), atomically."""
-    import gymnasium as gym
     import imageio.v2 as imageio
 
-    import sim_envs  # noqa: F401
     from snncontrol.network import Network
     from snncontrol.policy import SNNPolicy
 
     net = Network(spec)
     policy = SNNPolicy(net, net.params(genome), io)
-    kwargs = {"n_links": n_links} if env_id == PLANT else {}
-    env = gym.make(env_id, render_mode="rgb_array", width=width, height=height, **kwargs)
+    env = video_env(env_id, n_links, steps, width, height, body)
 
     def encode(path: Path) -> None:
         obs, _ = env.reset(seed=seed)

@@ -1,19 +1,21 @@
 """Closed-loop swimming of any controller (spec + genomes + adapters) in the batched N-link swimmer plant or in
 any other swimmer body registered with Gymnasium.
 
-`swim(...)` runs P genomes x E episodes as one vector env (`sim_envs/Swimmer-v0`, NCAP reward, 1000 steps of
-0.03 s by default) and reports per genome the mean return, mean head forward speed (m/s, head frame) and mean
-head yaw rate (rad/s, counter-clockwise positive). `env_id` swims another body instead (e.g. Gymnasium's
-`Swimmer-v5`, 0.04 s per step, made with `env_kwargs`; a vector env of its own where the id has one, else
-Gymnasium's "sync" one): its return is the sum of its own rewards, the forward speed its info["x_velocity"]
-(m/s) if it reports one (NaN otherwise), the yaw rate NaN, and a copy stops counting when its episode ends.
-An NCAP built with the optional command inputs (`ncap_spec(..., speed=True, turn=True)`) gets constant
-`speed` / `turn` commands appended to its observations.
-Every step goes through the project's one policy step, `snncontrol.policy.SNNPolicy.act` (the commands as its
-extra inputs); the perturbations act on what it reads (observations) and on what it returns (actions).
-Perturbations for robustness studies: Gaussian observation noise (rad, on the joint angles the adapter
-reads, and on every other observation channel), the fluid (viscosity in Pa*s, density in kg/m^3; the plant
-only) and one silenced muscle (the dorsal muscle of a joint: that joint's torque can no longer be positive).
+`swim(...)` runs P genomes x E episodes as one vector env (`sim_envs/Swimmer-v0`, NCAP reward, 1000 steps of 0.03 s
+by default; `env_kwargs` set its body: link_length, gear, viscosity, density) and reports per genome the mean
+return, mean head forward speed (m/s, head frame: the mean of the head's velocity along its nose, which counts the
+head's side-to-side sway as progress too), net speed (m/s, the head's displacement over the episode divided by its
+duration) and mean head yaw rate (rad/s, counter-clockwise positive). `env_id` swims another body instead (e.g.
+Gymnasium's `Swimmer-v5`, 0.04 s per step, made with `env_kwargs`; a vector env of its own where the id has one,
+else Gymnasium's "sync" one): its return is the sum of its own rewards, the forward speed its info["x_velocity"]
+(m/s) if it reports one (NaN otherwise), the yaw rate NaN, and a copy stops counting when its episode ends. An NCAP
+built with the optional command inputs (`ncap_spec(..., speed=True, turn=True)`) gets constant `speed` / `turn`
+commands appended to its observations. Every step goes through the project's one policy step,
+`snncontrol.policy.SNNPolicy.act` (the commands as its extra inputs); the perturbations act on what it reads
+(observations) and on what it returns (actions). Perturbations for robustness studies: Gaussian observation noise
+(rad, on the joint angles the adapter reads, and on every other observation channel), the fluid (viscosity in Pa*s,
+density in kg/m^3; the plant only) and one silenced muscle (the dorsal muscle of a joint: that joint's torque can no
+longer be positive).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from snncontrol.adapters import IOAdapters
 from snncontrol.controllers.ncap import with_commands
 from snncontrol.errors import SnnControlError
 from snncontrol.network import Network, Params
+from snncontrol.params import is_finite_number
 from snncontrol.policy import SNNPolicy
 from snncontrol.spec import NetworkSpec
 
@@ -47,6 +50,17 @@ class Perturbation:
     density: float | None = None
     silence_dorsal: int | None = None
 
+    def __post_init__(self) -> None:
+        """One SnnControlError line for a value MuJoCo or numpy would take silently or fail on later (a negative
+        viscosity swam as none, a negative noise std failed inside numpy)."""
+        for name in ("obs_noise", "viscosity", "density"):
+            value = getattr(self, name)
+            if value is not None and not (is_finite_number(value) and value >= 0):
+                raise SnnControlError(f"perturbation {name} must be a finite number >= 0, got {value!r}")
+        joint = self.silence_dorsal
+        if joint is not None and not (isinstance(joint, int) and not isinstance(joint, bool) and joint >= 0):
+            raise SnnControlError(f"perturbation silence_dorsal must be a joint index >= 0, got {joint!r}")
+
 
 @dataclass(frozen=True)
 class SwimResult:
@@ -57,6 +71,8 @@ class SwimResult:
     yaw_rates: np.ndarray
     copy_returns: np.ndarray
     copy_speeds: np.ndarray
+    net_speeds: np.ndarray  # per genome: head displacement / episode duration (m/s; the plant only, else NaN)
+    copy_net_speeds: np.ndarray
 
 
 def swim(
@@ -75,7 +91,11 @@ def swim(
 ) -> SwimResult:
     """Swim every genome ([P, D] or [D]) for len(seeds) episodes (episode e reset with seeds[e]); speed (>= 0)
     and turn (right, left >= 0): constant commands for an NCAP built with those inputs (see `with_commands`);
-    env_id / env_kwargs: another swimmer body (see the module doc; `n_links` and `n_threads` are the plant's)."""
+    env_kwargs: the plant's body (link_length, gear, viscosity, density: `sim_envs.swimmer.env`) or, with env_id,
+    another swimmer body's keywords (see the module doc; `n_links` and `n_threads` are the plant's)."""
+    for name, value in (("speed", speed), *(((f"turn[{k}]", v) for k, v in enumerate(turn or ())))):
+        if value is not None and not (is_finite_number(value) and value >= 0):
+            raise SnnControlError(f"swim: the {name} command must be a finite number >= 0, got {value!r}")
     net = Network(spec)
     params = net.params(genomes)
     batch, episodes = params.weights.shape[0], len(seeds)
@@ -87,11 +107,15 @@ def swim(
     plant = env_id == PLANT
     if not plant and (pert.viscosity is not None or pert.density is not None):
         raise SnnControlError(f"fluid perturbations need the project's plant {PLANT}, not {env_id}")
-    env = make_swimmer(env_id, copies, steps, dict(n_links=n_links, n_threads=n_threads) if plant else env_kwargs)
+    kwargs = {**(env_kwargs or {}), "n_links": n_links, "n_threads": n_threads} if plant else env_kwargs
+    env = make_swimmer(env_id, copies, steps, kwargs)
     try:
         n_commands = 0 if commands is None else len(commands)
         obs_shape, act_shape = env.single_observation_space.shape, env.single_action_space.shape
         io.check(obs_shape[0], act_shape[0], spec.n_inputs - n_commands, spec.n_outputs, env_id)
+        if pert.silence_dorsal is not None and pert.silence_dorsal >= act_shape[0]:
+            raise SnnControlError(f"perturbation silence_dorsal {pert.silence_dorsal}: the body has joints 0.."
+                                  f"{act_shape[0] - 1}")
         if plant:
             model = env.unwrapped.core.model
             if pert.viscosity is not None:
@@ -99,13 +123,16 @@ def swim(
             if pert.density is not None:
                 model.opt.density = pert.density
         rng = np.random.default_rng([*list(seeds), len(seeds)])
-        obs, _ = env.reset(seed=np.tile(np.asarray(seeds), batch).tolist())
+        obs, info = env.reset(seed=np.tile(np.asarray(seeds), batch).tolist())
+        start = head_position(info, copies)
+        end = start.copy()
         total, forward, yaw = np.zeros(copies), np.zeros(copies), np.zeros(copies)
         alive, counted = np.ones(copies, dtype=bool), np.zeros(copies)
         for _ in range(steps):
             obs = np.asarray(obs, dtype=np.float64)
-            if pert.obs_noise:
-                obs = obs + rng.normal(0.0, pert.obs_noise, obs.shape)
+            if pert.obs_noise:  # [episodes, n_obs], the same for every genome: a genome's noise is its own
+                noise = rng.normal(0.0, pert.obs_noise, (episodes, obs.shape[1]))  # whatever else is swum with it
+                obs = obs + np.tile(noise, (batch, 1))
             action = policy.act(obs, extra_inputs=commands)
             if pert.silence_dorsal is not None:
                 j = pert.silence_dorsal
@@ -113,14 +140,16 @@ def swim(
             obs, reward, terminated, truncated, info = env.step(action)
             total += np.where(alive, reward, 0.0)
             forward += np.where(alive, forward_speed(info, copies), 0.0)
+            end = np.where(alive[:, None], head_position(info, copies), end)
             yaw += np.where(alive, np.asarray(obs)[:, -1] if plant else np.nan, 0.0)
             counted += alive
             alive &= ~(np.asarray(terminated) | np.asarray(truncated))
     finally:
         env.close()
     forward /= counted
-    per_genome = [values.reshape(batch, episodes).mean(1) for values in (total, forward, yaw / counted)]
-    return SwimResult(*per_genome, total, forward)
+    net = np.hypot(*(end - start).T) / (counted * env.unwrapped.core.control_dt) if plant else np.full(copies, np.nan)
+    per_genome = [values.reshape(batch, episodes).mean(1) for values in (total, forward, yaw / counted, net)]
+    return SwimResult(*per_genome[:3], total, forward, per_genome[3], net)
 
 
 def make_swimmer(env_id: str, copies: int, steps: int, kwargs: dict[str, Any] | None) -> gym.vector.VectorEnv:
@@ -131,6 +160,13 @@ def make_swimmer(env_id: str, copies: int, steps: int, kwargs: dict[str, Any] | 
         return gym.make_vec(env_id, num_envs=copies, vectorization_mode=mode, max_episode_steps=steps, **(kwargs or {}))
     except (gym.error.Error, TypeError, ValueError) as exc:
         raise SnnControlError(f"cannot make the swimmer {env_id!r}: {exc}") from None
+
+
+def head_position(info: dict[str, Any], copies: int) -> np.ndarray:
+    """The head's (x, y) position [copies, 2] (m) from a step's or reset's info; NaN where it reports none."""
+    if "x_position" in info and "y_position" in info:
+        return np.stack([np.asarray(info["x_position"], np.float64), np.asarray(info["y_position"], np.float64)], 1)
+    return np.full((copies, 2), np.nan)
 
 
 def forward_speed(info: dict[str, Any], copies: int) -> np.ndarray:

@@ -22,8 +22,8 @@ from snncontrol.controllers.ncap import (
     retarget,
     with_commands,
 )
-from snncontrol.errors import SpecError
-from snncontrol.evaluation.swimming import swim
+from snncontrol.errors import SnnControlError, SpecError
+from snncontrol.evaluation.swimming import Perturbation, swim
 from snncontrol.network import Network
 
 SHIPPED = "snncontrol/controllers/swimmer_ncap"
@@ -289,6 +289,11 @@ def test_eval_swimmer_command(capsys, tmp_path):
         frames = [frame for frame in reader]
     assert len(frames) == 31 and frames[0].shape == (360, 480, 3)  # the reset frame and one per control step
     assert frames[0].std() > 0  # a rendered scene, not a blank image
+    env = eval_swimmer.video_env(eval_swimmer.PLANT, 5, 1500, 48, 48)  # the plant's episodes ended at 1000 steps
+    try:
+        assert env.unwrapped.core.max_episode_steps == 1500
+    finally:
+        env.close()
 
 
 def test_bad_arguments():
@@ -301,3 +306,73 @@ def test_bad_arguments():
     with pytest.raises(SpecError):
         ncap_options(mlp_spec(3))
     assert ncap_spec(2).n_outputs == 1  # a single joint: oscillator only
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"hidden": []}, "hidden sizes"), ({"hidden": [0, 4]}, "hidden sizes"), ({"hidden": [4.5]}, "hidden sizes"),
+     ({"period": 0}, "period"), ({"period": 3}, "period"), ({"n_links": 0}, "links")],
+)
+def test_the_mlp_baseline_refuses_bad_settings_in_one_line(kwargs, message):
+    """Through `snncontrol evolve` these were tracebacks (IndexError, OverflowError, negative dimensions), or a
+    period of 3 gave uneven oscillator halves."""
+    with pytest.raises(SpecError, match=message):
+        mlp_spec(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("perturbation", "message"),
+    [({"viscosity": -1.0}, "viscosity must be a finite number >= 0"),  # swam as no viscosity at all
+     ({"viscosity": float("nan")}, "viscosity must be a finite number >= 0"),
+     ({"density": -3000.0}, "density must be a finite number >= 0"),
+     ({"obs_noise": -0.1}, "obs_noise must be a finite number >= 0"),  # a numpy error mid-swim
+     ({"silence_dorsal": -1}, "silence_dorsal must be a joint index >= 0")],  # silenced the tail joint
+)
+def test_a_perturbation_that_means_nothing_is_refused_in_one_line(perturbation, message):
+    with pytest.raises(SnnControlError, match=message):
+        Perturbation(**perturbation)
+
+
+def test_swim_refuses_commands_and_joints_the_body_does_not_have():
+    spec, io = ncap_spec(4), ncap_io(4)
+    genome = paper_genome(spec)
+    with pytest.raises(SnnControlError, match=r"joints 0\.\.2"):
+        swim(spec, genome, io, 4, steps=2, perturbation=Perturbation(silence_dorsal=7))
+    commanded = ncap_spec(4, speed=True)
+    for speed in (-100.0, float("nan")):  # -100 swam exactly as 0
+        with pytest.raises(SnnControlError, match="speed command must be a finite number >= 0"):
+            swim(commanded, paper_genome(commanded), ncap_io(4), 4, steps=2, speed=speed)
+
+
+def test_a_genomes_noisy_result_does_not_depend_on_what_it_is_swum_with():
+    """The noise was drawn for the whole batch: the shipped controller scored 893.1 alone and 886.1 second in a
+    batch; every genome now sees, episode by episode, the noise it would alone."""
+    controller = load_controller(SHIPPED)
+    spec, io = controller.spec, controller.io
+    noisy = Perturbation(obs_noise=0.1)
+    alone = swim(spec, controller.genome, io, 6, seeds=(0, 1), steps=200, perturbation=noisy)
+    other = paper_genome(spec)
+    together = swim(spec, np.stack([other, controller.genome]), io, 6, seeds=(0, 1), steps=200, perturbation=noisy)
+    assert together.returns[1] == alone.returns[0] and together.returns[0] != together.returns[1]
+
+
+def test_swim_takes_the_plants_body_and_reports_net_speed(capsys):
+    """The shipped NCAP swims forward on a body it was not evolved on; the net speed (displacement / time) is below
+    the mean head-frame speed (which counts the head's sway); eval-swimmer sets the body in one line or refuses it."""
+    controller = load_controller(SHIPPED)
+    body = {"link_length": 0.15, "gear": 8e-4, "viscosity": 0.01, "density": 2000.0}
+    result = swim(controller.spec, controller.genome, controller.io, 6, seeds=(0,), steps=300, env_kwargs=body)
+    default = swim(controller.spec, controller.genome, controller.io, 6, seeds=(0,), steps=300)
+    assert 0 < result.net_speeds[0] < result.speeds[0] and result.returns[0] != default.returns[0]
+    from snncontrol.commands import eval_swimmer
+
+    parser = argparse.ArgumentParser()
+    eval_swimmer.add_arguments(parser)
+    assert eval_swimmer.run(parser.parse_args(["swimmer_ncap", "--steps", "50", "--episodes", "1", "--gear",
+                                               "8e-4", "--viscosity", "0.01"])) == 0
+    assert "net speed" in capsys.readouterr().out
+    for bad, message in ((["--gear", "-1"], "--gear must be a positive number"),
+                         (["--env", "Swimmer-v5", "--links", "3", "--angles", "1", "2", "--density", "1000"],
+                          "set the plant's body, not Swimmer-v5")):
+        with pytest.raises(SnnControlError, match=message):
+            eval_swimmer.run(parser.parse_args(["swimmer_ncap", "--steps", "5", *bad]))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sim_envs import SwimmerEnv, SwimmerVectorEnv
+from sim_envs.swimmer.envelope import SwimmerEnvelope
 
 
 def _travelling_wave(n_joints: int, steps: int, dt: float) -> np.ndarray:
@@ -59,3 +60,44 @@ def test_observation_holds_joint_angles_velocities_and_head_frame_velocity() -> 
     forward = math.cos(yaw) * qvel[0] + math.sin(yaw) * qvel[1]
     np.testing.assert_allclose(obs[0], [*qpos[3:], *qvel[3:], forward, obs[0, 7], qvel[2]])
     assert obs.shape == (1, 2 * 3 + 3)
+
+
+def test_the_body_is_set_by_its_keywords_and_changes_how_it_swims() -> None:
+    """Link length, motor gear and fluid reach the model; a body with twice the gear swims faster, one in a fluid a
+    hundred times more viscous slower, under the same stroke."""
+    env = SwimmerEnv(n_links=5, link_length=0.15, gear=1e-3, viscosity=0.05, density=1500.0)
+    model = env.core.model
+    assert model.opt.viscosity == 0.05 and model.opt.density == 1500.0
+    assert np.allclose(model.actuator_gear[:, 0], 1e-3) and np.isclose(model.body_pos[2, 0], -0.15)
+    env.close()
+    speeds = {}
+    for name, body in (("default", {}), ("strong", {"gear": 1e-3}), ("viscous", {"viscosity": 0.1})):
+        env = SwimmerVectorEnv(1, n_links=6, **body)
+        env.reset(seed=0)
+        x0 = env.core.physics.qpos[0, 0]
+        for action in _travelling_wave(5, 300, env.dt):
+            env.step(action[None])
+        speeds[name] = (env.core.physics.qpos[0, 0] - x0) / (300 * env.dt)
+        env.close()
+    assert speeds["strong"] > speeds["default"] > speeds["viscous"] > 0
+
+
+@pytest.mark.parametrize("body", [{"link_length": 0.0}, {"gear": -1e-3}, {"viscosity": float("nan")},
+                                  {"density": -1.0}])
+def test_a_body_that_cannot_be_is_refused(body: dict) -> None:
+    with pytest.raises(ValueError, match=next(iter(body))):
+        SwimmerEnv(**body)
+
+
+def test_the_envelope_draws_the_same_held_out_bodies_for_a_seed_inside_its_ranges() -> None:
+    envelope = SwimmerEnvelope()
+    bodies = envelope.bodies(0, 50)
+    assert bodies == envelope.bodies(0, 50) and bodies != envelope.bodies(1, 50)
+    for key, (low, high) in (("n_links", envelope.links), ("link_length", envelope.link_length),
+                             ("viscosity", envelope.viscosity), ("density", envelope.density)):
+        values = [b[key] for b in bodies]
+        assert low <= min(values) and max(values) <= high and len(set(values)) > 5, key
+    assert all(0.5 * 5e-4 <= b["gear"] <= 2 * 5e-4 for b in bodies)
+    assert not any(b["n_links"] == 6 and b["link_length"] == 0.1 and b["viscosity"] == 1e-3 for b in bodies)
+    with pytest.raises(ValueError, match="viscosity"):
+        SwimmerEnvelope(viscosity=(0.1, 0.01))
