@@ -4,22 +4,22 @@
         [--models mujoco ode] [--bands lighter ... heaviest] [--approach-s 5] [--ramp 0.3]
 
 Why: over the whole envelope the shipped SNN overshoots upward steps 1.03-3.2x as far as the reference PID (band
-medians on the held-out plants, docs/blimp.md), the one target family it misses everywhere. This splits each plant's upward overshoot (the
-figure `snncontrol eval-blimp` reports: the largest over its upward set-point changes, calm plants of every band of
-hover command, both plant models) into the approach (the first `--approach-s` s after the change) and later
-(the rest of the 70 s hold), and measures the SNN's loop balance on constant errors: the
-PD-SNN's proportional gain (mean command over 5-10 s of a constant error, per m of it) and the I-SNN's integral
+medians on the held-out plants, docs/blimp.md), the one target family it misses everywhere. This splits each
+plant's upward overshoot (the figure `snncontrol eval-blimp` reports: the largest over its upward set-point
+changes, calm plants of every band of hover command, both plant models) into the approach (the first `--approach-s`
+s after the change) and later (the rest of the 70 s hold), and measures the SNN's loop balance on constant errors:
+the PD-SNN's proportional gain (mean command over 5-10 s of a constant error, per m of it) and the I-SNN's integral
 gain (growth of its command from the 5th to the 15th s of a constant error, per m and s), beside the reference
-PID's kp 8 and ki 0.5. Peers flown on the same plants: the reference PID (`BLIMP_PID`), the PID with a
-derivative as slow as the SNN's (derivative_filter 0.8: a 0.4 s low pass, the IWTA threshold adaptation's time
-constant, instead of 0.5: slow_d), the PID with the SNN's integral gain (ki as measured here: snn_ki), and the PID
-with the SNN's proportional gain from 0 to 10 cm, its integral gain and the slow derivative (snn_gains): the SNN's
-linear gains without its spikes (it keeps the PID's kd, and leaves out the readout's low pass, the offsets and the
-shape of the maps). And the SNN taken apart: its PD-SNN beside the reference PID's I term (snn_pd_pid_i), and the
+PID's kp 8 and ki 0.5. Peers flown on the same plants: the reference PID (`BLIMP_PID`), the PID with a derivative
+as slow as the SNN's (derivative_filter 0.8: a 0.4 s low pass, the IWTA threshold adaptation's time constant,
+instead of 0.5: slow_d), the PID with the SNN's integral gain (ki as measured here: snn_ki), and the PID with the
+SNN's proportional gain from 0 to 10 cm, its integral gain and the slow derivative (snn_gains): the SNN's linear
+gains without its spikes (it keeps the PID's kd, and leaves out the readout's low pass, the offsets and the shape
+of the maps). And the SNN taken apart: its PD-SNN beside the reference PID's I term (snn_pd_pid_i), and the
 reference PD beside its I-SNN (pid_pd_snn_i), each pair's commands summed and clipped as the composite's readouts.
 And both without a set-point jump: the SNN and the reference PID each given the set-point ramped at `--ramp` m/s
-from where the blimp starts (snn_ramp, pid_ramp; the overshoot is still measured against the plant's set-point):
-a jump in the set-point is a jump in the error, whose derivative kicks the command, and the SNN's slow IWTA
+from where the blimp starts (snn_ramp, pid_ramp; the overshoot is still measured against the plant's set-point): a
+jump in the set-point is a jump in the error, whose derivative kicks the command, and the SNN's slow IWTA
 derivative spreads its kick over a second where the PID's is short and clipped; without the jump there is no kick.
 
 Plants: by default the selection plants (seeds 5000.., those the shipped run was chosen on), so that a design

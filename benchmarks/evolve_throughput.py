@@ -117,7 +117,8 @@ def main() -> None:
         "speedup_vs_serial": speedup,
         "parallel_efficiency": efficiency,
         "notes": "speedup is against serial as users run it (all threads); parallel_efficiency is rate / (workers "
-        "x serial_1thread), against one worker's single-threaded rate. The machine was shared with other jobs.",
+        "x serial_1thread), against one worker's single-threaded rate.",
+        "load_average_1_5_15_min": os.getloadavg(),
         "identical_values_across_backends": identical,
         "left_out": left_out,
     }
