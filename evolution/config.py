@@ -112,13 +112,16 @@ class CMAESConfig(_Model):
             raise ValueError(self._too_large(self.population))
         return self
 
-    def largest_population(self, first: int) -> int:
-        """The population of the last IPOP restart, from a first one of `first`."""
-        return round(first * self.ipop_factor**self.restarts)
+    def largest_population(self, first: int) -> float:
+        """The population of the last IPOP restart, from a first one of `first` (inf beyond the floats)."""
+        try:
+            return float(first * self.ipop_factor**self.restarts)
+        except OverflowError:  # e.g. 2.0 ** 1100
+            return math.inf
 
     def _too_large(self, first: int) -> str:
         return (f"population {first} x ipop_factor {self.ipop_factor:g} ** restarts {self.restarts} = "
-                f"{self.largest_population(first)} exceeds {MAX_POPULATION} individuals")
+                f"{self.largest_population(first):.0f} exceeds {MAX_POPULATION} individuals")
 
     def check_dimension(self, dim: int) -> None:
         """Raise ConfigError where the population DEAP picks for `dim` parameters (4 + 3 ln D, without

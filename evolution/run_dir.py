@@ -31,6 +31,9 @@ from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Metadata, save_controller
 from snncontrol.spec import NetworkSpec
 
+#: The first line of the config.yaml a run writes: what tells it from a user's own config file.
+CONFIG_HEADER = "# written by snncontrol evolve: the validated config this run started with\n"
+
 
 class RunDirectory:
     def __init__(self, path: str | Path) -> None:
@@ -57,22 +60,24 @@ class RunDirectory:
             atomic.clean_up(directory)
 
     def config_text(self, data: dict[str, Any]) -> str:
-        return yaml.safe_dump(data, sort_keys=False)
+        return CONFIG_HEADER + yaml.safe_dump(data, sort_keys=False)
 
     def write_config(self, data: dict[str, Any]) -> None:
         atomic.write_text(self.config, self.config_text(data))
 
     def check_fresh(self, data: dict[str, Any]) -> None:
         """Raise ResumeError where a new run (no checkpoint here) would overwrite what it did not write: a
-        config.yaml other than the one it writes (the user's own, comments and all, where --run-dir is the
-        config's folder), or, without one, another run's logbook or champion. With its own config.yaml the
-        directory holds an earlier attempt at this very run (killed before its first checkpoint): started again."""
+        config.yaml no run wrote (the user's own, comments and all, where --run-dir is the config's folder), or,
+        without one, another run's logbook or champion. A config.yaml a run wrote (its first line CONFIG_HEADER, or
+        the very text this run writes) marks an earlier attempt that ended before its first checkpoint (killed, or
+        failed at start, e.g. on another backend): started again, whatever its settings."""
         theirs = self.config.read_text(encoding="utf-8", errors="replace") if self.config.is_file() else None
-        if theirs == self.config_text(data):
+        headerless = yaml.safe_dump(data, sort_keys=False)  # (what runs wrote before the header)
+        if theirs is not None and (theirs.startswith(CONFIG_HEADER) or theirs == headerless):
             return
         if theirs is not None:
-            raise ResumeError(f"{self.path} holds a config.yaml this run did not write: a new run would overwrite "
-                              "it (pick another --run-dir)")
+            raise ResumeError(f"{self.path} holds a config.yaml no run wrote (yours?): a new run would "
+                              "overwrite it (pick another --run-dir)")
         for name in ("logbook.csv", "best", "pareto"):
             if (self.path / name).exists():
                 raise ResumeError(f"{self.path} holds {name} of another run and no checkpoint to resume: a new run "

@@ -82,6 +82,7 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
             "population 1000 x ipop_factor 1e+06 ** restarts 2 = 1000000000000000 exceeds 100000 individuals",
         ),
         ({"strategy": {"name": "cmaes", "restarts": 1, "ipop_factor": float("inf")}}, "Input should be a finite"),
+        ({"strategy": {"name": "cmaes", "population": 10, "restarts": 1100}}, "= inf exceeds 100000"),  # overflowed
         ({"strategy": {"name": "cmaes", "mu": 40}}, "strategy.mu (40) exceeds the default population 4 + 3 ln D"),
         ({"fitness": {"kind": "closed_loop", "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 5},
                       "objectives": ["itae"], "weights": [float("nan")]}},
@@ -110,11 +111,13 @@ def test_a_new_run_never_overwrites_a_config_or_results_it_did_not_write(tmp_pat
     text = "# my experiment: keep these notes\n" + yaml.safe_dump(GOOD)
     (mine / "config.yaml").write_text(text)
     assert main(["evolve", str(mine / "config.yaml"), "--quiet", "--run-dir", str(mine)]) == 2
-    assert "holds a config.yaml this run did not write" in capsys.readouterr().err
+    assert "holds a config.yaml no run wrote" in capsys.readouterr().err
     assert (mine / "config.yaml").read_text() == text
     assert _evolve(tmp_path, GOOD) == 0
     shutil.rmtree(tmp_path / "run" / "checkpoints")
     assert _evolve(tmp_path, GOOD) == 0  # the same run, killed before its first checkpoint: started again
+    shutil.rmtree(tmp_path / "run" / "checkpoints")
+    assert _evolve(tmp_path, GOOD, "--generations", "3") == 0  # an attempt with other settings: started again too
     shutil.rmtree(tmp_path / "run" / "checkpoints")
     (tmp_path / "run" / "config.yaml").unlink()
     assert _evolve(tmp_path, GOOD) == 2  # a logbook and best/ of a run that is not this one

@@ -19,6 +19,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
 from rclpy.clock import ClockType
+from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock as ClockMsg
@@ -175,16 +176,17 @@ def test_a_reading_re_sent_with_its_stamp_goes_stale_as_a_silent_sensor_does(con
     harness.publish(6.0, latest - 5_000_000)  # older than the latest, and above observation_max: not taken
     spinner.spin_for(0.2)
     assert node._inputs.latest[0].stamp_ns == latest and node.core.counters.invalid == 0
-    # stamps that go back by more than the timeout: a source that restarted its clock, taken from the third
-    # reading in a row on the new time base
+    # stamps that go back by more than the timeout: a source that restarted its clock, taken once three readings
+    # in a row have come on the new time base over input_timeout_s (0.3 s here)
     harness.stamp = latest - 10_000_000_000
     first = harness.reading(0.5)
     spinner.spin_for(0.05)
     assert node._inputs.latest[0].stamp_ns == latest and "not taken until 3 in a row" in capfd.readouterr().err
-    harness.reading(0.5)
-    spinner.spin_for(0.05)  # (the sensor QoS keeps the last reading only)
+    for _ in range(4):
+        harness.reading(0.5)
+        spinner.spin_for(0.1)  # (the sensor QoS keeps the last reading only)
     assert harness.answer(spinner, harness.reading(0.5)) > 0.0
-    assert "stamps went back by 9.970 s (a source that restarted)" in capfd.readouterr().err
+    assert "(a source that restarted)" in capfd.readouterr().err
     assert not [c for c in harness.commands if c[1] == first]
 
 
@@ -317,6 +319,20 @@ def test_timers_run_on_the_steady_clock_and_parameters_cannot_change_under_a_con
     node.trigger_cleanup()
     assert node.set_parameters([Parameter("output_max", value=[0.5])])[0].successful
     assert not node.set_parameters([Parameter("diagnostics_period_s", value=5.0)])[0].successful
+
+
+def test_a_transition_that_fails_leaves_the_node_unconfigured_and_settable(context, spinner, blimp_artifact,
+                                                                            monkeypatch):
+    """on_error went to unconfigured with the controller still loaded: every parameter change was refused with a
+    remedy (clean up) that is no transition from there."""
+    node = controller(context, spinner, artifact=blimp_artifact)
+    node.trigger_configure()
+    monkeypatch.setattr(node._core, "reset", lambda: (_ for _ in ()).throw(RuntimeError("board not answering")))
+    node.trigger_activate()
+    assert node.core is None and not node.active and node._state_machine.current_state[1] == "unconfigured"
+    assert node.set_parameters([Parameter("output_max", value=[0.5])])[0].successful
+    monkeypatch.undo()
+    assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
 
 
 def test_diagnostics_say_error_when_an_active_node_does_not_tick(context, spinner, blimp_artifact):

@@ -231,3 +231,20 @@ def test_control_core_refuses_a_value_that_overflows_the_networks_floats(compile
         result = core.tick(obs, [0.01])
         assert result.verdict.ok and result.stepped and np.array_equal(result.command, expected)
     assert np.isfinite(core.policy.state.v.numpy()).all() and core.counters.invalid == 2
+
+
+def test_control_core_without_a_sample_hold_refuses_what_it_cannot_read_beside_a_held_sample():
+    """A lost sample on one channel, 1e39 on another: the numpy path stepped on it and the network refused it with
+    an exception that killed the node; a lost sample before any good observation did the same."""
+    controller = load_controller(SHIPPED["swimmer_ncap"])
+    core = ControlCore(controller, SafetyConfig.create(5, [0.0], [-1.0], [1.0], 0.5), compiled=False)
+    held = np.zeros(10, dtype=bool)
+    held[2] = True  # (the swimmer's adapter reads elements 0-4)
+    first = core.tick(np.where(held, np.nan, 0.1), [0.01], held=held)  # nothing to hold yet
+    assert first.verdict.status == "invalid" and not first.stepped and first.command.tolist() == [0.0] * 5
+    assert core.tick(np.full(10, 0.1), [0.01]).stepped
+    obs = np.full(10, 0.1)
+    obs[3], obs[2] = 1e39, np.nan
+    result = core.tick(obs, [0.01], held=held)
+    assert result.verdict.status == "invalid" and "[3]" in result.verdict.reason and not result.stepped
+    assert core.tick(np.where(held, np.nan, 0.2), [0.01], held=held).stepped  # held from the last good one

@@ -182,7 +182,9 @@ class ControlCore:
             size_problem = self.check_size(len(obs))  # type: ignore[arg-type]
             if size_problem:
                 verdict = Verdict(INVALID, size_problem)
-            elif not holding and not self.sample_hold:
+            elif holding:
+                obs = self._with_held(obs, held)  # type: ignore[arg-type]
+            if verdict.ok and not self.sample_hold:  # what the network would step on, held samples filled in
                 verdict = self._readable(obs)  # type: ignore[arg-type]
         self.counters.record(verdict)
         if not verdict.ok:
@@ -190,9 +192,6 @@ class ControlCore:
             return TickResult(self.held.copy(), verdict, False, False)
         if holding:
             self.counters.held += 1
-            obs = np.where(held, np.nan, obs)  # type: ignore[arg-type]
-            if not self.sample_hold and self.last_obs is not None and self.last_obs.shape == obs.shape:
-                obs = np.where(held, self.last_obs, obs)
             if self.adaptive is not None:  # nothing new to schedule on: the held command goes out again
                 return TickResult(self.held.copy(), verdict, False, False, True)
         elif not self.sample_hold:
@@ -213,9 +212,18 @@ class ControlCore:
             self.adaptive.stepped(x, change, self.last_spikes)  # type: ignore[arg-type]
         return self._stepped(command, clipped or replaced, holding)
 
+    def _with_held(self, obs: np.ndarray, held: np.ndarray) -> np.ndarray:
+        """The observation the network steps on: NaN where a sample was lost (its sample hold carries it), or,
+        for a network without one, the last observation it stepped on there (NaN where it has none yet)."""
+        obs = np.where(held, np.nan, obs)
+        if not self.sample_hold and self.last_obs is not None and self.last_obs.shape == obs.shape:
+            obs = np.where(held, self.last_obs, obs)
+        return obs
+
     def _readable(self, obs: np.ndarray) -> Verdict:
         """GOOD if the network can read the inputs `obs` makes, else why not (e.g. a value inside the bounds
-        that overflows the network's float32: the numpy path would refuse it)."""
+        that overflows the network's float32, or a lost sample before any good one: the network would refuse
+        them)."""
         channels = self.policy.unreadable(self.policy.inputs(obs[None]))
         if not channels:
             return GOOD

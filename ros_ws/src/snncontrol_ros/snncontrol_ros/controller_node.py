@@ -32,7 +32,8 @@ data: with `missing_samples` hold (default) the network's sample hold carries th
 had no valid sample for `input_timeout_s`, then the safe command; with safe, the safe command at once.
 A stamped reading no newer than its input's latest (re-sent, or out of order by up to `input_timeout_s`) is no
 new sample: its input's age runs on (stamps that go back farther are a source that restarted: taken after
-RESTART_READINGS in a row on the new time base; a second publisher's interleaved old stamps never are). An input of
+RESTART_READINGS in a row on the new time base over input_timeout_s; a second publisher's old stamps interleaved
+with the live ones never are). An input of
 free size (neither its type nor the adapter fixes it) keeps the size it had at the first good tick. Where the node
 clock jumps back, the inputs received before are dropped (the safe command until fresh ones).
 """
@@ -214,8 +215,12 @@ class ControllerNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """A transition that raised: the safe command, then back to unconfigured as cleanup leaves it (so that
+        parameters can be set and the node configured again)."""
         if self._active:
             self._stop_control()
+        self._destroy_entities()
+        self._core = None
         return TransitionCallbackReturn.SUCCESS
 
     def before_shutdown(self) -> None:
@@ -504,8 +509,9 @@ class ControllerNode(LifecycleNode):
         elif receipt == "restarting":
             if self._restart_throttle.ready(time.monotonic()):
                 self.get_logger().warning(f"{name}: a reading stamped {back_s:.3f} s before the latest is not taken "
-                                          f"until {RESTART_READINGS} in a row come on that time base (a source that "
-                                          "restarted; or a second publisher on the topic)")
+                                          f"until {RESTART_READINGS} in a row come on that time base over "
+                                          f"input_timeout_s (a source that restarted; or a second publisher on the "
+                                          "topic)")
             return
         else:
             if receipt == "restarted":

@@ -6,10 +6,11 @@ adapter; an input of free size keeps the size it had at the first good tick, `ho
 +-inf, outside the adapter's valid range) as NaN, the time of its latest valid sample. A stamped reading no newer
 than its input's latest (re-sent by a hung driver, or out of order by up to `timeout_s`) is no new sample: its
 input's age runs on, so a driver that repeats its last reading goes stale as a silent one does; stamps that go
-back farther are a source that restarted its clock, taken once `RESTART_READINGS` readings in a row have come on
-that new time base, each newer than the one before (a second publisher on the topic, e.g. a bag played beside the
-live driver, interleaves old stamps with new ones: never taken). The set-point (when the node has a set-point topic)
-is appended to the observation: the latest received, else `setpoint_default` when finite.
+back farther are a source that restarted its clock, taken once `RESTART_READINGS` readings in a row, each newer
+than the one before, have come on that new time base over at least `timeout_s` with no reading of the old one in
+between (a second publisher on the topic, e.g. a bag played beside the live driver, interleaves old stamps with
+the live ones, which reset the count: never taken however fast it publishes). The set-point (when the node has
+a set-point topic) is appended to the observation: the latest received, else `setpoint_default` when finite.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import numpy as np
 from snncontrol_ros import messages
 
 #: what `Inputs.receive` made of a message: a new reading, a new one from a source that restarted its clock
-#: (stamps back by more than timeout_s, RESTART_READINGS in a row), none yet from such a source ("restarting"),
-#: or none (stamped no newer than the input's latest)
+#: (stamps back by more than timeout_s, RESTART_READINGS in a row over timeout_s), none yet from such a source
+#: ("restarting"), or none (stamped no newer than the input's latest)
 Receipt = Literal["new", "restarted", "restarting", "not_newer"]
 #: readings in a row, each newer than the one before, that a source whose stamps went back must send to be taken
 RESTART_READINGS = 3
@@ -70,8 +71,9 @@ class Inputs:
         self.latest: list[Latest | None] = [None] * len(kinds)
         self.held_sizes: list[int | None] = list(sizes)  # free sizes (None) held after a good tick
         self.setpoint: float | None = None  # the latest received
-        #: per input, (stamp ns, count) of the readings in a row on a time base that went back, not taken yet
-        self.restarting: list[tuple[int, int] | None] = [None] * len(kinds)
+        #: per input, (latest stamp ns, count, first arrival ns) of the readings in a row on a time base that went
+        #: back, not taken yet
+        self.restarting: list[tuple[int, int, int] | None] = [None] * len(kinds)
 
     def receive(self, index: int, msg: object, now: int) -> tuple[Receipt, float]:
         """Take input `index`'s message `msg` received at `now` (ns) where it is a new reading; returns what it
@@ -84,9 +86,9 @@ class Inputs:
                 return "not_newer", back_s
             if back_s > 0:
                 before = self.restarting[index]
-                count = before[1] + 1 if before is not None and stamp > before[0] else 1
-                if count < RESTART_READINGS:
-                    self.restarting[index] = (stamp, count)
+                count, since = (before[1] + 1, before[2]) if before is not None and stamp > before[0] else (1, now)
+                if count < RESTART_READINGS or (now - since) * 1e-9 < self.timeout_s:
+                    self.restarting[index] = (stamp, count, since)
                     return "restarting", back_s
         self.restarting[index] = None
         self.latest[index] = self._read(index, msg, now, stamp)

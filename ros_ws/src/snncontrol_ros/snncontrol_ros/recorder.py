@@ -162,13 +162,15 @@ class RecorderNode(Node):
         if self._stop_requested is None:
             return False
         quiet_since = max(self.last_message, self._stop_requested)
-        if now - quiet_since < self.quiet_s and now - self._stop_requested < self.drain_timeout_s:
+        writing = not self.bag.failure  # (after a failed write nothing more is written: close at once)
+        if writing and now - quiet_since < self.quiet_s and now - self._stop_requested < self.drain_timeout_s:
             return True
+        reported = self.bag.failure  # already said in its ERROR line
         self.bag.close()
         counts = ", ".join(f"{topic} {n}" for topic, n in self.bag.counts.items())
-        if self.bag.failure:
+        if self.bag.failure and not reported:  # the close itself failed
             self.exit_status = 1
-            self.get_logger().error(f"bag {self.bag.path} closed after a failure ({self.bag.failure}): {counts}")
+            self.get_logger().error(f"{self.bag.failure}: {counts}")
         else:
             self.get_logger().info(f"bag {self.bag.path} closed: {counts}")
         return False
