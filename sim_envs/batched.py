@@ -45,6 +45,11 @@ class BatchedPhysics:
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._qpos = slice(1, 1 + model.nq)
         self._qvel = slice(1 + model.nq, 1 + model.nq + model.nv)
+        self._timestep = np.array([m.opt.timestep for m in self.models])
+        #: per copy, whether MuJoCo found its accelerations non-finite or huge since its last reset: it then resets
+        #: the copy's state to the model's initial one mid-step (a warning on stderr), so what follows is no motion
+        #: of that body (e.g. motors far too strong for it)
+        self.unstable = np.zeros(self.n_copies, dtype=bool)
 
     @property
     def qpos(self) -> np.ndarray:
@@ -66,6 +71,7 @@ class BatchedPhysics:
             mujoco.mj_forward(self.models[i], data)
             mujoco.mj_getState(self.models[i], data, self.state[i], STATE_SPEC)
             self.sensordata[i] = data.sensordata
+            self.unstable[i] = False
 
     def step(self, control: np.ndarray) -> None:
         """Advance every copy by ``control.shape[1]`` physics steps; control is [P, nstep, n_control]."""
@@ -82,6 +88,8 @@ class BatchedPhysics:
             control_spec=self.control_spec, skip_checks=True, nstep=nstep,
             initial_warmstart=self._warmstart, state=states, sensordata=sensors, chunk_size=self._chunk,
         )
+        # a copy MuJoCo reset mid-step (bad accelerations) has its clock back near 0 (state[0] is the time, s)
+        self.unstable |= states[:, -1, 0] < self.state[:, 0] + 0.5 * nstep * self._timestep
         self.state[:] = states[:, -1]
         self.sensordata[:] = sensors[:, -1]
 

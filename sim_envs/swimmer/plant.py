@@ -18,7 +18,9 @@ Episodes end by truncation after ``max_episode_steps`` control steps (default 10
 Reset: the swimmer lies straight along +x (head in front) plus uniform noise of ±``reset_noise_scale`` on
 every qpos and qvel entry, drawn from the copy's generator.
 Info (per copy): "x_position", "y_position" (head, m), "x_velocity" (head, world frame, m/s),
-"forward_velocity" (head frame, m/s), "reward_ctrl" (control cost, already in the "forward" reward).
+"forward_velocity" (head frame, m/s), "reward_ctrl" (control cost, already in the "forward" reward), "unstable"
+(MuJoCo found the copy's accelerations non-finite or huge since its reset and reset its state: no motion of that
+body, e.g. motors far too strong for it; ``sim_envs.batched.BatchedPhysics.unstable``).
 """
 
 from __future__ import annotations
@@ -125,6 +127,7 @@ class SwimmerCore(BatchedCore):
             "x_velocity": self._x_velocity.copy(),
             "forward_velocity": self._head_velocity[:, 0].copy(),
             "reward_ctrl": -self._ctrl_cost,
+            "unstable": self.physics.unstable.copy(),
         }
 
     def step(self, action: np.ndarray) -> Transition:

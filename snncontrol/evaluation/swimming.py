@@ -138,6 +138,10 @@ def swim(
                 j = pert.silence_dorsal
                 action[:, j] = np.minimum(action[:, j], 0.0)
             obs, reward, terminated, truncated, info = env.step(action)
+            if plant and np.any(info["unstable"]):
+                raise SnnControlError(f"the physics became unstable (MuJoCo reset a copy: non-finite or huge "
+                                      f"accelerations): the body {env_kwargs or {}} on {n_links} links is outside what "
+                                      "the plant can simulate (e.g. motors far too strong for it)")
             total += np.where(alive, reward, 0.0)
             forward += np.where(alive, forward_speed(info, copies), 0.0)
             end = np.where(alive[:, None], head_position(info, copies), end)

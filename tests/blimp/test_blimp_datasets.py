@@ -158,3 +158,19 @@ def test_the_cli_reports_a_bad_recording_in_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "line 3" in result.stderr
     assert not (tmp_path / "out.npz").exists()
+
+
+def test_the_pd_target_is_the_same_controller_whatever_step_the_recordings_are_resampled_at(tmp_path: Path) -> None:
+    """The reference PD ran with its 0.1 s step on recordings resampled every 0.05 s: its derivative, (e - e') /
+    0.1 over 0.05 s, came out halved (0.316 against 0.378 at the same instants)."""
+    t = np.arange(1200) * 0.025
+    altitude = 0.5 + 0.02 * t  # a steady climb: error falling at 2 cm/s
+    rows = [f"{a},{b},1.5,0.5,12" for a, b in zip(t, altitude, strict=True)]
+    path = _csv(tmp_path / "climb.csv", rows)
+    targets = {}
+    for dt in (0.1, 0.05):
+        data = recordings_dataset([load_csv(path, dt=dt)], "pd", train_s=5.0, test_s=10.0)
+        targets[dt] = data["test_targets"][0, :, 0]
+    # the last 5 s (the filters settled), at the same instants (every other 0.05 s sample)
+    np.testing.assert_allclose(targets[0.05][-100::2], targets[0.1][-50:], rtol=0, atol=0.02)
+    assert abs(targets[0.1][-1] - (PD_TARGET.kp * (1.5 - altitude[-1]) - PD_TARGET.kd * 0.02)) < 0.05

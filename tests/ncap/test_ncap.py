@@ -372,6 +372,7 @@ def test_swim_takes_the_plants_body_and_reports_net_speed(capsys):
                                                "8e-4", "--viscosity", "0.01"])) == 0
     assert "net speed" in capsys.readouterr().out
     for bad, message in ((["--gear", "-1"], "--gear must be a positive number"),
+                         (["--gear", "2", "--steps", "50"], "physics became unstable"),  # MuJoCo reset the body
                          (["--env", "Swimmer-v5", "--links", "3", "--angles", "1", "2", "--density", "1000"],
                           "set the plant's body, not Swimmer-v5")):
         with pytest.raises(SnnControlError, match=message):

@@ -101,3 +101,20 @@ def test_the_envelope_draws_the_same_held_out_bodies_for_a_seed_inside_its_range
     assert not any(b["n_links"] == 6 and b["link_length"] == 0.1 and b["viscosity"] == 1e-3 for b in bodies)
     with pytest.raises(ValueError, match="viscosity"):
         SwimmerEnvelope(viscosity=(0.1, 0.01))
+
+
+def test_a_copy_whose_physics_blows_up_is_marked_unstable_until_its_reset() -> None:
+    """Motors far too strong for the body (gear 2 N·m): MuJoCo resets the copy mid-step and the swim that follows
+    is no motion of that body; the info says so, copy by copy."""
+    env = SwimmerVectorEnv(2, n_links=6, gear=2.0)
+    calm = SwimmerVectorEnv(1, n_links=6)
+    env.reset(seed=0)
+    calm.reset(seed=0)
+    for k in range(20):
+        info = env.step(np.ones((2, 5)) * (-1) ** k)[4]
+        assert not calm.step(np.ones((1, 5)) * (-1) ** k)[4]["unstable"].any()
+    assert info["unstable"].all()
+    env.reset(seed=1)
+    assert not env.core.physics.unstable.any()
+    env.close()
+    calm.close()

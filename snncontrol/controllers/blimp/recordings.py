@@ -30,7 +30,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -224,7 +224,10 @@ def recordings_dataset(
         gains = {"pd": PD_TARGET, "i": I_TARGET}.get(target)
         if gains is None:
             raise RecordingError(f"target must be 'recorded', 'pd' or 'i', got {target!r}")
-        return pid_rollout(gains, rec.error)
+        # the controller at the recordings' step: the same gains per second and the same filter time constant
+        # (the targets were the 0.1 s controller's whatever dt the recordings were resampled at)
+        at_dt = replace(gains, dt=dt, derivative_filter=gains.derivative_filter ** (dt / gains.dt))
+        return pid_rollout(at_dt, rec.error)
 
     last = recordings[-1]
     if len(last.error) < test_len:
