@@ -62,12 +62,15 @@ class Experiment:
     def run(self, *, resume: bool = False) -> RunState:
         """Start (or with `resume`, continue) the run and evolve until `config.generations`; the run directory is
         held by this run meanwhile (`RunDirectory.held`)."""
+        # checked before the lock makes the directory too: a mistyped --resume path is not created
+        if resume and not checkpoint.exists(self.run_dir.checkpoints):
+            raise ResumeError(f"{self.run_dir.path} holds no checkpoint to resume from")
         with self.run_dir.held():
             return self._run(resume)
 
     def _run(self, resume: bool) -> RunState:
         if resume:
-            if not checkpoint.exists(self.run_dir.checkpoints):
+            if not checkpoint.exists(self.run_dir.checkpoints):  # (removed while the lock was taken)
                 raise ResumeError(f"{self.run_dir.path} holds no checkpoint to resume from")
             self.run_dir.clean_up()
             checkpoint.load(self.run_dir.checkpoints, self.state, self.strategy, self.cls, self.hash, self.problem.dim)

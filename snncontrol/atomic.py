@@ -126,8 +126,14 @@ def _replace_directory(tmp: Path, path: Path) -> None:
     first and removed once the new one is in place."""
     if path.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
-        os.replace(path, old / path.name)
-        os.replace(tmp, path)
+        aside = old / path.name
+        try:
+            os.replace(path, aside)
+            os.replace(tmp, path)
+        except BaseException:  # e.g. Ctrl-C between the two renames: the earlier output goes back, not lost
+            if aside.exists() and not path.exists():
+                os.replace(aside, path)
+            raise
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, path)

@@ -96,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
             f"snncontrol {top.command}: error: {type(exc).__name__}: {first_line} (SNNCONTROL_DEBUG=1: traceback)",
             file=sys.stderr,
         )
+    except RuntimeError as exc:
+        if "can't allocate memory" not in str(exc) or os.environ.get("SNNCONTROL_DEBUG"):
+            raise
+        reason = next(iter(str(exc).split("DefaultCPUAllocator: ")[-1].splitlines()), "")
+        print(f"snncontrol {top.command}: error: out of memory ({reason}); ask for fewer or smaller copies (plants, "
+              "episodes, neurons)", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"snncontrol {top.command}: interrupted", file=sys.stderr)
         return 130

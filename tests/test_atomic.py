@@ -27,6 +27,25 @@ def test_failure_while_writing_keeps_the_old_directory(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["art"]
 
 
+def test_an_interrupt_between_the_two_renames_puts_the_old_directory_back(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C after the earlier output was renamed aside and before the new one was renamed in: the new one was
+    removed and the earlier one stayed hidden in .NAME.old.*, nothing at the path."""
+    target = atomic.write_directory(tmp_path / "art", {"a.json": b"old"})
+    real, calls = os.replace, []
+
+    def interrupted_second_rename(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", interrupted_second_rename)
+    with pytest.raises(KeyboardInterrupt):
+        atomic.write_directory(target, {"a.json": b"new"})
+    monkeypatch.setattr(atomic.os, "replace", real)
+    assert (target / "a.json").read_bytes() == b"old"
+
+
 def test_failure_while_writing_a_file_keeps_the_old_file(tmp_path: Path) -> None:
     target = atomic.write_text(tmp_path / "log.csv", "old")
     with pytest.raises(TypeError):

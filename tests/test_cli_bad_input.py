@@ -124,6 +124,15 @@ def test_vpr_seed_and_threads_out_of_range_are_refused_at_parsing(argv, message,
 def test_eval_blimp_refuses_a_hold_of_nan_seconds(tmp_path, capsys):
     err = _one_line(capsys, "eval-blimp", "shipped:blimp", "--hold-s", "nan", "--out", str(tmp_path))
     assert "--hold-s must be positive and finite" in err
+    # a hold too short for a steady state: every figure was NaN, then the plot's log scale raised after the flights
+    err = _one_line(capsys, "eval-blimp", "shipped:blimp", "--hold-s", "0.1", "--out", str(tmp_path))
+    assert "--hold-s must be at least 2 s" in err
+
+
+def test_running_out_of_memory_is_one_line(capsys):
+    """torch's allocator raises RuntimeError (not MemoryError): a page of traceback."""
+    err = _one_line(capsys, "eval-swimmer", "--episodes", "100000000", "--steps", "5")
+    assert "out of memory (can't allocate memory" in err
 
 
 def _flight_csv(
@@ -381,3 +390,11 @@ def test_an_error_left_by_a_ctrl_c_is_reported_as_the_interrupt(capsys, monkeypa
     monkeypatch.setattr(info, "run", cut_short)
     assert main(["info", "shipped:blimp"]) == 130
     assert capsys.readouterr().err == "snncontrol info: interrupted\n"
+
+
+def test_a_route_too_long_for_one_scene_is_one_line(tmp_path, capsys):
+    """--spacing 1e5 built a 200 km world for minutes; 1e308 failed in MuJoCo's words, naming no option."""
+    for spacing in ("1e5", "1e308"):
+        err = _one_line(capsys, "make-route", str(tmp_path / "r"), "--places", "2", "--spacing", spacing)
+        assert "places x spacing is a route of" in err and "at most 50000 m" in err
+    assert not (tmp_path / "r").exists()

@@ -39,6 +39,10 @@ ROUTE_FILE = "route.json"
 MAX_PIXELS = 4096  # per side of a rendered frame
 
 
+#: The longest route (m) one scene holds (places x spacing; the 10,000-place benchmark renders ten of 2 km).
+MAX_ROUTE_M = 50_000.0
+
+
 def generate_route(
     out: str | Path,
     places: int,
@@ -65,6 +69,9 @@ def generate_route(
     if places < 1 or not (math.isfinite(spacing) and spacing > 0 and math.isfinite(speed) and speed > 0):
         raise ValueError(f"places must be >= 1, spacing and speed positive and finite, got {places}, {spacing} "
                          f"and {speed}")
+    if places * spacing > MAX_ROUTE_M:  # (a typo built a 200 km world for minutes, or failed in MuJoCo's words)
+        raise ValueError(f"places x spacing is a route of {places * spacing:g} m: at most {MAX_ROUTE_M:g} m "
+                         "(render a longer one in segments)")
     if not (1 <= width <= MAX_PIXELS and 1 <= height <= MAX_PIXELS) or seed < 0:
         raise ValueError(f"width and height must be 1..{MAX_PIXELS} pixels and the seed >= 0, got {width} x {height} "
                          f"and {seed}")
@@ -81,14 +88,16 @@ def generate_route(
             "seed": seed, "places": places, "spacing_m": spacing, "speed_mps": speed, "width": width,
             "height": height, "traversals": traversals, "bags": bags,
         }, indent=1) + "\n")
+        aside = final.with_name(f".{final.name}.old.{uuid.uuid4().hex[:8]}")
         if final.exists():  # the earlier route renamed aside first, so that a route is there at every moment
-            aside = final.with_name(f".{final.name}.old.{uuid.uuid4().hex[:8]}")
             os.replace(final, aside)
             os.replace(out, final)
             shutil.rmtree(aside, ignore_errors=True)
         else:
             os.replace(out, final)
     except BaseException:
+        if aside.exists() and not final.exists():  # e.g. Ctrl-C between the renames: the earlier route goes back
+            os.replace(aside, final)
         shutil.rmtree(out, ignore_errors=True)
         raise
     return final

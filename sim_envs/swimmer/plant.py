@@ -38,6 +38,7 @@ from sim_envs.swimmer.mjcf import DENSITY, GEAR, LINK_LENGTH, MAX_LINKS, MIN_LIN
 
 REWARDS = ("ncap", "forward")
 SWIM_SPEED = 0.1  # m/s, the NCAP target speed
+MIN_LINK_LENGTH = 1e-3  # m: MuJoCo refuses shorter links ("fromto points too close")
 
 
 class SwimmerCore(BatchedCore):
@@ -64,7 +65,9 @@ class SwimmerCore(BatchedCore):
         """The body: `n_links` links of `link_length` m, motors of `gear` N·m at full command, in a fluid of
         `viscosity` Pa·s and `density` kg/m³ (defaults: the NCAP body in water, `sim_envs.swimmer.mjcf`)."""
         validation.integer_in("n_links", n_links, MIN_LINKS, MAX_LINKS)
-        body = {"link_length": validation.positive("link_length", link_length),
+        if not (validation.positive("link_length", link_length) >= MIN_LINK_LENGTH):
+            raise ValueError(f"link_length must be at least {MIN_LINK_LENGTH} m, got {link_length!r}")
+        body = {"link_length": link_length,
                 "gear": validation.positive("gear", gear),
                 "viscosity": validation.non_negative("viscosity", viscosity),
                 "density": validation.non_negative("density", density)}

@@ -46,6 +46,9 @@ COLUMNS = (
 )
 
 
+#: The shortest hold (s) whose steady state the evaluation measures.
+MIN_HOLD_S = 2.0
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("artifact", help="controller artifact directory, or shipped:NAME (e.g. shipped:blimp)")
     parser.add_argument("--plants", type=int, default=8, help="randomized plants per band (default 8)")
@@ -162,6 +165,9 @@ def plot_results(results: EnvelopeResults, out: Path) -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     if args.plants < 1 or not (math.isfinite(args.hold_s) and args.hold_s > 0):
         raise SnnControlError(f"--plants and --hold-s must be positive and finite, got {args.plants} and {args.hold_s}")
+    if args.hold_s < MIN_HOLD_S:  # (shorter holds have no steady state to measure: every figure was NaN)
+        raise SnnControlError(f"--hold-s must be at least {MIN_HOLD_S:g} s (a hold of {MIN_HOLD_S / 0.1:.0f} control "
+                              f"steps), got {args.hold_s:g}")
     controller = load_controller(resolve(args.artifact))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)  # now, not after the flights: a bad --out fails at once

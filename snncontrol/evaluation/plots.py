@@ -64,7 +64,9 @@ def plot_envelope(
                            label=f"{name}, {condition}")
         ax.set_title(f"{model} plant")
         ax.set_xlabel("hover command (command units of 3.3)")
-        ax.set_yscale("log")
+        positive = [v for d in by_condition.values() for c in d.values() for v in c["ss_error_cm"] if v > 0]
+        if positive:  # (a log scale of nothing positive is an error)
+            ax.set_yscale("log")
         ax.grid(True, which="both", lw=0.3)
     axes[0][0].set_ylabel("steady-state error per plant (cm)")
     axes[0][-1].legend(fontsize=8)

@@ -163,7 +163,8 @@ def make_swimmer(env_id: str, copies: int, steps: int, kwargs: dict[str, Any] | 
         mode = "vector_entry_point" if gym.spec(env_id).vector_entry_point is not None else "sync"
         return gym.make_vec(env_id, num_envs=copies, vectorization_mode=mode, max_episode_steps=steps, **(kwargs or {}))
     except (gym.error.Error, TypeError, ValueError) as exc:
-        raise SnnControlError(f"cannot make the swimmer {env_id!r}: {exc}") from None
+        first_line = next(iter(str(exc).splitlines()), "")  # (MuJoCo's model errors go on with their XML line)
+        raise SnnControlError(f"cannot make the swimmer {env_id!r}: {first_line}") from None
 
 
 def head_position(info: dict[str, Any], copies: int) -> np.ndarray:

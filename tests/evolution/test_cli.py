@@ -133,6 +133,11 @@ def test_unreadable_yaml_and_missing_resume(tmp_path, capsys):
     assert f"{binary}: not UTF-8 text (byte 8" in capsys.readouterr().err  # the file named, no traceback
     assert main(["evolve", "--resume", str(tmp_path / "nothing"), "--quiet"]) == 2
     assert "no such config file" in capsys.readouterr().err
+    config = tmp_path / "good.yaml"
+    config.write_text(yaml.safe_dump(GOOD))
+    assert main(["evolve", str(config), "--resume", str(tmp_path / "typo"), "--quiet"]) == 2
+    assert "holds no checkpoint to resume from" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()  # (the lock made the typo'd folder)
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
