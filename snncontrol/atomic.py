@@ -41,6 +41,31 @@ def writable_file(path: str | os.PathLike[str]) -> Path:
     if path.exists() and not path.is_file():
         raise FileExistsError(f"{path} exists and is not a regular file: not replaced (give another path)")
     path.parent.mkdir(parents=True, exist_ok=True)
+    check_can_create_in(path.parent, path)
+    return path
+
+
+def check_can_create_in(folder: Path, output: Path) -> None:
+    """OSError naming `output` unless a file can be created in `folder` (e.g. /proc, a read-only mount): checked
+    with a temporary file, before the work whose result goes there."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{output.name}.", dir=folder)
+    except OSError as exc:
+        raise OSError(f"cannot write {output}: {exc.strerror or exc} in {folder}") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def writable_directory(path: str | os.PathLike[str], names: Collection[str]) -> Path:
+    """`path` for a directory output of files named `names` (`write_directory`), checked before the work: it may
+    be replaced (`check_replaceable`) and its folder takes new entries."""
+    path = Path(path)
+    check_replaceable(path, set(names), files_only=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"cannot write {path}: {exc.strerror or exc}") from None
+    check_can_create_in(path.parent, path)
     return path
 
 

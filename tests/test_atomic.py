@@ -117,3 +117,13 @@ def test_write_through_keeps_the_old_file_when_the_writer_fails(tmp_path: Path) 
     suffixes: list[str] = []
     atomic.write_through(target, lambda path: suffixes.append(path.suffix) or path.write_text("new"))
     assert target.read_text() == "new" and suffixes == [".mp4"]  # the writer sees the suffix (the format)
+
+
+def test_an_output_in_a_folder_that_takes_no_files_is_refused_before_the_work(tmp_path: Path) -> None:
+    """/proc (or a read-only mount) exists but takes no new file: the work ran, then the write failed naming a
+    hidden temporary."""
+    for check in (lambda: atomic.writable_file("/proc/out.mp4"), lambda: atomic.writable_directory("/proc/ens", {})):
+        with pytest.raises(OSError, match="cannot write /proc/"):
+            check()
+    assert atomic.writable_file(tmp_path / "a" / "b.txt") == tmp_path / "a" / "b.txt"
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == []  # the probe leaves nothing behind

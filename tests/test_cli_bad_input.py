@@ -398,3 +398,10 @@ def test_a_route_too_long_for_one_scene_is_one_line(tmp_path, capsys):
         err = _one_line(capsys, "make-route", str(tmp_path / "r"), "--places", "2", "--spacing", spacing)
         assert "places x spacing is a route of" in err and "at most 50000 m" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_video_that_cannot_be_written_is_refused_before_the_swim(tmp_path, capsys):
+    err = _one_line(capsys, "eval-swimmer", "--steps", "5", "--video", str(tmp_path / "noext"))
+    assert "give a file name ending in one of" in err
+    err = _one_line(capsys, "eval-swimmer", "--steps", "5", "--video", "/proc/swim.mp4")
+    assert "cannot write /proc/swim.mp4" in err

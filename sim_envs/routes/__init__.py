@@ -82,13 +82,13 @@ def generate_route(
     final.parent.mkdir(parents=True, exist_ok=True)
     out = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}")
     out.mkdir()  # the usual permissions under the umask (a tempfile directory would be private)
+    aside = final.with_name(f".{final.name}.old.{uuid.uuid4().hex[:8]}")  # where the earlier route goes meanwhile
     try:
         _render_route(out, conditions, places, seed, spacing, speed, width, height, bags, progress)
         (out / ROUTE_FILE).write_text(json.dumps({
             "seed": seed, "places": places, "spacing_m": spacing, "speed_mps": speed, "width": width,
             "height": height, "traversals": traversals, "bags": bags,
         }, indent=1) + "\n")
-        aside = final.with_name(f".{final.name}.old.{uuid.uuid4().hex[:8]}")
         if final.exists():  # the earlier route renamed aside first, so that a route is there at every moment
             os.replace(final, aside)
             os.replace(out, final)

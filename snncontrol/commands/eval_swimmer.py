@@ -41,6 +41,8 @@ DEFAULT_ARTIFACT = "swimmer_ncap"
 MAX_VIDEO_PIXELS = 4096  # per side of a video frame
 
 
+#: file types the video encoder (imageio-ffmpeg) writes
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm")
 #: the plant's body options (`sim_envs.swimmer.env` keywords)
 BODY_OPTIONS = ("link_length", "gear", "viscosity", "density")
 
@@ -144,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
         if not (1 <= args.width <= MAX_VIDEO_PIXELS and 1 <= args.height <= MAX_VIDEO_PIXELS):
             raise SnnControlError(f"--width and --height must be 1..{MAX_VIDEO_PIXELS} pixels, got {args.width} x "
                                   f"{args.height}")
+        if Path(args.video).suffix.lower() not in VIDEO_SUFFIXES:  # (the encoder refused it after the swim)
+            raise SnnControlError(f"--video {args.video}: give a file name ending in one of {VIDEO_SUFFIXES}")
         atomic.writable_file(args.video)
     plant_body = {key: getattr(args, key) for key in BODY_OPTIONS if getattr(args, key) is not None}
     if plant_body and args.env != PLANT:

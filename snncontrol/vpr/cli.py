@@ -138,7 +138,7 @@ def _train(args: argparse.Namespace) -> int:
         places_per_module=args.places_per_module, epochs=args.epochs, threshold=args.threshold, tolerance=args.tolerance
     )
     # the output checked now, not after the training (minutes at 10,000 places) whose result it would refuse
-    atomic.check_replaceable(Path(args.out), {TENSOR_FILE, JSON_FILE}, files_only=True)
+    atomic.writable_directory(args.out, {TENSOR_FILE, JSON_FILE})
     if args.calibration:
         held_out("--calibration", args.calibration, {"also a --reference": args.reference})
     references = _references(args)
@@ -168,6 +168,12 @@ def _train(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     if args.out_dir and Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
         raise VprConfigError(f"--out-dir {args.out_dir} is a file, not a directory")
+    if args.out_dir:  # checked now, not after the evaluation whose results go there
+        try:
+            Path(args.out_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VprConfigError(f"--out-dir {args.out_dir}: {exc.strerror or exc}") from None
+        atomic.check_can_create_in(Path(args.out_dir), Path(args.out_dir))
     matcher = Matcher.load(args.ensemble, args.mode)
     recorded = recorded_sources(matcher.ensemble.metadata)
     used = {
