@@ -14,6 +14,11 @@ from typing import Any
 from snncontrol.params import is_finite_number
 from snncontrol.vpr.errors import VprConfigError
 
+#: The most excitatory neurons a module may have (the paper's modules have a few hundred).
+MAX_N_EXC = 10_000
+#: The most time steps one image may take (presentation + rest: 10 s at the default 1 ms).
+MAX_STEPS_PER_IMAGE = 10_000
+
 
 @dataclass(frozen=True)
 class ModuleConfig:
@@ -109,6 +114,12 @@ class ModuleConfig:
             )
         if self.rest < 0:
             raise VprConfigError(f"module.rest must be >= 0 ms, got {self.rest} ms")
+        # upper limits: a typo beyond them ran for hours or ran out of memory (`vpr train --present-ms 1e12`)
+        if self.n_exc > MAX_N_EXC:
+            raise VprConfigError(f"module.n_exc must be at most {MAX_N_EXC}, got {self.n_exc}")
+        if self.steps(self.present) + self.steps(self.rest) > MAX_STEPS_PER_IMAGE:
+            raise VprConfigError(f"module.present + rest must be at most {MAX_STEPS_PER_IMAGE} steps of {self.dt} ms "
+                                 f"per image, got {self.present} + {self.rest} ms")
         if self.rate_per_unit * 255.0 * self.dt / 1000.0 > 1.0:
             raise VprConfigError("module.rate_per_unit * 255 * dt must stay below 1 spike per step")
 
