@@ -52,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.config is None and args.resume is None:
         raise ConfigError("give a CONFIG.yaml (or --resume RUN_DIR)")
+    if args.resume is not None and args.run_dir is not None and Path(args.run_dir) != Path(args.resume):
+        raise ConfigError(f"--resume {args.resume} continues the run in its own directory: --run-dir {args.run_dir} "
+                          "would be ignored (leave it out)")
     path = Path(args.config) if args.config else Path(args.resume) / "config.yaml"
     if not path.is_file():
         raise ConfigError(f"no such config file: {path}")
@@ -63,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
     }
     config = load_config(path, args.allow_import, **overrides)
+    if args.address is not None and config.backend.name != "ray":
+        raise ConfigError(f"--address names a Ray cluster: the backend is {config.backend.name} (give --backend ray)")
     run_dir = args.resume or args.run_dir or config.output.run_dir
     if run_dir is None:
         run_dir = Path("runs") / f"{config.name}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"

@@ -21,6 +21,7 @@ from snncontrol.controllers.blimp.recordings import MAX_STEPS, RecordingError, l
 from snncontrol.vpr.datasets.folders import MAX_PIXELS, load_folder
 from snncontrol.vpr.errors import DatasetError
 
+ROOT = Path(__file__).resolve().parents[1]
 
 def _one_line(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     """The error line of `snncontrol ARGV`, which must fail with status 2 and print exactly one line."""
@@ -405,3 +406,22 @@ def test_a_video_that_cannot_be_written_is_refused_before_the_swim(tmp_path, cap
     assert "give a file name ending in one of" in err
     err = _one_line(capsys, "eval-swimmer", "--steps", "5", "--video", "/proc/swim.mp4")
     assert "cannot write /proc/swim.mp4" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["blimp-integrator", "--pd", "constructed", "--push", "5", "--out", "{tmp}/a"], "need --far N"),
+     (["blimp-integrator", "--pd", "shipped:blimp", "--kp", "5", "--out", "{tmp}/a"], "need --pd constructed"),
+     (["vpr", "train", "--reference", "{tmp}", "--calibration-ground-truth", "{tmp}/t.csv", "--out", "{tmp}/e"],
+      "give --calibration too"),
+     (["evolve", "--resume", "{tmp}/run", "--run-dir", "{tmp}/other"], "would be ignored"),
+     (["evolve", "configs/evolve_sphere_smoke.yaml", "--address", "127.0.0.1:1", "--run-dir", "{tmp}/r"],
+      "--address names a Ray cluster: the backend is serial")],
+)
+def test_an_option_that_would_be_ignored_is_refused_in_one_line(argv, message, tmp_path, capsys):
+    """Each of these was taken and did nothing (the run went on as if it had not been given)."""
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.yaml").write_text((ROOT / "configs" / "evolve_sphere_smoke.yaml").read_text())
+    err = _one_line(capsys, *[a.format(tmp=tmp_path).replace("configs/", f"{ROOT}/configs/") for a in argv])
+    assert message in err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "r").exists()

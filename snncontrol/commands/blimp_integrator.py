@@ -19,19 +19,20 @@ from snncontrol.controllers import resolve
 from snncontrol.controllers.blimp.integrator import pd_with_integrator
 from snncontrol.controllers.blimp.networks import BLIMP_IO, pd_snn
 from snncontrol.controllers.blimp.spiking_pd import INTEGRATOR_GAIN, pd_genome
+from snncontrol.errors import SnnControlError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pd", required=True,
                         help="PD-SNN or PD+I composite artifact (or shipped:NAME), or 'constructed' (spiking PD)")
     parser.add_argument("--out", required=True, help="artifact directory to write")
-    parser.add_argument("--kp", type=float, default=3.0, help="constructed PD: command per m of error (default 3)")
-    parser.add_argument("--kd", type=float, default=12.0, help="constructed PD: command per m/s (default 12)")
+    parser.add_argument("--kp", type=float, default=None, help="constructed PD: command per m of error (default 3)")
+    parser.add_argument("--kd", type=float, default=None, help="constructed PD: command per m/s (default 12)")
     parser.add_argument("--far", type=int, default=0,
                         help="constructed PD: far-field neurons per sign that saturate it (default 0: linear PD)")
-    parser.add_argument("--push", type=float, default=3.3,
+    parser.add_argument("--push", type=float, default=None,
                         help="constructed PD: command at 0.5 m of error with --far (default 3.3, full thrust)")
-    parser.add_argument("--far-kd", type=float, default=1.0,
+    parser.add_argument("--far-kd", type=float, default=None,
                         help="constructed PD: the far field's derivative time, s (default 1)")
     parser.add_argument("--far-linear", action="store_true",
                         help="constructed PD: the far field reads the error's linear code, not the count of pairs")
@@ -48,12 +49,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="their drive relative to the one that cancels the integration (default 1)")
 
 
+def _refuse_unused(args: argparse.Namespace) -> None:
+    """One line for an option that would be ignored (it read as set and did nothing)."""
+    constructed = {"--kp": args.kp, "--kd": args.kd, "--far": args.far or None}
+    far_field = {"--push": args.push, "--far-kd": args.far_kd, "--far-linear": args.far_linear or None}
+    if args.pd != "constructed":
+        given = [name for name, value in {**constructed, **far_field}.items() if value is not None]
+        if given:
+            raise SnnControlError(f"{', '.join(given)} shape the constructed PD: they need --pd constructed")
+    elif not args.far and (given := [name for name, value in far_field.items() if value is not None]):
+        raise SnnControlError(f"{', '.join(given)} shape the far field: they need --far N (N > 0)")
+
+
 def run(args: argparse.Namespace) -> int:
+    _refuse_unused(args)
     if args.pd == "constructed":
         spec, io = pd_snn("iwta"), BLIMP_IO
-        pd_settings: dict = {"kp": args.kp, "kd": args.kd}
+        pd_settings: dict = {"kp": 3.0 if args.kp is None else args.kp, "kd": 12.0 if args.kd is None else args.kd}
         if args.far:
-            pd_settings.update(far=args.far, push=args.push, far_kd=args.far_kd, far_linear=args.far_linear)
+            pd_settings.update(far=args.far, push=3.3 if args.push is None else args.push,
+                               far_kd=1.0 if args.far_kd is None else args.far_kd, far_linear=args.far_linear)
         genome = pd_genome(spec, **pd_settings)
         default_gain = INTEGRATOR_GAIN
     else:

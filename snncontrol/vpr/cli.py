@@ -137,6 +137,8 @@ def _train(args: argparse.Namespace) -> int:
     train_cfg = TrainConfig(
         places_per_module=args.places_per_module, epochs=args.epochs, threshold=args.threshold, tolerance=args.tolerance
     )
+    if args.calibration_ground_truth and not args.calibration:
+        raise VprConfigError("--calibration-ground-truth aligns the calibration traversal: give --calibration too")
     # the output checked now, not after the training (minutes at 10,000 places) whose result it would refuse
     atomic.writable_directory(args.out, {TENSOR_FILE, JSON_FILE})
     if args.calibration:
