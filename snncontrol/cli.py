@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
     except SnnControlError as exc:
         print(f"snncontrol {top.command}: error: {exc}", file=sys.stderr)
+    except BrokenPipeError:  # the reader of stdout went away (`| head`): no error of ours, as other tools exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (Python's flush at exit fails again)
+        return 141  # 128 + SIGPIPE
     except FileNotFoundError as exc:
         print(f"snncontrol {top.command}: error: no such file: {exc.filename}", file=sys.stderr)
     except OSError as exc:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -425,3 +427,12 @@ def test_an_option_that_would_be_ignored_is_refused_in_one_line(argv, message, t
     err = _one_line(capsys, *[a.format(tmp=tmp_path).replace("configs/", f"{ROOT}/configs/") for a in argv])
     assert message in err
     assert not (tmp_path / "a").exists() and not (tmp_path / "r").exists()
+
+
+def test_a_reader_that_goes_away_is_no_error(tmp_path):
+    """`snncontrol info ... | head -0`: 'error: [Errno 32] Broken pipe' and status 2."""
+    proc = subprocess.Popen([sys.executable, "-m", "snncontrol.cli", "info", "shipped:blimp"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before it writes anything
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 141 and b"error" not in err, err
