@@ -88,8 +88,9 @@ class BatchedPhysics:
             control_spec=self.control_spec, skip_checks=True, nstep=nstep,
             initial_warmstart=self._warmstart, state=states, sensordata=sensors, chunk_size=self._chunk,
         )
-        # a copy MuJoCo reset mid-step (bad accelerations) has its clock back near 0 (state[0] is the time, s)
-        self.unstable |= states[:, -1, 0] < self.state[:, 0] + 0.5 * nstep * self._timestep
+        # a copy MuJoCo reset mid-step (bad accelerations) has its clock set back (state[0] is the time, s): short
+        # of the step's end by a timestep or more (all but a reset in the first substep after a reset to time 0)
+        self.unstable |= states[:, -1, 0] < self.state[:, 0] + (nstep - 0.5) * self._timestep
         self.state[:] = states[:, -1]
         self.sensordata[:] = sensors[:, -1]
 
