@@ -161,6 +161,8 @@ def _flight_csv(
         ({}, ["--test-s", "inf"], "--test-s must be positive and finite"),
         ({}, ["--train-s", "1e12"], "at most 1e+06 s of training flights"),
         ({}, ["--train-s", "0.1"], "must each span 2 control steps of 0.1 s or more"),  # was a reshape ValueError
+        ({}, ["--kind", "i"], "--kind shape simulated flights, not recordings"),  # set the recordings' 250 s
+        ({}, ["--train", "0", "--seed", "3"], "--seed, --train shape simulated flights"),  # --train 0 was refused
     ],
 )
 def test_blimp_dataset_refuses_absurd_recordings_in_one_line(csv, args, message, tmp_path, capsys):

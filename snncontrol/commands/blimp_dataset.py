@@ -32,11 +32,12 @@ MAX_TEST_S = 100_000.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("output", help="the .npz file to write")
-    parser.add_argument("--kind", choices=sorted(MAKERS), default="pd",
+    parser.add_argument("--kind", choices=sorted(MAKERS), default=None,
                         help="simulated data: pd (blimp flights, PD target), i (the paper's double integrator, "
-                        "I target) or i-blimp (blimp flights, I target)")
-    parser.add_argument("--seed", type=seed_argument, default=0, help="dataset seed (flights, plants, gains)")
-    parser.add_argument("--train", type=int, default=100, help="number of simulated training flights")
+                        "I target) or i-blimp (blimp flights, I target); default pd")
+    parser.add_argument("--seed", type=seed_argument, default=None, help="dataset seed (flights, plants, gains; "
+                        "default 0)")
+    parser.add_argument("--train", type=int, default=None, help="number of simulated training flights (default 100)")
     parser.add_argument("--train-s", type=float, help="length of each training sequence (s); pd 60, i 250")
     parser.add_argument("--test-s", type=float, help="length of the held-out test sequence (s); default 500")
     source = parser.add_mutually_exclusive_group()
@@ -51,13 +52,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    recorded = bool(args.csv or args.bag)
+    simulation_only = {"--kind": args.kind, "--seed": args.seed, "--train": args.train}
+    if recorded and (given := [name for name, value in simulation_only.items() if value is not None]):
+        # (each would be ignored: --kind i set the training length of recordings to its own 250 s, silently)
+        raise RecordingError(f"{', '.join(given)} shape simulated flights, not recordings: leave them out with "
+                             "--csv / --bag (--target picks the recordings' target)")
+    args.kind = args.kind or "pd"
+    args.seed = 0 if args.seed is None else args.seed
+    args.train = 100 if args.train is None else args.train
     train_s, test_s = DEFAULT_LENGTHS[args.kind]
     train_s = args.train_s if args.train_s is not None else train_s
     test_s = args.test_s if args.test_s is not None else test_s
     if args.train < 1 or not all(math.isfinite(s) and s > 0 for s in (train_s, test_s)):
         raise RecordingError(f"--train, --train-s and --test-s must be positive and finite, got {args.train}, "
                              f"{train_s:g} and {test_s:g}")
-    recorded = bool(args.csv or args.bag)
     step_s = args.dt if recorded else BLIMP_PID.dt  # the simulated flights' control step: the reference PID's
     if math.isfinite(step_s) and step_s > 0 and min(train_s, test_s) < 2 * step_s:  # a bad --dt: said by the loader
         raise RecordingError(f"--train-s and --test-s must each span 2 control steps of {step_s:g} s or more, got "
