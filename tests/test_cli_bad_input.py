@@ -419,6 +419,8 @@ def test_a_video_that_cannot_be_written_is_refused_before_the_swim(tmp_path, cap
      (["vpr", "train", "--reference", "{tmp}", "--calibration-ground-truth", "{tmp}/t.csv", "--out", "{tmp}/e"],
       "give --calibration too"),
      (["evolve", "--resume", "{tmp}/run", "--run-dir", "{tmp}/other"], "would be ignored"),
+     (["vpr", "eval", "{tmp}/e", "--reference", "{tmp}", "--query", "{tmp}/run", "--every-s", "nan"],
+      "--every-s sample ROS 2 bags, and every traversal here is an image folder"),
      (["evolve", "configs/evolve_sphere_smoke.yaml", "--address", "127.0.0.1:1", "--run-dir", "{tmp}/r"],
       "--address names a Ray cluster: the backend is serial")],
 )

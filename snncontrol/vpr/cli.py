@@ -29,7 +29,7 @@ from snncontrol.seeding import seed32_argument
 from snncontrol.vpr import plots
 from snncontrol.vpr.artifact import JSON_FILE, TENSOR_FILE, recorded_sources, save_ensemble
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
-from snncontrol.vpr.datasets import Traversal, open_traversal
+from snncontrol.vpr.datasets import Traversal, is_bag, open_traversal
 from snncontrol.vpr.datasets.folders import align, read_image
 from snncontrol.vpr.errors import DatasetError, VprConfigError
 from snncontrol.vpr.evaluate import evaluate
@@ -107,6 +107,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="rate pass (default), the spiking network on regular input spikes, or on Poisson input")
 
 
+def _check_sampling(args: argparse.Namespace, paths: list[str]) -> None:
+    """VprConfigError where bag sampling options are given but no traversal is a bag (they would be ignored)."""
+    given = [f"--{name.replace('_', '-')}" for name in ("every_s", "every_m", "odom_topic")
+             if getattr(args, name) is not None]
+    if given and not any(is_bag(Path(path)) for path in paths):
+        raise VprConfigError(f"{', '.join(given)} sample ROS 2 bags, and every traversal here is an image folder")
+
+
 def _load(path: str, args: argparse.Namespace) -> Traversal:
     return open_traversal(path, args.topic, every_s=args.every_s, every_m=args.every_m, odom_topic=args.odom_topic)
 
@@ -139,6 +147,7 @@ def _train(args: argparse.Namespace) -> int:
     )
     if args.calibration_ground_truth and not args.calibration:
         raise VprConfigError("--calibration-ground-truth aligns the calibration traversal: give --calibration too")
+    _check_sampling(args, [*args.reference, *([args.calibration] if args.calibration else [])])
     # the output checked now, not after the training (minutes at 10,000 places) whose result it would refuse
     atomic.writable_directory(args.out, {TENSOR_FILE, JSON_FILE})
     if args.calibration:
@@ -168,6 +177,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    _check_sampling(args, [*args.reference, args.query])
     if args.out_dir and Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
         raise VprConfigError(f"--out-dir {args.out_dir} is a file, not a directory")
     if args.out_dir:  # checked now, not after the evaluation whose results go there
