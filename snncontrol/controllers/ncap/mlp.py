@@ -20,6 +20,7 @@ from snncontrol.connections import Connection
 from snncontrol.errors import SpecError
 from snncontrol.layers import Layer
 from snncontrol.neurons.models import Graded, LeakyIntegrator
+from snncontrol.params import integer
 from snncontrol.spec import NetworkSpec
 
 from .circuit import DT, PERIOD, Layout, _check, _sensory
@@ -38,8 +39,10 @@ def mlp_spec(
     for links below 2, an oscillator period that is not an even integer >= 2, or hidden sizes that are not a
     non-empty list of positive integers."""
     _check(n_links, "graded", period, 1, "ring")
-    if not (isinstance(hidden, tuple | list) and hidden and all(_positive_int(h) for h in hidden)):
+    if not (isinstance(hidden, tuple | list) and hidden):
         raise SpecError(f"the MLP's hidden sizes must be a non-empty list of positive integers, got {hidden!r}")
+    for size in hidden:
+        integer(size, "each of the MLP's hidden sizes", 1)
     rng = np.random.default_rng(seed)
     lay = Layout(n_links - 1, period, False, False)
     n_channels = 2 * lay.n_joints + 2
@@ -88,7 +91,3 @@ def mlp_spec(
     )
     name = f"mlp_{'x'.join(str(h) for h in hidden)}_{n_links}links_period{period}"
     return NetworkSpec(n_inputs=lay.n_inputs, layers=tuple(layers), dt=dt, name=name)
-
-
-def _positive_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1

@@ -25,7 +25,6 @@ import numpy as np
 from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Controller, load_controller
 from snncontrol.controllers import resolve
-from snncontrol.encoders import SampleHoldEncoder
 from snncontrol.errors import ArtifactError
 from snncontrol.policy import SNNPolicy
 from snncontrol.realtime import REJECTED, STEPPED, GuardedIO
@@ -69,7 +68,6 @@ class ControlCore:
         if self.policy.stepper is not None:  # load the compiled loop now (configure), not in the first tick
             self.policy.stepper.step(np.zeros(controller.spec.n_inputs))
         self.adaptive = AdaptiveScheduler(adaptive, controller.spec.n_inputs) if adaptive else None
-        self.sample_hold = isinstance(controller.network.spec.encoder, SampleHoldEncoder)
         self.names: Sequence[str] = ()  # the inputs, as the ages of a tick come (e.g. topics), for the reasons
         self.labels: Sequence[str] = ()  # the observation's elements, for the reasons
         self.counters = SafetyCounters()
@@ -172,7 +170,7 @@ class ControlCore:
                 outcome = self.policy.stepper.act(guarded.obs, guarded)  # type: ignore[union-attr]
                 if outcome != REJECTED:  # (rejected: the checks below say why)
                     self.counters.record(GOOD)
-                    if not self.sample_hold:
+                    if not self.policy.holds_samples:
                         self.last_obs = obs.copy()
                     return self._stepped(guarded.command.copy(), outcome != STEPPED)
         verdict = self.safety.check(obs, ages_s, self.names, held if holding else None, self.labels)
@@ -184,7 +182,7 @@ class ControlCore:
                 verdict = Verdict(INVALID, size_problem)
             elif holding:
                 obs = self._with_held(obs, held)  # type: ignore[arg-type]
-            if verdict.ok and not self.sample_hold:  # what the network would step on, held samples filled in
+            if verdict.ok and not self.policy.holds_samples:  # what the network would step on, held samples filled in
                 verdict = self._readable(obs)  # type: ignore[arg-type]
         self.counters.record(verdict)
         if not verdict.ok:
@@ -194,7 +192,7 @@ class ControlCore:
             self.counters.held += 1
             if self.adaptive is not None:  # nothing new to schedule on: the held command goes out again
                 return TickResult(self.held.copy(), verdict, False, False, True)
-        elif not self.sample_hold:
+        elif not self.policy.holds_samples:
             self.last_obs = np.array(obs, np.float64)
         step = True
         x = None
@@ -216,7 +214,7 @@ class ControlCore:
         """The observation the network steps on: NaN where a sample was lost (its sample hold carries it), or,
         for a network without one, the last observation it stepped on there (NaN where it has none yet)."""
         obs = np.where(held, np.nan, obs)
-        if not self.sample_hold and self.last_obs is not None and self.last_obs.shape == obs.shape:
+        if not self.policy.holds_samples and self.last_obs is not None and self.last_obs.shape == obs.shape:
             obs = np.where(held, self.last_obs, obs)
         return obs
 
