@@ -107,7 +107,8 @@ def swim(
     plant = env_id == PLANT
     if not plant and (pert.viscosity is not None or pert.density is not None):
         raise SnnControlError(f"fluid perturbations need the project's plant {PLANT}, not {env_id}")
-    kwargs = {**(env_kwargs or {}), "n_links": n_links, "n_threads": n_threads} if plant else env_kwargs
+    fluid = {name: value for name in ("viscosity", "density") if (value := getattr(pert, name)) is not None}
+    kwargs = {**(env_kwargs or {}), **fluid, "n_links": n_links, "n_threads": n_threads} if plant else env_kwargs
     env = make_swimmer(env_id, copies, steps, kwargs)
     try:
         n_commands = 0 if commands is None else len(commands)
@@ -116,12 +117,6 @@ def swim(
         if pert.silence_dorsal is not None and pert.silence_dorsal >= act_shape[0]:
             raise SnnControlError(f"perturbation silence_dorsal {pert.silence_dorsal}: the body has joints 0.."
                                   f"{act_shape[0] - 1}")
-        if plant:
-            model = env.unwrapped.core.model
-            if pert.viscosity is not None:
-                model.opt.viscosity = pert.viscosity
-            if pert.density is not None:
-                model.opt.density = pert.density
         rng = np.random.default_rng([*list(seeds), len(seeds)])
         obs, info = env.reset(seed=np.tile(np.asarray(seeds), batch).tolist())
         start = head_position(info, copies)
