@@ -25,7 +25,6 @@ from pathlib import Path
 
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile
 from rosbags.rosbag2 import StoragePlugin, Writer, WriterError
 from rosbags.typesys import Stores, get_typestore
 from std_msgs.msg import String
@@ -107,7 +106,8 @@ class RecorderNode(Node):
         declare(self, "topics", list(BLIMP_TOPICS), "topics to record")
         declare(self, "types", list(BLIMP_TOPICS.values()), "ROS type of each topic, e.g. sensor_msgs/msg/Range")
         reliability = declare(self, "reliability", "best_effort", "subscription QoS: best_effort | reliable")
-        policy = messages.sensor_qos(reliability).reliability  # ValueError (one line) on anything else
+        # keep-last 1000 (a recorder never slows the loop down); ValueError (one line) on another reliability
+        qos = messages.sensor_qos(reliability, depth=1000)
         self.quiet_s = declare(self, "drain_quiet_s", 0.5, "on stop: close once no message came for this long (s)",
                                low=0.0, high=3600.0)
         self.drain_timeout_s = declare(self, "drain_timeout_s", 10.0, "on stop: close after this long at most (s)",
@@ -119,8 +119,6 @@ class RecorderNode(Node):
         resolved = {self.resolve_topic_name(t): k for t, k in zip(topics, types, strict=True)}
         classes = {topic: _ros_type(kind) for topic, kind in resolved.items()}  # before the bag is opened
         self.bag = BagRecorder(output, resolved)
-        qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=policy,
-                         durability=DurabilityPolicy.VOLATILE)
         self.subscriptions_by_topic = {
             topic: self.create_subscription(kind, topic, lambda data, t=topic: self._on_message(t, data), qos, raw=True)
             for topic, kind in classes.items()
