@@ -18,7 +18,6 @@ refused before anything is allocated. Loading first removes the hidden temporari
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import math
@@ -91,10 +90,8 @@ def save(directory: Path, state: RunState, strategy: Strategy, config_hash: str,
         "rng": rng_meta,
         "logbook": state.logbook,
     }
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
     stem = _stem(state.generation)
-    atomic.write_bytes(directory / f"{stem}.npz", buffer.getvalue())
+    atomic.write_npz(directory / f"{stem}.npz", arrays)
     atomic.write_text(directory / f"{stem}.json", json.dumps(meta))
     atomic.write_text(directory / LATEST, json.dumps({"generation": state.generation}))
     generations = _generations(directory)

@@ -119,9 +119,8 @@ class RunDirectory:
 
     def save_pareto(self, genomes: np.ndarray, values: np.ndarray, names: list[str]) -> None:
         """The front: genomes [K, D] (parameter bounds) and objective values [K, M]."""
-        buffer = io.BytesIO()
-        np.savez(buffer, genomes=genomes, objectives=values, names=np.array(names))
-        atomic.write_bytes(self.path / "pareto" / "front.npz", buffer.getvalue())
+        atomic.write_npz(self.path / "pareto" / "front.npz",
+                         {"genomes": genomes, "objectives": values, "names": np.array(names)})
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(["index", *names])

@@ -9,11 +9,13 @@ directory of the user's) is refused with FileExistsError, so that a mistyped out
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 
 def _read_umask() -> int:
@@ -84,6 +86,16 @@ def write_through(path: str | os.PathLike[str], write: Callable[[Path], None]) -
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, Any], compressed: bool = False) -> Path:
+    """Replace the file `path` with the `.npz` of `arrays` (numpy's savez, or savez_compressed), written whole in
+    memory first. Returns the path written."""
+    import numpy as np
+
+    buffer = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
+    return write_bytes(path, buffer.getvalue())
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

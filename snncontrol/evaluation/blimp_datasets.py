@@ -20,7 +20,6 @@ test_inputs [1, T', 1], test_targets [1, T', 1].
 
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -131,6 +130,4 @@ def _arrays(train: np.ndarray, test: np.ndarray, target: PIDGains) -> dict[str, 
 
 def save_dataset(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> Path:
     """Write the arrays as a compressed `.npz`, atomically."""
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return atomic.write_bytes(path, buffer.getvalue())
+    return atomic.write_npz(path, arrays, compressed=True)

@@ -26,7 +26,6 @@ framebuffer or a log file that cannot be written stops the node at start, in one
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 import time
@@ -351,7 +350,7 @@ class SimNode(Node):
         if self.p["log_file"]:
             path = Path(self.p["log_file"])
             try:
-                atomic.write_bytes(path, _npz_bytes(self.log_arrays()))
+                atomic.write_npz(path, self.log_arrays())
             except OSError as exc:
                 self.get_logger().error(f"cannot write the log {path}: {exc}")
 
@@ -368,12 +367,6 @@ class SimNode(Node):
         if hasattr(self, "env"):  # absent when the constructor refused the parameters
             self.env.close()
         super().destroy_node()
-
-
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
 
 
 def main(argv: list[str] | None = None) -> int:
