@@ -137,7 +137,7 @@ class SimNode(Node):
             raise ValueError(f"safe_command {self.safe.tolist()} must be finite and within the plant's action "
                              f"range [{space.low.min():g}, {space.high.max():g}]")
         if p["log_file"]:
-            self._check_writable(Path(p["log_file"]))
+            atomic.writable_file(p["log_file"])  # (one line at start, not a log lost at episode end)
         self.finished = threading.Event()
         self._lock = threading.Lock()
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)
@@ -337,14 +337,6 @@ class SimNode(Node):
         out.update(timeouts=np.array(self.timeouts), safe_holds=np.array(self.safe_holds),
                    commands_received=np.array(self.commands_received), stale_answers=np.array(self.stale_answers))
         return out
-
-    @staticmethod
-    def _check_writable(path: Path) -> None:
-        """OSError (one line at start) unless the log `path` can be written: its folder made, a file put there."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        probe = path.with_name(f".{path.name}.probe")
-        probe.write_bytes(b"")
-        probe.unlink()
 
     def write_log(self) -> None:
         if self.p["log_file"]:
