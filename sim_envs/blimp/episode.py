@@ -62,7 +62,7 @@ class Episode:
     dropout: np.ndarray  # bool
     gust: np.ndarray  # [n_steps + 1, 3] N
     bias: np.ndarray  # N, net buoyancy minus weight
-    disturbed: bool  # the enabled disturbances are on in this episode
+    disturbed: bool  # some disturbance is enabled and on in this episode
     flip_delay: float  # s
 
 
@@ -102,5 +102,6 @@ def draw_episode(rng: np.random.Generator, cfg: EpisodeConfig) -> Episode:
     flip_delay = rng.uniform(*cfg.flip_delay_range)
     if not disturbed:
         dropout[:], gust[:], bias[:] = False, 0.0, bias0
+    disturbed = disturbed and (cfg.gusts or cfg.buoyancy_drift or cfg.dropout_prob > 0.0)  # some enabled, and on
     return Episode(mass_scale, drag_scale, motor_tau, noise_std, initial_altitude, setpoint, noise, dropout,
                    gust, bias, disturbed, flip_delay)

@@ -11,8 +11,9 @@ rotor orientation o (+1 up, -1 down) and the time left in a rotor flip (s).
     v' = a_u * (o * m - u_hover) - c_1 * drag * v - c_2 * drag * v |v| + w(t)
 
 a_u (``thrust_accel``, m/s^2 per command unit; default 0.8 / 3.3: full command gives 0.8 m/s^2) turns command
-units into acceleration; u_hover is the copy's hover command, the command that holds it still: its net weight
-(weight minus buoyancy) in command units, negative for a blimp lighter than air, which rises without thrust;
+units into acceleration; u_hover is the copy's hover command, the command whose thrust holds it still (within
+the dead zone, |u_hover| < 0.1, none does): its net weight (weight minus buoyancy) in command units, negative for
+a blimp lighter than air, which rises without thrust;
 c_1 (1/s) and c_2 (1/m) are the linear and quadratic drag, scaled by the copy's ``drag``; w is a gust
 acceleration (an Ornstein-Uhlenbeck process) and a buoyancy drift moves u_hover (a helium leak makes the blimp
 heavier: u_hover grows by ``leak_rate`` per s). With a steady command u the blimp reaches the terminal speed
@@ -147,7 +148,7 @@ class BlimpODECore(BatchedCore):
             self._setpoint[i] = self.schedule.profile(rng, times)
             self._noise[i] = rng.standard_normal(len(times)) * draws["noise_std"]
             disturbed = self.disturbance_prob >= 1.0 or bool(rng.random() < self.disturbance_prob)
-            self._disturbed[i] = disturbed
+            self._disturbed[i] = disturbed and (self.gusts or self.buoyancy_drift or self.dropout_prob > 0.0)
             self._dropout[i] = disturbed & (rng.random(len(times)) < self.dropout_prob)
             gust = disturbed and self.gusts
             self._gust[i] = (

@@ -21,6 +21,8 @@ drifts when ``buoyancy_drift`` is on. Gusts (``gusts``) add a 3D force; see ``si
 ``disturbance_prob`` (default 1) is the share of episodes that have the enabled disturbances (gusts, drift,
 dropouts) on; info "disturbed" says which.
 
+A start below the landed height (0.01 m, the LiDAR's recess above the gondola's underside) starts landed.
+
 Domain randomization, per copy and episode, from the reset generator (defaults in brackets):
   ``mass_scale_range`` (0.9, 1.1): body mass; ``drag_scale_range`` (0.8, 1.25): air density seen by the fluid
   model, scaling drag and added mass; ``motor_tau_range`` (0.1, 0.3) s; ``sensor_noise_range``
@@ -163,7 +165,9 @@ class BlimpCore(BatchedCore):
             self._setpoint[i], self._noise[i], self._dropout[i] = ep.setpoint, ep.noise, ep.dropout
             self._gust[i], self._bias[i], self._disturbed[i] = ep.gust, ep.bias, ep.disturbed
         qpos = np.zeros((len(index), self.nominal.nq))
-        qpos[:, 2] = [ep.initial_altitude for ep in episodes]
+        # A start below the landed height (the LiDAR's recess) would place the gondola inside the floor, whose
+        # contact then throws the blimp up: it starts landed.
+        qpos[:, 2] = np.maximum([ep.initial_altitude for ep in episodes], self.geometry.lidar_recess)
         self.physics.set_copies(index, qpos, np.zeros((len(index), self.nominal.nv)))
         self.thrust.reset(
             index, np.array([ep.motor_tau for ep in episodes]), np.array([ep.flip_delay for ep in episodes])
@@ -178,7 +182,7 @@ class BlimpCore(BatchedCore):
     def observe(self) -> np.ndarray:
         reading = self.physics.sensordata[:, 0]
         measured = np.clip(reading + self._at(self._noise), 0.0, self.max_range)
-        lost = self._at(self._dropout) | (reading < 0.0)
+        lost = self._at(self._dropout) | (reading < 0.0) | (reading >= self.max_range)  # MuJoCo clamps at cutoff
         return np.stack([np.where(lost, self.dropout_value, measured), self._at(self._setpoint)], axis=1)
 
     def info(self) -> dict[str, np.ndarray]:

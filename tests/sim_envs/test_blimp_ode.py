@@ -9,6 +9,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import sim_envs  # noqa: F401  (registers the ids)
+from sim_envs.blimp.env import BlimpAltitudeODEVectorEnv
 from sim_envs.blimp.ode_plant import U_MAX, BlimpODECore, terminal_speed
 
 A_U = 0.8 / U_MAX  # m/s^2 per command unit (the default thrust_accel)
@@ -84,3 +85,9 @@ def test_a_copy_flies_alone_as_in_a_batch_and_the_env_checker_passes():
     check_env(gym.make("sim_envs/BlimpAltitudeODE-v0").unwrapped, skip_render_check=True)
     with pytest.raises(ValueError, match="nothing to render"):
         gym.make("sim_envs/BlimpAltitudeODE-v0", render_mode="rgb_array")
+
+
+def test_an_episode_with_no_disturbance_enabled_is_not_reported_disturbed():
+    _, calm = BlimpAltitudeODEVectorEnv(3).reset(seed=[0, 1, 2])
+    _, gusty = BlimpAltitudeODEVectorEnv(3, gusts=True).reset(seed=[0, 1, 2])
+    assert not calm["disturbed"].any() and gusty["disturbed"].all()

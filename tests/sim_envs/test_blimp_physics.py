@@ -102,3 +102,27 @@ def test_disturbance_prob_flies_a_share_of_the_episodes_calm_and_leaves_the_othe
     # calm episodes: no drift of the buoyancy bias, and the same plant as their disturbed twin otherwise
     np.testing.assert_array_equal(info["buoyancy_bias"][~disturbed], info_mixed["buoyancy_bias"][~disturbed])
     assert np.all(info_always["buoyancy_bias"][~disturbed] != info_mixed["buoyancy_bias"][~disturbed])
+
+
+def test_a_start_below_the_landed_height_starts_landed_and_stays_there() -> None:
+    # The gondola would start inside the floor, whose contact threw a heavy blimp 9 cm up.
+    for start in (0.0, 0.004):
+        log = _fly(-0.05, [0.0] * 10, initial_altitude_range=(start, start))
+        np.testing.assert_allclose(log["altitude"], 0.01, atol=1e-3)
+
+
+def test_a_blimp_beyond_the_rangefinder_reads_a_lost_return() -> None:
+    env = BlimpAltitudeVectorEnv(1, buoyancy_bias_range=(0.05, 0.05), dropout_value="nan", max_range=1.0,
+                                 **{**CALM, "initial_altitude_range": (0.8, 0.8)})
+    env.reset(seed=0)
+    steps = [env.step(np.zeros((1, 1))) for _ in range(40)]  # a lighter-than-air blimp rises past 1 m
+    readings = np.array([step[0][0, 0] for step in steps])
+    altitudes = np.array([step[4]["altitude"][0] for step in steps])
+    assert altitudes[-1] > 1.1 and np.isfinite(readings[0])
+    assert np.isnan(readings[altitudes > 1.02]).all()  # MuJoCo clamps the reading at its cutoff: lost, not 1 m
+
+
+def test_an_episode_with_no_disturbance_enabled_is_not_reported_disturbed() -> None:
+    _, calm = BlimpAltitudeVectorEnv(3, **CALM).reset(seed=[0, 1, 2])
+    _, gusty = BlimpAltitudeVectorEnv(3, gusts=True, **CALM).reset(seed=[0, 1, 2])
+    assert not calm["disturbed"].any() and gusty["disturbed"].all()
