@@ -1,8 +1,10 @@
 """The blimp operating envelope: the range of plants a blimp altitude controller must hold, named, in both models.
 
 Units: command units of the thrust unit ([-3.3, 3.3]), s, m. A plant is placed in the envelope by its hover
-command u_h, the command that holds it still: its net weight (weight minus buoyancy) in command units, negative
-for a blimp lighter than air (it rises without thrust), about 2 for the paper's training model z'' = u - 2.02.
+command u_h, the command whose thrust holds it still: its net weight (weight minus buoyancy) in command units,
+negative for a blimp lighter than air (it rises without thrust), about 2 for the paper's training model
+z'' = u - 2.02. Within the dead zone (|u_h| < 0.1) no command gives that thrust: such a blimp drifts at zero
+command and is held by a limit cycle of small pulses (7 % of the envelope, in the lighter and light bands).
 
 ``BlimpEnvelope()`` (the documented default) spans what real micro-blimps and the paper show:
 

@@ -4,7 +4,7 @@ verdict per blimp and the SNN's energy figures, and write a plot per blimp (alti
 
     snncontrol demo [--hover 0.2 2.0] [--model mujoco|ode] [--seed 0] [--out out/demo]
 
-A blimp is given by its hover command (the command that holds it still, of the thrust unit's 3.3; negative:
+A blimp is given by its hover command (the command whose thrust holds it still, of the thrust unit's 3.3; negative:
 lighter than air): 0.2 is a nearly balanced blimp, 2.0 one as heavy as the paper's training model z'' = u - 2.02.
 """
 
