@@ -89,14 +89,16 @@ class ProcessBackend:
         return _with_retries(len(chunks), self.max_retries, attempt, "process workers", self.timeout_s)
 
     def _replace_pool(self) -> None:
-        """A new pool; the old one's workers are killed first (a hung one would never take the shutdown)."""
-        for process in list((self.pool._processes or {}).values()):  # no public API before Python 3.14
-            process.kill()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """A new pool in place of the old one (see `close`)."""
+        self.close()
         self.pool = self._new_pool()
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        """Kill the workers, then shut the pool down: a hung worker would never take the shutdown, and a run
+        stopped by Ctrl-C must not wait for the chunks still running (nor hang on a second Ctrl-C)."""
+        for process in list((self.pool._processes or {}).values()):  # no public API before Python 3.14
+            process.kill()
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 class RayBackend:

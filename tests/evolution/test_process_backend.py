@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
-from evo_support import latest_generation, long_run_command
+import yaml
+from evo_support import latest_generation, long_run_command, sphere_config
 
 
 def _session_members(session: int) -> list[int]:
@@ -46,6 +48,34 @@ def test_ctrl_c_stops_the_run_in_one_line_and_its_checkpoints_load(tmp_path):
             os.killpg(driver.pid, signal.SIGKILL)
     assert driver.returncode == 130 and stderr.strip().splitlines() == ["snncontrol evolve: interrupted"], stderr
     assert latest_generation(tmp_path / "run") >= 2
+
+
+def test_ctrl_c_does_not_wait_for_the_chunks_still_running(tmp_path):
+    """The pool's shutdown waited for every running chunk (a generation of a long plant flight: minutes), and a
+    second Ctrl-C then hung the driver for good: its workers are killed instead."""
+    config = sphere_config({"name": "cmaes", "population": 8}, generations=3)
+    config["fitness"] = {"kind": "custom", "factory": "faulty:make_slow", "objectives": ["sphere"],
+                         "kwargs": {"marker": str(tmp_path / "started"), "seconds": 60}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    command = [sys.executable, "-m", "snncontrol.cli", "evolve", str(tmp_path / "config.yaml"), "--run-dir",
+               str(tmp_path / "run"), "--backend", "process", "--workers", "2", "--quiet", "--allow-import", "faulty"]
+    driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True, cwd=Path(__file__).parent,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "started").exists() and driver.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert driver.poll() is None, "the run never started"
+        os.killpg(driver.pid, signal.SIGINT)
+        stopping = time.monotonic()
+        _, stderr = driver.communicate(timeout=50)
+        assert time.monotonic() - stopping < 20, "the driver waited for the running chunks"
+    finally:
+        if _session_members(driver.pid):
+            os.killpg(driver.pid, signal.SIGKILL)
+    assert driver.returncode == 130 and stderr.strip().splitlines() == ["snncontrol evolve: interrupted"], stderr
+    assert not _session_members(driver.pid)
 
 
 def test_sigkill_of_the_driver_leaves_no_process_behind(tmp_path):
