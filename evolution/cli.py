@@ -68,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(path, args.allow_import, **overrides)
     if args.address is not None and config.backend.name != "ray":
         raise ConfigError(f"--address names a Ray cluster: the backend is {config.backend.name} (give --backend ray)")
+    if args.workers is not None and config.backend.name == "serial":
+        raise ConfigError("--workers sizes a process pool or Ray tasks: the serial backend evaluates in this process "
+                          "(give --backend process or ray)")
     run_dir = args.resume or args.run_dir or config.output.run_dir
     if run_dir is None:
         run_dir = Path("runs") / f"{config.name}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"

@@ -78,4 +78,4 @@ class SeparableStrategy(cma.Strategy):
         )
         self.sigma *= float(np.exp((norm_ps / self.chiN - 1.0) * self.cs / self.damps))
         self.diagD = np.sqrt(self.C)
-        self.cond = float(self.diagD.max() / self.diagD.min())
+        self.cond = float(self.C.max() / self.C.min())  # of the covariance, as DEAP's (diagD is its square root)
