@@ -91,7 +91,8 @@ class CMAESConfig(_Model):
     preset: Literal["paper"] | None = None
     covariance: Literal["full", "diagonal"] = "full"
     population: int | None = Field(None, ge=2, le=MAX_POPULATION)  # lambda; None: DEAP's 4 + 3 ln(D)
-    mu: int | None = Field(None, ge=1, le=MAX_POPULATION)  # parents; None: population / 2
+    mu: int | None = Field(None, ge=1, le=MAX_POPULATION)  # parents; None: population / 2 (after an IPOP restart
+    # always half the grown population)
     sigma: float = Field(0.1, gt=0, le=1)
     initial_mean: Literal["uniform", "center", "spec_init"] = "uniform"
     out_of_bounds: Literal["reject", "clip"] = "reject"
@@ -311,6 +312,13 @@ class CustomConfig(_Model):
         """The reference of an allowed fitness factory; a config cannot make anything else run."""
         return _allowed(factory, info, {}, FITNESS_ENTRY_POINT_GROUP, "fitness factory")
 
+    @model_validator(mode="after")
+    def _maximized_are_objectives(self) -> CustomConfig:
+        unknown = [name for name in self.maximize if name not in self.objectives]
+        if unknown:  # (a misspelt name was minimized in silence)
+            raise ValueError(f"maximize names {unknown}, not among the objectives {self.objectives}")
+        return self
+
 
 FitnessConfig = Annotated[SphereConfig | MimicryConfig | ClosedLoopConfig | CustomConfig, Field(discriminator="kind")]
 
@@ -358,6 +366,9 @@ class ExperimentConfig(_Model):
             raise ValueError("strategy nsga2 needs two or more fitness objectives")
         if self.strategy.name != "nsga2" and count != 1:
             raise ValueError(f"strategy {self.strategy.name} needs exactly one fitness objective (got {count})")
+        if getattr(self.strategy, "init_spread", None) is not None and self.network.artifact is None:
+            raise ValueError("strategy.init_spread spreads the first population around a seed controller: it needs "
+                             "network.artifact (without one the population is uniform)")
         return self
 
     def experiment_dict(self) -> dict[str, Any]:

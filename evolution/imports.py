@@ -60,8 +60,8 @@ def _lookup(reference: str, names: Mapping[str, str]) -> str | None:
 
 def import_object(reference: str, field: str) -> Callable[..., Any]:
     """The callable `reference` names; a ConfigError naming `field` if it cannot be imported. A ValueError,
-    OverflowError or MemoryError that the callable raises on its keywords (a negative or absurd size) is a
-    ConfigError line too."""
+    OverflowError or MemoryError that the callable raises on its keywords (a negative or absurd size), or a
+    TypeError (a keyword it does not take), is a ConfigError line too."""
     module_name, _, attr = reference.partition(":")
     try:
         target = getattr(importlib.import_module(module_name), attr)
@@ -76,7 +76,7 @@ def import_object(reference: str, field: str) -> Callable[..., Any]:
             return target(*args, **kwargs)
         except SnnControlError:
             raise
-        except (ValueError, OverflowError, MemoryError) as exc:
+        except (ValueError, TypeError, OverflowError, MemoryError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ConfigError(f"{field} {reference!r}: refused its kwargs ({reason})") from None
 

@@ -35,15 +35,17 @@ class RunState:
 
 #: The score of an evaluation that gave NaN or +-inf (a plant that blew up): worse than any finite one for the
 #: direction of its objective, yet finite, so that neither the hall of fame (DEAP ranks NaN above every number)
-#: nor a strategy's checkpointed history (finite numbers only) takes it.
+#: nor a strategy's checkpointed history (finite numbers only) takes it. Finite values are held within
+#: +-SCORE_LIMIT, so that none is worse than a failure.
 FAILED_SCORE = 1e30
+SCORE_LIMIT = 1e29
 
 
 def scores(values: Sequence[float], weights: Sequence[float]) -> tuple[float, ...]:
-    """An individual's fitness values: each objective's value, or FAILED_SCORE on the losing side of its weight
-    (+ for a minimized objective, - for a maximized one) where it is not finite."""
-    return tuple(float(v) if math.isfinite(v) else math.copysign(FAILED_SCORE, -w) for v, w in zip(
-        values, weights, strict=True))
+    """An individual's fitness values: each objective's value (within +-SCORE_LIMIT), or FAILED_SCORE on the losing
+    side of its weight (+ for a minimized objective, - for a maximized one) where it is not finite."""
+    return tuple(min(max(float(v), -SCORE_LIMIT), SCORE_LIMIT) if math.isfinite(v) else math.copysign(
+        FAILED_SCORE, -w) for v, w in zip(values, weights, strict=True))
 
 
 def evolve(toolbox: base.Toolbox, state: RunState, generations: int) -> RunState:

@@ -70,10 +70,14 @@ class RunDirectory:
         config.yaml no run wrote (the user's own, comments and all, where --run-dir is the config's folder), or,
         without one, another run's logbook or champion. A config.yaml a run wrote (its first line CONFIG_HEADER, or
         the very text this run writes) marks an earlier attempt that ended before its first checkpoint (killed, or
-        failed at start, e.g. on another backend): started again, whatever its settings."""
+        failed at start, e.g. on another backend): started again, whatever its settings, unless a logbook says it
+        checkpointed (its checkpoints deleted since)."""
         theirs = self.config.read_text(encoding="utf-8", errors="replace") if self.config.is_file() else None
         headerless = yaml.safe_dump(data, sort_keys=False)  # (what runs wrote before the header)
         if theirs is not None and (theirs.startswith(CONFIG_HEADER) or theirs == headerless):
+            if (self.path / "logbook.csv").exists():  # written with the first checkpoint: those were removed
+                raise ResumeError(f"{self.path} holds the logbook and results of a run whose checkpoints are gone: a "
+                                  "new run would overwrite them (pick another --run-dir)")
             return
         if theirs is not None:
             raise ResumeError(f"{self.path} holds a config.yaml no run wrote (yours?): a new run would "

@@ -8,6 +8,7 @@ restores all of it from the latest checkpoint and continues bit for bit.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
@@ -19,10 +20,10 @@ from tqdm import tqdm
 from evolution import checkpoint
 from evolution.backends import Backend, build_backend
 from evolution.config import ExperimentConfig, objective_names
-from evolution.errors import ResumeError
+from evolution.errors import ConfigError, ResumeError
 from evolution.fitness import Fitness, build_fitness
 from evolution.fitness.objectives import weights
-from evolution.loop import RunState, evolve
+from evolution.loop import FAILED_SCORE, RunState, evolve
 from evolution.problem import Problem, config_hash, resolve_network, worker_config
 from evolution.run_dir import RunDirectory
 from evolution.strategies import build_strategy
@@ -113,7 +114,16 @@ class Experiment:
 
     def _evaluate(self, backend: Backend, population: list[Individual], generation: int) -> np.ndarray:
         genomes = self.problem.to_genome(np.asarray(population, dtype=np.float64))
-        return backend.evaluate(genomes, self.fitness.generation_data(generation))
+        values = backend.evaluate(genomes, self.fitness.generation_data(generation))
+        try:
+            values = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            values = np.empty(0)
+        if values.shape != (len(population), len(self.names)):  # (a custom fitness's slip dumped a stack)
+            raise ConfigError(f"the fitness returned objective values of shape {np.shape(values)} for "
+                              f"{len(population)} individuals: it must return [individuals, objectives] = "
+                              f"[{len(population)}, {len(self.names)}] numbers")
+        return values
 
     def _record(self, state: RunState) -> None:
         """Logbook row, checkpoint, outputs and progress bar after generation `state.generation - 1`."""
@@ -142,6 +152,8 @@ class Experiment:
                 self._save_best()
         if state.generation % output.plot_every == 0:
             self._write_outputs()
+        elif due:  # (an interrupted run kept its best/ and checkpoints but lost its front)
+            self._write_front()
         if due:
             checkpoint.save(self.run_dir.checkpoints, state, self.strategy, self.hash, output.keep_checkpoints)
         rate = len(state.population) / max(state.elapsed_s - self._last_elapsed, 1e-9)
@@ -157,7 +169,8 @@ class Experiment:
         if selection_loss is None or self.problem.seed_genome is None:
             return
         seed = self.cls(self.problem.to_unit(self.problem.seed_genome))
-        self.state.selected, self.state.selected_loss = seed, float(selection_loss(self.problem.seed_genome))
+        loss = float(selection_loss(self.problem.seed_genome))  # not finite (its flight broke): any finite one wins
+        self.state.selected, self.state.selected_loss = seed, loss if math.isfinite(loss) else math.inf
         seed.fitness.values = (float("nan"),) * len(self.names)  # never scored on a generation's data
 
     def _select(self, best: Individual) -> dict[str, float]:
@@ -188,9 +201,9 @@ class Experiment:
         return max(self.state.hall_of_fame, key=lambda ind: ind.fitness.wvalues[0])
 
     def _champion_values(self) -> list[float]:
-        """The champion's finite objective values (none for a seed controller that was never scored)."""
+        """The champion's objective values, failures left out (none for a seed controller that was never scored)."""
         champion = self._champion()
-        return [v for v in champion.fitness.values if np.isfinite(v)] if champion.fitness.valid else []
+        return [v for v in champion.fitness.values if abs(v) < FAILED_SCORE] if champion.fitness.valid else []
 
     def summary(self) -> str:
         """One line for the end of a run: generations, evaluations and the champion's (best/'s) first objective."""
@@ -213,7 +226,7 @@ class Experiment:
                 "generation": self.state.generation,
                 "evaluations": self.state.evaluations,
                 "config_hash": self.hash,
-                **({"selection_loss": self.state.selected_loss} if self.state.selected is not None else {}),
+                **({"selection_loss": self.state.selected_loss} if math.isfinite(self.state.selected_loss) else {}),
             },
         )
         genome = self.problem.to_genome(np.asarray([champion]))[0]
@@ -224,12 +237,17 @@ class Experiment:
         io = getattr(self.config.fitness, "io", None)
         return IOAdapters.from_dict(io) if io is not None else self.problem.io or IOAdapters()
 
+    def _write_front(self) -> np.ndarray | None:
+        """pareto/ of a multi-objective run (its result, beside best/); returns the front's values [K, M]."""
+        if len(self.names) == 1:
+            return None
+        members = list(self.state.hall_of_fame)
+        front = np.array([ind.fitness.values for ind in members])
+        self.run_dir.save_pareto(self.problem.to_genome(np.asarray(members)), front, self.names)
+        return front
+
     def _write_outputs(self) -> None:
-        front = None
-        if len(self.names) > 1:
-            members = list(self.state.hall_of_fame)
-            front = np.array([ind.fitness.values for ind in members])
-            self.run_dir.save_pareto(self.problem.to_genome(np.asarray(members)), front, self.names)
+        front = self._write_front()
         self.run_dir.plot(self.state.logbook, self.names[0], front, self.names)
         if self._best is None:
             self._save_best()

@@ -2,12 +2,14 @@
 worker kills itself with SIGKILL the first time it evaluates, to test that a dead worker is retried and nothing is
 lost (`signal: "SIGSTOP"`: the worker stops instead, as a hung one does; `every_time`: not only the first
 time); `faulty:make_nan`, a sphere that scores NaN where the first coordinate (unit cube) is above `above`, as a
-plant that blows up does."""
+plant that blows up does; `faulty:make_flat`, a sphere that returns its values [P] instead of [P, 1];
+`faulty:make_slow`, a sphere whose workers take `seconds` per chunk after writing `marker`."""
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -49,3 +51,27 @@ class NanAbove(SphereFitness):
 
 def make_nan(spec: NetworkSpec, seed: int, above: float) -> NanAbove:
     return NanAbove(spec, above)
+
+
+class Flat(SphereFitness):
+    def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
+        return super().evaluate(genomes, data)[:, 0]
+
+
+def make_flat(spec: NetworkSpec, seed: int) -> Flat:
+    return Flat(SphereConfig(kind="sphere", centers=[0.3]), spec.parameters)
+
+
+class Slow(SphereFitness):
+    def __init__(self, spec: NetworkSpec, marker: str, seconds: float) -> None:
+        super().__init__(SphereConfig(kind="sphere", centers=[0.3]), spec.parameters)
+        self.marker, self.seconds = Path(marker), seconds
+
+    def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
+        self.marker.write_text(str(os.getpid()))
+        time.sleep(self.seconds)
+        return super().evaluate(genomes, data)
+
+
+def make_slow(spec: NetworkSpec, seed: int, marker: str, seconds: float) -> Slow:
+    return Slow(spec, marker, seconds)

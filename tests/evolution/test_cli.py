@@ -87,6 +87,7 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
         ({"fitness": {"kind": "closed_loop", "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 5},
                       "objectives": ["itae"], "weights": [float("nan")]}},
          "fitness.closed_loop.weights.0: Input should be a finite number"),
+        ({"strategy": {"name": "ga", "init_spread": 0.1}}, "strategy.init_spread spreads the first population around"),
     ],
 )
 def test_bad_config_gives_one_line(change, message, tmp_path, capsys):
@@ -94,6 +95,28 @@ def test_bad_config_gives_one_line(change, message, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("snncontrol evolve: error: ")
     assert message.replace("Value error, ", "") in err, err
+
+
+@pytest.mark.parametrize(
+    ("fitness", "message"),
+    [
+        ({"factory": "faulty:make_nan", "kwargs": {"above": 0.5}, "objectives": ["sphere"], "maximize": ["shpere"]},
+         "maximize names ['shpere'], not among the objectives ['sphere']"),  # (it was minimized in silence)
+        ({"factory": "faulty:make_nan", "kwargs": {"above": 0.5, "bogus": 1}, "objectives": ["sphere"]},
+         "fitness.factory 'faulty:make_nan': refused its kwargs (make_nan() got an unexpected keyword argument"),
+        ({"factory": "faulty:make_flat", "objectives": ["sphere"]},  # [P] values, not [P, 1]: a stack dump
+         "the fitness returned objective values of shape (6,) for 6 individuals: it must return"),
+    ],
+)
+def test_a_custom_fitness_that_is_misconfigured_or_misbehaves_is_one_line(fitness, message, tmp_path, capsys):
+    assert _evolve(tmp_path, {**GOOD, "fitness": {"kind": "custom", **fitness}}, "--allow-import", "faulty") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_workers_with_the_serial_backend_are_refused(tmp_path, capsys):
+    assert _evolve(tmp_path, GOOD, "--workers", "8") == 2  # (it ran serially and wrote workers: 8 to config.yaml)
+    assert "--workers sizes a process pool or Ray tasks: the serial backend" in capsys.readouterr().err
 
 
 def test_a_command_line_override_into_a_config_value_that_is_no_mapping_is_one_line(tmp_path, capsys):
@@ -105,7 +128,8 @@ def test_a_command_line_override_into_a_config_value_that_is_no_mapping_is_one_l
 def test_a_new_run_never_overwrites_a_config_or_results_it_did_not_write(tmp_path, capsys):
     """`evolve exp/config.yaml --run-dir exp` replaced the user's own config (comments and all); a run dir with
     another run's logbook or champion but no checkpoint had them overwritten. An attempt at the same run killed
-    before its first checkpoint (its own config.yaml beside its logbook) is started again."""
+    before its first checkpoint (its own config.yaml, no logbook) is started again; a run whose checkpoints were
+    deleted (its logbook says it had some) is not."""
     mine = tmp_path / "exp"
     mine.mkdir()
     text = "# my experiment: keep these notes\n" + yaml.safe_dump(GOOD)
@@ -115,8 +139,12 @@ def test_a_new_run_never_overwrites_a_config_or_results_it_did_not_write(tmp_pat
     assert (mine / "config.yaml").read_text() == text
     assert _evolve(tmp_path, GOOD) == 0
     shutil.rmtree(tmp_path / "run" / "checkpoints")
+    assert _evolve(tmp_path, GOOD, "--seed", "9") == 2  # its results, checkpoints deleted: a finished run
+    assert "holds the logbook and results of a run whose checkpoints are gone" in capsys.readouterr().err
+    (tmp_path / "run" / "logbook.csv").unlink()
     assert _evolve(tmp_path, GOOD) == 0  # the same run, killed before its first checkpoint: started again
     shutil.rmtree(tmp_path / "run" / "checkpoints")
+    (tmp_path / "run" / "logbook.csv").unlink()
     assert _evolve(tmp_path, GOOD, "--generations", "3") == 0  # an attempt with other settings: started again too
     shutil.rmtree(tmp_path / "run" / "checkpoints")
     (tmp_path / "run" / "config.yaml").unlink()
