@@ -36,9 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 from evolution.config import load_config  # noqa: E402
 from evolution.fitness import build_fitness  # noqa: E402
-from evolution.fitness.closed_loop import VALIDATION_KEY  # noqa: E402
 from evolution.problem import Problem  # noqa: E402
-from evolution.rng import derive_seed  # noqa: E402
+from evolution.rng import VALIDATION_KEY, derive_seed  # noqa: E402
 from snncontrol import atomic  # noqa: E402
 from snncontrol.artifacts import load_controller, read_artifact  # noqa: E402
 from snncontrol.commands.eval_blimp import table  # noqa: E402

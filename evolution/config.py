@@ -296,6 +296,29 @@ class ClosedLoopConfig(_Model):
         return self
 
 
+class SwimmerBodiesConfig(_Model):
+    """NCAP swimmers over the swimmer body envelope (`sim_envs.swimmer.envelope.SwimmerEnvelope()`, 3-12 links,
+    link length, gear, viscosity and density): every generation each individual swims `bodies` bodies drawn anew
+    from the envelope (every individual the same ones), its NCAP re-instantiated for each body's links with its
+    shared weights (`snncontrol.controllers.ncap.retarget`), one episode of `episode_steps` control steps each.
+    Objective `log_return` (maximized): the mean over the bodies of ln(max(return, 1)), so that a body counts by
+    its return's ratio and the long, fast bodies (returns near 900) do not outweigh the short, slow ones (near
+    30). With `validation_bodies` > 0 the run's champion is the individual best on that many fixed bodies, never
+    swum in training. `io`: the adapters stored with the champion, for the network's own body (each body swims
+    with its own `ncap_io`). The network must be an NCAP (`ncap_spec`)."""
+
+    kind: Literal["swimmer_bodies"]
+    bodies: int = Field(6, ge=1, le=1000)
+    episode_steps: int = Field(1000, ge=1)
+    validation_bodies: int = Field(0, ge=0, le=1000)
+    n_threads: int = Field(1, ge=1, le=1024)  # physics threads per swim (copies are stepped independently)
+    io: dict[str, Any] | None = None
+    objectives: list[Literal["log_return"]] = Field(default_factory=lambda: ["log_return"], min_length=1,
+                                                    max_length=1)
+
+    _io = field_validator("io")(_check_io)
+
+
 class CustomConfig(_Model):
     """A user fitness: `factory` ("package.module:function") called as factory(spec=..., seed=..., **kwargs)
     returning an object with `objectives`, `generation_data(generation)` and `evaluate(genomes, data)`."""
@@ -320,7 +343,9 @@ class CustomConfig(_Model):
         return self
 
 
-FitnessConfig = Annotated[SphereConfig | MimicryConfig | ClosedLoopConfig | CustomConfig, Field(discriminator="kind")]
+FitnessConfig = Annotated[
+    SphereConfig | MimicryConfig | ClosedLoopConfig | SwimmerBodiesConfig | CustomConfig, Field(discriminator="kind")
+]
 
 
 class BackendConfig(_Model):
@@ -376,7 +401,9 @@ class ExperimentConfig(_Model):
         return self.model_dump(mode="json", by_alias=True, exclude={"name", "backend", "output", "generations"})
 
 
-def objective_names(fitness: SphereConfig | MimicryConfig | ClosedLoopConfig | CustomConfig) -> list[str]:
+def objective_names(
+    fitness: SphereConfig | MimicryConfig | ClosedLoopConfig | SwimmerBodiesConfig | CustomConfig,
+) -> list[str]:
     if isinstance(fitness, SphereConfig):
         return ["sphere"] if len(fitness.centers) == 1 else [f"sphere_{i}" for i in range(len(fitness.centers))]
     if isinstance(fitness, ClosedLoopConfig) and fitness.weights is not None:

@@ -14,6 +14,9 @@ from typing import Any
 import numpy as np
 import torch
 
+#: derive_seed(run seed, VALIDATION_KEY, k): a fitness's fixed validation draws; no generation's draws share these.
+VALIDATION_KEY = 2**32 - 1
+
 
 def derive_seed(*keys: int) -> int:
     """A 32-bit seed that depends only on `keys` (e.g. run seed, generation, episode index)."""

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from evolution.config import ClosedLoopConfig, ExperimentConfig, MimicryConfig, SphereConfig
+from evolution.config import ClosedLoopConfig, ExperimentConfig, MimicryConfig, SphereConfig, SwimmerBodiesConfig
 from evolution.errors import ConfigError
 from evolution.imports import import_object
 from evolution.problem import Problem
@@ -41,6 +41,10 @@ def build_fitness(config: ExperimentConfig, problem: Problem, *, worker: bool = 
 
         io = IOAdapters.from_dict(cfg.io) if cfg.io is not None else problem.io or IOAdapters()
         return ClosedLoopFitness(cfg, problem.spec, io, config.seed, worker)
+    if isinstance(cfg, SwimmerBodiesConfig):
+        from evolution.fitness.swimmer_bodies import SwimmerBodiesFitness
+
+        return SwimmerBodiesFitness(cfg, problem.spec, config.seed)
     fitness = import_object(cfg.factory, "fitness.factory")(spec=problem.spec, seed=config.seed, **cfg.kwargs)
     if not (hasattr(fitness, "generation_data") and hasattr(fitness, "evaluate")):
         raise ConfigError(f"fitness.factory {cfg.factory!r} must return an object with generation_data and evaluate")

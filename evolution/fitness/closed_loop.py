@@ -25,7 +25,7 @@ import sim_envs  # noqa: F401  (registers the sim_envs/* ids)
 from evolution.config import ClosedLoopConfig, objective_names
 from evolution.errors import ConfigError
 from evolution.fitness.objectives import energy_objectives, weights
-from evolution.rng import derive_seed
+from evolution.rng import VALIDATION_KEY, derive_seed
 from snncontrol.adapters import IOAdapters
 from snncontrol.energy import counters_report
 from snncontrol.errors import SpecError
@@ -34,7 +34,6 @@ from snncontrol.policy import SNNPolicy
 from snncontrol.spec import NetworkSpec
 from snncontrol.tracking import TrackingAccumulator
 
-VALIDATION_KEY = 2**32 - 1  # derive_seed(run seed, VALIDATION_KEY, k): no generation's episodes share these
 TRACKED = ("tracking_error", "itae", "steady_state", "overshoot")  # objectives a TrackingAccumulator gives
 
 

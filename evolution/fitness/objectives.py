@@ -10,7 +10,7 @@ import numpy as np
 
 from snncontrol.energy import EnergyReport
 
-MAXIMIZED = frozenset({"return"})
+MAXIMIZED = frozenset({"return", "log_return"})
 ENERGY_OBJECTIVES = ("sops", "spikes", "energy")
 
 

@@ -88,6 +88,8 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
                       "objectives": ["itae"], "weights": [float("nan")]}},
          "fitness.closed_loop.weights.0: Input should be a finite number"),
         ({"strategy": {"name": "ga", "init_spread": 0.1}}, "strategy.init_spread spreads the first population around"),
+        ({"fitness": {"kind": "swimmer_bodies", "bodies": 0}},
+         "fitness.swimmer_bodies.bodies: Input should be greater"),
     ],
 )
 def test_bad_config_gives_one_line(change, message, tmp_path, capsys):
