@@ -1,20 +1,26 @@
-"""The shipped spiking NCAP on held-out swimmer bodies drawn from the whole envelope, without retraining.
+"""The shipped spiking NCAPs on held-out swimmer bodies drawn from the whole envelope, beside the paper's circuit.
 
-The shipped controller (`snncontrol/controllers/swimmer_ncap`) was evolved on one body: 6 links of 0.1 m, gear
-5e-4 N·m, water (viscosity 1e-3 Pa·s) at density 3000 kg/m³. Here it swims `--bodies` bodies drawn from
-`sim_envs.swimmer.envelope.SwimmerEnvelope()` (3-12 links of 0.05-0.2 m, gear x0.5-2, viscosity 1e-3 .. 1e-1 Pa·s,
-density 1000-6000 kg/m³; seed `--seed`, none of them the training body, none used to tune anything), re-instantiated
-for each body's links with its 4 evolved shared weights (`snncontrol.controllers.ncap.retarget`), `--episodes`
-episodes of 1000 steps (0.03 s) each from episode seeds 20000.. (never used in evolution or selection). The peer,
-on the same bodies and episodes: the same circuit at the paper's initialization (+1 / -1, not evolved), what the
-evolution is measured against.
+Two NCAPs ship, both the circuit of configs/ncap_spiking.yaml (6 links, 4 shared sign-constrained weights):
+`swimmer_ncap`, evolved on one body (6 links of 0.1 m, gear 5e-4 N·m, water (viscosity 1e-3 Pa·s) at density
+3000 kg/m³), and `swimmer_ncap_bodies`, evolved over the body envelope (`snncontrol evolve configs/ncap_bodies.yaml`:
+each generation 6 bodies drawn anew, its champion chosen on 12 fixed validation bodies). Here both swim `--bodies`
+bodies drawn from `sim_envs.swimmer.envelope.SwimmerEnvelope()` (3-12 links of 0.05-0.2 m, gear x0.5-2, viscosity
+1e-3 .. 1e-1 Pa·s, density 1000-6000 kg/m³) with `--seed` (0: a stream no evolution run draws from, and no body
+of it was used to tune anything), each re-instantiated for the body's links with its shared weights
+(`snncontrol.controllers.ncap.retarget`), `--episodes` episodes of 1000 steps (0.03 s) each from episode seeds
+20000.. (never used in evolution or selection). The peer, on the same bodies and episodes: the same circuit at the
+paper's initialization (+1 / -1, not evolved), what evolution is measured against.
 
     .venv/bin/python benchmarks/ncap_bodies.py [--bodies 24] [--episodes 3] [--seed 0]
+        [--artifact runs/ncap_bodies/best [--ship]]
 
-Reports per controller the median and the worst body of the NCAP return (mean over its episodes; the worst
-episode beside it) and of the net speed (head displacement / duration, m/s), the bodies it swims forward on (net
-speed > 1 mm/s), and the ratio evolved / paper init. Writes benchmarks/results/ncap_bodies.json and ends with
-`RESULT ncap_bodies bodies=... return_median=... return_worst=... peer_return_median=... ratio_median=...`.
+`--artifact` grades a run's champion in place of the shipped body-envelope NCAP; with `--ship` it then becomes
+`shipped:swimmer_ncap_bodies` (its metadata naming the run). Reports per controller the median and the worst
+body of the NCAP return (mean over its episodes; the worst episode beside it) and of the net speed (head
+displacement / duration, m/s), the bodies it swims forward on (net speed > 1 mm/s), and each one's ratio to the
+paper's circuit. Writes benchmarks/results/ncap_bodies.json and ends with
+`RESULT ncap_bodies bodies=... single_median=... single_worst=... envelope_median=... envelope_worst=...
+paper_median=... paper_worst=... single_ratio_worst=... envelope_ratio_worst=...`.
 """
 
 from __future__ import annotations
@@ -32,20 +38,41 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim_envs.swimmer.envelope import SwimmerEnvelope  # noqa: E402
-from snncontrol.artifacts import read_artifact  # noqa: E402
+from snncontrol.artifacts import read_artifact, save_controller  # noqa: E402
 from snncontrol.atomic import write_text  # noqa: E402
+from snncontrol.controllers import SHIPPED  # noqa: E402
 from snncontrol.controllers.ncap import paper_genome, retarget  # noqa: E402
 from snncontrol.evaluation.swimming import swim  # noqa: E402
 
-ARTIFACT = ROOT / "snncontrol" / "controllers" / "swimmer_ncap"
 OUT = ROOT / "benchmarks" / "results" / "ncap_bodies.json"
 EPISODE_SEED = 20_000  # episode seeds from here: never drawn by an evolution run or a selection
 FORWARD_M_S = 1e-3  # a body swims forward when its net speed exceeds this (m/s)
-TRAINED_ON = "6 links of 0.1 m, gear 5e-4 N·m, viscosity 1e-3 Pa·s, density 3000 kg/m³"
+ENVELOPE_CONFIG = "configs/ncap_bodies.yaml"
+#: controller key -> (label, what it was evolved on)
+CONTROLLERS = {
+    "single": ("single body", "6 links of 0.1 m, gear 5e-4 N·m, viscosity 1e-3 Pa·s, density 3000 kg/m³"),
+    "envelope": ("body envelope", f"6 bodies per generation drawn from SwimmerEnvelope() ({ENVELOPE_CONFIG})"),
+    "paper": ("paper init", "not evolved: +1 excitatory, -1 inhibitory"),
+}
 
 
 def summary(values: np.ndarray) -> dict[str, float]:
     return {"median": float(np.median(values)), "worst": float(values.min())}
+
+
+def ship(source: Path) -> None:
+    """Write the run champion at `source` as shipped:swimmer_ncap_bodies, its metadata naming the run."""
+    spec, genome, metadata, io = read_artifact(source)
+    metadata.description = (
+        "Spiking NCAP swimmer controller (Bhattasali et al. 2022 circuit on LIF neurons), 4 shared sign-constrained "
+        "weights, evolved over the swimmer body envelope (3-12 links, link length, motors, fluid) by `snncontrol "
+        f"evolve {ENVELOPE_CONFIG}`; graded on held-out bodies by benchmarks/ncap_bodies.py. Other bodies: "
+        "snncontrol.controllers.ncap.retarget(spec, genome, n_links)."
+    )
+    metadata.extra = {**metadata.extra, "evolve_run": {"command": f"snncontrol evolve {ENVELOPE_CONFIG}",
+                                                       "config": ENVELOPE_CONFIG, "run_dir": str(source.parent)}}
+    save_controller(SHIPPED["swimmer_ncap_bodies"], spec, genome, metadata, io)
+    print(f"shipped {source} -> {SHIPPED['swimmer_ncap_bodies'].relative_to(ROOT)}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,53 +80,73 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bodies", type=int, default=24)
     parser.add_argument("--episodes", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0, help="seed of the body draws")
+    parser.add_argument("--artifact", help="a run's champion to grade in place of shipped:swimmer_ncap_bodies")
+    parser.add_argument("--ship", action="store_true", help="with --artifact: ship it as swimmer_ncap_bodies")
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
-    spec, genome, _, _ = read_artifact(ARTIFACT)
+    if args.ship and not args.artifact:
+        parser.error("--ship ships the champion given with --artifact")
+    if args.ship:
+        ship(Path(args.artifact))
+    envelope_path = Path(args.artifact) if args.artifact and not args.ship else SHIPPED["swimmer_ncap_bodies"]
+    spec, single, _, _ = read_artifact(SHIPPED["swimmer_ncap"])
+    envelope_spec, envelope, _, _ = read_artifact(envelope_path)
+    if envelope_spec.to_dict() != spec.to_dict():
+        raise SystemExit(f"ncap_bodies: {envelope_path} is not the shipped NCAP's circuit (configs/ncap_spiking.yaml)")
+    genomes = {"single": single, "envelope": envelope, "paper": paper_genome(spec)}
     seeds = [EPISODE_SEED + e for e in range(args.episodes)]
     rows = []
-    print("| links | link (m) | gear (N·m) | viscosity (Pa·s) | density | evolved: return (worst episode) | net speed "
-          "(m/s) | paper init: return | net speed |")
+    print("| links | link (m) | gear (N·m) | viscosity (Pa·s) | density | single body: return (worst episode) | "
+          "body envelope | paper init | net speed (m/s): single / envelope / paper |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for body in SwimmerEnvelope().bodies(args.seed, args.bodies):
         links = body.pop("n_links")
-        s, g, io = retarget(spec, genome, links)
-        result = swim(s, np.stack([g, paper_genome(s)]), io, links, seeds, env_kwargs=body)
-        returns = result.copy_returns.reshape(2, len(seeds))
-        row = {"n_links": links, **body, "return": float(result.returns[0]), "worst_episode": float(returns[0].min()),
-               "net_speed": float(result.net_speeds[0]), "peer_return": float(result.returns[1]),
-               "peer_net_speed": float(result.net_speeds[1])}
+        retargeted = [retarget(spec, genome, links) for genome in genomes.values()]
+        body_spec, _, io = retargeted[0]
+        result = swim(body_spec, np.stack([g for _, g, _ in retargeted]), io, links, seeds, env_kwargs=body)
+        returns = result.copy_returns.reshape(len(genomes), len(seeds))
+        row = {"n_links": links, **body}
+        for k, key in enumerate(genomes):
+            row[key] = {"return": float(result.returns[k]), "worst_episode": float(returns[k].min()),
+                        "net_speed": float(result.net_speeds[k])}
         rows.append(row)
+        s, e, p = (row[key] for key in genomes)
         print(f"| {links} | {body['link_length']:.3f} | {body['gear']:.2e} | {body['viscosity']:.1e} | "
-              f"{body['density']:.0f} | {row['return']:.0f} ({row['worst_episode']:.0f}) | {row['net_speed']:.4f} | "
-              f"{row['peer_return']:.0f} | {row['peer_net_speed']:.4f} |", flush=True)
-    ours, peer = (np.array([r[key] for r in rows]) for key in ("return", "peer_return"))
-    speeds, peer_speeds = (np.array([r[key] for r in rows]) for key in ("net_speed", "peer_net_speed"))
-    ratio = ours / np.maximum(peer, 1e-9)
+              f"{body['density']:.0f} | {s['return']:.0f} ({s['worst_episode']:.0f}) | {e['return']:.0f} "
+              f"({e['worst_episode']:.0f}) | {p['return']:.0f} | {s['net_speed']:.4f} / {e['net_speed']:.4f} / "
+              f"{p['net_speed']:.4f} |", flush=True)
+    figures: dict[str, dict] = {}
+    paper = np.array([row["paper"]["return"] for row in rows])
+    for key, (label, trained_on) in CONTROLLERS.items():
+        values = np.array([row[key]["return"] for row in rows])
+        speeds = np.array([row[key]["net_speed"] for row in rows])
+        ratio = values / np.maximum(paper, 1e-9)
+        figures[key] = {"label": label, "evolved_on": trained_on, "return": summary(values),
+                        "worst_episode": float(min(row[key]["worst_episode"] for row in rows)),
+                        "net_speed": summary(speeds), "forward": int((speeds > FORWARD_M_S).sum()),
+                        "ratio_to_paper_init": {**summary(ratio), "best": float(ratio.max())}}
     document = {
         "benchmark": "ncap_bodies",
-        "artifact": str(ARTIFACT.relative_to(ROOT)),
-        "trained_on": TRAINED_ON,
+        "artifacts": {"single": str(SHIPPED["swimmer_ncap"].relative_to(ROOT)), "envelope": str(envelope_path)},
         "envelope": dataclasses.asdict(SwimmerEnvelope()),
         "body_seed": args.seed,
         "episode_seeds": seeds,
         "machine": {"cores": os.cpu_count(), "load_average": os.getloadavg()},
         "rows": rows,
-        "evolved": {"return": summary(ours), "worst_episode": float(min(r["worst_episode"] for r in rows)),
-                    "net_speed": summary(speeds), "forward": int((speeds > FORWARD_M_S).sum())},
-        "paper_init": {"return": summary(peer), "net_speed": summary(peer_speeds),
-                       "forward": int((peer_speeds > FORWARD_M_S).sum())},
-        "ratio_evolved_over_paper_init": {**summary(ratio), "best": float(ratio.max())},
+        "controllers": figures,
     }
     write_text(args.out, json.dumps(document, indent=1) + "\n")
-    e, p = document["evolved"], document["paper_init"]
-    print(f"evolved: return median {e['return']['median']:.0f}, worst body {e['return']['worst']:.0f}, worst "
-          f"episode {e['worst_episode']:.0f}; forward on {e['forward']} of {len(rows)}; paper init: median "
-          f"{p['return']['median']:.0f}, worst {p['return']['worst']:.0f}, forward on {p['forward']}")
-    print(f"RESULT ncap_bodies bodies={len(rows)} return_median={e['return']['median']:.0f} "
-          f"return_worst={e['return']['worst']:.0f} worst_episode={e['worst_episode']:.0f} "
-          f"peer_return_median={p['return']['median']:.0f} peer_return_worst={p['return']['worst']:.0f} "
-          f"ratio_median={np.median(ratio):.2f} ratio_worst={ratio.min():.2f} forward={e['forward']}")
+    for f in figures.values():
+        print(f"{f['label']}: return median {f['return']['median']:.0f}, worst body {f['return']['worst']:.0f}, "
+              f"worst episode {f['worst_episode']:.0f}; forward on {f['forward']} of {len(rows)}; per body "
+              f"{f['ratio_to_paper_init']['worst']:.2f}x-{f['ratio_to_paper_init']['best']:.2f}x the paper init's "
+              f"(median {f['ratio_to_paper_init']['median']:.2f}x)")
+    s, e, p = (figures[key] for key in CONTROLLERS)
+    print(f"RESULT ncap_bodies bodies={len(rows)} single_median={s['return']['median']:.0f} "
+          f"single_worst={s['return']['worst']:.0f} envelope_median={e['return']['median']:.0f} "
+          f"envelope_worst={e['return']['worst']:.0f} paper_median={p['return']['median']:.0f} "
+          f"paper_worst={p['return']['worst']:.0f} single_ratio_worst={s['ratio_to_paper_init']['worst']:.2f} "
+          f"envelope_ratio_worst={e['ratio_to_paper_init']['worst']:.2f}")
     return 0
 
 

@@ -54,7 +54,7 @@ def test_info_and_export_nir_take_a_shipped_name(tmp_path, capsys):
 )
 def test_every_artifact_argument_resolves_shipped_names(argv, tmp_path, capsys):
     argv = [a.replace("OUT", str(tmp_path)) for a in argv]
-    message = "no shipped controller 'nope' (shipped: blimp, blimp_envelope_seed, swimmer_ncap)"
+    message = "no shipped controller 'nope' (shipped: blimp, blimp_envelope_seed, swimmer_ncap, swimmer_ncap_bodies)"
     assert message in _one_line(capsys, *argv)
 
 

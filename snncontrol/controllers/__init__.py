@@ -15,6 +15,8 @@ SHIPPED: dict[str, Path] = {
     # the constructed seed that configs/blimp_envelope.yaml evolves into "blimp" (benchmarks/blimp_pipeline.py)
     "blimp_envelope_seed": _HERE / "blimp_envelope_seed",
     "swimmer_ncap": _HERE / "swimmer_ncap",
+    # the same circuit evolved over the swimmer body envelope (configs/ncap_bodies.yaml, benchmarks/ncap_bodies.py)
+    "swimmer_ncap_bodies": _HERE / "swimmer_ncap_bodies",
 }
 
 

@@ -253,6 +253,19 @@ def test_shipped_artifact_swims_forward_on_4_6_10_links():
     assert load_controller(SHIPPED).spec.name == spec.name
 
 
+def test_the_body_envelope_ncap_names_its_run_and_swims_a_long_link_body_the_single_body_one_barely_moves():
+    """A held-out body of benchmarks/ncap_bodies.py (5 links of 0.18 m, weak motors): the NCAP evolved on one body
+    reached 66 there, the paper's circuit 97, the one evolved over the envelope 189."""
+    spec, envelope, metadata, _ = read_artifact(SHIPPED + "_bodies")
+    assert metadata.extra["evolve_run"]["config"] == "configs/ncap_bodies.yaml"
+    single = read_artifact(SHIPPED)[1]
+    body = {"link_length": 0.179, "gear": 2.98e-4, "viscosity": 5.9e-3, "density": 2509.0}
+    s, _, io = retarget(spec, single, 5)
+    genomes = np.stack([retarget(spec, g, 5)[1] for g in (single, envelope, paper_genome(spec))])
+    returns = swim(s, genomes, io, 5, seeds=(20000,), env_kwargs=body).returns
+    assert returns[1] > 1.5 * max(returns[0], returns[2]), returns
+
+
 def test_shipped_controller_drives_gymnasium_swimmer_v5_without_retraining():
     import gymnasium as gym
 
