@@ -1,13 +1,14 @@
 """The shipped PD+I SNN beside the reference PID over the blimp's whole operating envelope, in both plant models.
 
-    .venv/bin/python benchmarks/blimp_closed_loop.py [--plants 8] [--seed 9000] [--artifact shipped:blimp]
+    .venv/bin/python benchmarks/blimp_closed_loop.py [--plants 8] [--seed 9100] [--artifact shipped:blimp]
 
 Protocol (`snncontrol.evaluation.blimp_eval.evaluate_envelope`, the same as `snncontrol eval-blimp`): per band of
 hover command (`sim_envs.blimp.envelope.HOVER_BANDS`, -0.5 .. 2.2 in five bands) `--plants` held-out plants
 (default 8: 40 per model and condition), set-points 0.5 / 1.0 / 1.5 m held 70 s, calm and disturbed (gusts,
 helium leak, 10 % lost returns), in the MuJoCo plant and in the independently formulated 1-D ODE plant. Seeds
-9000 .. 9039 by default (`blimp_eval.HELD_OUT_SEED`), never drawn by an evolution run nor flown to choose between
-controllers (100 .. 139, the default until 2026-12-06, were, and 300 .. 315 chose the seed's gains). Writes
+9100 .. 9139 by default (`blimp_eval.HELD_OUT_SEED`), never drawn by an evolution run nor flown to choose between
+controllers (100 .. 139, the default until 2026-12-06, were, 300 .. 315 chose the seed's gains, and 9000 .. 9039
+chose between the shipped genome and a rerun of its config on 2026-12-07). Writes
 benchmarks/results/blimp_closed_loop.json and benchmarks/results/blimp_envelope.png (steady-state error against
 hover command) and ends with
 

@@ -23,7 +23,7 @@ jump in the set-point is a jump in the error, whose derivative kicks the command
 derivative spreads its kick over a second where the PID's is short and clipped; without the jump there is no kick.
 
 Plants: by default the selection plants (seeds 5000.., those the shipped run was chosen on), so that a design
-decision taken from this diagnosis leaves the held-out plants of benchmarks/blimp_closed_loop.py (seeds 9000..)
+decision taken from this diagnosis leaves the held-out plants of benchmarks/blimp_closed_loop.py (seeds 9100..)
 unseen. Writes benchmarks/results/blimp_overshoot.json and ends with
 
     RESULT blimp_overshoot snn_up_cm=.. snn_approach_cm=.. snn_later_cm=.. pid_up_cm=.. pid_approach_cm=..

@@ -1,6 +1,6 @@
 """`snncontrol eval-blimp ARTIFACT`: a blimp controller beside the reference PID over the operating envelope.
 
-    snncontrol eval-blimp shipped:blimp [--plants 8] [--seed 9000] [--models mujoco ode]
+    snncontrol eval-blimp shipped:blimp [--plants 8] [--seed 9100] [--models mujoco ode]
                           [--conditions calm disturbed] [--bands lighter light medium heavy heaviest] [--out DIR]
 
 Flies `--plants` held-out plants per band of hover command (`sim_envs.blimp.envelope.HOVER_BANDS`, from lighter
