@@ -33,7 +33,7 @@ class CMAES:
         self.cfg, self.cls, self.dim = cfg, cls, dim
         self.seed, self.spec_init = seed, spec_init
         self.restart = 0
-        self.history: list[float] = []  # best weighted fitness of each generation since the last restart
+        self.history: list[float] = []  # best weighted fitness of the last `stagnation` generations since a restart
         self.es = self._new_strategy()
 
     def _new_strategy(self) -> cma.Strategy | SeparableStrategy:
@@ -87,13 +87,14 @@ class CMAES:
     def update(self, population: list[Individual]) -> None:
         self.es.update(population)
         self.history.append(max(ind.fitness.wvalues[0] for ind in population))
+        del self.history[: -self.cfg.stagnation]  # (all of it went into every checkpoint: a long run's grew)
         if self.restart < self.cfg.restarts and self._converged():
             self.restart += 1
             self.history = []
             self.es = self._new_strategy()
 
     def _converged(self) -> bool:
-        es, recent = self.es, self.history[-self.cfg.stagnation :]
+        es, recent = self.es, self.history
         return bool(
             es.sigma * es.diagD.max() < self.cfg.tol_x
             or es.cond > MAX_CONDITION

@@ -45,6 +45,12 @@ def test_ipop_restart_grows_population(tmp_path):
     assert sizes[0] == 6 and sizes[-1] == 12 and experiment.strategy.restart == 1
 
 
+def test_the_stagnation_history_keeps_only_what_the_restart_test_reads(tmp_path):
+    """Every generation's best went into every checkpoint: 0.27 s a generation at 30,000 of them."""
+    experiment = run(sphere_config({"name": "cmaes", "population": 6, "stagnation": 3}, 12), tmp_path)
+    assert len(experiment.strategy.history) == 3
+
+
 def test_nsga2_finds_a_spread_pareto_front(tmp_path):
     data = sphere_config({"name": "nsga2", "mu": 16}, generations=15, centers=[0.2, 0.8])
     experiment = run(data, tmp_path)
