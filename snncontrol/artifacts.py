@@ -80,19 +80,19 @@ def parse_json(text: str, max_depth: int = MAX_JSON_DEPTH, *, allow_nan: bool = 
 
 
 def git_revision(path: Path | None = None) -> str | None:
-    """The git commit of the source tree this package runs from (None outside a checkout)."""
+    """The git commit of the source tree this package runs from, with "+dirty" where the tree differs from it
+    (changed or new files that git does not ignore: that commit alone would not reproduce what ran); None outside
+    a checkout."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=path or Path(__file__).parent, capture_output=True, text=True,
+                              timeout=5, check=True).stdout.strip()
+
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=path or Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
+        commit, changes = git("rev-parse", "HEAD"), git("status", "--porcelain")
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    return (commit + ("+dirty" if changes else "")) or None
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from snncontrol.adapters import ActionAdapter, IOAdapters, ObservationAdapter
-from snncontrol.artifacts import Metadata, load_controller, read_artifact, save_controller
+from snncontrol.artifacts import Metadata, git_revision, load_controller, read_artifact, save_controller
 from snncontrol.errors import ArtifactError, SpecError
 from snncontrol.layers import Layer, leaky_readout, paired_encoding
 from snncontrol.neurons import LIF
@@ -200,3 +200,21 @@ def test_demo_refuses_a_controller_that_does_not_fit_the_blimp_in_one_line(tmp_p
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "makes 2 input" in result.stderr
+
+
+def test_the_recorded_git_revision_says_when_the_tree_differs_from_its_commit(tmp_path):
+    """A run from uncommitted code recorded a commit without that code (a shipped swimmer named one lacking its
+    config): the revision carries +dirty then."""
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "config.yaml").write_text("a: 1\n")
+    git("add", "config.yaml")
+    git("commit", "-qm", "c")
+    clean = git_revision(tmp_path)
+    assert clean is not None and len(clean) == 40
+    (tmp_path / "new.yaml").write_text("b: 2\n")  # an untracked input counts
+    assert git_revision(tmp_path) == clean + "+dirty"
