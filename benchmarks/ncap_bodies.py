@@ -41,7 +41,8 @@ from sim_envs.swimmer.envelope import SwimmerEnvelope  # noqa: E402
 from snncontrol.artifacts import read_artifact, save_controller  # noqa: E402
 from snncontrol.atomic import write_text  # noqa: E402
 from snncontrol.controllers import SHIPPED  # noqa: E402
-from snncontrol.controllers.ncap import paper_genome, retarget  # noqa: E402
+from snncontrol.controllers.ncap import paper_genome, retarget_population  # noqa: E402
+from snncontrol.errors import SnnControlError  # noqa: E402
 from snncontrol.evaluation.swimming import swim  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "ncap_bodies.json"
@@ -60,6 +61,12 @@ def summary(values: np.ndarray) -> dict[str, float]:
     return {"median": float(np.median(values)), "worst": float(values.min())}
 
 
+def relative(path: Path) -> str:
+    """`path` relative to the repository where it lies inside it (results name no machine's folders)."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def ship(source: Path) -> None:
     """Write the run champion at `source` as shipped:swimmer_ncap_bodies, its metadata naming the run."""
     spec, genome, metadata, io = read_artifact(source)
@@ -70,7 +77,7 @@ def ship(source: Path) -> None:
         "snncontrol.controllers.ncap.retarget(spec, genome, n_links)."
     )
     metadata.extra = {**metadata.extra, "evolve_run": {"command": f"snncontrol evolve {ENVELOPE_CONFIG}",
-                                                       "config": ENVELOPE_CONFIG, "run_dir": str(source.parent)}}
+                                                       "config": ENVELOPE_CONFIG, "run_dir": relative(source.parent)}}
     save_controller(SHIPPED["swimmer_ncap_bodies"], spec, genome, metadata, io)
     print(f"shipped {source} -> {SHIPPED['swimmer_ncap_bodies'].relative_to(ROOT)}", flush=True)
 
@@ -86,13 +93,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.ship and not args.artifact:
         parser.error("--ship ships the champion given with --artifact")
+    if not (1 <= args.bodies <= 10_000 and 1 <= args.episodes <= 1000 and 0 <= args.seed < 2**32):
+        parser.error(f"--bodies must be in 1..10000, --episodes in 1..1000 and --seed in 0..2^32-1, got "
+                     f"{args.bodies}, {args.episodes} and {args.seed}")
+    envelope_path = Path(args.artifact) if args.artifact else SHIPPED["swimmer_ncap_bodies"]
+    try:
+        spec, single, _, _ = read_artifact(SHIPPED["swimmer_ncap"])
+        envelope_spec, envelope, _, _ = read_artifact(envelope_path)
+    except SnnControlError as exc:
+        parser.error(str(exc))
+    if envelope_spec.to_dict() != spec.to_dict():  # (checked before --ship replaces the shipped one)
+        parser.error(f"{envelope_path} is not the shipped NCAP's circuit (configs/ncap_spiking.yaml)")
     if args.ship:
-        ship(Path(args.artifact))
-    envelope_path = Path(args.artifact) if args.artifact and not args.ship else SHIPPED["swimmer_ncap_bodies"]
-    spec, single, _, _ = read_artifact(SHIPPED["swimmer_ncap"])
-    envelope_spec, envelope, _, _ = read_artifact(envelope_path)
-    if envelope_spec.to_dict() != spec.to_dict():
-        raise SystemExit(f"ncap_bodies: {envelope_path} is not the shipped NCAP's circuit (configs/ncap_spiking.yaml)")
+        ship(envelope_path)
     genomes = {"single": single, "envelope": envelope, "paper": paper_genome(spec)}
     seeds = [EPISODE_SEED + e for e in range(args.episodes)]
     rows = []
@@ -101,9 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for body in SwimmerEnvelope().bodies(args.seed, args.bodies):
         links = body.pop("n_links")
-        retargeted = [retarget(spec, genome, links) for genome in genomes.values()]
-        body_spec, _, io = retargeted[0]
-        result = swim(body_spec, np.stack([g for _, g, _ in retargeted]), io, links, seeds, env_kwargs=body)
+        body_spec, retargeted, io = retarget_population(spec, np.stack(list(genomes.values())), links)
+        result = swim(body_spec, retargeted, io, links, seeds, env_kwargs=body)
         returns = result.copy_returns.reshape(len(genomes), len(seeds))
         row = {"n_links": links, **body}
         for k, key in enumerate(genomes):
@@ -127,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                         "ratio_to_paper_init": {**summary(ratio), "best": float(ratio.max())}}
     document = {
         "benchmark": "ncap_bodies",
-        "artifacts": {"single": str(SHIPPED["swimmer_ncap"].relative_to(ROOT)), "envelope": str(envelope_path)},
+        "artifacts": {"single": relative(SHIPPED["swimmer_ncap"]), "envelope": relative(envelope_path)},
         "envelope": dataclasses.asdict(SwimmerEnvelope()),
         "body_seed": args.seed,
         "episode_seeds": seeds,

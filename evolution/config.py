@@ -304,8 +304,8 @@ class SwimmerBodiesConfig(_Model):
     Objective `log_return` (maximized): the mean over the bodies of ln(max(return, 1)), so that a body counts by
     its return's ratio and the long, fast bodies (returns near 900) do not outweigh the short, slow ones (near
     30). With `validation_bodies` > 0 the run's champion is the individual best on that many fixed bodies, never
-    swum in training. `io`: the adapters stored with the champion, for the network's own body (each body swims
-    with its own `ncap_io`). The network must be an NCAP (`ncap_spec`)."""
+    swum in training. `io`: the adapters stored with the champion, for the network's own body (default: its
+    `ncap_io`; each body swims with its own). The network must be an NCAP (`ncap_spec`)."""
 
     kind: Literal["swimmer_bodies"]
     bodies: int = Field(6, ge=1, le=1000)

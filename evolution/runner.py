@@ -109,6 +109,7 @@ class Experiment:
             if hasattr(self.fitness, "close"):
                 self.fitness.close()
         if self.state.logbook:
+            self.run_dir.write_logbook(self.state.logbook)  # (a run stopped between its last checkpoint and this)
             self._write_outputs()
         return self.state
 
@@ -146,16 +147,16 @@ class Experiment:
             row["front_size"] = len(state.hall_of_fame)
         row["elapsed_s"] = round(state.elapsed_s, 3)
         state.logbook.append(row)
-        if due:
-            self.run_dir.write_logbook(state.logbook)
-            if self._best != tuple(self._champion()):
-                self._save_best()
+        if due and self._best != tuple(self._champion()):
+            self._save_best()
         if state.generation % output.plot_every == 0:
             self._write_outputs()
         elif due:  # (an interrupted run kept its best/ and checkpoints but lost its front)
             self._write_front()
         if due:
             checkpoint.save(self.run_dir.checkpoints, state, self.strategy, self.hash, output.keep_checkpoints)
+            # after the checkpoint: a logbook says one was written (RunDirectory.check_fresh)
+            self.run_dir.write_logbook(state.logbook)
         rate = len(state.population) / max(state.elapsed_s - self._last_elapsed, 1e-9)
         self._last_elapsed = state.elapsed_s
         self._bar.set_postfix(best=f"{row['best']:.4g}", mean=f"{row['mean']:.4g}", evals_s=f"{rate:.1f}")
@@ -234,8 +235,13 @@ class Experiment:
         self._best = tuple(champion)
 
     def _io(self) -> IOAdapters:
+        """The adapters stored with the champion: the fitness config's, else those of a fitness that knows its
+        network's plant (swimmer_bodies: the NCAP's own body), else the seed artifact's, else identity."""
         io = getattr(self.config.fitness, "io", None)
-        return IOAdapters.from_dict(io) if io is not None else self.problem.io or IOAdapters()
+        if io is not None:
+            return IOAdapters.from_dict(io)
+        own = getattr(self.fitness, "io", None)
+        return own if isinstance(own, IOAdapters) else self.problem.io or IOAdapters()
 
     def _write_front(self) -> np.ndarray | None:
         """pareto/ of a multi-objective run (its result, beside best/); returns the front's values [K, M]."""

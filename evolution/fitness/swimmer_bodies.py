@@ -19,7 +19,8 @@ from evolution.config import SwimmerBodiesConfig
 from evolution.errors import ConfigError
 from evolution.rng import VALIDATION_KEY, derive_seed
 from sim_envs.swimmer.envelope import SwimmerEnvelope
-from snncontrol.controllers.ncap import ncap_options, retarget
+from snncontrol.adapters import IOAdapters
+from snncontrol.controllers.ncap import ncap_io, ncap_options, retarget_population
 from snncontrol.errors import SpecError
 from snncontrol.evaluation.swimming import swim
 from snncontrol.spec import NetworkSpec
@@ -34,10 +35,12 @@ def body_of(seed: int) -> tuple[int, dict[str, Any]]:
 class SwimmerBodiesFitness:
     def __init__(self, cfg: SwimmerBodiesConfig, spec: NetworkSpec, seed: int) -> None:
         try:
-            ncap_options(spec)
+            n_links = ncap_options(spec)["n_links"]
         except SpecError as exc:
             raise ConfigError(f"fitness swimmer_bodies needs an NCAP network (ncap_spec): {exc}") from None
         self.cfg, self.spec, self.seed = cfg, spec, seed
+        #: the adapters stored with the champion: the config's, else the NCAP's own body's
+        self.io = IOAdapters.from_dict(cfg.io) if cfg.io is not None else ncap_io(n_links)
         self.selection_loss = self._validation_loss if cfg.validation_bodies else None
 
     def generation_data(self, generation: int) -> dict[str, np.ndarray]:
@@ -52,10 +55,9 @@ class SwimmerBodiesFitness:
     def returns(self, genomes: np.ndarray, seed: int) -> np.ndarray:
         """Each genome's return [P] on the envelope's body for `seed` (one episode, reset with `seed`)."""
         links, body = body_of(seed)
-        retargeted = [retarget(self.spec, genome, links) for genome in genomes]
-        spec, _, io = retargeted[0]
-        result = swim(spec, np.stack([genome for _, genome, _ in retargeted]), io, links, [seed],
-                      self.cfg.episode_steps, n_threads=self.cfg.n_threads, env_kwargs=body)
+        spec, retargeted, io = retarget_population(self.spec, genomes, links)
+        result = swim(spec, retargeted, io, links, [seed], self.cfg.episode_steps, n_threads=self.cfg.n_threads,
+                      env_kwargs=body)
         return result.returns
 
     def _validation_loss(self, genome: np.ndarray) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from evo_support import TINY_NET, run
+from evo_support import TINY_NET, logbook, run
 
 from evolution.config import parse_config
 from evolution.errors import ConfigError
@@ -13,7 +13,8 @@ from evolution.fitness import build_fitness
 from evolution.fitness.swimmer_bodies import body_of
 from evolution.problem import resolve_network
 from snncontrol.artifacts import read_artifact
-from snncontrol.controllers.ncap import ncap_spec, ncap_weights, paper_genome, retarget
+from snncontrol.cli import main
+from snncontrol.controllers.ncap import ncap_io, ncap_spec, ncap_weights, paper_genome, retarget
 from snncontrol.evaluation.swimming import swim
 
 NCAP_NET = {"builder": "snncontrol.controllers.ncap:ncap_spec", "kwargs": {"n_links": 6, "variant": "spiking"}}
@@ -25,7 +26,7 @@ def _config(network: dict | None = None, **fitness) -> dict:
     return {
         "seed": 3, "generations": 1, "network": network or NCAP_NET,
         "strategy": {"name": "cmaes", "population": 3, "sigma": 0.1, "initial_mean": "spec_init"},
-        "fitness": {"kind": "swimmer_bodies", "bodies": 2, "episode_steps": 40, "io": NCAP_IO, **fitness},
+        "fitness": {"kind": "swimmer_bodies", "bodies": 2, "episode_steps": 40, **{"io": NCAP_IO, **fitness}},
         "output": {"plot_every": 1000},
     }
 
@@ -66,13 +67,22 @@ def test_a_return_of_one_or_less_counts_as_zero_and_bodies_are_drawn_from_the_en
         assert 3 <= links <= 12 and 0.05 <= body["link_length"] <= 0.2 and 1e-3 <= body["viscosity"] <= 0.1
 
 
-def test_the_champion_is_the_best_on_fixed_validation_bodies_and_deploys_on_its_own_body(tmp_path):
-    experiment = run(_config(validation_bodies=2), tmp_path)
-    spec, genome, metadata, io = read_artifact(tmp_path / "best")
-    assert metadata.extra["selection_loss"] == experiment.fitness.selection_loss(genome)
+@pytest.mark.parametrize("io", [NCAP_IO, None], ids=["config-io", "own-io"])
+def test_the_champion_is_the_best_on_fixed_validation_bodies_and_deploys_on_its_own_body(io, tmp_path, capsys):
+    data = _config(validation_bodies=2, io=io)
+    data["generations"] = 3
+    experiment = run(data, tmp_path / "run")
+    spec, genome, metadata, adapters = read_artifact(tmp_path / "run" / "best")
+    losses = [float(row["train_loss"]) for row in logbook(tmp_path / "run")]
+    assert len(losses) == 3 and metadata.extra["selection_loss"] == min(losses)
+    assert experiment.fitness.selection_loss(genome) == min(losses)  # the same fixed bodies, scored again
     assert spec.to_dict() == ncap_spec(6, "spiking").to_dict()
-    assert list(io.to_dict()["observation"]["indices"]) == [0, 1, 2, 3, 4]  # the config's io, for its own 6 links
+    own = ncap_io(6)  # (without io the identity adapters were shipped: the champion would not run)
+    assert adapters.observation.indices == own.observation.indices
+    assert adapters.observation.scale == pytest.approx(own.observation.scale)
     assert set(ncap_weights(spec, genome)) == {"proprioceptive", "oscillator", "ipsilateral", "contralateral"}
+    assert main(["eval-swimmer", str(tmp_path / "run" / "best"), "--links", "6", "--steps", "20"]) == 0
+    assert "return" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("network", [TINY_NET])

@@ -20,6 +20,7 @@ from snncontrol.controllers.ncap import (
     ncap_weights,
     paper_genome,
     retarget,
+    retarget_population,
     with_commands,
 )
 from snncontrol.errors import SnnControlError, SpecError
@@ -260,8 +261,7 @@ def test_the_body_envelope_ncap_names_its_run_and_swims_a_long_link_body_the_sin
     assert metadata.extra["evolve_run"]["config"] == "configs/ncap_bodies.yaml"
     single = read_artifact(SHIPPED)[1]
     body = {"link_length": 0.179, "gear": 2.98e-4, "viscosity": 5.9e-3, "density": 2509.0}
-    s, _, io = retarget(spec, single, 5)
-    genomes = np.stack([retarget(spec, g, 5)[1] for g in (single, envelope, paper_genome(spec))])
+    s, genomes, io = retarget_population(spec, np.stack([single, envelope, paper_genome(spec)]), 5)
     returns = swim(s, genomes, io, 5, seeds=(20000,), env_kwargs=body).returns
     assert returns[1] > 1.5 * max(returns[0], returns[2]), returns
 

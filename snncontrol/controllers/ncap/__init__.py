@@ -1,7 +1,8 @@
 """NCAP swimmer controllers (Bhattasali et al. 2022) on the SNN core: the circuit builder for any body length
 (`ncap_spec`, graded and spiking variants, the fixed pacemaker ring or a clock with an evolvable period read
 back by `ncap_period`, its options kept in `spec.metadata`, read by `ncap_options`), its
-swimmer adapters (`ncap_io`), re-instantiation of evolved shared weights on another body (`retarget`) and the
+swimmer adapters (`ncap_io`), re-instantiation of evolved shared weights on another body (`retarget`, for a
+population `retarget_population`) and the
 MLP baseline (`mlp_spec`). Builders only: nothing here imports a plant (MuJoCo, Gymnasium); closed-loop
 swimming is `snncontrol.evaluation.swimming.swim`.
 """
@@ -25,6 +26,7 @@ from snncontrol.controllers.ncap.circuit import (
     ncap_weights,
     paper_genome,
     retarget,
+    retarget_population,
     with_commands,
 )
 from snncontrol.controllers.ncap.mlp import mlp_spec
@@ -49,5 +51,6 @@ __all__ = [
     "ncap_weights",
     "paper_genome",
     "retarget",
+    "retarget_population",
     "with_commands",
 ]

@@ -506,6 +506,15 @@ def retarget(spec: NetworkSpec, genome: Any, n_links: int) -> tuple[NetworkSpec,
     return new_spec, ncap_genome(new_spec, weights, period), ncap_io(n_links)
 
 
+def retarget_population(
+    spec: NetworkSpec, genomes: Any, n_links: int
+) -> tuple[NetworkSpec, np.ndarray, IOAdapters]:
+    """`retarget` for a population: genomes [P, D] of `spec` -> (the `n_links` body's spec, its genomes [P, D'],
+    its adapters), to swim together in one batched call."""
+    retargeted = [retarget(spec, genome, n_links) for genome in np.atleast_2d(np.asarray(genomes, dtype=np.float64))]
+    return retargeted[0][0], np.stack([genome for _, genome, _ in retargeted]), retargeted[0][2]
+
+
 def _as_tensor(arr: np.ndarray):
     import torch
 
