@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import entry_points
@@ -59,9 +60,9 @@ def _lookup(reference: str, names: Mapping[str, str]) -> str | None:
 
 
 def import_object(reference: str, field: str) -> Callable[..., Any]:
-    """The callable `reference` names; a ConfigError naming `field` if it cannot be imported. A ValueError,
-    OverflowError or MemoryError that the callable raises on its keywords (a negative or absurd size), or a
-    TypeError (a keyword it does not take), is a ConfigError line too."""
+    """The callable `reference` names; a ConfigError naming `field` if it cannot be imported. Arguments it does not
+    take (checked against its signature before the call), and a ValueError, OverflowError or MemoryError it raises
+    on its keywords (a negative or absurd size), are a ConfigError line too."""
     module_name, _, attr = reference.partition(":")
     try:
         target = getattr(importlib.import_module(module_name), attr)
@@ -70,14 +71,26 @@ def import_object(reference: str, field: str) -> Callable[..., Any]:
     if not callable(target):
         raise ConfigError(f"{field}: {reference!r} is not callable")
 
+    def refused(exc: BaseException) -> ConfigError:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return ConfigError(f"{field} {reference!r}: refused its kwargs ({reason})")
+
     @functools.wraps(target)
     def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            signature = inspect.signature(target)
+        except (TypeError, ValueError):  # (some builtins have none: the call itself checks)
+            signature = None
+        if signature is not None:
+            try:
+                signature.bind(*args, **kwargs)  # (a TypeError from inside the call is a bug: not caught)
+            except TypeError as exc:
+                raise refused(exc) from None
         try:
             return target(*args, **kwargs)
         except SnnControlError:
             raise
-        except (ValueError, TypeError, OverflowError, MemoryError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ConfigError(f"{field} {reference!r}: refused its kwargs ({reason})") from None
+        except (ValueError, OverflowError, MemoryError) as exc:
+            raise refused(exc) from None
 
     return call

@@ -78,4 +78,5 @@ class SeparableStrategy(cma.Strategy):
         )
         self.sigma *= float(np.exp((norm_ps / self.chiN - 1.0) * self.cs / self.damps))
         self.diagD = np.sqrt(self.C)
-        self.cond = float(self.C.max() / self.C.min())  # of the covariance, as DEAP's (diagD is its square root)
+        # of the covariance, as DEAP's (diagD is its square root); finite, so that a checkpoint holds it
+        self.cond = float(min(self.C.max() / max(self.C.min(), 1e-300), 1e300))

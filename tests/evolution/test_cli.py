@@ -105,7 +105,7 @@ def test_bad_config_gives_one_line(change, message, tmp_path, capsys):
         ({"factory": "faulty:make_nan", "kwargs": {"above": 0.5}, "objectives": ["sphere"], "maximize": ["shpere"]},
          "maximize names ['shpere'], not among the objectives ['sphere']"),  # (it was minimized in silence)
         ({"factory": "faulty:make_nan", "kwargs": {"above": 0.5, "bogus": 1}, "objectives": ["sphere"]},
-         "fitness.factory 'faulty:make_nan': refused its kwargs (make_nan() got an unexpected keyword argument"),
+         "fitness.factory 'faulty:make_nan': refused its kwargs (got an unexpected keyword argument 'bogus')"),
         ({"factory": "faulty:make_flat", "objectives": ["sphere"]},  # [P] values, not [P, 1]: a stack dump
          "the fitness returned objective values of shape (6,) for 6 individuals: it must return"),
     ],

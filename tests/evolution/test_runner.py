@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from evo_support import logbook, run, sphere_config
 
+from evolution import checkpoint
 from evolution.config import parse_config
 from evolution.loop import FAILED_SCORE, scores
 from evolution.runner import Experiment
@@ -59,3 +60,19 @@ def test_finite_scores_beyond_the_failure_score_still_rank_above_a_failure():
     finite, failed = scores([5e30], [-1.0]), scores([float("nan")], [-1.0])
     assert finite[0] < failed[0] == FAILED_SCORE  # minimized: an absurd finite value still beats a failure
     assert scores([-5e30], [1.0])[0] > scores([float("inf")], [1.0])[0]
+
+
+def test_a_run_killed_while_writing_its_first_checkpoint_is_started_again(tmp_path, monkeypatch):
+    """Its logbook was written before the checkpoint: the attempt read as a finished run whose checkpoints were
+    deleted, and the directory was refused for good."""
+    data = sphere_config({"name": "cmaes", "population": 6}, generations=2)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "save", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run(data, tmp_path)
+    monkeypatch.undo()
+    run(data, tmp_path)  # started again
+    assert len(logbook(tmp_path)) == 2
