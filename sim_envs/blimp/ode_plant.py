@@ -24,7 +24,8 @@ level follows |u| with the copy's time constant tau (exact exponential update).
 Integration: ``substeps`` semi-implicit Euler steps per control step (v first, then z with the new v).
 The floor (0 m) and the ceiling (``ceiling`` m) stop the blimp: z is held there and v set to 0.
 Sensor: the altitude plus Gaussian noise of the copy's std, clipped to [0, max_range]; a lost return
-(probability ``dropout_prob``) reads ``dropout_value``: "max_range" (default) or "nan".
+(probability ``dropout_prob``, or a blimp beyond ``max_range``) reads ``dropout_value``: "max_range" (default) or
+"nan".
 Info (per copy): "altitude" (m), "vertical_velocity" (m/s), "setpoint" (m), "error" (set-point - altitude, m),
 "thrust" (m/s^2, the motor's acceleration a_u * o * m), "flipping" (bool), "hover_command" (command units),
 "disturbed" (bool).
@@ -166,7 +167,8 @@ class BlimpODECore(BatchedCore):
 
     def observe(self) -> np.ndarray:
         measured = np.clip(self.z + self._at(self._noise), 0.0, self.max_range)
-        reading = np.where(self._at(self._dropout), self.dropout_value, measured)
+        lost = self._at(self._dropout) | (self.z >= self.max_range)  # nothing within range: a lost return
+        reading = np.where(lost, self.dropout_value, measured)
         return np.stack([reading, self._at(self._setpoint)], axis=1)
 
     def info(self) -> dict[str, np.ndarray]:

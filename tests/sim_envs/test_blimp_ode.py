@@ -91,3 +91,10 @@ def test_an_episode_with_no_disturbance_enabled_is_not_reported_disturbed():
     _, calm = BlimpAltitudeODEVectorEnv(3).reset(seed=[0, 1, 2])
     _, gusty = BlimpAltitudeODEVectorEnv(3, gusts=True).reset(seed=[0, 1, 2])
     assert not calm["disturbed"].any() and gusty["disturbed"].all()
+
+
+def test_a_blimp_beyond_the_rangefinder_reads_a_lost_return_as_in_the_mujoco_plant():
+    core = plant(max_range=1.5, dropout_value="nan")
+    assert np.isfinite(core.observe()[0, 0])
+    fly(core, 3.3, 4.0)  # full thrust: past 1.5 m
+    assert core.z[0] > 1.55 and np.isnan(core.observe()[0, 0])
