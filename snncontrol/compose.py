@@ -122,7 +122,7 @@ class _Composer:
             self._values(name, param, layers, rows, lengths, bounds, fixed, init)
         per_neuron = (["bias"] if kwargs["bias"] else []) + list(neuron.parameters())
         groups = {param: self._neuron_param(name, param, layers, inputs, bounds, fixed, init) for param in per_neuron}
-        shared = {k: v for k, v in groups.items() if len(np.unique(v)) != len(v)}
+        shared = {k: v for k, v in groups.items() if not np.array_equal(v, np.arange(len(v)))}  # (a permutation too)
         return Layer(name, sum(sizes), neuron, shared=shared, bounds=bounds, fixed=fixed, init=init, **kwargs)
 
     @staticmethod
