@@ -184,8 +184,8 @@ def _core_loop(table, weights, neurons, state, xs, ys):
                             row = wp[w_th + k * n : w_th + (k + 1) * n]
                             for j in range(n):
                                 drive[j] += xk * row[j]
-                        if src_spiking:
-                            sop += fan_in[fan + k]
+                        if src_spiking:  # one operation per event: a send-on-delta input counts several
+                            sop += xk * fan_in[fan + k]
                 if w_rec >= 0:
                     for k in range(n):
                         sk = lo[k]

@@ -250,7 +250,7 @@ class Network:
             )
             if lay.source_spiking:
                 fan = self._fan_in_t[lay.fan_offset : lay.fan_offset + lay.n_in]
-                sops = sops + ((src != 0) * fan).sum(-1)
+                sops = sops + (src * fan).sum(-1)  # one operation per event (a send-on-delta count is several)
             if lay.w_rec >= 0 and layer.neuron.spiking:
                 fan = self._fan_rec_t[cols]
                 sops = sops + ((state.out[:, cols] != 0) * fan).sum(-1)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from snncontrol.connections import Connection
+from snncontrol.encoders import SendOnDeltaEncoder
 from snncontrol.energy import E_AC_J, E_MAC_J, energy_report
 from snncontrol.layers import Layer
 from snncontrol.network import Network
@@ -46,3 +47,14 @@ def test_sops_count_spikes_times_fan_out_and_macs_count_real_valued_synapses() -
         window = report.since(energy_report(net, first))  # the last 3 of the 4 steps
         assert (window.steps, window.spikes.tolist(), window.sops.tolist()) == (3, [[3.0, 0.0]], [9.0])
         assert (window.snn_macs.tolist(), window.ann_macs.tolist()) == ([6.0], [24.0])
+
+
+@pytest.mark.parametrize("backend", ["reference", "compiled"])
+def test_a_send_on_delta_count_is_one_synaptic_operation_per_event(backend: str) -> None:
+    """A jump of five deltas is five events into a fan-out of 3: 15 operations, not 3."""
+    spec = NetworkSpec(1, (Layer("h", 3, LIF()),), encoder=SendOnDeltaEncoder(delta=0.1))
+    net = Network(spec, torch.float64)
+    xs = torch.tensor([[[0.0]], [[0.5]]], dtype=torch.float64)
+    events, _ = spec.encoder.rollout(xs, net.init_state(1).encoder)
+    _, stats = net.rollout(net.params(spec.parameters.initial()), xs, net.init_state(1), backend=backend)
+    assert events.sum().item() == 5 and stats.sops.item() == 15
