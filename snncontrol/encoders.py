@@ -121,8 +121,9 @@ class PoissonEncoder(RateCode):
 
     seed: int = 0
     kind: ClassVar[str] = "poisson"
-    #: Largest |seed|: seed * 1_000_003 + step stays within the 64-bit seed of a torch.Generator.
-    MAX_SEED: ClassVar[int] = 2**40
+    #: Largest |seed|: torch's CPU generator keeps 32 bits of its seed, so larger seeds would repeat smaller ones'
+    #: streams (7 and 7 + 2**32 gave the same spikes).
+    MAX_SEED: ClassVar[int] = 2**32 - 1
 
     def __post_init__(self) -> None:
         super().__post_init__()

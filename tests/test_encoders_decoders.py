@@ -44,6 +44,13 @@ def test_poisson_encoder_fires_at_the_coded_rate_and_replays_exactly() -> None:
     assert torch.equal(stepped, spikes[:5])
 
 
+def test_a_poisson_seed_beyond_32_bits_is_refused() -> None:
+    """torch's CPU generator keeps 32 bits of its seed: 7 and 7 + 2**32 gave the same spikes."""
+    assert PoissonEncoder(seed=2**32 - 1).seed == 2**32 - 1
+    with pytest.raises(SpecError, match=r"PoissonEncoder\.seed"):
+        PoissonEncoder(seed=2**32 + 7)
+
+
 def test_send_on_delta_emits_one_event_per_delta_crossed() -> None:
     enc = SendOnDeltaEncoder(delta=0.1)
     state = enc.init_state(1, 1, 0.1, torch.float64)

@@ -109,8 +109,8 @@ def rate_responses(ens: Ensemble, pixels: torch.Tensor, flat: torch.Tensor | Non
 
 def sub_seed(seed: int, stride: int, k: int) -> int:
     """The Poisson encoder's seed for draw `k` of run `seed`: seed * stride + k, wrapped into the encoder's seed
-    range (2**40): the same as unwrapped, so as the published figures were measured, for every seed below
-    2**40 / stride (~1.09e9 for training's 1009, ~1.39e8 for the queries' 7919), where larger seeds failed."""
+    range (0 .. 2**32 - 1): the same as unwrapped, so as the published figures were measured (small seeds), for
+    every seed below 2**32 / stride (~4.3e6 for training's 1009, ~5.4e5 for the queries' 7919)."""
     return (seed * stride + k) % PoissonEncoder.MAX_SEED
 
 

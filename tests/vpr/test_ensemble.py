@@ -353,8 +353,8 @@ def test_sequence_matching_averages_the_normalized_diagonal_that_exists():
 
 
 def test_any_seed_trains_and_queries_without_overflowing_the_poisson_seed(trained):
-    """seed * 1009 + slot (training) and seed * 7919 + chunk (Poisson queries) left the encoder's seed range (2**40)
-    from seed ~1.09e9, failing after all the preprocessing: they wrap into it (`train.sub_seed`), unchanged below."""
+    """seed * 1009 + slot (training) and seed * 7919 + chunk (Poisson queries) left the encoder's seed range
+    (2**32 - 1) for large seeds, failing after all the preprocessing: they wrap into it (`train.sub_seed`)."""
     ens, ref, _ = trained
     small = ModuleConfig(n_exc=10, present=5.0)
     config = TrainConfig(epochs=2, places_per_module=2)
