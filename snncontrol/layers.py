@@ -132,7 +132,10 @@ class Layer:
         if iwta != (self.threshold_input is not None):
             raise SpecError(f"{where}: LIF adaptation 'iwta' and threshold_input go together")
         for name, groups in self.shared.items():
-            arr = np.asarray(groups)
+            try:
+                arr = np.asarray(groups)
+            except ValueError:  # (ragged)
+                arr = np.empty(0)
             if arr.shape != (self.size,) or arr.dtype.kind not in "iu" or arr.min() < 0:
                 raise SpecError(f"{where}.shared[{name!r}] must be {self.size} non-negative group indices")
             if len(np.unique(arr)) != arr.max() + 1:

@@ -217,8 +217,8 @@ class Network:
             raise ValueError(f"params must be {self.dtype}, got {params.weights.dtype}")
 
     def _encode(self, xs: torch.Tensor, state: NetworkState) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-        if xs.ndim != 3 or xs.shape[2] != self.spec.n_inputs or xs.shape[1] != state.v.shape[0]:
-            expected = f"[T, P={state.v.shape[0]}, n_inputs={self.spec.n_inputs}]"
+        if xs.ndim != 3 or xs.shape[2] != self.spec.n_inputs or xs.shape[1] != state.v.shape[0] or not len(xs):
+            expected = f"[T >= 1, P={state.v.shape[0]}, n_inputs={self.spec.n_inputs}]"
             raise ValueError(f"inputs must have shape {expected}, got {tuple(xs.shape)}")
         if self.spec.encoder is None:
             return xs, state.encoder

@@ -72,6 +72,8 @@ class NetworkSpec:
         if not self.layers:
             raise SpecError("a network needs at least one layer")
         names = [layer.name for layer in self.layers]
+        if not all(isinstance(name, str) for name in names):  # (set() of a list name raised "unhashable type")
+            raise SpecError(f"layer names must be strings, got {names!r:.120}")
         if len(set(names)) != len(names):
             raise SpecError(f"layer names must be unique, got {names}")
         for layer, n_in in zip(self.layers, self.layer_input_sizes(), strict=True):

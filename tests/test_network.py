@@ -8,10 +8,12 @@ import torch
 
 from snncontrol import layer_table
 from snncontrol.connections import Connection
+from snncontrol.encoders import SampleHoldEncoder
 from snncontrol.errors import GenomeError, SpecError
 from snncontrol.layers import Layer, direct_current_encoding, leaky_readout, paired_encoding
 from snncontrol.network import Network
 from snncontrol.neurons import LIF, Graded, LeakyIntegrator
+from snncontrol.neurons.models import neuron_from_dict
 from snncontrol.spec import NetworkSpec
 
 
@@ -207,3 +209,28 @@ def test_layer_table_rows_hold_each_layers_layout_in_the_named_columns() -> None
             assert row[layer_table.COLUMNS.index(column)] == getattr(lay, column), column
     assert rows[:, layer_table.PLAIN].tolist() == [1, 0, 0, 0, 0]  # only the encoder is a plain soft-reset LIF
     assert net.table.fan_in is net.fan_in and net.table.fan_rec is net.fan_rec
+
+
+@pytest.mark.parametrize("backend", ["reference", "compiled"])
+def test_a_rollout_of_no_time_steps_is_one_clear_error(backend: str) -> None:
+    """T = 0 raised torch's 'stack expects a non-empty TensorList' (reference) or returned nothing (compiled)."""
+    spec = NetworkSpec(1, (Layer("h", 3, LIF()),), encoder=SampleHoldEncoder())
+    net = Network(spec, torch.float64)
+    with pytest.raises(ValueError, match=r"inputs must have shape \[T >= 1, P=1, n_inputs=1\], got \(0, 1, 1\)"):
+        net.rollout(net.params(spec.parameters.initial()), torch.zeros((0, 1, 1)), net.init_state(1), backend=backend)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: NetworkSpec(1, (Layer(["h"], 2, LIF()),)), r"layer names must be strings, got \[\['h'\]\]"),
+        (lambda: neuron_from_dict({"kind": ["lif"]}), "neuron.kind must be one of"),
+        (lambda: NetworkSpec(1, (Layer("h", 2, LIF(), shared={"theta": [[0], [0, 1]]}),)),
+         r"shared\['theta'\] must be 2 non-negative group indices"),
+    ],
+    ids=["list-name", "list-kind", "ragged-shared"],
+)
+def test_malformed_specs_are_one_spec_error(make, message) -> None:
+    """Each raised Python's own TypeError ('unhashable type') or numpy's ValueError (ragged array) instead."""
+    with pytest.raises(SpecError, match=message):
+        make()

@@ -116,7 +116,7 @@ def neuron_to_dict(model: NeuronModel) -> dict[str, Any]:
 
 
 def neuron_from_dict(data: dict[str, Any]) -> NeuronModel:
-    if not isinstance(data, dict) or data.get("kind") not in _KINDS:
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or data["kind"] not in _KINDS:
         raise SpecError(f"neuron.kind must be one of {sorted(_KINDS)}, got {data!r:.80}")
     fields = {k: v for k, v in data.items() if k != "kind"}
     try:
