@@ -29,6 +29,7 @@ import torch
 from snncontrol import compiled, tick_layout
 from snncontrol.adapters import IOAdapters
 from snncontrol.encoders import SampleHoldEncoder
+from snncontrol.errors import SpecError
 from snncontrol.network import Network, NetworkState, Params
 from snncontrol.tick_layout import CLIPPED, REJECTED, REPLACED, STEPPED
 
@@ -162,6 +163,14 @@ class GuardedIO:
     ) -> None:
         self.n_obs, self.n_inputs = n_obs, n_inputs
         self.packed = tick_layout.pack(io, n_obs, n_inputs, n_outputs, obs_low, obs_high, out_low, out_high, safe)
+        at = tick_layout.float_blocks(n_obs, n_inputs, n_outputs)
+        floats = self.packed.floats
+        low, high, fallback = floats[at.out_low : at.out_high], floats[at.out_high : at.safe], floats[at.safe : at.end]
+        inside = np.all(np.isfinite(fallback)) and np.all((low <= fallback) & (fallback <= high))
+        if not (np.all(low <= high) and inside):
+            # (a NaN or out-of-bounds safe command made a rejected tick command NaN or beyond the bounds)
+            raise SpecError(f"the safe command {fallback.tolist()} must be finite and within the command bounds "
+                            f"[{low.tolist()}, {high.tolist()}] (low <= high)")
         self.ints, self.floats = self.packed
         self.obs = np.zeros(n_obs)  # an input buffer for callers (float64, contiguous, writable)
         self.command = np.zeros(n_outputs)

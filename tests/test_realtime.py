@@ -217,6 +217,14 @@ def test_guarded_io_refuses_bounds_that_fit_neither_one_value_nor_one_per_elemen
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize(("safe", "low", "high"), [(np.nan, -1.0, 1.0), (2.0, -1.0, 1.0), (0.0, 1.0, -1.0)],
+                         ids=["nan", "outside", "inverted-bounds"])
+def test_guarded_io_refuses_a_safe_command_a_replaced_tick_could_not_send(safe, low, high) -> None:
+    """A NaN safe command made a REPLACED tick send NaN (the ROS node checks its own; direct API users did not)."""
+    with pytest.raises(SpecError, match=r"the safe command .* must be finite and within the command bounds"):
+        GuardedIO(IOAdapters(), 1, 1, 1, -np.inf, np.inf, low, high, [safe])
+
+
 def test_compiled_tick_refuses_a_strided_observation() -> None:
     spec = NetworkSpec(n_inputs=2, layers=(leaky_readout("out", 1),))
     net = Network(spec, dtype=torch.float64)
