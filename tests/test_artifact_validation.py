@@ -223,9 +223,19 @@ def test_fields_of_the_wrong_type_or_range_are_refused_at_load(tmp_path: Path, s
     _refused(_artifact(tmp_path, spec, edit, io or SETPOINT_IO), match)
 
 
-def test_a_value_error_that_escapes_validation_is_one_artifact_line(tmp_path: Path) -> None:
-    ragged = _set("spec", "layers", 0, "shared", value={"bias": [0, [1]]})
-    _refused(_artifact(tmp_path, PLAIN, ragged), r"controller\.json: spec is invalid \(ValueError: ")
+def test_ragged_shared_groups_are_one_line_naming_them(tmp_path: Path) -> None:
+    ragged = _set("spec", "layers", 0, "shared", value={"bias": [0, [1]]})  # (numpy's own ValueError escaped)
+    _refused(_artifact(tmp_path, PLAIN, ragged), r"layer 'h'\.shared\['bias'\] must be 2 non-negative group indices")
+
+
+def test_a_value_error_that_escapes_validation_is_one_artifact_line(tmp_path: Path, monkeypatch) -> None:
+    path = _artifact(tmp_path, PLAIN, lambda document: None)
+
+    def escapes(data: object) -> NetworkSpec:
+        raise ValueError("a check the spec forgot\nsecond line")
+
+    monkeypatch.setattr(NetworkSpec, "from_dict", staticmethod(escapes))
+    _refused(path, r"controller\.json: spec is invalid \(ValueError: a check the spec forgot\)")
 
 
 # --- 4: sizes are capped before anything of their size is allocated -------------------------------------------------
