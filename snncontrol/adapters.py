@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -78,6 +78,13 @@ def _limit(value: Any, name: str) -> float:
         raise SpecError(f"action adapter {name} must be a number (or null: unbounded), got {shown(value)}") from None
 
 
+def _refuse_ignored(adapter: Any, names: tuple[str, ...], what: str) -> None:
+    """One SpecError line naming the options of `names` that `adapter` holds with other than their defaults."""
+    given = [name for name in names if getattr(adapter, name) != _DEFAULTS[type(adapter).__name__][name]]
+    if given:
+        raise SpecError(f"{what} does not use {', '.join(given)} (give another kind, or leave them out)")
+
+
 @dataclass(frozen=True)
 class ObservationAdapter:
     kind: Literal["identity", "select", "setpoint_error"] = "identity"
@@ -118,6 +125,12 @@ class ObservationAdapter:
         object.__setattr__(self, "offset", _floats(self.offset, "offset"))
         if self.kind == "select" and not self.indices:
             raise SpecError("observation adapter 'select' needs indices")
+        ignored = {  # options the kind does not read: given, they were ignored in silence
+            "identity": ("indices", "scale", "offset", "measurement", "setpoint"),
+            "select": ("measurement", "setpoint"),
+            "setpoint_error": ("indices", "offset"),
+        }[self.kind]
+        _refuse_ignored(self, ignored, f"observation adapter '{self.kind}'")
         if self.kind != "identity":
             made = len(self.indices) if self.kind == "select" else 1
             _per_channel(self.scale, made, "scale", f"observation adapter ({self.kind})")
@@ -176,6 +189,8 @@ class ActionAdapter:
             object.__setattr__(self, name, _limit(getattr(self, name), name))
         if not self.high >= self.low:
             raise SpecError(f"action adapter needs high >= low, got [{self.low}, {self.high}]")
+        if self.kind == "identity":
+            _refuse_ignored(self, ("scale", "offset", "low", "high"), "action adapter 'identity'")
 
     def check_outputs(self, n_outputs: int) -> None:
         """Raise one SpecError line unless `scale` and `offset` fit a network of `n_outputs` outputs."""
@@ -232,3 +247,7 @@ class IOAdapters:
 
 def _json_bound(value: float) -> float | None:
     return None if not np.isfinite(value) else float(value)
+
+
+#: each adapter's option defaults, to tell options a kind ignores that were given
+_DEFAULTS = {cls.__name__: {f.name: f.default for f in fields(cls)} for cls in (ObservationAdapter, ActionAdapter)}

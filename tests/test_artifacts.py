@@ -218,3 +218,20 @@ def test_the_recorded_git_revision_says_when_the_tree_differs_from_its_commit(tm
     assert clean is not None and len(clean) == 40
     (tmp_path / "new.yaml").write_text("b: 2\n")  # an untracked input counts
     assert git_revision(tmp_path) == clean + "+dirty"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: ObservationAdapter("identity", scale=(2.0,)), "observation adapter 'identity' does not use scale"),
+        (lambda: ObservationAdapter("setpoint_error", offset=(0.1,)), "'setpoint_error' does not use offset"),
+        (lambda: ObservationAdapter("select", indices=(0,), measurement=3), "'select' does not use measurement"),
+        (lambda: ActionAdapter("identity", low=-1.0, high=1.0), "action adapter 'identity' does not use low, high"),
+    ],
+    ids=["identity-scale", "setpoint-offset", "select-measurement", "identity-bounds"],
+)
+def test_an_adapter_option_its_kind_does_not_read_is_refused(make, message) -> None:
+    """Each was ignored in silence (an identity adapter with a scale per channel ran in SNNPolicy and was refused
+    by the compiled tick)."""
+    with pytest.raises(SpecError, match=message):
+        make()
