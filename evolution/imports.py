@@ -75,12 +75,13 @@ def import_object(reference: str, field: str) -> Callable[..., Any]:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return ConfigError(f"{field} {reference!r}: refused its kwargs ({reason})")
 
+    try:
+        signature: inspect.Signature | None = inspect.signature(target)
+    except (TypeError, ValueError):  # (some builtins have none: the call itself checks)
+        signature = None
+
     @functools.wraps(target)
     def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            signature = inspect.signature(target)
-        except (TypeError, ValueError):  # (some builtins have none: the call itself checks)
-            signature = None
         if signature is not None:
             try:
                 signature.bind(*args, **kwargs)  # (a TypeError from inside the call is a bug: not caught)

@@ -19,7 +19,6 @@ from evolution.config import SwimmerBodiesConfig
 from evolution.errors import ConfigError
 from evolution.rng import VALIDATION_KEY, derive_seed
 from sim_envs.swimmer.envelope import SwimmerEnvelope
-from snncontrol.adapters import IOAdapters
 from snncontrol.controllers.ncap import ncap_io, ncap_options, retarget_population
 from snncontrol.errors import SpecError
 from snncontrol.evaluation.swimming import swim
@@ -39,8 +38,8 @@ class SwimmerBodiesFitness:
         except SpecError as exc:
             raise ConfigError(f"fitness swimmer_bodies needs an NCAP network (ncap_spec): {exc}") from None
         self.cfg, self.spec, self.seed = cfg, spec, seed
-        #: the adapters stored with the champion: the config's, else the NCAP's own body's
-        self.io = IOAdapters.from_dict(cfg.io) if cfg.io is not None else ncap_io(n_links)
+        #: the NCAP's own body's adapters, stored with the champion unless the config gives its own
+        self.io = ncap_io(n_links)
         self.selection_loss = self._validation_loss if cfg.validation_bodies else None
 
     def generation_data(self, generation: int) -> dict[str, np.ndarray]:

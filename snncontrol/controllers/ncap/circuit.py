@@ -499,20 +499,21 @@ def retarget(spec: NetworkSpec, genome: Any, n_links: int) -> tuple[NetworkSpec,
     """The same evolved NCAP (same variant, period, command inputs and shared weights) for another body:
     `ncap_spec(n_links, ...)` with the shared weights (and an evolved period) mapped by name, and that body's
     adapters."""
-    options = ncap_options(spec)
-    options["n_links"] = n_links
-    new_spec = ncap_spec(**options, dt=spec.dt)
-    weights, period = ncap_weights(spec, genome), ncap_period(spec, genome)
-    return new_spec, ncap_genome(new_spec, weights, period), ncap_io(n_links)
+    new_spec, genomes, io = retarget_population(spec, genome, n_links)
+    return new_spec, genomes[0], io
 
 
 def retarget_population(
     spec: NetworkSpec, genomes: Any, n_links: int
 ) -> tuple[NetworkSpec, np.ndarray, IOAdapters]:
-    """`retarget` for a population: genomes [P, D] of `spec` -> (the `n_links` body's spec, its genomes [P, D'],
-    its adapters), to swim together in one batched call."""
-    retargeted = [retarget(spec, genome, n_links) for genome in np.atleast_2d(np.asarray(genomes, dtype=np.float64))]
-    return retargeted[0][0], np.stack([genome for _, genome, _ in retargeted]), retargeted[0][2]
+    """`retarget` for a population: genomes [P, D] (or one [D]) of `spec` -> (the `n_links` body's spec, its
+    genomes [P, D'], its adapters), to swim together in one batched call; the body's spec is built once."""
+    options = ncap_options(spec)
+    options["n_links"] = n_links
+    new_spec = ncap_spec(**options, dt=spec.dt)
+    rows = np.atleast_2d(np.asarray(genomes, dtype=np.float64))
+    carried = [ncap_genome(new_spec, ncap_weights(spec, genome), ncap_period(spec, genome)) for genome in rows]
+    return new_spec, np.stack(carried), ncap_io(n_links)
 
 
 def _as_tensor(arr: np.ndarray):
