@@ -1,5 +1,6 @@
-"""README.md is short and current: its Python example runs, it gives the two commands, it links every page of
-docs/, and every relative link of README.md and docs/*.md points at a file of the repository."""
+"""README.md is short and current: its Python example (and every snippet of docs/) runs, it gives the two
+commands, it links every page of docs/, and every relative link of README.md and docs/*.md points at a file of the
+repository."""
 
 from __future__ import annotations
 
@@ -43,3 +44,11 @@ def test_relative_links_point_at_files() -> None:
             if "://" not in target and not (doc.parent / target).exists():
                 broken.append(f"{doc.relative_to(ROOT)}: {target}")
     assert not broken, "broken links:\n" + "\n".join(broken)
+
+
+def test_docs_python_snippets_run() -> None:
+    """Every Python snippet of docs/*.md runs as given (the figures they print are the ones quoted beside them)."""
+    snippets = [(page, block) for page in DOCS for block in re.findall(r"```python\n(.*?)```", page.read_text(), re.S)]
+    assert snippets, "docs/ has no Python snippet"
+    for page, block in snippets:
+        exec(compile(block, str(page.relative_to(ROOT)), "exec"), {})
