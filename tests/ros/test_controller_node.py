@@ -357,6 +357,8 @@ def test_a_set_point_inside_an_input_is_held_to_the_adapters_valid_range_as_one_
     result = node.core.tick(np.array([0.5, 1e6]), [0.01])
     assert result.verdict.status == "invalid" and "1e+06 is outside [0, 12]" in result.verdict.reason
     assert result.command.tolist() == [0.0]
+    top = node.core.tick(np.array([0.5, 12.0]), [0.01])  # the sensor reads 12 m as a lost return: unreachable
+    assert top.verdict.status == "invalid" and top.command.tolist() == [0.0]
 
 
 @pytest.mark.parametrize("kind", ["float64_multi_array", "joint_state"])
@@ -430,3 +432,65 @@ def test_observation_adapter_parameters_replace_the_artifacts(context, spinner, 
                        **{"observation_adapter.kind": "select", "observation_adapter.indices": [0],
                           "observation_adapter.rates": [1], "observation_adapter.lead": 0.25})
     assert ahead.core.controller.io.observation == ObservationAdapter("select", indices=(0,), rates=(1,), lead=0.25)
+
+
+def _generic_source(context, spinner, node: ControllerNode, topics: list[str], message: type):
+    """Publishers of `message` on `topics` (reliable) and the node's commands, all connected."""
+    source = spinner.add(rclpy.create_node("source", context=context))
+    publishers = [source.create_publisher(message, topic, messages.sensor_qos("reliable")) for topic in topics]
+    commands: list[list[float]] = []
+    source.create_subscription(Float64MultiArray, "thrust_command", lambda m: commands.append(list(m.data)),
+                               messages.command_qos(10))
+    assert spinner.until(lambda: all(p.get_subscription_count() > 0 for p in publishers)
+                         and source.count_publishers("/thrust_command") > 0 and node.core is not None, 10.0)
+    return publishers, commands
+
+
+def test_a_value_outside_the_adapters_valid_range_on_an_input_of_free_size_is_a_lost_sample_that_times_out(
+        context, spinner, blimp_artifact):
+    """A generic input, whose size nothing fixes, read by a select adapter valid in [0, 12): a value beyond it is a
+    lost sample, held until input_timeout_s, then the safe command. (The node took any finite value of such an
+    input for good, and the network held its last valid one for ever: full thrust on data the adapter refused.)"""
+    node = controller(context, spinner, artifact=blimp_artifact, autostart=True, input_topics=["reading"],
+                      input_types=["float64_multi_array"], setpoint_topic="", observation_min=[-100.0],
+                      observation_max=[100.0], **{"observation_adapter.kind": "select",
+                                                  "observation_adapter.indices": [0],
+                                                  "observation_adapter.valid": [0.0, 12.0]})
+    (reading,), commands = _generic_source(context, spinner, node, ["reading"], Float64MultiArray)
+
+    def answer(value: float) -> list[float]:
+        count = len(commands)
+        reading.publish(Float64MultiArray(data=[value]))
+        assert spinner.until(lambda: len(commands) > count, 5.0)
+        return commands[-1]
+
+    assert answer(1.0)[0] > 0.0
+    start = time.monotonic()
+    while time.monotonic() - start < 0.6:  # twice the timeout of lost samples
+        answer(50.0)
+    assert commands[-1] == [0.0] and "no valid sample" in node.core.counters.reason
+    assert node.core.counters.held > 0 and node.core.counters.missing_samples > 0  # held first, then timed out
+    assert answer(1.0)[0] > 0.0
+
+
+def test_nan_in_an_element_the_adapter_does_not_read_does_not_stop_control(context, spinner):
+    """A joint-state broadcaster sends NaN velocities for position-only joints; the swimmer NCAP reads the
+    positions only, so it swims (the node sent the safe command for good, saying the input had not arrived)."""
+    node = controller(context, spinner, artifact="shipped:swimmer_ncap", autostart=True,
+                      input_topics=["joint_states"], input_types=["joint_state"], setpoint_topic="",
+                      observation_min=[-100.0], observation_max=[100.0])
+    (joints,), commands = _generic_source(context, spinner, node, ["joint_states"], JointState)
+    names = [f"joint_{k}" for k in range(5)]
+    for _ in range(20):
+        count = len(commands)
+        joints.publish(JointState(name=names, position=[0.1] * 5, velocity=[float("nan")] * 5))
+        assert spinner.until(lambda count=count: len(commands) > count, 5.0)
+    assert node.core.counters.reason == "" and node.core.counters.missing_samples == 0
+    assert any(abs(c) > 0.0 for c in commands[-1])
+
+
+def test_a_warning_throttle_outside_its_range_is_refused(context):
+    """NaN would silence every bad-input warning, a negative period warn on every tick."""
+    for bad in (float("nan"), -1.0):
+        with pytest.raises(Exception, match="warn_throttle_s"):
+            ControllerNode(context=context, parameter_overrides=overrides({"warn_throttle_s": bad}))

@@ -212,6 +212,19 @@ def test_control_core_takes_the_compiled_tick_only_where_it_applies(blimp_artifa
         core.policy.stepper.act(np.zeros(2, np.float32), guarded)
 
 
+def test_adaptive_control_steps_on_the_first_good_tick_after_a_safe_command(blimp_artifact):
+    """A calm loop has stretched its interval to max_interval; one bad tick sends the safe command, and the next
+    good tick steps the SNN at once (it re-sent the safe command for up to max_interval - 1 good ticks)."""
+    calm = AdaptiveConfig(max_interval=8, error_band=1.0, quiet_command_delta=10.0)
+    core = ControlCore(load_controller(blimp_artifact), SafetyConfig.create(1, [0.0], [-3.3], [3.3], 0.5), calm)
+    for _ in range(40):
+        core.tick(np.array([1.0, 1.2]), [0.01])
+    assert core.adaptive.interval == 8
+    assert core.tick(np.array([1.0, math.nan]), [0.01]).command.tolist() == [0.0]
+    after = core.tick(np.array([1.0, 1.2]), [0.01])
+    assert after.stepped and after.command[0] > 0.0
+
+
 @pytest.mark.parametrize("compiled", [True, False])
 def test_control_core_refuses_a_value_that_overflows_the_networks_floats(compiled):
     """A finite double beyond float32's range (1e39) is inf in the network: without a sample hold (the swimmer)

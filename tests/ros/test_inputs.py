@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 from sensor_msgs.msg import JointState, Range
-from snncontrol_ros.inputs import Inputs
+from snncontrol_ros.inputs import Inputs, ValidRange
+from std_msgs.msg import Float64MultiArray
 
 MS = 1_000_000  # ns
 BIG = np.finfo(np.float64).max
@@ -22,8 +23,8 @@ def _range(value: float, stamp_ms: int = 0) -> Range:
 
 def _altitude(hold: bool = True, setpoint_default: float = math.nan) -> Inputs:
     """One range input valid in [0.05, 4) m, a set-point topic; input_timeout_s 0.5."""
-    valid = [(np.array([0.05]), np.array([4.0]))]
-    return Inputs(["/altitude"], ["range"], [1], valid, [hold], [], 0.5, True, setpoint_default)
+    valid = [ValidRange(np.array([0.05]), np.array([4.0]), np.array([True]))]
+    return Inputs(["/altitude"], ["range"], [1], lambda sizes: valid, [hold], [], 0.5, True, setpoint_default)
 
 
 def test_a_re_sent_or_slightly_older_reading_is_no_new_sample_and_its_age_runs_on():
@@ -98,8 +99,7 @@ def test_no_observation_until_the_set_point_or_a_finite_default():
 
 
 def test_an_input_of_free_size_keeps_the_size_of_the_first_good_tick():
-    joints = Inputs(["/joints"], ["joint_state"], [None], [(np.array(-BIG), np.array(np.inf))], [True], [], 0.5,
-                    False, math.nan)
+    joints = Inputs(["/joints"], ["joint_state"], [None], lambda sizes: None, [True], [], 0.5, False, math.nan)
     joints.receive(0, JointState(name=["a", "b"], position=[0.1, 0.2], velocity=[0.0, 0.0]), now=0)
     assert joints.hold_sizes() == [("/joints", 4)] and joints.hold_sizes() == []
     joints.receive(0, JointState(name=["a"], position=[0.1], velocity=[0.0]), now=MS)
@@ -114,3 +114,47 @@ def test_dropped_readings_are_forgotten():
     inputs.drop()
     assert inputs.observation(now=0).values is None
     assert inputs.receive(0, _range(0.5, stamp_ms=1000), now=0) == ("new", 0.0)  # the same stamp: new again
+
+
+def _generic(ranges) -> Inputs:
+    """Two inputs of free size (float64_multi_array), the set-point in the second, no set-point topic."""
+    return Inputs(["/reading", "/target"], ["float64_multi_array"] * 2, [None, None], ranges, [True, True], [], 0.5,
+                  False, math.nan)
+
+
+def test_inputs_of_free_size_get_the_adapters_valid_range_once_every_input_has_sent_its_size():
+    """The valid range follows from every input's size (where each input sits in the observation): asked for the
+    sizes of the latest readings, never before each input has sent one; a value outside it is a lost sample, held,
+    whose input's age runs on (an input of free size used to take any finite value for good)."""
+    asked: list[tuple[int, ...]] = []
+
+    def ranges(sizes: tuple[int, ...]) -> list[ValidRange]:
+        asked.append(sizes)
+        return [ValidRange(np.zeros(sizes[0]), np.full(sizes[0], 12.0), np.ones(sizes[0], bool)),
+                ValidRange(np.zeros(sizes[1]), np.full(sizes[1], np.inf), np.ones(sizes[1], bool))]
+
+    inputs = _generic(ranges)
+    inputs.receive(0, Float64MultiArray(data=[50.0]), now=0)  # the other input's size is not known yet
+    assert inputs.latest[0].lost is False and asked == []
+    inputs.receive(1, Float64MultiArray(data=[1.0]), now=0)
+    inputs.receive(0, Float64MultiArray(data=[0.5]), now=100 * MS)
+    inputs.receive(0, Float64MultiArray(data=[50.0]), now=200 * MS)  # beyond the sensor's 12 m: lost
+    assert asked == [(1, 1)]  # asked once, then cached
+    observation = inputs.observation(now=400 * MS)
+    assert observation.held.tolist() == [True, False] and observation.ages[0] == pytest.approx(0.3)
+
+
+def test_an_element_the_adapter_does_not_read_is_never_a_lost_sample():
+    """A joint-state broadcaster sends NaN velocities for a position-only joint; an adapter that reads the
+    positions only must not lose every message for them (the node sent the safe command for good)."""
+    def ranges(sizes: tuple[int, ...]) -> list[ValidRange]:
+        read = np.r_[np.ones(sizes[0] // 2, bool), np.zeros(sizes[0] // 2, bool)]  # positions, not velocities
+        return [ValidRange(np.full(sizes[0], -BIG), np.full(sizes[0], np.inf), read)]
+
+    joints = Inputs(["/joints"], ["joint_state"], [None], ranges, [False], [], 0.5, False, math.nan)
+    joints.receive(0, JointState(name=["a", "b"], position=[0.1, 0.2], velocity=[math.nan] * 2), now=0)
+    observation = joints.observation(now=0)
+    assert observation.problem == "" and observation.held is None and observation.ages == [0.0]
+    assert observation.values.tolist() == [0.1, 0.2, 0.0, 0.0]  # the unread NaN passed as 0
+    joints.receive(0, JointState(name=["a", "b"], position=[math.nan, 0.2], velocity=[0.0] * 2), now=MS)
+    assert joints.observation(now=MS).problem == "/joints: lost sample (nan: no valid value)"  # a read one is

@@ -61,6 +61,10 @@ class AdaptiveScheduler:
             return True
         return self.since >= self.interval
 
+    def interrupted(self) -> None:
+        """The held command was replaced by the safe one: the SNN steps on the next base tick that reaches it."""
+        self.interval = 1
+
     def stepped(self, x: np.ndarray, command_change: float, spikes: float) -> None:
         """Report an SNN step: adapt the interval."""
         c = self.config

@@ -117,6 +117,15 @@ class ControlCore:
             low[read], high[read] = observation.valid
         return low, high
 
+    def read_elements(self, n_obs: int) -> np.ndarray:
+        """Per observation element, whether the adapter reads it (identity: all; select: its indices and rates;
+        setpoint_error: its measurement and set-point)."""
+        observation = self.controller.io.observation
+        read = np.zeros(n_obs, dtype=bool)
+        used = list(observation.channels(n_obs)) or [observation.measurement, observation.setpoint]
+        read[[i for i in used if 0 <= i < n_obs]] = True
+        return read
+
     def check_size(self, n_obs: int) -> str | None:
         """None if an observation of `n_obs` values fits the artifact's adapter and network, else why not."""
         if n_obs not in self._sizes:
@@ -187,6 +196,8 @@ class ControlCore:
         self.counters.record(verdict)
         if not verdict.ok:
             self.held = self.safety.safe_command.copy()
+            if self.adaptive is not None:  # the safe command went out: the first good tick steps again
+                self.adaptive.interrupted()
             return TickResult(self.held.copy(), verdict, False, False)
         if holding:
             self.counters.held += 1

@@ -61,7 +61,7 @@ from snncontrol_ros import messages
 from snncontrol_ros.adaptive import AdaptiveConfig
 from snncontrol_ros.control_core import ControlCore, load_artifact
 from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, ERROR, LatencyWindow, fmt, level_of
-from snncontrol_ros.inputs import RESTART_READINGS, Inputs
+from snncontrol_ros.inputs import RESTART_READINGS, Inputs, ValidRange
 from snncontrol_ros.runtime import declare, run_node, value
 from snncontrol_ros.safety import SafetyConfig, Throttle
 
@@ -127,6 +127,7 @@ RANGES = {
     "command_qos_depth": (1, 10),
     "adaptive_max_interval": (1, 1000),
     "diagnostics_period_s": (0.01, 3600.0),
+    "warn_throttle_s": (0.0, 3600.0),
 }
 
 
@@ -320,18 +321,11 @@ class ControllerNode(LifecycleNode):
                 max_interval=p("adaptive_max_interval"),
             )
         core = ControlCore(controller, self._safety, adaptive)
-        # per input, [low, high) of its valid samples: finite, and within the adapter's valid range where it
-        # reads them (low clamped to the finite doubles: one pair of comparisons rejects NaN and +-inf too)
-        big = np.finfo(np.float64).max
-        valid: list[tuple[np.ndarray, np.ndarray]] = [(np.array(-big), np.array(np.inf))] * n_in
         if n_obs is not None:
             problem = core.check_size(n_obs)
             if problem:
                 raise ValueError(f"inputs {self._input_types} (+ set-point) do not fit the artifact: {problem}")
             core.guarded_io(n_obs)  # the compiled tick loaded (or compiled) now, not on the first reading
-            low, high = core.valid_range(n_obs)
-            ends = np.cumsum([0, *sizes])
-            valid = [(np.maximum(low[a:b], -big), high[a:b]) for a, b in itertools.pairwise(ends)]
         self._core = core
         # The node clock (ns): sim time from /clock with use_sim_time; otherwise the system time, which is what
         # the ROS clock then reads (CLOCK_REALTIME), taken without rclpy's Time objects (tens of us per tick
@@ -345,7 +339,7 @@ class ControllerNode(LifecycleNode):
         self._restart_throttle = Throttle(p("warn_throttle_s"))
         self._last_trigger_stamp: int | None = None
         names: list[str] = [""] * n_in  # each input's resolved topic, filled as it is subscribed
-        self._inputs = Inputs(names, self._input_types, sizes, valid, hold, self._joint_names,
+        self._inputs = Inputs(names, self._input_types, sizes, self._valid_ranges, hold, self._joint_names,
                               self._safety.input_timeout_s, bool(self._setpoint_topic), p("setpoint_default"))
         self._create_entities(names, p("sensor_reliability"), p("command_qos_depth"))
         self._hardware_id = p("hardware_id")
@@ -370,6 +364,19 @@ class ControllerNode(LifecycleNode):
             sizes[free[0]] = rest
         return sizes
 
+    def _valid_ranges(self, sizes: tuple[int, ...]) -> list[ValidRange] | None:
+        """Per input of `sizes` values each, the elements the adapter reads and its valid [low, high) on them (low
+        clamped to the finite doubles: one pair of comparisons rejects NaN and +-inf too); None where those sizes do
+        not fit the controller (the tick says why)."""
+        n_obs = sum(sizes) + (1 if self._setpoint_topic else 0)
+        if self._core.check_size(n_obs) is not None:
+            return None
+        low, high = self._core.valid_range(n_obs)
+        read = self._core.read_elements(n_obs)
+        big = np.finfo(np.float64).max
+        ends = np.cumsum([0, *sizes])
+        return [ValidRange(np.maximum(low[a:b], -big), high[a:b], read[a:b]) for a, b in itertools.pairwise(ends)]
+
     def _setpoint_bounds(self, controller, sizes: list[int | None]) -> tuple[list[float], list[float]]:
         """Default observation bounds: the set-point of a setpoint_error adapter with a `valid` range within that
         range (a set-point the sensor cannot read cannot be reached), from the set-point topic or inside an
@@ -381,7 +388,9 @@ class ControllerNode(LifecycleNode):
         if observation.setpoint >= n_obs:
             return [], []  # (the size check refuses such inputs)
         low, high = [-math.inf] * n_obs, [math.inf] * n_obs
-        low[observation.setpoint], high[observation.setpoint] = observation.valid
+        # the bound is closed, the adapter's valid range half-open: its top (a lost return) cannot be measured
+        valid_low, valid_high = observation.valid
+        low[observation.setpoint], high[observation.setpoint] = valid_low, np.nextafter(valid_high, -np.inf)
         return low, high
 
     def _create_entities(self, names: list[str], reliability: str, depth: int) -> None:

@@ -3,7 +3,11 @@ the node hands over messages and node-clock times (ns), and asks for the observa
 
 Per input it keeps the latest reading as the tick uses it: its size checked (fixed by the input's type or the
 adapter; an input of free size keeps the size it had at the first good tick, `hold_sizes`), lost samples (NaN,
-+-inf, outside the adapter's valid range) as NaN, the time of its latest valid sample. A stamped reading no newer
++-inf, outside the adapter's valid range) as NaN, the time of its latest valid sample. Which elements the adapter
+reads, and its valid range on them, follow from every input's size (`ranges`): of free sizes, the sizes of the
+latest readings; until each input has sent one, every element is read and any finite value is valid. An element
+the adapter does not read is never a lost sample (a non-finite one, e.g. the NaN velocity a joint-state broadcaster
+sends for a position-only joint, is passed as 0). A stamped reading no newer
 than its input's latest (re-sent by a hung driver, or out of order by up to `timeout_s`) is no new sample: its
 input's age runs on, so a driver that repeats its last reading goes stale as a silent one does; stamps that go
 back farther are a source that restarted its clock, taken once `RESTART_READINGS` readings in a row, each newer
@@ -16,6 +20,7 @@ a set-point topic) is appended to the observation: the latest received, else `se
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,6 +49,20 @@ class Latest:
     lost: bool
 
 
+@dataclass(frozen=True)
+class ValidRange:
+    """An input's valid samples: per element, read by the adapter (`read`) and valid in [low, high) there."""
+
+    low: np.ndarray
+    high: np.ndarray
+    read: np.ndarray
+
+
+#: before every input's size is known: every element read, any finite value valid (one pair of comparisons rejects
+#: NaN and +-inf too)
+ANY_FINITE = ValidRange(np.array(-np.finfo(np.float64).max), np.array(np.inf), np.array(True))
+
+
 @dataclass
 class Observation:
     """The observation at a tick (None until every input and the set-point have arrived), each input's age (s
@@ -58,14 +77,17 @@ class Observation:
 
 class Inputs:
     """The latest readings of the inputs `kinds` (messages.INPUT_TYPES) named `names` (their resolved topics),
-    `sizes` values each (None: free), valid in [low, high) each (`valid`), held through lost samples where `hold`
-    (else a lost sample is a problem at once); the set-point, where `has_setpoint`, is appended last."""
+    `sizes` values each (None: free), valid as `ranges` says (every input's `ValidRange` given every input's size;
+    None where those sizes do not fit the controller), held through lost samples where `hold` (else a lost sample is
+    a problem at once); the set-point, where `has_setpoint`, is appended last."""
 
     def __init__(
-        self, names: list[str], kinds: list[str], sizes: list[int | None], valid: list[tuple[np.ndarray, np.ndarray]],
-        hold: list[bool], joint_names: list[str], timeout_s: float, has_setpoint: bool, setpoint_default: float,
+        self, names: list[str], kinds: list[str], sizes: list[int | None],
+        ranges: Callable[[tuple[int, ...]], list[ValidRange] | None], hold: list[bool], joint_names: list[str],
+        timeout_s: float, has_setpoint: bool, setpoint_default: float,
     ) -> None:
-        self.names, self.kinds, self.sizes, self.valid, self.hold = names, kinds, sizes, valid, hold
+        self.names, self.kinds, self.sizes, self.hold = names, kinds, sizes, hold
+        self._ranges, self._ranges_of_sizes = ranges, {}  # the latter a cache: sizes -> ranges
         self.joint_names, self.timeout_s = joint_names, timeout_s
         self.has_setpoint, self.setpoint_default = has_setpoint, setpoint_default
         self.latest: list[Latest | None] = [None] * len(kinds)
@@ -104,8 +126,9 @@ class Inputs:
             because = "" if self.sizes[index] else " (the size it had when control was first good)"
             problem = f"{name}: {problem or f'{values.size} value(s), expected {expected}{because}'}"
             return Latest(values, problem, now, stamp, now, False)
-        low, high = self.valid[index]
-        valid = (values >= low) & (values < high)
+        where = self.valid_range(index, values.size)
+        valid = ~where.read | ((values >= where.low) & (values < where.high))
+        values = np.where(where.read | np.isfinite(values), values, 0.0)
         if valid.all():
             return Latest(values, "", now, stamp, now, False)
         lost = ~valid
@@ -113,6 +136,19 @@ class Inputs:
         problem = "" if self.hold[index] else f"{name}: lost sample ({values[lost][0]:.4g}: no valid value)"
         good_ns = previous.good_ns if previous is not None else None
         return Latest(np.where(lost, np.nan, values), problem, now, stamp, good_ns, True)
+
+    def valid_range(self, index: int, size: int) -> ValidRange:
+        """Input `index`'s valid range for a reading of `size` values, given the other inputs' sizes (held, or of
+        their latest readings): ANY_FINITE until each has sent one, or where they do not fit the controller."""
+        sizes = [size if i == index else held if held is not None else None if item is None else item.values.size
+                 for i, (held, item) in enumerate(zip(self.held_sizes, self.latest, strict=True))]
+        if None in sizes:
+            return ANY_FINITE
+        key = tuple(sizes)
+        if key not in self._ranges_of_sizes:
+            self._ranges_of_sizes[key] = self._ranges(key)  # type: ignore[arg-type]
+        ranges = self._ranges_of_sizes[key]
+        return ANY_FINITE if ranges is None else ranges[index]
 
     def drop(self) -> None:
         """Forget every reading (the node clock jumped back: none may look younger than it is)."""
