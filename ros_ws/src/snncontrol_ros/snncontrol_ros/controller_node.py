@@ -62,7 +62,7 @@ from snncontrol_ros.adaptive import AdaptiveConfig
 from snncontrol_ros.control_core import ControlCore, load_artifact
 from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, ERROR, LatencyWindow, fmt, level_of
 from snncontrol_ros.inputs import RESTART_READINGS, Inputs, ValidRange
-from snncontrol_ros.runtime import declare, run_node, value
+from snncontrol_ros.runtime import declare, one_line, run_node, value
 from snncontrol_ros.safety import SafetyConfig, Throttle
 
 MODES = ("timer", "event", "adaptive")
@@ -173,7 +173,7 @@ class ControllerNode(LifecycleNode):
         try:
             self._configure()
         except Exception as exc:  # anything a bad artifact or parameter raises: one line, the node lives on
-            self._failure = str(exc) or type(exc).__name__
+            self._failure = one_line(exc)
             self.get_logger().error(f"configure failed: {self._failure}")
             self._destroy_entities()
             self._core = None

@@ -19,6 +19,7 @@ the close itself can still write), exit status 1.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ from rosbags.typesys import Stores, get_typestore
 from std_msgs.msg import String
 
 from snncontrol_ros import messages
-from snncontrol_ros.runtime import declare, fixed_at_start, run_node, value
+from snncontrol_ros.runtime import declare, fixed_at_start, one_line, run_node, value
 
 #: What the blimp-in-simulation graph records by default (topic -> type).
 BLIMP_TOPICS: dict[str, str] = {
@@ -117,12 +118,24 @@ class RecorderNode(Node):
         if len(topics) != len(types):
             raise ValueError("topics and types must have the same length")
         resolved = {self.resolve_topic_name(t): k for t, k in zip(topics, types, strict=True)}
-        classes = {topic: _ros_type(kind) for topic, kind in resolved.items()}  # before the bag is opened
+        # every name and type checked before the bag is opened: a refused start leaves no bag behind
+        classes = {topic: _ros_type(kind) for topic, kind in resolved.items()}
+        if ready_topic:
+            try:
+                ready_topic = self.resolve_topic_name(ready_topic)
+            except Exception as exc:  # rcl's RCLError, over three lines
+                raise ValueError(f"ready_topic {ready_topic!r}: {one_line(exc)}") from None
         self.bag = BagRecorder(output, resolved)
-        self.subscriptions_by_topic = {
-            topic: self.create_subscription(kind, topic, lambda data, t=topic: self._on_message(t, data), qos, raw=True)
-            for topic, kind in classes.items()
-        }
+        try:
+            self.subscriptions_by_topic = {
+                topic: self.create_subscription(kind, topic, lambda data, t=topic: self._on_message(t, data), qos,
+                                                raw=True)
+                for topic, kind in classes.items()
+            }
+        except Exception:
+            self.bag.close()
+            shutil.rmtree(self.bag.path, ignore_errors=True)  # it did not exist before (BagRecorder refuses that)
+            raise
         self.last_message = time.monotonic()
         self._stop_requested: float | None = None
         self.done = threading.Event()  # set when a write failed: run_node stops the node

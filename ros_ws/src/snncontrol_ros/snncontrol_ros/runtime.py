@@ -150,10 +150,15 @@ def options_parser(description: str = "") -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(exc: Exception) -> str:
+    """What `exc` says, on one line: rcl's messages without the C source locations they append (", at
+    /.../arguments.c:415") and their line breaks (a topic name error draws a caret under the name)."""
+    return " ".join((str(exc).split(", at /")[0] or type(exc).__name__).split())
+
+
 def cannot_start(prog: str, exc: Exception) -> int:
-    """Say on stderr in one line why the node cannot start (rcl's messages without the C source locations they
-    append: ", at /.../arguments.c:415") and return the exit status 2."""
-    print(f"{prog}: cannot start: {str(exc).split(', at /')[0]}", file=sys.stderr)
+    """Say on stderr in one line why the node cannot start and return the exit status 2."""
+    print(f"{prog}: cannot start: {one_line(exc)}", file=sys.stderr)
     return 2
 
 
