@@ -203,9 +203,18 @@ def _node_meta(node: nir.NIRNode) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def _per_neuron(node_key: str, name: str, value: Any, n: int) -> np.ndarray:
+def _floats(node_key: str, name: str, value: Any) -> np.ndarray:
+    """`value` as float64, or a SpecError naming the node and the field (strings, objects, None)."""
     try:
-        return np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise SpecError(f"NIR node {node_key!r}: {name} is not numeric ({type(value).__name__})") from None
+
+
+def _per_neuron(node_key: str, name: str, value: Any, n: int) -> np.ndarray:
+    values = _floats(node_key, name, value)
+    try:
+        return np.broadcast_to(values, (n,)).copy()
     except ValueError:
         raise SpecError(f"NIR node {node_key!r}: {name} does not fit {n} neurons") from None
 
@@ -261,7 +270,7 @@ def _neuron(node_key: str, node: nir.NIRNode, n: int, dt: float) -> tuple[Neuron
         if model.adaptation == "spike":
             fields["beta"] = _per_neuron(node_key, "beta", meta.get("beta"), n)
         else:
-            fields["w_th"] = np.asarray(meta.get("w_th"), dtype=np.float64).T.copy()  # our [in, out]
+            fields["w_th"] = _floats(node_key, "w_th", meta.get("w_th")).T.copy()  # our [in, out]
     if isinstance(node, nir.CubaLIF):
         tau_mem = _per_neuron(node_key, "tau_mem", node.tau_mem, n)
         tau_syn = _per_neuron(node_key, "tau_syn", node.tau_syn, n)
@@ -276,7 +285,7 @@ def _neuron(node_key: str, node: nir.NIRNode, n: int, dt: float) -> tuple[Neuron
 
 def _weights(node_key: str, node: nir.NIRNode, n_in: int | None) -> tuple[np.ndarray, np.ndarray | None]:
     """([in, out] weights in our convention, bias or None) of an Affine/Linear node."""
-    weight = np.asarray(node.weight, dtype=np.float64)
+    weight = _floats(node_key, "weight", node.weight)
     if weight.ndim != 2 or (n_in is not None and weight.shape[1] != n_in):
         expected = "[out, in]" if n_in is None else f"[out, {n_in}]"
         raise SpecError(f"NIR node {node_key!r}: weight must have shape {expected}, got {list(weight.shape)}")
@@ -378,7 +387,10 @@ def import_nir(graph: nir.NIRGraph, *, dt: float | None = None) -> tuple[Network
     if dt is None:
         if "dt" not in (graph.metadata or {}):
             raise SpecError("NIR graph has no metadata 'dt'; pass import_nir(graph, dt=...) in s")
-        dt = float(graph.metadata["dt"])
+        try:
+            dt = float(graph.metadata["dt"])
+        except (TypeError, ValueError):
+            raise SpecError(f"NIR graph metadata 'dt' is not a number: {graph.metadata['dt']!r}") from None
     layers: list[Layer] = []
     values: dict[str, np.ndarray] = {}
     n_in: int | None = None

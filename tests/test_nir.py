@@ -372,3 +372,31 @@ def test_a_decay_outside_0_1_is_refused_at_export_not_changed() -> None:
     genome[spec.parameters.by_name["h.decay_mem"].slice] = [0.5, 1.5]
     with pytest.raises(SpecError, match=r"layer 'h' has a decay_mem outside \[0, 1\] \(0.5 .. 1.5\)"):
         export_nir(spec, genome)
+
+
+def test_non_numeric_values_in_a_graph_are_one_spec_error_naming_the_field() -> None:
+    """A hand-edited or foreign file may carry strings where numbers belong: one line naming node and field."""
+    pd, i = pd_snn("lif", n_pairs=2, n_hidden=5), i_snn("iwta", n_pairs=2, n_hidden=4)
+    spec = parallel([pd, i], name="pdi")
+    genome = parallel_genome([pd, i], [genome_for(pd, 4), genome_for(i, 5)])
+
+    def edited(edit) -> nir.NIRGraph:
+        graph = export_nir(spec, genome)
+        edit(graph)
+        return graph
+
+    def weight(graph: nir.NIRGraph) -> None:
+        node = next(n for n in graph.nodes.values() if isinstance(n, nir.Affine | nir.Linear))
+        node.weight = np.full(node.weight.shape, "x", dtype=object)
+
+    def threshold(graph: nir.NIRGraph) -> None:
+        node = next(n for n in graph.nodes.values() if isinstance(n, nir.CubaLIF | nir.LIF))
+        node.v_threshold = np.full(node.v_threshold.shape, "high", dtype=object)
+
+    def dt(graph: nir.NIRGraph) -> None:
+        graph.metadata["dt"] = "fast"
+
+    for edit, message in ((weight, "weight is not numeric"), (threshold, "v_threshold is not numeric"),
+                          (dt, "metadata 'dt' is not a number")):
+        with pytest.raises(SpecError, match=message):
+            import_nir(edited(edit))
