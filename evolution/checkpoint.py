@@ -22,6 +22,7 @@ import json
 import logging
 import math
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,10 +115,12 @@ def exists(directory: Path) -> bool:
 
 
 def load(
-    directory: Path, state: RunState, strategy: Strategy, cls: type[Individual], config_hash: str, dim: int
+    directory: Path, state: RunState, strategy: Strategy, cls: type[Individual], config_hashes: Sequence[str],
+    dim: int,
 ) -> int:
     """Restore `state` and `strategy` (individuals of `dim` unit-cube coordinates) from the newest valid
-    checkpoint in `directory`, then the RNG states; return its generation."""
+    checkpoint in `directory`, then the RNG states; return its generation. The checkpoint's config hash must be
+    one of `config_hashes` (the first: the experiment's now)."""
     problems = []
     for generation in _resume_order(directory):
         try:
@@ -125,10 +128,10 @@ def load(
         except INVALID as exc:
             problems.append(f"{_stem(generation)}: {_reason(exc)}")
             continue
-        if meta["config_hash"] != config_hash:
+        if meta["config_hash"] not in config_hashes:
             raise ResumeError(
                 f"the config differs from the one {directory.parent} was started with (experiment hash "
-                f"{config_hash[:12]} != {meta['config_hash'][:12]}); resume with the run's config.yaml or start a "
+                f"{config_hashes[0][:12]} != {meta['config_hash'][:12]}); resume with the run's config.yaml or start a "
                 "new run"
             )
         try:

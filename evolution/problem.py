@@ -116,11 +116,19 @@ def worker_config(config: ExperimentConfig, problem: Problem) -> dict[str, Any]:
     return data
 
 
-def config_hash(config: ExperimentConfig, problem: Problem, extra: dict[str, str] | None = None) -> str:
+def config_hash(
+    config: ExperimentConfig, problem: Problem, extra: dict[str, str] | None = None, *, worker_kwargs: bool = False
+) -> str:
     """sha256 over the experiment (not the run settings), the resolved spec, the seed genome and `extra`
-    (e.g. the dataset's digest): what must not change for a run to be resumed."""
+    (e.g. the dataset's digest): what must not change for a run to be resumed. The environment's `worker_kwargs`
+    are run settings (e.g. physics threads per worker, which change no result) and are hashed as empty, so a
+    config without them hashes as before; `worker_kwargs=True` hashes them as runs started before 2026-12-07 did."""
+    experiment = config.experiment_dict()
+    env = experiment.get("fitness", {}).get("env")
+    if isinstance(env, dict) and not worker_kwargs:
+        env["worker_kwargs"] = {}
     document = {
-        "experiment": config.experiment_dict(),
+        "experiment": experiment,
         "spec": problem.spec.to_dict(),
         "seed_genome": None if problem.seed_genome is None else problem.seed_genome.tolist(),
         "free": None if problem.free is None else np.flatnonzero(problem.free).tolist(),

@@ -45,7 +45,10 @@ class Experiment:
         self.names = objective_names(config.fitness)
         self.weights = weights(self.names, getattr(config.fitness, "maximize", ()))
         self.fitness: Fitness = build_fitness(config, self.problem)
-        self.hash = config_hash(config, self.problem, self._data_digests())
+        digests = self._data_digests()
+        self.hash = config_hash(config, self.problem, digests)
+        #: hashes a checkpoint of this experiment may carry: this one, and the one that covered worker_kwargs
+        self.accepted_hashes = (self.hash, config_hash(config, self.problem, digests, worker_kwargs=True))
         self.cls = individual_class(self.weights)
         seed_everything(config.seed)
         seed = None if self.problem.seed_genome is None else self.problem.to_unit(self.problem.seed_genome)
@@ -74,7 +77,8 @@ class Experiment:
             if not checkpoint.exists(self.run_dir.checkpoints):  # (removed while the lock was taken)
                 raise ResumeError(f"{self.run_dir.path} holds no checkpoint to resume from")
             self.run_dir.clean_up()
-            checkpoint.load(self.run_dir.checkpoints, self.state, self.strategy, self.cls, self.hash, self.problem.dim)
+            checkpoint.load(self.run_dir.checkpoints, self.state, self.strategy, self.cls, self.accepted_hashes,
+                            self.problem.dim)
             if self.state.generation > self.config.generations:  # before config.yaml is rewritten with it
                 raise ResumeError(f"{self.run_dir.path} has {self.state.generation} generations done; --generations "
                                   f"{self.config.generations} would end it before that (give at least "

@@ -180,3 +180,37 @@ def test_a_run_directory_in_use_by_another_run_is_refused(tmp_path):
             run(sphere_config(CMAES, generations=2), tmp_path / "run")
     run(sphere_config(CMAES, generations=2), tmp_path / "run")  # released: the run goes ahead
     assert len(logbook(tmp_path / "run")) == 2
+
+
+def test_worker_kwargs_are_a_run_setting_and_the_hash_of_a_config_without_them_is_unchanged(tmp_path):
+    """Physics threads per worker change no result: a run resumes with another n_threads. A config without
+    worker_kwargs hashes as before (the hashes recorded in shipped artifacts stay valid), and a checkpoint written
+    when the hash covered worker_kwargs still resumes (a run accepts the hashes of both definitions)."""
+    from evolution.checkpoint import load
+    from evolution.config import parse_config
+    from evolution.problem import config_hash, resolve_network
+    from evolution.runner import Experiment
+
+    data = yaml.safe_load((Path(__file__).parents[2] / "configs" / "evolve_blimp_closed_loop.yaml").read_text())
+
+    def with_env(**changes):
+        env = {k: v for k, v in {**data["fitness"]["env"], **changes}.items() if v is not None}
+        return parse_config({**data, "fitness": {**data["fitness"], "env": env}})
+
+    one, two, none = with_env(worker_kwargs={"n_threads": 1}), with_env(worker_kwargs={"n_threads": 2}), with_env(
+        worker_kwargs=None)
+    problem = resolve_network(one.network)
+    assert config_hash(one, problem) == config_hash(two, problem) == config_hash(none, problem)
+    assert config_hash(one, problem, worker_kwargs=True) != config_hash(two, problem, worker_kwargs=True)
+    assert config_hash(none, problem) == config_hash(none, problem, worker_kwargs=True)
+
+    run(sphere_config(CMAES, generations=2), tmp_path)
+    experiment = Experiment(parse_config(sphere_config(CMAES, generations=3)), tmp_path, quiet=True)
+    meta_path = tmp_path / "checkpoints" / f"gen_{latest_generation(tmp_path):06d}.json"
+    meta = json.loads(meta_path.read_text())
+    meta["config_hash"] = "f" * 64  # as recorded under the other definition
+    meta_path.write_text(json.dumps(meta))
+    args = (tmp_path / "checkpoints", experiment.state, experiment.strategy, experiment.cls)
+    with pytest.raises(ResumeError, match="config differs"):
+        load(*args, (experiment.hash,), experiment.problem.dim)
+    assert load(*args, (experiment.hash, "f" * 64), experiment.problem.dim) == 2

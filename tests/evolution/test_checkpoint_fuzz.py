@@ -104,7 +104,7 @@ def test_damaged_checkpoints_resume_or_are_refused_in_one_line(case: int, finish
     state, strategy = experiment.state, experiment.strategy
     try:
         generation = checkpoint.load(
-            checkpoints, state, strategy, experiment.cls, experiment.hash, experiment.problem.dim
+            checkpoints, state, strategy, experiment.cls, experiment.accepted_hashes, experiment.problem.dim
         )
     except ResumeError as exc:
         assert "\n" not in str(exc)
