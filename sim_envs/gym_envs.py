@@ -16,6 +16,7 @@ Vector semantics:
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import gymnasium as gym
@@ -40,9 +41,9 @@ class CoreEnv(gym.Env[np.ndarray, np.ndarray]):
         self.core = core
         self.observation_space = core.observation_space
         self.action_space = core.action_space
-        self.render_mode = check_render_mode(render_mode)
+        self.render_mode = render_mode
         self.metadata = {**self.metadata, **_render_metadata(core)}
-        self._renderer = FrameRenderer(render_mode, width, height, core.camera) if render_mode else None
+        self._renderer = _frame_renderer(core, render_mode, width, height)
 
     @property
     def dt(self) -> float:
@@ -52,7 +53,7 @@ class CoreEnv(gym.Env[np.ndarray, np.ndarray]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+        super().reset(seed=_python_int(seed))
         self.core.reset_copies(_ONE, [self.np_random])
         if self.render_mode == "human":
             self.render()
@@ -91,9 +92,9 @@ class CoreVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self.single_action_space = core.action_space
         self.observation_space = batch_space(core.observation_space, self.num_envs)
         self.action_space = batch_space(core.action_space, self.num_envs)
-        self.render_mode = check_render_mode(render_mode)
+        self.render_mode = render_mode
         self.metadata = {**self.metadata, **_render_metadata(core)}
-        self._renderer = FrameRenderer(render_mode, width, height, core.camera) if render_mode else None
+        self._renderer = _frame_renderer(core, render_mode, width, height)
         self._rngs: list[np.random.Generator] = []
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
         self._all = np.arange(self.num_envs)
@@ -106,11 +107,12 @@ class CoreVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        if isinstance(seed, int):
-            seed = [seed + i for i in range(self.num_envs)]
+        if isinstance(seed, numbers.Integral):
+            seed = [int(seed) + i for i in range(self.num_envs)]
         if seed is not None:
-            if len(seed) != self.num_envs:
-                raise ValueError(f"seed must be an int or a list of {self.num_envs} seeds, got {len(seed)}")
+            if np.ndim(seed) != 1 or len(seed) != self.num_envs:
+                raise ValueError(f"seed must be an int or a list of {self.num_envs} seeds, got {seed!r:.80}")
+            seed = [_python_int(s) for s in seed]
             self._rngs = [seeding.np_random(s)[0] for s in seed]
             self._np_random_seed = seed[0]
         elif not self._rngs:
@@ -151,8 +153,24 @@ class CoreVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
 
 
 def _render_metadata(core: BatchedCore) -> dict[str, Any]:
-    """Render modes usable here and frames per second of the control loop."""
-    return {"render_modes": available_render_modes(), "render_fps": round(1.0 / core.control_dt)}
+    """Render modes usable here (none where the core has nothing to render) and frames per second of the control
+    loop."""
+    modes = available_render_modes() if core.renderable else []
+    return {"render_modes": modes, "render_fps": round(1.0 / core.control_dt)}
+
+
+def _frame_renderer(core: BatchedCore, render_mode: str | None, width: int, height: int) -> FrameRenderer | None:
+    """The renderer of ``render_mode`` (None: no renderer); ValueError for a mode the core cannot give."""
+    if render_mode is not None and not core.renderable:
+        raise ValueError(f"the plant {type(core).__name__} has nothing to render: use render_mode=None")
+    check_render_mode(render_mode)
+    return FrameRenderer(render_mode, width, height, core.camera) if render_mode else None
+
+
+def _python_int(seed: int | None) -> int | None:
+    """A seed given as any integer (``numpy.int64`` too) as a Python int, which Gymnasium's seeding requires; anything
+    else as it is, for Gymnasium to accept (None) or refuse in one line."""
+    return int(seed) if isinstance(seed, numbers.Integral) else seed
 
 
 def _first(info: dict[str, np.ndarray]) -> dict[str, Any]:

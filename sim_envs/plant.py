@@ -31,13 +31,15 @@ class Transition:
 
 
 class BatchedCore(ABC):
-    """P copies of a plant. Subclasses set the spaces, ``control_dt`` (s) and ``physics``."""
+    """P copies of a plant. Subclasses set the spaces, ``control_dt`` (s) and ``physics``, and the ``camera`` that
+    renders a copy (``renderable`` False: the plant has nothing to render)."""
 
     observation_space: spaces.Box
     action_space: spaces.Box
     control_dt: float
     physics: BatchedPhysics
     camera: str
+    renderable: bool = True
 
     @property
     def n_copies(self) -> int:

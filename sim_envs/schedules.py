@@ -23,17 +23,20 @@ class Schedule(ABC):
     """Set-point profile of one episode."""
 
     @abstractmethod
-    def levels(self, rng: np.random.Generator, duration: float) -> np.ndarray:
-        """Levels (m) long enough to cover ``duration`` s; a random schedule draws them from ``rng``."""
+    def levels(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        """The first ``count`` levels (m), the same ones whatever ``count``; a random schedule draws them in order
+        from ``rng``."""
 
     hold_s: float
     ramp_s: float
 
     def profile(self, rng: np.random.Generator, times: np.ndarray) -> np.ndarray:
-        """Set-points (m) at ``times`` (s, from the episode start)."""
+        """Set-points (m) at ``times`` (s, from the episode start). The set-point at a time does not depend on the
+        episode's length: the levels are every one begun by the last time plus, where that time lies in a ramp,
+        the level it ramps to."""
         duration = float(times[-1]) if len(times) else 0.0
-        levels = self.levels(rng, duration)
         period = self.hold_s + self.ramp_s
+        levels = self.levels(rng, int(duration // period) + 1 + int(duration % period > self.hold_s))
         starts = np.arange(len(levels)) * period
         knot_t = np.stack([starts, starts + self.hold_s], axis=1).ravel()
         knot_v = np.repeat(levels, 2)
@@ -54,8 +57,7 @@ class LevelSchedule(Schedule):
         validation.positive("hold_s", self.hold_s)
         validation.non_negative("ramp_s", self.ramp_s)
 
-    def levels(self, rng: np.random.Generator, duration: float) -> np.ndarray:
-        count = int(duration // (self.hold_s + self.ramp_s)) + 1
+    def levels(self, rng: np.random.Generator, count: int) -> np.ndarray:
         return np.resize(np.asarray(self.values, dtype=np.float64), count)
 
 
@@ -72,8 +74,7 @@ class RandomLevelSchedule(Schedule):
         validation.positive("hold_s", self.hold_s)
         validation.non_negative("ramp_s", self.ramp_s)
 
-    def levels(self, rng: np.random.Generator, duration: float) -> np.ndarray:
-        count = int(duration // (self.hold_s + self.ramp_s)) + 1
+    def levels(self, rng: np.random.Generator, count: int) -> np.ndarray:
         return rng.uniform(*self.altitude_range, size=count)
 
 

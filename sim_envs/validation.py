@@ -3,38 +3,63 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Collection
 
 import numpy as np
 
 
+def _finite_float(value: object) -> float | None:
+    """``value`` as a float if it is a finite real number (a bool is not one); None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _at_most(high: float) -> str:
+    """The upper bound's part of a message: '' where there is none."""
+    return "" if high == math.inf else f" and <= {high:g}"
+
+
 def finite(name: str, value: float) -> float:
     """``value`` if it is a finite number."""
-    if not math.isfinite(value):
+    number = _finite_float(value)
+    if number is None:
         raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
+    return number
 
 
-def positive(name: str, value: float) -> float:
-    """``value`` if it is a finite number > 0."""
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
+def positive(name: str, value: float, high: float = math.inf) -> float:
+    """``value`` if it is a finite number in (0, high]."""
+    number = _finite_float(value)
+    if number is None or not 0.0 < number <= high:
+        raise ValueError(f"{name} must be a finite number > 0{_at_most(high)}, got {value!r}")
+    return number
 
 
-def non_negative(name: str, value: float) -> float:
-    """``value`` if it is a finite number >= 0."""
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+def non_negative(name: str, value: float, high: float = math.inf) -> float:
+    """``value`` if it is a finite number in [0, high]."""
+    number = _finite_float(value)
+    if number is None or not 0.0 <= number <= high:
+        raise ValueError(f"{name} must be a finite number >= 0{_at_most(high)}, got {value!r}")
+    return number
+
+
+def within(name: str, value: float, low: float, high: float) -> float:
+    """``value`` if it is a finite number in [low, high]."""
+    number = _finite_float(value)
+    if number is None or not low <= number <= high:
+        raise ValueError(f"{name} must be a finite number in [{low:g}, {high:g}], got {value!r}")
+    return number
 
 
 def probability(name: str, value: float, certain: bool = False) -> float:
     """``value`` if it lies in [0, 1), or in [0, 1] where ``certain`` (a probability of 1 is allowed)."""
-    high = "1]" if certain else "1)"
-    if not (math.isfinite(value) and value >= 0.0 and (value <= 1.0 if certain else value < 1.0)):
-        raise ValueError(f"{name} must be a probability in [0, {high}, got {value!r}")
-    return float(value)
+    number = _finite_float(value)
+    if number is None or not (0.0 <= number <= 1.0 if certain else 0.0 <= number < 1.0):
+        raise ValueError(f"{name} must be a probability in [0, {'1]' if certain else '1)'}, got {value!r}")
+    return number
 
 
 def integer_in(name: str, value: int, low: int, high: int) -> int:

@@ -37,22 +37,19 @@ class BlimpAltitudeVectorEnv(CoreVectorEnv):
         super().__init__(BlimpCore(n_copies=num_envs, **kwargs), render_mode, width, height)
 
 
-def _no_rendering(render_mode: str | None) -> None:
-    if render_mode is not None:
-        raise ValueError("the ODE blimp plant has nothing to render: use render_mode=None")
-
-
 class BlimpAltitudeODEEnv(CoreEnv):
     """One blimp of the 1-D altitude ODE."""
 
+    metadata: dict[str, Any] = {**CoreEnv.metadata, "render_modes": []}  # noqa: RUF012
+
     def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
-        _no_rendering(render_mode)
-        super().__init__(BlimpODECore(n_copies=1, **kwargs), None, 0, 0)
+        super().__init__(BlimpODECore(n_copies=1, **kwargs), render_mode, 0, 0)
 
 
 class BlimpAltitudeODEVectorEnv(CoreVectorEnv):
     """``num_envs`` blimps of the 1-D altitude ODE, stepped together as arrays."""
 
+    metadata: dict[str, Any] = {**CoreVectorEnv.metadata, "render_modes": []}  # noqa: RUF012
+
     def __init__(self, num_envs: int, render_mode: str | None = None, **kwargs: Any) -> None:
-        _no_rendering(render_mode)
-        super().__init__(BlimpODECore(n_copies=num_envs, **kwargs), None, 0, 0)
+        super().__init__(BlimpODECore(n_copies=num_envs, **kwargs), render_mode, 0, 0)

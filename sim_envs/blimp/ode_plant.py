@@ -65,6 +65,7 @@ class BlimpODECore(BatchedCore):
     """P blimps of the 1-D altitude ODE, stepped together as arrays (no MuJoCo, nothing to render)."""
 
     camera = ""
+    renderable = False
 
     def __init__(
         self,

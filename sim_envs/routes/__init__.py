@@ -32,7 +32,7 @@ import numpy as np
 from sim_envs.routes.appearance import Condition, lights, move_objects, parked_cars, parse_condition, restyle
 from sim_envs.routes.render import camera_poses, render_frames, world_xml
 from sim_envs.routes.world import make_world
-from sim_envs.routes.writers import BagWriter, write_frame, write_poses
+from sim_envs.routes.writers import BAG_STORAGES, BagWriter, write_frame, write_poses
 
 LATERAL_STD, YAW_STD = 0.35, np.radians(2.5)  # m, rad: pose jitter in traversals after the first (x jitter_scale)
 ROUTE_FILE = "route.json"
@@ -58,12 +58,15 @@ def generate_route(
     """Render `places` frames `spacing` m apart (m) per traversal into `out`. Returns `out`.
 
     `traversals` are condition names (e.g. ``["day", "dusk+autumn"]``); `speed` (m/s) sets the timestamps;
-    `bags` is "mcap", "sqlite3" or None (no bags). `progress(traversal, frames_done)` is called per frame.
+    `bags` is "mcap", "sqlite3" (these need the optional ``rosbags`` package) or None (no bags).
+    `progress(traversal, frames_done)` is called per frame.
     The route is rendered into a hidden sibling of `out` and renamed into place once complete, so a failure
     leaves what was there; an earlier route at `out` (or an empty directory) is replaced, anything else is
     refused with FileExistsError before anything is rendered.
     """
     conditions = [parse_condition(name) for name in traversals]
+    if bags is not None and bags not in BAG_STORAGES:
+        raise ValueError(f"bags must be one of {', '.join(BAG_STORAGES)} or None, got {bags!r}")
     if len(set(traversals)) != len(traversals):
         raise ValueError(f"traversal names must be distinct, got {traversals}")
     if places < 1 or not (math.isfinite(spacing) and spacing > 0 and math.isfinite(speed) and speed > 0):
@@ -129,7 +132,7 @@ def _render_route(
         folder.mkdir()
         write_poses(folder, poses)
         bag = None
-        if bags:
+        if bags is not None:
             (out / "bags").mkdir(exist_ok=True)
             bag = BagWriter(out / "bags" / condition.name, storage=bags)
         frames = render_frames(world_xml(world, objects, condition), poses, width, height, condition.fog is not None)

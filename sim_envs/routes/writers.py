@@ -12,14 +12,13 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image as PILImage
-from rosbags.rosbag2 import StoragePlugin, Writer
-from rosbags.typesys import Stores, get_typestore
 
 from sim_envs.routes.render import Pose
 
 IMAGE_TOPIC, ODOM_TOPIC = "/camera/image_raw", "/odom"
 START_NS = 1_700_000_000 * 10**9  # stamp of the first frame (ns), fixed so that bags are reproducible
 POSES_HEADER = ("place", "x", "y", "yaw", "time")  # m, m, rad, s
+BAG_STORAGES = ("mcap", "sqlite3")
 
 
 def write_frame(folder: Path, pose: Pose, frame: np.ndarray) -> None:
@@ -37,9 +36,13 @@ def write_poses(folder: Path, poses: list[Pose]) -> None:
 
 
 class BagWriter:
-    """Streams frames and poses into a rosbag2 directory (mcap by default, or sqlite3)."""
+    """Streams frames and poses into a rosbag2 directory (mcap by default, or sqlite3). Needs the optional
+    ``rosbags`` package (the ``ros`` extra), imported here so that routes without bags do without it."""
 
     def __init__(self, path: Path, storage: str = "mcap") -> None:
+        from rosbags.rosbag2 import StoragePlugin, Writer
+        from rosbags.typesys import Stores, get_typestore
+
         self.store = get_typestore(Stores.ROS2_HUMBLE)
         plugin = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}[storage]
         self.writer = Writer(path, version=8, storage_plugin=plugin)

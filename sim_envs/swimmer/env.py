@@ -3,9 +3,10 @@
 
 Keywords (both): n_links (3..15, default 6), link_length (0.1 m), gear (5e-4 N·m at full command), viscosity
 (1e-3 Pa·s), density (3000 kg/m³), reward ("ncap" | "forward"), frame_skip (6), timestep
-(0.005 s), max_episode_steps (1000), ctrl_cost_weight (1e-4), reset_noise_scale (0.1), render_mode
+(0.005 s), max_episode_steps (1000; None: no limit), ctrl_cost_weight (1e-4), reset_noise_scale (0.1), render_mode
 (None | "rgb_array" | "human"), width, height (pixels). The vector env adds num_envs and n_threads
-(physics threads, default: all cores).
+(physics threads, default: all cores). Bounds: see ``sim_envs.swimmer.plant.SwimmerCore``.
+``TimeLimitedSwimmerEnv`` is the one ``gymnasium.make`` builds (see ``sim_envs.registration``).
 """
 
 from __future__ import annotations
@@ -37,3 +38,12 @@ class SwimmerVectorEnv(CoreVectorEnv):
         self.core: SwimmerCore
         super().__init__(SwimmerCore(n_copies=num_envs, **kwargs), render_mode, width, height)
         self.joint_limit = self.core.joint_limit
+
+
+class TimeLimitedSwimmerEnv(SwimmerEnv):
+    """``gymnasium.make("sim_envs/Swimmer-v0")``'s swimmer: the plant has no step limit of its own, as Gymnasium's
+    TimeLimit ends its episodes after ``make``'s ``max_episode_steps`` (default the spec's 1000), a keyword that
+    Gymnasium keeps for the wrapper and never passes on to the environment."""
+
+    def __init__(self, render_mode: str | None = None, width: int = 480, height: int = 480, **kwargs: Any) -> None:
+        super().__init__(render_mode, width, height, max_episode_steps=None, **kwargs)

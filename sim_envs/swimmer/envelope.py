@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from sim_envs import validation
-from sim_envs.swimmer.mjcf import GEAR, MAX_LINKS, MIN_LINKS
+from sim_envs.swimmer.mjcf import GEAR, MAX_LINK_LENGTH, MAX_LINKS, MIN_LINK_LENGTH, MIN_LINKS
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class SwimmerEnvelope:
         low, high = self.links
         validation.integer_in("links[0]", low, MIN_LINKS, MAX_LINKS)
         validation.integer_in("links[1]", high, low, MAX_LINKS)
-        validation.interval("link_length", self.link_length, 1e-3, 10.0)
+        validation.interval("link_length", self.link_length, MIN_LINK_LENGTH, MAX_LINK_LENGTH)
         validation.interval("gear_scale", self.gear_scale, 1e-3, 1e3)
         validation.interval("viscosity", self.viscosity, 1e-6, 10.0)
         validation.interval("density", self.density, 0.0, 1e5)

@@ -20,6 +20,9 @@ MIN_LINKS = 3
 MAX_LINKS = 15
 #: The NCAP body in water: link length (m), motor gear (N·m at full command), fluid density (kg/m³), viscosity (Pa·s)
 LINK_LENGTH, GEAR, DENSITY, VISCOSITY = 0.1, 5e-4, 3000.0, 1e-3
+#: Link lengths (m) a swimmer may have: MuJoCo refuses shorter links ("fromto points too close"); 10 m is a hundred
+#: times the NCAP link (a longer one is a typo, e.g. mm given as m)
+MIN_LINK_LENGTH, MAX_LINK_LENGTH = 1e-3, 10.0
 
 
 def joint_limit(n_links: int) -> float:

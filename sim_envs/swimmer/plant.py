@@ -14,7 +14,8 @@ Rewards (``reward=``):
              ``ctrl_cost_weight * |a|^2``.
   "ncap":    dm_control / NCAP swim reward, the head's forward velocity v (m/s) through a linear tolerance:
              clip(v / 0.1, 0, 1); 0 when stopped or swimming backwards, 1 at v >= 0.1 m/s.
-Episodes end by truncation after ``max_episode_steps`` control steps (default 1000 = 30 s); never terminated.
+Episodes end by truncation after ``max_episode_steps`` control steps (default 1000 = 30 s; None: never, the
+caller ends them, as ``gymnasium.make``'s TimeLimit does); never terminated.
 Reset: the swimmer lies straight along +x (head in front) plus uniform noise of ±``reset_noise_scale`` on
 every qpos and qvel entry, drawn from the copy's generator.
 Info (per copy): "x_position", "y_position" (head, m), "x_velocity" (head, world frame, m/s),
@@ -34,11 +35,23 @@ from gymnasium import spaces
 from sim_envs import validation
 from sim_envs.batched import BatchedPhysics
 from sim_envs.plant import BatchedCore, Transition
-from sim_envs.swimmer.mjcf import DENSITY, GEAR, LINK_LENGTH, MAX_LINKS, MIN_LINKS, VISCOSITY, joint_limit, swimmer_xml
+from sim_envs.swimmer.mjcf import (
+    DENSITY,
+    GEAR,
+    LINK_LENGTH,
+    MAX_LINK_LENGTH,
+    MAX_LINKS,
+    MIN_LINK_LENGTH,
+    MIN_LINKS,
+    VISCOSITY,
+    joint_limit,
+    swimmer_xml,
+)
 
 REWARDS = ("ncap", "forward")
 SWIM_SPEED = 0.1  # m/s, the NCAP target speed
-MIN_LINK_LENGTH = 1e-3  # m: MuJoCo refuses shorter links ("fromto points too close")
+MAX_TIMESTEP = 0.05  # s: ten times the default; a longer physics step is a typo (or an unstable body)
+MAX_GEAR = 10.0  # N·m: 20,000 times the NCAP gear, far past what any body stays stable with (see "unstable")
 
 
 class SwimmerCore(BatchedCore):
@@ -53,7 +66,7 @@ class SwimmerCore(BatchedCore):
         reward: str = "ncap",
         frame_skip: int = 6,
         timestep: float = 0.005,
-        max_episode_steps: int = 1000,
+        max_episode_steps: int | None = 1000,
         ctrl_cost_weight: float = 1e-4,
         reset_noise_scale: float = 0.1,
         n_threads: int | None = None,
@@ -62,30 +75,35 @@ class SwimmerCore(BatchedCore):
         viscosity: float = VISCOSITY,
         density: float = DENSITY,
     ) -> None:
-        """The body: `n_links` links of `link_length` m, motors of `gear` N·m at full command, in a fluid of
-        `viscosity` Pa·s and `density` kg/m³ (defaults: the NCAP body in water, `sim_envs.swimmer.mjcf`)."""
+        """The body: `n_links` links of `link_length` m (`MIN_LINK_LENGTH` to `MAX_LINK_LENGTH`), motors of `gear`
+        N·m at full command (at most `MAX_GEAR`), in a fluid of `viscosity` Pa·s and `density` kg/m³ (defaults: the
+        NCAP body in water, `sim_envs.swimmer.mjcf`); physics step `timestep` s (at most `MAX_TIMESTEP`); reset
+        noise `reset_noise_scale` (m or rad; per s on velocities) at most the joint limit, so that no joint starts
+        past it. `max_episode_steps` None: no step limit of the plant's own (the caller ends episodes, as
+        Gymnasium's TimeLimit does for `gymnasium.make`)."""
         validation.integer_in("n_links", n_links, MIN_LINKS, MAX_LINKS)
-        if not (validation.positive("link_length", link_length) >= MIN_LINK_LENGTH):
-            raise ValueError(f"link_length must be at least {MIN_LINK_LENGTH} m, got {link_length!r}")
-        body = {"link_length": link_length,
-                "gear": validation.positive("gear", gear),
+        self.joint_limit = joint_limit(n_links)
+        """NCAP joint limit 2*pi/(n_joints+1), rad: joint angle / joint_limit, clamped to [-1, 1] by the NCAP
+        circuit, is its proprioception (the joints' soft limits let an angle pass it a little)."""
+        body = {"link_length": validation.within("link_length", link_length, MIN_LINK_LENGTH, MAX_LINK_LENGTH),
+                "gear": validation.positive("gear", gear, high=MAX_GEAR),
                 "viscosity": validation.non_negative("viscosity", viscosity),
                 "density": validation.non_negative("density", density)}
         self.reward_name = validation.one_of("reward", reward, REWARDS)
         self.frame_skip = validation.integer_in("frame_skip", frame_skip, 1, 1000)
-        validation.positive("timestep", timestep)
-        self.max_episode_steps = validation.integer_in("max_episode_steps", max_episode_steps, 1, 10**9)
+        timestep = validation.positive("timestep", timestep, high=MAX_TIMESTEP)
+        self.max_episode_steps = (
+            None if max_episode_steps is None
+            else validation.integer_in("max_episode_steps", max_episode_steps, 1, 10**9)
+        )
         self.ctrl_cost_weight = validation.non_negative("ctrl_cost_weight", ctrl_cost_weight)
-        self.reset_noise_scale = validation.non_negative("reset_noise_scale", reset_noise_scale)
+        self.reset_noise_scale = validation.non_negative("reset_noise_scale", reset_noise_scale, high=self.joint_limit)
         validation.integer_in("n_copies", n_copies, 1, 10**6)
         if n_threads is not None:
             validation.integer_in("n_threads", n_threads, 1, 1024)
 
         self.n_links = n_links
         self.n_joints = n_links - 1
-        self.joint_limit = joint_limit(n_links)
-        """NCAP joint limit 2*pi/(n_joints+1), rad: joint angle / joint_limit, clamped to [-1, 1] by the NCAP
-        circuit, is its proprioception (the joints' soft limits let an angle pass it a little)."""
         self.model = mujoco.MjModel.from_xml_string(swimmer_xml(n_links, timestep=timestep, **body))
         self.control_dt = frame_skip * timestep
         self.physics = BatchedPhysics([self.model] * n_copies, mujoco.mjtState.mjSTATE_CTRL.value, n_threads)
@@ -150,6 +168,7 @@ class SwimmerCore(BatchedCore):
             observation=self.observe(),
             reward=reward,
             terminated=np.zeros(self.n_copies, dtype=bool),
-            truncated=self._steps >= self.max_episode_steps,
+            truncated=(np.zeros(self.n_copies, dtype=bool) if self.max_episode_steps is None
+                       else self._steps >= self.max_episode_steps),
             info=self.info(),
         )

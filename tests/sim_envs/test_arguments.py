@@ -18,6 +18,14 @@ from sim_envs.schedules import LevelSchedule
         (SwimmerEnv, {"n_links": 16}, "n_links"),
         (SwimmerEnv, {"reward": "speed"}, "reward"),
         (SwimmerEnv, {"reset_noise_scale": -0.1}, "reset_noise_scale"),
+        (SwimmerEnv, {"link_length": "0.1"}, "link_length"),  # a TypeError from math.isfinite
+        (SwimmerEnv, {"gear": True}, "gear"),
+        # physics that silently reset instead: bounds of the plant (see SwimmerCore)
+        (SwimmerEnv, {"timestep": 10.0}, "timestep"),
+        (SwimmerEnv, {"gear": 1e9}, "gear"),
+        (SwimmerEnv, {"link_length": 1e6}, "link_length"),
+        (SwimmerEnv, {"reset_noise_scale": 1e6}, "reset_noise_scale"),
+        (SwimmerEnv, {"n_links": 15, "reset_noise_scale": 0.5}, "reset_noise_scale"),  # past its 0.419 rad limit
         (BlimpAltitudeEnv, {"sensor_noise_range": (-0.01, 0.01)}, "sensor_noise_range"),
         (BlimpAltitudeEnv, {"control_rate_hz": 0.0}, "control_rate_hz"),
         (BlimpAltitudeEnv, {"control_rate_hz": 30.0}, "control_rate_hz"),
@@ -34,8 +42,20 @@ from sim_envs.schedules import LevelSchedule
 )
 def test_bad_constructor_argument_raises_value_error_naming_it(env_class: type, kwargs: dict[str, Any],
                                                                name: str) -> None:
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=name) as caught:
         env_class(**kwargs)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"gear": 2.0},  # the tests' body too strong to stay stable
+    {"link_length": 10.0, "gear": 10.0, "timestep": 0.05},  # the upper bounds themselves
+    {"link_length": 1e-3},
+    {"n_links": 15, "reset_noise_scale": 0.4},
+    {"n_links": 12, "link_length": 0.2, "gear": 1e-3, "viscosity": 0.1, "density": 6000.0},  # the envelope's corner
+])
+def test_every_body_in_use_is_within_the_swimmer_bounds(kwargs: dict[str, Any]) -> None:
+    SwimmerEnv(**kwargs).close()
 
 
 def test_vector_env_rejects_zero_copies() -> None:

@@ -82,7 +82,7 @@ def test_a_copy_flies_alone_as_in_a_batch_and_the_env_checker_passes():
     batch = [vec.reset(seed=[7, 8, 9])[0]] + [vec.step(a)[0] for a in actions]
     alone = [one.reset(seed=8)[0]] + [one.step(a[1])[0] for a in actions]
     np.testing.assert_array_equal(np.array(batch)[:, 1], np.array(alone))
-    check_env(gym.make("sim_envs/BlimpAltitudeODE-v0").unwrapped, skip_render_check=True)
+    check_env(gym.make("sim_envs/BlimpAltitudeODE-v0").unwrapped, skip_render_check=False)  # render_modes: []
     with pytest.raises(ValueError, match="nothing to render"):
         gym.make("sim_envs/BlimpAltitudeODE-v0", render_mode="rgb_array")
 

@@ -12,17 +12,64 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.vector import AutoresetMode, VectorEnv
 
 import sim_envs
+from sim_envs.registration import ENVS
+from sim_envs.rendering import available_render_modes
 
 IDS = ["sim_envs/BlimpAltitude-v0", "sim_envs/Swimmer-v0"]
 
 
-@pytest.mark.parametrize("env_id", IDS)
-def test_registered_env_passes_gymnasium_check_env(env_id: str) -> None:
-    env = gym.make(env_id, render_mode="rgb_array", width=32, height=24)
+@pytest.mark.parametrize("env_id", sorted(ENVS))
+def test_every_registered_env_passes_gymnasium_check_env_with_its_render_check(env_id: str) -> None:
+    """The ODE plant reported render_modes ['rgb_array'] and refused that mode: check_env failed on it."""
+    env = gym.make(env_id)
+    modes = env.unwrapped.metadata["render_modes"]
+    assert modes == ([] if env_id == "sim_envs/BlimpAltitudeODE-v0" else available_render_modes())
+    if modes:
+        env.close()
+        env = gym.make(env_id, render_mode="rgb_array", width=32, height=24)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # advisory notes on unbounded / unnormalized Boxes
-        check_env(env.unwrapped)
+        check_env(env.unwrapped, skip_render_check=False)
     env.close()
+
+
+def _episode_steps(env: gym.Env | VectorEnv, limit: int) -> int:
+    """Steps until the first episode (of copy 0) ends, at most `limit`."""
+    env.reset(seed=0)
+    for k in range(1, limit + 1):
+        _, _, terminated, truncated, _ = env.step(np.zeros(env.action_space.shape))
+        if np.any(np.asarray(terminated) | np.asarray(truncated)):
+            return k
+    return limit
+
+
+@pytest.mark.parametrize("steps", [None, 7, 1003])
+def test_the_swimmer_episode_lasts_max_episode_steps_in_make_and_every_make_vec_mode(steps: int | None) -> None:
+    """Gymnasium keeps make's max_episode_steps for its TimeLimit: the plant's own 1000-step limit ended longer
+    episodes in gym.make and make_vec "sync", while "vector_entry_point" honoured them."""
+    kwargs = {"n_links": 3} if steps is None else {"n_links": 3, "max_episode_steps": steps}
+    expected = steps or 1000
+    envs = [gym.make("sim_envs/Swimmer-v0", **kwargs)] + [
+        gym.make_vec("sim_envs/Swimmer-v0", num_envs=2, vectorization_mode=mode, **kwargs)
+        for mode in ("sync", "vector_entry_point")
+    ]
+    for env in envs:
+        assert _episode_steps(env, 1100) == expected, env
+        env.close()
+    assert sim_envs.SwimmerEnv(n_links=3).core.max_episode_steps == 1000  # the class's own default is unchanged
+
+
+def test_a_numpy_integer_seeds_the_vector_env_as_the_same_python_int() -> None:
+    envs = sim_envs.SwimmerVectorEnv(2, n_links=3)
+    expected = envs.reset(seed=3)[0]
+    np.testing.assert_array_equal(envs.reset(seed=np.int64(3))[0], expected)
+    np.testing.assert_array_equal(envs.reset(seed=[np.int64(3), np.int32(4)])[0], expected)
+    np.testing.assert_array_equal(sim_envs.SwimmerEnv(n_links=3).reset(seed=np.int64(4))[0], expected[1])
+    for seed in (1.5, "3", [1]):
+        with pytest.raises(ValueError, match="seed must be an int or a list of 2 seeds") as caught:
+            envs.reset(seed=seed)
+        assert "\n" not in str(caught.value)
+    envs.close()
 
 
 @pytest.mark.parametrize("env_id", IDS)

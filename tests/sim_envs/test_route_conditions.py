@@ -3,6 +3,8 @@ routes of the earlier presets are unchanged by the new ones' machinery."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -63,3 +65,34 @@ def test_stronger_jitter_moves_the_camera_further_from_the_first_pass(tmp_path):
     }
     offset = {name: np.hypot(*(poses[name][:, 1:3] - poses["day"][:, 1:3]).T).std() for name in ("dusk", "day+jitter")}
     assert offset["day+jitter"] > 2 * offset["dusk"]
+
+
+def test_an_unknown_bag_storage_is_one_value_error_before_anything_is_rendered(tmp_path):
+    """It was a KeyError from the bag writer, after the first traversal's poses were written."""
+    with pytest.raises(ValueError, match=r"bags must be one of mcap, sqlite3 or None, got 'zip'"):
+        generate_route(tmp_path / "r", 2, ["day"], seed=0, width=16, height=12, bags="zip")
+    assert not any(tmp_path.iterdir())
+
+
+def test_routes_import_and_render_without_the_optional_rosbags_package(tmp_path):
+    """`import sim_envs.routes` imported rosbags even for routes without bags."""
+    script = f"""
+import sys
+
+class NoRosbags:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "rosbags":
+            raise ModuleNotFoundError(f"No module named {{name!r}}")
+
+sys.meta_path.insert(0, NoRosbags())
+from sim_envs.routes import generate_route
+generate_route({str(tmp_path / "r")!r}, 1, ["day"], seed=0, width=16, height=12, bags=None)
+try:
+    generate_route({str(tmp_path / "b")!r}, 1, ["day"], seed=0, width=16, height=12, bags="mcap")
+except ModuleNotFoundError as exc:
+    print(exc)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "No module named 'rosbags'"
+    assert (tmp_path / "r" / "day" / "000000.png").is_file() and not (tmp_path / "b").exists()

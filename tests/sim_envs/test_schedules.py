@@ -57,3 +57,27 @@ def test_blimp_env_accepts_a_schedule_mapping() -> None:
     obs, _ = env.reset(seed=0)
     assert float(obs[1]) == 1.25
     env.close()
+
+
+@pytest.mark.parametrize("schedule", [LevelSchedule(values=(0.5, 1.0), hold_s=10.0, ramp_s=5.0),
+                                      RandomLevelSchedule(hold_s=10.0, ramp_s=5.0)])
+def test_the_setpoint_at_a_time_does_not_depend_on_the_episode_length(schedule: LevelSchedule) -> None:
+    """An episode ending in a ramp dropped the level it ramps to: at 12 s, 0.5 m in a 12 s episode, 0.7 in 20 s."""
+    times = np.arange(0.0, 60.05, 0.5)
+    full = schedule.profile(np.random.default_rng(1), times)
+    for n in range(1, len(times) + 1):
+        np.testing.assert_array_equal(schedule.profile(np.random.default_rng(1), times[:n]), full[:n])
+    if isinstance(schedule, LevelSchedule):
+        assert full[24] == 0.7  # t = 12 s: two fifths up the ramp from 0.5 to 1.0 m
+
+
+@pytest.mark.parametrize(("hold_s", "length_s"), [(30.0, 120.0), (30.0, 90.0), (20.0, 60.0), (23.3, 61.0)])
+def test_a_schedule_without_ramps_draws_one_level_per_hold_begun(hold_s: float, length_s: float) -> None:
+    """The random schedules of the shipped configs (no ramps) draw exactly as before, so that every later draw of
+    their episodes (noise, gusts, dropouts) is unchanged."""
+    times = np.arange(round(length_s / 0.1) + 1) * 0.1
+    rng, reference = np.random.default_rng(5), np.random.default_rng(5)
+    setpoints = RandomLevelSchedule(hold_s=hold_s).profile(rng, times)
+    levels = reference.uniform(0.3, 2.0, size=int(times[-1] // hold_s) + 1)
+    assert rng.bit_generator.state == reference.bit_generator.state
+    np.testing.assert_array_equal(setpoints, levels[(times // hold_s).astype(int)])
