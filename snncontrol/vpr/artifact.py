@@ -1,7 +1,8 @@
 """Ensemble artifacts: a directory, written atomically (temporary sibling, then rename), never pickled.
 
     ensemble.json          schema, module and training config, places, T, epochs, metadata (`vpr train`: the
-                           reference and calibration traversals' absolute paths, seed, report), sha256 of tensors
+                           reference and calibration traversals' absolute paths and the sha256 of each of their
+                           preprocessed images, seed, report), sha256 of tensors
     weights.safetensors    weights float32 [M, n_in, N], adaptation float32 [M, N] (mV),
                            assignments int64 [M, N] (-1: silenced), hyperactive uint8 [M, N]
 Loading validates everything and raises one `ArtifactError` line naming the artifact and the problem.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +28,13 @@ from snncontrol.vpr import config
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.ensemble import Ensemble
 from snncontrol.vpr.errors import VprConfigError
+from snncontrol.vpr.heldout import Fingerprints
 
 # /2: same-step winner-take-all modules, base thresholds at query time; /1 ensembles (delayed inhibition,
 # learned thresholds at query) would answer differently under this code, so they are refused.
 SCHEMA = "snncontrol.vpr.ensemble/2"
 JSON_FILE, TENSOR_FILE = "ensemble.json", "weights.safetensors"
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def save_ensemble(path: str | os.PathLike[str], ens: Ensemble) -> Path:
@@ -75,6 +79,29 @@ def recorded_sources(metadata: dict[str, Any]) -> dict[str, list[str]]:
     return sources
 
 
+def recorded_fingerprints(metadata: dict[str, Any]) -> dict[str, Fingerprints] | None:
+    """The sha256 of each preprocessed image (`heldout.fingerprints`) of the traversals an ensemble was trained on
+    ("reference": every reference's images, one traversal after the other) and tuned on ("calibration": [] without
+    one), as `vpr train` records them in metadata.image_sha256; None where it is absent (an ensemble written
+    before they were recorded: only its paths can be checked). ArtifactError naming the field if it is anything
+    else."""
+    value = metadata.get("image_sha256")
+    if value is None:
+        return None
+    if not (
+        isinstance(value, dict)
+        and set(value) == {"reference", "calibration"}
+        and all(isinstance(prints, list) for prints in value.values())
+        and all(item is None or (isinstance(item, str) and SHA256.fullmatch(item))
+                for prints in value.values() for item in prints)
+    ):
+        raise ArtifactError(
+            f"{JSON_FILE}: metadata.image_sha256 must map reference and calibration to lists of sha256 hex digests "
+            "(or null)"
+        )
+    return value
+
+
 def load_ensemble(path: str | os.PathLike[str]) -> Ensemble:
     """Read and validate an ensemble artifact (ArtifactError, one line, on any problem)."""
     path = Path(path)
@@ -112,6 +139,7 @@ def _load(path: Path) -> Ensemble:
     if not isinstance(document["metadata"], dict):
         raise ArtifactError(f"metadata must be a JSON object, got {document['metadata']!r}")
     recorded_sources(document["metadata"])
+    recorded_fingerprints(document["metadata"])
     modules = -(-places // train_cfg.places_per_module)
     shapes = {
         "weights": (modules, module_cfg.n_in, module_cfg.n_exc),

@@ -3,15 +3,15 @@
     snncontrol vpr train --reference ROUTE/day [ROUTE/dusk ...] --calibration ROUTE/fog --out ens/ [--epochs 3]
     snncontrol vpr eval ens/ --reference ROUTE/day [ROUTE/dusk ...] --query ROUTE/dusk+autumn [--ground-truth gt.csv]
                         [--tolerance 1] [--seq-len 5] [--out-dir results/]
-    snncontrol vpr query ens/ image1.png image2.jpg ...
+    snncontrol vpr query ens/ image1.png image2.jpg ... [--mode poisson --seed 1]
 
 A traversal argument is an image folder or a rosbag2 directory (mcap or sqlite3); for bags, --topic,
 --every-s / --every-m and --odom-topic choose images and sampling. Several reference traversals of the same
 places (aligned by index, as the paper's two: Nordland spring and fall) train every module on each place's
 images in all of them; SAD then matches a query against each place's closest reference image. Images trained or
-tuned on are no test: a calibration traversal that is a reference, or a query that is a reference or the
-ensemble's calibration traversal (the same path once resolved; `vpr train` records both in the ensemble), is
-refused.
+tuned on are no test (`heldout.py`): a calibration traversal that shares images with a reference, a query that
+shares images with a reference or the ensemble's calibration traversal (`vpr train` records the paths and the
+images' fingerprints of both in the ensemble), and references that share images with each other are refused.
 """
 
 from __future__ import annotations
@@ -27,18 +27,24 @@ from tqdm import tqdm
 from snncontrol import atomic
 from snncontrol.seeding import seed32_argument
 from snncontrol.vpr import plots
-from snncontrol.vpr.artifact import JSON_FILE, TENSOR_FILE, recorded_sources, save_ensemble
+from snncontrol.vpr.artifact import JSON_FILE, TENSOR_FILE, recorded_fingerprints, recorded_sources, save_ensemble
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets import Traversal, is_bag, open_traversal
 from snncontrol.vpr.datasets.folders import align, read_image
 from snncontrol.vpr.errors import DatasetError, VprConfigError
 from snncontrol.vpr.evaluate import evaluate
+from snncontrol.vpr.heldout import Fingerprints, fingerprints, refuse_path, refuse_shared
 from snncontrol.vpr.metrics import pr_curve
 from snncontrol.vpr.preprocess import preprocess
 from snncontrol.vpr.query import Matcher
+from snncontrol.vpr.seqmatch import check_length
 from snncontrol.vpr.train import Calibration, train
 
 REFERENCE_HELP = "traversal(s) of the same places, aligned by index"
+MODE_HELP = "rate pass (default), the spiking network on regular input spikes, or on Poisson input"
+SEED_HELP = "seed of the Poisson input of --mode poisson (default 0), each query drawing fresh noise"
+TRAINED_ON = f"a reference the ensemble was trained on ({JSON_FILE})"
+TUNED_ON = f"the ensemble's calibration traversal ({JSON_FILE})"
 
 
 def threads_argument(text: str) -> int:
@@ -52,22 +58,24 @@ def threads_argument(text: str) -> int:
     return threads
 
 
-def held_out(option: str, path: str, used: dict[str, list[str]]) -> None:
-    """A DatasetError (one line) if the traversal `path` given to `option` resolves to the same file or folder as
-    one of `used` (what it was given as -> paths): a calibration or query traversal must be other images than
-    those trained (or, for a query, tuned) on, or its score measures memory, not recognition."""
-    target = Path(path).resolve()
-    for role, paths in used.items():
-        if any(Path(other).resolve() == target for other in paths):
-            raise DatasetError(f"{option} {path} is {role}: give another traversal of the places")
-
-
 def _source_args(parser: argparse.ArgumentParser) -> None:
     bag = parser.add_argument_group("ROS 2 bags")
     bag.add_argument("--topic", default="/camera/image_raw", help="image topic (Image or CompressedImage)")
     bag.add_argument("--every-s", type=float, help="sample one place every this many seconds")
     bag.add_argument("--every-m", type=float, help="sample one place every this many metres (needs --odom-topic)")
     bag.add_argument("--odom-topic", help="nav_msgs/Odometry or sensor_msgs/NavSatFix topic")
+
+
+def _mode_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mode", choices=("rate", "spiking", "poisson"), default="rate", help=MODE_HELP)
+    parser.add_argument("--seed", type=seed32_argument, help=SEED_HELP)
+
+
+def _matcher(args: argparse.Namespace) -> Matcher:
+    """The ensemble's matcher in `--mode`; VprConfigError where --seed is given to a mode that draws nothing."""
+    if args.seed is not None and args.mode != "poisson":
+        raise VprConfigError(f"--seed seeds the Poisson input of --mode poisson; --mode {args.mode} draws nothing")
+    return Matcher.load(args.ensemble, args.mode, 0 if args.seed is None else args.seed)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,15 +104,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--ground-truth", help="query,reference CSV against the first reference (default: by index)")
     p.add_argument("--tolerance", type=int, default=1, help="frames")
     p.add_argument("--seq-len", type=int, default=0, help="also report sequence matching over this many frames")
-    p.add_argument("--mode", choices=("rate", "spiking", "poisson"), default="rate",
-                   help="rate pass (default), the spiking network on regular input spikes, or on Poisson input")
+    _mode_args(p)
     p.add_argument("--out-dir", help="write metrics.json, pr.png, similarity.png here")
     _source_args(p)
     p = sub.add_parser("query", help="match image files against an ensemble")
     p.add_argument("ensemble")
     p.add_argument("images", nargs="+")
-    p.add_argument("--mode", choices=("rate", "spiking", "poisson"), default="rate",
-                   help="rate pass (default), the spiking network on regular input spikes, or on Poisson input")
+    _mode_args(p)
 
 
 def _check_sampling(args: argparse.Namespace, paths: list[str]) -> None:
@@ -123,8 +129,10 @@ def _pixels(traversal: Traversal, cfg: ModuleConfig) -> torch.Tensor:
     return torch.from_numpy(preprocess(traversal.images, cfg.image_size, cfg.patch))
 
 
-def _references(args: argparse.Namespace) -> list[Traversal]:
-    """The reference traversals; a later one whose count differs from the first's is one DatasetError line."""
+def _references(args: argparse.Namespace, cfg: ModuleConfig) -> tuple[list[Traversal], torch.Tensor, Fingerprints]:
+    """The reference traversals, their pixels [R, P, pixels] (train, evaluate and SAD take one as R = 1) and the
+    fingerprints of all their images, traversal after traversal. A DatasetError line for a later reference whose
+    count differs from the first's or that shares images with an earlier one (the same traversal twice)."""
     first, *others = (_load(path, args) for path in args.reference)
     for other in others:
         if len(other) != len(first):
@@ -132,12 +140,13 @@ def _references(args: argparse.Namespace) -> list[Traversal]:
                 f"reference {other.source} has {len(other)} images but reference {first.source} has {len(first)}: "
                 "several references must show the same places in the same order"
             )
-    return [first, *others]
-
-
-def _reference_pixels(references: list[Traversal], cfg: ModuleConfig) -> torch.Tensor:
-    """[R, P, pixels]: the R reference traversals (train, evaluate and SAD take one as R = 1)."""
-    return torch.stack([_pixels(reference, cfg) for reference in references])
+    references = [first, *others]
+    pixels = torch.stack([_pixels(reference, cfg) for reference in references])
+    prints = [fingerprints(part) for part in pixels]
+    for k, reference in enumerate(references):
+        earlier = {f"--reference {references[j].source}": prints[j] for j in range(k)}
+        refuse_shared("--reference", reference, prints[k], earlier)
+    return references, pixels, [fingerprint for part in prints for fingerprint in part]
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -151,14 +160,15 @@ def _train(args: argparse.Namespace) -> int:
     # the output checked now, not after the training (minutes at 10,000 places) whose result it would refuse
     atomic.writable_directory(args.out, {TENSOR_FILE, JSON_FILE})
     if args.calibration:
-        held_out("--calibration", args.calibration, {"also a --reference": args.reference})
-    references = _references(args)
-    calibration = None
+        refuse_path("--calibration", args.calibration, {"a --reference": args.reference})
+    references, pixels, reference_prints = _references(args, module_cfg)
+    calibration, calibration_prints = None, []
     if args.calibration:
         cal = _load(args.calibration, args)
         truth = align(references[0], cal, args.calibration_ground_truth)
         calibration = Calibration(_pixels(cal, module_cfg), torch.from_numpy(truth))
-    pixels = _reference_pixels(references, module_cfg)
+        calibration_prints = fingerprints(calibration.pixels)
+        refuse_shared("--calibration", cal, calibration_prints, {"a --reference": reference_prints})
     places = len(references[0])
     modules = -(-places // train_cfg.places_per_module)
     images = train_cfg.epochs * train_cfg.places_per_module * modules * len(references)
@@ -167,6 +177,7 @@ def _train(args: argparse.Namespace) -> int:
     sources = [str(Path(path).resolve()) for path in args.reference]
     ens.metadata["reference"] = sources[0] if len(sources) == 1 else sources
     ens.metadata["calibration"] = str(Path(args.calibration).resolve()) if args.calibration else None
+    ens.metadata["image_sha256"] = {"reference": reference_prints, "calibration": calibration_prints}
     save_ensemble(args.out, ens)
     print(
         f"trained {modules} modules on {places} places ({len(references)} reference traversal(s)) in "
@@ -186,18 +197,23 @@ def _eval(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise VprConfigError(f"--out-dir {args.out_dir}: {exc.strerror or exc}") from None
         atomic.check_can_create_in(Path(args.out_dir), Path(args.out_dir))
-    matcher = Matcher.load(args.ensemble, args.mode)
+    matcher = _matcher(args)
+    if args.seq_len > 1:  # now, not after loading and matching every image
+        check_length(args.seq_len, matcher.ensemble.places)
     recorded = recorded_sources(matcher.ensemble.metadata)
-    used = {
-        "also a --reference": args.reference,
-        f"a reference the ensemble was trained on ({JSON_FILE})": recorded["reference"],
-        f"the ensemble's calibration traversal ({JSON_FILE})": recorded["calibration"],
-    }
-    held_out("--query", args.query, used)
+    refuse_path("--query", args.query,
+                {"a --reference": args.reference, TRAINED_ON: recorded["reference"], TUNED_ON: recorded["calibration"]})
     cfg = matcher.ensemble.module
-    references, query = _references(args), _load(args.query, args)
+    references, ref_pixels, reference_prints = _references(args, cfg)
+    query = _load(args.query, args)
     truth = torch.from_numpy(align(references[0], query, args.ground_truth))
-    ref_pixels, query_pixels = _reference_pixels(references, cfg), _pixels(query, cfg)
+    query_pixels = _pixels(query, cfg)
+    recorded_prints = recorded_fingerprints(matcher.ensemble.metadata) or {"reference": [], "calibration": []}
+    refuse_shared("--query", query, fingerprints(query_pixels), {
+        "a --reference": reference_prints,
+        TRAINED_ON: recorded_prints["reference"],
+        TUNED_ON: recorded_prints["calibration"],
+    })
     with tqdm(total=len(query), unit="query", desc="match", delay=0.5) as bar:  # no bar before a quick error
         results, sims = evaluate(matcher, ref_pixels, query_pixels, truth, args.tolerance, args.seq_len, bar.update)
     print(f"{'method':<10} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'PR-AUC':>7} {'R@100P':>7}")
@@ -216,7 +232,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
-    matcher = Matcher.load(args.ensemble, args.mode)
+    matcher = _matcher(args)
     images = [read_image(Path(p)) for p in args.images]
     places, confidence = matcher.query(images)
     for name, place, conf in zip(args.images, places, confidence, strict=True):

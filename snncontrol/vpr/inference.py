@@ -24,8 +24,8 @@ take preprocessed images and convert them.
 Similarity of a query to place p: the largest response of the neurons assigned to p, divided by the mean
 over modules of each module's winning response (dimensionless: how far p's neuron stands out from the
 ensemble's answers). Per query this ranks places as the responses do; across queries it removes what the raw
-rate mostly follows, the overall drive of the image, so one threshold serves every query (on 1,000 generated
-places PR-AUC 0.46 instead of 0.28 with the raw rates; Recall@N unchanged).
+rate mostly follows, the overall drive of the image, so one threshold serves every query (a higher PR-AUC than
+the raw rates give, docs/place_recognition.md; Recall@N unchanged).
 The query modes of the rate pass (`Matcher`) score every place by its neuron's rate without the module's
 inhibition (`rate_all`, the neurons that lose the race keep the rate they would fire at) over the same mean
 winning response: the top place and its similarity are those of the WTA pass (the overall largest rate is a
@@ -108,9 +108,10 @@ def rate_responses(ens: Ensemble, pixels: torch.Tensor, flat: torch.Tensor | Non
 
 
 def sub_seed(seed: int, stride: int, k: int) -> int:
-    """The Poisson encoder's seed for draw `k` of run `seed`: seed * stride + k, wrapped into the encoder's seed
-    range (0 .. 2**32 - 1): the same as unwrapped, so as the published figures were measured (small seeds), for
-    every seed below 2**32 / stride (~4.3e6 for training's 1009, ~5.4e5 for the queries' 7919)."""
+    """The Poisson encoder's seed for draw `k` of run `seed`: seed * stride + k modulo `PoissonEncoder.MAX_SEED`
+    (2**32 - 1), so in 0 .. 2**32 - 2, inside the encoder's seed range: the same as unwrapped, so as the published
+    figures were measured (small seeds), while seed * stride + k < 2**32 - 1 (every seed below ~4.3e6 for
+    training's stride 1009, ~5.4e5 for the queries' 7919)."""
     return (seed * stride + k) % PoissonEncoder.MAX_SEED
 
 
@@ -123,6 +124,7 @@ def spiking_responses(
     readout: Readout = "timing",
     present_ms: float | None = None,
     input_gain: float = 1.0,
+    offset: int = 0,
 ) -> torch.Tensor:
     """The spiking pass: the firing rate (Hz) of every excitatory neuron, [B, M, N], read from its spikes over
     `present_ms` (default: the module's `present`, the training presentation; longer gives a steadier answer,
@@ -132,7 +134,9 @@ def spiking_responses(
     times in 350 ms, and so does one at 42 Hz); with readout="count", spike count / presentation time.
 
     Queries run `chunk` at a time. Input spikes are regular trains ("regular", deterministic) or Poisson draws
-    seeded from `sub_seed(seed, 7919, start)` (seed >= 0, start: the chunk's first query), so a run replays; their
+    seeded from `sub_seed(seed, 7919, offset + start)` (seed >= 0; start: the chunk's first query in `pixels`;
+    `offset`: the number of queries answered before these in the same run, so that later calls draw new noise, as
+    `query.Matcher` counts them), so a run replays; their
     current is gathered from the rows of the inputs that spiked (sparse) over all modules at once. With
     encoding="current" every input delivers its expected current on every step instead (the same network under
     noise-free input: what the rate pass computes in closed form). `input_gain` scales every input synapse (1: as
@@ -149,7 +153,7 @@ def spiking_responses(
         encoder = (
             RegularEncoder(rate_per_unit=cfg.rate_per_unit)
             if encoding == "regular"
-            else PoissonEncoder(rate_per_unit=cfg.rate_per_unit, seed=sub_seed(seed, 7919, start))
+            else PoissonEncoder(rate_per_unit=cfg.rate_per_unit, seed=sub_seed(seed, 7919, offset + start))
         )
         enc = encoder.init_state(len(x), cfg.n_in, cfg.dt / 1000.0, torch.float32)
         state = module.rest_state((len(x), ens.modules, cfg.n_exc))

@@ -12,7 +12,9 @@ module's inhibition, so every place keeps a graded score; the winners, hence the
 are those of the WTA pass); mode="spiking" runs the simulated spiking network on
 regular (deterministic) input spike trains for `present_ms` (default `inference.SPIKING_PRESENT_MS`), its input
 synapses scaled by `input_gain` (default `inference.SPIKING_INPUT_GAIN`), and takes the place from its spike
-times (`inference.spiking_responses`), mode="poisson" the same network on Poisson input (seeded by `seed`).
+times (`inference.spiking_responses`), mode="poisson" the same network on Poisson input: seeded by `seed`, and
+fresh noise for every query (the matcher counts the queries it has answered, `queries`, and each query's draws
+follow from `seed` and its number), so a new matcher with the same seed given the same calls answers the same.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class Matcher:
             raise DatasetError(f"input_gain must be a positive number, got {input_gain}")
         self.ensemble, self.mode, self.seed, self.present_ms = ensemble, mode, seed, present_ms
         self.input_gain = input_gain
+        self.queries = 0  # images answered so far: where the next Poisson draws start
         self._live = ensemble.compact()  # answers exactly as `ensemble`, with only the neurons that can fire
         self._flat = inference._flat_weights(self._live).contiguous()
 
@@ -68,12 +71,14 @@ class Matcher:
         return torch.from_numpy(preprocess(images, cfg.image_size, cfg.patch))
 
     def similarity_of(self, pixels: torch.Tensor) -> torch.Tensor:
-        """[B, P] similarity (Hz) of preprocessed images [B, pixels]."""
+        """[B, P] similarity (dimensionless, `inference.similarity`) of preprocessed images [B, pixels]."""
         pixels = module.inputs(self.ensemble.module, pixels)
+        offset, self.queries = self.queries, self.queries + len(pixels)
         if self.mode != "rate":
             encoding = "regular" if self.mode == "spiking" else "poisson"
             responses = inference.spiking_responses(
-                self._live, pixels, self.seed, encoding=encoding, present_ms=self.present_ms, input_gain=self.input_gain
+                self._live, pixels, self.seed, encoding=encoding, present_ms=self.present_ms,
+                input_gain=self.input_gain, offset=offset,
             )
             return inference.similarity(self._live, responses)
         return inference.similarity(self._live, inference.rate_all(self._live, pixels, self._flat))

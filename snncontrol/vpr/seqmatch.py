@@ -13,15 +13,22 @@ import torch
 from snncontrol.vpr.errors import VprConfigError
 
 
+def check_length(length: int, places: int, queries: int | None = None) -> None:
+    """A VprConfigError line unless `length` (frames) is odd, >= 1 and at most `places` (the reference's count)
+    and `queries` (the query traversal's, when known): callers check before the matching whose result it
+    would refuse."""
+    if length < 1 or length % 2 == 0:
+        raise VprConfigError(f"sequence length must be a positive odd number of frames, got {length}")
+    if length > (places if queries is None else min(places, queries)):
+        counts = f"{places} reference places" if queries is None else f"{queries} query and {places} reference places"
+        raise VprConfigError(f"sequence length {length} is longer than the route ({counts})")
+
+
 def sequence_similarity(sim: torch.Tensor, length: int) -> torch.Tensor:
     """[Q, P] -> [Q, P] sequence-matched similarity. Memory: three [Q, P] matrices (the diagonal sums are
     shifted slices added in place; a convolution would unfold length^2 copies of the matrix, 10 GB at 10,000
     places)."""
-    if length < 1 or length % 2 == 0:
-        raise VprConfigError(f"sequence length must be a positive odd number of frames, got {length}")
-    if length > min(sim.shape):
-        raise VprConfigError(f"sequence length {length} is longer than the route ({sim.shape[0]} query and "
-                             f"{sim.shape[1]} reference places)")
+    check_length(length, sim.shape[1], sim.shape[0])
     z = (sim - sim.mean(dim=1, keepdim=True)) / sim.std(dim=1, keepdim=True).clamp_min(1e-9)
     total, count = torch.zeros_like(z), torch.zeros_like(z)
     rows, cols = z.shape

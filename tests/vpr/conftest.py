@@ -1,4 +1,5 @@
-"""A small generated route shared by the place-recognition tests (rendered once per session)."""
+"""A small generated route shared by the place-recognition tests (rendered once per session): reference `day`,
+query `dusk+autumn`, calibration `fog`, each as an image folder and as a bag."""
 
 from __future__ import annotations
 
@@ -18,5 +19,5 @@ def route(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from sim_envs.routes import generate_route
 
     return generate_route(
-        tmp_path_factory.mktemp("route") / "r", PLACES, ["day", "dusk+autumn"], seed=3, width=64, height=48
+        tmp_path_factory.mktemp("route") / "r", PLACES, ["day", "dusk+autumn", "fog"], seed=3, width=64, height=48
     )

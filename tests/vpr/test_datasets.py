@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from sim_envs.routes import generate_route
-from snncontrol.vpr.datasets import open_traversal
+from snncontrol.vpr.datasets import Traversal, open_traversal
 from snncontrol.vpr.datasets.bags import load_bag
-from snncontrol.vpr.datasets.folders import MAX_PIXELS, align, load_folder
+from snncontrol.vpr.datasets.folders import MAX_PIXELS, align, load_folder, read_ground_truth
 from snncontrol.vpr.errors import DatasetError
 
 PLACES = 30  # as rendered by the `route` fixture (tests/vpr/conftest.py)
@@ -92,6 +92,22 @@ def test_ground_truth_csv(route: Path, tmp_path: Path):
         align(ref, query, gt)
 
 
+def test_ground_truth_skips_blank_lines_and_reads_many_rows(route: Path, tmp_path: Path):
+    """A blank line (a trailing one, as editors add) was an 'expected query,reference' error. (Names are looked up in
+    a dict: the list search was quadratic, 5.6 s at 20,000 rows; speed is no test's business, correctness is.)"""
+    ref, query = load_folder(route / "day"), load_folder(route / "dusk+autumn")
+    gt = tmp_path / "gt.csv"
+    gt.write_text("query,reference\n\n" + "".join(f"{q:06d}.png,{q}\n ,\n" for q in range(PLACES)) + "\n\n")
+    assert align(ref, query, gt).tolist() == list(range(PLACES))
+    n = 20_000
+    many = Traversal("many", [np.zeros((1, 1), np.uint8)] * n, [f"{k:06d}.png" for k in range(n)])
+    gt.write_text("query,reference\n" + "".join(f"{k:06d}.png,{n - 1 - k:06d}.png\n" for k in range(n)))
+    assert read_ground_truth(gt, many, many).tolist() == list(range(n - 1, -1, -1))
+    stamps = Traversal("bag", [np.zeros((1, 1), np.uint8)] * 3, ["1.5", "1.5", "2.0"])  # two images, one stamp
+    gt.write_text("query,reference\n1.5,2.0\n2.0,1.5\n1,1\n")  # a name is its first image, the second by index
+    assert read_ground_truth(gt, stamps, stamps).tolist() == [2, 1, 0]
+
+
 def test_mismatched_counts_name_both(route: Path, tmp_path: Path):
     short = tmp_path / "short"
     short.mkdir()
@@ -153,6 +169,55 @@ def test_a_topic_recorded_with_two_message_types_is_refused(tmp_path: Path):
         writer.write(text, 10**9, store.serialize_cdr(string("hello"), "std_msgs/msg/String"))
     with pytest.raises(DatasetError, match="is sensor_msgs/msg/Image and std_msgs/msg/String, expected one of"):
         load_bag(tmp_path / "mixed")
+
+
+def _write_bag(path: Path, fixes: list[tuple[float, int]], cut: int | None = None) -> None:
+    """A bag of len(fixes) 4x4 mono8 images on /cam, 0.1 s apart, and a NavSatFix (latitude, status) on /fix
+    beside each (longitude 4 degrees); image message `cut` cut short (recorded while the disk filled up)."""
+    from rosbags.rosbag2 import StoragePlugin, Writer
+    from rosbags.typesys import Stores, get_typestore
+
+    store = get_typestore(Stores.ROS2_HUMBLE)
+    types = store.types
+    with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        cam = writer.add_connection("/cam", "sensor_msgs/msg/Image", typestore=store)
+        fix = writer.add_connection("/fix", "sensor_msgs/msg/NavSatFix", typestore=store)
+        for k, (latitude, status) in enumerate(fixes):
+            ns = 10**18 + k * 10**8
+            header = types["std_msgs/msg/Header"](stamp=types["builtin_interfaces/msg/Time"](sec=ns // 10**9,
+                                                  nanosec=ns % 10**9), frame_id="x")  # fmt: skip
+            image = types["sensor_msgs/msg/Image"](header=header, height=4, width=4, encoding="mono8",
+                                                   is_bigendian=0, step=4, data=np.full(16, k, np.uint8))
+            raw = store.serialize_cdr(image, "sensor_msgs/msg/Image")
+            writer.write(cam, ns, raw[:30] if k == cut else raw)
+            gnss = types["sensor_msgs/msg/NavSatFix"](
+                header=header, status=types["sensor_msgs/msg/NavSatStatus"](status=status, service=1),
+                latitude=latitude, longitude=4.0, altitude=0.0, position_covariance=np.zeros(9),
+                position_covariance_type=0)
+            writer.write(fix, ns, store.serialize_cdr(gnss, "sensor_msgs/msg/NavSatFix"))
+
+
+def test_gnss_messages_without_a_fix_are_skipped(tmp_path: Path):
+    """A NavSatFix without a fix (status -1, NaN as drivers publish it) made the travelled distance NaN: 'arange:
+    cannot compute length'."""
+    metre = 1.0 / 111_195.0  # degrees of latitude
+    fixes = [(math.nan, -1), (52.0, -1), *[(52.0 + k * metre, 0) for k in range(8)], (math.inf, 0)]
+    _write_bag(tmp_path / "gnss", fixes)
+    by_distance = load_bag(tmp_path / "gnss", topic="/cam", every_m=2.0, odom_topic="/fix")
+    # images 0 and 1 have no fix: at the first fix's distance (0 m), as image 2; 2 m further on are images 4, 6, 8
+    assert [int(image[0, 0]) for image in by_distance.images] == [1, 4, 6, 8]
+    _write_bag(tmp_path / "nofix", [(math.nan, -1), (52.0, -1)])
+    with pytest.raises(DatasetError, match=r"^topic /fix in bag .*nofix has no message with a usable position"):
+        load_bag(tmp_path / "nofix", topic="/cam", every_m=2.0, odom_topic="/fix")
+
+
+def test_a_message_cut_short_is_one_line_naming_message_topic_and_bag(tmp_path: Path):
+    _write_bag(tmp_path / "cut", [(52.0, 0)] * 3, cut=1)
+    message = r"^cannot read message #1 on /cam in bag .*cut: Could not deserialize"
+    with pytest.raises(DatasetError, match=message) as info:
+        load_bag(tmp_path / "cut", topic="/cam")
+    assert "\n" not in str(info.value)
+    assert len(load_bag(tmp_path / "cut", topic="/cam", every_s=0.2)) == 2  # the cut message is not sampled
 
 
 def test_a_16_bit_copy_of_an_8_bit_image_reads_and_preprocesses_the_same(tmp_path: Path):

@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,9 +12,10 @@ import torch
 
 from snncontrol.cli import main
 from snncontrol.errors import ArtifactError
-from snncontrol.vpr import Matcher, inference, metrics, module, train
+from snncontrol.vpr import Matcher, heldout, inference, metrics, module, train
 from snncontrol.vpr.artifact import load_ensemble, save_ensemble
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
+from snncontrol.vpr.datasets import Traversal
 from snncontrol.vpr.datasets.folders import load_folder
 from snncontrol.vpr.ensemble import Ensemble, place_table
 from snncontrol.vpr.errors import DatasetError, VprConfigError
@@ -68,6 +70,36 @@ def test_spiking_pass_runs_and_is_seeded(trained):
     ens, ref, _ = trained
     a = inference.spiking_responses(ens, ref[:3], seed=1)
     assert a.shape == (3, 2, 100) and torch.equal(a, inference.spiking_responses(ens, ref[:3], seed=1))
+
+
+def test_poisson_queries_draw_fresh_noise_from_query_to_query_and_replay_from_the_seed(
+    trained, route: Path, tmp_path: Path, capsys
+):
+    """Each call seeded its draws from the chunk's start in that call: query j and j + 256 of an evaluation, and
+    every one-image query of a node, got the same noise; `vpr eval` and `vpr query` took no --seed."""
+    ens, ref, _ = trained
+    image = ref[3:4].expand(3, -1)
+
+    def calls(seed: int) -> list[torch.Tensor]:
+        matcher = Matcher(ens, mode="poisson", seed=seed, present_ms=100.0, input_gain=1.0)
+        return [matcher.similarity_of(image), matcher.similarity_of(image[:1]), matcher.similarity_of(image[:1])]
+
+    first = calls(1)
+    assert not torch.equal(first[0][0], first[0][1])  # within one call, as before
+    assert not torch.equal(first[1], first[2]) and not torch.equal(first[0][:1], first[1])  # and across calls
+    assert all(torch.equal(a, b) for a, b in zip(first, calls(1), strict=True))  # a new matcher replays
+    assert not torch.equal(first[0], calls(2)[0])
+    assert torch.equal(inference.spiking_responses(ens, ref[:2], seed=4, encoding="poisson", present_ms=30.0),
+                       inference.spiking_responses(ens, ref[:2], seed=4, encoding="poisson", present_ms=30.0, offset=0))
+    path, return_codes, answers = save_ensemble(tmp_path / "ens", ens), [], []
+    for extra in (["--seed", "7"], ["--seed", "7"], ["--seed", "8"]):
+        return_codes.append(main(["vpr", "query", str(path), *[str(route / "day" / "000003.png")] * 4,
+                                  "--mode", "poisson", *extra]))
+        answers.append(capsys.readouterr().out)
+    assert return_codes == [0, 0, 0] and answers[0] == answers[1]
+    assert main(["vpr", "query", str(path), str(route / "day" / "000003.png"), "--seed", "7"]) == 2
+    err = capsys.readouterr().err
+    assert "--seed seeds the Poisson input of --mode poisson; --mode rate draws nothing" in err and err.count("\n") == 1
 
 
 def test_small_ensemble_beats_chance_and_recalls_its_reference(trained):
@@ -252,6 +284,44 @@ def test_metrics_by_hand():
     assert curve.auc == pytest.approx(2 / 3)
 
 
+def test_ties_never_count_as_a_hit_by_luck():
+    """topk and max broke ties by index, so rows that score every place the same (no information; 36 % of the
+    rate pass's entries are exactly 0) gave recall by place order. Ties are counted against the query now."""
+    flat = torch.zeros(100, 100)
+    assert metrics.summarize(flat, torch.arange(100), tolerance=1) == {
+        "recall_at_1": 0.0, "recall_at_5": 0.0, "recall_at_10": 0.0, "pr_auc": 0.0, "recall_at_100_precision": 0.0}
+    sim = torch.zeros(4, 50)
+    truth = torch.tensor([0, 10, 20, 49])
+    sim[torch.arange(4), truth] = 1.0
+    sim[:, 30:39] = 1.0  # the true place tied at the top with 9 wrong ones
+    assert metrics.rank(sim, truth).tolist() == [9, 9, 9, 9]
+    assert metrics.recall_at(sim, truth, 9) == 0.0 and metrics.recall_at(sim, truth, 10) == 1.0
+    assert metrics.pr_curve(sim, truth).recall.tolist() == [0.0]  # the top tie holds a wrong place: wrong
+    # places inside the tolerance window tie with each other harmlessly
+    near = torch.tensor([[0.0, 1.0, 1.0, 1.0, 0.5]])
+    assert metrics.rank(near, torch.tensor([2]), 1).item() == 0 and metrics.rank(near, torch.tensor([2])).item() == 2
+
+
+def test_recall_and_precision_follow_the_pessimistic_rank_and_ignore_the_place_order():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        queries, places, tolerance = rng.integers(1, 12), rng.integers(2, 9), int(rng.integers(0, 2))
+        sim = torch.tensor(rng.integers(0, 4, (queries, places)), dtype=torch.float32)  # many ties
+        truth = torch.tensor(rng.integers(0, places, queries))
+        for q in range(queries):  # by the definition: wrong places scoring >= the best correct one
+            correct = (torch.arange(places) - truth[q]).abs() <= tolerance
+            expected = int((sim[q][~correct] >= sim[q][correct].max()).sum())
+            assert metrics.rank(sim, truth, tolerance, chunk=3)[q] == expected
+        # with tolerance 0 nothing depends on where a place sits in the row
+        order = torch.from_numpy(rng.permutation(places))
+        moved, moved_truth = sim[:, order], torch.argsort(order)[truth]
+        for n in (1, 3):
+            assert metrics.recall_at(moved, moved_truth, n) == metrics.recall_at(sim, truth, n)
+        assert metrics.pr_curve(moved, moved_truth).auc == pytest.approx(metrics.pr_curve(sim, truth).auc)
+        assert metrics.pr_curve(sim, truth, tolerance).recall[-1] == pytest.approx(
+            metrics.recall_at(sim, truth, 1, tolerance))
+
+
 def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
     ens = tmp_path / "ens"
     assert (
@@ -261,8 +331,8 @@ def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
                 "train",
                 "--reference",
                 str(route / "day"),
-                "--calibration",  # the query's images from the bag: a path check cannot tell, the wiring is tested
-                str(route / "bags" / "dusk+autumn"),
+                "--calibration",
+                str(route / "bags" / "fog"),
                 "--out",
                 str(ens),
                 "--epochs",
@@ -276,8 +346,9 @@ def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
         == 0
     )
     metadata = load_ensemble(ens).metadata
-    recorded = (str((route / "day").resolve()), str((route / "bags" / "dusk+autumn").resolve()))
+    recorded = (str((route / "day").resolve()), str((route / "bags" / "fog").resolve()))
     assert (metadata["reference"], metadata["calibration"]) == recorded
+    assert [len(metadata["image_sha256"][key]) for key in ("reference", "calibration")] == [30, 30]
     assert (
         main(
             [
@@ -320,7 +391,7 @@ def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
     ("args", "message"),
     [
         (["--tolerance", "-5"], "tolerance and seq_len must be >= 0 frames, got -5 and 0"),
-        (["--seq-len", "1001"], "sequence length 1001 is longer than the route (30 query and 30 reference places)"),
+        (["--seq-len", "1001"], "sequence length 1001 is longer than the route (30 reference places)"),
         (["--seq-len", "4"], "sequence length must be a positive odd number of frames, got 4"),
         (["--out-dir", "FILE"], "is a file, not a directory"),
     ],
@@ -333,6 +404,31 @@ def test_cli_eval_refuses_bad_arguments_in_one_line(args, message, trained, rout
     assert main(["vpr", "eval", str(tmp_path / "ens"), "--reference", day, "--query", dusk, *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
+
+
+def test_a_bad_sequence_length_is_refused_before_any_image_is_read_or_matched(trained, route: Path, tmp_path: Path,
+                                                                              capsys, monkeypatch):
+    """An even --seq-len, or one longer than the route, was refused by the sequence matching: after loading and
+    matching every query (minutes at 10,000 places)."""
+    from snncontrol.vpr import cli
+    from snncontrol.vpr.evaluate import evaluate
+
+    ens, ref, query = trained
+    matched = []
+    matcher = Matcher(ens)
+    similarity_of = matcher.similarity_of
+    monkeypatch.setattr(matcher, "similarity_of", lambda x: matched.append(len(x)) or similarity_of(x))
+    for seq_len, message in ((2, "positive odd number of frames, got 2"),
+                             (29, "longer than the route (28 query and 30 reference places)")):
+        with pytest.raises(VprConfigError, match=re.escape(message)):
+            evaluate(matcher, ref, query[:28], torch.arange(28), 1, seq_len)
+    assert matched == []
+    save_ensemble(tmp_path / "ens", ens)
+    monkeypatch.setattr(cli, "_load", lambda *_: pytest.fail("a traversal was read"))
+    argv = ["vpr", "eval", str(tmp_path / "ens"), "--reference", str(route / "day"), "--query", str(route / "fog")]
+    for seq_len, message in (("4", "got 4"), ("31", "sequence length 31 is longer than the route (30 reference")):
+        assert main([*argv, "--seq-len", seq_len]) == 2
+        assert message in capsys.readouterr().err
 
 
 def test_sequence_matching_averages_the_normalized_diagonal_that_exists():
@@ -380,6 +476,9 @@ def test_any_seed_trains_and_queries_without_overflowing_the_poisson_seed(traine
         ("module", "present", 0.4, "module.present must last at least one time step (dt 1.0 ms), got 0.4 ms"),
         ("metadata", "calibration", 5, "metadata.calibration must be a path, a list of paths or null, got 5"),
         ("metadata", "reference", ["a", 1], "metadata.reference must be a path, a list of paths or null"),
+        ("metadata", "image_sha256", {"reference": ["ab"], "calibration": []},
+         "metadata.image_sha256 must map reference and calibration to lists of sha256 hex digests (or null)"),
+        ("metadata", "image_sha256", [], "metadata.image_sha256 must map reference and calibration to lists"),
     ],
 )
 def test_a_hand_edited_ensemble_json_is_one_artifact_error_naming_file_and_field(
@@ -400,7 +499,8 @@ def test_the_cli_refuses_to_calibrate_or_evaluate_on_images_trained_or_tuned_on(
     trained, route: Path, tmp_path: Path, capsys
 ):
     """Calibrating on a reference chose T and the epoch on the training images; a query that is a reference or the
-    calibration scored memory, not recognition: both ran. Paths compare resolved (a link, a trailing /.)."""
+    calibration scored memory, not recognition: both ran. Paths compare resolved (a link, a trailing /.); an
+    ensemble written before `vpr train` recorded its images' fingerprints (this one) has its paths checked."""
     day, dusk = route / "day", route / "dusk+autumn"
     (tmp_path / "link").symlink_to(day)
     common = ["--out", str(tmp_path / "out"), "--epochs", "1", "--n-exc", "10", "--present-ms", "5"]
@@ -408,11 +508,11 @@ def test_the_cli_refuses_to_calibrate_or_evaluate_on_images_trained_or_tuned_on(
     ens = save_ensemble(tmp_path / "ens", replace(trained[0], metadata=recorded))
     refused = [
         (["train", "--reference", str(day), "--calibration", str(tmp_path / "link"), *common],
-         f"--calibration {tmp_path / 'link'} is also a --reference"),
+         f"--calibration {tmp_path / 'link'} is a --reference"),
         (["train", "--reference", str(day), str(dusk), "--calibration", f"{dusk}/.", *common],
-         f"--calibration {dusk}/. is also a --reference"),
+         f"--calibration {dusk}/. is a --reference"),
         (["eval", str(ens), "--reference", str(day), "--query", str(tmp_path / "link")],
-         f"--query {tmp_path / 'link'} is also a --reference"),
+         f"--query {tmp_path / 'link'} is a --reference"),
         (["eval", str(ens), "--reference", str(route / "bags" / "day"), "--query", str(day)],
          f"--query {day} is a reference the ensemble was trained on (ensemble.json)"),
         (["eval", str(ens), "--reference", str(route / "bags" / "day"), "--query", str(dusk)],
@@ -423,3 +523,52 @@ def test_the_cli_refuses_to_calibrate_or_evaluate_on_images_trained_or_tuned_on(
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_cli_refuses_images_trained_or_tuned_on_by_content_whatever_their_path(route: Path, tmp_path: Path, capsys):
+    """`make-route` writes each traversal as a folder and as a bag of the same pixels, and a copied folder is
+    another path: a path check passed all of them, so an ensemble was graded on its training images (finding 1)
+    and `--reference day day` trained on one traversal as if on two (finding 7). The ensemble records the
+    sha256 of every preprocessed reference and calibration image; any shared image is refused."""
+    day, dusk, fog = route / "day", route / "dusk+autumn", route / "fog"
+    shutil.copytree(day, tmp_path / "copy")
+    common = ["--epochs", "1", "--n-exc", "10", "--present-ms", "5"]
+    ens = tmp_path / "ens"
+    assert main(["vpr", "train", "--reference", str(day), "--calibration", str(fog), "--out", str(ens), *common]) == 0
+    capsys.readouterr()
+
+    def shares(what: str, whose: str) -> str:
+        return f"{what} has 30 of its 30 images in {whose} (the first: "
+
+    day_bag = route / "bags" / "day"
+    refused = [
+        (["train", "--reference", str(day), "--calibration", str(day_bag), "--out", str(tmp_path / "x"), *common],
+         shares(f"--calibration {day_bag}", "a --reference")),
+        (["train", "--reference", str(day), str(day), "--out", str(tmp_path / "x"), *common],
+         shares(f"--reference {day}", f"--reference {day}")),
+        (["train", "--reference", str(day), str(day_bag), "--out", str(tmp_path / "x"), *common],
+         shares(f"--reference {day_bag}", f"--reference {day}")),
+        (["eval", str(ens), "--reference", str(day), "--query", str(day_bag / "day.mcap")],
+         shares(f"--query {day_bag / 'day.mcap'}", "a --reference")),
+        (["eval", str(ens), "--reference", str(dusk), "--query", str(tmp_path / "copy")],
+         shares(f"--query {tmp_path / 'copy'}", "a reference the ensemble was trained on (ensemble.json)")),
+        (["eval", str(ens), "--reference", str(day), "--query", str(route / "bags" / "fog")],
+         shares(f"--query {route / 'bags' / 'fog'}", "the ensemble's calibration traversal (ensemble.json)")),
+    ]  # fmt: skip
+    for argv, message in refused:
+        assert main(["vpr", *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "x").exists()
+    assert main(["vpr", "eval", str(ens), "--reference", str(day_bag), "--query", str(dusk)]) == 0
+
+
+def test_fingerprints_skip_uniform_frames_and_name_the_first_shared_image():
+    pixels = torch.stack([torch.full((784,), 127.0), torch.arange(784.0) % 256, torch.zeros(784)])
+    prints = heldout.fingerprints(pixels)
+    assert prints[0] is None and prints[2] is None and len(prints[1]) == 64
+    assert prints[1] == heldout.fingerprints((torch.arange(784.0) % 256)[None])[0]
+    query = Traversal("q", [np.zeros((2, 2), np.uint8)] * 3, ["a.png", "b.png", "c.png"])
+    heldout.refuse_shared("--query", query, [None, "0" * 64, None], {"a --reference": [None, "1" * 64]})
+    with pytest.raises(DatasetError, match=r"--query q has 1 of its 3 images in a --reference \(the first: b.png\)"):
+        heldout.refuse_shared("--query", query, [None, "1" * 64, None], {"a --reference": ["1" * 64]})

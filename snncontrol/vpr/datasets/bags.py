@@ -8,7 +8,9 @@ high byte, `folders.image_pixels`) on `topic`. Places are sampled
   y in m) or `sensor_msgs/msg/NavSatFix` (latitude/longitude in degrees, projected to a local plane): the
   image nearest in travelled distance to 0, every_m, 2 every_m, ...;
 - otherwise every image is a place. The same image is never taken twice.
-Stamps are bag receive times (ns), converted to s.
+Positions that are not finite, and NavSatFix messages without a fix (status < 0), are skipped. Stamps are bag
+receive times (ns), converted to s. A message that cannot be deserialized (cut short, another type's bytes) is a
+DatasetError line naming its index on the topic, the topic and the bag.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 from rosbags.rosbag2 import Reader
+from rosbags.serde import SerdeError
 from rosbags.typesys import Stores, get_typestore
+from rosbags.typesys.store import Typestore
 
 from snncontrol.bags import open_bag, topic_connections
 from snncontrol.vpr.datasets import Traversal
@@ -56,19 +61,34 @@ def decode(msg: object, msgtype: str, where: str) -> np.ndarray:
     return pixels[..., 0] if channels == 1 else np.ascontiguousarray(pixels[..., :3])
 
 
-def _positions(reader: Reader, store: object, topic: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(stamps [K] s, xy [K, 2] m) from an Odometry or NavSatFix topic."""
+def _deserialize(store: Typestore, raw: bytes, msgtype: str, index: int, topic: str, path: Path) -> Any:
+    """Message number `index` (0-based, on `topic`) of the bag `path`; a DatasetError line if its bytes are not a
+    `msgtype` (cut short, e.g. recorded while the disk filled up)."""
+    try:
+        return store.deserialize_cdr(raw, msgtype)
+    except SerdeError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatasetError(f"cannot read message #{index} on {topic} in bag {path}: {reason}") from None
+
+
+def _positions(reader: Reader, store: Typestore, topic: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(stamps [K] s, xy [K, 2] m) from an Odometry or NavSatFix topic, without the messages whose position is not
+    finite or, for NavSatFix, that have no fix (status < 0)."""
     conns = topic_connections(reader, topic, path, POSITION_TYPES, DatasetError)
     stamps, points = [], []
-    for conn, stamp, raw in reader.messages(connections=conns):
-        msg = store.deserialize_cdr(raw, conn.msgtype)  # type: ignore[attr-defined]
+    for k, (conn, stamp, raw) in enumerate(reader.messages(connections=conns)):
+        msg = _deserialize(store, raw, conn.msgtype, k, topic, path)
         if conn.msgtype == "nav_msgs/msg/Odometry":
-            points.append((msg.pose.pose.position.x, msg.pose.pose.position.y))
+            point = (msg.pose.pose.position.x, msg.pose.pose.position.y)
+        elif msg.status.status < 0:
+            continue
         else:
-            points.append((msg.latitude, msg.longitude))
-        stamps.append(stamp * 1e-9)
+            point = (msg.latitude, msg.longitude)
+        if math.isfinite(point[0]) and math.isfinite(point[1]):
+            points.append(point)
+            stamps.append(stamp * 1e-9)
     if not points:
-        raise DatasetError(f"topic {topic} in bag {path} has no messages")
+        raise DatasetError(f"topic {topic} in bag {path} has no message with a usable position (finite, with a fix)")
     xy = np.asarray(points, dtype=np.float64)
     if conns[0].msgtype == "sensor_msgs/msg/NavSatFix":
         lat0 = np.radians(xy[0, 0])
@@ -119,10 +139,10 @@ def load_bag(
             keep = _nearest(stamps, every_s)
         else:
             keep = np.arange(len(raws))
-        images = [
-            decode(store.deserialize_cdr(raws[k][2], raws[k][1]), raws[k][1], f"#{k} on {topic} in {path}")
-            for k in keep
-        ]
+        images = []
+        for k in keep:
+            msg = _deserialize(store, raws[k][2], raws[k][1], k, topic, path)
+            images.append(decode(msg, raws[k][1], f"#{k} on {topic} in {path}"))
     finally:
         reader.close()
     return Traversal(str(path), images, [f"{stamps[k]:.6f}" for k in keep], [float(stamps[k]) for k in keep])

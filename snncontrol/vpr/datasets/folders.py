@@ -99,7 +99,8 @@ def load_folder(folder: str | Path) -> Traversal:
 
 
 def read_ground_truth(path: str | Path, reference: Traversal, query: Traversal) -> np.ndarray:
-    """[Q] reference index of each query image from a `query,reference` CSV (names or 0-based indices)."""
+    """[Q] reference index of each query image from a `query,reference` CSV (names or 0-based indices; blank
+    lines are skipped)."""
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"no such ground-truth file: {path}")
@@ -111,21 +112,26 @@ def read_ground_truth(path: str | Path, reference: Traversal, query: Traversal) 
     if not rows or [c.strip() for c in rows[0][:2]] != ["query", "reference"]:
         raise DatasetError(f"ground truth {path}: the first line must be the header 'query,reference'")
 
+    # name -> index of its first image (reversed: two bag images can share a stamp), built once for all rows
+    positions = {what: {name: k for k, name in reversed(list(enumerate(traversal.names)))}
+                 for what, traversal in (("query", query), ("reference", reference))}
+
     def index(value: str, traversal: Traversal, what: str, line: int) -> int:
         value = value.strip()
-        if value.isascii() and value.isdigit() and value not in traversal.names:
+        if value.isascii() and value.isdigit() and value not in positions[what]:
             k = int(value)
             if k >= len(traversal):
                 raise DatasetError(f"ground truth {path} line {line}: {what} index {k} >= {len(traversal)} images")
             return k
-        try:
-            return traversal.names.index(value)
-        except ValueError:
-            raise DatasetError(f"ground truth {path} line {line}: no {what} image {value!r}") from None
+        if value not in positions[what]:
+            raise DatasetError(f"ground truth {path} line {line}: no {what} image {value!r}")
+        return positions[what][value]
 
     truth = np.full(len(query), -1, dtype=np.int64)
     first_line = np.zeros(len(query), dtype=np.int64)
     for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
         if len(row) < 2:
             raise DatasetError(f"ground truth {path} line {line}: expected 'query,reference'")
         q = index(row[0], query, "query", line)
