@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 from sensor_msgs.msg import JointState, Range
-from snncontrol_ros.inputs import Inputs, ValidRange
+from snncontrol_ros.inputs import MAX_CACHED_SIZES, Inputs, ValidRange
 from std_msgs.msg import Float64MultiArray
 
 MS = 1_000_000  # ns
@@ -135,13 +135,19 @@ def test_inputs_of_free_size_get_the_adapters_valid_range_once_every_input_has_s
 
     inputs = _generic(ranges)
     inputs.receive(0, Float64MultiArray(data=[50.0]), now=0)  # the other input's size is not known yet
-    assert inputs.latest[0].lost is False and asked == []
-    inputs.receive(1, Float64MultiArray(data=[1.0]), now=0)
+    assert asked == [] and not inputs.latest[0].checked
+    inputs.receive(1, Float64MultiArray(data=[1.0]), now=10 * MS)
+    first = inputs.observation(now=20 * MS)  # the first reading checked now: beyond the sensor's 12 m, lost
+    assert first.held.tolist() == [True, False] and first.ages == [None, pytest.approx(0.01)]
     inputs.receive(0, Float64MultiArray(data=[0.5]), now=100 * MS)
-    inputs.receive(0, Float64MultiArray(data=[50.0]), now=200 * MS)  # beyond the sensor's 12 m: lost
+    inputs.receive(0, Float64MultiArray(data=[50.0]), now=200 * MS)  # lost again, the 0.5 m one valid before it
     assert asked == [(1, 1)]  # asked once, then cached
     observation = inputs.observation(now=400 * MS)
     assert observation.held.tolist() == [True, False] and observation.ages[0] == pytest.approx(0.3)
+    latched = _generic(ranges)  # a set-point sent once, before the reading: valid when checked, aged from its arrival
+    latched.receive(1, Float64MultiArray(data=[1.0]), now=0)
+    latched.receive(0, Float64MultiArray(data=[0.5]), now=100 * MS)
+    assert latched.observation(now=200 * MS).ages == [pytest.approx(0.1), pytest.approx(0.2)]
 
 
 def test_an_element_the_adapter_does_not_read_is_never_a_lost_sample():
@@ -158,3 +164,14 @@ def test_an_element_the_adapter_does_not_read_is_never_a_lost_sample():
     assert observation.values.tolist() == [0.1, 0.2, 0.0, 0.0]  # the unread NaN passed as 0
     joints.receive(0, JointState(name=["a", "b"], position=[math.nan, 0.2], velocity=[0.0] * 2), now=MS)
     assert joints.observation(now=MS).problem == "/joints: lost sample (nan: no valid value)"  # a read one is
+
+
+def test_a_publisher_that_keeps_changing_its_size_does_not_grow_the_nodes_memory():
+    def ranges(sizes: tuple[int, ...]) -> list[ValidRange]:
+        return [ValidRange(np.full(size, -BIG), np.full(size, np.inf), np.ones(size, bool)) for size in sizes]
+
+    inputs = _generic(ranges)
+    inputs.receive(1, Float64MultiArray(data=[1.0]), now=0)
+    for size in range(1, 200):
+        inputs.receive(0, Float64MultiArray(data=[0.5] * size), now=size * MS)
+    assert 0 < len(inputs._ranges_of_sizes) <= MAX_CACHED_SIZES

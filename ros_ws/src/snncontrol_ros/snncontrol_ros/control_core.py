@@ -31,6 +31,10 @@ from snncontrol.realtime import REJECTED, STEPPED, GuardedIO
 from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
 from snncontrol_ros.safety import GOOD, INVALID, OK, SafetyConfig, SafetyCounters, Verdict, check_inputs
 
+#: observation sizes whose checks and compiled adapters are kept (an input whose size keeps changing would grow
+#: them without bound)
+MAX_CHECKED_SIZES = 16
+
 
 def load_artifact(name: str) -> Controller:
     """Load and validate a path or "shipped:NAME" (`snncontrol.controllers.resolve`); raises ArtifactError (one
@@ -129,6 +133,8 @@ class ControlCore:
     def check_size(self, n_obs: int) -> str | None:
         """None if an observation of `n_obs` values fits the artifact's adapter and network, else why not."""
         if n_obs not in self._sizes:
+            if len(self._sizes) >= MAX_CHECKED_SIZES:  # an input whose size keeps changing (its ticks say so)
+                self._sizes.clear()
             self._sizes[n_obs] = self._check_size(n_obs)
         return self._sizes[n_obs]
 
@@ -147,6 +153,8 @@ class ControlCore:
     def guarded_io(self, n_obs: int) -> GuardedIO | None:
         """The compiled path's adapters and bounds for observations of `n_obs` values (None: not taken)."""
         if n_obs not in self._guarded:
+            if len(self._guarded) >= MAX_CHECKED_SIZES:
+                self._guarded.clear()
             self._guarded[n_obs] = None
             if self._compiled and self.check_size(n_obs) is None:
                 safety, c = self.safety, self.controller

@@ -5,7 +5,7 @@ Per input it keeps the latest reading as the tick uses it: its size checked (fix
 adapter; an input of free size keeps the size it had at the first good tick, `hold_sizes`), lost samples (NaN,
 +-inf, outside the adapter's valid range) as NaN, the time of its latest valid sample. Which elements the adapter
 reads, and its valid range on them, follow from every input's size (`ranges`): of free sizes, the sizes of the
-latest readings; until each input has sent one, every element is read and any finite value is valid. An element
+latest readings; a reading taken before each input has sent one is checked once they have. An element
 the adapter does not read is never a lost sample (a non-finite one, e.g. the NaN velocity a joint-state broadcaster
 sends for a position-only joint, is passed as 0). A stamped reading no newer
 than its input's latest (re-sent by a hung driver, or out of order by up to `timeout_s`) is no new sample: its
@@ -34,6 +34,8 @@ from snncontrol_ros import messages
 Receipt = Literal["new", "restarted", "restarting", "not_newer"]
 #: readings in a row, each newer than the one before, that a source whose stamps went back must send to be taken
 RESTART_READINGS = 3
+#: distinct combinations of input sizes whose valid ranges are kept (before the first good tick holds the sizes)
+MAX_CACHED_SIZES = 16
 
 
 @dataclass
@@ -47,6 +49,8 @@ class Latest:
     stamp_ns: int | None
     good_ns: int | None
     lost: bool
+    #: checked against the adapter's valid range (False: taken before every input's size was known)
+    checked: bool = True
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,8 @@ class ValidRange:
     read: np.ndarray
 
 
-#: before every input's size is known: every element read, any finite value valid (one pair of comparisons rejects
-#: NaN and +-inf too)
+#: where the inputs' sizes do not fit the controller, or before they are known: every element read, any finite value
+#: valid (one pair of comparisons rejects NaN and +-inf too)
 ANY_FINITE = ValidRange(np.array(-np.finfo(np.float64).max), np.array(np.inf), np.array(True))
 
 
@@ -126,26 +130,48 @@ class Inputs:
             because = "" if self.sizes[index] else " (the size it had when control was first good)"
             problem = f"{name}: {problem or f'{values.size} value(s), expected {expected}{because}'}"
             return Latest(values, problem, now, stamp, now, False)
+        return self._validated(index, values, now, stamp)
+
+    def _validated(self, index: int, values: np.ndarray, now: int, stamp: int | None, recheck: bool = False) -> Latest:
+        """Input `index`'s reading `values`, received at `now`, with its lost samples marked: NaN where an element
+        the adapter reads lies outside its valid range, 0 where one it does not read is not finite. The time of
+        the latest valid sample carries over from the input's latest reading (not for a `recheck`, a reading
+        checked late: no reading before it is known to be valid)."""
         where = self.valid_range(index, values.size)
+        checked = where is not None
+        where = ANY_FINITE if where is None else where
         valid = ~where.read | ((values >= where.low) & (values < where.high))
         values = np.where(where.read | np.isfinite(values), values, 0.0)
         if valid.all():
-            return Latest(values, "", now, stamp, now, False)
+            return Latest(values, "", now, stamp, now, False, checked)
         lost = ~valid
-        previous = self.latest[index]
+        previous = None if recheck else self._checked(index)
+        name = self.names[index]
         problem = "" if self.hold[index] else f"{name}: lost sample ({values[lost][0]:.4g}: no valid value)"
         good_ns = previous.good_ns if previous is not None else None
-        return Latest(np.where(lost, np.nan, values), problem, now, stamp, good_ns, True)
+        return Latest(np.where(lost, np.nan, values), problem, now, stamp, good_ns, True, checked)
 
-    def valid_range(self, index: int, size: int) -> ValidRange:
+    def _checked(self, index: int) -> Latest | None:
+        """Input `index`'s latest reading, checked against the adapter's valid range once every input's size is
+        known (a reading taken before could not be: a value out of range then would count as valid for good)."""
+        item = self.latest[index]
+        if item is not None and not item.checked:
+            item = self._validated(index, item.values, item.recv_ns, item.stamp_ns, recheck=True)
+            self.latest[index] = item
+        return item
+
+    def valid_range(self, index: int, size: int) -> ValidRange | None:
         """Input `index`'s valid range for a reading of `size` values, given the other inputs' sizes (held, or of
-        their latest readings): ANY_FINITE until each has sent one, or where they do not fit the controller."""
+        their latest readings): None until each has sent one (where this input sits in the observation is not
+        known yet), ANY_FINITE where the sizes do not fit the controller (the tick says why)."""
         sizes = [size if i == index else held if held is not None else None if item is None else item.values.size
                  for i, (held, item) in enumerate(zip(self.held_sizes, self.latest, strict=True))]
         if None in sizes:
-            return ANY_FINITE
+            return None
         key = tuple(sizes)
         if key not in self._ranges_of_sizes:
+            if len(self._ranges_of_sizes) >= MAX_CACHED_SIZES:  # a publisher that keeps changing its sizes
+                self._ranges_of_sizes.clear()
             self._ranges_of_sizes[key] = self._ranges(key)  # type: ignore[arg-type]
         ranges = self._ranges_of_sizes[key]
         return ANY_FINITE if ranges is None else ranges[index]
@@ -159,7 +185,8 @@ class Inputs:
         """The observation at node-clock time `now` (ns)."""
         ages: list[float | None] = []
         parts, problem, lost = [], "", False
-        for item in self.latest:
+        for index in range(len(self.latest)):
+            item = self._checked(index)
             if item is None:
                 ages.append(None)
                 continue

@@ -125,25 +125,25 @@ class RecorderNode(Node):
                 ready_topic = self.resolve_topic_name(ready_topic)
             except Exception as exc:  # rcl's RCLError, over three lines
                 raise ValueError(f"ready_topic {ready_topic!r}: {one_line(exc)}") from None
+        self.last_message = time.monotonic()
+        self._stop_requested: float | None = None
+        self.done = threading.Event()  # set when a write failed: run_node stops the node
+        self.exit_status = 0
         self.bag = BagRecorder(output, resolved)
-        try:
+        try:  # a start refused from here on removes the bag it opened (it did not exist: BagRecorder refuses that)
             self.subscriptions_by_topic = {
                 topic: self.create_subscription(kind, topic, lambda data, t=topic: self._on_message(t, data), qos,
                                                 raw=True)
                 for topic, kind in classes.items()
             }
+            if ready_topic:
+                self._ready_pub = self.create_publisher(String, ready_topic, messages.setpoint_qos())
+                self._ready_timer = self.create_timer(0.05, self._announce_when_matched,
+                                                      clock=Clock(clock_type=ClockType.STEADY_TIME))
         except Exception:
             self.bag.close()
-            shutil.rmtree(self.bag.path, ignore_errors=True)  # it did not exist before (BagRecorder refuses that)
+            shutil.rmtree(self.bag.path, ignore_errors=True)
             raise
-        self.last_message = time.monotonic()
-        self._stop_requested: float | None = None
-        self.done = threading.Event()  # set when a write failed: run_node stops the node
-        self.exit_status = 0
-        if ready_topic:
-            self._ready_pub = self.create_publisher(String, ready_topic, messages.setpoint_qos())
-            self._ready_timer = self.create_timer(0.05, self._announce_when_matched,
-                                                  clock=Clock(clock_type=ClockType.STEADY_TIME))
         self.get_logger().info(f"recording {len(resolved)} topic(s) to {output}")
         fixed_at_start(self)
 
