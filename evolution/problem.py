@@ -116,17 +116,23 @@ def worker_config(config: ExperimentConfig, problem: Problem) -> dict[str, Any]:
     return data
 
 
+#: env keywords that change how fast a worker runs, never what it computes (the batched physics are bit-identical on
+#: any number of threads): a run may resume with them changed
+RUN_SETTING_KWARGS = frozenset({"n_threads"})
+
+
 def config_hash(
     config: ExperimentConfig, problem: Problem, extra: dict[str, str] | None = None, *, worker_kwargs: bool = False
 ) -> str:
     """sha256 over the experiment (not the run settings), the resolved spec, the seed genome and `extra`
-    (e.g. the dataset's digest): what must not change for a run to be resumed. The environment's `worker_kwargs`
-    are run settings (e.g. physics threads per worker, which change no result) and are hashed as empty, so a
-    config without them hashes as before; `worker_kwargs=True` hashes them as runs started before 2026-12-07 did."""
+    (e.g. the dataset's digest): what must not change for a run to be resumed. Of the environment's
+    `worker_kwargs`, those that are run settings (`RUN_SETTING_KWARGS`: physics threads per worker, which change no
+    result) are left out, so a config without others hashes as before; `worker_kwargs=True` hashes them all, as
+    runs started before 2026-12-07 did."""
     experiment = config.experiment_dict()
     env = experiment.get("fitness", {}).get("env")
     if isinstance(env, dict) and not worker_kwargs:
-        env["worker_kwargs"] = {}
+        env["worker_kwargs"] = {k: v for k, v in env.get("worker_kwargs", {}).items() if k not in RUN_SETTING_KWARGS}
     document = {
         "experiment": experiment,
         "spec": problem.spec.to_dict(),

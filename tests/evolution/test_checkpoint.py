@@ -183,7 +183,8 @@ def test_a_run_directory_in_use_by_another_run_is_refused(tmp_path):
 
 
 def test_worker_kwargs_are_a_run_setting_and_the_hash_of_a_config_without_them_is_unchanged(tmp_path):
-    """Physics threads per worker change no result: a run resumes with another n_threads. A config without
+    """Physics threads per worker change no result: a run resumes with another n_threads (any other worker keyword
+    stays part of the experiment). A config without
     worker_kwargs hashes as before (the hashes recorded in shipped artifacts stay valid), and a checkpoint written
     when the hash covered worker_kwargs still resumes (a run accepts the hashes of both definitions)."""
     from evolution.checkpoint import load
@@ -203,6 +204,10 @@ def test_worker_kwargs_are_a_run_setting_and_the_hash_of_a_config_without_them_i
     assert config_hash(one, problem) == config_hash(two, problem) == config_hash(none, problem)
     assert config_hash(one, problem, worker_kwargs=True) != config_hash(two, problem, worker_kwargs=True)
     assert config_hash(none, problem) == config_hash(none, problem, worker_kwargs=True)
+    physics = with_env(worker_kwargs={"n_threads": 1, "timestep": 0.01})  # would change what the workers compute
+    assert config_hash(physics, problem) != config_hash(one, problem)
+    assert Experiment(two, tmp_path / "two", quiet=True).accepted_hashes == (
+        config_hash(one, problem), config_hash(two, problem, worker_kwargs=True))
 
     run(sphere_config(CMAES, generations=2), tmp_path)
     experiment = Experiment(parse_config(sphere_config(CMAES, generations=3)), tmp_path, quiet=True)
