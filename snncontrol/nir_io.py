@@ -204,11 +204,13 @@ def _node_meta(node: nir.NIRNode) -> dict[str, Any]:
 
 
 def _floats(node_key: str, name: str, value: Any) -> np.ndarray:
-    """`value` as float64, or a SpecError naming the node and the field (strings, objects, None)."""
+    """`value` as float64, or a SpecError naming the node and the field (strings, objects, None: missing)."""
     try:
+        if value is None or np.asarray(value).dtype.kind not in "biuf":
+            raise TypeError
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise SpecError(f"NIR node {node_key!r}: {name} is not numeric ({type(value).__name__})") from None
+        raise SpecError(f"NIR node {node_key!r}: {name} is missing or not numeric ({type(value).__name__})") from None
 
 
 def _per_neuron(node_key: str, name: str, value: Any, n: int) -> np.ndarray:

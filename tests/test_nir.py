@@ -396,7 +396,11 @@ def test_non_numeric_values_in_a_graph_are_one_spec_error_naming_the_field() -> 
     def dt(graph: nir.NIRGraph) -> None:
         graph.metadata["dt"] = "fast"
 
-    for edit, message in ((weight, "weight is not numeric"), (threshold, "v_threshold is not numeric"),
-                          (dt, "metadata 'dt' is not a number")):
+    def missing(graph: nir.NIRGraph) -> None:
+        node = next(n for n in graph.nodes.values() if isinstance(n, nir.CubaLIF | nir.LIF))
+        node.v_threshold = None
+
+    for edit, message in ((weight, "weight is missing or not numeric"), (threshold, "v_threshold is missing or not"),
+                          (missing, "v_threshold is missing"), (dt, "metadata 'dt' is not a number")):
         with pytest.raises(SpecError, match=message):
             import_nir(edited(edit))
