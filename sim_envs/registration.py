@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import gymnasium as gym
 
+from sim_envs.swimmer.plant import MAX_EPISODE_STEPS
+
 #: id -> (entry point, vector entry point, the spec's max_episode_steps: Gymnasium's default TimeLimit)
 ENVS: dict[str, tuple[str, str, int | None]] = {
     "sim_envs/BlimpAltitude-v0": ("sim_envs.blimp.env:BlimpAltitudeEnv", "sim_envs.blimp.env:BlimpAltitudeVectorEnv",
@@ -24,7 +26,7 @@ ENVS: dict[str, tuple[str, str, int | None]] = {
     "sim_envs/BlimpAltitudeODE-v0": ("sim_envs.blimp.env:BlimpAltitudeODEEnv",
                                      "sim_envs.blimp.env:BlimpAltitudeODEVectorEnv", None),
     "sim_envs/Swimmer-v0": ("sim_envs.swimmer.env:TimeLimitedSwimmerEnv", "sim_envs.swimmer.env:SwimmerVectorEnv",
-                            1000),
+                            MAX_EPISODE_STEPS),
 }
 
 

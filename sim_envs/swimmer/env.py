@@ -2,11 +2,12 @@
 (P swimmers stepped together). Observation, action, reward and info: see ``sim_envs.swimmer.plant``.
 
 Keywords (both): n_links (3..15, default 6), link_length (0.1 m), gear (5e-4 N·m at full command), viscosity
-(1e-3 Pa·s), density (3000 kg/m³), reward ("ncap" | "forward"), frame_skip (6), timestep
-(0.005 s), max_episode_steps (1000; None: no limit), ctrl_cost_weight (1e-4), reset_noise_scale (0.1), render_mode
-(None | "rgb_array" | "human"), width, height (pixels). The vector env adds num_envs and n_threads
-(physics threads, default: all cores). Bounds: see ``sim_envs.swimmer.plant.SwimmerCore``.
-``TimeLimitedSwimmerEnv`` is the one ``gymnasium.make`` builds (see ``sim_envs.registration``).
+(1e-3 Pa·s), density (3000 kg/m³), reward ("ncap" | "forward"), frame_skip (6), timestep (0.005 s),
+max_episode_steps (1000; None: no limit in the single env, the default 1000 in the vector env), ctrl_cost_weight
+(1e-4), reset_noise_scale (0.1), render_mode (None | "rgb_array" | "human"), width, height (pixels). The vector
+env adds num_envs and n_threads (physics threads, default: all cores). Bounds: see
+``sim_envs.swimmer.plant.SwimmerCore``. ``TimeLimitedSwimmerEnv`` is the one ``gymnasium.make`` builds (see
+``sim_envs.registration``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim_envs.gym_envs import CoreEnv, CoreVectorEnv
-from sim_envs.swimmer.plant import SwimmerCore
+from sim_envs.swimmer.plant import MAX_EPISODE_STEPS, SwimmerCore
 
 
 class SwimmerEnv(CoreEnv):
@@ -29,14 +30,16 @@ class SwimmerEnv(CoreEnv):
 
 
 class SwimmerVectorEnv(CoreVectorEnv):
-    """``num_envs`` swimmers sharing one MjModel, stepped by one rollout thread pool."""
+    """``num_envs`` swimmers sharing one MjModel, stepped by one rollout thread pool. ``max_episode_steps=None``
+    (which ``gymnasium.make_vec`` passes on when given it) means the default, as ``gymnasium.make`` reads it."""
 
     def __init__(
         self, num_envs: int, render_mode: str | None = None, width: int = 480, height: int = 480,
-        **kwargs: Any,
+        max_episode_steps: int | None = MAX_EPISODE_STEPS, **kwargs: Any,
     ) -> None:
         self.core: SwimmerCore
-        super().__init__(SwimmerCore(n_copies=num_envs, **kwargs), render_mode, width, height)
+        steps = MAX_EPISODE_STEPS if max_episode_steps is None else max_episode_steps
+        super().__init__(SwimmerCore(n_copies=num_envs, max_episode_steps=steps, **kwargs), render_mode, width, height)
         self.joint_limit = self.core.joint_limit
 
 

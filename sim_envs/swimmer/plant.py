@@ -50,6 +50,7 @@ from sim_envs.swimmer.mjcf import (
 
 REWARDS = ("ncap", "forward")
 SWIM_SPEED = 0.1  # m/s, the NCAP target speed
+MAX_EPISODE_STEPS = 1000  # control steps of an episode by default (30 s)
 MAX_TIMESTEP = 0.05  # s: ten times the default; a longer physics step is a typo (or an unstable body)
 MAX_GEAR = 10.0  # N·m: 20,000 times the NCAP gear, far past what any body stays stable with (see "unstable")
 
@@ -66,7 +67,7 @@ class SwimmerCore(BatchedCore):
         reward: str = "ncap",
         frame_skip: int = 6,
         timestep: float = 0.005,
-        max_episode_steps: int | None = 1000,
+        max_episode_steps: int | None = MAX_EPISODE_STEPS,
         ctrl_cost_weight: float = 1e-4,
         reset_noise_scale: float = 0.1,
         n_threads: int | None = None,
