@@ -47,7 +47,8 @@ def test_relative_links_point_at_files() -> None:
 
 
 def test_docs_python_snippets_run() -> None:
-    """Every Python snippet of docs/*.md runs as given (the figures they print are the ones quoted beside them)."""
+    """Every Python snippet of docs/*.md runs as given (what it prints is not compared with the figures quoted
+    beside it: those are checked by reading)."""
     snippets = [(page, block) for page in DOCS for block in re.findall(r"```python\n(.*?)```", page.read_text(), re.S)]
     assert snippets, "docs/ has no Python snippet"
     for page, block in snippets:

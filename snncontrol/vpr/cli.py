@@ -188,6 +188,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if args.tolerance < 0 or args.seq_len < 0:  # now, not after loading every traversal
+        raise VprConfigError(f"--tolerance and --seq-len must be >= 0 frames, got {args.tolerance} and {args.seq_len}")
     _check_sampling(args, [*args.reference, args.query])
     if args.out_dir and Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
         raise VprConfigError(f"--out-dir {args.out_dir} is a file, not a directory")

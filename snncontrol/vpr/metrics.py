@@ -33,6 +33,8 @@ def rank(sim: torch.Tensor, truth: torch.Tensor, tolerance: int = 0, chunk: int 
     >= its best correct place (NaN scores as -inf). Rows are compared `chunk` at a time (a [chunk, P] boolean
     each)."""
     _check(sim, truth)
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be >= 0 frames, got {tolerance}")
     offsets = torch.arange(-tolerance, tolerance + 1)
     out = []
     for rows, true in zip(sim.split(chunk), truth.split(chunk), strict=True):

@@ -300,6 +300,8 @@ def test_ties_never_count_as_a_hit_by_luck():
     # places inside the tolerance window tie with each other harmlessly
     near = torch.tensor([[0.0, 1.0, 1.0, 1.0, 0.5]])
     assert metrics.rank(near, torch.tensor([2]), 1).item() == 0 and metrics.rank(near, torch.tensor([2])).item() == 2
+    with pytest.raises(ValueError, match="tolerance must be >= 0 frames, got -1"):
+        metrics.recall_at(near, torch.tensor([2]), 1, tolerance=-1)
 
 
 def test_recall_and_precision_follow_the_pessimistic_rank_and_ignore_the_place_order():
@@ -390,7 +392,7 @@ def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--tolerance", "-5"], "tolerance and seq_len must be >= 0 frames, got -5 and 0"),
+        (["--tolerance", "-5"], "--tolerance and --seq-len must be >= 0 frames, got -5 and 0"),
         (["--seq-len", "1001"], "sequence length 1001 is longer than the route (30 reference places)"),
         (["--seq-len", "4"], "sequence length must be a positive odd number of frames, got 4"),
         (["--out-dir", "FILE"], "is a file, not a directory"),
@@ -408,8 +410,8 @@ def test_cli_eval_refuses_bad_arguments_in_one_line(args, message, trained, rout
 
 def test_a_bad_sequence_length_is_refused_before_any_image_is_read_or_matched(trained, route: Path, tmp_path: Path,
                                                                               capsys, monkeypatch):
-    """An even --seq-len, or one longer than the route, was refused by the sequence matching: after loading and
-    matching every query (minutes at 10,000 places)."""
+    """An even, negative or too long --seq-len (or a negative --tolerance) was refused after loading, and for the
+    sequence matching after matching, every query (minutes at 10,000 places)."""
     from snncontrol.vpr import cli
     from snncontrol.vpr.evaluate import evaluate
 
@@ -426,8 +428,10 @@ def test_a_bad_sequence_length_is_refused_before_any_image_is_read_or_matched(tr
     save_ensemble(tmp_path / "ens", ens)
     monkeypatch.setattr(cli, "_load", lambda *_: pytest.fail("a traversal was read"))
     argv = ["vpr", "eval", str(tmp_path / "ens"), "--reference", str(route / "day"), "--query", str(route / "fog")]
-    for seq_len, message in (("4", "got 4"), ("31", "sequence length 31 is longer than the route (30 reference")):
-        assert main([*argv, "--seq-len", seq_len]) == 2
+    for option, message in ((["--seq-len", "4"], "got 4"),
+                            (["--seq-len", "31"], "sequence length 31 is longer than the route (30 reference"),
+                            (["--seq-len", "-1"], "got 1 and -1"), (["--tolerance", "-2"], "got -2 and 0")):
+        assert main([*argv, *option]) == 2
         assert message in capsys.readouterr().err
 
 
