@@ -38,13 +38,12 @@ import torch
 from sim_envs.routes import generate_route
 from snncontrol import atomic
 from snncontrol.seeding import seed32_argument
-from snncontrol.vpr import inference, module, plots
+from snncontrol.vpr import inference, metrics, module, plots
 from snncontrol.vpr.cli import threads_argument
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets.folders import load_folder
 from snncontrol.vpr.ensemble import Ensemble
 from snncontrol.vpr.evaluate import evaluate
-from snncontrol.vpr.metrics import pr_curve
 from snncontrol.vpr.preprocess import preprocess
 from snncontrol.vpr.query import Matcher
 from snncontrol.vpr.train import Calibration, train
@@ -133,7 +132,7 @@ def side_by_side(ens: Ensemble, images: torch.Tensor, truth: torch.Tensor) -> di
     live = rate.amax(-1) > 0  # modules with a responding neuron
     out: dict[str, float] = {
         "images": len(images),
-        "rate_recall_at_1": float(((top - truth).abs() <= 1).float().mean()),
+        "rate_recall_at_1": metrics.recall_at(inference.similarity(ens, rate), truth, 1, tolerance=1),
     }
     for name, responses in runs.items():
         sim = inference.similarity(ens, responses)
@@ -144,7 +143,7 @@ def side_by_side(ens: Ensemble, images: torch.Tensor, truth: torch.Tensor) -> di
             f"{name}_rate_place_among_top_ties": float((sim.gather(1, top[:, None]) == best).float().mean()),
             f"{name}_tied_top_places": float((sim == best).sum(1).float().mean()),
             f"{name}_winner_rate_error_hz": float((responses.amax(-1) - rate.amax(-1)).abs().max()),
-            f"{name}_recall_at_1": float(((sim.argmax(1) - truth).abs() <= 1).float().mean()),
+            f"{name}_recall_at_1": metrics.recall_at(sim, truth, 1, tolerance=1),  # ties counted against it
         }
     out["poisson_vs_poisson_same_top_place"] = float(
         (inference.similarity(ens, runs["poisson"]).argmax(1) == again).float().mean()
@@ -264,7 +263,7 @@ def main() -> None:
         "stages": stages,
     }
     atomic.write_text(RESULTS / f"{args.name}.json", json.dumps(out, indent=1) + "\n")
-    curves = {name: pr_curve(sim, truth, 1) for name, sim in sims.items()}
+    curves = {name: metrics.pr_curve(sim, truth, 1) for name, sim in sims.items()}
     plots.plot_pr(curves, RESULTS / f"{args.name}_pr.png")
     if args.places <= 2000:  # a larger matrix is a grey square at any figure size
         plots.plot_similarity(sims["snn"], RESULTS / f"{args.name}_similarity.png", "SNN ensemble similarity")
