@@ -15,10 +15,16 @@ from snncontrol.artifacts import read_artifact, save_controller
 
 
 def test_the_run_summary_reports_the_champion_saved_in_best_not_the_last_generation(tmp_path):
-    experiment = run(sphere_config({"name": "cmaes", "population": 6}, generations=10), tmp_path)
-    champion = read_artifact(tmp_path / "best")[2].fitness
-    assert experiment.summary().endswith(f"best {champion}")
-    assert float(logbook(tmp_path)[-1]["best"]) != champion  # the last generation did worse than the champion
+    """On a run whose last generation did worse than its champion (which seed gives one depends on the numerical
+    libraries: the first of a few that does)."""
+    for seed in range(3, 13):
+        config = {**sphere_config({"name": "cmaes", "population": 6}, generations=10), "seed": seed}
+        experiment = run(config, tmp_path / str(seed))
+        champion = read_artifact(tmp_path / str(seed) / "best")[2].fitness
+        assert experiment.summary().endswith(f"best {champion}")
+        if float(logbook(tmp_path / str(seed))[-1]["best"]) != champion:
+            return
+    pytest.fail("no seed in 3..12 gave a run whose last generation did worse than its champion")
 
 
 def test_an_interrupted_multi_objective_run_keeps_its_pareto_front(tmp_path):
