@@ -167,6 +167,8 @@ def test_a_volatile_setpoint_publisher_works_and_a_latched_value_is_received(con
     assert spinner.until(lambda: plant.setpoint.get_subscription_count() > 0, 5.0)
     plant.setpoint.publish(Float64(data=1.5))  # create_publisher(Float64, topic, 1): volatile
     assert spinner.until(lambda: node._inputs.setpoint == 1.5, 5.0)
+    node._on_latched_setpoint(Float64(data=0.8))  # the stored value, delivered late (a discovery race): not taken
+    assert node._inputs.setpoint == 1.5
     assert plant.answer(spinner, plant.reading(0.5)) > 0.0
 
 

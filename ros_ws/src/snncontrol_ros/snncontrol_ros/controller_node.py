@@ -431,7 +431,7 @@ class ControllerNode(LifecycleNode):
         self._latch_timer.cancel()
         if self._inputs.setpoint is None:
             self._entities.append(self.create_subscription(
-                Float64, topic, self._on_setpoint, messages.setpoint_qos(),
+                Float64, topic, self._on_latched_setpoint, messages.setpoint_qos(),
                 event_callbacks=SubscriptionEventCallbacks(use_default_callbacks=False),
             ))
 
@@ -504,6 +504,12 @@ class ControllerNode(LifecycleNode):
 
     def _on_setpoint(self, msg: Float64) -> None:
         self._inputs.setpoint = float(msg.data)
+
+    def _on_latched_setpoint(self, msg: Float64) -> None:
+        """The latched subscription: taken only while no set-point has arrived. Live values come on the volatile
+        one too; a stored value delivered after a newer live one (discovery races) must not replace it."""
+        if self._inputs.setpoint is None:
+            self._on_setpoint(msg)
 
     def _on_input(self, index: int, msg) -> None:
         t0 = time.perf_counter()
