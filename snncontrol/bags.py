@@ -7,6 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from rosbags.rosbag2 import Reader
+from rosbags.serde import SerdeError
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def open_bag(path: Path, error: type[Exception]) -> Reader:
@@ -15,9 +20,19 @@ def open_bag(path: Path, error: type[Exception]) -> Reader:
         reader = Reader(path)
         reader.open()
     except Exception as exc:  # rosbags raises several unrelated types for unreadable bags
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise error(f"cannot open bag {path}: {reason}") from None
+        raise error(f"cannot open bag {path}: {_first_line(exc)}") from None
     return reader
+
+
+def deserialize(
+    store: Any, raw: bytes, msgtype: str, index: int, topic: str, path: Path, error: type[Exception]
+) -> Any:
+    """Message number `index` (0-based, on `topic`) of the bag `path`, read with the typestore `store`; one line of
+    `error` if its bytes are not a `msgtype` (cut short, e.g. recorded while the disk filled up)."""
+    try:
+        return store.deserialize_cdr(raw, msgtype)
+    except SerdeError as exc:
+        raise error(f"cannot read message #{index} on {topic} in bag {path}: {_first_line(exc)}") from None
 
 
 def topic_connections(reader: Reader, topic: str, path: Path, types: tuple[str, ...], error: type[Exception]) -> Any:

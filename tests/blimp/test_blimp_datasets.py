@@ -150,6 +150,20 @@ def test_missing_columns_topics_and_files_give_one_line(tmp_path: Path) -> None:
         load_bag(tmp_path / "junk")
 
 
+def test_a_bag_message_cut_short_is_one_line_naming_message_topic_and_bag(tmp_path: Path) -> None:
+    """A recording whose disk filled up ends in a truncated message: rosbags' SerdeError was a stack dump."""
+    store = get_typestore(Stores.LATEST)
+    with Writer(tmp_path / "cut", version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        conns = {name: writer.add_connection(name, kind, typestore=store) for name, kind in BLIMP_TOPICS.items()}
+        for k in range(3):
+            for name, kind in BLIMP_TOPICS.items():
+                raw = _message(store, kind, 1.0, 1.0, 0.5)
+                writer.write(conns[name], 10**9 + k * 10**8, raw[:6] if (name, k) == ("/setpoint", 2) else raw)
+    with pytest.raises(RecordingError, match=r"^cannot read message #2 on /setpoint in bag .*cut: ") as info:
+        load_bag(tmp_path / "cut")
+    assert "\n" not in str(info.value)
+
+
 def test_the_cli_reports_a_bad_recording_in_one_line(tmp_path: Path) -> None:
     bad = _csv(tmp_path / "bad.csv", ["0,1.0,1.0,0,0", "0.1,x,1.0,0,0"])
     result = subprocess.run(

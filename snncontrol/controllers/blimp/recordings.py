@@ -190,14 +190,14 @@ def load_bag(
 
 def _topic(reader: object, store: object, topic: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(receive times s, values) of one scalar topic."""
-    from snncontrol.bags import topic_connections
+    from snncontrol.bags import deserialize, topic_connections
 
     conns = topic_connections(reader, topic, path, tuple(SCALAR_FIELDS), RecordingError)  # type: ignore[arg-type]
     field = SCALAR_FIELDS[conns[0].msgtype]
     times, values = [], []
-    for conn, stamp, raw in reader.messages(connections=conns):  # type: ignore[attr-defined]
+    for k, (conn, stamp, raw) in enumerate(reader.messages(connections=conns)):  # type: ignore[attr-defined]
         times.append(stamp * 1e-9)
-        values.append(float(field(store.deserialize_cdr(raw, conn.msgtype))))  # type: ignore[attr-defined]
+        values.append(float(field(deserialize(store, raw, conn.msgtype, k, topic, path, RecordingError))))
     return np.asarray(times), np.asarray(values)
 
 

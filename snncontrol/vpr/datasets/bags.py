@@ -18,16 +18,14 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 from rosbags.rosbag2 import Reader
-from rosbags.serde import SerdeError
 from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.store import Typestore
 
-from snncontrol.bags import open_bag, topic_connections
+from snncontrol.bags import deserialize, open_bag, topic_connections
 from snncontrol.vpr.datasets import Traversal
 from snncontrol.vpr.datasets.folders import check_size, image_pixels
 from snncontrol.vpr.errors import DatasetError
@@ -61,23 +59,13 @@ def decode(msg: object, msgtype: str, where: str) -> np.ndarray:
     return pixels[..., 0] if channels == 1 else np.ascontiguousarray(pixels[..., :3])
 
 
-def _deserialize(store: Typestore, raw: bytes, msgtype: str, index: int, topic: str, path: Path) -> Any:
-    """Message number `index` (0-based, on `topic`) of the bag `path`; a DatasetError line if its bytes are not a
-    `msgtype` (cut short, e.g. recorded while the disk filled up)."""
-    try:
-        return store.deserialize_cdr(raw, msgtype)
-    except SerdeError as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DatasetError(f"cannot read message #{index} on {topic} in bag {path}: {reason}") from None
-
-
 def _positions(reader: Reader, store: Typestore, topic: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(stamps [K] s, xy [K, 2] m) from an Odometry or NavSatFix topic, without the messages whose position is not
     finite or, for NavSatFix, that have no fix (status < 0)."""
     conns = topic_connections(reader, topic, path, POSITION_TYPES, DatasetError)
     stamps, points = [], []
     for k, (conn, stamp, raw) in enumerate(reader.messages(connections=conns)):
-        msg = _deserialize(store, raw, conn.msgtype, k, topic, path)
+        msg = deserialize(store, raw, conn.msgtype, k, topic, path, DatasetError)
         if conn.msgtype == "nav_msgs/msg/Odometry":
             point = (msg.pose.pose.position.x, msg.pose.pose.position.y)
         elif msg.status.status < 0:
@@ -141,7 +129,7 @@ def load_bag(
             keep = np.arange(len(raws))
         images = []
         for k in keep:
-            msg = _deserialize(store, raws[k][2], raws[k][1], k, topic, path)
+            msg = deserialize(store, raws[k][2], raws[k][1], k, topic, path, DatasetError)
             images.append(decode(msg, raws[k][1], f"#{k} on {topic} in {path}"))
     finally:
         reader.close()
