@@ -144,10 +144,14 @@ class ObservationAdapter:
             return tuple(range(n_obs))
         return (*self.indices, *self.rates) if self.kind == "select" else ()
 
+    def reads(self, n_obs: int) -> tuple[int, ...]:
+        """Every observation element the adapter reads (`channels`; setpoint_error: its measurement and set-point)."""
+        return self.channels(n_obs) if self.kind != "setpoint_error" else (self.measurement, self.setpoint)
+
     def n_inputs(self, n_obs: int) -> int:
         """Network inputs produced from an observation of `n_obs` values (checks the indices fit)."""
-        used = self.channels(n_obs) if self.kind == "select" else (self.measurement, self.setpoint)
-        if self.kind != "identity" and any(not 0 <= i < n_obs for i in used):
+        used = self.reads(n_obs)
+        if any(not 0 <= i < n_obs for i in used):
             raise SpecError(f"observation adapter indices {used} do not fit an observation of {n_obs} values")
         return {"identity": n_obs, "select": len(self.indices), "setpoint_error": 1}[self.kind]
 

@@ -124,10 +124,8 @@ class ControlCore:
     def read_elements(self, n_obs: int) -> np.ndarray:
         """Per observation element, whether the adapter reads it (identity: all; select: its indices and rates;
         setpoint_error: its measurement and set-point)."""
-        observation = self.controller.io.observation
         read = np.zeros(n_obs, dtype=bool)
-        used = list(observation.channels(n_obs)) or [observation.measurement, observation.setpoint]
-        read[[i for i in used if 0 <= i < n_obs]] = True
+        read[[i for i in self.controller.io.observation.reads(n_obs) if 0 <= i < n_obs]] = True
         return read
 
     def check_size(self, n_obs: int) -> str | None:
