@@ -15,6 +15,7 @@ network allows it, a population through `Network.step`; both compute the same nu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -24,7 +25,7 @@ from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Controller
 from snncontrol.encoders import SampleHoldEncoder
 from snncontrol.energy import EnergyReport, energy_report
-from snncontrol.errors import SpecError
+from snncontrol.errors import SnnControlError, SpecError
 from snncontrol.network import Network, NetworkState, Params
 from snncontrol.realtime import Stepper, unsupported
 
@@ -91,7 +92,9 @@ class SNNPolicy:
     def act(self, observation: Any, extra_inputs: Any = None) -> np.ndarray:
         """One step of every copy: observations [P, n_obs] (plant units) -> actions [P, n_actions] (float64).
         `extra_inputs` ([n_extra] or [P, n_extra]) are appended to the adapted observation as further network
-        inputs (e.g. an NCAP's speed and turn commands)."""
+        inputs (e.g. an NCAP's speed and turn commands). A network whose values overflow (e.g. a recurrent leaky
+        integrator with gain above 1) gives inf / NaN actions: the ROS node sends its safe command instead, a
+        closed-loop fitness scores that genome NaN, and evaluations stop on them (`finite_actions`)."""
         return self.act_on_inputs(self.inputs(observation, extra_inputs))
 
     def inputs(self, observation: Any, extra_inputs: Any = None) -> np.ndarray:
@@ -130,6 +133,19 @@ class SNNPolicy:
 
     def energy(self) -> EnergyReport:
         return energy_report(self.network, self.state)
+
+
+def finite_actions(actions: np.ndarray, time_s: float, what: str = "copy", names: Sequence[Any] = ()) -> np.ndarray:
+    """`actions` [P, n_actions] as given if every value is finite, else a one-line error naming the copies (`what`,
+    e.g. "plant seed", each by its entry of `names` where given, else its index) that got a non-finite command at
+    `time_s` (s): an evaluation must not fly on, or score, a controller whose output broke."""
+    bad = ~np.isfinite(actions).reshape(len(actions), -1).all(axis=1)
+    if bad.any():
+        which = [names[i] if len(names) == len(actions) else i for i in np.flatnonzero(bad).tolist()]
+        raise SnnControlError(f"the controller's command is not finite (inf or NaN) at t = {time_s:.2f} s for "
+                              f"{what} {', '.join(map(str, which[:8]))}{' ...' if len(which) > 8 else ''}: its "
+                              "network overflows (a value beyond its float range), so there is no result to report")
+    return actions
 
 
 def _spiking_columns(network: Network) -> np.ndarray:

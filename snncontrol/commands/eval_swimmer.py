@@ -209,7 +209,7 @@ def write_video(
     import imageio.v2 as imageio
 
     from snncontrol.network import Network
-    from snncontrol.policy import SNNPolicy
+    from snncontrol.policy import SNNPolicy, finite_actions
 
     net = Network(spec)
     policy = SNNPolicy(net, net.params(genome), io)
@@ -220,8 +220,9 @@ def write_video(
         fps = round(1.0 / env.unwrapped.dt)
         with imageio.get_writer(path, fps=fps, codec="libx264", macro_block_size=8) as writer:
             writer.append_data(env.render())
-            for _ in range(steps):
-                obs, _, terminated, truncated, _ = env.step(policy.act(np.asarray(obs)[None])[0])
+            for k in range(steps):
+                action = finite_actions(policy.act(np.asarray(obs)[None]), k * spec.dt, "seed", [seed])[0]
+                obs, _, terminated, truncated, _ = env.step(action)
                 writer.append_data(env.render())
                 if terminated or truncated:
                     break

@@ -16,7 +16,7 @@ import numpy as np
 import sim_envs  # noqa: F401  (registers the environments)
 from sim_envs.blimp.envelope import MODELS
 from snncontrol.evaluation.metrics import TrackingMetrics, tracking_metrics
-from snncontrol.policy import Policy
+from snncontrol.policy import Policy, finite_actions
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,8 @@ def fly_blimps(
         rows: list[np.ndarray] = []
         hover = np.asarray(info["hover_command"], dtype=np.float64).copy()
         ceiling = float(getattr(env.core, "ceiling", np.inf))
-        for _ in range(env.core.n_steps):
-            action = np.asarray(policy.act(obs), dtype=np.float64)
+        for k in range(env.core.n_steps):
+            action = finite_actions(np.asarray(policy.act(obs), dtype=np.float64), k * dt, f"{model} plant seed", seeds)
             rows.append(np.stack([info["altitude"], obs[:, 0], info["setpoint"], action[:, 0]], axis=1))
             obs, _, _, _, info = env.step(action)
     finally:

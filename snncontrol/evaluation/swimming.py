@@ -32,7 +32,7 @@ from snncontrol.controllers.ncap import with_commands
 from snncontrol.errors import SnnControlError
 from snncontrol.network import Network, Params
 from snncontrol.params import is_finite_number
-from snncontrol.policy import SNNPolicy
+from snncontrol.policy import SNNPolicy, finite_actions
 from snncontrol.spec import NetworkSpec
 
 EPISODE_STEPS = 1000
@@ -123,12 +123,13 @@ def swim(
         end = start.copy()
         total, forward, yaw = np.zeros(copies), np.zeros(copies), np.zeros(copies)
         alive, counted = np.ones(copies, dtype=bool), np.zeros(copies)
-        for _ in range(steps):
+        names = [f"{p} / {seed}" for p in range(batch) for seed in seeds]  # of copy p * E + e
+        for k in range(steps):
             obs = np.asarray(obs, dtype=np.float64)
             if pert.obs_noise:  # [episodes, n_obs], the same for every genome: a genome's noise is its own
                 noise = rng.normal(0.0, pert.obs_noise, (episodes, obs.shape[1]))  # whatever else is swum with it
                 obs = obs + np.tile(noise, (batch, 1))
-            action = policy.act(obs, extra_inputs=commands)
+            action = finite_actions(policy.act(obs, extra_inputs=commands), k * spec.dt, "genome / episode seed", names)
             if pert.silence_dorsal is not None:
                 j = pert.silence_dorsal
                 action[:, j] = np.minimum(action[:, j], 0.0)
