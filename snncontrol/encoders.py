@@ -117,9 +117,16 @@ class PoissonEncoder(RateCode):
     Draws are counter-based (seeded from `seed`, an integer of magnitude at most `MAX_SEED`, and the step index
     held in the state), so `step` is a pure function of (x, state) and a run replays exactly. E.g. pixels 0..255
     with rate_per_unit 0.25 -> <= 64 Hz.
+
+    `shared_noise` (default): every copy of the batch draws the same uniform numbers at a step, so a copy's spikes
+    depend on its own input and the step alone, never on its place in the batch: an evolved individual scores the
+    same in any chunk, backend or worker count, and alone (as in a ROS node's single copy). False: copy p draws row
+    p of the step's draw, independent samples for the copies of one batch (place recognition's queries and
+    modules, which call `step` directly).
     """
 
     seed: int = 0
+    shared_noise: bool = True
     kind: ClassVar[str] = "poisson"
     #: Largest |seed|: torch's CPU generator keeps 32 bits of its seed, so larger seeds would repeat smaller ones'
     #: streams (7 and 7 + 2**32 gave the same spikes).
@@ -128,6 +135,8 @@ class PoissonEncoder(RateCode):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "seed", integer(self.seed, "PoissonEncoder.seed", -self.MAX_SEED, self.MAX_SEED))
+        if not isinstance(self.shared_noise, bool):
+            raise SpecError(f"PoissonEncoder.shared_noise must be true or false, got {self.shared_noise!r:.40}")
 
     def init_state(self, batch: int, n_inputs: int, dt: float, dtype: torch.dtype) -> EncoderState:
         return (torch.zeros((), dtype=torch.int64), torch.tensor(self.rate_per_unit * dt, dtype=dtype))
@@ -136,7 +145,8 @@ class PoissonEncoder(RateCode):
         counter, scale = state
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + int(counter))
         prob = (x * scale).clamp(0.0, 1.0)
-        spikes = (torch.rand(x.shape, generator=generator, dtype=x.dtype) < prob).to(x.dtype)
+        shape = x.shape[-1:] if self.shared_noise else x.shape
+        spikes = (torch.rand(shape, generator=generator, dtype=x.dtype) < prob).to(x.dtype)
         return spikes, (counter + 1, scale)
 
 

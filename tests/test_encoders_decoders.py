@@ -84,6 +84,32 @@ def test_population_vector_decodes_the_weighted_preferred_value() -> None:
     assert float(silent[-1]) == 0.0
 
 
+def test_a_poisson_network_copy_spikes_the_same_alone_as_at_any_place_in_a_batch() -> None:
+    """An evolved individual is evaluated at whatever place its chunk gives it (backends, worker counts) and
+    deployed alone: with shared noise its outputs are the same everywhere."""
+    spec = NetworkSpec(n_inputs=2, dt=0.01, encoder=PoissonEncoder(rate_per_unit=30.0, seed=5),
+                       layers=(Layer("h", 4, LIF(), bounds={"w_in": (0.5, 2.0), "theta": (0.2, 1.0)}),))
+    net = Network(spec, dtype=torch.float64)
+    genomes = spec.parameters.sample(5, np.random.default_rng(2))
+    xs = torch.as_tensor(np.random.default_rng(3).uniform(0, 1, size=(200, 1, 2))).expand(200, 5, 2)
+    batch, _ = net.rollout(net.params(genomes), xs, net.init_state(5))
+    for p in (0, 3):
+        alone, _ = net.rollout(net.params(genomes[p : p + 1]), xs[:, :1], net.init_state(1))
+        assert torch.equal(alone[:, 0], batch[:, p])
+    assert (batch.sum(dim=(0, 2)) > 100).all()  # every copy spikes: the comparison says something
+
+
+def test_a_poisson_encoder_without_shared_noise_draws_each_copy_its_own() -> None:
+    xs = torch.full((300, 3, 4), 100.0)
+    own, shared = PoissonEncoder(0.5, seed=1, shared_noise=False), PoissonEncoder(0.5, seed=1)  # 50 Hz, dt 0.01
+    spikes, _ = own.rollout(xs, own.init_state(3, 4, 0.01, torch.float32))
+    shared, _ = shared.rollout(xs, shared.init_state(3, 4, 0.01, torch.float32))
+    assert not torch.equal(spikes[:, 0], spikes[:, 1]) and torch.equal(shared[:, 0], shared[:, 2])
+    assert torch.equal(spikes[:, 0], shared[:, 0])  # copy 0 draws what every copy shares
+    with pytest.raises(SpecError, match="shared_noise must be true or false"):
+        PoissonEncoder(shared_noise="no")  # type: ignore[arg-type]
+
+
 def test_network_with_encoder_and_decoder_runs_compiled_and_reference_alike() -> None:
     spec = NetworkSpec(
         n_inputs=2,

@@ -153,7 +153,7 @@ def spiking_responses(
         encoder = (
             RegularEncoder(rate_per_unit=cfg.rate_per_unit)
             if encoding == "regular"
-            else PoissonEncoder(rate_per_unit=cfg.rate_per_unit, seed=sub_seed(seed, 7919, offset + start))
+            else PoissonEncoder(cfg.rate_per_unit, sub_seed(seed, 7919, offset + start), shared_noise=False)
         )
         enc = encoder.init_state(len(x), cfg.n_in, cfg.dt / 1000.0, torch.float32)
         state = module.rest_state((len(x), ens.modules, cfg.n_exc))

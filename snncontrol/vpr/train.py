@@ -87,7 +87,7 @@ def learn_epoch(
         module.normalize(weights, cfg.w_total)
         state = module.rest_state((modules, cfg.n_exc), adaptation)
         traces = module.zero_traces(modules, cfg.n_in, cfg.n_exc)
-        encoder = PoissonEncoder(rate_per_unit=cfg.rate_per_unit, seed=inference.sub_seed(seed, 1009, k))
+        encoder = PoissonEncoder(cfg.rate_per_unit, inference.sub_seed(seed, 1009, k), shared_noise=False)
         enc = encoder.init_state(modules, cfg.n_in, cfg.dt / 1000.0, torch.float32)
         for _ in range(cfg.steps(cfg.present)):
             spikes, enc = encoder.step(x, enc)
