@@ -228,7 +228,7 @@ class Experiment:
             extra={
                 "objectives": self.names,
                 "strategy": self.config.strategy.name,
-                "generation": self.state.generation,
+                "generations_done": self.state.generation,  # when best/ was written, not the champion's generation
                 "evaluations": self.state.evaluations,
                 "config_hash": self.hash,
                 **({"selection_loss": self.state.selected_loss} if math.isfinite(self.state.selected_loss) else {}),
