@@ -27,6 +27,7 @@ from evolution.errors import ConfigError
 from evolution.imports import allowed_reference, check_module_names
 from sim_envs.blimp.envelope import HOVER_BANDS, MODELS, BlimpEnvelope
 from snncontrol.adapters import IOAdapters
+from snncontrol.errors import first_line
 
 MAX_POPULATION = 100_000  # individuals per generation (any strategy): more is a typo, not an experiment
 MAX_SEED = 2**32 - 1
@@ -437,7 +438,7 @@ def load_config(path: str | Path, allow_import: Sequence[str] = (), **overrides:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise ConfigError(f"{path}: not valid YAML ({first_line(exc)})") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     if not isinstance(data, dict):

@@ -19,7 +19,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from evolution.errors import ConfigError
-from snncontrol.errors import SnnControlError
+from snncontrol.errors import SnnControlError, first_line
 
 MODULE_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
@@ -72,8 +72,7 @@ def import_object(reference: str, field: str) -> Callable[..., Any]:
         raise ConfigError(f"{field}: {reference!r} is not callable")
 
     def refused(exc: BaseException) -> ConfigError:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return ConfigError(f"{field} {reference!r}: refused its kwargs ({reason})")
+        return ConfigError(f"{field} {reference!r}: refused its kwargs ({first_line(exc)})")
 
     try:
         signature: inspect.Signature | None = inspect.signature(target)

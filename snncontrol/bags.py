@@ -9,9 +9,7 @@ from typing import Any
 from rosbags.rosbag2 import Reader
 from rosbags.serde import SerdeError
 
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+from snncontrol.errors import first_line
 
 
 def open_bag(path: Path, error: type[Exception]) -> Reader:
@@ -20,7 +18,7 @@ def open_bag(path: Path, error: type[Exception]) -> Reader:
         reader = Reader(path)
         reader.open()
     except Exception as exc:  # rosbags raises several unrelated types for unreadable bags
-        raise error(f"cannot open bag {path}: {_first_line(exc)}") from None
+        raise error(f"cannot open bag {path}: {first_line(exc)}") from None
     return reader
 
 
@@ -32,7 +30,7 @@ def deserialize(
     try:
         return store.deserialize_cdr(raw, msgtype)
     except SerdeError as exc:
-        raise error(f"cannot read message #{index} on {topic} in bag {path}: {_first_line(exc)}") from None
+        raise error(f"cannot read message #{index} on {topic} in bag {path}: {first_line(exc)}") from None
 
 
 def topic_connections(reader: Reader, topic: str, path: Path, types: tuple[str, ...], error: type[Exception]) -> Any:

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"snncontrol {top.command}", description=text)
     module.add_arguments(parser)
     args = parser.parse_args(argv[1:])
-    from snncontrol.errors import SnnControlError
+    from snncontrol.errors import SnnControlError, first_line
 
     try:
         try:
@@ -94,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
         if os.environ.get("SNNCONTROL_DEBUG"):
             raise
-        first_line = next(iter(str(exc).splitlines()), "")
         print(
-            f"snncontrol {top.command}: error: {type(exc).__name__}: {first_line} (SNNCONTROL_DEBUG=1: traceback)",
+            f"snncontrol {top.command}: error: {type(exc).__name__}: {first_line(exc)} (SNNCONTROL_DEBUG=1: "
+            "traceback)",
             file=sys.stderr,
         )
     except RuntimeError as exc:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def first_line(exc: BaseException) -> str:
+    """The first non-blank line of what `exc` says (its type's name where it says nothing): many libraries'
+    messages go on over lines (MuJoCo's XML context, YAML's marks, rcl's carets)."""
+    return next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+
+
 class SnnControlError(Exception):
     """Base class of every error snncontrol reports to a user as a single line."""
 

@@ -440,3 +440,10 @@ def test_a_reader_that_goes_away_is_no_error(tmp_path):
     proc.stdout.close()  # before it writes anything
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 141 and b"error" not in err, err
+
+
+def test_first_line_is_the_first_non_blank_line_or_the_type_name() -> None:
+    from snncontrol.errors import first_line
+
+    assert first_line(ValueError("\n  \nbad value\n  line 2 ^")) == "bad value"
+    assert first_line(RuntimeError()) == "RuntimeError"

@@ -29,7 +29,7 @@ import numpy as np
 import sim_envs  # noqa: F401  (registers sim_envs/Swimmer-v0)
 from snncontrol.adapters import IOAdapters
 from snncontrol.controllers.ncap import with_commands
-from snncontrol.errors import SnnControlError
+from snncontrol.errors import SnnControlError, first_line
 from snncontrol.network import Network, Params
 from snncontrol.params import is_finite_number
 from snncontrol.policy import SNNPolicy, finite_actions
@@ -159,8 +159,7 @@ def make_swimmer(env_id: str, copies: int, steps: int, kwargs: dict[str, Any] | 
         mode = "vector_entry_point" if gym.spec(env_id).vector_entry_point is not None else "sync"
         return gym.make_vec(env_id, num_envs=copies, vectorization_mode=mode, max_episode_steps=steps, **(kwargs or {}))
     except (gym.error.Error, TypeError, ValueError) as exc:
-        first_line = next(iter(str(exc).splitlines()), "")  # (MuJoCo's model errors go on with their XML line)
-        raise SnnControlError(f"cannot make the swimmer {env_id!r}: {first_line}") from None
+        raise SnnControlError(f"cannot make the swimmer {env_id!r}: {first_line(exc)}") from None
 
 
 def head_position(info: dict[str, Any], copies: int) -> np.ndarray:
