@@ -89,12 +89,15 @@ def swim(
     env_id: str = PLANT,
     env_kwargs: dict[str, Any] | None = None,
 ) -> SwimResult:
-    """Swim every genome ([P, D] or [D]) for len(seeds) episodes (episode e reset with seeds[e]); speed (>= 0)
-    and turn (right, left >= 0): constant commands for an NCAP built with those inputs (see `with_commands`);
-    env_kwargs: the plant's body (link_length, gear, viscosity, density: `sim_envs.swimmer.env`) or, with env_id,
-    another swimmer body's keywords (see the module doc; `n_links` and `n_threads` are the plant's)."""
-    for name, value in (("speed", speed), *(((f"turn[{k}]", v) for k, v in enumerate(turn or ())))):
-        if value is not None and not (is_finite_number(value) and value >= 0):
+    """Swim every genome ([P, D] or [D]) for len(seeds) episodes (episode e reset with seeds[e]); speed (0..1, 1
+    full speed) and turn (right, left >= 0): constant commands for an NCAP built with those inputs (see
+    `with_commands`); env_kwargs: the plant's body (link_length, gear, viscosity, density: `sim_envs.swimmer.env`)
+    or, with env_id, another swimmer body's keywords (see the module doc; `n_links` and `n_threads` are the
+    plant's)."""
+    if speed is not None and not (is_finite_number(speed) and 0 <= speed <= 1):
+        raise SnnControlError(f"swim: the speed command must be a number in [0, 1] (1: full speed), got {speed!r}")
+    for name, value in ((f"turn[{k}]", v) for k, v in enumerate(turn or ())):
+        if not (is_finite_number(value) and value >= 0):
             raise SnnControlError(f"swim: the {name} command must be a finite number >= 0, got {value!r}")
     net = Network(spec)
     params = net.params(genomes)

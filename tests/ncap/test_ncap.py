@@ -165,12 +165,13 @@ def test_speed_and_turn_inputs():
     assert spec.n_inputs == 3 + 1 + 2 and spec.parameters.size == 6
     net = Network(spec)
     params = net.params(spec.parameters.initial())
-    x = with_commands(np.zeros((1, 3)), speed=0.0, turn=(0.0, 0.0))
-    assert x.shape == (1, 6)
-    quiet = torch.as_tensor(with_commands(np.full((PERIOD, 1, 3), 0.5), speed=1.0, turn=(0.0, 0.0)))
+    x = with_commands(np.zeros((1, 3)), speed=1.0, turn=(0.0, 0.0))
+    assert x.shape == (1, 6) and x[0, 3] == 0.0  # full speed: no brake
+    assert with_commands(np.zeros((2, 3)), speed=np.array([0.25, 7.0]))[:, 3].tolist() == [0.75, 0.0]  # clamped
+    quiet = torch.as_tensor(with_commands(np.full((PERIOD, 1, 3), 0.5), speed=0.0, turn=(0.0, 0.0)))
     trace = net.trace(params, quiet, net.init_state(1))
-    assert not trace.layers["bneuron"].any()  # full speed inhibition silences every B-neuron
-    right = torch.as_tensor(with_commands(np.zeros((PERIOD, 1, 3)), speed=0.0, turn=(1.0, 0.0)))
+    assert not trace.layers["bneuron"].any()  # speed 0: the full brake silences every B-neuron
+    right = torch.as_tensor(with_commands(np.zeros((PERIOD, 1, 3)), speed=1.0, turn=(1.0, 0.0)))
     trace = net.trace(params, right, net.init_state(1))
     assert trace.layers["bneuron"][:, 0, 0].min() == 1.0  # turn right excites the head's dorsal B-neuron
 
@@ -179,11 +180,11 @@ def test_speed_and_turn_inputs():
 def test_speed_command_stops_and_turn_commands_steer_the_swimmer(variant):
     spec = ncap_spec(6, variant, speed=True, turn=True)
     commands = {
-        "go": (0.0, (0.0, 0.0)),
-        "stop": (1.0, (0.0, 0.0)),
-        "right": (0.0, (0.5, 0.0)),
-        "left": (0.0, (0.0, 0.5)),
-    }  # speed, (turn right, turn left)
+        "go": (1.0, (0.0, 0.0)),
+        "stop": (0.0, (0.0, 0.0)),
+        "right": (1.0, (0.5, 0.0)),
+        "left": (1.0, (0.0, 0.5)),
+    }  # speed (1: full, the paper's reference code's meaning), (turn right, turn left)
     r = {
         name: swim(spec, paper_genome(spec), ncap_io(6), 6, steps=300, speed=speed, turn=turn)
         for name, (speed, turn) in commands.items()
@@ -352,8 +353,8 @@ def test_swim_refuses_commands_and_joints_the_body_does_not_have():
     with pytest.raises(SnnControlError, match=r"joints 0\.\.2"):
         swim(spec, genome, io, 4, steps=2, perturbation=Perturbation(silence_dorsal=7))
     commanded = ncap_spec(4, speed=True)
-    for speed in (-100.0, float("nan")):  # -100 swam exactly as 0
-        with pytest.raises(SnnControlError, match="speed command must be a finite number >= 0"):
+    for speed in (-100.0, 1.5, float("nan")):  # -100 swam exactly as 0
+        with pytest.raises(SnnControlError, match=r"speed command must be a number in \[0, 1\]"):
             swim(commanded, paper_genome(commanded), ncap_io(4), 4, steps=2, speed=speed)
 
 

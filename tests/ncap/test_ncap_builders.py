@@ -94,3 +94,37 @@ def test_eval_swimmer_retargets_an_ncap_and_asks_for_the_body_of_anything_else()
     mlp = mlp_spec(3, hidden=(4,))
     with pytest.raises(SnnControlError, match="give --links"):
         body(mlp, mlp.parameters.initial(), ncap_io(3), None)
+
+
+@pytest.mark.parametrize("kwargs", [{"speed": None}, {"speed": "no"}, {"turn": 2}, {"turn": True, "turn_joints": True}])
+def test_ncap_spec_refuses_command_options_that_are_not_booleans(kwargs):
+    """turn=2 built 4 turn inputs, 2 wired to nothing, and a genome with an unused entry."""
+    with pytest.raises(SpecError, match=r"must be true or false|turn_joints must be a positive integer"):
+        ncap_spec(3, **kwargs)
+
+
+@pytest.mark.parametrize("n_links", [1, 3.0, True])
+def test_ncap_io_refuses_a_link_count_the_circuit_cannot_have(n_links):
+    with pytest.raises(SpecError, match="integer number of links >= 2"):
+        ncap_io(n_links)
+
+
+def test_a_turn_command_of_the_wrong_shape_is_one_line():
+    from snncontrol.controllers.ncap import with_commands
+
+    with pytest.raises(SpecError, match=r"turn command is \(right, left\)"):
+        with_commands(np.zeros((2, 3)), turn=(0.5,))
+
+
+def test_ncap_genome_refuses_what_the_circuit_cannot_hold_instead_of_dropping_it():
+    ring, clock = ncap_spec(3, "spiking"), ncap_spec(3, "spiking", oscillator="clock", period=60)
+    assert np.array_equal(ncap_genome(ring, {}, period=60), ncap_genome(ring, {}))  # its own period: fine
+    cases = [
+        (ring, {}, 40, "fixed period 60"),  # was dropped: the genome kept 60
+        (ring, {"speed": -1.0}, None, r"\['speed'\] not in this circuit"),  # was dropped
+        (ring, {"oscillator": 5.0}, None, "outside their bounds"),
+        (clock, {}, 3, "clock period 3.0 outside"),
+    ]
+    for spec, weights, period, message in cases:
+        with pytest.raises(SpecError, match=message):
+            ncap_genome(spec, weights, period)

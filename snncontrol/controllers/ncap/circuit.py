@@ -31,7 +31,8 @@ Layer "bneuron" (2 per joint, dorsal 2i, ventral 2i + 1), tied input weights, si
   - proprioceptive (excitatory): sensory pair of joint i - 1 -> B pair of joint i, same side (i >= 1);
   - oscillator (excitatory): dorsal / ventral half of the ring (or the clock's toggle) -> dorsal / ventral
     B-neuron of joint 0;
-  - speed (inhibitory, optional): speed neuron -> every B-neuron;
+  - speed (inhibitory, optional): speed neuron -> every B-neuron. The neuron carries the brake 1 - s of a speed
+    command s in [0, 1] (`with_commands`; the reference code's speed control: 1 full speed, 0 stopped);
   - turn (excitatory, optional): right -> dorsal, left -> ventral B-neuron of joints 0 .. turn_joints - 1.
 Layer "muscle" (2 per joint, dorsal 2i, ventral 2i + 1): ipsilateral (excitatory) B_d -> M_d, B_v -> M_v;
   contralateral (inhibitory) B_v -> M_d, B_d -> M_v.
@@ -110,7 +111,8 @@ WEIGHT_SIGNS = {"proprioceptive": 1, "oscillator": 1, "speed": -1, "turn": 1, "i
 
 @dataclass(frozen=True)
 class SpikingConstants:
-    """Fixed (not evolved) constants of the spiking variant; decays are per control step (dt = 0.03 s).
+    """Fixed (not evolved) constants of the spiking variant; decays are per control step, whatever its length
+    (`ncap_spec(dt=...)`: the plant's 0.03 s, Swimmer-v5's 0.04 s), so their time constants in s scale with it.
 
     sensory_decay / sensory_theta: the proprioceptive rate encoders (leak keeps a long negative input from
         silencing the neuron once the angle turns back).
@@ -133,14 +135,23 @@ class SpikingConstants:
 SPIKING = SpikingConstants()
 
 
-def _check(n_links: int, variant: str, period: int, turn_joints: int, oscillator: str) -> None:
-    if not isinstance(n_links, int) or n_links < 2:
+def _check_links(n_links: Any) -> None:
+    if not isinstance(n_links, int) or isinstance(n_links, bool) or n_links < 2:
         raise SpecError(f"NCAP needs an integer number of links >= 2, got {n_links!r}")
+
+
+def _check(
+    n_links: int, variant: str, period: int, turn_joints: int, oscillator: str, speed: bool = False, turn: bool = False
+) -> None:
+    _check_links(n_links)
+    for name, value in (("speed", speed), ("turn", turn)):
+        if not isinstance(value, bool):
+            raise SpecError(f"NCAP {name} (a command input or not) must be true or false, got {value!r}")
     if variant not in VARIANTS:
         raise SpecError(f"NCAP variant must be one of {VARIANTS}, got {variant!r}")
     if not isinstance(period, int) or period < 2 or period % 2:
         raise SpecError(f"NCAP oscillator period must be an even integer >= 2 (control steps), got {period!r}")
-    if not isinstance(turn_joints, int) or turn_joints < 1:
+    if not isinstance(turn_joints, int) or isinstance(turn_joints, bool) or turn_joints < 1:
         raise SpecError(f"NCAP turn_joints must be a positive integer, got {turn_joints!r}")
     if oscillator not in OSCILLATORS:
         raise SpecError(f"NCAP oscillator must be one of {OSCILLATORS}, got {oscillator!r}")
@@ -169,6 +180,7 @@ def ncap_io(
     the joint angular velocities, rad/s, same order) and `lead` (s) each angle is read `lead` seconds ahead,
     (angle + lead * angular velocity) / joint_limit (see `snncontrol.adapters`); action = the network's n_joints
     torques clipped to [-1, 1] (the plant's range, head to tail)."""
+    _check_links(n_links)
     n_joints = n_links - 1
     indices = tuple(range(first_angle, first_angle + n_joints)) if angles is None else tuple(angles)
     if len(indices) != n_joints:
@@ -182,14 +194,20 @@ def ncap_io(
 
 
 def with_commands(x: np.ndarray, speed: float | np.ndarray | None = None, turn: Any = None) -> np.ndarray:
-    """Append the optional command channels to adapted observations x [P, n_joints]: speed [P] or scalar >= 0,
-    turn (right, left) >= 0. Give exactly the channels the spec was built with."""
+    """Append the optional command channels to adapted observations x [P, n_joints]: speed [P] or scalar in
+    [0, 1] (1 full speed, 0 stopped, as the paper's reference code: the channel carries the brake 1 - speed that
+    inhibits every B-neuron; values outside are clamped as there), turn (right, left) >= 0. Give exactly the
+    channels the spec was built with."""
     x = np.asarray(x, dtype=np.float64)
     extra = []
     if speed is not None:
-        extra.append(np.broadcast_to(np.asarray(speed, np.float64), x.shape[:-1])[..., None])
+        brake = 1.0 - np.clip(np.asarray(speed, np.float64), 0.0, 1.0)
+        extra.append(np.broadcast_to(brake, x.shape[:-1])[..., None])
     if turn is not None:
-        extra.append(np.broadcast_to(np.asarray(turn, np.float64), (*x.shape[:-1], 2)))
+        turn = np.asarray(turn, np.float64)
+        if turn.ndim == 0 or turn.shape[-1] != 2:
+            raise SpecError(f"the turn command is (right, left) per copy, got shape {turn.shape}")
+        extra.append(np.broadcast_to(turn, (*x.shape[:-1], 2)))
     return np.concatenate([x, *extra], axis=-1) if extra else x
 
 
@@ -428,7 +446,7 @@ def ncap_spec(
 ) -> NetworkSpec:
     """The NCAP circuit for an `n_links` body (n_links - 1 joints) as a core `NetworkSpec` (see module doc);
     `oscillator="clock"`: the period is evolvable, `period` its initial value (control steps)."""
-    _check(n_links, variant, period, turn_joints, oscillator)
+    _check(n_links, variant, period, turn_joints, oscillator, speed, turn)
     lay = Layout(n_links - 1, period, speed, turn, oscillator)
     layers = (
         _sensory(lay, variant),
@@ -476,17 +494,29 @@ def ncap_period(spec: NetworkSpec, genome: Any) -> float:
 
 
 def ncap_genome(spec: NetworkSpec, weights: dict[str, float], period: float | None = None) -> np.ndarray:
-    """The genome [D] of `spec` (any n_links) holding the named shared weights (missing names: paper init) and,
-    for the clock oscillator, the period in control steps (None: the spec's initial one)."""
+    """The genome [D] of `spec` (any n_links) holding the named shared weights (missing names: paper init; each
+    within WEIGHT_BOUNDS) and, for the clock oscillator, the period in control steps (None: the spec's initial
+    one; within twice HALF_PERIOD_BOUNDS). A ring's period is fixed when the spec is built: `period` may only
+    repeat it. One SpecError line for a weight this circuit does not have or a value it cannot hold."""
     options = ncap_options(spec)
     b_names, m_names = shared_names(options["speed"], options["turn"])
-    unknown = set(weights) - set(WEIGHT_NAMES)
+    unknown = set(weights) - set(b_names + m_names)
     if unknown:
-        raise SpecError(f"unknown NCAP weight(s) {sorted(unknown)}; known: {list(WEIGHT_NAMES)}")
+        raise SpecError(f"NCAP weight(s) {sorted(unknown)} not in this circuit; it has {b_names + m_names}")
     value = {name: float(weights.get(name, WEIGHT_SIGNS[name])) for name in b_names + m_names}
+    outside = {name: v for name, v in value.items() if not WEIGHT_BOUNDS[0] <= v <= WEIGHT_BOUNDS[1]}
+    if outside:
+        raise SpecError(f"NCAP weight(s) {outside} outside their bounds {list(WEIGHT_BOUNDS)}")
     values = {"bneuron.w_in": [value[n] for n in b_names], "muscle.w_in": [value[n] for n in m_names]}
     if options.get("oscillator", "ring") == "clock":
-        values["sensory.w_rec"] = [(options["period"] if period is None else period) / 2.0]
+        half = (options["period"] if period is None else period) / 2.0
+        if not HALF_PERIOD_BOUNDS[0] <= half <= HALF_PERIOD_BOUNDS[1]:
+            raise SpecError(f"NCAP clock period {2 * half} outside [{2 * HALF_PERIOD_BOUNDS[0]}, "
+                            f"{2 * HALF_PERIOD_BOUNDS[1]}] control steps")
+        values["sensory.w_rec"] = [half]
+    elif period is not None and period != options["period"]:
+        raise SpecError(f"this NCAP's ring oscillator has the fixed period {options['period']} (ncap_spec(period=...) "
+                        f"sets it), got period={period}")
     return spec.parameters.flatten(values)[0]
 
 

@@ -1,7 +1,8 @@
 """The MLP(64, 64) baseline of the NCAP comparison, as a network of the SNN core, on the NCAP's observations.
 
-Inputs: exactly what the NCAP B-neurons can see, through the same fixed "sensory" layer (`ncap_io(n_links)`
-adapter, joint angles / joint limit head to tail, split dorsal/ventral, plus the head oscillator ring): the
+Inputs: the NCAP's fixed "sensory" layer (`ncap_io(n_links)` adapter, joint angles / joint limit head to tail,
+split dorsal/ventral, plus the head oscillator ring), all of it: one joint more than the B-neurons read (no
+B-neuron reads the last joint's pair, joint i's reads joint i - 1's): the
 first hidden layer reads the 2 * n_joints proprioceptive units densely and the two oscillator halves as two
 channels (the ring's dorsal half shares one weight per hidden unit, the ventral half another), i.e. the
 MLP sees (dorsal/ventral angles of every joint, oscillator dorsal, oscillator ventral).
