@@ -1,6 +1,7 @@
 """The shipped PD+I SNN beside the reference PID over the blimp's whole operating envelope, in both plant models.
 
     .venv/bin/python benchmarks/blimp_closed_loop.py [--plants 8] [--seed 9100] [--artifact shipped:blimp]
+        [--output benchmarks/results/blimp_closed_loop.json] [--plot PNG]
 
 Protocol (`snncontrol.evaluation.blimp_eval.evaluate_envelope`, the same as `snncontrol eval-blimp`): per band of
 hover command (`sim_envs.blimp.envelope.HOVER_BANDS`, -0.5 .. 2.2 in five bands) `--plants` held-out plants
@@ -10,7 +11,8 @@ helium leak, 10 % lost returns), in the MuJoCo plant and in the independently fo
 controllers (100 .. 139, the default until 2026-12-06, were, 300 .. 315 chose the seed's gains, and 9000 .. 9039
 chose between the shipped genome and a rerun of its config on 2026-12-07). Writes
 benchmarks/results/blimp_closed_loop.json and benchmarks/results/blimp_envelope.png (steady-state error against
-hover command) and ends with
+hover command; with another `--output` X.json, X.png beside it, or `--plot`: comparing candidates leaves the
+headline results alone) and ends with
 
     RESULT blimp_closed_loop targets_met=K/N ss_calm_median_cm=.. ss_disturbed_median_cm=.. ss_worst_cm=..
         contacts=.. overshoot_up_cm=.. pid_overshoot_up_cm=.. overshoot_down_cm=.. pid_overshoot_down_cm=..
@@ -25,7 +27,6 @@ approach descends); pid_over_snn_overshoot: their ratio for the upward steps.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -34,15 +35,21 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from snncontrol import atomic  # noqa: E402
+from common import integer, output_file, ratio, write_json  # noqa: E402
+
 from snncontrol.artifacts import load_controller  # noqa: E402
-from snncontrol.commands.eval_blimp import envelope_report, json_values, plants_over_bands  # noqa: E402
+from snncontrol.commands.eval_blimp import envelope_report, plants_over_bands  # noqa: E402
 from snncontrol.controllers import resolve  # noqa: E402
+from snncontrol.errors import SnnControlError  # noqa: E402
 from snncontrol.evaluation.blimp_eval import HELD_OUT_SEED, EnvelopeResults, evaluate_envelope  # noqa: E402
 from snncontrol.evaluation.plots import plot_envelope  # noqa: E402
+from snncontrol.seeding import seed_argument  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
+OUT = RESULTS / "blimp_closed_loop.json"
+PLOT = RESULTS / "blimp_envelope.png"  # the plot of the default --output
 
 
 def largest(results: EnvelopeResults, controller: str, key: str, conditions: tuple[str, ...]) -> float:
@@ -57,20 +64,36 @@ def largest(results: EnvelopeResults, controller: str, key: str, conditions: tup
     ])
 
 
+def plot_beside(output: Path) -> Path:
+    """The envelope plot's default path for the result file `output`: blimp_envelope.png beside the default one
+    (the headline figures), else `output` with .png (a candidate's run overwrites no headline)."""
+    return PLOT if output.resolve() == OUT.resolve() else output.with_suffix(".png")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plants", type=int, default=8, help="plants per band (default 8: 40 per model)")
-    parser.add_argument("--seed", type=int, default=HELD_OUT_SEED)
+    parser.add_argument("--plants", type=integer(1, 10_000), default=8,
+                        help="plants per band (default 8: 40 per model)")
+    parser.add_argument("--seed", type=seed_argument, default=HELD_OUT_SEED)
     parser.add_argument("--artifact", default="shipped:blimp")
+    parser.add_argument("--output", type=Path, default=OUT, help=f"result JSON (default {OUT.relative_to(ROOT)})")
+    parser.add_argument("--plot", type=Path, default=None,
+                        help=f"envelope plot (default {PLOT.relative_to(ROOT)} for the default --output, else the "
+                        "--output path with .png)")
     args = parser.parse_args(argv)
-    if args.plants < 1 or args.seed < 0:
-        parser.error(f"--plants must be >= 1 and --seed >= 0, got {args.plants} and {args.seed}")
-    controller = load_controller(resolve(args.artifact))
+    output = output_file(parser, args.output, "--output")
+    plot = output_file(parser, args.plot or plot_beside(args.output), "--plot")
+    if plot == output:
+        parser.error(f"--plot {plot} is the --output file")
+    try:
+        controller = load_controller(resolve(args.artifact))
+    except SnnControlError as exc:
+        parser.error(f"--artifact: {exc}")
     load = os.getloadavg()
     results = evaluate_envelope(controller, plants=args.plants, seed=args.seed)
     document, lines = envelope_report(results)
     print("\n".join(lines))
-    print(f"plot: {plot_envelope(plants_over_bands(results), RESULTS / 'blimp_envelope.png')}")
+    print(f"plot: {plot_envelope(plants_over_bands(results), plot)}")
     both = ("calm", "disturbed")
     figures = {
         "ss_calm_median_cm": largest(results, "SNN", "ss_error_cm_median", ("calm",)),
@@ -86,13 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         "overshoot_down_cm": largest(results, "SNN", "overshoot_down_cm_median", both),
         "pid_overshoot_down_cm": largest(results, "PID", "overshoot_down_cm_median", both),
     }
-    figures["pid_over_snn_overshoot"] = figures["pid_overshoot_up_cm"] / max(figures["overshoot_up_cm"], 1e-9)
+    figures["pid_over_snn_overshoot"] = ratio(figures["pid_overshoot_up_cm"], figures["overshoot_up_cm"])
     targets = document["targets"]
     met = sum(targets.values())
-    atomic.write_text(RESULTS / "blimp_closed_loop.json", json.dumps(
-        {"benchmark": "blimp_closed_loop", "artifact": args.artifact, "plants_per_band": args.plants,
-         "seed": args.seed, "load_average_before": load, "figures": json_values(figures), **document}, indent=1,
-        allow_nan=False) + "\n")
+    write_json(output, {"benchmark": "blimp_closed_loop", "artifact": args.artifact, "plants_per_band": args.plants,
+                        "seed": args.seed, "load_average_before": load, "figures": figures, **document})
     print(f"PID overshoot up / SNN overshoot up (largest band medians): {figures['pid_over_snn_overshoot']:.2f}")
     print(f"RESULT blimp_closed_loop targets_met={met}/{len(targets)} "
           + " ".join(f"{key}={value:.2f}" for key, value in figures.items()))

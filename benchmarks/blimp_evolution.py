@@ -5,20 +5,21 @@ a time to target, not a held-out grade), and the generations it took (Burgers et
 generations on 20 cores of a supercomputer).
 
     .venv/bin/python benchmarks/blimp_evolution.py [--target 0.7] [--max-generations 20000] [--peer-generations 30]
+        [--seed SEED]
 
 Ours: separable CMA-ES (`covariance: diagonal`, O(D) per generation), the champion scored on the test flight
 every 20 generations. Peer, in the same run on the same problem: DEAP's full-covariance CMA-ES, the strategy
 the paper used, run for --peer-generations generations; its seconds per generation beside ours, both read from
 the run's own clock (the logbook's elapsed_s: the same clock for both, set-up excluded), and the time it would
-need for our generation count at that pace. Writes benchmarks/results/blimp_evolution.json and ends
-with `RESULT blimp_evolution seconds_to_loss_0.7=... generations=... final_test_loss=...`.
+need for our generation count at that pace. `--seed` replaces the config's seed (0) for both runs. Writes
+benchmarks/results/blimp_evolution.json (seconds_to_target null where the target was not reached) and ends
+with `RESULT blimp_evolution seconds_to_loss_0.7=... generations=... final_test_loss=... peer_ratio=...`.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import shutil
 import sys
@@ -26,11 +27,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import integer, machine_info, number, output_file, ratio, write_json  # noqa: E402
 
 from evolution.config import load_config  # noqa: E402
 from evolution.runner import Experiment  # noqa: E402
-from snncontrol import atomic  # noqa: E402
 from snncontrol.evaluation.blimp_datasets import pd_mimicry_dataset, save_dataset  # noqa: E402
+from snncontrol.seeding import seed_argument  # noqa: E402
 
 CONFIG = ROOT / "configs" / "blimp_pd_lif.yaml"
 RUNS = ROOT / "runs" / "bench_blimp_evolution"
@@ -54,24 +58,33 @@ def evolve(run_dir: Path, generations: int, resume: bool, **overrides: object) -
     Experiment(config, run_dir, quiet=True).run(resume=resume)
 
 
+def next_stop(done: int, max_generations: int) -> int:
+    """The generation ours runs to next: CHUNK more, the last chunk shorter (never past `max_generations`)."""
+    return min(done + CHUNK, max_generations)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", type=float, default=0.7, help="test loss to reach")
-    parser.add_argument("--max-generations", type=int, default=20_000)
-    parser.add_argument("--peer-generations", type=int, default=30)
+    parser.add_argument("--target", type=number(0.0), default=0.7, help="test loss to reach")
+    parser.add_argument("--max-generations", type=integer(1, 1_000_000), default=20_000,
+                        help="ours stops here at the latest (the test loss is checked every 200 generations)")
+    parser.add_argument("--peer-generations", type=integer(1, 1_000_000), default=30)
+    parser.add_argument("--seed", type=seed_argument, default=None, help="both runs' seed (default: the config's, 0)")
     args = parser.parse_args(argv)
+    output = output_file(parser, OUT, "the result file")
     dataset = ROOT / load_config(CONFIG).fitness.dataset  # type: ignore[union-attr]
     if not dataset.is_file():
         print(f"generating {dataset.relative_to(ROOT)} (snncontrol blimp-dataset --kind pd --seed 0)", flush=True)
         save_dataset(dataset, pd_mimicry_dataset(0))
     os.chdir(ROOT)  # the config names the dataset relative to the repository
     shutil.rmtree(RUNS, ignore_errors=True)
-    load = os.getloadavg()
+    machine = machine_info()
 
     ours, generations, reached = RUNS / "sep_cmaes", 0, None
     while reached is None and generations < args.max_generations:
-        evolve(ours, generations + CHUNK, resume=generations > 0, **{"output.checkpoint_every": CHECK_EVERY})
-        generations += CHUNK
+        done = next_stop(generations, args.max_generations)
+        evolve(ours, done, resume=generations > 0, seed=args.seed, **{"output.checkpoint_every": CHECK_EVERY})
+        generations = done
         reached = next(((g, s, loss) for g, s, loss in scored(ours) if loss <= args.target), None)
         last = scored(ours)[-1]
         print(f"  sep-CMA-ES: {last[0]} generations, {last[1]:.0f} s, test loss {last[2]:.3f}", flush=True)
@@ -79,16 +92,18 @@ def main(argv: list[str] | None = None) -> int:
     ours_s_per_gen = history[-1][1] / history[-1][0]
 
     peer = RUNS / "full_cmaes"
-    evolve(peer, args.peer_generations, resume=False, **{"strategy.covariance": "full",
-                                                           "output.checkpoint_every": args.peer_generations})
+    evolve(peer, args.peer_generations, resume=False, seed=args.seed,
+           **{"strategy.covariance": "full", "output.checkpoint_every": args.peer_generations})
     peer_generations, peer_seconds, peer_loss = scored(peer)[-1]  # the clock ours is read from
     peer_s_per_gen = peer_seconds / peer_generations
 
     gens, seconds, loss = reached if reached is not None else (history[-1][0], float("nan"), history[-1][2])
     result = {
         "benchmark": "blimp_evolution",
-        "machine": {"cores": os.cpu_count(), "load_average_before": load, "load_average_after": os.getloadavg()},
+        "machine": {**machine, "load_average_before": machine["load_average_1_5_15_min"],
+                    "load_average_after": os.getloadavg()},
         "config": str(CONFIG.relative_to(ROOT)),
+        "seed": load_config(CONFIG, seed=args.seed).seed,
         "target_test_loss": args.target,
         "reached": reached is not None,
         "seconds_to_target": seconds,
@@ -101,9 +116,9 @@ def main(argv: list[str] | None = None) -> int:
                  "generations": args.peer_generations, "test_loss": peer_loss,
                  "seconds_for_our_generations": peer_s_per_gen * gens},
         "paper": {"generations": 50_000, "cores": 20},
-        "speedup_per_generation": peer_s_per_gen / ours_s_per_gen,
+        "speedup_per_generation": ratio(peer_s_per_gen, ours_s_per_gen),
     }
-    atomic.write_text(OUT, json.dumps(result, indent=1) + "\n")
+    write_json(output, result)
     print(f"ours: {seconds:.0f} s and {gens} generations to test loss <= {args.target} "
           f"({ours_s_per_gen * 1e3:.0f} ms/generation; the paper ran 50,000 generations on 20 cores)")
     print(f"peer: full-covariance CMA-ES {peer_s_per_gen * 1e3:.0f} ms/generation "

@@ -38,8 +38,6 @@ band ratio of the SNN's median upward overshoot to the reference PID's.)
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import sys
 from dataclasses import asdict, dataclass, replace
@@ -49,18 +47,22 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import integer, number, output_file, ratio, write_json  # noqa: E402
 
 from sim_envs.blimp.envelope import HOVER_BANDS, MODELS  # noqa: E402
-from snncontrol import atomic  # noqa: E402
 from snncontrol.adapters import IOAdapters  # noqa: E402
 from snncontrol.artifacts import Controller, load_controller  # noqa: E402
 from snncontrol.compose import split_genome  # noqa: E402
 from snncontrol.controllers import resolve  # noqa: E402
 from snncontrol.controllers.blimp.integrator import blimp_parts, constant_error_response  # noqa: E402
 from snncontrol.controllers.pid import BLIMP_PID, I_TARGET, PD_TARGET, PIDGains, PIDPolicy  # noqa: E402
+from snncontrol.errors import SnnControlError  # noqa: E402
 from snncontrol.evaluation.blimp_eval import band_seeds, plant_kwargs, steady_after_s  # noqa: E402
 from snncontrol.evaluation.blimp_flight import Flight, fly_blimps  # noqa: E402
 from snncontrol.policy import Policy, SNNPolicy  # noqa: E402
+from snncontrol.seeding import seed_argument  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "blimp_overshoot.json"
 HOLD_S = 70.0  # s, the hold of each set-point (the protocol of snncontrol eval-blimp)
@@ -180,20 +182,24 @@ def band_figures(flights: list[Flight], approach_s: float) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plants", type=int, default=6, help="plants per band and model (default 6)")
-    parser.add_argument("--seed", type=int, default=5000, help="first plant seed (default: the selection plants)")
+    parser.add_argument("--plants", type=integer(1, 10_000), default=6, help="plants per band and model (default 6)")
+    parser.add_argument("--seed", type=seed_argument, default=5000,
+                        help="first plant seed (default: the selection plants)")
     parser.add_argument("--artifact", default="shipped:blimp")
-    parser.add_argument("--approach-s", type=float, default=5.0, help="s after a change that count as approach")
-    parser.add_argument("--ramp", type=float, default=0.3, help="m/s of the ramped set-point peers (default 0.3)")
+    parser.add_argument("--approach-s", type=number(0.0, HOLD_S), default=5.0,
+                        help="s after a change that count as approach")
+    parser.add_argument("--ramp", type=number(0.0, above=True), default=0.3,
+                        help="m/s of the ramped set-point peers (default 0.3)")
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
     parser.add_argument("--bands", nargs="+", choices=list(HOVER_BANDS), default=list(HOVER_BANDS))
     parser.add_argument("--output", type=Path, default=OUT)
     args = parser.parse_args(argv)
-    if args.plants < 1 or not (args.approach_s >= 0 and math.isfinite(args.ramp) and args.ramp > 0):
-        parser.error(f"needs --plants >= 1, --approach-s >= 0 and --ramp > 0, got {args.plants}, {args.approach_s} "
-                     f"and {args.ramp}")
+    output = output_file(parser, args.output, "--output")
     load = os.getloadavg()
-    controller = load_controller(resolve(args.artifact))
+    try:
+        controller = load_controller(resolve(args.artifact))
+    except SnnControlError as exc:
+        parser.error(f"--artifact: {exc}")
     pd, integrator = snn_parts(controller)
     gains = loop_gains(pd, integrator)
     kp, ki = gains.kp_10cm, gains.ki
@@ -242,8 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     def largest(controller_name: str, key: str) -> float:
         return max(row[controller_name][key] for by_band in results.values() for row in by_band.values())
 
-    ratio = max(row["SNN"]["up_cm"] / max(row["PID"]["up_cm"], 1e-9)
-                for by_band in results.values() for row in by_band.values())
+    by_band_ratios = [ratio(row["SNN"]["up_cm"], row["PID"]["up_cm"])
+                      for by_band in results.values() for row in by_band.values()]
+    snn_over_pid = max((r for r in by_band_ratios if np.isfinite(r)), default=float("nan"))  # no PID overshoot: none
     document = {"benchmark": "blimp_overshoot", "artifact": args.artifact, "plants_per_band": args.plants,
                 "seed": args.seed, "approach_s": args.approach_s, "load_average_before": load,
                 "ramp_m_per_s": args.ramp, "loop_balance": asdict(gains),
@@ -253,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                                                    "derivative_filter": PD_TARGET.derivative_filter},
                                             "i": "the SNN's I-SNN"}},
                 "calm": results}
-    atomic.write_text(args.output, json.dumps(document, indent=2) + "\n")
+    write_json(output, document, indent=2)
     print(f"RESULT blimp_overshoot snn_up_cm={largest('SNN', 'up_cm'):.2f} "
           f"snn_approach_cm={largest('SNN', 'approach_cm'):.2f} snn_later_cm={largest('SNN', 'later_cm'):.2f} "
           f"pid_up_cm={largest('PID', 'up_cm'):.2f} pid_approach_cm={largest('PID', 'approach_cm'):.2f} "
@@ -265,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
           f"pid_pd_snn_i_up_cm={largest('pid_pd_snn_i', 'up_cm'):.2f} "
           f"snn_ramp_up_cm={largest('snn_ramp', 'up_cm'):.2f} pid_ramp_up_cm={largest('pid_ramp', 'up_cm'):.2f} "
           f"snn_kp_10cm={kp:.2f} snn_ki={ki:.2f} "
-          f"snn_over_pid={ratio:.2f}")
+          f"snn_over_pid={snn_over_pid:.2f}")
     return 0
 
 

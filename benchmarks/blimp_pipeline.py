@@ -34,18 +34,24 @@
 
 An interrupted evolution step resumes from its checkpoint. On the 2-core development machine the evolution steps
 took about 3 hours in all, much of it shared with other jobs (the minutes of each are in the README tables).
+Ends with `RESULT blimp_pipeline status=ok steps=K from=STEP shipped=yes|no`, or `status=failed step=STEP` (exit
+status 1) where a step failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from snncontrol import atomic  # noqa: E402
+from snncontrol.errors import SnnControlError  # noqa: E402
+
 BIN = Path(sys.executable).parent
 PD_VARIANTS = ("lif", "iwta", "rlif", "riwta")
 DATASETS = {"pd": "blimp_pd.npz", "i": "blimp_i.npz", "i-blimp": "blimp_i_blimp.npz"}
@@ -83,57 +89,84 @@ def evolve(config: str) -> None:
         sh(str(BIN / "snncontrol"), "evolve", f"configs/{config}.yaml", "--quiet")
 
 
+def copy_artifact(source: Path, target: Path) -> None:
+    """Replace the artifact directory `target` with a copy of the files of `source`, atomically (no stale file of
+    an earlier artifact stays; `atomic.write_directory`)."""
+    atomic.write_directory(target, {path.name: path.read_bytes() for path in sorted(source.iterdir())})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ship", action="store_true", help="replace the shipped controller with the new PD+I one")
     parser.add_argument("--from", dest="start", choices=STEPS, default=STEPS[0], help="first step to run")
     args = parser.parse_args(argv)
     todo = STEPS[STEPS.index(args.start) :]
+    started: list[str] = []  # the steps begun, the last one running
+    try:
+        run_steps(todo, args.ship, started)
+    except (subprocess.CalledProcessError, OSError, SnnControlError) as exc:
+        if not isinstance(exc, subprocess.CalledProcessError):  # (a command that failed has said why)
+            print(f"blimp_pipeline: {exc}", file=sys.stderr)
+        print(f"RESULT blimp_pipeline status=failed step={started[-1]} steps={len(started) - 1} from={args.start}")
+        return 1
+    print(f"RESULT blimp_pipeline status=ok steps={len(started)} from={args.start} "
+          f"shipped={'yes' if args.ship and 'ship' in todo else 'no'}")
+    return 0
+
+
+def run_steps(todo: tuple[str, ...], ship_it: bool, started: list[str]) -> None:
+    """Run the steps `todo` in order, each name appended to `started` as it begins."""
+    for step in todo:
+        started.append(step)
+        run_step(step, ship_it)
+
+
+def run_step(step: str, ship_it: bool) -> None:
+    """One step of the module docstring's list (`ship` only with --ship)."""
     snncontrol = str(BIN / "snncontrol")
-    if "datasets" in todo:
+    if step == "datasets":
         for kind, name in DATASETS.items():
             if not (ROOT / "out" / name).is_file():
                 sh(snncontrol, "blimp-dataset", f"out/{name}", "--kind", kind, "--seed", "0")
-    if "mimicry" in todo:
+    elif step == "mimicry":
         for variant in PD_VARIANTS:
             evolve(f"blimp_pd_{variant}")
         evolve("blimp_i_iwta")
         evolve("blimp_i_blimp_iwta")
-    if "compose" in todo:
+    elif step == "compose":
         for composite, i_snn in COMPOSITES.items():
             if not (ROOT / "runs" / "blimp_pd_i" / composite).is_dir():
                 sh(snncontrol, "compose", "runs/blimp_pd_lif/best", f"runs/{i_snn}/best", "--out",
                    f"runs/blimp_pd_i/{composite}", "--name", "blimp_pd_i_snn")
-    if "finetune" in todo:
+    elif step == "finetune":
         evolve("blimp_pd_i_finetune")
         evolve("blimp_pd_i_di_finetune")
         evolve("blimp_pd_i_finetune3")
         evolve("blimp_pd_i_finetune2")
         evolve("blimp_pd_i_finetune4")
-    if "nsga2" in todo:
+    elif step == "nsga2":
         evolve("blimp_pd_i_nsga2")
-    if "integrator" in todo:
+    elif step == "integrator":
         if not INTEGRATOR.is_dir():
             sh(snncontrol, "blimp-integrator", "--pd", "runs/blimp_pd_i_finetune3/best", "--out",
                str(INTEGRATOR.relative_to(ROOT)))
         evolve("blimp_pd_i_integrator_finetune")
         evolve("blimp_pd_i_steady_finetune")
-    if "construct" in todo:
+    elif step == "construct":
         if not CONSTRUCTED.is_dir():
             sh(snncontrol, "blimp-integrator", "--pd", "constructed", "--out", str(CONSTRUCTED.relative_to(ROOT)))
         evolve("blimp_pd_i_constructed_finetune")
-    if "envelope" in todo:
+    elif step == "envelope":
         if not ENVELOPE_SEED.is_dir():
             sh(snncontrol, "blimp-integrator", "--pd", "constructed", *ENVELOPE_SETTINGS, "--out",
                str(ENVELOPE_SEED.relative_to(ROOT)))
-        if args.ship:
-            shutil.copytree(ENVELOPE_SEED, SHIPPED.parent / "blimp_envelope_seed", dirs_exist_ok=True)
+        if ship_it:
+            copy_artifact(ENVELOPE_SEED, SHIPPED.parent / "blimp_envelope_seed")
         evolve(ENVELOPE_CONFIG)
-    if "ship" in todo and args.ship:
+    elif step == "ship" and ship_it:
         ship(ROOT / "runs" / ENVELOPE_CONFIG / "best")
-    if "report" in todo:
+    elif step == "report":
         sh(sys.executable, "benchmarks/blimp_report.py")
-    return 0
 
 
 def run_seconds(logbook: Path) -> float | None:
@@ -146,7 +179,6 @@ def run_seconds(logbook: Path) -> float | None:
 
 def ship(source: Path) -> None:
     """Copy an artifact into the package as the shipped blimp controller, with its NIR export beside it."""
-    sys.path.insert(0, str(ROOT))
     from snncontrol.artifacts import read_artifact, save_controller
     from snncontrol.nir_io import save_nir
 

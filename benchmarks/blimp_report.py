@@ -17,14 +17,16 @@
    PD's (does it see small errors, and is it steady?).
 4. Two objectives: the NSGA-II front (runs/blimp_pd_i_nsga2/pareto) re-scored on 8 fixed validation episodes
    beside the fine-tuned controller; benchmarks/results/blimp_pareto.png.
-Writes benchmarks/results/blimp_report.json.
+Writes benchmarks/results/blimp_report.json and ends with `RESULT blimp_report stage=constructed_pd_i
+ss_disturbed_cm=... pid_ss_disturbed_cm=... overshoot_cm=... pid_overshoot_cm=... pid_over_snn_overshoot=...`: the
+disturbed figures of the stage `GRADED_STAGE` (the constructed spiking PD + integrator shipped until 2026-12-06,
+the one docs/benchmarks.md quotes) beside the PID's.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 from pathlib import Path
 
@@ -33,12 +35,14 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import integer, output_file, ratio, write_json  # noqa: E402
 
 from evolution.config import load_config  # noqa: E402
 from evolution.fitness import build_fitness  # noqa: E402
 from evolution.problem import Problem  # noqa: E402
 from evolution.rng import VALIDATION_KEY, derive_seed  # noqa: E402
-from snncontrol import atomic  # noqa: E402
 from snncontrol.artifacts import load_controller, read_artifact  # noqa: E402
 from snncontrol.commands.eval_blimp import table  # noqa: E402
 from snncontrol.compose import split_genome  # noqa: E402
@@ -47,8 +51,12 @@ from snncontrol.controllers.pid import BLIMP_PID  # noqa: E402
 from snncontrol.evaluation.blimp_eval import evaluate  # noqa: E402
 from snncontrol.evaluation.plots import plot_flight, save_figure  # noqa: E402
 from snncontrol.network import Network  # noqa: E402
+from snncontrol.seeding import seed_argument  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
+PID_ROW = "PID (reference)"
+#: The stage the RESULT line grades, the one docs/benchmarks.md quotes: (its key there, its name in the tables).
+GRADED_STAGE = ("constructed_pd_i", "constructed spiking PD + integrator (shipped until 2026-12-06)")
 MAP_ERRORS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2)  # m
 PAPER_TEST_LOSS = {"lif": 0.68, "iwta": 0.74, "rlif": 0.74, "riwta": 0.73}
 NAMES = {
@@ -117,8 +125,7 @@ def closed_loop(plants: int, seed: int) -> dict[str, dict[str, dict[str, float]]
               "its PD-SNN + constructed integrator I-SNN": runs / "blimp_pd_i_integrator" / "composite",
               "that PD-SNN fine-tuned, integrator fixed": runs / "blimp_pd_i_integrator_finetune" / "best",
               "then on the steady-state error": runs / "blimp_pd_i_steady_finetune" / "best",
-              "constructed spiking PD + integrator (shipped until 2026-12-06)":
-                  runs / "blimp_pd_i_constructed" / "best",
+              GRADED_STAGE[1]: runs / "blimp_pd_i_constructed" / "best",
               "that with its PD-SNN's decays fine-tuned": runs / "blimp_pd_i_constructed_finetune" / "best"}
     out: dict[str, dict[str, dict[str, float]]] = {}
     for condition in ("calm", "disturbed"):
@@ -128,7 +135,7 @@ def closed_loop(plants: int, seed: int) -> dict[str, dict[str, dict[str, float]]
                 continue
             results = evaluate(load_controller(path), condition, plants, seed)
             out[condition][name], pid = results["SNN"].figures, results["PID"].figures
-        out[condition]["PID (reference)"] = pid
+        out[condition][PID_ROW] = pid
     return out
 
 
@@ -213,9 +220,10 @@ def pareto(path: Path) -> dict[str, object] | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plants", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=100)
+    parser.add_argument("--plants", type=integer(1, 10_000), default=20)
+    parser.add_argument("--seed", type=seed_argument, default=100)
     args = parser.parse_args(argv)
+    output = output_file(parser, RESULTS / "blimp_report.json", "the result file")
     report: dict[str, object] = {"mimicry": mimicry_rows()}
     print("| network | test loss (ours) | paper | train loss | generations | minutes | parameters |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -248,21 +256,25 @@ def main(argv: list[str] | None = None) -> int:
               f"{max(p['front_itae_cm']):.1f} cm, power {min(p['front_power_nw']):.2f}.."  # type: ignore[index]
               f"{max(p['front_power_nw']):.2f} nW; fine-tuned: {p['finetuned_itae_cm']:.1f} cm, "  # type: ignore[index]
               f"{p['finetuned_power_nw']:.2f} nW; a front member dominates it: {p['front_dominates_finetuned']}")  # type: ignore[index]
-    atomic.write_text(RESULTS / "blimp_report.json", json.dumps(report, indent=1) + "\n")
+    report["graded_stage"] = GRADED_STAGE[1]
+    write_json(output, report)
     print(result_line(report["closed_loop"]))  # type: ignore[arg-type]
-    return 0
+    return 0 if GRADED_STAGE[1] in report["closed_loop"]["disturbed"] else 1  # type: ignore[index]
 
 
 def result_line(closed_loop: dict[str, dict[str, dict[str, float]]]) -> str:
-    """The RESULT line: the last stage's disturbed steady-state error and its overshoot beside the PID's (the peer,
-    on the same plants), PID overshoot / SNN overshoot."""
+    """The RESULT line: the disturbed steady-state error and overshoot of the stage `GRADED_STAGE` beside the PID's
+    (the peer, on the same plants), PID overshoot / SNN overshoot; `status=missing_stage` where it was not flown
+    (its run is missing)."""
+    key, name = GRADED_STAGE
     disturbed = closed_loop["disturbed"]
-    pid, last = disturbed["PID (reference)"], [name for name in disturbed if name != "PID (reference)"][-1]
-    snn = disturbed[last]
-    ratio = pid["overshoot_up_cm_median"] / snn["overshoot_up_cm_median"]
-    return (f"RESULT blimp_report stage={last!r} ss_disturbed_cm={snn['ss_error_cm_median']:.2f} "
+    if name not in disturbed:
+        return f"RESULT blimp_report stage={key} status=missing_stage"
+    pid, snn = disturbed[PID_ROW], disturbed[name]
+    over = ratio(pid["overshoot_up_cm_median"], snn["overshoot_up_cm_median"])
+    return (f"RESULT blimp_report stage={key} ss_disturbed_cm={snn['ss_error_cm_median']:.2f} "
             f"pid_ss_disturbed_cm={pid['ss_error_cm_median']:.2f} overshoot_cm={snn['overshoot_up_cm_median']:.1f} "
-            f"pid_overshoot_cm={pid['overshoot_up_cm_median']:.1f} pid_over_snn_overshoot={ratio:.2f}")
+            f"pid_overshoot_cm={pid['overshoot_up_cm_median']:.1f} pid_over_snn_overshoot={over:.2f}")
 
 
 if __name__ == "__main__":

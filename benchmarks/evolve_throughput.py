@@ -10,13 +10,12 @@ rate with one thread, as a worker runs); the speedups are against serial as user
 The whole benchmark runs where the only network is the loopback (it restarts itself under
 `python -m evolution.loopback`): a local Ray's servers listen on every interface otherwise. Where the kernel
 refuses the namespaces that needs, it measures serial and process only, and says so.
-Writes benchmarks/results/evolve_throughput.json and prints a RESULT line.
+Writes benchmarks/results/evolve_throughput.json (with the CPU model and load average) and prints a RESULT line.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -25,6 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from evolution import loopback  # standard library only: safe before the workers size their thread pools
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import integer, machine_info, output_file, ratio, write_json  # NumPy and the standard library only
 
 POPULATION = 64
 WARMUP = 2  # generations before timing (a pool worker still starting may miss the first one)
@@ -82,20 +84,22 @@ def measure(name: str, workers: int, repeats: int, one_thread: bool = False) -> 
     return POPULATION * repeats / elapsed, values
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="timed generations per backend")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    args = parser.parse_args()
+    parser.add_argument("--repeats", type=integer(1, 10_000), default=3, help="timed generations per backend")
+    parser.add_argument("--workers", type=integer(1, 1024), default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+    output = output_file(parser, RESULTS, "the result file")
     parallel, left_out = ["process", "ray"], {}
     if not loopback.isolated():
         reason = loopback.unavailable()
         if reason is None:
-            sys.exit(loopback.run([sys.executable, *sys.argv]))
+            sys.exit(loopback.run([sys.executable, __file__, *(sys.argv[1:] if argv is None else argv)]))
         left_out["ray"] = f"{reason}; a local Ray would listen on every interface"
         print(f"ray left out ({left_out['ray']})", flush=True)
         parallel.remove("ray")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    machine = machine_info()  # (its load average: before the timings)
     rates, values = {}, {}
     for name in ("serial", *parallel):
         rates[name], values[name] = measure(name, args.workers, args.repeats)
@@ -103,7 +107,7 @@ def main() -> None:
     rates["serial_1thread"], values["serial_1thread"] = measure("serial", 1, args.repeats, one_thread=True)
     print(f"serial, one thread {rates['serial_1thread']:8.1f} evaluations/s", flush=True)
     identical = all(np.array_equal(values[name], values["serial"]) for name in values)
-    speedup = {name: rates[name] / rates["serial"] for name in parallel}
+    speedup = {name: ratio(rates[name], rates["serial"]) for name in parallel}
     efficiency = {name: rates[name] / (args.workers * rates["serial_1thread"]) for name in parallel}
     result = {
         "benchmark": "evolve_throughput",
@@ -112,6 +116,7 @@ def main() -> None:
         "network": CONFIG["network"],
         "workers": args.workers,
         "cpu_count": os.cpu_count(),
+        "machine": machine,
         "repeats": args.repeats,
         "evals_per_s": rates,
         "speedup_vs_serial": speedup,
@@ -122,9 +127,7 @@ def main() -> None:
         "identical_values_across_backends": identical,
         "left_out": left_out,
     }
-    from snncontrol import atomic
-
-    atomic.write_text(RESULTS, json.dumps(result, indent=2) + "\n")
+    write_json(output, result, indent=2)
     speedups = " ".join(f"{name}_speedup={speedup[name]:.2f}" for name in parallel)
     print(f"RESULT evolve_throughput serial_evals_per_s={rates['serial']:.1f} {speedups}")
 

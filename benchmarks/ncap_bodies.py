@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 from pathlib import Path
@@ -36,10 +35,12 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import output_file, ratios, write_json  # noqa: E402
 
 from sim_envs.swimmer.envelope import SwimmerEnvelope  # noqa: E402
 from snncontrol.artifacts import read_artifact, save_controller  # noqa: E402
-from snncontrol.atomic import write_text  # noqa: E402
 from snncontrol.controllers import SHIPPED  # noqa: E402
 from snncontrol.controllers.ncap import paper_genome, retarget_population  # noqa: E402
 from snncontrol.errors import SnnControlError  # noqa: E402
@@ -58,6 +59,10 @@ CONTROLLERS = {
 
 
 def summary(values: np.ndarray) -> dict[str, float]:
+    """Median and worst (smallest) of `values`, NaN (a ratio to a paper return <= 0) left out; NaN if all are."""
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return {"median": float("nan"), "worst": float("nan")}
     return {"median": float(np.median(values)), "worst": float(values.min())}
 
 
@@ -96,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (1 <= args.bodies <= 10_000 and 1 <= args.episodes <= 1000 and 0 <= args.seed < 2**32):
         parser.error(f"--bodies must be in 1..10000, --episodes in 1..1000 and --seed in 0..2^32-1, got "
                      f"{args.bodies}, {args.episodes} and {args.seed}")
+    output = output_file(parser, args.out, "--out")
     envelope_path = Path(args.artifact) if args.artifact else SHIPPED["swimmer_ncap_bodies"]
     try:
         spec, single, _, _ = read_artifact(SHIPPED["swimmer_ncap"])
@@ -132,11 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     for key, (label, trained_on) in CONTROLLERS.items():
         values = np.array([row[key]["return"] for row in rows])
         speeds = np.array([row[key]["net_speed"] for row in rows])
-        ratio = values / np.maximum(paper, 1e-9)
+        ratio = ratios(values, paper)  # NaN on a body where the paper's circuit returns <= 0
+        valid = ratio[~np.isnan(ratio)]
         figures[key] = {"label": label, "evolved_on": trained_on, "return": summary(values),
                         "worst_episode": float(min(row[key]["worst_episode"] for row in rows)),
                         "net_speed": summary(speeds), "forward": int((speeds > FORWARD_M_S).sum()),
-                        "ratio_to_paper_init": {**summary(ratio), "best": float(ratio.max())}}
+                        "ratio_to_paper_init": {**summary(ratio), "best": float(valid.max()) if len(valid) else
+                                                float("nan"), "bodies": len(valid)}}
     document = {
         "benchmark": "ncap_bodies",
         "artifacts": {"single": relative(SHIPPED["swimmer_ncap"]), "envelope": relative(envelope_path)},
@@ -147,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         "rows": rows,
         "controllers": figures,
     }
-    write_text(args.out, json.dumps(document, indent=1) + "\n")
+    write_json(output, document)
     for f in figures.values():
         print(f"{f['label']}: return median {f['return']['median']:.0f}, worst body {f['return']['worst']:.0f}, "
               f"worst episode {f['worst_episode']:.0f}; forward on {f['forward']} of {len(rows)}; per body "

@@ -18,7 +18,8 @@ episode evaluations, mean +- std over seeds, the return at initialization at 0) 
 `--ship` also writes the spiking run with the best final return as the shipped controller
 (snncontrol/controllers/swimmer_ncap). Ends with
 `RESULT ncap_learning spiking_final=... graded_final=... mlp_final=... ratio=... spiking_init=... mlp_init=...
-params_ratio=...`.
+params_ratio=...`; where the spiking or the MLP runs are missing, `status=missing_runs` and nan for their figures,
+and where no run finished `status=no_runs` (both exit with status 1).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import json
 import shutil
 import sys
 import time
@@ -36,11 +36,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import integer, output_file, ratio, write_json  # noqa: E402
 
 from evolution.config import load_config  # noqa: E402
 from snncontrol.adapters import IOAdapters  # noqa: E402
 from snncontrol.artifacts import Metadata, read_artifact, save_controller  # noqa: E402
-from snncontrol.atomic import write_text  # noqa: E402
 from snncontrol.controllers import SHIPPED  # noqa: E402
 from snncontrol.controllers.ncap import (  # noqa: E402
     SPIKING,
@@ -65,6 +67,7 @@ PERTURBATIONS = {
     "dorsal muscle j2 off": Perturbation(silence_dorsal=2),
 }
 OUT = ROOT / "benchmarks" / "results"
+COMPARED = {"spiking NCAP", "MLP(64, 64)"}  # the RESULT line's ratio: ours and the peer
 
 
 def read_logbook(path: Path) -> list[dict[str, float]]:
@@ -204,7 +207,7 @@ def print_tables(rows: dict[str, dict], robustness: dict[str, dict[str, float]])
     for label, values in robustness.items():
         base = values["none"]
         cells = [f"{base:.0f}"] + [
-            f"{values[name]:.0f} ({100 * (values[name] - base) / max(base, 1e-9):+.0f} %)"
+            f"{values[name]:.0f} ({100 * (ratio(values[name], base) - 1):+.0f} %)"
             for name in list(PERTURBATIONS)[1:]
         ]
         print(f"| {label} | " + " | ".join(cells) + " |")
@@ -270,11 +273,12 @@ def ship(runs: Runs, finals: np.ndarray, config_name: str) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=integer(1, 1000), default=5)
     parser.add_argument("--runs", default=str(ROOT / "runs" / "ncap_learning"))
     parser.add_argument("--skip-evolve", action="store_true", help="only evaluate runs that exist")
     parser.add_argument("--ship", action="store_true", help="write the best spiking run as the shipped controller")
     args = parser.parse_args(argv)
+    output = output_file(parser, OUT / "ncap_learning.json", "the result file")
     runs_root, seeds = Path(args.runs), range(args.seeds)
     if not args.skip_evolve:  # seed by seed, so that an interrupted benchmark has every controller type
         for seed in seeds:
@@ -293,23 +297,31 @@ def main(argv: list[str] | None = None) -> int:
         if args.ship and config_name == "ncap_spiking":
             ship(runs, returns["none"], config_name)
     if not rows:
+        print(result_line(rows))
         return 1
     print_tables(rows, robustness)
     plot(rows, curves, OUT / "ncap_learning.png")
     document = {"n_links": N_LINKS, "eval_seeds": list(EVAL_SEEDS), "table": rows, "curves": curves,
                 "robustness": robustness, "perturbations": {k: vars(v) for k, v in PERTURBATIONS.items()}}
-    write_text(OUT / "ncap_learning.json", json.dumps(document, indent=1) + "\n")
-    if {"spiking NCAP", "MLP(64, 64)"} <= set(rows):
-        s, m = rows["spiking NCAP"], rows["MLP(64, 64)"]
-        graded = rows.get("graded NCAP", {}).get("final_return_mean", float("nan"))
-        print(
-            f"RESULT ncap_learning spiking_final={s['final_return_mean']:.1f} graded_final={graded:.1f} "
-            f"mlp_final={m['final_return_mean']:.1f} "
-            f"ratio={s['final_return_mean'] / max(m['final_return_mean'], 1e-9):.2f} "
-            f"spiking_init={s['init_return_mean']:.1f} mlp_init={m['init_return_mean']:.1f} "
-            f"params_ratio={m['parameters'] / s['parameters']:.0f}"
-        )
-    return 0
+    write_json(output, document)
+    print(result_line(rows))
+    return 0 if set(rows) >= COMPARED else 1
+
+
+def result_line(rows: dict[str, dict]) -> str:
+    """The RESULT line of the table rows: `status=no_runs` without any, `status=missing_runs` (nan for the figures
+    of the missing ones) without the spiking NCAP's or the MLP's."""
+    if not rows:
+        return "RESULT ncap_learning status=no_runs"
+    spiking, graded, mlp = (rows.get(label, {}) for label in CONFIGS)
+    nan = float("nan")
+    status = "" if set(rows) >= COMPARED else "status=missing_runs "
+    return (f"RESULT ncap_learning {status}spiking_final={spiking.get('final_return_mean', nan):.1f} "
+            f"graded_final={graded.get('final_return_mean', nan):.1f} "
+            f"mlp_final={mlp.get('final_return_mean', nan):.1f} "
+            f"ratio={ratio(spiking.get('final_return_mean', nan), mlp.get('final_return_mean', nan)):.2f} "
+            f"spiking_init={spiking.get('init_return_mean', nan):.1f} mlp_init={mlp.get('init_return_mean', nan):.1f} "
+            f"params_ratio={ratio(mlp.get('parameters', nan), spiking.get('parameters', nan)):.0f}")
 
 
 if __name__ == "__main__":

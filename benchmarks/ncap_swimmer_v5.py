@@ -18,7 +18,6 @@ benchmarks/results/ncap_swimmer_v5.json and .png and ends with
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import time
@@ -30,11 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from common import integer, output_file, write_json  # noqa: E402
 from ncap_learning import Runs, read_logbook  # noqa: E402
 
 from evolution.config import ExperimentConfig, load_config  # noqa: E402
 from evolution.errors import ConfigError  # noqa: E402
-from snncontrol.atomic import write_text  # noqa: E402
 from snncontrol.controllers.ncap import ncap_period  # noqa: E402
 from snncontrol.evaluation.swimming import swim  # noqa: E402
 
@@ -124,7 +123,7 @@ def plot(curves: dict[str, dict], long: dict, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=integer(1, 1000), default=5)
     parser.add_argument("--runs", default=str(ROOT / "runs" / "ncap_swimmer_v5"))
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny budget, results under RUNS/results")
     args = parser.parse_args(argv)
@@ -132,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = range(1 if args.quick else args.seeds)
     gens, steps, long_gens = (2, 50, 3) if args.quick else (None, None, None)
     out = runs_root / "results" if args.quick else OUT
+    output = output_file(parser, out / "ncap_swimmer_v5.json", "the result file")
     start = time.perf_counter()
     rows, curves = {}, {}
     for label, name in CONFIGS.items():
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "elapsed_s": round(elapsed, 1),
         "quick": args.quick,
     }
-    write_text(out / "ncap_swimmer_v5.json", json.dumps(document, indent=1) + "\n")
+    write_json(output, document)
     plot(curves, long, out / "ncap_swimmer_v5.png")
     print(
         f"RESULT ncap_swimmer_v5 spiking_return_500={rows['spiking NCAP']['heldout_return_mean']:.1f} "

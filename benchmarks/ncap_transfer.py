@@ -2,10 +2,11 @@
 
 The shipped controller (`snncontrol/controllers/swimmer_ncap`, evolved on 6 links) is re-instantiated for every
 body of n = 3 .. 13 links with the same 4 evolved shared weights (`snncontrol.controllers.ncap.retarget`) and
-swum closed loop for 5 episodes of 1000 steps (0.03 s) in the swimmer plant. For reference the same circuit at
-the paper's initialization (+1 / -1, not evolved) is swum too.
+swum closed loop for 5 episodes of 1000 steps (0.03 s) in the swimmer plant (episode seeds `--seed` ..
+`--seed` + 4, 0..4 by default). For reference the same circuit at the paper's initialization (+1 / -1, not
+evolved) is swum too.
 
-    .venv/bin/python benchmarks/ncap_transfer.py [--episodes 5] [--out results.json] [--plot speeds.png]
+    .venv/bin/python benchmarks/ncap_transfer.py [--episodes 5] [--seed 0] [--out results.json] [--plot speeds.png]
 
 Writes benchmarks/results/ncap_transfer.json (per n: mean head forward speed in m/s and mean NCAP return, for
 both) and ncap_transfer.png (forward speed vs links), prints a markdown table and ends with
@@ -16,7 +17,6 @@ when its mean head forward speed is > 0.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -24,11 +24,15 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import integer, output_file, write_json  # noqa: E402
 
 from snncontrol.artifacts import read_artifact  # noqa: E402
-from snncontrol.atomic import write_text  # noqa: E402
 from snncontrol.controllers.ncap import ncap_weights, paper_genome, retarget  # noqa: E402
+from snncontrol.errors import SnnControlError  # noqa: E402
 from snncontrol.evaluation.swimming import swim  # noqa: E402
+from snncontrol.seeding import seed_argument  # noqa: E402
 
 ARTIFACT = ROOT / "snncontrol" / "controllers" / "swimmer_ncap"
 LINKS = range(3, 14)
@@ -57,12 +61,18 @@ def plot(rows: list[dict], path: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--artifact", default=str(ARTIFACT))
-    parser.add_argument("--episodes", type=int, default=5)
+    parser.add_argument("--episodes", type=integer(1, 1000), default=5)
+    parser.add_argument("--seed", type=seed_argument, default=0, help="first episode seed (default 0)")
     parser.add_argument("--plot", default=str(PLOT), help="plot of forward speed vs links (PNG)")
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
-    spec, genome, _meta, _ = read_artifact(args.artifact)
-    seeds = list(range(args.episodes))
+    output, plot_path = output_file(parser, args.out, "--out"), output_file(parser, args.plot, "--plot")
+    try:
+        spec, genome, _meta, _ = read_artifact(args.artifact)
+        retarget(spec, genome, LINKS[0])  # (not an NCAP: refused now, not after the first bodies)
+    except SnnControlError as exc:
+        parser.error(f"--artifact: {exc}")
+    seeds = [args.seed + e for e in range(args.episodes)]
     rows = []
     print("| links | evolved: speed (m/s) | evolved: return | paper init: speed (m/s) | paper init: return |")
     print("|---:|---:|---:|---:|---:|")
@@ -95,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         "spec": spec.name,
         "weights": ncap_weights(spec, genome),
         "episodes": args.episodes,
+        "episode_seeds": seeds,
         "episode_steps": 1000,
         "rows": rows,
         "links_forward": forward,
@@ -105,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         "speed_over_paper_init": {"median": float(np.median(ratios)), "worst": float(ratios.min()),
                                   "bodies": len(ratios)} if len(ratios) else None,
     }
-    write_text(args.out, json.dumps(document, indent=1) + "\n")
-    plot(rows, args.plot)
+    write_json(output, document)
+    plot(rows, str(plot_path))
     print(
         f"RESULT ncap_transfer links_forward={forward} of={len(rows)} min_speed={speeds.min():.4f} "
         f"speed_6={speed_6:.4f} params={spec.parameters.size} "

@@ -37,17 +37,15 @@ run goes into the JSON.
 
 Writes benchmarks/results/ros_latency.json and ends with one line ``RESULT ros_latency overhead_p50_ms=...
 overhead_p99_ms=... p50_ms=... p99_ms=... passthrough_p99_ms=... missed_100hz=... missed_1khz_pct=...``
-(controller at 1 kHz, main configuration; missed_100hz a count).
+(controller at 1 kHz, main configuration; missed_100hz a count), or ``RESULT ros_latency status=no_answer``
+(exit status 1) where the nodes under test did not start or answer.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gc
-import json
 import os
-import platform
 import sys
 import time
 from contextlib import ExitStack, contextmanager, suppress
@@ -66,12 +64,18 @@ from snncontrol_ros.passthrough_node import PassthroughNode
 from snncontrol_ros.runtime import make_executor, set_cpu_affinity, set_realtime_priority, threads
 from std_msgs.msg import Float64, Float64MultiArray
 
-from snncontrol import atomic
 from snncontrol.controllers import SHIPPED
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import integer, machine_info, number, output_file, write_json
 
 OUT = Path(__file__).parent / "results" / "ros_latency.json"
 NODES = {"floor": "passthrough_node", "snn": "controller_node"}  # namespace -> module of the node under test
 WARMUP_S = 0.5
+#: The ROS_DOMAIN_IDs a DDS participant can take (its ports must fit in 16 bits; 0..101 stay clear of Linux's
+#: ephemeral ports, the rest work on a quiet host, as the project's tests use them).
+DOMAIN_IDS = (0, 232)
+DEFAULT_DOMAIN_ID = 42
 
 
 @dataclass(frozen=True)
@@ -315,17 +319,30 @@ def run(choice: Choice, rate_hz: float, per_node_s: float, block_s: float, domai
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=30.0, help="s per node per rate (headline)")
-    parser.add_argument("--extra-duration", type=float, default=6.0, help="s per node per other choice (1 kHz)")
-    parser.add_argument("--block", type=float, default=5.0, help="s per alternating block")
+    seconds = number(0.0, 3600.0, above=True)
+    parser.add_argument("--duration", type=seconds, default=30.0, help="s per node per rate (headline)")
+    parser.add_argument("--extra-duration", type=seconds, default=6.0, help="s per node per other choice (1 kHz)")
+    parser.add_argument("--block", type=seconds, default=5.0, help="s per alternating block")
     parser.add_argument("--quick", action="store_true", help="4 s / 2 s runs, results not written")
-    parser.add_argument("--domain-id", type=int, default=int(os.environ.get("ROS_DOMAIN_ID", "42")))
+    parser.add_argument("--domain-id", type=integer(*DOMAIN_IDS), default=None,
+                        help=f"ROS_DOMAIN_ID (default: the environment's, else {DEFAULT_DOMAIN_ID})")
     args = parser.parse_args(argv)
+    if args.domain_id is None:  # (read here, not as the parser's default: a bad variable does not break --help)
+        try:
+            args.domain_id = integer(*DOMAIN_IDS)(os.environ.get("ROS_DOMAIN_ID", str(DEFAULT_DOMAIN_ID)))
+        except argparse.ArgumentTypeError as exc:
+            parser.error(f"ROS_DOMAIN_ID (the default of --domain-id) {exc}")
+    output = None if args.quick else output_file(parser, OUT, "the result file")
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"  # no traffic off this machine
     duration, extra, block = (4.0, 2.0, 2.0) if args.quick else (args.duration, args.extra_duration, args.block)
-    load_before, start = os.getloadavg(), time.monotonic()
-    runs = [run(MAIN, rate, duration, block, args.domain_id) for rate in (100.0, 1000.0)]
-    runs += [run(choice, 1000.0, extra, min(block, extra / 3), args.domain_id) for choice in CHOICES]
+    machine, start = machine_info(), time.monotonic()  # (its load average: before the runs)
+    try:
+        runs = [run(MAIN, rate, duration, block, args.domain_id) for rate in (100.0, 1000.0)]
+        runs += [run(choice, 1000.0, extra, min(block, extra / 3), args.domain_id) for choice in CHOICES]
+    except TimeoutError as exc:  # the nodes under test never started or answered
+        print(f"ros_latency: {exc}", file=sys.stderr)
+        print("RESULT ros_latency status=no_answer")
+        return 1
     main100, main1k = runs[0], runs[1]
     summary = {
         "overhead_p50_ms": main1k["overhead_p50_ms"],
@@ -344,20 +361,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     document = {
         "benchmark": "ros_latency",
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "python": platform.python_version(),
-                    "rmw": os.environ.get("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp"),
-                    "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
-        "load_average_1_5_15_min": {"before": list(load_before), "after": list(os.getloadavg())},
+        "machine": {**machine, "rmw": os.environ.get("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")},
+        "load_average_1_5_15_min": {"before": machine["load_average_1_5_15_min"], "after": list(os.getloadavg())},
         "controller_artifact": str(SHIPPED["blimp"].name),
         "summary": summary,
         "targets_met": targets,
         "runs": runs,
         "wall_s": time.monotonic() - start,
     }
-    if not args.quick:
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        atomic.write_text(OUT, json.dumps(document, indent=1) + "\n")
+    if output is not None:
+        write_json(output, document)
     print("RESULT ros_latency " + " ".join(
         f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items()))
     return 0

@@ -7,8 +7,8 @@ travelling-sine policy. Three measurements in one run, all on this machine's cor
 - physics limit: one open-loop ``mujoco.rollout`` of the same model, controls and steps on all cores.
 Throughput is env-steps/s (control steps of one copy per second); best of ``--repeats`` interleaved runs for each
 (the sync peer steps its copies one after another in one thread, as Gymnasium's SyncVectorEnv does; ours and the
-limit use every core).
-Writes benchmarks/results/sim_step.json and prints a RESULT line.
+limit use every core). `--seed` (default 0) draws the copies' phase offsets and seeds the resets.
+Writes benchmarks/results/sim_step.json (with the CPU model and load average) and prints a RESULT line.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -25,7 +26,10 @@ import numpy as np
 from mujoco import rollout
 
 from sim_envs import SwimmerEnv, SwimmerVectorEnv
-from snncontrol import atomic
+from snncontrol.seeding import seed32_argument
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import integer, machine_info, output_file, strict, write_json
 
 N_ENVS = 64
 N_LINKS = 6
@@ -38,9 +42,9 @@ def policy(step: int, dt: float, phase: np.ndarray) -> np.ndarray:
     return np.sin(2 * np.pi * 0.5 * step * dt - np.pi / 2 * joints + phase[:, None])
 
 
-def run_closed_loop(env: gym.vector.VectorEnv, steps: int, dt: float, phase: np.ndarray) -> float:
+def run_closed_loop(env: gym.vector.VectorEnv, steps: int, dt: float, phase: np.ndarray, seed: int = 0) -> float:
     """Seconds for ``steps`` closed-loop control steps (policy included)."""
-    env.reset(seed=0)
+    env.reset(seed=seed)
     start = time.perf_counter()
     for k in range(steps):
         env.step(policy(k, dt, phase))
@@ -63,13 +67,16 @@ def run_physics_limit(steps: int, dt: float, phase: np.ndarray, threads: int) ->
         return time.perf_counter() - start
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+    parser.add_argument("--steps", type=integer(1, 1_000_000), default=1000)
+    parser.add_argument("--repeats", type=integer(1, 1000), default=3)
+    parser.add_argument("--seed", type=seed32_argument, default=0, help="phase offsets and resets (default 0)")
+    args = parser.parse_args(argv)
+    output = output_file(parser, RESULTS, "the result file")
     threads = os.cpu_count() or 1
-    phase = np.random.default_rng(0).uniform(0, 2 * np.pi, N_ENVS)
+    machine = machine_info()  # (its load average: before the timings)
+    phase = np.random.default_rng(args.seed).uniform(0, 2 * np.pi, N_ENVS)
 
     ours_env = SwimmerVectorEnv(N_ENVS, n_links=N_LINKS, n_threads=threads)
     dt = ours_env.dt
@@ -78,8 +85,8 @@ def main() -> None:
     # hits the peer, ours and the limit alike.
     timings = [
         (
-            run_closed_loop(sync_env, args.steps, dt, phase),
-            run_closed_loop(ours_env, args.steps, dt, phase),
+            run_closed_loop(sync_env, args.steps, dt, phase, args.seed),
+            run_closed_loop(ours_env, args.steps, dt, phase, args.seed),
             run_physics_limit(args.steps, dt, phase, threads),
         )
         for _ in range(args.repeats)
@@ -91,6 +98,9 @@ def main() -> None:
     env_steps = N_ENVS * args.steps
     result = {
         "benchmark": "sim_step",
+        "machine": machine,
+        "load_average_after": list(os.getloadavg()),
+        "seed": args.seed,
         "n_envs": N_ENVS,
         "n_links": N_LINKS,
         "control_steps": args.steps,
@@ -104,8 +114,8 @@ def main() -> None:
         "fraction_of_physics_limit": limit / ours,
         "targets": {"speedup_vs_syncvector": 3.0, "fraction_of_physics_limit": 0.7},
     }
-    atomic.write_text(RESULTS, json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_json(output, result, indent=2)
+    print(json.dumps(strict(result), indent=2))
     print(f"RESULT sim_step speedup_vs_syncvector={result['speedup_vs_syncvector']:.2f} "
           f"fraction_of_physics_limit={result['fraction_of_physics_limit']:.3f} "
           f"env_steps_per_s={env_steps / ours:.0f}")

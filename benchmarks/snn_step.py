@@ -46,10 +46,8 @@ step_p1_us=... step_p1_realtime_us=... tick_p1_us=...``.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
-import platform
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -61,13 +59,16 @@ import snntorch as snn
 import torch
 from torch import nn
 
-from snncontrol import atomic
 from snncontrol.adapters import ActionAdapter, IOAdapters, ObservationAdapter
 from snncontrol.layers import Layer, leaky_readout, paired_encoding
 from snncontrol.network import Network, Params
 from snncontrol.neurons.models import LIF, LeakyIntegrator
 from snncontrol.realtime import GuardedIO, Stepper
+from snncontrol.seeding import seed32_argument
 from snncontrol.spec import NetworkSpec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import integer, machine_info, output_file, write_json
 
 RESULTS = Path(__file__).parent / "results" / "snn_step.json"
 N_HIDDEN = 80
@@ -378,26 +379,15 @@ def time_step_latency(calls: int, repeats: int, seed: int) -> dict[str, Any]:
 
 
 # --- report --------------------------------------------------------------------------------------------------
-def machine_info() -> dict[str, Any]:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+def versions() -> dict[str, Any]:
+    """The thread counts and versions the timings ran with (beside `common.machine_info`)."""
     return {
-        "cpu": model,
-        "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "numba_threads": numba.get_num_threads(),
-        "python": platform.python_version(),
         "torch": torch.__version__,
         "snntorch": snn.__version__,
         "numba": numba.__version__,
         "numpy": np.__version__,
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
 
 
@@ -405,6 +395,7 @@ def run(
     population: int, steps: int, loop_individuals: int, repeats: int, calls: int, check: tuple[int, int], seed: int = 0
 ) -> dict[str, Any]:
     """All measurements as one result dict (also what the test calls at a tiny size)."""
+    machine = {**machine_info(), **versions()}  # (its load average: before the timings)
     load_before = os.getloadavg()
     rollouts = time_rollouts(population, steps, loop_individuals, repeats, seed)  # first: sees numba's first call
     agreement = [check_agreement(check[0], check[1], seed, dtype) for dtype in (torch.float32, torch.float64)]
@@ -412,7 +403,8 @@ def run(
     best = rollouts["rollout_s"]
     return {
         "benchmark": "snn_step",
-        "machine": machine_info(),
+        "machine": machine,
+        "seed": seed,
         "load_average_1_5_15_min": {"before": list(load_before), "after": list(os.getloadavg())},
         "repeats": repeats,
         "rollout": rollouts,
@@ -468,22 +460,29 @@ def print_report(result: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--population", type=int, default=256)
-    parser.add_argument("--steps", type=int, default=2500)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--loop-individuals", type=int, default=3, help="individuals timed for snnTorch (a)")
-    parser.add_argument("--calls", type=int, default=5000, help="step calls timed for the P=1 latency")
+    parser.add_argument("--population", type=integer(1, 1_000_000), default=256)
+    parser.add_argument("--steps", type=integer(1, 10_000_000), default=2500)
+    parser.add_argument("--repeats", type=integer(1, 1000), default=3)
+    parser.add_argument("--loop-individuals", type=integer(1, 1_000_000), default=3,
+                        help="individuals timed for snnTorch (a), at most --population")
+    parser.add_argument("--calls", type=integer(1, 10_000_000), default=5000,
+                        help="step calls timed for the P=1 latency")
+    parser.add_argument("--seed", type=seed32_argument, default=0, help="parameters and inputs (default 0)")
     parser.add_argument("--quick", action="store_true", help="small sizes for CI/tests; results are not written")
     parser.add_argument("--output", type=Path, default=None, help=f"results file (default {RESULTS}; --quick: none)")
     args = parser.parse_args(argv)
     if args.quick:
         args.population, args.steps, args.repeats, args.loop_individuals, args.calls = 8, 100, 1, 1, 200
-    check = (2, 50) if args.quick else (8, 200)
-    result = run(args.population, args.steps, args.loop_individuals, args.repeats, args.calls, check)
-    result["quick"] = args.quick
+    if args.loop_individuals > args.population:
+        parser.error(f"--loop-individuals {args.loop_individuals} must be at most --population {args.population}")
     output = args.output or (None if args.quick else RESULTS)
     if output is not None:
-        atomic.write_text(output, json.dumps(result, indent=2) + "\n")
+        output = output_file(parser, output, "--output")
+    check = (2, 50) if args.quick else (8, 200)
+    result = run(args.population, args.steps, args.loop_individuals, args.repeats, args.calls, check, args.seed)
+    result["quick"] = args.quick
+    if output is not None:
+        write_json(output, result, indent=2)
     print_report(result)
     print(
         f"RESULT snn_step speedup_vs_snntorch_batched={result['speedup_vs_snntorch_batched']:.2f} "

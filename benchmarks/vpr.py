@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
+import sys
 import time
 from pathlib import Path
 
@@ -36,17 +38,21 @@ import numpy as np
 import torch
 
 from sim_envs.routes import generate_route
-from snncontrol import atomic
 from snncontrol.seeding import seed32_argument
 from snncontrol.vpr import inference, metrics, module, plots
 from snncontrol.vpr.cli import threads_argument
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets.folders import load_folder
 from snncontrol.vpr.ensemble import Ensemble
+from snncontrol.vpr.errors import VprConfigError
 from snncontrol.vpr.evaluate import evaluate
 from snncontrol.vpr.preprocess import preprocess
 from snncontrol.vpr.query import Matcher
+from snncontrol.vpr.seqmatch import check_length
 from snncontrol.vpr.train import Calibration, train
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import integer, machine_info, output_file, ratio, strict, write_json
 
 RESULTS = Path(__file__).parent / "results"
 #: The spiking side-by-side figures of a run without a sample (`--agreement 0`, e.g. at 10,000 places).
@@ -164,15 +170,23 @@ def stage(name: str, start: float) -> dict[str, float]:
     return figures
 
 
-def main() -> None:
+def lowest_first(value: float) -> float:
+    """A sort key of a ratio that puts NaN (no ratio: a zero peer) after every number."""
+    return math.inf if math.isnan(value) else value
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--places", type=int, default=1000)
-    parser.add_argument("--segments", type=int, default=1, help="render the places as this many separate streets")
+    parser.add_argument("--places", type=integer(1, 1_000_000), default=1000)
+    parser.add_argument("--segments", type=integer(1, 1000), default=1,
+                        help="render the places as this many separate streets")
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     parser.add_argument("--present-ms", type=float, default=ModuleConfig.present)
     parser.add_argument("--on-off", action="store_true", help="ON/OFF input channels (ModuleConfig.channels = 2)")
-    parser.add_argument("--agreement", type=int, default=100, help="reference images and queries run spiking too")
-    parser.add_argument("--seq-len", type=int, default=5, help="frames of sequence matching (reported apart)")
+    parser.add_argument("--agreement", type=integer(0), default=100,
+                        help="reference images and queries run spiking too (0: none; at most --places)")
+    parser.add_argument("--seq-len", type=int, default=5,
+                        help="frames of sequence matching (reported apart; odd, 3 .. --places)")
     parser.add_argument("--threads", type=threads_argument, default=1)
     parser.add_argument("--name", default="vpr", help="results file stem: benchmarks/results/NAME.json, NAME_pr.png")
     parser.add_argument("--route", type=Path, default=Path("/tmp/snncontrol_vpr_route"))
@@ -182,7 +196,26 @@ def main() -> None:
     parser.add_argument("--calibration", default="fog")
     parser.add_argument("--queries", nargs="+", default=["dusk+autumn"],
                         help="query conditions, each evaluated on its own; 'hard' for the harder set")  # fmt: skip
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.places % args.segments:
+        parser.error(f"--places {args.places} must be a multiple of --segments {args.segments}")
+    if args.agreement > args.places:
+        parser.error(f"--agreement {args.agreement} must be at most --places {args.places}")
+    if args.seq_len < 3:  # (1 is no sequence matching, whose figures are reported)
+        parser.error(f"--seq-len must be an odd number of frames >= 3, got {args.seq_len}")
+    flag = "--seq-len"
+    try:  # the checks training and matching would make, made before the route is rendered
+        check_length(args.seq_len, args.places)
+        flag = "--present-ms"
+        module_cfg = ModuleConfig(present=args.present_ms, channels=2 if args.on_off else 1)
+        flag = "--epochs"
+        train_cfg = TrainConfig(epochs=args.epochs)
+    except VprConfigError as exc:
+        parser.error(f"{flag}: {exc}")
+    output = output_file(parser, RESULTS / f"{args.name}.json", "--name")
+    for suffix in ("_pr.png", "_similarity.png"):
+        output_file(parser, RESULTS / f"{args.name}{suffix}", "--name")
+    machine = machine_info()  # (its load average: before the work)
     torch.set_num_threads(args.threads)
     traversals, queries = route_traversals(
         args.reference, args.calibration, HARD_QUERIES if args.queries == ["hard"] else args.queries
@@ -196,9 +229,8 @@ def main() -> None:
     truth = torch.arange(args.places)
     stages = {"load": stage("load and preprocess the reference and calibration images", start)}
 
-    module_cfg = ModuleConfig(present=args.present_ms, channels=2 if args.on_off else 1)
     start = time.perf_counter()
-    ens, report = train(ref, module_cfg, TrainConfig(epochs=args.epochs), args.seed, Calibration(cal, truth))
+    ens, report = train(ref, module_cfg, train_cfg, args.seed, Calibration(cal, truth))
     stages["train"] = stage("train", start)
     matcher = Matcher(ens)
     sample = torch.linspace(0, args.places - 1, args.agreement).long()
@@ -211,10 +243,10 @@ def main() -> None:
         spiking = side_by_side(live, query[sample], sample) if args.agreement else EMPTY_SAMPLE
         conditions[name] = {
             **{key: results[key]["recall_at_1"] for key in results},
-            "snn_over_sad": results["snn"]["recall_at_1"] / max(results["sad"]["recall_at_1"], 1e-9),
+            "snn_over_sad": ratio(results["snn"]["recall_at_1"], results["sad"]["recall_at_1"]),
             "sample_rate_recall_at_1": spiking["rate_recall_at_1"],
             "sample_spiking_recall_at_1": spiking["spiking_recall_at_1"],
-            "spiking_over_rate": spiking["spiking_recall_at_1"] / max(spiking["rate_recall_at_1"], 1e-9),
+            "spiking_over_rate": ratio(spiking["spiking_recall_at_1"], spiking["rate_recall_at_1"]),
             "sample_poisson_recall_at_1": spiking["poisson_recall_at_1"],
         }
         print(
@@ -259,18 +291,20 @@ def main() -> None:
         "present_ms": args.present_ms,
         "channels": module_cfg.channels,
         "load_average_1min": os.getloadavg()[0],
+        "machine": machine,
         "peak_memory_mib": peak_mib(),
         "stages": stages,
     }
-    atomic.write_text(RESULTS / f"{args.name}.json", json.dumps(out, indent=1) + "\n")
+    write_json(output, out)
     curves = {name: metrics.pr_curve(sim, truth, 1) for name, sim in sims.items()}
     plots.plot_pr(curves, RESULTS / f"{args.name}_pr.png")
     if args.places <= 2000:  # a larger matrix is a grey square at any figure size
         plots.plot_similarity(sims["snn"], RESULTS / f"{args.name}_similarity.png", "SNN ensemble similarity")
-    print(json.dumps(out, indent=1))
-    worst = min(conditions, key=lambda name: conditions[name]["snn_over_sad"])
+    print(json.dumps(strict(out), indent=1))
+    worst = min(conditions, key=lambda name: lowest_first(conditions[name]["snn_over_sad"]))
     answered = [name for name in conditions if conditions[name]["sample_rate_recall_at_1"] > 0]  # nan: no sample
-    worst_spiking = min(answered, key=lambda name: conditions[name]["spiking_over_rate"], default=queries[0])
+    worst_spiking = min(answered, key=lambda name: lowest_first(conditions[name]["spiking_over_rate"]),
+                        default=queries[0])
     print(
         f"RESULT vpr places={args.places} recall_at_1={results['snn']['recall_at_1']:.3f} "
         f"sad_recall_at_1={results['sad']['recall_at_1']:.3f} train_s={report['train_s']:.1f} "

@@ -1,0 +1,69 @@
+"""benchmarks/common.py: the result JSON is strict (NaN and infinities null) and written atomically, a ratio to a
+peer that is zero or negative is NaN (null / 'nan'), not a huge number, and the machine a timing ran on is named."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def _refuse(token: str) -> None:
+    raise ValueError(f"non-strict JSON token {token}")
+
+
+@pytest.fixture
+def common(load_benchmark):
+    return load_benchmark("common")
+
+
+def test_write_json_writes_null_for_nan_and_is_strict(common, tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "result.json"
+    document = {"nan": float("nan"), "inf": -math.inf, "numpy": np.float64("nan"), "int": np.int64(3),
+                "nested": [{"x": (1.5, float("inf"))}], "array": np.array([1.0, np.nan])}
+    assert common.write_json(path, document) == path
+    text = path.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text, parse_constant=_refuse) == {"nan": None, "inf": None, "numpy": None, "int": 3,
+                                                        "nested": [{"x": [1.5, None]}], "array": [1.0, None]}
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no temporary left behind
+
+
+@pytest.mark.parametrize("peer", [0.0, -2.0, float("nan"), 0])
+def test_a_ratio_to_a_peer_that_is_not_positive_is_nan(common, peer: float) -> None:
+    value = common.ratio(3.0, peer)
+    assert math.isnan(value)
+    assert f"{value:.2f}" == "nan"
+    assert json.loads(json.dumps(common.strict({"ratio": value}))) == {"ratio": None}
+
+
+def test_a_ratio_to_a_positive_peer_is_the_plain_quotient(common) -> None:
+    assert common.ratio(3.0, 2.0) == 1.5
+    assert common.ratio(1e-12, 1e-12) == 1.0  # (no floor on the peer: 1e-9 gave 0.001 here)
+    values = common.ratios(np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.0, 0.0, -1.0, 4.0]))
+    assert values[0] == 0.5 and values[3] == 1.0 and np.isnan(values[1:3]).all()
+
+
+def test_the_ratios_of_the_benchmarks_are_guarded(load_benchmark) -> None:
+    """What the reviewed scripts divided by max(peer, 1e-9) or by the peer itself now gives nan."""
+    learning = load_benchmark("ncap_learning")
+    rows = {"spiking NCAP": {"final_return_mean": 500.0, "init_return_mean": 10.0, "parameters": 4},
+            "MLP(64, 64)": {"final_return_mean": 0.0, "init_return_mean": 0.0, "parameters": 4800}}
+    assert " ratio=nan " in learning.result_line(rows)
+    report = load_benchmark("blimp_report")
+    figures = {"ss_error_cm_median": 1.0, "overshoot_up_cm_median": 0.0}
+    line = report.result_line({"disturbed": {report.GRADED_STAGE[1]: figures, report.PID_ROW: figures}})
+    assert line.endswith("pid_over_snn_overshoot=nan")  # was a ZeroDivisionError
+
+
+def test_machine_info_names_the_cpu_model_and_the_load(common) -> None:
+    machine = common.machine_info()
+    cpuinfo = Path("/proc/cpuinfo")
+    models = [line for line in cpuinfo.read_text().splitlines() if line.startswith("model name")] \
+        if cpuinfo.is_file() else []
+    if models:  # (not platform.processor()'s 'x86_64')
+        assert machine["cpu"] == models[0].split(":", 1)[1].strip()
+    assert machine["cpu"] and len(machine["load_average_1_5_15_min"]) == 3 and machine["cores"] >= 1
