@@ -98,9 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     figures = {
         "ss_calm_median_cm": largest(results, "SNN", "ss_error_cm_median", ("calm",)),
         "ss_disturbed_median_cm": largest(results, "SNN", "ss_error_cm_median", ("disturbed",)),
-        "ss_worst_cm": max(max(band["SNN"].per_plant["ss_error_cm"])
-                           for by_condition in results.values() for by_band in by_condition.values()
-                           for band in by_band.values()),
+        "ss_worst_cm": float(np.max([band["SNN"].per_plant["ss_error_cm"] for by_condition in results.values()
+                                     for by_band in by_condition.values() for band in by_band.values()])),
         "contacts": sum(band["SNN"].figures["contacts"]
                         for by_condition in results.values() for by_band in by_condition.values()
                         for band in by_band.values()),

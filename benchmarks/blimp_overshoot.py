@@ -130,6 +130,10 @@ class RampedSetpoint:
         self.policy, self.step = policy, rate * dt
         self.setpoint: np.ndarray | None = None
 
+    @property
+    def dt(self) -> float:
+        return self.policy.dt
+
     def reset(self) -> None:
         self.policy.reset()
         self.setpoint = None
@@ -149,6 +153,10 @@ class SummedPolicy:
 
     def __init__(self, pd: Policy, integral: Policy, io: IOAdapters) -> None:
         self.parts, self.io = (pd, integral), io
+
+    @property
+    def dt(self) -> float:
+        return self.parts[0].dt
 
     def reset(self) -> None:
         for part in self.parts:

@@ -59,6 +59,10 @@ class ShapedPID:
         self.q, self.delay, self.d = q, int(delay), d
         self.reset()
 
+    @property
+    def dt(self) -> float:
+        return self.pid.dt
+
     def reset(self) -> None:
         self.pid.reset()
         self.smoothed: np.ndarray | None = None

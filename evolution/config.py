@@ -294,6 +294,12 @@ class ClosedLoopConfig(_Model):
                 raise ValueError(f"weights needs one value per objective ({len(self.objectives)})")
             if "return" in self.objectives:
                 raise ValueError("weights sum minimized objectives; 'return' is maximized")
+        schedule = self.env.kwargs.get("schedule")
+        segmented = sorted(set(self.objectives) & {"itae", "steady_state", "overshoot"})
+        if segmented and isinstance(schedule, dict) and schedule.get("ramp_s", 0) not in (0, 0.0):
+            raise ValueError(f"objectives {segmented} are measured per held set-point; a schedule with ramp_s > 0 "
+                             "changes the set-point every step of a ramp (each its own set-point): use steps "
+                             "(ramp_s: 0) or the tracking_error objective")
         return self
 
 

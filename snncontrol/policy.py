@@ -31,7 +31,11 @@ from snncontrol.realtime import Stepper, unsupported
 
 
 class Policy(Protocol):
-    """Anything that maps plant observations of P copies to their actions, step by step (an SNN, a PID)."""
+    """Anything that maps plant observations of P copies to their actions, step by step (an SNN, a PID), one step
+    every `dt` s (the plant it flies must be stepped at that period)."""
+
+    @property
+    def dt(self) -> float: ...
 
     def reset(self) -> None: ...
 
@@ -63,6 +67,11 @@ class SNNPolicy:
         """A controller artifact as a policy for `batch` copies of a plant (e.g. one per randomized plant)."""
         params = controller.population_params(batch) if batch > 1 else controller.params
         return cls(controller.network, params, controller.io, record_spikes)
+
+    @property
+    def dt(self) -> float:
+        """The network's step (s): one `act` per step."""
+        return self.network.spec.dt
 
     def reset(self) -> None:
         """Back to the resting state (every copy); recorded spikes are cleared."""

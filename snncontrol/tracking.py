@@ -21,6 +21,9 @@ A segment is a run of samples with one set-point: a change starts a new one, and
 - settling: the held after which |e| stays within `settle_band` to the segment's end (0 if it never left the
   band, nan if the segment ends outside it);
 - tracking error: mean |e| over the flight; RMSE: sqrt(mean e^2); itae: sum(held * |e|) / sum(held).
+Where a flight has nothing to measure (no sample held `steady_after_steps` into a set-point, every set-point one
+sample long) steady-state error and itae are NaN, never 0: a closed-loop fitness counts NaN as the worst score. A
+non-finite error is outside the settling band.
 Energy (spikes, SOPs, joules) has its own single definition in `snncontrol.energy`.
 """
 
@@ -111,7 +114,8 @@ class TrackingAccumulator:
         self.peak = np.where(alive, np.maximum(self.peak, -self.direction * error), self.peak)
         risen = alive & np.isnan(self.rise) & (self.direction * error <= (1 - self.rise_fraction) * np.abs(self.e0))
         self.rise = np.where(risen, self.held, self.rise)
-        self.last_out = np.where(alive & (np.abs(error) > self.settle_band), self.held, self.last_out)
+        outside = ~(np.abs(error) <= self.settle_band)  # (NaN too)
+        self.last_out = np.where(alive & outside, self.held, self.last_out)
 
     def _segment(self, copy: int) -> Segment:
         """The current segment of `copy` as it stands."""
@@ -144,10 +148,10 @@ class TrackingAccumulator:
         return np.sqrt(self.sq_sum / np.maximum(self.n, 1.0))
 
     def itae(self) -> np.ndarray:
-        return self.weighted / np.maximum(self.weight_sum, 1e-12)
+        return np.where(self.weight_sum > 0, self.weighted / np.maximum(self.weight_sum, 1e-12), np.nan)
 
     def steady_state(self) -> np.ndarray:
-        return self.steady_sum / np.maximum(self.steady_n, 1.0)
+        return np.where(self.steady_n > 0, self.steady_sum / np.maximum(self.steady_n, 1.0), np.nan)
 
     def overshoot(self) -> np.ndarray:
         total = self.overshoot_sum + np.where(self.started, self.peak, 0.0)

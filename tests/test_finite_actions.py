@@ -62,3 +62,14 @@ def test_finite_actions_passes_finite_ones_through_and_names_copies_by_index_wit
     actions[2, 1] = np.nan
     with pytest.raises(SnnControlError, match=r"at t = 1\.50 s for copy 2: "):
         finite_actions(actions, 1.5)
+
+
+def test_a_blimp_flight_refuses_a_controller_made_for_another_step() -> None:
+    """A PID tuned for 20 Hz (or an SNN of dt 0.05 s) flown at 10 Hz: its derivative, integral, energy and time
+    constants would all be off by the ratio."""
+    from snncontrol.controllers.pid import BLIMP_PID, PIDGains, PIDPolicy
+
+    fast = PIDGains(kp=BLIMP_PID.kp, ki=BLIMP_PID.ki, kd=BLIMP_PID.kd, dt=0.05)
+    io = IOAdapters.from_dict({"observation": {"kind": "setpoint_error", "measurement": 0, "setpoint": 1}})
+    with pytest.raises(SnnControlError, match=r"steps every 0.05 s and the ode plant every 0.1 s"):
+        fly_blimps(PIDPolicy(fast, io), [1], model="ode", episode_length_s=5.0)

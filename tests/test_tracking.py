@@ -61,3 +61,24 @@ def test_itae_and_steady_state_count_the_steps_since_the_set_point_changed() -> 
     assert tracker.itae()[0] == pytest.approx((held * errors[:, 0]).sum() / held.sum())
     assert tracker.steady_state()[0] == pytest.approx((2 + 1 + 1) / 3)  # held >= 2, pooled over the flight
     assert [s.steady_state_error for s in tracker.segments(0)] == pytest.approx([1.5, 1.0])
+
+
+def test_nothing_to_measure_is_nan_not_a_perfect_zero() -> None:
+    """No sample held steady_after_steps into a set-point: steady-state error 0 ranked a copy that stopped
+    after 5 steps 50 cm off above one flying 1 cm off; every set-point one sample long gave itae 0."""
+    acc = TrackingAccumulator(2, steady_after_steps=10)
+    for k in range(30):
+        acc.add(np.array([1.0, 1.0]), np.array([0.5, 0.01]), np.array([k < 5, True]))
+    steady = acc.steady_state()
+    assert np.isnan(steady[0]) and steady[1] == pytest.approx(0.01)
+    ramp = TrackingAccumulator(1, steady_after_steps=0)
+    for k in range(5):
+        ramp.add(np.array([0.1 * k]), np.array([0.3]), np.array([True]))
+    assert np.isnan(ramp.itae()[0])
+
+
+def test_a_non_finite_error_is_outside_the_settling_band() -> None:
+    acc = TrackingAccumulator(1, steady_after_steps=0, keep_segments=True)
+    for error in (0.5, 0.01, np.nan, 0.01, 0.01):
+        acc.add(np.array([1.0]), np.array([error]), np.array([True]))
+    assert acc.segments(0)[0].settle_steps == 3  # after the NaN at held 2, not 1

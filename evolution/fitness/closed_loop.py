@@ -16,6 +16,7 @@ energy (J, `snncontrol.energy`) counted until the episode's end; with `weights`,
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gymnasium as gym
@@ -74,6 +75,12 @@ class ClosedLoopFitness:
             self.io.check(obs_shape[0], act_shape[0], spec.n_inputs, spec.n_outputs, self.cfg.env.id)
         except SpecError as exc:
             raise ConfigError(f"fitness.io: {exc}") from None
+        core = getattr(env, "core", None)  # (the project's plants; other envs' step is their own business)
+        plant_dt = getattr(core, "control_dt", None)
+        if plant_dt is not None and not math.isclose(plant_dt, spec.dt, rel_tol=1e-9):
+            raise ConfigError(f"network.dt: the network steps every {spec.dt:g} s and {self.cfg.env.id} every "
+                              f"{plant_dt:g} s (one network step per control step: the energy and every time "
+                              "constant would be off by their ratio)")
 
     def generation_data(self, generation: int) -> dict[str, np.ndarray]:
         """Episode seeds of this generation, [E] (generation 0's for every generation without resampling)."""
@@ -122,6 +129,10 @@ class ClosedLoopFitness:
         values = {"return": total}
         if tracker is not None:
             values.update({name: getattr(tracker, name)() for name in TRACKED})
+            if "steady_state" in tracked and not (tracker.steady_n > 0).any():
+                raise ConfigError(f"fitness.steady_after_steps: no episode held a set-point for "
+                                  f"{self.cfg.steady_after_steps} steps, so no copy has a steady-state error: "
+                                  "give a number below the schedule's hold (in control steps)")
         values.update(energy_objectives(counters_report(self.net, spikes, sops, steps)))
         scores = np.stack([values[name].reshape(batch, episodes).mean(axis=1) for name in self.cfg.objectives], 1)
         scores[broken.reshape(batch, episodes).any(axis=1)] = np.nan  # counted as the worst score by the loop

@@ -87,7 +87,7 @@ def band_table(by_band: dict[str, dict[str, Any]]) -> list[str]:
     for band, results in by_band.items():
         snn, pid = results["SNN"].figures, results["PID"].figures
         low, high = HOVER_BANDS[band]
-        ss_worst = [max(r.per_plant["ss_error_cm"]) for r in (results["SNN"], results["PID"])]
+        ss_worst = [np.max(r.per_plant["ss_error_cm"]) for r in (results["SNN"], results["PID"])]
         lines.append(
             f"| {band} ({low:g} .. {high:g}) | {snn['ss_error_cm_median']:.2f} ({ss_worst[0]:.2f}) "
             f"| {pid['ss_error_cm_median']:.2f} ({ss_worst[1]:.2f}) "

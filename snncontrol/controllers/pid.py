@@ -95,6 +95,11 @@ class PIDPolicy:
         self.gains, self.io, self.batch = gains, io, batch
         self.reset()
 
+    @property
+    def dt(self) -> float:
+        """The step its gains are for (s)."""
+        return self.gains.dt
+
     def reset(self) -> None:
         self.state = pid_init(self.batch)
 

@@ -18,7 +18,8 @@ Every figure is `snncontrol.tracking`'s definition, over the samples a closed-lo
 each control step), so a fitness objective and this report agree on the same flight:
 - steady-state error: mean |set-point - altitude| from `steady_after_s` after each set-point change until the
   next (50 s into the 70 s holds: their last 20 s; hold_s - 20 s for other holds), per set-point (all pooled)
-  and per plant (over all its set-points: the fitness objective steady_state);
+  and per plant (the mean of its set-points' figures; the fitness objective steady_state weighs them by their
+  samples, and the first hold has one sample fewer: the two differ by a few tenths of a percent);
 - overshoot up / down: per plant, the largest overshoot of its upward / downward steps;
 - rise time (to 90 % of a step) and settling time (to within 5 cm for good), pooled over set-points; a step
   that never rises or settles counts in `never_rise` / `never_settle`;
@@ -228,7 +229,7 @@ def envelope_targets(results: EnvelopeResults) -> dict[str, bool]:
             targets[f"{name}_no_contacts"] = all(r.figures["contacts"] == 0 for r in snn.values())
             targets[f"{name}_ss_median"] = all(
                 r.figures["ss_error_cm_median"] <= SS_MEDIAN_CM[condition] for r in snn.values())
-            targets[f"{name}_ss_worst"] = all(max(r.per_plant["ss_error_cm"]) <= SS_WORST_CM for r in snn.values())
+            targets[f"{name}_ss_worst"] = all(np.max(r.per_plant["ss_error_cm"]) <= SS_WORST_CM for r in snn.values())
             for direction in ("up", "down"):  # a band none of whose plants stepped that way (NaN) has no say
                 key = f"overshoot_{direction}_cm_median"
                 below = [r.figures[key] < pid[band][key] or r.figures[key] < NO_OVERSHOOT_CM for band, r in snn.items()

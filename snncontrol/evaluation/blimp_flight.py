@@ -7,6 +7,7 @@ plant still (its net weight in command units; negative: lighter than air, it ris
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 
 import sim_envs  # noqa: F401  (registers the environments)
 from sim_envs.blimp.envelope import MODELS
+from snncontrol.errors import SnnControlError
 from snncontrol.evaluation.metrics import TrackingMetrics, tracking_metrics
 from snncontrol.policy import Policy, finite_actions
 
@@ -82,6 +84,10 @@ def fly_blimps(
         obs, info = env.reset(seed=list(seeds))
         policy.reset()
         dt = env.core.control_dt
+        if not math.isclose(policy.dt, dt, rel_tol=1e-9):
+            raise SnnControlError(f"the controller steps every {policy.dt:g} s and the {model} plant every {dt:g} s: "
+                                  "fly it at its own rate (control_rate_hz) or give it a controller made for the "
+                                  "plant's")
         rows: list[np.ndarray] = []
         hover = np.asarray(info["hover_command"], dtype=np.float64).copy()
         ceiling = float(getattr(env.core, "ceiling", np.inf))
@@ -89,6 +95,10 @@ def fly_blimps(
             action = finite_actions(np.asarray(policy.act(obs), dtype=np.float64), k * dt, f"{model} plant seed", seeds)
             rows.append(np.stack([info["altitude"], obs[:, 0], info["setpoint"], action[:, 0]], axis=1))
             obs, _, _, _, info = env.step(action)
+            if not np.isfinite(info["altitude"]).all():  # (no figure of such a flight would mean anything)
+                which = [seeds[i] for i in np.flatnonzero(~np.isfinite(info["altitude"]))]
+                raise SnnControlError(f"the {model} plant's altitude is not finite at t = {(k + 1) * dt:.2f} s for "
+                                      f"plant seed {', '.join(map(str, which[:8]))}: the simulation broke down")
     finally:
         env.close()
     table = np.stack(rows, axis=1)  # [P, T, 4]

@@ -52,7 +52,7 @@ class TrackingMetrics:
         overshoot, not one of 0."""
         up = [s.overshoot for s in self.full_segments if s.step >= 0]
         down = [s.overshoot for s in self.full_segments if s.step < 0]
-        return max(up, default=float("nan")), max(down, default=float("nan"))
+        return tuple(float(np.max(v)) if v else float("nan") for v in (up, down))  # type: ignore[return-value]
 
 
 def tracking_metrics(

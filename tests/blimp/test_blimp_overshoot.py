@@ -80,6 +80,8 @@ def test_the_ramped_setpoint_moves_at_its_rate_from_the_first_reading(bench):
     seen = []
 
     class Recorder:
+        dt = 0.1
+
         def reset(self) -> None:
             seen.clear()
 

@@ -339,3 +339,31 @@ def test_an_env_keyword_the_env_cannot_take_is_one_config_error():
             "id": "Swimmer-v5", "episode_steps": 20, "kwargs": {"frame_skip": 0}},
             "io": {"observation": {"kind": "select", "indices": [1, 2]},
                    "action": {"kind": "affine_clip", "low": -1, "high": 1}}}, network={"spec": spec})
+
+
+def test_a_steady_state_no_episode_reaches_is_a_config_error_not_a_perfect_score():
+    """A 3 s hold is 30 control steps: with steady_after_steps 100 no sample counted and every genome scored 0."""
+    env = {**SHIPPED_ENV, "kwargs": {**SHIPPED_ENV["kwargs"], "schedule": {"kind": "levels", "values": [0.6, 1.4],
+                                                                            "hold_s": 3.0}}}
+    fitness = _shipped_fitness(env, ["steady_state"], steady_after_steps=100)
+    genome = fitness.net.spec.parameters.initial()
+    with pytest.raises(ConfigError, match=r"fitness.steady_after_steps: no episode held a set-point for 100 steps"):
+        fitness.evaluate(genome[None], fitness.generation_data(0))
+
+
+def test_segment_objectives_refuse_a_ramped_schedule():
+    """During a ramp every step is its own set-point: itae and steady_state had nothing held to measure."""
+    ramped = {**SHIPPED_ENV, "kwargs": {**SHIPPED_ENV["kwargs"], "schedule": {
+        "kind": "levels", "values": [0.6, 1.4], "hold_s": 10.0, "ramp_s": 2.0}}}
+    config = {"generations": 1, "network": TINY_NET, "strategy": {"name": "cmaes"},
+              "fitness": {"kind": "closed_loop", "env": ramped, "objectives": ["itae"]}}
+    with pytest.raises(ConfigError, match=r"\['itae'\] are measured per held set-point; a schedule with ramp_s"):
+        parse_config(config)
+    parse_config({**config, "fitness": {**config["fitness"], "objectives": ["tracking_error"]}})  # fine
+
+
+def test_a_network_stepping_at_another_period_than_the_plant_is_refused():
+    with pytest.raises(ConfigError, match=r"network.dt: the network steps every 0.05 s and .* every 0.1 s"):
+        _fitness({"kind": "closed_loop", "io": BLIMP_IO, "objectives": ["tracking_error"],
+                  "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 10, "episodes": 1}},
+                 {**TINY_NET, "kwargs": {**TINY_NET["kwargs"], "dt": 0.05}})
