@@ -89,17 +89,22 @@ def _message(store: object, kind: str, altitude: float, setpoint: float, command
     return store.serialize_cdr(message, kind)  # type: ignore[attr-defined]
 
 
-def _bag(path: Path, topics: dict[str, str], lost: tuple[int, ...] = ()) -> Path:
+def _bag(path: Path, topics: dict[str, str], lost: tuple[int, ...] = (), latched: bool = False) -> Path:
     """The `_flight` recording in an mcap bag, one message per topic per sample, 1 s after the bag's start; the
-    Range readings of samples `lost` are lost returns (reported at the 12 m maximum range)."""
+    Range readings of samples `lost` are lost returns (reported at the 12 m maximum range). `latched`: the
+    set-point only when it changes, as the project's set-point publishers send it."""
     store = get_typestore(Stores.LATEST)
     with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
         conns = {name: writer.add_connection(name, kind, typestore=store) for name, kind in topics.items()}
+        previous = None
         for k, (t, altitude, setpoint, command) in enumerate(zip(*_flight(), strict=True)):
             altitude = 12.0 if k in lost else altitude
             for name, kind in topics.items():
+                if latched and name == "/setpoint" and setpoint == previous:
+                    continue
                 data = _message(store, kind, float(altitude), float(setpoint), float(command))
                 writer.write(conns[name], round(t * 1e9) + 10**9, data)
+            previous = setpoint
     return path
 
 
@@ -117,6 +122,16 @@ def test_a_ros2_bag_recording_loads_like_the_same_csv(tmp_path: Path) -> None:
     np.testing.assert_allclose(bag.altitude, csv.altitude, atol=1e-6)  # Range is float32
     np.testing.assert_allclose(bag.setpoint, csv.setpoint)
     np.testing.assert_allclose(bag.command, csv.command)
+
+
+def test_a_latched_set_point_is_held_to_the_end_of_the_recording(tmp_path: Path) -> None:
+    """The set-point topic publishes once per change: the recording ended at its last change (a 20 s flight
+    recorded by snncontrol-ros-sim-blimp loaded as 0.1 s)."""
+    every = load_bag(_bag(tmp_path / "every", BLIMP_TOPICS), dt=0.1)
+    latched = load_bag(_bag(tmp_path / "latched", BLIMP_TOPICS, latched=True), dt=0.1)
+    assert len(latched.altitude) == len(every.altitude) > 190  # 20 s at 0.1 s
+    np.testing.assert_array_equal(latched.setpoint, every.setpoint)
+    np.testing.assert_array_equal(latched.altitude, every.altitude)
 
 
 @pytest.mark.parametrize(

@@ -88,11 +88,13 @@ def _hold_nonfinite(values: np.ndarray) -> np.ndarray:
 def resample(
     source: str, dt: float, signals: dict[str, tuple[np.ndarray, np.ndarray]]
 ) -> dict[str, np.ndarray]:
-    """Zero-order hold of each (times s, values) signal onto a grid of step dt from the latest first sample."""
+    """Zero-order hold of each (times s, values) signal onto a grid of step dt from the latest first sample to the
+    earliest last sample of the sampled signals: the set-point is an event (a latched topic publishes it once per
+    change), held after its last change to the end of the others."""
     if not (math.isfinite(dt) and dt > 0):
         raise RecordingError(f"{source}: dt must be a finite number > 0 (s), got {dt}")
     start = max(float(times[0]) for times, _ in signals.values())
-    end = min(float(times[-1]) for times, _ in signals.values())
+    end = min(float(times[-1]) for name, (times, _) in signals.items() if name != "setpoint" or len(signals) == 1)
     steps = (end - start) / dt
     if not steps <= MAX_STEPS:
         raise RecordingError(f"{source}: {end - start:g} s at dt {dt:g} s is over {MAX_STEPS} steps")
