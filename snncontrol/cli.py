@@ -68,10 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     top = _top_parser().parse_args(argv[:1])
     module_name, text = COMMANDS[top.command]
-    module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(prog=f"snncontrol {top.command}", description=text)
-    module.add_arguments(parser)
-    args = parser.parse_args(argv[1:])
+    try:  # importing a command's module (torch, MuJoCo) takes seconds: Ctrl-C there is no traceback either
+        module = importlib.import_module(module_name)
+        parser = argparse.ArgumentParser(prog=f"snncontrol {top.command}", description=text)
+        module.add_arguments(parser)
+        args = parser.parse_args(argv[1:])
+    except KeyboardInterrupt:
+        print(f"snncontrol {top.command}: interrupted", file=sys.stderr)
+        return 130
     from snncontrol.errors import SnnControlError, first_line
 
     try:

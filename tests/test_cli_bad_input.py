@@ -447,3 +447,15 @@ def test_first_line_is_the_first_non_blank_line_or_the_type_name() -> None:
 
     assert first_line(ValueError("\n  \nbad value\n  line 2 ^")) == "bad value"
     assert first_line(RuntimeError()) == "RuntimeError"
+
+
+def test_ctrl_c_while_a_command_loads_is_the_interrupt_not_a_traceback(capsys, monkeypatch):
+    """Importing a command's module takes seconds (torch): Ctrl-C then printed a KeyboardInterrupt traceback."""
+    import importlib
+
+    def interrupted(_name):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib, "import_module", interrupted)
+    assert main(["vpr", "train"]) == 130
+    assert capsys.readouterr().err == "snncontrol vpr: interrupted\n"

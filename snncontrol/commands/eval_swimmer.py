@@ -29,7 +29,7 @@ if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
 import numpy as np
 
 from snncontrol import atomic
-from snncontrol.errors import SnnControlError
+from snncontrol.errors import SnnControlError, first_line
 from snncontrol.evaluation.swimming import PLANT
 from snncontrol.seeding import seed_argument
 
@@ -97,7 +97,9 @@ def body(
         built_for = ncap_options(spec)["n_links"]
     except SnnControlError:
         if n_links is None:
-            raise SnnControlError(f"{spec.name or 'this controller'} is not an NCAP network: give --links") from None
+            raise SnnControlError(f"{spec.name or 'this controller'} is not an NCAP network ({spec.n_inputs} input(s), "
+                                  f"{spec.n_outputs} output(s)): give --links N where it was made for an N-link "
+                                  "swimmer (N - 1 outputs, one per joint)") from None
         built_for = n_links
     if n_links is not None and n_links != built_for:
         lead_was = io.observation.lead
@@ -136,25 +138,31 @@ def run(args: argparse.Namespace) -> int:
     path = resolve(args.artifact)
     spec, genome, _, io = read_artifact(path)
     spec, genome, io, n_links = body(spec, genome, io, args.links, args.angles, args.rates, args.lead)
+    plant_layout = tuple(range(n_links - 1))  # where the plant's observation holds the joint angles
+    if args.env != PLANT and args.angles is None and getattr(io.observation, "indices", None) == plant_layout:
+        raise SnnControlError(f"the controller reads the joint angles at observation indices {list(plant_layout)}, "
+                              f"where the project's plant has them; give --angles for {args.env} (e.g. Swimmer-v5: "
+                              "--angles 1 2, after its body angle)")
     if args.env == PLANT and not 3 <= n_links <= 15:
         raise SnnControlError(f"--links must be in 3..15 for the swimmer plant, got {n_links}")
     if args.episodes < 1 or args.steps < 1:
         raise SnnControlError("--episodes and --steps must be positive")
     if args.lead is not None and not (np.isfinite(args.lead) and args.lead >= 0):
         raise SnnControlError(f"--lead must be a number of seconds >= 0, got {args.lead}")
-    if args.video:  # checked before the swim, whose time a bad path would waste
-        if not (1 <= args.width <= MAX_VIDEO_PIXELS and 1 <= args.height <= MAX_VIDEO_PIXELS):
-            raise SnnControlError(f"--width and --height must be 1..{MAX_VIDEO_PIXELS} pixels, got {args.width} x "
-                                  f"{args.height}")
-        if Path(args.video).suffix.lower() not in VIDEO_SUFFIXES:  # (the encoder refused it after the swim)
-            raise SnnControlError(f"--video {args.video}: give a file name ending in one of {VIDEO_SUFFIXES}")
-        atomic.writable_file(args.video)
     plant_body = {key: getattr(args, key) for key in BODY_OPTIONS if getattr(args, key) is not None}
     if plant_body and args.env != PLANT:
         raise SnnControlError(f"--link-length, --gear, --viscosity and --density set the plant's body, not {args.env}")
     for key, value in plant_body.items():
         if not (np.isfinite(value) and value > 0):
             raise SnnControlError(f"--{key.replace('_', '-')} must be a positive number, got {value}")
+    if args.video:  # checked before the swim, whose time a bad path or size would waste
+        if not (1 <= args.width <= MAX_VIDEO_PIXELS and 1 <= args.height <= MAX_VIDEO_PIXELS):
+            raise SnnControlError(f"--width and --height must be 1..{MAX_VIDEO_PIXELS} pixels, got {args.width} x "
+                                  f"{args.height}")
+        if Path(args.video).suffix.lower() not in VIDEO_SUFFIXES:  # (the encoder refused it after the swim)
+            raise SnnControlError(f"--video {args.video}: give a file name ending in one of {VIDEO_SUFFIXES}")
+        atomic.writable_file(args.video)
+        check_video_size(args.env, n_links, args.width, args.height, plant_body)
     seeds = [args.seed + e for e in range(args.episodes)]
     result = swim(spec, genome, io, n_links, seeds, steps=args.steps, env_id=args.env, env_kwargs=plant_body)
     returns, speeds = result.copy_returns, result.copy_speeds
@@ -189,6 +197,19 @@ def video_env(env_id: str, n_links: int, steps: int, width: int, height: int, bo
         return sim_envs.SwimmerEnv(n_links=n_links, max_episode_steps=steps, render_mode="rgb_array", width=width,
                                    height=height, **(body or {}))
     return gym.make(env_id, render_mode="rgb_array", width=width, height=height, max_episode_steps=steps)
+
+
+def check_video_size(env_id: str, n_links: int, width: int, height: int, body: dict | None = None) -> None:
+    """One SnnControlError line if the body cannot render frames of width x height pixels (the model's offscreen
+    framebuffer), found by rendering its first frame."""
+    env = video_env(env_id, n_links, 1, width, height, body)
+    try:
+        env.reset(seed=0)
+        env.render()
+    except ValueError as exc:
+        raise SnnControlError(f"--width / --height: {first_line(exc)}") from None
+    finally:
+        env.close()
 
 
 def write_video(

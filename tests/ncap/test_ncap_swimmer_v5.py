@@ -175,3 +175,29 @@ def test_the_lead_benchmark_quick_mode_ends_with_its_result_line(load_benchmark,
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("RESULT ncap_swimmer_v5_lead angles_alone_best=") and " ratio=" in last
     assert (tmp_path / "ncap_swimmer_v5_lead.json").is_file()
+
+
+def test_eval_swimmer_asks_for_the_angles_of_another_body_instead_of_reading_the_plants(capsys):
+    """Without --angles the re-instantiated NCAP read Swimmer-v5's body angle as its head joint: return -6.5,
+    swimming backwards, and no word of it."""
+    assert cli(["eval-swimmer", "swimmer_ncap", "--env", "Swimmer-v5", "--links", "3", "--steps", "5"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert "observation indices [0, 1]" in err and "give --angles for Swimmer-v5" in err and "\n" not in err
+
+
+def test_eval_swimmer_names_what_a_controller_that_is_no_swimmer_needs(capsys):
+    assert cli(["eval-swimmer", "shipped:blimp", "--steps", "5"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert "is not an NCAP network (1 input(s), 1 output(s))" in err and "N - 1 outputs" in err
+
+
+def test_eval_swimmer_refuses_a_video_size_before_the_swim(capsys, monkeypatch, tmp_path):
+    import snncontrol.evaluation.swimming as swimming
+
+    def swum(*_args, **_kwargs):
+        raise AssertionError("swam before checking the video size")
+
+    monkeypatch.setattr(swimming, "swim", swum)
+    args = ["eval-swimmer", "swimmer_ncap", "--steps", "5", "--video", str(tmp_path / "v.mp4"), "--width", "2000"]
+    assert cli(args) != 0
+    assert "offscreen framebuffer" in capsys.readouterr().err
