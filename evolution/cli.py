@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None and args.run_dir is not None and Path(args.run_dir) != Path(args.resume):
         raise ConfigError(f"--resume {args.resume} continues the run in its own directory: --run-dir {args.run_dir} "
                           "would be ignored (leave it out)")
+    if args.resume is not None and not Path(args.resume).is_dir():
+        raise ConfigError(f"--resume {args.resume}: no such run directory")
     path = Path(args.config) if args.config else Path(args.resume) / "config.yaml"
     if not path.is_file():
         raise ConfigError(f"no such config file: {path}")

@@ -430,9 +430,10 @@ def parse_config(
     try:
         return ExperimentConfig.model_validate(data, context=context)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        errors = exc.errors()  # a misspelt key first: the field it was meant for is missing because of it
+        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         where = "".join(f"{part}: " for part in [".".join(str(p) for p in error["loc"])] if part)
-        message = error["msg"].removeprefix("Value error, ")
+        message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ConfigError(f"{source}: {where}{message}{more}") from None
 

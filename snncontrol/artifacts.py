@@ -226,7 +226,10 @@ def load_controller(path: str | os.PathLike[str], dtype: torch.dtype = torch.flo
 
 def _read(path: Path) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
     if not path.is_dir():
-        raise ArtifactError("not found (an artifact is a directory with controller.json and params.safetensors)")
+        what = "a file, not a directory" if path.exists() else "not found"
+        raise ArtifactError(f"{what} (an artifact is a directory with controller.json and params.safetensors)")
+    if not (path / SPEC_FILE).exists() and (path / "ensemble.json").is_file():
+        raise ArtifactError("a place-recognition ensemble (ensemble.json), not a controller: use snncontrol vpr")
     spec_path, params_path = path / SPEC_FILE, path / PARAMS_FILE
     for item in (spec_path, params_path):
         if not item.is_file():

@@ -95,6 +95,10 @@ def test_a_bad_output_path_fails_before_the_work(tmp_path, capsys, monkeypatch):
     assert "File exists" in _one_line(capsys, "eval-blimp", "shipped:blimp", "--out", str(tmp_path / "afile"))
     assert "File exists" in _one_line(capsys, "demo", "--out", str(tmp_path / "afile"))
     assert "not a regular file" in _one_line(capsys, "blimp-dataset", str(tmp_path), "--kind", "pd")
+    nir = tmp_path / "export.nir"  # a file the dataset would have replaced with npz data
+    nir.write_bytes(b"nir")
+    assert "give a name ending in .npz" in _one_line(capsys, "blimp-dataset", str(nir), "--kind", "pd")
+    assert nir.read_bytes() == b"nir"
 
 
 @pytest.mark.parametrize("argv", [["eval-blimp", "shipped:blimp"], ["demo"], ["blimp-dataset", "x.npz"],
@@ -459,3 +463,15 @@ def test_ctrl_c_while_a_command_loads_is_the_interrupt_not_a_traceback(capsys, m
     monkeypatch.setattr(importlib, "import_module", interrupted)
     assert main(["vpr", "train"]) == 130
     assert capsys.readouterr().err == "snncontrol vpr: interrupted\n"
+
+
+def test_info_says_what_it_was_given_instead_of_a_controller(tmp_path, capsys):
+    nir = tmp_path / "ctrl.nir"
+    nir.write_bytes(b"\x89HDF")
+    assert main(["info", str(nir)]) == 2
+    assert "a file, not a directory" in capsys.readouterr().err  # it said 'not found'
+    ensemble = tmp_path / "ens"
+    ensemble.mkdir()
+    (ensemble / "ensemble.json").write_text("{}")
+    assert main(["info", str(ensemble)]) == 2
+    assert "a place-recognition ensemble (ensemble.json), not a controller" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 from snncontrol import atomic
 from snncontrol.controllers.blimp.recordings import RecordingError, load_bag, load_csv, recordings_dataset
@@ -72,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         raise RecordingError(f"--train-s and --test-s must each span 2 control steps of {step_s:g} s or more, got "
                              f"{train_s:g} and {test_s:g}")
     atomic.writable_file(args.output)  # now, not after the flights: a bad output path fails at once
+    if Path(args.output).suffix != ".npz":  # (any name was written over as npz data, a NIR export too)
+        raise RecordingError(f"{args.output}: the dataset is an .npz file: give a name ending in .npz")
     if (1 if recorded else args.train) * train_s > MAX_TRAINING_S or test_s > MAX_TEST_S:
         raise RecordingError(f"at most {MAX_TRAINING_S:g} s of training flights (--train x --train-s) and "
                              f"{MAX_TEST_S:g} s of test (--test-s)")

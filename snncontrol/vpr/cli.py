@@ -165,7 +165,7 @@ def _train(args: argparse.Namespace) -> int:
     calibration, calibration_prints = None, []
     if args.calibration:
         cal = _load(args.calibration, args)
-        truth = align(references[0], cal, args.calibration_ground_truth)
+        truth = align(references[0], cal, args.calibration_ground_truth, "calibration")
         calibration = Calibration(_pixels(cal, module_cfg), torch.from_numpy(truth))
         calibration_prints = fingerprints(calibration.pixels)
         refuse_shared("--calibration", cal, calibration_prints, {"a --reference": reference_prints})
@@ -193,6 +193,9 @@ def _eval(args: argparse.Namespace) -> int:
     _check_sampling(args, [*args.reference, args.query])
     if args.out_dir and Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
         raise VprConfigError(f"--out-dir {args.out_dir} is a file, not a directory")
+    if args.out_dir and any(Path(args.out_dir).resolve() == Path(p).resolve() for p in [*args.reference, args.query]):
+        # its pr.png and similarity.png would become images of that traversal
+        raise VprConfigError(f"--out-dir {args.out_dir} is a traversal of this evaluation: give a folder of its own")
     if args.out_dir:  # checked now, not after the evaluation whose results go there
         try:
             Path(args.out_dir).mkdir(parents=True, exist_ok=True)

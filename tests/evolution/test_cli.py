@@ -35,7 +35,7 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"strategy": {"name": "cmaes", "popsize": 4}}, "strategy.cmaes.popsize: Extra inputs are not permitted"),
+        ({"strategy": {"name": "cmaes", "popsize": 4}}, "strategy.cmaes.popsize: unknown field"),
         ({"strategy": {"name": "annealing"}}, "strategy: Input tag 'annealing' found using 'name' does not match"),
         ({"strategy": {"name": "nsga2", "mu": 8}}, "strategy nsga2 needs two or more fitness objectives"),
         ({"strategy": {"name": "nsga2", "mu": 10}}, "strategy.nsga2.mu: Value error, must be a multiple of 4"),
@@ -97,6 +97,12 @@ def test_bad_config_gives_one_line(change, message, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("snncontrol evolve: error: ")
     assert message.replace("Value error, ", "") in err, err
+
+
+def test_a_misspelt_key_is_named_before_the_field_it_leaves_missing(tmp_path, capsys):
+    config = {key: value for key, value in GOOD.items() if key != "strategy"} | {"strategi": GOOD["strategy"]}
+    assert _evolve(tmp_path, config) == 2
+    assert "config.yaml: strategi: unknown field (+1 more)" in capsys.readouterr().err  # was: strategy missing
 
 
 @pytest.mark.parametrize(
@@ -162,10 +168,15 @@ def test_unreadable_yaml_and_missing_resume(tmp_path, capsys):
     assert main(["evolve", str(binary), "--quiet"]) == 2
     assert f"{binary}: not UTF-8 text (byte 8" in capsys.readouterr().err  # the file named, no traceback
     assert main(["evolve", "--resume", str(tmp_path / "nothing"), "--quiet"]) == 2
+    assert f"--resume {tmp_path / 'nothing'}: no such run directory" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["evolve", "--resume", str(tmp_path / "empty"), "--quiet"]) == 2
     assert "no such config file" in capsys.readouterr().err
     config = tmp_path / "good.yaml"
     config.write_text(yaml.safe_dump(GOOD))
     assert main(["evolve", str(config), "--resume", str(tmp_path / "typo"), "--quiet"]) == 2
+    assert "no such run directory" in capsys.readouterr().err
+    assert main(["evolve", str(config), "--resume", str(tmp_path / "empty"), "--quiet"]) == 2
     assert "holds no checkpoint to resume from" in capsys.readouterr().err
     assert not (tmp_path / "typo").exists()  # (the lock made the typo'd folder)
 

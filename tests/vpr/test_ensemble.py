@@ -377,6 +377,12 @@ def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
     (short / "0.png").write_bytes((route / "day" / "000000.png").read_bytes())
     assert main(["vpr", "eval", str(ens), "--reference", str(route / "day"), "--query", str(short)]) == 2
     assert "has 30 images but query" in capsys.readouterr().err
+    train = ["vpr", "train", "--reference", str(route / "day"), "--calibration", str(short)]
+    assert main([*train, "--out", str(tmp_path / "e")]) == 2
+    assert "has 30 images but calibration" in capsys.readouterr().err  # it said query
+    assert main(["vpr", "eval", str(ens), "--reference", str(route / "day"), "--query", str(route / "dusk+autumn"),
+                 "--out-dir", str(route / "dusk+autumn")]) == 2  # its plots became query images
+    assert "is a traversal of this evaluation" in capsys.readouterr().err
     other = tmp_path / "other"
     other.mkdir()
     (other / "0.png").write_bytes((route / "dusk+autumn" / "000000.png").read_bytes())

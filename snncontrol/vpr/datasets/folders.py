@@ -148,13 +148,16 @@ def read_ground_truth(path: str | Path, reference: Traversal, query: Traversal) 
     return truth
 
 
-def align(reference: Traversal, query: Traversal, ground_truth: str | Path | None = None) -> np.ndarray:
-    """[Q] true reference index per query image: by index (counts must match) or from a ground-truth CSV."""
+def align(
+    reference: Traversal, query: Traversal, ground_truth: str | Path | None = None, role: str = "query"
+) -> np.ndarray:
+    """[Q] true reference index per query image: by index (counts must match) or from a ground-truth CSV; `role`
+    names the query in messages (e.g. "calibration")."""
     if ground_truth is not None:
         return read_ground_truth(ground_truth, reference, query)
     if len(reference) != len(query):
         raise DatasetError(
-            f"reference {reference.source} has {len(reference)} images but query {query.source} has "
+            f"reference {reference.source} has {len(reference)} images but {role} {query.source} has "
             f"{len(query)}: aligning by index needs equal counts (or give a ground-truth CSV)"
         )
     return np.arange(len(query))
