@@ -134,7 +134,7 @@ def write_directory(path: str | os.PathLike[str], files: dict[str, bytes]) -> Pa
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-        _replace_directory(tmp, path)
+        replace_directory(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -158,7 +158,7 @@ def check_replaceable(path: Path, names: Collection[str], files_only: bool = Fal
                               "kind: not replaced (give another path or remove it)")
 
 
-def _replace_directory(tmp: Path, path: Path) -> None:
+def replace_directory(tmp: Path, path: Path) -> None:
     """Rename the complete directory `tmp` (a sibling of `path`) to `path`; an existing `path` is renamed aside
     first and removed once the new one is in place."""
     if path.exists():

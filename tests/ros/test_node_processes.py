@@ -59,6 +59,11 @@ def node(module: str, *params: str, options: tuple[str, ...] = ()) -> list[str]:
         ("recorder", ["output:={existing}/bag", "reliability:=Reliable"], "reliability must be 'best_effort' or"),
         ("recorder", ["output:={existing}/bag", "ready_topic:=bad topic"], "ready_topic 'bad topic': "),
         ("place_recognition_node", ["max_age_s:=0.0"], "max_age_s out of range"),
+        # a misspelt parameter was dropped silently: the node ran on the default (here the default image topic)
+        ("place_recognition_node", ["image_topc:=/cam"], "'image_topc' (did you mean 'image_topic'?)"),
+        ("sim_node", ["episode_lenght_s:=5.0"], "'episode_lenght_s' (did you mean 'episode_length_s'?)"),
+        ("recorder", ["output:={existing}/bag", "reliabilty:=reliable"], "(did you mean 'reliability'?)"),
+        ("passthrough_node", ["input_topc:=/range"], "'input_topc' (did you mean 'input_topic'?)"),
     ],
 )
 def test_a_node_that_cannot_start_says_why_in_one_line(ros_domain_id, tmp_path: Path, module, params, reason):
@@ -113,6 +118,22 @@ def test_a_controller_that_cannot_configure_reports_error_and_exits_with_status_
         _, stderr = proc.communicate(timeout=30)
     assert statuses[-1].message.startswith("configure failed:") and proc.returncode == 1, stderr
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(("artifact", "reason"), [
+    ("/nonexistent", "artifact /nonexistent: not found"),
+    ("shipped:swimmer_ncap", "do not fit the artifact"),  # an artifact of another kind for the blimp's inputs
+])
+def test_a_controller_whose_autostart_fails_exits_with_status_1_at_once(ros_domain_id, artifact, reason):
+    """It logged the reason and stayed up, unconfigured, for ever (a launcher waited for its 15-minute timeout)."""
+    start = time.monotonic()
+    done = subprocess.run(node("controller_node", f"artifact:={artifact}", "autostart:=true"), env=dict(os.environ),
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1, done.stderr
+    assert time.monotonic() - start < 20.0
+    last = done.stderr.strip().splitlines()[-1]
+    assert "autostart failed: " in last and reason in last and last.endswith("exiting with status 1"), done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_realtime_priority_and_cpu_affinity_reach_every_thread_of_the_node(ros_domain_id, context):

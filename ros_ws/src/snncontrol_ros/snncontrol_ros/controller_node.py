@@ -2,7 +2,9 @@
 
 Lifecycle: configure loads and validates the artifact and the parameters (a corrupt artifact or inconsistent
 parameters make configure return FAILURE with the one-line reason logged and on /diagnostics at ERROR; the node
-stays alive and unconfigured, and a node that failed its autostart exits with status 1), and creates the
+stays alive and unconfigured, except after a failed autostart: then it says so in one ERROR line, the reason, and
+exits with status 1 `AUTOSTART_FAILED_EXIT_S` later (the time /diagnostics subscribers need to hear the ERROR)),
+and creates the
 subscriptions and the command publisher; activate resets the SNN and starts control; deactivate sends the safe
 command and stops control; cleanup releases everything; shutdown sends the safe command if it was controlling.
 `autostart:=true` configures and activates at start. A parameter the node does not declare (a misspelt name)
@@ -41,9 +43,9 @@ clock jumps back, the inputs received before are dropped (the safe command until
 from __future__ import annotations
 
 import array
-import difflib
 import itertools
 import math
+import threading
 import time
 
 import numpy as np
@@ -62,7 +64,7 @@ from snncontrol_ros.adaptive import AdaptiveConfig
 from snncontrol_ros.control_core import ControlCore, load_artifact
 from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, ERROR, LatencyWindow, fmt, level_of
 from snncontrol_ros.inputs import RESTART_READINGS, Inputs, ValidRange
-from snncontrol_ros.runtime import declare, one_line, run_node, value
+from snncontrol_ros.runtime import check_declared, declare, one_line, run_node, value
 from snncontrol_ros.safety import SafetyConfig, Throttle
 
 MODES = ("timer", "event", "adaptive")
@@ -70,6 +72,9 @@ FIXED_SIZES = {"range": 1, "float64": 1, "imu": 6}
 MISSING_SAMPLES = ("hold", "safe")
 RATE_HZ = (0.01, 10000.0)  # the control rates a timer can keep
 STEADY = ClockType.STEADY_TIME
+#: after a failed autostart, the process ends this long later (s, steady clock): /diagnostics subscribers discover
+#: the node and hear its ERROR meanwhile (a launch file, a robot's monitor)
+AUTOSTART_FAILED_EXIT_S = 3.0
 
 #: name -> (default, description); empty arrays are given by their type.
 PARAMETERS: dict[str, tuple[object, str]] = {
@@ -131,16 +136,6 @@ RANGES = {
 }
 
 
-def check_declared(node: LifecycleNode, given: list[str]) -> None:
-    """ValueError naming every given parameter the node does not declare (and the closest declared name)."""
-    declared = [*PARAMETERS, "use_sim_time"]
-    unknown = [name for name in given if not node.has_parameter(name) and not name.startswith("qos_overrides.")]
-    if unknown:
-        hints = [f"{name!r}" + "".join(f" (did you mean {m!r}?)" for m in difflib.get_close_matches(name, declared, 1))
-                 for name in unknown]
-        raise ValueError(f"unknown parameter(s) {', '.join(hints)}")
-
-
 class ControllerNode(LifecycleNode):
     def __init__(self, node_name: str = "snn_controller", **kwargs) -> None:
         super().__init__(node_name, **kwargs)
@@ -154,19 +149,34 @@ class ControllerNode(LifecycleNode):
         self._latch_timer = None
         self._active = False
         self._steady = Clock(clock_type=STEADY)
-        check_declared(self, list(self._parameter_overrides))  # (rclpy offers no public view of them)
+        check_declared(self)
         self.add_on_set_parameters_callback(self._on_set_parameters)  # (in front of rclpy's use_sim_time one)
         self._failure = ""  # why the latest configure failed
-        self.exit_status = 0  # for run_node: 1 once an autostart could not configure
+        self.exit_status = 0  # for run_node: 1 once an autostart could not configure or activate
+        self.done = threading.Event()  # run_node ends the process once it is set: after a failed autostart
         self._hardware_id = value(self, "hardware_id")
         self._diag_publisher = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self._diag_timer = self.create_timer(value(self, "diagnostics_period_s"), self._publish_diagnostics,
                                              clock=self._steady)
         if self.get_parameter("autostart").value:
-            if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
-                self.trigger_activate()
-            else:
-                self.exit_status = 1
+            if self.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+                self._autostart_failed("configure")
+            elif self.trigger_activate() != TransitionCallbackReturn.SUCCESS:
+                self._autostart_failed("activate")
+
+    def _autostart_failed(self, transition: str) -> None:
+        """Exit status 1; the process ends `AUTOSTART_FAILED_EXIT_S` from now (`done`), after one ERROR line with
+        the reason (the last line of its log: a launcher that watches the process prints it)."""
+        self.exit_status = 1
+        reason = self._failure or f"{transition} failed (see the log above)"
+
+        def stop() -> None:
+            self.destroy_timer(timer)
+            self._publish_diagnostics()  # ERROR, to the /diagnostics subscribers found meanwhile
+            self.get_logger().error(f"autostart failed: {reason}; exiting with status 1")
+            self.done.set()
+
+        timer = self.create_timer(AUTOSTART_FAILED_EXIT_S, stop, clock=self._steady)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -236,6 +246,11 @@ class ControllerNode(LifecycleNode):
     @property
     def core(self) -> ControlCore | None:
         return self._core
+
+    @property
+    def failure(self) -> str:
+        """Why the latest configure failed ('' if it did not)."""
+        return self._failure
 
     # --- configuration --------------------------------------------------------------------------------------
     def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:

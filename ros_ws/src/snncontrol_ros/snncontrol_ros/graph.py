@@ -1,14 +1,16 @@
 """The blimp-in-simulation graph in one process: sim node + controller node on one executor, lockstep.
 
 Used by the tests and for the adaptive-rate report (`python -m snncontrol_ros.graph --help`). The nodes talk
-over real DDS topics exactly as in separate processes; only the executor is shared.
+over real DDS topics exactly as in separate processes; only the executor is shared. A bad option, a parameter a
+node refuses or a controller that cannot configure (e.g. a missing artifact) is one line on stderr, before any
+episode runs (exit 2 for an option, 1 otherwise).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,12 +18,20 @@ from typing import Any
 
 import numpy as np
 import rclpy
+from rclpy.exceptions import ParameterException
+from rclpy.lifecycle import TransitionCallbackReturn
+from rclpy.logging import LoggingSeverity
 from rclpy.parameter import Parameter
 
+from snncontrol.errors import SnnControlError
 from snncontrol.evaluation.metrics import tracking_metrics
+from snncontrol_ros.controller_node import RANGES as CONTROLLER_RANGES
 from snncontrol_ros.controller_node import ControllerNode
-from snncontrol_ros.runtime import make_executor
+from snncontrol_ros.runtime import DOMAIN_IDS, OneLineParser, bounded, make_executor, one_line
+from snncontrol_ros.sim_node import RANGES as SIM_RANGES
 from snncontrol_ros.sim_node import SimNode
+
+PROG = "python -m snncontrol_ros.graph"
 
 
 def overrides(params: dict[str, Any]) -> list[Parameter]:
@@ -61,16 +71,32 @@ def run_blimp_graph(
     log and the controller's counters."""
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=domain_id)
+    nodes: list[Any] = []
+    ex = make_executor(executor, context)
     try:
-        cparams = {"artifact": artifact, "control_mode": "event", "autostart": True, "use_sim_time": True,
-                   "sensor_reliability": "reliable", **(controller_params or {})}
+        cparams = {"artifact": artifact, "control_mode": "event", "use_sim_time": True,
+                   "sensor_reliability": "reliable", **(controller_params or {}), "autostart": False}
         sparams = {"seed": seed, "mode": "lockstep", "episode_length_s": episode_length_s,
                    "sensor_reliability": "reliable", "startup_delay_s": 0.2, **(sim_params or {})}
         controller = ControllerNode(context=context, parameter_overrides=overrides(cparams))
+        nodes.append(controller)
+        # configured and activated here, as autostart would: a failure is this function's one line (the node's
+        # own ERROR line, the same reason, stays quiet), not a sim waiting for commands that never come
+        logger = controller.get_logger()
+        level = logger.get_effective_level()
+        logger.set_level(LoggingSeverity.FATAL)
+        try:
+            configured = controller.trigger_configure() == TransitionCallbackReturn.SUCCESS
+        finally:
+            logger.set_level(level)
+        if not configured:
+            raise RuntimeError(f"the controller node cannot configure: {controller.failure}")
+        if controller.trigger_activate() != TransitionCallbackReturn.SUCCESS:
+            raise RuntimeError("the controller node cannot activate (see the log above)")
         sim = SimNode(context=context, parameter_overrides=overrides(sparams))
-        ex = make_executor(executor, context)
-        ex.add_node(controller)
-        ex.add_node(sim)
+        nodes.append(sim)
+        for node in nodes:
+            ex.add_node(node)
         start = time.monotonic()
         while not sim.finished.is_set():
             ex.spin_once(timeout_sec=0.1)
@@ -79,12 +105,11 @@ def run_blimp_graph(
         wall = time.monotonic() - start
         core = controller.core
         spikes, sops = core.policy.activity()
-        run = GraphRun(sim.log_arrays(), core.ticks, core.snn_steps, sops, spikes, wall)
-        ex.shutdown()
-        controller.destroy_node()
-        sim.destroy_node()
-        return run
+        return GraphRun(sim.log_arrays(), core.ticks, core.snn_steps, sops, spikes, wall)
     finally:
+        ex.shutdown()
+        for node in nodes:
+            node.destroy_node()
         context.try_shutdown()
 
 
@@ -120,17 +145,26 @@ def adaptive_report(domain_id: int, artifact: str, seed: int = 0, episode_length
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="adaptive-rate report on the blimp (in-process ROS graph)")
-    parser.add_argument("--artifact", default="shipped:blimp")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--episode-length", type=float, default=210.0)
-    parser.add_argument("--domain-id", type=int, default=77)
-    parser.add_argument("--max-interval", type=int, nargs="+", default=[4, 8])
-    parser.add_argument("--delta", type=float, default=0.05)
+    interval = CONTROLLER_RANGES["adaptive_max_interval"]
+    parser = OneLineParser(prog=PROG, description="adaptive-rate report on the blimp (in-process ROS graph)")
+    parser.add_argument("--artifact", default="shipped:blimp", help="controller artifact or shipped:NAME")
+    parser.add_argument("--seed", type=bounded(int, *SIM_RANGES["seed"]), default=0)
+    parser.add_argument("--episode-length", type=bounded(float, *SIM_RANGES["episode_length_s"]), default=210.0,
+                        help="s of sim time")
+    parser.add_argument("--domain-id", type=bounded(int, *DOMAIN_IDS), default=77,
+                        help=f"ROS_DOMAIN_ID of the graph ({DOMAIN_IDS[0]}..{DOMAIN_IDS[1]})")
+    parser.add_argument("--max-interval", type=bounded(int, *interval), nargs="+", default=[4, 8],
+                        help=f"adaptive_max_interval of each adaptive run ({interval[0]}..{interval[1]})")
+    parser.add_argument("--delta", type=bounded(float, 0.0, float("inf"), above=True), default=0.05,
+                        help="adaptive_delta (> 0)")
     options = parser.parse_args(argv)
     settings = [{"adaptive_max_interval": m, "adaptive_delta": options.delta} for m in options.max_interval]
-    print(json.dumps(adaptive_report(options.domain_id, options.artifact, options.seed, options.episode_length,
-                                     settings), indent=1))
+    try:
+        report = adaptive_report(options.domain_id, options.artifact, options.seed, options.episode_length, settings)
+    except (RuntimeError, ValueError, OSError, ParameterException, SnnControlError) as exc:
+        print(f"{PROG}: {one_line(exc)}", file=sys.stderr)
+        return 1
+    print(json.dumps(report, indent=1))
     return 0
 
 

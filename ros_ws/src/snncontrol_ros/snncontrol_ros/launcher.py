@@ -7,13 +7,18 @@
   period (SIGINT, then SIGKILL when it runs out), and keeps how each one ended.
 - `run_sim_graph(...)`: a sim node in lockstep with a controller node (and optionally the recorder) until the
   episode ends; the controller is stopped first, then the recorder gets its grace period to drain what is in
-  flight and close the bag. A node that ends before the sim (e.g. a recorder refusing a bag that exists) stops
-  the run at once with the last line of its log. Returns the sim's log (`SimNode.log_arrays`).
+  flight and close the bag. A node that ends before the sim (e.g. a recorder refusing a bag that exists, a
+  controller whose autostart failed), or a sim that ends without its log, stops the run at once with the last
+  line of its log. The run writes into a temporary folder beside its output folder and replaces that folder
+  only once it has succeeded: an earlier run's results stay until then, and a failed run's logs go to
+  `<out>.failed`. Returns the sim's log (`SimNode.log_arrays`).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,11 +29,25 @@ from typing import IO
 
 import numpy as np
 
+from snncontrol import atomic
+from snncontrol_ros.runtime import DOMAIN_IDS
+
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "launch" / "config"
 #: Grace periods (s, wall clock) between SIGINT and SIGKILL: a node sends its safe command and exits in well
 #: under a second on an idle machine; the recorder first drains (at most its drain_timeout_s) and closes.
 NODE_GRACE_S, RECORDER_GRACE_S = 10.0, 60.0
 READY_TOPIC = "/recorder/ready"
+#: what a run writes into its output folder (and all an earlier run's folder may hold to be replaced)
+RUN_FILES = ("sim_log.npz", "sim.log", "controller.log", "recorder.log")
+
+
+class RunFailed(RuntimeError):
+    """The run ended without its result; the message ends with where its logs are."""
+
+
+def failed_folder(out: Path) -> Path:
+    """Where the logs of a run into `out` that failed go: `<out>.failed`, beside it."""
+    return out.with_name(f"{out.name}.failed")
 
 
 def config_file(name: str) -> Path:
@@ -116,44 +135,117 @@ def run_sim_graph(
     timeout_s: float = 900.0,
 ) -> dict[str, np.ndarray]:
     """Run `sim` (node "sim") and `controller` (node "snn_controller") with the parameter file `config` plus
-    these overrides, the recorder writing the bag `record` when given, until the sim's episode ends; the logs
-    go to `out`/*.log. Raises TimeoutError past `timeout_s` and RuntimeError when the sim wrote no log or the
-    recorder did not close the bag cleanly. ROS_DOMAIN_ID: `domain_id`, else the environment's; discovery stays
-    on this host."""
+    these overrides, the recorder writing the bag `record` when given, until the sim's episode ends. The logs
+    (`RUN_FILES`: sim_log.npz, <node>.log) are written into a temporary folder beside `out`, which replaces `out`
+    once the run has succeeded; until then an earlier run's folder `out` stays as it was. A run that fails or is
+    interrupted leaves `out` untouched and its logs in `failed_folder(out)` (replacing an earlier failed run's),
+    and raises RunFailed (a RuntimeError) naming the reason: a node that ended before the sim (the last line of
+    its log), a sim that ended without its log, a recorder that did not close the bag cleanly, or `timeout_s`
+    passed. Checked before anything starts (ValueError / FileExistsError / OSError, one line): `domain_id` in
+    `DOMAIN_IDS`, `timeout_s` > 0, a bag `record` that does not exist and is not inside `out`, and an `out` (and
+    `<out>.failed`) that is absent or an earlier run's folder, holding only `RUN_FILES` (anything else there is
+    never replaced). ROS_DOMAIN_ID: `domain_id`, else the environment's; discovery stays on this host."""
+    out = Path(out)
+    if domain_id is not None and not DOMAIN_IDS[0] <= domain_id <= DOMAIN_IDS[1]:
+        raise ValueError(f"domain id must be within {DOMAIN_IDS[0]}..{DOMAIN_IDS[1]}, got {domain_id}")
+    if not timeout_s > 0:
+        raise ValueError(f"timeout must be > 0 s, got {timeout_s}")
+    if out.name in ("", ".", ".."):
+        raise ValueError(f"the output folder must be named (each run replaces it), got {str(out)!r}")
     if record is not None and record.exists():  # the recorder would refuse it: say so before anything starts
         raise FileExistsError(f"{record} exists already: the recorder writes a new bag directory")
+    if record is not None and Path(os.path.abspath(out)) in Path(os.path.abspath(record)).parents:
+        raise ValueError(f"the bag {record} would be inside the output folder {out}, which each run replaces: "
+                         "record it elsewhere")
+    failed = failed_folder(out)
+    for folder in (out, failed):
+        atomic.check_replaceable(folder, RUN_FILES, files_only=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"cannot write {out}: {exc.strerror or exc}") from None
+    atomic.check_can_create_in(out.parent, out)
+    work = _new_folder(out)
+    try:
+        log = _run(config, work, controller, sim, record, record_params, executor, domain_id, timeout_s)
+    except Exception as exc:
+        kept = f"; {out} is as it was" if out.exists() else ""
+        raise RunFailed(f"{exc}; logs in {_keep(work, failed)}{kept}") from None
+    except BaseException:  # Ctrl-C, SIGTERM: the nodes were stopped; their logs are kept all the same
+        _keep(work, failed)
+        raise
+    where = _keep(work, out)
+    if where != out:  # (files were put into `out` meanwhile)
+        raise RunFailed(f"{out} holds files of another kind now: not replaced; this run's results are in {where}")
+    return log
+
+
+def _new_folder(out: Path) -> Path:
+    """A new hidden folder beside `out` for a run (`.<name>.run.*`: `atomic.clean_up` knows it), made as a plain
+    mkdir makes one (the permissions `out` gets)."""
+    while True:
+        folder = out.with_name(f".{out.name}.run.{secrets.token_hex(4)}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+
+
+def _keep(work: Path, folder: Path) -> Path:
+    """Put the run's folder `work` in place of `folder` (absent, or an earlier run's: `atomic.check_replaceable`)
+    with one rename, the earlier one renamed aside first and removed afterwards; anything else there is never
+    replaced: then `work` stays where it is. Returns where the run's files are."""
+    for entry in work.iterdir():  # e.g. a temporary a killed write left: the folder holds RUN_FILES only
+        if entry.name in RUN_FILES:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    try:
+        atomic.check_replaceable(folder, RUN_FILES, files_only=True)
+    except FileExistsError:
+        return work
+    atomic.replace_directory(work, folder)  # (a kill between its two renames is undone by atomic.clean_up)
+    return folder
+
+
+def _run(config: Path, work: Path, controller: dict[str, object], sim: dict[str, object], record: Path | None,
+         record_params: dict[str, object] | None, executor: str, domain_id: int | None,
+         timeout_s: float) -> dict[str, np.ndarray]:
+    """The run of `run_sim_graph`, its files in the folder `work`."""
     env = dict(os.environ)
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     if domain_id is not None:
         env["ROS_DOMAIN_ID"] = str(domain_id)
-    out.mkdir(parents=True, exist_ok=True)
-    log_file = out / "sim_log.npz"
-    log_file.unlink(missing_ok=True)
+    log_file = work / "sim_log.npz"
     sim = {**sim, "log_file": str(log_file), "exit_on_done": True}
     with Processes(env) as procs:
         recorder = None
         if record is not None:
             params = {"output": str(record), "reliability": "reliable", "ready_topic": READY_TOPIC,
                       **(record_params or {})}
-            recorder = procs.start(node_command("recorder", params), out / "recorder.log", RECORDER_GRACE_S)
+            recorder = procs.start(node_command("recorder", params), work / "recorder.log", RECORDER_GRACE_S)
             # the first reading waits until the recorder hears every publisher and the sim hears the recorder
             sim.update(lockstep_subscribers=2, start_after_topic=READY_TOPIC)
         procs.start(node_command("controller_node", controller, config, executor, "snn_controller"),
-                    out / "controller.log")
-        sim_proc = procs.start(node_command("sim_node", sim, config, executor, "sim"), out / "sim.log").proc
+                    work / "controller.log")
+        sim_node = procs.start(node_command("sim_node", sim, config, executor, "sim"), work / "sim.log")
         deadline = time.monotonic() + timeout_s
-        while sim_proc.poll() is None:
+        while sim_node.proc.poll() is None:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the simulation did not finish in {timeout_s} s; see {out}/*.log")
+                raise TimeoutError(f"the simulation did not finish in {timeout_s:g} s")
             for item in procs.started:
-                if item.proc.poll() is not None and item.proc is not sim_proc:
+                if item.proc.poll() is not None and item is not sim_node:
                     raise RuntimeError(f"{Path(item.log.name).name if item.log else 'a node'} ended before the "
                                        f"simulation (exit {item.proc.returncode}): {item.last_line()}")
             time.sleep(0.1)
+    if sim_node.returncode != 0 or not log_file.is_file():
+        raise RuntimeError(f"sim.log ended without the simulation's log (exit {sim_node.returncode}): "
+                           f"{sim_node.last_line()}")
     if recorder is not None and recorder.returncode != 0:
-        raise RuntimeError(f"the recorder did not close {record} cleanly (exit {recorder.returncode}); "
-                           f"see {out}/recorder.log")
-    if not log_file.is_file():
-        raise RuntimeError(f"the sim node wrote no log; see {out}/sim.log")
+        raise RuntimeError(f"the recorder did not close {record} cleanly (exit {recorder.returncode}): "
+                           f"{recorder.last_line()}")
     with np.load(log_file) as data:
         return {key: data[key] for key in data.files}

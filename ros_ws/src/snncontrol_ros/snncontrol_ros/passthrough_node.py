@@ -10,7 +10,7 @@ from sensor_msgs.msg import Range
 from std_msgs.msg import Float64MultiArray
 
 from snncontrol_ros import messages
-from snncontrol_ros.runtime import declare, fixed_at_start, run_node
+from snncontrol_ros.runtime import check_declared, declare, fixed_at_start, run_node
 
 
 class PassthroughNode(Node):
@@ -20,6 +20,7 @@ class PassthroughNode(Node):
         output = declare(self, "output_topic", "thrust_command", "std_msgs/Float64MultiArray output")
         reliability = declare(self, "sensor_reliability", "best_effort", "input QoS: best_effort | reliable")
         depth = declare(self, "command_qos_depth", 1, "keep-last depth of the reliable command publisher")
+        check_declared(self)
         self.publisher = self.create_publisher(Float64MultiArray, output, messages.command_qos(depth))
         self.command = messages.CommandMessage("float64_multi_array")  # reused, as the controller node does
         self.create_subscription(Range, sensor, self._on_range, messages.sensor_qos(reliability))

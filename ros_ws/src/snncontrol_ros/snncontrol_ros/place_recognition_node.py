@@ -10,7 +10,9 @@ publishes `place/index` (std_msgs/Int32) and `place/confidence` (std_msgs/Float3
 `place/match` (std_msgs/Float64MultiArray [index, confidence, frame stamp s, latency s]).
 
 The matcher is `snncontrol.vpr.Matcher` on an ensemble artifact (`matcher.query(images uint8 [B,H,W] or
-[B,H,W,3]) -> (place_index [B], confidence [B])`).
+[B,H,W,3]) -> (place_index [B], confidence [B])`). A parameter the node does not declare (a misspelt name), an
+image_type other than raw or compressed, a max_age_s out of range or a matcher that cannot be loaded stops it at
+start, in one line.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from std_msgs.msg import Float32, Float64MultiArray, Int32
 
 from snncontrol.vpr.datasets.bags import decode
 from snncontrol_ros import messages
-from snncontrol_ros.runtime import declare, fixed_at_start, run_node
+from snncontrol_ros.runtime import check_declared, declare, fixed_at_start, run_node
 
 
 def load_matcher(path: str, mode: str = "rate") -> Any:
@@ -52,6 +54,7 @@ class PlaceRecognitionNode(Node):
         self.max_age_s = declare(self, "max_age_s", 0.5, "drop frames older than this when processing starts (s)",
                                  low=0.001, high=3600.0)  # (0 dropped every frame, silently)
         reliability = declare(self, "sensor_reliability", "best_effort", "image QoS: best_effort | reliable")
+        check_declared(self)  # a misspelt parameter (image_topc) ran on the default topic, silently
         if kind not in MESSAGE_TYPES:
             raise ValueError(f"image_type must be raw or compressed, got {kind!r}")
         self.matcher = matcher if matcher is not None else load_matcher(path, mode)

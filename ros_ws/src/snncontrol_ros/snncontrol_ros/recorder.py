@@ -8,7 +8,8 @@ graph whose publishers are all reliable such as the lockstep simulation, loses n
 within 1,000 messages per topic: a recorder never slows the loop down), drain_quiet_s and drain_timeout_s, and
 ready_topic: a latched std_msgs/String sent there once every recorded topic has a matched publisher (the
 lockstep simulation's `start_after_topic` waits for it). Timestamps are receive times on the node clock (sim
-time with use_sim_time).
+time with use_sim_time). A parameter the node does not declare (a misspelt name) stops it at start in one line,
+before a bag is opened.
 
 Stopping (SIGINT/SIGTERM) does not drop what is still in flight: the node keeps receiving and writing until no
 message came for `drain_quiet_s` since the stop (at most `drain_timeout_s`), then closes the bag (the mcap
@@ -31,7 +32,7 @@ from rosbags.typesys import Stores, get_typestore
 from std_msgs.msg import String
 
 from snncontrol_ros import messages
-from snncontrol_ros.runtime import declare, fixed_at_start, one_line, run_node, value
+from snncontrol_ros.runtime import check_declared, declare, fixed_at_start, one_line, run_node, value
 
 #: What the blimp-in-simulation graph records by default (topic -> type).
 BLIMP_TOPICS: dict[str, str] = {
@@ -114,6 +115,7 @@ class RecorderNode(Node):
         self.drain_timeout_s = declare(self, "drain_timeout_s", 10.0, "on stop: close after this long at most (s)",
                                        low=0.0, high=3600.0)
         ready_topic = declare(self, "ready_topic", "", "announce here (latched) once every topic has a publisher")
+        check_declared(self)  # a misspelt parameter: one line, before a bag is opened
         topics, types = list(value(self, "topics")), list(value(self, "types"))
         if len(topics) != len(types):
             raise ValueError("topics and types must have the same length")

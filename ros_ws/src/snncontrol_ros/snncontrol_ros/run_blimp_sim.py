@@ -4,6 +4,10 @@ launch/config/blimp_sim.yaml (what launch/blimp_sim.launch.xml starts on a full 
 
     snncontrol-ros-sim-blimp --duration 30 --record runs/blimp_bag
     python -m snncontrol_ros.run_blimp_sim --help
+
+A bad option is refused in one line before any node starts (exit 2); a run that fails says why in one line, the
+last line of the log of the node that stopped it (exit 1). `--out` is replaced only by a run that succeeded (see
+`snncontrol_ros.launcher.run_sim_graph`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from snncontrol_ros.launcher import config_file, run_sim_graph
-from snncontrol_ros.runtime import EXECUTORS
+from snncontrol_ros.launcher import RUN_FILES, config_file, failed_folder, run_sim_graph
+from snncontrol_ros.runtime import DOMAIN_IDS, EXECUTORS, OneLineParser, bounded
+
+PROG = "snncontrol-ros-sim-blimp"
+#: the sim node's ranges (snncontrol_ros.sim_node.RANGES; not imported: it loads MuJoCo)
+SEEDS = (0, 2**31 - 1)
+DURATION_S = (0.01, 1e7)
 
 
 def run(options: argparse.Namespace) -> dict[str, np.ndarray]:
@@ -30,17 +39,24 @@ def run(options: argparse.Namespace) -> dict[str, np.ndarray]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description="blimp in simulation: sim node + SNN controller node over DDS")
+    p = OneLineParser(prog=PROG, description="blimp in simulation: sim node + SNN controller node over DDS")
     p.add_argument("--artifact", default="shipped:blimp", help="controller artifact or shipped:NAME")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--duration", type=float, default=60.0, help="episode length (s of sim time)")
+    p.add_argument("--seed", type=bounded(int, *SEEDS), default=0, help=f"episode seed ({SEEDS[0]}..{SEEDS[1]})")
+    p.add_argument("--duration", type=bounded(float, *DURATION_S), default=60.0,
+                   help=f"episode length (s of sim time, {DURATION_S[0]:g}..{DURATION_S[1]:g})")
     p.add_argument("--mode", choices=("lockstep", "realtime"), default="lockstep")
     p.add_argument("--control-mode", choices=("timer", "event", "adaptive"), default="event")
     p.add_argument("--executor", choices=EXECUTORS, default="events")
-    p.add_argument("--record", default="", help="record the run to this bag directory (mcap)")
-    p.add_argument("--domain-id", type=int, default=None, help="ROS_DOMAIN_ID (default: the environment's)")
-    p.add_argument("--out", default="runs/blimp_sim", help="folder for the logs and sim_log.npz")
-    p.add_argument("--timeout", type=float, default=900.0, help="wall-clock limit (s)")
+    p.add_argument("--record", default="", help="record the run to this bag directory (mcap; must not exist, "
+                                                "nor be inside --out)")
+    p.add_argument("--domain-id", type=bounded(int, *DOMAIN_IDS), default=None,
+                   help=f"ROS_DOMAIN_ID, {DOMAIN_IDS[0]}..{DOMAIN_IDS[1]} (default: the environment's)")
+    p.add_argument("--out", default="runs/blimp_sim",
+                   help=f"folder for the run's {', '.join(RUN_FILES)}; an earlier run's folder there is replaced "
+                        "once this run has succeeded (a folder holding other files is refused), and a run that "
+                        "fails leaves it as it was, with its own logs in OUT.failed")
+    p.add_argument("--timeout", type=bounded(float, 0.0, float("inf"), above=True), default=900.0,
+                   help="wall-clock limit (s)")
     return p
 
 
@@ -59,11 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, _exit_on)
     try:
         log = run(options)
-    except (TimeoutError, RuntimeError, FileNotFoundError, FileExistsError) as exc:
-        print(f"snncontrol-ros-sim-blimp: {exc}", file=sys.stderr)
+    except (RuntimeError, ValueError, OSError) as exc:  # (each one line: run_sim_graph, config_file)
+        print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("snncontrol-ros-sim-blimp: interrupted; the nodes were stopped", file=sys.stderr)
+        print(f"{PROG}: interrupted; the nodes were stopped, their logs are in "
+              f"{failed_folder(Path(options.out))}", file=sys.stderr)
         return 130
     error = log["setpoint"] - log["altitude"]
     tail = slice(max(0, len(error) - 100), None)

@@ -1,12 +1,15 @@
 """Running nodes: executor choice, real-time scheduling, clean shutdown on SIGINT/SIGTERM (the node gets to send
-its safe command before the context goes down), declaring parameters with descriptions, and refusing changes to
-parameters a node reads only at start (`fixed_at_start`)."""
+its safe command before the context goes down), declaring parameters with descriptions, refusing changes to
+parameters a node reads only at start (`fixed_at_start`) and parameters it does not declare (`check_declared`),
+and command lines whose bad values are one line (`OneLineParser`, `bounded`)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import gc
+import math
 import os
 import signal
 import sys
@@ -26,6 +29,8 @@ from rclpy.signals import SignalHandlerOptions
 from snncontrol.errors import SnnControlError
 
 EXECUTORS = ("single", "multi", "events")
+#: the ROS_DOMAIN_IDs a node can use (Fast DDS derives its ports from the id; the benchmarks take the same)
+DOMAIN_IDS = (0, 232)
 
 
 def make_executor(kind: str, context: rclpy.Context | None = None) -> Executor:
@@ -109,6 +114,20 @@ def fixed_at_start(node: Node) -> None:
     node.add_on_set_parameters_callback(refuse)
 
 
+def check_declared(node: Node, given: Iterable[str] | None = None) -> None:
+    """ValueError naming every parameter in `given` (default: those the node was started with: `-p`, a parameter
+    file, `parameter_overrides`) that `node` does not declare, each with the closest declared name: a misspelt
+    parameter would otherwise be dropped silently and the node run on its default. rclpy's own `qos_overrides.*`
+    pass. Call it once every parameter is declared, before the node does anything."""
+    names = list(node._parameter_overrides if given is None else given)  # (rclpy offers no public view of them)
+    unknown = [name for name in names if not node.has_parameter(name) and not name.startswith("qos_overrides.")]
+    if unknown:
+        declared = list(node.list_parameters([], 0).names)
+        hints = [f"{name!r}" + "".join(f" (did you mean {m!r}?)" for m in difflib.get_close_matches(name, declared, 1))
+                 for name in unknown]
+        raise ValueError(f"unknown parameter(s) {', '.join(hints)}")
+
+
 def value(node: Node, name: str) -> Any:
     """A declared parameter's value; [] for an array parameter declared without a value."""
     try:
@@ -131,16 +150,45 @@ def _cpus(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected CPU numbers separated by commas, got {text!r}") from None
 
 
-class _OneLineParser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one line on stderr, `PROG: LABEL: MESSAGE` (label "error", a node's options
+    "cannot start"), with exit status 2 (no usage block: `--help` shows it)."""
+
+    def __init__(self, *args: Any, label: str = "error", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label = label
+
     def error(self, message: str) -> NoReturn:
-        print(f"{self.prog}: cannot start: {message}", file=sys.stderr)
+        print(f"{self.prog}: {self.label}: {message}", file=sys.stderr)
         raise SystemExit(2)
+
+
+def bounded(kind: type[int] | type[float], low: float, high: float, above: bool = False) -> Callable[[str], Any]:
+    """An argparse type: a finite `kind` (int or float) in [low, high] (`above`: in (low, high]), else a one-line
+    reason, e.g. `argument --duration: must be > 0 and <= 1e+07, got '0'`."""
+
+    def text(x: float) -> str:
+        return f"{x:g}" if isinstance(x, float) else str(x)
+
+    wanted = (f"> {text(low)}" if above else f">= {text(low)}") + ("" if math.isinf(high) else f" and <= {text(high)}")
+
+    def parse(given: str) -> Any:
+        try:
+            number = kind(given)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} {wanted}, got "
+                                             f"{given!r}") from None
+        if not (math.isfinite(number) and (low < number if above else low <= number) and number <= high):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {given!r}")
+        return number
+
+    return parse
 
 
 def options_parser(description: str = "") -> argparse.ArgumentParser:
     """The options of every node process (before --ros-args; a launch file's node `args`); a bad one exits
     with status 2 and one line on stderr."""
-    parser = _OneLineParser(description=description)
+    parser = OneLineParser(description=description, label="cannot start")
     parser.add_argument("--executor", choices=EXECUTORS, default="events",
                         help="rclpy executor (default events: the lowest latency, benchmarks/ros_latency.py)")
     parser.add_argument("--realtime-priority", type=_priority, default=0, metavar="N",

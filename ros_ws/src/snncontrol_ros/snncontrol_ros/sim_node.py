@@ -21,7 +21,8 @@ node's `echo_stamp`, set in launch/config) answers that reading only: a second a
 after the next reading, is held but steps nothing (without the echo, the first command after a reading steps
 it). `log_file` (.npz) records the run at episode end. Parameters are read at start (a later `ros2 param set` is
 refused); a safe command outside the plant's action space, an image larger than the model's offscreen
-framebuffer or a log file that cannot be written stops the node at start, in one line.
+framebuffer, a log file that cannot be written or a parameter it does not declare (a misspelt name; the
+closest declared one is named) stops the node at start, in one line.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from std_msgs.msg import Float64, Float64MultiArray, String
 import sim_envs  # noqa: F401  (registers the environments)
 from snncontrol import atomic
 from snncontrol_ros import messages
-from snncontrol_ros.runtime import declare, fixed_at_start, run_node
+from snncontrol_ros.runtime import check_declared, declare, fixed_at_start, run_node
 
 PLANTS = {
     "blimp": ("sim_envs/BlimpAltitude-v0", "altitude", "thrust_command"),
@@ -104,6 +105,7 @@ class SimNode(Node):
         for name, (default, text) in PARAMETERS.items():
             low, high = RANGES.get(name, (None, None))
             p[name] = declare(self, name, default, text, low=low, high=high)
+        check_declared(self)  # a misspelt parameter: one line, not a run on the default
         if p["plant"] not in PLANTS:
             raise ValueError(f"plant must be one of {sorted(PLANTS)}, got {p['plant']!r}")
         if p["mode"] not in ("realtime", "lockstep"):
