@@ -37,9 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, output_file, ratio, write_json  # noqa: E402
+from common import integer, output_file, ratio  # noqa: E402
 
 from snncontrol.artifacts import load_controller  # noqa: E402
+from snncontrol.atomic import write_json  # noqa: E402
 from snncontrol.commands.eval_blimp import envelope_report, plants_over_bands  # noqa: E402
 from snncontrol.controllers import resolve  # noqa: E402
 from snncontrol.errors import SnnControlError  # noqa: E402

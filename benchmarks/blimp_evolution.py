@@ -29,10 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, machine_info, number, output_file, ratio, write_json  # noqa: E402
+from common import integer, machine_info, number, output_file, ratio  # noqa: E402
 
 from evolution.config import load_config  # noqa: E402
 from evolution.runner import Experiment  # noqa: E402
+from snncontrol.atomic import write_json  # noqa: E402
 from snncontrol.evaluation.blimp_datasets import pd_mimicry_dataset, save_dataset  # noqa: E402
 from snncontrol.seeding import seed_argument  # noqa: E402
 

@@ -49,11 +49,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, number, output_file, ratio, write_json  # noqa: E402
+from common import integer, number, output_file, ratio  # noqa: E402
 
 from sim_envs.blimp.envelope import HOVER_BANDS, MODELS  # noqa: E402
 from snncontrol.adapters import IOAdapters  # noqa: E402
 from snncontrol.artifacts import Controller, load_controller  # noqa: E402
+from snncontrol.atomic import write_json  # noqa: E402
 from snncontrol.compose import split_genome  # noqa: E402
 from snncontrol.controllers import resolve  # noqa: E402
 from snncontrol.controllers.blimp.integrator import blimp_parts, constant_error_response  # noqa: E402

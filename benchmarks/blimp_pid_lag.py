@@ -30,10 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, number, output_file, ratio, write_json  # noqa: E402
+from common import integer, number, output_file, ratio  # noqa: E402
 
 from snncontrol.adapters import IOAdapters  # noqa: E402
 from snncontrol.artifacts import load_controller  # noqa: E402
+from snncontrol.atomic import write_json  # noqa: E402
 from snncontrol.commands.eval_blimp import MIN_HOLD_S  # noqa: E402
 from snncontrol.controllers import SHIPPED  # noqa: E402
 from snncontrol.controllers.pid import BLIMP_PID, PIDPolicy  # noqa: E402

@@ -37,13 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, output_file, ratio, write_json  # noqa: E402
+from common import integer, output_file, ratio  # noqa: E402
 
 from evolution.config import load_config  # noqa: E402
 from evolution.fitness import build_fitness  # noqa: E402
 from evolution.problem import Problem  # noqa: E402
 from evolution.rng import VALIDATION_KEY, derive_seed  # noqa: E402
 from snncontrol.artifacts import load_controller, read_artifact  # noqa: E402
+from snncontrol.atomic import write_json  # noqa: E402
 from snncontrol.commands.eval_blimp import table  # noqa: E402
 from snncontrol.compose import split_genome  # noqa: E402
 from snncontrol.controllers.blimp.integrator import blimp_parts, constant_error_response  # noqa: E402

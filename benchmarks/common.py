@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import math
 import os
 import platform
@@ -21,27 +20,7 @@ from typing import Any
 import numpy as np
 
 from snncontrol import atomic
-
-
-def strict(value: Any) -> Any:
-    """`value` ready for strict JSON: every non-finite float (NaN, +-inf) as None, tuples and arrays as lists,
-    NumPy scalars as Python ones."""
-    if isinstance(value, dict):
-        return {key: strict(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [strict(item) for item in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def write_json(path: str | os.PathLike[str], document: Any, indent: int = 1) -> Path:
-    """Replace the file `path` with `document` as strict JSON (NaN and infinities as null), atomically. Returns
-    the path written."""
-    text = json.dumps(strict(document), indent=indent, allow_nan=False)
-    return atomic.write_text(path, text + "\n")
+from snncontrol.arguments import bounded
 
 
 def ratio(value: float, base: float) -> float:
@@ -82,36 +61,12 @@ def machine_info() -> dict[str, Any]:
 
 def integer(low: int, high: int | None = None) -> Callable[[str], int]:
     """An argparse type: an integer in low..high (inclusive; no upper bound where `high` is None)."""
-    span = f">= {low}" if high is None else f"in {low}..{high}"
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer {span}, got {text!r}") from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"must be an integer {span}, got {text!r}")
-        return value
-
-    parse.__name__ = "integer"
-    return parse
+    return bounded(int, low, math.inf if high is None else high)
 
 
 def number(low: float, high: float | None = None, above: bool = False) -> Callable[[str], float]:
     """An argparse type: a finite number >= `low` (> `low` with `above`), <= `high` where given."""
-    span = f"{'>' if above else '>='} {low:g}" + ("" if high is None else f" and <= {high:g}")
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and (value > low if above else value >= low) and (high is None or value <= high)):
-            raise argparse.ArgumentTypeError(f"must be a finite number {span}, got {text!r}")
-        return value
-
-    parse.__name__ = "number"
-    return parse
+    return bounded(float, low, math.inf if high is None else high, above)
 
 
 def output_file(parser: argparse.ArgumentParser, path: str | os.PathLike[str], flag: str) -> Path:

@@ -26,7 +26,9 @@ import numpy as np
 from evolution import loopback  # standard library only: safe before the workers size their thread pools
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import integer, machine_info, output_file, ratio, write_json  # NumPy and the standard library only
+from common import integer, machine_info, output_file, ratio  # NumPy and the standard library only
+
+from snncontrol.atomic import write_json
 
 POPULATION = 64
 WARMUP = 2  # generations before timing (a pool worker still starting may miss the first one)

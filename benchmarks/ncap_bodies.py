@@ -37,10 +37,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import output_file, ratios, write_json  # noqa: E402
+from common import output_file, ratios  # noqa: E402
 
 from sim_envs.swimmer.envelope import SwimmerEnvelope  # noqa: E402
 from snncontrol.artifacts import read_artifact, save_controller  # noqa: E402
+from snncontrol.atomic import write_json  # noqa: E402
 from snncontrol.controllers import SHIPPED  # noqa: E402
 from snncontrol.controllers.ncap import paper_genome, retarget_population  # noqa: E402
 from snncontrol.errors import SnnControlError  # noqa: E402

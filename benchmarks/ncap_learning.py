@@ -38,11 +38,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, output_file, ratio, write_json  # noqa: E402
+from common import integer, output_file, ratio  # noqa: E402
 
 from evolution.config import load_config  # noqa: E402
 from snncontrol.adapters import IOAdapters  # noqa: E402
 from snncontrol.artifacts import Metadata, read_artifact, save_controller  # noqa: E402
+from snncontrol.atomic import write_json  # noqa: E402
 from snncontrol.controllers import SHIPPED  # noqa: E402
 from snncontrol.controllers.ncap import (  # noqa: E402
     SPIKING,

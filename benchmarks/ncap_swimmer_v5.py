@@ -29,11 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, output_file, write_json  # noqa: E402
+from common import integer, output_file  # noqa: E402
 from ncap_learning import Runs, read_logbook  # noqa: E402
 
 from evolution.config import ExperimentConfig, load_config  # noqa: E402
 from evolution.errors import ConfigError  # noqa: E402
+from snncontrol.atomic import write_json  # noqa: E402
 from snncontrol.controllers.ncap import ncap_period  # noqa: E402
 from snncontrol.evaluation.swimming import swim  # noqa: E402
 

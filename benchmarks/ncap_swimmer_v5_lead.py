@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, output_file, ratio, write_json  # noqa: E402
+from common import integer, output_file, ratio  # noqa: E402
 
+from snncontrol.atomic import write_json  # noqa: E402
 from snncontrol.controllers.ncap import ncap_genome, ncap_io, ncap_spec  # noqa: E402
 from snncontrol.evaluation.swimming import make_swimmer, swim  # noqa: E402
 from snncontrol.seeding import seed_argument  # noqa: E402

@@ -26,9 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, output_file, write_json  # noqa: E402
+from common import integer, output_file  # noqa: E402
 
 from snncontrol.artifacts import read_artifact  # noqa: E402
+from snncontrol.atomic import write_json  # noqa: E402
 from snncontrol.controllers.ncap import ncap_weights, paper_genome, retarget  # noqa: E402
 from snncontrol.errors import SnnControlError  # noqa: E402
 from snncontrol.evaluation.swimming import swim  # noqa: E402

@@ -67,7 +67,9 @@ from std_msgs.msg import Float64, Float64MultiArray
 from snncontrol.controllers import SHIPPED
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import integer, machine_info, number, output_file, write_json
+from common import integer, machine_info, number, output_file
+
+from snncontrol.atomic import write_json
 
 OUT = Path(__file__).parent / "results" / "ros_latency.json"
 NODES = {"floor": "passthrough_node", "snn": "controller_node"}  # namespace -> module of the node under test

@@ -29,7 +29,9 @@ from sim_envs import SwimmerEnv, SwimmerVectorEnv
 from snncontrol.seeding import seed32_argument
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import integer, machine_info, output_file, strict, write_json
+from common import integer, machine_info, output_file
+
+from snncontrol.atomic import json_ready, write_json
 
 N_ENVS = 64
 N_LINKS = 6
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         "targets": {"speedup_vs_syncvector": 3.0, "fraction_of_physics_limit": 0.7},
     }
     write_json(output, result, indent=2)
-    print(json.dumps(strict(result), indent=2))
+    print(json.dumps(json_ready(result), indent=2))
     print(f"RESULT sim_step speedup_vs_syncvector={result['speedup_vs_syncvector']:.2f} "
           f"fraction_of_physics_limit={result['fraction_of_physics_limit']:.3f} "
           f"env_steps_per_s={env_steps / ours:.0f}")

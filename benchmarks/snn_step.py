@@ -68,7 +68,9 @@ from snncontrol.seeding import seed32_argument
 from snncontrol.spec import NetworkSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import integer, machine_info, output_file, write_json
+from common import integer, machine_info, output_file
+
+from snncontrol.atomic import write_json
 
 RESULTS = Path(__file__).parent / "results" / "snn_step.json"
 N_HIDDEN = 80

@@ -52,7 +52,9 @@ from snncontrol.vpr.seqmatch import check_length
 from snncontrol.vpr.train import Calibration, train
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import integer, machine_info, output_file, ratio, strict, write_json
+from common import integer, machine_info, output_file, ratio
+
+from snncontrol.atomic import json_ready, write_json
 
 RESULTS = Path(__file__).parent / "results"
 #: The spiking side-by-side figures of a run without a sample (`--agreement 0`, e.g. at 10,000 places).
@@ -300,7 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     plots.plot_pr(curves, RESULTS / f"{args.name}_pr.png")
     if args.places <= 2000:  # a larger matrix is a grey square at any figure size
         plots.plot_similarity(sims["snn"], RESULTS / f"{args.name}_similarity.png", "SNN ensemble similarity")
-    print(json.dumps(strict(out), indent=1))
+    print(json.dumps(json_ready(out), indent=1))
     worst = min(conditions, key=lambda name: lowest_first(conditions[name]["snn_over_sad"]))
     answered = [name for name in conditions if conditions[name]["sample_rate_recall_at_1"] > 0]  # nan: no sample
     worst_spiking = min(answered, key=lambda name: lowest_first(conditions[name]["spiking_over_rate"]),

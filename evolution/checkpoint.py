@@ -34,6 +34,7 @@ from evolution.loop import RunState
 from evolution.strategies.base import Individual, Strategy, pack, unpack
 from snncontrol import atomic
 from snncontrol.artifacts import parse_json
+from snncontrol.errors import first_line
 
 FORMAT = "snncontrol.evolution.checkpoint/1"
 LATEST = "latest.json"
@@ -147,7 +148,7 @@ def load(
 
 def _reason(exc: BaseException) -> str:
     """One short line for why a checkpoint was skipped."""
-    text = (str(exc).splitlines() or [""])[0][:200]
+    text = first_line(exc)[:200] if str(exc).strip() else ""
     if isinstance(exc, KeyError):
         return f"lacks {text}"
     return text if isinstance(exc, ValueError) and text else f"{type(exc).__name__}: {text}"

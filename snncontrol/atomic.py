@@ -10,6 +10,8 @@ directory of the user's) is refused with FileExistsError, so that a mistyped out
 from __future__ import annotations
 
 import io
+import json
+import math
 import os
 import shutil
 import tempfile
@@ -115,6 +117,28 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
+def json_ready(value: Any) -> Any:
+    """`value` ready for strict JSON: every non-finite float (NaN, +-inf) as None (a figure that does not exist is
+    null), tuples and arrays as lists, NumPy scalars as Python ones."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [json_ready(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: str | os.PathLike[str], document: Any, indent: int = 1) -> Path:
+    """Replace the file `path` with `document` as strict JSON (`json_ready`: NaN and infinities null),
+    atomically. Returns the path written."""
+    return write_text(path, json.dumps(json_ready(document), indent=indent, allow_nan=False) + "\n")
+
+
 def write_directory(path: str | os.PathLike[str], files: dict[str, bytes]) -> Path:
     """Replace the directory `path` with one holding exactly `files` (name -> content).
 
@@ -176,6 +200,18 @@ def replace_directory(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
 
 
+def restore_aside(directory: str | os.PathLike[str], names: str = "*") -> None:
+    """Put back, in `directory`, each earlier output (a NAME matching the glob `names`) that a kill between the two
+    renames of `replace_directory` left renamed aside with nothing in its place. Safe while other writes go on."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return
+    for aside in sorted(directory.glob(f".{names}.old.*")):
+        name = aside.name[1 : aside.name.rfind(".old.")]
+        if (aside / name).is_dir() and not (directory / name).exists():
+            os.replace(aside / name, directory / name)
+
+
 def clean_up(directory: str | os.PathLike[str], names: str = "*") -> None:
     """Remove what writes killed mid-way left in `directory`: the hidden temporaries `.NAME.*` of `write_bytes`
     and `write_directory` for the NAMEs matching the glob `names`. A directory that a kill left renamed aside,
@@ -184,11 +220,8 @@ def clean_up(directory: str | os.PathLike[str], names: str = "*") -> None:
     directory = Path(directory)
     if not directory.is_dir():
         return
+    restore_aside(directory, names)
     leftovers = sorted(directory.glob(f".{names}.*"))
-    for aside in leftovers:
-        name = aside.name[1 : aside.name.rfind(".old.")]
-        if ".old." in aside.name and (aside / name).is_dir() and not (directory / name).exists():
-            os.replace(aside / name, directory / name)
     for leftover in leftovers:
         if leftover.is_dir() and not leftover.is_symlink():
             shutil.rmtree(leftover, ignore_errors=True)

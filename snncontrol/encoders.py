@@ -120,7 +120,9 @@ class PoissonEncoder(RateCode):
 
     `shared_noise` (default): every copy of the batch draws the same uniform numbers at a step, so a copy's spikes
     depend on its own input and the step alone, never on its place in the batch: an evolved individual scores the
-    same in any chunk, backend or worker count, and alone (as in a ROS node's single copy). False: copy p draws row
+    same in any chunk, backend or worker count, and alone (as in a ROS node's single copy); the copies flown together
+    (a genome's episodes, an evaluation's plants) share that noise too, so averaging over them does not average the
+    encoder's noise. False: copy p draws row
     p of the step's draw, independent samples for the copies of one batch (place recognition's queries and
     modules, which call `step` directly).
     """

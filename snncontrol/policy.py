@@ -101,7 +101,8 @@ class SNNPolicy:
     def act(self, observation: Any, extra_inputs: Any = None) -> np.ndarray:
         """One step of every copy: observations [P, n_obs] (plant units) -> actions [P, n_actions] (float64).
         `extra_inputs` ([n_extra] or [P, n_extra]) are appended to the adapted observation as further network
-        inputs (e.g. an NCAP's speed and turn commands). A network whose values overflow (e.g. a recurrent leaky
+        inputs, as they are (e.g. an NCAP's command channels, which `snncontrol.controllers.ncap.with_commands`
+        makes from its speed and turn commands). A network whose values overflow (e.g. a recurrent leaky
         integrator with gain above 1) gives inf / NaN actions: the ROS node sends its safe command instead, a
         closed-loop fitness scores that genome NaN, and evaluations stop on them (`finite_actions`)."""
         return self.act_on_inputs(self.inputs(observation, extra_inputs))

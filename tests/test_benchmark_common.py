@@ -1,5 +1,6 @@
-"""benchmarks/common.py: the result JSON is strict (NaN and infinities null) and written atomically, a ratio to a
-peer that is zero or negative is NaN (null / 'nan'), not a huge number, and the machine a timing ran on is named."""
+"""benchmarks/common.py and the JSON writer every result goes through (snncontrol.atomic.write_json): the result
+JSON is strict (NaN and infinities null) and written atomically, a ratio to a peer that is zero or negative is NaN
+(null / 'nan'), not a huge number, and the machine a timing ran on is named."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from snncontrol.atomic import json_ready, write_json
 
 
 def _refuse(token: str) -> None:
@@ -20,11 +23,11 @@ def common(load_benchmark):
     return load_benchmark("common")
 
 
-def test_write_json_writes_null_for_nan_and_is_strict(common, tmp_path: Path) -> None:
+def test_write_json_writes_null_for_nan_and_is_strict(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "result.json"
     document = {"nan": float("nan"), "inf": -math.inf, "numpy": np.float64("nan"), "int": np.int64(3),
                 "nested": [{"x": (1.5, float("inf"))}], "array": np.array([1.0, np.nan])}
-    assert common.write_json(path, document) == path
+    assert write_json(path, document) == path
     text = path.read_text()
     assert "NaN" not in text and "Infinity" not in text
     assert json.loads(text, parse_constant=_refuse) == {"nan": None, "inf": None, "numpy": None, "int": 3,
@@ -37,7 +40,7 @@ def test_a_ratio_to_a_peer_that_is_not_positive_is_nan(common, peer: float) -> N
     value = common.ratio(3.0, peer)
     assert math.isnan(value)
     assert f"{value:.2f}" == "nan"
-    assert json.loads(json.dumps(common.strict({"ratio": value}))) == {"ratio": None}
+    assert json.loads(json.dumps(json_ready({"ratio": value}))) == {"ratio": None}
 
 
 def test_a_ratio_to_a_positive_peer_is_the_plain_quotient(common) -> None:

@@ -129,10 +129,12 @@ class ClosedLoopFitness:
         values = {"return": total}
         if tracker is not None:
             values.update({name: getattr(tracker, name)() for name in TRACKED})
-            if "steady_state" in tracked and not (tracker.steady_n > 0).any():
-                raise ConfigError(f"fitness.steady_after_steps: no episode held a set-point for "
-                                  f"{self.cfg.steady_after_steps} steps, so no copy has a steady-state error: "
-                                  "give a number below the schedule's hold (in control steps)")
+            # a copy that flew past steady_after_steps without one steady sample: every hold was shorter (a copy
+            # that ended sooner scores NaN, its own failure)
+            if "steady_state" in tracked and ((steps > self.cfg.steady_after_steps) & (tracker.steady_n == 0)).any():
+                raise ConfigError(f"fitness.steady_after_steps: no set-point was held {self.cfg.steady_after_steps} "
+                                  "steps, so there is no steady-state error to score: give a number below the "
+                                  "schedule's hold (in control steps)")
         values.update(energy_objectives(counters_report(self.net, spikes, sops, steps)))
         scores = np.stack([values[name].reshape(batch, episodes).mean(axis=1) for name in self.cfg.objectives], 1)
         scores[broken.reshape(batch, episodes).any(axis=1)] = np.nan  # counted as the worst score by the loop

@@ -14,7 +14,6 @@ DIR/<model>.png (the first calm plant of the heaviest band flown: altitude, comm
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -100,18 +99,6 @@ def band_table(by_band: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def json_values(value: Any) -> Any:
-    """`value` (figures, per-plant lists) with NaN and +-inf as None: strict JSON (e.g. the downward overshoot of
-    a plant that never descends)."""
-    if isinstance(value, dict):
-        return {key: json_values(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_values(item) for item in value]
-    if isinstance(value, float | np.floating):
-        return float(value) if np.isfinite(value) else None
-    return value
-
-
 def envelope_report(results: EnvelopeResults) -> tuple[dict[str, Any], list[str]]:
     """(JSON-ready document of every figure and per-plant list, NaN as null, printed lines: a table per model and
     condition and the targets) of an envelope evaluation."""
@@ -122,7 +109,7 @@ def envelope_report(results: EnvelopeResults) -> tuple[dict[str, Any], list[str]
             lines += ["", f"{model} plant, {condition}: median (worst plant) over each band's plants"]
             lines += band_table(by_band)
             document["models"].setdefault(model, {})[condition] = {
-                band: {name: json_values({"figures": r.figures,
+                band: {name: atomic.json_ready({"figures": r.figures,
                                            "per_plant": {k: v for k, v in r.per_plant.items() if k != "spikes"}})
                        for name, r in by_controller.items()}
                 for band, by_controller in by_band.items()
@@ -182,6 +169,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"plot: {path}")
     report = {"artifact": args.artifact, "plants_per_band": args.plants, "seed": args.seed, "hold_s": args.hold_s,
               **document}
-    path = atomic.write_text(out / "eval_blimp.json", json.dumps(report, indent=1, allow_nan=False) + "\n")
+    path = atomic.write_json(out / "eval_blimp.json", report)
     print(f"report: {path}")
     return 0

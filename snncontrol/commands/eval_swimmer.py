@@ -142,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
     if args.env != PLANT and args.angles is None and getattr(io.observation, "indices", None) == plant_layout:
         raise SnnControlError(f"the controller reads the joint angles at observation indices {list(plant_layout)}, "
                               f"where the project's plant has them; give --angles for {args.env} (e.g. Swimmer-v5: "
-                              "--angles 1 2, after its body angle)")
+                              f"--angles 1 2, after its body angle; --angles {' '.join(map(str, plant_layout))} "
+                              "where that body has them there too)")
     if args.env == PLANT and not 3 <= n_links <= 15:
         raise SnnControlError(f"--links must be in 3..15 for the swimmer plant, got {n_links}")
     if args.episodes < 1 or args.steps < 1:

@@ -86,8 +86,7 @@ def fly_blimps(
         dt = env.core.control_dt
         if not math.isclose(policy.dt, dt, rel_tol=1e-9):
             raise SnnControlError(f"the controller steps every {policy.dt:g} s and the {model} plant every {dt:g} s: "
-                                  "fly it at its own rate (control_rate_hz) or give it a controller made for the "
-                                  "plant's")
+                                  "give it a controller made for the plant's control step")
         rows: list[np.ndarray] = []
         hover = np.asarray(info["hover_command"], dtype=np.float64).copy()
         ceiling = float(getattr(env.core, "ceiling", np.inf))

@@ -163,6 +163,11 @@ def test_missing_columns_topics_and_files_give_one_line(tmp_path: Path) -> None:
     (tmp_path / "junk").mkdir()
     with pytest.raises(RecordingError, match="cannot open bag"):
         load_bag(tmp_path / "junk")
+    from snncontrol.controllers.blimp.recordings import resample
+
+    apart = {"altitude": (np.array([0.0, 1.0]), np.ones(2)), "command": (np.array([2.0, 3.0]), np.zeros(2))}
+    with pytest.raises(RecordingError, match="do not overlap in time"):  # (an empty recording before)
+        resample("r", 0.1, apart)
 
 
 def test_a_bag_message_cut_short_is_one_line_naming_message_topic_and_bag(tmp_path: Path) -> None:

@@ -347,7 +347,7 @@ def test_a_steady_state_no_episode_reaches_is_a_config_error_not_a_perfect_score
                                                                             "hold_s": 3.0}}}
     fitness = _shipped_fitness(env, ["steady_state"], steady_after_steps=100)
     genome = fitness.net.spec.parameters.initial()
-    with pytest.raises(ConfigError, match=r"fitness.steady_after_steps: no episode held a set-point for 100 steps"):
+    with pytest.raises(ConfigError, match=r"fitness.steady_after_steps: no set-point was held 100 steps"):
         fitness.evaluate(genome[None], fitness.generation_data(0))
 
 

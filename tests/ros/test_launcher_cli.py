@@ -67,7 +67,7 @@ def test_a_rerun_whose_controller_cannot_configure_stops_at_once_and_keeps_the_e
     done = subprocess.run(launcher("--duration", "5", "--artifact", artifact, "--out", str(out),
                                    "--domain-id", str(ros_domain_id)),
                           env=dict(os.environ), capture_output=True, text=True, timeout=60)
-    assert time.monotonic() - start < 30.0
+    assert time.monotonic() - start < 50.0  # (the old code waited out its 900 s timeout)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 1 and len(lines) == 1, done.stderr
     assert "controller.log ended before the simulation (exit 1)" in lines[0] and reason in lines[0], lines[0]
@@ -97,8 +97,9 @@ def test_an_output_folder_that_is_not_a_runs_is_never_replaced(ros_domain_id, tm
     (out / "notes.txt").write_text("mine")
     with pytest.raises(FileExistsError, match=r"holds notes\.txt, not an output of this kind: not replaced"):
         run_sim_graph(config_file("blimp_sim.yaml"), out, {}, {}, domain_id=ros_domain_id)
-    with pytest.raises(ValueError, match="inside the output folder"):
-        run_sim_graph(config_file("blimp_sim.yaml"), tmp_path / "run", {}, {}, record=tmp_path / "run" / "bag")
+    for bag in (tmp_path / "run" / "bag", tmp_path / "run", tmp_path / "run.failed" / "bag"):  # (the last two ran
+        with pytest.raises(ValueError, match="would be in the output folder"):  # a whole flight before failing)
+            run_sim_graph(config_file("blimp_sim.yaml"), tmp_path / "run", {}, {}, record=bag)
     assert (out / "notes.txt").read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["results"]
 
 
@@ -132,7 +133,7 @@ def test_the_graph_with_a_controller_that_cannot_configure_says_why_in_one_line(
     """It ran the sim against a silent controller until its 600 s timeout."""
     start = time.monotonic()
     assert graph.main(["--artifact", "/nonexistent", "--domain-id", str(ros_domain_id)]) == 1
-    assert time.monotonic() - start < 30.0
+    assert time.monotonic() - start < 50.0  # (the old code waited out its 900 s timeout)
     lines = capfd.readouterr().err.strip().splitlines()  # (capfd: the EventsExecutor's faulthandler needs a fd)
     assert lines == ["python -m snncontrol_ros.graph: the controller node cannot configure: artifact /nonexistent: "
                      "not found (an artifact is a directory with controller.json and params.safetensors)"], lines

@@ -130,7 +130,7 @@ def test_a_controller_whose_autostart_fails_exits_with_status_1_at_once(ros_doma
     done = subprocess.run(node("controller_node", f"artifact:={artifact}", "autostart:=true"), env=dict(os.environ),
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 1, done.stderr
-    assert time.monotonic() - start < 20.0
+    assert time.monotonic() - start < 25.0  # (within the subprocess timeout: the old node never ended)
     last = done.stderr.strip().splitlines()[-1]
     assert "autostart failed: " in last and reason in last and last.endswith("exiting with status 1"), done.stderr
     assert "Traceback" not in done.stderr

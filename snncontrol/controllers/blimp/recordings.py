@@ -96,6 +96,9 @@ def resample(
     start = max(float(times[0]) for times, _ in signals.values())
     end = min(float(times[-1]) for name, (times, _) in signals.items() if name != "setpoint" or len(signals) == 1)
     steps = (end - start) / dt
+    if steps < 0:
+        raise RecordingError(f"{source}: its signals do not overlap in time (every one begins by {start:g} s, one "
+                             f"ends at {end:g} s)")
     if not steps <= MAX_STEPS:
         raise RecordingError(f"{source}: {end - start:g} s at dt {dt:g} s is over {MAX_STEPS} steps")
     grid = start + dt * np.arange(int(np.floor(steps + 1e-9)) + 1)

@@ -10,10 +10,10 @@ Inputs (the observation adapter `ncap_io(n_links)`, kind "select"): the n_joints
 observation, indices 0 .. n_joints - 1 in the plant's order head to tail, each divided by the joint limit
 2*pi/n_links (so +-1 at the limits). Another swimmer body whose observation holds the joint angles (rad, head
 to tail) from index k on takes `ncap_io(n_links, first_angle=k)`: Gymnasium's Swimmer-v5 (3 links, observation
-[body angle, 2 joint angles, velocities]) takes first_angle=1. With `speed=True` one more input follows (speed
-command >= 0, inhibits every B-neuron); with `turn=True` two more (right, left turn commands >= 0, excite the
-dorsal / ventral B-neurons of the first `turn_joints` joints). Command channels are not in the plant's
-observation: append them with `with_commands(x, ...)` after the adapter.
+[body angle, 2 joint angles, velocities]) takes first_angle=1. With `speed=True` one more input follows (the
+brake 1 - s of a speed command s in [0, 1], which inhibits every B-neuron); with `turn=True` two more (right,
+left turn commands >= 0, excite the dorsal / ventral B-neurons of the first `turn_joints` joints). Command
+channels are not in the plant's observation: append them with `with_commands(x, ...)` after the adapter.
 
 Layer "sensory" (fixed, no evolvable parameter but the clock's half period), neurons in this order:
   - 2 per joint j = 0 .. n_joints - 1: dorsal (2j) reads +angle_j, ventral (2j + 1) reads -angle_j. With graded

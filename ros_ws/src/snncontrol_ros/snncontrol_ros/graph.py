@@ -23,11 +23,12 @@ from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.logging import LoggingSeverity
 from rclpy.parameter import Parameter
 
+from snncontrol.arguments import bounded
 from snncontrol.errors import SnnControlError
 from snncontrol.evaluation.metrics import tracking_metrics
 from snncontrol_ros.controller_node import RANGES as CONTROLLER_RANGES
 from snncontrol_ros.controller_node import ControllerNode
-from snncontrol_ros.runtime import DOMAIN_IDS, OneLineParser, bounded, make_executor, one_line
+from snncontrol_ros.runtime import DOMAIN_IDS, OneLineParser, make_executor, one_line
 from snncontrol_ros.sim_node import RANGES as SIM_RANGES
 from snncontrol_ros.sim_node import SimNode
 
@@ -72,8 +73,9 @@ def run_blimp_graph(
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=domain_id)
     nodes: list[Any] = []
-    ex = make_executor(executor, context)
+    ex = None
     try:
+        ex = make_executor(executor, context)
         cparams = {"artifact": artifact, "control_mode": "event", "use_sim_time": True,
                    "sensor_reliability": "reliable", **(controller_params or {}), "autostart": False}
         sparams = {"seed": seed, "mode": "lockstep", "episode_length_s": episode_length_s,
@@ -107,7 +109,8 @@ def run_blimp_graph(
         spikes, sops = core.policy.activity()
         return GraphRun(sim.log_arrays(), core.ticks, core.snn_steps, sops, spikes, wall)
     finally:
-        ex.shutdown()
+        if ex is not None:
+            ex.shutdown()
         for node in nodes:
             node.destroy_node()
         context.try_shutdown()

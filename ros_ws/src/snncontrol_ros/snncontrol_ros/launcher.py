@@ -154,10 +154,13 @@ def run_sim_graph(
         raise ValueError(f"the output folder must be named (each run replaces it), got {str(out)!r}")
     if record is not None and record.exists():  # the recorder would refuse it: say so before anything starts
         raise FileExistsError(f"{record} exists already: the recorder writes a new bag directory")
-    if record is not None and Path(os.path.abspath(out)) in Path(os.path.abspath(record)).parents:
-        raise ValueError(f"the bag {record} would be inside the output folder {out}, which each run replaces: "
-                         "record it elsewhere")
     failed = failed_folder(out)
+    bag = Path(os.path.abspath(record)) if record is not None else None
+    if bag is not None and any(bag == Path(os.path.abspath(f)) or Path(os.path.abspath(f)) in bag.parents
+                               for f in (out, failed)):
+        raise ValueError(f"the bag {record} would be in the output folder {out} (or {failed.name}), which each run "
+                         "replaces: record it elsewhere")
+    atomic.restore_aside(out.parent, out.name)  # an earlier run's folder a kill left renamed aside
     for folder in (out, failed):
         atomic.check_replaceable(folder, RUN_FILES, files_only=True)
     try:
@@ -195,7 +198,8 @@ def _new_folder(out: Path) -> Path:
 def _keep(work: Path, folder: Path) -> Path:
     """Put the run's folder `work` in place of `folder` (absent, or an earlier run's: `atomic.check_replaceable`)
     with one rename, the earlier one renamed aside first and removed afterwards; anything else there is never
-    replaced: then `work` stays where it is. Returns where the run's files are."""
+    replaced: then `work` stays where it is. Returns where the run's files are. A run killed outright leaves its
+    hidden folder `.<name>.run.*` beside `folder` (not removed by later runs: it may be another run's, live)."""
     for entry in work.iterdir():  # e.g. a temporary a killed write left: the folder holds RUN_FILES only
         if entry.name in RUN_FILES:
             continue
@@ -207,7 +211,7 @@ def _keep(work: Path, folder: Path) -> Path:
         atomic.check_replaceable(folder, RUN_FILES, files_only=True)
     except FileExistsError:
         return work
-    atomic.replace_directory(work, folder)  # (a kill between its two renames is undone by atomic.clean_up)
+    atomic.replace_directory(work, folder)  # (a kill between its two renames: restored by the next run)
     return folder
 
 

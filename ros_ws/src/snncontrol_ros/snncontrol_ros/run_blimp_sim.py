@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from snncontrol.arguments import bounded
 from snncontrol_ros.launcher import RUN_FILES, config_file, failed_folder, run_sim_graph
-from snncontrol_ros.runtime import DOMAIN_IDS, EXECUTORS, OneLineParser, bounded
+from snncontrol_ros.runtime import DOMAIN_IDS, EXECUTORS, OneLineParser
 
 PROG = "snncontrol-ros-sim-blimp"
 #: the sim node's ranges (snncontrol_ros.sim_node.RANGES; not imported: it loads MuJoCo)

@@ -1,7 +1,7 @@
 """Running nodes: executor choice, real-time scheduling, clean shutdown on SIGINT/SIGTERM (the node gets to send
 its safe command before the context goes down), declaring parameters with descriptions, refusing changes to
 parameters a node reads only at start (`fixed_at_start`) and parameters it does not declare (`check_declared`),
-and command lines whose bad values are one line (`OneLineParser`, `bounded`)."""
+and command lines whose bad values are one line (`OneLineParser`, `snncontrol.arguments.bounded`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import argparse
 import contextlib
 import difflib
 import gc
-import math
 import os
 import signal
 import sys
@@ -161,28 +160,6 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         print(f"{self.prog}: {self.label}: {message}", file=sys.stderr)
         raise SystemExit(2)
-
-
-def bounded(kind: type[int] | type[float], low: float, high: float, above: bool = False) -> Callable[[str], Any]:
-    """An argparse type: a finite `kind` (int or float) in [low, high] (`above`: in (low, high]), else a one-line
-    reason, e.g. `argument --duration: must be > 0 and <= 1e+07, got '0'`."""
-
-    def text(x: float) -> str:
-        return f"{x:g}" if isinstance(x, float) else str(x)
-
-    wanted = (f"> {text(low)}" if above else f">= {text(low)}") + ("" if math.isinf(high) else f" and <= {text(high)}")
-
-    def parse(given: str) -> Any:
-        try:
-            number = kind(given)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} {wanted}, got "
-                                             f"{given!r}") from None
-        if not (math.isfinite(number) and (low < number if above else low <= number) and number <= high):
-            raise argparse.ArgumentTypeError(f"must be {wanted}, got {given!r}")
-        return number
-
-    return parse
 
 
 def options_parser(description: str = "") -> argparse.ArgumentParser:

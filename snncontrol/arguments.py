@@ -1,0 +1,34 @@
+"""Command-line numbers checked where they are parsed: an argparse type for a bounded int or float, so that a
+bad value is argparse's one line naming the option (the CLIs, the ROS launchers, the benchmarks)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from typing import Any
+
+
+def bounded(
+    kind: type[int] | type[float], low: float, high: float = math.inf, above: bool = False
+) -> Callable[[str], Any]:
+    """An argparse type: a finite `kind` (int or float) in [low, high] (`above`: in (low, high]), else a one-line
+    reason, e.g. `argument --duration: must be > 0 and <= 1e+07, got '0'`."""
+
+    def text(x: float) -> str:
+        return f"{x:g}" if isinstance(x, float) else str(x)
+
+    wanted = (f"> {text(low)}" if above else f">= {text(low)}") + ("" if math.isinf(high) else f" and <= {text(high)}")
+
+    def parse(given: str) -> Any:
+        try:
+            number = kind(given)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} {wanted}, got "
+                                             f"{given!r}") from None
+        if not (math.isfinite(number) and (low < number if above else low <= number) and number <= high):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {given!r}")
+        return number
+
+    parse.__name__ = kind.__name__  # argparse names the type in its message for a value it cannot convert
+    return parse
