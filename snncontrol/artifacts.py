@@ -31,7 +31,7 @@ from safetensors.numpy import load, save
 
 from snncontrol import __version__, atomic
 from snncontrol.adapters import IOAdapters
-from snncontrol.errors import ArtifactError, GenomeError, SpecError, first_line
+from snncontrol.errors import ArtifactError, GenomeError, SpecError, described
 from snncontrol.network import Network, NetworkState, Params
 from snncontrol.params import bound_to_json, is_finite_number
 from snncontrol.spec import NetworkSpec
@@ -270,5 +270,4 @@ def _build(field_name: str, factory: Any, data: Any) -> Any:
     except SpecError:
         raise
     except (TypeError, ValueError, OverflowError) as exc:
-        reason = f"{type(exc).__name__}: {first_line(exc)[:200]}"
-        raise ArtifactError(f"{SPEC_FILE}: {field_name} is invalid ({reason})") from None
+        raise ArtifactError(f"{SPEC_FILE}: {field_name} is invalid ({described(exc)})") from None

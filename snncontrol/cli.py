@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"snncontrol {top.command}: interrupted", file=sys.stderr)
         return 130
-    from snncontrol.errors import SnnControlError, first_line
+    from snncontrol.errors import SnnControlError, described
 
     try:
         try:
@@ -99,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("SNNCONTROL_DEBUG"):
             raise
         print(
-            f"snncontrol {top.command}: error: {type(exc).__name__}: {first_line(exc)} (SNNCONTROL_DEBUG=1: "
-            "traceback)",
+            f"snncontrol {top.command}: error: {described(exc)} (SNNCONTROL_DEBUG=1: traceback)",
             file=sys.stderr,
         )
     except RuntimeError as exc:

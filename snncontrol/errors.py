@@ -9,6 +9,14 @@ def first_line(exc: BaseException) -> str:
     return next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
 
 
+def described(exc: BaseException, limit: int = 200) -> str:
+    """`TypeName: first line` of `exc` (at most `limit` characters of it), or the type's name alone where it says
+    nothing: a library's error that is not ours, in one line."""
+    name = type(exc).__name__
+    line = first_line(exc)[:limit]
+    return name if line == name else f"{name}: {line}"
+
+
 class SnnControlError(Exception):
     """Base class of every error snncontrol reports to a user as a single line."""
 

@@ -453,6 +453,14 @@ def test_first_line_is_the_first_non_blank_line_or_the_type_name() -> None:
     assert first_line(RuntimeError()) == "RuntimeError"
 
 
+def test_described_names_the_type_once() -> None:
+    from snncontrol.errors import described
+
+    assert described(ValueError("bad\nmore")) == "ValueError: bad"
+    assert described(ValueError()) == "ValueError"  # it printed 'ValueError: ValueError'
+    assert len(described(ValueError("x" * 500))) == len("ValueError: ") + 200
+
+
 def test_ctrl_c_while_a_command_loads_is_the_interrupt_not_a_traceback(capsys, monkeypatch):
     """Importing a command's module takes seconds (torch): Ctrl-C then printed a KeyboardInterrupt traceback."""
     import importlib

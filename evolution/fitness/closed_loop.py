@@ -29,7 +29,7 @@ from evolution.fitness.objectives import energy_objectives, weights
 from evolution.rng import VALIDATION_KEY, derive_seed
 from snncontrol.adapters import IOAdapters
 from snncontrol.energy import counters_report
-from snncontrol.errors import SpecError, first_line
+from snncontrol.errors import SpecError, described
 from snncontrol.network import Network, Params
 from snncontrol.policy import SNNPolicy
 from snncontrol.spec import NetworkSpec
@@ -61,8 +61,7 @@ class ClosedLoopFitness:
             try:
                 self._envs[copies] = gym.make_vec(env_id, num_envs=copies, vectorization_mode=mode, **self.kwargs)
             except Exception as exc:  # any env keyword can make an env's constructor raise anything
-                reason = f"{type(exc).__name__}: {first_line(exc)}"
-                raise ConfigError(f"fitness.env: cannot make {env_id!r}: {reason}") from None
+                raise ConfigError(f"fitness.env: cannot make {env_id!r}: {described(exc)}") from None
         return self._envs[copies]
 
     def _check(self, env: gym.vector.VectorEnv) -> None:
