@@ -150,9 +150,8 @@ def write_directory(path: str | os.PathLike[str], files: dict[str, bytes]) -> Pa
     path = Path(path)
     check_replaceable(path, set(files), files_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp = new_sibling_folder(path)
     try:
-        tmp.chmod(_default_mode(directory=True))
         for name, data in files.items():
             with open(tmp / name, "wb") as handle:
                 handle.write(data)
@@ -163,6 +162,14 @@ def write_directory(path: str | os.PathLike[str], files: dict[str, bytes]) -> Pa
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def new_sibling_folder(path: Path, tag: str = "") -> Path:
+    """A new, empty hidden folder beside `path` (`.NAME.TAG*`, which `clean_up` removes after a kill) with the
+    permissions a plain mkdir gives, to be filled and then renamed into place (`replace_directory`)."""
+    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.{tag}", dir=path.parent))
+    folder.chmod(_default_mode(directory=True))
+    return folder
 
 
 def check_replaceable(path: Path, names: Collection[str], files_only: bool = False) -> None:

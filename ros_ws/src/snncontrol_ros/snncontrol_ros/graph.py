@@ -29,8 +29,8 @@ from snncontrol.evaluation.metrics import tracking_metrics
 from snncontrol_ros.controller_node import RANGES as CONTROLLER_RANGES
 from snncontrol_ros.controller_node import ControllerNode
 from snncontrol_ros.runtime import DOMAIN_IDS, OneLineParser, make_executor, one_line
-from snncontrol_ros.sim_node import RANGES as SIM_RANGES
 from snncontrol_ros.sim_node import SimNode
+from snncontrol_ros.sim_ranges import RANGES as SIM_RANGES
 
 PROG = "python -m snncontrol_ros.graph"
 

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -168,7 +167,7 @@ def run_sim_graph(
     except OSError as exc:
         raise OSError(f"cannot write {out}: {exc.strerror or exc}") from None
     atomic.check_can_create_in(out.parent, out)
-    work = _new_folder(out)
+    work = atomic.new_sibling_folder(out, "run.")  # (a killed run's stays: it may be another run's, live)
     try:
         log = _run(config, work, controller, sim, record, record_params, executor, domain_id, timeout_s)
     except Exception as exc:
@@ -181,18 +180,6 @@ def run_sim_graph(
     if where != out:  # (files were put into `out` meanwhile)
         raise RunFailed(f"{out} holds files of another kind now: not replaced; this run's results are in {where}")
     return log
-
-
-def _new_folder(out: Path) -> Path:
-    """A new hidden folder beside `out` for a run (`.<name>.run.*`: `atomic.clean_up` knows it), made as a plain
-    mkdir makes one (the permissions `out` gets)."""
-    while True:
-        folder = out.with_name(f".{out.name}.run.{secrets.token_hex(4)}")
-        try:
-            folder.mkdir()
-            return folder
-        except FileExistsError:
-            continue
 
 
 def _keep(work: Path, folder: Path) -> Path:

@@ -22,11 +22,10 @@ import numpy as np
 from snncontrol.arguments import bounded
 from snncontrol_ros.launcher import RUN_FILES, config_file, failed_folder, run_sim_graph
 from snncontrol_ros.runtime import DOMAIN_IDS, EXECUTORS, OneLineParser
+from snncontrol_ros.sim_ranges import RANGES
 
 PROG = "snncontrol-ros-sim-blimp"
-#: the sim node's ranges (snncontrol_ros.sim_node.RANGES; not imported: it loads MuJoCo)
-SEEDS = (0, 2**31 - 1)
-DURATION_S = (0.01, 1e7)
+SEEDS, DURATION_S = RANGES["seed"], RANGES["episode_length_s"]  # the sim node's
 
 
 def run(options: argparse.Namespace) -> dict[str, np.ndarray]:

@@ -46,6 +46,7 @@ import sim_envs  # noqa: F401  (registers the environments)
 from snncontrol import atomic
 from snncontrol_ros import messages
 from snncontrol_ros.runtime import check_declared, declare, fixed_at_start, run_node
+from snncontrol_ros.sim_ranges import RANGES
 
 PLANTS = {
     "blimp": ("sim_envs/BlimpAltitude-v0", "altitude", "thrust_command"),
@@ -80,18 +81,6 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "publish_clock": (True, "publish /clock (sim time)"),
     "log_file": ("", "write the run to this .npz at episode end ('' = no log)"),
     "exit_on_done": (False, "stop the process at episode end"),
-}
-RANGES = {  # numeric parameters outside these stop the node at start, in one line
-    "seed": (0, 2**31 - 1),
-    "realtime_factor": (0.01, 1000.0),
-    "episode_length_s": (0.01, 1e7),
-    "lockstep_timeout_s": (0.001, 3600.0),
-    "startup_delay_s": (0.0, 3600.0),
-    "lockstep_subscribers": (0, 100),
-    "command_timeout_s": (0.001, 3600.0),
-    "image_every_n": (1, 100000),
-    "image_width": (1, 4096),
-    "image_height": (1, 4096),
 }
 MAX_BUOYANCY_BIAS_N = 0.1  # |bias| the blimp plant takes: beyond full thrust (0.099 N) MuJoCo blows up
 #: lockstep: before the controller's first answer, say so after this many offers of the first reading
