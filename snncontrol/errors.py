@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 def first_line(exc: BaseException) -> str:
     """The first non-blank line of what `exc` says (its type's name where it says nothing): many libraries'
@@ -15,6 +17,11 @@ def described(exc: BaseException, limit: int = 200) -> str:
     name = type(exc).__name__
     line = first_line(exc)[:limit]
     return name if line == name else f"{name}: {line}"
+
+
+def listed(items: Sequence[object], limit: int = 8) -> str:
+    """The first `limit` of `items` for a one-line message, comma-separated, with ' ...' where there are more."""
+    return ", ".join(map(str, items[:limit])) + (" ..." if len(items) > limit else "")
 
 
 class SnnControlError(Exception):

@@ -25,7 +25,7 @@ from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Controller
 from snncontrol.encoders import SampleHoldEncoder
 from snncontrol.energy import EnergyReport, energy_report
-from snncontrol.errors import SnnControlError, SpecError
+from snncontrol.errors import SnnControlError, SpecError, listed
 from snncontrol.network import Network, NetworkState, Params
 from snncontrol.realtime import Stepper, unsupported
 
@@ -153,7 +153,7 @@ def finite_actions(actions: np.ndarray, time_s: float, what: str = "copy", names
     if bad.any():
         which = [names[i] if len(names) == len(actions) else i for i in np.flatnonzero(bad).tolist()]
         raise SnnControlError(f"the controller's command is not finite (inf or NaN) at t = {time_s:.2f} s for "
-                              f"{what} {', '.join(map(str, which[:8]))}{' ...' if len(which) > 8 else ''}: its "
+                              f"{what} {listed(which)}: its "
                               "network overflows (a value beyond its float range), so there is no result to report")
     return actions
 

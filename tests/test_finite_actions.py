@@ -64,6 +64,13 @@ def test_finite_actions_passes_finite_ones_through_and_names_copies_by_index_wit
         finite_actions(actions, 1.5)
 
 
+def test_finite_actions_names_eight_copies_at_most_then_an_ellipsis() -> None:
+    with pytest.raises(SnnControlError, match=r"for plant seed 100, 101, 102, 103, 104, 105, 106, 107 \.\.\.: "):
+        finite_actions(np.full((10, 1), np.inf), 0.0, "plant seed", list(range(100, 110)))
+    with pytest.raises(SnnControlError, match=r"for copy 0, 1, 2, 3, 4, 5, 6, 7: "):
+        finite_actions(np.full((8, 1), np.nan), 0.0)
+
+
 def test_a_blimp_flight_refuses_a_controller_made_for_another_step() -> None:
     """A PID tuned for 20 Hz (or an SNN of dt 0.05 s) flown at 10 Hz: its derivative, integral, energy and time
     constants would all be off by the ratio."""

@@ -16,7 +16,7 @@ import numpy as np
 
 import sim_envs  # noqa: F401  (registers the environments)
 from sim_envs.blimp.envelope import MODELS
-from snncontrol.errors import SnnControlError
+from snncontrol.errors import SnnControlError, listed
 from snncontrol.evaluation.metrics import TrackingMetrics, tracking_metrics
 from snncontrol.policy import Policy, finite_actions
 
@@ -97,7 +97,7 @@ def fly_blimps(
             if not np.isfinite(info["altitude"]).all():  # (no figure of such a flight would mean anything)
                 which = [seeds[i] for i in np.flatnonzero(~np.isfinite(info["altitude"]))]
                 raise SnnControlError(f"the {model} plant's altitude is not finite at t = {(k + 1) * dt:.2f} s for "
-                                      f"plant seed {', '.join(map(str, which[:8]))}: the simulation broke down")
+                                      f"plant seed {listed(which)}: the simulation broke down")
     finally:
         env.close()
     table = np.stack(rows, axis=1)  # [P, T, 4]
