@@ -16,7 +16,16 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
+from sim_envs import validation
 from sim_envs.batched import BatchedPhysics
+
+
+def episode_steps(episode_length_s: float, control_rate_hz: float) -> int:
+    """Control steps of an episode of ``episode_length_s`` s at ``control_rate_hz`` Hz (> 0, the caller's to check):
+    the nearest whole number to their product, at least 1. Every plant that counts its episodes in seconds counts
+    their steps so (dividing by the period would round otherwise: 0.15 s / 0.1 s is 1.4999..., 0.15 s * 10 Hz
+    1.5000...)."""
+    return max(1, round(validation.positive("episode_length_s", episode_length_s) * control_rate_hz))
 
 
 @dataclass

@@ -11,6 +11,7 @@ when an episode outlasts it. ``PAPER_SCHEDULE`` is Burgers et al.'s 0.5 / 1.0 / 
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -29,6 +30,11 @@ class Schedule(ABC):
 
     hold_s: float
     ramp_s: float
+
+    @property
+    @abstractmethod
+    def highest(self) -> float:
+        """The highest set-point (m) the schedule can give (a ramp never passes the levels it joins)."""
 
     def profile(self, rng: np.random.Generator, times: np.ndarray) -> np.ndarray:
         """Set-points (m) at ``times`` (s, from the episode start). The set-point at a time does not depend on the
@@ -52,10 +58,18 @@ class LevelSchedule(Schedule):
     ramp_s: float = 0.0
 
     def __post_init__(self) -> None:
-        if not self.values or min(self.values) < 0:
-            raise ValueError(f"values must be a non-empty sequence of altitudes >= 0 m, got {self.values!r}")
+        try:
+            values = np.asarray(self.values, dtype=np.float64)
+        except (TypeError, ValueError):
+            values = np.array([np.nan])
+        if values.ndim != 1 or not values.size or not np.isfinite(values).all() or values.min() < 0:
+            raise ValueError(f"values must be a non-empty sequence of finite altitudes >= 0 m, got {self.values!r}")
         validation.positive("hold_s", self.hold_s)
         validation.non_negative("ramp_s", self.ramp_s)
+
+    @property
+    def highest(self) -> float:
+        return float(max(self.values))
 
     def levels(self, rng: np.random.Generator, count: int) -> np.ndarray:
         return np.resize(np.asarray(self.values, dtype=np.float64), count)
@@ -73,6 +87,10 @@ class RandomLevelSchedule(Schedule):
         validation.interval("altitude_range", self.altitude_range, low=0.0)
         validation.positive("hold_s", self.hold_s)
         validation.non_negative("ramp_s", self.ramp_s)
+
+    @property
+    def highest(self) -> float:
+        return float(self.altitude_range[1])
 
     def levels(self, rng: np.random.Generator, count: int) -> np.ndarray:
         return rng.uniform(*self.altitude_range, size=count)
@@ -93,3 +111,18 @@ def schedule_from_dict(data: dict) -> Schedule:
         return _KINDS[data["kind"]](**fields)
     except TypeError as exc:
         raise ValueError(f"schedule {data['kind']!r}: {exc}") from None
+
+
+def plant_schedule(schedule: Schedule | dict, max_range: float, ceiling: float = math.inf) -> Schedule:
+    """``schedule`` (a Schedule or its plain-data form) if the plant can hold and measure every set-point of it: at
+    most ``ceiling`` (m, where the plant stops a rising blimp; inf: nothing stops it) and below ``max_range`` (m,
+    the rangefinder's cutoff, from where it reads nothing); one-line ValueError otherwise."""
+    if not isinstance(schedule, Schedule):
+        schedule = schedule_from_dict(schedule)
+    if schedule.highest > ceiling:
+        raise ValueError(f"schedule's set-points must be <= ceiling={ceiling:g} m (the blimp cannot rise higher), "
+                         f"got one of {schedule.highest:g} m")
+    if schedule.highest >= max_range:
+        raise ValueError(f"schedule's set-points must be < max_range={max_range:g} m (the rangefinder reads nothing "
+                         f"from there), got one of {schedule.highest:g} m")
+    return schedule

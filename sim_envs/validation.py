@@ -62,11 +62,28 @@ def probability(name: str, value: float, certain: bool = False) -> float:
     return number
 
 
-def integer_in(name: str, value: int, low: int, high: int) -> int:
-    """``value`` if it is an int in [low, high]."""
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    return value
+def non_negative_below(name: str, value: float, high: float) -> float:
+    """``value`` if it is a finite number in [0, high)."""
+    number = _finite_float(value)
+    if number is None or not 0.0 <= number < high:
+        raise ValueError(f"{name} must be a finite number >= 0 and < {high:g}, got {value!r}")
+    return number
+
+
+def integer_in(name: str, value: int, low: int, high: float = math.inf) -> int:
+    """``value`` as an int if it is an integer (any ``numbers.Integral``, e.g. a NumPy integer; a bool is not one)
+    in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+        allowed = f">= {low}" if high == math.inf else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
+    return int(value)
+
+
+def boolean(name: str, value: bool) -> bool:
+    """``value`` as a bool if it is one (Python's or NumPy's; 0, 1 or a string like "false" are not)."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def interval(name: str, value: tuple[float, float], low: float = -math.inf, high: float = math.inf) -> tuple[

@@ -136,6 +136,15 @@ def test_eval_blimp_refuses_a_hold_of_nan_seconds(tmp_path, capsys):
     assert "--hold-s must be at least 2 s" in err
 
 
+def test_eval_swimmer_takes_the_plants_link_range(capsys):
+    """The CLI's range is the plant's (sim_envs.swimmer.mjcf), not a copy of it."""
+    from sim_envs.swimmer.mjcf import MAX_LINKS
+
+    err = _one_line(capsys, "eval-swimmer", "--links", str(MAX_LINKS + 1), "--steps", "5")
+    assert f"--links must be in 2..{MAX_LINKS} for the swimmer plant, got {MAX_LINKS + 1}" in err
+    assert main(["eval-swimmer", "--links", "2", "--episodes", "1", "--steps", "5"]) == 0
+
+
 def test_running_out_of_memory_is_one_line(capsys):
     """torch's allocator raises RuntimeError (not MemoryError): a page of traceback."""
     err = _one_line(capsys, "eval-swimmer", "--episodes", "100000000", "--steps", "5")

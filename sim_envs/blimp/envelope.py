@@ -12,10 +12,14 @@ command and is held by a limit cycle of small pulses (7 % of the envelope, in th
   ``HOVER_BANDS`` (a report is per band, so a figure of one band never hides another);
 - motor time constant 0.05 .. 0.2 s, rotor-flip delay 0.2 .. 0.4 s, drag x 0.6 .. 1.4 (+-40 %), the
   thrust unit's dead zone (0.1 units), sensor noise 5 .. 15 mm, start anywhere 0 .. 2 m;
-- "disturbed" (``DISTURBANCES``): gusts, buoyancy drift (a helium leak, the blimp grows heavier) and 10 % lost
-  rangefinder returns, each model in its own units (see its plant).
+- "disturbed" (``DISTURBANCES``): gusts, buoyancy drift and 10 % lost rangefinder returns, each model in its own
+  units (see its plant). The drift is not the same in both: the ODE's is a steady helium leak (the hover command
+  grows by 2e-3 units per s, the blimp only grows heavier), the MuJoCo plant's a leak of 2e-5 N/s plus a random
+  walk of 2e-4 N/sqrt(s), which outweighs the leak for the first 100 s (over 60 s: 1.2 mN heavier against a walk
+  of 1.5 mN std), so there a blimp may as well get lighter (about one in five over 60 s).
 
-``kwargs(model, band)`` gives the Gymnasium keywords of either model (``MODELS``): the MuJoCo plant
+``band(name)`` narrows the hover command to a band of ``HOVER_BANDS`` (its part inside the envelope's range);
+``kwargs(model, condition)`` gives the Gymnasium keywords of either model (``MODELS``): the MuJoCo plant
 (``sim_envs/BlimpAltitude-v0``) takes its net buoyancy as a force, bias = -u_h * thrust_gain (N, default
 0.03 N per unit), the ODE plant (``sim_envs/BlimpAltitudeODE-v0``) the hover command itself. The same band
 therefore asks the same share of the thrust unit's range in both models, whose accelerations per unit differ
@@ -63,8 +67,15 @@ class BlimpEnvelope:
         validation.interval("sensor_noise", self.sensor_noise, 0.0)
 
     def band(self, name: str) -> BlimpEnvelope:
-        """The same envelope with its hover command narrowed to the band `name` of HOVER_BANDS."""
-        return replace(self, hover_command=HOVER_BANDS[validation.one_of("band", name, tuple(HOVER_BANDS))])
+        """The same envelope with its hover command (command units) narrowed to the band `name` of HOVER_BANDS: the
+        part of the band inside this envelope's range; ValueError where they do not overlap (or only touch)."""
+        band_low, band_high = HOVER_BANDS[validation.one_of("band", name, tuple(HOVER_BANDS))]
+        own_low, own_high = self.hover_command
+        low, high = max(band_low, own_low), min(band_high, own_high)
+        if low > high or (low == high and own_low < own_high):
+            raise ValueError(f"band {name!r} ({band_low:g} .. {band_high:g}) lies outside hover_command "
+                             f"({own_low:g} .. {own_high:g}); pick a band that overlaps it")
+        return replace(self, hover_command=(low, high))
 
     def kwargs(self, model: str, condition: str = "calm") -> dict[str, Any]:
         """Gymnasium keywords of `model` ("mujoco" or "ode") drawing its plants from this envelope, calm or

@@ -29,6 +29,7 @@ Sensor: the altitude plus Gaussian noise of the copy's std, clipped to [0, max_r
 Info (per copy): "altitude" (m), "vertical_velocity" (m/s), "setpoint" (m), "error" (set-point - altitude, m),
 "thrust" (m/s^2, the motor's acceleration a_u * o * m), "flipping" (bool), "hover_command" (command units),
 "disturbed" (bool).
+Set-points: every one of the schedule must be at most ``ceiling`` and below ``max_range``.
 
 Per copy and episode, from the reset generator (defaults in brackets): ``hover_command_range`` (-0.5, 2.2):
 from lighter than air to the paper's heavy simulator (z'' = u - 2.02 needs about 2); ``motor_tau_range``
@@ -47,8 +48,8 @@ from gymnasium import spaces
 
 from sim_envs import validation
 from sim_envs.blimp.episode import ornstein_uhlenbeck
-from sim_envs.plant import BatchedCore, Transition
-from sim_envs.schedules import PAPER_SCHEDULE, Schedule, schedule_from_dict
+from sim_envs.plant import BatchedCore, Transition, episode_steps
+from sim_envs.schedules import PAPER_SCHEDULE, Schedule, plant_schedule
 
 U_MAX = 3.3  # command saturation (the paper's range)
 DROPOUT_VALUES = ("max_range", "nan")
@@ -96,12 +97,13 @@ class BlimpODECore(BatchedCore):
         disturbance_prob: float = 1.0,
     ) -> None:
         self._n = validation.integer_in("n_copies", n_copies, 1, 10**6)
-        self.control_dt = 1.0 / validation.positive("control_rate_hz", control_rate_hz)
+        rate = validation.positive("control_rate_hz", control_rate_hz)
+        self.control_dt = 1.0 / rate
         self.substeps = validation.integer_in("substeps", substeps, 1, 10**4)
-        self.n_steps = max(1, round(validation.positive("episode_length_s", episode_length_s) / self.control_dt))
-        self.schedule = schedule if isinstance(schedule, Schedule) else schedule_from_dict(schedule)
+        self.n_steps = episode_steps(episode_length_s, rate)
         self.ceiling = validation.positive("ceiling", ceiling)
         self.max_range = validation.positive("max_range", max_range)
+        self.schedule = plant_schedule(schedule, self.max_range, self.ceiling)
         self.ranges = {
             "initial_altitude": validation.interval("initial_altitude_range", initial_altitude_range, 0.0, ceiling),
             "hover_command": validation.interval("hover_command_range", hover_command_range, -U_MAX, U_MAX),
@@ -113,12 +115,13 @@ class BlimpODECore(BatchedCore):
         self.thrust_accel = validation.positive("thrust_accel", thrust_accel)
         self.c1 = validation.non_negative("linear_drag", linear_drag)
         self.c2 = validation.non_negative("quadratic_drag", quadratic_drag)
-        self.dead_zone = validation.non_negative("dead_zone", dead_zone)
+        self.dead_zone = validation.non_negative_below("dead_zone", dead_zone, U_MAX)
         self.dropout_prob = validation.probability("dropout_prob", dropout_prob)
         self.dropout_value = (
             np.nan if validation.one_of("dropout_value", dropout_value, DROPOUT_VALUES) == "nan" else self.max_range
         )
-        self.gusts, self.buoyancy_drift = bool(gusts), bool(buoyancy_drift)
+        self.gusts = validation.boolean("gusts", gusts)
+        self.buoyancy_drift = validation.boolean("buoyancy_drift", buoyancy_drift)
         self.gust_std = validation.non_negative("gust_std", gust_std)
         self.gust_time_constant = validation.positive("gust_time_constant", gust_time_constant)
         self.leak_rate = validation.finite("leak_rate", leak_rate)

@@ -13,7 +13,9 @@ Action (float64 [1]): thrust command u, saturated to [-3.3, 3.3]; see ``sim_envs
 Reward: -|set-point - altitude| (m), the set-point the action was chosen for against the true altitude after
   the step. Episodes are truncated after ``episode_length_s``; never terminated (the floor stops a sink).
 Info (per copy): "altitude" (true LiDAR height, m), "vertical_velocity" (m/s), "setpoint" (m), "error"
-  (set-point - altitude, m), "thrust" (N), "flipping" (bool), "buoyancy_bias" (N), "disturbed" (bool).
+  (set-point - altitude, m), "thrust" (N), "flipping" (bool), "buoyancy_bias" (N), "hover_command" (command
+  units: -buoyancy_bias / thrust_gain, the command whose thrust would hold the blimp still), "disturbed" (bool).
+Set-points: every one of the schedule must lie below ``max_range`` (the rangefinder reads nothing from there).
 
 Buoyancy: a vertical force weight + bias(t) on the z joint (bias < 0 sinks, 0 neutral, > 0 rises); bias0 is
 drawn from ``buoyancy_bias_range`` (default ±0.02 N: about ±2 gf, a fifth of the 0.099 N full thrust) and
@@ -45,8 +47,8 @@ from sim_envs.batched import BatchedPhysics
 from sim_envs.blimp.episode import EpisodeConfig, draw_episode
 from sim_envs.blimp.model import AIR_DENSITY, GRAVITY, BlimpGeometry, blimp_xml
 from sim_envs.blimp.thrust import ThrustUnit, ThrustUnitParams
-from sim_envs.plant import BatchedCore, Transition
-from sim_envs.schedules import PAPER_SCHEDULE, Schedule, schedule_from_dict
+from sim_envs.plant import BatchedCore, Transition, episode_steps
+from sim_envs.schedules import PAPER_SCHEDULE, Schedule, plant_schedule
 
 DROPOUT_VALUES = ("max_range", "nan")
 CONTROL_SPEC = mujoco.mjtState.mjSTATE_CTRL.value | mujoco.mjtState.mjSTATE_QFRC_APPLIED.value
@@ -85,7 +87,7 @@ class BlimpCore(BatchedCore):
         flip_delay_range: tuple[float, float] = (0.3, 0.3),
         n_threads: int | None = None,
     ) -> None:
-        validation.integer_in("n_copies", n_copies, 1, 10**6)
+        n_copies = validation.integer_in("n_copies", n_copies, 1, 10**6)
         rate = validation.positive("control_rate_hz", control_rate_hz)
         timestep = validation.positive("physics_timestep", physics_timestep)
         self.substeps = round(1.0 / (rate * timestep))
@@ -94,9 +96,8 @@ class BlimpCore(BatchedCore):
                 f"control_rate_hz must make the control period a multiple of physics_timestep={timestep}, "
                 f"got {control_rate_hz}"
             )
-        if not isinstance(schedule, Schedule):
-            schedule = schedule_from_dict(schedule)
         self.max_range = validation.positive("max_range", max_range)
+        schedule = plant_schedule(schedule, self.max_range)
         self.dropout_value = np.nan if validation.one_of(
             "dropout_value", dropout_value, DROPOUT_VALUES) == "nan" else self.max_range
         if n_threads is not None:
@@ -104,7 +105,7 @@ class BlimpCore(BatchedCore):
         self.control_dt = 1.0 / rate
         self.timestep = timestep
         self.config = EpisodeConfig(
-            n_steps=max(1, round(validation.positive("episode_length_s", episode_length_s) * rate)),
+            n_steps=episode_steps(episode_length_s, rate),
             control_dt=self.control_dt,
             schedule=schedule,
             initial_altitude_range=validation.interval(
@@ -115,10 +116,10 @@ class BlimpCore(BatchedCore):
             motor_tau_range=validation.interval("motor_tau_range", motor_tau_range, 1e-6),
             sensor_noise_range=validation.interval("sensor_noise_range", sensor_noise_range, 0.0),
             dropout_prob=validation.probability("dropout_prob", dropout_prob),
-            gusts=bool(gusts),
+            gusts=validation.boolean("gusts", gusts),
             gust_std=validation.non_negative("gust_std", gust_std),
             gust_time_constant=validation.positive("gust_time_constant", gust_time_constant),
-            buoyancy_drift=bool(buoyancy_drift),
+            buoyancy_drift=validation.boolean("buoyancy_drift", buoyancy_drift),
             drift_std=validation.non_negative("drift_std", drift_std),
             leak_rate=validation.finite("leak_rate", leak_rate),
             disturbance_prob=validation.probability("disturbance_prob", disturbance_prob, certain=True),

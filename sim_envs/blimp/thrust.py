@@ -37,7 +37,7 @@ class ThrustUnitParams:
     def __post_init__(self) -> None:
         validation.positive("thrust_gain", self.gain)
         validation.positive("u_max", self.u_max)
-        validation.non_negative("dead_zone", self.dead_zone)
+        validation.non_negative_below("dead_zone", self.dead_zone, self.u_max)  # at u_max no command would push
 
 
 class ThrustUnit:

@@ -1,13 +1,13 @@
 """Gymnasium environments of the N-link swimmer: ``SwimmerEnv`` (one swimmer) and ``SwimmerVectorEnv``
 (P swimmers stepped together). Observation, action, reward and info: see ``sim_envs.swimmer.plant``.
 
-Keywords (both): n_links (3..15, default 6), link_length (0.1 m), gear (5e-4 N·m at full command), viscosity
-(1e-3 Pa·s), density (3000 kg/m³), reward ("ncap" | "forward"), frame_skip (6), timestep (0.005 s),
-max_episode_steps (1000; None: no limit in the single env, the default 1000 in the vector env), ctrl_cost_weight
-(1e-4), reset_noise_scale (0.1), render_mode (None | "rgb_array" | "human"), width, height (pixels). The vector
-env adds num_envs and n_threads (physics threads, default: all cores). Bounds: see
-``sim_envs.swimmer.plant.SwimmerCore``. ``TimeLimitedSwimmerEnv`` is the one ``gymnasium.make`` builds (see
-``sim_envs.registration``).
+Keywords (both): n_links (2..30, default 6), link_length (0.1 m), gear (5e-4 N·m at full command), viscosity
+(1e-3 Pa·s, water's), density (3000 kg/m³, dm_control's swimmer fluid: three times water's), reward ("ncap" |
+"forward"), frame_skip (6), timestep (0.005 s), max_episode_steps (1000; None: no limit in the single env, the
+default 1000 in the vector env), ctrl_cost_weight (1e-4), reset_noise_scale (0.1), render_mode (None |
+"rgb_array" | "human"), width, height (pixels). The vector env adds num_envs and n_threads (physics threads,
+default: all cores). Bounds: see ``sim_envs.swimmer.plant.SwimmerCore``. ``TimeLimitedSwimmerEnv`` is the one
+``gymnasium.make`` builds (see ``sim_envs.registration``).
 """
 
 from __future__ import annotations

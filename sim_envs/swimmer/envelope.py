@@ -1,11 +1,11 @@
 """The range of swimmer bodies a controller should swim, and held-out bodies drawn from it.
 
 `SwimmerEnvelope()` names it: 3 to 12 links of 0.05 to 0.2 m, motors of 0.5 to 2 times the NCAP gear, in fluids
-from water (viscosity 1e-3 Pa·s) to a hundred times more viscous, density 1000 to 6000 kg/m³. Log-uniform draws
-for the factors that span decades (gear, viscosity). The training body of the shipped NCAP (6 links of 0.1 m,
-gear 5e-4 N·m, water at 3000 kg/m³) lies inside it; continuous draws never repeat it. `bodies(seed, n)` gives the
-keyword sets of `n` bodies (for `SwimmerEnv` / `SwimmerVectorEnv` / `snncontrol eval-swimmer`), the same for the
-same seed.
+from water's viscosity (1e-3 Pa·s) to a hundred times more viscous, density 1000 (water's) to 6000 kg/m³.
+Log-uniform draws for the factors that span decades (gear, viscosity). The training body of the shipped NCAP (6
+links of 0.1 m, gear 5e-4 N·m, water's viscosity at 3000 kg/m³, the density of dm_control's swimmer fluid, three
+times water's) lies inside it; continuous draws never repeat it. `bodies(seed, n)` gives the keyword sets of `n`
+bodies (for `SwimmerEnv` / `SwimmerVectorEnv` / `snncontrol eval-swimmer`), the same for the same seed.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ class SwimmerEnvelope:
         validation.interval("density", self.density, 0.0, 1e5)
 
     def bodies(self, seed: int, n: int) -> list[dict[str, Any]]:
-        """`n` bodies drawn with `seed`: keyword sets n_links, link_length, gear, viscosity, density."""
+        """`n` bodies drawn with `seed` (an integer >= 0): keyword sets n_links, link_length (m), gear (N·m),
+        viscosity (Pa·s), density (kg/m³)."""
+        seed = validation.integer_in("seed", seed, 0)
         rng = np.random.default_rng([seed, 0x5717])  # (a stream of its own: no other draw of `seed` repeats it)
 
         def log_uniform(bounds: tuple[float, float]) -> float:

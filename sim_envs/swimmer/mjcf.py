@@ -4,9 +4,14 @@ Units: m, kg, s, rad, N·m. The head is the first body; it carries the planar ro
 hinge z) and the links trail behind it along the head's -x axis, so the head's forward axis is its +x.
 Each link is ``link_length`` long; one hinge joint (range ±``joint_limit(n_links)``) and one torque motor
 (``ctrl`` in [-1, 1] times ``gear`` N·m) join every link to the one in front of it. Propulsion comes only
-from MuJoCo's inertia-box fluid model (``density`` kg/m³, ``viscosity`` Pa·s; defaults 3000 and 1e-3 as
-in water): each link's invisible inertia box is thin sideways, so sideways drag is much larger than drag
-along the link, as in dm_control's swimmer. Contacts are disabled (the swimmer floats in the plane z = 0).
+from MuJoCo's inertia-box fluid model (``density`` kg/m³, ``viscosity`` Pa·s; defaults 3000 kg/m³, dm_control's
+swimmer fluid, three times water's 1000, and 1e-3 Pa·s, water's viscosity): each link's invisible inertia box is
+thin sideways, so sideways drag is much larger than drag along the link, as in dm_control's swimmer. Contacts are
+disabled (the swimmer floats in the plane z = 0).
+
+The tracking camera looks down on the body's centre of mass (the middle of the straight body), which it follows,
+from 0.9 m behind and 1.2 m above it, and from proportionally further for bodies longer than ``FRAMED_LENGTH`` (so
+that it frames them whole).
 
 Generalized coordinates: qpos = [head x (m), head y (m), head yaw (rad), joint angles (rad) head to tail],
 qvel likewise in m/s and rad/s. The model has no sensors: observations are read from the state.
@@ -16,13 +21,20 @@ from __future__ import annotations
 
 import math
 
-MIN_LINKS = 3
-MAX_LINKS = 15
-#: The NCAP body in water: link length (m), motor gear (N·m at full command), fluid density (kg/m³), viscosity (Pa·s)
+from sim_envs import validation
+
+#: Link counts a swimmer may have: 2 (one joint, the fewest the NCAP circuit takes) to 30, checked to build, stay
+#: stable and step finite at the swimmer envelope's extremes of link length, gear and fluid (a travelling wave, and
+#: the shipped NCAP retargeted, swim 20 and 30 links forward); longer bodies were not checked
+MIN_LINKS, MAX_LINKS = 2, 30
+#: The NCAP body: link length (m), motor gear (N·m at full command), fluid density (kg/m³: dm_control's swimmer
+#: fluid, three times water's), viscosity (Pa·s: water's)
 LINK_LENGTH, GEAR, DENSITY, VISCOSITY = 0.1, 5e-4, 3000.0, 1e-3
 #: Link lengths (m) a swimmer may have: MuJoCo refuses shorter links ("fromto points too close"); 10 m is a hundred
 #: times the NCAP link (a longer one is a typo, e.g. mm given as m)
 MIN_LINK_LENGTH, MAX_LINK_LENGTH = 1e-3, 10.0
+#: Body length (m) the tracking camera frames at its nearest (a square frame is 1.24 m wide there)
+FRAMED_LENGTH = 1.0
 
 
 def joint_limit(n_links: int) -> float:
@@ -38,9 +50,12 @@ def swimmer_xml(
     viscosity: float = VISCOSITY,
     gear: float = GEAR,
 ) -> str:
-    """MJCF text of an ``n_links`` swimmer (``MIN_LINKS`` to ``MAX_LINKS`` links)."""
-    if not MIN_LINKS <= n_links <= MAX_LINKS:
-        raise ValueError(f"n_links must be in [{MIN_LINKS}, {MAX_LINKS}], got {n_links}")
+    """MJCF text of an ``n_links`` swimmer (an integer, ``MIN_LINKS`` to ``MAX_LINKS`` links) of ``link_length``
+    m links, physics step ``timestep`` s, fluid ``density`` kg/m³ and ``viscosity`` Pa·s, motors of ``gear`` N·m at
+    full command."""
+    n_links = validation.integer_in("n_links", n_links, MIN_LINKS, MAX_LINKS)
+    length = n_links * link_length
+    back_off = max(1.0, length / FRAMED_LENGTH)  # the camera's distance, x its nearest
     limit = math.degrees(joint_limit(n_links))
     half = link_length / 2.0
     bodies = ""
@@ -80,7 +95,8 @@ def swimmer_xml(
     <light pos="0 0 2" dir="0 0 -1" directional="true"/>
     <geom name="floor" type="plane" size="0 0 .1" pos="0 0 -.05" material="grid"/>
     <body name="head">
-      <camera name="tracking" mode="trackcom" pos="0 -.9 1.2" xyaxes="1 0 0 0 .8 .6"/>
+      <camera name="tracking" mode="trackcom" pos="{-length / 2.0} {-0.9 * back_off} {1.2 * back_off}"
+              xyaxes="1 0 0 0 .8 .6"/>
       <joint name="rootx" type="slide" axis="1 0 0" limited="false" armature="0"/>
       <joint name="rooty" type="slide" axis="0 1 0" limited="false" armature="0"/>
       <joint name="rootz" type="hinge" axis="0 0 1" limited="false" armature="0"/>

@@ -78,11 +78,11 @@ class SwimmerCore(BatchedCore):
     ) -> None:
         """The body: `n_links` links of `link_length` m (`MIN_LINK_LENGTH` to `MAX_LINK_LENGTH`), motors of `gear`
         N·m at full command (at most `MAX_GEAR`), in a fluid of `viscosity` Pa·s and `density` kg/m³ (defaults: the
-        NCAP body in water, `sim_envs.swimmer.mjcf`); physics step `timestep` s (at most `MAX_TIMESTEP`); reset
-        noise `reset_noise_scale` (m or rad; per s on velocities) at most the joint limit, so that no joint starts
-        past it. `max_episode_steps` None: no step limit of the plant's own (the caller ends episodes, as
-        Gymnasium's TimeLimit does for `gymnasium.make`)."""
-        validation.integer_in("n_links", n_links, MIN_LINKS, MAX_LINKS)
+        NCAP body, `sim_envs.swimmer.mjcf`: water's viscosity at dm_control's 3000 kg/m³); physics step `timestep` s
+        (at most `MAX_TIMESTEP`); reset noise `reset_noise_scale` (m or rad; per s on velocities) at most the joint
+        limit, so that no joint starts past it. `max_episode_steps` None: no step limit of the plant's own (the
+        caller ends episodes, as Gymnasium's TimeLimit does for `gymnasium.make`)."""
+        n_links = validation.integer_in("n_links", n_links, MIN_LINKS, MAX_LINKS)
         self.joint_limit = joint_limit(n_links)
         """NCAP joint limit 2*pi/(n_joints+1), rad: joint angle / joint_limit, clamped to [-1, 1] by the NCAP
         circuit, is its proprioception (the joints' soft limits let an angle pass it a little)."""
@@ -99,7 +99,7 @@ class SwimmerCore(BatchedCore):
         )
         self.ctrl_cost_weight = validation.non_negative("ctrl_cost_weight", ctrl_cost_weight)
         self.reset_noise_scale = validation.non_negative("reset_noise_scale", reset_noise_scale, high=self.joint_limit)
-        validation.integer_in("n_copies", n_copies, 1, 10**6)
+        n_copies = validation.integer_in("n_copies", n_copies, 1, 10**6)
         if n_threads is not None:
             validation.integer_in("n_threads", n_threads, 1, 1024)
 

@@ -28,6 +28,7 @@ if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
 
 import numpy as np
 
+from sim_envs.swimmer.mjcf import MAX_LINKS, MIN_LINKS
 from snncontrol import atomic
 from snncontrol.errors import SnnControlError, first_line
 from snncontrol.evaluation.swimming import PLANT
@@ -55,7 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"controller artifact directory or shipped name (default {DEFAULT_ARTIFACT})",
     )
     parser.add_argument(
-        "--links", type=int, default=None, help="body links N, 3..15 in the plant (default: the artifact's)"
+        "--links", type=int, default=None,
+        help=f"body links N, {MIN_LINKS}..{MAX_LINKS} in the plant (default: the artifact's)",
     )
     parser.add_argument("--env", default=PLANT, help=f"Gymnasium id of the swimmer body (default {PLANT})")
     parser.add_argument(
@@ -144,8 +146,8 @@ def run(args: argparse.Namespace) -> int:
                               f"where the project's plant has them; give --angles for {args.env} (e.g. Swimmer-v5: "
                               f"--angles 1 2, after its body angle; --angles {' '.join(map(str, plant_layout))} "
                               "where that body has them there too)")
-    if args.env == PLANT and not 3 <= n_links <= 15:
-        raise SnnControlError(f"--links must be in 3..15 for the swimmer plant, got {n_links}")
+    if args.env == PLANT and not MIN_LINKS <= n_links <= MAX_LINKS:
+        raise SnnControlError(f"--links must be in {MIN_LINKS}..{MAX_LINKS} for the swimmer plant, got {n_links}")
     if args.episodes < 1 or args.steps < 1:
         raise SnnControlError("--episodes and --steps must be positive")
     if args.lead is not None and not (np.isfinite(args.lead) and args.lead >= 0):

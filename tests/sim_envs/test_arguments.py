@@ -9,13 +9,14 @@ import pytest
 from sim_envs import BlimpAltitudeEnv, SwimmerEnv, SwimmerVectorEnv
 from sim_envs.blimp.env import BlimpAltitudeODEEnv
 from sim_envs.schedules import LevelSchedule
+from sim_envs.swimmer.mjcf import MAX_LINKS
 
 
 @pytest.mark.parametrize(
     ("env_class", "kwargs", "name"),
     [
         (SwimmerEnv, {"n_links": 1}, "n_links"),
-        (SwimmerEnv, {"n_links": 16}, "n_links"),
+        (SwimmerEnv, {"n_links": MAX_LINKS + 1}, "n_links"),
         (SwimmerEnv, {"reward": "speed"}, "reward"),
         (SwimmerEnv, {"reset_noise_scale": -0.1}, "reset_noise_scale"),
         (SwimmerEnv, {"link_length": "0.1"}, "link_length"),  # a TypeError from math.isfinite

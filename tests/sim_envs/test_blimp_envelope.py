@@ -49,6 +49,26 @@ def test_an_unknown_band_is_named_in_one_line(name):
         BlimpEnvelope().band(name)
 
 
+def test_a_band_keeps_to_a_custom_envelopes_hover_range():
+    """band() replaced the envelope's hover command by the band's whole range: (0, 1) narrowed to "heaviest" flew
+    1.5 .. 2.2."""
+    envelope = BlimpEnvelope(hover_command=(0.2, 1.2))
+    assert envelope.band("light").hover_command == (0.2, 0.5)
+    assert envelope.band("medium").hover_command == (0.5, 1.0)
+    assert envelope.band("heavy").hover_command == (1.0, 1.2)
+    assert BlimpEnvelope(hover_command=(1.2, 1.2)).band("heavy").hover_command == (1.2, 1.2)  # one plant in the band
+    assert all(BlimpEnvelope().band(name).hover_command == bounds for name, bounds in HOVER_BANDS.items())
+
+
+@pytest.mark.parametrize(("hover_command", "name"), [((0.0, 1.0), "heaviest"), ((0.0, 1.0), "heavy"),
+                                                      ((-0.5, -0.1), "light")])
+def test_a_band_outside_the_envelopes_hover_range_is_refused_in_one_line(hover_command, name):
+    """No overlap, or only a common end (a band of one hover command the envelope only touches)."""
+    with pytest.raises(ValueError, match=rf"band '{name}' .* lies outside hover_command") as caught:
+        BlimpEnvelope(hover_command=hover_command).band(name)
+    assert "\n" not in str(caught.value)
+
+
 def _pinned(model: str, hover: float, **kwargs) -> dict:
     """One copy of `model` at `hover`, calm, noise-free, every randomized quantity pinned."""
     pinned = BlimpEnvelope(hover_command=(hover, hover), motor_tau=(0.05, 0.05), flip_delay=(0.3, 0.3),

@@ -94,7 +94,7 @@ def test_an_episode_with_no_disturbance_enabled_is_not_reported_disturbed():
 
 
 def test_a_blimp_beyond_the_rangefinder_reads_a_lost_return_as_in_the_mujoco_plant():
-    core = plant(max_range=1.5, dropout_value="nan")
+    core = plant(max_range=1.5, dropout_value="nan", schedule={"kind": "levels", "values": [0.5]})
     assert np.isfinite(core.observe()[0, 0])
     fly(core, 3.3, 4.0)  # full thrust: past 1.5 m
     assert core.z[0] > 1.55 and np.isnan(core.observe()[0, 0])

@@ -113,6 +113,7 @@ def test_a_start_below_the_landed_height_starts_landed_and_stays_there() -> None
 
 def test_a_blimp_beyond_the_rangefinder_reads_a_lost_return() -> None:
     env = BlimpAltitudeVectorEnv(1, buoyancy_bias_range=(0.05, 0.05), dropout_value="nan", max_range=1.0,
+                                 schedule={"kind": "levels", "values": [0.5]},  # set-points it can measure
                                  **{**CALM, "initial_altitude_range": (0.8, 0.8)})
     env.reset(seed=0)
     steps = [env.step(np.zeros((1, 1))) for _ in range(40)]  # a lighter-than-air blimp rises past 1 m

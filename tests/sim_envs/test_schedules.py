@@ -81,3 +81,49 @@ def test_a_schedule_without_ramps_draws_one_level_per_hold_begun(hold_s: float, 
     levels = reference.uniform(0.3, 2.0, size=int(times[-1] // hold_s) + 1)
     assert rng.bit_generator.state == reference.bit_generator.state
     np.testing.assert_array_equal(setpoints, levels[(times // hold_s).astype(int)])
+
+
+@pytest.mark.parametrize("values", [(float("nan"),), (0.5, float("inf")), (0.5, -0.1), (), ("high",), 1.0])
+def test_level_schedule_refuses_values_that_are_not_finite_altitudes(values: object) -> None:
+    """A NaN level slipped past the old check (min() < 0 is False for it) and flew a NaN set-point."""
+    with pytest.raises(ValueError, match="values must be a non-empty sequence of finite altitudes") as caught:
+        LevelSchedule(values=values)  # type: ignore[arg-type]
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("altitude_range", [(0.3, float("nan")), (0.3, float("inf")), (-0.1, 1.0)])
+def test_random_schedule_refuses_a_range_that_is_not_finite_altitudes(altitude_range: tuple[float, float]) -> None:
+    with pytest.raises(ValueError, match="altitude_range"):
+        RandomLevelSchedule(altitude_range=altitude_range)
+
+
+@pytest.mark.parametrize(
+    ("plant", "kwargs", "schedule", "limit"),
+    [
+        ("mujoco", {}, {"kind": "levels", "values": [0.5, 20.0]}, "max_range=12 m"),
+        ("mujoco", {}, {"kind": "random", "altitude_range": [0.3, 40.0]}, "max_range=12 m"),
+        ("mujoco", {"max_range": 1.5}, {"kind": "levels", "values": [1.5]}, "max_range=1.5 m"),  # reads nothing there
+        ("ode", {}, {"kind": "levels", "values": [3.5]}, "ceiling=3 m"),
+        ("ode", {}, {"kind": "random", "altitude_range": [0.3, 3.01]}, "ceiling=3 m"),
+        ("ode", {"max_range": 2.0}, {"kind": "levels", "values": [2.5]}, "max_range=2 m"),
+    ],
+)
+def test_a_plant_refuses_set_points_it_cannot_reach_or_measure(plant: str, kwargs: dict, schedule: dict,
+                                                              limit: str) -> None:
+    """Set-points above the rangefinder's range or the ODE's ceiling flew silently: an observation outside its Box
+    and an error the controller can never close."""
+    from sim_envs.blimp.ode_plant import BlimpODECore
+    from sim_envs.blimp.plant import BlimpCore
+
+    core = {"mujoco": BlimpCore, "ode": BlimpODECore}[plant]
+    with pytest.raises(ValueError, match=f"schedule's set-points must be .*{limit}") as caught:
+        core(1, schedule=schedule, **kwargs)
+    assert "\n" not in str(caught.value)
+
+
+def test_set_points_up_to_the_ceiling_and_below_the_range_are_flown() -> None:
+    from sim_envs.blimp.ode_plant import BlimpODECore
+    from sim_envs.blimp.plant import BlimpCore
+
+    assert BlimpODECore(1, schedule=LevelSchedule(values=(3.0,))).schedule.highest == 3.0
+    BlimpCore(1, schedule={"kind": "random", "altitude_range": [0.3, 11.9]}).close()

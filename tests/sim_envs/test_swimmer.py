@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import mujoco
 import numpy as np
 import pytest
 
 from sim_envs import SwimmerEnv, SwimmerVectorEnv
 from sim_envs.swimmer.envelope import SwimmerEnvelope
+from sim_envs.swimmer.mjcf import GEAR, MAX_LINKS, MIN_LINKS
 
 
 def _travelling_wave(n_joints: int, steps: int, dt: float) -> np.ndarray:
@@ -118,3 +120,56 @@ def test_a_copy_whose_physics_blows_up_is_marked_unstable_until_its_reset() -> N
     assert not env.core.physics.unstable.any()
     env.close()
     calm.close()
+
+
+#: Bodies at the swimmer envelope's extremes: short strong links in water, in a viscous light fluid; long weak links
+#: in a viscous dense fluid
+EXTREME_BODIES = [{"link_length": 0.05, "gear": 2 * GEAR},
+                  {"link_length": 0.05, "gear": 2 * GEAR, "viscosity": 0.1, "density": 1000.0},
+                  {"link_length": 0.2, "gear": 0.5 * GEAR, "viscosity": 0.1, "density": 6000.0}]
+
+
+@pytest.mark.parametrize("n_links", [MIN_LINKS, 20, MAX_LINKS])
+def test_the_fewest_and_the_most_links_build_and_swim_finite_and_stable(n_links: int) -> None:
+    """The NCAP takes any body of n >= 2 links; the plant refused 2 and anything past 15."""
+    assert MIN_LINKS == 2
+    for body in [{}, *EXTREME_BODIES]:
+        env = SwimmerEnv(n_links=n_links, **body)
+        env.reset(seed=0)
+        for action in _travelling_wave(n_links - 1, 100, env.dt):
+            obs, _, _, _, info = env.step(action)
+            assert np.isfinite(obs).all() and not info["unstable"], body
+        env.close()
+
+
+def test_the_most_links_swim_forward() -> None:
+    env = SwimmerEnv(n_links=MAX_LINKS, reset_noise_scale=0.0)
+    env.reset(seed=0)
+    for action in _travelling_wave(MAX_LINKS - 1, 200, env.dt):
+        info = env.step(action)[4]
+    assert info["x_position"] > 0.03
+
+
+def _in_frame(model: mujoco.MjModel, data: mujoco.MjData, point: np.ndarray, aspect: float) -> tuple[float, float]:
+    """Where `point` (world, m) lies in the tracking camera's frame of width / height `aspect`: (x, y), each in
+    [-1, 1] inside it."""
+    camera = model.camera("tracking").id
+    x, y, z = data.cam_xmat[camera].reshape(3, 3).T @ (point - data.cam_xpos[camera])  # camera frame, looking at -z
+    half_height = math.tan(math.radians(model.cam_fovy[camera]) / 2.0) * -z
+    return x / (half_height * aspect), y / half_height
+
+
+@pytest.mark.parametrize(("n_links", "link_length"), [(6, 0.1), (15, 0.1), (MAX_LINKS, 0.1), (12, 0.2)])
+def test_the_tracking_camera_frames_the_whole_body(n_links: int, link_length: float) -> None:
+    """The camera sat above the head, so the tail of a body longer than about 0.6 m left a square frame."""
+    env = SwimmerEnv(n_links=n_links, link_length=link_length)
+    env.reset(seed=0)
+    for action in _travelling_wave(n_links - 1, 50, env.dt):
+        env.step(action)
+    model, data = env.core.render_data(0)
+    tail = data.body(f"link{n_links - 1}")
+    ends = [data.body("head").xpos, tail.xpos - link_length * tail.xmat.reshape(3, 3)[:, 0]]
+    for end in ends:
+        x, y = _in_frame(model, data, end, aspect=1.0)
+        assert abs(x) < 0.95 and abs(y) < 0.95, (x, y)
+    env.close()
