@@ -155,6 +155,12 @@ class RayBackend:
                     done[i] = self.ray.get(ref)
                 except (self.ray.exceptions.WorkerCrashedError, self.ray.exceptions.NodeDiedError) as exc:
                     raise WorkerError(f"ray workers kept dying after every retry ({type(exc).__name__})") from None
+                except self.ray.exceptions.RayTaskError as exc:
+                    if exc.cause is None:
+                        raise
+                    # the task's own exception, as the other backends raise it: a ConfigError stays one line (the
+                    # RayTaskError is the remote traceback, in colour, or `RayTaskError(ValueError): ray::...`)
+                    raise exc.cause from None
             return done, [], hung
 
         return _with_retries(len(chunks), self.max_retries, attempt, "ray tasks", self.timeout_s)

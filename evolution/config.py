@@ -391,6 +391,13 @@ class ExperimentConfig(_Model):
     backend: BackendConfig = Field(default_factory=BackendConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _not_a_bool(cls, seed: Any) -> Any:
+        if isinstance(seed, bool):  # (pydantic takes `seed: true` for seed 1)
+            raise ValueError(f"must be an integer, not {str(seed).lower()}")
+        return seed
+
     @model_validator(mode="after")
     def _objective_count(self) -> ExperimentConfig:
         count = len(objective_names(self.fitness))

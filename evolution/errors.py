@@ -15,3 +15,7 @@ class ResumeError(SnnControlError):
 
 class WorkerError(SnnControlError):
     """Evaluation workers kept failing after every retry."""
+
+
+class EvaluationError(SnnControlError):
+    """Every evaluation of a run failed (NaN or infinite objective values): it has no champion."""

@@ -14,14 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from deap import base, tools
 
 
 @dataclass
 class RunState:
     """Everything of a run besides the strategy: generations done, evaluations, wall time (s), the last
-    population, the hall of fame (best individual, or the Pareto front), the logbook rows, and for a fitness
-    with a selection loss the individual it selected (unit cube) with that loss."""
+    population, the hall of fame (best individual, or the Pareto front: individuals that scored at least one
+    objective, none while every evaluation failed), the logbook rows, and for a fitness with a selection loss the
+    individual it selected (unit cube) with that loss."""
 
     hall_of_fame: tools.HallOfFame
     generation: int = 0
@@ -48,6 +50,11 @@ def scores(values: Sequence[float], weights: Sequence[float]) -> tuple[float, ..
         FAILED_SCORE, -w) for v, w in zip(values, weights, strict=True))
 
 
+def scored(values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Which of `values` (fitness values as `scores` gives them, any shape) were scored, not failures."""
+    return np.abs(np.asarray(values, dtype=np.float64)) < FAILED_SCORE
+
+
 def evolve(toolbox: base.Toolbox, state: RunState, generations: int) -> RunState:
     """Run generations until `state.generation == generations` (a resumed state continues where it stopped)."""
     while state.generation < generations:
@@ -56,7 +63,9 @@ def evolve(toolbox: base.Toolbox, state: RunState, generations: int) -> RunState
         for individual, value in zip(population, values, strict=True):
             individual.fitness.values = scores(value, individual.fitness.weights)
         toolbox.update(population)
-        state.hall_of_fame.update(population)
+        # (an individual that failed every objective ranks below all others: it would enter the hall of fame only
+        # while nothing else had, and fill a Pareto front of equal failures; leaving it out changes no other run)
+        state.hall_of_fame.update([ind for ind in population if scored(ind.fitness.values).any()])
         state.population = population
         state.evaluations += len(population)
         state.generation += 1

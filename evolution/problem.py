@@ -21,7 +21,7 @@ from evolution.imports import import_object
 from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import read_artifact
 from snncontrol.controllers import resolve
-from snncontrol.errors import SnnControlError
+from snncontrol.errors import SnnControlError, described
 from snncontrol.spec import NetworkSpec
 
 
@@ -101,6 +101,10 @@ def resolve_network(network: NetworkConfig) -> Problem:
         raise
     except (SnnControlError, TypeError) as exc:
         raise ConfigError(f"network: {exc}") from None
+    except Exception as exc:  # any keyword can make a builder raise anything (n_inputs 0: an IndexError)
+        if network.builder is None:
+            raise
+        raise ConfigError(f"network.builder {network.builder!r} failed on its kwargs ({described(exc)})") from None
     if not isinstance(spec, NetworkSpec):
         raise ConfigError(f"network.builder {network.builder!r} returned {type(spec).__name__}, not a NetworkSpec")
     return Problem(spec)

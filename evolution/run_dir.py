@@ -2,7 +2,9 @@
 
 config.yaml       the validated config the run was started with (what --resume reads by default)
 logbook.csv       one row per generation: gen, evals, best, mean, median, std (first objective, its own
-                  units), test_loss (mimicry), front_size (multi-objective), elapsed_s (wall clock)
+                  units; mean, median and std of the values that did not fail), failed (how many failed it: NaN or
+                  +-inf), train_loss and test_loss (a fitness with a selection loss, at checkpoints), front_size
+                  (multi-objective), elapsed_s (wall clock); rows of checkpoints written before `failed` have none
 progress.png      best / mean / median per generation; the Pareto front for multi-objective runs
 checkpoints/      see `evolution.checkpoint`
 best/             the best controller (snncontrol artifact: spec, genome, I/O adapters, metadata)

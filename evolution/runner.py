@@ -20,10 +20,10 @@ from tqdm import tqdm
 from evolution import checkpoint
 from evolution.backends import Backend, build_backend
 from evolution.config import ExperimentConfig, objective_names
-from evolution.errors import ConfigError, ResumeError
+from evolution.errors import ConfigError, EvaluationError, ResumeError
 from evolution.fitness import Fitness, build_fitness
 from evolution.fitness.objectives import weights
-from evolution.loop import FAILED_SCORE, RunState, evolve
+from evolution.loop import RunState, evolve, scored
 from evolution.problem import Problem, config_hash, resolve_network, worker_config
 from evolution.run_dir import RunDirectory
 from evolution.strategies import build_strategy
@@ -79,6 +79,9 @@ class Experiment:
             self.run_dir.clean_up()
             checkpoint.load(self.run_dir.checkpoints, self.state, self.strategy, self.cls, self.accepted_hashes,
                             self.problem.dim)
+            hall_of_fame = self.state.hall_of_fame  # (older checkpoints kept failures while nothing had scored)
+            if not scored([ind.fitness.values for ind in hall_of_fame]).any():
+                hall_of_fame.clear()
             if self.state.generation > self.config.generations:  # before config.yaml is rewritten with it
                 raise ResumeError(f"{self.run_dir.path} has {self.state.generation} generations done; --generations "
                                   f"{self.config.generations} would end it before that (give at least "
@@ -115,6 +118,13 @@ class Experiment:
         if self.state.logbook:
             self.run_dir.write_logbook(self.state.logbook)  # (a run stopped between its last checkpoint and this)
             self._write_outputs()
+        if not self.state.hall_of_fame:
+            raise EvaluationError(
+                f"every one of the {self.state.evaluations} evaluations of {self.run_dir.path} failed (NaN or infinite "
+                "objective values, counted in its logbook.csv): nothing was evolved; check the fitness on one "
+                "controller by hand (a plant that blows up, an info key the environment does not report, a custom "
+                "fitness's evaluate)"
+            )
         return self.state
 
     def _evaluate(self, backend: Backend, population: list[Individual], generation: int) -> np.ndarray:
@@ -131,18 +141,19 @@ class Experiment:
         return values
 
     def _record(self, state: RunState) -> None:
-        """Logbook row, checkpoint, outputs and progress bar after generation `state.generation - 1`."""
+        """Logbook row, checkpoint, outputs and progress bar after generation `state.generation - 1`. The row's
+        mean, median and std are of the first objective's values that did not fail (NaN where all did), `failed`
+        counts those that did."""
         first = np.array([ind.fitness.values[0] for ind in state.population])
+        finite = first[scored(first)]
         best = max(state.population, key=lambda ind: ind.fitness.wvalues[0])
         state.elapsed_s = self._clock[1] + time.perf_counter() - self._clock[0]
-        row = {
-            "gen": state.generation - 1,
-            "evals": state.evaluations,
-            "best": best.fitness.values[0],
-            "mean": float(first.mean()),
-            "median": float(np.median(first)),
-            "std": float(first.std()),
+        row: dict[str, float] = {
+            "gen": state.generation - 1, "evals": state.evaluations, "best": best.fitness.values[0],
         }
+        for key, statistic in (("mean", np.mean), ("median", np.median), ("std", np.std)):
+            row[key] = float(statistic(finite)) if finite.size else math.nan
+        row["failed"] = first.size - finite.size
         output = self.config.output
         due = state.generation % output.checkpoint_every == 0 or state.generation == self.config.generations
         if due:
@@ -151,7 +162,8 @@ class Experiment:
             row["front_size"] = len(state.hall_of_fame)
         row["elapsed_s"] = round(state.elapsed_s, 3)
         state.logbook.append(row)
-        if due and self._best != tuple(self._champion()):
+        champion = self._champion() if due else None
+        if champion is not None and self._best != tuple(champion):
             self._save_best()
         if state.generation % output.plot_every == 0:
             self._write_outputs()
@@ -192,26 +204,31 @@ class Experiment:
             if loss < self.state.selected_loss:
                 self.state.selected, self.state.selected_loss = self.cls(best), loss
                 self.state.selected.fitness.values = best.fitness.values
-        test_loss = getattr(self.fitness, "test_loss", None)
-        if test_loss is not None:
-            fields["test_loss"] = float(test_loss(self.problem.to_genome(np.asarray([self._champion()]))[0]))
+        test_loss, champion = getattr(self.fitness, "test_loss", None), self._champion()
+        if test_loss is not None and champion is not None:
+            fields["test_loss"] = float(test_loss(self.problem.to_genome(np.asarray([champion]))[0]))
         return fields
 
     # --- outputs ----------------------------------------------------------------------------------------------
-    def _champion(self) -> Individual:
+    def _champion(self) -> Individual | None:
         """The best individual so far: the selected one (see `_select`), else the hall of fame's best
-        (multi-objective: the front's best on the first objective)."""
+        (multi-objective: the front's best on the first objective); None while every evaluation failed."""
         if self.state.selected is not None:
             return self.state.selected
-        return max(self.state.hall_of_fame, key=lambda ind: ind.fitness.wvalues[0])
+        return max(self.state.hall_of_fame, key=lambda ind: ind.fitness.wvalues[0], default=None)
 
-    def _champion_values(self) -> list[float]:
-        """The champion's objective values, failures left out (none for a seed controller that was never scored)."""
+    def _champion_values(self) -> list[float | None]:
+        """The champion's objective values, in the objectives' order, None for each one it failed (all of them for
+        a seed controller that was never scored); [] without a champion."""
         champion = self._champion()
-        return [v for v in champion.fitness.values if abs(v) < FAILED_SCORE] if champion.fitness.valid else []
+        if champion is None or not champion.fitness.valid:
+            return []
+        values = champion.fitness.values
+        return [v if ok else None for v, ok in zip(values, scored(values), strict=True)]
 
     def summary(self) -> str:
-        """One line for the end of a run: generations, evaluations and the champion's (best/'s) first objective."""
+        """One line for the end of a run: generations, evaluations and the champion's (best/'s) first objective
+        (None where it failed it)."""
         values = self._champion_values()
         return (
             f"{self.run_dir.path}: {self.state.generation} generations, {self.state.evaluations} evaluations, "
@@ -220,13 +237,19 @@ class Experiment:
 
     def _save_best(self) -> None:
         champion = self._champion()
+        assert champion is not None
         values = self._champion_values()
+        numbers = [v for v in values if v is not None]
+        # fitness: None for the seed artifact, or a champion that failed an objective (an artifact's fitness holds
+        # finite numbers only: its values by position, null for the failed ones, are extra.objective_values)
+        complete = bool(values) and len(numbers) == len(values)
         metadata = Metadata(
             seed=self.config.seed,
-            fitness=None if not values else values[0] if len(values) == 1 else values,  # None: the seed artifact
+            fitness=(numbers[0] if len(numbers) == 1 else numbers) if complete else None,
             description=f"evolved by snncontrol evolve ({self.config.name})",
             extra={
                 "objectives": self.names,
+                **({"objective_values": values} if 0 < len(numbers) < len(values) else {}),
                 "strategy": self.config.strategy.name,
                 "generations_done": self.state.generation,  # when best/ was written, not the champion's generation
                 "evaluations": self.state.evaluations,
@@ -248,8 +271,9 @@ class Experiment:
         return own if isinstance(own, IOAdapters) else self.problem.io or IOAdapters()
 
     def _write_front(self) -> np.ndarray | None:
-        """pareto/ of a multi-objective run (its result, beside best/); returns the front's values [K, M]."""
-        if len(self.names) == 1:
+        """pareto/ of a multi-objective run (its result, beside best/); returns the front's values [K, M] (None
+        while the front is empty: every evaluation failed)."""
+        if len(self.names) == 1 or not self.state.hall_of_fame:
             return None
         members = list(self.state.hall_of_fame)
         front = np.array([ind.fitness.values for ind in members])
@@ -259,5 +283,5 @@ class Experiment:
     def _write_outputs(self) -> None:
         front = self._write_front()
         self.run_dir.plot(self.state.logbook, self.names[0], front, self.names)
-        if self._best is None:
+        if self._best is None and self._champion() is not None:
             self._save_best()

@@ -10,6 +10,7 @@ Also the builders of the layers that act as current encoders and readouts:
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -225,9 +226,17 @@ def _bound_pair(value: Any) -> tuple[Any, Any]:
     return tuple(float(b) if b.ndim == 0 else b for b in (low, high))  # type: ignore[return-value]
 
 
+def _check_inputs(n_inputs: Any) -> None:
+    """An encoding's neurons read channel k mod n_inputs: refuse a count that is not a positive integer (0 raised
+    an IndexError from deep inside, a float a TypeError)."""
+    if not isinstance(n_inputs, numbers.Integral) or isinstance(n_inputs, bool) or n_inputs < 1:
+        raise SpecError(f"n_inputs must be a positive integer, got {n_inputs!r:.40}")
+
+
 def direct_current_encoding(name: str, size: int, n_inputs: int, neuron: NeuronModel | None = None) -> Layer:
     """Neurons that each receive one input channel (neuron k reads channel k mod n_inputs) times its own
     weight, plus its own bias: direct current injection."""
+    _check_inputs(n_inputs)
     tie = np.full((n_inputs, size), -1, dtype=np.int64)
     tie[np.arange(size) % n_inputs, np.arange(size)] = np.arange(size)
     return Layer(name, size, neuron or LIF(synaptic=False), input=Connection(tie=tie), bias=True)
@@ -237,6 +246,7 @@ def paired_encoding(name: str, n_pairs: int, n_inputs: int = 1, neuron: NeuronMo
     """2 * n_pairs neurons in pairs (2j, 2j+1) that read channel j mod n_inputs with weights +w_j and -w_j and
     share the bias b_j: positive and negative inputs are encoded symmetrically, the bias lets neurons fire
     near zero input (Burgers et al. 2023)."""
+    _check_inputs(n_inputs)
     size = 2 * n_pairs
     pair = np.arange(size) // 2
     tie = np.full((n_inputs, size), -1, dtype=np.int64)

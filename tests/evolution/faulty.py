@@ -2,8 +2,10 @@
 worker kills itself with SIGKILL the first time it evaluates, to test that a dead worker is retried and nothing is
 lost (`signal: "SIGSTOP"`: the worker stops instead, as a hung one does; `every_time`: not only the first
 time); `faulty:make_nan`, a sphere that scores NaN where the first coordinate (unit cube) is above `above`, as a
-plant that blows up does; `faulty:make_flat`, a sphere that returns its values [P] instead of [P, 1];
-`faulty:make_slow`, a sphere whose workers take `seconds` per chunk after writing `marker`."""
+plant that blows up does (of several `centers`: on the objectives `columns`, default all); `faulty:make_flat`, a
+sphere that returns its values [P] instead of [P, 1]; `faulty:make_slow`, a sphere whose workers take `seconds` per
+chunk after writing `marker`; `faulty:make_raise`, whose evaluation raises `error` (ConfigError or ValueError) with
+`message`; `faulty:broken_builder`, a network builder that raises an IndexError."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from evolution.config import SphereConfig
+from evolution.errors import ConfigError
 from evolution.fitness.sphere import SphereFitness
 from snncontrol.spec import NetworkSpec
 
@@ -39,18 +42,20 @@ def make(
 
 
 class NanAbove(SphereFitness):
-    def __init__(self, spec: NetworkSpec, above: float) -> None:
-        super().__init__(SphereConfig(kind="sphere", centers=[0.3]), spec.parameters)
-        self.above = above
+    def __init__(self, spec: NetworkSpec, above: float, centers: list[float], columns: list[int] | None) -> None:
+        super().__init__(SphereConfig(kind="sphere", centers=centers), spec.parameters)
+        self.above, self.columns = above, list(range(len(centers))) if columns is None else columns
 
     def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
         values = super().evaluate(genomes, data)
-        values[self.parameters.normalize(genomes)[:, 0] > self.above] = np.nan
+        values[np.ix_(self.parameters.normalize(genomes)[:, 0] > self.above, self.columns)] = np.nan
         return values
 
 
-def make_nan(spec: NetworkSpec, seed: int, above: float) -> NanAbove:
-    return NanAbove(spec, above)
+def make_nan(
+    spec: NetworkSpec, seed: int, above: float, centers: list[float] | None = None, columns: list[int] | None = None
+) -> NanAbove:
+    return NanAbove(spec, above, centers or [0.3], columns)
 
 
 class Flat(SphereFitness):
@@ -75,3 +80,21 @@ class Slow(SphereFitness):
 
 def make_slow(spec: NetworkSpec, seed: int, marker: str, seconds: float) -> Slow:
     return Slow(spec, marker, seconds)
+
+
+class Raises(SphereFitness):
+    def __init__(self, spec: NetworkSpec, error: str, message: str) -> None:
+        super().__init__(SphereConfig(kind="sphere", centers=[0.3]), spec.parameters)
+        self.error, self.message = {"ConfigError": ConfigError, "ValueError": ValueError}[error], message
+
+    def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
+        raise self.error(self.message)
+
+
+def make_raise(spec: NetworkSpec, seed: int, error: str, message: str) -> Raises:
+    return Raises(spec, error, message)
+
+
+def broken_builder(n_inputs: int = 0) -> NetworkSpec:
+    """Fails on its kwargs as paired_lif_readout did with n_inputs 0 (an IndexError from deep inside)."""
+    raise IndexError(f"index {n_inputs} is out of bounds for axis 0 with size 0")

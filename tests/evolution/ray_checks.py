@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 import ray
-from evo_support import check_killed_worker_run, check_same_as_serial, faulty_config, run
+from evo_support import check_killed_worker_run, check_same_as_serial, faulty_config, run, sphere_config
 
 from evolution import loopback
+from evolution.errors import ConfigError
 
 HERE = Path(__file__).parent
 
@@ -72,3 +73,16 @@ def test_a_hung_ray_worker_is_killed_after_timeout_s_and_its_chunk_retried(local
     backend = {"name": "ray", "workers": 2, "max_retries": 2, "timeout_s": 20.0}
     run(faulty_config(tmp_path, backend, signal="SIGSTOP"), tmp_path / "run")
     check_killed_worker_run(tmp_path)
+
+
+@pytest.mark.parametrize("error", [ConfigError, ValueError])
+def test_an_error_raised_in_a_ray_task_reaches_the_driver_as_itself(local_ray, error, tmp_path):
+    """As on the other backends: a ConfigError was a remote traceback in colour, a ValueError lost its message to
+    `RayTaskError(ValueError): ray::evaluate_chunk() (pid=...)`."""
+    data = sphere_config({"name": "cmaes", "population": 4}, generations=1, backend={"name": "ray", "workers": 2})
+    message = "fitness.kwargs.gain: too large for this plant"
+    data["fitness"] = {"kind": "custom", "factory": "faulty:make_raise", "objectives": ["sphere"],
+                       "kwargs": {"error": error.__name__, "message": message}}
+    with pytest.raises(error) as raised:
+        run(data, tmp_path / "run")
+    assert type(raised.value) is error and str(raised.value) == message

@@ -63,7 +63,7 @@ def test_the_ray_checks_pass_where_the_only_network_is_the_loopback():
     checks = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(HERE / "ray_checks.py")]
     proc = subprocess.run([*LOOPBACK, *checks], cwd=ROOT, capture_output=True, text=True, timeout=540)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    assert re.search(r"\b4 passed\b", proc.stdout) and "skipped" not in proc.stdout, proc.stdout[-3000:]
+    assert re.search(r"\b6 passed\b", proc.stdout) and "skipped" not in proc.stdout, proc.stdout[-3000:]
 
 
 def _namespace_members(net_namespace: str) -> list[int]:

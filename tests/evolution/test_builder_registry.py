@@ -102,3 +102,14 @@ def test_a_worker_rereads_the_config_its_driver_vetted():
     with pytest.raises(ConfigError):
         parse_config(dump)
     assert parse_config(dump, vetted=True).network.builder == "faulty:make"
+
+
+def test_a_builder_that_fails_on_its_kwargs_is_one_line_naming_it():
+    """An exception of a builder that is none of ours (here an IndexError) was a traceback of 28 lines."""
+    network = {"builder": "faulty:broken_builder", "kwargs": {"n_inputs": 0}}
+    config = parse_config(_config(network), allow_import=("faulty",))
+    message = ("network.builder 'faulty:broken_builder' failed on its kwargs (IndexError: index 0 is out of bounds for "
+               "axis 0 with size 0)")
+    with pytest.raises(ConfigError) as raised:
+        resolve_network(config.network)
+    assert str(raised.value) == message

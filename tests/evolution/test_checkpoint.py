@@ -163,7 +163,12 @@ def test_a_nan_score_never_becomes_the_champion_and_the_run_resumes(tmp_path):
     data["fitness"] = {"kind": "custom", "factory": "faulty:make_nan", "kwargs": {"above": 0.5},
                        "objectives": ["sphere"]}
     experiment = run(data, tmp_path / "run")
-    assert any(float(row["mean"]) > 1e29 for row in logbook(tmp_path / "run")), "no NaN was scored"
+    rows = logbook(tmp_path / "run")
+    assert any(int(row["failed"]) for row in rows), "no NaN was scored"
+    # the failures are counted, not averaged: a mean of 1e30 / 8 said nothing of the others
+    assert all(float(row[key]) < 1e29 for row in rows for key in ("mean", "median", "std"))
+    last = np.array([ind.fitness.values[0] for ind in experiment.state.population])
+    assert float(rows[-1]["mean"]) == last[last < 1e29].mean() and int(rows[-1]["failed"]) == np.sum(last >= 1e29)
     champion = experiment.state.hall_of_fame[0]
     assert champion[0] <= 0.5 and champion.fitness.values[0] < 1e29  # a finite score, NaN nowhere
     run({**data, "generations": 5}, tmp_path / "run", resume=True)  # the NaN-free checkpoint loads
@@ -219,3 +224,18 @@ def test_worker_kwargs_are_a_run_setting_and_the_hash_of_a_config_without_them_i
     with pytest.raises(ResumeError, match="config differs"):
         load(*args, (experiment.hash,), experiment.problem.dim)
     assert load(*args, (experiment.hash, "f" * 64), experiment.problem.dim) == 2
+
+
+def test_a_checkpoint_whose_logbook_has_no_failed_column_resumes(tmp_path):
+    """Checkpoints written before the logbook's `failed` column: the resumed run leaves that cell of their rows
+    empty and computes every other column as an uninterrupted run does."""
+    run(sphere_config(CMAES, generations=2), tmp_path / "a")
+    saved = tmp_path / "a" / "checkpoints" / "gen_000002.json"
+    meta = json.loads(saved.read_text())
+    meta["logbook"] = [{k: v for k, v in row.items() if k != "failed"} for row in meta["logbook"]]
+    saved.write_text(json.dumps(meta))
+    run(sphere_config(CMAES, generations=4), tmp_path / "a", resume=True)
+    run(sphere_config(CMAES, generations=4), tmp_path / "b")
+    resumed, uninterrupted = logbook(tmp_path / "a"), logbook(tmp_path / "b")
+    assert [row["failed"] for row in resumed] == ["", "", "0", "0"]
+    assert [{**row, "failed": ""} for row in resumed] == [{**row, "failed": ""} for row in uninterrupted]

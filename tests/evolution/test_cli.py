@@ -43,6 +43,7 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
         ({"generations": "many"}, "generations: Input should be a valid integer"),
         ({"network": {"builder": "nowhere.mod:f"}}, "network.builder: 'nowhere.mod:f' is not a registered builder"),
         ({"seed": 2**70}, "seed: Input should be less than or equal to 4294967295"),
+        ({"seed": True}, "seed: must be an integer, not true"),  # (it ran with seed 1)
         (
             {"strategy": {"name": "cmaes", "population": 1e7}},
             "population: Input should be less than or equal to 100000",
@@ -56,6 +57,10 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
             "network.builder 'snncontrol.controllers.blimp:pd_snn': refused its kwargs (hidden must be one of",
         ),
         ({"network": {"spec": {"version": 1, "n_inputs": 0, "layers": []}}}, "network: n_inputs must be a positive"),
+        (  # (an IndexError traceback from inside the encoding)
+            {"network": {"builder": "paired_lif_readout", "kwargs": {"n_inputs": 0}}},
+            "network: n_inputs must be a positive integer, got 0",
+        ),
         ({"network": {"artifact": "/nonexistent/ctrl"}}, "network: artifact /nonexistent/ctrl: not found"),
         ({"network": {**TINY_NET, "spec": {}}}, "network: give exactly one of builder, spec, artifact"),
         (
@@ -114,12 +119,15 @@ def test_a_misspelt_key_is_named_before_the_field_it_leaves_missing(tmp_path, ca
          "fitness.factory 'faulty:make_nan': refused its kwargs (got an unexpected keyword argument 'bogus')"),
         ({"factory": "faulty:make_flat", "objectives": ["sphere"]},  # [P] values, not [P, 1]: a stack dump
          "the fitness returned objective values of shape (6,) for 6 individuals: it must return"),
+        ({"factory": "faulty:make_nan", "kwargs": {"above": -1.0}, "objectives": ["sphere"]},  # (exit 0, "best None")
+         "run failed (NaN or infinite objective values, counted in its logbook.csv): nothing was evolved; check"),
     ],
 )
 def test_a_custom_fitness_that_is_misconfigured_or_misbehaves_is_one_line(fitness, message, tmp_path, capsys):
     assert _evolve(tmp_path, {**GOOD, "fitness": {"kind": "custom", **fitness}}, "--allow-import", "faulty") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "run" / "best").exists()  # (an arbitrary failure was saved as the champion)
 
 
 def test_workers_with_the_serial_backend_are_refused(tmp_path, capsys):
@@ -193,7 +201,7 @@ def test_run_directory_outputs_and_overrides(tmp_path, capsys):
     run = tmp_path / "run"
     assert {p.name for p in run.iterdir()} >= {"config.yaml", "logbook.csv", "progress.png", "checkpoints", "best"}
     header = (run / "logbook.csv").read_text().splitlines()[0]
-    assert header == "gen,evals,best,mean,median,std,elapsed_s"
+    assert header == "gen,evals,best,mean,median,std,failed,elapsed_s"
     spec, genome, metadata, _ = read_artifact(run / "best")
     assert metadata.seed == 11 and isinstance(metadata.fitness, float)
     assert metadata.extra["strategy"] == "cmaes" and metadata.extra["generations_done"] == 3

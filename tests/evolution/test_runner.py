@@ -1,14 +1,19 @@
 """What a run reports and keeps: the champion it saved in best/ (not the last generation's best), its Pareto front
-when interrupted, a champion chosen over a broken seed, failures ranked below every finite score."""
+when interrupted, a champion chosen over a broken seed, failures ranked below every finite score and kept out of the
+hall of fame, a run in which every evaluation failed, a champion that failed one of its objectives."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from evo_support import logbook, run, sphere_config
 
-from evolution import checkpoint
+from evolution import checkpoint, loop
 from evolution.config import parse_config
+from evolution.errors import EvaluationError
 from evolution.loop import FAILED_SCORE, scores
 from evolution.runner import Experiment
 from snncontrol.artifacts import read_artifact, save_controller
@@ -82,3 +87,53 @@ def test_a_run_killed_while_writing_its_first_checkpoint_is_started_again(tmp_pa
     monkeypatch.undo()
     run(data, tmp_path)  # started again
     assert len(logbook(tmp_path)) == 2
+
+
+def _nan_nsga2(generations: int, **kwargs: object) -> dict:
+    """NSGA-II on two spheres of which faulty:make_nan fails every evaluation (`columns`: those objectives only)."""
+    data = sphere_config({"name": "nsga2", "mu": 8}, generations=generations, centers=[0.3, 0.7])
+    data["fitness"] = {"kind": "custom", "factory": "faulty:make_nan", "objectives": ["a", "b"],
+                       "kwargs": {"above": -1.0, "centers": [0.3, 0.7], **kwargs}}
+    return data
+
+
+def _experiment(data: dict, run_dir: Path) -> Experiment:
+    return Experiment(parse_config(data, allow_import=("faulty",)), run_dir, quiet=True)
+
+
+def test_a_run_in_which_every_evaluation_failed_ends_in_one_line_and_its_checkpoints_resume(tmp_path):
+    """It ended with exit status 0 and "best None", an arbitrary failure saved as best/, and a Pareto front that
+    grew by the population every generation (equal failures dominate none of each other)."""
+    experiment = _experiment(_nan_nsga2(2), tmp_path)
+    message = f"every one of the 16 evaluations of {tmp_path} failed (NaN or infinite objective values"
+    with pytest.raises(EvaluationError, match=re.escape(message)):
+        experiment.run()
+    assert len(experiment.state.hall_of_fame) == 0
+    assert not (tmp_path / "best").exists() and not (tmp_path / "pareto").exists()
+    rows = logbook(tmp_path)
+    assert [(row["failed"], row["front_size"], row["mean"]) for row in rows] == [("8", "0", "nan")] * 2
+    with pytest.raises(EvaluationError, match="every one of the 24 evaluations"):  # resumed, extended, no better
+        run(_nan_nsga2(3), tmp_path, resume=True)
+    assert len(logbook(tmp_path)) == 3
+
+
+def test_a_checkpoint_whose_hall_of_fame_holds_failures_resumes_without_them(tmp_path, monkeypatch):
+    """Checkpoints written before failures were left out of the hall of fame hold them while nothing scored."""
+    monkeypatch.setattr(loop, "scored", lambda values: np.ones(np.shape(values), dtype=bool))  # as they were
+    run(_nan_nsga2(2), tmp_path)
+    monkeypatch.undo()
+    assert len(np.load(tmp_path / "pareto" / "front.npz")["objectives"]) == 16  # every failure
+    experiment = _experiment(_nan_nsga2(3), tmp_path)
+    with pytest.raises(EvaluationError):
+        experiment.run(resume=True)
+    assert len(experiment.state.hall_of_fame) == 0
+
+
+def test_a_champion_that_failed_one_objective_keeps_the_others_in_their_places(tmp_path):
+    """Its failed objective was left out and the next moved up: b's value was reported as the fitness, under a."""
+    experiment = run(_nan_nsga2(2, columns=[0]), tmp_path)
+    champion = max(experiment.state.hall_of_fame, key=lambda ind: ind.fitness.wvalues[0])
+    metadata = read_artifact(tmp_path / "best")[2]
+    assert metadata.fitness is None  # (an artifact's fitness holds finite numbers only)
+    assert metadata.extra["objective_values"] == [None, champion.fitness.values[1]]
+    assert experiment.summary().endswith("best None")
