@@ -11,13 +11,17 @@ places (aligned by index, as the paper's two: Nordland spring and fall) train ev
 images in all of them; SAD then matches a query against each place's closest reference image. Images trained or
 tuned on are no test (`heldout.py`): a calibration traversal that shares images with a reference, a query that
 shares images with a reference or the ensemble's calibration traversal (`vpr train` records the paths and the
-images' fingerprints of both in the ensemble), and references that share images with each other are refused.
+images' fingerprints of both in the ensemble), and references that share images with each other are refused;
+so are a `vpr eval --reference` that is not, image for image, a reference the ensemble was trained on, an
+--out-dir that is (or lies in) a traversal or holds images, and a --tolerance of as many frames as places. Each
+image is shrunk as it is read (`preprocess.shrink`): no full-resolution frame is kept.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,12 +34,12 @@ from snncontrol.vpr import plots
 from snncontrol.vpr.artifact import JSON_FILE, TENSOR_FILE, recorded_fingerprints, recorded_sources, save_ensemble
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets import Traversal, is_bag, open_traversal
-from snncontrol.vpr.datasets.folders import align, read_image
+from snncontrol.vpr.datasets.folders import align, image_files, read_image
 from snncontrol.vpr.errors import DatasetError, VprConfigError
 from snncontrol.vpr.evaluate import evaluate
-from snncontrol.vpr.heldout import Fingerprints, fingerprints, refuse_path, refuse_shared
-from snncontrol.vpr.metrics import pr_curve
-from snncontrol.vpr.preprocess import preprocess
+from snncontrol.vpr.heldout import Fingerprints, fingerprints, refuse_path, refuse_shared, refuse_untrained
+from snncontrol.vpr.metrics import check_tolerance, pr_curve
+from snncontrol.vpr.preprocess import normalize, shrink
 from snncontrol.vpr.query import Matcher
 from snncontrol.vpr.seqmatch import check_length
 from snncontrol.vpr.train import Calibration, train
@@ -45,6 +49,7 @@ MODE_HELP = "rate pass (default), the spiking network on regular input spikes, o
 SEED_HELP = "seed of the Poisson input of --mode poisson (default 0), each query drawing fresh noise"
 TRAINED_ON = f"a reference the ensemble was trained on ({JSON_FILE})"
 TUNED_ON = f"the ensemble's calibration traversal ({JSON_FILE})"
+PLOTS = ("pr.png", "similarity.png")  # the images `vpr eval --out-dir` writes
 
 
 def threads_argument(text: str) -> int:
@@ -121,19 +126,23 @@ def _check_sampling(args: argparse.Namespace, paths: list[str]) -> None:
         raise VprConfigError(f"{', '.join(given)} sample ROS 2 bags, and every traversal here is an image folder")
 
 
-def _load(path: str, args: argparse.Namespace) -> Traversal:
-    return open_traversal(path, args.topic, every_s=args.every_s, every_m=args.every_m, odom_topic=args.odom_topic)
+def _load(path: str, args: argparse.Namespace, cfg: ModuleConfig) -> Traversal:
+    """The traversal at `path`, each image shrunk to cfg.image_size^2 gray values as it is read
+    (`preprocess.shrink`): no full-resolution frame is kept."""
+    return open_traversal(path, args.topic, every_s=args.every_s, every_m=args.every_m, odom_topic=args.odom_topic,
+                          transform=partial(shrink, size=cfg.image_size))
 
 
 def _pixels(traversal: Traversal, cfg: ModuleConfig) -> torch.Tensor:
-    return torch.from_numpy(preprocess(traversal.images, cfg.image_size, cfg.patch))
+    """The preprocessed images [P, pixels] of a traversal `_load` read (`preprocess.normalize`)."""
+    return torch.from_numpy(normalize(traversal.images, cfg.patch))
 
 
 def _references(args: argparse.Namespace, cfg: ModuleConfig) -> tuple[list[Traversal], torch.Tensor, Fingerprints]:
     """The reference traversals, their pixels [R, P, pixels] (train, evaluate and SAD take one as R = 1) and the
     fingerprints of all their images, traversal after traversal. A DatasetError line for a later reference whose
     count differs from the first's or that shares images with an earlier one (the same traversal twice)."""
-    first, *others = (_load(path, args) for path in args.reference)
+    first, *others = (_load(path, args, cfg) for path in args.reference)
     for other in others:
         if len(other) != len(first):
             raise DatasetError(
@@ -164,7 +173,7 @@ def _train(args: argparse.Namespace) -> int:
     references, pixels, reference_prints = _references(args, module_cfg)
     calibration, calibration_prints = None, []
     if args.calibration:
-        cal = _load(args.calibration, args)
+        cal = _load(args.calibration, args, module_cfg)
         truth = align(references[0], cal, args.calibration_ground_truth, "calibration")
         calibration = Calibration(_pixels(cal, module_cfg), torch.from_numpy(truth))
         calibration_prints = fingerprints(calibration.pixels)
@@ -187,30 +196,48 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_out_dir(out_dir: str, traversals: dict[str, list[str]]) -> None:
+    """VprConfigError unless `out_dir` can take `vpr eval`'s metrics.json and PLOTS: not a file, not one of
+    `traversals` (what they are -> paths) nor inside one, and holding no images other than PLOTS (its plots
+    would become images of a traversal, or sit among them); then it is created and checked writable."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise VprConfigError(f"--out-dir {out_dir} is a file, not a directory")
+    target = out.resolve()
+    for role, paths in traversals.items():
+        for path in (Path(p).resolve() for p in paths):
+            if target.is_relative_to(path):
+                where = "" if target == path else f"inside {path}, "
+                raise VprConfigError(f"--out-dir {out_dir} is {where}{role}: give a folder of its own")
+    images = [p.name for p in image_files(out) if p.name not in PLOTS] if out.is_dir() else []
+    if images:
+        raise VprConfigError(f"--out-dir {out_dir} holds {len(images)} image(s) (the first: {images[0]}), as a "
+                             "traversal does: give a folder of its own")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VprConfigError(f"--out-dir {out_dir}: {exc.strerror or exc}") from None
+    atomic.check_can_create_in(out, out)
+
+
 def _eval(args: argparse.Namespace) -> int:
     if args.tolerance < 0 or args.seq_len < 0:  # now, not after loading every traversal
         raise VprConfigError(f"--tolerance and --seq-len must be >= 0 frames, got {args.tolerance} and {args.seq_len}")
     _check_sampling(args, [*args.reference, args.query])
-    if args.out_dir and Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
-        raise VprConfigError(f"--out-dir {args.out_dir} is a file, not a directory")
-    if args.out_dir and any(Path(args.out_dir).resolve() == Path(p).resolve() for p in [*args.reference, args.query]):
-        # its pr.png and similarity.png would become images of that traversal
-        raise VprConfigError(f"--out-dir {args.out_dir} is a traversal of this evaluation: give a folder of its own")
-    if args.out_dir:  # checked now, not after the evaluation whose results go there
-        try:
-            Path(args.out_dir).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise VprConfigError(f"--out-dir {args.out_dir}: {exc.strerror or exc}") from None
-        atomic.check_can_create_in(Path(args.out_dir), Path(args.out_dir))
     matcher = _matcher(args)
+    places = matcher.ensemble.places
+    check_tolerance(args.tolerance, places, "--tolerance")
     if args.seq_len > 1:  # now, not after loading and matching every image
-        check_length(args.seq_len, matcher.ensemble.places)
+        check_length(args.seq_len, places)
     recorded = recorded_sources(matcher.ensemble.metadata)
+    if args.out_dir:  # checked now, not after the evaluation whose results go there
+        _check_out_dir(args.out_dir, {"a traversal of this evaluation": [*args.reference, args.query],
+                                      TRAINED_ON: recorded["reference"], TUNED_ON: recorded["calibration"]})
     refuse_path("--query", args.query,
                 {"a --reference": args.reference, TRAINED_ON: recorded["reference"], TUNED_ON: recorded["calibration"]})
     cfg = matcher.ensemble.module
     references, ref_pixels, reference_prints = _references(args, cfg)
-    query = _load(args.query, args)
+    query = _load(args.query, args, cfg)
     truth = torch.from_numpy(align(references[0], query, args.ground_truth))
     query_pixels = _pixels(query, cfg)
     recorded_prints = recorded_fingerprints(matcher.ensemble.metadata) or {"reference": [], "calibration": []}
@@ -219,6 +246,11 @@ def _eval(args: argparse.Namespace) -> int:
         TRAINED_ON: recorded_prints["reference"],
         TUNED_ON: recorded_prints["calibration"],
     })
+    if recorded_prints["reference"]:  # (none recorded: an ensemble written before `vpr train` recorded them)
+        trained_on = f"{JSON_FILE}: {', '.join(recorded['reference']) or 'paths not recorded'}"
+        for k, reference in enumerate(references):
+            prints = reference_prints[k * len(reference) : (k + 1) * len(reference)]
+            refuse_untrained("--reference", reference, prints, recorded_prints["reference"], places, trained_on)
     with tqdm(total=len(query), unit="query", desc="match", delay=0.5) as bar:  # no bar before a quick error
         results, sims = evaluate(matcher, ref_pixels, query_pixels, truth, args.tolerance, args.seq_len, bar.update)
     print(f"{'method':<10} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'PR-AUC':>7} {'R@100P':>7}")

@@ -28,11 +28,13 @@ def evaluate(
     matrices. reference [P, pixels] (or [R, P, pixels]: R traversals of the places, for SAD) and query
     [Q, pixels] are preprocessed; truth [Q] reference indices. Queries are matched `chunk` at a time;
     `progress` is called with the number of queries of each chunk. A negative `tolerance` (frames) or `seq_len`
-    is a VprConfigError line, and so is a `seq_len` > 1 that `seqmatch.check_length` refuses (before any
+    is a VprConfigError line, and so are a `tolerance` of as many frames as there are places or more
+    (`metrics.check_tolerance`) and a `seq_len` > 1 that `seqmatch.check_length` refuses (before any
     matching)."""
     if tolerance < 0 or seq_len < 0:
         raise VprConfigError(f"tolerance and seq_len must be >= 0 frames, got {tolerance} and {seq_len}")
     places = matcher.ensemble.places
+    metrics.check_tolerance(tolerance, places)
     if reference.shape[-2] != places:
         raise DatasetError(f"the ensemble was trained on {places} places but the reference has {reference.shape[-2]}")
     if seq_len > 1:

@@ -12,6 +12,9 @@ Two checks, each a DatasetError line naming the option, the traversal and what i
   (`artifact.recorded_fingerprints`); an ensemble written before that has only the paths it records checked.
 A uniform image (a lens cap, a dropped frame: every preprocessed pixel the same) shows no place and gets no
 fingerprint (None): such frames in two traversals are no overlap.
+
+The converse check (`refuse_untrained`): `vpr eval`'s references must be, image for image, references the
+ensemble was trained on (its place numbers and its SAD baseline mean nothing against another route's images).
 """
 
 from __future__ import annotations
@@ -59,3 +62,24 @@ def refuse_shared(option: str, traversal: Traversal, prints: Fingerprints, used:
                 f"{option} {traversal.source} has {len(shared)} of its {len(prints)} images in {role} (the first: "
                 f"{traversal.names[shared[0]]}): {ADVICE}"
             )
+
+
+def refuse_untrained(option: str, traversal: Traversal, prints: Fingerprints, trained: Fingerprints, places: int,
+                     trained_on: str) -> None:
+    """A DatasetError unless `traversal` (given to `option`, `prints` its `fingerprints`) shows, image for image,
+    one of the reference traversals the ensemble was trained on: `trained` holds their fingerprints, traversal
+    after traversal, `places` each; `trained_on` says which they were. Content, not paths, decides: the same
+    images in another folder or format (the bag `make-route` writes beside a folder) pass. A traversal of
+    another length than `places` is left to the count check (`evaluate.evaluate`)."""
+    if len(prints) != places:
+        return
+    runs = [trained[start : start + places] for start in range(0, len(trained), places)]
+    if any(prints == run for run in runs):
+        return
+    differ = min(([k for k in range(places) if k >= len(run) or prints[k] != run[k]] for run in runs),
+                 key=len, default=list(range(places)))
+    raise DatasetError(
+        f"{option} {traversal.source} shows other images than the references the ensemble was trained on "
+        f"({trained_on}): {len(differ)} of its {places} differ (the first: {traversal.names[differ[0]]}); give a "
+        "traversal it was trained on"
+    )

@@ -22,20 +22,32 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from snncontrol.vpr.errors import VprConfigError
+
 
 def _check(sim: torch.Tensor, truth: torch.Tensor) -> None:
     if sim.ndim != 2 or truth.shape != (sim.shape[0],):
         raise ValueError(f"similarity [Q, P] and truth [Q] expected, got {list(sim.shape)} and {list(truth.shape)}")
 
 
+def check_tolerance(tolerance: int, places: int, name: str = "tolerance") -> None:
+    """VprConfigError naming `name` unless 0 <= `tolerance` < `places` frames: at places - 1 every place is
+    already a correct match of every query (a larger tolerance is a typo: 1e8 once tried to allocate 96 GB)."""
+    if not 0 <= tolerance < places:
+        raise VprConfigError(f"{name} must be 0..{places - 1} frames (below the {places} reference places), "
+                             f"got {tolerance}")
+
+
 def rank(sim: torch.Tensor, truth: torch.Tensor, tolerance: int = 0, chunk: int = 1024) -> torch.Tensor:
     """[Q] int64: per query, how many wrong places (farther than `tolerance` frames from its true place) score
     >= its best correct place (NaN scores as -inf). Rows are compared `chunk` at a time (a [chunk, P] boolean
-    each)."""
+    each). A tolerance wider than every true place's distance to the far end of the row is clamped to that
+    distance: the same window of places, so the same ranks, whatever the tolerance."""
     _check(sim, truth)
     if tolerance < 0:
         raise ValueError(f"tolerance must be >= 0 frames, got {tolerance}")
-    offsets = torch.arange(-tolerance, tolerance + 1)
+    reach = sim.shape[1] - 1 + (int(truth.abs().max()) if len(truth) else 0)  # frames to the farthest place
+    offsets = torch.arange(-min(tolerance, reach), min(tolerance, reach) + 1)
     out = []
     for rows, true in zip(sim.split(chunk), truth.split(chunk), strict=True):
         rows = rows.nan_to_num(nan=-torch.inf)

@@ -56,17 +56,31 @@ def to_intensity(normalized: np.ndarray) -> np.ndarray:
     return np.floor(255.0 * (1.0 + np.clip(normalized, -1.0, 1.0)) / 2.0)
 
 
-def preprocess(
-    images: np.ndarray | list[np.ndarray], size: int = 28, patch: int = 7, chunk: int = 512
-) -> np.ndarray:
-    """uint8 images [B, H, W] / [B, H, W, 3] (or a list of them) -> float32 [B, size * size] in 0..255.
-    Patch normalization runs `chunk` images at a time (its windows take patch^2 float64 copies of each image:
-    3 GB for 10,000 images at once)."""
-    if len(images) == 0:
+def shrink(image: np.ndarray, size: int) -> np.ndarray:
+    """The first steps of `preprocess` for one image: uint8 [H, W] / [H, W, 3] -> gray, resized to float32
+    [size, size] (0..255). A loader applies it as each image is decoded, so that only these few values, not the
+    full-resolution frame, stay in memory (`datasets.open_traversal(transform=...)`)."""
+    return resize(to_gray(np.asarray(image)), size)
+
+
+def normalize(small: np.ndarray | list[np.ndarray], patch: int = 7, chunk: int = 512) -> np.ndarray:
+    """The last steps of `preprocess`: `shrink` results [B, size, size] (or a list of them) -> float32
+    [B, size * size] in 0..255, patch-normalized `chunk` images at a time (its windows take patch^2 float64 copies
+    of each image: 3 GB for 10,000 images at once)."""
+    if len(small) == 0:
         raise DatasetError("no images to preprocess")
-    small = np.stack([resize(to_gray(np.asarray(image)), size) for image in images])
+    small = np.stack(small) if isinstance(small, list) else small
+    size = small.shape[-1]
     out = np.empty((len(small), size * size), dtype=np.float32)
     for start in range(0, len(small), chunk):
         part = small[start : start + chunk]
         out[start : start + chunk] = to_intensity(patch_normalize(part, patch)).reshape(len(part), size * size)
     return out
+
+
+def preprocess(
+    images: np.ndarray | list[np.ndarray], size: int = 28, patch: int = 7, chunk: int = 512
+) -> np.ndarray:
+    """uint8 images [B, H, W] / [B, H, W, 3] (or a list of them) -> float32 [B, size * size] in 0..255:
+    `normalize` of each image's `shrink`."""
+    return normalize([shrink(image, size) for image in images], patch, chunk)

@@ -34,7 +34,7 @@ from snncontrol.vpr import inference, module
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.ensemble import Ensemble, place_table
 from snncontrol.vpr.errors import DatasetError, VprConfigError
-from snncontrol.vpr.metrics import recall_at
+from snncontrol.vpr.metrics import check_tolerance, recall_at
 
 Progress = Callable[[int], None]  # called with the number of images (slots x modules) presented so far
 
@@ -171,9 +171,10 @@ def train(
 ) -> tuple[Ensemble, dict]:
     """Train an ensemble on reference images: preprocessed [P, pixels] (place p = row p) or [R, P, pixels], R
     traversals of the same P places (each module learns its places' images in all of them); the calibration
-    images are [Q, pixels] with their places. `seed` (0..MAX_SEED32) seeds the initial weights; epoch e learns
-    from seed + e. Returns the ensemble and a report (per-epoch calibration scores, chosen epoch and
-    T, seconds)."""
+    images are [Q, pixels] with their places (a VprConfigError if train_cfg.tolerance >= P frames). `seed`
+    (0..MAX_SEED32) seeds the initial weights; epoch e learns from seed + e (so epoch e + 1 of seed s draws what
+    epoch e of seed s + 1 draws: docs/place_recognition.md). Returns the ensemble and a report (per-epoch
+    calibration scores, chosen epoch and T, seconds)."""
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED32:
         raise VprConfigError(f"the training seed must be an integer in 0..{MAX_SEED32}, got {seed!r}")
     if pixels.ndim == 2:
@@ -184,6 +185,8 @@ def train(
     traversals, places = pixels.shape[:2]
     if places < 2:
         raise DatasetError(f"need at least 2 reference places, got {places}")
+    if calibration is not None:  # the tolerance of the calibration's Recall@1
+        check_tolerance(train_cfg.tolerance, places, "train.tolerance")
     seed_everything(seed)
     start = time.perf_counter()
     pixels = module.inputs(module_cfg, pixels.reshape(traversals * places, -1))  # the network's inputs, [R P, n_in]

@@ -268,3 +268,126 @@ def test_folder_images_are_taken_in_natural_name_order(tmp_path: Path):
     for name in reversed(names):
         Image.new("L", (4, 4)).save(padded / name)
     assert load_folder(padded).names == names
+
+
+def test_decimal_timestamp_names_sort_by_value_and_integer_names_as_before(tmp_path: Path):
+    """EuRoC-style names (stamp in s with a decimal fraction) sorted with the fraction's digits as a whole number:
+    579.8 and 579.85 before 579.763555, 580.1 before 580.05 (wrong places for the by-index alignment)."""
+    from snncontrol.vpr.datasets.folders import natural_key
+
+    stamps = ["1403636579.763555.png", "1403636579.8.png", "1403636579.85.png", "1403636580.05.png",
+              "1403636580.1.png"]  # fmt: skip
+    for k, name in enumerate(stamps):
+        Image.new("L", (4, 4), k * 40).save(tmp_path / name)
+    traversal = load_folder(tmp_path)
+    assert traversal.names == stamps
+    assert [int(image[0, 0]) for image in traversal.images] == [0, 40, 80, 120, 160]
+    # names without a fraction keep the order they always had (integers by value, zero-padded as text, ties by
+    # name); a fraction's own digits start no further fraction; equal values fall back to the name
+    names = ["0.png", "1.png", "2.png", "10.png", "000009.png", "000010.png", "a_000009.png", "a_000010.png",
+             "frame01.png", "frame1.png", "frame2.png", "frame10.png", "v1.2.9.png", "v1.2.10.png", "x5.5.png",
+             "x5.50.png", "x5.6.png"]  # fmt: skip
+    assert sorted(reversed(names), key=natural_key) == [
+        "0.png", "1.png", "2.png", "000009.png", "000010.png", "10.png", "a_000009.png", "a_000010.png",
+        "frame01.png", "frame1.png", "frame2.png", "frame10.png", "v1.2.9.png", "v1.2.10.png", "x5.5.png",
+        "x5.50.png", "x5.6.png",
+    ]  # fmt: skip
+
+
+def test_hidden_files_are_skipped_and_pgm_and_tiff_folders_load(tmp_path: Path):
+    """macOS leaves ._000001.png (AppleDouble metadata, not a PNG) beside each file copied to a foreign disk: the
+    folder failed to load (UnidentifiedImageError). .pgm, .tif and .tiff decode (16-bit grayscale by its high
+    byte) but were not listed: a PGM folder was 'empty'."""
+    base = (np.random.default_rng(1).random((3, 12, 16)) * 255).astype(np.uint8)
+    (tmp_path / "png").mkdir()
+    for k, image in enumerate(base):
+        Image.fromarray(image).save(tmp_path / "png" / f"{k:06d}.png")
+        (tmp_path / "png" / f"._{k:06d}.png").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    (tmp_path / "png" / ".hidden.png").write_bytes(b"not an image")
+    traversal = load_folder(tmp_path / "png")
+    assert traversal.names == ["000000.png", "000001.png", "000002.png"]
+    (tmp_path / "pgm").mkdir()
+    for k, image in enumerate(base):
+        (tmp_path / "pgm" / f"{k}.pgm").write_bytes(b"P5\n16 12\n65535\n" + (image.astype(">u2") * 257).tobytes())
+    (tmp_path / "tif").mkdir()
+    Image.fromarray(base[0]).save(tmp_path / "tif" / "0.tif")
+    Image.fromarray(base[1].astype(np.uint16) * 257).save(tmp_path / "tif" / "1.tiff")
+    Image.fromarray(np.stack([base[2]] * 3, axis=-1)).save(tmp_path / "tif" / "2.TIF")
+    assert Image.open(tmp_path / "tif" / "1.tiff").mode.startswith("I;16")
+    for folder in ("png", "pgm", "tif"):
+        images = load_folder(tmp_path / folder).images
+        assert len(images) == 3, folder
+        assert np.array_equal(images[0], base[0]) and np.array_equal(images[1], base[1]), folder
+        assert np.array_equal(images[2] if images[2].ndim == 2 else images[2][..., 0], base[2]), folder
+
+
+def test_a_transform_keeps_only_its_results_and_preprocesses_as_before(route: Path, tmp_path: Path):
+    """Every decoded full-resolution frame was kept until the whole traversal was read (120 1080p JPEGs: 711 MB
+    for 0.37 MB of 28x28 results). With a transform (`preprocess.shrink`) each frame is shrunk as it is read; the
+    preprocessed images are the same, bit for bit, as preprocessing the full frames."""
+    import tracemalloc
+    from functools import partial
+
+    from snncontrol.vpr.preprocess import normalize, preprocess, shrink
+
+    shrink28 = partial(shrink, size=28)
+    for path in (route / "day", route / "bags" / "day"):
+        full = open_traversal(path).images
+        small = open_traversal(path, transform=shrink28)
+        assert all(image.shape == (28, 28) and image.dtype == np.float32 for image in small.images)
+        assert np.array_equal(normalize(small.images), preprocess(full)), path
+    assert np.array_equal(normalize(load_bag(route / "bags" / "day", every_s=0.6, transform=shrink28).images),
+                          preprocess(load_bag(route / "bags" / "day", every_s=0.6).images))
+    big = tmp_path / "big"
+    big.mkdir()
+    ramp = np.linspace(0, 255, 1280, dtype=np.float32)
+    for k in range(12):  # 720p RGB: 2.8 MB each decoded, 33 MB in all
+        Image.fromarray(np.broadcast_to((ramp + 9 * k).astype(np.uint8)[None, :, None], (720, 1280, 3))).save(
+            big / f"{k}.png")
+    tracemalloc.start()
+    try:
+        small = open_traversal(big, transform=shrink28)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(small) == 12 and peak < 12 * 720 * 1280 * 3 / 3, peak
+
+
+def _image_bag(path: Path, frames: int, height: int, width: int) -> None:
+    """A bag of `frames` rgb8 images on /camera/image_raw, 0.1 s apart, image k filled with k."""
+    from rosbags.rosbag2 import StoragePlugin, Writer
+    from rosbags.typesys import Stores, get_typestore
+
+    store = get_typestore(Stores.ROS2_HUMBLE)
+    types = store.types
+    with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        cam = writer.add_connection("/camera/image_raw", "sensor_msgs/msg/Image", typestore=store)
+        for k in range(frames):
+            ns = 10**18 + k * 10**8
+            header = types["std_msgs/msg/Header"](stamp=types["builtin_interfaces/msg/Time"](sec=ns // 10**9,
+                                                  nanosec=ns % 10**9), frame_id="cam")  # fmt: skip
+            image = types["sensor_msgs/msg/Image"](header=header, height=height, width=width, encoding="rgb8",
+                                                   is_bigendian=0, step=3 * width,
+                                                   data=np.full(height * width * 3, k, np.uint8))
+            writer.write(cam, ns, store.serialize_cdr(image, "sensor_msgs/msg/Image"))
+
+
+def test_a_sampled_bag_reads_only_the_messages_it_keeps(tmp_path: Path):
+    """The raw bytes of every image message were kept before sampling (300 720p frames sampled to 11: 1.1 GB
+    peak). A first pass now reads the stamps only, a second decodes the chosen messages."""
+    import tracemalloc
+
+    _image_bag(tmp_path / "bag", 40, 240, 320)  # 0.23 MB per frame, 9.2 MB in all; 4 s at 10 Hz
+    every = load_bag(tmp_path / "bag")
+    assert [int(image[0, 0, 0]) for image in every.images] == list(range(40))
+    tracemalloc.start()
+    try:
+        sampled = load_bag(tmp_path / "bag", every_s=1.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    kept = [0, 10, 20, 30, 39]  # nearest to 0, 1, 2, 3 and 4 s
+    assert [int(image[0, 0, 0]) for image in sampled.images] == kept
+    assert sampled.names == [every.names[k] for k in kept] and sampled.stamps == [every.stamps[k] for k in kept]
+    # the kept frames (1.2 MB) and a chunk of the bag at a time (5 MB), not every frame's bytes (13 MB)
+    assert peak < 40 * 240 * 320 * 3, peak

@@ -7,7 +7,8 @@ high byte, `folders.image_pixels`) on `topic`. Places are sampled
 - every `every_m` metres travelled, when `odom_topic` carries `nav_msgs/msg/Odometry` (pose.pose.position x,
   y in m) or `sensor_msgs/msg/NavSatFix` (latitude/longitude in degrees, projected to a local plane): the
   image nearest in travelled distance to 0, every_m, 2 every_m, ...;
-- otherwise every image is a place. The same image is never taken twice.
+- otherwise every image is a place. The same image is never taken twice. A first pass reads the stamps, a
+  second deserializes and decodes only the chosen messages.
 Positions that are not finite, and NavSatFix messages without a fix (status < 0), are skipped. Stamps are bag
 receive times (ns), converted to s. A message that cannot be deserialized (cut short, another type's bytes) is a
 DatasetError line naming its index on the topic, the topic and the bag.
@@ -26,7 +27,7 @@ from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.store import Typestore
 
 from snncontrol.bags import deserialize, open_bag, topic_connections
-from snncontrol.vpr.datasets import Traversal
+from snncontrol.vpr.datasets import Transform, Traversal
 from snncontrol.vpr.datasets.folders import check_size, image_pixels
 from snncontrol.vpr.errors import DatasetError
 
@@ -102,7 +103,12 @@ def load_bag(
     every_s: float | None = None,
     every_m: float | None = None,
     odom_topic: str | None = None,
+    transform: Transform | None = None,
 ) -> Traversal:
+    """The traversal of the images on `topic` (see the module docstring for the sampling by `every_s` s or
+    `every_m` m), each chosen image decoded and passed through `transform` one at a time. Two passes over the
+    bag: the first reads only the stamps (s), the second deserializes and decodes only the chosen messages, so
+    memory holds one raw message (or storage chunk) at a time and the kept (transformed) images."""
     path = Path(path)
     if every_s is not None and every_m is not None:
         raise DatasetError("sample by time (every_s) or by distance (every_m), not both")
@@ -115,10 +121,9 @@ def load_bag(
     store = get_typestore(Stores.ROS2_HUMBLE)
     try:
         conns = topic_connections(reader, topic, path, IMAGE_TYPES, DatasetError)
-        raws = [(stamp * 1e-9, conn.msgtype, raw) for conn, stamp, raw in reader.messages(connections=conns)]
-        if not raws:
+        stamps = np.asarray([stamp * 1e-9 for _, stamp, _ in reader.messages(connections=conns)])
+        if not len(stamps):
             raise DatasetError(f"topic {topic} in bag {path} has no messages")
-        stamps = np.asarray([r[0] for r in raws])
         if every_m is not None:
             t, xy = _positions(reader, store, odom_topic, path)  # type: ignore[arg-type]
             travelled = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))]
@@ -126,11 +131,15 @@ def load_bag(
         elif every_s is not None:
             keep = _nearest(stamps, every_s)
         else:
-            keep = np.arange(len(raws))
-        images = []
-        for k in keep:
-            msg = deserialize(store, raws[k][2], raws[k][1], k, topic, path, DatasetError)
-            images.append(decode(msg, raws[k][1], f"#{k} on {topic} in {path}"))
+            keep = np.arange(len(stamps))
+        chosen, images = set(keep.tolist()), []
+        for k, (conn, _, raw) in enumerate(reader.messages(connections=conns)):
+            if k in chosen:
+                where = f"#{k} on {topic} in {path}"
+                image = decode(deserialize(store, raw, conn.msgtype, k, topic, path, DatasetError), conn.msgtype, where)
+                images.append(image if transform is None else transform(image))
+                if len(images) == len(keep):
+                    break
     finally:
         reader.close()
     return Traversal(str(path), images, [f"{stamps[k]:.6f}" for k in keep], [float(stamps[k]) for k in keep])

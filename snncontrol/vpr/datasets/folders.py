@@ -1,12 +1,13 @@
 """Image-folder traversals and their alignment.
 
-A traversal is a folder of images (.png, .jpg, .jpeg, .bmp, .ppm; other files are ignored) taken in
-natural name order (numbers by value: 2.png before 10.png; zero-padded names sort as text does), one image per
-place; an image of more than `MAX_PIXELS` pixels is refused from its header, before it is decoded (a
-place-recognition frame is downsampled to tens of pixels anyway). 16-bit grayscale images keep their high byte
-(`image_pixels`); floating-point ones are refused (their range is unknown). Reference and query
-traversals align by index (image k of the query shows place k of the reference) unless a ground-truth CSV says
-otherwise:
+A traversal is a folder of images (.png, .jpg, .jpeg, .bmp, .ppm, .pgm, .tif, .tiff; other files and hidden
+ones, whose name starts with a dot, such as macOS's ._000001.png, are ignored) taken in natural name order
+(`natural_key`: numbers by value, 2.png before 10.png; decimal numbers by value, 1403636579.763555.png before
+1403636579.8.png; zero-padded names sort as text does), one image per place; an image of more than `MAX_PIXELS`
+pixels is refused from its header, before it is decoded (a place-recognition frame is downsampled to tens of
+pixels anyway). 16-bit grayscale images keep their high byte (`image_pixels`); floating-point ones are refused
+(their range is unknown). Reference and query traversals align by index (image k of the query shows place k of
+the reference) unless a ground-truth CSV says otherwise:
 
     query,reference          header; then one row per query image
     000000.png,000000.png    file names (in the respective folders) or 0-based indices
@@ -24,15 +25,16 @@ from __future__ import annotations
 
 import csv
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from snncontrol.vpr.datasets import Traversal
+from snncontrol.vpr.datasets import Transform, Traversal
 from snncontrol.vpr.errors import DatasetError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".pgm", ".tif", ".tiff")
 MAX_PIXELS = 25_000_000  # width x height of one image (a 5000 x 5000 frame is 75 MB as RGB)
 
 
@@ -74,28 +76,48 @@ def read_image(path: Path) -> np.ndarray:
         raise DatasetError(f"cannot read image {path}: {type(exc).__name__}") from None
 
 
-def natural_key(name: str) -> tuple[tuple[str | int, ...], str]:
-    """Sort key of a file name with its digit runs compared as numbers (frame2.png before frame10.png); the name
-    itself breaks ties (01.png, 1.png)."""
-    parts = re.split(r"([0-9]+)", name)
-    return tuple(int(part) if k % 2 else part for k, part in enumerate(parts)), name
+def natural_key(name: str) -> tuple[tuple[str | int | Fraction, ...], str]:
+    """Sort key of a file name with its digit runs compared as numbers (frame2.png before frame10.png), and the
+    digit run after "digits." as the fraction of a decimal number (0.8 for the 8 of 579.8.png, 0.763555 for
+    579.763555.png: timestamps sort by value, 579.763555 before 579.8 before 579.85 before 580.05 before 580.1); a
+    run that is itself such a fraction starts none (in 1.2.3.png, 3 is a whole number). Names without a decimal
+    point between digits (000001.png, frame10.png) sort as before; the name itself breaks ties (01.png, 1.png)."""
+    parts: list[str | int | Fraction] = []
+    fraction = False  # whether the last digit run was a fraction
+    for k, part in enumerate(re.split(r"([0-9]+)", name)):
+        if k % 2 == 0:
+            parts.append(part)
+            continue
+        fraction = k >= 3 and parts[-1] == "." and not fraction
+        parts.append(Fraction(int(part), 10 ** len(part)) if fraction else int(part))
+    return tuple(parts), name
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The image files (by suffix, `IMAGE_SUFFIXES`, hidden ones skipped) directly in the folder `folder`, in
+    natural name order (`natural_key`); none is an empty list."""
+    files = [p for p in folder.iterdir()
+             if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file()]
+    return sorted(files, key=lambda p: natural_key(p.name))
 
 
 def list_images(folder: Path) -> list[Path]:
-    """The image files of `folder` in natural name order (`natural_key`)."""
+    """The image files of `folder` (`image_files`); DatasetError if it is no folder or has none."""
     if not folder.is_dir():
         raise DatasetError(f"no such image folder: {folder}")
-    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
-    files.sort(key=lambda p: natural_key(p.name))
+    files = image_files(folder)
     if not files:
         raise DatasetError(f"image folder {folder} is empty (no {'/'.join(IMAGE_SUFFIXES)} files)")
     return files
 
 
-def load_folder(folder: str | Path) -> Traversal:
+def load_folder(folder: str | Path, transform: Transform | None = None) -> Traversal:
+    """The traversal of an image folder (`list_images`), each image decoded (`read_image`) and passed through
+    `transform` one at a time: only the transformed images are kept."""
     folder = Path(folder)
     files = list_images(folder)
-    return Traversal(str(folder), [read_image(p) for p in files], [p.name for p in files])
+    images = [read_image(p) if transform is None else transform(read_image(p)) for p in files]
+    return Traversal(str(folder), images, [p.name for p in files])
 
 
 def read_ground_truth(path: str | Path, reference: Traversal, query: Traversal) -> np.ndarray:
