@@ -197,7 +197,7 @@ def ship(source: Path) -> None:
         "elapsed_s": run_seconds(source.parent / "logbook.csv"),
     }}
     save_controller(SHIPPED, spec, genome, metadata, io)
-    save_nir(SHIPPED.with_suffix(".nir"), spec, genome)
+    save_nir(SHIPPED.with_suffix(".nir"), spec, genome, adapters=io)
     print(f"shipped {source.relative_to(ROOT)} -> {SHIPPED.relative_to(ROOT)} (+ {SHIPPED.name}.nir)", flush=True)
 
 

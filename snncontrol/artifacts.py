@@ -3,13 +3,16 @@
 An artifact is a directory:
     controller.json       schema version, network spec, I/O adapters, parameter names/shapes, metadata,
                           sha256 of the params
-    params.safetensors    the genome as one float64 tensor "genome" [D]
+    params.safetensors    the genome as one float64 tensor "genome" [D], and nothing else
 It is written atomically (a temporary sibling directory, then rename), so a crash never leaves half an
-artifact, and loading validates everything, raising one `ArtifactError` line naming what is wrong: missing
-files, invalid JSON (NaN, Infinity or a number too large for a float included), unknown schema, a spec, I/O
-adapters or metadata that do not validate (a field of the wrong type, a non-finite number, a size beyond its cap),
-adapters that do not fit the network, a params file that is truncated, tampered (hash mismatch), of the wrong
-size, non-finite or out of bounds.
+artifact (a kill between the two renames of a replacement leaves the earlier one renamed aside: the next write
+of the artifact puts it back; a read does not, as a writer may be between those renames right then), and
+loading validates everything, raising one `ArtifactError` line naming what is wrong: missing files (or a
+directory, FIFO, ... in a file's place), invalid JSON (NaN, Infinity or a number too large for a float
+included), unknown schema, a spec, I/O adapters or metadata that do not validate (a field of the wrong type, a
+non-finite number, a size beyond its cap), adapters that do not fit the network (`check_adapters`), a params
+file that is truncated, tampered (hash mismatch), holds other tensors or another dtype, of the wrong size,
+non-finite or out of bounds.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,7 +152,7 @@ class Controller:
     ) -> None:
         self.spec = spec
         self.io = io or IOAdapters()
-        self.io.action.check_outputs(spec.n_outputs)
+        check_adapters(self.io, spec)
         self.genome = spec.parameters.check(genome)[0]
         self.metadata = metadata or Metadata()
         self.network = Network(spec, dtype)
@@ -165,6 +169,20 @@ class Controller:
         return self.network.step(self.params, x, state)
 
 
+def check_adapters(io: IOAdapters, spec: NetworkSpec) -> None:
+    """One SpecError line unless the adapters `io` fit the network `spec` as far as that is decidable without the
+    plant: the action adapter's scale / offset (one, or one per output), and an observation adapter that makes a
+    known number of inputs (select: one per index) makes no more than the network takes. Fewer is no misfit:
+    further inputs may follow at run time (e.g. an NCAP's command channels, `SNNPolicy.act(extra_inputs=...)`);
+    identity's count is the plant's, and setpoint_error's one input always fits. `IOAdapters.check` checks a
+    plant."""
+    io.action.check_outputs(spec.n_outputs)
+    observation = io.observation
+    if observation.kind == "select" and len(observation.indices) > spec.n_inputs:
+        raise SpecError(f"the observation adapter (select) makes {len(observation.indices)} inputs (indices "
+                        f"{list(observation.indices)}); the network takes {spec.n_inputs}")
+
+
 def save_controller(
     path: str | os.PathLike[str],
     spec: NetworkSpec,
@@ -175,7 +193,7 @@ def save_controller(
     """Write an artifact directory atomically (an existing one at `path` is replaced). Returns the path. SpecError
     if `io` does not fit the network (an artifact that would not load is never written)."""
     path = Path(path)
-    (io or IOAdapters()).action.check_outputs(spec.n_outputs)
+    check_adapters(io or IOAdapters(), spec)
     genome_arr = np.ascontiguousarray(spec.parameters.check(genome)[0])
     blob = save({"genome": genome_arr})
     document = {
@@ -224,6 +242,17 @@ def load_controller(path: str | os.PathLike[str], dtype: torch.dtype = torch.flo
     return Controller(spec, genome, metadata, io, dtype)
 
 
+def _file_kind(path: Path) -> str:
+    """What `path` is, for a message: "missing", "a directory", "a FIFO", ... ("a regular file" where it is one)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "missing"
+    kinds = {stat.S_ISREG: "a regular file", stat.S_ISDIR: "a directory", stat.S_ISFIFO: "a FIFO",
+             stat.S_ISSOCK: "a socket", stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device"}
+    return next((kind for test, kind in kinds.items() if test(mode)), "not a regular file")
+
+
 def _read(path: Path) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
     if not path.is_dir():
         what = "a file, not a directory" if path.exists() else "not found"
@@ -232,8 +261,11 @@ def _read(path: Path) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
         raise ArtifactError("a place-recognition ensemble (ensemble.json), not a controller: use snncontrol vpr")
     spec_path, params_path = path / SPEC_FILE, path / PARAMS_FILE
     for item in (spec_path, params_path):
-        if not item.is_file():
+        kind = _file_kind(item)
+        if kind == "missing":
             raise ArtifactError(f"missing {item.name}")
+        if kind != "a regular file":
+            raise ArtifactError(f"{item.name} is {kind}, not a regular file")
     if spec_path.stat().st_size > MAX_JSON_BYTES or params_path.stat().st_size > MAX_PARAMS_BYTES:
         raise ArtifactError("file too large to be a controller artifact")
     try:
@@ -252,13 +284,14 @@ def _read(path: Path) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
     spec = _build("spec", NetworkSpec.from_dict, document["spec"])
     metadata = Metadata.from_dict(document["metadata"])
     io = _build("io", IOAdapters.from_dict, document.get("io", {}))
-    io.action.check_outputs(spec.n_outputs)
+    check_adapters(io, spec)
     tensors = load_verified_tensors(params_path, document["params_sha256"], SPEC_FILE)
     genome = tensors.get("genome")
-    if genome is None or genome.ndim != 1:
-        raise ArtifactError(f"{PARAMS_FILE} must hold one 1-D tensor 'genome'")
-    if genome.dtype.kind != "f":
-        raise ArtifactError(f"{PARAMS_FILE}: the genome must be floating point, got {genome.dtype}")
+    if genome is None or genome.ndim != 1 or len(tensors) != 1:
+        found = ", ".join(f"{name!r:.40} {list(tensors[name].shape)}" for name in sorted(tensors)[:4]) or "none"
+        raise ArtifactError(f"{PARAMS_FILE} must hold one 1-D tensor 'genome' and nothing else, found {found}")
+    if genome.dtype != np.float64:
+        raise ArtifactError(f"{PARAMS_FILE}: the genome must be float64, got {genome.dtype}")
     return spec, spec.parameters.check(genome)[0], metadata, io
 
 

@@ -4,20 +4,26 @@ A crash leaves either the old file or directory or the new one, never a torn one
 user must not lose: controller artifacts, checkpoints, datasets, ensembles, figures. A write replaces only what
 such a write made: a regular file (through a symbolic link, its target), or a directory that holds only files
 named as those it writes (an earlier output of the same kind); anything else at the path (a device, a FIFO, a
-directory of the user's) is refused with FileExistsError, so that a mistyped output path destroys nothing.
+directory of the user's) is refused with FileExistsError, so that a mistyped output path destroys nothing. An
+output whose folder cannot be made (a part of its path is a file) or written in (/proc, a read-only mount) is one
+OSError line naming the output, before any temporary is made.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import io
 import json
 import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from snncontrol.errors import SnnControlError
 
 
 def _read_umask() -> int:
@@ -44,9 +50,36 @@ def writable_file(path: str | os.PathLike[str]) -> Path:
         path = path.resolve()
     if path.exists() and not path.is_file():
         raise FileExistsError(f"{path} exists and is not a regular file: not replaced (give another path)")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent, path)
     check_can_create_in(path.parent, path)
     return path
+
+
+def check_suffix(
+    path: str | os.PathLike[str], suffixes: Sequence[str], what: str, error: type[Exception] = SnnControlError
+) -> None:
+    """One `error` line unless the output `path` ends in one of `suffixes` (any case, e.g. (".npz",)), saying
+    `what` the output is: a mistyped name (an artifact's controller.json, a dataset, a NIR file) is not written
+    over with data of another kind. A directory passes: `writable_file` refuses it, saying so."""
+    path = Path(path)
+    if path.is_dir() or path.suffix.lower() in suffixes:
+        return
+    names = suffixes[0] if len(suffixes) == 1 else f"{', '.join(suffixes[:-1])} or {suffixes[-1]}"
+    raise error(f"{os.fspath(path)}: {what}: give a name ending in {names}")
+
+
+def make_folder(folder: Path, output: Path) -> None:
+    """`folder` (the folder of the output `output`) and its parents, made where missing; one OSError line naming
+    `output` where that cannot be: a part of the path that is a file (mkdir said only '<part>: File exists'),
+    no permission."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        part = next((p for p in reversed((folder, *folder.parents)) if p.exists() and not p.is_dir()), folder)
+        kind = "a file, not a directory" if part.is_file() else "not a directory"
+        raise NotADirectoryError(f"cannot write {output}: {part} is {kind}") from None
+    except OSError as exc:
+        raise OSError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 def check_can_create_in(folder: Path, output: Path) -> None:
@@ -65,10 +98,7 @@ def writable_directory(path: str | os.PathLike[str], names: Collection[str]) -> 
     be replaced (`check_replaceable`) and its folder takes new entries."""
     path = Path(path)
     check_replaceable(path, set(names), files_only=True)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OSError(f"cannot write {path}: {exc.strerror or exc}") from None
+    make_folder(path.parent, path)
     check_can_create_in(path.parent, path)
     return path
 
@@ -143,13 +173,15 @@ def write_directory(path: str | os.PathLike[str], files: dict[str, bytes]) -> Pa
     """Replace the directory `path` with one holding exactly `files` (name -> content).
 
     The new directory is complete on disk before it is renamed into place; an existing one is first renamed
-    aside (into a hidden sibling) and removed afterwards, so a crash in between leaves it recoverable there. An
-    existing `path` that is not an earlier output of this kind (a directory of regular files named as `files`
-    only) is refused (FileExistsError).
+    aside (into a hidden sibling) and removed afterwards, so a crash in between leaves it recoverable there: the
+    next write to `path` puts it back first (`restore_aside`). An existing `path`
+    that is not an earlier output of this kind (a directory of regular files named as `files` only) is refused
+    (FileExistsError).
     """
     path = Path(path)
-    check_replaceable(path, set(files), files_only=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.parent.is_dir():
+        restore_aside(path.parent, glob.escape(path.name))
+    writable_directory(path, files)
     tmp = new_sibling_folder(path)
     try:
         for name, data in files.items():
@@ -217,6 +249,8 @@ def restore_aside(directory: str | os.PathLike[str], names: str = "*") -> None:
         name = aside.name[1 : aside.name.rfind(".old.")]
         if (aside / name).is_dir() and not (directory / name).exists():
             os.replace(aside / name, directory / name)
+            with contextlib.suppress(OSError):
+                aside.rmdir()  # the hidden folder it was renamed into, now empty
 
 
 def clean_up(directory: str | os.PathLike[str], names: str = "*") -> None:

@@ -17,7 +17,7 @@ import sys
 #: name -> (module with `add_arguments(parser)` and `run(args) -> int`, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("snncontrol.commands.demo", "fly the shipped blimp controller in the MuJoCo plant and report"),
-    "info": ("snncontrol.commands.info", "describe a controller artifact: network, parameters, energy, metadata"),
+    "info": ("snncontrol.commands.info", "describe a controller artifact: network, parameters, synapses, metadata"),
     "blimp-dataset": (
         "snncontrol.commands.blimp_dataset",
         "generate the PD-mimicry dataset for the blimp SNNs from simulated flights",

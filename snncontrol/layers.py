@@ -33,7 +33,8 @@ from snncontrol.params import Bound, bound_to_json, bound_value, finite_array, s
 CONNECTION_BOUNDS: dict[str, Bounds] = {"w_in": (-2.0, 2.0), "w_rec": (-1.0, 1.0), "w_th": (-1.0, 1.0)}
 BIAS_BOUNDS: Bounds = (-1.0, 1.0)
 #: Largest layer (neurons) and largest weight parameter (values: 1 GiB of float64, the most a controller
-#: artifact's params file holds); bigger ones are refused before anything of their size is allocated.
+#: artifact's params file holds), each refused before anything of its size is allocated; a whole network's
+#: weights and neurons are capped by `snncontrol.spec.MAX_TOTAL_WEIGHTS` / `MAX_NEURONS`.
 MAX_LAYER_SIZE = 1_000_000
 MAX_WEIGHTS = 2**27
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -16,22 +16,29 @@ layer's output of the previous step, as in every discrete-time NIR simulator. Ne
 
 Discretization (forward Euler with step dt, current updated before the membrane, as snnTorch and Norse do):
 
-    decay = 1 - dt / tau            <=>  tau = dt / (1 - decay)      (decay = 1: tau = inf, no leak)
+    decay = 1 - dt / tau            <=>  tau = dt / (1 - decay)      (decay = 1, no leak: tau = dt * 2**40)
     r = tau_mem / dt,  w_in = tau_syn / dt                            (unit input gain per step)
+
+A decay of 1 (an integrating neuron) is written as tau = dt * 2**40 (`NO_LEAK_STEPS` steps), finite, so that a
+reader's gains `w_in dt / tau_syn` and `r dt / tau` are exactly 1 (tau = inf made them inf / inf = NaN) and its
+decay 1 - 2**-40 leaks 1e-6 of the value in 10^6 steps; on import tau >= dt * 2**40 (or inf) reads as decay 1.
 
 One Euler step of NIR's `tau_syn I' = -I + w_in x`, `tau_mem v' = (v_leak - v) + r I` is then exactly our
 update `i = decay_syn i + x`, `v = decay_mem v + i` (LIF / LI: `v = decay v + x`). On import, a graph whose
 gains differ from this convention (e.g. `r = 1`) has the per-step gain `w_in dt / tau_syn * r dt / tau_mem`
 (LIF / LI: `r dt / tau`) folded into the incoming weights and bias; `inf / inf` ratios (`tau = r = inf`,
-`tau_syn = w_in = inf`) read as the convention's `1 / dt`. Time constants shorter than dt (decay < 0) are
-rejected: import with a smaller dt.
+`tau_syn = w_in = inf`, as files written before `NO_LEAK_STEPS` have) read as the convention's `1 / dt`. Time
+constants shorter than dt (decay < 0) are rejected: import with a smaller dt.
 
-Metadata. The graph holds `dt` (s), `name` and `discretization`; each neuron node holds `snncontrol`, a JSON
+Metadata. The graph holds `dt` (s), `name`, `discretization` and, where given (`export_nir(..., adapters=...)`; the
+export command gives the artifact's), `io`: the controller's I/O adapters as JSON (`IOAdapters.to_dict`), which
+`import_io` reads back (the identity pair where a file has none). Each neuron node holds `snncontrol`, a JSON
 string with the layer name, the exact per-step decays (so our own import is bit-exact rather than going
 through `tau`; they are used only where they agree with the node's time constants) and, for LIF, `reset`
 and `refractory`. These features have no NIR equivalent and live in this metadata only, read by our importer
-(other tools see a hard reset to 0, no refractory period, a fixed threshold and no input stage);
-`export_nir(..., strict=True)` rejects them:
+(other tools see a hard reset to 0, no refractory period, a fixed threshold and no input stage, and so simulate
+another network: the shipped blimp's outputs differ by up to 12 command units); `metadata_only_features` lists
+those of a network (`snncontrol export-nir` warns of them), `export_nir(..., strict=True)` rejects them:
 - soft reset (the crossed threshold is subtracted at the next step, undecayed),
 - the refractory period (steps),
 - LIF threshold adaptation: "spike" (`decay_th`, `beta` in the node's metadata) and "iwta" (also the
@@ -58,6 +65,7 @@ import io
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +74,8 @@ import numpy as np
 import torch
 
 from snncontrol import atomic
+from snncontrol.adapters import IOAdapters
+from snncontrol.artifacts import check_adapters
 from snncontrol.connections import Connection
 from snncontrol.encoders import SampleHoldEncoder, encoder_from_dict
 from snncontrol.errors import ArtifactError, GenomeError, SpecError
@@ -80,20 +90,57 @@ _NEURON_TYPES = (nir.CubaLIF, nir.LIF, nir.LI)
 _WEIGHT_TYPES = (nir.Affine, nir.Linear)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _GAIN_TOL = 1e-9  # |gain - 1| below this is float noise of the tau round trip: the gain is exactly 1
+#: A decay of 1 (no leak) is written as tau = dt * NO_LEAK_STEPS (see the module docstring): a power of 2, so that
+#: tau / dt and dt / tau are exact.
+NO_LEAK_STEPS = 2.0**40
+#: Suffixes of a NIR file (HDF5) that `save_nir` writes, and the signature an HDF5 file starts with.
+NIR_SUFFIXES = (".nir", ".h5", ".hdf5")
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
 # --- export ----------------------------------------------------------------------------------------------------
 def _time_constant(decay: np.ndarray, dt: float) -> np.ndarray:
-    """tau = dt / (1 - decay) in s; decay 1 (no leak) gives inf."""
+    """tau = dt / (1 - decay) in s; decay 1 (no leak) gives dt * NO_LEAK_STEPS."""
     with np.errstate(divide="ignore"):
-        return np.where(decay >= 1.0, np.inf, dt / (1.0 - decay))
+        return np.where(decay >= 1.0, dt * NO_LEAK_STEPS, dt / (1.0 - decay))
+
+
+def _metadata_only(spec: NetworkSpec) -> list[tuple[str | None, str]]:
+    """(layer name or None for the network, feature) for every feature of `spec` that only our metadata carries."""
+    found: list[tuple[str | None, str]] = []
+    if isinstance(spec.encoder, SampleHoldEncoder):
+        found.append((None, "the sample-hold input stage"))
+    for layer in spec.layers:
+        neuron = layer.neuron
+        if isinstance(neuron, LIF):
+            if neuron.adaptation != "none":
+                found.append((layer.name, f"LIF adaptation {neuron.adaptation!r}"))
+            if neuron.reset == "soft":
+                found.append((layer.name, "soft reset"))
+            if neuron.refractory:
+                found.append((layer.name, "refractory period"))
+    return found
+
+
+def metadata_only_features(spec: NetworkSpec) -> list[str]:
+    """The features of `spec` that a plain NIR reader (one that ignores our metadata) does not see, one phrase
+    each naming its layers, e.g. ["soft reset (layers encoder, hidden)", "LIF adaptation 'iwta' (layer hidden)",
+    "the sample-hold input stage"]: empty where such a reader simulates the same network."""
+    layers: dict[str, list[str]] = {}
+    for layer, feature in _metadata_only(spec):
+        layers.setdefault(feature, []).extend([] if layer is None else [layer])
+    return [
+        feature if not names else f"{feature} (layer{'s' if len(names) > 1 else ''} {', '.join(names)})"
+        for feature, names in layers.items()
+    ]
 
 
 def _check_exportable(spec: NetworkSpec, strict: bool) -> None:
-    if isinstance(spec.encoder, SampleHoldEncoder):
-        if strict:
-            raise SpecError("NIR export: the sample-hold input stage has no NIR equivalent (strict export)")
-    elif spec.encoder is not None:
+    if strict and (features := _metadata_only(spec)):
+        layer, feature = features[0]
+        where = "" if layer is None else f"layer {layer!r}: "
+        raise SpecError(f"NIR export: {where}{feature} has no NIR equivalent (strict export)")
+    if spec.encoder is not None and not isinstance(spec.encoder, SampleHoldEncoder):
         raise SpecError(f"NIR export: encoder {spec.encoder.kind!r} has no NIR equivalent (use an encoding layer)")
     if spec.decoder is not None:
         raise SpecError(f"NIR export: decoder {spec.decoder.kind!r} has no NIR equivalent (use leaky_readout)")
@@ -104,13 +151,6 @@ def _check_exportable(spec: NetworkSpec, strict: bool) -> None:
             raise SpecError(f"{where}: Graded units have no NIR equivalent")
         if layer.input.max_delay:
             raise SpecError(f"{where}: synaptic delays cannot be exported")
-        if isinstance(neuron, LIF):
-            if strict and neuron.adaptation != "none":
-                raise SpecError(f"{where}: LIF adaptation {neuron.adaptation!r} has no NIR equivalent (strict export)")
-            if strict and neuron.reset == "soft":
-                raise SpecError(f"{where}: soft reset has no NIR equivalent (strict export)")
-            if strict and neuron.refractory:
-                raise SpecError(f"{where}: refractory period has no NIR equivalent (strict export)")
 
 
 def _neuron_node(neuron: NeuronModel, fields: dict[str, np.ndarray], dt: float, name: str) -> nir.NIRNode:
@@ -142,12 +182,19 @@ def _synapse_meta(connection: Connection, n_in: int, n_out: int) -> list[list[in
     return connection.structure(n_in, n_out).T.astype(int).tolist()
 
 
-def export_nir(spec: NetworkSpec, genome: Any, *, strict: bool = False) -> nir.NIRGraph:
+def export_nir(
+    spec: NetworkSpec, genome: Any, *, strict: bool = False, adapters: IOAdapters | None = None
+) -> nir.NIRGraph:
     """The NIR graph of one individual (`genome` [D] or [1, D]) of `spec` (see the module docstring).
 
-    strict: also reject features that only our metadata represents (soft reset, refractory period).
+    strict: also reject features that only our metadata represents (`metadata_only_features`: soft reset,
+    refractory period, threshold adaptation, the sample-hold input stage).
+    adapters: the controller's I/O adapters, written to the graph metadata "io" (`import_io`); they must fit
+    `spec` (`artifacts.check_adapters`).
     """
     _check_exportable(spec, strict)
+    if adapters is not None:
+        check_adapters(adapters, spec)
     net = Network(spec, dtype=torch.float64)
     params = net.params(genome)
     if params.weights.shape[0] != 1:
@@ -188,6 +235,8 @@ def export_nir(spec: NetworkSpec, genome: Any, *, strict: bool = False) -> nir.N
     metadata = {"dt": float(spec.dt), "name": spec.name, "discretization": DISCRETIZATION}
     if spec.encoder is not None:
         metadata["encoder"] = json.dumps(spec.encoder.to_dict())
+    if adapters is not None:
+        metadata["io"] = json.dumps(adapters.to_dict(), allow_nan=False)
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
 
 
@@ -225,7 +274,7 @@ def _decay(node_key: str, name: str, tau: np.ndarray, dt: float, exact: Any) -> 
     """decay = 1 - dt / tau (the exact metadata value where it agrees with tau)."""
     if not np.all(tau > 0):
         raise SpecError(f"NIR node {node_key!r}: {name} must be positive (s), got {tau.min()}")
-    decay = np.where(np.isinf(tau), 1.0, 1.0 - dt / tau)
+    decay = np.where(tau >= dt * NO_LEAK_STEPS, 1.0, 1.0 - dt / tau)  # (inf included)
     if np.any(decay < 0):
         raise SpecError(
             f"NIR node {node_key!r}: {name} = {tau.min():g} s is shorter than dt = {dt:g} s; "
@@ -435,12 +484,7 @@ def import_nir(graph: nir.NIRGraph, *, dt: float | None = None) -> tuple[Network
         layers.append(layer)
         values.update({f"{name}.{key}": value for key, value in params.items()})
         n_in = n
-    encoder = (graph.metadata or {}).get("encoder")
-    try:
-        text = encoder.decode() if isinstance(encoder, bytes) else str(encoder)
-        encoder = None if encoder is None else encoder_from_dict(json.loads(text))
-    except ValueError as exc:
-        raise SpecError(f"NIR graph metadata 'encoder' is not valid JSON ({exc})") from None
+    encoder = _graph_json(graph, "encoder", encoder_from_dict)
     if encoder is not None and not isinstance(encoder, SampleHoldEncoder):
         raise SpecError(f"NIR graph metadata 'encoder': only the sample-hold stage is supported, got {encoder.kind!r}")
     name = str((graph.metadata or {}).get("name", ""))
@@ -448,18 +492,81 @@ def import_nir(graph: nir.NIRGraph, *, dt: float | None = None) -> tuple[Network
     return spec, spec.parameters.flatten(values)[0]
 
 
+def _graph_json(graph: nir.NIRGraph, key: str, build: Callable[[Any], Any]) -> Any:
+    """`build(document)` of the JSON string the graph metadata holds under `key`, None where it has none; one
+    SpecError line naming the key where it is not valid JSON or `build` refuses it."""
+    raw = (graph.metadata or {}).get(key)
+    if raw is None:
+        return None
+    try:
+        return build(json.loads(raw.decode() if isinstance(raw, bytes) else str(raw)))
+    except SpecError as exc:
+        raise SpecError(f"NIR graph metadata {key!r}: {exc}") from None
+    except ValueError as exc:
+        raise SpecError(f"NIR graph metadata {key!r} is not valid JSON ({exc})") from None
+
+
+def import_io(graph: nir.NIRGraph, spec: NetworkSpec) -> IOAdapters:
+    """The I/O adapters the graph metadata "io" holds (`export_nir(..., adapters=...)`), checked to fit `spec`
+    (the network imported from it); the identity pair, as for an artifact without them, where the graph has none
+    (a foreign graph, or one written before they were exported)."""
+    adapters = _graph_json(graph, "io", IOAdapters.from_dict) or IOAdapters()
+    try:
+        check_adapters(adapters, spec)
+    except SpecError as exc:
+        raise SpecError(f"NIR graph metadata 'io': {exc}") from None
+    return adapters
+
+
 # --- files -----------------------------------------------------------------------------------------------------
-def save_nir(path: str | os.PathLike[str], spec: NetworkSpec, genome: Any, *, strict: bool = False) -> Path:
-    """Write the NIR graph of one individual to an HDF5 file, atomically."""
+def _is_hdf5(path: Path) -> bool:
+    """Whether the file `path` holds the HDF5 signature where a superblock may start (0, 512, 1024, ...)."""
+    size, offset = path.stat().st_size, 0
+    with open(path, "rb") as handle:
+        while offset + len(_HDF5_SIGNATURE) <= size:
+            handle.seek(offset)
+            if handle.read(len(_HDF5_SIGNATURE)) == _HDF5_SIGNATURE:
+                return True
+            offset = max(512, 2 * offset)
+    return False
+
+
+def check_nir_output(path: str | os.PathLike[str]) -> None:
+    """One ArtifactError line unless `path` may take a NIR file: a name ending in .nir, .h5 or .hdf5, and no file
+    there but an HDF5 one (an earlier export), so that a mistyped output (an artifact's controller.json, a
+    dataset) is not written over."""
+    atomic.check_suffix(path, NIR_SUFFIXES, "a NIR graph is an HDF5 file", ArtifactError)
+    target = Path(path).resolve() if Path(path).is_symlink() else Path(path)
+    if target.is_file() and not _is_hdf5(target):
+        raise ArtifactError(f"{os.fspath(path)} exists and is not an HDF5 file: not replaced (give another path "
+                            "or remove it)")
+
+
+def save_nir(
+    path: str | os.PathLike[str],
+    spec: NetworkSpec,
+    genome: Any,
+    *,
+    strict: bool = False,
+    adapters: IOAdapters | None = None,
+) -> Path:
+    """Write the NIR graph of one individual (`export_nir`) to an HDF5 file, atomically; the path must pass
+    `check_nir_output`."""
+    check_nir_output(path)
     buffer = io.BytesIO()
-    nir.write(buffer, export_nir(spec, genome, strict=strict))
+    nir.write(buffer, export_nir(spec, genome, strict=strict, adapters=adapters))
     return atomic.write_bytes(path, buffer.getvalue())
 
 
-def load_nir(path: str | os.PathLike[str], *, dt: float | None = None) -> tuple[NetworkSpec, np.ndarray]:
-    """Read a NIR HDF5 file and import it (`import_nir`); an unreadable file raises ArtifactError."""
+def read_nir(path: str | os.PathLike[str]) -> nir.NIRGraph:
+    """The NIR graph of an HDF5 file; an unreadable file raises ArtifactError."""
     try:
-        graph = nir.read(path)
+        return nir.read(path)
     except (OSError, KeyError, ValueError, AssertionError, TypeError) as exc:
         raise ArtifactError(f"cannot read NIR file {os.fspath(path)!r}: {exc}") from None
-    return import_nir(graph, dt=dt)
+
+
+def load_nir(path: str | os.PathLike[str], *, dt: float | None = None) -> tuple[NetworkSpec, np.ndarray]:
+    """Read a NIR HDF5 file and import it (`import_nir`); an unreadable file raises ArtifactError. Its I/O
+    adapters: `import_io(read_nir(path), spec)`."""
+    return import_nir(read_nir(path), dt=dt)

@@ -26,6 +26,14 @@ from snncontrol.params import ParamEntry, ParameterSpec
 SPEC_VERSION = 1
 #: Range of the control step (s): 1 us .. 1 h (a shorter step would overflow float32 rates such as 1 / (window dt)).
 MIN_DT_S, MAX_DT_S = 1e-6, 3600.0
+#: Most effective weights a network may have in all (each connection's inputs x neurons, as `Network` holds them
+#: per individual: fixed, tied, masked and one-to-one weights included, which the genome and the per-connection
+#: cap `layers.MAX_WEIGHTS` do not count; 128 MiB of float32) and most neurons in all: a small spec file cannot
+#: make a loader allocate gigabytes. The networks here are far below: shipped and configs/ at most 1.5e4 weights
+#: (configs/ncap_mlp.yaml), 203 neurons; benchmarks/snn_step.py 80 neurons; a place-recognition module (not a
+#: NetworkSpec) 784 x 400 = 3.1e5 weights.
+MAX_TOTAL_WEIGHTS = 2**25
+MAX_NEURONS = 1_000_000
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -76,8 +84,17 @@ class NetworkSpec:
             raise SpecError(f"layer names must be strings, got {names!r:.120}")
         if len(set(names)) != len(names):
             raise SpecError(f"layer names must be unique, got {names}")
+        weights = 0
         for layer, n_in in zip(self.layers, self.layer_input_sizes(), strict=True):
             layer.validate(n_in)
+            sources = (n_in, layer.size if layer.recurrent is not None else 0,
+                       n_in if layer.threshold_input is not None else 0)
+            weights += sum(sources) * layer.size
+        if weights > MAX_TOTAL_WEIGHTS:
+            raise SpecError(f"the network has {weights} effective weights (each connection's inputs x neurons, fixed "
+                            f"ones included): more than {MAX_TOTAL_WEIGHTS}")
+        if self.n_neurons > MAX_NEURONS:
+            raise SpecError(f"the network has {self.n_neurons} neurons: more than {MAX_NEURONS}")
         if self.decoder is not None:
             self.decoder.out_size(self.layers[-1].size)
 

@@ -23,9 +23,9 @@ from snncontrol.decoders import MAX_WINDOW_VALUES, PopulationVectorDecoder, Rate
 from snncontrol.encoders import PoissonEncoder, PopulationEncoder, SendOnDeltaEncoder
 from snncontrol.errors import ArtifactError, SpecError
 from snncontrol.layers import Layer, leaky_readout, paired_encoding
-from snncontrol.neurons import LIF
+from snncontrol.neurons import LIF, LeakyIntegrator
 from snncontrol.params import ParamEntry
-from snncontrol.spec import NetworkSpec
+from snncontrol.spec import MAX_NEURONS, MAX_TOTAL_WEIGHTS, NetworkSpec
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -260,6 +260,48 @@ def test_a_delay_buffer_beyond_its_cap_is_refused_before_allocating(tmp_path: Pa
     state = load_controller(save_controller(tmp_path / "cap", at_cap, at_cap.parameters.initial())).init_state()
     buffer = state.delay[0]
     assert buffer.numel() <= MAX_DELAY_VALUES and buffer.numel() * buffer.element_size() <= 4 * 2**20
+
+
+def test_the_networks_total_weights_are_capped_fixed_ones_included(tmp_path: Path) -> None:
+    """The cap was per connection and counted the genome's weights only: a 971-byte spec of layers whose weights are
+    fixed (not in the genome) or one-to-one (n weights, n x n effective) made every loader allocate gigabytes."""
+    fixed = {"w_in": 0.0, "decay_mem": 0.0}
+    layers = [Layer("l0", 4096, LeakyIntegrator(), bias=False, fixed={"decay_mem": 0.0})]
+    layers += [Layer(f"l{i}", 4096, LeakyIntegrator(), bias=False, fixed=fixed) for i in range(1, 3)]
+    with pytest.raises(SpecError, match=rf"the network has 33558528 effective weights .*more than {MAX_TOTAL_WEIGHTS}"):
+        NetworkSpec(1, tuple(layers))
+    diagonal = Layer("d", 6000, LIF(), input=Connection(pattern="one_to_one"))
+    with pytest.raises(SpecError, match="36000000 effective weights"):
+        NetworkSpec(6000, (diagonal,))
+
+    def bomb(document: dict[str, Any]) -> None:  # the hand-made file: every loader refuses it before allocating
+        document["spec"]["layers"] = [layer.to_dict() for layer in layers]
+
+    _refused(_artifact(tmp_path, PLAIN, bomb), "effective weights")
+    many = [Layer(f"l{i}", 600_000 if i % 2 == 0 else 1, LeakyIntegrator(), bias=False) for i in range(3)]
+    with pytest.raises(SpecError, match=f"the network has 1200001 neurons: more than {MAX_NEURONS}"):
+        NetworkSpec(1, tuple(many))
+    NetworkSpec(784, (Layer("exc", 400, LIF()), Layer("inh", 400, LIF(), input=Connection(pattern="one_to_one"))))
+
+
+def test_an_observation_adapter_that_makes_more_inputs_than_the_network_takes_is_refused(tmp_path: Path) -> None:
+    six = {"kind": "select", "indices": [0, 1, 2, 3, 4, 5]}
+    _refused(_artifact(tmp_path, PLAIN, _set("io", "observation", value=six)),
+             r"the observation adapter \(select\) makes 6 inputs \(indices \[0, 1, 2, 3, 4, 5\]\); the network takes 1")
+    with pytest.raises(SpecError, match=r"makes 2 inputs"):
+        save_controller(tmp_path / "c", PLAIN, PLAIN.parameters.initial(), io=IOAdapters(ObservationAdapter(
+            "select", indices=(0, 1))))
+    assert not (tmp_path / "c").exists()
+    with pytest.raises(SpecError, match=r"makes 2 inputs"):
+        Controller(PLAIN, PLAIN.parameters.initial(), io=IOAdapters(ObservationAdapter("select", indices=(0, 1))))
+    # fewer than the network takes is no misfit: further inputs follow at run time (an NCAP's speed command)
+    from snncontrol.controllers.ncap import ncap_io, ncap_spec
+
+    steered = ncap_spec(6, speed=True)
+    assert steered.n_inputs == 6 and ncap_io(6).observation.n_inputs(6) == 5
+    load_controller(save_controller(tmp_path / "ncap", steered, steered.parameters.initial(), io=ncap_io(6)))
+    for identity in (IOAdapters(), SETPOINT_IO):  # identity depends on the plant, setpoint_error makes one
+        load_controller(save_controller(tmp_path / "any", RATE, RATE.parameters.initial(), io=identity))
 
 
 # --- 5: adapter scale/offset lengths must fit the network -----------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -111,16 +112,27 @@ def test_params_that_match_a_forged_hash_are_still_validated(artifact: Path) -> 
         load_controller(artifact)
 
 
-def test_an_integer_genome_is_refused_naming_the_file_and_dtype(artifact: Path) -> None:
+@pytest.mark.parametrize(
+    ("forge", "message"),
+    [  # within bounds, but integers: a different controller
+        (lambda g: {"genome": np.round(g).astype(np.int64)}, r"the genome must be float64, got int64"),
+        # the docstring's one float64 tensor: a float16 genome loaded rounded, other tensors were ignored
+        (lambda g: {"genome": g.astype(np.float16)}, r"the genome must be float64, got float16"),
+        (lambda g: {"genome": g.astype(np.float32)}, r"the genome must be float64, got float32"),
+        (lambda g: {"genome": g, "evil": np.zeros(3)},
+         r"must hold one 1-D tensor 'genome' and nothing else, found 'evil' \[3\], 'genome'"),
+    ],
+    ids=["int64", "float16", "float32", "extra-tensor"],
+)
+def test_a_params_file_other_than_one_float64_genome_is_refused_naming_the_file(artifact: Path, forge, message) -> None:
     import hashlib
 
     from safetensors.numpy import save
 
-    genome = read_artifact(artifact)[1]
-    blob = save({"genome": np.round(genome).astype(np.int64)})  # within bounds, but integers: a different controller
+    blob = save(forge(read_artifact(artifact)[1]))
     (artifact / "params.safetensors").write_bytes(blob)
     _edit_json(artifact, lambda d: d.update(params_sha256=hashlib.sha256(blob).hexdigest()))
-    with pytest.raises(ArtifactError, match=r"params\.safetensors: the genome must be floating point, got int64"):
+    with pytest.raises(ArtifactError, match=r"params\.safetensors:? " + message):
         load_controller(artifact)
 
 
@@ -235,3 +247,12 @@ def test_an_adapter_option_its_kind_does_not_read_is_refused(make, message) -> N
     by the compiled tick)."""
     with pytest.raises(SpecError, match=message):
         make()
+
+
+@pytest.mark.parametrize(("make", "kind"), [(Path.mkdir, "a directory"), (os.mkfifo, "a FIFO")], ids=["dir", "fifo"])
+def test_a_controller_json_that_is_no_regular_file_says_what_it_is(artifact: Path, make, kind: str) -> None:
+    """It said 'missing controller.json'."""
+    (artifact / "controller.json").unlink()
+    make(artifact / "controller.json")
+    with pytest.raises(ArtifactError, match=rf"controller\.json is {kind}, not a regular file"):
+        load_controller(artifact)

@@ -6,6 +6,7 @@ import os
 import stat
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from snncontrol import atomic
@@ -127,3 +128,79 @@ def test_an_output_in_a_folder_that_takes_no_files_is_refused_before_the_work(tm
             check()
     assert atomic.writable_file(tmp_path / "a" / "b.txt") == tmp_path / "a" / "b.txt"
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == []  # the probe leaves nothing behind
+
+
+class Killed(BaseException):
+    """The process dying: nothing after it runs, not even the except clause that puts the old output back."""
+
+
+def kill_between_the_two_renames(monkeypatch, write) -> None:
+    """Run `write` (a directory replacement) as a kill right after its first rename leaves it: the earlier output
+    renamed aside into .NAME.old.*, nothing at its path (every os.replace after the first dies)."""
+    real, calls = os.replace, []
+
+    def dies_after_the_first(src, dst):
+        calls.append(dst)
+        if len(calls) > 1:
+            raise Killed
+        real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", dies_after_the_first)
+    with pytest.raises(Killed):
+        write()
+    monkeypatch.setattr(atomic.os, "replace", real)
+    assert len(calls) == 3  # aside, in (killed), back (killed)
+
+
+def test_the_next_write_puts_back_an_output_a_kill_left_renamed_aside(tmp_path: Path, monkeypatch) -> None:
+    """Nothing outside evolution / ROS ran `restore_aside`: the artifact stayed hidden in .NAME.old.*."""
+    target = atomic.write_directory(tmp_path / "art[1]", {"a.json": b"old"})  # (a name that is a glob pattern)
+    kill_between_the_two_renames(monkeypatch, lambda: atomic.write_directory(target, {"a.json": b"new"}))
+    assert not target.exists()
+    assert (atomic.write_directory(target, {"a.json": b"newer"}) / "a.json").read_bytes() == b"newer"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["art[1]"]  # no hidden copy of the old one left
+
+
+def test_an_artifact_a_kill_left_renamed_aside_is_put_back_by_the_next_save_not_by_a_read(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A read must not move the earlier artifact back: a writer may be between its two renames right then, and its
+    second rename would then fail (an evolution run writing best/ while `snncontrol info` reads it)."""
+    from snncontrol.artifacts import read_artifact, save_controller
+    from snncontrol.errors import ArtifactError
+    from snncontrol.layers import leaky_readout
+    from snncontrol.spec import NetworkSpec
+
+    spec = NetworkSpec(1, (leaky_readout(),))
+    path = save_controller(tmp_path / "ctrl", spec, spec.parameters.initial())
+    other = spec.parameters.sample(1, np.random.default_rng(0))[0]
+    kill_between_the_two_renames(monkeypatch, lambda: save_controller(path, spec, other))
+    with pytest.raises(ArtifactError, match="not found"):
+        read_artifact(path)
+    assert not path.exists() and any(p.name.startswith(".ctrl.old.") for p in tmp_path.iterdir())
+    save_controller(path, spec, other)
+    np.testing.assert_array_equal(read_artifact(path)[1], other)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ctrl"]
+
+
+def test_an_output_under_a_file_says_the_file_is_no_directory(tmp_path: Path) -> None:
+    """mkdir said only '<path>: File exists'."""
+    (tmp_path / "file").write_text("x")
+    for write in (lambda out: atomic.write_text(out, "x"), lambda out: atomic.write_directory(out, {"a": b"1"}),
+                  lambda out: atomic.writable_directory(out, {"a"})):
+        for output in (tmp_path / "file" / "out", tmp_path / "file" / "deeper" / "out"):
+            with pytest.raises(NotADirectoryError, match=rf"cannot write {output}: {tmp_path / 'file'} is a file, not "
+                               "a directory$"):
+                write(output)
+    assert (tmp_path / "file").read_text() == "x"
+
+
+def test_check_suffix_names_the_output_and_the_suffixes_it_takes(tmp_path: Path) -> None:
+    from snncontrol.errors import SnnControlError
+
+    atomic.check_suffix(tmp_path / "a.NPZ", (".npz",), "a dataset")
+    atomic.check_suffix(tmp_path, (".npz",), "a dataset")  # a directory: writable_file says what it is
+    with pytest.raises(SnnControlError, match=r"x\.json: a graph: give a name ending in \.nir, \.h5 or \.hdf5$"):
+        atomic.check_suffix(tmp_path / "x.json", (".nir", ".h5", ".hdf5"), "a graph")
+    with pytest.raises(ValueError, match=r"give a name ending in \.npz$"):
+        atomic.check_suffix("x", (".npz",), "a dataset", ValueError)

@@ -59,7 +59,8 @@ def test_every_artifact_argument_resolves_shipped_names(argv, tmp_path, capsys):
 
 
 def test_export_nir_to_a_directory(tmp_path, capsys):
-    assert "cannot write the NIR file" in _one_line(capsys, "export-nir", "shipped:blimp", str(tmp_path))
+    assert "exists and is not a regular file: not replaced" in _one_line(capsys, "export-nir", "shipped:blimp",
+                                                                         str(tmp_path))
 
 
 def test_an_output_path_under_a_file_is_one_line(tmp_path, capsys):
@@ -93,12 +94,64 @@ def test_a_bad_output_path_fails_before_the_work(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("snncontrol.commands.blimp_dataset.MAKERS", {"pd": never})
     (tmp_path / "afile").write_text("x")
     assert "File exists" in _one_line(capsys, "eval-blimp", "shipped:blimp", "--out", str(tmp_path / "afile"))
-    assert "File exists" in _one_line(capsys, "demo", "--out", str(tmp_path / "afile"))
+    afile = str(tmp_path / "afile")
+    assert f"{afile} is a file, not a directory" in _one_line(capsys, "demo", "--out", afile)
+    assert "cannot write /proc/blimp_demo_hover_0.2.png" in _one_line(capsys, "demo", "--out", "/proc")  # it flew first
     assert "not a regular file" in _one_line(capsys, "blimp-dataset", str(tmp_path), "--kind", "pd")
     nir = tmp_path / "export.nir"  # a file the dataset would have replaced with npz data
     nir.write_bytes(b"nir")
     assert "give a name ending in .npz" in _one_line(capsys, "blimp-dataset", str(nir), "--kind", "pd")
     assert nir.read_bytes() == b"nir"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["compose", "shipped:swimmer_ncap", "shipped:swimmer_ncap", "--out", "FILE/out"],
+        ["export-nir", "shipped:swimmer_ncap", "FILE/deeper/out.nir"],
+        ["demo", "--out", "FILE/out"],
+        ["blimp-dataset", "FILE/out.npz"],
+        ["eval-swimmer", "shipped:swimmer_ncap", "--video", "FILE/swim.mp4"],
+        ["blimp-integrator", "--pd", "constructed", "--out", "FILE/out"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_an_output_under_a_file_says_that_the_file_is_no_directory(argv, tmp_path, capsys, monkeypatch):
+    """It said '<the file>: File exists'."""
+    import snncontrol.commands.demo as demo
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("the work ran before the output path was checked")
+
+    monkeypatch.setattr(demo, "_fly", never)
+    monkeypatch.setattr("snncontrol.commands.blimp_dataset.MAKERS", {"pd": never})
+    (tmp_path / "file").write_text("x")
+    line = _one_line(capsys, *[a.replace("FILE", str(tmp_path / "file")) for a in argv])
+    assert f"{tmp_path / 'file'} is a file, not a directory" in line and "File exists" not in line
+
+
+def test_an_output_in_a_folder_that_takes_no_files_is_named_not_its_temporary(capsys):
+    line = _one_line(capsys, "compose", "shipped:swimmer_ncap", "shipped:swimmer_ncap", "--out", "/proc/x")
+    assert "cannot write /proc/x:" in line and "/proc/.x." not in line
+
+
+@pytest.mark.parametrize(("option", "value", "valid"), [("--leak", "2", "0 .. 1"), ("--offset", "1e9", "-1.42857 .. "
+                                                         "1.42857"), ("--readout-weight", "-3", "-1 .. 1")])
+def test_a_blimp_integrator_option_out_of_range_is_named_with_its_range(option, value, valid, tmp_path, capsys):
+    """It named the genome entry it set (hidden.decay_syn, readout.w_in), not the option."""
+    line = _one_line(capsys, "blimp-integrator", "--pd", "constructed", "--out", str(tmp_path / "i"), option, value)
+    assert f"{option} {float(value):g} is out of range: give {valid}" in line
+    assert not (tmp_path / "i").exists()
+
+
+def test_demo_takes_the_envelopes_hover_commands_its_help_names(capsys):
+    """The help said -0.5 .. 2.2; -3.3 .. 3.3 was taken."""
+    for hover in ("3", "-1", "nan"):  # (a bad artifact too: the hover command is checked first)
+        assert "--hover must lie in the blimp envelope's -0.5 .. 2.2" in _one_line(
+            capsys, "demo", "--hover", hover, "--artifact", "shipped:nope", "--out", "/proc")
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    assert "-0.5 .. 2.2" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv", [["eval-blimp", "shipped:blimp"], ["demo"], ["blimp-dataset", "x.npz"],

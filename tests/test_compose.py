@@ -11,6 +11,7 @@ import torch
 from snncontrol.artifacts import load_controller, save_controller
 from snncontrol.compose import parallel, parallel_genome, part_patterns, split_genome
 from snncontrol.connections import Connection
+from snncontrol.controllers import resolve
 from snncontrol.controllers.blimp import i_snn, pd_snn
 from snncontrol.energy import energy_report
 from snncontrol.errors import SpecError
@@ -138,3 +139,30 @@ def test_a_layer_whose_shared_groups_are_a_permutation_keeps_them_in_the_composi
     parts, whole = Network(a, torch.float64), Network(both, torch.float64)
     theta_a = parts.neuron_field(parts.params(ga), 0, "theta")[0]
     assert torch.equal(whole.neuron_field(whole.params(genome), 0, "theta")[0, :2], theta_a)
+
+
+def test_compose_takes_adapters_that_differ_in_the_last_bit_of_a_number(tmp_path: Path, capsys) -> None:
+    """The two shipped swimmers' observation scale 2*pi/6 was written 0.954929658551372 and 0.9549296585513721:
+    compose called them different adapters."""
+    from snncontrol.cli import main
+
+    out = tmp_path / "both"
+    assert main(["compose", "shipped:swimmer_ncap", "shipped:swimmer_ncap_bodies", "--out", str(out)]) == 0, (
+        capsys.readouterr().err
+    )
+    first = load_controller(resolve("shipped:swimmer_ncap"))
+    assert load_controller(out).io.observation.scale == first.io.observation.scale
+    blimp = main(["compose", "shipped:swimmer_ncap", "shipped:blimp", "--out", str(tmp_path / "no")])
+    assert blimp == 2 and "different I/O adapters" in capsys.readouterr().err
+
+
+def test_same_values_compares_numbers_to_a_relative_tolerance_and_the_rest_exactly() -> None:
+    from snncontrol.commands.compose import same_values
+
+    assert same_values({"a": [0.954929658551372, 1]}, {"a": (0.9549296585513721, 1)})
+    assert same_values({"low": None, "n": 3}, {"low": None, "n": 3.0})
+    assert not same_values([1.0], [1.0 + 1e-9])
+    assert not same_values({"a": 1.0}, {"a": 1.0, "b": 2.0})
+    assert not same_values([1.0, 2.0], [1.0])
+    assert not same_values(1.0, True) and not same_values(None, 0.0) and not same_values("1", 1.0)
+    assert not same_values("select", "identity") and not same_values(0, 1)

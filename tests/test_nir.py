@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from snncontrol.artifacts import load_controller
+from snncontrol.adapters import ActionAdapter, IOAdapters
+from snncontrol.artifacts import load_controller, save_controller
 from snncontrol.compose import parallel, parallel_genome
 from snncontrol.connections import Connection
 from snncontrol.controllers import resolve
@@ -22,7 +23,15 @@ from snncontrol.errors import ArtifactError, GenomeError, SpecError
 from snncontrol.layers import Layer, leaky_readout, paired_encoding
 from snncontrol.network import Network
 from snncontrol.neurons.models import LIF, Graded, LeakyIntegrator
-from snncontrol.nir_io import export_nir, import_nir, load_nir, save_nir
+from snncontrol.nir_io import (
+    export_nir,
+    import_io,
+    import_nir,
+    load_nir,
+    metadata_only_features,
+    read_nir,
+    save_nir,
+)
 from snncontrol.spec import NetworkSpec
 
 DT = 0.02
@@ -110,9 +119,10 @@ def test_export_graph_shape() -> None:
     params = net.params(genome_for(spec))
     decay = net.neuron_field(params, 1, "decay_mem")[0].numpy()
     cuba = graph.nodes["hidden.neuron"]
-    assert np.isinf(cuba.tau_mem[0]) and cuba.tau_mem[1] == pytest.approx(DT)
-    np.testing.assert_allclose(1.0 - DT / cuba.tau_mem[2:], decay[2:], rtol=1e-12)
-    np.testing.assert_allclose(cuba.r[2:] * DT / cuba.tau_mem[2:], 1.0, rtol=1e-12)
+    # decay 1 (no leak): a finite tau = dt * 2**40 (tau = r = inf made a reader's gain r dt / tau inf / inf = NaN)
+    assert cuba.tau_mem[0] == DT * 2**40 and cuba.tau_mem[1] == pytest.approx(DT)
+    np.testing.assert_allclose(1.0 - DT / cuba.tau_mem, decay, rtol=0.0, atol=1e-12)
+    np.testing.assert_allclose(cuba.r * DT / cuba.tau_mem, 1.0, rtol=1e-12)
     np.testing.assert_allclose(cuba.w_in * DT / cuba.tau_syn, 1.0, rtol=1e-12)
     assert np.all(cuba.v_reset == 0) and np.all(cuba.v_leak == 0)
 
@@ -348,8 +358,6 @@ def test_cli_exports_an_artifact_to_a_nir_file_that_imports_back(tmp_path: Path)
     import subprocess
     import sys
 
-    from snncontrol.artifacts import save_controller
-
     spec = NetworkSpec(n_inputs=1, layers=(paired_encoding("enc", 2), leaky_readout("out")))
     genome = spec.parameters.sample(1, np.random.default_rng(0))[0]
     artifact = save_controller(tmp_path / "ctrl", spec, genome)
@@ -404,3 +412,142 @@ def test_non_numeric_values_in_a_graph_are_one_spec_error_naming_the_field() -> 
                           (missing, "v_threshold is missing"), (dt, "metadata 'dt' is not a number")):
         with pytest.raises(SpecError, match=message):
             import_nir(edited(edit))
+
+
+# --- what a plain NIR reader sees, the I/O adapters, the output file ---------------------------------------------
+def simulate_plain(graph: nir.NIRGraph, xs: np.ndarray) -> np.ndarray:
+    """Outputs [T, n_out] of the graph as a reader that knows NIR only (no snncontrol metadata) simulates it:
+    forward Euler of NIR's equations, hard reset to 0, fixed thresholds, the raw input."""
+    dt = float(graph.metadata["dt"])
+    chain, state = [], {}
+    source = "input"
+    while (w_key := next(d for s, d in graph.edges if s == source and not d.endswith(".w_rec"))) != "output":
+        source = next(d for s, d in graph.edges if s == w_key)
+        chain.append((w_key, source))
+    outs = []
+    for x in xs:
+        for w_key, n_key in chain:
+            weights, node = graph.nodes[w_key], graph.nodes[n_key]
+            current = weights.weight @ x + (weights.bias if isinstance(weights, nir.Affine) else 0.0)
+            i, v, s = state.get(n_key, (0.0, 0.0, np.zeros(len(current))))
+            if f"{n_key[:-7]}.w_rec" in graph.nodes:
+                current = current + graph.nodes[f"{n_key[:-7]}.w_rec"].weight @ s
+            if isinstance(node, nir.CubaLIF):
+                i = i + dt / node.tau_syn * (-i + node.w_in * current)
+                tau = node.tau_mem
+            else:
+                i, tau = current, node.tau
+            v = v * (1.0 - s) if not isinstance(node, nir.LI) else v
+            v = v + dt / tau * (-v + node.r * i)
+            s = v if isinstance(node, nir.LI) else (v > node.v_threshold).astype(float)
+            state[n_key] = (i, v, s)
+            x = s
+        outs.append(x)
+    return np.array(outs)
+
+
+def test_integrating_neurons_are_written_so_that_a_plain_reader_computes_with_them() -> None:
+    """A decay of 1 was written as tau_syn = w_in = inf: a reader's per-step gain w_in dt / tau_syn was NaN."""
+    spec = NetworkSpec(1, (Layer("h", 3, LIF(reset="hard"), bias=True), leaky_readout("out", 1)), dt=DT)
+    genome = genome_for_any(spec, 1)
+    for name in ("h.decay_syn", "h.decay_mem", "out.decay_mem"):
+        genome[spec.parameters.by_name[name].slice] = 1.0  # integrators
+    genome[spec.parameters.by_name["h.theta"].slice] = 0.5
+    graph = export_nir(spec, genome)
+    for node in (graph.nodes["h.neuron"], graph.nodes["out.neuron"]):
+        for name in ("tau", "tau_mem", "tau_syn", "r", "w_in"):
+            assert np.all(np.isfinite(getattr(node, name, 0.0))), name
+    xs = np.random.default_rng(3).normal(0.2, 1.0, (200, 1))
+    ours = run(spec, genome, xs[:, None, :], torch.float64)
+    plain = simulate_plain(graph, xs)
+    assert ours.layers["h"].sum() > 0
+    np.testing.assert_allclose(plain, ours.outputs[:, 0].numpy(), rtol=1e-9, atol=1e-9)
+    imported, genome_back = import_nir(graph)
+    assert_same_parameters(spec, genome, imported, genome_back)  # the decays come back exactly 1
+    graph.nodes["h.neuron"].metadata = {}  # without our metadata too: tau >= dt * 2**40 reads as no leak
+    assert_same_parameters(spec, genome, *import_nir(graph))
+
+
+def test_metadata_only_features_are_listed_by_layer() -> None:
+    controller = load_controller(resolve("shipped:blimp"))
+    assert metadata_only_features(controller.spec) == [
+        "the sample-hold input stage", "soft reset (layers encoder, hidden)", "LIF adaptation 'iwta' (layer hidden)"
+    ]
+    hard = NetworkSpec(1, (Layer("a", 2, LIF(reset="hard", refractory=2)), leaky_readout()))
+    assert metadata_only_features(hard) == ["refractory period (layer a)"]
+    plain = NetworkSpec(1, (Layer("a", 2, LIF(reset="hard")), leaky_readout()))
+    assert metadata_only_features(plain) == []
+    export_nir(plain, genome_for_any(plain), strict=True)
+
+
+def test_export_nir_warns_in_one_line_of_what_a_plain_reader_does_not_see(tmp_path: Path, capsys) -> None:
+    from snncontrol.cli import main
+
+    assert main(["export-nir", "shipped:swimmer_ncap", str(tmp_path / "ncap.nir")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"wrote {tmp_path / 'ncap.nir'}\n"
+    assert captured.err.count("\n") == 1 and "warning" in captured.err
+    assert "soft reset (layers sensory, bneuron, muscle)" in captured.err and "--strict" in captured.err
+    plain = NetworkSpec(1, (Layer("a", 2, LIF(reset="hard")), leaky_readout()))
+    artifact = save_controller(tmp_path / "plain", plain, genome_for_any(plain))
+    assert main(["export-nir", str(artifact), str(tmp_path / "plain.nir")]) == 0
+    assert capsys.readouterr().err == ""  # nothing to warn of
+    assert main(["export-nir", "shipped:blimp", str(tmp_path / "strict.nir"), "--strict"]) == 2
+    assert "sample-hold input stage has no NIR equivalent" in capsys.readouterr().err
+
+
+def test_strict_help_names_every_feature_it_refuses(capsys) -> None:
+    from snncontrol.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["export-nir", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert all(word in text for word in ("soft reset", "refractory", "adaptation", "sample-hold"))
+
+
+def test_the_io_adapters_travel_in_the_graph_metadata(tmp_path: Path) -> None:
+    controller = load_controller(resolve("shipped:blimp"))
+    path = save_nir(tmp_path / "blimp.nir", controller.spec, controller.genome, adapters=controller.io)
+    graph = read_nir(path)
+    spec, _ = import_nir(graph)
+    assert import_io(graph, spec) == controller.io
+    assert load_nir(path)[0].to_dict() == spec.to_dict()
+    bare = save_nir(tmp_path / "bare.nir", controller.spec, controller.genome)  # a file without them loads
+    assert import_io(read_nir(bare), spec) == IOAdapters()
+    graph.metadata["io"] = json.dumps({"observation": {"kind": "select", "indices": [0, 1]}})
+    with pytest.raises(SpecError, match=r"metadata 'io': the observation adapter \(select\) makes 2 inputs"):
+        import_io(graph, spec)
+    graph.metadata["io"] = "{not json"
+    with pytest.raises(SpecError, match="metadata 'io' is not valid JSON"):
+        import_io(graph, spec)
+    misfit = IOAdapters(action=ActionAdapter("affine_clip", scale=(1.0, 2.0)))
+    with pytest.raises(SpecError, match="scale has 2 values for 1 channel"):
+        export_nir(controller.spec, controller.genome, adapters=misfit)
+
+
+def test_the_shipped_nir_file_is_a_fresh_export_of_the_shipped_controller(tmp_path: Path) -> None:
+    """snncontrol/controllers/blimp_pd_i.nir is `snncontrol export-nir shipped:blimp` (adapters included)."""
+    shipped = Path(resolve("shipped:blimp")).with_suffix(".nir")
+    controller = load_controller(resolve("shipped:blimp"))
+    fresh = save_nir(tmp_path / "fresh.nir", controller.spec, controller.genome, adapters=controller.io)
+    assert fresh.read_bytes() == shipped.read_bytes()
+    assert import_io(read_nir(shipped), controller.spec) == controller.io
+
+
+def test_save_nir_writes_only_over_a_nir_file(tmp_path: Path) -> None:
+    """Any regular file was replaced whatever its name (an artifact's controller.json, a dataset)."""
+    spec = controller()
+    genome = genome_for(spec)
+    for name in ("controller.json", "flights.npz", "graph"):
+        (tmp_path / name).write_text("keep")
+        with pytest.raises(ArtifactError, match=rf"{name}: a NIR graph is an HDF5 file: give a name ending in .nir"):
+            save_nir(tmp_path / name, spec, genome)
+        assert (tmp_path / name).read_text() == "keep"
+    (tmp_path / "old.nir").write_text("not HDF5")
+    with pytest.raises(ArtifactError, match=r"old\.nir exists and is not an HDF5 file: not replaced"):
+        save_nir(tmp_path / "old.nir", spec, genome)
+    assert (tmp_path / "old.nir").read_text() == "not HDF5"
+    for name in ("a.nir", "b.H5", "c.hdf5"):
+        save_nir(tmp_path / name, spec, genome)
+        save_nir(tmp_path / name, spec, genome_for(spec, seed=2))  # an earlier export is replaced
+        assert_same_parameters(spec, genome_for(spec, seed=2), *load_nir(tmp_path / name))

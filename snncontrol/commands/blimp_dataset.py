@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 
 from snncontrol import atomic
 from snncontrol.controllers.blimp.recordings import RecordingError, load_bag, load_csv, recordings_dataset
@@ -72,9 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if math.isfinite(step_s) and step_s > 0 and min(train_s, test_s) < 2 * step_s:  # a bad --dt: said by the loader
         raise RecordingError(f"--train-s and --test-s must each span 2 control steps of {step_s:g} s or more, got "
                              f"{train_s:g} and {test_s:g}")
-    output = Path(args.output)
-    if not output.is_dir() and output.suffix.lower() != ".npz":  # (any name was written over, a NIR export too)
-        raise RecordingError(f"{args.output}: the dataset is an .npz file: give a name ending in .npz")
+    atomic.check_suffix(args.output, (".npz",), "the dataset is an .npz file", RecordingError)
     atomic.writable_file(args.output)  # now, not after the flights: a bad output path fails at once
     if (1 if recorded else args.train) * train_s > MAX_TRAINING_S or test_s > MAX_TEST_S:
         raise RecordingError(f"at most {MAX_TRAINING_S:g} s of training flights (--train x --train-s) and "

@@ -1,25 +1,31 @@
 """`snncontrol blimp-integrator --pd ARTIFACT --out DIR`: a PD-SNN beside a constructed spiking integrator.
 
     snncontrol blimp-integrator --pd runs/blimp_pd_i_finetune3/best --out runs/blimp_pd_i_integrator/composite
-    snncontrol blimp-integrator --pd constructed --out runs/blimp_pd_i_constructed/best   # the shipped one
+    snncontrol blimp-integrator --pd constructed --out runs/blimp_pd_i_constructed/best   # shipped until 2026-12-06
 
 `--pd` is a blimp PD-SNN artifact, a PD+I composite whose PD-SNN is kept (its I-SNN is replaced), or
 `constructed`: the spiking PD of `snncontrol.controllers.blimp.spiking_pd` (gains `--kp`, `--kd`), with the
 blimp plant's I/O adapters. The I-SNN is the paper's architecture with its parameters set to integrate the
 error (`snncontrol.controllers.blimp.integrator`); the result is one PD+I controller with the PD's I/O adapters
-(`benchmarks/blimp_pipeline.py` builds the shipped controller this way).
+(`benchmarks/blimp_pipeline.py` builds the seed of the shipped controller this way, docs/blimp.md). An option
+that puts an integrator parameter outside its bounds is one line naming the option and its valid range.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+from typing import Any
+
+import numpy as np
 
 from snncontrol.artifacts import Metadata, read_artifact, save_controller
 from snncontrol.controllers import resolve
-from snncontrol.controllers.blimp.integrator import pd_with_integrator
-from snncontrol.controllers.blimp.networks import BLIMP_IO, pd_snn
+from snncontrol.controllers.blimp.integrator import blimp_parts, pd_with_integrator
+from snncontrol.controllers.blimp.networks import BLIMP_IO, I_READOUT_DECAY_MAX, i_snn, pd_snn
 from snncontrol.controllers.blimp.spiking_pd import INTEGRATOR_GAIN, pd_genome
-from snncontrol.errors import SnnControlError
+from snncontrol.errors import GenomeError, SnnControlError
+from snncontrol.spec import NetworkSpec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +67,32 @@ def _refuse_unused(args: argparse.Namespace) -> None:
         raise SnnControlError(f"{', '.join(given)} shape the far field: they need --far N (N > 0)")
 
 
+def _explain_bounds(settings: dict[str, Any], pd_spec: NetworkSpec) -> None:
+    """One line naming the option of `settings` (`integrator_genome` keywords) whose value puts an integrator
+    parameter outside its bounds, with the option's valid range (the others as given); nothing if none does."""
+    n_pairs = (blimp_parts(pd_spec) or (pd_spec,))[0].layers[0].size // 2
+    entries = i_snn("iwta", n_pairs, 3).parameters.by_name
+    pairs = settings["detector_pairs"]
+    detector = settings["gain"] * (n_pairs - pairs) / max(pairs, 1) if pairs else 0.0
+    # keyword, the parameter it sets, the factors of its value that parameter takes (integrator_genome)
+    sets = [("leak", "hidden.decay_syn", (1.0,)), ("gain", "hidden.w_in", (1.0, -1.0)),
+            ("readout_weight", "readout.w_in", (1.0, -1.0)), ("offset", "readout.w_in", (1.0 - I_READOUT_DECAY_MAX,)),
+            ("detector_bias", "encoder.bias", (1.0,) if pairs else ()),
+            ("detector_gain", "hidden.w_in", (detector, -detector) if pairs else ())]
+    for key, name, factors in sets:
+        option, value = f"--{key.replace('_', '-')}", settings[key]
+        if not math.isfinite(value):
+            raise SnnControlError(f"{option} must be a finite number, got {value}")
+        low, high = float(np.max(entries[name].low)), float(np.min(entries[name].high))
+        factors = tuple(f for f in factors if f != 0.0)
+        if factors and not all(low <= f * value <= high for f in factors):
+            lo = max(min(low / f, high / f) for f in factors)
+            hi = min(max(low / f, high / f) for f in factors)
+            given = f", with --gain {settings['gain']:g} and --detector-pairs {pairs}" if key == "detector_gain" else ""
+            raise SnnControlError(f"{option} {value:g} is out of range: give {lo:.6g} .. {hi:.6g}{given} (it sets the "
+                                  f"integrator's {name}, bounded to {low:g} .. {high:g})")
+
+
 def run(args: argparse.Namespace) -> int:
     _refuse_unused(args)
     if args.pd == "constructed":
@@ -78,7 +110,11 @@ def run(args: argparse.Namespace) -> int:
     settings = {"gain": gain, "readout_weight": args.readout_weight, "offset": args.offset, "leak": args.leak,
                 "detector_pairs": args.detector_pairs, "detector_bias": args.detector_bias,
                 "detector_gain": args.detector_gain}
-    composite, composite_genome = pd_with_integrator(spec, genome, **settings)
+    try:
+        composite, composite_genome = pd_with_integrator(spec, genome, **settings)
+    except GenomeError:
+        _explain_bounds(settings, spec)
+        raise
     what = "a constructed spiking PD" if pd_settings else f"the PD-SNN of {args.pd}"
     metadata = Metadata(description=f"{what} beside a constructed spiking integrator",
                         extra={"pd": str(args.pd), **({"pd_gains": pd_settings} if pd_settings else {}),

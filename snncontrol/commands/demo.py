@@ -5,7 +5,8 @@ verdict per blimp and the SNN's energy figures, and write a plot per blimp (alti
     snncontrol demo [--hover 0.2 2.0] [--model mujoco|ode] [--seed 0] [--out out/demo]
 
 A blimp is given by its hover command (the command whose thrust holds it still, of the thrust unit's 3.3; negative:
-lighter than air): 0.2 is a nearly balanced blimp, 2.0 one as heavy as the paper's training model z'' = u - 2.02.
+lighter than air), within the operating envelope's -0.5 .. 2.2 (`BlimpEnvelope`): 0.2 is a nearly balanced blimp,
+2.0 one as heavy as the paper's training model z'' = u - 2.02.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from sim_envs.blimp.envelope import MODELS, BlimpEnvelope
+from snncontrol import atomic
 from snncontrol.artifacts import Controller, load_controller
 from snncontrol.controllers import resolve
 from snncontrol.controllers.pid import BLIMP_PID, PIDPolicy
@@ -27,12 +29,14 @@ from snncontrol.policy import SNNPolicy
 from snncontrol.seeding import seed_argument
 
 SCHEDULE = {"kind": "levels", "values": [0.5, 1.0, 1.5], "hold_s": 70.0}
+HOVER_RANGE = BlimpEnvelope().hover_command  # command units: the operating envelope's
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--artifact", default="shipped:blimp", help="controller artifact (default: shipped:blimp)")
     parser.add_argument("--hover", type=float, nargs="+", default=[0.2, 2.0],
-                        help="hover commands of the blimps to fly, -0.5 .. 2.2 (default: 0.2, light; 2.0, heavy)")
+                        help=f"hover commands of the blimps to fly, {HOVER_RANGE[0]:g} .. {HOVER_RANGE[1]:g} "
+                        "(default: 0.2, light; 2.0, heavy)")
     parser.add_argument("--model", choices=sorted(MODELS), default="mujoco", help="plant model (default mujoco)")
     parser.add_argument("--seed", type=seed_argument, default=0, help="plant randomization seed")
     parser.add_argument("--out", default="out/demo", help="directory for the plots")
@@ -65,13 +69,19 @@ def _fly(args: argparse.Namespace, controller: Controller, hover: float) -> tupl
     return flights, policy
 
 
+def _plot_path(args: argparse.Namespace, hover: float) -> Path:
+    return Path(args.out) / f"blimp_demo_hover_{hover:g}.png"
+
+
 def run(args: argparse.Namespace) -> int:
+    low, high = HOVER_RANGE
     for hover in args.hover:
-        if not (math.isfinite(hover) and -3.3 < hover < 3.3):
-            raise SnnControlError(f"--hover must be a command the thrust unit can give, in (-3.3, 3.3), got {hover}")
+        if not (math.isfinite(hover) and low <= hover <= high):
+            raise SnnControlError(f"--hover must lie in the blimp envelope's {low:g} .. {high:g}, got {hover}")
+    for hover in args.hover:  # now, not after the flights: a bad --out fails at once
+        atomic.writable_file(_plot_path(args, hover))
     controller = load_controller(resolve(args.artifact))
     controller.io.check(2, 1, controller.spec.n_inputs, controller.spec.n_outputs, "the blimp plant")
-    Path(args.out).mkdir(parents=True, exist_ok=True)  # now, not after the flights: a bad --out fails at once
     print(f"controller {args.artifact}: {controller.spec.n_neurons} neurons, {controller.spec.parameters.size} "
           f"parameters; {args.model} plant, seed {args.seed}, take-off from the floor")
     for hover in args.hover:
@@ -90,7 +100,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"SNN: {energy['spikes_per_s']:.0f} spikes/s, {energy['sops_per_s']:.0f} SOPs/s, estimated synaptic "
               f"power {1e9 * energy['snn_power_w']:.2f} nW vs {1e9 * energy['ann_power_w']:.2f} nW for the same "
               "network as an ANN")
-        plot = plot_flight(flights, Path(args.out) / f"blimp_demo_hover_{hover:g}.png",
-                           spikes=np.concatenate(policy.spikes))
+        plot = plot_flight(flights, _plot_path(args, hover), spikes=np.concatenate(policy.spikes))
         print(f"plot: {plot}")
     return 0

@@ -55,7 +55,7 @@ def node(module: str, *params: str, options: tuple[str, ...] = ()) -> list[str]:
         ("sim_node", ["buoyancy_bias:=1e20"], "buoyancy_bias must be within +-0.1 N"),
         ("sim_node", ["buoyancy_bias:=.inf"], "buoyancy_bias must be within +-0.1 N"),
         ("sim_node", ["publish_image:=true", "image_width:=2000"], "exceed the model's offscreen framebuffer"),
-        ("sim_node", ["log_file:={existing}/file/run.npz"], "File exists"),
+        ("sim_node", ["log_file:={existing}/file/run.npz"], "is a file, not a directory"),
         ("recorder", ["output:={existing}/bag", "reliability:=Reliable"], "reliability must be 'best_effort' or"),
         ("recorder", ["output:={existing}/bag", "ready_topic:=bad topic"], "ready_topic 'bad topic': "),
         ("place_recognition_node", ["max_age_s:=0.0"], "max_age_s out of range"),
