@@ -28,6 +28,7 @@ from evolution.config import BackendConfig
 from evolution.errors import ConfigError, WorkerError
 from evolution.fitness import Fitness
 from evolution.worker import evaluate_chunk, init_worker
+from snncontrol.errors import SnnControlError
 
 log = logging.getLogger(__name__)
 LOCAL_RAY_LISTENS_EVERYWHERE = (
@@ -158,9 +159,10 @@ class RayBackend:
                 except self.ray.exceptions.RayTaskError as exc:
                     if exc.cause is None:
                         raise
-                    # the task's own exception, as the other backends raise it: a ConfigError stays one line (the
-                    # RayTaskError is the remote traceback, in colour, or `RayTaskError(ValueError): ray::...`)
-                    raise exc.cause from None
+                    # the task's own exception, as the other backends raise it (the RayTaskError is the remote
+                    # traceback, in colour, or `RayTaskError(ValueError): ray::...`): one of ours is one line; any
+                    # other keeps the remote traceback as its cause, for a bug in a fitness to be found
+                    raise exc.cause from (None if isinstance(exc.cause, SnnControlError) else exc)
             return done, [], hung
 
         return _with_retries(len(chunks), self.max_retries, attempt, "ray tasks", self.timeout_s)

@@ -101,7 +101,7 @@ def resolve_network(network: NetworkConfig) -> Problem:
         raise
     except (SnnControlError, TypeError) as exc:
         raise ConfigError(f"network: {exc}") from None
-    except Exception as exc:  # any keyword can make a builder raise anything (n_inputs 0: an IndexError)
+    except (ArithmeticError, LookupError, ValueError) as exc:  # what a bad keyword makes (n_inputs 0: an IndexError)
         if network.builder is None:
             raise
         raise ConfigError(f"network.builder {network.builder!r} failed on its kwargs ({described(exc)})") from None

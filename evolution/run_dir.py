@@ -33,6 +33,10 @@ from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Metadata, save_controller
 from snncontrol.spec import NetworkSpec
 
+#: logbook.csv's columns in their order (see the module docstring); a run writes those its rows have
+LOGBOOK_COLUMNS = ("gen", "evals", "best", "mean", "median", "std", "failed", "train_loss", "test_loss", "front_size",
+                   "elapsed_s")
+
 #: The first line of the config.yaml a run writes: what tells it from a user's own config file.
 CONFIG_HEADER = "# written by snncontrol evolve: the validated config this run started with\n"
 
@@ -90,7 +94,11 @@ class RunDirectory:
                                   "would overwrite it (pick another --run-dir)")
 
     def write_logbook(self, rows: list[dict[str, Any]]) -> None:
-        columns = list(dict.fromkeys(key for row in rows for key in row))
+        """logbook.csv of `rows`, its columns in the order of LOGBOOK_COLUMNS (a run resumed from a checkpoint
+        written before a column existed has it in its place too), any others after them."""
+        present = set().union(*rows) if rows else set()
+        columns = [c for c in LOGBOOK_COLUMNS if c in present]
+        columns += [c for c in dict.fromkeys(key for row in rows for key in row) if c not in LOGBOOK_COLUMNS]
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, columns, lineterminator="\n")
         writer.writeheader()

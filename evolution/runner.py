@@ -201,7 +201,7 @@ class Experiment:
         if selection_loss is not None:
             loss = float(selection_loss(self.problem.to_genome(np.asarray([best]))[0]))
             fields["train_loss"] = loss
-            if loss < self.state.selected_loss:
+            if loss < self.state.selected_loss and scored(best.fitness.values).any():  # (a failure is never picked)
                 self.state.selected, self.state.selected_loss = self.cls(best), loss
                 self.state.selected.fitness.values = best.fitness.values
         test_loss, champion = getattr(self.fitness, "test_loss", None), self._champion()
@@ -212,10 +212,13 @@ class Experiment:
     # --- outputs ----------------------------------------------------------------------------------------------
     def _champion(self) -> Individual | None:
         """The best individual so far: the selected one (see `_select`), else the hall of fame's best
-        (multi-objective: the front's best on the first objective); None while every evaluation failed."""
+        (multi-objective: the front's best on the first objective); None while every evaluation failed (a seed
+        controller selected before any generation included: such a run evolved nothing and writes no best/)."""
+        if not self.state.hall_of_fame:
+            return None
         if self.state.selected is not None:
             return self.state.selected
-        return max(self.state.hall_of_fame, key=lambda ind: ind.fitness.wvalues[0], default=None)
+        return max(self.state.hall_of_fame, key=lambda ind: ind.fitness.wvalues[0])
 
     def _champion_values(self) -> list[float | None]:
         """The champion's objective values, in the objectives' order, None for each one it failed (all of them for

@@ -58,6 +58,17 @@ def make_nan(
     return NanAbove(spec, above, centers or [0.3], columns)
 
 
+class NanWithSelection(NanAbove):
+    """NanAbove with a finite selection loss (its own data, e.g. validation episodes, scores what training did not)."""
+
+    def selection_loss(self, genome: np.ndarray) -> float:
+        return float(np.sum(genome**2))
+
+
+def make_nan_with_selection(spec: NetworkSpec, seed: int, above: float) -> NanWithSelection:
+    return NanWithSelection(spec, above, [0.3], None)
+
+
 class Flat(SphereFitness):
     def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
         return super().evaluate(genomes, data)[:, 0]

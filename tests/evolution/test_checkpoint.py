@@ -239,3 +239,5 @@ def test_a_checkpoint_whose_logbook_has_no_failed_column_resumes(tmp_path):
     resumed, uninterrupted = logbook(tmp_path / "a"), logbook(tmp_path / "b")
     assert [row["failed"] for row in resumed] == ["", "", "0", "0"]
     assert [{**row, "failed": ""} for row in resumed] == [{**row, "failed": ""} for row in uninterrupted]
+    headers = [(path / "logbook.csv").read_text().splitlines()[0] for path in (tmp_path / "a", tmp_path / "b")]
+    assert headers[0] == headers[1]  # `failed` in its place, not after elapsed_s

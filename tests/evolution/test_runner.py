@@ -117,6 +117,24 @@ def test_a_run_in_which_every_evaluation_failed_ends_in_one_line_and_its_checkpo
     assert len(logbook(tmp_path)) == 3
 
 
+def test_a_fine_tuning_in_which_every_evaluation_failed_writes_no_best_though_it_has_a_selection_loss(tmp_path):
+    """The selection loss (finite on its own data) picked a failed individual, or kept the seed, and best/ was
+    written ("evolved by snncontrol evolve") before the run said that nothing was evolved."""
+    run(sphere_config({"name": "cmaes", "population": 6}, generations=1), tmp_path / "first")
+    spec, genome, _, io = read_artifact(tmp_path / "first" / "best")
+    save_controller(tmp_path / "artifact", spec, genome, io=io)
+    data = sphere_config({"name": "cmaes", "population": 6}, generations=2)
+    data["network"] = {"artifact": str(tmp_path / "artifact")}
+    data["fitness"] = {"kind": "custom", "factory": "faulty:make_nan_with_selection", "objectives": ["sphere"],
+                       "kwargs": {"above": -1.0}}
+    experiment = _experiment(data, tmp_path / "run")
+    with pytest.raises(EvaluationError, match="every one of the 12 evaluations"):
+        experiment.run()
+    assert not (tmp_path / "run" / "best").exists()
+    assert experiment.state.selected is not None and np.allclose(  # the seed: no failure was picked
+        experiment.problem.to_genome(np.asarray([experiment.state.selected]))[0], genome)
+
+
 def test_a_checkpoint_whose_hall_of_fame_holds_failures_resumes_without_them(tmp_path, monkeypatch):
     """Checkpoints written before failures were left out of the hall of fame hold them while nothing scored."""
     monkeypatch.setattr(loop, "scored", lambda values: np.ones(np.shape(values), dtype=bool))  # as they were
