@@ -282,15 +282,18 @@ def test_decimal_timestamp_names_sort_by_value_and_integer_names_as_before(tmp_p
     traversal = load_folder(tmp_path)
     assert traversal.names == stamps
     assert [int(image[0, 0]) for image in traversal.images] == [0, 40, 80, 120, 160]
-    # names without a fraction keep the order they always had (integers by value, zero-padded as text, ties by
-    # name); a fraction's own digits start no further fraction; equal values fall back to the name
+    # other names keep the order they always had (integers by value, zero-padded as text, ties by name), dotted
+    # counters and dates too (only a timestamp's whole seconds, 9 digits or more, start a fraction); a fraction's
+    # own digits start no further one; equal values fall back to the name
     names = ["0.png", "1.png", "2.png", "10.png", "000009.png", "000010.png", "a_000009.png", "a_000010.png",
-             "frame01.png", "frame1.png", "frame2.png", "frame10.png", "v1.2.9.png", "v1.2.10.png", "x5.5.png",
-             "x5.50.png", "x5.6.png"]  # fmt: skip
+             "frame01.png", "frame1.png", "frame2.png", "frame10.png", "v1.2.9.png", "v1.2.10.png", "cam0.9.png",
+             "cam0.12.png", "2023.9.30.png", "2023.10.1.png", "1403636579.5.7.png", "1403636579.5.10.png",
+             "1403636579.50.png"]  # fmt: skip
     assert sorted(reversed(names), key=natural_key) == [
-        "0.png", "1.png", "2.png", "000009.png", "000010.png", "10.png", "a_000009.png", "a_000010.png",
-        "frame01.png", "frame1.png", "frame2.png", "frame10.png", "v1.2.9.png", "v1.2.10.png", "x5.5.png",
-        "x5.50.png", "x5.6.png",
+        "0.png", "1.png", "2.png", "000009.png", "000010.png", "10.png", "2023.9.30.png", "2023.10.1.png",
+        "1403636579.5.7.png", "1403636579.5.10.png", "1403636579.50.png", "a_000009.png", "a_000010.png",
+        "cam0.9.png", "cam0.12.png", "frame01.png", "frame1.png", "frame2.png", "frame10.png", "v1.2.9.png",
+        "v1.2.10.png",
     ]  # fmt: skip
 
 

@@ -2,12 +2,12 @@
 
 A traversal is a folder of images (.png, .jpg, .jpeg, .bmp, .ppm, .pgm, .tif, .tiff; other files and hidden
 ones, whose name starts with a dot, such as macOS's ._000001.png, are ignored) taken in natural name order
-(`natural_key`: numbers by value, 2.png before 10.png; decimal numbers by value, 1403636579.763555.png before
-1403636579.8.png; zero-padded names sort as text does), one image per place; an image of more than `MAX_PIXELS`
-pixels is refused from its header, before it is decoded (a place-recognition frame is downsampled to tens of
-pixels anyway). 16-bit grayscale images keep their high byte (`image_pixels`); floating-point ones are refused
-(their range is unknown). Reference and query traversals align by index (image k of the query shows place k of
-the reference) unless a ground-truth CSV says otherwise:
+(`natural_key`: numbers by value, 2.png before 10.png; timestamps with a decimal fraction by value,
+1403636579.763555.png before 1403636579.8.png; zero-padded names sort as text does), one image per place; an
+image of more than `MAX_PIXELS` pixels is refused from its header, before it is decoded (a place-recognition
+frame is downsampled to tens of pixels anyway). 16-bit grayscale images keep their high byte (`image_pixels`);
+floating-point ones are refused (their range is unknown). Reference and query traversals align by index (image
+k of the query shows place k of the reference) unless a ground-truth CSV says otherwise:
 
     query,reference          header; then one row per query image
     000000.png,000000.png    file names (in the respective folders) or 0-based indices
@@ -76,20 +76,26 @@ def read_image(path: Path) -> np.ndarray:
         raise DatasetError(f"cannot read image {path}: {type(exc).__name__}") from None
 
 
+#: Digits of the whole seconds of a timestamp name (a Unix time in s has 9 or more since 1973): only after such a run
+#: does "." start a decimal fraction (`natural_key`); shorter dotted numbers (cam0.9, 2023.9.30, v1.2.10) are counters
+TIMESTAMP_DIGITS = 9
+
+
 def natural_key(name: str) -> tuple[tuple[str | int | Fraction, ...], str]:
     """Sort key of a file name with its digit runs compared as numbers (frame2.png before frame10.png), and the
-    digit run after "digits." as the fraction of a decimal number (0.8 for the 8 of 579.8.png, 0.763555 for
-    579.763555.png: timestamps sort by value, 579.763555 before 579.8 before 579.85 before 580.05 before 580.1); a
-    run that is itself such a fraction starts none (in 1.2.3.png, 3 is a whole number). Names without a decimal
-    point between digits (000001.png, frame10.png) sort as before; the name itself breaks ties (01.png, 1.png)."""
+    digit run right after a timestamp's whole seconds ("digits." with `TIMESTAMP_DIGITS` or more digits) as the
+    fraction of a decimal number: 1403636579.763555.png before 1403636579.8.png before 1403636579.85.png before
+    1403636580.05.png before 1403636580.1.png. Other names (000001.png, frame10.png, cam0.12.png, 2023.10.1.png)
+    sort as they always did: digit runs as whole numbers; the name itself breaks ties (01.png, 1.png)."""
     parts: list[str | int | Fraction] = []
-    fraction = False  # whether the last digit run was a fraction
+    seconds = ""  # the digit run before the last separator, where it may be a timestamp's whole seconds
     for k, part in enumerate(re.split(r"([0-9]+)", name)):
         if k % 2 == 0:
             parts.append(part)
             continue
-        fraction = k >= 3 and parts[-1] == "." and not fraction
+        fraction = parts[-1] == "." and len(seconds) >= TIMESTAMP_DIGITS
         parts.append(Fraction(int(part), 10 ** len(part)) if fraction else int(part))
+        seconds = "" if fraction else part
     return tuple(parts), name
 
 
