@@ -240,15 +240,21 @@ def replace_directory(tmp: Path, path: Path) -> None:
 
 
 def restore_aside(directory: str | os.PathLike[str], names: str = "*") -> None:
-    """Put back, in `directory`, each earlier output (a NAME matching the glob `names`) that a kill between the two
-    renames of `replace_directory` left renamed aside with nothing in its place. Safe while other writes go on."""
+    """Put back, in `directory`, each earlier output (a NAME matching the glob `names`; `glob.escape` a plain name)
+    that a kill between the two renames of `replace_directory` left renamed aside with nothing in its place. Meant
+    for the one writer of those outputs before it writes (a run, a launcher): a writer of the same NAME that is
+    between its own two renames right then may find the earlier output back in its place (its second rename then
+    fails); where a new output appears first, the earlier one stays aside."""
     directory = Path(directory)
     if not directory.is_dir():
         return
     for aside in sorted(directory.glob(f".{names}.old.*")):
         name = aside.name[1 : aside.name.rfind(".old.")]
         if (aside / name).is_dir() and not (directory / name).exists():
-            os.replace(aside / name, directory / name)
+            try:
+                os.replace(aside / name, directory / name)
+            except OSError:  # a new output took the place meanwhile (a non-empty directory is not replaced)
+                continue
             with contextlib.suppress(OSError):
                 aside.rmdir()  # the hidden folder it was renamed into, now empty
 

@@ -533,11 +533,11 @@ def _is_hdf5(path: Path) -> bool:
 
 def check_nir_output(path: str | os.PathLike[str]) -> None:
     """One ArtifactError line unless `path` may take a NIR file: a name ending in .nir, .h5 or .hdf5, and no file
-    there but an HDF5 one (an earlier export), so that a mistyped output (an artifact's controller.json, a
-    dataset) is not written over."""
+    there but an HDF5 one (an earlier export) or an empty one (`mktemp --suffix .nir`), so that a mistyped output
+    (an artifact's controller.json, a dataset) is not written over."""
     atomic.check_suffix(path, NIR_SUFFIXES, "a NIR graph is an HDF5 file", ArtifactError)
     target = Path(path).resolve() if Path(path).is_symlink() else Path(path)
-    if target.is_file() and not _is_hdf5(target):
+    if target.is_file() and target.stat().st_size and not _is_hdf5(target):
         raise ArtifactError(f"{os.fspath(path)} exists and is not an HDF5 file: not replaced (give another path "
                             "or remove it)")
 

@@ -547,6 +547,8 @@ def test_save_nir_writes_only_over_a_nir_file(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match=r"old\.nir exists and is not an HDF5 file: not replaced"):
         save_nir(tmp_path / "old.nir", spec, genome)
     assert (tmp_path / "old.nir").read_text() == "not HDF5"
+    (tmp_path / "empty.nir").touch()  # e.g. made by `mktemp --suffix .nir`
+    assert_same_parameters(spec, genome, *load_nir(save_nir(tmp_path / "empty.nir", spec, genome)))
     for name in ("a.nir", "b.H5", "c.hdf5"):
         save_nir(tmp_path / name, spec, genome)
         save_nir(tmp_path / name, spec, genome_for(spec, seed=2))  # an earlier export is replaced

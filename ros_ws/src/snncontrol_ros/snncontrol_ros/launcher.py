@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import signal
@@ -159,7 +160,7 @@ def run_sim_graph(
                                for f in (out, failed)):
         raise ValueError(f"the bag {record} would be in the output folder {out} (or {failed.name}), which each run "
                          "replaces: record it elsewhere")
-    atomic.restore_aside(out.parent, out.name)  # an earlier run's folder a kill left renamed aside
+    atomic.restore_aside(out.parent, glob.escape(out.name))  # an earlier run's folder a kill left renamed aside
     for folder in (out, failed):
         atomic.check_replaceable(folder, RUN_FILES, files_only=True)
     try:
