@@ -176,6 +176,7 @@ class Network:
     ) -> tuple[torch.Tensor, NetworkState]:
         """A whole time series: xs [T, P, n_inputs] -> outs [T, P, n_outputs] (same as T calls of `step`)."""
         xs = torch.as_tensor(xs, dtype=self.dtype)
+        self.check_state(state)
         self.check_params(params, state.v.shape[0])
         encoded, enc_state = self._encode(xs, state)
         if self._use_compiled(backend):
@@ -191,6 +192,7 @@ class Network:
     def trace(self, params: Params, xs: Any, state: NetworkState) -> Trace:
         """Run the reference path and record every layer's output (for rasters and analysis)."""
         xs = torch.as_tensor(xs, dtype=self.dtype)
+        self.check_state(state)
         encoded, enc_state = self._encode(xs, state)
         per_step = []
         for x in encoded:
@@ -215,6 +217,41 @@ class Network:
             )
         if params.weights.dtype != self.dtype or params.neurons.dtype != self.dtype:
             raise ValueError(f"params must be {self.dtype}, got {params.weights.dtype}")
+
+    def check_state(self, state: NetworkState) -> None:
+        """Raise ValueError unless the neuron fields, counters and delay buffers of `state` have this network's shapes
+        and types (from its `init_state` or a step of it): another network's state made the compiled loop, which
+        does not bounds-check, write outside its arrays (a heap corruption, the process killed)."""
+        batch = state.v.shape[0] if state.v.ndim == 2 else -1
+        neurons, dtype = (batch, self.n_neurons), self.dtype
+        if (  # the check of every step, before its message is made
+            batch >= 1
+            and all(f.shape == neurons and f.dtype == dtype for f in (state.i, state.v, state.a, state.r, state.out))
+            and state.spikes.shape == (batch, len(self.layout)) and state.sops.shape == (batch,)
+            and state.spikes.dtype == state.sops.dtype == torch.float64
+            and not self.has_delays and all(buffer is None for buffer in state.delay)
+            and len(state.delay) == len(self.layout)
+        ):
+            return
+        fields = {"i": state.i, "v": state.v, "a": state.a, "r": state.r, "out": state.out}
+        expected = {name: ((batch, self.n_neurons), self.dtype) for name in fields}
+        expected |= {"spikes": ((batch, len(self.layout)), torch.float64), "sops": ((batch,), torch.float64)}
+        given = {name: (tuple(value.shape), value.dtype) for name, value in fields.items()}
+        given |= {"spikes": (tuple(state.spikes.shape), state.spikes.dtype),
+                  "sops": (tuple(state.sops.shape), state.sops.dtype)}
+        if len(state.delay) != len(self.layout):
+            raise ValueError(f"the state has delay buffers for {len(state.delay)} layers; this network has "
+                             f"{len(self.layout)}: a state of another network (give this one's init_state)")
+        for k, (lay, buffer) in enumerate(zip(self.layout, state.delay, strict=True)):
+            want = ((batch, lay.max_delay, lay.n_in), self.dtype) if lay.max_delay else None
+            expected[f"delay[{k}]"] = want  # type: ignore[assignment]
+            given[f"delay[{k}]"] = None if buffer is None else (tuple(buffer.shape), buffer.dtype)  # type: ignore[assignment]
+        wrong = [name for name in expected if given[name] != expected[name]]
+        if batch < 1 or wrong:
+            name = wrong[0] if wrong else "v"
+            raise ValueError(f"the state does not fit this network ({self.n_neurons} neurons, {self.dtype}): its "
+                             f"{name} is {given[name]}, expected {expected[name]} (a state of another network, or "
+                             "of another float type: give this one's init_state)")
 
     def _encode(self, xs: torch.Tensor, state: NetworkState) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         if xs.ndim != 3 or xs.shape[2] != self.spec.n_inputs or xs.shape[1] != state.v.shape[0] or not len(xs):

@@ -234,3 +234,28 @@ def test_malformed_specs_are_one_spec_error(make, message) -> None:
     """Each raised Python's own TypeError ('unhashable type') or numpy's ValueError (ragged array) instead."""
     with pytest.raises(SpecError, match=message):
         make()
+
+
+def test_a_state_of_another_network_or_float_type_is_refused_in_one_line() -> None:
+    """The compiled loop does not bounds-check: a larger network given a smaller one's state corrupted the heap
+    (the process killed: not tried here), a smaller one given a larger one's ran on and returned it, a float64
+    state ran in a float32 network, and the reference path raised torch's size mismatch."""
+    from snncontrol.controllers.blimp.networks import pd_snn
+
+    small, big = Network(pd_snn("lif", 2, 3)), Network(pd_snn("lif", 10, 59))
+    xs = torch.zeros(3, 2, 1)
+
+    def params(net: Network) -> object:
+        return net.params(np.repeat(net.spec.parameters.initial()[None], 2, axis=0))
+
+    with pytest.raises(ValueError, match=r"the state does not fit this network \(8 neurons, torch.float32\): its i "
+                                         r"is \(\(2, 80\), torch.float32\), expected \(\(2, 8\)"):
+        small.rollout(params(small), xs, big.init_state(2))
+    with pytest.raises(ValueError, match=r"the state does not fit this network \(80 neurons"):
+        big.rollout(params(big), xs, small.init_state(2), backend="reference")
+    with pytest.raises(ValueError, match=r"its i is \(\(2, 8\), torch.float64\), expected \(\(2, 8\), torch.float32\)"):
+        small.rollout(params(small), xs, Network(small.spec, torch.float64).init_state(2))
+    with pytest.raises(ValueError, match="the state does not fit"):
+        small.trace(params(small), xs, big.init_state(2))
+    _, state = small.rollout(params(small), xs, small.init_state(2))  # its own state: fine
+    small.check_state(state)
