@@ -2,7 +2,10 @@
 equally shaped non-spiking network.
 
 Definitions (per individual, over the steps counted in a `NetworkState`):
-- SOPs = sum over spikes of the spiking neuron's fan-out (synapses it drives), i.e. accumulate operations;
+- SOPs = sum over spikes of the spiking neuron's fan-out (synapses it drives), i.e. accumulate operations; the
+  fan-out is the connectivity's (`Connection.structure`), the same for every individual: a synapse whose weight is
+  0 (evolved or held there, or clamped by a sign constraint, as in the NCAP circuit) still counts, as a chip that
+  stores the connectivity would still route the event to it;
 - MACs of the SNN = synapses whose source is real-valued (network input currents, leaky-integrator or graded
   outputs), counted every step, since those inputs are multiplied, not accumulated;
 - MACs of the equally shaped ANN = every synapse of the same connectivity, every step;
