@@ -174,9 +174,8 @@ def write_directory(path: str | os.PathLike[str], files: dict[str, bytes]) -> Pa
 
     The new directory is complete on disk before it is renamed into place; an existing one is first renamed
     aside (into a hidden sibling) and removed afterwards, so a crash in between leaves it recoverable there: the
-    next write to `path` puts it back first (`restore_aside`). An existing `path`
-    that is not an earlier output of this kind (a directory of regular files named as `files` only) is refused
-    (FileExistsError).
+    next write to `path` puts it back first (`restore_aside`). An existing `path` that is not an earlier output of
+    this kind (a directory of regular files named as `files` only) is refused (FileExistsError).
     """
     path = Path(path)
     if path.parent.is_dir():

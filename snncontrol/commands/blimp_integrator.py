@@ -21,7 +21,7 @@ import numpy as np
 
 from snncontrol.artifacts import Metadata, read_artifact, save_controller
 from snncontrol.controllers import resolve
-from snncontrol.controllers.blimp.integrator import blimp_parts, pd_with_integrator
+from snncontrol.controllers.blimp.integrator import blimp_parts, detector_scale, pd_with_integrator
 from snncontrol.controllers.blimp.networks import BLIMP_IO, I_READOUT_DECAY_MAX, i_snn, pd_snn
 from snncontrol.controllers.blimp.spiking_pd import INTEGRATOR_GAIN, pd_genome
 from snncontrol.errors import GenomeError, SnnControlError
@@ -73,7 +73,7 @@ def _explain_bounds(settings: dict[str, Any], pd_spec: NetworkSpec) -> None:
     n_pairs = (blimp_parts(pd_spec) or (pd_spec,))[0].layers[0].size // 2
     entries = i_snn("iwta", n_pairs, 3).parameters.by_name
     pairs = settings["detector_pairs"]
-    detector = settings["gain"] * (n_pairs - pairs) / max(pairs, 1) if pairs else 0.0
+    detector = settings["gain"] * detector_scale(n_pairs, pairs) if pairs else 0.0
     # keyword, the parameter it sets, the factors of its value that parameter takes (integrator_genome)
     sets = [("leak", "hidden.decay_syn", (1.0,)), ("gain", "hidden.w_in", (1.0, -1.0)),
             ("readout_weight", "readout.w_in", (1.0, -1.0)), ("offset", "readout.w_in", (1.0 - I_READOUT_DECAY_MAX,)),

@@ -81,7 +81,7 @@ def integrator_genome(
     w_in = gain * pair_sign * integrating[None, :]
     w_in[:, tonic] = 1.0
     detectors = slice(2 * (n_pairs - detector_pairs), n_enc)  # the last pairs' A and B rows
-    w_in[detectors] *= -detector_gain * (n_pairs - detector_pairs) / max(detector_pairs, 1)
+    w_in[detectors] *= -detector_gain * detector_scale(n_pairs, detector_pairs)
     w_in[detectors, tonic] = 0.0
     bias = np.full(n_pairs, ENCODER_BIAS)
     bias[n_pairs - detector_pairs :] = detector_bias
@@ -105,6 +105,12 @@ def integrator_genome(
         "readout.decay_mem": np.array([I_READOUT_DECAY_MAX]),
     }
     return genome_of(params, values, "integrator_genome", zeros=("hidden.w_th", "hidden.w_rec", "hidden.decay_th"))
+
+
+def detector_scale(n_pairs: int, detector_pairs: int) -> float:
+    """The factor by which the large-error detectors' input weights exceed the integrating pairs' (per unit of
+    `detector_gain`): where every pair fires at full rate, `detector_pairs` of them cancel the other pairs' drive."""
+    return (n_pairs - detector_pairs) / max(detector_pairs, 1)
 
 
 def require_parameters(spec: NetworkSpec, needed: set[str], builder: str, network: str) -> None:
