@@ -21,6 +21,7 @@ from snncontrol.connections import Connection
 from snncontrol.errors import SpecError
 from snncontrol.neurons.models import (
     LIF,
+    LIMITS,
     Bounds,
     LeakyIntegrator,
     NeuronModel,
@@ -153,12 +154,17 @@ class Layer:
         for name, (low, high) in ((n, decls[n].bounds) for n in decls):
             if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(high >= low)):
                 raise SpecError(f"{where}.bounds[{name!r}] must be finite with high >= low, got ({low}, {high})")
+            _check_limits(low, high, name, f"{where}.bounds[{name!r}]")
         for name, value in self.fixed.items():
             values = finite_array(value, f"{where}.fixed[{name!r}]")
             try:
                 np.broadcast_to(values, decls[name].shape)
             except ValueError:
                 raise SpecError(f"{where}.fixed[{name!r}] does not fit shape {decls[name].shape}") from None
+            _check_limits(values, values, name, f"{where}.fixed[{name!r}]")
+        held = sorted(set(self.init) & set(self.fixed))
+        if held:
+            raise SpecError(f"{where}: parameter(s) {held} are fixed, so an init value for them would be ignored")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -225,6 +231,16 @@ def _bound_pair(value: Any) -> tuple[Any, Any]:
     """[low, high] from JSON: finite numbers, or nested lists of them (per-element bounds); ValueError otherwise."""
     low, high = (finite_array(b, "bound") for b in value)
     return tuple(float(b) if b.ndim == 0 else b for b in (low, high))  # type: ignore[return-value]
+
+
+def _check_limits(low: Any, high: Any, name: str, where: str) -> None:
+    """Refuse a range [low, high] (numbers or arrays) that leaves the model's limit for parameter `name`
+    (`snncontrol.neurons.models.LIMITS`), e.g. a decay bound of 1.5: a genome there would grow a state without end."""
+    if name in LIMITS:
+        floor, ceiling = LIMITS[name]
+        if np.any(np.asarray(low) < floor) or np.any(np.asarray(high) > ceiling):
+            raise SpecError(f"{where} must stay within [{floor:g}, {ceiling:g}], the range the neuron equations "
+                            f"assume for {name}; got values from {np.min(low):g} to {np.max(high):g}")
 
 
 def _check_inputs(n_inputs: Any) -> None:

@@ -67,6 +67,28 @@ def test_init_outside_bounds_is_refused() -> None:
         NetworkSpec(n_inputs=1, layers=(Layer("l", 2, LIF(), init={"theta": 20.0}),))
 
 
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"fixed": {"decay_mem": 1.5}}, r"fixed\['decay_mem'\] must stay within \[0, 1\]"),
+        ({"bounds": {"decay_syn": (0.0, 1.2)}}, r"bounds\['decay_syn'\] must stay within \[0, 1\]"),
+        ({"bounds": {"decay_mem": (-0.1, 0.9)}}, r"bounds\['decay_mem'\] must stay within \[0, 1\]"),
+        ({"fixed": {"theta": -1.0}}, r"fixed\['theta'\] must stay within \[0, inf\]"),
+        ({"fixed": {"theta": 1.0}, "init": {"theta": 5.0}}, r"\['theta'\] are fixed, so an init value"),
+    ],
+)
+def test_fixed_values_and_bounds_stay_within_the_neuron_models_limits(overrides: dict, message: str) -> None:
+    """A decay above 1 grew the membrane to 1e33 in 200 steps, a negative threshold fired for ever: the spec refuses
+    them in one line however they are given (fixed, bounds, or an init that a fixed value would silently ignore)."""
+    with pytest.raises(SpecError, match=message):
+        NetworkSpec(n_inputs=1, layers=(Layer("l", 2, LIF(), **overrides),))
+    layer = {"name": "l", "size": 2, "neuron": {"kind": "lif"}, "fixed": {"decay_mem": 2}}
+    spec = NetworkSpec(n_inputs=1, layers=(Layer("ok", 2, LIF()),)).to_dict() | {"layers": [layer]}
+    with pytest.raises(SpecError, match="must stay within"):
+        NetworkSpec.from_dict(spec)
+    NetworkSpec(n_inputs=1, layers=(Layer("l", 2, LIF(), fixed={"theta": 0.0, "decay_mem": 1.0}),))  # the limits
+
+
 def test_non_finite_genome_is_refused() -> None:
     ps = blimp_like().parameters
     genome = ps.initial()

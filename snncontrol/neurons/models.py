@@ -27,6 +27,17 @@ KIND_LIF, KIND_LI, KIND_GRADED = 0, 1, 2
 Bounds = tuple[float, float]
 UNIT: Bounds = (0.0, 1.0)
 
+#: The range each per-neuron parameter must stay in, whatever a layer's `bounds` or `fixed` say: the equations
+#: assume it (a decay above 1 grows a state without end, a negative threshold fires a soft-reset neuron for ever,
+#: a negative adaptation lowers the threshold with every spike). Bias has no limit.
+LIMITS: dict[str, Bounds] = {
+    "decay_syn": UNIT,
+    "decay_mem": UNIT,
+    "decay_th": UNIT,
+    "theta": (0.0, float("inf")),
+    "beta": (0.0, float("inf")),
+}
+
 
 @dataclass(frozen=True)
 class LIF:
