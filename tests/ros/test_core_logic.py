@@ -261,3 +261,29 @@ def test_control_core_without_a_sample_hold_refuses_what_it_cannot_read_beside_a
     result = core.tick(obs, [0.01], held=held)
     assert result.verdict.status == "invalid" and "[3]" in result.verdict.reason and not result.stepped
     assert core.tick(np.where(held, np.nan, 0.2), [0.01], held=held).stepped  # held from the last good one
+
+
+@pytest.mark.parametrize("mode", ["compiled", "numpy", "adaptive"])
+def test_a_network_whose_output_overflows_is_a_fault_that_resets_it(tmp_path, mode):
+    """One huge but finite reading (-3e38 m, inside float32) overflows the fallback PD+I's integrator: its output
+    was NaN ever after, replaced by the safe command while the verdict said good (diagnostics OK, counted as merely
+    saturated). Now that tick is a fault: the safe command, a failing verdict, and the network reset to rest, so
+    the next normal reading is controlled again as by a controller that never saw the glitch."""
+    from snncontrol_ros.fallback import save_fallback_blimp
+
+    controller = load_controller(save_fallback_blimp(tmp_path / "fallback"))
+    safety = SafetyConfig.create(1, [0.0], [-3.3], [3.3], 0.5)
+    kwargs = {"adaptive": AdaptiveConfig(max_interval=1)} if mode == "adaptive" else {"compiled": mode == "compiled"}
+    core, reference = ControlCore(controller, safety, **kwargs), SNNPolicy.of(controller)
+    assert core.tick(np.array([0.9, 1.0]), [0.01]).stepped
+    fault = core.tick(np.array([-3e38, 1.0]), [0.01])
+    assert fault.verdict.status == "fault" and "not finite" in fault.verdict.reason and not fault.stepped
+    assert fault.command.tolist() == [0.0] and core.counters.fault == 1 and core.counters.holding_safe
+    assert level_of(True, True, core.counters.holding_safe, 1, 0, 1.0, 100.0, 0.0, core.counters.reason) == (
+        ERROR, f"holding the safe command: {fault.verdict.reason}")
+    for altitude in (0.9, 0.95, 1.0):
+        result = core.tick(np.array([altitude, 1.0]), [0.01])
+        assert result.verdict.ok and result.stepped and not core.counters.holding_safe
+        expected = np.clip(reference.act(np.array([[altitude, 1.0]]))[0], -3.3, 3.3)
+        assert result.command == pytest.approx(expected, rel=1e-6)
+    assert core.counters.saturated == 0 and core.counters.safe_commands == 1

@@ -27,9 +27,9 @@ from snncontrol.artifacts import Controller, load_controller
 from snncontrol.controllers import resolve
 from snncontrol.errors import ArtifactError
 from snncontrol.policy import SNNPolicy
-from snncontrol.realtime import REJECTED, STEPPED, GuardedIO
+from snncontrol.realtime import REJECTED, REPLACED, STEPPED, GuardedIO
 from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
-from snncontrol_ros.safety import GOOD, INVALID, OK, SafetyConfig, SafetyCounters, Verdict, check_inputs
+from snncontrol_ros.safety import FAULT, GOOD, INVALID, OK, SafetyConfig, SafetyCounters, Verdict, check_inputs
 
 #: observation sizes whose checks and compiled adapters are kept (an input whose size keeps changing would grow
 #: them without bound)
@@ -183,6 +183,8 @@ class ControlCore:
             if guarded is not None and check_inputs(ages_s, self.safety.input_timeout_s) is GOOD:
                 guarded.obs[:] = obs
                 outcome = self.policy.stepper.act(guarded.obs, guarded)  # type: ignore[union-attr]
+                if outcome == REPLACED:
+                    return self._fault()
                 if outcome != REJECTED:  # (rejected: the checks below say why)
                     self.counters.record(GOOD)
                     if not self.policy.holds_samples:
@@ -221,11 +223,25 @@ class ControlCore:
         spikes_before = self.policy.activity()[0] if self.adaptive is not None else 0.0
         raw = self.policy.act(obs[None])[0]  # type: ignore[index]
         command, clipped, replaced = self.safety.saturate(raw)
+        if replaced:
+            return self._fault()
         if self.adaptive is not None:  # spikes of this step (for the quiet test), change of the command
             self.last_spikes = self.policy.activity()[0] - spikes_before
             change = float(np.max(np.abs(command - self.held), initial=0.0))
             self.adaptive.stepped(x, change, self.last_spikes)  # type: ignore[arg-type]
-        return self._stepped(command, clipped or replaced, holding)
+        return self._stepped(command, clipped, holding)
+
+    def _fault(self) -> TickResult:
+        """The tick in which the network's output was not finite: the safe command, and the network back at rest
+        (its state overflowed; the verdict, not the inputs, says so)."""
+        verdict = Verdict(FAULT, "the network's output is not finite (its state overflowed, e.g. on a huge "
+                                 "reading): network reset to rest")
+        self.counters.record(verdict)
+        self.policy.reset()
+        if self.adaptive is not None:
+            self.adaptive.reset()
+        self.held = self.safety.safe_command.copy()
+        return TickResult(self.held.copy(), verdict, False, False)
 
     def _with_held(self, obs: np.ndarray, held: np.ndarray) -> np.ndarray:
         """The observation the network steps on: NaN where a sample was lost (its sample hold carries it), or,

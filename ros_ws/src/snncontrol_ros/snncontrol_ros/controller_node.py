@@ -37,7 +37,9 @@ new sample: its input's age runs on (stamps that go back farther are a source th
 RESTART_READINGS in a row on the new time base over input_timeout_s; a second publisher's old stamps interleaved
 with the live ones never are). An input of
 free size (neither its type nor the adapter fixes it) keeps the size it had at the first good tick. Where the node
-clock jumps back, the inputs received before are dropped (the safe command until fresh ones).
+clock jumps back, the inputs received before are dropped (the safe command until fresh ones). A network output
+that is not finite (its state overflowed) is a fault: the safe command, ERROR in /diagnostics, and the network
+reset to rest (snncontrol_ros.control_core).
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ from snncontrol_ros.control_core import ControlCore, load_artifact
 from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, ERROR, LatencyWindow, fmt, level_of
 from snncontrol_ros.inputs import RESTART_READINGS, Inputs, ValidRange
 from snncontrol_ros.runtime import check_declared, declare, one_line, run_node, value
-from snncontrol_ros.safety import SafetyConfig, Throttle
+from snncontrol_ros.safety import FAULT, SafetyConfig, Throttle
 
 MODES = ("timer", "event", "adaptive")
 FIXED_SIZES = {"range": 1, "float64": 1, "imu": 6}
@@ -594,7 +596,8 @@ class ControllerNode(LifecycleNode):
             self._window_problems += 1
             if self._throttle.ready(time.monotonic()):
                 self.get_logger().warning(
-                    f"safe command {result.command.tolist()}: {result.verdict.status} input: {result.verdict.reason}"
+                    f"safe command {result.command.tolist()}: {result.verdict.status}"
+                    f"{'' if result.verdict.status == FAULT else ' input'}: {result.verdict.reason}"
                 )
         elif was_safe:
             self.get_logger().info("inputs good again: control resumed")
@@ -655,13 +658,14 @@ class ControllerNode(LifecycleNode):
             "invalid_inputs": c.invalid,
             "missing_samples": c.missing_samples,
             "held_samples": c.held,
+            "network_faults": c.fault,
             "saturated_commands": c.saturated,
             "safe_commands": c.safe_commands,
             "holding_safe_command": bool(c.holding_safe),
             "last_command": np.asarray(self._last_command),
         })
         level, message = level_of(self._active, True, c.holding_safe, self._window_problems, missed_window, p99,
-                                  1e3 / self._rate_hz, stalled_s)
+                                  1e3 / self._rate_hz, stalled_s, c.reason)
         self._window_t, self._window_energy, self._window_ticks = now, energy, core.ticks
         self._window_problems, self._window_missed_base = 0, self._missed
         self._latency.clear()

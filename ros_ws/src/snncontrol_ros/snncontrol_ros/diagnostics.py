@@ -33,6 +33,7 @@ DIAGNOSTIC_KEYS: dict[str, str] = {
     "invalid_inputs": "ticks with bad input: a value out of range, a message of the wrong size (total)",
     "missing_samples": "input messages with a lost sample: NaN, +-inf, a Range at/over max_range (total)",
     "held_samples": "ticks that ran on the network's sample hold over a lost sample (total)",
+    "network_faults": "ticks whose network output was not finite: safe command sent, network reset (total)",
     "saturated_commands": "commands clipped to [output_min, output_max] (total)",
     "safe_commands": "ticks that sent the safe command (total)",
     "holding_safe_command": "true while the latest tick sent the safe command",
@@ -80,11 +81,13 @@ def level_of(
     p99_ms: float,
     period_ms: float,
     stalled_s: float = 0.0,
+    reason: str = "",
 ) -> tuple[int, str]:
     """OK / WARN / ERROR with a short message.
 
-    ERROR: not configured, or the safe command is held now (bad or stale input), or active without a tick for
-    `stalled_s` > 0 s (the node clock stopped: use_sim_time without /clock);
+    ERROR: not configured, or the safe command is held now (bad or stale input, or a network fault: `reason`
+    says which), or active without a tick for `stalled_s` > 0 s (the node clock stopped: use_sim_time without
+    /clock);
     WARN: inactive, or in the window bad inputs, missed ticks or p99 latency above half a period;
     OK otherwise.
     """
@@ -94,7 +97,7 @@ def level_of(
         return ERROR, (f"no control tick for {stalled_s:.1f} s: the node clock stopped (use_sim_time without "
                        "/clock?); the actuator holds the last command")
     if active and holding_safe:
-        return ERROR, "holding the safe command: input stale, missing or invalid"
+        return ERROR, f"holding the safe command: {reason or 'input stale, missing or invalid'}"
     if not active:
         return WARN, "inactive (not controlling)"
     if problems_in_window:

@@ -7,8 +7,8 @@ configured safe command (e.g. zero thrust) in that very tick and warns (throttle
 resumes on the first good tick. A lost sample (a reading without a valid value, e.g. a Range of NaN or +inf,
 REP 117) is missing data, not a fault: its observation elements are marked `held`, pass the checks, and the
 network's sample hold carries the loop; the input's age is that of its last valid sample, so the timeout ends
-the hold. Commands are always saturated to [output_min, output_max]; a non-finite network output is replaced
-by the safe command.
+the hold. Commands are always saturated to [output_min, output_max]; a non-finite network output is a fault:
+the safe command goes out and the network is reset to rest (`snncontrol_ros.control_core`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-OK, MISSING, STALE, INVALID = "ok", "missing", "stale", "invalid"
+#: Verdicts of a tick: the inputs' (missing, stale, invalid) and the network's own (fault: its output not finite).
+OK, MISSING, STALE, INVALID, FAULT = "ok", "missing", "stale", "invalid", "fault"
 
 
 def _bounds(values: Sequence[float] | None, n: int, fill: float) -> np.ndarray:
@@ -48,7 +49,7 @@ def _observation_bound(values: Sequence[float], name: str, n_obs: int | None) ->
 
 @dataclass(frozen=True)
 class Verdict:
-    """Outcome of the input checks of one tick: `status` in (ok, missing, stale, invalid) and why."""
+    """Outcome of the checks of one tick: `status` in (ok, missing, stale, invalid, fault) and why."""
 
     status: str
     reason: str = ""
@@ -191,11 +192,13 @@ class SafetyConfig:
 
 @dataclass
 class SafetyCounters:
-    """How often each verdict occurred (ticks), the lost samples and whether the safe command is held now."""
+    """How often each verdict occurred (ticks; each failing status counts in the field of its name), the lost
+    samples, and whether the safe command is held now and why."""
 
     missing: int = 0
     stale: int = 0
     invalid: int = 0
+    fault: int = 0  # ticks whose network output was not finite (the network was reset)
     saturated: int = 0
     safe_commands: int = 0
     missing_samples: int = 0  # readings that carried no valid value (counted by the node, per message)
