@@ -306,9 +306,9 @@ def _tick_kernel(obs, packed, command, table, weights, neurons, state, buffers):
             if obs_kind == OBS_SELECT:
                 value = value * floats[at.scale + k] + floats[at.offset + k]
             x[k] = value
-    for k in range(n_in):  # x holds the network dtype: a value beyond its range is inf there
+    for k in range(n_in):  # x holds the network dtype: a value beyond its range is inf there, a lost sample NaN
         if not np.isfinite(x[k]):
-            if not buffers.hold:  # NaN / inf would turn the membranes NaN for good: leave the state alone
+            if np.isinf(x[k]) or not buffers.hold:  # would turn the membranes NaN for good: leave the state alone
                 return REJECTED
             x[k] = held[k]  # SampleHoldEncoder: a lost sample repeats the last finite input
         if buffers.hold:

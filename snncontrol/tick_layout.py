@@ -30,8 +30,9 @@ ACT_IDENTITY, ACT_AFFINE_CLIP = (ACT_CODES[kind] for kind in ("identity", "affin
 
 #: Outcomes of a tick: the command is the network's (STEPPED), clipped to the bounds (CLIPPED), or the safe command
 #: because the network's was not finite (REPLACED); REJECTED: the observation was not finite or out of bounds, or
-#: it made a network input that is not finite in the network's dtype (NaN, or beyond float32's range) for a
-#: network without a sample hold; the network did not step, the command is untouched.
+#: it made a network input beyond the range of the network's dtype (float32's: an input the network cannot read,
+#: with or without a sample hold), or a lost sample (NaN) for a network without a sample hold; the network did not
+#: step, the command is untouched.
 STEPPED, CLIPPED, REPLACED, REJECTED = range(4)
 
 #: Slots of the packed ints: the adapter kinds, the set-point error's channels, whether the observation adapter

@@ -15,7 +15,8 @@ from snncontrol_ros.diagnostics import ERROR, OK, WARN, LatencyWindow, level_of
 from snncontrol_ros.safety import SafetyConfig, Throttle, check_inputs, check_observation
 from std_msgs.msg import Float64, Float64MultiArray
 
-from snncontrol.artifacts import load_controller
+from snncontrol.adapters import IOAdapters
+from snncontrol.artifacts import Controller, load_controller
 from snncontrol.controllers import SHIPPED
 from snncontrol.policy import SNNPolicy
 
@@ -287,3 +288,27 @@ def test_a_network_whose_output_overflows_is_a_fault_that_resets_it(tmp_path, mo
         expected = np.clip(reference.act(np.array([[altitude, 1.0]]))[0], -3.3, 3.3)
         assert result.command == pytest.approx(expected, rel=1e-6)
     assert core.counters.saturated == 0 and core.counters.safe_commands == 1
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_reading_the_network_cannot_read_is_refused_not_held_by_a_sample_hold(blimp_artifact, compiled):
+    """A sensor stuck at 1e300 (finite, inside no bound) made a network input beyond float32: the blimp's sample
+    hold carried it as a lost sample, but the input's age was renewed with every reading, so the hold never ended
+    (5 s of full thrust, diagnostics OK). It is a bad reading: the safe command at once, on both paths; a lost sample
+    (outside the adapter's valid range) is still held."""
+    controller = load_controller(blimp_artifact)
+    select = IOAdapters.from_dict({**controller.io.to_dict(), "observation": {"kind": "select", "indices": [0]}})
+    safety = SafetyConfig.create(1, [0.0], [-3.3], [3.3], 0.5)
+    for io, stuck in ((select, [1e300]), (controller.io, [0.5, -1e300])):
+        with_io = Controller(controller.spec, controller.genome, controller.metadata, io)
+        core = ControlCore(with_io, safety, compiled=compiled)
+        good = np.array(stuck) * 0 + 0.5
+        assert core.tick(good, [0.01]).stepped
+        bad = core.tick(np.array(stuck), [0.01])
+        assert bad.verdict.status == "invalid" and "cannot read" in bad.verdict.reason and not bad.stepped
+        assert bad.command.tolist() == [0.0]
+    held = np.array([True, False])
+    lost = core.tick(np.array([np.nan, 1.0]), [0.01], held=held)  # a lost return: the sample hold carries it
+    assert lost.verdict.ok and lost.stepped and lost.held
+    beside = core.tick(np.array([np.nan, 1e300]), [0.01], held=held)  # a held sample does not hide a bad one
+    assert beside.verdict.status == "invalid" and not beside.stepped

@@ -12,7 +12,9 @@ Lost samples (observation elements marked `held`: a reading without a valid valu
 the tick runs on the numpy path with NaN in their place, which the network's `SampleHoldEncoder` replaces by its
 last finite input (the same mechanism as the adapter's `valid` range, snncontrol/adapters.py); a network without
 a sample hold gets the last observation it stepped on instead. The caller ends the hold with the input's age
-(that of its last valid sample) and `input_timeout_s`.
+(that of its last valid sample) and `input_timeout_s`. A finite reading that makes a network input beyond the
+network's float range (e.g. 1e300 m) is no lost sample but a bad one: the safe command at once, with or without a
+sample hold (held, its input's age would be renewed with every such reading, and the hold never end).
 """
 
 from __future__ import annotations
@@ -197,10 +199,10 @@ class ControlCore:
             size_problem = self.check_size(len(obs))  # type: ignore[arg-type]
             if size_problem:
                 verdict = Verdict(INVALID, size_problem)
-            elif holding:
-                obs = self._with_held(obs, held)  # type: ignore[arg-type]
-            if verdict.ok and not self.policy.holds_samples:  # what the network would step on, held samples filled in
-                verdict = self._readable(obs)  # type: ignore[arg-type]
+            else:
+                if holding:
+                    obs = self._with_held(obs, held)  # type: ignore[arg-type]
+                verdict = self._readable(obs, held if holding else None)  # type: ignore[arg-type]
         self.counters.record(verdict)
         if not verdict.ok:
             self.held = self.safety.safe_command.copy()
@@ -251,11 +253,19 @@ class ControlCore:
             obs = np.where(held, self.last_obs, obs)
         return obs
 
-    def _readable(self, obs: np.ndarray) -> Verdict:
-        """GOOD if the network can read the inputs `obs` makes, else why not (e.g. a value inside the bounds
-        that overflows the network's float32, or a lost sample before any good one: the network would refuse
-        them)."""
-        channels = self.policy.unreadable(self.policy.inputs(obs[None]))
+    def _readable(self, obs: np.ndarray, held: np.ndarray | None) -> Verdict:
+        """GOOD if the network can read the inputs `obs` makes, else why not (e.g. a value inside the bounds that
+        overflows the network's float32, which a sample hold would carry as a lost sample while the input's age
+        kept being renewed; or, without a sample hold, a lost sample before any good one). Elements marked `held`
+        are lost samples that a sample hold carries: a value inside the adapter's valid range stands in for them."""
+        if held is not None and self.policy.holds_samples:
+            low, high = self.valid_range(len(obs))
+            obs = np.where(held, np.clip(0.0, low, np.nextafter(high, -np.inf)), obs)
+        x = self.network_input(obs)
+        bad = ~(np.abs(x) <= self.policy.input_limit)
+        if self.policy.holds_samples:  # NaN: a value outside the adapter's valid range, a lost sample it carries
+            bad &= ~np.isnan(x)
+        channels = np.flatnonzero(bad).tolist()
         if not channels:
             return GOOD
         return Verdict(INVALID, f"the observation makes network input(s) {channels} that the network cannot read "
