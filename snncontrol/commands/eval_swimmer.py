@@ -2,8 +2,9 @@
 [--env ID --angles I ...] [--episodes E] [--seed S] [--steps T] [--video out.mp4]`: swim a controller closed loop
 in the N-link swimmer plant (NCAP reward; the body's link length, motors and fluid as given) or in any swimmer
 body registered with Gymnasium (`--env`, e.g. Swimmer-v5: its own reward), print its return, forward speed and
-(the plant) net speed (m/s), and optionally write a video (offscreen MuJoCo rendering, EGL when there is no
-display; imageio-ffmpeg).
+(the plant) net speed (m/s, signed: the head's displacement along its mean heading over the episode's duration,
+negative for a body swimming backwards; `snncontrol.evaluation.swimming`), and optionally write a video (offscreen
+MuJoCo rendering, EGL when there is no display; imageio-ffmpeg).
 `--angles` gives the observation indices of the body's joint angles (rad, head to tail) that the controller's
 "select" adapter reads (default: the artifact's, or 0 .. N - 2 for an NCAP re-instantiated for N links);
 `--rates` the indices of their angular velocities (rad/s) and `--lead` how far ahead (s) the adapter reads the

@@ -1,16 +1,18 @@
 """Closed-loop swimming of any controller (spec + genomes + adapters) in the batched N-link swimmer plant or in
 any other swimmer body registered with Gymnasium.
 
-`swim(...)` runs P genomes x E episodes as one vector env (`sim_envs/Swimmer-v0`, NCAP reward, 1000 steps of 0.03 s
-by default; `env_kwargs` set its body: link_length, gear, viscosity, density) and reports per genome the mean
-return, mean head forward speed (m/s, head frame: the mean of the head's velocity along its nose, which counts the
-head's side-to-side sway as progress too), net speed (m/s, the head's displacement over the episode divided by its
-duration) and mean head yaw rate (rad/s, counter-clockwise positive). `env_id` swims another body instead (e.g.
-Gymnasium's `Swimmer-v5`, 0.04 s per step, made with `env_kwargs`; a vector env of its own where the id has one,
-else Gymnasium's "sync" one): its return is the sum of its own rewards, the forward speed its info["x_velocity"]
-(m/s) if it reports one (NaN otherwise), the yaw rate NaN, and a copy stops counting when its episode ends. An NCAP
-built with the optional command inputs (`ncap_spec(..., speed=True, turn=True)`) gets constant `speed` / `turn`
-commands appended to its observations. Every step goes through the project's one policy step,
+`swim(...)` runs P genomes x E episodes as one vector env (`sim_envs/Swimmer-v0`, NCAP reward, 1000 steps of 0.03 s by
+default; `env_kwargs` set its body: link_length, gear, viscosity, density) and reports per genome the mean return,
+mean head forward speed (m/s, head frame: the mean of the head's velocity along its nose, which counts the head's
+side-to-side sway as progress too), net speed (m/s, signed: the head's displacement over the episode along its mean
+heading, the mean over the episode's steps of the direction of its nose, which the plant's NCAP reward and forward
+speed measure progress along, divided by the episode's duration; negative for a body that swims backwards, its sway
+and sideways drift not counted) and mean head yaw rate (rad/s, counter-clockwise positive). `env_id` swims another
+body instead (e.g. Gymnasium's `Swimmer-v5`, 0.04 s per step, made with `env_kwargs`; a vector env of its own where
+the id has one, else Gymnasium's "sync" one): its return is the sum of its own rewards, the forward speed its
+info["x_velocity"] (m/s) if it reports one (NaN otherwise), the yaw rate NaN, and a copy stops counting when its
+episode ends. An NCAP built with the optional command inputs (`ncap_spec(..., speed=True, turn=True)`) gets constant
+`speed` / `turn` commands appended to its observations. Every step goes through the project's one policy step,
 `snncontrol.policy.SNNPolicy.act` (the commands as its extra inputs); the perturbations act on what it reads
 (observations) and on what it returns (actions). Perturbations for robustness studies: Gaussian observation noise
 (rad, on the joint angles the adapter reads, and on every other observation channel), the fluid (viscosity in Pa*s,
@@ -71,7 +73,9 @@ class SwimResult:
     yaw_rates: np.ndarray
     copy_returns: np.ndarray
     copy_speeds: np.ndarray
-    net_speeds: np.ndarray  # per genome: head displacement / episode duration (m/s; the plant only, else NaN)
+    # per genome: head displacement along the head's mean heading / episode duration (m/s, signed: negative for a
+    # body swimming backwards; the plant only, else NaN)
+    net_speeds: np.ndarray
     copy_net_speeds: np.ndarray
 
 
@@ -123,7 +127,7 @@ def swim(
         rng = np.random.default_rng([*list(seeds), len(seeds)])
         obs, info = env.reset(seed=np.tile(np.asarray(seeds), batch).tolist())
         start = head_position(info, copies)
-        end = start.copy()
+        end, heading = start.copy(), nose(env, copies, plant)
         total, forward, yaw = np.zeros(copies), np.zeros(copies), np.zeros(copies)
         alive, counted = np.ones(copies, dtype=bool), np.zeros(copies)
         names = [f"{p} / {seed}" for p in range(batch) for seed in seeds]  # of copy p * E + e
@@ -144,13 +148,17 @@ def swim(
             total += np.where(alive, reward, 0.0)
             forward += np.where(alive, forward_speed(info, copies), 0.0)
             end = np.where(alive[:, None], head_position(info, copies), end)
+            heading += np.where(alive[:, None], nose(env, copies, plant), 0.0)
             yaw += np.where(alive, np.asarray(obs)[:, -1] if plant else np.nan, 0.0)
             counted += alive
             alive &= ~(np.asarray(terminated) | np.asarray(truncated))
     finally:
         env.close()
     forward /= counted
-    net = np.hypot(*(end - start).T) / (counted * env.unwrapped.core.control_dt) if plant else np.full(copies, np.nan)
+    # signed: the displacement along the mean heading (its length alone counted a body swimming backwards as
+    # forward); NaN for another body (no heading read, see `nose`)
+    along = np.sum((end - start) * heading, axis=1) / np.linalg.norm(heading, axis=1)
+    net = along / (counted * env.unwrapped.core.control_dt) if plant else np.full(copies, np.nan)
     per_genome = [values.reshape(batch, episodes).mean(1) for values in (total, forward, yaw / counted, net)]
     return SwimResult(*per_genome[:3], total, forward, per_genome[3], net)
 
@@ -170,6 +178,16 @@ def head_position(info: dict[str, Any], copies: int) -> np.ndarray:
     if "x_position" in info and "y_position" in info:
         return np.stack([np.asarray(info["x_position"], np.float64), np.asarray(info["y_position"], np.float64)], 1)
     return np.full((copies, 2), np.nan)
+
+
+def nose(env: gym.vector.VectorEnv, copies: int, plant: bool) -> np.ndarray:
+    """The direction of the head's nose, unit (x, y) vectors [copies, 2], from the plant's state (its yaw, rad,
+    counter-clockwise from +x: the direction its head-frame forward speed and NCAP reward measure progress along);
+    NaN for another body."""
+    if not plant:
+        return np.full((copies, 2), np.nan)
+    yaw = env.unwrapped.core.physics.qpos[:, 2]
+    return np.stack([np.cos(yaw), np.sin(yaw)], 1)
 
 
 def forward_speed(info: dict[str, Any], copies: int) -> np.ndarray:

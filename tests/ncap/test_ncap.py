@@ -370,6 +370,22 @@ def test_a_genomes_noisy_result_does_not_depend_on_what_it_is_swum_with():
     assert together.returns[1] == alone.returns[0] and together.returns[0] != together.returns[1]
 
 
+def test_net_speed_is_signed_backwards_is_negative():
+    """The net speed is the head's displacement along its mean heading, so a body swimming backwards has a negative
+    one: the shipped NCAP with its angle scale negated swims tail first (head-frame speed < 0), which the
+    displacement's length alone counted as forward (+0.0157 m/s over 1000 steps)."""
+    import dataclasses
+
+    controller = load_controller(SHIPPED)
+    spec, io = controller.spec, controller.io
+    flipped = dataclasses.replace(io, observation=dataclasses.replace(
+        io.observation, scale=-np.asarray(io.observation.scale)))
+    forward = swim(spec, controller.genome, io, 6, seeds=(0,), steps=100, n_threads=1)
+    backward = swim(spec, controller.genome, flipped, 6, seeds=(0,), steps=100, n_threads=1)
+    assert forward.speeds[0] > 0 and forward.net_speeds[0] > 0.02
+    assert backward.speeds[0] < 0 and backward.net_speeds[0] < -0.005
+
+
 def test_swim_takes_the_plants_body_and_reports_net_speed(capsys):
     """The shipped NCAP swims forward on a body it was not evolved on; the net speed (displacement / time) is below
     the mean head-frame speed (which counts the head's sway); eval-swimmer sets the body in one line or refuses it."""
