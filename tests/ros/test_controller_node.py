@@ -25,6 +25,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import JointState, Range
 from snncontrol_ros import messages
+from snncontrol_ros.control_core import ControlCore
 from snncontrol_ros.controller_node import ControllerNode
 from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, ERROR
 from snncontrol_ros.graph import overrides
@@ -345,20 +346,25 @@ def test_diagnostics_say_error_when_an_active_node_does_not_tick(context, spinne
     assert level == ERROR and "no control tick for" in message
 
 
+@pytest.mark.parametrize("inputs", [["obs"], ["altitude", "setpoint"]])
 def test_a_set_point_inside_an_input_is_held_to_the_adapters_valid_range_as_one_on_the_set_point_topic(
-        context, spinner, blimp_artifact):
-    """[altitude, set-point] in one generic input, no bounds given: a set-point of 1e6 m (the blimp cannot read
-    beyond 12 m) gives the safe command, as it does on the set-point topic, instead of full thrust."""
-    params = {"artifact": blimp_artifact, "input_topics": ["obs"], "input_types": ["float64_multi_array"],
+        context, spinner, blimp_artifact, inputs):
+    """[altitude, set-point] in one generic input, or in two (two inputs of free size: the observation's size is
+    known only at the first reading, and the bound was not applied at all), no bounds given: a set-point of 1e6 m
+    (the blimp cannot read beyond 12 m) gives the safe command, as it does on the set-point topic, instead of full
+    thrust, on the compiled tick and the numpy one alike."""
+    params = {"artifact": blimp_artifact, "input_topics": inputs, "input_types": ["float64_multi_array"] * len(inputs),
               "setpoint_topic": ""}  # (no observation_min / observation_max)
     node = spinner.add(ControllerNode(context=context, parameter_overrides=overrides(params)))
     node.trigger_configure()
-    assert node.core.tick(np.array([0.5, 1.0]), [0.01]).verdict.ok
-    result = node.core.tick(np.array([0.5, 1e6]), [0.01])
-    assert result.verdict.status == "invalid" and "1e+06 is outside [0, 12]" in result.verdict.reason
-    assert result.command.tolist() == [0.0]
-    top = node.core.tick(np.array([0.5, 12.0]), [0.01])  # the sensor reads 12 m as a lost return: unreachable
-    assert top.verdict.status == "invalid" and top.command.tolist() == [0.0]
+    for compiled in (True, False):
+        core = node.core if compiled else ControlCore(node.core.controller, node.core.safety, compiled=False)
+        assert core.tick(np.array([0.5, 1.0]), [0.01] * len(inputs)).verdict.ok
+        result = core.tick(np.array([0.5, 1e6]), [0.01] * len(inputs))
+        assert result.verdict.status == "invalid" and "1e+06 is outside [0, 12]" in result.verdict.reason
+        assert result.command.tolist() == [0.0]
+        top = core.tick(np.array([0.5, 12.0]), [0.01] * len(inputs))  # read as a lost return: unreachable
+        assert top.verdict.status == "invalid" and top.command.tolist() == [0.0]
 
 
 @pytest.mark.parametrize("kind", ["float64_multi_array", "joint_state"])

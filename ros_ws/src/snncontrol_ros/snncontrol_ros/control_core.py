@@ -160,7 +160,7 @@ class ControlCore:
                 safety, c = self.safety, self.controller
                 try:
                     guarded = GuardedIO(
-                        c.io, n_obs, c.spec.n_inputs, c.spec.n_outputs, safety.finite_low, safety.finite_high,
+                        c.io, n_obs, c.spec.n_inputs, c.spec.n_outputs, *safety.bounds(n_obs),
                         *safety.finite_output, safety.safe_command,
                     )
                 except ValueError:  # bounds or adapter coefficients of another size: the numpy path's ticks

@@ -323,12 +323,12 @@ class ControllerNode(LifecycleNode):
         out_min = list(p("output_min")) or ([action.low] if action.kind == "affine_clip" else [])
         out_max = list(p("output_max")) or ([action.high] if action.kind == "affine_clip" else [])
         sizes = self._input_sizes(controller)
-        set_low, set_high = self._setpoint_bounds(controller, sizes)
         known = all(size is not None for size in sizes)
         n_obs = sum(sizes) + (1 if self._setpoint_topic else 0) if known else None  # type: ignore[arg-type]
+        observation_min, observation_max = list(p("observation_min")), list(p("observation_max"))
         self._safety = SafetyConfig.create(
-            n_act, list(p("safe_command")), out_min, out_max, p("input_timeout_s"),
-            list(p("observation_min")) or set_low, list(p("observation_max")) or set_high, n_obs,
+            n_act, list(p("safe_command")), out_min, out_max, p("input_timeout_s"), observation_min,
+            observation_max, n_obs, self._setpoint_bound(controller, not observation_min, not observation_max),
         )
         adaptive = None
         if self._mode == "adaptive":
@@ -394,21 +394,19 @@ class ControllerNode(LifecycleNode):
         ends = np.cumsum([0, *sizes])
         return [ValidRange(np.maximum(low[a:b], -big), high[a:b], read[a:b]) for a, b in itertools.pairwise(ends)]
 
-    def _setpoint_bounds(self, controller, sizes: list[int | None]) -> tuple[list[float], list[float]]:
-        """Default observation bounds: the set-point of a setpoint_error adapter with a `valid` range within that
-        range (a set-point the sensor cannot read cannot be reached), from the set-point topic or inside an
-        input alike; every other value unbounded."""
+    @staticmethod
+    def _setpoint_bound(controller, low: bool, high: bool) -> tuple[int, float, float] | None:
+        """The default bound of the set-point of a setpoint_error adapter with a `valid` range (a set-point the
+        sensor cannot read cannot be reached), from the set-point topic or inside an input alike, in an
+        observation of any size: its low end where no observation_min is given (`low`), its high end where no
+        observation_max is; None where none applies."""
         observation = controller.io.observation
-        if observation.kind != "setpoint_error" or observation.valid is None or None in sizes:
-            return [], []
-        n_obs = sum(sizes) + (1 if self._setpoint_topic else 0)  # type: ignore[arg-type]
-        if observation.setpoint >= n_obs:
-            return [], []  # (the size check refuses such inputs)
-        low, high = [-math.inf] * n_obs, [math.inf] * n_obs
+        if observation.kind != "setpoint_error" or observation.valid is None or not (low or high):
+            return None
         # the bound is closed, the adapter's valid range half-open: its top (a lost return) cannot be measured
         valid_low, valid_high = observation.valid
-        low[observation.setpoint], high[observation.setpoint] = valid_low, np.nextafter(valid_high, -np.inf)
-        return low, high
+        return (observation.setpoint, valid_low if low else -math.inf,
+                float(np.nextafter(valid_high, -np.inf)) if high else math.inf)
 
     def _create_entities(self, names: list[str], reliability: str, depth: int) -> None:
         """The subscriptions (filling `names` with each input's resolved topic), the command publisher."""

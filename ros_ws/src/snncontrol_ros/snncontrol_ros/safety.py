@@ -114,6 +114,10 @@ class SafetyConfig:
     finite_high: np.ndarray = field(init=False, repr=False)
     #: The output bounds clamped alike, (low, high): a command inside them is finite.
     finite_output: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False)
+    #: (index, low, high): the observation element `index` (a set-point) held to [low, high] in an observation of
+    #: any size, beside the bounds above (the controller node's default set-point bound: the observation's size
+    #: may be known only at the first reading)
+    setpoint_bound: tuple[int, float, float] | None = None
 
     def __post_init__(self) -> None:
         big = np.finfo(np.float64).max
@@ -132,9 +136,10 @@ class SafetyConfig:
         observation_min: Sequence[float] = (),
         observation_max: Sequence[float] = (),
         n_obs: int | None = None,
+        setpoint_bound: tuple[int, float, float] | None = None,
     ) -> SafetyConfig:
         """Validated settings (ValueError on inconsistent sizes or ranges); `n_obs`: the observation's size where
-        the inputs fix it (each observation bound then has 1 or `n_obs` values)."""
+        the inputs fix it (each observation bound then has 1 or `n_obs` values); `setpoint_bound`: see the field."""
         safe = _bounds(safe_command, n_act, 0.0)
         low, high = _bounds(output_min, n_act, -np.inf), _bounds(output_max, n_act, np.inf)
         if not (high >= low).all():
@@ -152,7 +157,19 @@ class SafetyConfig:
             if not (obs_high >= obs_low).all():
                 raise ValueError(f"observation_max must be >= observation_min, got [{obs_low.tolist()}, "
                                  f"{obs_high.tolist()}]")
-        return cls(n_act, safe, low, high, float(input_timeout_s), obs_low, obs_high)
+        if setpoint_bound is not None and not (setpoint_bound[0] >= 0 and setpoint_bound[2] >= setpoint_bound[1]):
+            raise ValueError(f"setpoint_bound must be (index >= 0, low, high >= low), got {setpoint_bound}")
+        return cls(n_act, safe, low, high, float(input_timeout_s), obs_low, obs_high, setpoint_bound)
+
+    def bounds(self, n_obs: int) -> tuple[np.ndarray, np.ndarray]:
+        """The finite observation bounds of an observation of `n_obs` values, one per element, the set-point's
+        bound included (ValueError where the bounds do not fit `n_obs`)."""
+        low = np.array(np.broadcast_to(self.finite_low, (n_obs,)))
+        high = np.array(np.broadcast_to(self.finite_high, (n_obs,)))
+        if self.setpoint_bound is not None and self.setpoint_bound[0] < n_obs:
+            index, set_low, set_high = self.setpoint_bound
+            low[index], high[index] = max(low[index], set_low), min(high[index], set_high)
+        return low, high
 
     def check(
         self,
@@ -170,11 +187,23 @@ class SafetyConfig:
         try:
             if held is not None:  # a lost sample stands in for a value inside the bounds
                 obs = np.where(held, np.broadcast_to(self.finite_low, np.shape(obs)), obs)
-            if ((obs >= self.finite_low) & (obs <= self.finite_high)).all():  # the every-tick case
-                return GOOD
-            return check_observation(obs, self.observation_low, self.observation_high, labels)  # says what is wrong
+            if ((obs >= self.finite_low) & (obs <= self.finite_high)).all() and self._setpoint_inside(obs):
+                return GOOD  # (the every-tick case)
+            verdict = check_observation(obs, self.observation_low, self.observation_high, labels)  # says what is wrong
+            if verdict.ok:  # the set-point's own bound
+                index, low, high = self.setpoint_bound  # type: ignore[misc]
+                label = labels[index] if len(labels) == np.size(obs) else f"observation[{index}] (the set-point)"
+                verdict = Verdict(INVALID, f"{label} = {obs[index]:.4g} is outside [{low:.4g}, {high:.4g}], the "
+                                           "range the sensor measures")
+            return verdict
         except ValueError:
             return Verdict(INVALID, f"observation has {np.size(obs)} values; the bounds do not fit")
+
+    def _setpoint_inside(self, obs: np.ndarray) -> bool:
+        if self.setpoint_bound is None or self.setpoint_bound[0] >= np.size(obs):
+            return True
+        index, low, high = self.setpoint_bound
+        return bool(low <= obs[index] <= high)
 
     def saturate(self, command: np.ndarray) -> tuple[np.ndarray, bool, bool]:
         """Clip to [output_low, output_high]; a command with any non-finite value (or of the wrong size) becomes
