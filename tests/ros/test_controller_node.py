@@ -145,8 +145,10 @@ def test_bad_input_gives_the_safe_command_within_one_tick_and_recovers(context, 
     stopped = time.monotonic()
     assert spinner.until(lambda: any(c[0] == 0.0 and c[2] > stopped for c in harness.commands), 3.0)
     first_safe = next(c[2] for c in harness.commands if c[0] == 0.0 and c[2] > stopped)
-    period = 0.05 if mode == "timer" else 0.15  # timer tick, or the event mode's watchdog (timeout / 2)
+    period = 0.05 if mode == "timer" else 0.03  # timer tick, or the event mode's watchdog (timeout / 10)
     assert first_safe - stopped <= 0.3 + period + 0.15
+    if mode == "event":  # it looked every timeout / 2: the safe command came up to 1.5 timeouts late
+        assert node._watchdog.timer_period_ns <= 0.3e9 / 10
     assert node.core.counters.stale >= 1
     assert harness.answer(spinner, harness.reading(0.5)) > 0.0  # good data again: control resumes
 
@@ -501,3 +503,21 @@ def test_a_warning_throttle_outside_its_range_is_refused(context):
     for bad in (float("nan"), -1.0):
         with pytest.raises(Exception, match="warn_throttle_s"):
             ControllerNode(context=context, parameter_overrides=overrides({"warn_throttle_s": bad}))
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"safe_command": [0.0, 0.0]}, "safe_command has 2 values; the controller has 1 output(s) (give 1)"),
+    ({"output_max": [1.0, 2.0]}, "output_max has 2 values"),
+    ({"sensor_reliability": "reliabel"}, "sensor_reliability must be 'best_effort' or 'reliable'"),
+    ({"adaptive_delta": -1.0, "control_mode": "adaptive"}, "adaptive_delta must be positive"),
+    ({"input_topics": ["bad topic"]}, "input_topics[0]: Invalid topic name"),
+])
+def test_a_configure_failure_names_the_parameter_in_one_line(context, blimp_artifact, params, message):
+    """The size errors said 'expected 1 or 1 bound values' for three different parameters, a bad topic named no
+    parameter and ended in rcl's caret."""
+    node = ControllerNode(context=context, parameter_overrides=overrides({"artifact": blimp_artifact, **params}))
+    try:
+        node.trigger_configure()
+        assert message in node.failure and "\n" not in node.failure and not node.failure.endswith("^"), node.failure
+    finally:
+        node.destroy_node()

@@ -19,10 +19,10 @@ Topics (relative names, remap as usual):
 A publisher whose QoS cannot meet a subscription's is reported once per topic: the topic, both profiles, the fix.
 Control modes: timer (tick at control_rate_hz: on the steady clock, which no setting of the system clock moves;
 on sim time with use_sim_time), event (tick on each message of input 0; a watchdog, on the same clock, sends the
-safe command when it stops), adaptive (see snncontrol_ros.adaptive; base tick from `adaptive_base`). Every
-parameter, use_sim_time too, is read at configure: a change while configured is refused with the reason (clean
-up, set, configure again). /diagnostics says ERROR when an active node has not ticked for a while (a stopped
-/clock).
+safe command when it stops, within 1.1 input_timeout_s), adaptive (see snncontrol_ros.adaptive; base tick from
+`adaptive_base`). Every parameter, use_sim_time too, is read at configure: a change while configured is refused
+with the reason (clean up, set, configure again). /diagnostics says ERROR when an active node has not ticked for
+a while (a stopped /clock).
 The observation (inputs in order, then the set-point) reaches the network through the artifact's observation
 adapter, or through the one the `observation_adapter.*` parameters describe (nested in a parameter file).
 
@@ -55,6 +55,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.event_handler import SubscriptionEventCallbacks
+from rclpy.exceptions import NameValidationException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile
@@ -77,6 +78,9 @@ STEADY = ClockType.STEADY_TIME
 #: after a failed autostart, the process ends this long later (s, steady clock): /diagnostics subscribers discover
 #: the node and hear its ERROR meanwhile (a launch file, a robot's monitor)
 AUTOSTART_FAILED_EXIT_S = 3.0
+#: the event mode's watchdog looks this often per input_timeout_s: the safe command follows a silent sensor within
+#: 1 + 1 / WATCHDOG_CHECKS timeouts (at two looks it came up to 1.5 timeouts late, the last command held meanwhile)
+WATCHDOG_CHECKS = 10
 
 #: name -> (default, description); empty arrays are given by their type.
 PARAMETERS: dict[str, tuple[object, str]] = {
@@ -206,7 +210,8 @@ class ControllerNode(LifecycleNode):
         if self._timer_base:
             self._timer = self.create_timer(1.0 / self._rate_hz, self._on_timer, clock=clock)
         else:
-            self._watchdog = self.create_timer(self._safety.input_timeout_s / 2, self._on_watchdog, clock=clock)
+            self._watchdog = self.create_timer(self._safety.input_timeout_s / WATCHDOG_CHECKS, self._on_watchdog,
+                                               clock=clock)
         self.get_logger().info("activated: controlling")
         return TransitionCallbackReturn.SUCCESS
 
@@ -414,13 +419,15 @@ class ControllerNode(LifecycleNode):
         self._warned_qos: set[str] = set()
         if self._setpoint_topic:  # created first: handled first when a set-point and a reading arrive together
             volatile = messages.setpoint_qos(DurabilityPolicy.VOLATILE)  # any reliable publisher meets it
-            setpoint_name = self._subscribe(Float64, self._setpoint_topic, self._on_setpoint, volatile).topic_name
+            setpoint_name = self._subscribe(Float64, self._setpoint_topic, self._on_setpoint, volatile,
+                                            "setpoint_topic").topic_name
             self._latch_timer = self.create_timer(0.1, lambda: self._request_latched(setpoint_name),
                                                   clock=self._steady)
         inputs = list(enumerate(zip(self._input_topics, self._input_types, strict=True)))
         for index, (topic, kind) in inputs[1:] + inputs[:1]:  # the trigger (input 0) last, for the same reason
             names[index] = self._subscribe(
-                messages.INPUT_TYPES[kind], topic, lambda msg, i=index: self._on_input(i, msg), sensor_qos
+                messages.INPUT_TYPES[kind], topic, lambda msg, i=index: self._on_input(i, msg), sensor_qos,
+                f"input_topics[{index}]",
             ).topic_name
         self._names = names + ([setpoint_name] if self._setpoint_topic else [])
         self._core.names = self._names
@@ -450,11 +457,15 @@ class ControllerNode(LifecycleNode):
                 event_callbacks=SubscriptionEventCallbacks(use_default_callbacks=False),
             ))
 
-    def _subscribe(self, msg_type: type, topic: str, callback, qos: QoSProfile):
-        """A subscription that reports a publisher of incompatible QoS (once per topic)."""
+    def _subscribe(self, msg_type: type, topic: str, callback, qos: QoSProfile, parameter: str):
+        """A subscription that reports a publisher of incompatible QoS (once per topic); a topic name rcl refuses
+        is a ValueError naming the `parameter` that gave it."""
         holder: list = []
         events = SubscriptionEventCallbacks(incompatible_qos=lambda info: self._on_incompatible(holder[0], qos, info))
-        sub = self.create_subscription(msg_type, topic, callback, qos, event_callbacks=events)
+        try:
+            sub = self.create_subscription(msg_type, topic, callback, qos, event_callbacks=events)
+        except NameValidationException as exc:
+            raise ValueError(f"{parameter}: {one_line(exc)}") from None
         holder.append(sub)
         self._entities.append(sub)
         return sub
@@ -633,7 +644,7 @@ class ControllerNode(LifecycleNode):
         p50, p99, pmax = self._latency.percentiles_ms()
         missed_window = self._missed - self._window_missed_base
         rate = self._rate_hz if self._timer_base else d_ticks / window
-        # no tick at all where a timer (or the event watchdog, input_timeout_s / 2) would have made two
+        # no tick at all where a timer would have made two (or the event watchdog many: no reading for the timeout)
         expected_s = max(2.0 / self._rate_hz if self._timer_base else 0.0, self._safety.input_timeout_s)
         stalled_s = window if self._active and d_ticks == 0 and window >= expected_s else 0.0
         c = core.counters
