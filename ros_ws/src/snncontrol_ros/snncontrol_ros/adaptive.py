@@ -29,11 +29,11 @@ class AdaptiveConfig:
 
     def __post_init__(self) -> None:
         if not self.delta > 0:
-            raise ValueError(f"adaptive delta must be positive, got {self.delta}")
+            raise ValueError(f"adaptive_delta must be positive, got {self.delta}")
         if not (isinstance(self.max_interval, int) and self.max_interval >= 1):
-            raise ValueError(f"adaptive max_interval must be an integer >= 1, got {self.max_interval}")
+            raise ValueError(f"adaptive_max_interval must be an integer >= 1, got {self.max_interval}")
         if self.error_band < 0 or self.quiet_command_delta < 0 or self.quiet_spikes < 0:
-            raise ValueError("adaptive error_band, quiet_command_delta and quiet_spikes must be >= 0")
+            raise ValueError("adaptive_error_band, adaptive_quiet_command_delta and adaptive_quiet_spikes must be >= 0")
 
 
 class AdaptiveScheduler:

@@ -40,11 +40,12 @@ TWIST_FIELDS = ("linear.x", "linear.y", "linear.z", "angular.x", "angular.y", "a
 STAMP_LABEL = "stamp_ns="
 
 
-def sensor_qos(reliability: str = "best_effort", depth: int = 1) -> QoSProfile:
-    """Sensor streams: latest value wins. best_effort (default, as qos_profile_sensor_data) or reliable."""
+def sensor_qos(reliability: str = "best_effort", depth: int = 1, name: str = "sensor_reliability") -> QoSProfile:
+    """Sensor streams: latest value wins. best_effort (default, as qos_profile_sensor_data) or reliable; `name`: the
+    parameter that gave `reliability`, for the error."""
     policy = {"best_effort": ReliabilityPolicy.BEST_EFFORT, "reliable": ReliabilityPolicy.RELIABLE}.get(reliability)
     if policy is None:
-        raise ValueError(f"reliability must be 'best_effort' or 'reliable', got {reliability!r}")
+        raise ValueError(f"{name} must be 'best_effort' or 'reliable', got {reliability!r}")
     return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth, reliability=policy,
                       durability=DurabilityPolicy.VOLATILE)
 

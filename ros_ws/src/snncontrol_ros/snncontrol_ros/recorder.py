@@ -109,7 +109,7 @@ class RecorderNode(Node):
         declare(self, "types", list(BLIMP_TOPICS.values()), "ROS type of each topic, e.g. sensor_msgs/msg/Range")
         reliability = declare(self, "reliability", "best_effort", "subscription QoS: best_effort | reliable")
         # keep-last 1000 (a recorder never slows the loop down); ValueError (one line) on another reliability
-        qos = messages.sensor_qos(reliability, depth=1000)
+        qos = messages.sensor_qos(reliability, depth=1000, name="reliability")
         self.quiet_s = declare(self, "drain_quiet_s", 0.5, "on stop: close once no message came for this long (s)",
                                low=0.0, high=3600.0)
         self.drain_timeout_s = declare(self, "drain_timeout_s", 10.0, "on stop: close after this long at most (s)",

@@ -178,7 +178,8 @@ def options_parser(description: str = "") -> argparse.ArgumentParser:
 def one_line(exc: Exception) -> str:
     """What `exc` says, on one line: rcl's messages without the C source locations they append (", at
     /.../arguments.c:415") and their line breaks (a topic name error draws a caret under the name)."""
-    return " ".join((str(exc).split(", at /")[0] or type(exc).__name__).split())
+    words = (str(exc).split(", at /")[0] or type(exc).__name__).split()
+    return " ".join(word for word in words if word.strip("^"))
 
 
 def cannot_start(prog: str, exc: Exception) -> int:

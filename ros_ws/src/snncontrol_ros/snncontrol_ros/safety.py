@@ -23,15 +23,17 @@ import numpy as np
 OK, MISSING, STALE, INVALID, FAULT = "ok", "missing", "stale", "invalid", "fault"
 
 
-def _bounds(values: Sequence[float] | None, n: int, fill: float) -> np.ndarray:
-    """Per-element bounds: empty -> `fill`, one value -> broadcast, n values -> as is."""
+def _bounds(values: Sequence[float] | None, n: int, fill: float, name: str) -> np.ndarray:
+    """Per-element values of setting `name` for `n` commands: empty -> `fill`, one value -> broadcast, n values ->
+    as is (ValueError naming the setting otherwise)."""
     arr = np.asarray([] if values is None else values, dtype=np.float64)
     if arr.size == 0:
         return np.full(n, fill)
     if arr.size == 1:
         return np.full(n, float(arr[0]))
     if arr.size != n:
-        raise ValueError(f"expected 1 or {n} bound values, got {arr.size}")
+        raise ValueError(f"{name} has {arr.size} values; the controller has {n} output(s) (give "
+                         f"{'1' if n == 1 else f'1 or {n}'})")
     return arr
 
 
@@ -140,8 +142,8 @@ class SafetyConfig:
     ) -> SafetyConfig:
         """Validated settings (ValueError on inconsistent sizes or ranges); `n_obs`: the observation's size where
         the inputs fix it (each observation bound then has 1 or `n_obs` values); `setpoint_bound`: see the field."""
-        safe = _bounds(safe_command, n_act, 0.0)
-        low, high = _bounds(output_min, n_act, -np.inf), _bounds(output_max, n_act, np.inf)
+        safe = _bounds(safe_command, n_act, 0.0, "safe_command")
+        low, high = _bounds(output_min, n_act, -np.inf, "output_min"), _bounds(output_max, n_act, np.inf, "output_max")
         if not (high >= low).all():
             raise ValueError(f"output_max must be >= output_min, got [{low}, {high}]")
         if not (np.isfinite(safe).all() and (safe >= low).all() and (safe <= high).all()):
