@@ -68,6 +68,14 @@ def finite_array(value: Any, what: str) -> np.ndarray:
     return arr.astype(np.float64)
 
 
+def check_copies(batch: Any) -> int:
+    """`batch`, the number of copies a policy flies (the leading population dimension), as an int; SpecError unless
+    it is an integer >= 1 (0 or -3 silently built one copy)."""
+    if not isinstance(batch, numbers.Integral) or isinstance(batch, bool) or batch < 1:
+        raise SpecError(f"the number of copies (batch) must be an integer >= 1, got {shown(batch)}")
+    return int(batch)
+
+
 def _holds_bool(value: Any) -> bool:
     """Whether `value` is a bool or a (nested) list or tuple holding one (numpy reads [True, 2.0] as [1., 2.])."""
     if isinstance(value, bool | np.bool_):

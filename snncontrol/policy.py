@@ -27,6 +27,7 @@ from snncontrol.encoders import SampleHoldEncoder
 from snncontrol.energy import EnergyReport, energy_report
 from snncontrol.errors import SnnControlError, SpecError, listed
 from snncontrol.network import Network, NetworkState, Params
+from snncontrol.params import check_copies
 from snncontrol.realtime import Stepper, unsupported
 
 
@@ -65,7 +66,7 @@ class SNNPolicy:
     @classmethod
     def of(cls, controller: Controller, batch: int = 1, record_spikes: bool = False) -> SNNPolicy:
         """A controller artifact as a policy for `batch` copies of a plant (e.g. one per randomized plant)."""
-        params = controller.population_params(batch) if batch > 1 else controller.params
+        params = controller.population_params(batch) if check_copies(batch) > 1 else controller.params
         return cls(controller.network, params, controller.io, record_spikes)
 
     @property

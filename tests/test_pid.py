@@ -6,8 +6,12 @@ import numpy as np
 import pytest
 
 from snncontrol.adapters import IOAdapters, ObservationAdapter
+from snncontrol.artifacts import load_controller
+from snncontrol.controllers import resolve
 from snncontrol.controllers.pid import BLIMP_PID, PIDGains, PIDPolicy, pid_init, pid_rollout, pid_step
+from snncontrol.errors import SpecError
 from snncontrol.evaluation.blimp_flight import fly_blimp
+from snncontrol.policy import SNNPolicy
 
 
 def test_pd_on_a_ramp_gives_proportional_plus_constant_derivative_term() -> None:
@@ -37,9 +41,37 @@ def test_a_missing_sample_holds_the_last_error_without_a_derivative_kick() -> No
     assert np.isfinite(pid_rollout(gains, np.array([np.nan, np.nan, 0.2]))).all()  # nothing to hold yet: 0
 
 
-def test_bad_gains_are_refused_with_the_field_named() -> None:
-    with pytest.raises(ValueError, match="dt"):
-        PIDGains(dt=0.0)
+def test_a_negative_integral_gain_winds_no_further_while_saturated_either() -> None:
+    """For a plant whose command acts the other way (ki < 0), saturation at u_min comes with a positive error: the
+    anti-windup held it only for ki > 0, so the integral grew to its clamp and took that long to come back."""
+    gains = PIDGains(ki=-1.0, dt=1.0, u_min=-1.0, u_max=1.0)
+    state = pid_init()
+    for _ in range(20):
+        u, state = pid_step(gains, np.array([5.0]), state)
+    assert float(u[0]) == -1.0 and float(state.integral[0]) <= 1.0 + 1e-12
+    u_back, _ = pid_step(gains, np.array([-0.5]), state)
+    assert float(u_back[0]) > -1.0  # recovers at once when the error reverses
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [({"dt": 0.0}, "dt"), ({"dt": float("inf")}, "dt"),
+                                               ({"kp": float("nan")}, "kp"), ({"kd": float("inf")}, "kd")])
+def test_bad_gains_are_refused_with_the_field_named(kwargs: dict, field: str) -> None:
+    with pytest.raises(ValueError, match=f"PIDGains.{field}"):
+        PIDGains(**kwargs)
+
+
+def test_a_pid_policy_refuses_another_number_of_copies() -> None:
+    """Observations of 3 copies to a PID of 1 broadcast silently (its state grew to 3), to a PID of 2 raised numpy's
+    broadcast error; a batch of 0 or -3 is refused too, as by `SNNPolicy.of`."""
+    io = IOAdapters(ObservationAdapter("setpoint_error", measurement=0, setpoint=1))
+    for batch, observation in ((1, np.zeros((3, 2))), (2, np.zeros((3, 2))), (1, np.zeros(2))):
+        with pytest.raises(SpecError, match=f"the PID flies {batch} cop"):
+            PIDPolicy(BLIMP_PID, io, batch).act(observation)
+    for batch in (0, -3, 1.5, True):
+        with pytest.raises(SpecError, match="integer >= 1"):
+            PIDPolicy(BLIMP_PID, io, batch)  # type: ignore[arg-type]
+        with pytest.raises(SpecError, match="integer >= 1"):
+            SNNPolicy.of(load_controller(resolve("shipped:blimp")), batch=batch)  # type: ignore[arg-type]
 
 
 def test_reference_pid_holds_the_blimp_near_each_setpoint_with_negative_buoyancy() -> None:

@@ -7,19 +7,23 @@ set-point - altitude), command u in the thrust unit's units, saturated to [u_min
 - P on the error, D on the error's finite difference (no kick on the first step: the derivative starts at 0),
   optionally low-pass filtered (`derivative_filter` in [0, 1): weight of the previous derivative).
 - I with anti-windup by conditional integration: the integral does not grow while the output is saturated in
-  the direction the error pushes, and it is clamped so that ki * integral alone stays within the output range.
+  the direction its term pushes (ki * error), and it is clamped so that ki * integral alone stays within the
+  output range.
 - A non-finite error is a missing sample (a sensor dropout): the last finite error is held in its place (no
   derivative kick), as the SNNs' `SampleHoldEncoder` does, so both kinds of controller see the same signal.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
 
 from snncontrol.adapters import IOAdapters
+from snncontrol.errors import SpecError
+from snncontrol.params import check_copies
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,11 @@ class PIDGains:
     derivative_filter: float = 0.0
 
     def __post_init__(self) -> None:
-        if not self.dt > 0:
-            raise ValueError(f"PIDGains.dt must be positive (s), got {self.dt}")
+        for name in ("kp", "ki", "kd"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"PIDGains.{name} must be a finite number, got {getattr(self, name)}")
+        if not 0 < self.dt < math.inf:
+            raise ValueError(f"PIDGains.dt must be positive and finite (s), got {self.dt}")
         if not self.u_max > self.u_min:
             raise ValueError(f"PIDGains needs u_max > u_min, got [{self.u_min}, {self.u_max}]")
         if not 0.0 <= self.derivative_filter < 1.0:
@@ -68,7 +75,9 @@ def pid_step(gains: PIDGains, error: np.ndarray, state: PIDState) -> tuple[np.nd
     a = gains.derivative_filter
     derivative = a * state.derivative + (1.0 - a) * raw_derivative
     unsaturated = gains.kp * e + gains.kd * derivative + gains.ki * state.integral
-    pushing_out = ((unsaturated >= gains.u_max) & (e > 0)) | ((unsaturated <= gains.u_min) & (e < 0))
+    # conditional integration: not while saturated and the integral would push further out (ki of either sign)
+    pushing = gains.ki * e
+    pushing_out = ((unsaturated >= gains.u_max) & (pushing > 0)) | ((unsaturated <= gains.u_min) & (pushing < 0))
     integral = state.integral + np.where(pushing_out, 0.0, e * gains.dt)
     if gains.ki != 0.0:
         limit_low, limit_high = sorted((gains.u_min / gains.ki, gains.u_max / gains.ki))
@@ -92,7 +101,7 @@ class PIDPolicy:
     """A PID as a closed-loop policy (see `snncontrol.policy.Policy`), through I/O adapters."""
 
     def __init__(self, gains: PIDGains, io: IOAdapters, batch: int = 1) -> None:
-        self.gains, self.io, self.batch = gains, io, batch
+        self.gains, self.io, self.batch = gains, io, check_copies(batch)
         self.reset()
 
     @property
@@ -104,6 +113,11 @@ class PIDPolicy:
         self.state = pid_init(self.batch)
 
     def act(self, observation: np.ndarray) -> np.ndarray:
-        error = self.io.observation(np.asarray(observation, dtype=np.float64))[:, 0]
+        """Observations [P, n_obs] (plant units) -> commands [P, 1]; SpecError on another number of copies."""
+        observation = np.asarray(observation, dtype=np.float64)
+        if observation.ndim != 2 or observation.shape[0] != self.batch:
+            raise SpecError(f"the PID flies {self.batch} cop{'y' if self.batch == 1 else 'ies'}: observations "
+                            f"must be [{self.batch}, n_obs], got shape {observation.shape}")
+        error = self.io.observation(observation)[:, 0]
         u, self.state = pid_step(self.gains, error, self.state)
         return u[:, None]
