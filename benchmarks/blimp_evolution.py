@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, machine_info, number, output_file, ratio  # noqa: E402
+from common import integer, machine_info, number, output_file, ratio, result_line  # noqa: E402
 
 from evolution.config import load_config  # noqa: E402
 from evolution.runner import Experiment  # noqa: E402
@@ -119,13 +119,15 @@ def main(argv: list[str] | None = None) -> int:
         "paper": {"generations": 50_000, "cores": 20},
         "speedup_per_generation": ratio(peer_s_per_gen, ours_s_per_gen),
     }
+    line, result["result"] = result_line("blimp_evolution", {
+        f"seconds_to_loss_{args.target:g}": (seconds, ".1f"), "generations": gens,
+        "final_test_loss": (history[-1][2], ".3f"), "peer_ratio": (result["speedup_per_generation"], ".1f")})
     write_json(output, result)
     print(f"ours: {seconds:.0f} s and {gens} generations to test loss <= {args.target} "
           f"({ours_s_per_gen * 1e3:.0f} ms/generation; the paper ran 50,000 generations on 20 cores)")
     print(f"peer: full-covariance CMA-ES {peer_s_per_gen * 1e3:.0f} ms/generation "
           f"({result['speedup_per_generation']:.1f}x ours): {peer_s_per_gen * gens:.0f} s for {gens} generations")
-    print(f"RESULT blimp_evolution seconds_to_loss_{args.target:g}={seconds:.1f} generations={gens} "
-          f"final_test_loss={history[-1][2]:.3f} peer_ratio={result['speedup_per_generation']:.1f}")
+    print(line)
     return 0
 
 

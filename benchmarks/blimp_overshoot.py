@@ -32,7 +32,8 @@ unseen. Writes benchmarks/results/blimp_overshoot.json and ends with
         snn_kp_10cm=.. snn_ki=.. snn_over_pid=..
 
 (*_cm: the largest band median over the models; *_worst_cm: the worst plant of any band; snn_over_pid: the largest
-band ratio of the SNN's median upward overshoot to the reference PID's.)
+band ratio of the SNN's median upward overshoot to the reference PID's); the JSON's `result` holds the same. A
+--plants / --seed whose plants reach the held-out plants (9100 .. 9139) is refused.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, number, output_file, ratio  # noqa: E402
+from common import integer, number, output_file, ratio, result_line  # noqa: E402
 
 from sim_envs.blimp.envelope import HOVER_BANDS, MODELS  # noqa: E402
 from snncontrol.adapters import IOAdapters  # noqa: E402
@@ -60,7 +61,12 @@ from snncontrol.controllers import resolve  # noqa: E402
 from snncontrol.controllers.blimp.integrator import blimp_parts, constant_error_response  # noqa: E402
 from snncontrol.controllers.pid import BLIMP_PID, I_TARGET, PD_TARGET, PIDGains, PIDPolicy  # noqa: E402
 from snncontrol.errors import SnnControlError  # noqa: E402
-from snncontrol.evaluation.blimp_eval import band_seeds, plant_kwargs, steady_after_s  # noqa: E402
+from snncontrol.evaluation.blimp_eval import (  # noqa: E402
+    HELD_OUT_SEED,
+    band_seeds,
+    plant_kwargs,
+    steady_after_s,
+)
 from snncontrol.evaluation.blimp_flight import Flight, fly_blimps  # noqa: E402
 from snncontrol.policy import Policy, SNNPolicy  # noqa: E402
 from snncontrol.seeding import seed_argument  # noqa: E402
@@ -70,6 +76,14 @@ HOLD_S = 70.0  # s, the hold of each set-point (the protocol of snncontrol eval-
 PD_ERRORS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)  # m: constant errors of the PD-SNN's proportional map
 I_ERRORS = (0.01, 0.02, 0.05)  # m: constant errors of the I-SNN's integral gain (inside its saturation)
 SLOW_DERIVATIVE = 0.8  # the PID's derivative_filter that makes its derivative a 0.4 s low pass, as the SNN's
+#: The held-out plants of the envelope grade (benchmarks/blimp_closed_loop.py's default: 8 plants in each of the 5
+#: bands from `HELD_OUT_SEED`): a diagnosis that design decisions are taken from never flies them.
+HELD_OUT = range(HELD_OUT_SEED, HELD_OUT_SEED + 8 * len(HOVER_BANDS))
+
+
+def held_out_overlap(seed: int, plants: int, bands: list[str]) -> list[int]:
+    """The plant seeds of a run from `seed` (`plants` per band of `bands`) that are held out (`HELD_OUT`)."""
+    return sorted({s for band in bands for s in band_seeds(seed, band, plants) if s in HELD_OUT})
 
 
 def split_overshoot(flight: Flight, approach_s: float) -> tuple[float, float]:
@@ -116,7 +130,7 @@ def snn_parts(controller: Controller) -> tuple[Controller, Controller]:
     command is their sum, clipped)."""
     parts = blimp_parts(controller.spec)
     if parts is None:
-        raise SystemExit("blimp_overshoot: the artifact is not a PD+I composite of two blimp SNNs")
+        raise SnnControlError(f"{controller.spec.name} is not a PD+I composite of two blimp SNNs")
     unclipped = replace(controller.io, action=replace(controller.io.action, low=-np.inf, high=np.inf))
     genomes = split_genome(parts, controller.genome)
     return Controller(parts[0], genomes[0], io=unclipped), Controller(parts[1], genomes[1], io=unclipped)
@@ -180,6 +194,22 @@ def loop_gains(pd: Controller, integrator: Controller) -> LoopBalance:
                        list(I_ERRORS), ki.tolist(), float(np.median(ki)))
 
 
+def band_policies(controller: Controller, pd: Controller, integrator: Controller, peers: dict[str, PIDGains],
+                  batch: int, ramp: float) -> dict[str, Policy]:
+    """The SNN and every peer (the module's docstring), each for `batch` plants."""
+    io = controller.io
+    linear_pd = replace(PD_TARGET, u_min=-np.inf, u_max=np.inf)  # the reference PD, clipped only in the sum
+    policies: dict[str, Policy] = {"SNN": SNNPolicy.of(controller, batch=batch)}
+    policies.update({name: PIDPolicy(g, io, batch=batch) for name, g in peers.items()})
+    policies["snn_pd_pid_i"] = SummedPolicy(SNNPolicy.of(pd, batch=batch), PIDPolicy(I_TARGET, io, batch=batch), io)
+    policies["pid_pd_snn_i"] = SummedPolicy(PIDPolicy(linear_pd, io, batch=batch),
+                                            SNNPolicy.of(integrator, batch=batch), io)
+    dt = controller.spec.dt  # s, one control step
+    policies["snn_ramp"] = RampedSetpoint(SNNPolicy.of(controller, batch=batch), ramp, dt)
+    policies["pid_ramp"] = RampedSetpoint(PIDPolicy(BLIMP_PID, io, batch=batch), ramp, dt)
+    return policies
+
+
 def band_figures(flights: list[Flight], approach_s: float) -> dict[str, float]:
     """Medians over the plants (cm) of the upward overshoot and its approach and later parts, and the worst plant's
     upward overshoot (cm)."""
@@ -203,13 +233,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bands", nargs="+", choices=list(HOVER_BANDS), default=list(HOVER_BANDS))
     parser.add_argument("--output", type=Path, default=OUT)
     args = parser.parse_args(argv)
+    if overlap := held_out_overlap(args.seed, args.plants, args.bands):
+        parser.error(f"--plants {args.plants} from --seed {args.seed} flies plant seeds {overlap[0]}..{overlap[-1]} of "
+                     f"the held-out plants {HELD_OUT.start}..{HELD_OUT.stop - 1} (benchmarks/blimp_closed_loop.py's "
+                     "grade): give fewer plants or another seed")
     output = output_file(parser, args.output, "--output")
     load = os.getloadavg()
     try:
         controller = load_controller(resolve(args.artifact))
+        pd, integrator = snn_parts(controller)
     except SnnControlError as exc:
         parser.error(f"--artifact: {exc}")
-    pd, integrator = snn_parts(controller)
     gains = loop_gains(pd, integrator)
     kp, ki = gains.kp_10cm, gains.ki
     peers: dict[str, PIDGains] = {
@@ -218,7 +252,6 @@ def main(argv: list[str] | None = None) -> int:
         "snn_ki": replace(BLIMP_PID, ki=ki),
         "snn_gains": replace(BLIMP_PID, kp=kp, ki=ki, derivative_filter=SLOW_DERIVATIVE),
     }
-    linear_pd = replace(PD_TARGET, u_min=-np.inf, u_max=np.inf)  # the reference PD, clipped only in the sum
     print(f"loop balance of {args.artifact}: PD-SNN command on constant errors "
           + ", ".join(f"{e * 100:.0f} cm {u:+.2f} (PID {BLIMP_PID.kp * e:.2f})"
                       for e, u in zip(PD_ERRORS, gains.pd_command, strict=True))
@@ -231,28 +264,23 @@ def main(argv: list[str] | None = None) -> int:
           "PID's PD + the SNN's I-SNN; snn_ramp, pid_ramp: the SNN and the PID given the set-point ramped at "
           f"{args.ramp:g} m/s (no jump, no derivative kick)")
     results: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
-    for model in args.models:
-        results[model] = {}
-        print(f"{model}, calm, {args.plants} plants per band: median upward overshoot cm "
-              "(approach / later; the worst plant)")
-        for band in args.bands:
-            seeds = band_seeds(args.seed, band, args.plants)  # the evaluation's plants of this band
-            kwargs = plant_kwargs("calm", HOLD_S, model, band)
-            policies: dict[str, Policy] = {"SNN": SNNPolicy.of(controller, batch=len(seeds))}
-            policies.update({name: PIDPolicy(g, controller.io, batch=len(seeds)) for name, g in peers.items()})
-            policies["snn_pd_pid_i"] = SummedPolicy(SNNPolicy.of(pd, batch=len(seeds)),
-                                                    PIDPolicy(I_TARGET, controller.io, batch=len(seeds)), controller.io)
-            policies["pid_pd_snn_i"] = SummedPolicy(PIDPolicy(linear_pd, controller.io, batch=len(seeds)),
-                                                    SNNPolicy.of(integrator, batch=len(seeds)), controller.io)
-            dt = controller.spec.dt  # s, one control step
-            policies["snn_ramp"] = RampedSetpoint(SNNPolicy.of(controller, batch=len(seeds)), args.ramp, dt)
-            policies["pid_ramp"] = RampedSetpoint(PIDPolicy(BLIMP_PID, controller.io, batch=len(seeds)), args.ramp, dt)
-            row = {name: band_figures(fly_blimps(policy, seeds, model=model, **kwargs), args.approach_s)
-                   for name, policy in policies.items()}
-            results[model][band] = row
-            print(f"  {band:<9}" + " | ".join(f"{name} {f['up_cm']:4.1f} ({f['approach_cm']:4.1f} / "
-                                              f"{f['later_cm']:4.1f}; worst {f['up_worst_cm']:4.1f})"
-                                              for name, f in row.items()))
+    try:  # a composite made for another control step: refused at its first flight (fly_blimps)
+        for model in args.models:
+            results[model] = {}
+            print(f"{model}, calm, {args.plants} plants per band: median upward overshoot cm "
+                  "(approach / later; the worst plant)")
+            for band in args.bands:
+                seeds = band_seeds(args.seed, band, args.plants)  # the evaluation's plants of this band
+                kwargs = plant_kwargs("calm", HOLD_S, model, band)
+                policies = band_policies(controller, pd, integrator, peers, len(seeds), args.ramp)
+                row = {name: band_figures(fly_blimps(policy, seeds, model=model, **kwargs), args.approach_s)
+                       for name, policy in policies.items()}
+                results[model][band] = row
+                print(f"  {band:<9}" + " | ".join(f"{name} {f['up_cm']:4.1f} ({f['approach_cm']:4.1f} / "
+                                                  f"{f['later_cm']:4.1f}; worst {f['up_worst_cm']:4.1f})"
+                                                  for name, f in row.items()))
+    except SnnControlError as exc:
+        parser.error(f"--artifact {args.artifact}: {exc}")
 
     def largest(controller_name: str, key: str) -> float:
         return max(row[controller_name][key] for by_band in results.values() for row in by_band.values())
@@ -260,6 +288,16 @@ def main(argv: list[str] | None = None) -> int:
     by_band_ratios = [ratio(row["SNN"]["up_cm"], row["PID"]["up_cm"])
                       for by_band in results.values() for row in by_band.values()]
     snn_over_pid = max((r for r in by_band_ratios if np.isfinite(r)), default=float("nan"))  # no PID overshoot: none
+    headline = {"snn_up_cm": largest("SNN", "up_cm"), "snn_approach_cm": largest("SNN", "approach_cm"),
+                "snn_later_cm": largest("SNN", "later_cm"), "pid_up_cm": largest("PID", "up_cm"),
+                "pid_approach_cm": largest("PID", "approach_cm"), "pid_later_cm": largest("PID", "later_cm"),
+                "snn_up_worst_cm": largest("SNN", "up_worst_cm"), "pid_up_worst_cm": largest("PID", "up_worst_cm"),
+                "slow_d_pid_up_cm": largest("slow_d", "up_cm"), "snn_ki_pid_up_cm": largest("snn_ki", "up_cm"),
+                "snn_gains_pid_up_cm": largest("snn_gains", "up_cm"),
+                **{f"{name}_up_cm": largest(name, "up_cm") for name in
+                   ("snn_pd_pid_i", "pid_pd_snn_i", "snn_ramp", "pid_ramp")},
+                "snn_kp_10cm": kp, "snn_ki": ki, "snn_over_pid": snn_over_pid}
+    line, result = result_line("blimp_overshoot", headline)
     document = {"benchmark": "blimp_overshoot", "artifact": args.artifact, "plants_per_band": args.plants,
                 "seed": args.seed, "approach_s": args.approach_s, "load_average_before": load,
                 "ramp_m_per_s": args.ramp, "loop_balance": asdict(gains),
@@ -268,20 +306,9 @@ def main(argv: list[str] | None = None) -> int:
                            "pid_pd_snn_i": {"pd": {"kp": PD_TARGET.kp, "kd": PD_TARGET.kd,
                                                    "derivative_filter": PD_TARGET.derivative_filter},
                                             "i": "the SNN's I-SNN"}},
-                "calm": results}
+                "calm": results, "result": result}
     write_json(output, document, indent=2)
-    print(f"RESULT blimp_overshoot snn_up_cm={largest('SNN', 'up_cm'):.2f} "
-          f"snn_approach_cm={largest('SNN', 'approach_cm'):.2f} snn_later_cm={largest('SNN', 'later_cm'):.2f} "
-          f"pid_up_cm={largest('PID', 'up_cm'):.2f} pid_approach_cm={largest('PID', 'approach_cm'):.2f} "
-          f"pid_later_cm={largest('PID', 'later_cm'):.2f} snn_up_worst_cm={largest('SNN', 'up_worst_cm'):.2f} "
-          f"pid_up_worst_cm={largest('PID', 'up_worst_cm'):.2f} "
-          f"slow_d_pid_up_cm={largest('slow_d', 'up_cm'):.2f} snn_ki_pid_up_cm={largest('snn_ki', 'up_cm'):.2f} "
-          f"snn_gains_pid_up_cm={largest('snn_gains', 'up_cm'):.2f} "
-          f"snn_pd_pid_i_up_cm={largest('snn_pd_pid_i', 'up_cm'):.2f} "
-          f"pid_pd_snn_i_up_cm={largest('pid_pd_snn_i', 'up_cm'):.2f} "
-          f"snn_ramp_up_cm={largest('snn_ramp', 'up_cm'):.2f} pid_ramp_up_cm={largest('pid_ramp', 'up_cm'):.2f} "
-          f"snn_kp_10cm={kp:.2f} snn_ki={ki:.2f} "
-          f"snn_over_pid={snn_over_pid:.2f}")
+    print(line)
     return 0
 
 

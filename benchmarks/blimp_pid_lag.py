@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, number, output_file, ratio  # noqa: E402
+from common import integer, number, output_file, ratio, result_line  # noqa: E402
 
 from snncontrol.adapters import IOAdapters  # noqa: E402
 from snncontrol.artifacts import load_controller  # noqa: E402
@@ -125,9 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         document["conditions"][condition] = rows  # type: ignore[index]
         if condition == "calm":
             calm = {name: f["ss_error_cm_median"] for name, f in rows.items()}
+    line, document["result"] = result_line("blimp_pid_lag", {
+        "ss_cm_plain": calm["plain"], "ss_cm_rounded_0.8": calm["rounded_0.8"], "ss_cm_delay_2": calm["delay_2"],
+        "ss_cm_lowpass_0.7": calm["lowpass_0.7"]})
     write_json(output, document, indent=2)
-    print(f"RESULT blimp_pid_lag ss_cm_plain={calm['plain']:.2f} ss_cm_rounded_0.8={calm['rounded_0.8']:.2f} "
-          f"ss_cm_delay_2={calm['delay_2']:.2f} ss_cm_lowpass_0.7={calm['lowpass_0.7']:.2f}")
+    print(line)
     return 0
 
 

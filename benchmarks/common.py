@@ -1,5 +1,6 @@
 """What every benchmark script shares: its result JSON written strictly and atomically, the machine a timing ran
-on, range-checked command-line numbers, output paths checked before the work, and ratios to a peer.
+on, range-checked command-line numbers, output paths (result files and plots) checked before the work, ratios to a
+peer, and the RESULT line with the same keys and values in the result JSON.
 
 The scripts import it as `common` (each puts benchmarks/ on sys.path). Only the standard library, NumPy and
 `snncontrol.atomic` are imported here: benchmarks/evolve_throughput.py's spawned workers import their script
@@ -13,7 +14,8 @@ import datetime
 import math
 import os
 import platform
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +79,62 @@ def output_file(parser: argparse.ArgumentParser, path: str | os.PathLike[str], f
     except OSError as exc:  # FileExistsError, PermissionError, a read-only folder, /proc
         parser.error(f"{flag}: {exc}")
 
+
+
+def plot_file(parser: argparse.ArgumentParser, path: str | os.PathLike[str], flag: str,
+              output: Path | None = None) -> Path:
+    """`path` checked as a figure before the work: a suffix matplotlib renders (.png, .pdf, .svg, ...; a name
+    such as x.txt or x.json failed in savefig after the run), a writable file (`output_file`) and not the
+    result file `output`; else the parser's one-line error naming `flag`. matplotlib is imported here, not with
+    this module (see the module's docstring)."""
+    from matplotlib.figure import Figure
+
+    suffixes = tuple(f".{name}" for name in sorted(Figure().canvas.get_supported_filetypes()))
+    try:
+        atomic.check_suffix(path, suffixes, "a figure", ValueError)
+    except ValueError as exc:
+        parser.error(f"{flag}: {exc}")
+    plot = output_file(parser, path, flag)
+    if output is not None and plot == output:
+        parser.error(f"{flag} {plot} is the result file: give another path")
+    return plot
+
+
+def _token(value: Any, spec: str) -> str:
+    """One RESULT value as one word: blanks and '=' (which would split it or make another pair) become '_', an
+    empty string '-' (never an error: the line comes after the work)."""
+    if isinstance(value, tuple):  # (value, format spec)
+        value, spec = value
+    elif isinstance(value, bool | str | int | np.integer):
+        spec = ""  # as they are: a count, a status, 'K/N'
+    text = format(value.item() if isinstance(value, np.generic) else value, spec)
+    return re.sub(r"[\s=]+", "_", text) or "-"
+
+
+def result_value(token: str) -> int | float | str:
+    """A RESULT line's value as the result JSON holds it: an int or a float where the token is one ('nan' a float
+    NaN, which `write_json` writes as null), else the token itself ('5/8', 'missing_stage')."""
+    for kind in (int, float):
+        try:
+            return kind(token)
+        except ValueError:
+            pass
+    return token
+
+
+def result_line(name: str, values: Mapping[str, Any], spec: str = ".2f") -> tuple[str, dict[str, Any]]:
+    """(the line `RESULT name key=value ...`, the mapping key -> value as the line gives it) of `values`: a float
+    formatted with `spec`, a value given as (value, format spec) with its own, an int or a string as it is. The
+    scripts store the mapping as their result JSON's `result` before they print the line (their last), so the
+    JSON carries exactly the headline figures, rounded as printed."""
+    tokens = {key: _token(value, spec) for key, value in values.items()}
+    line = " ".join([f"RESULT {name}", *(f"{key}={token}" for key, token in tokens.items())])
+    return line, {key: result_value(token) for key, token in tokens.items()}
+
+
+def parse_result_line(line: str) -> tuple[str, dict[str, Any]]:
+    """(name, mapping) of a RESULT line, the inverse of `result_line`."""
+    words = line.split()
+    if len(words) < 2 or words[0] != "RESULT":
+        raise ValueError(f"not a RESULT line: {line!r}")
+    return words[1], {key: result_value(token) for key, token in (word.split("=", 1) for word in words[2:])}

@@ -26,7 +26,7 @@ import numpy as np
 from evolution import loopback  # standard library only: safe before the workers size their thread pools
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import integer, machine_info, output_file, ratio  # NumPy and the standard library only
+from common import integer, machine_info, output_file, ratio, result_line  # NumPy and the standard library only
 
 from snncontrol.atomic import write_json
 
@@ -129,9 +129,10 @@ def main(argv: list[str] | None = None) -> None:
         "identical_values_across_backends": identical,
         "left_out": left_out,
     }
+    line, result["result"] = result_line("evolve_throughput", {
+        "serial_evals_per_s": (rates["serial"], ".1f"), **{f"{name}_speedup": speedup[name] for name in parallel}})
     write_json(output, result, indent=2)
-    speedups = " ".join(f"{name}_speedup={speedup[name]:.2f}" for name in parallel)
-    print(f"RESULT evolve_throughput serial_evals_per_s={rates['serial']:.1f} {speedups}")
+    print(line)
 
 
 if __name__ == "__main__":

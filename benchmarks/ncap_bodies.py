@@ -16,9 +16,10 @@ paper's initialization (+1 / -1, not evolved), what evolution is measured agains
 
 `--artifact` grades a run's champion in place of the shipped body-envelope NCAP; with `--ship` it then becomes
 `shipped:swimmer_ncap_bodies` (its metadata naming the run). Reports per controller the median and the worst
-body of the NCAP return (mean over its episodes; the worst episode beside it) and of the net speed (head
-displacement / duration, m/s), the bodies it swims forward on (net speed > 1 mm/s), and each one's ratio to the
-paper's circuit. Writes benchmarks/results/ncap_bodies.json and ends with
+body of the NCAP return (mean over its episodes; the worst episode beside it) and of the net speed (m/s, signed:
+the head's displacement along its mean heading / duration, negative swimming backwards), the bodies it swims
+forward on (net speed > 1 mm/s), and each one's ratio to the paper's circuit. Writes
+benchmarks/results/ncap_bodies.json and ends with
 `RESULT ncap_bodies bodies=... single_median=... single_worst=... envelope_median=... envelope_worst=...
 paper_median=... paper_worst=... single_ratio_worst=... envelope_ratio_worst=...`.
 """
@@ -37,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import output_file, ratios  # noqa: E402
+from common import output_file, ratios, result_line  # noqa: E402
 
 from sim_envs.swimmer.envelope import SwimmerEnvelope  # noqa: E402
 from snncontrol.artifacts import read_artifact, save_controller  # noqa: E402
@@ -49,7 +50,7 @@ from snncontrol.evaluation.swimming import swim  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "ncap_bodies.json"
 EPISODE_SEED = 20_000  # episode seeds from here: never drawn by an evolution run or a selection
-FORWARD_M_S = 1e-3  # a body swims forward when its net speed exceeds this (m/s)
+FORWARD_M_S = 1e-3  # a body swims forward when its (signed) net speed exceeds this (m/s; < 0: backwards)
 ENVELOPE_CONFIG = "configs/ncap_bodies.yaml"
 #: controller key -> (label, what it was evolved on)
 CONTROLLERS = {
@@ -156,18 +157,20 @@ def main(argv: list[str] | None = None) -> int:
         "rows": rows,
         "controllers": figures,
     }
+    s, e, p = (figures[key] for key in CONTROLLERS)
+    line, document["result"] = result_line("ncap_bodies", {
+        "bodies": len(rows), "single_median": (s["return"]["median"], ".0f"),
+        "single_worst": (s["return"]["worst"], ".0f"), "envelope_median": (e["return"]["median"], ".0f"),
+        "envelope_worst": (e["return"]["worst"], ".0f"), "paper_median": (p["return"]["median"], ".0f"),
+        "paper_worst": (p["return"]["worst"], ".0f"), "single_ratio_worst": s["ratio_to_paper_init"]["worst"],
+        "envelope_ratio_worst": e["ratio_to_paper_init"]["worst"]})
     write_json(output, document)
     for f in figures.values():
         print(f"{f['label']}: return median {f['return']['median']:.0f}, worst body {f['return']['worst']:.0f}, "
               f"worst episode {f['worst_episode']:.0f}; forward on {f['forward']} of {len(rows)}; per body "
               f"{f['ratio_to_paper_init']['worst']:.2f}x-{f['ratio_to_paper_init']['best']:.2f}x the paper init's "
               f"(median {f['ratio_to_paper_init']['median']:.2f}x)")
-    s, e, p = (figures[key] for key in CONTROLLERS)
-    print(f"RESULT ncap_bodies bodies={len(rows)} single_median={s['return']['median']:.0f} "
-          f"single_worst={s['return']['worst']:.0f} envelope_median={e['return']['median']:.0f} "
-          f"envelope_worst={e['return']['worst']:.0f} paper_median={p['return']['median']:.0f} "
-          f"paper_worst={p['return']['worst']:.0f} single_ratio_worst={s['ratio_to_paper_init']['worst']:.2f} "
-          f"envelope_ratio_worst={e['ratio_to_paper_init']['worst']:.2f}")
+    print(line)
     return 0
 
 

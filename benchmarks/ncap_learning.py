@@ -17,9 +17,10 @@ episode evaluations, mean +- std over seeds, the return at initialization at 0) 
     silenced; the change in %.
 `--ship` also writes the spiking run with the best final return as the shipped controller
 (snncontrol/controllers/swimmer_ncap). Ends with
-`RESULT ncap_learning spiking_final=... graded_final=... mlp_final=... ratio=... spiking_init=... mlp_init=...
-params_ratio=...`; where the spiking or the MLP runs are missing, `status=missing_runs` and nan for their figures,
-and where no run finished `status=no_runs` (both exit with status 1).
+`RESULT ncap_learning spiking_final=... graded_final=... mlp_final=... spiking_worst=... graded_worst=...
+mlp_worst=... ratio=... spiking_init=... mlp_init=... params_ratio=...` (*_worst: the worst seed's final return;
+the JSON's `result` holds the same); where the spiking or the MLP runs are missing, `status=missing_runs` and
+nan for their figures, and where no run finished `status=no_runs` (both exit with status 1).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, output_file, ratio  # noqa: E402
+from common import integer, output_file, ratio, result_line  # noqa: E402
 
 from evolution.config import load_config  # noqa: E402
 from snncontrol.adapters import IOAdapters  # noqa: E402
@@ -183,6 +184,7 @@ def compare(label: str, config_name: str, runs: Runs, seeds: range) -> tuple[dic
         "init_return_std": float(np.std(init)),
         "final_return_mean": float(np.mean(finals)),
         "final_return_std": float(np.std(finals)),
+        "final_return_worst": float(np.min(finals)),  # the worst seed's
         "final_returns": finals.tolist(),
         "final_speeds_m_s": speeds.tolist(),
         "evals_to_90_mean": float(np.mean(runs.to90)),
@@ -280,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ship", action="store_true", help="write the best spiking run as the shipped controller")
     args = parser.parse_args(argv)
     output = output_file(parser, OUT / "ncap_learning.json", "the result file")
+    plot_path = output_file(parser, OUT / "ncap_learning.png", "the plot")
     runs_root, seeds = Path(args.runs), range(args.seeds)
     if not args.skip_evolve:  # seed by seed, so that an interrupted benchmark has every controller type
         for seed in seeds:
@@ -297,32 +300,40 @@ def main(argv: list[str] | None = None) -> int:
         robustness[label] = {name: float(np.mean(values)) for name, values in returns.items()}
         if args.ship and config_name == "ncap_spiking":
             ship(runs, returns["none"], config_name)
+    line, headline = result(rows)
     if not rows:
-        print(result_line(rows))
+        print(line)
         return 1
     print_tables(rows, robustness)
-    plot(rows, curves, OUT / "ncap_learning.png")
     document = {"n_links": N_LINKS, "eval_seeds": list(EVAL_SEEDS), "table": rows, "curves": curves,
-                "robustness": robustness, "perturbations": {k: vars(v) for k, v in PERTURBATIONS.items()}}
-    write_json(output, document)
-    print(result_line(rows))
+                "robustness": robustness, "perturbations": {k: vars(v) for k, v in PERTURBATIONS.items()},
+                "result": headline}
+    write_json(output, document)  # before the plot: a plot that fails loses no evaluation
+    plot(rows, curves, plot_path)
+    print(line)
     return 0 if set(rows) >= COMPARED else 1
 
 
-def result_line(rows: dict[str, dict]) -> str:
-    """The RESULT line of the table rows: `status=no_runs` without any, `status=missing_runs` (nan for the figures
-    of the missing ones) without the spiking NCAP's or the MLP's."""
+def result(rows: dict[str, dict]) -> tuple[str, dict[str, object]]:
+    """(the RESULT line of the table rows, its mapping): `status=no_runs` without any, `status=missing_runs` (nan
+    for the figures of the missing ones) without the spiking NCAP's or the MLP's; *_worst: the worst seed's final
+    return."""
     if not rows:
-        return "RESULT ncap_learning status=no_runs"
+        return result_line("ncap_learning", {"status": "no_runs"})
     spiking, graded, mlp = (rows.get(label, {}) for label in CONFIGS)
     nan = float("nan")
-    status = "" if set(rows) >= COMPARED else "status=missing_runs "
-    return (f"RESULT ncap_learning {status}spiking_final={spiking.get('final_return_mean', nan):.1f} "
-            f"graded_final={graded.get('final_return_mean', nan):.1f} "
-            f"mlp_final={mlp.get('final_return_mean', nan):.1f} "
-            f"ratio={ratio(spiking.get('final_return_mean', nan), mlp.get('final_return_mean', nan)):.2f} "
-            f"spiking_init={spiking.get('init_return_mean', nan):.1f} mlp_init={mlp.get('init_return_mean', nan):.1f} "
-            f"params_ratio={ratio(mlp.get('parameters', nan), spiking.get('parameters', nan)):.0f}")
+    status = {} if set(rows) >= COMPARED else {"status": "missing_runs"}
+    return result_line("ncap_learning", {
+        **status,
+        **{f"{name}_final": (row.get("final_return_mean", nan), ".1f")
+           for name, row in (("spiking", spiking), ("graded", graded), ("mlp", mlp))},
+        **{f"{name}_worst": (row.get("final_return_worst", nan), ".1f")
+           for name, row in (("spiking", spiking), ("graded", graded), ("mlp", mlp))},
+        "ratio": ratio(spiking.get("final_return_mean", nan), mlp.get("final_return_mean", nan)),
+        "spiking_init": (spiking.get("init_return_mean", nan), ".1f"),
+        "mlp_init": (mlp.get("init_return_mean", nan), ".1f"),
+        "params_ratio": (ratio(mlp.get("parameters", nan), spiking.get("parameters", nan)), ".0f"),
+    })
 
 
 if __name__ == "__main__":

@@ -10,8 +10,11 @@ Held-out return: each run's champion (best/) on 5 new episodes (reset seeds 1000
 seeds (and std). Learning curves: best-so-far training return vs episode evaluations, mean +- std over seeds.
 Finished runs in RUNS/<config>/seed<k> of the same config are reused (delete them to re-evolve). Writes
 benchmarks/results/ncap_swimmer_v5.json and .png and ends with
-`RESULT ncap_swimmer_v5 spiking_return_500=.. graded_return_500=.. mlp_return_500=.. spiking_best_5000=..`
-(spiking_best_5000: the held-out return of the 5,000-evaluation champion). `--quick` (tests): 2 generations of
+`RESULT ncap_swimmer_v5 spiking_return_500=.. graded_return_500=.. mlp_return_500=.. spiking_worst_500=..
+graded_worst_500=.. mlp_worst_500=.. spiking_over_mlp=.. spiking_over_graded=.. spiking_best_5000=..`
+(*_worst_500: the held-out return of the worst seed's champion; spiking_over_*: the spiking NCAP's mean held-out
+return over the peer's, nan where the peer's is not positive; spiking_best_5000: the held-out return of the
+5,000-evaluation champion; the JSON's `result` holds the same). `--quick` (tests): 2 generations of
 50-step episodes, 1 seed, 3 generations for the long run; writes its results under RUNS/results instead.
 """
 
@@ -29,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, output_file  # noqa: E402
+from common import integer, output_file, ratio, result_line  # noqa: E402
 from ncap_learning import Runs, read_logbook  # noqa: E402
 
 from evolution.config import ExperimentConfig, load_config  # noqa: E402
@@ -92,6 +95,7 @@ def row(label: str, runs: Runs, returns: np.ndarray) -> dict:
         "parameters": runs.spec.parameters.size,
         "heldout_return_mean": float(returns.mean()),
         "heldout_return_std": float(returns.std()),
+        "heldout_return_worst": float(returns.min()),  # the worst seed's champion
         "heldout_returns": returns.tolist(),
         "training_best": runs.training_best,
         "periods_steps": periods,
@@ -133,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     gens, steps, long_gens = (2, 50, 3) if args.quick else (None, None, None)
     out = runs_root / "results" if args.quick else OUT
     output = output_file(parser, out / "ncap_swimmer_v5.json", "the result file")
+    plot_path = output_file(parser, out / "ncap_swimmer_v5.png", "the plot")
     start = time.perf_counter()
     rows, curves = {}, {}
     for label, name in CONFIGS.items():
@@ -155,6 +160,18 @@ def main(argv: list[str] | None = None) -> int:
     }
     elapsed = time.perf_counter() - start
     print(f"spiking NCAP, {long['evals'][-1]} evaluations: held-out {long_return:.1f}, threshold {THRESHOLD:.0f}")
+    spiking, graded, mlp = (rows[label] for label in CONFIGS)
+    line, result = result_line("ncap_swimmer_v5", {
+        "spiking_return_500": (spiking["heldout_return_mean"], ".1f"),
+        "graded_return_500": (graded["heldout_return_mean"], ".1f"),
+        "mlp_return_500": (mlp["heldout_return_mean"], ".1f"),
+        "spiking_worst_500": (spiking["heldout_return_worst"], ".1f"),
+        "graded_worst_500": (graded["heldout_return_worst"], ".1f"),
+        "mlp_worst_500": (mlp["heldout_return_worst"], ".1f"),
+        "spiking_over_mlp": ratio(spiking["heldout_return_mean"], mlp["heldout_return_mean"]),
+        "spiking_over_graded": ratio(spiking["heldout_return_mean"], graded["heldout_return_mean"]),
+        "spiking_best_5000": (long_return, ".1f"),
+    })
     document = {
         "env": ENV_ID,
         "eval_seeds": list(EVAL_SEEDS),
@@ -163,14 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         "long": long,
         "elapsed_s": round(elapsed, 1),
         "quick": args.quick,
+        "result": result,
     }
     write_json(output, document)
-    plot(curves, long, out / "ncap_swimmer_v5.png")
-    print(
-        f"RESULT ncap_swimmer_v5 spiking_return_500={rows['spiking NCAP']['heldout_return_mean']:.1f} "
-        f"graded_return_500={rows['graded NCAP']['heldout_return_mean']:.1f} "
-        f"mlp_return_500={rows['MLP(64, 64)']['heldout_return_mean']:.1f} spiking_best_5000={long_return:.1f}"
-    )
+    plot(curves, long, plot_path)
+    print(line)
     return 0
 
 

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, output_file, ratio  # noqa: E402
+from common import integer, output_file, ratio, result_line  # noqa: E402
 
 from snncontrol.atomic import write_json  # noqa: E402
 from snncontrol.controllers.ncap import ncap_genome, ncap_io, ncap_spec  # noqa: E402
@@ -125,12 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         "elapsed_s": round(time.perf_counter() - start, 1),
         "quick": args.quick,
     }
+    line, document["result"] = result_line("ncap_swimmer_v5_lead", {
+        "angles_alone_best": (alone, ".1f"), "lead_best": (ours, ".1f"), "ratio": ratio(ours, alone),
+        "openloop_best": (gaits[i, j], ".1f"), "openloop_best_lag": (LAGS[j], "")})
     write_json(output, document)
-    print(
-        f"RESULT ncap_swimmer_v5_lead angles_alone_best={alone:.1f} lead_best={ours:.1f} "
-        f"ratio={ratio(ours, alone):.2f} "
-        f"openloop_best={gaits[i, j]:.1f} openloop_best_lag={LAGS[j]}"
-    )
+    print(line)
     return 0
 
 

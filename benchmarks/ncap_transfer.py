@@ -10,8 +10,10 @@ evolved) is swum too.
 
 Writes benchmarks/results/ncap_transfer.json (per n: mean head forward speed in m/s and mean NCAP return, for
 both) and ncap_transfer.png (forward speed vs links), prints a markdown table and ends with
-`RESULT ncap_transfer links_forward=K of=11 min_speed=... speed_6=... params=4` where a body moves forward
-when its mean head forward speed is > 0.
+`RESULT ncap_transfer links_forward=K of=11 min_speed=... speed_6=... params=4 ratio_vs_paper_init_median=...
+ratio_vs_paper_init_worst=...` (the JSON's `result` holds the same) where a body moves forward when its mean head
+forward speed is > 0, and the ratios are the evolved speed over the paper init's, per body where the paper init
+swims forward (median and the worst body).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import integer, output_file  # noqa: E402
+from common import integer, output_file, plot_file, ratios, result_line  # noqa: E402
 
 from snncontrol.artifacts import read_artifact  # noqa: E402
 from snncontrol.atomic import write_json  # noqa: E402
@@ -67,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", default=str(PLOT), help="plot of forward speed vs links (PNG)")
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
-    output, plot_path = output_file(parser, args.out, "--out"), output_file(parser, args.plot, "--plot")
+    output = output_file(parser, args.out, "--out")
+    plot_path = plot_file(parser, args.plot, "--plot", output)
     try:
         spec, genome, _meta, _ = read_artifact(args.artifact)
         retarget(spec, genome, LINKS[0])  # (not an NCAP: refused now, not after the first bodies)
@@ -99,7 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     forward = int((speeds > 0).sum())
     speed_6 = next(r["speed"] for r in rows if r["links"] == 6)
     # the peer: the same circuit at the paper's initial weights (Bhattasali et al.), on the same bodies and seeds
-    ratios = np.array([r["speed"] / r["init_speed"] for r in rows if r["init_speed"] > 0])
+    by_body = ratios(speeds, np.array([r["init_speed"] for r in rows]))  # nan where the paper init does not swim
+    by_body = by_body[np.isfinite(by_body)]
+    line, result = result_line("ncap_transfer", {
+        "links_forward": forward, "of": len(rows), "min_speed": (float(speeds.min()), ".4f"),
+        "speed_6": (speed_6, ".4f"), "params": spec.parameters.size,
+        "ratio_vs_paper_init_median": float(np.median(by_body)) if len(by_body) else float("nan"),
+        "ratio_vs_paper_init_worst": float(by_body.min()) if len(by_body) else float("nan")})
     document = {
         "artifact": str(Path(args.artifact).relative_to(ROOT)) if Path(args.artifact).is_relative_to(ROOT)
         else args.artifact,
@@ -114,16 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         "speed_6": speed_6,
         "params": spec.parameters.size,
         "peer": "paper init",
-        "speed_over_paper_init": {"median": float(np.median(ratios)), "worst": float(ratios.min()),
-                                  "bodies": len(ratios)} if len(ratios) else None,
+        "speed_over_paper_init": {"median": float(np.median(by_body)), "worst": float(by_body.min()),
+                                  "bodies": len(by_body)} if len(by_body) else None,
+        "result": result,
     }
-    write_json(output, document)
+    write_json(output, document)  # before the plot: a plot that fails loses no swim
     plot(rows, str(plot_path))
-    print(
-        f"RESULT ncap_transfer links_forward={forward} of={len(rows)} min_speed={speeds.min():.4f} "
-        f"speed_6={speed_6:.4f} params={spec.parameters.size} "
-        f"ratio_vs_paper_init_median={np.median(ratios) if len(ratios) else float('nan'):.2f}"
-    )
+    print(line)
     return 0
 
 

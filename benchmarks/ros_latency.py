@@ -67,7 +67,7 @@ from std_msgs.msg import Float64, Float64MultiArray
 from snncontrol.controllers import SHIPPED
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import integer, machine_info, number, output_file
+from common import integer, machine_info, number, output_file, result_line
 
 from snncontrol.atomic import write_json
 
@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         runs += [run(choice, 1000.0, extra, min(block, extra / 3), args.domain_id) for choice in CHOICES]
     except TimeoutError as exc:  # the nodes under test never started or answered
         print(f"ros_latency: {exc}", file=sys.stderr)
-        print("RESULT ros_latency status=no_answer")
+        print(result_line("ros_latency", {"status": "no_answer"})[0])
         return 1
     main100, main1k = runs[0], runs[1]
     summary = {
@@ -371,10 +371,10 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
         "wall_s": time.monotonic() - start,
     }
+    line, document["result"] = result_line("ros_latency", summary, ".4g")
     if output is not None:
         write_json(output, document)
-    print("RESULT ros_latency " + " ".join(
-        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items()))
+    print(line)
     return 0
 
 

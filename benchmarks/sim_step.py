@@ -29,7 +29,7 @@ from sim_envs import SwimmerEnv, SwimmerVectorEnv
 from snncontrol.seeding import seed32_argument
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import integer, machine_info, output_file
+from common import integer, machine_info, output_file, result_line
 
 from snncontrol.atomic import json_ready, write_json
 
@@ -116,11 +116,13 @@ def main(argv: list[str] | None = None) -> None:
         "fraction_of_physics_limit": limit / ours,
         "targets": {"speedup_vs_syncvector": 3.0, "fraction_of_physics_limit": 0.7},
     }
+    line, result["result"] = result_line("sim_step", {
+        "speedup_vs_syncvector": result["speedup_vs_syncvector"],
+        "fraction_of_physics_limit": (result["fraction_of_physics_limit"], ".3f"),
+        "env_steps_per_s": (env_steps / ours, ".0f")})
     write_json(output, result, indent=2)
     print(json.dumps(json_ready(result), indent=2))
-    print(f"RESULT sim_step speedup_vs_syncvector={result['speedup_vs_syncvector']:.2f} "
-          f"fraction_of_physics_limit={result['fraction_of_physics_limit']:.3f} "
-          f"env_steps_per_s={env_steps / ours:.0f}")
+    print(line)
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ from snncontrol.seeding import seed32_argument
 from snncontrol.spec import NetworkSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import integer, machine_info, output_file
+from common import integer, machine_info, output_file, result_line
 
 from snncontrol.atomic import write_json
 
@@ -483,17 +483,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     check = (2, 50) if args.quick else (8, 200)
     result = run(args.population, args.steps, args.loop_individuals, args.repeats, args.calls, check, args.seed)
     result["quick"] = args.quick
+    line, result["result"] = result_line("snn_step", {
+        "speedup_vs_snntorch_batched": result["speedup_vs_snntorch_batched"],
+        "speedup_vs_snntorch_loop": (result["speedup_vs_snntorch_loop"], ".1f"),
+        "neuron_steps_per_s": (result["rollout"]["neuron_steps_per_s"]["ours"], ".3e"),
+        "step_p1_us": (result["step_p1"]["ours"]["median_us"], ".1f"),
+        "step_p1_realtime_us": (result["step_p1"]["ours_realtime"]["median_us"], ".1f"),
+        "tick_p1_us": (result["step_p1"]["ours_tick"]["median_us"], ".1f")})
     if output is not None:
         write_json(output, result, indent=2)
     print_report(result)
-    print(
-        f"RESULT snn_step speedup_vs_snntorch_batched={result['speedup_vs_snntorch_batched']:.2f} "
-        f"speedup_vs_snntorch_loop={result['speedup_vs_snntorch_loop']:.1f} "
-        f"neuron_steps_per_s={result['rollout']['neuron_steps_per_s']['ours']:.3e} "
-        f"step_p1_us={result['step_p1']['ours']['median_us']:.1f} "
-        f"step_p1_realtime_us={result['step_p1']['ours_realtime']['median_us']:.1f} "
-        f"tick_p1_us={result['step_p1']['ours_tick']['median_us']:.1f}"
-    )
+    print(line)
     return result
 
 

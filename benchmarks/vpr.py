@@ -52,7 +52,7 @@ from snncontrol.vpr.seqmatch import check_length
 from snncontrol.vpr.train import Calibration, train
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import integer, machine_info, output_file, ratio
+from common import integer, machine_info, output_file, ratio, result_line
 
 from snncontrol.atomic import json_ready, write_json
 
@@ -297,25 +297,25 @@ def main(argv: list[str] | None = None) -> None:
         "peak_memory_mib": peak_mib(),
         "stages": stages,
     }
+    worst = min(conditions, key=lambda name: lowest_first(conditions[name]["snn_over_sad"]))
+    answered = [name for name in conditions if conditions[name]["sample_rate_recall_at_1"] > 0]  # nan: no sample
+    worst_spiking = min(answered, key=lambda name: lowest_first(conditions[name]["spiking_over_rate"]),
+                        default=queries[0])
+    line, out["result"] = result_line("vpr", {
+        "places": args.places, "recall_at_1": (results["snn"]["recall_at_1"], ".3f"),
+        "sad_recall_at_1": (results["sad"]["recall_at_1"], ".3f"), "train_s": (report["train_s"], ".1f"),
+        "query_hz": (out["query_hz_batched"], ".0f"), "query_hz_single": (single_hz, ".0f"),
+        "peak_memory_mib": (out["peak_memory_mib"], ".0f"), "conditions": len(conditions),
+        "worst_snn_over_sad": conditions[worst]["snn_over_sad"], "worst_condition": worst,
+        "worst_spiking_over_rate": conditions[worst_spiking]["spiking_over_rate"],
+        "worst_spiking_condition": worst_spiking})
     write_json(output, out)
     curves = {name: metrics.pr_curve(sim, truth, 1) for name, sim in sims.items()}
     plots.plot_pr(curves, RESULTS / f"{args.name}_pr.png")
     if args.places <= 2000:  # a larger matrix is a grey square at any figure size
         plots.plot_similarity(sims["snn"], RESULTS / f"{args.name}_similarity.png", "SNN ensemble similarity")
     print(json.dumps(json_ready(out), indent=1))
-    worst = min(conditions, key=lambda name: lowest_first(conditions[name]["snn_over_sad"]))
-    answered = [name for name in conditions if conditions[name]["sample_rate_recall_at_1"] > 0]  # nan: no sample
-    worst_spiking = min(answered, key=lambda name: lowest_first(conditions[name]["spiking_over_rate"]),
-                        default=queries[0])
-    print(
-        f"RESULT vpr places={args.places} recall_at_1={results['snn']['recall_at_1']:.3f} "
-        f"sad_recall_at_1={results['sad']['recall_at_1']:.3f} train_s={report['train_s']:.1f} "
-        f"query_hz={out['query_hz_batched']:.0f} query_hz_single={single_hz:.0f} "
-        f"peak_memory_mib={out['peak_memory_mib']:.0f} conditions={len(conditions)} "
-        f"worst_snn_over_sad={conditions[worst]['snn_over_sad']:.2f} worst_condition={worst} "
-        f"worst_spiking_over_rate={conditions[worst_spiking]['spiking_over_rate']:.2f} "
-        f"worst_spiking_condition={worst_spiking}"
-    )
+    print(line)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ CASES = [
     ("blimp_overshoot", ["--artifact", MISSING], "--artifact"),
     ("blimp_overshoot", ["--seed", "-1"], "--seed"),
     ("blimp_overshoot", ["--output", "/proc/x.json"], "--output"),
+    ("blimp_overshoot", ["--artifact", "shipped:swimmer_ncap"], "--artifact"),  # not a PD+I composite (exit 1 before)
     ("blimp_evolution", ["--peer-generations", "0"], "--peer-generations"),
     ("blimp_evolution", ["--max-generations", "0"], "--max-generations"),
     ("blimp_evolution", ["--seed", "-1"], "--seed"),
@@ -76,6 +77,71 @@ def test_bad_input_is_one_line_naming_the_flag(load_benchmark, capsys, name: str
         bench.main(argv)
     assert exit_info.value.code == 2
     _one_error_line(capsys, flag)
+
+
+#: (script, argv with {tmp} for a scratch folder, the flag the line names, the work that must not have begun: a
+#: function of the script's made to fail the test if called). Each of these ran the whole flight or swim first
+#: and then ended in a traceback (the plot) or, for blimp_overshoot, flew held-out plants.
+BEFORE_THE_WORK = [
+    ("blimp_closed_loop", ["--plot", "{tmp}/envelope.txt", "--output", "{tmp}/r.json"], "--plot", "evaluate_envelope"),
+    ("blimp_closed_loop", ["--plot", "{tmp}/envelope", "--output", "{tmp}/r.json"], "--plot", "evaluate_envelope"),
+    ("blimp_closed_loop", ["--plot", "{tmp}/r.json", "--output", "{tmp}/r.json"], "--plot", "evaluate_envelope"),
+    ("ncap_transfer", ["--plot", "{tmp}/same.json", "--out", "{tmp}/same.json"], "--plot", "swim"),
+    ("ncap_transfer", ["--plot", "{tmp}/same.png", "--out", "{tmp}/same.png"], "--plot", "swim"),
+    ("ncap_transfer", ["--plot", "{tmp}/speeds.txt", "--out", "{tmp}/r.json"], "--plot", "swim"),
+    ("blimp_overshoot", ["--plants", "821", "--output", "{tmp}/r.json"], "--plants", "load_controller"),
+    ("blimp_overshoot", ["--seed", "9139", "--plants", "1", "--bands", "lighter", "--output", "{tmp}/r.json"],
+     "--seed", "load_controller"),
+    ("blimp_overshoot", ["--seed", "9000", "--plants", "21", "--output", "{tmp}/r.json"], "--plants",
+     "load_controller"),
+]
+
+
+@pytest.mark.parametrize(("name", "argv", "flag", "work"), BEFORE_THE_WORK,
+                         ids=[f"{c[0]} {' '.join(c[1])}" for c in BEFORE_THE_WORK])
+def test_bad_input_is_refused_before_the_work(load_benchmark, capsys, monkeypatch, tmp_path, name: str,
+                                              argv: list[str], flag: str, work: str):
+    bench = load_benchmark(name)
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError(f"{work} ran before the input was checked")
+
+    monkeypatch.setattr(bench, work, refuse)
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main([arg.format(tmp=tmp_path) for arg in argv])
+    assert exit_info.value.code == 2
+    line = _one_error_line(capsys, flag)
+    if name == "blimp_overshoot":
+        assert "held-out plants 9100..9139" in line
+    assert not (tmp_path / "r.json").exists() and not (tmp_path / "same.json").exists()
+
+
+def test_blimp_closed_loop_refuses_a_controller_of_another_kind_in_one_line(load_benchmark, capsys, tmp_path):
+    """It was a SpecError traceback (eval-blimp says it in one line): its adapters do not fit the blimp."""
+    bench = load_benchmark("blimp_closed_loop")
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--artifact", "shipped:swimmer_ncap", "--plants", "1", "--output", str(tmp_path / "r.json")])
+    assert exit_info.value.code == 2
+    assert "observation" in _one_error_line(capsys, "--artifact")
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_blimp_closed_loop_refuses_a_controller_of_another_control_step_in_one_line(load_benchmark, capsys,
+                                                                                    monkeypatch, tmp_path):
+    from dataclasses import replace
+
+    from snncontrol.artifacts import Controller, load_controller
+    from snncontrol.controllers import resolve
+
+    bench = load_benchmark("blimp_closed_loop")
+    shipped = load_controller(resolve("shipped:blimp"))
+    fast = Controller(replace(shipped.spec, dt=0.05), shipped.genome, io=shipped.io)
+    monkeypatch.setattr(bench, "load_controller", lambda _path: fast)
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--plants", "1", "--output", str(tmp_path / "r.json")])
+    assert exit_info.value.code == 2
+    assert "control step" in _one_error_line(capsys, "--artifact")
+    assert not (tmp_path / "r.json").exists()
 
 
 def test_a_bad_ros_domain_id_in_the_environment_breaks_neither_help_nor_the_message(load_benchmark, capsys,

@@ -55,10 +55,10 @@ def test_the_ratios_of_the_benchmarks_are_guarded(load_benchmark) -> None:
     learning = load_benchmark("ncap_learning")
     rows = {"spiking NCAP": {"final_return_mean": 500.0, "init_return_mean": 10.0, "parameters": 4},
             "MLP(64, 64)": {"final_return_mean": 0.0, "init_return_mean": 0.0, "parameters": 4800}}
-    assert " ratio=nan " in learning.result_line(rows)
+    assert " ratio=nan " in learning.result(rows)[0]
     report = load_benchmark("blimp_report")
     figures = {"ss_error_cm_median": 1.0, "overshoot_up_cm_median": 0.0}
-    line = report.result_line({"disturbed": {report.GRADED_STAGE[1]: figures, report.PID_ROW: figures}})
+    line, _ = report.result({"disturbed": {report.GRADED_STAGE[1]: figures, report.PID_ROW: figures}})
     assert line.endswith("pid_over_snn_overshoot=nan")  # was a ZeroDivisionError
 
 
@@ -70,3 +70,41 @@ def test_machine_info_names_the_cpu_model_and_the_load(common) -> None:
     if models:  # (not platform.processor()'s 'x86_64')
         assert machine["cpu"] == models[0].split(":", 1)[1].strip()
     assert machine["cpu"] and len(machine["load_average_1_5_15_min"]) == 3 and machine["cores"] >= 1
+
+
+def test_the_result_line_and_its_mapping_say_the_same(common, tmp_path: Path) -> None:
+    """The RESULT line's keys and values are what the result JSON's `result` holds (rounded as printed; nan is
+    null), whatever each figure's format."""
+    values = {"targets_met": "5/8", "count": np.int64(3), "ratio": np.float64(1.23456), "speed": (0.035312, ".4f"),
+              "rate": (123456.0, ".3e"), "missing": float("nan"), "status": "missing stage=x", "empty": ""}
+    line, mapping = common.result_line("demo", values)
+    assert line == ("RESULT demo targets_met=5/8 count=3 ratio=1.23 speed=0.0353 rate=1.235e+05 missing=nan "
+                    "status=missing_stage_x empty=-")
+    assert json_ready(common.parse_result_line(line)) == ["demo", json_ready(mapping)]  # (nan != nan: as null)
+    assert mapping["count"] == 3 and mapping["ratio"] == 1.23 and mapping["rate"] == 123500.0
+    assert math.isnan(mapping["missing"])
+    write_json(tmp_path / "r.json", {"result": mapping})
+    assert json.loads((tmp_path / "r.json").read_text())["result"]["missing"] is None
+    assert common.result_line("demo", {"status": "no_runs"}) == ("RESULT demo status=no_runs", {"status": "no_runs"})
+
+
+@pytest.mark.parametrize("name", ["plot.txt", "plot.json", "plot"])
+def test_a_plot_path_matplotlib_cannot_render_is_one_line(common, tmp_path: Path, capsys, name: str) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="bench")
+    with pytest.raises(SystemExit):
+        common.plot_file(parser, tmp_path / "sub" / name, "--plot")
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("bench: error: --plot") and "a figure: give a name ending in" in err
+    assert not (tmp_path / "sub").exists()  # refused before its folder was made
+
+
+def test_a_plot_path_is_not_the_result_file(common, tmp_path: Path, capsys) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="bench")
+    assert common.plot_file(parser, tmp_path / "x.PDF", "--plot", tmp_path / "x.json") == tmp_path / "x.PDF"
+    with pytest.raises(SystemExit):
+        common.plot_file(parser, tmp_path / "x.png", "--plot", tmp_path / "x.png")
+    assert "is the result file" in capsys.readouterr().err

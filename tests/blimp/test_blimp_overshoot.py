@@ -123,6 +123,8 @@ def test_short_run_ends_with_its_result_line(bench, tmp_path, capsys):
             "snn_over_pid"]
     assert re.fullmatch("RESULT blimp_overshoot " + " ".join(f"{k}=\\S+" for k in keys), last)
     document = json.loads(output.read_text())
+    printed = {key: None if value == "nan" else float(value) for key, value in (w.split("=") for w in last.split()[2:])}
+    assert document["result"] == printed and list(document["result"]) == keys  # the JSON carries the headline
     row = document["calm"]["ode"]["heavy"]
     assert set(row) == {"SNN", "PID", "slow_d", "snn_ki", "snn_gains", "snn_pd_pid_i", "pid_pd_snn_i", "snn_ramp",
                         "pid_ramp"}
