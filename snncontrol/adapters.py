@@ -15,9 +15,11 @@ Observation kinds:
   joint angular velocity, rad).
 - setpoint_error: (obs[..., setpoint] - obs[..., measurement]) * scale, one input (e.g. altitude error, m).
 Each kind may mark missing samples: with `valid = (low, high)`, a value it reads (the measurement of
-setpoint_error, the selected channels of select, every channel of identity) outside low <= value < high, or
-non-finite, makes the inputs computed from it NaN. E.g. a rangefinder that reports a lost return as its maximum
-range (TFmini-S: 12 m) gets valid = (0, 12). The network's `SampleHoldEncoder` then holds the last sample.
+setpoint_error, the selected channels of select, every channel of identity: `valid_elements`) outside
+low <= value < high, or non-finite, makes the inputs computed from it NaN; a rate of select is another quantity
+(e.g. rad/s beside an angle's rad), so only a non-finite one does. E.g. a rangefinder that reports a lost return
+as its maximum range (TFmini-S: 12 m) gets valid = (0, 12). The network's `SampleHoldEncoder` then holds the
+last sample.
 Action kinds:
 - identity: the network output as is.
 - affine_clip: clip(out * scale + offset, low, high) (e.g. the blimp's command range [-3.3, 3.3]).
@@ -144,6 +146,13 @@ class ObservationAdapter:
             return tuple(range(n_obs))
         return (*self.indices, *self.rates) if self.kind == "select" else ()
 
+    def valid_elements(self, n_obs: int) -> tuple[int, ...]:
+        """The observation elements `valid` bounds (identity: all; select: `indices`, not its rates;
+        setpoint_error: its measurement)."""
+        if self.kind == "setpoint_error":
+            return (self.measurement,)
+        return tuple(range(n_obs)) if self.kind == "identity" else self.indices
+
     def reads(self, n_obs: int) -> tuple[int, ...]:
         """Every observation element the adapter reads (`channels`; setpoint_error: its measurement and set-point)."""
         return self.channels(n_obs) if self.kind != "setpoint_error" else (self.measurement, self.setpoint)
@@ -161,18 +170,28 @@ class ObservationAdapter:
         if self.kind == "select":
             selected = self._missing_outside_valid(obs[..., list(self.indices)])
             if self.rates:
-                selected = selected + self.lead * self._missing_outside_valid(obs[..., list(self.rates)])
+                selected = selected + self.lead * self._missing_if_not_finite(obs[..., list(self.rates)])
             return selected * _coefficient(self.scale) + _coefficient(self.offset)
         measured = self._missing_outside_valid(obs[..., self.measurement : self.measurement + 1])
         return (obs[..., self.setpoint : self.setpoint + 1] - measured) * self.scale[0]
+
+    def _missing_if_not_finite(self, values: Any) -> Any:
+        """`values` with NaN where they are not finite, where the adapter marks missing samples (`valid`)."""
+        if self.valid is None:
+            return values
+        return _nan_unless(values, torch.isfinite(values) if isinstance(values, torch.Tensor) else np.isfinite(values))
 
     def _missing_outside_valid(self, values: Any) -> Any:
         """`values` with NaN where they leave the valid range (unchanged without one)."""
         if self.valid is None:
             return values
         low, high = self.valid
-        ok = (values >= low) & (values < high)
-        return values.where(ok, torch.nan) if isinstance(values, torch.Tensor) else np.where(ok, values, np.nan)
+        return _nan_unless(values, (values >= low) & (values < high))
+
+
+def _nan_unless(values: Any, ok: Any) -> Any:
+    """`values` (numpy or torch) with NaN where `ok` is false."""
+    return values.where(ok, torch.nan) if isinstance(values, torch.Tensor) else np.where(ok, values, np.nan)
 
 
 @dataclass(frozen=True)

@@ -300,7 +300,7 @@ def _tick_kernel(obs, packed, command, table, weights, neurons, state, buffers):
                 value = np.nan
             if ints[HAS_RATES]:  # select with rates: the channel `lead` seconds ahead
                 rate = obs[ints[CHANNELS + n_in + k]]
-                if has_valid and not (rate >= valid_low and rate < valid_high):
+                if has_valid and not np.isfinite(rate):  # (a rate is no value of the channel: `valid` not applied)
                     rate = np.nan
                 value = value + floats[LEAD] * rate
             if obs_kind == OBS_SELECT:

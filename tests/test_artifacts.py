@@ -186,8 +186,12 @@ def test_a_select_adapter_with_rates_reads_each_channel_lead_seconds_ahead() -> 
     torch_x = spindle(torch.as_tensor(obs))
     assert isinstance(torch_x, torch.Tensor) and torch.allclose(torch_x, torch.as_tensor(spindle(obs)))
     assert spindle.n_inputs(6) == 2 and IOAdapters.from_dict(IOAdapters(spindle).to_dict()).observation == spindle
+    # `valid` bounds the angles (rad), not their rates (rad/s: 2.0 rad/s is no lost sample); a non-finite rate is
     lost = ObservationAdapter("select", indices=(1, 2), rates=(4, 5), lead=0.25, valid=(-1.5, 1.5))
-    assert np.isnan(lost(obs)).tolist() == [[True, False]]  # a lost rate (2.0 rad/s outside valid) loses its input
+    assert np.isnan(lost(obs)).tolist() == [[False, False]] and lost.valid_elements(6) == (1, 2)
+    for missing in (np.nan, np.inf):
+        assert np.isnan(lost(np.where(np.arange(6) == 5, missing, obs))).tolist() == [[False, True]]
+        assert np.isnan(lost(np.where(np.arange(6) == 1, 1.6, obs))).tolist() == [[True, False]]
     with pytest.raises(SpecError, match="do not fit an observation of 5"):
         spindle.n_inputs(5)  # rate index 5
     for bad, match in (

@@ -113,13 +113,12 @@ class ControlCore:
         return None
 
     def valid_range(self, n_obs: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per observation element, the adapter's `valid` [low, high) on the elements it reads that way
-        (-inf, inf elsewhere): a value outside it is a lost sample."""
+        """Per observation element, the adapter's `valid` [low, high) on the elements it bounds (`valid_elements`;
+        -inf, inf elsewhere: a select's rates): a value outside it is a lost sample."""
         low, high = np.full(n_obs, -np.inf), np.full(n_obs, np.inf)
         observation = self.controller.io.observation
         if observation.valid is not None:
-            read = list(observation.channels(n_obs)) or [observation.measurement]
-            read = [i for i in read if 0 <= i < n_obs]
+            read = [i for i in observation.valid_elements(n_obs) if 0 <= i < n_obs]
             low[read], high[read] = observation.valid
         return low, high
 
