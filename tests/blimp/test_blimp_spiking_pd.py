@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from snncontrol.controllers.blimp.networks import BLIMP_IO
 from snncontrol.controllers.blimp.spiking_pd import (
     ENCODER_DECAY,
     ENCODER_WEIGHT,
+    derivative_gain,
     encoder_code,
     pd_genome,
     spiking_pd_i,
@@ -132,6 +134,11 @@ def test_the_shipped_controller_is_the_envelope_evolution_of_its_named_seed(tmp_
 def test_networks_it_cannot_build_are_refused_in_one_line() -> None:
     with pytest.raises(SpecError, match="IWTA hidden layer"):
         pd_genome(pd_snn("lif"))
+    # kd 1e9 wrote a controller whose derivative ran the wrong way (-3 per m/s; kd 100: -13) and whose P part was gone
+    for kd in (24.0, 100.0, 1e9):
+        with pytest.raises(SpecError, match=re.escape(f"kd={kd:g} per m/s at kp=3 is beyond what the construction")):
+            pd_genome(pd_snn("iwta"), kp=3.0, kd=kd)
+    assert abs(derivative_gain(pd_snn("iwta"), pd_genome(pd_snn("iwta"), kp=3.0, kd=8.0)) - 8.0) < 3.0
     with pytest.raises(SpecError, match="kp > 0"):
         pd_genome(pd_snn("iwta"), kp=-1.0)
     with pytest.raises(SpecError, match="at least 2 encoder pairs"):

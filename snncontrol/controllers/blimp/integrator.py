@@ -166,11 +166,16 @@ def pd_with_integrator(
     return parallel(specs, name=name), parallel_genome(specs, [pd_genome, integrator_genome(i, **integrator)])
 
 
+def error_response(spec: NetworkSpec, genome: np.ndarray, errors: np.ndarray) -> np.ndarray:
+    """Commands [T, K] of a network fed K error series `errors` [T, K] (m, one per step) from rest."""
+    net = Network(spec, torch.float64)
+    xs = torch.as_tensor(np.asarray(errors, np.float64)[:, :, None].copy())
+    params = net.params(np.repeat(genome[None], xs.shape[1], axis=0))
+    out, _ = net.rollout(params, xs, net.init_state(xs.shape[1]))
+    return out[:, :, 0].numpy()
+
+
 def constant_error_response(spec: NetworkSpec, genome: np.ndarray, errors: np.ndarray, steps: int) -> np.ndarray:
     """Commands [steps, len(errors)] of a network fed each constant error (m) for `steps` steps from rest: flat
     for a proportional map, ramping for an integrator."""
-    net = Network(spec, torch.float64)
-    xs = torch.as_tensor(np.broadcast_to(np.asarray(errors, np.float64)[None, :, None], (steps, len(errors), 1)).copy())
-    params = net.params(np.repeat(genome[None], len(errors), axis=0))
-    out, _ = net.rollout(params, xs, net.init_state(len(errors)))
-    return out[:, :, 0].numpy()
+    return error_response(spec, genome, np.broadcast_to(np.asarray(errors, np.float64)[None, :], (steps, len(errors))))

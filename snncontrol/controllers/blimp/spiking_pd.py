@@ -60,6 +60,7 @@ import numpy as np
 
 from snncontrol.controllers.blimp.integrator import (
     constant_error_response,
+    error_response,
     genome_of,
     pd_with_integrator,
     require_parameters,
@@ -75,6 +76,11 @@ TONIC_BIAS, TONIC_THRESHOLD = 1.0, 0.45  # the tonic pair fires every step: 1 > 
 BOUND_MARGIN = 0.95  # fraction of the paper's weight bounds the construction uses at most
 CALIBRATION_ERROR = 0.05  # m: the constant error on which the command is kp times the error
 FAR_ERROR_M = 0.5  # m: the far field saturates here
+#: The derivative check: ramps of +-RAMP_M_S m/s through RAMP_ERROR_M m of error (s, around 10 s from rest); the
+#: derivative gain they measure must lie within KD_TOLERANCE * kd + 1 of kd (per m/s). Past kd ~16 at kp 3 the
+#: bounds shrink every drive: the measured derivative stays near 13-15 (kd 20: 13.1), then grows wild (kd 48: 115)
+#: and turns negative (kd 100: -13), the P part fading.
+RAMP_ERROR_M, RAMP_M_S, KD_TOLERANCE = 0.15, 0.02, 0.25
 INTEGRATOR_GAIN = 0.025  # the constructed integrator's input weight beside this PD (chosen with it, see above)
 
 
@@ -209,6 +215,10 @@ def pd_genome(
     gain = kp * CALIBRATION_ERROR / command(genome(1.0), CALIBRATION_ERROR)
     if gain * np.abs(readout).max() > 1.0:
         raise SpecError(f"pd_genome: kp={kp} needs readout weights beyond the paper's bound of 1")
+    measured = derivative_gain(spec, genome(gain))
+    if abs(measured - kd) > KD_TOLERANCE * kd + 1.0:
+        raise SpecError(f"pd_genome: kd={kd:g} per m/s at kp={kp:g} is beyond what the construction builds within "
+                        f"the paper's bounds (its derivative gain measures {measured:.1f} on a ramp): lower kd / kp")
     if not far:
         return genome(gain)
     near = command(genome(gain), FAR_ERROR_M)
@@ -217,6 +227,16 @@ def pd_genome(
         raise SpecError(f"pd_genome: a push of {push} at {FAR_ERROR_M} m needs far readout weights of "
                         f"{far_weight:.2f}, outside the paper's bound of 1; use more far neurons or a smaller push")
     return genome(gain, far_weight)
+
+
+def derivative_gain(spec: NetworkSpec, genome: np.ndarray) -> float:
+    """The derivative gain (command units per m/s) of a PD-SNN: half the difference of its mean commands over the
+    middle 2 s of two ramps of the error, +-RAMP_M_S m/s through RAMP_ERROR_M m, over 2 RAMP_M_S."""
+    steps = round(20.0 / spec.dt)
+    t = (np.arange(steps) - steps // 2) * spec.dt  # s from the middle
+    out = error_response(spec, genome, RAMP_ERROR_M + np.outer(t, [RAMP_M_S, -RAMP_M_S]))
+    middle = out[np.abs(t) <= 1.0].mean(axis=0)
+    return float((middle[0] - middle[1]) / (2 * RAMP_M_S))
 
 
 def spiking_pd_i(
