@@ -521,3 +521,19 @@ def test_a_configure_failure_names_the_parameter_in_one_line(context, blimp_arti
         assert message in node.failure and "\n" not in node.failure and not node.failure.endswith("^"), node.failure
     finally:
         node.destroy_node()
+
+
+def test_a_reading_re_sent_after_a_re_activation_is_answered(context, spinner, blimp_artifact):
+    """A lockstep partner that re-sends its last stamped reading after the node was deactivated and activated
+    again got no answer (the node remembered having answered that stamp) until the watchdog's safe command."""
+    node = controller(context, spinner, artifact=blimp_artifact, control_mode="event", autostart=True)
+    reading = Range(range=0.5, min_range=0.0, max_range=12.0)
+    reading.header.stamp.sec = 7
+    node._on_input(0, reading)
+    assert node.core.ticks == 1
+    node._on_input(0, reading)  # the same stamp again while active: already answered
+    assert node.core.ticks == 1
+    node.trigger_deactivate()
+    node.trigger_activate()
+    node._on_input(0, reading)
+    assert node.core.ticks == 1, "the first reading after a re-activation must be answered"

@@ -359,7 +359,6 @@ class ControllerNode(LifecycleNode):
         self._throttle = Throttle(p("warn_throttle_s"))
         self._stamp_throttle = Throttle(p("warn_throttle_s"))
         self._restart_throttle = Throttle(p("warn_throttle_s"))
-        self._last_trigger_stamp: int | None = None
         names: list[str] = [""] * n_in  # each input's resolved topic, filled as it is subscribed
         self._inputs = Inputs(names, self._input_types, sizes, self._valid_ranges, hold, self._joint_names,
                               self._safety.input_timeout_s, bool(self._setpoint_topic), p("setpoint_default"))
@@ -522,7 +521,7 @@ class ControllerNode(LifecycleNode):
         now = self._read_clock()
         if now < self._clock_last_ns:
             self._inputs.drop()
-            self._activated_ns, self._last_tick_ns = now, None
+            self._activated_ns, self._last_tick_ns, self._last_trigger_stamp = now, None, None
             self.get_logger().warning(f"the node clock jumped back by {(self._clock_last_ns - now) * 1e-9:.3f} s: "
                                       "inputs received before are dropped")
         self._clock_last_ns = now
@@ -613,6 +612,7 @@ class ControllerNode(LifecycleNode):
 
     # --- diagnostics ----------------------------------------------------------------------------------------
     def _reset_stats(self) -> None:
+        self._last_trigger_stamp: int | None = None  # (a reading re-sent after a re-activation is answered again)
         self._latency = LatencyWindow()
         self._missed = 0
         self._window_missed_base = 0
