@@ -12,7 +12,8 @@ time with use_sim_time). A parameter the node does not declare (a misspelt name)
 before a bag is opened.
 
 Stopping (SIGINT/SIGTERM) does not drop what is still in flight: the node keeps receiving and writing until no
-message came for `drain_quiet_s` since the stop (at most `drain_timeout_s`), then closes the bag (the mcap
+message came for `drain_quiet_s` since the stop (at most `drain_timeout_s`, default 4 s: inside the 5 s after which
+ros2 launch follows SIGINT with SIGTERM, then SIGKILL), then closes the bag (the mcap
 summary and metadata.yaml are written on close) and exits with status 0. A write that fails (disk full, a file
 size limit) stops the recording: one ERROR line, the bag closed with what was written before (readable where
 the close itself can still write), exit status 1.
@@ -112,7 +113,9 @@ class RecorderNode(Node):
         qos = messages.sensor_qos(reliability, depth=1000, name="reliability")
         self.quiet_s = declare(self, "drain_quiet_s", 0.5, "on stop: close once no message came for this long (s)",
                                low=0.0, high=3600.0)
-        self.drain_timeout_s = declare(self, "drain_timeout_s", 10.0, "on stop: close after this long at most (s)",
+        # (default 4 s: ros2 launch escalates SIGINT to SIGTERM after 5 s and to SIGKILL 5 s later, which would lose
+        # the bag's summary and metadata.yaml; the project's launcher waits 60 s)
+        self.drain_timeout_s = declare(self, "drain_timeout_s", 4.0, "on stop: close after this long at most (s)",
                                        low=0.0, high=3600.0)
         ready_topic = declare(self, "ready_topic", "", "announce here (latched) once every topic has a publisher")
         check_declared(self)  # a misspelt parameter: one line, before a bag is opened
