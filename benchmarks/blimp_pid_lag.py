@@ -35,7 +35,7 @@ from common import integer, number, output_file, ratio, result_line  # noqa: E40
 from snncontrol.adapters import IOAdapters  # noqa: E402
 from snncontrol.artifacts import load_controller  # noqa: E402
 from snncontrol.atomic import write_json  # noqa: E402
-from snncontrol.commands.eval_blimp import MIN_HOLD_S  # noqa: E402
+from snncontrol.commands.eval_blimp import MAX_HOLD_S, MIN_HOLD_S  # noqa: E402
 from snncontrol.controllers import SHIPPED  # noqa: E402
 from snncontrol.controllers.pid import BLIMP_PID, PIDPolicy  # noqa: E402
 from snncontrol.evaluation.blimp_eval import figures, plant_kwargs, steady_after_s  # noqa: E402
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plants", type=integer(1, 10_000), default=20)
     parser.add_argument("--seed", type=seed_argument, default=100, help="first plant seed")
-    parser.add_argument("--hold-s", type=number(MIN_HOLD_S, 3600.0), default=70.0,
+    parser.add_argument("--hold-s", type=number(MIN_HOLD_S, MAX_HOLD_S), default=70.0,
                         help=f"s each set-point is held (>= {MIN_HOLD_S:g}: a steady state to measure)")
     parser.add_argument("--output", type=Path, default=OUT)
     args = parser.parse_args(argv)

@@ -187,6 +187,8 @@ def test_eval_blimp_refuses_a_hold_of_nan_seconds(tmp_path, capsys):
     # a hold too short for a steady state: every figure was NaN, then the plot's log scale raised after the flights
     err = _one_line(capsys, "eval-blimp", "shipped:blimp", "--hold-s", "0.1", "--out", str(tmp_path))
     assert "--hold-s must be at least 2 s" in err
+    err = _one_line(capsys, "eval-blimp", "shipped:blimp", "--hold-s", "1e5", "--out", str(tmp_path))  # days of flight
+    assert "--hold-s must be at most 3600 s" in err
 
 
 def test_eval_swimmer_takes_the_plants_link_range(capsys):

@@ -47,6 +47,9 @@ COLUMNS = (
 
 #: The shortest hold (s) whose steady state the evaluation measures.
 MIN_HOLD_S = 2.0
+#: longest hold (s): an hour per set-point, three per flight
+MAX_HOLD_S = 3600.0
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("artifact", help="controller artifact directory, or shipped:NAME (e.g. shipped:blimp)")
@@ -106,7 +109,9 @@ def envelope_report(results: EnvelopeResults) -> tuple[dict[str, Any], list[str]
     lines: list[str] = []
     for model, by_condition in results.items():
         for condition, by_band in by_condition.items():
-            lines += ["", f"{model} plant, {condition}: median (worst plant) over each band's plants"]
+            lines += ["", f"{model} plant, {condition}: per band, the steady-state error's median over its holds "
+                          "(in brackets the worst plant, by the mean of its holds), the other figures' medians over "
+                          "its plants"]
             lines += band_table(by_band)
             document["models"].setdefault(model, {})[condition] = {
                 band: {name: atomic.json_ready({"figures": r.figures,
@@ -155,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
     if args.hold_s < MIN_HOLD_S:  # (shorter holds have no steady state to measure: every figure was NaN)
         raise SnnControlError(f"--hold-s must be at least {MIN_HOLD_S:g} s (a hold of {MIN_HOLD_S / 0.1:.0f} control "
                               f"steps), got {args.hold_s:g}")
+    if args.hold_s > MAX_HOLD_S:  # (1e5 s was taken and flew for days)
+        raise SnnControlError(f"--hold-s must be at most {MAX_HOLD_S:g} s, got {args.hold_s:g}")
     controller = load_controller(resolve(args.artifact))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)  # now, not after the flights: a bad --out fails at once
