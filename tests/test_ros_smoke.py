@@ -8,8 +8,18 @@ import time
 import rclpy
 
 
-def test_discovery_is_kept_on_localhost() -> None:
-    assert os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "LOCALHOST"
+def test_a_runs_nodes_discover_on_this_host_only_whatever_the_environment_says(monkeypatch) -> None:
+    """The launcher kept a caller's SUBNET (setdefault) and static peers: its simulated graph would have searched the
+    network. (This suite's own processes run with LOCALHOST: tests/conftest.py and the Makefile set it.)"""
+    from snncontrol_ros.launcher import run_environment
+
+    monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "SUBNET")
+    monkeypatch.setenv("ROS_STATIC_PEERS", "192.168.1.7")
+    env = run_environment(42)
+    assert env["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "LOCALHOST" and "ROS_STATIC_PEERS" not in env
+    assert env["ROS_DOMAIN_ID"] == "42" and os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "SUBNET"
+    monkeypatch.delenv("ROS_AUTOMATIC_DISCOVERY_RANGE")
+    assert run_environment(None)["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "LOCALHOST"
 
 
 def test_publisher_and_subscriber_exchange_messages(ros_domain_id: int) -> None:

@@ -203,14 +203,23 @@ def _keep(work: Path, folder: Path) -> Path:
     return folder
 
 
+def run_environment(domain_id: int | None) -> dict[str, str]:
+    """The environment of a run's nodes: this process's, with discovery on this host only, whatever the caller's
+    environment says (ROS_AUTOMATIC_DISCOVERY_RANGE LOCALHOST, no ROS_STATIC_PEERS: a simulated graph has nothing
+    to find elsewhere, and no traffic may leave the machine), in domain `domain_id` where given."""
+    env = dict(os.environ)
+    env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    env.pop("ROS_STATIC_PEERS", None)
+    if domain_id is not None:
+        env["ROS_DOMAIN_ID"] = str(domain_id)
+    return env
+
+
 def _run(config: Path, work: Path, controller: dict[str, object], sim: dict[str, object], record: Path | None,
          record_params: dict[str, object] | None, executor: str, domain_id: int | None,
          timeout_s: float) -> dict[str, np.ndarray]:
     """The run of `run_sim_graph`, its files in the folder `work`."""
-    env = dict(os.environ)
-    env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    if domain_id is not None:
-        env["ROS_DOMAIN_ID"] = str(domain_id)
+    env = run_environment(domain_id)
     log_file = work / "sim_log.npz"
     sim = {**sim, "log_file": str(log_file), "exit_on_done": True}
     with Processes(env) as procs:
