@@ -232,17 +232,31 @@ def commanding(spinner, plant: Plant, publish) -> None:
         spinner.spin_for(0.05)
 
 
-def expect_safe(spinner, plant: Plant, what: str) -> None:
-    """The safe command, then a WARN or ERROR status, both after now."""
+def expect_safe(spinner, plant: Plant, what: str, node: ControllerNode, status: str = "invalid") -> None:
+    """The safe command, then a WARN or ERROR status, both after now, for the reason `status` (the node's counter
+    of that verdict grew): a bad input is refused as such, not merely after it went stale (the safe command a
+    silent input gets too), unless `status` is "stale"."""
+    counters = node.core.counters
+    before = {"invalid": counters.invalid, "stale": counters.stale}
+    at_safe: dict[str, int] = {}  # the counters when the first safe command arrived
     now = time.monotonic()
-    assert spinner.until(lambda: any(c[0] == 0.0 and c[2] > now for c in plant.commands), 3.0), f"{what}: no safe"
+
+    def safe() -> bool:
+        if any(c[0] == 0.0 and c[2] > now for c in plant.commands):
+            at_safe.update(invalid=counters.invalid, stale=counters.stale)
+            return True
+        return False
+
+    assert spinner.until(safe, 3.0), f"{what}: no safe command"
     assert spinner.until(lambda: any(s.level >= b"\x01" and t > now for s, t in plant.statuses), 3.0), what
+    grown = {key: at_safe[key] > before[key] for key in before}
+    assert grown[status] and (status == "stale" or not grown["stale"]), f"{what}: {status} expected, got {grown}"
 
 
 def test_generated_bad_input_gives_the_safe_command_and_warns_with_default_parameters(context, spinner,
                                                                                       blimp_artifact, capfd):
     plant = Plant(context, spinner)
-    controller(context, spinner, artifact=blimp_artifact, autostart=True, diagnostics_period_s=0.1)  # 10 Hz timer
+    node = controller(context, spinner, artifact=blimp_artifact, autostart=True, diagnostics_period_s=0.1)  # 10 Hz
     assert spinner.until(lambda: plant.sensor.get_subscription_count() > 0 and plant.setpoint.get_subscription_count())
 
     def recover() -> None:
@@ -256,26 +270,26 @@ def test_generated_bad_input_gives_the_safe_command_and_warns_with_default_param
             plant.reading(0.5)
         else:
             plant.reading(value, min_range=0.2)
-        expect_safe(spinner, plant, f"{kind} {value}")
+        expect_safe(spinner, plant, f"{kind} {value}", node)
         recover()
     end = time.monotonic() + 0.8  # a sensor stuck at max_range: lost samples, then the timeout (0.5 s)
     while time.monotonic() < end:
         plant.reading(MAX_RANGE)
         spinner.spin_for(0.1)
-    expect_safe(spinner, plant, "stuck at max_range")
+    expect_safe(spinner, plant, "stuck at max_range", node, "stale")
     assert "Traceback" not in capfd.readouterr().err
 
 
 def test_a_float64_multi_array_input_of_the_wrong_size_is_refused(context, spinner, blimp_artifact, capfd):
     plant = Plant(context, spinner, Float64MultiArray)
-    controller(context, spinner, artifact=blimp_artifact, autostart=True, input_types=["float64_multi_array"],
-               diagnostics_period_s=0.1)
+    node = controller(context, spinner, artifact=blimp_artifact, autostart=True, input_types=["float64_multi_array"],
+                      diagnostics_period_s=0.1)
     assert spinner.until(lambda: plant.sensor.get_subscription_count() > 0 and plant.setpoint.get_subscription_count())
     plant.setpoint.publish(Float64(data=1.0))
     rng = np.random.default_rng(3)
     for size in (2, 3, 100, 0, int(rng.integers(4, 50))):
         commanding(spinner, plant, lambda: plant.sensor.publish(Float64MultiArray(data=[0.5])))
         plant.sensor.publish(Float64MultiArray(data=rng.uniform(0.0, 2.0, size).tolist()))
-        expect_safe(spinner, plant, f"{size} values")
+        expect_safe(spinner, plant, f"{size} values", node)
     err = capfd.readouterr().err
     assert "invalid input: /altitude: 2 value(s), expected 1" in err and "Traceback" not in err
