@@ -85,7 +85,9 @@ def population_spec() -> NetworkSpec:
 
 
 def blimp_spec() -> NetworkSpec:
-    """The blimp altitude controller: 80 paired encoding neurons -> 80 CuBa-LIF -> 1 readout, one input."""
+    """A blimp-sized stand-in: 80 paired encoding neurons -> 80 CuBa-LIF -> 1 readout, one input (161 neurons,
+    plain LIF so that snnTorch runs the same network; not `shipped:blimp`'s layers: 40 encoding, 118 IWTA hidden
+    neurons, 2 readouts and their sum)."""
     layers = (paired_encoding("enc", 40), Layer("hidden", N_HIDDEN, LIF()), leaky_readout("out"))
     return NetworkSpec(n_inputs=1, layers=layers, dt=DT)
 
