@@ -109,14 +109,40 @@ def test_damaged_artifact_loads_or_is_refused_in_one_line(case: int, pristine, t
     artifact.mkdir()
     for item in source.iterdir():
         (artifact / item.name).write_bytes(item.read_bytes())
-    if rnd.random() < 0.6:
+    damage_params = rnd.random() >= 0.6
+    if not damage_params:
         (artifact / "controller.json").write_bytes(_damage_json(rnd, (artifact / "controller.json").read_text()))
     else:
         _damage_params(rnd, artifact, genome)
     try:
-        load_controller(artifact)
+        controller = load_controller(artifact)
     except ArtifactError as exc:
         assert "\n" not in str(exc) and str(artifact) in str(exc)
+        return
+    # what loads is a valid controller: its genome finite and within its spec's bounds (the one saved, where only
+    # controller.json was damaged), and it steps with the shapes its spec promises and finite outputs
+    parameters = controller.spec.parameters
+    assert np.isfinite(controller.genome).all()
+    assert np.all((parameters.low <= controller.genome) & (controller.genome <= parameters.high))
+    if not damage_params:
+        np.testing.assert_array_equal(controller.genome, genome)
+    _steps_finitely(controller)
+
+
+def _steps_finitely(controller: Any) -> list[float]:
+    """A few steps of input 0, then +-20 (enough to make the pristine controller's hidden layer fire and its
+    readout move), each output of the spec's shape and finite; the outputs."""
+    state, outputs = controller.init_state(), []
+    for x in [0.0] + [20.0] * 5 + [-20.0] * 5:
+        out, state = controller.step(torch.full((1, controller.spec.n_inputs), x), state)
+        assert out.shape == (1, controller.spec.n_outputs) and torch.isfinite(out).all(), out
+        outputs.append(float(out[0, 0]))
+    return outputs
+
+
+def test_the_pristine_controller_moves_under_the_inputs_a_loaded_one_is_stepped_with(pristine) -> None:
+    """(else finite outputs of a damaged one would say little: a silent controller's are finite too)"""
+    assert any(abs(value) > 0.1 for value in _steps_finitely(load_controller(pristine[0])))
 
 
 WRONG_TYPES: list[Any] = [*BAD_VALUES, 2.5, -0.5, "1", [1, 2], float("inf"), 10**400]

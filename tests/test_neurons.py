@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from snncontrol.connections import Connection
+from snncontrol.layers import Layer
+from snncontrol.network import Network
 from snncontrol.neurons import LIF, Graded, LeakyIntegrator, equations
+from snncontrol.spec import NetworkSpec
 from tests.helpers import run_trace
 
 BACKENDS = ["reference", "compiled"]
@@ -55,13 +59,36 @@ def test_iwta_threshold_input_moves_threshold_and_decays_back() -> None:
     i, v, a, r, s = (torch.zeros(1, dtype=torch.float64) for _ in range(5))
     drive = [0.8, 0.0, 0.0]
     expected_a = [0.8, 0.4, 0.2]
+    spikes = []
     for d, a_expected in zip(drive, expected_a, strict=True):
         i, v, a, r, s = equations.lif(
             i, v, a, r, s, torch.tensor([1.5]), torch.tensor([d]), 0.0, 0.0, 1.0, 0.5, 0.0, 1.0, 0.0
         )
         assert float(a) == pytest.approx(a_expected)
-    # threshold 1 + 0.8 blocks the first step's 1.5 input; later steps fire
-    assert float(s) == 1.0
+        assert float(v) == pytest.approx(1.5)  # hard reset, no leak: the membrane is the step's input
+        spikes.append(float(s))
+    # threshold 1 + 0.8 blocks the first step's 1.5 input; the later ones (1.4, 1.2) let it fire
+    assert spikes == [0.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_iwta_threshold_input_through_a_layer_on_both_backends(backend: str) -> None:
+    """The same neuron inside a network: bias 1.5 is its current, the network input reaches it only through its
+    threshold weight 0.8 (input 1, 0, 0, 1, 0): silent at threshold 1 + 0.8, firing as it decays to 1.4 and 1.2,
+    silent again when the next input lifts it to 1.9, firing at 1.45."""
+    neuron = LIF(synaptic=False, reset="hard", adaptation="iwta")
+    layer = Layer("cell", 1, neuron, bias=True, input=Connection(pattern="one_to_one"),
+                  threshold_input=Connection(pattern="one_to_one"),
+                  fixed={"w_in": 0.0, "w_th": 0.8, "bias": 1.5, "decay_mem": 0.0, "theta": 1.0, "decay_th": 0.5})
+    net = Network(NetworkSpec(n_inputs=1, layers=(layer,)), dtype=torch.float64)
+    params, state = net.params(np.zeros((1, 0))), net.init_state(1)
+    trace: dict[str, list[float]] = {"a": [], "out": []}
+    for x in [1.0, 0.0, 0.0, 1.0, 0.0]:
+        _, state = net.step(params, [[x]], state, backend=backend)
+        trace["a"].append(float(state.a[0, 0]))
+        trace["out"].append(float(state.out[0, 0]))
+    np.testing.assert_allclose(trace["a"], [0.8, 0.4, 0.2, 0.9, 0.45])
+    np.testing.assert_array_equal(trace["out"], [0, 1, 1, 0, 1])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

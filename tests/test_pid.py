@@ -78,5 +78,6 @@ def test_reference_pid_holds_the_blimp_near_each_setpoint_with_negative_buoyancy
     io = IOAdapters(ObservationAdapter("setpoint_error"))
     flight = fly_blimp(PIDPolicy(BLIMP_PID, io), seed=1, buoyancy_bias=-0.015, episode_length_s=140.0)
     metrics = flight.metrics(steady_after_s=55.0)  # the last 15 s of each 70 s hold
+    assert len(metrics.full_segments) == 2, metrics.segments  # both 70 s holds judged, not none of them
     for segment in metrics.full_segments:
         assert segment.steady_state_error < 0.03, segment

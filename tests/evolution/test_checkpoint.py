@@ -49,6 +49,12 @@ def test_sigkill_then_resume_is_bit_identical(strategy, checkpoint_every, tmp_pa
     process.wait()
     stopped = latest_generation(killed)
     assert 0 < stopped < generations, f"the run was not killed mid-way (generation {stopped})"
+    # the run's wall clock in the checkpoint, set 1000 s on: a resumed run counts on from there, one started again
+    # from generation 0 from 0 (elapsed_s is in no result the test compares)
+    saved = killed / "checkpoints" / f"gen_{stopped:06d}.json"
+    meta = json.loads(saved.read_text())
+    meta["elapsed_s"] += 1000.0
+    saved.write_text(json.dumps(meta))
     resumed = subprocess.run(
         [sys.executable, "-m", "snncontrol.cli", "evolve", "--resume", str(killed), "--quiet"],
         capture_output=True, text=True, timeout=120,
@@ -56,6 +62,9 @@ def test_sigkill_then_resume_is_bit_identical(strategy, checkpoint_every, tmp_pa
     assert resumed.returncode == 0, resumed.stderr
     run(data, reference)
     assert logbook(killed) == logbook(reference)
+    # resumed, not started again: the rows of the generations before the kill are the checkpoint's, down to the
+    # wall clock of the killed process (a rerun from generation 0 times them anew), and the clock runs on
+    _check_continued(killed, meta["logbook"], meta["elapsed_s"])
     assert np.array_equal(best_genome(killed), best_genome(reference))
     final, expected = _final_checkpoint(killed), _final_checkpoint(reference)
     assert final.keys() == expected.keys()
@@ -63,9 +72,38 @@ def test_sigkill_then_resume_is_bit_identical(strategy, checkpoint_every, tmp_pa
         assert np.array_equal(final[key], expected[key], equal_nan=True), key
 
 
-def test_extending_generations_equals_a_longer_run(tmp_path):
+def _check_continued(run_dir: Path, checkpointed: list[dict], clock: float) -> None:
+    """run_dir's logbook continues the rows of the checkpoint it was resumed from, elapsed_s included, and the
+    rows after them count on from the checkpoint's clock (elapsed_s, s)."""
+    rows = logbook(run_dir, drop=())
+    assert len(rows) > len(checkpointed)
+    assert all(float(row["elapsed_s"]) >= round(clock, 3) for row in rows[len(checkpointed):])
+    assert [float(row["elapsed_s"]) for row in rows[: len(checkpointed)]] == [r["elapsed_s"] for r in checkpointed]
+
+
+def _evaluated_generations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The generations the runs of this test evaluate from now on, in order (the list fills as they run)."""
+    from evolution.runner import Experiment
+
+    generations: list[int] = []
+    evaluate = Experiment._evaluate
+
+    def counted(self, backend, population, generation):
+        generations.append(generation)
+        return evaluate(self, backend, population, generation)
+
+    monkeypatch.setattr(Experiment, "_evaluate", counted)
+    return generations
+
+
+def test_extending_generations_equals_a_longer_run(tmp_path, monkeypatch):
+    evaluated = _evaluated_generations(monkeypatch)
     run(sphere_config(CMAES, generations=4), tmp_path / "a")
+    before = logbook(tmp_path / "a", drop=())
     run(sphere_config(CMAES, generations=9), tmp_path / "a", resume=True)
+    assert evaluated == [0, 1, 2, 3, 4, 5, 6, 7, 8]  # the first run 0..3, the resume 4..8 only
+    _check_continued(tmp_path / "a", [{**row, "elapsed_s": float(row["elapsed_s"])} for row in before],
+                     float(before[-1]["elapsed_s"]))
     run(sphere_config(CMAES, generations=9), tmp_path / "b")
     assert logbook(tmp_path / "a") == logbook(tmp_path / "b")
     assert len(logbook(tmp_path / "a")) == 9
@@ -110,13 +148,21 @@ def _drop_array(path: Path, key: str) -> None:
         np.savez(handle, **arrays)
 
 
-def test_a_truncated_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, caplog):
+def test_a_truncated_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, caplog, monkeypatch):
     run(sphere_config(CMAES, generations=4), tmp_path / "run")
-    latest = tmp_path / "run" / "checkpoints" / "gen_000004.npz"
+    checkpoints = tmp_path / "run" / "checkpoints"
+    assert sorted(p.name for p in checkpoints.glob("gen_*.npz")) == [f"gen_{g:06d}.npz" for g in (2, 3, 4)]
+    previous = json.loads((checkpoints / "gen_000003.json").read_text())
+    latest = checkpoints / "gen_000004.npz"
     latest.write_bytes(latest.read_bytes()[: latest.stat().st_size // 2])
+    evaluated = _evaluated_generations(monkeypatch)
     run(sphere_config(CMAES, generations=6), tmp_path / "run", resume=True)
+    # from generation 3, the newest one left (not 2, the oldest kept): generations 3..5 evaluated again
+    assert evaluated == [3, 4, 5]
+    (warning,) = [record.getMessage() for record in caplog.records if "resuming" in record.getMessage()]
+    assert " from gen_000003, skipped gen_000004: " in warning
+    _check_continued(tmp_path / "run", previous["logbook"], previous["elapsed_s"])
     run(sphere_config(CMAES, generations=6), tmp_path / "reference")
-    assert "resuming" in caplog.text and "gen_000004" in caplog.text
     assert logbook(tmp_path / "run") == logbook(tmp_path / "reference")
     assert np.array_equal(best_genome(tmp_path / "run"), best_genome(tmp_path / "reference"))
 

@@ -12,6 +12,7 @@ from evolution.errors import ConfigError
 from evolution.fitness import build_fitness, closed_loop
 from evolution.fitness.mimicry import LOSSES
 from evolution.problem import resolve_network
+from evolution.rng import VALIDATION_KEY, derive_seed
 from sim_envs.gym_envs import CoreVectorEnv
 from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import Controller, load_controller, read_artifact
@@ -39,26 +40,40 @@ def test_losses_match_their_definitions():
     assert LOSSES["mae_pearson"](np.zeros((1, 5)), np.zeros((1, 5)))[0] == 1.0  # constant: pearson 0
 
 
-def _dataset(path, problem, genome, sequences=4, steps=40):
-    """Targets are the outputs of `genome`'s network, so that genome mimics them perfectly."""
+def _outputs(problem, genome, inputs):
+    """`genome`'s network's outputs [S, T, n_out] on inputs [S, T, n_in]."""
+    net, sequences = Network(problem.spec), inputs.shape[0]
+    outs, _ = net.rollout(net.params(np.repeat(genome[None], sequences, 0)),
+                          torch.as_tensor(inputs.transpose(1, 0, 2)), net.init_state(sequences))
+    return outs.double().numpy().transpose(1, 0, 2)
+
+
+def _dataset(path, problem, genome, sequences=4, steps=40, test_genome=None):
+    """Training targets are the outputs of `genome`'s network, so that genome mimics them perfectly; the test
+    targets those of `test_genome` (default: `genome` too), so that a held-out loss can differ from the training
+    one."""
     rng = np.random.default_rng(1)
-    net = Network(problem.spec)
     data = {}
-    for split in ("train", "test"):
+    for split, source in (("train", genome), ("test", genome if test_genome is None else test_genome)):
         inputs = rng.normal(size=(sequences, steps, 1))
-        outs, _ = net.rollout(net.params(np.repeat(genome[None], sequences, 0)),
-                              torch.as_tensor(inputs.transpose(1, 0, 2)), net.init_state(sequences))
-        data[f"{split}_inputs"], data[f"{split}_targets"] = inputs, outs.double().numpy().transpose(1, 0, 2)
+        data[f"{split}_inputs"], data[f"{split}_targets"] = inputs, _outputs(problem, source, inputs)
     np.savez(path, **data)
     return data
+
+
+def _hand_loss(problem, genome, inputs, targets, loss, warmup=0):
+    """`genome`'s loss on (inputs, targets) from its outputs, per the definitions: per sequence and output over
+    the steps after `warmup`, then the mean."""
+    u = _outputs(problem, genome, inputs)[:, warmup:].transpose(0, 2, 1)  # [S, n_out, T]
+    return float(LOSSES[loss](u, targets[:, warmup:].transpose(0, 2, 1)).mean())
 
 
 def test_mimicry_scores_a_population_in_one_call_and_logs_test_loss(tmp_path):
     path = tmp_path / "mimic.npz"
     _, problem = _fitness({"kind": "sphere"})
     rng = np.random.default_rng(2)
-    target = problem.spec.parameters.sample(1, rng)[0]
-    _dataset(path, problem, target)
+    target, other = problem.spec.parameters.sample(2, rng)
+    arrays = _dataset(path, problem, target, test_genome=other)
     fitness, _ = _fitness({"kind": "mimicry", "dataset": str(path), "warmup": 5, "loss": "mae",
                            "objectives": ["loss", "spikes"]})
     data = fitness.generation_data(0)
@@ -68,7 +83,13 @@ def test_mimicry_scores_a_population_in_one_call_and_logs_test_loss(tmp_path):
     assert values.shape == (6, 2)
     assert values[0, 0] < 1e-6 < values[1:, 0].min()
     np.testing.assert_array_equal(fitness.evaluate(genomes[3:], data), values[3:])  # chunk-independent
-    assert fitness.test_loss(target) < 1e-6
+    # held out: scored on the test arrays (made by another genome), not on the training ones it mimics
+    assert fitness.selection_loss(target) < 1e-6
+    test_loss = fitness.test_loss(target)
+    assert test_loss > 1e-3
+    assert test_loss == pytest.approx(_hand_loss(problem, target, arrays["test_inputs"], arrays["test_targets"],
+                                                 "mae", warmup=5), rel=1e-6)
+    assert fitness.test_loss(other) < 1e-6  # the genome that made the test targets mimics them
     indices = {int(np.flatnonzero((fitness.dataset["train_inputs"] == fitness.generation_data(g)["inputs"])
                                   .all(axis=(1, 2)))[0]) for g in range(12)}
     assert len(indices) > 1  # one sequence drawn per generation, not always the same
@@ -84,7 +105,8 @@ def test_a_mimicry_run_keeps_the_champion_with_the_lowest_loss_on_all_training_s
     `checkpoint_every` generations (and after the last), where the logbook also gets the held-out loss."""
     path = tmp_path / "mimic.npz"
     _, problem = _fitness({"kind": "sphere"})
-    _dataset(path, problem, problem.spec.parameters.sample(1, np.random.default_rng(3))[0])
+    teacher, other = problem.spec.parameters.sample(2, np.random.default_rng(3))
+    arrays = _dataset(path, problem, teacher, test_genome=other)
     experiment = run({"seed": 2, "generations": 9, "network": TINY_NET,
                       "strategy": {"name": "cmaes", "population": 6},
                       "fitness": {"kind": "mimicry", "dataset": str(path)},
@@ -96,7 +118,13 @@ def test_a_mimicry_run_keeps_the_champion_with_the_lowest_loss_on_all_training_s
     _, genome, metadata, _ = read_artifact(tmp_path / "run" / "best")
     assert metadata.extra["selection_loss"] == min(losses)
     assert experiment.fitness.selection_loss(genome) == min(losses)
-    assert float(scored[-1]["test_loss"]) == experiment.fitness.test_loss(genome)
+    assert min(losses) == pytest.approx(
+        _hand_loss(problem, genome, arrays["train_inputs"], arrays["train_targets"], "mae_pearson"), rel=1e-6)
+    # the logbook's test_loss is the champion's on the held-out arrays, whose targets another genome made
+    test_loss = float(scored[-1]["test_loss"])
+    assert test_loss == pytest.approx(
+        _hand_loss(problem, genome, arrays["test_inputs"], arrays["test_targets"], "mae_pearson"), rel=1e-6)
+    assert abs(test_loss - min(losses)) > 0.01
 
 
 @pytest.mark.parametrize(
@@ -275,15 +303,30 @@ def test_a_weighted_sum_of_objectives():
                                   "weights": [1, 2]}})
 
 
-def test_closed_loop_champion_is_the_best_on_fixed_validation_episodes(tmp_path):
+def test_closed_loop_champion_is_the_best_on_fixed_validation_episodes(tmp_path, monkeypatch):
     data = blimp_config(generations=4, output={"checkpoint_every": 2, "plot_every": 1000})
     data["fitness"]["validation_episodes"] = 2
+    flown = []  # (genomes, episode seeds) of every evaluation, the generations' and the validations'
+    evaluate = closed_loop.ClosedLoopFitness.evaluate
+
+    def recorded(self, genomes, episodes):
+        flown.append((len(genomes), [int(seed) for seed in episodes["seeds"]]))
+        return evaluate(self, genomes, episodes)
+
+    monkeypatch.setattr(closed_loop.ClosedLoopFitness, "evaluate", recorded)
     experiment = run(data, tmp_path)
     losses = [float(row["train_loss"]) for row in logbook(tmp_path) if row.get("train_loss")]
     assert len(losses) == 2
     _, genome, metadata, _ = read_artifact(tmp_path / "best")
     # Scored again now, long after its generation: the validation episodes do not change with the generation.
     assert metadata.extra["selection_loss"] == min(losses) == experiment.fitness.selection_loss(genome)
+    # ... and are held out: the run's validation key, none of them an episode any generation trained on
+    training = [seeds for genomes, seeds in flown if genomes == 6]  # the population
+    assert training == [experiment.fitness.generation_data(g)["seeds"].tolist() for g in range(4)]
+    validation = [derive_seed(data["seed"], VALIDATION_KEY, k) for k in range(2)]
+    validations = [seeds for genomes, seeds in flown if genomes == 1]  # at the checkpoints, and just now
+    assert len(validations) >= 3 and all(seeds == validation for seeds in validations)
+    assert not set(validation) & {seed for seeds in training for seed in seeds}
 
 
 def test_fine_tuning_never_returns_a_controller_worse_than_its_start(tmp_path):

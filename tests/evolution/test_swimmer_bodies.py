@@ -10,8 +10,9 @@ from evo_support import TINY_NET, logbook, run
 from evolution.config import parse_config
 from evolution.errors import ConfigError
 from evolution.fitness import build_fitness
-from evolution.fitness.swimmer_bodies import body_of
+from evolution.fitness.swimmer_bodies import SwimmerBodiesFitness, body_of
 from evolution.problem import resolve_network
+from evolution.rng import VALIDATION_KEY, derive_seed
 from snncontrol.artifacts import read_artifact
 from snncontrol.cli import main
 from snncontrol.controllers.ncap import ncap_io, ncap_spec, ncap_weights, paper_genome, retarget
@@ -68,14 +69,30 @@ def test_a_return_of_one_or_less_counts_as_zero_and_bodies_are_drawn_from_the_en
 
 
 @pytest.mark.parametrize("io", [NCAP_IO, None], ids=["config-io", "own-io"])
-def test_the_champion_is_the_best_on_fixed_validation_bodies_and_deploys_on_its_own_body(io, tmp_path, capsys):
+def test_the_champion_is_the_best_on_fixed_validation_bodies_and_deploys_on_its_own_body(io, tmp_path, capsys,
+                                                                                        monkeypatch):
     data = _config(validation_bodies=2, io=io)
     data["generations"] = 3
+    swum = []  # (genomes, body seeds) of every evaluation, the generations' and the validations'
+    evaluate = SwimmerBodiesFitness.evaluate
+
+    def recorded(self, genomes, bodies):
+        swum.append((len(genomes), [int(seed) for seed in bodies["seeds"]]))
+        return evaluate(self, genomes, bodies)
+
+    monkeypatch.setattr(SwimmerBodiesFitness, "evaluate", recorded)
     experiment = run(data, tmp_path / "run")
     spec, genome, metadata, adapters = read_artifact(tmp_path / "run" / "best")
     losses = [float(row["train_loss"]) for row in logbook(tmp_path / "run")]
     assert len(losses) == 3 and metadata.extra["selection_loss"] == min(losses)
     assert experiment.fitness.selection_loss(genome) == min(losses)  # the same fixed bodies, scored again
+    # ... and held out: the run's validation key, none of them a body any generation trained on
+    training = [seeds for genomes, seeds in swum if genomes == 3]  # the population
+    assert training == [experiment.fitness.generation_data(g)["seeds"].tolist() for g in range(3)]
+    validation = [derive_seed(data["seed"], VALIDATION_KEY, k) for k in range(2)]
+    validations = [seeds for genomes, seeds in swum if genomes == 1]  # each generation's best, and just now
+    assert len(validations) >= 4 and all(seeds == validation for seeds in validations)
+    assert not set(validation) & {seed for seeds in training for seed in seeds}
     assert spec.to_dict() == ncap_spec(6, "spiking").to_dict()
     own = ncap_io(6)  # (without io the identity adapters were shipped: the champion would not run)
     assert adapters.observation.indices == own.observation.indices
