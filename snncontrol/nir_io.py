@@ -205,11 +205,6 @@ def export_nir(
     for index, layer in enumerate(spec.layers):
         w_in = net.layer_weights(params, index, "w_in")[0].numpy().T.copy()  # NIR: [out, in]
         fields = {f: net.neuron_field(params, index, f)[0].numpy().copy() for f in NEURON_FIELDS}
-        for name in ("decay_mem", "decay_syn", "decay_th"):  # (bounds a user widened allow others)
-            if np.any((fields[name] < 0.0) | (fields[name] > 1.0)):
-                raise SpecError(f"NIR export: layer {layer.name!r} has a {name} outside [0, 1] "
-                                f"({float(fields[name].min()):g} .. {float(fields[name].max()):g}): no time constant "
-                                "gives it (1.5 came back as 1, -0.5 did not load)")
         w_th = net.layer_weights(params, index, "w_th")
         if w_th is not None:
             fields["w_th"] = w_th[0].numpy().T.copy()  # [out, in], as NIR weights
