@@ -12,7 +12,8 @@ observation, indices 0 .. n_joints - 1 in the plant's order head to tail, each d
 to tail) from index k on takes `ncap_io(n_links, first_angle=k)`: Gymnasium's Swimmer-v5 (3 links, observation
 [body angle, 2 joint angles, velocities]) takes first_angle=1. With `speed=True` one more input follows (the
 brake 1 - s of a speed command s in [0, 1], which inhibits every B-neuron); with `turn=True` two more (right,
-left turn commands >= 0, excite the dorsal / ventral B-neurons of the first `turn_joints` joints). Command
+left turn commands >= 0, excite the dorsal / ventral B-neurons of the first `turn_joints` joints: all of them on
+a body with fewer, so that `retarget` carries one setting to every body; the spec keeps the setting). Command
 channels are not in the plant's observation: append them with `with_commands(x, ...)` after the adapter.
 
 Layer "sensory" (fixed, no evolvable parameter but the clock's half period), neurons in this order:
