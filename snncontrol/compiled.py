@@ -307,11 +307,12 @@ def _tick_kernel(obs, packed, command, table, weights, neurons, state, buffers):
                 value = value * floats[at.scale + k] + floats[at.offset + k]
             x[k] = value
     for k in range(n_in):  # x holds the network dtype: a value beyond its range is inf there, a lost sample NaN
-        if not np.isfinite(x[k]):
-            if np.isinf(x[k]) or not buffers.hold:  # would turn the membranes NaN for good: leave the state alone
-                return REJECTED
-            x[k] = held[k]  # SampleHoldEncoder: a lost sample repeats the last finite input
-        if buffers.hold:
+        if np.isinf(x[k]) or (np.isnan(x[k]) and not buffers.hold):  # would turn the membranes NaN for good:
+            return REJECTED  # leave the state, the sample hold's memory included, alone
+    if buffers.hold:
+        for k in range(n_in):
+            if np.isnan(x[k]):
+                x[k] = held[k]  # SampleHoldEncoder: a lost sample repeats the last finite input
             held[k] = x[k]
     run_loop(table, weights, neurons, state, buffers.x, buffers.y)
     state.steps[()] += 1

@@ -15,10 +15,15 @@ from snncontrol_ros.diagnostics import ERROR, OK, WARN, LatencyWindow, level_of
 from snncontrol_ros.safety import SafetyConfig, Throttle, check_inputs, check_observation
 from std_msgs.msg import Float64, Float64MultiArray
 
-from snncontrol.adapters import IOAdapters
-from snncontrol.artifacts import Controller, load_controller
+from snncontrol.adapters import IOAdapters, ObservationAdapter
+from snncontrol.artifacts import Controller, Metadata, load_controller, save_controller
+from snncontrol.connections import Connection
 from snncontrol.controllers import SHIPPED
+from snncontrol.encoders import SampleHoldEncoder
+from snncontrol.layers import Layer
+from snncontrol.neurons.models import LeakyIntegrator
 from snncontrol.policy import SNNPolicy
+from snncontrol.spec import NetworkSpec
 
 
 def test_input_checks_name_the_problem():
@@ -312,3 +317,56 @@ def test_a_reading_the_network_cannot_read_is_refused_not_held_by_a_sample_hold(
     assert lost.verdict.ok and lost.stepped and lost.held
     beside = core.tick(np.array([np.nan, 1e300]), [0.01], held=held)  # a held sample does not hide a bad one
     assert beside.verdict.status == "invalid" and not beside.stepped
+
+
+def _identity_with_hold(tmp_path) -> Controller:
+    """Two inputs straight through a sample hold to two leaky outputs (decay 0): the command is the held input."""
+    spec = NetworkSpec(n_inputs=2, encoder=SampleHoldEncoder(), dt=0.1, layers=(
+        Layer("out", 2, LeakyIntegrator(), input=Connection(), fixed={"w_in": [[1.0, 0.0], [0.0, 1.0]],
+                                                                      "decay_mem": 0.0}),))
+    return load_controller(save_controller(tmp_path / "identity", spec, np.zeros(0), Metadata(seed=0),
+                                           IOAdapters(ObservationAdapter("identity"))))
+
+
+def test_a_refused_reading_leaves_the_sample_hold_as_it_was_on_both_paths(tmp_path):
+    """[5, 1e300]: the compiled tick stored 5 in the sample hold before it refused the reading at the second input,
+    so the next lost sample stepped on 5 (the numpy path on the last good 1)."""
+    controller, safety = _identity_with_hold(tmp_path), SafetyConfig.create(2, [0.0], [-100.0], [100.0], 0.5)
+    for compiled in (True, False):
+        core = ControlCore(controller, safety, compiled=compiled)
+        assert core.tick(np.array([1.0, 2.0]), [0.01]).command.tolist() == [1.0, 2.0]
+        assert core.tick(np.array([5.0, 1e300]), [0.01]).verdict.status == "invalid"
+        lost = core.tick(np.array([np.nan, 3.0]), [0.01], held=np.array([True, False]))
+        assert lost.verdict.ok and lost.command.tolist() == [1.0, 3.0], compiled
+
+
+def test_a_fault_does_not_leave_its_reading_to_fill_lost_samples(tmp_path):
+    """The fallback PD+I (no sample hold: lost samples are filled with the last observation it stepped on) faulted
+    on -3e38; the numpy path kept that reading and faulted again on every later lost sample. Both paths now agree:
+    a lost sample right after a fault has nothing to be filled with (refused), the next reading is controlled."""
+    from snncontrol_ros.fallback import save_fallback_blimp
+
+    controller = load_controller(save_fallback_blimp(tmp_path / "fallback"))
+    safety, held = SafetyConfig.create(1, [0.0], [-3.3], [3.3], 0.5), np.array([True, False])
+    results = {}
+    for compiled in (True, False):
+        core = ControlCore(controller, safety, compiled=compiled)
+        ticks = [core.tick(np.array([0.9, 1.0]), [0.01]), core.tick(np.array([-3e38, 1.0]), [0.01]),
+                 core.tick(np.array([np.nan, 1.0]), [0.01], held=held), core.tick(np.array([0.95, 1.0]), [0.01]),
+                 core.tick(np.array([np.nan, 1.0]), [0.01], held=held)]
+        results[compiled] = [(t.verdict.status, t.command.tolist()) for t in ticks]
+        assert [status for status, _ in results[compiled]] == ["ok", "fault", "invalid", "ok", "ok"]
+        assert core.counters.fault == 1 and core.counters.held == 1
+    assert results[True] == results[False]
+
+
+def test_a_lost_set_point_inside_an_input_is_held_not_refused(blimp_artifact):
+    """A NaN set-point inside an input is a lost sample the network's hold carries; the set-point bound checked it
+    as the -1.8e308 that stands in for held samples and refused it, naming a value nobody sent."""
+    controller = load_controller(blimp_artifact)
+    safety = SafetyConfig.create(1, [0.0], [-3.3], [3.3], 0.5, setpoint_bound=(1, 0.0, 11.99))
+    core = ControlCore(controller, safety)
+    assert core.tick(np.array([1.0, 1.2]), [0.01]).verdict.ok
+    lost = core.tick(np.array([1.0, np.nan]), [0.01], held=np.array([False, True]))
+    assert lost.verdict.ok and lost.stepped and lost.held
+    assert core.tick(np.array([1.0, 50.0]), [0.01]).verdict.status == "invalid"  # a set-point it cannot reach

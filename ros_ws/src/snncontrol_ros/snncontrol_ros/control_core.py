@@ -208,10 +208,9 @@ class ControlCore:
             if self.adaptive is not None:  # the safe command went out: the first good tick steps again
                 self.adaptive.interrupted()
             return TickResult(self.held.copy(), verdict, False, False)
-        if holding:
+        if holding and self.adaptive is not None:  # nothing new to schedule on: the held command goes out again
             self.counters.held += 1
-            if self.adaptive is not None:  # nothing new to schedule on: the held command goes out again
-                return TickResult(self.held.copy(), verdict, False, False, True)
+            return TickResult(self.held.copy(), verdict, False, False, True)
         elif not self.policy.holds_samples:
             self.last_obs = np.array(obs, np.float64)
         step = True
@@ -242,6 +241,7 @@ class ControlCore:
         if self.adaptive is not None:
             self.adaptive.reset()
         self.held = self.safety.safe_command.copy()
+        self.last_obs = None  # (what a network without a sample hold fills lost samples with: not the faulting one)
         return TickResult(self.held.copy(), verdict, False, False)
 
     def _with_held(self, obs: np.ndarray, held: np.ndarray) -> np.ndarray:
@@ -260,19 +260,19 @@ class ControlCore:
         if held is not None and self.policy.holds_samples:
             low, high = self.valid_range(len(obs))
             obs = np.where(held, np.clip(0.0, low, np.nextafter(high, -np.inf)), obs)
-        x = self.network_input(obs)
-        bad = ~(np.abs(x) <= self.policy.input_limit)
+        x = self.network_input(obs)[None]
         if self.policy.holds_samples:  # NaN: a value outside the adapter's valid range, a lost sample it carries
-            bad &= ~np.isnan(x)
-        channels = np.flatnonzero(bad).tolist()
+            x = np.where(np.isnan(x), 0.0, x)
+        channels = self.policy.unreadable(x)
         if not channels:
             return GOOD
         return Verdict(INVALID, f"the observation makes network input(s) {channels} that the network cannot read "
                                 f"(not finite, or beyond its +-{self.policy.input_limit:.3g})")
 
     def _stepped(self, command: np.ndarray, saturated: bool, held: bool = False) -> TickResult:
-        """The bookkeeping of a tick in which the SNN stepped and made `command`."""
+        """The bookkeeping of a tick in which the SNN stepped and made `command` (`held`: over a lost sample)."""
         self.snn_steps += 1
         self.counters.saturated += saturated
+        self.counters.held += held
         self.held = command  # never changed in place: the result may share it
         return TickResult(command, GOOD, True, saturated, held)

@@ -19,10 +19,10 @@ Topics (relative names, remap as usual):
 A publisher whose QoS cannot meet a subscription's is reported once per topic: the topic, both profiles, the fix.
 Control modes: timer (tick at control_rate_hz: on the steady clock, which no setting of the system clock moves;
 on sim time with use_sim_time), event (tick on each message of input 0; a watchdog, on the same clock, sends the
-safe command when it stops, within 1.1 input_timeout_s), adaptive (see snncontrol_ros.adaptive; base tick from
-`adaptive_base`). Every parameter, use_sim_time too, is read at configure: a change while configured is refused
-with the reason (clean up, set, configure again). /diagnostics says ERROR when an active node has not ticked for
-a while (a stopped /clock).
+safe command when it stops, within 1.1 input_timeout_s, or 1 ms after it), adaptive (see snncontrol_ros.adaptive;
+base tick from `adaptive_base`). Every parameter, use_sim_time too, is read at configure: a change while configured
+is refused with the reason (clean up, set, configure again). /diagnostics says ERROR when an active node has not
+ticked for a while (a stopped /clock).
 The observation (inputs in order, then the set-point) reaches the network through the artifact's observation
 adapter, or through the one the `observation_adapter.*` parameters describe (nested in a parameter file).
 
@@ -81,6 +81,8 @@ AUTOSTART_FAILED_EXIT_S = 3.0
 #: the event mode's watchdog looks this often per input_timeout_s: the safe command follows a silent sensor within
 #: 1 + 1 / WATCHDOG_CHECKS timeouts (at two looks it came up to 1.5 timeouts late, the last command held meanwhile)
 WATCHDOG_CHECKS = 10
+#: ... but not more often than every millisecond (an input_timeout_s of 0.1 ms would make it a 100 kHz timer)
+WATCHDOG_MIN_PERIOD_S = 0.001
 
 #: name -> (default, description); empty arrays are given by their type.
 PARAMETERS: dict[str, tuple[object, str]] = {
@@ -210,8 +212,8 @@ class ControllerNode(LifecycleNode):
         if self._timer_base:
             self._timer = self.create_timer(1.0 / self._rate_hz, self._on_timer, clock=clock)
         else:
-            self._watchdog = self.create_timer(self._safety.input_timeout_s / WATCHDOG_CHECKS, self._on_watchdog,
-                                               clock=clock)
+            period = max(self._safety.input_timeout_s / WATCHDOG_CHECKS, WATCHDOG_MIN_PERIOD_S)
+            self._watchdog = self.create_timer(period, self._on_watchdog, clock=clock)
         self.get_logger().info("activated: controlling")
         return TransitionCallbackReturn.SUCCESS
 
@@ -600,6 +602,8 @@ class ControllerNode(LifecycleNode):
         self._publisher.publish(self._command.fill(result.command, stamp if self._echo else None))
         self._latency.add(time.perf_counter() - t0)
         self._last_command = result.command
+        if result.verdict.status == FAULT:  # the network was reset to rest: its energy counts from zero again
+            self._window_energy = self._core.policy.energy()
         if not result.verdict.ok:
             self._window_problems += 1
             if self._throttle.ready(time.monotonic()):

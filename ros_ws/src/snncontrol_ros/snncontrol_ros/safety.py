@@ -189,7 +189,7 @@ class SafetyConfig:
         try:
             if held is not None:  # a lost sample stands in for a value inside the bounds
                 obs = np.where(held, np.broadcast_to(self.finite_low, np.shape(obs)), obs)
-            if ((obs >= self.finite_low) & (obs <= self.finite_high)).all() and self._setpoint_inside(obs):
+            if ((obs >= self.finite_low) & (obs <= self.finite_high)).all() and self._setpoint_inside(obs, held):
                 return GOOD  # (the every-tick case)
             verdict = check_observation(obs, self.observation_low, self.observation_high, labels)  # says what is wrong
             if verdict.ok:  # the set-point's own bound
@@ -201,8 +201,11 @@ class SafetyConfig:
         except ValueError:
             return Verdict(INVALID, f"observation has {np.size(obs)} values; the bounds do not fit")
 
-    def _setpoint_inside(self, obs: np.ndarray) -> bool:
+    def _setpoint_inside(self, obs: np.ndarray, held: np.ndarray | None = None) -> bool:
+        """Whether the set-point (if bounded, present and not a held lost sample) is inside its bound."""
         if self.setpoint_bound is None or self.setpoint_bound[0] >= np.size(obs):
+            return True
+        if held is not None and held[self.setpoint_bound[0]]:
             return True
         index, low, high = self.setpoint_bound
         return bool(low <= obs[index] <= high)
