@@ -139,6 +139,7 @@ def test_networks_it_cannot_build_are_refused_in_one_line() -> None:
         with pytest.raises(SpecError, match=re.escape(f"kd={kd:g} per m/s at kp=3 is beyond what the construction")):
             pd_genome(pd_snn("iwta"), kp=3.0, kd=kd)
     assert abs(derivative_gain(pd_snn("iwta"), pd_genome(pd_snn("iwta"), kp=3.0, kd=8.0)) - 8.0) < 3.0
+    pd_genome(pd_snn("iwta"), kp=3.0, kd=12.0, derivative_range=0.1)  # measured inside its range: built
     with pytest.raises(SpecError, match="kp > 0"):
         pd_genome(pd_snn("iwta"), kp=-1.0)
     with pytest.raises(SpecError, match="at least 2 encoder pairs"):

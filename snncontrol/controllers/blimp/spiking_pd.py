@@ -76,7 +76,8 @@ TONIC_BIAS, TONIC_THRESHOLD = 1.0, 0.45  # the tonic pair fires every step: 1 > 
 BOUND_MARGIN = 0.95  # fraction of the paper's weight bounds the construction uses at most
 CALIBRATION_ERROR = 0.05  # m: the constant error on which the command is kp times the error
 FAR_ERROR_M = 0.5  # m: the far field saturates here
-#: The derivative check: ramps of +-RAMP_M_S m/s through RAMP_ERROR_M m of error (s, around 10 s from rest); the
+#: The derivative check: ramps of +-RAMP_M_S m/s through RAMP_ERROR_M m of error (or half the derivative range,
+#: where that is less; around 10 s from rest); the
 #: derivative gain they measure must lie within KD_TOLERANCE * kd + 1 of kd (per m/s). Past kd ~16 at kp 3 the
 #: bounds shrink every drive: the measured derivative stays near 13-15 (kd 20: 13.1), then grows wild (kd 48: 115)
 #: and turns negative (kd 100: -13), the P part fading.
@@ -215,10 +216,12 @@ def pd_genome(
     gain = kp * CALIBRATION_ERROR / command(genome(1.0), CALIBRATION_ERROR)
     if gain * np.abs(readout).max() > 1.0:
         raise SpecError(f"pd_genome: kp={kp} needs readout weights beyond the paper's bound of 1")
-    measured = derivative_gain(spec, genome(gain))
+    at = min(RAMP_ERROR_M, derivative_range / 2)
+    measured = derivative_gain(spec, genome(gain), at)
     if abs(measured - kd) > KD_TOLERANCE * kd + 1.0:
         raise SpecError(f"pd_genome: kd={kd:g} per m/s at kp={kp:g} is beyond what the construction builds within "
-                        f"the paper's bounds (its derivative gain measures {measured:.1f} on a ramp): lower kd / kp")
+                        f"the paper's bounds (its derivative gain measures {measured:.1f} on a ramp through {at:g} m): "
+                        "lower kd / kp, or widen derivative_range")
     if not far:
         return genome(gain)
     near = command(genome(gain), FAR_ERROR_M)
@@ -229,12 +232,13 @@ def pd_genome(
     return genome(gain, far_weight)
 
 
-def derivative_gain(spec: NetworkSpec, genome: np.ndarray) -> float:
-    """The derivative gain (command units per m/s) of a PD-SNN: half the difference of its mean commands over the
-    middle 2 s of two ramps of the error, +-RAMP_M_S m/s through RAMP_ERROR_M m, over 2 RAMP_M_S."""
+def derivative_gain(spec: NetworkSpec, genome: np.ndarray, error: float = RAMP_ERROR_M) -> float:
+    """The derivative gain (command units per m/s) of a PD-SNN at `error` (m): half the difference of its mean
+    commands over the middle 2 s of two ramps of the error through it, +-RAMP_M_S m/s, over 2 RAMP_M_S. (pd_genome
+    measures inside its derivative range: the pairs beyond it carry P alone.)"""
     steps = round(20.0 / spec.dt)
     t = (np.arange(steps) - steps // 2) * spec.dt  # s from the middle
-    out = error_response(spec, genome, RAMP_ERROR_M + np.outer(t, [RAMP_M_S, -RAMP_M_S]))
+    out = error_response(spec, genome, error + np.outer(t, [RAMP_M_S, -RAMP_M_S]))
     middle = out[np.abs(t) <= 1.0].mean(axis=0)
     return float((middle[0] - middle[1]) / (2 * RAMP_M_S))
 
