@@ -86,6 +86,7 @@ def test_the_result_line_and_its_mapping_say_the_same(common, tmp_path: Path) ->
     write_json(tmp_path / "r.json", {"result": mapping})
     assert json.loads((tmp_path / "r.json").read_text())["result"]["missing"] is None
     assert common.result_line("demo", {"status": "no_runs"}) == ("RESULT demo status=no_runs", {"status": "no_runs"})
+    assert common.result_line("demo", {"seeds": "10 20"})[1] == {"seeds": "10_20"}  # a string, not the int 1020
 
 
 @pytest.mark.parametrize("name", ["plot.txt", "plot.json", "plot"])
