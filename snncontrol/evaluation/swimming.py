@@ -7,7 +7,8 @@ mean head forward speed (m/s, head frame: the mean of the head's velocity along 
 side-to-side sway as progress too), net speed (m/s, signed: the head's displacement over the episode along its mean
 heading, the mean over the episode's steps of the direction of its nose, which the plant's NCAP reward and forward
 speed measure progress along, divided by the episode's duration; negative for a body that swims backwards, its sway
-and sideways drift not counted) and mean head yaw rate (rad/s, counter-clockwise positive). `env_id` swims another
+and sideways drift not counted; a body that circles has a short mean heading of arbitrary direction, so there
+the sign says little) and mean head yaw rate (rad/s, counter-clockwise positive). `env_id` swims another
 body instead (e.g. Gymnasium's `Swimmer-v5`, 0.04 s per step, made with `env_kwargs`; a vector env of its own where
 the id has one, else Gymnasium's "sync" one): its return is the sum of its own rewards, the forward speed its
 info["x_velocity"] (m/s) if it reports one (NaN otherwise), the yaw rate NaN, and a copy stops counting when its
