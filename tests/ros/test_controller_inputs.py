@@ -231,10 +231,10 @@ def commanding(spinner, plant: Plant, publish) -> None:
         spinner.spin_for(0.05)
 
 
-def expect_safe(spinner, plant: Plant, what: str, node: ControllerNode, status: str = "invalid") -> None:
-    """The safe command, then a WARN or ERROR status, both after now, for the reason `status` (the node's counter
-    of that verdict grew): a bad input is refused as such, not merely after it went stale (the safe command a
-    silent input gets too), unless `status` is "stale"."""
+def expect_safe(spinner, plant: Plant, what: str, node: ControllerNode) -> None:
+    """The safe command, then a WARN or ERROR status, both after now, for invalid input (the node's counter of
+    invalid ticks grew, that of stale ones did not, by the first safe command): a bad input is refused as such, not
+    merely after it went stale (the safe command a silent input gets too)."""
     counters = node.core.counters
     before = {"invalid": counters.invalid, "stale": counters.stale}
     at_safe: dict[str, int] = {}  # the counters when the first safe command arrived
@@ -249,7 +249,7 @@ def expect_safe(spinner, plant: Plant, what: str, node: ControllerNode, status: 
     assert spinner.until(safe, 3.0), f"{what}: no safe command"
     assert spinner.until(lambda: any(s.level >= b"\x01" and t > now for s, t in plant.statuses), 3.0), what
     grown = {key: at_safe[key] > before[key] for key in before}
-    assert grown[status] and (status == "stale" or not grown["stale"]), f"{what}: {status} expected, got {grown}"
+    assert grown == {"invalid": True, "stale": False}, f"{what}: invalid input expected, got {grown}"
 
 
 def test_generated_bad_input_gives_the_safe_command_and_warns_with_default_parameters(context, spinner,
@@ -271,11 +271,15 @@ def test_generated_bad_input_gives_the_safe_command_and_warns_with_default_param
             plant.reading(value, min_range=0.2)
         expect_safe(spinner, plant, f"{kind} {value}", node)
         recover()
+    stale = node.core.counters.stale
     end = time.monotonic() + 0.8  # a sensor stuck at max_range: lost samples, then the timeout (0.5 s)
     while time.monotonic() < end:
         plant.reading(MAX_RANGE)
         spinner.spin_for(0.1)
-    expect_safe(spinner, plant, "stuck at max_range", node, "stale")
+    now = time.monotonic()
+    assert spinner.until(lambda: any(c[0] == 0.0 and c[2] > now for c in plant.commands), 3.0), "stuck: no safe"
+    assert spinner.until(lambda: any(s.level >= b"\x01" and t > now for s, t in plant.statuses), 3.0)
+    assert node.core.counters.stale > stale and node.core.counters.holding_safe
     assert "Traceback" not in capfd.readouterr().err
 
 
