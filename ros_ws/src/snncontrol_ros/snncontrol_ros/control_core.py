@@ -211,7 +211,7 @@ class ControlCore:
         if holding and self.adaptive is not None:  # nothing new to schedule on: the held command goes out again
             self.counters.held += 1
             return TickResult(self.held.copy(), verdict, False, False, True)
-        elif not self.policy.holds_samples:
+        if not self.policy.holds_samples:  # (held samples filled in: what it steps on)
             self.last_obs = np.array(obs, np.float64)
         step = True
         x = None
