@@ -8,7 +8,10 @@ logbook.csv       one row per generation: gen, evals, best, mean, median, std (f
 progress.png      best / mean / median per generation; the Pareto front for multi-objective runs
 checkpoints/      see `evolution.checkpoint`
 best/             the best controller (snncontrol artifact: spec, genome, I/O adapters, metadata)
-pareto/           multi-objective: front.npz (genomes [K, D], objectives [K, M]) and front.csv
+pareto/           multi-objective: front.npz (genomes [K, D], objectives [K, M]) and front.csv; where the fitness
+                  has fixed selection data (closed loop: validation_episodes; mimicry: every training sequence),
+                  also each member's values on it (selection_objectives [K, M], csv columns selection_NAME) and
+                  which members no other dominates there (selection_front)
 
 A killed write leaves at most a hidden temporary (`.NAME.*`) beside the file; `clean_up` removes those when a
 run starts or resumes.
@@ -131,12 +134,34 @@ class RunDirectory:
     def save_best(self, spec: NetworkSpec, genome: np.ndarray, metadata: Metadata, io_adapters: IOAdapters) -> None:
         save_controller(self.path / "best", spec, genome, metadata, io_adapters)
 
-    def save_pareto(self, genomes: np.ndarray, values: np.ndarray, names: list[str]) -> None:
-        """The front: genomes [K, D] (parameter bounds) and objective values [K, M]."""
-        atomic.write_npz(self.path / "pareto" / "front.npz",
-                         {"genomes": genomes, "objectives": values, "names": np.array(names)})
+    def save_pareto(
+        self, genomes: np.ndarray, values: np.ndarray, names: list[str], weights: tuple[float, ...],
+        selection: np.ndarray | None = None,
+    ) -> None:
+        """The front: genomes [K, D] (parameter bounds) and objective values [K, M] (`weights`: +1 maximized, -1
+        minimized); with `selection` [K, M], the same members' values on the fitness's fixed selection data and
+        which of them no other member dominates there (`selection_front`)."""
+        arrays = {"genomes": genomes, "objectives": values, "names": np.array(names)}
+        columns, rows = ["index", *names], [[i, *map(repr, map(float, row))] for i, row in enumerate(values)]
+        if selection is not None:
+            front = non_dominated(selection, weights)
+            arrays.update(selection_objectives=selection, selection_front=front)
+            columns += [f"selection_{name}" for name in names] + ["selection_front"]
+            rows = [[*row, *map(repr, map(float, chosen)), int(on)]
+                    for row, chosen, on in zip(rows, selection, front, strict=True)]
+        atomic.write_npz(self.path / "pareto" / "front.npz", arrays)
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(["index", *names])
-        writer.writerows([i, *map(repr, map(float, row))] for i, row in enumerate(values))
+        writer.writerow(columns)
+        writer.writerows(rows)
         atomic.write_text(self.path / "pareto" / "front.csv", text.getvalue())
+
+
+def non_dominated(values: np.ndarray, weights: tuple[float, ...]) -> np.ndarray:
+    """[K] bool: the rows of `values` [K, M] that no other row dominates (at least as good in every objective and
+    better in one, by `weights`: +1 maximized, -1 minimized); a row with a NaN objective is never among them."""
+    better = np.asarray(values, dtype=np.float64) * np.asarray(weights, dtype=np.float64)  # larger is better
+    finite = np.isfinite(better).all(axis=1)
+    a, b = better[:, None, :], better[None, :, :]
+    dominates = (a >= b).all(axis=2) & (a > b).any(axis=2)  # [i, j]: row i dominates row j
+    return finite & ~(dominates & finite[:, None]).any(axis=0)

@@ -57,6 +57,7 @@ class Experiment:
         multi = len(self.names) > 1
         self.state = RunState(tools.ParetoFront() if multi else tools.HallOfFame(1))
         self._best: tuple[float, ...] | None = None
+        self._selection_cache: dict[tuple[float, ...], np.ndarray] = {}  # front member -> values on selection data
 
     def _data_digests(self) -> dict[str, str]:
         """Digests of the data files the fitness reads (part of the config hash)."""
@@ -280,8 +281,28 @@ class Experiment:
             return None
         members = list(self.state.hall_of_fame)
         front = np.array([ind.fitness.values for ind in members])
-        self.run_dir.save_pareto(self.problem.to_genome(np.asarray(members)), front, self.names)
+        genomes = self.problem.to_genome(np.asarray(members))
+        self.run_dir.save_pareto(genomes, front, self.names, self.weights, self._selection_values(members, genomes))
         return front
+
+    def _selection_values(self, members: list[Individual], genomes: np.ndarray) -> np.ndarray | None:
+        """The front members' objective values [K, M] on the fitness's fixed selection data (`selection_data`: the
+        closed loop's validation episodes, mimicry's every training sequence), None where it has none. Where each
+        generation scores on other data (new episodes, another sequence), the front's own values come from
+        different data, and a member that was lucky once stays on it: these are comparable. Each member is
+        scored once (in this process, as the champion's selection loss is)."""
+        selection_data = getattr(self.fitness, "selection_data", None)
+        data = selection_data() if selection_data is not None else None
+        if data is None:
+            return None
+        new = [k for k, member in enumerate(members) if tuple(member) not in self._selection_cache]
+        if new:
+            values = np.asarray(self.fitness.evaluate(genomes[new], data), dtype=np.float64)
+            for k, row in zip(new, values, strict=True):
+                self._selection_cache[tuple(members[k])] = row
+        kept = {tuple(member) for member in members}  # (members that left the front are forgotten)
+        self._selection_cache = {key: row for key, row in self._selection_cache.items() if key in kept}
+        return np.array([self._selection_cache[tuple(member)] for member in members])
 
     def _write_outputs(self) -> None:
         front = self._write_front()

@@ -86,10 +86,19 @@ class ClosedLoopFitness:
         key = generation if self.cfg.resample_episodes else 0
         return {"seeds": np.array([derive_seed(self.seed, key, e) for e in range(self.cfg.env.episodes)])}
 
+    def selection_data(self) -> dict[str, np.ndarray] | None:
+        """The fixed validation episodes' seeds [V] on which the run picks its results (the champion, and each
+        Pareto front member's `selection_` values); None without `validation_episodes`."""
+        if not self.cfg.validation_episodes:
+            return None
+        return {"seeds": np.array([derive_seed(self.seed, VALIDATION_KEY, k)
+                                   for k in range(self.cfg.validation_episodes)])}
+
     def _validation_loss(self, genome: np.ndarray) -> float:
         """The first objective of one genome [D] over the fixed validation episodes, as a loss (lower is better)."""
-        seeds = [derive_seed(self.seed, VALIDATION_KEY, k) for k in range(self.cfg.validation_episodes)]
-        value = float(self.evaluate(genome[None], {"seeds": np.array(seeds)})[0, 0])
+        data = self.selection_data()
+        assert data is not None  # (only set as the selection loss with validation episodes)
+        value = float(self.evaluate(genome[None], data)[0, 0])
         return -value if weights(objective_names(self.cfg))[0] > 0 else value
 
     def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:

@@ -107,6 +107,11 @@ class MimicryFitness:
         scores = self._scores(genomes, data["inputs"], data["targets"])
         return np.stack([scores[name] for name in self.cfg.objectives], axis=1)
 
+    def selection_data(self) -> dict[str, np.ndarray]:
+        """Every training sequence (inputs [S, T, n_in], targets [S, T, n_out]): the data the run picks its results
+        on (the champion by `selection_loss`, and each Pareto front member's `selection_` values)."""
+        return {"inputs": self.dataset["train_inputs"], "targets": self.dataset["train_targets"]}
+
     def test_loss(self, genome: np.ndarray) -> float:
         """The loss of one genome [D] averaged over the held-out test set."""
         return self._loss(genome, "test")

@@ -90,6 +90,10 @@ def test_mimicry_scores_a_population_in_one_call_and_logs_test_loss(tmp_path):
     assert test_loss == pytest.approx(_hand_loss(problem, target, arrays["test_inputs"], arrays["test_targets"],
                                                  "mae", warmup=5), rel=1e-6)
     assert fitness.test_loss(other) < 1e-6  # the genome that made the test targets mimics them
+    # a Pareto front's selection values: every objective on every training sequence, the selection loss's data
+    chosen = fitness.evaluate(genomes[1:3], fitness.selection_data())
+    assert chosen[:, 0].tolist() == [fitness.selection_loss(g) for g in genomes[1:3]]
+    assert fitness.selection_data()["inputs"].shape == fitness.dataset["train_inputs"].shape
     indices = {int(np.flatnonzero((fitness.dataset["train_inputs"] == fitness.generation_data(g)["inputs"])
                                   .all(axis=(1, 2)))[0]) for g in range(12)}
     assert len(indices) > 1  # one sequence drawn per generation, not always the same

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from evo_support import logbook, run, sphere_config
+from evo_support import blimp_config, logbook, run, sphere_config
 
 from evolution import checkpoint, loop
 from evolution.config import parse_config
 from evolution.errors import EvaluationError
 from evolution.loop import FAILED_SCORE, scores
+from evolution.run_dir import non_dominated
 from evolution.runner import Experiment
 from snncontrol.artifacts import read_artifact, save_controller
 
@@ -155,3 +156,48 @@ def test_a_champion_that_failed_one_objective_keeps_the_others_in_their_places(t
     assert metadata.fitness is None  # (an artifact's fitness holds finite numbers only)
     assert metadata.extra["objective_values"] == [None, champion.fitness.values[1]]
     assert experiment.summary().endswith("best None")
+
+
+def test_a_pareto_front_is_scored_on_the_fixed_selection_episodes_once_per_member(tmp_path):
+    """Each generation flies new episodes, so the front's own values come from different plants and a member that
+    was lucky once stays on it; the front now also carries every member's values on the validation episodes (the
+    data the champion is chosen on), each member flown there once, and which members no other dominates there."""
+    data = blimp_config(generations=3, objectives=["tracking_error", "energy"],
+                        strategy={"name": "nsga2", "mu": 8}, output={"checkpoint_every": 1, "plot_every": 1000})
+    data["fitness"]["validation_episodes"] = 2
+    experiment = Experiment(parse_config(data), tmp_path, quiet=True)
+    fitness = experiment.fitness
+    evaluate, selection_loss, flown, choosing = fitness.evaluate, fitness.selection_loss, [], []
+    selection_seeds = fitness.selection_data()["seeds"]
+
+    def counted(genomes, data):
+        if np.array_equal(data["seeds"], selection_seeds) and not choosing:  # (not the champion's loss)
+            flown.extend(map(tuple, genomes))
+        return evaluate(genomes, data)
+
+    def champion_loss(genome):
+        choosing.append(1)
+        try:
+            return selection_loss(genome)
+        finally:
+            choosing.pop()
+
+    fitness.evaluate, fitness.selection_loss = counted, champion_loss
+    experiment.run()
+    with np.load(tmp_path / "pareto" / "front.npz", allow_pickle=False) as npz:
+        genomes, own, chosen, front = (npz[k] for k in ("genomes", "objectives", "selection_objectives",
+                                                         "selection_front"))
+    fresh = Experiment(parse_config(data), tmp_path / "again", quiet=True).fitness
+    np.testing.assert_allclose(chosen, fresh.evaluate(genomes, fresh.selection_data()), rtol=1e-12)
+    assert not np.allclose(chosen[:, 0], own[:, 0])  # other episodes than the generations'
+    assert len(flown) == len(set(flown)) >= len(genomes)  # each member once, over three writes of the front
+    assert np.array_equal(front, non_dominated(chosen, experiment.weights)) and front.any()
+    header = (tmp_path / "pareto" / "front.csv").read_text().splitlines()[0]
+    assert header == ("index,tracking_error,energy,selection_tracking_error,selection_energy,selection_front")
+
+
+def test_non_dominated_rows_follow_each_objectives_direction_and_leave_failures_out():
+    values = np.array([[1.0, 5.0], [2.0, 6.0], [1.0, 4.0], [np.nan, 9.0], [0.5, 3.0]])
+    # minimize the first, maximize the second: (2, 6) is the worst first value but the best finite second
+    assert non_dominated(values, (-1.0, 1.0)).tolist() == [True, True, False, False, True]
+    assert non_dominated(values, (-1.0, -1.0)).tolist() == [False, False, False, False, True]
