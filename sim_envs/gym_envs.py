@@ -11,7 +11,9 @@ Vector semantics:
 - ``info`` holds one array [P, ...] per key plus a boolean mask ``_key`` [P] (all True), the layout
   ``SyncVectorEnv`` produces.
 - An action of another shape than the action space's, or with NaN or inf, is refused (ValueError, one line),
-  also a copy's that the step ignores.
+  also a copy's that the step ignores; a ``step`` before the first ``reset`` raises Gymnasium's ``ResetNeeded``.
+- ``max_episode_steps`` (where the front end takes it): a copy's episode is truncated after that many steps, or
+  sooner where the plant ends it, as Gymnasium's TimeLimit over a single env does.
 """
 
 from __future__ import annotations
@@ -85,7 +87,13 @@ class CoreVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         "render_modes": list(RENDER_MODES), "render_fps": 30, "autoreset_mode": AutoresetMode.NEXT_STEP,
     }
 
-    def __init__(self, core: BatchedCore, render_mode: str | None, width: int, height: int) -> None:
+    def __init__(
+        self, core: BatchedCore, render_mode: str | None, width: int, height: int,
+        max_episode_steps: int | None = None,
+    ) -> None:
+        if max_episode_steps is not None and not (
+                isinstance(max_episode_steps, numbers.Integral) and max_episode_steps >= 1):
+            raise ValueError(f"max_episode_steps must be a positive integer or None, got {max_episode_steps!r:.80}")
         self.core = core
         self.num_envs = core.n_copies
         self.single_observation_space = core.observation_space
@@ -98,6 +106,8 @@ class CoreVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self._rngs: list[np.random.Generator] = []
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
         self._all = np.arange(self.num_envs)
+        self._max_steps = max_episode_steps
+        self._steps = np.zeros(self.num_envs, dtype=np.int64)  # each copy's steps in its episode
 
     @property
     def dt(self) -> float:
@@ -119,15 +129,22 @@ class CoreVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             self._rngs = [seeding.np_random()[0] for _ in range(self.num_envs)]
         self.core.reset_copies(self._all, self._rngs)
         self._autoreset[:] = False
+        self._steps[:] = 0
         return self.core.observe().copy(), _with_masks(self.core.info())
 
     def step(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        if not self._rngs:
+            raise gym.error.ResetNeeded("call reset() before step()")
         out = self.core.step(validation.action(actions, self.action_space.shape))
+        self._steps += 1
+        if self._max_steps is not None:
+            out.truncated = out.truncated | (self._steps >= self._max_steps)
         if self._autoreset.any():
             index = np.flatnonzero(self._autoreset)
             self.core.reset_copies(index, [self._rngs[i] for i in index])
+            self._steps[index] = 0
             out.observation[index] = self.core.observe()[index]
             out.reward[index] = 0.0
             out.terminated[index] = False

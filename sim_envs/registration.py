@@ -5,8 +5,9 @@
 **kw)`` give one environment; ``gymnasium.make_vec(id, num_envs=P, vectorization_mode="vector_entry_point",
 **kw)`` gives the batched ``VectorEnv``.
 
-Episode length: a blimp episode lasts its ``episode_length_s`` keyword (s); Gymnasium's ``max_episode_steps`` (a
-TimeLimit, so not in the "vector_entry_point" mode) can only end it sooner. A swimmer episode lasts
+Episode length: a blimp episode lasts its ``episode_length_s`` keyword (s); Gymnasium's ``max_episode_steps`` can
+only end it sooner, the same in every mode (a TimeLimit over the single env; the vector entry point truncates its
+copies at that step count). A swimmer episode lasts
 ``max_episode_steps`` control steps (default 1000), the same in ``gymnasium.make`` and in every ``make_vec`` mode:
 Gymnasium keeps that keyword for its TimeLimit wrapper (the single env, hence the "sync" and "async" modes, runs
 the plant without a step limit of its own under it) and hands it to the vector entry point, which gives it to the

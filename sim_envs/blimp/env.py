@@ -32,9 +32,10 @@ class BlimpAltitudeVectorEnv(CoreVectorEnv):
         render_mode: str | None = None,
         width: int = 480,
         height: int = 480,
+        max_episode_steps: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(BlimpCore(n_copies=num_envs, **kwargs), render_mode, width, height)
+        super().__init__(BlimpCore(n_copies=num_envs, **kwargs), render_mode, width, height, max_episode_steps)
 
 
 class BlimpAltitudeODEEnv(CoreEnv):
@@ -51,5 +52,7 @@ class BlimpAltitudeODEVectorEnv(CoreVectorEnv):
 
     metadata: dict[str, Any] = {**CoreVectorEnv.metadata, "render_modes": []}  # noqa: RUF012
 
-    def __init__(self, num_envs: int, render_mode: str | None = None, **kwargs: Any) -> None:
-        super().__init__(BlimpODECore(n_copies=num_envs, **kwargs), render_mode, 0, 0)
+    def __init__(
+        self, num_envs: int, render_mode: str | None = None, max_episode_steps: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(BlimpODECore(n_copies=num_envs, **kwargs), render_mode, 0, 0, max_episode_steps)

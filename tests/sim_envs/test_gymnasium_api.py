@@ -123,3 +123,29 @@ def test_an_action_with_nan_inf_or_the_wrong_shape_is_refused_in_one_line(env_id
         envs.step(np.r_[np.zeros((1, *shape)), np.full((1, *shape), np.nan)])
     env.close()
     envs.close()
+
+
+@pytest.mark.parametrize("env_id", ["sim_envs/BlimpAltitude-v0", "sim_envs/BlimpAltitudeODE-v0"])
+def test_a_blimp_episode_ends_at_max_episode_steps_in_every_make_vec_mode(env_id: str) -> None:
+    """The vector entry point took max_episode_steps to the plant's constructor: a TypeError and a stack dump,
+    where the "sync" mode (a TimeLimit over each single env) truncated at that step."""
+    envs = [gym.make_vec(env_id, num_envs=2, vectorization_mode=mode, max_episode_steps=12, episode_length_s=3.0)
+            for mode in ("vector_entry_point", "sync")]
+    first = [env.reset(seed=4)[0] for env in envs]
+    np.testing.assert_array_equal(*first)
+    ends = []
+    for step in range(30):
+        (obs, reward, _, truncated, _), other = (env.step(np.full((2, 1), 0.5)) for env in envs)
+        np.testing.assert_array_equal(obs, other[0])
+        assert reward.tolist() == other[1].tolist() and truncated.tolist() == other[3].tolist()
+        ends += [step] * bool(truncated.all())
+    assert ends == [11, 24]  # 12 steps, then the autoreset step, then 12 more
+    with pytest.raises(ValueError, match="max_episode_steps must be a positive integer or None, got 0"):
+        gym.make_vec(env_id, num_envs=2, max_episode_steps=0)
+
+
+def test_a_vector_env_stepped_before_its_first_reset_asks_for_a_reset() -> None:
+    """It stepped a zeroed plant (the MuJoCo gondola inside the floor) and ended in an IndexError at the autoreset."""
+    env = gym.make_vec("sim_envs/BlimpAltitudeODE-v0", num_envs=2, episode_length_s=0.2)
+    with pytest.raises(gym.error.ResetNeeded, match="call reset"):
+        env.step(np.zeros((2, 1)))
