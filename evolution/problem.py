@@ -112,9 +112,11 @@ def resolve_network(network: NetworkConfig) -> Problem:
 
 def worker_config(config: ExperimentConfig, problem: Problem) -> dict[str, Any]:
     """The experiment as plain data for workers: the network inlined as a spec dict and the I/O adapters made
-    explicit, so a worker needs neither the driver's files nor its builders' results."""
+    explicit, so a worker needs neither the driver's files nor its builders' results. (A worker never uses the
+    strategy: its `init_spread`, which asks for the artifact the inlined network no longer names, is left out.)"""
     data = config.model_dump(mode="json", by_alias=True)
     data["network"] = {"spec": problem.spec.to_dict()}
+    data["strategy"].pop("init_spread", None)
     if isinstance(config.fitness, ClosedLoopConfig) and config.fitness.io is None:
         data["fitness"]["io"] = (problem.io or IOAdapters()).to_dict()
     return data

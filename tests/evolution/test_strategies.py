@@ -117,3 +117,14 @@ def test_a_seeded_first_population_stays_around_the_seed_with_init_spread(strate
     wide = parse_config(sphere_config(strategy, centers=[0.3, 0.6] if strategy["name"] == "nsga2" else None))
     uniform = np.asarray(build_strategy(wide.strategy, cls, dim, seed, seed).generate())
     assert np.abs(uniform[1:] - seed).max() > 0.5  # without it, the rest of the population is uniform
+
+
+def test_a_seeded_run_with_init_spread_evaluates_on_process_workers(tmp_path):
+    """The workers' config keeps the strategy but inlines the network (no artifact), so init_spread made the worker
+    refuse its own config ("it needs network.artifact"): every process or Ray run with it died in generation 0."""
+    seed_run = tmp_path / "seed"
+    run(sphere_config({"name": "cmaes", "population": 6}, generations=1), seed_run)
+    data = {**sphere_config({"name": "ga", "mu": 4, "lambda": 8, "init_spread": 0.05}, generations=2),
+            "network": {"artifact": str(seed_run / "best")}, "backend": {"name": "process", "workers": 1}}
+    experiment = run(data, tmp_path / "spread")
+    assert experiment.state.generation == 2 and len(logbook(tmp_path / "spread")) == 2
