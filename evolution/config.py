@@ -94,7 +94,7 @@ class CMAESConfig(_Model):
     population: int | None = Field(None, ge=2, le=MAX_POPULATION)  # lambda; None: DEAP's 4 + 3 ln(D)
     mu: int | None = Field(None, ge=1, le=MAX_POPULATION)  # parents; None: population / 2 (after an IPOP restart
     # always half the grown population)
-    sigma: float = Field(0.1, gt=0, le=1)
+    sigma: float = Field(0.1, ge=1e-12, le=1)  # (a smaller step moves no point of the cube: sigma ** 2 underflows)
     initial_mean: Literal["uniform", "center", "spec_init"] = "uniform"
     out_of_bounds: Literal["reject", "clip"] = "reject"
     max_redraws: int = Field(100, ge=1)  # rounds of redrawing before the remaining samples are clipped

@@ -7,7 +7,10 @@ the cube are redrawn (up to `max_redraws` rounds, then clipped) or clipped at on
 with a diagonal covariance only the coordinates that left are redrawn (the same distribution, see
 `_redraw_coordinates`). With `restarts > 0`, a run that converged (sigma * largest axis < tol_x, condition
 number > 1e14, or the best of the last `stagnation` generations spanning <= tol_fun) restarts from a new
-uniform mean with the population multiplied by `ipop_factor` (IPOP-CMA-ES).
+uniform mean with the population multiplied by `ipop_factor` (IPOP-CMA-ES). Without restarts, a search that has
+collapsed (sigma * smallest axis below `COLLAPSED`, far below a step that moves a point of the cube) stops
+adapting: DEAP's update divides by sigma ** 2, which underflows to 0 near 1e-162, and a converged run went on to
+NaN axes and a crash it could not resume past.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from evolution.strategies.base import Individual
 from evolution.strategies.sep_cma import SeparableStrategy
 
 MAX_CONDITION = 1e14
+COLLAPSED = 1e-100  # sigma * smallest axis below which the strategy stops adapting (its samples are its mean)
 
 
 class CMAES:
@@ -85,7 +89,8 @@ class CMAES:
         points[rows, cols] = es.centroid[cols] + es.sigma * es.diagD[cols] * np.random.standard_normal(len(cols))
 
     def update(self, population: list[Individual]) -> None:
-        self.es.update(population)
+        if self.es.sigma * self.es.diagD.min() >= COLLAPSED:
+            self.es.update(population)
         self.history.append(max(ind.fitness.wvalues[0] for ind in population))
         del self.history[: -self.cfg.stagnation]  # (all of it went into every checkpoint: a long run's grew)
         if self.restart < self.cfg.restarts and self._converged():

@@ -1,6 +1,8 @@
 """(mu + lambda) / (mu, lambda) genetic algorithm: DEAP's `varOr` variation (bounded SBX crossover, polynomial
 mutation, reproduction) and tournament selection of mu parents from parents + offspring (plus) or from the
-offspring alone (comma). The first generation is mu points uniform in the unit cube (or the seed genome)."""
+offspring alone (comma), as DEAP's eaMuPlusLambda / eaMuCommaLambda select: not elitist, a tournament may drop
+the best parent (the run's hall of fame keeps its champion). The first generation is mu points uniform in the unit
+cube (or the seed genome)."""
 
 from __future__ import annotations
 

@@ -128,3 +128,20 @@ def test_a_seeded_run_with_init_spread_evaluates_on_process_workers(tmp_path):
             "network": {"artifact": str(seed_run / "best")}, "backend": {"name": "process", "workers": 1}}
     experiment = run(data, tmp_path / "spread")
     assert experiment.state.generation == 2 and len(logbook(tmp_path / "spread")) == 2
+
+
+def test_a_collapsed_cmaes_search_stops_adapting_instead_of_breaking_down():
+    """DEAP's update divides by sigma ** 2: once a converged run without restarts took sigma below ~1e-162, its
+    covariance went NaN, and the run crashed at that generation on every resume (or sampled NaN individuals)."""
+    seed_everything(0)
+    config = parse_config(sphere_config({"name": "cmaes", "population": 8}))
+    strategy = build_strategy(config.strategy, individual_class((-1.0,)), 6, None, np.full(6, 0.5))
+    strategy.es.sigma = 1e-170  # (where a long converged run on a deterministic fitness ends up)
+    for _ in range(3):
+        population = strategy.generate()
+        for individual in population:
+            individual.fitness.values = (float(np.sum((np.asarray(individual) - 0.3) ** 2)),)
+        strategy.update(population)
+        assert np.isfinite(np.asarray(population)).all() and np.isfinite(strategy.es.C).all()
+    with pytest.raises(ValueError, match="sigma"):
+        parse_config(sphere_config({"name": "cmaes", "sigma": 1e-170}))
