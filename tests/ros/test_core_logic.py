@@ -13,7 +13,7 @@ from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
 from snncontrol_ros.control_core import ControlCore
 from snncontrol_ros.diagnostics import ERROR, OK, WARN, LatencyWindow, level_of
 from snncontrol_ros.safety import SafetyConfig, Throttle, check_inputs, check_observation
-from std_msgs.msg import Float64, Float64MultiArray
+from std_msgs.msg import Float64, Float64MultiArray, MultiArrayDimension
 
 from snncontrol.adapters import IOAdapters, ObservationAdapter
 from snncontrol.artifacts import Controller, Metadata, load_controller, save_controller
@@ -137,6 +137,10 @@ def test_a_reused_command_message_carries_only_the_latest_command():
     again = command.fill(np.array([2.0, 3.0]), echo_stamp=456)
     assert again is first and list(again.data) == [2.0, 3.0] and messages.echoed_stamp(again) == 456
     assert messages.echoed_stamp(command.fill(np.array([0.0, 0.0]))) is None and not again.layout.dim
+    for label in ("abc", "", "1.5"):  # another publisher's malformed echo: no echo (it raised in the sim's callback)
+        malformed = Float64MultiArray(data=[0.0])
+        malformed.layout.dim.append(MultiArrayDimension(label=messages.STAMP_LABEL + label))
+        assert messages.echoed_stamp(malformed) is None
     with pytest.raises(ValueError, match="unknown output type"):
         messages.CommandMessage("wrench")
 

@@ -6,6 +6,7 @@ deleted before the new run started, and its recorder.log stayed among the new lo
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -137,3 +138,11 @@ def test_the_graph_with_a_controller_that_cannot_configure_says_why_in_one_line(
     lines = capfd.readouterr().err.strip().splitlines()  # (capfd: the EventsExecutor's faulthandler needs a fd)
     assert lines == ["python -m snncontrol_ros.graph: the controller node cannot configure: artifact /nonexistent: "
                      "not found (an artifact is a directory with controller.json and params.safetensors)"], lines
+
+
+def test_the_graph_report_is_strict_json_where_a_figure_does_not_exist(ros_domain_id, capfd):
+    """A 1 s episode holds no set-point long enough for a steady-state error: it printed NaN, which strict JSON
+    parsers refuse."""
+    assert graph.main(["--episode-length", "1", "--max-interval", "4", "--domain-id", str(ros_domain_id)]) == 0
+    report = json.loads(capfd.readouterr().out, parse_constant=lambda name: pytest.fail(f"{name} in the report"))
+    assert report["baseline"]["ss_error_m"] is None and report["episode_length_s"] == 1.0

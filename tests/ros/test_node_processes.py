@@ -23,7 +23,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.serialization import serialize_message
 from rosbags.highlevel import AnyReader
 from snncontrol_ros import messages, run_blimp_sim
-from snncontrol_ros.launcher import config_file, run_sim_graph
+from snncontrol_ros.launcher import Processes, config_file, run_sim_graph
 from snncontrol_ros.recorder import BagRecorder
 from std_msgs.msg import Float64, Float64MultiArray, String
 
@@ -58,6 +58,12 @@ def node(module: str, *params: str, options: tuple[str, ...] = ()) -> list[str]:
         ("sim_node", ["log_file:={existing}/file/run.npz"], "is a file, not a directory"),
         ("recorder", ["output:={existing}/bag", "reliability:=Reliable"], "reliability must be 'best_effort' or"),
         ("recorder", ["output:={existing}/bag", "ready_topic:=bad topic"], "ready_topic 'bad topic': "),
+        # a traceback and exit 1; a topic named twice kept its last type without a word
+        ("recorder", ["output:={existing}/bag", "topics:=['/a b']", "types:=[std_msgs/msg/Float64]"],
+         "topics: '/a b': "),
+        ("recorder", ["output:={existing}/bag", "topics:=[/a, a]",
+                      "types:=[std_msgs/msg/Float64, std_msgs/msg/String]"], "topics: /a is named twice"),
+        ("sim_node", ["safe_command:=[]"], "safe_command needs 1 value, got 0"),
         ("place_recognition_node", ["max_age_s:=0.0"], "max_age_s out of range"),
         # a misspelt parameter was dropped silently: the node ran on the default (here the default image topic)
         ("place_recognition_node", ["image_topc:=/cam"], "'image_topc' (did you mean 'image_topic'?)"),
@@ -274,3 +280,56 @@ def test_sigterm_to_the_sim_graph_stops_every_node(ros_domain_id, tmp_path: Path
             graph.kill()
     assert graph.returncode != 0
     assert not [pid for pid in nodes if Path(f"/proc/{pid}").exists()], "a node outlived the graph"
+
+
+def test_a_hang_up_then_a_second_signal_still_close_the_bag_and_stop_every_node(ros_domain_id, tmp_path: Path):
+    """A closed terminal sends SIGHUP to the whole process group: every node died at once and the recorder's bag
+    (kept in memory until closed) was 0 bytes, without metadata.yaml; and a second SIGTERM while the launcher was
+    stopping its nodes ended it and left the recorder, stopped last, running with its bag open."""
+    bag = tmp_path / "bag"
+    graph = subprocess.Popen([sys.executable, "-m", "snncontrol_ros.run_blimp_sim", "--mode", "realtime",
+                              "--duration", "600", "--out", str(tmp_path / "run"), "--record", str(bag),
+                              "--domain-id", str(ros_domain_id)],
+                             env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)  # (its own group: the hang-up below reaches no test process)
+    try:
+        deadline = time.monotonic() + 60
+        while len(loopback.children(graph.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        nodes = loopback.children(graph.pid)
+        assert len(nodes) == 3, "the controller, the sim and the recorder run"
+        time.sleep(3.0)
+        os.killpg(graph.pid, signal.SIGHUP)  # as a terminal's hang-up is sent: to the whole foreground group
+        time.sleep(0.3)
+        graph.send_signal(signal.SIGTERM)
+        output, _ = graph.communicate(timeout=120)
+    finally:
+        if graph.poll() is None:
+            graph.kill()
+    assert graph.returncode != 0 and "Traceback" not in output, output
+    assert not [pid for pid in nodes if Path(f"/proc/{pid}").exists()], "a node outlived the graph"
+    assert (bag / "metadata.yaml").is_file(), output
+    with AnyReader([bag]) as reader:
+        assert sum(1 for _ in reader.messages()) > 10  # what came in the 3 s before the hang-up
+
+
+def test_a_signal_while_the_launcher_stops_its_processes_waits_until_every_one_is_stopped():
+    """The interrupt raised in the middle of the loop: the processes not yet stopped (the recorder is stopped last)
+    ran on. It is raised once all are stopped; each process runs in a session of its own (a terminal's signals reach
+    the launcher, which stops them in order)."""
+    processes = Processes()
+    started = [processes.start([sys.executable, "-c", "import time; time.sleep(60)"]) for _ in range(2)]
+    assert all(os.getsid(item.proc.pid) == item.proc.pid for item in started)
+    time.sleep(1.0)  # (Python started up: a SIGINT ends it as KeyboardInterrupt does)
+    wait, calls = started[1].proc.wait, []
+
+    def interrupted_once(timeout=None):
+        calls.append(timeout)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # a second Ctrl-C, as the first process is being stopped
+        return wait(timeout=timeout)
+
+    started[1].proc.wait = interrupted_once  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        processes.stop()
+    assert [item.proc.poll() for item in started] == [-signal.SIGINT] * 2 and len(calls) == 2

@@ -24,6 +24,7 @@ from rclpy.logging import LoggingSeverity
 from rclpy.parameter import Parameter
 
 from snncontrol.arguments import bounded
+from snncontrol.atomic import json_ready
 from snncontrol.errors import SnnControlError
 from snncontrol.evaluation.metrics import tracking_metrics
 from snncontrol_ros.controller_node import RANGES as CONTROLLER_RANGES
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, ValueError, OSError, ParameterException, SnnControlError) as exc:
         print(f"{PROG}: {one_line(exc)}", file=sys.stderr)
         return 1
-    print(json.dumps(report, indent=1))
+    print(json.dumps(json_ready(report), indent=1, allow_nan=False))  # strict: a figure that does not exist is null
     return 0
 
 

@@ -166,9 +166,14 @@ def command_values(msg: Any) -> np.ndarray:
 
 
 def echoed_stamp(msg: Float64MultiArray) -> int | None:
+    """The reading's stamp (ns) a command echoes in its layout, None without one or where the label does not hold
+    an integer (a malformed label from another publisher raised in the sim's callback and ended the node)."""
     for dim in msg.layout.dim:
         if dim.label.startswith(STAMP_LABEL):
-            return int(dim.label[len(STAMP_LABEL) :])
+            try:
+                return int(dim.label[len(STAMP_LABEL) :])
+            except ValueError:
+                return None
     return None
 
 

@@ -122,7 +122,15 @@ class RecorderNode(Node):
         topics, types = list(value(self, "topics")), list(value(self, "types"))
         if len(topics) != len(types):
             raise ValueError("topics and types must have the same length")
-        resolved = {self.resolve_topic_name(t): k for t, k in zip(topics, types, strict=True)}
+        resolved: dict[str, str] = {}
+        for topic, kind in zip(topics, types, strict=True):
+            try:
+                name = self.resolve_topic_name(topic)
+            except Exception as exc:  # rcl's RCLError, over three lines
+                raise ValueError(f"topics: {topic!r}: {one_line(exc)}") from None
+            if name in resolved:  # (the later type replaced the earlier without a word)
+                raise ValueError(f"topics: {name} is named twice")
+            resolved[name] = kind
         # every name and type checked before the bag is opened: a refused start leaves no bag behind
         classes = {topic: _ros_type(kind) for topic, kind in resolved.items()}
         if ready_topic:

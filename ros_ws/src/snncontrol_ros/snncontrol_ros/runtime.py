@@ -193,13 +193,14 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
     """Parse `--executor`, `--realtime-priority` and `--cpu-affinity` (the CPU set goes to every thread before
     rclpy starts; SCHED_FIFO, only with the EventsExecutor, to the thread that runs the callbacks and to the
     middleware's threads once the node is built; a refusal is a warning on stderr, and the node runs on), init
-    rclpy with the ROS arguments, spin `make(context)` in the main thread until SIGINT/SIGTERM or the node asks
-    to stop (its `done` Event, if it has one), then call `node.before_shutdown()` (if it has one) while the
-    context is still up, e.g. to send a safe command, and keep spinning while `node.draining()` (if it has one)
-    is true, e.g. for a recorder to write what is still in flight before it closes its bag. A node that cannot
-    start (a parameter out of its range or of the wrong type, a bad name, ValueError, OSError or an snncontrol
-    error) is reported in one line on stderr and the process exits with status 2. Otherwise the exit status is
-    the node's `exit_status` (0 if it has none), e.g. 1 for a controller whose autostart could not configure.
+    rclpy with the ROS arguments, spin `make(context)` in the main thread until SIGINT/SIGTERM/SIGHUP (a closed
+    terminal) or the node asks to stop (its `done` Event, if it has one), then call `node.before_shutdown()` (if it
+    has one) while the context is still up, e.g. to send a safe command, and keep spinning while `node.draining()`
+    (if it has one) is true, e.g. for a recorder to write what is still in flight before it closes its bag. A node
+    that cannot start (a parameter out of its range or of the wrong type, a bad name, ValueError, OSError or an
+    snncontrol error) is reported in one line on stderr and the process exits with status 2. Otherwise the exit
+    status is the node's `exit_status` (0 if it has none), e.g. 1 for a controller whose autostart could not
+    configure.
 
     The executor spins in the main thread in slices of 0.1 s: the EventsExecutor holds the GIL while it
     spins, so it cannot run in a helper thread, and the slices let the Python signal handlers run. Once the
@@ -231,7 +232,7 @@ def run_node(make: Callable[[rclpy.Context], Node], argv: Sequence[str] | None =
     except rclpy_implementation.RCLError as exc:  # e.g. a parameter file that is missing or not YAML
         return cannot_start(parser.prog, exc)
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # (a hang-up killed a recorder before its bag closed)
         signal.signal(sig, lambda *_: stop.set())
     try:
         node = make(context)

@@ -122,7 +122,8 @@ class SimNode(Node):
         safe = np.asarray(p["safe_command"], np.float64)
         self.safe = np.full(n_act, safe[0]) if safe.size == 1 else safe
         if self.safe.shape != (n_act,):
-            raise ValueError(f"safe_command needs 1 or {n_act} values")
+            needs = "1 value" if n_act == 1 else f"1 or {n_act} values"
+            raise ValueError(f"safe_command needs {needs}, got {safe.size}")
         space = self.env.action_space
         if not (np.isfinite(self.safe).all() and space.contains(self.safe.astype(space.dtype))):
             raise ValueError(f"safe_command {self.safe.tolist()} must be finite and within the plant's action "
@@ -259,7 +260,9 @@ class SimNode(Node):
     def _on_command(self, msg: Float64MultiArray) -> None:
         values = messages.command_values(msg)
         if values.shape != self.safe.shape or not (np.abs(values) <= np.finfo(np.float32).max).all():  # as applied
-            self.get_logger().warning(f"ignoring command {values.tolist()} (needs {self.safe.size} finite values)")
+            shown = np.array2string(values, threshold=8, precision=4)
+            self.get_logger().warning(f"ignoring command {shown} (needs {self.safe.size} finite values)",
+                                      throttle_duration_sec=1.0)  # (at 1 kHz each bad command was a line)
             return
         echoed = messages.echoed_stamp(msg)
         with self._lock:
@@ -289,6 +292,14 @@ class SimNode(Node):
                          and self.count_publishers(self.command_topic) > 0 and self._gate_open)
                 if ready and self._discovered_at is None:
                     self._discovered_at = now
+                if not ready:  # (a count it never sees, or a gate topic nobody sends, waited silently)
+                    self.get_logger().warning(
+                        "lockstep: waiting to start for "
+                        f"{self.sensor_pub.get_subscription_count()} of {self.p['lockstep_subscribers']} sensor "
+                        f"subscribers, {self.count_publishers(self.command_topic)} of at least 1 command "
+                        f"publishers on {self.command_topic}"
+                        + ("" if self._gate_open else f", a message on {self.p['start_after_topic']}"),
+                        throttle_duration_sec=10.0, skip_first=True)
                 if self._discovered_at is not None and now - self._discovered_at >= self.p["startup_delay_s"]:
                     self.started = True
                     self._publish_reading()
