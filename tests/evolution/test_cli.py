@@ -39,7 +39,7 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
         ({"strategy": {"name": "annealing"}}, "strategy: Input tag 'annealing' found using 'name' does not match"),
         ({"strategy": {"name": "nsga2", "mu": 8}}, "strategy nsga2 needs two or more fitness objectives"),
         ({"strategy": {"name": "nsga2", "mu": 10}}, "strategy.nsga2.mu: Value error, must be a multiple of 4"),
-        ({"strategy": {"name": "cmaes", "sigma": -1}}, "strategy.cmaes.sigma: Input should be greater than 0"),
+        ({"strategy": {"name": "cmaes", "sigma": -1}}, "strategy.cmaes.sigma: Input should be greater than or equal"),
         ({"generations": "many"}, "generations: Input should be a valid integer"),
         ({"network": {"builder": "nowhere.mod:f"}}, "network.builder: 'nowhere.mod:f' is not a registered builder"),
         ({"seed": 2**70}, "seed: Input should be less than or equal to 4294967295"),

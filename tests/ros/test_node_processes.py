@@ -320,7 +320,6 @@ def test_a_signal_while_the_launcher_stops_its_processes_waits_until_every_one_i
     processes = Processes()
     started = [processes.start([sys.executable, "-c", "import time; time.sleep(60)"]) for _ in range(2)]
     assert all(os.getsid(item.proc.pid) == item.proc.pid for item in started)
-    time.sleep(1.0)  # (Python started up: a SIGINT ends it as KeyboardInterrupt does)
     wait, calls = started[1].proc.wait, []
 
     def interrupted_once(timeout=None):
@@ -332,4 +331,4 @@ def test_a_signal_while_the_launcher_stops_its_processes_waits_until_every_one_i
     started[1].proc.wait = interrupted_once  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
         processes.stop()
-    assert [item.proc.poll() for item in started] == [-signal.SIGINT] * 2 and len(calls) == 2
+    assert all(item.proc.poll() is not None for item in started) and len(calls) == 2  # (SIGINT or, later, SIGKILL)
