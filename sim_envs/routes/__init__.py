@@ -61,7 +61,8 @@ def generate_route(
     `bags` is "mcap", "sqlite3" (these need the optional ``rosbags`` package) or None (no bags).
     `progress(traversal, frames_done)` is called per frame.
     The route is rendered into a hidden sibling of `out` and renamed into place once complete, so a failure
-    leaves what was there; an earlier route at `out` (or an empty directory) is replaced, anything else is
+    leaves what was there; an earlier route at `out` holding only what a route writes (or an empty directory) is
+    replaced, anything else (also a route beside other files: an ensemble trained into it, results) is
     refused with FileExistsError before anything is rendered.
     """
     conditions = [parse_condition(name) for name in traversals]
@@ -82,6 +83,11 @@ def generate_route(
     earlier = final.is_dir() and ((final / ROUTE_FILE).is_file() or not any(final.iterdir()))  # or empty
     if final.is_symlink() or (final.exists() and not earlier):
         raise FileExistsError(f"{final} exists and is not a route: not replaced (give another path or remove it)")
+    others = _not_of_the_route(final) if earlier else []
+    if others:  # (an ensemble trained into the route's folder, its results, notes: all were deleted with it)
+        raise FileExistsError(f"{final} holds a route and other files ({', '.join(others[:5])}"
+                              f"{', ...' if len(others) > 5 else ''}): not replaced (move them out, or give another "
+                              "path)")
     final.parent.mkdir(parents=True, exist_ok=True)
     out = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}")
     out.mkdir()  # the usual permissions under the umask (a tempfile directory would be private)
@@ -104,6 +110,17 @@ def generate_route(
         shutil.rmtree(out, ignore_errors=True)
         raise
     return final
+
+
+def _not_of_the_route(folder: Path) -> list[str]:
+    """The names in an earlier route's `folder` that its route did not write (all of them where its route.json
+    cannot be read): route.json, the bags folder and one folder per traversal it names."""
+    try:
+        traversals = json.loads((folder / ROUTE_FILE).read_text())["traversals"]
+        own = {ROUTE_FILE, "bags", *map(str, traversals)}
+    except (OSError, ValueError, KeyError, TypeError):
+        own = set()
+    return sorted(entry.name for entry in folder.iterdir() if entry.name not in own)
 
 
 def _render_route(

@@ -54,6 +54,11 @@ def test_a_route_replaces_only_an_earlier_route_and_a_failed_render_keeps_it(tmp
     assert (out / "day" / "000001.png").read_bytes() == first
     generate_route(out, 2, ["night"], seed=2, width=32, height=24, bags=None)  # an earlier route: replaced
     assert sorted(p.name for p in out.iterdir()) == ["night", "route.json"]
+    (out / "ensemble").mkdir()  # trained into the route's folder: it was deleted with the route it sat in
+    with pytest.raises(FileExistsError, match=r"holds a route and other files \(ensemble\)"):
+        generate_route(out, 2, ["day"], seed=2, width=32, height=24, bags=None)
+    assert sorted(p.name for p in out.iterdir()) == ["ensemble", "night", "route.json"]
+    (out / "ensemble").rmdir()
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("mine")
     with pytest.raises(FileExistsError, match="is not a route"):
