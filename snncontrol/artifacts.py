@@ -183,6 +183,16 @@ def check_adapters(io: IOAdapters, spec: NetworkSpec) -> None:
                         f"{list(observation.indices)}); the network takes {spec.n_inputs}")
 
 
+def refuse_input_as_output(out: str | os.PathLike[str], inputs: list[Path], option: str = "--out") -> None:
+    """One ArtifactError line where the artifact directory `out` is one of the `inputs` a command read (saving
+    would replace the artifact it was built from: an evolved controller's genome and metadata, lost)."""
+    target = Path(out).resolve()
+    for source in inputs:
+        if source.resolve() == target:
+            raise ArtifactError(f"{option} {out} is the input artifact {source}: it would be replaced; write the "
+                                "result elsewhere")
+
+
 def save_controller(
     path: str | os.PathLike[str],
     spec: NetworkSpec,

@@ -82,6 +82,19 @@ def test_an_output_path_holding_the_users_files_is_refused_and_kept(tmp_path, ca
         assert (mine / "thesis.txt").read_text() == "years of work"
 
 
+def test_an_input_artifact_is_never_its_own_output(tmp_path, capsys):
+    """`blimp-integrator --pd pdi --out pdi` and `compose c shipped:blimp --out c` replaced the artifact they read
+    (an evolved genome and its metadata) with their result, exit status 0."""
+    mine = tmp_path / "mine"
+    assert main(["compose", "shipped:blimp_envelope_seed", "shipped:blimp", "--out", str(mine)]) == 0
+    before = (mine / "controller.json").read_bytes()
+    capsys.readouterr()
+    for argv in (["blimp-integrator", "--pd", str(mine), "--out", str(mine)],
+                 ["compose", str(mine), "shipped:blimp", "--out", str(tmp_path / "." / "mine")]):
+        assert "is the input artifact" in _one_line(capsys, *argv), argv
+    assert (mine / "controller.json").read_bytes() == before
+
+
 def test_a_bad_output_path_fails_before_the_work(tmp_path, capsys, monkeypatch):
     import snncontrol.commands.demo as demo
     import snncontrol.commands.eval_blimp as eval_blimp

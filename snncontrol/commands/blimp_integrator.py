@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from snncontrol.artifacts import Metadata, read_artifact, save_controller
+from snncontrol.artifacts import Metadata, read_artifact, refuse_input_as_output, save_controller
 from snncontrol.controllers import resolve
 from snncontrol.controllers.blimp.integrator import blimp_parts, detector_scale, pd_with_integrator
 from snncontrol.controllers.blimp.networks import BLIMP_IO, I_READOUT_DECAY_MAX, i_snn, pd_snn
@@ -104,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
         genome = pd_genome(spec, **pd_settings)
         default_gain = INTEGRATOR_GAIN
     else:
-        spec, genome, _, io = read_artifact(resolve(args.pd))
+        source = resolve(args.pd)
+        refuse_input_as_output(args.out, [source])
+        spec, genome, _, io = read_artifact(source)
         pd_settings, default_gain = {}, 0.0125
     gain = default_gain if args.gain is None else args.gain
     settings = {"gain": gain, "readout_weight": args.readout_weight, "offset": args.offset, "leak": args.leak,

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from snncontrol.adapters import IOAdapters
-from snncontrol.artifacts import Metadata, read_artifact, save_controller
+from snncontrol.artifacts import Metadata, read_artifact, refuse_input_as_output, save_controller
 from snncontrol.compose import parallel, parallel_genome
 from snncontrol.controllers import resolve
 from snncontrol.errors import ArtifactError
@@ -48,7 +48,9 @@ def same_values(a: Any, b: Any, rtol: float = ADAPTER_RTOL) -> bool:
 def run(args: argparse.Namespace) -> int:
     if len(args.artifacts) < 2:
         raise ArtifactError("compose needs at least two artifacts")
-    parts = [read_artifact(resolve(path)) for path in args.artifacts]
+    sources = [resolve(path) for path in args.artifacts]
+    refuse_input_as_output(args.out, sources)
+    parts = [read_artifact(source) for source in sources]
     specs = [spec for spec, *_ in parts]
     ios = [io for *_, io in parts]
     io = ios[0]

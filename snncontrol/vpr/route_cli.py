@@ -18,7 +18,8 @@ from snncontrol.vpr.errors import VprConfigError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sim_envs.routes.appearance import PRESETS
 
-    parser.add_argument("out", help="output directory (an earlier route alone there is replaced; anything else is refused)")
+    parser.add_argument("out", help="output directory (an earlier route alone there is replaced; anything else is "
+                                    "refused)")
     parser.add_argument("--places", type=int, default=1000)
     parser.add_argument(
         "--traversals",
