@@ -213,10 +213,30 @@ def test_eval_swimmer_takes_the_plants_link_range(capsys):
     assert main(["eval-swimmer", "--links", "2", "--episodes", "1", "--steps", "5"]) == 0
 
 
-def test_running_out_of_memory_is_one_line(capsys):
+def test_running_out_of_memory_is_one_line(capsys, monkeypatch):
     """torch's allocator raises RuntimeError (not MemoryError): a page of traceback."""
-    err = _one_line(capsys, "eval-swimmer", "--episodes", "100000000", "--steps", "5")
+    import snncontrol.evaluation.swimming as swimming
+
+    def allocate(*_args, **_kwargs):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] . DefaultCPUAllocator: can't allocate memory: you "
+                           "tried to allocate 80000000000 bytes. Error code 12 (Cannot allocate memory)")
+
+    monkeypatch.setattr(swimming, "swim", allocate)  # (eval-swimmer imports it when it runs)
+    err = _one_line(capsys, "eval-swimmer", "--episodes", "10", "--steps", "5")
     assert "out of memory (can't allocate memory" in err
+
+
+@pytest.mark.parametrize(("argv", "reason"), [
+    (["eval-swimmer", "--episodes", "99999999999", "--steps", "20"], "argument --episodes: must be >= 1 and <= 10000"),
+    (["eval-swimmer", "--steps", "0"], "argument --steps: must be >= 1 and <= 1000000"),
+    (["eval-blimp", "shipped:blimp", "--plants", "99999999999"], "argument --plants: must be >= 1 and <= 1000"),
+])
+def test_a_batch_too_large_to_hold_is_refused_before_anything_is_allocated(capsys, argv, reason):
+    """--episodes 99999999999 built its list of seeds until the kernel killed it at 23 GB; --plants likewise ended
+    in a MemoryError that did not name the option."""
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2 and reason in capsys.readouterr().err
 
 
 def _flight_csv(

@@ -22,6 +22,7 @@ import numpy as np
 
 from sim_envs.blimp.envelope import HOVER_BANDS, MODELS
 from snncontrol import atomic
+from snncontrol.arguments import bounded
 from snncontrol.artifacts import load_controller
 from snncontrol.controllers import resolve
 from snncontrol.errors import SnnControlError
@@ -49,11 +50,15 @@ COLUMNS = (
 MIN_HOLD_S = 2.0
 #: longest hold (s): an hour per set-point, three per flight
 MAX_HOLD_S = 3600.0
+#: most plants per band (each band flies them in every model and condition, beside the PID: 99999999999 was taken
+#: and ended in a MemoryError)
+MAX_PLANTS = 1000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("artifact", help="controller artifact directory, or shipped:NAME (e.g. shipped:blimp)")
-    parser.add_argument("--plants", type=int, default=8, help="randomized plants per band (default 8)")
+    parser.add_argument("--plants", type=bounded(int, 1, MAX_PLANTS), default=8,
+                        help=f"randomized plants per band (default 8, at most {MAX_PLANTS})")
     parser.add_argument("--seed", type=seed_argument, default=HELD_OUT_SEED,
                         help=f"first plant seed (band b: seed + b * plants ..; default {HELD_OUT_SEED}: held out of "
                              "evolution and of every choice between controllers)")
@@ -155,8 +160,8 @@ def plot_results(results: EnvelopeResults, out: Path) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.plants < 1 or not (math.isfinite(args.hold_s) and args.hold_s > 0):
-        raise SnnControlError(f"--plants and --hold-s must be positive and finite, got {args.plants} and {args.hold_s}")
+    if not (math.isfinite(args.hold_s) and args.hold_s > 0):
+        raise SnnControlError(f"--hold-s must be positive and finite, got {args.hold_s}")
     if args.hold_s < MIN_HOLD_S:  # (shorter holds have no steady state to measure: every figure was NaN)
         raise SnnControlError(f"--hold-s must be at least {MIN_HOLD_S:g} s (a hold of {MIN_HOLD_S / 0.1:.0f} control "
                               f"steps), got {args.hold_s:g}")

@@ -31,6 +31,7 @@ import numpy as np
 
 from sim_envs.swimmer.mjcf import MAX_LINKS, MIN_LINKS
 from snncontrol import atomic
+from snncontrol.arguments import bounded
 from snncontrol.errors import SnnControlError, first_line
 from snncontrol.evaluation.swimming import PLANT
 from snncontrol.seeding import seed_argument
@@ -47,6 +48,11 @@ MAX_VIDEO_PIXELS = 4096  # per side of a video frame
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm")
 #: the plant's body options (`sim_envs.swimmer.env` keywords)
 BODY_OPTIONS = ("link_length", "gear", "viscosity", "density")
+
+
+#: the largest batch of episodes (copies of the plant stepped together; 99999999999 filled 23 GB and was killed)
+#: and the longest episode (control steps: ~8 hours of swimming at 0.03 s)
+MAX_EPISODES, MAX_STEPS = 10_000, 1_000_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,9 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rates", type=int, nargs="+", metavar="I", help="observation indices of the joint angular velocities"
     )
     parser.add_argument("--lead", type=float, metavar="S", help="read the angles S seconds ahead (0: angles alone)")
-    parser.add_argument("--episodes", type=int, default=5, help="episodes, swum as one batch (default 5)")
+    parser.add_argument("--episodes", type=bounded(int, 1, MAX_EPISODES), default=5,
+                        help=f"episodes, swum as one batch (default 5, at most {MAX_EPISODES})")
     parser.add_argument("--seed", type=seed_argument, default=0, help="first episode seed (episode e: seed + e)")
-    parser.add_argument("--steps", type=int, default=1000, help="control steps per episode (default 1000)")
+    parser.add_argument("--steps", type=bounded(int, 1, MAX_STEPS), default=1000,
+                        help=f"control steps per episode (default 1000, at most {MAX_STEPS})")
     body = parser.add_argument_group("the plant's body (default: the NCAP body in water)")
     body.add_argument("--link-length", type=float, metavar="M", help="link length (m; default 0.1)")
     body.add_argument("--gear", type=float, metavar="NM", help="motor torque at full command (N·m; default 5e-4)")
@@ -149,8 +157,6 @@ def run(args: argparse.Namespace) -> int:
                               "where that body has them there too)")
     if args.env == PLANT and not MIN_LINKS <= n_links <= MAX_LINKS:
         raise SnnControlError(f"--links must be in {MIN_LINKS}..{MAX_LINKS} for the swimmer plant, got {n_links}")
-    if args.episodes < 1 or args.steps < 1:
-        raise SnnControlError("--episodes and --steps must be positive")
     if args.lead is not None and not (np.isfinite(args.lead) and args.lead >= 0):
         raise SnnControlError(f"--lead must be a number of seconds >= 0, got {args.lead}")
     plant_body = {key: getattr(args, key) for key in BODY_OPTIONS if getattr(args, key) is not None}
