@@ -13,22 +13,26 @@ rollout.
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import torch
+from numpy.lib.npyio import NpzFile
 
 from evolution.config import MimicryConfig
 from evolution.errors import ConfigError
 from evolution.fitness.objectives import energy_objectives
 from evolution.rng import derive_seed
 from snncontrol.energy import energy_report
+from snncontrol.errors import first_line
 from snncontrol.network import Network, Params
 from snncontrol.spec import NetworkSpec
 
 DATASET_KEYS = ("train_inputs", "train_targets", "test_inputs", "test_targets")
+MAX_VALUE = 1e15  # largest |value| in a dataset: its squares and sums stay finite in float64
 
 
 def _pearson(u: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -52,10 +56,13 @@ def load_dataset(path: str, spec: NetworkSpec) -> dict[str, np.ndarray]:
     if not Path(path).is_file():
         raise ConfigError(f"{where}: no such file")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, NpzFile):  # (a .npy renamed: a TypeError traceback at the `with`)
+            raise ConfigError(f"{where}: one array (.npy), not an .npz of the named arrays {', '.join(DATASET_KEYS)}")
+        with loaded as npz:
             data = {key: np.asarray(npz[key], dtype=np.float64) for key in DATASET_KEYS if key in npz.files}
-    except (ValueError, OSError) as exc:
-        raise ConfigError(f"{where}: not a readable .npz without pickled objects ({exc})") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:  # (a truncated or empty file: a traceback)
+        raise ConfigError(f"{where}: not a readable .npz without pickled objects ({first_line(exc)})") from None
     missing = [key for key in DATASET_KEYS if key not in data]
     if missing:
         raise ConfigError(f"{where}: missing array(s) {', '.join(missing)}")
@@ -68,6 +75,8 @@ def load_dataset(path: str, spec: NetworkSpec) -> dict[str, np.ndarray]:
             raise ConfigError(f"{where}: {split}_targets must be {expected}, got {targets.shape}")
         if not (np.isfinite(inputs).all() and np.isfinite(targets).all()):
             raise ConfigError(f"{where}: {split} arrays hold NaN or infinite values")
+        if max(np.abs(inputs).max(), np.abs(targets).max()) > MAX_VALUE:  # (1e300 scored every genome the worst)
+            raise ConfigError(f"{where}: {split} arrays hold values beyond +-{MAX_VALUE:g}, which overflow the losses")
     return data
 
 

@@ -150,6 +150,26 @@ def test_bad_datasets_give_one_line(arrays, message, tmp_path):
     assert "\n" not in str(info.value)
 
 
+def test_a_dataset_file_that_is_no_npz_of_finite_sized_values_gives_one_line(tmp_path):
+    """A truncated or empty file and a .npy renamed .npz ended in BadZipFile, EOFError and TypeError tracebacks;
+    targets of 1e300 (finite) scored every genome the worst score and the run ended 'successfully'."""
+    good = {"train_inputs": np.zeros((2, 5, 1)), "train_targets": np.zeros((2, 5, 1)),
+            "test_inputs": np.zeros((1, 5, 1)), "test_targets": np.zeros((1, 5, 1))}
+    np.savez(tmp_path / "good.npz", **good)
+    whole = (tmp_path / "good.npz").read_bytes()
+    (tmp_path / "truncated.npz").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "empty.npz").write_bytes(b"")
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    (tmp_path / "one.npy").rename(tmp_path / "one.npz")
+    np.savez(tmp_path / "huge.npz", **{**good, "train_targets": np.full((2, 5, 1), 1e300)})
+    for name, message in (("truncated", "not a readable .npz"), ("empty", "not a readable .npz"),
+                          ("one", r"one array \(.npy\)"), ("huge", r"beyond \+-1e\+15")):
+        fitness, _ = _fitness({"kind": "mimicry", "dataset": str(tmp_path / f"{name}.npz")})
+        with pytest.raises(ConfigError, match=message) as info:
+            fitness.generation_data(0)
+        assert "\n" not in str(info.value), name
+
+
 def _blimp(episode_s: float, steps: int, objectives: list[str], **options: object):
     return _fitness({"kind": "closed_loop", "io": BLIMP_IO, "objectives": objectives, **options, "env": {
         "id": "sim_envs/BlimpAltitude-v0", "kwargs": {"episode_length_s": episode_s}, "episode_steps": steps,
