@@ -166,6 +166,13 @@ def test_a_new_run_never_overwrites_a_config_or_results_it_did_not_write(tmp_pat
     (tmp_path / "run" / "config.yaml").unlink()
     assert _evolve(tmp_path, GOOD) == 2  # a logbook and best/ of a run that is not this one
     assert "holds logbook.csv of another run" in capsys.readouterr().err
+    # a controller artifact or a route: best/ and checkpoints/ were written among its files, exit 0
+    for folder, own in (("controller", "controller.json"), ("route", "route.json")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / own).write_text("{}")
+        assert main(["evolve", str(tmp_path / "config.yaml"), "--quiet", "--run-dir", str(tmp_path / folder)]) == 2
+        assert f"holds what is not a run's ({own})" in capsys.readouterr().err
+        assert sorted(p.name for p in (tmp_path / folder).iterdir() if p.name != ".lock") == [own]
 
 
 def test_unreadable_yaml_and_missing_resume(tmp_path, capsys):
