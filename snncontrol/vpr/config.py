@@ -18,6 +18,10 @@ from snncontrol.vpr.errors import VprConfigError
 MAX_N_EXC = 10_000
 #: The most time steps one image may take (presentation + rest: 10 s at the default 1 ms).
 MAX_STEPS_PER_IMAGE = 10_000
+#: Bounds of a module's potentials (mV), time constants (ms; the threshold's default decay is 1e7) and weights.
+MAX_MV, MAX_TAU_MS, MAX_MAGNITUDE = 1000.0, 1e9, 1e6
+#: The largest side of a preprocessed image and of its normalization patch (pixels).
+MAX_SIDE = 4096
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,19 @@ class ModuleConfig:
         ):
             if getattr(self, name) <= 0:
                 raise VprConfigError(f"module.{name} must be positive, got {getattr(self, name)!r}")
+        # magnitudes a module can compute with (tau_e 1e19 made every confidence NaN, v_rest_e 1e300 overflowed)
+        for name in ("v_rest_e", "v_thresh_e", "v_rest_i", "v_thresh_i", "e_exc", "e_inh"):
+            if abs(getattr(self, name)) > MAX_MV:
+                raise VprConfigError(f"module.{name} must be within +-{MAX_MV:g} mV, got {getattr(self, name)!r}")
+        for name in (f.name for f in fields(self) if f.name.startswith("tau_")):
+            if getattr(self, name) > MAX_TAU_MS:
+                raise VprConfigError(f"module.{name} must be at most {MAX_TAU_MS:g} ms, got {getattr(self, name)!r}")
+        for name in ("w_ei", "w_ie", "w_max", "w_init_max", "w_total", "theta_plus", "refractory_e", "refractory_i"):
+            if abs(getattr(self, name)) > MAX_MAGNITUDE:
+                raise VprConfigError(f"module.{name} must be within +-{MAX_MAGNITUDE:g}, got {getattr(self, name)!r}")
+        for name in ("image_size", "patch"):
+            if getattr(self, name) > MAX_SIDE:
+                raise VprConfigError(f"module.{name} must be at most {MAX_SIDE} pixels, got {getattr(self, name)}")
         if self.channels not in (1, 2) or isinstance(self.channels, float):
             raise VprConfigError(f"module.channels must be 1 (intensity) or 2 (ON/OFF), got {self.channels!r}")
         if self.steps(self.present) < 1:
