@@ -82,6 +82,12 @@ def test_an_output_path_holding_the_users_files_is_refused_and_kept(tmp_path, ca
         assert (mine / "thesis.txt").read_text() == "years of work"
 
 
+def test_demo_refuses_two_hover_commands_that_would_share_a_plot(tmp_path, capsys):
+    """0.2 and 0.20000001 flew two blimps and wrote the second's plot over the first's."""
+    err = _one_line(capsys, "demo", "--hover", "0.2", "0.20000001", "--out", str(tmp_path))
+    assert "share the plot blimp_demo_hover_0.2.png" in err and not any(tmp_path.iterdir())
+
+
 def test_an_input_artifact_is_never_its_own_output(tmp_path, capsys):
     """`blimp-integrator --pd pdi --out pdi` and `compose c shipped:blimp --out c` replaced the artifact they read
     (an evolved genome and its metadata) with their result, exit status 0."""

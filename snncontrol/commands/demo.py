@@ -78,8 +78,13 @@ def run(args: argparse.Namespace) -> int:
     for hover in args.hover:
         if not (math.isfinite(hover) and low <= hover <= high):
             raise SnnControlError(f"--hover must lie in the blimp envelope's {low:g} .. {high:g}, got {hover}")
-    for hover in args.hover:  # now, not after the flights: a bad --out fails at once
-        atomic.writable_file(_plot_path(args, hover))
+    paths = [_plot_path(args, hover) for hover in args.hover]
+    if len(set(paths)) < len(paths):  # (0.2 and 0.20000001 wrote one plot over the other)
+        raise SnnControlError(f"--hover {' '.join(map(str, args.hover))}: two of them share the plot "
+                              f"{next(p.name for p in paths if paths.count(p) > 1)}; give hover commands that differ "
+                              "by 1e-6 or more")
+    for path in paths:  # now, not after the flights: a bad --out fails at once
+        atomic.writable_file(path)
     controller = load_controller(resolve(args.artifact))
     controller.io.check(2, 1, controller.spec.n_inputs, controller.spec.n_outputs, "the blimp plant")
     print(f"controller {args.artifact}: {controller.spec.n_neurons} neurons, {controller.spec.parameters.size} "
