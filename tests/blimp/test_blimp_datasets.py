@@ -138,6 +138,7 @@ def test_a_latched_set_point_is_held_to_the_end_of_the_recording(tmp_path: Path)
     ("rows", "message"),
     [
         (["0,1.0,1.0,0,0", "0.1,abc,1.0,0,0"], r"line 3: altitude 'abc' is not a number"),
+        (["0,1.0,1.0,0,0", "0.1,0_5,1.0,0,0"], r"line 3: altitude '0_5' is not a number"),  # float() read 5.0
         (["0,1.0,1.0,0,0", "0,1.0,1.0,0,0"], "time must increase"),
         ([], "time must increase"),
     ],

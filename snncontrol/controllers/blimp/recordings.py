@@ -157,6 +157,8 @@ def load_csv(path: str | Path, dt: float = 0.1) -> Recording:
                 columns[name].append(float("nan"))
                 continue
             try:
+                if "_" in cell:  # (Python's float() reads 0_5 as 5 and 1_000 as 1000: a typo taken silently)
+                    raise ValueError(cell)
                 columns[name].append(float(cell))
             except ValueError:
                 raise RecordingError(f"{path}: line {line}: {name} {cell!r} is not a number") from None
