@@ -186,6 +186,8 @@ def _read(directory: Path, generation: int) -> tuple[dict[str, Any], dict[str, n
         raise ValueError(f"elapsed_s must be a finite number of seconds >= 0, got {meta['elapsed_s']}")
     if not all(isinstance(row, dict) for row in meta["logbook"]):
         raise ValueError("logbook rows must be objects")
+    if [row.get("gen") for row in meta["logbook"]] != list(range(generation)):  # ({}: a KeyError after the run)
+        raise ValueError(f"the logbook must hold one row per generation, 'gen' 0 .. {generation - 1}")
     return meta, _read_arrays(directory / f"{_stem(generation)}.npz")
 
 

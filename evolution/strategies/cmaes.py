@@ -139,8 +139,10 @@ class CMAES:
                 value = scalars[key]
                 if not _finite(value):
                     raise ValueError(f"cma scalar {key} must be a finite number, got {value!r:.40}")
-                if key in ("lambda_", "mu") and value != fresh:
-                    raise ValueError(f"cma {key} must be {fresh} (config and restart count), got {value}")
+                if key in ("lambda_", "mu", "dim") and value != fresh:  # (dim -1: a ZeroDivisionError traceback)
+                    raise ValueError(f"cma {key} must be {fresh} (config, restart count and network), got {value}")
+                if key == "sigma" and not value > 0:
+                    raise ValueError(f"cma sigma must be > 0, got {value}")
             else:
                 continue
             setattr(self.es, key, value)

@@ -167,6 +167,23 @@ def test_a_truncated_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, 
     assert np.array_equal(best_genome(tmp_path / "run"), best_genome(tmp_path / "reference"))
 
 
+@pytest.mark.parametrize(("damage", "reason"), [
+    (lambda meta: meta["logbook"].__setitem__(0, {}), "one row per generation"),  # a KeyError once the run ended
+    (lambda meta: meta["strategy"]["cma"].__setitem__("dim", -1), "cma dim must be"),  # a ZeroDivisionError
+    (lambda meta: meta["strategy"]["cma"].__setitem__("sigma", -1.0), "cma sigma must be > 0"),  # taken silently
+])
+def test_a_checkpoint_whose_logbook_or_strategy_does_not_fit_is_skipped(tmp_path, caplog, damage, reason):
+    run(sphere_config(CMAES, generations=4), tmp_path / "run")
+    latest = tmp_path / "run" / "checkpoints" / "gen_000004.json"
+    meta = json.loads(latest.read_text())
+    damage(meta)
+    latest.write_text(json.dumps(meta))
+    run(sphere_config(CMAES, generations=5), tmp_path / "run", resume=True)
+    (warning,) = [record.getMessage() for record in caplog.records if "resuming" in record.getMessage()]
+    assert " from gen_000003, skipped gen_000004: " in warning and reason in warning, warning
+    assert [row["gen"] for row in logbook(tmp_path / "run")] == [str(g) for g in range(5)]
+
+
 def test_a_checkpoint_without_a_cma_array_is_never_resumed_from(tmp_path):
     run(sphere_config(CMAES, generations=3), tmp_path / "run")
     run(sphere_config(CMAES, generations=3), tmp_path / "reference")
