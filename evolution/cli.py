@@ -68,6 +68,12 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
     }
     config = load_config(path, args.allow_import, **overrides)
+    started_with = Path(args.resume or ".") / "config.yaml"
+    if args.resume is not None and args.seed is not None and started_with.is_file():  # (said: the hash differs)
+        started = load_config(started_with, args.allow_import).seed
+        if args.seed != started:
+            raise ConfigError(f"--seed {args.seed}: the run in {args.resume} was started with seed {started}, and a "
+                              "resumed run keeps it (start a new run for another seed)")
     if args.address is not None and config.backend.name != "ray":
         raise ConfigError(f"--address names a Ray cluster: the backend is {config.backend.name} (give --backend ray)")
     if args.workers is not None and config.backend.name == "serial":

@@ -175,6 +175,17 @@ def test_a_new_run_never_overwrites_a_config_or_results_it_did_not_write(tmp_pat
         assert sorted(p.name for p in (tmp_path / folder).iterdir() if p.name != ".lock") == [own]
 
 
+def test_a_resumed_run_refuses_another_seed_naming_it(tmp_path, capsys):
+    """It said only that the experiment's hash differed."""
+    assert _evolve(tmp_path, GOOD) == 0
+    capsys.readouterr()
+    argv = ["evolve", "--resume", str(tmp_path / "run"), "--quiet", "--generations", "3"]
+    assert main([*argv, "--seed", "5"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--seed 5: the run in {tmp_path / 'run'} was started with seed 3" in err, err
+    assert main([*argv, "--seed", str(GOOD["seed"])]) == 0  # its own seed, given again: resumed
+
+
 def test_unreadable_yaml_and_missing_resume(tmp_path, capsys):
     assert _evolve(tmp_path, "seed: [1,\n") == 2
     assert "not valid YAML" in capsys.readouterr().err
