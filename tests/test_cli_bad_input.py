@@ -82,6 +82,11 @@ def test_an_output_path_holding_the_users_files_is_refused_and_kept(tmp_path, ca
         assert (mine / "thesis.txt").read_text() == "years of work"
 
 
+def test_eval_swimmer_names_an_environment_that_does_not_exist(capsys):
+    """A misspelt --env was answered with a request for --angles."""
+    assert "--env Nope-v0: Environment `Nope` doesn't exist" in _one_line(capsys, "eval-swimmer", "--env", "Nope-v0")
+
+
 def test_demo_refuses_two_hover_commands_that_would_share_a_plot(tmp_path, capsys):
     """0.2 and 0.20000001 flew two blimps and wrote the second's plot over the first's."""
     err = _one_line(capsys, "demo", "--hover", "0.2", "0.20000001", "--out", str(tmp_path))

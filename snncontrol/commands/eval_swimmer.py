@@ -150,6 +150,15 @@ def run(args: argparse.Namespace) -> int:
     spec, genome, _, io = read_artifact(path)
     spec, genome, io, n_links = body(spec, genome, io, args.links, args.angles, args.rates, args.lead)
     plant_layout = tuple(range(n_links - 1))  # where the plant's observation holds the joint angles
+    if args.env != PLANT:  # (a misspelt id was answered with a request for --angles)
+        import gymnasium as gym
+
+        import sim_envs  # noqa: F401  (registers the sim_envs/* ids)
+
+        try:
+            gym.spec(args.env)
+        except gym.error.Error as exc:
+            raise SnnControlError(f"--env {args.env}: {first_line(exc)}") from None
     if args.env != PLANT and args.angles is None and getattr(io.observation, "indices", None) == plant_layout:
         raise SnnControlError(f"the controller reads the joint angles at observation indices {list(plant_layout)}, "
                               f"where the project's plant has them; give --angles for {args.env} (e.g. Swimmer-v5: "
