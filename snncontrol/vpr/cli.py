@@ -179,8 +179,9 @@ def _train(args: argparse.Namespace) -> int:
         calibration_prints = fingerprints(calibration.pixels)
         refuse_shared("--calibration", cal, calibration_prints, {"a --reference": reference_prints})
     places = len(references[0])
-    modules = -(-places // train_cfg.places_per_module)
-    images = train_cfg.epochs * train_cfg.places_per_module * modules * len(references)
+    per_module = min(train_cfg.places_per_module, places)  # (as train sizes its modules)
+    modules = -(-places // per_module)
+    images = train_cfg.epochs * per_module * modules * len(references)
     with tqdm(total=images, unit="img", desc="train") as bar:
         ens, report = train(pixels, module_cfg, train_cfg, args.seed, calibration, bar.update)
     sources = [str(Path(path).resolve()) for path in args.reference]

@@ -47,6 +47,11 @@ def test_training_is_seeded_and_assigns_places(trained):
     again, _ = train.train(ref[:4], SMALL, TrainConfig(epochs=1, places_per_module=2), seed=5)
     twice, _ = train.train(ref[:4], SMALL, TrainConfig(epochs=1, places_per_module=2), seed=5)
     assert torch.equal(again.weights, twice.weights)
+    # more places per module than the route has: one module of them all, not one padded to the size asked (20
+    # places in modules of 1000 trained 50x as long), the same as asking for exactly that many
+    wide, _ = train.train(ref[:4], SMALL, TrainConfig(epochs=1, places_per_module=1000), seed=5)
+    exact, _ = train.train(ref[:4], SMALL, TrainConfig(epochs=1, places_per_module=4), seed=5)
+    assert wide.train.places_per_module == 4 and torch.equal(wide.weights, exact.weights)
 
 
 def test_hyperactive_removal_silences_a_planted_always_on_neuron(trained):
