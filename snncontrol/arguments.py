@@ -12,13 +12,15 @@ from typing import Any
 def bounded(
     kind: type[int] | type[float], low: float, high: float = math.inf, above: bool = False
 ) -> Callable[[str], Any]:
-    """An argparse type: a finite `kind` (int or float) in [low, high] (`above`: in (low, high]), else a one-line
-    reason, e.g. `argument --duration: must be > 0 and <= 1e+07, got '0'`."""
+    """An argparse type: a finite `kind` (int or float) in [low, high] (`above`: in (low, high]; infinite limits:
+    none), else a one-line reason, e.g. `argument --duration: must be > 0 and <= 1e+07, got '0'`."""
 
     def text(x: float) -> str:
         return f"{x:g}" if isinstance(x, float) else str(x)
 
-    wanted = (f"> {text(low)}" if above else f">= {text(low)}") + ("" if math.isinf(high) else f" and <= {text(high)}")
+    limits = [] if math.isinf(low) else [f"> {text(low)}" if above else f">= {text(low)}"]
+    limits += [] if math.isinf(high) else [f"<= {text(high)}"]
+    wanted = " and ".join(limits) or "finite"
 
     def parse(given: str) -> Any:
         try:

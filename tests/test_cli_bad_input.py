@@ -168,6 +168,19 @@ def test_a_blimp_integrator_option_out_of_range_is_named_with_its_range(option, 
     assert not (tmp_path / "i").exists()
 
 
+def test_a_blimp_integrator_number_that_is_not_finite_is_refused_at_parsing(tmp_path, capsys):
+    """inf reached the construction (a RuntimeWarning printed before the one line); a push of 1e308 was named in
+    a 300-digit number."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["blimp-integrator", "--pd", "constructed", "--out", str(tmp_path / "i"), "--readout-weight", "inf"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "argument --readout-weight: must be finite, got 'inf'" in err
+    assert "RuntimeWarning" not in err
+    line = _one_line(capsys, "blimp-integrator", "--pd", "constructed", "--far", "4", "--push", "1e308", "--out",
+                     str(tmp_path / "i"))
+    assert "needs far readout weights of 2.4e+307," in line and len(line) < 300
+
+
 def test_demo_takes_the_envelopes_hover_commands_its_help_names(capsys):
     """The help said -0.5 .. 2.2; -3.3 .. 3.3 was taken."""
     for hover in ("3", "-1", "nan"):  # (a bad artifact too: the hover command is checked first)

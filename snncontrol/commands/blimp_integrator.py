@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from snncontrol.arguments import bounded
 from snncontrol.artifacts import Metadata, read_artifact, refuse_input_as_output, save_controller
 from snncontrol.controllers import resolve
 from snncontrol.controllers.blimp.integrator import blimp_parts, detector_scale, pd_with_integrator
@@ -27,31 +28,33 @@ from snncontrol.controllers.blimp.spiking_pd import INTEGRATOR_GAIN, pd_genome
 from snncontrol.errors import GenomeError, SnnControlError
 from snncontrol.spec import NetworkSpec
 
+FINITE = bounded(float, -math.inf)  # (inf reached the construction: a RuntimeWarning before the one line)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pd", required=True,
                         help="PD-SNN or PD+I composite artifact (or shipped:NAME), or 'constructed' (spiking PD)")
     parser.add_argument("--out", required=True, help="artifact directory to write")
-    parser.add_argument("--kp", type=float, default=None, help="constructed PD: command per m of error (default 3)")
-    parser.add_argument("--kd", type=float, default=None, help="constructed PD: command per m/s (default 12)")
+    parser.add_argument("--kp", type=FINITE, default=None, help="constructed PD: command per m of error (default 3)")
+    parser.add_argument("--kd", type=FINITE, default=None, help="constructed PD: command per m/s (default 12)")
     parser.add_argument("--far", type=int, default=0,
                         help="constructed PD: far-field neurons per sign that saturate it (default 0: linear PD)")
-    parser.add_argument("--push", type=float, default=None,
+    parser.add_argument("--push", type=FINITE, default=None,
                         help="constructed PD: command at 0.5 m of error with --far (default 3.3, full thrust)")
-    parser.add_argument("--far-kd", type=float, default=None,
+    parser.add_argument("--far-kd", type=FINITE, default=None,
                         help="constructed PD: the far field's derivative time, s (default 1)")
     parser.add_argument("--far-linear", action="store_true",
                         help="constructed PD: the far field reads the error's linear code, not the count of pairs")
-    parser.add_argument("--gain", type=float, default=None,
+    parser.add_argument("--gain", type=FINITE, default=None,
                         help=f"integrating input weight (default 0.0125; {INTEGRATOR_GAIN} beside the constructed PD)")
-    parser.add_argument("--readout-weight", type=float, default=0.04,
+    parser.add_argument("--readout-weight", type=FINITE, default=0.04,
                         help="command per integrating spike, before the readout's decay (default 0.04)")
-    parser.add_argument("--offset", type=float, default=0.4, help="constant command units (default 0.4)")
-    parser.add_argument("--leak", type=float, default=0.998, help="integrator decay per step (default 0.998)")
+    parser.add_argument("--offset", type=FINITE, default=0.4, help="constant command units (default 0.4)")
+    parser.add_argument("--leak", type=FINITE, default=0.998, help="integrator decay per step (default 0.998)")
     parser.add_argument("--detector-pairs", type=int, default=4,
                         help="encoder pairs that stop the integration at large errors (default 4; 0: none)")
-    parser.add_argument("--detector-bias", type=float, default=-0.1, help="their shared bias (default -0.1)")
-    parser.add_argument("--detector-gain", type=float, default=1.0,
+    parser.add_argument("--detector-bias", type=FINITE, default=-0.1, help="their shared bias (default -0.1)")
+    parser.add_argument("--detector-gain", type=FINITE, default=1.0,
                         help="their drive relative to the one that cancels the integration (default 1)")
 
 
@@ -80,9 +83,7 @@ def _explain_bounds(settings: dict[str, Any], pd_spec: NetworkSpec) -> None:
             ("detector_bias", "encoder.bias", (1.0,) if pairs else ()),
             ("detector_gain", "hidden.w_in", (detector, -detector) if pairs else ())]
     for key, name, factors in sets:
-        option, value = f"--{key.replace('_', '-')}", settings[key]
-        if not math.isfinite(value):
-            raise SnnControlError(f"{option} must be a finite number, got {value}")
+        option, value = f"--{key.replace('_', '-')}", settings[key]  # (finite: the parser's type)
         low, high = float(np.max(entries[name].low)), float(np.min(entries[name].high))
         factors = tuple(f for f in factors if f != 0.0)
         if factors and not all(low <= f * value <= high for f in factors):

@@ -228,7 +228,7 @@ def pd_genome(
     far_weight = (push - near) / (command(genome(gain, 1.0), FAR_ERROR_M) - near)
     if not 0.0 < far_weight <= 1.0:
         raise SpecError(f"pd_genome: a push of {push} at {FAR_ERROR_M} m needs far readout weights of "
-                        f"{far_weight:.2f}, outside the paper's bound of 1; use more far neurons or a smaller push")
+                        f"{far_weight:.3g}, outside the paper's bound of 1; use more far neurons or a smaller push")
     return genome(gain, far_weight)
 
 
