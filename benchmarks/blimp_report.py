@@ -45,7 +45,7 @@ from common import integer, output_file, ratio, result_line  # noqa: E402
 from evolution.config import load_config  # noqa: E402
 from evolution.fitness import build_fitness  # noqa: E402
 from evolution.problem import Problem  # noqa: E402
-from evolution.rng import VALIDATION_KEY, derive_seed  # noqa: E402
+from evolution.run_dir import non_dominated  # noqa: E402
 from snncontrol.artifacts import load_controller, read_artifact  # noqa: E402
 from snncontrol.atomic import write_json  # noqa: E402
 from snncontrol.commands.eval_blimp import table  # noqa: E402
@@ -224,14 +224,14 @@ def pareto(path: Path | None) -> dict[str, object] | None:
     fitness = build_fitness(config, Problem(controller.spec, controller.genome, controller.io))
     with np.load(front_file, allow_pickle=False) as npz:
         genomes = npz["genomes"]
-    seeds = np.array([derive_seed(config.seed, VALIDATION_KEY, k) for k in range(8)])
-    front = fitness.evaluate(genomes, {"seeds": seeds})
-    own = fitness.evaluate(controller.genome[None], {"seeds": seeds})[0]
+    episodes = fitness.selection_data()  # the config's 8 validation episodes
+    front = fitness.evaluate(genomes, episodes)
+    own = fitness.evaluate(controller.genome[None], episodes)[0]
     seconds = config.fitness.env.episode_steps * controller.spec.dt  # type: ignore[union-attr]
     front_nw, own_nw = 1e9 * front[:, 1] / seconds, 1e9 * float(own[1]) / seconds
     if path is not None:
         plot_pareto(100 * front[:, 0], front_nw, 100 * float(own[0]), own_nw, path)
-    dominated = bool(np.any((front[:, 0] <= own[0]) & (front[:, 1] <= own[1]) & np.any(front < own, axis=1)))
+    dominated = not non_dominated(np.vstack([own, front]), (-1.0, -1.0))[0]  # (both objectives minimized)
     return {"front_itae_cm": (100 * front[:, 0]).tolist(), "front_power_nw": front_nw.tolist(),
             "finetuned_itae_cm": 100 * float(own[0]), "finetuned_power_nw": own_nw,
             "front_dominates_finetuned": dominated, "front_size": len(front)}

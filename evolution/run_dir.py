@@ -40,8 +40,9 @@ from snncontrol.spec import NetworkSpec
 LOGBOOK_COLUMNS = ("gen", "evals", "best", "mean", "median", "std", "failed", "train_loss", "test_loss", "front_size",
                    "elapsed_s")
 
-#: What a run writes into its directory (hidden temporaries aside)
-RUN_ENTRIES = frozenset({"config.yaml", "logbook.csv", "progress.png", "checkpoints", "best", "pareto", ".lock"})
+#: The files that mark another tool's output folder, which a run must not write into
+OTHER_OUTPUTS = {"controller.json": "a controller artifact", "route.json": "a place-recognition route",
+                 "ensemble.json": "a place-recognition ensemble"}
 
 #: The first line of the config.yaml a run writes: what tells it from a user's own config file.
 CONFIG_HEADER = "# written by snncontrol evolve: the validated config this run started with\n"
@@ -83,14 +84,13 @@ class RunDirectory:
         without one, another run's logbook or champion. A config.yaml a run wrote (its first line CONFIG_HEADER, or
         the very text this run writes) marks an earlier attempt that ended before its first checkpoint (killed, or
         failed at start, e.g. on another backend): started again, whatever its settings, unless a logbook says it
-        checkpointed (its checkpoints deleted since). A directory holding anything else (a controller artifact, a
-        route, other results; a YAML file, the experiment's own config kept beside its run, aside) is refused."""
-        foreign = sorted(entry.name for entry in self.path.iterdir() if entry.name not in RUN_ENTRIES
-                         and not entry.name.startswith(".") and entry.suffix not in (".yaml", ".yml"))
-        if foreign:  # (a run wrote best/ and checkpoints/ into a controller's folder or a route, exit 0)
-            raise ResumeError(f"{self.path} holds what is not a run's ({', '.join(foreign[:5])}"
-                              f"{', ...' if len(foreign) > 5 else ''}): a new run would write among it (pick an empty "
-                              "or new --run-dir)")
+        checkpointed (its checkpoints deleted since). Another tool's output (a controller artifact, a route, a
+        place-recognition ensemble) is refused too; other files (a log, the experiment's config and data) may sit
+        beside a run."""
+        for marker, what in OTHER_OUTPUTS.items():  # (a run wrote best/ and checkpoints/ into them, exit 0)
+            if (self.path / marker).exists():
+                raise ResumeError(f"{self.path} holds {what} ({marker}): a run would write among its files (pick "
+                                  "another --run-dir)")
         theirs = self.config.read_text(encoding="utf-8", errors="replace") if self.config.is_file() else None
         headerless = yaml.safe_dump(data, sort_keys=False)  # (what runs wrote before the header)
         if theirs is not None and (theirs.startswith(CONFIG_HEADER) or theirs == headerless):

@@ -290,16 +290,16 @@ class Experiment:
         closed loop's validation episodes, mimicry's every training sequence), None where it has none. Where each
         generation scores on other data (new episodes, another sequence), the front's own values come from
         different data, and a member that was lucky once stays on it: these are comparable. Each member is
-        scored once (in this process, as the champion's selection loss is)."""
+        scored once, alone (in this process, as the champion's selection loss is: a batch of every new member
+        built a vector env of its own size, kept by the fitness, at each checkpoint)."""
         selection_data = getattr(self.fitness, "selection_data", None)
         data = selection_data() if selection_data is not None else None
         if data is None:
             return None
-        new = [k for k, member in enumerate(members) if tuple(member) not in self._selection_cache]
-        if new:
-            values = np.asarray(self.fitness.evaluate(genomes[new], data), dtype=np.float64)
-            for k, row in zip(new, values, strict=True):
-                self._selection_cache[tuple(members[k])] = row
+        for member, genome in zip(members, genomes, strict=True):
+            if tuple(member) not in self._selection_cache:
+                values = self.fitness.evaluate(genome[None], data)
+                self._selection_cache[tuple(member)] = np.asarray(values, dtype=np.float64)[0]
         kept = {tuple(member) for member in members}  # (members that left the front are forgotten)
         self._selection_cache = {key: row for key, row in self._selection_cache.items() if key in kept}
         return np.array([self._selection_cache[tuple(member)] for member in members])

@@ -20,16 +20,17 @@ def bounded(
 
     limits = [] if math.isinf(low) else [f"> {text(low)}" if above else f">= {text(low)}"]
     limits += [] if math.isinf(high) else [f"<= {text(high)}"]
-    wanted = " and ".join(limits) or "finite"
+    wanted = " and ".join(limits)
+    what = "an integer" if kind is int else "a number"
 
     def parse(given: str) -> Any:
         try:
             number = kind(given)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} {wanted}, got "
-                                             f"{given!r}") from None
+            expected = f"{what} {wanted}" if wanted else f"a finite {what.split()[-1]}"
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {given!r}") from None
         if not (math.isfinite(number) and (low < number if above else low <= number) and number <= high):
-            raise argparse.ArgumentTypeError(f"must be {wanted}, got {given!r}")
+            raise argparse.ArgumentTypeError(f"must be {wanted or 'finite'}, got {given!r}")
         return number
 
     parse.__name__ = kind.__name__  # argparse names the type in its message for a value it cannot convert

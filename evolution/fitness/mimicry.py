@@ -75,7 +75,8 @@ def load_dataset(path: str, spec: NetworkSpec) -> dict[str, np.ndarray]:
             raise ConfigError(f"{where}: {split}_targets must be {expected}, got {targets.shape}")
         if not (np.isfinite(inputs).all() and np.isfinite(targets).all()):
             raise ConfigError(f"{where}: {split} arrays hold NaN or infinite values")
-        if max(np.abs(inputs).max(), np.abs(targets).max()) > MAX_VALUE:  # (1e300 scored every genome the worst)
+        largest = max(np.abs(inputs).max(initial=0.0), np.abs(targets).max(initial=0.0))
+        if largest > MAX_VALUE:  # (1e300 scored every genome the worst)
             raise ConfigError(f"{where}: {split} arrays hold values beyond +-{MAX_VALUE:g}, which overflow the losses")
     return data
 

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if len(set(paths)) < len(paths):  # (0.2 and 0.20000001 wrote one plot over the other)
         raise SnnControlError(f"--hover {' '.join(map(str, args.hover))}: two of them share the plot "
                               f"{next(p.name for p in paths if paths.count(p) > 1)}; give hover commands that differ "
-                              "by 1e-6 or more")
+                              "in their first 6 significant digits")
     for path in paths:  # now, not after the flights: a bad --out fails at once
         atomic.writable_file(path)
     controller = load_controller(resolve(args.artifact))

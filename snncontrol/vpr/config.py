@@ -18,8 +18,9 @@ from snncontrol.vpr.errors import VprConfigError
 MAX_N_EXC = 10_000
 #: The most time steps one image may take (presentation + rest: 10 s at the default 1 ms).
 MAX_STEPS_PER_IMAGE = 10_000
-#: Bounds of a module's potentials (mV), time constants (ms; the threshold's default decay is 1e7) and weights.
-MAX_MV, MAX_TAU_MS, MAX_MAGNITUDE = 1000.0, 1e9, 1e6
+#: Bounds of a module's potentials (mV), time constants (ms; the threshold's default decay is 1e7) and
+#: weights.
+MAX_MV, MIN_TAU_MS, MAX_TAU_MS, MAX_MAGNITUDE = 1000.0, 1e-3, 1e9, 1e6
 #: The largest side of a preprocessed image and of its normalization patch (pixels).
 MAX_SIDE = 4096
 
@@ -115,8 +116,9 @@ class ModuleConfig:
             if abs(getattr(self, name)) > MAX_MV:
                 raise VprConfigError(f"module.{name} must be within +-{MAX_MV:g} mV, got {getattr(self, name)!r}")
         for name in (f.name for f in fields(self) if f.name.startswith("tau_")):
-            if getattr(self, name) > MAX_TAU_MS:
-                raise VprConfigError(f"module.{name} must be at most {MAX_TAU_MS:g} ms, got {getattr(self, name)!r}")
+            if not MIN_TAU_MS <= getattr(self, name) <= MAX_TAU_MS:  # (1e-300: a math domain error in training)
+                raise VprConfigError(f"module.{name} must be {MIN_TAU_MS:g} .. {MAX_TAU_MS:g} ms, got "
+                                     f"{getattr(self, name)!r}")
         for name in ("w_ei", "w_ie", "w_max", "w_init_max", "w_total", "theta_plus", "refractory_e", "refractory_i"):
             if abs(getattr(self, name)) > MAX_MAGNITUDE:
                 raise VprConfigError(f"module.{name} must be within +-{MAX_MAGNITUDE:g}, got {getattr(self, name)!r}")

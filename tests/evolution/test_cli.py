@@ -167,12 +167,16 @@ def test_a_new_run_never_overwrites_a_config_or_results_it_did_not_write(tmp_pat
     assert _evolve(tmp_path, GOOD) == 2  # a logbook and best/ of a run that is not this one
     assert "holds logbook.csv of another run" in capsys.readouterr().err
     # a controller artifact or a route: best/ and checkpoints/ were written among its files, exit 0
-    for folder, own in (("controller", "controller.json"), ("route", "route.json")):
+    for folder, own, what in (("controller", "controller.json", "a controller artifact"),
+                              ("route", "route.json", "a place-recognition route")):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / own).write_text("{}")
         assert main(["evolve", str(tmp_path / "config.yaml"), "--quiet", "--run-dir", str(tmp_path / folder)]) == 2
-        assert f"holds what is not a run's ({own})" in capsys.readouterr().err
+        assert f"holds {what} ({own}): a run would write among its files" in capsys.readouterr().err
         assert sorted(p.name for p in (tmp_path / folder).iterdir() if p.name != ".lock") == [own]
+    (tmp_path / "logged").mkdir()  # other files may sit beside a run: `evolve ... > RUN/evolve.log`
+    (tmp_path / "logged" / "evolve.log").write_text("")
+    assert main(["evolve", str(tmp_path / "config.yaml"), "--quiet", "--run-dir", str(tmp_path / "logged")]) == 0
 
 
 def test_a_resumed_run_refuses_another_seed_naming_it(tmp_path, capsys):

@@ -37,7 +37,8 @@ def test_the_cli_refuses_a_presentation_shorter_than_a_step_in_one_line(tmp_path
         ({"patch": "7"}, "module.patch must be a finite number, got '7'"),
         # finite but beyond what a module computes with: every confidence NaN (vpr eval: Recall@1 0.000), an
         # overflow traceback, a "Maximum allowed dimension exceeded"
-        ({"tau_e": 1e19}, "module.tau_e must be at most 1e+09 ms, got 1e+19"),
+        ({"tau_e": 1e19}, "module.tau_e must be 0.001 .. 1e+09 ms, got 1e+19"),
+        ({"tau_ge": 1e-300}, "module.tau_ge must be 0.001 .. 1e+09 ms, got 1e-300"),
         ({"v_rest_e": 1e300}, "module.v_rest_e must be within +-1000 mV, got 1e+300"),
         ({"patch": 10**19}, "module.patch must be at most 4096 pixels, got 10000000000000000000"),
         ({"w_ie": -1e7}, "module.w_ie must be within +-1e+06, got -10000000.0"),

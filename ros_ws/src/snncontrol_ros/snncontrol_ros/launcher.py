@@ -89,10 +89,9 @@ class Started:
 
 
 class Processes:
-    """Started processes, stopped in reverse order of start (SIGINT, then SIGKILL after each one's grace). Each runs
-    in a session of its own, so that a terminal's signals (Ctrl-C, a hang-up) reach only the process that started
-    them, which stops them in that order (a hang-up reached every node at once and killed the recorder before it
-    closed its bag)."""
+    """Started processes, stopped in reverse order of start (SIGINT, then SIGKILL after each one's grace). They share
+    the starter's process group, so a terminal's Ctrl-C or hang-up reaches each of them too, and each stops as on
+    Ctrl-C (`runtime.run_node` handles SIGINT, SIGTERM and SIGHUP)."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self.env = env
@@ -100,21 +99,24 @@ class Processes:
 
     def start(self, cmd: list[str], log: Path | None = None, grace_s: float = NODE_GRACE_S) -> Started:
         out = open(log, "w") if log is not None else None  # noqa: SIM115 (closed in stop)
-        proc = subprocess.Popen(cmd, env=self.env, stdout=out or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(cmd, env=self.env, stdout=out or subprocess.DEVNULL, stderr=subprocess.STDOUT)
         self.started.append(Started(proc, out, grace_s))
         return self.started[-1]
 
     def stop(self) -> None:
         """Each process in turn: SIGINT, wait up to its grace period, SIGKILL if it is still running. A Ctrl-C or
         SIGTERM / SIGHUP that arrives meanwhile (raised here as KeyboardInterrupt / SystemExit) is raised once every
-        process is stopped: a second signal ended this loop and left the recorder, stopped last, running with its
-        bag open."""
+        process is stopped, each within its own grace (a second signal ended this loop and left the recorder,
+        stopped last, running with its bag open)."""
         interrupted: BaseException | None = None
         for item in reversed(self.started):
+            deadline, signalled = time.monotonic() + item.grace_s, False
             while True:
                 try:
-                    self._stop_one(item)
+                    if not signalled and item.proc.poll() is None:
+                        item.proc.send_signal(signal.SIGINT)
+                    signalled = True
+                    self._end(item, deadline)
                     break
                 except (KeyboardInterrupt, SystemExit) as exc:  # (the first one stays the one raised)
                     interrupted = interrupted or exc
@@ -123,14 +125,13 @@ class Processes:
             raise interrupted
 
     @staticmethod
-    def _stop_one(item: Started) -> None:
-        if item.proc.poll() is None:
-            item.proc.send_signal(signal.SIGINT)
-            try:
-                item.proc.wait(timeout=item.grace_s)
-            except subprocess.TimeoutExpired:
-                item.proc.kill()
-                item.proc.wait(timeout=5.0)
+    def _end(item: Started, deadline: float) -> None:
+        """Wait for `item` until `deadline` (time.monotonic), then SIGKILL it; close its log."""
+        try:
+            item.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            item.proc.kill()
+            item.proc.wait(timeout=5.0)
         item.returncode = item.proc.returncode
         if item.log is not None:
             item.log.close()
