@@ -236,7 +236,7 @@ def test_run_directory_outputs_and_overrides(tmp_path, capsys):
     assert len((run / "logbook.csv").read_text().splitlines()) == 6
     # A different seed is a different experiment: refused.
     assert main(["evolve", "--resume", str(run), "--seed", "12", "--generations", "6", "--quiet"]) == 2
-    assert "config differs" in capsys.readouterr().err
+    assert "--seed 12: the run in" in capsys.readouterr().err
 
 
 def test_artifact_network_seeds_the_search(tmp_path):

@@ -261,63 +261,64 @@ def test_the_sim_graph_stops_when_a_node_ends_before_the_sim(ros_domain_id, tmp_
     assert stop.value.code == 2
 
 
-def test_sigterm_to_the_sim_graph_stops_every_node(ros_domain_id, tmp_path: Path):
-    """Python's default SIGTERM ended run_blimp_sim at once and left its three nodes running (orphans)."""
+def _signalled_graph(tmp_path: Path, domain_id: int, *options: str, nodes: int, send) -> tuple[int, str, list[int]]:
+    """Start run_blimp_sim (realtime, in a process group of its own, `options` added), wait for its `nodes` nodes,
+    call `send(graph)` once they have run a while, and return (exit status, output, the nodes' PIDs)."""
     graph = subprocess.Popen([sys.executable, "-m", "snncontrol_ros.run_blimp_sim", "--mode", "realtime",
-                              "--duration", "600", "--out", str(tmp_path / "run"), "--domain-id", str(ros_domain_id)],
-                             env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              "--duration", "600", "--out", str(tmp_path / "run"), "--domain-id", str(domain_id),
+                              *options], env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, start_new_session=True)  # (a signal to its group reaches no test process)
     try:
         deadline = time.monotonic() + 60
-        while len(loopback.children(graph.pid)) < 2 and time.monotonic() < deadline:
+        while len(loopback.children(graph.pid)) < nodes and time.monotonic() < deadline:
             time.sleep(0.2)
-        nodes = loopback.children(graph.pid)
-        assert len(nodes) == 2, "the controller and the sim run"
-        time.sleep(2.0)
-        graph.send_signal(signal.SIGTERM)
-        graph.communicate(timeout=60)
+        started = loopback.children(graph.pid)
+        assert len(started) == nodes, "every node runs"
+        time.sleep(3.0)
+        send(graph)
+        output, _ = graph.communicate(timeout=120)
     finally:
         if graph.poll() is None:
             graph.kill()
-    assert graph.returncode != 0
-    assert not [pid for pid in nodes if Path(f"/proc/{pid}").exists()], "a node outlived the graph"
+    assert not [pid for pid in started if Path(f"/proc/{pid}").exists()], "a node outlived the graph"
+    return graph.returncode, output, started
+
+
+def test_sigterm_to_the_sim_graph_stops_every_node(ros_domain_id, tmp_path: Path):
+    """Python's default SIGTERM ended run_blimp_sim at once and left its three nodes running (orphans)."""
+    status, _, _ = _signalled_graph(tmp_path, ros_domain_id, nodes=2, send=lambda g: g.send_signal(signal.SIGTERM))
+    assert status != 0
 
 
 def test_a_hang_up_then_a_second_signal_still_close_the_bag_and_stop_every_node(ros_domain_id, tmp_path: Path):
     """A closed terminal sends SIGHUP to the whole process group: every node died at once (SIGHUP's default) and the
     recorder's bag (kept in memory until closed) was 0 bytes, without metadata.yaml; and a second SIGTERM while the
     launcher was stopping its nodes ended it and left the recorder, stopped last, running with its bag open."""
-    bag = tmp_path / "bag"
-    graph = subprocess.Popen([sys.executable, "-m", "snncontrol_ros.run_blimp_sim", "--mode", "realtime",
-                              "--duration", "600", "--out", str(tmp_path / "run"), "--record", str(bag),
-                              "--domain-id", str(ros_domain_id)],
-                             env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             start_new_session=True)  # (its own group: the hang-up below reaches no test process)
-    try:
-        deadline = time.monotonic() + 60
-        while len(loopback.children(graph.pid)) < 3 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        nodes = loopback.children(graph.pid)
-        assert len(nodes) == 3, "the controller, the sim and the recorder run"
-        time.sleep(3.0)
+
+    def hang_up_then_terminate(graph: subprocess.Popen) -> None:
         os.killpg(graph.pid, signal.SIGHUP)  # as a terminal's hang-up is sent: to the whole foreground group
         time.sleep(0.3)
         graph.send_signal(signal.SIGTERM)
-        output, _ = graph.communicate(timeout=120)
-    finally:
-        if graph.poll() is None:
-            graph.kill()
-    assert graph.returncode != 0 and "Traceback" not in output, output
-    assert not [pid for pid in nodes if Path(f"/proc/{pid}").exists()], "a node outlived the graph"
+
+    bag = tmp_path / "bag"
+    status, output, _ = _signalled_graph(tmp_path, ros_domain_id, "--record", str(bag), nodes=3,
+                                         send=hang_up_then_terminate)
+    assert status != 0 and "Traceback" not in output, output
     assert (bag / "metadata.yaml").is_file(), output
     with AnyReader([bag]) as reader:
         assert sum(1 for _ in reader.messages()) > 10  # what came in the 3 s before the hang-up
 
 
-def test_a_signal_while_the_launcher_stops_its_processes_waits_until_every_one_is_stopped():
+def test_a_signal_while_the_launcher_stops_its_processes_waits_until_every_one_is_stopped(tmp_path: Path):
     """The interrupt raised in the middle of the loop: the processes not yet stopped (the recorder is stopped last)
     ran on. It is raised once all are stopped."""
     processes = Processes()
-    started = [processes.start([sys.executable, "-c", "import time; time.sleep(60)"]) for _ in range(2)]
+    logs = [tmp_path / f"{k}.log" for k in range(2)]
+    started = [processes.start([sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(60)"], log)
+               for log in logs]
+    deadline = time.monotonic() + 60
+    while not all(log.read_text().strip() == "ready" for log in logs) and time.monotonic() < deadline:
+        time.sleep(0.05)  # (a SIGINT before Python's start-up had set its handler could be lost)
     wait, calls = started[1].proc.wait, []
 
     def interrupted_once(timeout=None):
@@ -329,4 +330,4 @@ def test_a_signal_while_the_launcher_stops_its_processes_waits_until_every_one_i
     started[1].proc.wait = interrupted_once  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
         processes.stop()
-    assert all(item.proc.poll() is not None for item in started) and len(calls) == 2  # (SIGINT or, later, SIGKILL)
+    assert [item.proc.poll() for item in started] == [-signal.SIGINT] * 2 and len(calls) == 2  # one SIGINT each
