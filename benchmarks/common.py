@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from snncontrol import atomic
-from snncontrol.arguments import bounded
+from snncontrol.arguments import bounded, plain_number
 
 
 def ratio(value: float, base: float) -> float:
@@ -114,12 +114,11 @@ def _token(value: Any, spec: str) -> str:
 def result_value(token: str) -> int | float | str:
     """A RESULT line's value as the result JSON holds it: an int or a float where the token is one ('nan' a float
     NaN, which `write_json` writes as null), else the token itself ('5/8', 'missing_stage')."""
-    if "_" not in token:  # (int() and float() read '10_20' as 1020: a joined string stays a string)
-        for kind in (int, float):
-            try:
-                return kind(token)
-            except ValueError:
-                pass
+    for kind in (int, float):
+        try:
+            return plain_number(token, kind)  # ('10_20', a joined string, stays a string)
+        except ValueError:
+            pass
     return token
 
 

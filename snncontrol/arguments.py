@@ -1,5 +1,6 @@
 """Command-line numbers checked where they are parsed: an argparse type for a bounded int or float, so that a
-bad value is argparse's one line naming the option (the CLIs, the ROS launchers, the benchmarks)."""
+bad value is argparse's one line naming the option (the CLIs, the ROS launchers, the benchmarks); `plain_number`
+for numbers read from files."""
 
 from __future__ import annotations
 
@@ -35,3 +36,11 @@ def bounded(
 
     parse.__name__ = kind.__name__  # argparse names the type in its message for a value it cannot convert
     return parse
+
+
+def plain_number(text: str, kind: type[int] | type[float] = float) -> int | float:
+    """`kind(text)`, except that a digit separator is no number: int() and float() read '0_5' as 5 and '10_20' as
+    1020 (a typo in a recording, two values joined in a RESULT line). ValueError as `kind` raises it."""
+    if "_" in text:
+        raise ValueError(f"could not convert {text!r}: '_' is no part of a number here")
+    return kind(text)

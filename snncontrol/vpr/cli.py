@@ -179,7 +179,7 @@ def _train(args: argparse.Namespace) -> int:
         calibration_prints = fingerprints(calibration.pixels)
         refuse_shared("--calibration", cal, calibration_prints, {"a --reference": reference_prints})
     places = len(references[0])
-    per_module = min(train_cfg.places_per_module, places)  # (as train sizes its modules)
+    per_module = train_cfg.for_places(places).places_per_module  # (as train sizes its modules)
     modules = -(-places // per_module)
     images = train_cfg.epochs * per_module * modules * len(references)
     with tqdm(total=images, unit="img", desc="train") as bar:

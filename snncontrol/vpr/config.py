@@ -8,7 +8,7 @@ field names' comments: ms, mV, Hz, or dimensionless. Everything is plain data (J
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from snncontrol.params import is_finite_number
@@ -161,6 +161,11 @@ class TrainConfig:
         if not (isinstance(thresholds, tuple | list) and thresholds and all(_is_integer(t, 0) for t in thresholds)):
             raise VprConfigError(f"train.thresholds must be a non-empty list of integers >= 0, got {thresholds!r}")
         object.__setattr__(self, "thresholds", tuple(thresholds))
+
+    def for_places(self, places: int) -> TrainConfig:
+        """This config for a route of `places` places: more places per module than the route has make one module
+        of them all (padded to the size asked, 1000 for 20 places trained 50x as long)."""
+        return replace(self, places_per_module=places) if self.places_per_module > places else self
 
 
 def _is_integer(value: object, low: int) -> bool:

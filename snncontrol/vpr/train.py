@@ -187,8 +187,7 @@ def train(
         raise DatasetError(f"need at least 2 reference places, got {places}")
     if calibration is not None:  # the tolerance of the calibration's Recall@1
         check_tolerance(train_cfg.tolerance, places, "train.tolerance")
-    if train_cfg.places_per_module > places:  # one module of every place (it was padded to the size asked: 1000
-        train_cfg = replace(train_cfg, places_per_module=places)  # for 20 places trained 50x as long)
+    train_cfg = train_cfg.for_places(places)
     seed_everything(seed)
     start = time.perf_counter()
     pixels = module.inputs(module_cfg, pixels.reshape(traversals * places, -1))  # the network's inputs, [R P, n_in]

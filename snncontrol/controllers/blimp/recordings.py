@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from snncontrol.arguments import plain_number
 from snncontrol.errors import SnnControlError
 
 CSV_COLUMNS = ("time", "altitude", "setpoint")
@@ -157,9 +158,7 @@ def load_csv(path: str | Path, dt: float = 0.1) -> Recording:
                 columns[name].append(float("nan"))
                 continue
             try:
-                if "_" in cell:  # (Python's float() reads 0_5 as 5 and 1_000 as 1000: a typo taken silently)
-                    raise ValueError(cell)
-                columns[name].append(float(cell))
+                columns[name].append(plain_number(cell))  # (float() took 0_5 as 5.0)
             except ValueError:
                 raise RecordingError(f"{path}: line {line}: {name} {cell!r} is not a number") from None
     times = np.asarray(columns.pop("time"))

@@ -288,16 +288,15 @@ class SimNode(Node):
         with self._lock:
             now = time.monotonic()
             if not self.started:
-                ready = (self.sensor_pub.get_subscription_count() >= self.p["lockstep_subscribers"]
-                         and self.count_publishers(self.command_topic) > 0 and self._gate_open)
+                subscribers = self.sensor_pub.get_subscription_count()
+                publishers = self.count_publishers(self.command_topic)
+                ready = subscribers >= self.p["lockstep_subscribers"] and publishers > 0 and self._gate_open
                 if ready and self._discovered_at is None:
                     self._discovered_at = now
                 if not ready:  # (a count it never sees, or a gate topic nobody sends, waited silently)
                     self.get_logger().warning(
-                        "lockstep: waiting to start for "
-                        f"{self.sensor_pub.get_subscription_count()} of {self.p['lockstep_subscribers']} sensor "
-                        f"subscribers, {self.count_publishers(self.command_topic)} of at least 1 command "
-                        f"publishers on {self.command_topic}"
+                        f"lockstep: waiting to start for {subscribers} of {self.p['lockstep_subscribers']} sensor "
+                        f"subscribers, {publishers} of at least 1 command publishers on {self.command_topic}"
                         + ("" if self._gate_open else f", a message on {self.p['start_after_topic']}"),
                         throttle_duration_sec=10.0, skip_first=True)
                 if self._discovered_at is not None and now - self._discovered_at >= self.p["startup_delay_s"]:
