@@ -193,6 +193,35 @@ def refuse_input_as_output(out: str | os.PathLike[str], inputs: list[Path], opti
                                 "result elsewhere")
 
 
+def parameter_table(spec: NetworkSpec) -> list[dict[str, Any]]:
+    """The genome's layout as controller.json lists it: each parameter's name, shape and bounds, in genome order."""
+    return [
+        {"name": e.name, "shape": list(e.shape), "low": bound_to_json(e.low), "high": bound_to_json(e.high)}
+        for e in spec.parameters.entries
+    ]
+
+
+def check_parameter_table(listed: Any, spec: NetworkSpec) -> None:
+    """ArtifactError naming the first difference if the genome layout controller.json lists is not the one its spec
+    gives with this code (an edited file, or a layout that changed between versions: the genome would be read
+    into the wrong parameters)."""
+    expected = parameter_table(spec)
+    if not isinstance(listed, list):
+        raise ArtifactError(f"{SPEC_FILE}: 'parameters' must be a list, got {type(listed).__name__}")
+    for index, (entry, want) in enumerate(zip(listed, expected, strict=False)):
+        if entry != want:
+            name = entry.get("name") if isinstance(entry, dict) else entry
+            raise ArtifactError(
+                f"{SPEC_FILE}: parameter {index} is listed as {str(name)!r:.60} with other shape or bounds than its "
+                f"spec gives ({want['name']} {want['shape']}); the genome would be read into the wrong parameters"
+            )
+    if len(listed) != len(expected):
+        raise ArtifactError(
+            f"{SPEC_FILE}: {len(listed)} parameters listed, the spec gives {len(expected)}; the genome would be read "
+            "into the wrong parameters"
+        )
+
+
 def save_controller(
     path: str | os.PathLike[str],
     spec: NetworkSpec,
@@ -210,10 +239,7 @@ def save_controller(
         "schema": SCHEMA,
         "spec": spec.to_dict(),
         "io": (io or IOAdapters()).to_dict(),
-        "parameters": [
-            {"name": e.name, "shape": list(e.shape), "low": bound_to_json(e.low), "high": bound_to_json(e.high)}
-            for e in spec.parameters.entries
-        ],
+        "parameters": parameter_table(spec),
         "params_sha256": hashlib.sha256(blob).hexdigest(),
         "metadata": (metadata or Metadata()).__dict__,
     }
@@ -295,6 +321,8 @@ def _read(path: Path) -> tuple[NetworkSpec, np.ndarray, Metadata, IOAdapters]:
     metadata = Metadata.from_dict(document["metadata"])
     io = _build("io", IOAdapters.from_dict, document.get("io", {}))
     check_adapters(io, spec)
+    if "parameters" in document:
+        check_parameter_table(document["parameters"], spec)
     tensors = load_verified_tensors(params_path, document["params_sha256"], SPEC_FILE)
     genome = tensors.get("genome")
     if genome is None or genome.ndim != 1 or len(tensors) != 1:

@@ -16,7 +16,7 @@ import torch
 from safetensors.numpy import save
 
 from snncontrol.adapters import ActionAdapter, IOAdapters, ObservationAdapter
-from snncontrol.artifacts import Controller, Metadata, load_controller, parse_json, save_controller
+from snncontrol.artifacts import Controller, Metadata, load_controller, parameter_table, parse_json, save_controller
 from snncontrol.cli import main
 from snncontrol.connections import MAX_DELAY_VALUES, Connection
 from snncontrol.decoders import MAX_WINDOW_VALUES, PopulationVectorDecoder, RateDecoder
@@ -41,7 +41,7 @@ SETPOINT_IO = IOAdapters(ObservationAdapter("setpoint_error"), ActionAdapter("af
 def _artifact(tmp_path: Path, spec: NetworkSpec, edit: Edit, io: IOAdapters = SETPOINT_IO) -> Path:
     """An artifact of `spec` whose controller.json `edit` changed (written as Python's json writes it: NaN
     included); where the edited spec still builds, its params are re-forged to match it with a consistent
-    hash, so that only validation can refuse it."""
+    hash (and its listed parameter layout), so that only validation can refuse it."""
     path = save_controller(tmp_path / "ctrl", spec, spec.parameters.initial(), Metadata(seed=1), io)
     document = json.loads((path / "controller.json").read_text())
     edit(document)
@@ -50,6 +50,7 @@ def _artifact(tmp_path: Path, spec: NetworkSpec, edit: Edit, io: IOAdapters = SE
     except (SpecError, ValueError, TypeError):
         genome = None
     if genome is not None and np.isfinite(genome).all():
+        document["parameters"] = parameter_table(NetworkSpec.from_dict(document["spec"]))
         blob = save({"genome": np.ascontiguousarray(genome)})
         (path / "params.safetensors").write_bytes(blob)
         document["params_sha256"] = hashlib.sha256(blob).hexdigest()
@@ -221,6 +222,28 @@ def test_a_null_fixed_value_in_an_artifact_is_refused_not_loaded_as_nan(tmp_path
 )
 def test_fields_of_the_wrong_type_or_range_are_refused_at_load(tmp_path: Path, spec, edit, match: str, io) -> None:
     _refused(_artifact(tmp_path, spec, edit, io or SETPOINT_IO), match)
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (_set("parameters", 0, "name", value="h.bias"), r"parameter 0 is listed as 'h.bias' with other shape"),
+        (_set("parameters", 1, "shape", value=[3]), r"parameter 1 is listed as 'h.bias' with other shape or bounds"),
+        (_set("parameters", 1, "high", value=0.5), r"parameter 1 .* the genome would be read into the wrong"),
+        (lambda document: document["parameters"].pop(), r"\d+ parameters listed, the spec gives \d+"),
+        (_set("parameters", value={"h.w_in": [1, 1]}), "'parameters' must be a list, got dict"),
+        (_set("parameters", value=[1.5]), "parameter 0 is listed as '1.5'"),
+    ],
+)
+def test_a_listed_genome_layout_that_is_not_the_specs_is_refused(tmp_path: Path, edit, match: str) -> None:
+    """controller.json lists the genome's layout; where it differs from the one this code derives from the spec
+    (an edited file, or a layout that changed between versions), the genome would fill the wrong parameters."""
+    path = save_controller(tmp_path / "ctrl", PLAIN, PLAIN.parameters.initial(), Metadata(seed=1), SETPOINT_IO)
+    document = json.loads((path / "controller.json").read_text())
+    assert [entry["name"] for entry in document["parameters"]][:2] == ["h.w_in", "h.bias"]
+    edit(document)
+    (path / "controller.json").write_text(json.dumps(document))
+    _refused(path, match)
 
 
 def test_ragged_shared_groups_are_one_line_naming_them(tmp_path: Path) -> None:
