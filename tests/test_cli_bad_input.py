@@ -288,11 +288,27 @@ def _flight_csv(
         ({}, ["--train-s", "0.1"], "must each span 2 control steps of 0.1 s or more"),  # was a reshape ValueError
         ({}, ["--kind", "i"], "--kind shape simulated flights, not recordings"),  # set the recordings' 250 s
         ({}, ["--train", "0", "--seed", "3"], "--seed, --train shape simulated flights"),  # --train 0 was refused
+        ({}, ["--setpoint-topic", "/sp"], "--setpoint-topic name bag topics: they are read only with --bag"),
     ],
 )
 def test_blimp_dataset_refuses_absurd_recordings_in_one_line(csv, args, message, tmp_path, capsys):
     path = _flight_csv(tmp_path / "flight.csv", **csv)
     err = _one_line(capsys, "blimp-dataset", str(tmp_path / "out.npz"), "--csv", str(path), *args)
+    assert message in err
+    assert not (tmp_path / "out.npz").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dt", "0.05"], "--dt shape recordings (--csv / --bag): leave them out for simulated flights"),
+        (["--kind", "i", "--target", "i", "--dt", "1"], "--target, --dt shape recordings"),
+        (["--altitude-topic", "/z", "--command-topic", ""], "--altitude-topic, --command-topic name bag topics"),
+    ],
+)
+def test_blimp_dataset_refuses_recording_options_for_simulated_flights(args, message, tmp_path, capsys):
+    """Each was ignored: --dt 0.05 gave a dataset at the simulation's 0.1 s, --target i one with the PD target."""
+    err = _one_line(capsys, "blimp-dataset", str(tmp_path / "out.npz"), *args)
     assert message in err
     assert not (tmp_path / "out.npz").exists()
 

@@ -28,6 +28,9 @@ DEFAULT_LENGTHS = {"pd": (60.0, 500.0), "i": (250.0, 500.0), "i-blimp": (60.0, 5
 MAKERS = {"pd": pd_mimicry_dataset, "i": i_mimicry_dataset, "i-blimp": i_blimp_dataset}
 MAX_TRAINING_S = 1_000_000.0  # --train x --train-s (s): 10^7 steps of 0.1 s
 MAX_TEST_S = 100_000.0
+#: the bag topics read: (option name, default topic, what it carries)
+TOPICS = (("altitude", "/altitude", "the altitude (m)"), ("setpoint", "/setpoint", "the set-point (m)"),
+          ("command", "/thrust_command", "the command ('' for none)"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,12 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--csv", nargs="+", metavar="FILE", help="recordings as CSV files instead of simulation")
     source.add_argument("--bag", nargs="+", metavar="BAG", help="recordings as ROS 2 bags instead of simulation")
-    parser.add_argument("--target", choices=["recorded", "pd", "i"], default="pd",
+    parser.add_argument("--target", choices=["recorded", "pd", "i"], default=None,
                         help="target of recordings: the recorded command or a reference controller (default pd)")
-    parser.add_argument("--dt", type=float, default=0.1, help="control step of recordings (s, default 0.1)")
-    parser.add_argument("--altitude-topic", default="/altitude", help="bag topic of the altitude (m)")
-    parser.add_argument("--setpoint-topic", default="/setpoint", help="bag topic of the set-point (m)")
-    parser.add_argument("--command-topic", default="/thrust_command", help="bag topic of the command ('' for none)")
+    parser.add_argument("--dt", type=float, default=None, help="control step of recordings (s, default 0.1)")
+    for name, default, what in TOPICS:
+        parser.add_argument(f"--{name}-topic", default=None, help=f"bag topic of {what} (default {default})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,7 +60,18 @@ def run(args: argparse.Namespace) -> int:
         # (each would be ignored: --kind i set the training length of recordings to its own 250 s, silently)
         raise RecordingError(f"{', '.join(given)} shape simulated flights, not recordings: leave them out with "
                              "--csv / --bag (--target picks the recordings' target)")
+    if not recorded and (given := [name for name, value in {"--target": args.target, "--dt": args.dt}.items()
+                                   if value is not None]):
+        raise RecordingError(f"{', '.join(given)} shape recordings (--csv / --bag): leave them out for simulated "
+                             "flights")
+    if not args.bag and (given := [f"--{name}-topic" for name, _, _ in TOPICS
+                                   if getattr(args, f"{name}_topic") is not None]):
+        raise RecordingError(f"{', '.join(given)} name bag topics: they are read only with --bag")
     args.kind = args.kind or "pd"
+    args.target = args.target or "pd"
+    args.dt = 0.1 if args.dt is None else args.dt
+    topics = {name: default if getattr(args, f"{name}_topic") is None else getattr(args, f"{name}_topic")
+              for name, default, _ in TOPICS}
     args.seed = 0 if args.seed is None else args.seed
     args.train = 100 if args.train is None else args.train
     train_s, test_s = DEFAULT_LENGTHS[args.kind]
@@ -81,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             recordings = [load_csv(path, args.dt) for path in args.csv]
         else:
             recordings = [
-                load_bag(path, args.altitude_topic, args.setpoint_topic, args.command_topic or None, args.dt)
+                load_bag(path, topics["altitude"], topics["setpoint"], topics["command"] or None, args.dt)
                 for path in args.bag
             ]
         arrays = recordings_dataset(recordings, args.target, train_s, test_s)
