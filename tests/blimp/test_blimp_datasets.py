@@ -149,6 +149,18 @@ def test_bad_csv_files_give_one_line(tmp_path: Path, rows: list[str], message: s
     assert "\n" not in str(info.value)
 
 
+def test_a_csv_timed_in_ms_is_refused_naming_the_likely_unit(tmp_path: Path) -> None:
+    """A 20 Hz log timed in ms (rows about 50 apart) was read as a flight of 50 s per row, each held for 500 steps."""
+    t, altitude, setpoint, command = _flight()
+    rows = [f"{1000 * a},{b},{c},{d},12.1" for a, b, c, d in zip(t, altitude, setpoint, command, strict=True)]
+    with pytest.raises(RecordingError, match=r"rows are [0-9.]+ s apart \(median\), 10 or more control steps of 0.1 s: "
+                       r"is time in ms\?"):
+        load_csv(_csv(tmp_path / "ms.csv", rows), dt=0.1)
+    assert len(load_csv(_csv(tmp_path / "s.csv", rows), dt=10.0).altitude) > 1  # 5 steps of 10 s apart: read
+    slow = [f"{0.9 * k},1.0,1.0,0,0" for k in range(30)]  # 0.9 s apart, 9 steps of 0.1 s: a slow log, still read
+    assert len(load_csv(_csv(tmp_path / "slow.csv", slow), dt=0.1).altitude) == 262
+
+
 def test_missing_columns_topics_and_files_give_one_line(tmp_path: Path) -> None:
     (tmp_path / "cols.csv").write_text("t,alt\n0,1\n")
     with pytest.raises(RecordingError, match=r"missing column.*time, altitude, setpoint"):

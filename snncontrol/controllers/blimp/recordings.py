@@ -9,6 +9,8 @@ controller sees its inputs), from the first instant at which every signal has a 
 CSV: a header line (a UTF-8 byte order mark before it is ignored), then one row per sample, comma separated.
 Columns `time` (s, increasing), `altitude` (m), `setpoint` (m) and optionally `command`; other columns are
 ignored. Empty or non-numeric cells are errors, except an empty altitude (a dropout), which holds the previous one.
+Rows `SPARSE_STEPS` control steps apart or more (median) are refused: no flight a controller stepping every dt s
+can learn from, and the mark of a log timed in ms.
 
 Bag: topics given by name; message types `sensor_msgs/msg/Range` (range), `std_msgs/msg/Float64` (data),
 `std_msgs/msg/Float64MultiArray` (data[0]), `geometry_msgs/msg/PoseStamped` (pose.position.z) or
@@ -41,6 +43,7 @@ from snncontrol.errors import SnnControlError
 CSV_COLUMNS = ("time", "altitude", "setpoint")
 MAX_VALUE = 1e6  # m (altitude, set-point) or command units
 MAX_STEPS = 10_000_000  # resampled steps per recording: 11.6 days at dt = 0.1 s, 80 MB per signal
+SPARSE_STEPS = 10  # a CSV whose rows lie this many control steps apart (median) or more is refused
 
 
 def _range(msg: object) -> float:
@@ -164,7 +167,12 @@ def load_csv(path: str | Path, dt: float = 0.1) -> Recording:
     times = np.asarray(columns.pop("time"))
     if len(times) < 2 or not np.all(np.diff(times) > 0):
         raise RecordingError(f"{path}: time must increase from row to row (at least 2 rows)")
-    return _recording(str(path), dt, {name: (times, np.asarray(values)) for name, values in columns.items()})
+    recording = _recording(str(path), dt, {name: (times, np.asarray(values)) for name, values in columns.items()})
+    gap = float(np.median(np.diff(times)))
+    if gap >= SPARSE_STEPS * dt:  # (a log timed in ms: 100 ms apart read as 100 s, held for 1000 steps each)
+        raise RecordingError(f"{path}: its rows are {gap:g} s apart (median), {SPARSE_STEPS} or more control steps "
+                             f"of {dt:g} s: is time in ms? (the time column is in s)")
+    return recording
 
 
 def load_bag(
