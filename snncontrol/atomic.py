@@ -88,7 +88,7 @@ def check_can_create_in(folder: Path, output: Path) -> None:
     try:
         fd, probe = tempfile.mkstemp(prefix=f".{output.name}.", dir=folder)
     except OSError as exc:
-        raise OSError(f"cannot write {output}: {exc.strerror or exc} in {folder}") from None
+        raise OSError(f"cannot write {output}: {folder} takes no new file ({exc.strerror or exc})") from None
     os.close(fd)
     os.unlink(probe)
 

@@ -546,6 +546,15 @@ def test_a_route_too_long_for_one_scene_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "r").exists()
 
 
+def test_a_route_that_cannot_be_written_is_one_line_naming_it(tmp_path, capsys):
+    """A path under a file said only 'afile: File exists'; /proc named the hidden folder it renders into."""
+    (tmp_path / "afile").write_text("")
+    err = _one_line(capsys, "make-route", str(tmp_path / "afile" / "route"), "--places", "2")
+    assert f"cannot write {tmp_path}/afile/route: {tmp_path}/afile is a file, not a directory" in err
+    err = _one_line(capsys, "make-route", "/proc/route", "--places", "2")
+    assert "cannot write /proc/route: /proc takes no new file" in err and "/proc/." not in err
+
+
 def test_a_video_that_cannot_be_written_is_refused_before_the_swim(tmp_path, capsys):
     err = _one_line(capsys, "eval-swimmer", "--steps", "5", "--video", str(tmp_path / "noext"))
     assert "give a file name ending in one of" in err

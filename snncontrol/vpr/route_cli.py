@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from tqdm import tqdm
 
+from snncontrol import atomic
 from snncontrol.seeding import seed_argument
 from snncontrol.vpr.errors import VprConfigError
 
@@ -39,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault("MUJOCO_GL", "egl")
     from sim_envs.routes import generate_route
 
+    out = Path(args.out)
+    atomic.make_folder(out.parent, out)  # a path under a file, or a folder that takes no new entries (/proc): one
+    atomic.check_can_create_in(out.parent, out)  # line naming the route now, not the hidden folder it renders into
     bars: list[tqdm] = []  # opened with the first frame: a route refused up front prints no bar
 
     def progress(_traversal: str, _frames: int) -> None:
@@ -48,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         out = generate_route(
-            args.out,
+            out,
             args.places,
             args.traversals,
             args.seed,
