@@ -10,10 +10,13 @@ import fnmatch
 import hashlib
 import json
 import re
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import TypeAdapter, ValidationError
 
 from evolution.config import ClosedLoopConfig, ExperimentConfig, NetworkConfig
 from evolution.errors import ConfigError
@@ -96,7 +99,9 @@ def resolve_network(network: NetworkConfig) -> Problem:
         if network.spec is not None:
             return Problem(NetworkSpec.from_dict(network.spec))
         assert network.builder is not None
-        spec = import_object(network.builder, "network.builder")(**network.kwargs)
+        builder = import_object(network.builder, "network.builder")
+        check_builder_kwargs(builder, network.kwargs)
+        spec = builder(**network.kwargs)
     except ConfigError:
         raise
     except (SnnControlError, TypeError) as exc:
@@ -108,6 +113,28 @@ def resolve_network(network: NetworkConfig) -> Problem:
     if not isinstance(spec, NetworkSpec):
         raise ConfigError(f"network.builder {network.builder!r} returned {type(spec).__name__}, not a NetworkSpec")
     return Problem(spec)
+
+
+def check_builder_kwargs(builder: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    """One ConfigError line for a keyword whose value is not of the type the builder's annotation gives (strictly:
+    "16" is no int, 1 no bool; an int is a float); keywords without an annotation, or of a builder whose
+    annotations do not resolve, pass to the builder as they are. (A wrong type failed inside the builder in Python's
+    words, e.g. "can't multiply sequence by non-int of type 'list'".)"""
+    try:
+        hints = typing.get_type_hints(builder)
+    except Exception:  # (any builder's annotations: without them the builder checks its keywords)
+        return
+    for name, value in kwargs.items():
+        if name not in hints:
+            continue
+        try:
+            TypeAdapter(hints[name]).validate_python(value, strict=True)
+        except ValidationError as exc:
+            wanted = " or ".join(dict.fromkeys(
+                error["msg"].removeprefix("Input should be ")
+                + "".join(f" at [{part}]" for part in error["loc"] if isinstance(part, int))
+                for error in exc.errors()))
+            raise ConfigError(f"network.kwargs.{name} should be {wanted}, got {value!r:.60}") from None
 
 
 def worker_config(config: ExperimentConfig, problem: Problem) -> dict[str, Any]:

@@ -113,3 +113,21 @@ def test_a_builder_that_fails_on_its_kwargs_is_one_line_naming_it():
     with pytest.raises(ConfigError) as raised:
         resolve_network(config.network)
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("builder", "kwargs", "message"),
+    [
+        ("paired_lif_readout", {"n_hidden": "16"}, "network.kwargs.n_hidden should be a valid integer, got '16'"),
+        ("paired_lif_readout", {"recurrent": 1}, "network.kwargs.recurrent should be a valid boolean, got 1"),
+        ("blimp.pd_snn", {"hidden": "lf"}, "network.kwargs.hidden should be 'lif', 'rlif', 'iwta' or 'riwta'"),
+        ("ncap.mlp_spec", {"hidden": [64, "a"]}, "network.kwargs.hidden should be a valid tuple or a valid integer at"),
+    ],
+)
+def test_a_builder_keyword_of_the_wrong_type_is_one_line_naming_it(builder, kwargs, message):
+    """A string for an int failed inside the builder in Python's words ("can't multiply sequence by non-int")."""
+    config = parse_config(_config({"builder": builder, "kwargs": kwargs}))
+    with pytest.raises(ConfigError) as raised:
+        resolve_network(config.network)
+    assert str(raised.value).startswith(message)
+    assert resolve_network(parse_config(_config({"builder": "paired_lif_readout", "kwargs": {"dt": 1}})).network)
