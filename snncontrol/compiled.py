@@ -20,16 +20,18 @@ Units: those of the network (one step is `spec.dt` s).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import numba
 import numpy as np
 import torch
 
-from snncontrol import tick_layout
+from snncontrol import adapters, atomic, layer_table, tick_layout
 from snncontrol.layer_table import (
     FAN,
     HARD,
@@ -46,7 +48,7 @@ from snncontrol.layer_table import (
     LayerTable,
     N,
 )
-from snncontrol.neurons import equations
+from snncontrol.neurons import equations, models
 from snncontrol.neurons.models import KIND_LI, KIND_LIF
 from snncontrol.tick_layout import (
     ACT_AFFINE_CLIP,
@@ -349,6 +351,45 @@ def _run_fields(table, weights, neurons, state, xs, ys):
     types a plain tuple of arrays in tens of nanoseconds per array, a named tuple in about a microsecond, which a
     P = 1 `Network.step` (`run_core`) would notice."""
     run_loop(LayerTable(*table), weights, neurons, LoopState(*state), xs, ys)
+
+
+#: The files whose code or constants the kernels bake in besides this one (numba's cache watches only the file a
+#: kernel is defined in): the neuron equations and kind codes, the layer table's columns, the tick's layout and
+#: the adapters' kind codes.
+BAKED_IN = (equations, models, layer_table, tick_layout, adapters)
+#: Beside numba's cache files: the digest of BAKED_IN the cached kernels were compiled from.
+BAKED_IN_DIGEST_FILE = "compiled.baked_in.sha256"
+
+
+def baked_in_digest() -> str:
+    """The SHA-256 of the BAKED_IN files' contents."""
+    digest = hashlib.sha256()
+    for module in BAKED_IN:
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()
+
+
+def flush_stale_cache() -> bool:
+    """Empty numba's on-disk cache of this module's kernels if a BAKED_IN file changed since they were cached
+    (an edited equation was otherwise still run by the compiled path while the reference path ran the new one),
+    and record the current digest. Returns whether it flushed. Called at import, before any kernel compiles or
+    loads; a cache folder that cannot be written is left as it is (numba then caches nothing there either)."""
+    kernels = (_lif, _leaky_integrator, _graded, _float_blocks, run_loop, run_tick, _run_fields)
+    marker = Path(run_loop._cache._cache_path) / BAKED_IN_DIGEST_FILE
+    current = baked_in_digest()
+    try:
+        if marker.is_file() and marker.read_text().strip() == current:
+            return False
+        for kernel in kernels:
+            kernel._cache.flush()
+        atomic.write_text(marker, current + "\n")
+    except OSError:
+        return False
+    return True
+
+
+#: Whether this import flushed the cache (`flush_stale_cache`).
+FLUSHED_AT_IMPORT = flush_stale_cache()
 
 
 class Specialized:

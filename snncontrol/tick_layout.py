@@ -8,8 +8,8 @@ output (`FloatBlocks`, started where `float_blocks` says). Adapter kind codes ar
 `ObservationAdapter.KINDS` / `ActionAdapter.KINDS`. Units: observations and their bounds in the plant's units,
 commands and their bounds in the actuator's.
 
-numba bakes these constants into the kernel it caches on disk, and its cache watches only the file a kernel is
-defined in (compiled.py): after changing this file or the adapters' KINDS, touch compiled.py.
+numba bakes these constants into the kernel it caches on disk; its cache watches only the file a kernel is defined
+in, so compiled.py flushes it when this file or the adapters' changes (`snncontrol.compiled.BAKED_IN`).
 """
 
 from __future__ import annotations
