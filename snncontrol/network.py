@@ -53,6 +53,24 @@ class NetworkState(NamedTuple):
     steps: torch.Tensor  # [] steps taken since init
 
 
+Template = tuple[tuple[tuple[int, ...], torch.dtype, bool, float | None], ...]
+
+
+def _template(one: tuple[torch.Tensor, ...], two: tuple[torch.Tensor, ...]) -> Template:
+    """The encoder's or decoder's state as `check_state` compares it, from `init_state` at batches 1 and 2: per
+    tensor its shape past the batch (the whole shape if it has no batch dimension), dtype, whether it is batched,
+    and the value of a floating-point scalar (a constant: the rate scales)."""
+    return tuple(
+        (
+            tuple(a.shape[1:]) if a.shape != b.shape else tuple(a.shape),
+            a.dtype,
+            a.shape != b.shape,
+            float(a) if a.ndim == 0 and a.is_floating_point() else None,
+        )
+        for a, b in zip(one, two, strict=True)
+    )
+
+
 class Trace(NamedTuple):
     """A recorded run: decoded outputs [T, P, n_out] and every layer's output [T, P, n] by layer name."""
 
@@ -75,6 +93,10 @@ class Network:
         self._fan_in_t = torch.as_tensor(self.fan_in, dtype=torch.float64)  # for the reference step's SOP count
         self._fan_rec_t = torch.as_tensor(self.fan_rec, dtype=torch.float64)
         self.has_delays = any(lay.max_delay > 0 for lay in self.layout)
+        one, two = self.init_state(1), self.init_state(2)
+        self._codec_template = {  # what `check_state` compares the encoder's and decoder's state with
+            name: _template(getattr(one, name), getattr(two, name)) for name in ("encoder", "decoder")
+        }
 
     # --- parameters ----------------------------------------------------------------------------------------
     @property
@@ -231,6 +253,7 @@ class Network:
             and state.spikes.dtype == state.sops.dtype == torch.float64
             and not self.has_delays and all(buffer is None for buffer in state.delay)
             and len(state.delay) == len(self.layout)
+            and self._codec_mismatch(state, batch) is None
         ):
             return
         fields = {"i": state.i, "v": state.v, "a": state.a, "r": state.r, "out": state.out}
@@ -247,11 +270,32 @@ class Network:
             expected[f"delay[{k}]"] = want  # type: ignore[assignment]
             given[f"delay[{k}]"] = None if buffer is None else (tuple(buffer.shape), buffer.dtype)  # type: ignore[assignment]
         wrong = [name for name in expected if given[name] != expected[name]]
+        if batch >= 1 and not wrong and (codec := self._codec_mismatch(state, batch)) is not None:
+            wrong, (name, given[name], expected[name]) = [codec[0]], codec  # type: ignore[assignment]
         if batch < 1 or wrong:
             name = wrong[0] if wrong else "v"
             raise ValueError(f"the state does not fit this network ({self.n_neurons} neurons, {self.dtype}): its "
                              f"{name} is {given[name]}, expected {expected[name]} (a state of another network, or "
                              "of another float type: give this one's init_state)")
+
+    def _codec_mismatch(self, state: NetworkState, batch: int) -> tuple[str, Any, Any] | None:
+        """(part, given, expected) for the first part of the encoder's or decoder's state that differs from this
+        network's `init_state(batch)` in kind, shape or type, or, for a constant (a rate scale, 1 / (window x dt)),
+        in value; None if all fit. (A decoder window of 5 in a network of 10 gave 15 rates for 20 inputs; a dt of
+        0.01 s in a network of 0.02 s, 40 Hz for 20.)"""
+        for name, template in self._codec_template.items():
+            parts = getattr(state, name)
+            if not isinstance(parts, tuple) or len(parts) != len(template):
+                size = len(parts) if isinstance(parts, tuple) else type(parts).__name__
+                return name, f"{size} tensors", f"{len(template)} tensors"
+            for k, (part, (rest, dtype, batched, value)) in enumerate(zip(parts, template, strict=True)):
+                shape = (batch, *rest) if batched else rest
+                if not isinstance(part, torch.Tensor) or tuple(part.shape) != shape or part.dtype != dtype:
+                    given = (tuple(part.shape), part.dtype) if isinstance(part, torch.Tensor) else type(part).__name__
+                    return f"{name}[{k}]", given, (shape, dtype)
+                if value is not None and float(part) != value:
+                    return f"{name}[{k}]", f"the constant {float(part):g}", f"{value:g}"
+        return None
 
     def _encode(self, xs: torch.Tensor, state: NetworkState) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         if xs.ndim != 3 or xs.shape[2] != self.spec.n_inputs or xs.shape[1] != state.v.shape[0] or not len(xs):

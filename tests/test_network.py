@@ -259,3 +259,31 @@ def test_a_state_of_another_network_or_float_type_is_refused_in_one_line() -> No
         small.trace(params(small), xs, big.init_state(2))
     _, state = small.rollout(params(small), xs, small.init_state(2))  # its own state: fine
     small.check_state(state)
+
+
+def test_an_encoder_or_decoder_state_of_another_network_is_refused() -> None:
+    """The neurons alone were compared: a decoder window of 5 in a network of 10 gave 15 outputs for 20 inputs, the
+    state of a network of dt 0.01 s reported 40 Hz in one of 0.02 s (the rate scale is in the state), and a
+    Poisson encoder took a regular encoder's phases as its counter."""
+    from snncontrol.decoders import RateDecoder
+    from snncontrol.encoders import PoissonEncoder, RegularEncoder
+
+    def net(**changes: object) -> Network:
+        return Network(NetworkSpec(**{"n_inputs": 2, "layers": (Layer("h", 3, LIF()),), "decoder": RateDecoder(10),
+                                      "dt": 0.02, **changes}))
+
+    ours = net(encoder=PoissonEncoder(1.0))
+    params, x = ours.params(ours.parameters.initial()), torch.zeros(1, 2)
+    poisson = PoissonEncoder(1.0)
+    for other, message in (
+        (net(encoder=poisson, decoder=RateDecoder(5)), r"decoder\[0\] is \(\(1, 5, 3\), torch.float32\), expected "
+         r"\(\(1, 10"),
+        (net(encoder=poisson, dt=0.01), r"its encoder\[1\] is the constant 0.01, expected 0.02 "),
+        (net(encoder=RegularEncoder(1.0)), r"encoder\[0\] is \(\(1, 2\), torch.float32\), expected \(\(\), torch.int"),
+        (net(), "its encoder is 0 tensors, expected 2 tensors"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            ours.step(params, x, other.init_state(1))
+    state = ours.init_state(1)
+    for _ in range(3):  # its own state, stepped (the counter moves, the scales stay)
+        _, state = ours.step(params, x, state)
