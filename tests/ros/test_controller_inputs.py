@@ -101,6 +101,28 @@ def test_lost_samples_are_held_by_the_networks_sample_hold_until_the_timeout(con
     assert plant.answer(spinner, plant.reading(0.5)) != 0.0  # a valid sample again: control resumes
 
 
+@pytest.mark.parametrize("refused", [(0.05, 0.1), (6.0, 0.0)], ids=["below-min-range", "beyond-observation-max"])
+def test_a_refused_reading_among_lost_samples_does_not_extend_the_hold(context, spinner, blimp_artifact, refused):
+    """The hold of the latest valid altitude ends input_timeout_s after it, whatever comes between: a reading the
+    tick refuses (below the sensor's min_range, beyond observation_max) renewed the input's age, so one every 0.2 s
+    among lost returns kept the network stepping on the held 0.5 m, at full thrust, for as long as they came."""
+    plant = Plant(context, spinner)
+    node = controller(context, spinner, artifact=blimp_artifact, autostart=True, control_mode="event",
+                      echo_stamp=True, sensor_reliability="reliable", input_timeout_s=0.3, observation_max=[5.0])
+    assert spinner.until(lambda: plant.sensor.get_subscription_count() > 0 and plant.setpoint.get_subscription_count())
+    plant.setpoint.publish(Float64(data=1.0))
+    assert spinner.until(lambda: node._inputs.setpoint == 1.0, 5.0)
+    assert plant.answer(spinner, plant.reading(0.5)) != 0.0
+    start, answers, value, min_range = time.monotonic(), [], *refused
+    for k in range(60):  # 1.2 s of readings at 50 Hz: every 10th one refused, the others lost returns
+        reading = plant.reading(value, min_range) if k % 10 == 0 else plant.reading(math.nan)
+        answers.append((plant.answer(spinner, reading), time.monotonic() - start))
+        spinner.spin_for(0.02)
+    late = [command for command, t in answers if t > 0.35]
+    assert late and all(command == 0.0 for command in late), answers
+    assert node.core.counters.stale >= len(late) - 2
+
+
 def test_ten_percent_lost_samples_over_dds_fly_as_the_in_process_loop_with_the_same_losses(context, spinner,
                                                                                            blimp_artifact):
     """The blimp plant stepped in lockstep with the node over DDS, 10 % of its readings lost (NaN or +inf): the

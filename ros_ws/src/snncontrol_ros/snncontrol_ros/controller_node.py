@@ -389,16 +389,21 @@ class ControllerNode(LifecycleNode):
 
     def _valid_ranges(self, sizes: tuple[int, ...]) -> list[ValidRange] | None:
         """Per input of `sizes` values each, the elements the adapter reads and its valid [low, high) on them (low
-        clamped to the finite doubles: one pair of comparisons rejects NaN and +-inf too); None where those sizes do
-        not fit the controller (the tick says why)."""
+        clamped to the finite doubles: one pair of comparisons rejects NaN and +-inf too) and the observation bounds
+        the tick refuses a value beyond; None where those sizes do not fit the controller (the tick says why)."""
         n_obs = sum(sizes) + (1 if self._setpoint_topic else 0)
         if self._core.check_size(n_obs) is not None:
             return None
         low, high = self._core.valid_range(n_obs)
         read = self._core.read_elements(n_obs)
+        try:
+            bound_low, bound_high = self._core.safety.bounds(n_obs)
+        except ValueError:  # bounds of another size: the tick says so
+            bound_low, bound_high = np.full(n_obs, -np.inf), np.full(n_obs, np.inf)
         big = np.finfo(np.float64).max
         ends = np.cumsum([0, *sizes])
-        return [ValidRange(np.maximum(low[a:b], -big), high[a:b], read[a:b]) for a, b in itertools.pairwise(ends)]
+        return [ValidRange(np.maximum(low[a:b], -big), high[a:b], read[a:b], bound_low[a:b], bound_high[a:b])
+                for a, b in itertools.pairwise(ends)]
 
     @staticmethod
     def _setpoint_bound(controller, low: bool, high: bool) -> tuple[int, float, float] | None:

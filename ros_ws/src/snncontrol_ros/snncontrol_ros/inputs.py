@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -55,11 +55,14 @@ class Latest:
 
 @dataclass(frozen=True)
 class ValidRange:
-    """An input's valid samples: per element, read by the adapter (`read`) and valid in [low, high) there."""
+    """An input's valid samples: per element, read by the adapter (`read`) and valid in [low, high) there; a valid
+    sample outside the observation bounds [bound_low, bound_high] (every element) is refused by the tick."""
 
     low: np.ndarray
     high: np.ndarray
     read: np.ndarray
+    bound_low: np.ndarray = field(default_factory=lambda: np.array(-np.inf))
+    bound_high: np.ndarray = field(default_factory=lambda: np.array(np.inf))
 
 
 #: where the inputs' sizes do not fit the controller, or before they are known: every element read, any finite value
@@ -129,23 +132,29 @@ class Inputs:
         if problem or (expected is not None and values.size != expected):
             because = "" if self.sizes[index] else " (the size it had when control was first good)"
             problem = f"{name}: {problem or f'{values.size} value(s), expected {expected}{because}'}"
-            return Latest(values, problem, now, stamp, now, False)
+            previous = self.latest[index]  # no valid sample: the age runs on from the latest one
+            return Latest(values, problem, now, stamp, None if previous is None else previous.good_ns, False)
         return self._validated(index, values, now, stamp)
 
     def _validated(self, index: int, values: np.ndarray, now: int, stamp: int | None, recheck: bool = False) -> Latest:
         """Input `index`'s reading `values`, received at `now`, with its lost samples marked: NaN where an element
-        the adapter reads lies outside its valid range, 0 where one it does not read is not finite. The time of
-        the latest valid sample carries over from the input's latest reading (not for a `recheck`, a reading
-        checked late: no reading before it is known to be valid)."""
+        the adapter reads lies outside its valid range, 0 where one it does not read is not finite. A reading
+        without a lost sample is a valid one (its arrival the input's latest valid sample) unless a value lies
+        outside the observation bounds, which the tick refuses; otherwise the time of the latest valid sample
+        carries over from the input's latest reading (not for a `recheck`, a reading checked late: no reading
+        before it is known to be valid). (A refused reading renewed it: one among lost samples every 0.2 s kept
+        the network stepping on a held altitude for as long as they came.)"""
         where = self.valid_range(index, values.size)
         checked = where is not None
         where = ANY_FINITE if where is None else where
         valid = ~where.read | ((values >= where.low) & (values < where.high))
         values = np.where(where.read | np.isfinite(values), values, 0.0)
-        if valid.all():
-            return Latest(values, "", now, stamp, now, False, checked)
-        lost = ~valid
         previous = None if recheck else self._checked(index)
+        if valid.all():
+            if ((values >= where.bound_low) & (values <= where.bound_high)).all():
+                return Latest(values, "", now, stamp, now, False, checked)
+            return Latest(values, "", now, stamp, None if previous is None else previous.good_ns, False, checked)
+        lost = ~valid
         name = self.names[index]
         problem = "" if self.hold[index] else f"{name}: lost sample ({values[lost][0]:.4g}: no valid value)"
         good_ns = previous.good_ns if previous is not None else None
