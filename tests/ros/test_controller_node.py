@@ -32,8 +32,8 @@ from snncontrol_ros.graph import overrides
 from snncontrol_ros.runtime import value
 from std_msgs.msg import Float64, Float64MultiArray
 
-from snncontrol.adapters import IOAdapters, ObservationAdapter
-from snncontrol.artifacts import load_controller
+from snncontrol.adapters import ActionAdapter, IOAdapters, ObservationAdapter
+from snncontrol.artifacts import load_controller, save_controller
 from snncontrol.policy import SNNPolicy
 
 
@@ -522,6 +522,24 @@ def test_a_configure_failure_names_the_parameter_in_one_line(context, blimp_arti
         assert message in node.failure and "\n" not in node.failure and not node.failure.endswith("^"), node.failure
     finally:
         node.destroy_node()
+
+
+def test_an_artifact_that_bounds_no_command_needs_the_actuators_range(context, blimp_artifact, tmp_path):
+    """An action adapter without a range (identity) configured with output bounds [-inf, inf] and no word: the node
+    sent 7.67 to a thrust unit of +-3.3."""
+    controller = load_controller(blimp_artifact)
+    unbounded = save_controller(tmp_path / "unbounded", controller.spec, controller.genome, controller.metadata,
+                                IOAdapters(controller.io.observation, ActionAdapter("identity")))
+    for params, failure in (({}, "no finite command range: the artifact's action adapter (identity) bounds no "
+                                 "command; give output_min and output_max"),
+                            ({"output_min": [-3.3]}, "no finite command range"),
+                            ({"output_min": [-3.3], "output_max": [3.3]}, "")):
+        node = ControllerNode(context=context, parameter_overrides=overrides({"artifact": str(unbounded), **params}))
+        try:
+            node.trigger_configure()
+            assert (node.failure or "").startswith(failure) and (node.core is None) == bool(failure), node.failure
+        finally:
+            node.destroy_node()
 
 
 def test_a_reading_re_sent_after_a_re_activation_is_answered(context, spinner, blimp_artifact):

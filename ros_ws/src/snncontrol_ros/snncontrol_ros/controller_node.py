@@ -118,8 +118,10 @@ PARAMETERS: dict[str, tuple[object, str]] = {
                                                      "none, the set-point within the adapter's valid range)"),
     "observation_max": (Parameter.Type.DOUBLE_ARRAY, "upper bound per observation value (1 value: all; empty: "
                                                      "none, the set-point within the adapter's valid range)"),
-    "output_min": (Parameter.Type.DOUBLE_ARRAY, "command lower bound (empty: the artifact's action range)"),
-    "output_max": (Parameter.Type.DOUBLE_ARRAY, "command upper bound (empty: the artifact's action range)"),
+    "output_min": (Parameter.Type.DOUBLE_ARRAY, "command lower bound (empty: the artifact's action range; needed "
+                   "where it has none)"),
+    "output_max": (Parameter.Type.DOUBLE_ARRAY, "command upper bound (empty: the artifact's action range; needed "
+                   "where it has none)"),
     "safe_command": ([0.0], "command sent on bad/stale input and on deactivation (1 value: all outputs)"),
     "sensor_reliability": ("best_effort", "QoS of the input subscriptions: best_effort | reliable"),
     "command_qos_depth": (1, "keep-last depth of the reliable command publisher (1..10)"),
@@ -337,6 +339,9 @@ class ControllerNode(LifecycleNode):
             n_act, list(p("safe_command")), out_min, out_max, p("input_timeout_s"), observation_min,
             observation_max, n_obs, self._setpoint_bound(controller, not observation_min, not observation_max),
         )
+        if not (np.isfinite(self._safety.output_low).all() and np.isfinite(self._safety.output_high).all()):
+            raise ValueError(f"no finite command range: the artifact's action adapter ({action.kind}) bounds no "
+                             "command; give output_min and output_max (the actuator's range)")
         adaptive = None
         if self._mode == "adaptive":
             adaptive = AdaptiveConfig(
