@@ -87,6 +87,7 @@ def test_lost_samples_are_held_by_the_networks_sample_hold_until_the_timeout(con
     for altitude in readings:  # a lost sample: the network's input held, as the adapter's NaN gives in process
         expected = reference.act(np.array([[altitude if math.isfinite(altitude) and altitude < 12 else math.nan, 1.0]]))
         assert plant.answer(spinner, plant.reading(altitude)) == expected[0, 0], f"reading {altitude}"
+        spinner.spin_for(0.05)  # near the network's 10 Hz (far faster is a WARN of its own)
     counters = node.core.counters
     assert counters.missing_samples == 5 and counters.held == 5 and counters.safe_commands == 0
     assert spinner.until(lambda: plant.statuses and plant.values()["held_samples"] == "5", 3.0)

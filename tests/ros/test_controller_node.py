@@ -271,6 +271,34 @@ def test_diagnostics_carry_the_documented_keys(context, spinner, blimp_artifact)
     assert spinner.until(lambda: any(s.level == b"\x02" for d in harness.diagnostics for s in d.status), 3.0)
 
 
+def test_readings_far_faster_than_the_networks_step_are_a_warning_and_a_shut_down_node_says_finalized(
+        context, spinner, blimp_artifact):
+    """Event mode steps the network on each reading: at 100 Hz a network made for 0.1 s steps ran its integrator 10x
+    as fast (a command of 1.86 where 10 Hz gave 1.21) and /diagnostics said OK; after the shutdown transition it
+    said "unconfigured"."""
+    harness = Harness(context, spinner)
+    node = controller(context, spinner, artifact=blimp_artifact, autostart=True, diagnostics_period_s=0.2)
+    connect(spinner, harness, node)
+    harness.diagnostics.clear()
+    start = time.monotonic()
+    while time.monotonic() - start < 0.8:
+        harness.answer(spinner, harness.reading(0.8))
+        spinner.spin_for(0.01)
+
+    def statuses() -> list:
+        return [s for d in harness.diagnostics for s in d.status]
+
+    assert spinner.until(lambda: any("where the network's dt gives 10 Hz" in s.message for s in statuses()), 3.0)
+    assert all(s.level != b"\x02" for s in statuses())  # a warning, not an error
+    node.trigger_deactivate()
+    node.trigger_shutdown()
+    harness.diagnostics.clear()
+    assert spinner.until(lambda: bool(statuses()), 3.0)
+    status = statuses()[-1]
+    assert {v.key: v.value for v in status.values}["lifecycle_state"] == "finalized"
+    assert status.level == b"\x01" and status.message == "finalized (shut down: not controlling)"
+
+
 def test_corrupt_artifact_fails_configure_and_the_node_stays_alive(context, spinner, blimp_artifact, tmp_path,
                                                                  capfd):
     broken = tmp_path / "broken"

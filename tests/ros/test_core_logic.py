@@ -88,6 +88,14 @@ def test_diagnostic_levels():
     level, message = level_of(True, True, False, 0, 0, math.nan, 100.0, 2.5)  # active, no tick for 2.5 s
     assert level == ERROR and "no control tick for 2.5 s" in message
     assert level_of(True, True, False, 0, 3, 1.0, 100.0)[0] == WARN
+    # ticks (SNN steps of dt) off the network's 1/dt: its dynamics run that much faster or slower
+    assert level_of(True, True, False, 0, 0, 1.0, 100.0, 0.0, "", 12.0, 10.0)[0] == OK  # within RATE_TOLERANCE
+    assert level_of(True, True, False, 0, 0, 1.0, 100.0, 0.0, "", math.nan, 10.0)[0] == OK  # no rate measured
+    level, message = level_of(True, True, False, 0, 0, 1.0, 100.0, 0.0, "", 100.0, 10.0)
+    assert level == WARN and message == ("ticking at 100 Hz where the network's dt gives 10 Hz: its dynamics run 10x "
+                                         "as fast as made for")
+    assert level_of(True, True, False, 0, 0, 1.0, 100.0, 0.0, "", 5.0, 10.0) == (
+        WARN, "ticking at 5 Hz where the network's dt gives 10 Hz: its dynamics run 0.5x as fast as made for")
     window = LatencyWindow()
     for ms in range(1, 101):
         window.add(ms * 1e-3)

@@ -20,8 +20,11 @@ A publisher whose QoS cannot meet a subscription's is reported once per topic: t
 Control modes: timer (tick at control_rate_hz: on the steady clock, which no setting of the system clock moves;
 on sim time with use_sim_time), event (tick on each message of input 0; a watchdog, on the same clock, sends the
 safe command when it stops, within 1.1 input_timeout_s, or 1 ms after it), adaptive (see snncontrol_ros.adaptive;
-base tick from `adaptive_base`). Every parameter, use_sim_time too, is read at configure: a change while configured
-is refused with the reason (clean up, set, configure again). /diagnostics says ERROR when an active node has not
+base tick from `adaptive_base`). Each timer or event tick is one SNN step of the artifact's dt: a timer rate or
+a message rate more than `diagnostics.RATE_TOLERANCE` off 1/dt runs the network's dynamics that much faster or
+slower (a warning at configure for control_rate_hz, WARN on /diagnostics for either). Every parameter,
+use_sim_time too, is read at configure: a change while configured is refused with the reason (clean up, set,
+configure again). /diagnostics says ERROR when an active node has not
 ticked for a while (a stopped /clock).
 The observation (inputs in order, then the set-point) reaches the network through the artifact's observation
 adapter, or through the one the `observation_adapter.*` parameters describe (nested in a parameter file).
@@ -65,7 +68,7 @@ from snncontrol.adapters import IOAdapters, ObservationAdapter
 from snncontrol_ros import messages
 from snncontrol_ros.adaptive import AdaptiveConfig
 from snncontrol_ros.control_core import ControlCore, load_artifact
-from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, ERROR, LatencyWindow, fmt, level_of
+from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, ERROR, WARN, LatencyWindow, fmt, level_of
 from snncontrol_ros.inputs import RESTART_READINGS, Inputs, ValidRange
 from snncontrol_ros.runtime import check_declared, declare, one_line, run_node, value
 from snncontrol_ros.safety import FAULT, SafetyConfig, Throttle
@@ -83,6 +86,8 @@ AUTOSTART_FAILED_EXIT_S = 3.0
 WATCHDOG_CHECKS = 10
 #: ... but not more often than every millisecond (an input_timeout_s of 0.1 ms would make it a 100 kHz timer)
 WATCHDOG_MIN_PERIOD_S = 0.001
+#: event ticks in a diagnostics window from which their rate is compared with the network's 1/dt
+MIN_TICKS_FOR_RATE = 5
 
 #: name -> (default, description); empty arrays are given by their type.
 PARAMETERS: dict[str, tuple[object, str]] = {
@@ -162,6 +167,7 @@ class ControllerNode(LifecycleNode):
         check_declared(self)
         self.add_on_set_parameters_callback(self._on_set_parameters)  # (in front of rclpy's use_sim_time one)
         self._failure = ""  # why the latest configure failed
+        self._finalized = False  # after the shutdown transition: no transition but destroy is left
         self.exit_status = 0  # for run_node: 1 once an autostart could not configure or activate
         self.done = threading.Event()  # run_node ends the process once it is set: after a failed autostart
         self._hardware_id = value(self, "hardware_id")
@@ -234,6 +240,7 @@ class ControllerNode(LifecycleNode):
             self._stop_control()
         self._destroy_entities()
         self._core = None
+        self._finalized = True
         return TransitionCallbackReturn.SUCCESS
 
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -308,6 +315,11 @@ class ControllerNode(LifecycleNode):
         if not RATE_HZ[0] <= self._rate_hz <= RATE_HZ[1]:
             raise ValueError(f"control rate {self._rate_hz:g} Hz (the artifact's dt {controller.spec.dt:g} s) is "
                              f"outside [{RATE_HZ[0]:g}, {RATE_HZ[1]:g}] Hz: set control_rate_hz")
+        if self._mode == "timer" and abs(self._rate_hz * controller.spec.dt - 1.0) > 0.01:
+            self.get_logger().warning(
+                f"control_rate_hz {self._rate_hz:g} Hz: the network was made for steps of {controller.spec.dt:g} s "
+                f"({1.0 / controller.spec.dt:g} Hz); ticking at another rate runs its dynamics "
+                f"{self._rate_hz * controller.spec.dt:.3g}x as fast (0: the artifact's rate)")
         self._input_topics, self._input_types = list(p("input_topics")), list(p("input_types"))
         if not self._input_topics or len(self._input_topics) != len(self._input_types):
             raise ValueError("input_topics and input_types must be non-empty and of the same length")
@@ -643,10 +655,12 @@ class ControllerNode(LifecycleNode):
         configured = self._core is not None
         state = "active" if self._active else ("inactive" if configured else "unconfigured")
         values: dict[str, object] = {key: "" for key in DIAGNOSTIC_KEYS}
-        values["lifecycle_state"] = state
+        values["lifecycle_state"] = "finalized" if self._finalized else state
         if not configured:
             level, message = level_of(False, False, False, 0, 0, math.nan, 0.0)
-            if self._failure:
+            if self._finalized:
+                level, message = WARN, "finalized (shut down: not controlling)"
+            elif self._failure:
                 level, message = ERROR, f"configure failed: {self._failure}"
             return level, message, {k: fmt(v) for k, v in values.items()}
         core = self._core
@@ -687,8 +701,11 @@ class ControllerNode(LifecycleNode):
             "holding_safe_command": bool(c.holding_safe),
             "last_command": np.asarray(self._last_command),
         })
+        # each tick an SNN step of dt (adaptive mode skips steps by design; a few event ticks make no rate)
+        measured = self._mode == "timer" or (self._mode == "event" and d_ticks >= MIN_TICKS_FOR_RATE)
         level, message = level_of(self._active, True, c.holding_safe, self._window_problems, missed_window, p99,
-                                  1e3 / self._rate_hz, stalled_s, c.reason)
+                                  1e3 / self._rate_hz, stalled_s, c.reason, rate if measured else math.nan,
+                                  1.0 / core.controller.spec.dt)
         self._window_t, self._window_energy, self._window_ticks = now, energy, core.ticks
         self._window_problems, self._window_missed_base = 0, self._missed
         self._latency.clear()

@@ -11,13 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 OK, WARN, ERROR = 0, 1, 2  # diagnostic_msgs/DiagnosticStatus levels
+#: a tick rate more than this factor off the network's 1/dt is a warning (its time constants are counted in steps)
+RATE_TOLERANCE = 1.25
 
 #: Every key the controller's DiagnosticStatus carries, with its meaning (documented contract, tested).
 DIAGNOSTIC_KEYS: dict[str, str] = {
-    "lifecycle_state": "unconfigured | inactive | active",
-    "artifact": "the controller artifact directory",
+    "lifecycle_state": "unconfigured | inactive | active | finalized",
+    "artifact": "the controller artifact (a directory or shipped:NAME)",
     "control_mode": "timer | event | adaptive",
-    "control_rate_hz": "nominal tick rate (timer) or measured tick rate (event)",
+    "control_rate_hz": "nominal tick rate (timer) or measured tick rate per second of wall time (event, adaptive)",
     "ticks": "control ticks since activation (each publishes a command)",
     "snn_steps": "ticks that stepped the SNN (adaptive mode skips some)",
     "skipped_ticks": "ticks that held the previous command without an SNN step (adaptive mode)",
@@ -26,8 +28,8 @@ DIAGNOSTIC_KEYS: dict[str, str] = {
     "latency_p99_ms": "99th percentile of that latency (ms)",
     "latency_max_ms": "maximum of that latency (ms)",
     "spike_rate_hz": "mean firing rate of the spiking neurons over the window (Hz, SNN time)",
-    "sops_per_s": "synaptic operations per second over the window (wall or sim time)",
-    "snn_energy_per_s_j": "estimated SNN energy per second (W; 45 nm figures of snncontrol.energy)",
+    "sops_per_s": "synaptic operations per second of wall time (steady clock) over the window",
+    "snn_energy_per_s_j": "estimated SNN energy per second of wall time (W; 45 nm figures of snncontrol.energy)",
     "stale_inputs": "ticks with an input without a valid sample for input_timeout_s (total)",
     "missing_inputs": "ticks with an input that never arrived (total)",
     "invalid_inputs": "ticks with bad input: a value out of range, a message of the wrong size (total)",
@@ -82,13 +84,17 @@ def level_of(
     period_ms: float,
     stalled_s: float = 0.0,
     reason: str = "",
+    tick_rate_hz: float = float("nan"),
+    network_rate_hz: float = float("nan"),
 ) -> tuple[int, str]:
     """OK / WARN / ERROR with a short message.
 
     ERROR: not configured, or the safe command is held now (bad or stale input, or a network fault: `reason`
     says which), or active without a tick for `stalled_s` > 0 s (the node clock stopped: use_sim_time without
     /clock);
-    WARN: inactive, or in the window bad inputs, missed ticks or p99 latency above half a period;
+    WARN: inactive, or in the window bad inputs, missed ticks, p99 latency above half a period, or ticks (each an
+    SNN step of the artifact's dt) at a rate `tick_rate_hz` off the network's own 1/dt (`network_rate_hz`) by more
+    than RATE_TOLERANCE (its time constants, in steps, then run that much faster or slower than it was made for);
     OK otherwise.
     """
     if not configured:
@@ -106,6 +112,10 @@ def level_of(
         return WARN, f"{missed_in_window} missed tick(s) in the last window"
     if np.isfinite(p99_ms) and period_ms > 0 and p99_ms > 0.5 * period_ms:
         return WARN, f"p99 latency {p99_ms:.2f} ms is above half the control period"
+    ratio = tick_rate_hz / network_rate_hz
+    if np.isfinite(ratio) and not 1 / RATE_TOLERANCE <= ratio <= RATE_TOLERANCE:
+        return WARN, (f"ticking at {tick_rate_hz:.3g} Hz where the network's dt gives {network_rate_hz:.3g} Hz: its "
+                      f"dynamics run {ratio:.2g}x as fast as made for")
     return OK, "controlling"
 
 
