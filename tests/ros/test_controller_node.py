@@ -23,7 +23,7 @@ from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock as ClockMsg
-from sensor_msgs.msg import JointState, Range
+from sensor_msgs.msg import Imu, JointState, Range
 from snncontrol_ros import messages
 from snncontrol_ros.control_core import ControlCore
 from snncontrol_ros.controller_node import ControllerNode
@@ -34,6 +34,7 @@ from std_msgs.msg import Float64, Float64MultiArray
 
 from snncontrol.adapters import ActionAdapter, IOAdapters, ObservationAdapter
 from snncontrol.artifacts import load_controller, save_controller
+from snncontrol.controllers import resolve
 from snncontrol.policy import SNNPolicy
 
 
@@ -426,7 +427,7 @@ def test_malformed_messages_of_any_input_kind_give_the_safe_command_and_the_node
                Float64MultiArray(data=[0.5, 9.0])]
     else:
         good = JointState(name=["a"], position=[0.5], velocity=[1.0])
-        bad = [JointState(name=["a"], position=[0.5], velocity=[]), JointState(name=["b"], position=[0.5],
+        bad = [JointState(name=["a"], position=[0.5, 0.6], velocity=[1.0]), JointState(name=["b"], position=[0.5],
                velocity=[1.0]), JointState(name=["a"], position=[9.0], velocity=[1.0])]
     answer(good)
     for msg in bad:
@@ -525,6 +526,49 @@ def test_nan_in_an_element_the_adapter_does_not_read_does_not_stop_control(conte
         assert spinner.until(lambda count=count: len(commands) > count, 5.0)
     assert node.core.counters.reason == "" and node.core.counters.missing_samples == 0
     assert any(abs(c) > 0.0 for c in commands[-1])
+
+
+def test_joint_states_are_read_by_name_and_a_position_only_state_controls(context, spinner):
+    """Without joint_names the values were read by place: the same state listed in another order (legal) gave
+    another command, and two publishers on one topic swapped joints on every message; a JointState without
+    velocities (valid: position-only) gave the safe command for good, though the NCAP reads positions only."""
+    node = controller(context, spinner, artifact="shipped:swimmer_ncap", autostart=True,
+                      input_topics=["joint_states"], input_types=["joint_state"], setpoint_topic="",
+                      observation_min=[-100.0], observation_max=[100.0])
+    (joints,), commands = _generic_source(context, spinner, node, ["joint_states"], JointState)
+    names, positions = [f"joint_{k}" for k in range(5)], [0.3, -0.2, 0.1, 0.0, -0.4]
+    reference = SNNPolicy.of(load_controller(resolve("shipped:swimmer_ncap")))
+
+    def answer(msg: JointState) -> list[float]:
+        count = len(commands)
+        joints.publish(msg)
+        assert spinner.until(lambda: len(commands) > count, 5.0)
+        return commands[-1]
+
+    observation = np.array([positions + [0.0] * 5])
+    for k in range(6):  # the first in joint order, then alternately reversed, or without velocities
+        msg = JointState(name=names, position=positions, velocity=[0.0] * 5)
+        if k % 2:
+            msg = JointState(name=names[::-1], position=positions[::-1], velocity=[0.0] * 5)
+        if k == 4:
+            msg = JointState(name=names, position=positions)  # position-only
+        expected = reference.act(observation)[0]
+        assert answer(msg) == pytest.approx(expected.tolist(), abs=1e-6), f"message {k}"
+    assert node.core.counters.safe_commands == 0 and node.core.counters.reason == ""
+    assert answer(JointState(name=["other"] * 5, position=positions, velocity=[0.0] * 5)) == [0.0] * 5
+    assert "lacks joint(s)" in node.core.counters.reason
+
+
+def test_an_imu_field_marked_not_provided_is_a_lost_sample():
+    """A covariance starting with -1 is sensor_msgs/Imu's "not provided": its zeros were read as measurements."""
+    msg = Imu()
+    msg.angular_velocity.x, msg.linear_acceleration.z = 0.5, 9.8
+    assert messages.to_vector("imu", msg)[0].tolist() == [0.5, 0.0, 0.0, 0.0, 0.0, 9.8]
+    msg.angular_velocity_covariance[0] = -1.0
+    values, problem = messages.to_vector("imu", msg)
+    assert np.isnan(values[:3]).all() and values[3:].tolist() == [0.0, 0.0, 9.8] and problem == ""
+    msg.linear_acceleration_covariance[0] = -1.0
+    assert np.isnan(messages.to_vector("imu", msg)[0]).all()
 
 
 def test_a_warning_throttle_outside_its_range_is_refused(context):

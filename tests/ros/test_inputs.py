@@ -100,12 +100,21 @@ def test_no_observation_until_the_set_point_or_a_finite_default():
 
 def test_an_input_of_free_size_keeps_the_size_of_the_first_good_tick():
     joints = Inputs(["/joints"], ["joint_state"], [None], lambda sizes: None, [True], [], 0.5, False, math.nan)
-    joints.receive(0, JointState(name=["a", "b"], position=[0.1, 0.2], velocity=[0.0, 0.0]), now=0)
+    joints.receive(0, JointState(position=[0.1, 0.2], velocity=[0.0, 0.0]), now=0)  # unnamed: read by place
     assert joints.hold_sizes() == [("/joints", 4)] and joints.hold_sizes() == []
-    joints.receive(0, JointState(name=["a"], position=[0.1], velocity=[0.0]), now=MS)
+    joints.receive(0, JointState(position=[0.1], velocity=[0.0]), now=MS)
     assert joints.observation(now=MS).problem == (
         "/joints: 2 value(s), expected 4 (the size it had when control was first good)"
     )
+
+
+def test_a_joint_state_without_joint_names_is_read_in_the_order_of_its_first_named_message():
+    joints = Inputs(["/joints"], ["joint_state"], [None], lambda sizes: None, [True], [], 0.5, False, math.nan)
+    joints.receive(0, JointState(name=["a", "b"], position=[0.1, 0.2], velocity=[1.0, 2.0]), now=0)
+    joints.receive(0, JointState(name=["b", "a"], position=[0.2, 0.1], velocity=[2.0, 1.0]), now=MS)
+    assert joints.observation(now=MS).values.tolist() == [0.1, 0.2, 1.0, 2.0]
+    joints.receive(0, JointState(name=["a"], position=[0.1], velocity=[1.0]), now=2 * MS)
+    assert joints.observation(now=2 * MS).problem == "/joints: joint_state lacks joint(s) ['b']"
 
 
 def test_dropped_readings_are_forgotten():

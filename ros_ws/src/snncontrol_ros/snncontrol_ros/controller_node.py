@@ -97,7 +97,8 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "control_rate_hz": (0.0, "timer rate (Hz); 0: the artifact's 1/dt"),
     "input_topics": (["altitude"], "sensor topics, concatenated in order into the observation"),
     "input_types": (["range"], "type of each input: range | joint_state | imu | float64 | float64_multi_array"),
-    "joint_names": (Parameter.Type.STRING_ARRAY, "joint order for joint_state inputs (empty: message order)"),
+    "joint_names": (Parameter.Type.STRING_ARRAY, "joint order for joint_state inputs (empty: that of each input's "
+                    "first named message)"),
     "setpoint_topic": ("setpoint", "std_msgs/Float64 set-point appended to the observation ('' for none)"),
     "observation_adapter.kind": ("", "identity | select | setpoint_error: replaces the artifact's observation "
                                      "adapter ('' keeps it); see snncontrol.adapters"),

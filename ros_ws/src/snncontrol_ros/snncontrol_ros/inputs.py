@@ -100,6 +100,9 @@ class Inputs:
         self.latest: list[Latest | None] = [None] * len(kinds)
         self.held_sizes: list[int | None] = list(sizes)  # free sizes (None) held after a good tick
         self.setpoint: float | None = None  # the latest received
+        #: per joint_state input without `joint_names`: the joint names of its first good named message, in whose
+        #: order its later messages are read
+        self.learned_joints: list[list[str]] = [[] for _ in kinds]
         #: per input, (latest stamp ns, count, first arrival ns) of the readings in a row on a time base that went
         #: back, not taken yet
         self.restarting: list[tuple[int, int, int] | None] = [None] * len(kinds)
@@ -127,7 +130,9 @@ class Inputs:
         """A message as the tick uses it: wrong sizes and message problems named by topic, lost samples as NaN
         (a problem too where the input does not hold), the time of the latest valid sample."""
         name = self.names[index]
-        values, problem = messages.to_vector(self.kinds[index], msg, self.joint_names)
+        values, problem = messages.to_vector(self.kinds[index], msg, self.joint_names or self.learned_joints[index])
+        if not (problem or self.joint_names or self.learned_joints[index]) and self.kinds[index] == "joint_state":
+            self.learned_joints[index] = list(msg.name)  # (empty: an unnamed state, read by place)
         expected = self.held_sizes[index]
         if problem or (expected is not None and values.size != expected):
             because = "" if self.sizes[index] else " (the size it had when control was first good)"

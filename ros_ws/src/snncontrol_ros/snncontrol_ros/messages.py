@@ -5,8 +5,11 @@ Inputs (parameter `input_types`, one per input topic) become observation vectors
   (REP 117: too close / no return / error), or at/over max_range (where sensors such as the TFmini-S report a
   lost return). A finite reading below min_range (when max_range > min_range) is reported as a problem.
 - joint_state: sensor_msgs/JointState -> [positions..., velocities...] (rad, rad/s), in `joint_names` order
-  when given.
-- imu: sensor_msgs/Imu -> [angular velocity x y z (rad/s), linear acceleration x y z (m/s^2)].
+  when given (else in the order of the names of the input's first named message: a driver that lists its joints
+  in another order, or a second publisher on the topic, is read by name, not by place). An empty velocity array
+  (valid: a position-only state) gives lost samples (NaN) for the velocities.
+- imu: sensor_msgs/Imu -> [angular velocity x y z (rad/s), linear acceleration x y z (m/s^2)]; a field whose
+  covariance starts with -1 (the message's "not provided") gives lost samples (NaN).
 - float64: std_msgs/Float64 -> [data].
 - float64_multi_array: std_msgs/Float64MultiArray -> data.
 A non-finite value of any input is a lost sample too (the controller node holds it, see `controller_node`).
@@ -96,6 +99,8 @@ def to_vector(kind: str, msg: Any, joint_names: Sequence[str] = ()) -> tuple[np.
         return np.array([value]), ""
     if kind == "joint_state":
         pos, vel = np.asarray(msg.position, np.float64), np.asarray(msg.velocity, np.float64)
+        if len(vel) == 0 < len(pos):  # a position-only state: its velocities are not measured
+            vel = np.full(len(pos), math.nan)
         if joint_names:
             index = {name: i for i, name in enumerate(msg.name)}
             missing = [n for n in joint_names if n not in index]
@@ -111,7 +116,10 @@ def to_vector(kind: str, msg: Any, joint_names: Sequence[str] = ()) -> tuple[np.
         return np.concatenate([pos, vel]), ""
     if kind == "imu":
         w, a = msg.angular_velocity, msg.linear_acceleration
-        return np.array([w.x, w.y, w.z, a.x, a.y, a.z], dtype=np.float64), ""
+        values = np.array([w.x, w.y, w.z, a.x, a.y, a.z], dtype=np.float64)
+        values[:3] = math.nan if msg.angular_velocity_covariance[0] == -1 else values[:3]
+        values[3:] = math.nan if msg.linear_acceleration_covariance[0] == -1 else values[3:]
+        return values, ""
     if kind == "float64":
         return np.array([float(msg.data)]), ""
     if kind == "float64_multi_array":
