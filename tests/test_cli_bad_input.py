@@ -237,6 +237,37 @@ def test_eval_swimmer_takes_the_plants_link_range(capsys):
     assert main(["eval-swimmer", "--links", "2", "--episodes", "1", "--steps", "5"]) == 0
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--links", "5000"], "--links must be in 2..30 for the swimmer plant, got 5000"),  # 15 s and 5 GB first
+        (["--lead", "-1"], "--lead must be a number of seconds in [0, 10], got -1.0"),  # said "needs rates"
+        (["--lead", "1e300", "--rates", "5", "6", "7", "8", "9"], "--lead must be a number of seconds in [0, 10]"),
+        (["--lead", "0", "--rates", "5", "6", "7", "8", "9"], "--lead 0 reads the angles alone: leave --rates out"),
+        (["--env", "CartPole-v1", "--links", "2", "--angles", "0"],
+         "CartPole-v1: a body with flat continuous (Box) observations and actions is needed, its actions are Discrete"),
+        (["--env", "Pendulum-v1", "--links", "2", "--angles", "0", "--video", "{tmp}/p.mp4"],
+         "--video: Pendulum-v1 cannot render frames of a given size"),
+    ],
+)
+def test_eval_swimmer_bodies_and_options_it_cannot_use_are_one_line(args, message, tmp_path, capsys):
+    """Each was a stack dump (a discrete body, a body that takes no frame size) or a late or misleading line."""
+    err = _one_line(capsys, "eval-swimmer", "--steps", "5", *[a.format(tmp=tmp_path) for a in args])
+    assert message in err
+
+
+def test_eval_swimmer_refuses_a_controller_reading_angles_where_the_plant_has_none(tmp_path, capsys):
+    """A Swimmer-v5 NCAP (angles at 1, 2) swum in the plant without --env read a joint velocity as an angle."""
+    from snncontrol.artifacts import save_controller
+    from snncontrol.controllers.ncap import ncap_io, ncap_spec, paper_genome
+
+    spec = ncap_spec(3, "spiking", oscillator="clock", period=72, dt=0.04)
+    path = save_controller(tmp_path / "v5", spec, paper_genome(spec), None, ncap_io(3, angles=[1, 2]))
+    err = _one_line(capsys, "eval-swimmer", str(path), "--steps", "5")
+    assert "reads the joint angles at observation indices [1, 2], not where the project's plant has them (0 1)" in err
+    assert main(["eval-swimmer", str(path), "--steps", "5", "--angles", "0", "1"]) == 0
+
+
 def test_running_out_of_memory_is_one_line(capsys, monkeypatch):
     """torch's allocator raises RuntimeError (not MemoryError): a page of traceback."""
     import snncontrol.evaluation.swimming as swimming

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 DEFAULT_ARTIFACT = "swimmer_ncap"
 MAX_VIDEO_PIXELS = 4096  # per side of a video frame
+MAX_LEAD_S = 10.0  # s: the farthest --lead (the angles extrapolated by their rates over it)
 
 
 #: file types the video encoder (imageio-ffmpeg) writes
@@ -148,6 +149,12 @@ def run(args: argparse.Namespace) -> int:
 
     path = resolve(args.artifact)
     spec, genome, _, io = read_artifact(path)
+    if args.env == PLANT and args.links is not None and not MIN_LINKS <= args.links <= MAX_LINKS:  # before the body
+        raise SnnControlError(f"--links must be in {MIN_LINKS}..{MAX_LINKS} for the swimmer plant, got {args.links}")
+    if args.lead is not None and not (np.isfinite(args.lead) and 0 <= args.lead <= MAX_LEAD_S):
+        raise SnnControlError(f"--lead must be a number of seconds in [0, {MAX_LEAD_S:g}], got {args.lead}")
+    if args.lead == 0 and args.rates is not None:  # (the rates were dropped without a word)
+        raise SnnControlError("--lead 0 reads the angles alone: leave --rates out, or give a lead > 0")
     spec, genome, io, n_links = body(spec, genome, io, args.links, args.angles, args.rates, args.lead)
     plant_layout = tuple(range(n_links - 1))  # where the plant's observation holds the joint angles
     if args.env != PLANT:  # (a misspelt id was answered with a request for --angles)
@@ -164,10 +171,13 @@ def run(args: argparse.Namespace) -> int:
                               f"where the project's plant has them; give --angles for {args.env} (e.g. Swimmer-v5: "
                               f"--angles 1 2, after its body angle; --angles {' '.join(map(str, plant_layout))} "
                               "where that body has them there too)")
+    indices = getattr(io.observation, "indices", None)
+    if args.env == PLANT and args.angles is None and indices and indices != plant_layout[: len(indices)]:
+        raise SnnControlError(f"the controller reads the joint angles at observation indices {list(indices)}, not "
+                              f"where the project's plant has them ({' '.join(map(str, plant_layout))}): give --env "
+                              "for the body it was made for, or --angles for the plant")
     if args.env == PLANT and not MIN_LINKS <= n_links <= MAX_LINKS:
         raise SnnControlError(f"--links must be in {MIN_LINKS}..{MAX_LINKS} for the swimmer plant, got {n_links}")
-    if args.lead is not None and not (np.isfinite(args.lead) and args.lead >= 0):
-        raise SnnControlError(f"--lead must be a number of seconds >= 0, got {args.lead}")
     plant_body = {key: getattr(args, key) for key in BODY_OPTIONS if getattr(args, key) is not None}
     if plant_body and args.env != PLANT:
         raise SnnControlError(f"--link-length, --gear, --viscosity and --density set the plant's body, not {args.env}")
@@ -221,7 +231,10 @@ def video_env(env_id: str, n_links: int, steps: int, width: int, height: int, bo
 def check_video_size(env_id: str, n_links: int, width: int, height: int, body: dict | None = None) -> None:
     """One SnnControlError line if the body cannot render frames of width x height pixels (the model's offscreen
     framebuffer), found by rendering its first frame."""
-    env = video_env(env_id, n_links, 1, width, height, body)
+    try:
+        env = video_env(env_id, n_links, 1, width, height, body)
+    except TypeError as exc:  # (gym.make passes width and height to the body's constructor)
+        raise SnnControlError(f"--video: {env_id} cannot render frames of a given size ({first_line(exc)})") from None
     try:
         env.reset(seed=0)
         env.render()

@@ -120,6 +120,7 @@ def swim(
     env = make_swimmer(env_id, copies, steps, kwargs)
     try:
         n_commands = 0 if commands is None else len(commands)
+        check_body(env, env_id)
         obs_shape, act_shape = env.single_observation_space.shape, env.single_action_space.shape
         io.check(obs_shape[0], act_shape[0], spec.n_inputs - n_commands, spec.n_outputs, env_id)
         if pert.silence_dorsal is not None and pert.silence_dorsal >= act_shape[0]:
@@ -162,6 +163,16 @@ def swim(
     net = along / (counted * env.unwrapped.core.control_dt) if plant else np.full(copies, np.nan)
     per_genome = [values.reshape(batch, episodes).mean(1) for values in (total, forward, yaw / counted, net)]
     return SwimResult(*per_genome[:3], total, forward, per_genome[3], net)
+
+
+def check_body(env: gym.vector.VectorEnv, env_id: str) -> None:
+    """One SnnControlError line unless the body `env` takes flat continuous (Box) observations and actions (a
+    discrete body failed on its action shape in Python's words)."""
+    spaces = {"observations": env.single_observation_space, "actions": env.single_action_space}
+    for what, space in spaces.items():
+        if not (isinstance(space, gym.spaces.Box) and len(space.shape) == 1):
+            raise SnnControlError(f"{env_id}: a body with flat continuous (Box) observations and actions is needed, "
+                                  f"its {what} are {space}")
 
 
 def make_swimmer(env_id: str, copies: int, steps: int, kwargs: dict[str, Any] | None) -> gym.vector.VectorEnv:
