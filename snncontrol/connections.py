@@ -10,7 +10,7 @@ of input current).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -26,11 +26,13 @@ MAX_DELAY_STEPS = 10_000
 MAX_DELAY_VALUES = 2**20
 
 
-def _int_matrix(value: Any, name: str) -> np.ndarray | None:
+def _int_matrix(value: Any, name: str, booleans: bool = False) -> np.ndarray | None:
+    """`value` as a 1-D or 2-D int64 array; booleans only where they mean 0/1 (`booleans`: a mask), not for
+    indices, signs or delays (a tie of true/false made every false entry index 0, a synapse)."""
     if value is None:
         return None
     arr = np.asarray(value)
-    if arr.dtype.kind not in "iub" or arr.ndim not in (1, 2):
+    if arr.dtype.kind not in ("iub" if booleans else "iu") or arr.ndim not in (1, 2):
         raise SpecError(f"connection.{name} must be a 1-D or 2-D array of integers, got {arr.dtype} {arr.shape}")
     return arr.astype(np.int64)
 
@@ -53,13 +55,12 @@ class Connection:
     mask: np.ndarray | None = None
     sign: np.ndarray | None = None
     delay: np.ndarray | int = 0
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.pattern not in ("dense", "one_to_one"):
             raise SpecError(f"connection.pattern must be 'dense' or 'one_to_one', got {self.pattern!r}")
         for name in ("tie", "mask", "sign"):
-            object.__setattr__(self, name, _int_matrix(getattr(self, name), name))
+            object.__setattr__(self, name, _int_matrix(getattr(self, name), name, booleans=name == "mask"))
         if self.tie_coeff is not None:
             object.__setattr__(self, "tie_coeff", finite_array(self.tie_coeff, "connection.tie_coeff"))
             if self.tie is None:

@@ -246,6 +246,19 @@ def test_a_listed_genome_layout_that_is_not_the_specs_is_refused(tmp_path: Path,
     _refused(path, match)
 
 
+def test_boolean_tie_sign_or_delay_matrices_are_refused(tmp_path: Path) -> None:
+    """JSON true/false were taken as 1/0: a tie of booleans made every false entry index 0, a synapse."""
+    def boolean_tie(document: dict[str, Any]) -> None:
+        connection = document["spec"]["layers"][0]["input"]
+        connection["tie"] = [[entry >= 0 for entry in row] for row in connection["tie"]]
+
+    _refused(_artifact(tmp_path, PAIRED, boolean_tie), "connection.tie must be a 1-D or 2-D array of integers")
+    for name in ("sign", "delay"):
+        with pytest.raises(SpecError, match=f"connection.{name} must be a 1-D or 2-D array of integers, got bool"):
+            Connection(**{name: np.array([[True, False]])})
+    assert Connection(mask=np.array([[True, False]])).mask.tolist() == [[1, 0]]  # a mask's booleans are its 0/1
+
+
 def test_ragged_shared_groups_are_one_line_naming_them(tmp_path: Path) -> None:
     ragged = _set("spec", "layers", 0, "shared", value={"bias": [0, [1]]})  # (numpy's own ValueError escaped)
     _refused(_artifact(tmp_path, PLAIN, ragged), r"layer 'h'\.shared\['bias'\] must be 2 non-negative group indices")
