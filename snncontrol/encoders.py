@@ -25,6 +25,8 @@ from snncontrol.params import finite_number, integer
 
 EncoderState = tuple[torch.Tensor, ...]
 _CROSSING_TOLERANCE = 1e-9
+#: Smallest send-on-delta threshold (in the input's unit): the event count of a unit change stays a float32
+MIN_DELTA = 1e-30
 
 
 class Encoder(ABC):
@@ -189,25 +191,31 @@ class SendOnDeltaEncoder(Encoder):
     spiking: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        if not finite_number(self.delta, "SendOnDeltaEncoder.delta") > 0:
-            raise SpecError(f"SendOnDeltaEncoder.delta must be positive, got {self.delta}")
+        if not finite_number(self.delta, "SendOnDeltaEncoder.delta") >= MIN_DELTA:
+            raise SpecError(f"SendOnDeltaEncoder.delta must be at least {MIN_DELTA:g} (in the input's unit: smaller "
+                            f"ones make event counts beyond float32, every output NaN), got {self.delta}")
 
     def out_size(self, n_inputs: int) -> int:
         return 2 * n_inputs
 
     def init_state(self, batch: int, n_inputs: int, dt: float, dtype: torch.dtype) -> EncoderState:
-        return (torch.full((batch, n_inputs), float("nan"), dtype=dtype),)
+        """The reference is float64 whatever the network's dtype: a float32 one drifted by half an ulp per event
+        and lost or doubled events on a long ramp (one step in ten of a ramp of one delta per step)."""
+        return (torch.full((batch, n_inputs), float("nan"), dtype=torch.float64),)
 
     def step(self, x: torch.Tensor, state: EncoderState) -> tuple[torch.Tensor, EncoderState]:
         (ref,) = state
-        finite = torch.isfinite(x)
-        ref = torch.where(torch.isnan(ref) & finite, x, ref)
-        diff = torch.where(finite, x - ref, torch.zeros_like(x))
-        # A relative tolerance keeps rounding in the reference (1.2 - 1.0 = 0.1999...) from losing an event.
-        up = torch.floor(diff / self.delta + _CROSSING_TOLERANCE).clamp(min=0.0)
-        down = torch.floor(-diff / self.delta + _CROSSING_TOLERANCE).clamp(min=0.0)
+        wide = x.to(torch.float64)
+        finite = torch.isfinite(wide)
+        ref = torch.where(torch.isnan(ref) & finite, wide, ref)
+        diff = torch.where(finite, wide - ref, torch.zeros_like(wide))
+        # A tolerance keeps rounding (1.2 - 1.0 = 0.1999..., and the input's own rounding to its dtype, e.g. k x
+        # 0.3 in float32) from losing an event: relative, plus a few of the input dtype's ulps at its magnitude.
+        ulps = 4 * torch.finfo(x.dtype).eps * wide.abs().nan_to_num(0.0) / self.delta
+        up = torch.floor(diff / self.delta + _CROSSING_TOLERANCE + ulps).clamp(min=0.0)
+        down = torch.floor(-diff / self.delta + _CROSSING_TOLERANCE + ulps).clamp(min=0.0)
         ref = ref + self.delta * (up - down)
-        return torch.cat([up, down], dim=-1), (ref,)
+        return torch.cat([up, down], dim=-1).to(x.dtype), (ref,)
 
 
 @dataclass(frozen=True)

@@ -185,3 +185,23 @@ def test_regular_encoder_fires_within_one_spike_of_the_expected_count_without_ra
     assert len(torch.unique(phases)) == 64 and phases.min() >= 0 and phases.max() < 1  # spread, not in lockstep
     with pytest.raises(SpecError, match="rate_per_unit"):
         RegularEncoder(rate_per_unit=0.0)
+
+
+@pytest.mark.parametrize("delta", [0.3, 0.05, 1.7])
+def test_send_on_delta_in_float32_fires_once_per_delta_on_a_long_ramp(delta: float) -> None:
+    """The float32 reference drifted by half an ulp per event: on a ramp of one delta per step about one step in
+    ten gave 0 events and the next 2."""
+    encoder = SendOnDeltaEncoder(delta)
+    state = encoder.init_state(1, 1, 0.1, torch.float32)
+    counts = []
+    for k in range(2000):
+        events, state = encoder.step(torch.tensor([[k * delta]], dtype=torch.float32), state)
+        assert events.dtype == torch.float32
+        counts.append(events[0].tolist())
+    assert all(up == 1.0 and down == 0.0 for up, down in counts[1:])
+
+
+def test_a_send_on_delta_threshold_too_small_for_float32_counts_is_refused() -> None:
+    """1e-50 loaded, then was 0 in float32: every output and membrane downstream NaN."""
+    with pytest.raises(SpecError, match=r"SendOnDeltaEncoder.delta must be at least 1e-30 \(in the input's unit"):
+        SendOnDeltaEncoder(1e-50)
