@@ -25,6 +25,8 @@ from snncontrol.params import finite_number, integer
 
 EncoderState = tuple[torch.Tensor, ...]
 _CROSSING_TOLERANCE = 1e-9
+#: Largest magnitude of a population code's bounds and gain (1e308 crashed torch.linspace in float32)
+MAX_CODE_VALUE = 1e30
 #: Smallest send-on-delta threshold (in the input's unit): the event count of a unit change stays a float32
 MIN_DELTA = 1e-30
 
@@ -73,11 +75,14 @@ class PopulationEncoder(Encoder):
     def __post_init__(self) -> None:
         object.__setattr__(self, "n_per_input", integer(self.n_per_input, "PopulationEncoder.n_per_input", low=2))
         for name in ("low", "high", "width_factor", "gain"):
-            finite_number(getattr(self, name), f"PopulationEncoder.{name}")
+            if not abs(finite_number(getattr(self, name), f"PopulationEncoder.{name}")) <= MAX_CODE_VALUE:
+                raise SpecError(f"PopulationEncoder.{name} must lie within +-{MAX_CODE_VALUE:g} (the float32 the "
+                                f"network computes in), got {getattr(self, name)}")
         if not self.high > self.low:
             raise SpecError(f"PopulationEncoder.high must exceed low, got [{self.low}, {self.high}]")
-        if self.width_factor <= 0:
-            raise SpecError(f"PopulationEncoder.width_factor must be positive, got {self.width_factor}")
+        if not self.width_factor * (self.high - self.low) / (self.n_per_input - 1) >= MIN_DELTA:
+            raise SpecError(f"PopulationEncoder.width_factor must be positive and the fields' width at least "
+                            f"{MIN_DELTA:g}, got {self.width_factor} over [{self.low}, {self.high}]")
 
     def out_size(self, n_inputs: int) -> int:
         return n_inputs * self.n_per_input

@@ -132,6 +132,11 @@ def test_bad_encoder_arguments_raise_clear_errors() -> None:
         SendOnDeltaEncoder(delta=0.0)
     with pytest.raises(SpecError, match="n_per_input"):
         PopulationEncoder(n_per_input=1)
+    for bounds in ({"low": -1e308, "high": 1e308}, {"gain": 1e200}):  # loaded, then crashed torch.linspace
+        with pytest.raises(SpecError, match=r"must lie within \+-1e\+30 \(the float32"):
+            PopulationEncoder(**bounds)
+    with pytest.raises(SpecError, match="the fields' width at least 1e-30"):
+        PopulationEncoder(low=0.0, high=1e-35)
     with pytest.raises(SpecError, match="window"):
         RateDecoder(window=0)
     assert np.isfinite(PoissonEncoder().rate_per_unit)
