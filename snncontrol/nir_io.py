@@ -63,6 +63,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
 import os
 import re
 from collections.abc import Callable
@@ -289,8 +290,12 @@ def _ratio(num: np.ndarray, tau: np.ndarray, dt: float) -> np.ndarray:
         return np.where(both, 1.0, num * dt / np.where(both, 1.0, tau))
 
 
-def _neuron(node_key: str, node: nir.NIRNode, n: int, dt: float) -> tuple[NeuronModel, dict[str, np.ndarray]]:
-    """Our neuron model and its per-neuron fields, plus "gain": the per-step input gain to fold into the weights."""
+def _neuron(
+    node_key: str, node: nir.NIRNode, n: int, dt: float, graph_dt: float | None = None
+) -> tuple[NeuronModel, dict[str, np.ndarray]]:
+    """Our neuron model and its per-neuron fields, plus "gain": the per-step input gain to fold into the weights.
+    `graph_dt`: the step (s) the graph was exported at, where it says; its metadata-only features (threshold
+    adaptation, refractory period) are counted in its steps, so they import only at that step."""
     meta = _node_meta(node)
     common = {name: _per_neuron(node_key, name, getattr(node, name), n) for name in ("r", "v_leak")}
     if np.any(common["v_leak"] != 0):
@@ -310,6 +315,11 @@ def _neuron(node_key: str, node: nir.NIRNode, n: int, dt: float) -> tuple[Neuron
         )
     except (SpecError, TypeError, ValueError) as exc:
         raise SpecError(f"NIR node {node_key!r}: bad {META_KEY} metadata: {exc}") from None
+    if graph_dt is not None and not math.isclose(graph_dt, dt, rel_tol=1e-9) and (
+            model.adaptation != "none" or model.refractory):
+        raise SpecError(f"NIR node {node_key!r}: its threshold adaptation and refractory period are counted in steps "
+                        f"of the graph's dt {graph_dt:g} s; import it at that dt, not {dt:g} s (they would not be "
+                        "resampled: their times would scale by the ratio)")
     fields = {"theta": _per_neuron(node_key, "v_threshold", node.v_threshold, n)}
     if model.adaptation != "none":
         fields["decay_th"] = _per_neuron(node_key, "decay_th", meta.get("decay_th"), n)
@@ -430,13 +440,16 @@ def import_nir(graph: nir.NIRGraph, *, dt: float | None = None) -> tuple[Network
 
     dt: the step in s; defaults to the graph's metadata "dt" (a SpecError if neither is given).
     """
-    if dt is None:
-        if "dt" not in (graph.metadata or {}):
-            raise SpecError("NIR graph has no metadata 'dt'; pass import_nir(graph, dt=...) in s")
+    graph_dt = None
+    if "dt" in (graph.metadata or {}):
         try:
-            dt = float(graph.metadata["dt"])
+            graph_dt = float(graph.metadata["dt"])
         except (TypeError, ValueError):
             raise SpecError(f"NIR graph metadata 'dt' is not a number: {graph.metadata['dt']!r}") from None
+    if dt is None:
+        if graph_dt is None:
+            raise SpecError("NIR graph has no metadata 'dt'; pass import_nir(graph, dt=...) in s")
+        dt = graph_dt
     layers: list[Layer] = []
     values: dict[str, np.ndarray] = {}
     n_in: int | None = None
@@ -445,7 +458,7 @@ def import_nir(graph: nir.NIRGraph, *, dt: float | None = None) -> tuple[Network
         w_in, bias = _weights(w_key, graph.nodes[w_key], n_in)
         n_inputs = n_inputs or w_in.shape[0]
         n = w_in.shape[1]
-        model, fields = _neuron(n_key, graph.nodes[n_key], n, dt)
+        model, fields = _neuron(n_key, graph.nodes[n_key], n, dt, graph_dt)
         gain = fields.pop("gain")
         gain = np.where(np.abs(gain - 1.0) <= _GAIN_TOL, 1.0, gain)
         params = {"w_in": w_in * gain, **fields}
@@ -479,12 +492,28 @@ def import_nir(graph: nir.NIRGraph, *, dt: float | None = None) -> tuple[Network
         layers.append(layer)
         values.update({f"{name}.{key}": value for key, value in params.items()})
         n_in = n
+    _check_ends(graph, n_inputs, n_in)  # type: ignore[arg-type]
     encoder = _graph_json(graph, "encoder", encoder_from_dict)
     if encoder is not None and not isinstance(encoder, SampleHoldEncoder):
         raise SpecError(f"NIR graph metadata 'encoder': only the sample-hold stage is supported, got {encoder.kind!r}")
     name = str((graph.metadata or {}).get("name", ""))
     spec = NetworkSpec(n_inputs, tuple(layers), dt=dt, encoder=encoder, name=name)
     return spec, spec.parameters.flatten(values)[0]
+
+
+def _check_ends(graph: nir.NIRGraph, n_inputs: int, n_outputs: int) -> None:
+    """SpecError naming the node unless the Input node's size is the first weights' inputs and the Output node's the
+    last layer's neurons (a graph whose Input said 5 and Output 7 imported as 2 inputs and 3 outputs)."""
+    for key, node in graph.nodes.items():
+        if isinstance(node, nir.Input | nir.Output):
+            kind = "input" if isinstance(node, nir.Input) else "output"
+            types = node.input_type if kind == "input" else node.output_type
+            expected = n_inputs if kind == "input" else n_outputs
+            for shape in types.values():
+                size = int(np.prod(np.asarray(shape, dtype=np.int64)))
+                if size != expected:
+                    raise SpecError(f"NIR node {key!r} ({type(node).__name__}) has {size} values; the weights give "
+                                    f"{expected} {kind}s")
 
 
 def _graph_json(graph: nir.NIRGraph, key: str, build: Callable[[Any], Any]) -> Any:

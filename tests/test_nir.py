@@ -550,3 +550,27 @@ def test_save_nir_writes_only_over_a_nir_file(tmp_path: Path) -> None:
         save_nir(tmp_path / name, spec, genome)
         save_nir(tmp_path / name, spec, genome_for(spec, seed=2))  # an earlier export is replaced
         assert_same_parameters(spec, genome_for(spec, seed=2), *load_nir(tmp_path / name))
+
+
+def test_a_graph_with_step_counted_features_imports_only_at_its_own_dt() -> None:
+    """At another dt the decays were resampled but the refractory period (steps) and the threshold adaptation's
+    decay (per step) were not: 30 ms of refractory period became 15 ms without a word."""
+    spec = controller(refractory=3)
+    graph = export_nir(spec, genome_for(spec))
+    with pytest.raises(SpecError, match=r"NIR node 'hidden.neuron': its threshold adaptation and refractory period "
+                                        r"are counted in steps of the graph.s dt 0.02 s; import it at that dt"):
+        import_nir(graph, dt=0.01)
+    assert import_nir(graph, dt=DT)[0].dt == DT
+    plain = controller()
+    assert import_nir(export_nir(plain, genome_for(plain)), dt=0.01)[0].dt == 0.01  # the decays are resampled
+
+
+def test_input_and_output_nodes_must_have_the_sizes_the_weights_give() -> None:
+    """A graph whose Input said 5 and Output 7 imported as 1 input and 1 output."""
+    spec = controller()
+    for key, node in (("input", nir.Input(input_type={"input": np.array([5])})),
+                      ("output", nir.Output(output_type={"output": np.array([7])}))):
+        graph = export_nir(spec, genome_for(spec))
+        graph.nodes[key] = node
+        with pytest.raises(SpecError, match=rf"NIR node '{key}' \(\w+\) has (5|7) values; the weights give 1 {key}s"):
+            import_nir(graph)
