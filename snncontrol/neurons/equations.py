@@ -6,8 +6,9 @@ numba-compiled time loop (`snncontrol.compiled`). To work in both they use only 
 comparisons, and floats; a comparison is turned into 0.0/1.0 by multiplying a float by it, float first
 (`1.0 * (x > y)`), which both backends evaluate the same way.
 
-All quantities are dimensionless per-step values: the network runs in discrete time with step `dt` (s), a
-decay factor `d` in [0, 1] corresponds to a time constant `tau = -dt / ln(d)`.
+All quantities are dimensionless per-step values: the network runs in discrete time with step `dt` (s); a
+decay factor `d` in [0, 1] is the forward-Euler step of a time constant `tau = dt / (1 - d)` (s), as the NIR
+exchange maps it (`snncontrol.nir_io`; the exact exponential, tau = -dt / ln(d), is close where dt << tau).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def lif(
 
     Soft reset (hard_reset = 0) subtracts the threshold that was crossed, at the next step, as in Burgers et
     al. (2023); hard reset (1) sets the membrane to 0. `free` is 0 during the `refractory` steps after a
-    spike: the neuron ignores its input current and cannot fire.
+    spike: the membrane takes no current and the neuron cannot fire; a synaptic current (decay_syn > 0) keeps
+    integrating its input meanwhile and reaches the membrane once the period ends.
     """
     free = 1.0 * (r <= 0.0)
     r = r - (1.0 - free)

@@ -49,8 +49,8 @@ class LIF:
     adaptation: "none"; "spike" (each own spike raises the threshold by `beta`, decaying with `decay_th`);
         "iwta" (input-weighted threshold adaptation: each incoming spike moves the threshold by its
         threshold weight, decaying back to base with `decay_th`; the layer needs a `threshold_input`).
-    refractory: steps after a spike during which input is ignored and no spike can occur (at most
-        MAX_REFRACTORY_STEPS).
+    refractory: steps after a spike during which the membrane takes no current and no spike can occur (a
+        synaptic current keeps integrating and reaches the membrane afterwards; at most MAX_REFRACTORY_STEPS).
     """
 
     synaptic: bool = True
