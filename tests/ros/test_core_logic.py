@@ -80,6 +80,14 @@ def test_adaptive_scheduler_slows_down_when_calm_and_reacts_to_events():
     assert sched.interval == 1
 
 
+@pytest.mark.parametrize("name", ["error_band", "quiet_command_delta", "quiet_spikes"])
+def test_adaptive_limits_refuse_nan(name: str):
+    """NaN passed the `< 0` checks: a NaN error band never counted a step as calm, silently."""
+    with pytest.raises(ValueError, match="must be >= 0 \\(inf: no limit\\), got"):
+        AdaptiveConfig(**{name: math.nan})
+    assert AdaptiveConfig(**{name: math.inf})
+
+
 def test_diagnostic_levels():
     assert level_of(True, True, False, 0, 0, 1.0, 100.0)[0] == OK
     assert level_of(True, True, True, 1, 0, 1.0, 100.0)[0] == ERROR

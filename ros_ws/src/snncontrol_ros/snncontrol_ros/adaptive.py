@@ -32,8 +32,10 @@ class AdaptiveConfig:
             raise ValueError(f"adaptive_delta must be positive, got {self.delta}")
         if not (isinstance(self.max_interval, int) and self.max_interval >= 1):
             raise ValueError(f"adaptive_max_interval must be an integer >= 1, got {self.max_interval}")
-        if self.error_band < 0 or self.quiet_command_delta < 0 or self.quiet_spikes < 0:
-            raise ValueError("adaptive_error_band, adaptive_quiet_command_delta and adaptive_quiet_spikes must be >= 0")
+        if not (self.error_band >= 0 and self.quiet_command_delta >= 0 and self.quiet_spikes >= 0):  # (NaN too)
+            raise ValueError("adaptive_error_band, adaptive_quiet_command_delta and adaptive_quiet_spikes must be >= 0 "
+                             f"(inf: no limit), got {self.error_band}, {self.quiet_command_delta} and "
+                             f"{self.quiet_spikes}")
 
 
 class AdaptiveScheduler:
@@ -49,14 +51,12 @@ class AdaptiveScheduler:
         self.state = self.encoder.init_state(1, self.n_inputs, 1.0, torch.float64)
         self.interval = 1
         self.since = 0
-        self.events = 0
 
     def should_step(self, x: np.ndarray) -> bool:
         """Feed the network input of this base tick; True if the SNN should step now."""
         spikes, self.state = self.encoder.step(torch.as_tensor(np.asarray(x, np.float64).reshape(1, -1)), self.state)
         self.since += 1
         if float(spikes.sum()) > 0:
-            self.events += 1
             self.interval = 1
             return True
         return self.since >= self.interval

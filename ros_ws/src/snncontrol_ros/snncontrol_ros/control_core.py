@@ -46,6 +46,18 @@ def load_artifact(name: str) -> Controller:
     return load_controller(resolve(name))
 
 
+def observation_size(controller: Controller) -> int | None:
+    """The number of observation values the controller's adapter takes, where it fixes one (identity: the network's
+    inputs; setpoint_error: up to the higher of its two indices); None for select (any size that holds its
+    indices)."""
+    observation = controller.io.observation
+    if observation.kind == "identity":
+        return controller.spec.n_inputs
+    if observation.kind == "setpoint_error":
+        return max(observation.measurement, observation.setpoint) + 1
+    return None
+
+
 @dataclass
 class TickResult:
     command: np.ndarray
@@ -96,21 +108,9 @@ class ControlCore:
         self.last_obs: np.ndarray | None = None  # what the SNN last stepped on (kept without a sample hold)
         self.ticks = 0
         self.snn_steps = 0
-        self.last_spikes = 0.0
 
     def network_input(self, obs: np.ndarray) -> np.ndarray:
         return np.asarray(self.controller.io.observation(np.asarray(obs, np.float64)[None]))[0]
-
-    def observation_size(self) -> int | None:
-        """The number of observation values the adapter takes, where it fixes one (identity: the network's
-        inputs; setpoint_error: up to the higher of its two indices); None for select (any size that holds
-        its indices)."""
-        observation = self.controller.io.observation
-        if observation.kind == "identity":
-            return self.controller.spec.n_inputs
-        if observation.kind == "setpoint_error":
-            return max(observation.measurement, observation.setpoint) + 1
-        return None
 
     def valid_range(self, n_obs: int) -> tuple[np.ndarray, np.ndarray]:
         """Per observation element, the adapter's `valid` [low, high) on the elements it bounds (`valid_elements`;
@@ -226,9 +226,9 @@ class ControlCore:
         if replaced:
             return self._fault()
         if self.adaptive is not None:  # spikes of this step (for the quiet test), change of the command
-            self.last_spikes = self.policy.activity()[0] - spikes_before
+            spikes = self.policy.activity()[0] - spikes_before
             change = float(np.max(np.abs(command - self.held), initial=0.0))
-            self.adaptive.stepped(x, change, self.last_spikes)  # type: ignore[arg-type]
+            self.adaptive.stepped(x, change, spikes)  # type: ignore[arg-type]
         return self._stepped(command, clipped, holding)
 
     def _fault(self) -> TickResult:

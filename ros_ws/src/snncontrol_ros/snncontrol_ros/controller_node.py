@@ -67,7 +67,7 @@ from std_msgs.msg import Float64
 from snncontrol.adapters import IOAdapters, ObservationAdapter
 from snncontrol_ros import messages
 from snncontrol_ros.adaptive import AdaptiveConfig
-from snncontrol_ros.control_core import ControlCore, load_artifact
+from snncontrol_ros.control_core import ControlCore, load_artifact, observation_size
 from snncontrol_ros.diagnostics import DIAGNOSTIC_KEYS, ERROR, WARN, LatencyWindow, fmt, level_of
 from snncontrol_ros.inputs import RESTART_READINGS, Inputs, ValidRange
 from snncontrol_ros.runtime import check_declared, declare, one_line, run_node, value
@@ -393,9 +393,7 @@ class ControllerNode(LifecycleNode):
             FIXED_SIZES.get(kind, 2 * len(self._joint_names) if kind == "joint_state" and self._joint_names else None)
             for kind in self._input_types
         ]
-        observation = controller.io.observation
-        total = {"identity": controller.spec.n_inputs,
-                 "setpoint_error": max(observation.measurement, observation.setpoint) + 1}.get(observation.kind)
+        total = observation_size(controller)
         free = [i for i, size in enumerate(sizes) if size is None]
         if total is not None and len(free) == 1:
             rest = total - sum(size for size in sizes if size is not None) - (1 if self._setpoint_topic else 0)
