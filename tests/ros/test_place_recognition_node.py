@@ -164,3 +164,32 @@ def test_frames_it_cannot_use_are_skipped_and_the_node_answers_the_next(context,
         assert spinner.until(lambda count=count: len(places) > count, 10.0)
     assert places[-2:] == [vpr.Matcher.load(path).query(pixels[None])[0][0]] * 2
     assert node.failed == len(bad) and node.processed == 2
+
+
+def test_a_node_that_hears_no_frame_says_why(context, spinner, ensemble, ros_domain_id):
+    """A CompressedImage publisher on the topic of a node set to image_type raw: 0 frames, and not a word."""
+    from snncontrol_ros.place_recognition_node import PlaceRecognitionNode
+
+    path, _ = ensemble
+    node = spinner.add(PlaceRecognitionNode(context=context, parameter_overrides=overrides(
+        {"matcher": str(path), "image_topic": "camera/image"})))
+    assert node.no_frames_warning() == "no frame on /camera/image (sensor_msgs/msg/Image) for 5 s"
+    camera_context = rclpy.Context()  # (one participant cannot hold a topic of two types: a camera of its own)
+    rclpy.init(context=camera_context, domain_id=ros_domain_id)
+    try:
+        camera = rclpy.create_node("camera", context=camera_context)
+        camera.create_publisher(CompressedImage, "camera/image", messages.sensor_qos("best_effort"))
+        expected = ("no frame on /camera/image (sensor_msgs/msg/Image) for 5 s; its publishers send "
+                    "sensor_msgs/msg/CompressedImage (set image_type:=compressed)")
+        assert spinner.until(lambda: node.no_frames_warning() == expected, 5.0), node.no_frames_warning()
+        camera.destroy_node()
+    finally:
+        rclpy.try_shutdown(context=camera_context)
+
+
+def test_an_empty_matcher_parameter_is_named(context):
+    """It said "ensemble .: missing ensemble.json"."""
+    from snncontrol_ros.place_recognition_node import PlaceRecognitionNode
+
+    with pytest.raises(ValueError, match="matcher: give the ensemble artifact's directory"):
+        PlaceRecognitionNode(context=context)

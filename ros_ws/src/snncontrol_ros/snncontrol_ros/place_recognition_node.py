@@ -7,7 +7,10 @@ compressed frame is decoded; a truncated frame is skipped). A worker thread alwa
 frame, so the node answers at the rate it can sustain: frames replaced before they were processed, or older
 than `max_age_s` when the worker gets to them, are dropped (and counted). For each processed frame it
 publishes `place/index` (std_msgs/Int32) and `place/confidence` (std_msgs/Float32), and
-`place/match` (std_msgs/Float64MultiArray [index, confidence, frame stamp s, latency s]).
+`place/match` (std_msgs/Float64MultiArray [index, confidence, frame stamp s, latency s]). A frame's age and latency
+run from its arrival at the node (steady clock), not from its stamp (the camera's clock need not be the node's).
+Without a frame for `NO_FRAMES_WARN_S` the node warns, naming the publishers of the topic that send another type
+(e.g. CompressedImage where image_type is raw).
 
 The matcher is `snncontrol.vpr.Matcher` on an ensemble artifact (`matcher.query(images uint8 [B,H,W] or
 [B,H,W,3]) -> (place_index [B], confidence [B])`). A parameter the node does not declare (a misspelt name), an
@@ -22,6 +25,7 @@ import time
 from typing import Any
 
 import numpy as np
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Float32, Float64MultiArray, Int32
@@ -38,6 +42,8 @@ def load_matcher(path: str, mode: str = "rate") -> Any:
     return Matcher.load(path, mode=mode)
 
 
+#: s without a frame after which the node warns (again every as many s while none comes)
+NO_FRAMES_WARN_S = 5.0
 #: image_type -> (the subscription's message class, its type name for `decode`)
 MESSAGE_TYPES = {"raw": (Image, "sensor_msgs/msg/Image"),
                  "compressed": (CompressedImage, "sensor_msgs/msg/CompressedImage")}
@@ -57,13 +63,18 @@ class PlaceRecognitionNode(Node):
         check_declared(self)  # a misspelt parameter (image_topc) ran on the default topic, silently
         if kind not in MESSAGE_TYPES:
             raise ValueError(f"image_type must be raw or compressed, got {kind!r}")
+        if matcher is None and not path:
+            raise ValueError("matcher: give the ensemble artifact's directory (the parameter is empty)")
         self.matcher = matcher if matcher is not None else load_matcher(path, mode)
         self.index_pub = self.create_publisher(Int32, "place/index", 10)
         self.confidence_pub = self.create_publisher(Float32, "place/confidence", 10)
         self.match_pub = self.create_publisher(Float64MultiArray, "place/match", 10)
         msg_type, self._msgtype = MESSAGE_TYPES[kind]
-        self.create_subscription(msg_type, topic, self._on_image, messages.sensor_qos(reliability))
+        subscription = self.create_subscription(msg_type, topic, self._on_image, messages.sensor_qos(reliability))
+        self._topic = subscription.topic_name
         self.received = self.processed = self.dropped = self.failed = 0
+        self._received_at_check = 0
+        self.create_timer(NO_FRAMES_WARN_S, self._check_frames, clock=Clock(clock_type=ClockType.STEADY_TIME))
         self._frame: tuple[Any, float] | None = None
         self._cv = threading.Condition()
         self._stop = False
@@ -78,6 +89,25 @@ class PlaceRecognitionNode(Node):
                 self.dropped += 1  # never processed: a newer frame replaces it
             self._frame = (msg, time.monotonic())
             self._cv.notify()
+
+    def no_frames_warning(self) -> str:
+        """What the node says when no frame came for NO_FRAMES_WARN_S: the topic and type it waits for, and the
+        publishers of the topic that send another type (a subscription of one type never hears them)."""
+        others = sorted({info.topic_type for info in self.get_publishers_info_by_topic(self._topic)
+                         if info.topic_type != self._msgtype})
+        hint = ""
+        if others:
+            kind = next((k for k, (_, name) in MESSAGE_TYPES.items() if name in others), None)
+            hint = (f"; its publishers send {', '.join(others)}"
+                    + (f" (set image_type:={kind})" if kind else " (not an image type this node reads)"))
+        return f"no frame on {self._topic} ({self._msgtype}) for {NO_FRAMES_WARN_S:g} s{hint}"
+
+    def _check_frames(self) -> None:
+        with self._cv:
+            fresh = self.received != self._received_at_check
+            self._received_at_check = self.received
+        if not fresh:
+            self.get_logger().warning(self.no_frames_warning())
 
     def _work(self) -> None:
         while True:
