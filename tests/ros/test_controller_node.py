@@ -300,6 +300,19 @@ def test_readings_far_faster_than_the_networks_step_are_a_warning_and_a_shut_dow
     assert status.level == b"\x01" and status.message == "finalized (shut down: not controlling)"
 
 
+def test_a_stamp_tolerance_keeps_readings_stamped_far_from_the_node_clock_out(context, spinner, blimp_artifact):
+    """stamp_tolerance_s (clocks synchronized): a reading stamped 30 s ago is not taken, one stamped now is."""
+    harness = Harness(context, spinner)
+    node = controller(context, spinner, artifact=blimp_artifact, autostart=True, stamp_tolerance_s=1.0)
+    connect(spinner, harness, node)
+    now = time.time_ns()
+    old = harness.publish(0.5, now - 30_000_000_000)
+    fresh = harness.publish(0.5, time.time_ns())
+    assert harness.answer(spinner, fresh) != 0.0
+    assert not any(stamp == old for _, stamp, _ in harness.commands)
+    assert node._inputs.latest[0].stamp_ns == fresh
+
+
 def test_corrupt_artifact_fails_configure_and_the_node_stays_alive(context, spinner, blimp_artifact, tmp_path,
                                                                  capfd):
     broken = tmp_path / "broken"

@@ -184,3 +184,21 @@ def test_a_publisher_that_keeps_changing_its_size_does_not_grow_the_nodes_memory
     for size in range(1, 200):
         inputs.receive(0, Float64MultiArray(data=[0.5] * size), now=size * MS)
     assert 0 < len(inputs._ranges_of_sizes) <= MAX_CACHED_SIZES
+
+
+def test_with_a_stamp_tolerance_readings_stamped_far_from_the_node_clock_are_not_taken():
+    """Stamps were never compared with the node clock: a reading stamped 30 s ago was fresh, and one glitched stamp
+    an hour ahead kept the correctly stamped readings after it out (0.33 s of safe command)."""
+    valid = [ValidRange(np.array([0.05]), np.array([4.0]), np.array([True]))]
+    inputs = Inputs(["/altitude"], ["range"], [1], lambda sizes: valid, [True], [], 0.5, True, 1.0,
+                    stamp_tolerance_s=0.2)
+    now_ms = 100_000
+    receipt = inputs.receive(0, _range(0.5, stamp_ms=now_ms - 30_000), now=now_ms * MS)
+    assert receipt == ("off_clock", pytest.approx(30.0))
+    assert inputs.latest[0] is None
+    assert inputs.receive(0, _range(0.6, stamp_ms=now_ms + 3_600_000), now=now_ms * MS)[0] == "off_clock"
+    assert inputs.receive(0, _range(0.7, stamp_ms=now_ms - 50), now=now_ms * MS) == ("new", 0.0)
+    assert inputs.observation(now=now_ms * MS).values.tolist() == [0.7, 1.0]
+    assert inputs.receive(0, _range(0.8), now=now_ms * MS)[0] == "new"  # unstamped: nothing to compare
+    lenient = _altitude()  # no tolerance (the default): stamps are compared only with each other
+    assert lenient.receive(0, _range(0.5, stamp_ms=1), now=now_ms * MS) == ("new", 0.0)

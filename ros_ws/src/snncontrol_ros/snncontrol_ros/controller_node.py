@@ -120,6 +120,8 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "output_type": ("float64_multi_array", "float64_multi_array (ros2_control forward command) | twist"),
     "twist_fields": (Parameter.Type.STRING_ARRAY, "Twist fields of the command values, e.g. [linear.z]"),
     "input_timeout_s": (0.5, "an input without a valid sample for this long gives the safe command (s, node clock)"),
+    "stamp_tolerance_s": (0.0, "with clocks synchronized: a reading stamped farther than this from the node clock "
+                          "is not taken (s; 0: stamps not compared with it)"),
     "observation_min": (Parameter.Type.DOUBLE_ARRAY, "lower bound per observation value (1 value: all; empty: "
                                                      "none, the set-point within the adapter's valid range)"),
     "observation_max": (Parameter.Type.DOUBLE_ARRAY, "upper bound per observation value (1 value: all; empty: "
@@ -145,6 +147,7 @@ PARAMETERS: dict[str, tuple[object, str]] = {
 RANGES = {
     "control_rate_hz": (0.0, RATE_HZ[1]),
     "input_timeout_s": (1e-4, 3600.0),
+    "stamp_tolerance_s": (0.0, 3600.0),
     "command_qos_depth": (1, 10),
     "adaptive_max_interval": (1, 1000),
     "diagnostics_period_s": (0.01, 3600.0),
@@ -381,7 +384,8 @@ class ControllerNode(LifecycleNode):
         self._restart_throttle = Throttle(p("warn_throttle_s"))
         names: list[str] = [""] * n_in  # each input's resolved topic, filled as it is subscribed
         self._inputs = Inputs(names, self._input_types, sizes, self._valid_ranges, hold, self._joint_names,
-                              self._safety.input_timeout_s, bool(self._setpoint_topic), p("setpoint_default"))
+                              self._safety.input_timeout_s, bool(self._setpoint_topic), p("setpoint_default"),
+                              p("stamp_tolerance_s"))
         self._create_entities(names, p("sensor_reliability"), p("command_qos_depth"))
         self._hardware_id = p("hardware_id")
         self._reset_stats()
@@ -564,6 +568,12 @@ class ControllerNode(LifecycleNode):
         now = self._now_ns()
         receipt, back_s = self._inputs.receive(index, msg, now)
         latest, name = self._inputs.latest[index], self._names[index]
+        if receipt == "off_clock":
+            if self._stamp_throttle.ready(time.monotonic()):
+                self.get_logger().warning(f"{name}: a reading stamped {back_s:+.3f} s before the node clock, beyond "
+                                          f"stamp_tolerance_s {self._inputs.stamp_tolerance_ns * 1e-9:g} s, is not "
+                                          "taken")
+            return
         assert latest is not None  # (taken or not, the input has a reading: a not-newer one needs an earlier)
         if receipt == "not_newer":
             if self._stamp_throttle.ready(time.monotonic()):

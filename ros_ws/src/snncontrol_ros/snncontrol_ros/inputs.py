@@ -13,7 +13,9 @@ input's age runs on, so a driver that repeats its last reading goes stale as a s
 back farther are a source that restarted its clock, taken once `RESTART_READINGS` readings in a row, each newer
 than the one before, have come on that new time base over at least `timeout_s` with no reading of the old one in
 between (a second publisher on the topic, e.g. a bag played beside the live driver, interleaves old stamps with
-the live ones, which reset the count: never taken however fast it publishes). The set-point (when the node has
+the live ones, which reset the count: never taken however fast it publishes). With a stamp tolerance (clocks
+synchronized, e.g. by chrony or PTP), a reading stamped farther from the node clock than it, before or after, is
+not taken. The set-point (when the node has
 a set-point topic) is appended to the observation: the latest received, else `setpoint_default` when finite.
 """
 
@@ -30,8 +32,9 @@ from snncontrol_ros import messages
 
 #: what `Inputs.receive` made of a message: a new reading, a new one from a source that restarted its clock
 #: (stamps back by more than timeout_s, RESTART_READINGS in a row over timeout_s), none yet from such a source
-#: ("restarting"), or none (stamped no newer than the input's latest)
-Receipt = Literal["new", "restarted", "restarting", "not_newer"]
+#: ("restarting"), or none (stamped no newer than the input's latest, or, with a stamp tolerance, stamped farther
+#: from the node clock than it: "off_clock")
+Receipt = Literal["new", "restarted", "restarting", "not_newer", "off_clock"]
 #: readings in a row, each newer than the one before, that a source whose stamps went back must send to be taken
 RESTART_READINGS = 3
 #: distinct combinations of input sizes whose valid ranges are kept (before the first good tick holds the sizes)
@@ -91,11 +94,12 @@ class Inputs:
     def __init__(
         self, names: list[str], kinds: list[str], sizes: list[int | None],
         ranges: Callable[[tuple[int, ...]], list[ValidRange] | None], hold: list[bool], joint_names: list[str],
-        timeout_s: float, has_setpoint: bool, setpoint_default: float,
+        timeout_s: float, has_setpoint: bool, setpoint_default: float, stamp_tolerance_s: float = 0.0,
     ) -> None:
         self.names, self.kinds, self.sizes, self.hold = names, kinds, sizes, hold
         self._ranges, self._ranges_of_sizes = ranges, {}  # the latter a cache: sizes -> ranges
         self.joint_names, self.timeout_s = joint_names, timeout_s
+        self.stamp_tolerance_ns = round(stamp_tolerance_s * 1e9)  # 0: stamps not compared with the node clock
         self.has_setpoint, self.setpoint_default = has_setpoint, setpoint_default
         self.latest: list[Latest | None] = [None] * len(kinds)
         self.held_sizes: list[int | None] = list(sizes)  # free sizes (None) held after a good tick
@@ -109,8 +113,10 @@ class Inputs:
 
     def receive(self, index: int, msg: object, now: int) -> tuple[Receipt, float]:
         """Take input `index`'s message `msg` received at `now` (ns) where it is a new reading; returns what it
-        was and how far its stamp went back (s; 0 where it did not)."""
+        was and how far its stamp went back (s; 0 where it did not; off_clock: how far it lies before `now`)."""
         latest, stamp = self.latest[index], messages.stamp_ns(msg)
+        if self.stamp_tolerance_ns and stamp is not None and abs(now - stamp) > self.stamp_tolerance_ns:
+            return "off_clock", (now - stamp) * 1e-9  # (not the latest: a glitched future stamp blocks no later one)
         back_s = 0.0  # how far the stamp went back
         if latest is not None and latest.stamp_ns is not None and stamp is not None:
             back_s = (latest.stamp_ns - stamp) * 1e-9
