@@ -113,7 +113,7 @@ def node_params(kind: str, reliability: str) -> dict[str, object]:
     if kind == "snn":
         return {"artifact": str(SHIPPED["blimp"]), "control_mode": "event", "echo_stamp": True, "autostart": True,
                 "sensor_reliability": reliability, "diagnostics_period_s": 1.0}
-    return {"sensor_reliability": reliability}
+    return {"sensor_reliability": reliability, "output_topic": "thrust_command"}  # (the controller's, for the floor)
 
 
 def node_command(kind: str, choice: Choice) -> list[str]:

@@ -1,6 +1,8 @@
-"""Pass-through node: answers each sensor reading at once with a command that does no SNN work (the reading
-itself), over the same topics, types and QoS as the controller node in event mode. `benchmarks/ros_latency.py`
-uses it to measure the transport's own floor."""
+"""Pass-through node: answers each sensor reading at once with a message that does no SNN work (the reading
+itself, in m), of the same types and QoS as the controller node's in event mode. `benchmarks/ros_latency.py`
+uses it to measure the transport's own floor, on the controller's topics. It is no controller: its default output
+topic is `passthrough/echo`, which no actuator listens to (on `thrust_command` it drove a motor with metres, NaN
+and inf included)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ class PassthroughNode(Node):
     def __init__(self, node_name: str = "passthrough", **kwargs) -> None:
         super().__init__(node_name, **kwargs)
         sensor = declare(self, "input_topic", "altitude", "sensor_msgs/Range input")
-        output = declare(self, "output_topic", "thrust_command", "std_msgs/Float64MultiArray output")
+        output = declare(self, "output_topic", "passthrough/echo", "std_msgs/Float64MultiArray output: the reading (m)")
         reliability = declare(self, "sensor_reliability", "best_effort", "input QoS: best_effort | reliable")
         depth = declare(self, "command_qos_depth", 1, "keep-last depth of the reliable command publisher")
         check_declared(self)
