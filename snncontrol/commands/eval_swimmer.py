@@ -75,6 +75,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rates", type=int, nargs="+", metavar="I", help="observation indices of the joint angular velocities"
     )
     parser.add_argument("--lead", type=float, metavar="S", help="read the angles S seconds ahead (0: angles alone)")
+    parser.add_argument("--speed", type=bounded(float, 0.0, 1.0), metavar="S",
+                        help="speed command of an NCAP built with one (0 stopped .. 1 full speed; default 1)")
+    parser.add_argument("--turn", type=bounded(float, 0.0), nargs=2, metavar=("RIGHT", "LEFT"),
+                        help="turn commands of an NCAP built with them (>= 0 each; default 0 0: straight)")
     parser.add_argument("--episodes", type=bounded(int, 1, MAX_EPISODES), default=5,
                         help=f"episodes, swum as one batch (default 5, at most {MAX_EPISODES})")
     parser.add_argument("--seed", type=seed_argument, default=0, help="first episode seed (episode e: seed + e)")
@@ -142,6 +146,32 @@ def body(
     return spec, genome, io, n_links or built_for
 
 
+def commands(spec: NetworkSpec, speed: float | None, turn: list[float] | None) -> dict[str, Any]:
+    """The constant commands (`swim`'s speed and turn) for the command channels the NCAP was built with: those
+    given, else full speed and straight; one line for a command the controller has no channel for."""
+    from snncontrol.controllers.ncap import ncap_options
+    from snncontrol.errors import SpecError
+
+    try:
+        options = ncap_options(spec)
+    except SpecError:
+        options = {}
+    given = {"speed": speed, "turn": None if turn is None else tuple(turn)}
+    defaults = {"speed": 1.0, "turn": (0.0, 0.0)}
+    for name, value in given.items():
+        if value is not None and not options.get(name):
+            raise SnnControlError(f"--{name}: the controller has no {name} command input")
+    return {name: defaults[name] if value is None else value for name, value in given.items() if options.get(name)}
+
+
+def describe(command: dict[str, Any]) -> str:
+    """The commands as the summary says them, e.g. "speed 1, turn right 0 left 0.5"."""
+    words = [f"speed {command['speed']:g}"] if "speed" in command else []
+    if "turn" in command:
+        words.append(f"turn right {command['turn'][0]:g} left {command['turn'][1]:g}")
+    return ", ".join(words)
+
+
 def run(args: argparse.Namespace) -> int:
     from snncontrol.artifacts import read_artifact
     from snncontrol.controllers import resolve
@@ -192,8 +222,10 @@ def run(args: argparse.Namespace) -> int:
             raise SnnControlError(f"--video {args.video}: give a file name ending in one of {VIDEO_SUFFIXES}")
         atomic.writable_file(args.video)
         check_video_size(args.env, n_links, args.width, args.height, plant_body)
+    command = commands(spec, args.speed, args.turn)
     seeds = [args.seed + e for e in range(args.episodes)]
-    result = swim(spec, genome, io, n_links, seeds, steps=args.steps, env_id=args.env, env_kwargs=plant_body)
+    result = swim(spec, genome, io, n_links, seeds, steps=args.steps, env_id=args.env, env_kwargs=plant_body,
+                  **command)
     returns, speeds = result.copy_returns, result.copy_speeds
     print(
         f"{path}: {spec.name}, {spec.parameters.size} parameters, {n_links} links ({args.env}), "
@@ -205,11 +237,11 @@ def run(args: argparse.Namespace) -> int:
         f"forward speed {speeds.mean():.4f} +- {speeds.std():.4f} m/s"
         + (f", net speed {result.copy_net_speeds.mean():.4f} m/s" if args.env == PLANT else "")
         + (f"; body {plant_body}" if plant_body else "")
+        + (f"; commands: {describe(command)}" if command else "")
     )
     if args.video:
-        out = write_video(
-            spec, genome, io, n_links, args.seed, args.steps, args.video, args.width, args.height, args.env, plant_body
-        )
+        out = write_video(spec, genome, io, n_links, args.seed, args.steps, args.video, args.width, args.height,
+                          args.env, plant_body, command)
         print(f"video: {out}")
     return 0
 
@@ -256,17 +288,20 @@ def write_video(
     height: int,
     env_id: str = PLANT,
     body: dict | None = None,
+    command: dict[str, Any] | None = None,
 ) -> Path:
     """Swim one episode in a rendering env (the plant, or the body `env_id`) and write it as an MP4 at the
-    control rate (1 / dt), atomically."""
+    control rate (1 / dt), atomically; `command`: the NCAP's constant speed / turn commands (`commands`)."""
     import imageio.v2 as imageio
 
+    from snncontrol.controllers.ncap import with_commands
     from snncontrol.network import Network
     from snncontrol.policy import SNNPolicy, finite_actions
 
     net = Network(spec)
     policy = SNNPolicy(net, net.params(genome), io)
     env = video_env(env_id, n_links, steps, width, height, body)
+    extra = with_commands(np.zeros(0), **command) if command else None
 
     def encode(path: Path) -> None:
         obs, _ = env.reset(seed=seed)
@@ -274,7 +309,8 @@ def write_video(
         with imageio.get_writer(path, fps=fps, codec="libx264", macro_block_size=8) as writer:
             writer.append_data(env.render())
             for k in range(steps):
-                action = finite_actions(policy.act(np.asarray(obs)[None]), k * spec.dt, "seed", [seed])[0]
+                action = finite_actions(policy.act(np.asarray(obs)[None], extra_inputs=extra), k * spec.dt, "seed",
+                                        [seed])[0]
                 obs, _, terminated, truncated, _ = env.step(action)
                 writer.append_data(env.render())
                 if terminated or truncated:

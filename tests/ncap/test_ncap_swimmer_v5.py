@@ -201,3 +201,21 @@ def test_eval_swimmer_refuses_a_video_size_before_the_swim(capsys, monkeypatch, 
     args = ["eval-swimmer", "swimmer_ncap", "--steps", "5", "--video", str(tmp_path / "v.mp4"), "--width", "2000"]
     assert cli(args) != 0
     assert "offscreen framebuffer" in capsys.readouterr().err
+
+
+def test_eval_swimmer_swims_an_ncap_with_command_inputs_and_takes_its_commands(tmp_path, capsys):
+    """An NCAP built with speed and turn inputs could not be swum: "the observation adapter (select) makes 5
+    input(s) ... the network takes 8"."""
+    from snncontrol.artifacts import save_controller
+
+    spec = ncap_spec(6, "spiking", speed=True, turn=True)
+    path = str(save_controller(tmp_path / "commanded", spec, paper_genome(spec), None, ncap_io(6)))
+    speeds = {}
+    for speed in ("1", "0"):
+        assert cli(["eval-swimmer", path, "--steps", "300", "--episodes", "1", "--speed", speed]) == 0
+        out = capsys.readouterr().out
+        assert f"commands: speed {speed}, turn right 0 left 0" in out
+        speeds[speed] = float(out.split("forward speed ")[1].split()[0])
+    assert speeds["1"] > 0.05 and abs(speeds["0"]) < 0.01  # m/s: full speed swims, speed 0 stops it
+    assert cli(["eval-swimmer", "--steps", "5", "--turn", "1", "0"]) != 0  # the shipped NCAP has no turn input
+    assert "--turn: the controller has no turn command input" in capsys.readouterr().err
