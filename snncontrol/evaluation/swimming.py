@@ -17,8 +17,8 @@ episode ends. An NCAP built with the optional command inputs (`ncap_spec(..., sp
 `snncontrol.policy.SNNPolicy.act` (the commands as its extra inputs); the perturbations act on what it reads
 (observations) and on what it returns (actions). Perturbations for robustness studies: Gaussian observation noise
 (rad, on the joint angles the adapter reads, and on every other observation channel), the fluid (viscosity in Pa*s,
-density in kg/m^3; the plant only) and one silenced muscle (the dorsal muscle of a joint: that joint's torque can no
-longer be positive).
+density in kg/m^3; the plant only) and one joint's lost dorsal torque (that joint's torque can no longer be
+positive; a body-level fault, not an NCAP muscle neuron silenced).
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ PLANT = "sim_envs/Swimmer-v0"  # the project's N-link swimmer (its n_links a con
 class Perturbation:
     """obs_noise: std of Gaussian noise added to every observation channel (plant units: rad, rad/s, m/s).
     viscosity / density: fluid properties replacing the plant's (None: unchanged, 1e-3 Pa*s, 3000 kg/m^3).
-    silence_dorsal: joint index whose dorsal muscle is silenced (torque clipped to <= 0), None: none."""
+    silence_dorsal: joint index whose dorsal torque is lost (its torque clipped to <= 0: a body-level fault, the
+        same for any controller; for an NCAP not the same as silencing its dorsal muscle neuron), None: none."""
 
     obs_noise: float = 0.0
     viscosity: float | None = None
