@@ -313,6 +313,35 @@ def test_a_stamp_tolerance_keeps_readings_stamped_far_from_the_node_clock_out(co
     assert node._inputs.latest[0].stamp_ns == fresh
 
 
+def test_on_sim_time_event_ticks_are_counted_per_simulated_second(context, spinner, blimp_artifact):
+    """A lockstep simulator answers as fast as it can: each reading is one dt of sim time, however fast the wall
+    clock runs, so the network steps at its own rate and /diagnostics must not warn (it counted wall seconds)."""
+    harness = Harness(context, spinner)
+    reliable = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+    clock = harness.node.create_publisher(ClockMsg, "/clock", reliable)
+
+    def sim_time(t: float) -> None:
+        msg = ClockMsg()
+        msg.clock.sec, msg.clock.nanosec = divmod(round(t * 1e9), 1_000_000_000)
+        clock.publish(msg)
+
+    node = controller(context, spinner, artifact=blimp_artifact, autostart=True, use_sim_time=True,
+                      diagnostics_period_s=0.2)
+    connect(spinner, harness, node)
+    t = 100.0
+    assert spinner.until(lambda: sim_time(t) or node.get_clock().now().nanoseconds == t * 1e9, 5.0)
+    harness.diagnostics.clear()
+    start = time.monotonic()
+    while time.monotonic() - start < 0.8:  # ~100 readings a second of wall time, one per 0.1 s of sim time
+        t += 0.1
+        sim_time(t)
+        assert spinner.until(lambda t=t: node.get_clock().now().nanoseconds >= round(t * 1e9), 5.0)
+        harness.answer(spinner, harness.publish(0.8, round(t * 1e9)))
+    spinner.spin_for(0.3)
+    statuses = [s for d in harness.diagnostics for s in d.status]
+    assert statuses and not any("where the network's dt gives" in s.message for s in statuses), statuses[-1].message
+
+
 def test_corrupt_artifact_fails_configure_and_the_node_stays_alive(context, spinner, blimp_artifact, tmp_path,
                                                                  capfd):
     broken = tmp_path / "broken"

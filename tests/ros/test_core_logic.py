@@ -230,6 +230,13 @@ def test_control_core_takes_the_compiled_tick_only_where_it_applies(blimp_artifa
     assert core.tick(np.array([0.3, 1.0]), [0.01]).stepped and len(calls) == 1
     result = core.tick(np.array([0.3, 1.0]), [0.01], problem="range reading outside [0.1, 12] m")
     assert not result.stepped and result.verdict.status == "invalid" and result.command.tolist() == [0.0]
+    # a refused reading is no valid sample: before any valid one it is named, not "has not arrived"; later it is
+    # named beside the age of the last valid one
+    first = core.tick(np.array([0.05, 1.0]), [None], problem="range reading 0.05 m below min_range 0.1 m")
+    assert (first.verdict.status, first.verdict.reason) == ("invalid", "range reading 0.05 m below min_range 0.1 m")
+    late = core.tick(np.array([0.05, 1.0]), [0.8], problem="range reading 0.05 m below min_range 0.1 m")
+    assert late.verdict.status == "stale" and late.verdict.reason.endswith(
+        "(timeout 0.5 s); the latest: range reading 0.05 m below min_range 0.1 m")
     assert adaptive.tick(np.array([0.3, 1.0]), [0.01]).stepped and len(calls) == 1
     guarded = core.guarded_io(2)
     with pytest.raises(ValueError, match="observation of 2 values"):

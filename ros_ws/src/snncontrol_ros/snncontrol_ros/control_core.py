@@ -31,7 +31,18 @@ from snncontrol.errors import ArtifactError
 from snncontrol.policy import SNNPolicy
 from snncontrol.realtime import REJECTED, REPLACED, STEPPED, GuardedIO
 from snncontrol_ros.adaptive import AdaptiveConfig, AdaptiveScheduler
-from snncontrol_ros.safety import FAULT, GOOD, INVALID, OK, SafetyConfig, SafetyCounters, Verdict, check_inputs
+from snncontrol_ros.safety import (
+    FAULT,
+    GOOD,
+    INVALID,
+    MISSING,
+    OK,
+    STALE,
+    SafetyConfig,
+    SafetyCounters,
+    Verdict,
+    check_inputs,
+)
 
 #: observation sizes whose checks and compiled adapters are kept (an input whose size keeps changing would grow
 #: them without bound)
@@ -192,8 +203,10 @@ class ControlCore:
                         self.last_obs = obs.copy()
                     return self._stepped(guarded.command.copy(), outcome != STEPPED)
         verdict = self.safety.check(obs, ages_s, self.names, held if holding else None, self.labels)
-        if problem and verdict.status in (OK, INVALID):  # what the message said is the first thing wrong with it
-            verdict = Verdict(INVALID, problem)
+        if problem and verdict.status in (OK, INVALID, MISSING):  # what the message said is the first thing wrong
+            verdict = Verdict(INVALID, problem)  # (MISSING too: a refused reading is one, not none)
+        elif problem and verdict.status == STALE:
+            verdict = Verdict(STALE, f"{verdict.reason}; the latest: {problem}")
         if verdict.ok:
             size_problem = self.check_size(len(obs))  # type: ignore[arg-type]
             if size_problem:

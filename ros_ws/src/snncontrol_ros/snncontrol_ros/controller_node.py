@@ -21,8 +21,9 @@ Control modes: timer (tick at control_rate_hz: on the steady clock, which no set
 on sim time with use_sim_time), event (tick on each message of input 0; a watchdog, on the same clock, sends the
 safe command when it stops, within 1.1 input_timeout_s, or 1 ms after it), adaptive (see snncontrol_ros.adaptive;
 base tick from `adaptive_base`). Each timer or event tick is one SNN step of the artifact's dt: a timer rate or
-a message rate more than `diagnostics.RATE_TOLERANCE` off 1/dt runs the network's dynamics that much faster or
-slower (a warning at configure for control_rate_hz, WARN on /diagnostics for either). Every parameter,
+a message rate off 1/dt runs the network's dynamics that much faster or slower (a warning at configure for a
+control_rate_hz more than 1 % off; WARN on /diagnostics for either beyond `diagnostics.RATE_TOLERANCE`, event
+ticks counted per second of the node clock, sim time under use_sim_time). Every parameter,
 use_sim_time too, is read at configure: a change while configured is refused with the reason (clean up, set,
 configure again). /diagnostics says ERROR when an active node has not
 ticked for a while (a stopped /clock).
@@ -538,6 +539,12 @@ class ControllerNode(LifecycleNode):
             self._last_command = self._safety.safe_command.copy()
 
     # --- control --------------------------------------------------------------------------------------------
+    def _clock_now_ns(self) -> int:
+        """The node clock (ns) without the jump check of `_now_ns`: sim time under use_sim_time, else the system
+        clock (before configure, which picks it: the system clock)."""
+        read = getattr(self, "_read_clock", None)
+        return read() if read is not None else time.time_ns()
+
     def _ros_now_ns(self) -> int:
         return self.get_clock().now().nanoseconds
 
@@ -656,6 +663,7 @@ class ControllerNode(LifecycleNode):
         self._activated_ns = self._now_ns()
         self._last_command = self._safety.safe_command.copy() if self._core is not None else np.zeros(0)
         self._window_t = time.monotonic()
+        self._window_clock_ns = self._clock_now_ns()
         self._window_energy = self._core.policy.energy() if self._core is not None else None
         self._window_ticks = 0
 
@@ -710,12 +718,21 @@ class ControllerNode(LifecycleNode):
             "holding_safe_command": bool(c.holding_safe),
             "last_command": np.asarray(self._last_command),
         })
-        # each tick an SNN step of dt (adaptive mode skips steps by design; a few event ticks make no rate)
-        measured = self._mode == "timer" or (self._mode == "event" and d_ticks >= MIN_TICKS_FOR_RATE)
+        # each tick an SNN step of dt: event ticks per s of the node clock (sim time under use_sim_time, where each
+        # lockstep reading is one dt however fast the wall clock runs); adaptive mode skips steps by design, and a few
+        # event ticks make no rate
+        clock_ns = self._clock_now_ns()
+        node_window_s = (clock_ns - self._window_clock_ns) * 1e-9
+        if self._mode == "timer":
+            tick_rate = self._rate_hz
+        elif self._mode == "event" and d_ticks >= MIN_TICKS_FOR_RATE and node_window_s > 0:
+            tick_rate = d_ticks / node_window_s
+        else:
+            tick_rate = math.nan
         level, message = level_of(self._active, True, c.holding_safe, self._window_problems, missed_window, p99,
-                                  1e3 / self._rate_hz, stalled_s, c.reason, rate if measured else math.nan,
-                                  1.0 / core.controller.spec.dt)
+                                  1e3 / self._rate_hz, stalled_s, c.reason, tick_rate, 1.0 / core.controller.spec.dt)
         self._window_t, self._window_energy, self._window_ticks = now, energy, core.ticks
+        self._window_clock_ns = clock_ns
         self._window_problems, self._window_missed_base = 0, self._missed
         self._latency.clear()
         return level, message, {k: fmt(v) for k, v in values.items()}

@@ -19,7 +19,8 @@ DIAGNOSTIC_KEYS: dict[str, str] = {
     "lifecycle_state": "unconfigured | inactive | active | finalized",
     "artifact": "the controller artifact (a directory or shipped:NAME)",
     "control_mode": "timer | event | adaptive",
-    "control_rate_hz": "nominal tick rate (timer) or measured tick rate per second of wall time (event, adaptive)",
+    "control_rate_hz": "nominal tick rate (timer, adaptive on a timer base) or measured ticks per second of wall time "
+                       "(event, adaptive on events)",
     "ticks": "control ticks since activation (each publishes a command)",
     "snn_steps": "ticks that stepped the SNN (adaptive mode skips some)",
     "skipped_ticks": "ticks that held the previous command without an SNN step (adaptive mode)",
