@@ -375,15 +375,15 @@ def flush_stale_cache() -> bool:
     and record the current digest. Returns whether it flushed. Called at import, before any kernel compiles or
     loads; a cache folder that cannot be written is left as it is (numba then caches nothing there either)."""
     kernels = (_lif, _leaky_integrator, _graded, _float_blocks, run_loop, run_tick, _run_fields)
-    marker = Path(run_loop._cache._cache_path) / BAKED_IN_DIGEST_FILE
-    current = baked_in_digest()
-    try:
+    try:  # (numba's cache is private API; with NUMBA_DISABLE_JIT the kernels are plain functions: no cache)
+        marker = Path(run_loop._cache._cache_path) / BAKED_IN_DIGEST_FILE
+        current = baked_in_digest()
         if marker.is_file() and marker.read_text().strip() == current:
             return False
         for kernel in kernels:
             kernel._cache.flush()
         atomic.write_text(marker, current + "\n")
-    except OSError:
+    except (AttributeError, OSError):
         return False
     return True
 

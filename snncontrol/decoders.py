@@ -76,15 +76,13 @@ class RateDecoder(Decoder):
         return rates[0], state
 
     def rollout(self, ys: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, DecoderState]:
-        """The rates of T steps; each window summed oldest first, one addition per window step, the same order
-        whatever T (a reduction's order depends on the layout: `step` differed from it in the last bits)."""
+        """The rates of T steps: each window laid out [W, n] and summed over W, the same layout and so the same
+        order of additions whatever T (summed over a strided view, `step` and `rollout` differed in the last bits;
+        tests/test_encoders_decoders.py holds them equal)."""
         history, scale = state
         full = torch.cat([history, ys.transpose(0, 1)], dim=1)  # [P, W + T, n]; step t is full[:, W + t]
-        steps = ys.shape[0]
-        total = full[:, 1 : 1 + steps].clone()  # the window ending at step t: full[:, t + 1 .. t + W]
-        for k in range(2, self.window + 1):
-            total += full[:, k : k + steps]
-        return (total * scale).transpose(0, 1), (full[:, -self.window :].contiguous(), scale)
+        windows = full.unfold(1, self.window, 1)[:, 1:].transpose(-1, -2).contiguous()  # [P, T, W, n]
+        return (windows.sum(dim=2) * scale).transpose(0, 1), (full[:, -self.window :].contiguous(), scale)
 
 
 @dataclass(frozen=True)

@@ -215,8 +215,10 @@ class SendOnDeltaEncoder(Encoder):
         ref = torch.where(torch.isnan(ref) & finite, wide, ref)
         diff = torch.where(finite, wide - ref, torch.zeros_like(wide))
         # A tolerance keeps rounding (1.2 - 1.0 = 0.1999..., and the input's own rounding to its dtype, e.g. k x
-        # 0.3 in float32) from losing an event: relative, plus a few of the input dtype's ulps at its magnitude.
-        ulps = 4 * torch.finfo(x.dtype).eps * wide.abs().nan_to_num(0.0) / self.delta
+        # 0.3 in float32) from losing an event: relative, plus a few of the input dtype's ulps at its magnitude, at
+        # most a quarter delta (an input coarser than that, 5.5e6 m in float32 with a delta of 1 m, would otherwise
+        # fire both ways on every step of a constant value).
+        ulps = (4 * torch.finfo(x.dtype).eps * wide.abs().nan_to_num(0.0) / self.delta).clamp(max=0.25)
         up = torch.floor(diff / self.delta + _CROSSING_TOLERANCE + ulps).clamp(min=0.0)
         down = torch.floor(-diff / self.delta + _CROSSING_TOLERANCE + ulps).clamp(min=0.0)
         ref = ref + self.delta * (up - down)

@@ -206,6 +206,16 @@ def test_send_on_delta_in_float32_fires_once_per_delta_on_a_long_ramp(delta: flo
     assert all(up == 1.0 and down == 0.0 for up, down in counts[1:])
 
 
+def test_send_on_delta_stays_quiet_on_a_constant_input_coarser_than_its_delta() -> None:
+    """The ulp tolerance was unbounded: 5.5e6 (a UTM northing, m) in float32 with a delta of 1 fired 2 events up and
+    2 down on every step of a constant value."""
+    encoder = SendOnDeltaEncoder(1.0)
+    state = encoder.init_state(1, 1, 0.1, torch.float32)
+    for _ in range(5):
+        events, state = encoder.step(torch.tensor([[5.5e6]], dtype=torch.float32), state)
+        assert events.tolist() == [[0.0, 0.0]]
+
+
 def test_a_send_on_delta_threshold_too_small_for_float32_counts_is_refused() -> None:
     """1e-50 loaded, then was 0 in float32: every output and membrane downstream NaN."""
     with pytest.raises(SpecError, match=r"SendOnDeltaEncoder.delta must be at least 1e-30 \(in the input's unit"):
