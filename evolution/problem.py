@@ -115,6 +115,11 @@ def resolve_network(network: NetworkConfig) -> Problem:
     return Problem(spec)
 
 
+def _tuples(value: Any) -> Any:
+    """`value` with every list, nested ones too, as a tuple."""
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
+
+
 def check_builder_kwargs(builder: Callable[..., Any], kwargs: dict[str, Any]) -> None:
     """One ConfigError line for a keyword whose value is not of the type the builder's annotation gives (strictly:
     "16" is no int, 1 no bool; an int is a float); keywords without an annotation, or of a builder whose
@@ -128,7 +133,17 @@ def check_builder_kwargs(builder: Callable[..., Any], kwargs: dict[str, Any]) ->
         if name not in hints:
             continue
         try:
-            TypeAdapter(hints[name]).validate_python(value, strict=True)
+            adapter = TypeAdapter(hints[name])
+        except Exception:  # (an annotation pydantic has no schema for: the builder checks that keyword)
+            continue
+        try:
+            adapter.validate_python(_tuples(value), strict=True)  # (YAML has no tuples: its lists stand for them)
+        except ValidationError:
+            pass
+        else:
+            continue
+        try:
+            adapter.validate_python(value, strict=True)
         except ValidationError as exc:
             wanted = " or ".join(dict.fromkeys(
                 error["msg"].removeprefix("Input should be ")

@@ -202,18 +202,19 @@ def parameter_table(spec: NetworkSpec) -> list[dict[str, Any]]:
 
 
 def check_parameter_table(listed: Any, spec: NetworkSpec) -> None:
-    """ArtifactError naming the first difference if the genome layout controller.json lists is not the one its spec
-    gives with this code (an edited file, or a layout that changed between versions: the genome would be read
-    into the wrong parameters)."""
+    """ArtifactError naming the first difference if the genome layout controller.json lists (each parameter's name
+    and shape, in genome order) is not the one its spec gives with this code (an edited file, or a layout that
+    changed between versions: the genome would be read into the wrong parameters). Listed bounds are not compared:
+    the spec's bounds rule, and the genome is checked against them."""
     expected = parameter_table(spec)
     if not isinstance(listed, list):
         raise ArtifactError(f"{SPEC_FILE}: 'parameters' must be a list, got {type(listed).__name__}")
     for index, (entry, want) in enumerate(zip(listed, expected, strict=False)):
-        if entry != want:
-            name = entry.get("name") if isinstance(entry, dict) else entry
+        if not isinstance(entry, dict) or (entry.get("name"), entry.get("shape")) != (want["name"], want["shape"]):
+            name, shape = (entry.get("name"), entry.get("shape")) if isinstance(entry, dict) else (entry, None)
             raise ArtifactError(
-                f"{SPEC_FILE}: parameter {index} is listed as {str(name)!r:.60} with other shape or bounds than its "
-                f"spec gives ({want['name']} {want['shape']}); the genome would be read into the wrong parameters"
+                f"{SPEC_FILE}: parameter {index} is listed as {str(name)!r:.60} {shape}, its spec gives "
+                f"{want['name']} {want['shape']}; the genome would be read into the wrong parameters"
             )
     if len(listed) != len(expected):
         raise ArtifactError(

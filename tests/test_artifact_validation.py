@@ -227,12 +227,12 @@ def test_fields_of_the_wrong_type_or_range_are_refused_at_load(tmp_path: Path, s
 @pytest.mark.parametrize(
     ("edit", "match"),
     [
-        (_set("parameters", 0, "name", value="h.bias"), r"parameter 0 is listed as 'h.bias' with other shape"),
-        (_set("parameters", 1, "shape", value=[3]), r"parameter 1 is listed as 'h.bias' with other shape or bounds"),
-        (_set("parameters", 1, "high", value=0.5), r"parameter 1 .* the genome would be read into the wrong"),
+        (_set("parameters", 0, "name", value="h.bias"), r"parameter 0 is listed as 'h.bias' \[1, 2\], its spec gives "
+         r"h.w_in \[1, 2\]; the genome would be read into the wrong parameters"),
+        (_set("parameters", 1, "shape", value=[3]), r"parameter 1 is listed as 'h.bias' \[3\], its spec gives h.bias"),
         (lambda document: document["parameters"].pop(), r"\d+ parameters listed, the spec gives \d+"),
         (_set("parameters", value={"h.w_in": [1, 1]}), "'parameters' must be a list, got dict"),
-        (_set("parameters", value=[1.5]), "parameter 0 is listed as '1.5'"),
+        (_set("parameters", value=[1.5]), "parameter 0 is listed as '1.5' None"),
     ],
 )
 def test_a_listed_genome_layout_that_is_not_the_specs_is_refused(tmp_path: Path, edit, match: str) -> None:
@@ -244,6 +244,15 @@ def test_a_listed_genome_layout_that_is_not_the_specs_is_refused(tmp_path: Path,
     edit(document)
     (path / "controller.json").write_text(json.dumps(document))
     _refused(path, match)
+
+
+def test_listed_bounds_that_differ_from_the_specs_do_not_refuse_an_artifact(tmp_path: Path) -> None:
+    """Bounds do not move the genome's layout (a version that widened a default bound still reads old artifacts)."""
+    path = save_controller(tmp_path / "ctrl", PLAIN, PLAIN.parameters.initial(), Metadata(seed=1), SETPOINT_IO)
+    document = json.loads((path / "controller.json").read_text())
+    document["parameters"][1]["high"] = 0.5
+    (path / "controller.json").write_text(json.dumps(document))
+    np.testing.assert_array_equal(load_controller(path).genome, PLAIN.parameters.initial())
 
 
 def test_boolean_tie_sign_or_delay_matrices_are_refused(tmp_path: Path) -> None:

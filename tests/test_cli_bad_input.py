@@ -257,15 +257,25 @@ def test_eval_swimmer_bodies_and_options_it_cannot_use_are_one_line(args, messag
 
 
 def test_eval_swimmer_refuses_a_controller_reading_angles_where_the_plant_has_none(tmp_path, capsys):
-    """A Swimmer-v5 NCAP (angles at 1, 2) swum in the plant without --env read a joint velocity as an angle."""
+    """A Swimmer-v5 NCAP (angles at 1, 2) swum in the plant without --env read a joint velocity as an angle; a
+    network that is no NCAP reads what it was made to read."""
+    from snncontrol.adapters import ActionAdapter, IOAdapters, ObservationAdapter
     from snncontrol.artifacts import save_controller
     from snncontrol.controllers.ncap import ncap_io, ncap_spec, paper_genome
+    from snncontrol.layers import leaky_readout
+    from snncontrol.spec import NetworkSpec
 
     spec = ncap_spec(3, "spiking", oscillator="clock", period=72, dt=0.04)
     path = save_controller(tmp_path / "v5", spec, paper_genome(spec), None, ncap_io(3, angles=[1, 2]))
     err = _one_line(capsys, "eval-swimmer", str(path), "--steps", "5")
     assert "reads the joint angles at observation indices [1, 2], not where the project's plant has them (0 1)" in err
     assert main(["eval-swimmer", str(path), "--steps", "5", "--angles", "0", "1"]) == 0
+
+    other = NetworkSpec(10, (leaky_readout("readout", 5),), dt=0.03)  # no NCAP: angles and rates, its own choice
+    io = IOAdapters(ObservationAdapter("select", indices=tuple(range(10))), ActionAdapter("affine_clip", low=-1.0,
+                                                                                          high=1.0))
+    path = save_controller(tmp_path / "other", other, other.parameters.initial(), None, io)
+    assert main(["eval-swimmer", str(path), "--steps", "5", "--links", "6"]) == 0
 
 
 def test_running_out_of_memory_is_one_line(capsys, monkeypatch):
@@ -575,6 +585,8 @@ def test_a_route_too_long_for_one_scene_is_one_line(tmp_path, capsys):
         err = _one_line(capsys, "make-route", str(tmp_path / "r"), "--places", "2", "--spacing", spacing)
         assert "places x spacing is a route of" in err and "at most 50000 m" in err
     assert not (tmp_path / "r").exists()
+    _one_line(capsys, "make-route", str(tmp_path / "new" / "dir" / "r"), "--places", "2", "--spacing", "1e5")
+    assert list(tmp_path.iterdir()) == []  # the folders made for it are gone again
 
 
 def test_a_route_that_cannot_be_written_is_one_line_naming_it(tmp_path, capsys):

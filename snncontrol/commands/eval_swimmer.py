@@ -149,19 +149,25 @@ def body(
 def commands(spec: NetworkSpec, speed: float | None, turn: list[float] | None) -> dict[str, Any]:
     """The constant commands (`swim`'s speed and turn) for the command channels the NCAP was built with: those
     given, else full speed and straight; one line for a command the controller has no channel for."""
-    from snncontrol.controllers.ncap import ncap_options
-    from snncontrol.errors import SpecError
-
-    try:
-        options = ncap_options(spec)
-    except SpecError:
-        options = {}
+    options = options_of(spec)
     given = {"speed": speed, "turn": None if turn is None else tuple(turn)}
     defaults = {"speed": 1.0, "turn": (0.0, 0.0)}
     for name, value in given.items():
         if value is not None and not options.get(name):
             raise SnnControlError(f"--{name}: the controller has no {name} command input")
     return {name: defaults[name] if value is None else value for name, value in given.items() if options.get(name)}
+
+
+def options_of(spec: NetworkSpec) -> dict[str, Any]:
+    """The `ncap_spec` options of an NCAP network (its observation indices are its joints' angles); {} for any
+    other network."""
+    from snncontrol.controllers.ncap import ncap_options
+    from snncontrol.errors import SpecError
+
+    try:
+        return ncap_options(spec)
+    except SpecError:
+        return {}
 
 
 def describe(command: dict[str, Any]) -> str:
@@ -201,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
                               f"where the project's plant has them; give --angles for {args.env} (e.g. Swimmer-v5: "
                               f"--angles 1 2, after its body angle; --angles {' '.join(map(str, plant_layout))} "
                               "where that body has them there too)")
-    indices = getattr(io.observation, "indices", None)
+    indices = getattr(io.observation, "indices", None) if options_of(spec) else None  # (an NCAP reads joint angles)
     if args.env == PLANT and args.angles is None and indices and indices != plant_layout[: len(indices)]:
         raise SnnControlError(f"the controller reads the joint angles at observation indices {list(indices)}, not "
                               f"where the project's plant has them ({' '.join(map(str, plant_layout))}): give --env "

@@ -36,12 +36,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bag-storage", choices=("mcap", "sqlite3", "none"), default="mcap")
 
 
+def remove_empty_folders(folder: Path, stop: Path) -> None:
+    """Remove `folder` and its parents up to `stop` (kept), each only while it is empty."""
+    while folder != stop and folder.is_relative_to(stop):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
 def run(args: argparse.Namespace) -> int:
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("MUJOCO_GL", "egl")
     from sim_envs.routes import generate_route
 
     out = Path(args.out)
+    existing = next(folder for folder in (out.parent, *out.parent.parents) if folder.exists())
     atomic.make_folder(out.parent, out)  # a path under a file, or a folder that takes no new entries (/proc): one
     atomic.check_can_create_in(out.parent, out)  # line naming the route now, not the hidden folder it renders into
     bars: list[tqdm] = []  # opened with the first frame: a route refused up front prints no bar
@@ -64,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
     except ValueError as exc:
+        remove_empty_folders(out.parent, existing)  # made above for a route refused: none left behind
         raise VprConfigError(str(exc)) from None
     finally:
         for bar in bars:

@@ -159,6 +159,9 @@ def test_a_csv_timed_in_ms_is_refused_naming_the_likely_unit(tmp_path: Path) -> 
     assert len(load_csv(_csv(tmp_path / "s.csv", rows), dt=10.0).altitude) > 1  # 5 steps of 10 s apart: read
     slow = [f"{0.9 * k},1.0,1.0,0,0" for k in range(30)]  # 0.9 s apart, 9 steps of 0.1 s: a slow log, still read
     assert len(load_csv(_csv(tmp_path / "slow.csv", slow), dt=0.1).altitude) == 262
+    long_ms = [f"{50 * k},1.0,1.0,0,0" for k in range(36_000)]  # 30 min at 20 Hz in ms: 1.8e7 steps of 0.1 s
+    with pytest.raises(RecordingError, match=r"rows are 50 s apart"):  # (said "over 10000000 steps", after work)
+        load_csv(_csv(tmp_path / "long.csv", long_ms), dt=0.1)
 
 
 def test_missing_columns_topics_and_files_give_one_line(tmp_path: Path) -> None:

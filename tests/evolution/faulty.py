@@ -109,3 +109,10 @@ def make_raise(spec: NetworkSpec, seed: int, error: str, message: str) -> Raises
 def broken_builder(n_inputs: int = 0) -> NetworkSpec:
     """Fails on its kwargs as paired_lif_readout did with n_inputs 0 (an IndexError from deep inside)."""
     raise IndexError(f"index {n_inputs} is out of bounds for axis 0 with size 0")
+
+
+def tuple_builder(bounds: tuple[float, float] = (0.0, 1.0), weights: np.ndarray | None = None) -> NetworkSpec:
+    """A builder annotated with a tuple (a YAML list stands for it) and a type pydantic has no schema for."""
+    from snncontrol.layers import leaky_readout
+
+    return NetworkSpec(1, (leaky_readout("readout", 1),), name=f"bounds {bounds[0]:g} {bounds[1]:g}")

@@ -131,3 +131,14 @@ def test_a_builder_keyword_of_the_wrong_type_is_one_line_naming_it(builder, kwar
         resolve_network(config.network)
     assert str(raised.value).startswith(message)
     assert resolve_network(parse_config(_config({"builder": "paired_lif_readout", "kwargs": {"dt": 1}})).network)
+
+
+def test_builder_keywords_a_config_can_write_pass_the_type_check():
+    """YAML has no tuples: a list for a tuple annotation was refused ("should be a valid tuple"); an annotation
+    pydantic has no schema for (np.ndarray) ended in a multi-line error."""
+    network = {"builder": "faulty:tuple_builder", "kwargs": {"bounds": [0.5, 2.0], "weights": None}}
+    config = parse_config(_config(network), allow_import=("faulty",))
+    assert resolve_network(config.network).spec.name == "bounds 0.5 2"
+    network["kwargs"] = {"bounds": ["a", 2.0]}
+    with pytest.raises(ConfigError, match=r"network\.kwargs\.bounds should be a valid tuple"):
+        resolve_network(parse_config(_config(network), allow_import=("faulty",)).network)

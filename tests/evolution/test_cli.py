@@ -54,7 +54,7 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
         ),
         (
             {"network": {"builder": "blimp.pd_snn", "kwargs": {"hidden": "nope"}}},
-            "network.builder 'snncontrol.controllers.blimp:pd_snn': refused its kwargs (hidden must be one of",
+            "network.kwargs.hidden should be 'lif', 'rlif', 'iwta' or 'riwta', got 'nope'",
         ),
         ({"network": {"spec": {"version": 1, "n_inputs": 0, "layers": []}}}, "network: n_inputs must be a positive"),
         (  # (an IndexError traceback from inside the encoding)

@@ -167,12 +167,11 @@ def load_csv(path: str | Path, dt: float = 0.1) -> Recording:
     times = np.asarray(columns.pop("time"))
     if len(times) < 2 or not np.all(np.diff(times) > 0):
         raise RecordingError(f"{path}: time must increase from row to row (at least 2 rows)")
-    recording = _recording(str(path), dt, {name: (times, np.asarray(values)) for name, values in columns.items()})
     gap = float(np.median(np.diff(times)))
-    if gap >= SPARSE_STEPS * dt:  # (a log timed in ms: 100 ms apart read as 100 s, held for 1000 steps each)
+    if math.isfinite(dt) and dt > 0 and gap >= SPARSE_STEPS * dt:  # (before resampling: a long log in ms is huge)
         raise RecordingError(f"{path}: its rows are {gap:g} s apart (median), {SPARSE_STEPS} or more control steps "
                              f"of {dt:g} s: is time in ms? (the time column is in s)")
-    return recording
+    return _recording(str(path), dt, {name: (times, np.asarray(values)) for name, values in columns.items()})
 
 
 def load_bag(
