@@ -61,16 +61,21 @@ def test_send_on_delta_emits_one_event_per_delta_crossed() -> None:
     assert events == [[0, 0], [0, 0], [2, 0], [0, 0], [0, 2], [0, 0], [0, 0]]
 
 
+def _rolled_and_stepped(decoder, ys: torch.Tensor, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The decoder's outputs over ys [T, P, n] by one rollout and by T steps, from rest."""
+    state = decoder.init_state(ys.shape[1], ys.shape[2], dt, ys.dtype)
+    rolled, _ = decoder.rollout(ys, state)
+    stepped = []
+    for y in ys:
+        out, state = decoder.step(y, state)
+        stepped.append(out)
+    return rolled, torch.stack(stepped)
+
+
 def test_rate_decoder_rollout_equals_steps_and_reports_hz() -> None:
     dec = RateDecoder(window=4)
     ys = (torch.rand(30, 2, 3, generator=torch.Generator().manual_seed(0)) > 0.5).double()
-    state = dec.init_state(2, 3, 0.05, torch.float64)
-    rolled, _ = dec.rollout(ys, state)
-    stepped = []
-    for y in ys:
-        r, state = dec.step(y, state)
-        stepped.append(r)
-    torch.testing.assert_close(rolled, torch.stack(stepped))
+    torch.testing.assert_close(*_rolled_and_stepped(dec, ys, 0.05))
     ones = dec.rollout(torch.ones(10, 1, 1, dtype=torch.float64), dec.init_state(1, 1, 0.05, torch.float64))[0]
     assert float(ones[-1]) == pytest.approx(20.0)  # 1 spike per 0.05 s step
 
@@ -228,10 +233,4 @@ def test_a_send_on_delta_threshold_too_small_for_float32_counts_is_refused() -> 
 def test_a_decoders_rollout_is_its_steps_bit_for_bit(decoder) -> None:
     """The two summed the window in another order: 1.5e-5 apart on graded values, 1.2e-4 through a network."""
     ys = torch.as_tensor(np.random.default_rng(0).normal(0.0, 300.0, size=(50, 4, 3)), dtype=torch.float32)
-    state = decoder.init_state(4, 3, 0.01, torch.float32)
-    whole, _ = decoder.rollout(ys, state)
-    stepped = []
-    for y in ys:
-        out, state = decoder.step(y, state)
-        stepped.append(out)
-    assert torch.equal(whole, torch.stack(stepped))
+    assert torch.equal(*_rolled_and_stepped(decoder, ys, 0.01))

@@ -92,6 +92,19 @@ def controller(context, spinner, node_name: str = "snn_controller", **params) ->
     return spinner.add(ControllerNode(node_name, context=context, parameter_overrides=overrides({**base, **params})))
 
 
+def sim_clock(harness: Harness):
+    """A /clock publisher of the harness: sim_time(t) publishes t (s)."""
+    reliable = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+    clock = harness.node.create_publisher(ClockMsg, "/clock", reliable)
+
+    def sim_time(t: float) -> None:
+        msg = ClockMsg()
+        msg.clock.sec, msg.clock.nanosec = divmod(round(t * 1e9), 1_000_000_000)
+        clock.publish(msg)
+
+    return sim_time
+
+
 def connect(spinner, harness: Harness, node: ControllerNode) -> None:
     assert spinner.until(lambda: harness.range_pub.get_subscription_count() > 0
                          and harness.node.count_publishers("/thrust_command") > 0, 10.0)
@@ -200,13 +213,7 @@ def test_a_clock_that_jumps_back_drops_the_inputs_received_before(context, spinn
     received before look younger than it is: they are dropped, the safe command follows while none is fresh,
     and a new reading resumes control."""
     harness = Harness(context, spinner)
-    reliable = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
-    clock = harness.node.create_publisher(ClockMsg, "/clock", reliable)
-
-    def sim_time(t: float) -> None:
-        msg = ClockMsg()
-        msg.clock.sec, msg.clock.nanosec = divmod(round(t * 1e9), 1_000_000_000)
-        clock.publish(msg)
+    sim_time = sim_clock(harness)
 
     node = controller(context, spinner, artifact=blimp_artifact, autostart=True, use_sim_time=True)
     connect(spinner, harness, node)
@@ -317,13 +324,7 @@ def test_on_sim_time_event_ticks_are_counted_per_simulated_second(context, spinn
     """A lockstep simulator answers as fast as it can: each reading is one dt of sim time, however fast the wall
     clock runs, so the network steps at its own rate and /diagnostics must not warn (it counted wall seconds)."""
     harness = Harness(context, spinner)
-    reliable = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
-    clock = harness.node.create_publisher(ClockMsg, "/clock", reliable)
-
-    def sim_time(t: float) -> None:
-        msg = ClockMsg()
-        msg.clock.sec, msg.clock.nanosec = divmod(round(t * 1e9), 1_000_000_000)
-        clock.publish(msg)
+    sim_time = sim_clock(harness)
 
     node = controller(context, spinner, artifact=blimp_artifact, autostart=True, use_sim_time=True,
                       diagnostics_period_s=0.2)
