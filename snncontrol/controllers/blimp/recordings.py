@@ -9,8 +9,8 @@ controller sees its inputs), from the first instant at which every signal has a 
 CSV: a header line (a UTF-8 byte order mark before it is ignored), then one row per sample, comma separated.
 Columns `time` (s, increasing), `altitude` (m), `setpoint` (m) and optionally `command`; other columns are
 ignored. Empty or non-numeric cells are errors, except an empty altitude (a dropout), which holds the previous one.
-Rows `SPARSE_STEPS` control steps apart or more (median) are refused: no flight a controller stepping every dt s
-can learn from, and the mark of a log timed in ms.
+Rows 1 s and `SPARSE_STEPS` control steps apart or more (median) are refused: no flight a controller stepping every
+dt s can learn from, and the mark of a log timed in ms.
 
 Bag: topics given by name; message types `sensor_msgs/msg/Range` (range), `std_msgs/msg/Float64` (data),
 `std_msgs/msg/Float64MultiArray` (data[0]), `geometry_msgs/msg/PoseStamped` (pose.position.z) or
@@ -168,7 +168,8 @@ def load_csv(path: str | Path, dt: float = 0.1) -> Recording:
     if len(times) < 2 or not np.all(np.diff(times) > 0):
         raise RecordingError(f"{path}: time must increase from row to row (at least 2 rows)")
     gap = float(np.median(np.diff(times)))
-    if math.isfinite(dt) and dt > 0 and gap >= SPARSE_STEPS * dt:  # (before resampling: a long log in ms is huge)
+    if math.isfinite(dt) and dt > 0 and gap >= max(SPARSE_STEPS * dt, 1.0):  # (before resampling: a long log in ms
+        # is huge; rows under 1 s apart with a tiny dt are a dt problem, which resampling names)
         raise RecordingError(f"{path}: its rows are {gap:g} s apart (median), {SPARSE_STEPS} or more control steps "
                              f"of {dt:g} s: is time in ms? (the time column is in s)")
     return _recording(str(path), dt, {name: (times, np.asarray(values)) for name, values in columns.items()})
