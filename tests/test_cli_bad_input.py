@@ -672,3 +672,20 @@ def test_info_says_what_it_was_given_instead_of_a_controller(tmp_path, capsys):
     (ensemble / "ensemble.json").write_text("{}")
     assert main(["info", str(ensemble)]) == 2
     assert "a place-recognition ensemble (ensemble.json), not a controller" in capsys.readouterr().err
+
+
+def test_make_route_renders_on_a_machine_without_a_display_and_without_mujoco_gl(tmp_path):
+    """MUJOCO_GL was set after MuJoCo had been imported (it reads it then): a 25-line FatalError instead of a route;
+    a MUJOCO_GL that cannot render here is one line."""
+    import os
+
+    env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY", "MUJOCO_GL")}
+    argv = [sys.executable, "-m", "snncontrol.cli", "make-route", str(tmp_path / "route"), "--places", "2",
+            "--traversals", "day", "--width", "32", "--height", "24", "--bag-storage", "none"]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and (tmp_path / "route" / "day").is_dir(), done.stderr
+    done = subprocess.run([*argv[:4], str(tmp_path / "other"), *argv[5:]], env={**env, "MUJOCO_GL": "glfw"},
+                          capture_output=True, text=True, timeout=300)
+    error = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert done.returncode == 2 and len(error) == 1 and "MuJoCo cannot render here" in error[0], done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "other").exists()

@@ -13,11 +13,20 @@ from pathlib import Path
 from tqdm import tqdm
 
 from snncontrol import atomic
+from snncontrol.errors import first_line
 from snncontrol.seeding import seed_argument
 from snncontrol.vpr.errors import VprConfigError
 
 
+def use_egl_without_a_display() -> None:
+    """MUJOCO_GL=egl where no display is set, before anything imports MuJoCo (it reads the variable once, at its
+    import: set later, a headless machine ended in MuJoCo's 25-line FatalError)."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("MUJOCO_GL", "egl")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    use_egl_without_a_display()
     from sim_envs.routes.appearance import PRESETS
 
     parser.add_argument("out", help="output directory (an earlier route alone there is replaced; anything else is "
@@ -47,8 +56,9 @@ def remove_empty_folders(folder: Path, stop: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("MUJOCO_GL", "egl")
+    use_egl_without_a_display()
+    import mujoco
+
     from sim_envs.routes import generate_route
 
     out = Path(args.out)
@@ -77,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         remove_empty_folders(out.parent, existing)  # made above for a route refused: none left behind
         raise VprConfigError(str(exc)) from None
+    except mujoco.FatalError as exc:  # e.g. no OpenGL platform here for the MUJOCO_GL asked for
+        remove_empty_folders(out.parent, existing)
+        raise VprConfigError(f"MuJoCo cannot render here ({first_line(exc)}); on a machine without a display set "
+                             "MUJOCO_GL=egl (or osmesa)") from None
     finally:
         for bar in bars:
             bar.close()
