@@ -64,8 +64,16 @@ def _raised_by_an_interrupt(exc: BaseException | None) -> bool:
     return False
 
 
+def use_egl_without_a_display() -> None:
+    """MUJOCO_GL=egl where no display is set and none is asked for, before any command imports MuJoCo (it reads the
+    variable once, at its import: a headless machine without it ended a render in MuJoCo's 25-line FatalError)."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("MUJOCO_GL", "egl")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    use_egl_without_a_display()
     top = _top_parser().parse_args(argv[:1])
     module_name, text = COMMANDS[top.command]
     try:  # importing a command's module (torch, MuJoCo) takes seconds: Ctrl-C there is no traceback either

@@ -689,3 +689,16 @@ def test_make_route_renders_on_a_machine_without_a_display_and_without_mujoco_gl
     error = [line for line in done.stderr.splitlines() if "error:" in line]
     assert done.returncode == 2 and len(error) == 1 and "MuJoCo cannot render here" in error[0], done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "other").exists()
+
+
+def test_eval_swimmer_videos_render_without_a_display_and_without_mujoco_gl(tmp_path):
+    import os
+
+    env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY", "MUJOCO_GL")}
+    argv = [sys.executable, "-m", "snncontrol.cli", "eval-swimmer", "--steps", "3", "--episodes", "1", "--video",
+            str(tmp_path / "swim.mp4")]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and (tmp_path / "swim.mp4").stat().st_size > 0, done.stderr
+    done = subprocess.run(argv, env={**env, "MUJOCO_GL": "glfw"}, capture_output=True, text=True, timeout=300)
+    error = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert done.returncode == 2 and len(error) == 1 and "--video: MuJoCo cannot render here" in error[0], done.stderr

@@ -273,11 +273,16 @@ def check_video_size(env_id: str, n_links: int, width: int, height: int, body: d
         env = video_env(env_id, n_links, 1, width, height, body)
     except TypeError as exc:  # (gym.make passes width and height to the body's constructor)
         raise SnnControlError(f"--video: {env_id} cannot render frames of a given size ({first_line(exc)})") from None
+    import mujoco
+
     try:
         env.reset(seed=0)
         env.render()
     except ValueError as exc:
         raise SnnControlError(f"--width / --height: {first_line(exc)}") from None
+    except mujoco.FatalError as exc:  # e.g. no OpenGL platform for the MUJOCO_GL asked for
+        raise SnnControlError(f"--video: MuJoCo cannot render here ({first_line(exc)}); on a machine without a "
+                              "display set MUJOCO_GL=egl (or osmesa)") from None
     finally:
         env.close()
 

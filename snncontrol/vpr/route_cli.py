@@ -1,13 +1,12 @@
 """`snncontrol make-route OUT --places N --traversals day dusk+autumn ... --seed S`: render a route dataset.
 
 Layout and conditions: see `sim_envs.routes` (image folders per traversal + ROS 2 bags). Needs an OpenGL
-context: set MUJOCO_GL=egl on a headless machine (done here when no display is set).
+context: set MUJOCO_GL=egl on a headless machine (`snncontrol.cli` does when no display is set).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from tqdm import tqdm
@@ -18,15 +17,7 @@ from snncontrol.seeding import seed_argument
 from snncontrol.vpr.errors import VprConfigError
 
 
-def use_egl_without_a_display() -> None:
-    """MUJOCO_GL=egl where no display is set, before anything imports MuJoCo (it reads the variable once, at its
-    import: set later, a headless machine ended in MuJoCo's 25-line FatalError)."""
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("MUJOCO_GL", "egl")
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    use_egl_without_a_display()
     from sim_envs.routes.appearance import PRESETS
 
     parser.add_argument("out", help="output directory (an earlier route alone there is replaced; anything else is "
@@ -56,7 +47,6 @@ def remove_empty_folders(folder: Path, stop: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    use_egl_without_a_display()
     import mujoco
 
     from sim_envs.routes import generate_route
