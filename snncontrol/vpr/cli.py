@@ -95,8 +95,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="artifact directory to write")
     p.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     p.add_argument("--places-per-module", type=int, default=TrainConfig.places_per_module)
-    p.add_argument("--threshold", type=int, default=TrainConfig.threshold, help="T without calibration")
-    p.add_argument("--tolerance", type=int, default=TrainConfig.tolerance, help="frames (calibration)")
+    p.add_argument("--threshold", type=int, default=None,
+                   help=f"T without calibration (default {TrainConfig.threshold}: none silenced)")
+    p.add_argument("--tolerance", type=int, default=None,
+                   help=f"frames: how far a calibration match may lie (default {TrainConfig.tolerance})")
     p.add_argument("--n-exc", type=int, default=ModuleConfig.n_exc)
     p.add_argument("--present-ms", type=float, default=ModuleConfig.present)
     p.add_argument("--on-off", action="store_true", help="two inputs per pixel, x and 255 - x (ON/OFF channels)")
@@ -160,8 +162,15 @@ def _references(args: argparse.Namespace, cfg: ModuleConfig) -> tuple[list[Trave
 
 def _train(args: argparse.Namespace) -> int:
     module_cfg = ModuleConfig(n_exc=args.n_exc, present=args.present_ms, channels=2 if args.on_off else 1)
+    if args.calibration and args.threshold is not None:  # (it was recorded, and the calibration's T used)
+        raise VprConfigError("--threshold is T without calibration; with --calibration T is chosen on it: leave "
+                             "--threshold out, or the calibration")
+    if not args.calibration and args.tolerance is not None:
+        raise VprConfigError("--tolerance sets how far a calibration match may lie: give --calibration with it")
     train_cfg = TrainConfig(
-        places_per_module=args.places_per_module, epochs=args.epochs, threshold=args.threshold, tolerance=args.tolerance
+        places_per_module=args.places_per_module, epochs=args.epochs,
+        threshold=TrainConfig.threshold if args.threshold is None else args.threshold,
+        tolerance=TrainConfig.tolerance if args.tolerance is None else args.tolerance,
     )
     if args.calibration_ground_truth and not args.calibration:
         raise VprConfigError("--calibration-ground-truth aligns the calibration traversal: give --calibration too")
@@ -184,6 +193,10 @@ def _train(args: argparse.Namespace) -> int:
     images = train_cfg.epochs * per_module * modules * len(references)
     with tqdm(total=images, unit="img", desc="train") as bar:
         ens, report = train(pixels, module_cfg, train_cfg, args.seed, calibration, bar.update)
+    if report["hyperactive_neurons"] >= report["assigned_neurons"]:  # (saved, it answered place 0 to everything)
+        raise VprConfigError(f"T={report['threshold']} silences every one of the {report['assigned_neurons']} "
+                             "assigned neurons (each won that many reference images or more): nothing would answer; "
+                             "give a higher --threshold (0: none silenced)")
     sources = [str(Path(path).resolve()) for path in args.reference]
     ens.metadata["reference"] = sources[0] if len(sources) == 1 else sources
     ens.metadata["calibration"] = str(Path(args.calibration).resolve()) if args.calibration else None
@@ -192,7 +205,7 @@ def _train(args: argparse.Namespace) -> int:
     print(
         f"trained {modules} modules on {places} places ({len(references)} reference traversal(s)) in "
         f"{report['train_s']:.1f} s: epochs={report['epochs']} T={report['threshold']} "
-        f"assigned={report['assigned_neurons']} -> {args.out}"
+        f"assigned={report['assigned_neurons']} silenced={report['hyperactive_neurons']} -> {args.out}"
     )
     return 0
 

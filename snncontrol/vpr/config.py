@@ -143,6 +143,10 @@ class ModuleConfig:
             raise VprConfigError("module.rate_per_unit * 255 * dt must stay below 1 spike per step")
 
 
+#: Most training epochs (the paper's modules learn in a few; more is a typo that would run for days)
+MAX_EPOCHS = 1000
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Ensemble training: region size, epochs, hyperactive thresholds tried on the calibration split."""
@@ -157,6 +161,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name, low in (("places_per_module", 1), ("epochs", 1), ("threshold", 0), ("tolerance", 0)):
             _check_integer(f"train.{name}", getattr(self, name), low)
+        if self.epochs > MAX_EPOCHS:  # (a typo of 1e9 epochs started a run of 17,500 hours)
+            raise VprConfigError(f"train.epochs must be at most {MAX_EPOCHS}, got {self.epochs}")
         thresholds = self.thresholds
         if not (isinstance(thresholds, tuple | list) and thresholds and all(_is_integer(t, 0) for t in thresholds)):
             raise VprConfigError(f"train.thresholds must be a non-empty list of integers >= 0, got {thresholds!r}")

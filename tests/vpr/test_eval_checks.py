@@ -137,3 +137,23 @@ def test_train_and_eval_keep_only_the_preprocessed_images(tmp_path: Path, capsys
         # one frame at a time (train 9 MB, eval 6 MB; traced: numpy and Python, not torch), not every frame of the
         # references and the calibration traversal or query (train 71 MB before)
         assert peak < 12 * 720 * 1280 * 3 / 2, (argv[0], peak)  # less than half of one traversal's frames
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--threshold", "40", "--calibration", "{fog}"], "--threshold is T without calibration; with --calibration"),
+        (["--tolerance", "2"], "--tolerance sets how far a calibration match may lie: give --calibration with it"),
+        (["--epochs", "1000000000"], "train.epochs must be at most 1000"),  # (a run of 17,500 hours began)
+        (["--threshold", "1"], "T=1 silences every one of the"),  # saved, it answered place 0 to every query
+    ],
+)
+def test_train_options_that_would_be_ignored_or_silence_everything_are_refused(route: Path, tmp_path: Path, capsys,
+                                                                                 extra, message):
+    """Each was recorded or run as given: --threshold beside a calibration (its T used), --tolerance without one."""
+    argv = ["vpr", "train", "--reference", str(route / "day"), "--out", str(tmp_path / "ens"), *TINY,
+            *[part.format(fog=route / "fog") for part in extra]]
+    assert main(argv) == 2
+    err = capsys.readouterr().err  # (after the training's progress bar where it ran)
+    assert message in err.strip().splitlines()[-1] and "Traceback" not in err, err
+    assert not (tmp_path / "ens").exists()
