@@ -22,8 +22,8 @@ import torch
 from safetensors.numpy import save
 
 from snncontrol import atomic
-from snncontrol.artifacts import git_revision, load_verified_tensors
-from snncontrol.errors import ArtifactError
+from snncontrol.artifacts import git_revision, load_verified_tensors, parse_json
+from snncontrol.errors import ArtifactError, first_line
 from snncontrol.vpr import config
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.ensemble import Ensemble
@@ -117,10 +117,12 @@ def _load(path: Path) -> Ensemble:
     for name in (JSON_FILE, TENSOR_FILE):
         if not (path / name).is_file():
             raise ArtifactError(f"missing {name}")
-    try:
-        document = json.loads((path / JSON_FILE).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ArtifactError(f"{JSON_FILE} is not valid JSON ({type(exc).__name__})") from None
+    try:  # (the controllers' parser: depth and number checks; plain json.loads raised RecursionError on deep nesting)
+        document = parse_json((path / JSON_FILE).read_text(encoding="utf-8"), allow_nan=False)
+    except UnicodeDecodeError:
+        raise ArtifactError(f"{JSON_FILE} is not UTF-8 text") from None
+    except ValueError as exc:
+        raise ArtifactError(f"{JSON_FILE} is not valid JSON ({first_line(exc)})") from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise ArtifactError(f"unknown schema (expected {SCHEMA!r})")
     missing = {"module", "train", "places", "threshold", "epochs", "metadata", "tensors_sha256"} - set(document)
@@ -157,6 +159,11 @@ def _load(path: Path) -> Ensemble:
     if weights.min() < 0 or weights.max() > module_cfg.w_max:
         raise ArtifactError(f"weights must lie in [0, {module_cfg.w_max}]")
     assignments = arrays["assignments"]
+    if assignments.dtype.kind not in "iu" or arrays["hyperactive"].dtype not in (np.bool_, np.uint8):
+        raise ArtifactError(f"assignments must be integers and hyperactive booleans (uint8), got "
+                            f"{assignments.dtype} and {arrays['hyperactive'].dtype}")
+    if arrays["hyperactive"].dtype == np.uint8 and arrays["hyperactive"].max(initial=0) > 1:
+        raise ArtifactError("hyperactive must hold only 0 and 1")
     if assignments.min() < -1 or assignments.max() >= places:
         raise ArtifactError(f"assignments must lie in [-1, {places - 1}]")
     return Ensemble(

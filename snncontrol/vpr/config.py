@@ -125,6 +125,10 @@ class ModuleConfig:
         for name in ("image_size", "patch"):
             if getattr(self, name) > MAX_SIDE:
                 raise VprConfigError(f"module.{name} must be at most {MAX_SIDE} pixels, got {getattr(self, name)}")
+        if self.patch % 2 == 0 or self.patch > 2 * self.image_size - 1:  # (an even one failed at query time; a
+            # huge one needs memory in its square)
+            raise VprConfigError(f"module.patch must be odd and at most 2 x image_size - 1 = {2 * self.image_size - 1} "
+                                 f"pixels, got {self.patch}")
         if self.channels not in (1, 2) or isinstance(self.channels, float):
             raise VprConfigError(f"module.channels must be 1 (intensity) or 2 (ON/OFF), got {self.channels!r}")
         if self.steps(self.present) < 1:

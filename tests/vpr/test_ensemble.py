@@ -173,7 +173,7 @@ def test_spike_times_resolve_what_spike_counts_tie(trained):
 
 
 def test_similarity_is_relative_to_the_mean_module_winner_by_hand():
-    cfg = ModuleConfig(n_exc=2, image_size=2)
+    cfg = ModuleConfig(n_exc=2, image_size=2, patch=3)
     assignments = torch.tensor([[0, 1], [2, -1]])
     ens = Ensemble(cfg, TrainConfig(), 3, torch.zeros(2, 4, 2), torch.zeros(2, 2), assignments, assignments < -1)
     responses = torch.tensor([[[10.0, 0.0], [30.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]])  # [B, M, N] Hz
@@ -275,6 +275,34 @@ def test_artifact_round_trip_and_corruption(trained, tmp_path: Path):
         with pytest.raises(ArtifactError, match=message):  # one line, not a TypeError's traceback
             load_ensemble(path)
         save_ensemble(path, ens)
+
+
+def test_an_ensemble_file_edited_out_of_shape_is_one_artifact_line(trained, tmp_path: Path):
+    """A deeply nested ensemble.json raised a bare RecursionError, an even patch failed at query time (a broadcast
+    error), float assignments with NaN loaded cast to integers."""
+    import hashlib
+
+    from safetensors.numpy import load, save
+
+    ens, _, _ = trained
+    path = save_ensemble(tmp_path / "ens", ens)
+    original = (path / "ensemble.json").read_text()
+    (path / "ensemble.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ArtifactError, match=r"ensemble\.json is not valid JSON"):
+        load_ensemble(path)
+    document = json.loads(original)
+    document["module"]["patch"] = 8
+    (path / "ensemble.json").write_text(json.dumps(document))
+    with pytest.raises(ArtifactError, match=r"module.patch must be odd and at most 2 x image_size - 1 = 55"):
+        load_ensemble(path)
+    tensors = load((path / "weights.safetensors").read_bytes())
+    tensors["assignments"] = np.where(tensors["assignments"] >= 0, tensors["assignments"] + 0.7, np.nan)
+    blob = save(tensors)
+    (path / "weights.safetensors").write_bytes(blob)
+    (path / "ensemble.json").write_text(json.dumps({**json.loads(original),
+                                                    "tensors_sha256": hashlib.sha256(blob).hexdigest()}))
+    with pytest.raises(ArtifactError, match="assignments must be integers and hyperactive booleans"):
+        load_ensemble(path)
 
 
 def test_metrics_by_hand():

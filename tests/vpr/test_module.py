@@ -10,7 +10,7 @@ from snncontrol.vpr.ensemble import place_table
 
 
 def tiny(**kw) -> ModuleConfig:
-    return ModuleConfig(n_exc=3, image_size=2, **kw)
+    return ModuleConfig(n_exc=3, image_size=2, patch=3, **kw)
 
 
 def base_theta(c: module.Constants, n: int = 3) -> torch.Tensor:
