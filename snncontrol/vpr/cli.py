@@ -284,8 +284,9 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _query(args: argparse.Namespace) -> int:
     matcher = _matcher(args)
-    images = [read_image(Path(p)) for p in args.images]
-    places, confidence = matcher.query(images)
+    cfg = matcher.ensemble.module  # each image shrunk as it is read: no full-resolution frame kept (12 MB each)
+    small = [shrink(read_image(Path(p)), cfg.image_size) for p in args.images]
+    places, confidence = matcher.answers(torch.from_numpy(normalize(small, cfg.patch)))
     for name, place, conf in zip(args.images, places, confidence, strict=True):
         print(f"{name}\tplace={int(place)}\tconfidence={float(conf):.3f}")
     return 0

@@ -93,5 +93,11 @@ class Matcher:
         if isinstance(images, np.ndarray) and (images.ndim not in (3, 4) or images.dtype != np.uint8):
             shape = list(images.shape)
             raise DatasetError(f"images must be uint8 [B, H, W] or [B, H, W, 3], got {images.dtype} {shape}")
-        score, place = self.similarity(images).max(dim=1)
+        return self.answers(self.preprocess(images))
+
+    @torch.inference_mode()
+    def answers(self, pixels: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """`query` of preprocessed images [B, pixels] (e.g. `preprocess.normalize` of `shrink`s taken as each image
+        was read, so that no full-resolution frame is kept)."""
+        score, place = self.similarity_of(pixels).max(dim=1)
         return place.numpy(), (1.0 - 1.0 / score.clamp(min=1.0)).numpy().astype(np.float32)

@@ -16,7 +16,7 @@ from snncontrol.vpr import Matcher, heldout, inference, metrics, module, train
 from snncontrol.vpr.artifact import load_ensemble, save_ensemble
 from snncontrol.vpr.config import ModuleConfig, TrainConfig
 from snncontrol.vpr.datasets import Traversal
-from snncontrol.vpr.datasets.folders import load_folder
+from snncontrol.vpr.datasets.folders import load_folder, read_image
 from snncontrol.vpr.ensemble import Ensemble, place_table
 from snncontrol.vpr.errors import DatasetError, VprConfigError
 from snncontrol.vpr.preprocess import preprocess
@@ -403,8 +403,12 @@ def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
         == 0
     )
     assert {p.name for p in (tmp_path / "res").iterdir()} == {"metrics.json", "pr.png", "similarity.png"}
-    assert main(["vpr", "query", str(ens), str(route / "day" / "000004.png")]) == 0
-    assert "place=" in capsys.readouterr().out
+    frames = [route / "dusk+autumn" / f"{k:06d}.png" for k in (4, 9, 17)]
+    assert main(["vpr", "query", str(ens), *map(str, frames)]) == 0  # (each frame shrunk as read, none kept whole)
+    places, confidence = Matcher.load(ens).query([read_image(frame) for frame in frames])
+    assert capsys.readouterr().out.splitlines() == [
+        f"{frame}\tplace={int(p)}\tconfidence={float(c):.3f}" for frame, p, c in zip(frames, places, confidence,
+                                                                                    strict=True)]
     short = tmp_path / "short"
     short.mkdir()
     (short / "0.png").write_bytes((route / "day" / "000000.png").read_bytes())
