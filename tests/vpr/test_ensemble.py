@@ -404,6 +404,7 @@ def test_cli_train_eval_query(route: Path, tmp_path: Path, capsys):
     )
     assert {p.name for p in (tmp_path / "res").iterdir()} == {"metrics.json", "pr.png", "similarity.png"}
     frames = [route / "dusk+autumn" / f"{k:06d}.png" for k in (4, 9, 17)]
+    capsys.readouterr()
     assert main(["vpr", "query", str(ens), *map(str, frames)]) == 0  # (each frame shrunk as read, none kept whole)
     places, confidence = Matcher.load(ens).query([read_image(frame) for frame in frames])
     assert capsys.readouterr().out.splitlines() == [
