@@ -5,8 +5,9 @@ Two NCAPs ship, both the circuit of configs/ncap_spiking.yaml (6 links, 4 shared
 3000 kg/m³), and `swimmer_ncap_bodies`, evolved over the body envelope (`snncontrol evolve configs/ncap_bodies.yaml`:
 each generation 6 bodies drawn anew, its champion chosen on 12 fixed validation bodies). Here both swim `--bodies`
 bodies drawn from `sim_envs.swimmer.envelope.SwimmerEnvelope()` (3-12 links of 0.05-0.2 m, gear x0.5-2, viscosity
-1e-3 .. 1e-1 Pa·s, density 1000-6000 kg/m³) with `--seed` (0: a stream no evolution run draws from, and no body
-of it was used to tune anything), each re-instantiated for the body's links with its shared weights
+1e-3 .. 1e-1 Pa·s, density 1000-6000 kg/m³) with `--seed` (0: a stream no evolution run draws from; its figures
+were seen before the body-envelope method was designed, so for `swimmer_ncap_bodies` only a later block, e.g. 1,
+is held out), each re-instantiated for the body's links with its shared weights
 (`snncontrol.controllers.ncap.retarget`), `--episodes` episodes of 1000 steps (0.03 s) each from episode seeds
 20000.. (never used in evolution or selection). The peer, on the same bodies and episodes: the same circuit at the
 paper's initialization (+1 / -1, not evolved), what evolution is measured against.
