@@ -1,8 +1,8 @@
 """Image preprocessing of Hussaini et al. (2023) after their reference code (VPRSNN `processImage`): grayscale,
 resize, patch normalization, clip to [-1, 1], fixed map to 0..255. One deliberate difference: the reference
 resizes the colour image with OpenCV's bilinear filter (no antialiasing) and converts to gray after; here the gray
-image is resized with PIL's antialiased bilinear filter (a review measured the two 20 of 255 apart on average on
-640 x 480 route frames; antialiasing keeps a 28 x 28 thumbnail from aliasing fine texture).
+image is resized with PIL's antialiased bilinear filter, which keeps a 28 x 28 thumbnail of a large frame from
+aliasing fine texture (the two give visibly different thumbnails; every figure in docs/ is of this one).
 
     gray   ITU-R 601-2 luma (PIL "L"): Y = 0.299 R + 0.587 G + 0.114 B, uint8
     resize to `size` x `size` pixels (28 by default), PIL bilinear with antialiasing
