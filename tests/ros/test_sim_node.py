@@ -83,3 +83,19 @@ def test_the_sim_node_refuses_parameter_changes_it_would_not_apply(context, spin
         result = sim.set_parameters([Parameter(name, value=value)])[0]
         assert not result.successful and "read at start; restart the node" in result.reason, name
     assert sim.p["mode"] == "realtime" and sim.safe.tolist() == [0.0]
+
+
+def test_a_lockstep_sim_that_cannot_start_says_what_it_waits_for(context, spinner, monkeypatch, capfd):
+    """Waiting for sensor subscribers and a command publisher that never come, it says so every WAIT_WARNING_S
+    (not on its first poll, and the text is not built on every 5 ms poll in between)."""
+    from snncontrol_ros import sim_node
+
+    monkeypatch.setattr(sim_node, "WAIT_WARNING_S", 0.3)
+    sim = spinner.add(SimNode(context=context, parameter_overrides=overrides({"mode": "lockstep"})))
+    spinner.spin_for(0.1)
+    assert "waiting to start" not in capfd.readouterr().err
+    spinner.spin_for(0.8)
+    warnings = [line for line in capfd.readouterr().err.splitlines() if "lockstep: waiting to start" in line]
+    assert 2 <= len(warnings) <= 3, warnings
+    assert "for 0 of 1 sensor subscribers, 0 of at least 1 command publishers on" in warnings[0]
+    assert not sim.started

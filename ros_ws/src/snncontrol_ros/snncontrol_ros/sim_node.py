@@ -82,6 +82,8 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "log_file": ("", "write the run to this .npz at episode end ('' = no log)"),
     "exit_on_done": (False, "stop the process at episode end"),
 }
+#: lockstep: s between the warnings that it is still waiting to start (the first after as long)
+WAIT_WARNING_S = 10.0
 MAX_BUOYANCY_BIAS_N = 0.1  # |bias| the blimp plant takes: beyond full thrust (0.099 N) MuJoCo blows up
 #: lockstep: before the controller's first answer, say so after this many offers of the first reading
 SILENT_OFFERS = 5
@@ -173,6 +175,7 @@ class SimNode(Node):
         self.offers = 0  # of the first reading, before the controller answered
         self.stale_answers = 0  # lockstep: commands that echoed another reading than the one published
         self._discovered_at: float | None = None
+        self._wait_warning_at: float | None = None  # lockstep: when the next waiting-to-start warning is due (s)
         if p["mode"] == "realtime":
             self._publish_reading()
             self.started = True
@@ -293,12 +296,14 @@ class SimNode(Node):
                 ready = subscribers >= self.p["lockstep_subscribers"] and publishers > 0 and self._gate_open
                 if ready and self._discovered_at is None:
                     self._discovered_at = now
-                if not ready:  # (a count it never sees, or a gate topic nobody sends, waited silently)
-                    self.get_logger().warning(
+                if not ready and self._wait_warning_at is None:
+                    self._wait_warning_at = now + WAIT_WARNING_S
+                elif not ready and now >= self._wait_warning_at:  # (a count it never sees, or a gate topic nobody
+                    self._wait_warning_at = now + WAIT_WARNING_S  # sends, waited silently; the text is built only
+                    self.get_logger().warning(  # when it is said, not on every 5 ms poll)
                         f"lockstep: waiting to start for {subscribers} of {self.p['lockstep_subscribers']} sensor "
                         f"subscribers, {publishers} of at least 1 command publishers on {self.command_topic}"
-                        + ("" if self._gate_open else f", a message on {self.p['start_after_topic']}"),
-                        throttle_duration_sec=10.0, skip_first=True)
+                        + ("" if self._gate_open else f", a message on {self.p['start_after_topic']}"))
                 if self._discovered_at is not None and now - self._discovered_at >= self.p["startup_delay_s"]:
                     self.started = True
                     self._publish_reading()
