@@ -107,11 +107,10 @@ def body(
     body's angles alone; given `rates`, at the artifact's lead unless `lead` says otherwise), and `angles`
     (observation indices of the joint angles), `rates` (of their angular velocities) and `lead` (s; 0 reads the
     angles alone) replace those of the observation adapter."""
-    from snncontrol.controllers.ncap import ncap_options, retarget
+    from snncontrol.controllers.ncap import retarget
 
-    try:
-        built_for = ncap_options(spec)["n_links"]
-    except SnnControlError:
+    built_for = options_of(spec).get("n_links")
+    if built_for is None:
         if n_links is None:
             raise SnnControlError(f"{spec.name or 'this controller'} is not an NCAP network ({spec.n_inputs} input(s), "
                                   f"{spec.n_outputs} output(s)): give --links N where it was made for an N-link "
@@ -146,10 +145,10 @@ def body(
     return spec, genome, io, n_links or built_for
 
 
-def commands(spec: NetworkSpec, speed: float | None, turn: list[float] | None) -> dict[str, Any]:
-    """The constant commands (`swim`'s speed and turn) for the command channels the NCAP was built with: those
-    given, else full speed and straight; one line for a command the controller has no channel for."""
-    options = options_of(spec)
+def commands(options: dict[str, Any], speed: float | None, turn: list[float] | None) -> dict[str, Any]:
+    """The constant commands (`swim`'s speed and turn) for the command channels the NCAP of `options` (`options_of`)
+    was built with: those given, else full speed and straight; one line for a command the controller has no
+    channel for."""
     given = {"speed": speed, "turn": None if turn is None else tuple(turn)}
     defaults = {"speed": 1.0, "turn": (0.0, 0.0)}
     for name, value in given.items():
@@ -170,6 +169,12 @@ def options_of(spec: NetworkSpec) -> dict[str, Any]:
         return {}
 
 
+def check_plant_links(n_links: int) -> None:
+    """One line unless the swimmer plant takes `n_links` links."""
+    if not MIN_LINKS <= n_links <= MAX_LINKS:
+        raise SnnControlError(f"--links must be in {MIN_LINKS}..{MAX_LINKS} for the swimmer plant, got {n_links}")
+
+
 def describe(command: dict[str, Any]) -> str:
     """The commands as the summary says them, e.g. "speed 1, turn right 0 left 0.5"."""
     words = [f"speed {command['speed']:g}"] if "speed" in command else []
@@ -185,8 +190,8 @@ def run(args: argparse.Namespace) -> int:
 
     path = resolve(args.artifact)
     spec, genome, _, io = read_artifact(path)
-    if args.env == PLANT and args.links is not None and not MIN_LINKS <= args.links <= MAX_LINKS:  # before the body
-        raise SnnControlError(f"--links must be in {MIN_LINKS}..{MAX_LINKS} for the swimmer plant, got {args.links}")
+    if args.env == PLANT and args.links is not None:  # before the body is built (5 GB at --links 5000)
+        check_plant_links(args.links)
     if args.lead is not None and not (np.isfinite(args.lead) and 0 <= args.lead <= MAX_LEAD_S):
         raise SnnControlError(f"--lead must be a number of seconds in [0, {MAX_LEAD_S:g}], got {args.lead}")
     if args.lead == 0 and args.rates is not None:  # (the rates were dropped without a word)
@@ -207,13 +212,14 @@ def run(args: argparse.Namespace) -> int:
                               f"where the project's plant has them; give --angles for {args.env} (e.g. Swimmer-v5: "
                               f"--angles 1 2, after its body angle; --angles {' '.join(map(str, plant_layout))} "
                               "where that body has them there too)")
-    indices = getattr(io.observation, "indices", None) if options_of(spec) else None  # (an NCAP reads joint angles)
+    options = options_of(spec)
+    indices = getattr(io.observation, "indices", None) if options else None  # (an NCAP reads joint angles)
     if args.env == PLANT and args.angles is None and indices and indices != plant_layout[: len(indices)]:
         raise SnnControlError(f"the controller reads the joint angles at observation indices {list(indices)}, not "
                               f"where the project's plant has them ({' '.join(map(str, plant_layout))}): give --env "
                               "for the body it was made for, or --angles for the plant")
-    if args.env == PLANT and not MIN_LINKS <= n_links <= MAX_LINKS:
-        raise SnnControlError(f"--links must be in {MIN_LINKS}..{MAX_LINKS} for the swimmer plant, got {n_links}")
+    if args.env == PLANT:
+        check_plant_links(n_links)
     plant_body = {key: getattr(args, key) for key in BODY_OPTIONS if getattr(args, key) is not None}
     if plant_body and args.env != PLANT:
         raise SnnControlError(f"--link-length, --gear, --viscosity and --density set the plant's body, not {args.env}")
@@ -228,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
             raise SnnControlError(f"--video {args.video}: give a file name ending in one of {VIDEO_SUFFIXES}")
         atomic.writable_file(args.video)
         check_video_size(args.env, n_links, args.width, args.height, plant_body)
-    command = commands(spec, args.speed, args.turn)
+    command = commands(options, args.speed, args.turn)
     seeds = [args.seed + e for e in range(args.episodes)]
     result = swim(spec, genome, io, n_links, seeds, steps=args.steps, env_id=args.env, env_kwargs=plant_body,
                   **command)
