@@ -46,6 +46,7 @@ import sim_envs  # noqa: F401  (registers the environments)
 from snncontrol import atomic
 from snncontrol_ros import messages
 from snncontrol_ros.runtime import check_declared, declare, fixed_at_start, run_node
+from snncontrol_ros.safety import Throttle
 from snncontrol_ros.sim_ranges import RANGES
 
 PLANTS = {
@@ -175,7 +176,7 @@ class SimNode(Node):
         self.offers = 0  # of the first reading, before the controller answered
         self.stale_answers = 0  # lockstep: commands that echoed another reading than the one published
         self._discovered_at: float | None = None
-        self._wait_warning_at: float | None = None  # lockstep: when the next waiting-to-start warning is due (s)
+        self._wait_throttle: Throttle | None = None  # lockstep: the waiting-to-start warnings, from the first wait
         if p["mode"] == "realtime":
             self._publish_reading()
             self.started = True
@@ -296,11 +297,10 @@ class SimNode(Node):
                 ready = subscribers >= self.p["lockstep_subscribers"] and publishers > 0 and self._gate_open
                 if ready and self._discovered_at is None:
                     self._discovered_at = now
-                if not ready and self._wait_warning_at is None:
-                    self._wait_warning_at = now + WAIT_WARNING_S
-                elif not ready and now >= self._wait_warning_at:  # (a count it never sees, or a gate topic nobody
-                    self._wait_warning_at = now + WAIT_WARNING_S  # sends, waited silently; the text is built only
-                    self.get_logger().warning(  # when it is said, not on every 5 ms poll)
+                if not ready and self._wait_throttle is None:
+                    self._wait_throttle = Throttle(WAIT_WARNING_S, now)  # the first warning after as long
+                elif not ready and self._wait_throttle.ready(now):  # (a count it never sees, or a gate topic nobody
+                    self.get_logger().warning(  # sends, waited silently; the text is built only when it is said)
                         f"lockstep: waiting to start for {subscribers} of {self.p['lockstep_subscribers']} sensor "
                         f"subscribers, {publishers} of at least 1 command publishers on {self.command_topic}"
                         + ("" if self._gate_open else f", a message on {self.p['start_after_topic']}"))
