@@ -58,7 +58,7 @@ DROPOUT_VALUES = ("max_range", "nan")
 def terminal_speed(accel: float, c1: float, c2: float) -> float:
     """The speed v >= 0 (m/s) at which linear (c1, 1/s) and quadratic (c2, 1/m) drag balance `accel` >= 0."""
     if c2 == 0.0:
-        return accel / c1
+        return accel / c1 if c1 > 0.0 else np.inf
     return (-c1 + np.sqrt(c1 * c1 + 4.0 * c2 * accel)) / (2.0 * c2)
 
 
@@ -126,6 +126,7 @@ class BlimpODECore(BatchedCore):
         self.gust_time_constant = validation.positive("gust_time_constant", gust_time_constant)
         self.leak_rate = validation.finite("leak_rate", leak_rate)
         self.disturbance_prob = validation.probability("disturbance_prob", disturbance_prob, certain=True)
+        self._check_step_size()
 
         self.observation_space = spaces.Box(np.zeros(2), np.full(2, self.max_range), dtype=np.float64)
         self.action_space = spaces.Box(-U_MAX, U_MAX, (1,), np.float64)
@@ -139,6 +140,22 @@ class BlimpODECore(BatchedCore):
         self._disturbed = np.zeros(n, dtype=bool)
         self._steps = np.zeros(n, dtype=np.int64)
         self._rows = np.arange(n)
+
+    def _check_step_size(self) -> None:
+        """Refuse a substep too long for the drag: the explicit update of v is stable and does not oscillate while
+        h x d(drag)/dv <= 1, checked at the largest drag scale and the terminal speed of the strongest push
+        (full thrust against the lightest blimp's bias, and four gust deviations)."""
+        h, scale = self.control_dt / self.substeps, self.ranges["drag"][1]
+        push = self.thrust_accel * (U_MAX + np.abs(self.ranges["hover_command"]).max())
+        push += 4.0 * self.gust_std if self.gusts else 0.0
+        speed = terminal_speed(push, scale * self.c1, scale * self.c2)
+        slope = h * scale * (self.c1 + 2.0 * self.c2 * speed)
+        if slope > 1.0:
+            raise ValueError(
+                f"substeps={self.substeps} at control_rate_hz={1.0 / self.control_dt:g}: a substep of {h:g} s is too "
+                f"long for this drag (h x drag slope {slope:.3g} > 1, the explicit update would oscillate); raise "
+                "substeps or lower linear_drag / quadratic_drag / drag_scale_range"
+            )
 
     @property
     def n_copies(self) -> int:
@@ -200,7 +217,8 @@ class BlimpODECore(BatchedCore):
         decay = np.exp(-h / self.tau)
         for _ in range(self.substeps):
             turning = self.flip_left > 0.0
-            self.flip_left = np.maximum(self.flip_left - h, 0.0)
+            left = self.flip_left - h
+            self.flip_left = np.where(left > 1e-9, left, 0.0)  # no rounding residue keeps a flip going
             self.level = np.where(turning, 0.0, target + (self.level - target) * decay)
             drag = self.drag * (self.c1 * self.v + self.c2 * self.v * np.abs(self.v))
             self.v = self.v + h * (self.thrust_accel * (self.orientation * self.level - hover) - drag + gust)

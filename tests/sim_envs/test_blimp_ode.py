@@ -98,3 +98,30 @@ def test_a_blimp_beyond_the_rangefinder_reads_a_lost_return_as_in_the_mujoco_pla
     assert np.isfinite(core.observe()[0, 0])
     fly(core, 3.3, 4.0)  # full thrust: past 1.5 m
     assert core.z[0] > 1.55 and np.isnan(core.observe()[0, 0])
+
+
+def test_a_substep_too_long_for_the_drag_is_refused_naming_the_substeps():
+    """h x d(drag)/dv > 1: the explicit update would oscillate (at 300 /s of linear drag it reached 29 m/s where
+    the terminal speed is 2 mm/s); the default step is 36x inside the bound."""
+    with pytest.raises(ValueError, match=r"substeps=10 at control_rate_hz=10.*too long for this drag"):
+        BlimpODECore(1, linear_drag=300.0)
+    with pytest.raises(ValueError, match="substeps=1 at control_rate_hz=1"):
+        BlimpODECore(1, control_rate_hz=1.0, substeps=1)
+    BlimpODECore(1, control_rate_hz=1.0, substeps=100)  # the same rate with short substeps
+
+
+def test_terminal_speed_without_drag_is_unbounded():
+    assert terminal_speed(0.5, 0.0, 0.0) == np.inf
+    assert terminal_speed(0.5, 0.0, 2.0) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.2, 0.3])
+def test_a_flip_stops_the_rotors_for_exactly_its_delay(delay):
+    """10 ms steps: a 0.1 s flip stops the rotors for 10 of them (a rounding residue of 0.1 - 10 x 0.01 kept the
+    flip going for an 11th), as in the MuJoCo plant's thrust unit."""
+    core = plant(flip_delay_range=(delay, delay), substeps=1, control_rate_hz=100.0)
+    stopped = 0
+    for _ in range(100):
+        core.step(np.array([[-2.0]]))  # reversed: the rotors flip at the first step
+        stopped += int(core.level[0] == 0.0)
+    assert stopped == round(delay / 0.01)
