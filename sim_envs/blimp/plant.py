@@ -14,7 +14,9 @@ Reward: -|set-point - altitude| (m), the set-point the action was chosen for aga
   the step. Episodes are truncated after ``episode_length_s``; never terminated (the floor stops a sink).
 Info (per copy): "altitude" (true LiDAR height, m), "vertical_velocity" (m/s), "setpoint" (m), "error"
   (set-point - altitude, m), "thrust" (N), "flipping" (bool), "buoyancy_bias" (N), "hover_command" (command
-  units: -buoyancy_bias / thrust_gain, the command whose thrust would hold the blimp still), "disturbed" (bool).
+  units: -buoyancy_bias / thrust_gain, the command whose thrust would hold the blimp still), "disturbed" (bool),
+  "unstable" (bool: MuJoCo found NaN or huge values and reset the copy this step; see
+  ``sim_envs.batched.BatchedPhysics.unstable``).
 Set-points: every one of the schedule must lie below ``max_range`` (the rangefinder reads nothing from there).
 
 Buoyancy: a vertical force weight + bias(t) on the z joint (bias < 0 sinks, 0 neutral, > 0 rises); bias0 is
@@ -29,8 +31,10 @@ Domain randomization, per copy and episode, from the reset generator (defaults i
   ``mass_scale_range`` (0.9, 1.1): body mass; ``drag_scale_range`` (0.8, 1.25): air density seen by the fluid
   model, scaling drag and added mass; ``motor_tau_range`` (0.1, 0.3) s; ``sensor_noise_range``
   (0.005, 0.015) m; ``buoyancy_bias_range`` (-0.02, 0.02) N; ``flip_delay_range`` (0.3, 0.3) s (drawn last, after
-  the disturbance draw, so that it changes no other draw of a seed). Each copy has its own MjModel (same structure)
-  holding its mass, density and armature; the rollout pool steps the list of models in one call.
+  the disturbance draw, so that it changes no other draw of a seed; so a seed's flip delay depends on the
+  episode's length, its schedule and which disturbances are on, where its other draws do not). Each copy has its
+  own MjModel (same structure) holding its mass, density and armature; the rollout pool steps the list of models
+  in one call.
 """
 
 from __future__ import annotations
@@ -51,6 +55,9 @@ from sim_envs.plant import BatchedCore, Transition, episode_steps
 from sim_envs.schedules import PAPER_SCHEDULE, Schedule, plant_schedule
 
 DROPOUT_VALUES = ("max_range", "nan")
+MAX_BIAS = 1.0  # N: ten times full thrust either way (the envelope's blimps lie within -0.07 .. 0.015 N)
+MAX_FORCE_STD = 0.1  # N: gusts about as strong as full thrust (0.099 N), 25x the default; beyond, MuJoCo went unstable
+MAX_DRIFT_STD = 0.01  # N/sqrt(s): 50x the default, 0.14 N (1.5x full thrust) of random walk over a 210 s flight
 CONTROL_SPEC = mujoco.mjtState.mjSTATE_CTRL.value | mujoco.mjtState.mjSTATE_QFRC_APPLIED.value
 
 
@@ -110,17 +117,18 @@ class BlimpCore(BatchedCore):
             schedule=schedule,
             initial_altitude_range=validation.interval(
                 "initial_altitude_range", initial_altitude_range, 0.0, max_range),
-            buoyancy_bias_range=validation.interval("buoyancy_bias_range", buoyancy_bias_range),
+            buoyancy_bias_range=validation.interval(
+                "buoyancy_bias_range", buoyancy_bias_range, -MAX_BIAS, MAX_BIAS),
             mass_scale_range=validation.interval("mass_scale_range", mass_scale_range, 1e-3),
             drag_scale_range=validation.interval("drag_scale_range", drag_scale_range, 0.0),
             motor_tau_range=validation.interval("motor_tau_range", motor_tau_range, 1e-6),
             sensor_noise_range=validation.interval("sensor_noise_range", sensor_noise_range, 0.0),
             dropout_prob=validation.probability("dropout_prob", dropout_prob),
             gusts=validation.boolean("gusts", gusts),
-            gust_std=validation.non_negative("gust_std", gust_std),
+            gust_std=validation.non_negative("gust_std", gust_std, high=MAX_FORCE_STD),
             gust_time_constant=validation.positive("gust_time_constant", gust_time_constant),
             buoyancy_drift=validation.boolean("buoyancy_drift", buoyancy_drift),
-            drift_std=validation.non_negative("drift_std", drift_std),
+            drift_std=validation.non_negative("drift_std", drift_std, high=MAX_DRIFT_STD),
             leak_rate=validation.finite("leak_rate", leak_rate),
             disturbance_prob=validation.probability("disturbance_prob", disturbance_prob, certain=True),
             flip_delay_range=validation.interval("flip_delay_range", flip_delay_range, 0.0),
@@ -199,6 +207,7 @@ class BlimpCore(BatchedCore):
             "buoyancy_bias": self._at(self._bias),
             "hover_command": -self._at(self._bias) / self.thrust.params.gain,
             "disturbed": self._disturbed.copy(),
+            "unstable": self.physics.unstable.copy(),
         }
 
     def step(self, action: np.ndarray) -> Transition:

@@ -127,3 +127,16 @@ def test_an_episode_with_no_disturbance_enabled_is_not_reported_disturbed() -> N
     _, calm = BlimpAltitudeVectorEnv(3, **CALM).reset(seed=[0, 1, 2])
     _, gusty = BlimpAltitudeVectorEnv(3, gusts=True, **CALM).reset(seed=[0, 1, 2])
     assert not calm["disturbed"].any() and gusty["disturbed"].all()
+
+
+def test_a_copy_whose_physics_blows_up_is_reported_unstable_copy_by_copy() -> None:
+    """A state MuJoCo cannot integrate (1e30 m/s) makes it reset that copy mid-step; the blimp's info says so, as the
+    swimmer's does (it said nothing)."""
+    env = BlimpAltitudeVectorEnv(2)
+    env.reset(seed=0)
+    assert not env.step(np.zeros((2, 1)))[4]["unstable"].any()
+    qpos, qvel = env.core.physics.qpos.copy(), env.core.physics.qvel.copy()
+    qvel[0, 2] = 1e30
+    env.core.physics.set_copies(np.array([0, 1]), qpos, qvel)
+    assert env.step(np.zeros((2, 1)))[4]["unstable"].tolist() == [True, False]
+    env.close()

@@ -3,6 +3,7 @@ to command, bad swimmer arguments are one line, and both blimp plants count an e
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -109,3 +110,15 @@ def test_the_episode_lengths_in_use_keep_their_step_counts(length_s: float, step
 def test_a_bad_episode_length_is_named(plant: type, kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="episode_length_s must be a finite number > 0"):
         plant(1, **kwargs)
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("gust_std", 0.2, "gust_std must be a finite number >= 0 and <= 0.1"),
+    ("drift_std", 0.05, "drift_std must be a finite number >= 0 and <= 0.01"),
+    ("buoyancy_bias_range", (1e12, 1e12), "buoyancy_bias_range must satisfy -1.0 <= low <= high <= 1.0"),
+])  # fmt: skip
+def test_mujoco_blimp_forces_beyond_what_it_stays_stable_with_are_refused(name: str, value: object, says: str) -> None:
+    """gust_std 1e3 pushed the blimp through the floor, 1e5 (or a 1e12 N bias) made MuJoCo reset it every step."""
+    with pytest.raises(ValueError, match=re.escape(says)):
+        BlimpCore(1, **{name: value})
+    BlimpCore(1, gust_std=0.1, drift_std=0.01, buoyancy_bias_range=(-1.0, 1.0))  # the bounds themselves
