@@ -107,12 +107,17 @@ def one_of(name: str, value: object, options: Collection[object]) -> object:
 
 
 def action(value: object, shape: tuple[int, ...]) -> np.ndarray:
-    """`value` as a float64 array of `shape` with finite values only (NaN or inf would reach the simulator,
-    which resets or silently turns them into another command); ValueError in one line otherwise."""
+    """`value` as a float64 array of `shape` with finite real values only (NaN or inf would reach the simulator,
+    which resets or silently turns them into another command; booleans and complex numbers would pass as other
+    commands); ValueError in one line otherwise."""
     try:
-        array = np.asarray(value, dtype=np.float64)
+        kind = np.asarray(value).dtype.kind  # bool or complex would convert: True as 1.0, 1+1j as 1.0
+        array = np.asarray(value, dtype=np.float64) if kind in "iufO" else None
     except (TypeError, ValueError):
-        raise ValueError(f"action must be numbers of shape {shape}, got {type(value).__name__}") from None
+        array = None
+    if array is None:
+        raise ValueError(f"action must be real numbers of shape {shape}, got {type(value).__name__}"
+                         f"{'' if not isinstance(value, np.ndarray) else f' of {value.dtype}'}")
     if array.shape != shape:
         raise ValueError(f"action must have shape {shape}, got {array.shape}")
     if not np.isfinite(array).all():

@@ -103,7 +103,8 @@ def test_vector_env_restarts_a_finished_copy_on_the_next_step_with_zero_reward()
 @pytest.mark.parametrize("env_id", [*IDS, "sim_envs/BlimpAltitudeODE-v0"])
 def test_an_action_with_nan_inf_or_the_wrong_shape_is_refused_in_one_line(env_id: str) -> None:
     """NaN reached MuJoCo (which reset the simulation, and the next valid command started a spurious rotor flip)
-    and the ODE plant made it 0 (inf: full thrust); a scalar was an IndexError, extra values were dropped."""
+    and the ODE plant made it 0 (inf: full thrust); a scalar was an IndexError, extra values were dropped; True
+    and 1+1j ran as 1.0."""
     env = gym.make(env_id)
     env.reset(seed=0)
     shape = env.action_space.shape
@@ -112,7 +113,9 @@ def test_an_action_with_nan_inf_or_the_wrong_shape_is_refused_in_one_line(env_id
         (np.full(shape, np.inf), "action must be finite"),
         (np.zeros(()), f"action must have shape {shape}, got ()"),
         (np.zeros((shape[0] + 1,)), f"action must have shape {shape}"),
-        ("up", "action must be numbers"),
+        ("up", "action must be real numbers"),
+        (np.ones(shape, dtype=bool), "action must be real numbers of shape"),  # ran as 1.0
+        (np.full(shape, 1 + 1j), "action must be real numbers of shape"),  # ran as 1.0, with a ComplexWarning
     ):
         with pytest.raises(ValueError, match=re.escape(message)) as caught:
             env.step(action)
