@@ -55,6 +55,7 @@ class CoreEnv(gym.Env[np.ndarray, np.ndarray]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
+        _no_options(options)
         super().reset(seed=_python_int(seed))
         self.core.reset_copies(_ONE, [self.np_random])
         if self.render_mode == "human":
@@ -117,6 +118,7 @@ class CoreVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
+        _no_options(options)
         if isinstance(seed, numbers.Integral):
             seed = [int(seed) + i for i in range(self.num_envs)]
         if seed is not None:
@@ -177,11 +179,23 @@ def _render_metadata(core: BatchedCore) -> dict[str, Any]:
 
 
 def _frame_renderer(core: BatchedCore, render_mode: str | None, width: int, height: int) -> FrameRenderer | None:
-    """The renderer of ``render_mode`` (None: no renderer); ValueError for a mode the core cannot give."""
+    """The renderer of ``render_mode`` (None: no renderer); ValueError for a mode the core cannot give or a frame size
+    its framebuffer cannot hold."""
     if render_mode is not None and not core.renderable:
         raise ValueError(f"the plant {type(core).__name__} has nothing to render: use render_mode=None")
     check_render_mode(render_mode)
-    return FrameRenderer(render_mode, width, height, core.camera) if render_mode else None
+    if render_mode is None:
+        return None
+    renderer = FrameRenderer(render_mode, width, height, core.camera)
+    renderer.check_size(core.render_data(0)[0])  # at construction, not at the first render()
+    return renderer
+
+
+def _no_options(options: dict[str, Any] | None) -> None:
+    """ValueError in one line for reset options: these plants take every setting at construction, and options
+    given to reset() were ignored without a word."""
+    if options:
+        raise ValueError(f"reset() takes no options here (settings are constructor keywords), got {sorted(options)}")
 
 
 def _python_int(seed: int | None) -> int | None:

@@ -43,6 +43,14 @@ class FrameRenderer:
         self._renderer: mujoco.Renderer | None = None
         self._viewer = None
 
+    def check_size(self, model: mujoco.MjModel) -> None:
+        """ValueError in one line where an offscreen frame (rgb_array) would not fit the model's framebuffer (MuJoCo's
+        own error is a page long); a window (human) has none."""
+        framebuffer = model.vis.global_.offwidth, model.vis.global_.offheight
+        if self.render_mode == "rgb_array" and (self.width > framebuffer[0] or self.height > framebuffer[1]):
+            raise ValueError(f"width x height {self.width} x {self.height} exceed the model's offscreen "
+                             f"framebuffer {framebuffer[0]} x {framebuffer[1]}")
+
     def render(self, model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray | None:
         """An RGB frame in 'rgb_array' mode; in 'human' mode the window is refreshed and None returned."""
         if self.render_mode == "human":
@@ -53,10 +61,7 @@ class FrameRenderer:
             self._viewer.sync()
             return None
         if self._renderer is None:
-            framebuffer = model.vis.global_.offwidth, model.vis.global_.offheight
-            if self.width > framebuffer[0] or self.height > framebuffer[1]:  # MuJoCo's own error is a page long
-                raise ValueError(f"width x height {self.width} x {self.height} exceed the model's offscreen "
-                                 f"framebuffer {framebuffer[0]} x {framebuffer[1]}")
+            self.check_size(model)
             self._renderer = mujoco.Renderer(model, height=self.height, width=self.width)
         self._renderer.update_scene(data, camera=self.camera)
         return self._renderer.render()

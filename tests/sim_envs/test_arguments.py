@@ -69,9 +69,20 @@ def test_schedule_rejects_negative_hold_time() -> None:
         LevelSchedule(hold_s=-1.0)
 
 
-def test_a_frame_larger_than_the_models_framebuffer_is_one_line() -> None:
-    env = BlimpAltitudeEnv(render_mode="rgb_array", width=4000, height=100)
-    env.reset(seed=0)
+@pytest.mark.parametrize("make", [
+    lambda: BlimpAltitudeEnv(render_mode="rgb_array", width=4000, height=100),
+    lambda: SwimmerVectorEnv(2, render_mode="rgb_array", width=4000, height=100),
+])  # fmt: skip
+def test_a_frame_larger_than_the_models_framebuffer_is_refused_at_construction_in_one_line(make) -> None:
+    """It was refused only at the first render(), after an episode's work."""
     with pytest.raises(ValueError, match=r"width x height 4000 x 100 exceed the model's offscreen framebuffer"):
-        env.render()
+        make()
+
+
+@pytest.mark.parametrize("vector", [False, True])
+def test_reset_options_are_refused_not_ignored(vector: bool) -> None:
+    env = SwimmerVectorEnv(2) if vector else BlimpAltitudeEnv()
+    with pytest.raises(ValueError, match=r"reset\(\) takes no options here .*got \['episode_length_s'\]"):
+        env.reset(seed=0, options={"episode_length_s": 5.0})
+    env.reset(seed=0, options={})  # empty options, as wrappers pass them, are fine
     env.close()
