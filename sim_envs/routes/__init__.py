@@ -20,7 +20,6 @@ This package imports neither torch nor snncontrol.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import uuid
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim_envs import validation
 from sim_envs.routes.appearance import Condition, lights, move_objects, parked_cars, parse_condition, restyle
 from sim_envs.routes.render import camera_poses, render_frames, world_xml
 from sim_envs.routes.world import make_world
@@ -65,20 +65,21 @@ def generate_route(
     replaced, anything else (also a route beside other files: an ensemble trained into it, results) is
     refused with FileExistsError before anything is rendered.
     """
+    if isinstance(traversals, str) or not traversals or not all(isinstance(name, str) for name in traversals):
+        raise ValueError(f"traversals must be a non-empty list of condition names, got {traversals!r:.80}")
+    places = validation.integer_in("places", places, 1, 10**9)
+    seed = validation.integer_in("seed", seed, 0, 2**63 - 1)
+    width, height = (validation.integer_in(name, value, 1, MAX_PIXELS) for name, value in
+                     (("width", width), ("height", height)))
     conditions = [parse_condition(name) for name in traversals]
     if bags is not None and bags not in BAG_STORAGES:
         raise ValueError(f"bags must be one of {', '.join(BAG_STORAGES)} or None, got {bags!r}")
     if len(set(traversals)) != len(traversals):
         raise ValueError(f"traversal names must be distinct, got {traversals}")
-    if places < 1 or not (math.isfinite(spacing) and spacing > 0 and math.isfinite(speed) and speed > 0):
-        raise ValueError(f"places must be >= 1, spacing and speed positive and finite, got {places}, {spacing} "
-                         f"and {speed}")
+    spacing, speed = validation.positive("spacing", spacing), validation.positive("speed", speed)
     if places * spacing > MAX_ROUTE_M:  # (a typo built a 200 km world for minutes, or failed in MuJoCo's words)
         raise ValueError(f"places x spacing is a route of {places * spacing:g} m: at most {MAX_ROUTE_M:g} m "
                          "(render a longer one in segments)")
-    if not (1 <= width <= MAX_PIXELS and 1 <= height <= MAX_PIXELS) or seed < 0:
-        raise ValueError(f"width and height must be 1..{MAX_PIXELS} pixels and the seed >= 0, got {width} x {height} "
-                         f"and {seed}")
     final = Path(out)
     earlier = final.is_dir() and ((final / ROUTE_FILE).is_file() or not any(final.iterdir()))  # or empty
     if final.is_symlink() or (final.exists() and not earlier):

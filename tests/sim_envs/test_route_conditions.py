@@ -3,6 +3,7 @@ routes of the earlier presets are unchanged by the new ones' machinery."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -96,3 +97,22 @@ except ModuleNotFoundError as exc:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "No module named 'rosbags'"
     assert (tmp_path / "r" / "day" / "000000.png").is_file() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(("kwargs", "says"), [
+    ({"places": 2.5}, "places must be an integer"),
+    ({"seed": None}, "seed must be an integer"),
+    ({"seed": 1.5}, "seed must be an integer"),
+    ({"width": 8.5}, "width must be an integer"),
+    ({"height": 0}, "height must be an integer in [1, "),
+    ({"traversals": "day"}, "traversals must be a non-empty list of condition names, got 'day'"),
+    ({"traversals": []}, "traversals must be a non-empty list of condition names, got []"),
+    ({"spacing": "2"}, "spacing must be a finite number > 0, got '2'"),
+])  # fmt: skip
+def test_bad_route_arguments_are_one_line_naming_the_argument(tmp_path, kwargs, says):
+    """From Python (the CLI passes ints): a TypeError deep in NumPy, MuJoCo's multi-line error, "day" split into
+    presets 'd', 'a', 'y', or an empty route written without a word."""
+    settings = {"places": 2, "traversals": ["day"], "seed": 0, "width": 16, "height": 12, "bags": None, **kwargs}
+    with pytest.raises(ValueError, match=re.escape(says)) as caught:
+        generate_route(tmp_path / "r", **settings)
+    assert "\n" not in str(caught.value) and not any(tmp_path.iterdir())
