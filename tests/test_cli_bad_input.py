@@ -609,6 +609,8 @@ def test_a_video_that_cannot_be_written_is_refused_before_the_swim(tmp_path, cap
     ("argv", "message"),
     [(["blimp-integrator", "--pd", "constructed", "--push", "5", "--out", "{tmp}/a"], "need --far N"),
      (["blimp-integrator", "--pd", "shipped:blimp", "--kp", "5", "--out", "{tmp}/a"], "need --pd constructed"),
+     (["blimp-integrator", "--pd", "shipped:blimp", "--thermometer", "2", "--pairs", "20", "--out", "{tmp}/a"],
+      "--thermometer, --pairs shape the constructed PD: they need --pd constructed"),
      (["vpr", "train", "--reference", "{tmp}", "--calibration-ground-truth", "{tmp}/t.csv", "--out", "{tmp}/e"],
       "give --calibration too"),
      (["evolve", "--resume", "{tmp}/run", "--run-dir", "{tmp}/other"], "would be ignored"),

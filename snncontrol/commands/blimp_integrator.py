@@ -4,8 +4,10 @@
     snncontrol blimp-integrator --pd constructed --out runs/blimp_pd_i_constructed/best   # shipped until 2026-12-06
 
 `--pd` is a blimp PD-SNN artifact, a PD+I composite whose PD-SNN is kept (its I-SNN is replaced), or
-`constructed`: the spiking PD of `snncontrol.controllers.blimp.spiking_pd` (gains `--kp`, `--kd`), with the
-blimp plant's I/O adapters. The I-SNN is the paper's architecture with its parameters set to integrate the
+`constructed`: the spiking PD of `snncontrol.controllers.blimp.spiking_pd` (gains `--kp`, `--kd`; its encoding,
+size and decays by the options that say "constructed PD"), with the blimp plant's I/O adapters; beside it an
+I-SNN of the paper's size (10 encoder pairs, 59 hidden neurons); beside an artifact's PD-SNN, one of its size.
+The I-SNN is the paper's architecture with its parameters set to integrate the
 error (`snncontrol.controllers.blimp.integrator`); the result is one PD+I controller with the PD's I/O adapters
 (`benchmarks/blimp_pipeline.py` builds the seed of the shipped controller this way, docs/blimp.md). An option
 that puts an integrator parameter outside its bounds is one line naming the option and its valid range.
@@ -23,7 +25,7 @@ from snncontrol.arguments import bounded
 from snncontrol.artifacts import Metadata, read_artifact, refuse_input_as_output, save_controller
 from snncontrol.controllers import resolve
 from snncontrol.controllers.blimp.integrator import blimp_parts, detector_scale, pd_with_integrator
-from snncontrol.controllers.blimp.networks import BLIMP_IO, I_READOUT_DECAY_MAX, i_snn, pd_snn
+from snncontrol.controllers.blimp.networks import BLIMP_IO, I_READOUT_DECAY_MAX, PAPER_SIZE, i_snn, pd_snn
 from snncontrol.controllers.blimp.spiking_pd import INTEGRATOR_GAIN, pd_genome
 from snncontrol.errors import GenomeError, SnnControlError
 from snncontrol.spec import NetworkSpec
@@ -45,6 +47,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="constructed PD: the far field's derivative time, s (default 1)")
     parser.add_argument("--far-linear", action="store_true",
                         help="constructed PD: the far field reads the error's linear code, not the count of pairs")
+    parser.add_argument("--thermometer", type=FINITE, default=None, metavar="POWER",
+                        help="constructed PD: memoryless thermometer encoder pairs whose levels grow as (k/n)**POWER "
+                             "to 0.5 m, instead of the rate code (docs/blimp.md)")
+    parser.add_argument("--pairs", type=int, default=None,
+                        help="constructed PD: encoder pairs, the last one tonic (default 10)")
+    parser.add_argument("--hidden", type=int, default=None, help="constructed PD: hidden neurons (default 59)")
+    parser.add_argument("--synaptic-decay", type=FINITE, default=None,
+                        help="constructed PD: hidden synaptic decay per step (default 0.3)")
+    parser.add_argument("--threshold-decay", type=FINITE, default=None,
+                        help="constructed PD: hidden threshold adaptation's decay per step (default 0.8)")
+    parser.add_argument("--readout-decay", type=FINITE, default=None,
+                        help="constructed PD: readout decay per step (default 0.6)")
     parser.add_argument("--gain", type=FINITE, default=None,
                         help=f"integrating input weight (default 0.0125; {INTEGRATOR_GAIN} beside the constructed PD)")
     parser.add_argument("--readout-weight", type=FINITE, default=0.04,
@@ -60,7 +74,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _refuse_unused(args: argparse.Namespace) -> None:
     """One line for an option that would be ignored (it read as set and did nothing)."""
-    constructed = {"--kp": args.kp, "--kd": args.kd, "--far": args.far or None}
+    constructed = {"--kp": args.kp, "--kd": args.kd, "--far": args.far or None, "--thermometer": args.thermometer,
+                   "--pairs": args.pairs, "--hidden": args.hidden, "--synaptic-decay": args.synaptic_decay,
+                   "--threshold-decay": args.threshold_decay, "--readout-decay": args.readout_decay}
     far_field = {"--push": args.push, "--far-kd": args.far_kd, "--far-linear": args.far_linear or None}
     if args.pd != "constructed":
         given = [name for name, value in {**constructed, **far_field}.items() if value is not None]
@@ -70,10 +86,11 @@ def _refuse_unused(args: argparse.Namespace) -> None:
         raise SnnControlError(f"{', '.join(given)} shape the far field: they need --far N (N > 0)")
 
 
-def _explain_bounds(settings: dict[str, Any], pd_spec: NetworkSpec) -> None:
+def _explain_bounds(settings: dict[str, Any], pd_spec: NetworkSpec, size: tuple[int, int] | None) -> None:
     """One line naming the option of `settings` (`integrator_genome` keywords) whose value puts an integrator
-    parameter outside its bounds, with the option's valid range (the others as given); nothing if none does."""
-    n_pairs = (blimp_parts(pd_spec) or (pd_spec,))[0].layers[0].size // 2
+    parameter (of an I-SNN of `size`, None: the PD's) outside its bounds, with the option's valid range (the others
+    as given); nothing if none does."""
+    n_pairs = size[0] if size else (blimp_parts(pd_spec) or (pd_spec,))[0].layers[0].size // 2
     entries = i_snn("iwta", n_pairs, 3).parameters.by_name
     pairs = settings["detector_pairs"]
     detector = settings["gain"] * detector_scale(n_pairs, pairs) if pairs else 0.0
@@ -97,26 +114,31 @@ def _explain_bounds(settings: dict[str, Any], pd_spec: NetworkSpec) -> None:
 def run(args: argparse.Namespace) -> int:
     _refuse_unused(args)
     if args.pd == "constructed":
-        spec, io = pd_snn("iwta"), BLIMP_IO
+        spec, io = pd_snn("iwta", args.pairs or PAPER_SIZE[0], args.hidden or PAPER_SIZE[1]), BLIMP_IO
         pd_settings: dict = {"kp": 3.0 if args.kp is None else args.kp, "kd": 12.0 if args.kd is None else args.kd}
+        optional = {"thermometer": args.thermometer, "synaptic_decay": args.synaptic_decay,
+                    "threshold_decay": args.threshold_decay, "readout_decay": args.readout_decay}
+        pd_settings.update({key: value for key, value in optional.items() if value is not None})
+        if args.pairs or args.hidden:
+            pd_settings["size"] = [spec.layers[0].size // 2, spec.layers[1].size]
         if args.far:
             pd_settings.update(far=args.far, push=3.3 if args.push is None else args.push,
                                far_kd=1.0 if args.far_kd is None else args.far_kd, far_linear=args.far_linear)
-        genome = pd_genome(spec, **pd_settings)
-        default_gain = INTEGRATOR_GAIN
+        genome = pd_genome(spec, **{key: value for key, value in pd_settings.items() if key != "size"})
+        default_gain, size = INTEGRATOR_GAIN, PAPER_SIZE
     else:
         source = resolve(args.pd)
         refuse_input_as_output(args.out, [source])
         spec, genome, _, io = read_artifact(source)
-        pd_settings, default_gain = {}, 0.0125
+        pd_settings, default_gain, size = {}, 0.0125, None
     gain = default_gain if args.gain is None else args.gain
     settings = {"gain": gain, "readout_weight": args.readout_weight, "offset": args.offset, "leak": args.leak,
                 "detector_pairs": args.detector_pairs, "detector_bias": args.detector_bias,
                 "detector_gain": args.detector_gain}
     try:
-        composite, composite_genome = pd_with_integrator(spec, genome, **settings)
+        composite, composite_genome = pd_with_integrator(spec, genome, size, **settings)
     except GenomeError:
-        _explain_bounds(settings, spec)
+        _explain_bounds(settings, spec, size)
         raise
     what = "a constructed spiking PD" if pd_settings else f"the PD-SNN of {args.pd}"
     metadata = Metadata(description=f"{what} beside a constructed spiking integrator",

@@ -21,10 +21,13 @@ from snncontrol.controllers.blimp.networks import BLIMP_IO
 from snncontrol.controllers.blimp.spiking_pd import (
     ENCODER_DECAY,
     ENCODER_WEIGHT,
+    FAR_ERROR_M,
     derivative_gain,
     encoder_code,
+    firing_rate,
     pd_genome,
     spiking_pd_i,
+    thermometer_pairs,
 )
 from snncontrol.errors import SpecError
 from snncontrol.evaluation.blimp_eval import figures, plant_kwargs
@@ -53,6 +56,60 @@ def test_the_proportional_map_is_odd_monotone_and_silent_only_at_zero() -> None:
     assert np.all(positive > 0) and np.all(np.diff(positive) > 0)  # already 5 mm moves it: no dead band
     np.testing.assert_allclose(positive[3], 3.0 * 0.05, rtol=1e-6)  # calibrated: kp at 5 cm
     np.testing.assert_allclose(positive / errors, 3.0, rtol=0.6)  # close to proportional from 5 mm to 10 cm
+
+
+def test_the_thermometer_code_reads_a_constant_error_as_its_nearest_level_every_step() -> None:
+    """Memoryless pairs: each fires every step from its onset on (no rate-code pattern; every other step in the
+    0.5 mm below it, so the first pair's A and B, onset 0.16 mm, both do at zero error and cancel), and the code X
+    of a constant error is the level nearest it, fine near zero (levels 0.5 m x (k / 19) ** 2.5)."""
+    pairs = thermometer_pairs(19, 2.5)
+    levels = np.cumsum(pairs.weight)
+    np.testing.assert_allclose(levels, FAR_ERROR_M * (np.arange(1, 20) / 19) ** 2.5, rtol=1e-12)
+    assert pairs.decay == 0.0 and np.all(pairs.bias >= -1.0) and levels[1] < 0.002  # the paper's bounds; 2 mm steps
+
+    def spikes(errors: np.ndarray) -> np.ndarray:
+        current = ENCODER_WEIGHT * errors[None, :] + pairs.bias[:, None]
+        return firing_rate(current, pairs.decay, pairs.theta[:, None])
+
+    np.testing.assert_array_equal(np.diag(spikes(pairs.onset - 0.00025)), 0.5)
+    np.testing.assert_array_equal(spikes(np.array([0.0, -0.0])), [[0.5, 0.5]] + [[0.0, 0.0]] * 18)  # A and B alike
+    errors = np.r_[0.0, levels[1:], 0.29, 0.49]  # each lies over 0.5 mm from any onset (the first level does not)
+    assert set(np.unique(spikes(errors)[1:])) == {0.0, 1.0}  # every step or never
+    x = pairs.weight @ (spikes(errors) - spikes(-errors))  # A_k - B_k: B reads the error with the opposite sign
+    nearest = np.r_[0.0, levels][np.abs(errors[:, None] - np.r_[0.0, levels][None, :]).argmin(axis=1)]
+    np.testing.assert_allclose(x, nearest, atol=1e-12)
+
+
+def test_the_thermometer_pd_is_proportional_like_the_reference_up_to_its_saturation() -> None:
+    """On the rate code the PD's static map is kp 3 near zero and bent (0.57 at 10 cm); on the thermometer code
+    it follows kp e within a quarter from 2 to 30 cm and saturates beyond 0.41 m as the reference PD does."""
+    spec = pd_snn("iwta", 20, 39)
+    genome = pd_genome(spec, kp=8.0, kd=8.0, thermometer=2.5, synaptic_decay=0.0, threshold_decay=0.5,
+                       readout_decay=0.5)
+    Controller(spec, genome)  # inside the paper's bounds
+    errors = np.array([0.02, 0.05, 0.1, 0.2, 0.3])
+    u = constant_error_response(spec, genome, np.r_[errors, -errors, 0.5], 300)[100:].mean(axis=0)
+    np.testing.assert_allclose(u[:5] / errors, 8.0, rtol=0.25)
+    np.testing.assert_allclose(u[5:10], -u[:5], atol=1e-9)  # odd
+    assert u[10] > 3.3  # the actuator's clip is full thrust there
+    rate = constant_error_response(pd_snn("iwta"), pd_genome(pd_snn("iwta"), kp=8.0, kd=8.0), errors, 300)
+    assert not np.allclose(rate[100:].mean(axis=0) / errors, 8.0, rtol=0.25)  # the rate code's map is not
+
+
+def test_the_cli_builds_the_thermometer_pd_of_its_options_beside_an_integrator_of_the_papers_size(
+    tmp_path: Path,
+) -> None:
+    pd = {"kp": 6.0, "kd": 8.0, "thermometer": 2.5, "synaptic_decay": 0.0, "threshold_decay": 0.5,
+          "readout_decay": 0.5}
+    integrator = {"gain": 0.03, "readout_weight": 0.05, "offset": 0.85, "leak": 1.0}
+    spec, genome = spiking_pd_i(20, 39, pd=pd, integrator=integrator)
+    options = [f"--{key.replace('_', '-')}={value:g}" for key, value in {**pd, **integrator}.items()]
+    assert cli.main(["blimp-integrator", "--pd", "constructed", "--pairs", "20", "--hidden", "39", *options,
+                     "--out", str(tmp_path / "c")]) == 0
+    built_spec, built_genome, metadata, _ = read_artifact(tmp_path / "c")
+    assert built_spec.to_dict() == spec.to_dict() and metadata.extra["pd_gains"] == {**pd, "size": [20, 39]}
+    np.testing.assert_array_equal(built_genome, genome)
+    assert [layer.size for layer in spec.layers[:2]] == [40 + 20, 39 + 59]  # PD 20 pairs + 39, I-SNN 10 + 59
 
 
 @pytest.mark.parametrize("far_linear", [False, True])
@@ -144,3 +201,6 @@ def test_networks_it_cannot_build_are_refused_in_one_line() -> None:
         pd_genome(pd_snn("iwta"), kp=-1.0)
     with pytest.raises(SpecError, match="at least 2 encoder pairs"):
         pd_genome(pd_snn("iwta", 1, 4))
+    for power in (0.0, -1.0, 11.0, True):
+        with pytest.raises(SpecError, match=re.escape(f"thermometer power in (0, 10], got {power!r}")):
+            pd_genome(pd_snn("iwta", 20, 39), thermometer=power)

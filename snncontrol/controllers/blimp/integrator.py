@@ -148,10 +148,10 @@ def blimp_parts(spec: NetworkSpec) -> tuple[NetworkSpec, NetworkSpec] | None:
 
 
 def pd_with_integrator(
-    spec: NetworkSpec, genome: np.ndarray, **integrator: float
+    spec: NetworkSpec, genome: np.ndarray, size: tuple[int, int] | None = None, **integrator: float
 ) -> tuple[NetworkSpec, np.ndarray]:
-    """A PD-SNN (or the PD-SNN of a PD+I composite) beside an integrator I-SNN (`integrator_genome` keywords):
-    the PD+I composite's spec and genome."""
+    """A PD-SNN (or the PD-SNN of a PD+I composite) beside an integrator I-SNN (`integrator_genome` keywords) of
+    `size` (encoder pairs, hidden neurons; None: the PD-SNN's): the PD+I composite's spec and genome."""
     parts = blimp_parts(spec)
     if parts is not None:
         pd, pd_genome = parts[0], split_genome(parts, genome)[0]
@@ -159,7 +159,7 @@ def pd_with_integrator(
         pd, pd_genome = spec, genome
     else:
         raise SpecError(f"{spec.name or 'the network'} is neither a blimp PD-SNN nor a PD+I composite of two")
-    n_pairs, n_hidden = pd.layers[0].size // 2, pd.layers[1].size
+    n_pairs, n_hidden = size or (pd.layers[0].size // 2, pd.layers[1].size)
     i = i_snn("iwta", n_pairs, n_hidden, pd.dt)
     specs = [pd, i]
     name = spec.name if parts is not None else f"{pd.name}+integrator"

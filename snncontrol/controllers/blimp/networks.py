@@ -40,6 +40,8 @@ BLIMP_IO = IOAdapters(
     ObservationAdapter("setpoint_error", measurement=0, setpoint=1, valid=(0.0, 12.0)),
     ActionAdapter("affine_clip", low=-3.3, high=3.3),
 )
+#: The paper's size of each network, (encoder pairs, hidden neurons): 2 x 10 + 59 + 1 readout = 80 neurons.
+PAPER_SIZE = (10, 59)
 #: Readout decay bound of the I-SNN (Burgers et al. 2023): the integrator must live in the hidden layer.
 I_READOUT_DECAY_MAX = 0.3
 

@@ -14,6 +14,15 @@ encoders -> IWTA-LIF hidden layer -> leaky readout), every parameter inside the 
   X = sum_k c_k (A_k - B_k) of a step's spikes averages the error e (m) from about 5 mm to 1 m: a floating-
   point code, fine near zero and wide. Their leak bounds how much charge a saturated encoder stores (at 1 m
   of error, under 1 s of extra firing for the smallest pair).
+- or the thermometer code (`thermometer` = p, `thermometer_pairs`): memoryless signal pairs (membrane decay 0,
+  threshold `THERMOMETER_THETA`, a bias that sets where each starts) that fire every step from their onset on. The
+  onsets are the midpoints of levels l_k = 0.5 m x (k / n) ** p and each pair weighs its level's step, so X of a
+  constant error is the level nearest it, the same number every step (within 0.5 mm below an onset a pair fires
+  every other step; the first pair's A and B, onset 0.16 mm at p = 2.5 with 19 pairs, both do at zero error and
+  cancel). The rate code's X at a constant error is a pattern (1/2, 1/3, ... of the steps) that the derivative
+  below must low-pass; on this code X moves only when the error does, so the derivative can be quicker and the
+  proportional map follows kp e out to saturation. Levels every 2 mm to 6 cm need about 20 pairs: with 39 hidden
+  neurons that is the paper's 80.
 - the last pair is tonic (weight 0, bias 1): both neurons fire every step and give every hidden neuron the same
   constant current T, which is added to the hidden thresholds. It keeps each threshold positive under the
   adaptation below: a soft reset by a negative threshold would add charge and the neuron would run away.
@@ -56,6 +65,8 @@ shipped one (docs/blimp.md).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from snncontrol.controllers.blimp.integrator import (
@@ -65,7 +76,7 @@ from snncontrol.controllers.blimp.integrator import (
     pd_with_integrator,
     require_parameters,
 )
-from snncontrol.controllers.blimp.networks import pd_snn
+from snncontrol.controllers.blimp.networks import PAPER_SIZE, pd_snn
 from snncontrol.errors import SpecError
 from snncontrol.neurons import equations
 from snncontrol.spec import NetworkSpec
@@ -73,6 +84,7 @@ from snncontrol.spec import NetworkSpec
 ENCODER_WEIGHT = 2.0  # per m of error
 ENCODER_DECAY = 0.5  # per step
 TONIC_BIAS, TONIC_THRESHOLD = 1.0, 0.45  # the tonic pair fires every step: 1 > 0.45 and 1 - 0.45 > 0.45
+THERMOMETER_THETA = 1e-3  # threshold of the thermometer code's memoryless pairs (it alternates within 0.5 mm)
 BOUND_MARGIN = 0.95  # fraction of the paper's weight bounds the construction uses at most
 CALIBRATION_ERROR = 0.05  # m: the constant error on which the command is kp times the error
 FAR_ERROR_M = 0.5  # m: the far field saturates here
@@ -112,6 +124,38 @@ def encoder_code(n_pairs: int, theta0: float, ratio: float) -> tuple[np.ndarray,
     return theta, theta / ENCODER_WEIGHT / slope
 
 
+class SignalPairs(NamedTuple):
+    """The signal encoder pairs of a constructed PD, one entry per pair: threshold, shared bias and membrane decay;
+    the pair's weight c_k in the linear code X = sum_k c_k (A_k - B_k) of the error; the errors (m) from which
+    it starts firing (`onset`) and fires every step (`full_rate`)."""
+
+    theta: np.ndarray
+    bias: np.ndarray
+    decay: float
+    weight: np.ndarray
+    onset: np.ndarray
+    full_rate: np.ndarray
+
+
+def rate_pairs(n_pairs: int, theta0: float, ratio: float) -> SignalPairs:
+    """The rate code (`encoder_code`): leaky pairs without bias whose thresholds grow by `ratio` from `theta0`."""
+    theta, weight = encoder_code(n_pairs, theta0, ratio)
+    return SignalPairs(theta, np.zeros(n_pairs), ENCODER_DECAY, weight, theta * (1 - ENCODER_DECAY) / ENCODER_WEIGHT,
+                       theta * (2 - ENCODER_DECAY) / ENCODER_WEIGHT)
+
+
+def thermometer_pairs(n_pairs: int, power: float) -> SignalPairs:
+    """The thermometer code: memoryless pairs (membrane decay 0, threshold THERMOMETER_THETA) whose bias sets the
+    error from which each fires every step, the midpoints of levels l_k = FAR_ERROR_M (k / n) ** `power` (k = 1 ..
+    n, fine near zero), each weighted by its level's step l_k - l_(k-1): X of a constant error is the level
+    nearest it, the same number every step (no rate-code pattern), up to FAR_ERROR_M."""
+    levels = FAR_ERROR_M * (np.arange(1, n_pairs + 1) / n_pairs) ** power
+    onset = (np.r_[0.0, levels[:-1]] + levels) / 2
+    # A fires from w (e - onset) + 2 theta >= 2 theta on (its soft reset takes theta each step); B mirrors it.
+    return SignalPairs(np.full(n_pairs, THERMOMETER_THETA), 2 * THERMOMETER_THETA - ENCODER_WEIGHT * onset, 0.0,
+                       np.diff(np.r_[0.0, levels]), onset, onset)
+
+
 def pd_genome(
     spec: NetworkSpec,
     kp: float = 3.0,
@@ -127,6 +171,7 @@ def pd_genome(
     far_kd: float = 1.0,
     far_onset: float = 0.05,
     far_linear: bool = False,
+    thermometer: float | None = None,
 ) -> np.ndarray:
     """The genome [D] that makes a `pd_snn("iwta")` (or "riwta", recurrent weights 0) a spiking PD (see the module
     docstring): kp in command units per m, kd per m/s, decays per step, encoder thresholds theta0 * ratio ** k,
@@ -134,7 +179,9 @@ def pd_genome(
     that start firing between `far_onset` and FAR_ERROR_M m of error (silent near the set-point), with the same
     IWTA split into a low pass and a derivative (time `far_kd`, s), and stack up to `push` command units at
     FAR_ERROR_M of error, so the PD saturates as the reference PD does (at 0.5 m it commands full thrust).
-    `far_linear`: the far neurons weigh each pair by its weight in the linear code instead of counting it."""
+    `far_linear`: the far neurons weigh each pair by its weight in the linear code instead of counting it.
+    `thermometer` (a power p > 0): the signal pairs are the thermometer code (`thermometer_pairs`, levels growing
+    as (k / n) ** p) instead of the rate code (theta0, ratio)."""
     params = spec.parameters
     require_parameters(spec, {"encoder.w_in", "hidden.w_in", "hidden.w_th", "hidden.decay_th", "readout.w_in"},
                        "pd_genome", "a blimp PD-SNN with an IWTA hidden layer (pd_snn('iwta'))")
@@ -147,9 +194,13 @@ def pd_genome(
     if not (kp > 0 and kd >= 0 and 0 <= synaptic_decay < threshold_decay < 1 and 0 <= readout_decay < 1):
         raise SpecError("pd_genome needs kp > 0, kd >= 0 and 0 <= synaptic_decay < threshold_decay < 1, "
                         "0 <= readout_decay < 1")
-    theta, c = encoder_code(n_pairs - 1, theta0, ratio)
-    full_rate = theta * (2 - ENCODER_DECAY) / ENCODER_WEIGHT  # m of error at which each pair fires every step
-    fine = full_rate <= derivative_range
+    if thermometer is not None and (isinstance(thermometer, bool) or not (isinstance(thermometer, int | float) and
+                                                                         0 < thermometer <= 10)):
+        raise SpecError(f"pd_genome needs a thermometer power in (0, 10], got {thermometer!r}")
+    pairs = rate_pairs(n_pairs - 1, theta0, ratio) if thermometer is None else thermometer_pairs(n_pairs - 1,
+                                                                                                 thermometer)
+    c = pairs.weight
+    fine = pairs.full_rate <= derivative_range
     tau_i, tau_a = synaptic_decay / (1 - synaptic_decay), threshold_decay / (1 - threshold_decay)
     beta = kd / kp / ((tau_a - tau_i) * spec.dt)  # drive per m of X: P gain 1, D gain kd / kp (s)
     g_i, g_a = (1.0 + beta) * (1 - synaptic_decay), beta * (1 - threshold_decay)
@@ -175,8 +226,7 @@ def pd_genome(
     readout = sign * np.r_[gaps, gaps, np.zeros(n - 2 * half)]
     far_columns = np.r_[np.arange(half - far, half), np.arange(2 * half - far, 2 * half)].astype(int)
     if far:
-        onset = theta * (1 - ENCODER_DECAY) / ENCODER_WEIGHT  # m of error at which each pair starts firing
-        wide = np.repeat(np.r_[(onset >= far_onset) & (onset < FAR_ERROR_M), False], 2)
+        wide = np.repeat(np.r_[(pairs.onset >= far_onset) & (pairs.onset < FAR_ERROR_M), False], 2)
         if not wide.any():
             raise SpecError(f"pd_genome: no encoder pair starts firing between {far_onset} and {FAR_ERROR_M} m")
         # The IWTA split again, on the wide pairs' count R: drive = R low-passed + far_beta (fast - slow low pass).
@@ -192,9 +242,9 @@ def pd_genome(
         readout[far_columns] = 0.0
     values = {
         "encoder.w_in": np.r_[np.full(n_pairs - 1, ENCODER_WEIGHT), 0.0],
-        "encoder.bias": np.r_[np.zeros(n_pairs - 1), TONIC_BIAS],
-        "encoder.decay_mem": np.r_[np.full(n_enc - 2, ENCODER_DECAY), 0.0, 0.0],
-        "encoder.theta": np.r_[np.repeat(theta, 2), TONIC_THRESHOLD, TONIC_THRESHOLD],
+        "encoder.bias": np.r_[pairs.bias, TONIC_BIAS],
+        "encoder.decay_mem": np.r_[np.full(n_enc - 2, pairs.decay), 0.0, 0.0],
+        "encoder.theta": np.r_[np.repeat(pairs.theta, 2), TONIC_THRESHOLD, TONIC_THRESHOLD],
         "hidden.w_in": w_in,
         "hidden.w_th": w_th,
         "hidden.decay_mem": np.zeros(n),
@@ -246,9 +296,10 @@ def derivative_gain(spec: NetworkSpec, genome: np.ndarray, error: float = RAMP_E
 def spiking_pd_i(
     n_pairs: int = 10, n_hidden: int = 59, dt: float = 0.1, pd: dict | None = None, integrator: dict | None = None
 ) -> tuple[NetworkSpec, np.ndarray]:
-    """The constructed PD+I controller: this spiking PD (`pd_genome` keywords `pd`) beside the constructed
-    integrator I-SNN (`integrator_genome` keywords `integrator`; gain `INTEGRATOR_GAIN` unless given), one
-    composite (spec, genome)."""
+    """The constructed PD+I controller: this spiking PD (`pd_genome` keywords `pd`, `n_pairs` encoder pairs and
+    `n_hidden` hidden neurons) beside the constructed integrator I-SNN (`integrator_genome` keywords
+    `integrator`; gain `INTEGRATOR_GAIN` unless given; the paper's 10 pairs and 59 hidden neurons), one composite
+    (spec, genome)."""
     spec = pd_snn("iwta", n_pairs, n_hidden, dt)
     settings = {"gain": INTEGRATOR_GAIN, **(integrator or {})}
-    return pd_with_integrator(spec, pd_genome(spec, **(pd or {})), **settings)
+    return pd_with_integrator(spec, pd_genome(spec, **(pd or {})), size=PAPER_SIZE, **settings)
