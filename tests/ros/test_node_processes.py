@@ -274,6 +274,10 @@ def _signalled_graph(tmp_path: Path, domain_id: int, *options: str, nodes: int, 
             time.sleep(0.2)
         started = loopback.children(graph.pid)
         assert len(started) == nodes, "every node runs"
+        logs = tmp_path / "run"  # (the run's sim.log is in its folder .run.run.* until the run ends)
+        while time.monotonic() < deadline and not any(  # a recorded run starts once the recorder hears every publisher
+                "started: first reading" in log.read_text() for log in logs.parent.glob(".run.run.*/sim.log")):
+            time.sleep(0.2)
         time.sleep(3.0)
         send(graph)
         output, _ = graph.communicate(timeout=120)

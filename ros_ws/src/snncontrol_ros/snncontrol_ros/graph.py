@@ -1,4 +1,6 @@
-"""The blimp-in-simulation graph in one process: sim node + controller node on one executor, lockstep.
+"""The blimp-in-simulation graph in one process: sim node + controller node on one executor, lockstep, with the
+parameters of launch/config/blimp_sim.yaml (what launch/blimp_sim.launch.xml and `snncontrol-ros-sim-blimp` run)
+and only the overrides the run needs (`graph_parameters`).
 
 Used by the tests and for the adaptive-rate report (`python -m snncontrol_ros.graph --help`). The nodes talk
 over real DDS topics exactly as in separate processes; only the executor is shared. A bad option, a parameter a
@@ -29,15 +31,32 @@ from snncontrol.errors import SnnControlError
 from snncontrol.evaluation.metrics import tracking_metrics
 from snncontrol_ros.controller_node import RANGES as CONTROLLER_RANGES
 from snncontrol_ros.controller_node import ControllerNode
+from snncontrol_ros.launcher import config_file, node_parameters
 from snncontrol_ros.runtime import DOMAIN_IDS, OneLineParser, make_executor, one_line
 from snncontrol_ros.sim_node import SimNode
 from snncontrol_ros.sim_ranges import RANGES as SIM_RANGES
 
 PROG = "python -m snncontrol_ros.graph"
+CONFIG = "blimp_sim.yaml"  # launch/config/: the sections "sim" and "snn_controller"
 
 
 def overrides(params: dict[str, Any]) -> list[Parameter]:
     return [Parameter(name, value=value) for name, value in params.items()]
+
+
+def graph_parameters(artifact: str, seed: int = 0, episode_length_s: float = 210.0,
+                     controller_params: dict[str, Any] | None = None,
+                     sim_params: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(controller, sim) parameters of the graph: launch/config/blimp_sim.yaml's sections with what the run sets
+    over them: the artifact, `controller_params`, autostart off (the graph configures and activates the node
+    itself); the seed, the episode length (s of sim time), lockstep (the graph steps the sim on its commands),
+    `sim_params`."""
+    config = config_file(CONFIG)
+    controller = {**node_parameters(config, "snn_controller"), "artifact": artifact, **(controller_params or {}),
+                  "autostart": False}
+    sim = {**node_parameters(config, "sim"), "seed": seed, "episode_length_s": episode_length_s,
+           "mode": "lockstep", **(sim_params or {})}
+    return controller, sim
 
 
 @dataclass
@@ -48,6 +67,7 @@ class GraphRun:
     sops: float
     spikes: float
     wall_s: float
+    parameters: dict[str, dict[str, Any]]  # node name -> its parameters (name -> value) as the node holds them
 
     @property
     def mean_abs_error(self) -> float:
@@ -69,18 +89,15 @@ def run_blimp_graph(
     executor: str = "events",
     timeout_s: float = 600.0,
 ) -> GraphRun:
-    """One lockstep episode of the blimp under the controller node (event mode by default); returns the sim's
-    log and the controller's counters."""
+    """One lockstep episode of the blimp under the controller node (event mode, as launch/config sets it); returns
+    the sim's log, the controller's counters and both nodes' parameters (`graph_parameters`)."""
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=domain_id)
     nodes: list[Any] = []
     ex = None
     try:
         ex = make_executor(executor, context)
-        cparams = {"artifact": artifact, "control_mode": "event", "use_sim_time": True,
-                   "sensor_reliability": "reliable", **(controller_params or {}), "autostart": False}
-        sparams = {"seed": seed, "mode": "lockstep", "episode_length_s": episode_length_s,
-                   "sensor_reliability": "reliable", "startup_delay_s": 0.2, **(sim_params or {})}
+        cparams, sparams = graph_parameters(artifact, seed, episode_length_s, controller_params, sim_params)
         controller = ControllerNode(context=context, parameter_overrides=overrides(cparams))
         nodes.append(controller)
         # configured and activated here, as autostart would: a failure is this function's one line (the node's
@@ -96,7 +113,7 @@ def run_blimp_graph(
             raise RuntimeError(f"the controller node cannot configure: {controller.failure}")
         if controller.trigger_activate() != TransitionCallbackReturn.SUCCESS:
             raise RuntimeError("the controller node cannot activate (see the log above)")
-        sim = SimNode(context=context, parameter_overrides=overrides(sparams))
+        sim = SimNode(context=context, keep_log=True, parameter_overrides=overrides(sparams))
         nodes.append(sim)
         for node in nodes:
             ex.add_node(node)
@@ -108,7 +125,9 @@ def run_blimp_graph(
         wall = time.monotonic() - start
         core = controller.core
         spikes, sops = core.policy.activity()
-        return GraphRun(sim.log_arrays(), core.ticks, core.snn_steps, sops, spikes, wall)
+        held = {node.get_name(): {name: param.value for name, param in node.get_parameters_by_prefix("").items()}
+                for node in nodes}
+        return GraphRun(sim.log_arrays(), core.ticks, core.snn_steps, sops, spikes, wall, held)
     finally:
         if ex is not None:
             ex.shutdown()

@@ -2,6 +2,7 @@
 `ros2 launch` does with launch/*.launch.xml, for machines without a full ROS 2 install (and for the tests).
 
 - `config_file(name)`: launch/config/<name> from the source tree, or from the installed share/ directory.
+- `node_parameters(config, node)`: one node's section of such a parameter file.
 - `node_command(...)`: the command line of one snncontrol_ros node.
 - `Processes`: starts processes and stops them in reverse order, one at a time, each with its own grace
   period (SIGINT, then SIGKILL when it runs out), and keeps how each one ended.
@@ -16,7 +17,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import json
+import math
 import os
 import shutil
 import signal
@@ -25,13 +29,15 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
+import yaml
 
 from snncontrol import atomic
 from snncontrol_ros.runtime import DOMAIN_IDS
 
+PACKAGE = "snncontrol_ros"
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "launch" / "config"
 #: Grace periods (s, wall clock) between SIGINT and SIGKILL: a node sends its safe command and exits in well
 #: under a second on an idle machine; the recorder first drains (at most its drain_timeout_s) and closes.
@@ -51,25 +57,61 @@ def failed_folder(out: Path) -> Path:
 
 
 def config_file(name: str) -> Path:
-    """launch/config/`name` from the source tree, or from share/snncontrol_ros/launch/config when installed."""
-    share = Path(sys.prefix) / "share" / "snncontrol_ros" / "launch" / "config" / name
-    for path in (CONFIG_DIR / name, share):
-        if path.is_file():
-            return path
-    raise FileNotFoundError(f"{name} not found in {CONFIG_DIR} or {share.parent}")
+    """launch/config/`name`: from the source tree; else from the share directory of the installed package, found
+    through the ament index (AMENT_PREFIX_PATH: a colcon install puts this module under
+    install/snncontrol_ros/lib/python3.x/site-packages, the files under install/snncontrol_ros/share) or under
+    sys.prefix (a pip install). FileNotFoundError (one line, naming where it looked) when none holds it."""
+    places = [CONFIG_DIR, Path(sys.prefix) / "share" / PACKAGE / "launch" / "config"]
+    try:
+        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+    except ImportError:  # (a plain pip install without ROS: the two places above)
+        pass
+    else:
+        # (not in the ament index: AMENT_PREFIX_PATH unset (an OSError) or naming other workspaces only)
+        with contextlib.suppress(PackageNotFoundError, ValueError, OSError):
+            places.insert(1, Path(get_package_share_directory(PACKAGE, print_warning=False)) / "launch" / "config")
+    for place in places:
+        if (place / name).is_file():
+            return place / name
+    raise FileNotFoundError(f"{name} not found in {', '.join(str(place) for place in places)}")
+
+
+def node_parameters(config: Path, node: str) -> dict[str, Any]:
+    """The parameters that the parameter file `config` (launch/config/*.yaml) gives the node named `node`: its
+    `<node>: ros__parameters:` section (ValueError, one line, when the file has none)."""
+    document = yaml.safe_load(Path(config).read_text())
+    section = document.get(node) if isinstance(document, dict) else None
+    if not isinstance(section, dict) or not isinstance(section.get("ros__parameters"), dict):
+        raise ValueError(f"{config} has no '{node}: ros__parameters:' section")
+    return dict(section["ros__parameters"])
+
+
+def yaml_value(value: object) -> str:
+    """`value` as the YAML that rcl reads after `-p name:=`: a string double-quoted (JSON's quoting is valid YAML),
+    so that it stays a string whatever it looks like ("2024", "a #b", "x: y", "true"); a bool as true / false, a
+    float's NaN and infinities as .nan / .inf / -.inf, a list or tuple as a flow sequence of such values."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(yaml_value(item) for item in value) + "]"
+    return json.dumps(str(value))
 
 
 def node_command(module: str, params: dict[str, object], params_file: Path | None = None,
                  executor: str = "events", name: str | None = None) -> list[str]:
-    """`python -m snncontrol_ros.<module>` with a node name, a parameter file and `-p` overrides."""
+    """`python -m snncontrol_ros.<module>` with a node name, a parameter file and `-p` overrides (each value
+    written by `yaml_value`, so that rcl reads it back as it was given)."""
     cmd = [sys.executable, "-m", f"snncontrol_ros.{module}", "--executor", executor, "--ros-args"]
     if name:
         cmd += ["-r", f"__node:={name}"]
     if params_file is not None:
         cmd += ["--params-file", str(params_file)]
     for key, value in params.items():
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        cmd += ["-p", f"{key}:={text}"]
+        cmd += ["-p", f"{key}:={yaml_value(value)}"]
     return cmd
 
 

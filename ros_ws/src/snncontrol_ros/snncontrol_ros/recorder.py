@@ -7,7 +7,15 @@ sensor_msgs/msg/Range), reliability of the subscriptions (best_effort matches ev
 graph whose publishers are all reliable such as the lockstep simulation, loses nothing while the recorder keeps
 within 1,000 messages per topic: a recorder never slows the loop down), drain_quiet_s and drain_timeout_s, and
 ready_topic: a latched std_msgs/String sent there once every recorded topic has a matched publisher (the
-lockstep simulation's `start_after_topic` waits for it). Timestamps are receive times on the node clock (sim
+simulation's `start_after_topic` waits for it).
+
+As `ros2 bag record` does, a topic is subscribed once its first publishers are discovered, with a QoS that
+their offers meet: reliable and transient local (latched, e.g. the sim's /setpoint: the value published before
+the recorder joined is recorded too) where every publisher offers both, else volatile with the `reliability`
+above (a latched publisher that comes after a volatile one is not heard: its topic was subscribed volatile).
+The bag's connection of each topic holds the QoS profiles its publishers offered (metadata.yaml's
+offered_qos_profiles, what `ros2 bag play` publishes with), and is added when the topic is subscribed: a topic
+that never had a publisher has no connection in the bag. Timestamps are receive times on the node clock (sim
 time with use_sim_time). A parameter the node does not declare (a misspelt name) stops it at start in one line,
 before a bag is opened.
 
@@ -24,10 +32,14 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.subscription import Subscription
+from rosbags.interfaces import Connection, Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 from rosbags.rosbag2 import StoragePlugin, Writer, WriterError
 from rosbags.typesys import Stores, get_typestore
 from std_msgs.msg import String
@@ -55,8 +67,32 @@ def _ros_type(name: str) -> type:
         raise ValueError(f"unknown message type {name!r} (a type such as sensor_msgs/msg/Range)") from None
 
 
+def bag_qos(qos: QoSProfile) -> Qos:
+    """An rclpy QoS profile (e.g. a publisher's offer) as rosbags writes it into metadata.yaml."""
+
+    def duration(value) -> QosTime:  # (rclpy Duration; rmw's "infinite" stays 9223372036 s 854775807 ns)
+        return QosTime(*divmod(value.nanoseconds, 1_000_000_000))
+
+    return Qos(QosHistory[qos.history.name], qos.depth, QosReliability[qos.reliability.name],
+               QosDurability[qos.durability.name], duration(qos.deadline), duration(qos.lifespan),
+               QosLiveliness[qos.liveliness.name], duration(qos.liveliness_lease_duration),
+               qos.avoid_ros_namespace_conventions)
+
+
+def subscription_qos(offered: Sequence[QoSProfile], configured: QoSProfile) -> QoSProfile:
+    """The QoS to record a topic with, from its publishers' `offered` profiles: reliable and transient local
+    (latched: what a publisher sent before the recorder joined comes too) where every one offers both; else
+    `configured` (volatile)."""
+    if offered and all(q.durability == DurabilityPolicy.TRANSIENT_LOCAL and q.reliability == ReliabilityPolicy.RELIABLE
+                       for q in offered):
+        return QoSProfile(history=configured.history, depth=configured.depth, reliability=ReliabilityPolicy.RELIABLE,
+                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    return configured
+
+
 class BagRecorder:
-    """A rosbags mcap writer for serialized messages; thread-safe."""
+    """A rosbags mcap writer for serialized messages; thread-safe. Each topic's connection is added by `connect`
+    (with its publishers' QoS) or by its first `write`."""
 
     def __init__(self, path: str | Path, topics: dict[str, str]) -> None:
         self.path = Path(path)
@@ -69,22 +105,40 @@ class BagRecorder:
             self.writer.open()
         except WriterError as exc:
             raise ValueError(f"cannot write the bag {self.path}: {exc}") from None
-        self.connections = {
-            topic: self.writer.add_connection(topic, msgtype, typestore=self.typestore)
-            for topic, msgtype in topics.items()
-        }
+        self.types = dict(topics)
+        self.connections: dict[str, Connection] = {}
         self.counts = dict.fromkeys(topics, 0)
         self._lock = threading.Lock()
         self._closed = False
         self.failure = ""  # why writing stopped ('' while it goes on)
 
-    def write(self, topic: str, stamp_ns: int, data: bytes) -> bool:
-        """Write one message; False once a write has failed (`failure` says why; nothing more is written)."""
+    def connect(self, topic: str, offered: Sequence[QoSProfile] = ()) -> bool:
+        """Add the connection of `topic` (one of the topics given) with the QoS profiles its publishers `offered`;
+        once only (a later call keeps the first). False as `write` is (a failed write, here or before)."""
         with self._lock:
             if self._closed or self.failure:
                 return not self.failure
             try:
-                self.writer.write(self.connections[topic], stamp_ns, data)
+                self._connect(topic, offered)
+            except OSError as exc:
+                self.failure = f"writing {self.path} failed after {sum(self.counts.values())} messages: {exc}"
+                return False
+            return True
+
+    def _connect(self, topic: str, offered: Sequence[QoSProfile]) -> Connection:
+        if topic not in self.connections:
+            self.connections[topic] = self.writer.add_connection(
+                topic, self.types[topic], typestore=self.typestore, offered_qos_profiles=[bag_qos(q) for q in offered])
+        return self.connections[topic]
+
+    def write(self, topic: str, stamp_ns: int, data: bytes) -> bool:
+        """Write one message (`stamp_ns`: ns of the node clock); False once a write has failed (`failure` says why;
+        nothing more is written)."""
+        with self._lock:
+            if self._closed or self.failure:
+                return not self.failure
+            try:
+                self.writer.write(self._connect(topic, ()), stamp_ns, data)
             except OSError as exc:
                 self.failure = f"writing {self.path} failed after {sum(self.counts.values())} messages: {exc}"
                 return False
@@ -142,17 +196,15 @@ class RecorderNode(Node):
         self._stop_requested: float | None = None
         self.done = threading.Event()  # set when a write failed: run_node stops the node
         self.exit_status = 0
+        self._classes, self._qos = classes, qos
+        self.subscriptions_by_topic: dict[str, Subscription] = {}  # each topic once its publishers are discovered
         self.bag = BagRecorder(output, resolved)
         try:  # a start refused from here on removes the bag it opened (it did not exist: BagRecorder refuses that)
-            self.subscriptions_by_topic = {
-                topic: self.create_subscription(kind, topic, lambda data, t=topic: self._on_message(t, data), qos,
-                                                raw=True)
-                for topic, kind in classes.items()
-            }
-            if ready_topic:
-                self._ready_pub = self.create_publisher(String, ready_topic, messages.setpoint_qos())
-                self._ready_timer = self.create_timer(0.05, self._announce_when_matched,
+            self._ready_pub = (self.create_publisher(String, ready_topic, messages.setpoint_qos())
+                               if ready_topic else None)
+            self._discovery_timer = self.create_timer(0.05, self._on_discovery,
                                                       clock=Clock(clock_type=ClockType.STEADY_TIME))
+            self._on_discovery()  # (publishers already discovered: subscribed now)
         except Exception:
             self.bag.close()
             shutil.rmtree(self.bag.path, ignore_errors=True)
@@ -160,17 +212,41 @@ class RecorderNode(Node):
         self.get_logger().info(f"recording {len(resolved)} topic(s) to {output}")
         fixed_at_start(self)
 
-    def _announce_when_matched(self) -> None:
-        """Once every recorded topic has a matched publisher: one latched message on `ready_topic` (a lockstep
-        simulation waits for it, so that the bag starts with the run's first message on every topic)."""
-        if all(sub.get_publisher_count() > 0 for sub in self.subscriptions_by_topic.values()):
-            self._ready_pub.publish(String(data=" ".join(self.subscriptions_by_topic)))
-            self.destroy_timer(self._ready_timer)
+    def _on_discovery(self) -> None:
+        """Every 50 ms until each topic is subscribed (and, with a `ready_topic`, announced): subscribe the topics
+        whose publishers are discovered now (QoS: `subscription_qos`; the bag's connection gets their offers); once
+        every recorded topic has a matched publisher, one latched message on `ready_topic` (a simulation waits for
+        it, so that the bag starts with the run's first message on every topic)."""
+        for topic, kind in self._classes.items():
+            if topic in self.subscriptions_by_topic:
+                continue
+            offered = [info.qos_profile for info in self.get_publishers_info_by_topic(topic)]
+            if not offered:
+                continue
+            if not self.bag.connect(topic, offered):
+                self._discovery_timer.cancel()
+                self._stop_recording()
+                return
+            self.subscriptions_by_topic[topic] = self.create_subscription(
+                kind, topic, lambda data, t=topic: self._on_message(t, data), subscription_qos(offered, self._qos),
+                raw=True)
+        if len(self.subscriptions_by_topic) < len(self._classes):
+            return
+        if self._ready_pub is not None:
+            if not all(sub.get_publisher_count() > 0 for sub in self.subscriptions_by_topic.values()):
+                return
+            self._ready_pub.publish(String(data=" ".join(self._classes)))
             self.get_logger().info("every topic has a publisher: ready")
+        self._discovery_timer.cancel()
 
     def _on_message(self, topic: str, data: bytes) -> None:
         self.last_message = time.monotonic()
-        if not self.bag.write(topic, self.get_clock().now().nanoseconds, data) and not self.done.is_set():
+        if not self.bag.write(topic, self.get_clock().now().nanoseconds, data):
+            self._stop_recording()
+
+    def _stop_recording(self) -> None:
+        """A write failed (`bag.failure`): one ERROR line, exit status 1, and `run_node` stops the node."""
+        if not self.done.is_set():
             self.get_logger().error(f"{self.bag.failure}: recording stopped")
             self.exit_status = 1
             self.done.set()

@@ -13,16 +13,21 @@ Topics (blimp defaults; relative names, remap as usual):
       joint_commands (Float64MultiArray, subscribed)
   camera/image_raw (sensor_msgs/Image, rgb8): every `image_every_n` ticks when `publish_image`
   /clock (rosgraph_msgs/Clock): sim time, for nodes with use_sim_time
+Both modes start once the graph is up: `lockstep_subscribers` subscribers on the sensor topic (the controller;
+2: the recorder too), the message on `start_after_topic` where one is named (the recorder's ready_topic: it hears
+every publisher), in lockstep also a command publisher, then `startup_delay_s` more; until then the plant does
+not move and a warning says what is missing every WAIT_WARNING_S.
 Modes: realtime (a steady wall timer at control rate x `realtime_factor`; the latest command is applied, the
 safe command when none came for `command_timeout_s`) and lockstep (the plant steps when a command arrives for
 the reading just published; after `lockstep_timeout_s` without one it steps with the held command, the safe
 one once commands stopped for `command_timeout_s`). A command that echoes a reading's stamp (the controller
 node's `echo_stamp`, set in launch/config) answers that reading only: a second answer, or a late one that lands
 after the next reading, is held but steps nothing (without the echo, the first command after a reading steps
-it). `log_file` (.npz) records the run at episode end. Parameters are read at start (a later `ros2 param set` is
-refused); a safe command outside the plant's action space, an image larger than the model's offscreen
-framebuffer, a log file that cannot be written or a parameter it does not declare (a misspelt name; the
-closest declared one is named) stops the node at start, in one line.
+it). `log_file` (.npz) records the run at episode end (the per-step rows are kept only when a log is written: with
+`log_file`, or `SimNode(keep_log=True)` for `log_arrays`; a long run without one holds no growing table).
+Parameters are read at start (a later `ros2 param set` is refused); a safe command outside the plant's action
+space, an image larger than the model's offscreen framebuffer, a log file that cannot be written or a parameter
+it does not declare (a misspelt name; the closest declared one is named) stops the node at start, in one line.
 """
 
 from __future__ import annotations
@@ -62,9 +67,9 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "buoyancy_bias": (math.nan, "blimp: pin the buoyancy bias (N, |bias| <= 0.1: full thrust is 0.099 N); NaN: "
                                 "drawn from the seed"),
     "lockstep_timeout_s": (1.0, "lockstep: wall time to wait for a command before stepping without one"),
-    "startup_delay_s": (0.5, "lockstep: wait after the controller is discovered before the first reading"),
-    "lockstep_subscribers": (1, "lockstep: start once the sensor topic has this many subscribers (2: + recorder)"),
-    "start_after_topic": ("", "lockstep: also wait for a (latched) message here, e.g. the recorder's ready_topic"),
+    "startup_delay_s": (0.5, "wait after the graph is up (see lockstep_subscribers) before the first reading (s)"),
+    "lockstep_subscribers": (1, "start once the sensor topic has this many subscribers (2: + recorder); both modes"),
+    "start_after_topic": ("", "also wait for a (latched) message here, e.g. the recorder's ready_topic; both modes"),
     "command_timeout_s": (0.5, "a command older than this (wall s) is replaced by the safe command"),
     "safe_command": ([0.0], "command held when commands stop (1 value: all actuators)"),
     "sensor_topic": ("", "sensor topic ('' = altitude for the blimp, joint_states for the swimmer)"),
@@ -83,7 +88,7 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "log_file": ("", "write the run to this .npz at episode end ('' = no log)"),
     "exit_on_done": (False, "stop the process at episode end"),
 }
-#: lockstep: s between the warnings that it is still waiting to start (the first after as long)
+#: s between the warnings that it is still waiting to start (the first after as long)
 WAIT_WARNING_S = 10.0
 MAX_BUOYANCY_BIAS_N = 0.1  # |bias| the blimp plant takes: beyond full thrust (0.099 N) MuJoCo blows up
 #: lockstep: before the controller's first answer, say so after this many offers of the first reading
@@ -91,7 +96,9 @@ SILENT_OFFERS = 5
 
 
 class SimNode(Node):
-    def __init__(self, node_name: str = "sim", **kwargs) -> None:
+    def __init__(self, node_name: str = "sim", keep_log: bool = False, **kwargs) -> None:
+        """`keep_log`: keep the per-step rows for `log_arrays` without a `log_file` (an in-process graph reads
+        them); without either, none are kept."""
         super().__init__(node_name, **kwargs)
         p: dict[str, Any] = {}
         for name, (default, text) in PARAMETERS.items():
@@ -162,7 +169,8 @@ class SimNode(Node):
             self.env.render()  # a size beyond the model's offscreen framebuffer is refused now, not mid-run
         self.obs, self.info = obs, info
         self.k = 0
-        self.rows: list[tuple[float, ...]] = []
+        self.keep_rows = keep_log or bool(p["log_file"])
+        self.rows: list[tuple[float, ...]] = []  # one per step, while `keep_rows`
         self.command = self.safe.copy()
         self.command_time: float | None = None  # monotonic time of the latest command
         self.commands_received = 0
@@ -176,13 +184,9 @@ class SimNode(Node):
         self.offers = 0  # of the first reading, before the controller answered
         self.stale_answers = 0  # lockstep: commands that echoed another reading than the one published
         self._discovered_at: float | None = None
-        self._wait_throttle: Throttle | None = None  # lockstep: the waiting-to-start warnings, from the first wait
-        if p["mode"] == "realtime":
-            self._publish_reading()
-            self.started = True
-            self.create_timer(self.dt / p["realtime_factor"], self._on_realtime_tick, clock=self._steady)
-        else:
-            self.create_timer(0.005, self._on_lockstep_poll, clock=self._steady)
+        self._wait_throttle: Throttle | None = None  # the waiting-to-start warnings, from the first wait
+        # (both modes poll until the graph is up; lockstep goes on polling for its timeouts, realtime then ticks)
+        self._poll_timer = self.create_timer(0.005, self._on_poll, clock=self._steady)
         self.get_logger().info(f"{self.plant} plant, seed {p['seed']}, {p['mode']}, dt {self.dt:g} s")
         fixed_at_start(self)
 
@@ -247,19 +251,23 @@ class SimNode(Node):
         if self.finished.is_set():
             return
         action = np.asarray(command, dtype=np.float32)  # as fly_blimp passes actions
-        info, obs = self.info, self.obs
-        if self.plant == "blimp":
-            self.rows.append((self._sim_time(), float(info["altitude"]), float(obs[0]), float(info["setpoint"]),
-                              float(action[0])))
-        else:
-            self.rows.append((self._sim_time(), float(info["x_position"]), float(info["y_position"]),
-                              float(info["forward_velocity"])))
+        if self.keep_rows:
+            self.rows.append(self._row(action))
         self.obs, _, terminated, truncated, self.info = self.env.step(action)
         self.k += 1
         if terminated or truncated:
             self._finish()
             return
         self._publish_reading()
+
+    def _row(self, action: np.ndarray) -> tuple[float, ...]:
+        """The log row of the step about to be taken with `action`: the state before it (see `log_arrays`)."""
+        info, obs = self.info, self.obs
+        if self.plant == "blimp":
+            return (self._sim_time(), float(info["altitude"]), float(obs[0]), float(info["setpoint"]),
+                    float(action[0]))
+        return (self._sim_time(), float(info["x_position"]), float(info["y_position"]),
+                float(info["forward_velocity"]))
 
     def _on_command(self, msg: Float64MultiArray) -> None:
         values = messages.command_values(msg)
@@ -288,41 +296,62 @@ class SimNode(Node):
         with self._lock:
             self._step(self._held_command())
 
-    def _on_lockstep_poll(self) -> None:
+    def _on_poll(self) -> None:
         with self._lock:
             now = time.monotonic()
             if not self.started:
-                subscribers = self.sensor_pub.get_subscription_count()
-                publishers = self.count_publishers(self.command_topic)
-                ready = subscribers >= self.p["lockstep_subscribers"] and publishers > 0 and self._gate_open
-                if ready and self._discovered_at is None:
-                    self._discovered_at = now
-                if not ready and self._wait_throttle is None:
-                    self._wait_throttle = Throttle(WAIT_WARNING_S, now)  # the first warning after as long
-                elif not ready and self._wait_throttle.ready(now):  # (a count it never sees, or a gate topic nobody
-                    self.get_logger().warning(  # sends, waited silently; the text is built only when it is said)
-                        f"lockstep: waiting to start for {subscribers} of {self.p['lockstep_subscribers']} sensor "
-                        f"subscribers, {publishers} of at least 1 command publishers on {self.command_topic}"
-                        + ("" if self._gate_open else f", a message on {self.p['start_after_topic']}"))
-                if self._discovered_at is not None and now - self._discovered_at >= self.p["startup_delay_s"]:
-                    self.started = True
-                    self._publish_reading()
+                if self._graph_up(now):
+                    self._start()
+            elif self.p["mode"] == "lockstep":
+                self._lockstep_timeout(now)
+
+    def _graph_up(self, now: float) -> bool:
+        """Whether the plant may start: the start gate (see the module docstring) held for `startup_delay_s`
+        (s, monotonic `now`); warns every WAIT_WARNING_S while it does not."""
+        lockstep = self.p["mode"] == "lockstep"
+        subscribers = self.sensor_pub.get_subscription_count()
+        publishers = self.count_publishers(self.command_topic)
+        ready = (subscribers >= self.p["lockstep_subscribers"] and (publishers > 0 or not lockstep)
+                 and self._gate_open)
+        if ready and self._discovered_at is None:
+            self._discovered_at = now
+        if not ready and self._wait_throttle is None:
+            self._wait_throttle = Throttle(WAIT_WARNING_S, now)  # the first warning after as long
+        elif not ready and self._wait_throttle.ready(now):  # (a count it never sees, or a gate topic nobody
+            self.get_logger().warning(  # sends, waited silently; the text is built only when it is said)
+                f"{self.p['mode']}: waiting to start for {subscribers} of {self.p['lockstep_subscribers']} sensor "
+                f"subscribers"
+                + (f", {publishers} of at least 1 command publishers on {self.command_topic}" if lockstep else "")
+                + ("" if self._gate_open else f", a message on {self.p['start_after_topic']}"))
+        return self._discovered_at is not None and now - self._discovered_at >= self.p["startup_delay_s"]
+
+    def _start(self) -> None:
+        """The first reading; in realtime mode the wall timer that steps the plant from now on."""
+        self.started = True
+        self._publish_reading()
+        self.get_logger().info(f"started: first reading published on {self.sensor_topic}")
+        if self.p["mode"] == "realtime":
+            self._poll_timer.cancel()
+            self.create_timer(self.dt / self.p["realtime_factor"], self._on_realtime_tick, clock=self._steady)
+
+    def _lockstep_timeout(self, now: float) -> None:
+        """Lockstep, started: no command for `lockstep_timeout_s` (s, monotonic `now`) steps with the held one;
+        before the controller's first answer, the first reading is offered again instead."""
+        if self.waiting_since is None or self.finished.is_set():
+            return
+        if now - self.waiting_since > self.p["lockstep_timeout_s"]:
+            if not self.answered_first:
+                self._publish_reading()  # the controller is not up yet: offer the first reading again
+                self.offers += 1
+                if self.offers % SILENT_OFFERS == 0:
+                    self.get_logger().warning(
+                        f"no command for the first reading after {self.offers} offers on {self.sensor_topic}: "
+                        f"is the controller up, answering on {self.command_topic}, in event mode? (a timer "
+                        "on sim time never ticks: sim time moves only when the plant steps)")
                 return
-            if self.waiting_since is None or self.finished.is_set():
-                return
-            if now - self.waiting_since > self.p["lockstep_timeout_s"]:
-                if not self.answered_first:
-                    self._publish_reading()  # the controller is not up yet: offer the first reading again
-                    self.offers += 1
-                    if self.offers % SILENT_OFFERS == 0:
-                        self.get_logger().warning(
-                            f"no command for the first reading after {self.offers} offers on {self.sensor_topic}: "
-                            f"is the controller up, answering on {self.command_topic}, in event mode? (a timer "
-                            "on sim time never ticks: sim time moves only when the plant steps)")
-                    return
-                self.timeouts += 1
-                self.waiting_since = None
-                self._step(self._held_command())
+            self.timeouts += 1
+            self.waiting_since = None
+            self._step(self._held_command())
 
     def _finish(self) -> None:
         self.get_logger().info(
@@ -333,6 +362,9 @@ class SimNode(Node):
         self.finished.set()
 
     def log_arrays(self) -> dict[str, np.ndarray]:
+        """The run so far: per step (rows kept only while `keep_rows`; else empty) times (s of sim time) and the
+        blimp's altitude, measured range and set-point (m) and command, or the swimmer's x, y (m) and forward
+        velocity (m/s); and the counters (lockstep timeouts, safe holds, commands received, stale answers)."""
         table = np.asarray(self.rows, dtype=np.float64)
         if self.plant == "blimp":
             keys = ("times", "altitude", "measured", "setpoint", "command")
