@@ -72,7 +72,8 @@ def measure(name: str, workers: int, repeats: int, one_thread: bool = False) -> 
     problem = resolve_network(config.network)
     fitness = build_fitness(config, problem, worker=one_thread)
     genomes = problem.spec.parameters.sample(POPULATION, np.random.default_rng(0))
-    backend = build_backend(BackendConfig(name=name, workers=workers), fitness, worker_config(config, problem))
+    settings = BackendConfig(name=name, workers=None if name == "serial" else workers)  # (serial takes none)
+    backend = build_backend(settings, fitness, worker_config(config, problem))
     data = fitness.generation_data(0)
     try:
         for _ in range(WARMUP):  # worker start-up, fitness construction, compilation caches

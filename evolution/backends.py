@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from evolution import loopback
+from evolution import loopback, rng
 from evolution.config import BackendConfig
 from evolution.errors import ConfigError, WorkerError
 from evolution.fitness import Fitness
@@ -106,7 +106,9 @@ class RayBackend:
     """One Ray task per chunk. Joins the cluster at `address` (refused in one line where nothing answers there),
     else uses a running Ray or starts a local one (node IP 127.0.0.1, dashboard off, `workers` CPUs) that `close`
     shuts down again. A local Ray's servers listen on every interface whatever its node IP: outside
-    `python -m evolution.loopback` (only a loopback network) that is said in a warning."""
+    `python -m evolution.loopback` (only a loopback network) that is said in a warning. Neither its start, its tasks
+    nor its shutdown changes the states of random, numpy and torch (`rng.preserved`): a run draws the same numbers on
+    every backend."""
 
     def __init__(
         self, config: dict[str, Any], workers: int | None, address: str | None, max_retries: int,
@@ -118,28 +120,37 @@ class RayBackend:
             raise ConfigError("backend ray needs the 'ray' package (pip install 'snncontrol[dist]')") from None
         self.ray, self.max_retries, self.timeout_s = ray, max_retries, timeout_s
         self.owns_ray = not ray.is_initialized()
-        if self.owns_ray:
-            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-            if address:
-                _check_reachable(address)
-                try:
-                    ray.init(address=address, log_to_driver=False)
-                except ConnectionError as exc:  # address "auto" with no Ray running
-                    raise ConfigError(f"cannot join the Ray cluster at {address}: {exc}") from None
-            else:
-                if not loopback.isolated():
-                    log.warning(LOCAL_RAY_LISTENS_EVERYWHERE)
-                ray.init(
-                    num_cpus=workers or os.cpu_count(),
-                    include_dashboard=False,
-                    _node_ip_address="127.0.0.1",
-                    log_to_driver=False,
-                )
-        self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        self.task = ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=False)(evaluate_chunk)
-        self.config_ref = ray.put(config)
+        with rng.preserved():  # (Ray draws its ports from `random`: a Ray run's strategy drew other numbers)
+            if self.owns_ray:
+                self._start(address, workers)
+            self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            self.task = ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=False)(evaluate_chunk)
+            self.config_ref = ray.put(config)
+
+    def _start(self, address: str | None, workers: int | None) -> None:
+        """Join the cluster at `address`, else start a local Ray of `workers` CPUs (None: all of them)."""
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        if address:
+            _check_reachable(address)
+            try:
+                self.ray.init(address=address, log_to_driver=False)
+            except ConnectionError as exc:  # address "auto" with no Ray running
+                raise ConfigError(f"cannot join the Ray cluster at {address}: {exc}") from None
+        else:
+            if not loopback.isolated():
+                log.warning(LOCAL_RAY_LISTENS_EVERYWHERE)
+            self.ray.init(
+                num_cpus=workers or os.cpu_count(),
+                include_dashboard=False,
+                _node_ip_address="127.0.0.1",
+                log_to_driver=False,
+            )
 
     def evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
+        with rng.preserved():
+            return self._evaluate(genomes, data)
+
+    def _evaluate(self, genomes: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
         chunks = np.array_split(genomes, min(self.workers, len(genomes)))
         data_ref = self.ray.put(data)
 
@@ -169,7 +180,8 @@ class RayBackend:
 
     def close(self) -> None:
         if self.owns_ray:
-            self.ray.shutdown()
+            with rng.preserved():
+                self.ray.shutdown()
 
 
 #: one attempt at evaluating some chunks: (values of those done, indices of those whose worker died, of those hung)

@@ -3,9 +3,12 @@ written atomically (temp file + rename).
 
     checkpoints/gen_000012.npz   arrays: strategy (e.g. every CMA-ES matrix and vector), last population and
                                  fitnesses, hall of fame / Pareto front, selected champion (see
-                                 `Experiment._select`), RNG states of random, numpy, torch
+                                 `Experiment._select`), the champion published to best/ and the end-of-run
+                                 choice (`loop.Published`, `loop.EndOfRun`), RNG states of random, numpy, torch
     checkpoints/gen_000012.json  scalars: format, config hash, generation, evaluations, elapsed_s, strategy
-                                 scalars, RNG scalars, logbook rows
+                                 scalars, RNG scalars, logbook rows, the published champion's loss and stamps
+                                 and the end-of-run choice's loss and logbook fields (null where there is none;
+                                 absent from the checkpoints of older versions, which resume without them)
     checkpoints/latest.json      {"generation": 12}, written last: the checkpoint to resume from
 
 The last `keep` checkpoints are kept. Loading checks the config hash and restores everything, RNG states
@@ -30,7 +33,7 @@ import numpy as np
 
 from evolution import rng
 from evolution.errors import ResumeError
-from evolution.loop import RunState
+from evolution.loop import EndOfRun, Published, RunState
 from evolution.strategies.base import Individual, Strategy, pack, unpack
 from snncontrol import atomic
 from snncontrol.artifacts import parse_json
@@ -73,13 +76,15 @@ def _stem(generation: int) -> str:
 def save(directory: Path, state: RunState, strategy: Strategy, config_hash: str, keep: int) -> None:
     strategy_meta, arrays = strategy.state()
     rng_meta, rng_arrays = rng.capture()
-    selected = [] if state.selected is None else [state.selected]
+    published, end = state.published, state.end
     arrays = {
         **arrays,
         **rng_arrays,
         **pack(state.population, "population"),
         **pack(list(state.hall_of_fame), "hof"),
-        **pack(selected, "selected"),
+        **pack(_listed(state.selected), "selected"),
+        **pack(_listed(None if published is None else published.individual), "published"),
+        **pack(_listed(None if end is None else end.selected), "end"),
     }
     meta = {
         "format": FORMAT,
@@ -91,6 +96,11 @@ def save(directory: Path, state: RunState, strategy: Strategy, config_hash: str,
         "strategy": strategy_meta,
         "rng": rng_meta,
         "logbook": state.logbook,
+        "published": None if published is None else {
+            "loss": _finite_or_none(published.loss), "generation": published.generation,
+            "evaluations": published.evaluations,
+        },
+        "end": None if end is None else {"loss": _finite_or_none(end.loss), "fields": end.fields},
     }
     stem = _stem(state.generation)
     atomic.write_npz(directory / f"{stem}.npz", arrays)
@@ -102,6 +112,16 @@ def save(directory: Path, state: RunState, strategy: Strategy, config_hash: str,
     for generation in older + abandoned:
         for suffix in (".json", ".npz"):
             (directory / f"{_stem(generation)}{suffix}").unlink(missing_ok=True)
+
+
+def _listed(individual: Individual | None) -> list[Individual]:
+    """A population of `individual`, or none."""
+    return [] if individual is None else [individual]
+
+
+def _finite_or_none(loss: float) -> float | None:
+    """A selection loss as JSON: None for inf (none, or not finite)."""
+    return loss if math.isfinite(loss) else None
 
 
 def _generations(directory: Path) -> list[int]:
@@ -229,5 +249,51 @@ def _restore(
     hof.items = hof_items  # best first
     hof.keys = [ind.fitness for ind in reversed(hof.items)]  # ascending, as HallOfFame keeps them
     state.selected = selected[0] if selected else None
-    state.selected_loss = float("inf") if meta["selected_loss"] is None else meta["selected_loss"]
+    state.selected_loss = _loss(meta["selected_loss"])
+    state.published = _published(meta, arrays, cls, dim)
+    state.end = _end(meta, arrays, cls, dim)
     rng.restore(meta["rng"], arrays)
+
+
+def _loss(value: Any) -> float:
+    """A selection loss from JSON: a number (inf: a seed whose loss was not finite) or None for inf (none)."""
+    if value is None:
+        return math.inf
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise ValueError(f"a selection loss must be a number or null, got {value!r:.40}")
+    return float(value)
+
+
+def _single(cls: type[Individual], arrays: dict[str, np.ndarray], prefix: str, dim: int) -> Individual | None:
+    """The one individual (or none) stored under `prefix`."""
+    individuals = unpack(cls, arrays, prefix, dim)
+    if len(individuals) > 1:
+        raise ValueError(f"{prefix}: expected at most one individual, got {len(individuals)}")
+    return individuals[0] if individuals else None
+
+
+def _published(
+    meta: dict[str, Any], arrays: dict[str, np.ndarray], cls: type[Individual], dim: int
+) -> Published | None:
+    """The champion published to best/ (None: none yet, or a checkpoint of an older version)."""
+    part = meta.get("published")
+    if part is None:
+        return None
+    individual = _single(cls, arrays, "published", dim)
+    generation, evaluations = part["generation"], part["evaluations"]
+    if individual is None or not all(isinstance(v, int) and not isinstance(v, bool) for v in (generation, evaluations)):
+        raise ValueError("published: needs one individual and integer generation and evaluations")
+    if not (0 <= generation <= meta["generation"] and 0 <= evaluations <= meta["evaluations"]):
+        raise ValueError(f"published: generation {generation} / evaluations {evaluations} lie after the checkpoint")
+    return Published(individual, _loss(part["loss"]), generation, evaluations)
+
+
+def _end(meta: dict[str, Any], arrays: dict[str, np.ndarray], cls: type[Individual], dim: int) -> EndOfRun | None:
+    """The end-of-run choice (None: the checkpoint is no run's end past its schedule, or of an older version)."""
+    part = meta.get("end")
+    if part is None:
+        return None
+    fields, row = part["fields"], meta["logbook"][-1] if meta["logbook"] else {}
+    if not isinstance(fields, list) or not all(isinstance(key, str) and key in row for key in fields):
+        raise ValueError("end: fields must name keys of the last logbook row")
+    return EndOfRun(_single(cls, arrays, "end", dim), _loss(part["loss"]), list(fields))

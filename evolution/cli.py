@@ -13,9 +13,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from evolution.builders import BUILDERS, ENTRY_POINT_GROUP
-from evolution.config import load_config
+from evolution.config import load_config, parse_config, read_config
 from evolution.errors import ConfigError
 from snncontrol.seeding import seed_argument
 
@@ -47,6 +48,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _check_backend_flags(args: argparse.Namespace, data: dict[str, Any]) -> None:
+    """Refuse --address and --workers where the backend (the config's `data`, the flags set in it) takes none,
+    naming the flag. `--backend` replaces the config's backend: its workers and address, settings of the one it
+    named, are dropped where the new one takes none (a run resumed serially from a process run's config.yaml)."""
+    backend = data.get("backend")
+    if not isinstance(backend, dict):
+        return  # (no flag set in it: the config's own backend, validated as it is)
+    name = backend.get("name", "serial")
+    if args.address is not None and name != "ray":
+        raise ConfigError(f"--address names a Ray cluster: the backend is {name} (give --backend ray)")
+    if args.workers is not None and name == "serial":
+        raise ConfigError("--workers sizes a process pool or Ray tasks: the serial backend evaluates in this process "
+                          "(give --backend process or ray)")
+    if args.backend is not None:
+        if name == "serial":
+            backend.pop("workers", None)
+        if name != "ray":
+            backend.pop("address", None)
+
+
 def run(args: argparse.Namespace) -> int:
     from evolution.runner import Experiment
 
@@ -67,18 +88,15 @@ def run(args: argparse.Namespace) -> int:
         "generations": args.generations,
         "seed": args.seed,
     }
-    config = load_config(path, args.allow_import, **overrides)
+    data = read_config(path, **overrides)
+    _check_backend_flags(args, data)
+    config = parse_config(data, str(path), args.allow_import)
     started_with = Path(args.resume or ".") / "config.yaml"
     if args.resume is not None and args.seed is not None and started_with.is_file():  # (said: the hash differs)
         started = load_config(started_with, args.allow_import).seed
         if args.seed != started:
             raise ConfigError(f"--seed {args.seed}: the run in {args.resume} was started with seed {started}, and a "
                               "resumed run keeps it (start a new run for another seed)")
-    if args.address is not None and config.backend.name != "ray":
-        raise ConfigError(f"--address names a Ray cluster: the backend is {config.backend.name} (give --backend ray)")
-    if args.workers is not None and config.backend.name == "serial":
-        raise ConfigError("--workers sizes a process pool or Ray tasks: the serial backend evaluates in this process "
-                          "(give --backend process or ray)")
     run_dir = args.resume or args.run_dir or config.output.run_dir
     if run_dir is None:
         run_dir = Path("runs") / f"{config.name}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"

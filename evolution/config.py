@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from evolution.builders import BUILDERS, ENTRY_POINT_GROUP
 from evolution.errors import ConfigError
@@ -31,6 +40,22 @@ from snncontrol.errors import first_line
 
 MAX_POPULATION = 100_000  # individuals per generation (any strategy): more is a typo, not an experiment
 MAX_SEED = 2**32 - 1
+
+
+def _not_a_bool(what: str) -> BeforeValidator:
+    """A validator that refuses a YAML true/false where `what` (a number) belongs: pydantic takes it for 1/0."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"must be {what}, not {str(value).lower()}")
+        return value
+
+    return BeforeValidator(check)
+
+
+#: An integer / a number of the config: a bool is refused, not read as 1 or 0.
+Int = Annotated[int, _not_a_bool("an integer")]
+Float = Annotated[float, _not_a_bool("a number")]
 
 
 class _Model(BaseModel):
@@ -91,18 +116,18 @@ class CMAESConfig(_Model):
     name: Literal["cmaes"]
     preset: Literal["paper"] | None = None
     covariance: Literal["full", "diagonal"] = "full"
-    population: int | None = Field(None, ge=2, le=MAX_POPULATION)  # lambda; None: DEAP's 4 + 3 ln(D)
-    mu: int | None = Field(None, ge=1, le=MAX_POPULATION)  # parents; None: population / 2 (after an IPOP restart
+    population: Int | None = Field(None, ge=2, le=MAX_POPULATION)  # lambda; None: DEAP's 4 + 3 ln(D)
+    mu: Int | None = Field(None, ge=1, le=MAX_POPULATION)  # parents; None: population / 2 (after an IPOP restart
     # always half the grown population)
-    sigma: float = Field(0.1, ge=1e-12, le=1)  # (a smaller step moves no point of the cube: sigma ** 2 underflows)
-    initial_mean: Literal["uniform", "center", "spec_init"] = "uniform"
+    sigma: Float = Field(0.1, ge=1e-12, le=1)  # (a smaller step moves no point of the cube: sigma ** 2 underflows)
+    initial_mean: Literal["uniform", "center", "spec_init"] = "uniform"  # the first start's (restarts: uniform)
     out_of_bounds: Literal["reject", "clip"] = "reject"
-    max_redraws: int = Field(100, ge=1)  # rounds of redrawing before the remaining samples are clipped
-    restarts: int = Field(0, ge=0)  # IPOP restarts; each multiplies the population by ipop_factor
-    ipop_factor: float = Field(2.0, ge=1)
-    tol_x: float = Field(1e-8, gt=0)  # restart when sigma * max axis < tol_x
-    tol_fun: float = Field(1e-10, ge=0)  # restart when the best of the last `stagnation` generations moved less
-    stagnation: int = Field(20, ge=2)
+    max_redraws: Int = Field(100, ge=1)  # rounds of redrawing before the remaining samples are clipped
+    restarts: Int = Field(0, ge=0)  # IPOP restarts; each multiplies the population by ipop_factor
+    ipop_factor: Float = Field(2.0, ge=1)
+    tol_x: Float = Field(1e-8, gt=0)  # restart when sigma * max axis < tol_x
+    tol_fun: Float = Field(1e-10, ge=0)  # restart when the best of the last `stagnation` generations moved less
+    stagnation: Int = Field(20, ge=2)
 
     @model_validator(mode="after")
     def _preset(self) -> CMAESConfig:
@@ -144,16 +169,16 @@ class GAConfig(_Model):
     plus normal noise of that standard deviation (unit cube)."""
 
     name: Literal["ga"]
-    mu: int = Field(50, ge=2, le=MAX_POPULATION)
-    lambda_: int = Field(100, ge=1, le=MAX_POPULATION, alias="lambda")
+    mu: Int = Field(50, ge=2, le=MAX_POPULATION)
+    lambda_: Int = Field(100, ge=1, le=MAX_POPULATION, alias="lambda")
     selection: Literal["plus", "comma"] = "plus"
-    cxpb: float = Field(0.6, ge=0, le=1)
-    mutpb: float = Field(0.3, ge=0, le=1)
-    eta_crossover: float = Field(15.0, gt=0)
-    eta_mutation: float = Field(20.0, gt=0)
-    indpb: float | None = Field(None, gt=0, le=1)  # per-gene mutation probability; None: 1 / D
-    tournament: int = Field(3, ge=1)
-    init_spread: float | None = Field(None, gt=0, le=1)  # with a seed genome: first population around it
+    cxpb: Float = Field(0.6, ge=0, le=1)
+    mutpb: Float = Field(0.3, ge=0, le=1)
+    eta_crossover: Float = Field(15.0, gt=0)
+    eta_mutation: Float = Field(20.0, gt=0)
+    indpb: Float | None = Field(None, gt=0, le=1)  # per-gene mutation probability; None: 1 / D
+    tournament: Int = Field(3, ge=1)
+    init_spread: Float | None = Field(None, gt=0, le=1)  # with a seed genome: first population around it
 
     @model_validator(mode="after")
     def _sizes(self) -> GAConfig:
@@ -169,12 +194,12 @@ class NSGA2Config(_Model):
     `init_spread` as for the GA."""
 
     name: Literal["nsga2"]
-    mu: int = Field(48, ge=4, le=MAX_POPULATION)
-    cxpb: float = Field(0.9, ge=0, le=1)
-    eta_crossover: float = Field(15.0, gt=0)
-    eta_mutation: float = Field(20.0, gt=0)
-    indpb: float | None = Field(None, gt=0, le=1)
-    init_spread: float | None = Field(None, gt=0, le=1)  # with a seed genome: first population around it
+    mu: Int = Field(48, ge=4, le=MAX_POPULATION)
+    cxpb: Float = Field(0.9, ge=0, le=1)
+    eta_crossover: Float = Field(15.0, gt=0)
+    eta_mutation: Float = Field(20.0, gt=0)
+    indpb: Float | None = Field(None, gt=0, le=1)
+    init_spread: Float | None = Field(None, gt=0, le=1)  # with a seed genome: first population around it
 
     @field_validator("mu")
     @classmethod
@@ -192,7 +217,7 @@ class SphereConfig(_Model):
     center c in [0, 1]."""
 
     kind: Literal["sphere"]
-    centers: list[Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=lambda: [0.5], min_length=1)
+    centers: list[Annotated[Float, Field(ge=0, le=1)]] = Field(default_factory=lambda: [0.5], min_length=1)
 
 
 def _check_io(io: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -212,7 +237,7 @@ class MimicryConfig(_Model):
     dataset: str
     io: dict[str, Any] | None = None
     loss: Literal["mae_pearson", "mse", "mae"] = "mae_pearson"
-    warmup: int = Field(0, ge=0)
+    warmup: Int = Field(0, ge=0)
     objectives: list[Literal["loss", "sops", "spikes", "energy"]] = Field(default_factory=lambda: ["loss"])
 
     _io = field_validator("io")(_check_io)
@@ -229,8 +254,8 @@ class EnvConfig(_Model):
     id: str
     kwargs: dict[str, Any] = Field(default_factory=dict)
     worker_kwargs: dict[str, Any] = Field(default_factory=dict)
-    episode_steps: int = Field(ge=1)
-    episodes: int = Field(1, ge=1)
+    episode_steps: Int = Field(ge=1)
+    episodes: Int = Field(1, ge=1)
     vectorization_mode: Literal["auto", "vector_entry_point", "sync"] = "auto"
     envelope: str | None = None
 
@@ -278,11 +303,11 @@ class ClosedLoopConfig(_Model):
     objectives: list[
         Literal["return", "tracking_error", "itae", "steady_state", "overshoot", "sops", "spikes", "energy"]
     ] = Field(default_factory=lambda: ["return"])
-    weights: list[float] | None = None
+    weights: list[Annotated[Float, Field(ge=0)]] | None = None  # at least one > 0
     error_key: str = "error"
     setpoint_key: str = "setpoint"
-    steady_after_steps: int = Field(100, ge=0)  # steady_state counts from this many steps into each hold
-    validation_episodes: int = Field(0, ge=0)  # > 0: the champion is the best on these fixed episodes
+    steady_after_steps: Int = Field(100, ge=0)  # steady_state counts from this many steps into each hold
+    validation_episodes: Int = Field(0, ge=0)  # > 0: the champion is the best on these fixed episodes
     resample_episodes: bool = True  # False: every generation flies generation 0's episodes
 
     _io = field_validator("io")(_check_io)
@@ -294,6 +319,8 @@ class ClosedLoopConfig(_Model):
                 raise ValueError(f"weights needs one value per objective ({len(self.objectives)})")
             if "return" in self.objectives:
                 raise ValueError("weights sum minimized objectives; 'return' is maximized")
+            if not any(self.weights):  # (every individual scored 0: the champion was an arbitrary one)
+                raise ValueError("weights are all 0: give at least one objective a weight > 0")
         schedule = self.env.kwargs.get("schedule")
         segmented = sorted(set(self.objectives) & {"itae", "steady_state", "overshoot"})
         if segmented and isinstance(schedule, dict) and schedule.get("ramp_s", 0) not in (0, 0.0):
@@ -315,10 +342,10 @@ class SwimmerBodiesConfig(_Model):
     `ncap_io`; each body swims with its own). The network must be an NCAP (`ncap_spec`)."""
 
     kind: Literal["swimmer_bodies"]
-    bodies: int = Field(6, ge=1, le=1000)
-    episode_steps: int = Field(1000, ge=1)
-    validation_bodies: int = Field(0, ge=0, le=1000)
-    n_threads: int = Field(1, ge=1, le=1024)  # physics threads per swim (copies are stepped independently)
+    bodies: Int = Field(6, ge=1, le=1000)
+    episode_steps: Int = Field(1000, ge=1)
+    validation_bodies: Int = Field(0, ge=0, le=1000)
+    n_threads: Int = Field(1, ge=1, le=1024)  # physics threads per swim (copies are stepped independently)
     io: dict[str, Any] | None = None
     objectives: list[Literal["log_return"]] = Field(default_factory=lambda: ["log_return"], min_length=1,
                                                     max_length=1)
@@ -357,46 +384,54 @@ FitnessConfig = Annotated[
 
 class BackendConfig(_Model):
     """Where populations are evaluated. `workers`: chunks per generation (process: pool size; ray: tasks;
-    None: CPU count). `address`: an existing Ray cluster (None: start a local one on 127.0.0.1). `max_retries`:
+    None: CPU count; refused with serial). `address` (ray only): an existing Ray cluster (None: start a local one
+    on 127.0.0.1). `max_retries`:
     resubmissions of a chunk whose worker died or hung. `timeout_s` (s, process and ray): a chunk not evaluated
     that long after its submission (a new pool's start-up included) counts as hung: its worker is killed and the
     chunk resubmitted; None waits for ever; serial ignores it (it evaluates in the driver)."""
 
     name: Literal["serial", "process", "ray"] = "serial"
-    workers: int | None = Field(None, ge=1)
+    workers: Int | None = Field(None, ge=1)
     address: str | None = None
-    max_retries: int = Field(3, ge=0)
-    timeout_s: float | None = Field(None, gt=0, allow_inf_nan=False)
+    max_retries: Int = Field(3, ge=0)
+    timeout_s: Float | None = Field(None, gt=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _settings_of_this_backend(self) -> BackendConfig:
+        """A setting the named backend does not use is refused, not ignored (it would not do what it says)."""
+        if self.name == "serial" and self.workers is not None:
+            raise ValueError("workers sizes a process pool or Ray tasks: the serial backend evaluates in the driver "
+                             "(name process or ray, or leave workers out)")
+        if self.address is not None and self.name != "ray":
+            raise ValueError(f"address names a Ray cluster to join: the {self.name} backend joins none (name ray, or "
+                             "leave address out)")
+        return self
 
 
 class OutputConfig(_Model):
     """`run_dir`: None gives runs/<config name>-<UTC time>. `checkpoint_every`: checkpoint, write logbook.csv
     and best/ (and score the held-out data of a mimicry run) every N generations and after the last one; a
-    resumed run repeats at most N - 1 generations. `keep_checkpoints`: last N kept. `plot_every`: redraw
-    progress.png every N generations (and at the end)."""
+    resumed run repeats at most N - 1 generations. A fitness with a selection loss (validation episodes, mimicry)
+    chooses its champion at these generations: a run extended to more generations takes back the choice after
+    its last one where that was off the schedule, and equals a longer run; a run resumed with another
+    `checkpoint_every` chooses at that one's generations from the checkpoint it resumes from on.
+    `keep_checkpoints`: last N kept. `plot_every`: redraw progress.png every N generations (and at the end)."""
 
     run_dir: str | None = None
-    checkpoint_every: int = Field(1, ge=1)
-    keep_checkpoints: int = Field(3, ge=1)
-    plot_every: int = Field(10, ge=1)
+    checkpoint_every: Int = Field(1, ge=1)
+    keep_checkpoints: Int = Field(3, ge=1)
+    plot_every: Int = Field(10, ge=1)
 
 
 class ExperimentConfig(_Model):
     name: str = ""
-    seed: int = Field(0, ge=0, le=MAX_SEED)
-    generations: int = Field(ge=1)
+    seed: Int = Field(0, ge=0, le=MAX_SEED)
+    generations: Int = Field(ge=1)
     network: NetworkConfig
     strategy: StrategyConfig
     fitness: FitnessConfig
     backend: BackendConfig = Field(default_factory=BackendConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
-
-    @field_validator("seed", mode="before")
-    @classmethod
-    def _not_a_bool(cls, seed: Any) -> Any:
-        if isinstance(seed, bool):  # (pydantic takes `seed: true` for seed 1)
-            raise ValueError(f"must be an integer, not {str(seed).lower()}")
-        return seed
 
     @model_validator(mode="after")
     def _objective_count(self) -> ExperimentConfig:
@@ -448,6 +483,12 @@ def parse_config(
 def load_config(path: str | Path, allow_import: Sequence[str] = (), **overrides: Any) -> ExperimentConfig:
     """Read and validate a YAML file (`allow_import` as for `parse_config`); `overrides` are dotted keys
     ("backend.name") set before validation."""
+    return parse_config(read_config(path, **overrides), str(path), allow_import)
+
+
+def read_config(path: str | Path, **overrides: Any) -> dict[str, Any]:
+    """A YAML file's mapping, not validated yet, with `overrides` (dotted keys, "backend.name") set and `name`
+    defaulting to the file's stem."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -470,4 +511,4 @@ def load_config(path: str | Path, allow_import: Sequence[str] = (), **overrides:
                                   f"got {node!r}")
         node[key] = value
     data.setdefault("name", path.stem)
-    return parse_config(data, str(path), allow_import)
+    return data

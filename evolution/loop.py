@@ -19,11 +19,36 @@ from deap import base, tools
 
 
 @dataclass
+class Published:
+    """A champion as best/ holds it: the individual (unit cube, with its fitness values), its selection loss (inf
+    where it has none) and the generations done and evaluations when it was written."""
+
+    individual: Any
+    loss: float
+    generation: int
+    evaluations: int
+
+
+@dataclass
+class EndOfRun:
+    """The choice at a run's last generation where that is no checkpoint generation: the individual selected then
+    (None: the hall of fame's best is the champion) with its selection loss, and the logbook fields the choice
+    added to the last row. A run extended past it takes it back and goes on as a longer run would have, unless that
+    generation is on the schedule it goes on with (`Experiment._settle_end`)."""
+
+    selected: Any
+    loss: float
+    fields: list[str] = field(default_factory=list)
+
+
+@dataclass
 class RunState:
     """Everything of a run besides the strategy: generations done, evaluations, wall time (s), the last
     population, the hall of fame (best individual, or the Pareto front: individuals that scored at least one
-    objective, none while every evaluation failed), the logbook rows, and for a fitness with a selection loss the
-    individual it selected (unit cube) with that loss."""
+    objective, none while every evaluation failed), the logbook rows, for a fitness with a selection loss the
+    individual it selected (unit cube) with that loss, the champion last published to best/ on the run's schedule
+    (`Published`), and the choice at its last generation (`EndOfRun`, None before the end or where the end is a
+    checkpoint generation)."""
 
     hall_of_fame: tools.HallOfFame
     generation: int = 0
@@ -33,6 +58,8 @@ class RunState:
     logbook: list[dict[str, Any]] = field(default_factory=list)
     selected: Any = None
     selected_loss: float = float("inf")
+    published: Published | None = None
+    end: EndOfRun | None = None
 
 
 #: The score of an evaluation that gave NaN or +-inf (a plant that blew up): worse than any finite one for the

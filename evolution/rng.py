@@ -3,16 +3,21 @@
 
 Driver-side randomness (sampling, variation) uses the global generators seeded by `seed_everything`.
 Anything a fitness draws per generation (episode seeds, the training sequence) comes from `derive_seed`,
-a function of (run seed, generation, ...), so it is the same on every backend and worker count.
+a function of (run seed, generation, ...), so it is the same on every backend and worker count. A fitness is
+built from the run seed's states (`seeded`), in the driver and in every worker alike.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import torch
+
+from snncontrol.seeding import seed_everything
 
 #: derive_seed(run seed, VALIDATION_KEY, k): a fitness's fixed validation draws; no generation's draws share these.
 VALIDATION_KEY = 2**32 - 1
@@ -46,3 +51,23 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     m = meta["numpy"]
     np.random.set_state((m["kind"], arrays["rng_numpy"], m["pos"], m["has_gauss"], m["cached_gaussian"]))
     torch.set_rng_state(torch.from_numpy(np.ascontiguousarray(arrays["rng_torch"])))
+
+
+@contextmanager
+def preserved() -> Iterator[None]:
+    """Run the block and put the states of random, numpy and torch back as they were before it, however it ends:
+    code that draws from them behind the run's back (Ray's start and shutdown pick ports with `random`) leaves
+    the run's draws as they were."""
+    meta, arrays = capture()
+    try:
+        yield
+    finally:
+        restore(meta, arrays)
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run the block from `seed_everything(seed)`'s states, then put the states before it back (`preserved`)."""
+    with preserved():
+        seed_everything(seed)
+        yield

@@ -1,9 +1,12 @@
 """Wires an experiment together and runs it: problem, fitness, strategy, backend, run directory, checkpoints,
 progress bar; then hands the DEAP toolbox to `loop.evolve`.
 
-A run is reproducible from (config, seed): the driver seeds random, numpy and torch once, the strategy draws
-from them, and every per-generation draw of the fitness is derived from (seed, generation). A resumed run
-restores all of it from the latest checkpoint and continues bit for bit.
+A run is reproducible from (config, seed): the driver seeds random, numpy and torch once, before anything is
+built (the fitness is built from the seed's states, as each worker builds its own, `rng.seeded`), the strategy
+draws from them, and every per-generation draw of the fitness is derived from (seed, generation). A resumed run
+restores all of it from the latest checkpoint and continues bit for bit, best/ included. A run extended to more
+generations equals a longer run: the champion chosen after its last generation, where that was no checkpoint
+generation (`loop.EndOfRun`), is taken back, with its logbook fields, as if the run had not ended there.
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ import numpy as np
 from deap import base, tools
 from tqdm import tqdm
 
-from evolution import checkpoint
+from evolution import checkpoint, rng
 from evolution.backends import Backend, build_backend
 from evolution.config import ExperimentConfig, objective_names
 from evolution.errors import ConfigError, EvaluationError, ResumeError
 from evolution.fitness import Fitness, build_fitness
 from evolution.fitness.objectives import weights
-from evolution.loop import RunState, evolve, scored
+from evolution.loop import EndOfRun, Published, RunState, evolve, scored
 from evolution.problem import Problem, config_hash, resolve_network, worker_config
 from evolution.run_dir import RunDirectory
 from evolution.strategies import build_strategy
@@ -41,22 +44,23 @@ class Experiment:
         self.config = config
         self.run_dir = RunDirectory(run_dir)
         self.quiet = quiet
+        seed_everything(config.seed)  # first: a builder or a fitness that draws when it is built draws the same
         self.problem: Problem = resolve_network(config.network)
         self.names = objective_names(config.fitness)
         self.weights = weights(self.names, getattr(config.fitness, "maximize", ()))
-        self.fitness: Fitness = build_fitness(config, self.problem)
+        with rng.seeded(config.seed):  # as every worker builds its own (evolution.worker)
+            self.fitness: Fitness = build_fitness(config, self.problem)
         digests = self._data_digests()
         self.hash = config_hash(config, self.problem, digests)
         #: hashes a checkpoint of this experiment may carry: this one, and the one that covered worker_kwargs
         self.accepted_hashes = (self.hash, config_hash(config, self.problem, digests, worker_kwargs=True))
         self.cls = individual_class(self.weights)
-        seed_everything(config.seed)
         seed = None if self.problem.seed_genome is None else self.problem.to_unit(self.problem.seed_genome)
         spec_init = self.problem.to_unit(self.problem.spec.parameters.initial())
         self.strategy = build_strategy(config.strategy, self.cls, self.problem.dim, seed, spec_init)
         multi = len(self.names) > 1
         self.state = RunState(tools.ParetoFront() if multi else tools.HallOfFame(1))
-        self._best: tuple[float, ...] | None = None
+        self._written: Published | None = None  # what best/ holds
         self._selection_cache: dict[tuple[float, ...], np.ndarray] = {}  # front member -> values on selection data
 
     def _data_digests(self) -> dict[str, str]:
@@ -87,6 +91,9 @@ class Experiment:
                 raise ResumeError(f"{self.run_dir.path} has {self.state.generation} generations done; --generations "
                                   f"{self.config.generations} would end it before that (give at least "
                                   f"{self.state.generation})")
+            self._written = self._target()
+            if self.state.generation < self.config.generations:
+                self._settle_end()
         elif checkpoint.exists(self.run_dir.checkpoints):
             raise ResumeError(f"{self.run_dir.path} already holds a run; resume it with --resume or pick another dir")
         else:
@@ -156,21 +163,22 @@ class Experiment:
             row[key] = float(statistic(finite)) if finite.size else math.nan
         row["failed"] = first.size - finite.size
         output = self.config.output
-        due = state.generation % output.checkpoint_every == 0 or state.generation == self.config.generations
-        if due:
-            row.update(self._select(best))
+        periodic = state.generation % output.checkpoint_every == 0
+        end = state.generation == self.config.generations and not periodic
+        if periodic or end:
+            row.update(self._select(best, end=end))
         if len(self.names) > 1:
             row["front_size"] = len(state.hall_of_fame)
         row["elapsed_s"] = round(state.elapsed_s, 3)
         state.logbook.append(row)
-        champion = self._champion() if due else None
-        if champion is not None and self._best != tuple(champion):
-            self._save_best()
+        if periodic:
+            self._publish(replace=True)
         if state.generation % output.plot_every == 0:
             self._write_outputs()
-        elif due:  # (an interrupted run kept its best/ and checkpoints but lost its front)
+        elif periodic or end:  # (an interrupted run kept its best/ and checkpoints but lost its front)
+            self._sync_best()
             self._write_front()
-        if due:
+        if periodic or end:
             checkpoint.save(self.run_dir.checkpoints, state, self.strategy, self.hash, output.keep_checkpoints)
             # after the checkpoint: a logbook says one was written (RunDirectory.check_fresh)
             self.run_dir.write_logbook(state.logbook)
@@ -191,44 +199,98 @@ class Experiment:
         self.state.selected, self.state.selected_loss = seed, loss if math.isfinite(loss) else math.inf
         seed.fitness.values = (float("nan"),) * len(self.names)  # never scored on a generation's data
 
-    def _select(self, best: Individual) -> dict[str, float]:
+    def _select(self, best: Individual, *, end: bool = False) -> dict[str, float]:
         """Where the fitness scores each generation on different data (mimicry: one training sequence), a lucky
         individual would hold the hall of fame forever. Such a fitness has a `selection_loss` (mimicry: the mean
-        loss over every training sequence): the generation's best is scored by it, and the champion is the
-        individual with the lowest selection loss so far. Returns the logbook fields: `train_loss` (this
-        generation's best on all training data), `test_loss` (the champion on the held-out data)."""
+        loss over every training sequence): at each checkpoint generation the generation's best is scored by it,
+        and the champion is the individual with the lowest selection loss so far. Returns the logbook fields:
+        `train_loss` (this generation's best on all training data), `test_loss` (the champion on the held-out
+        data). With `end` (the last generation, no checkpoint generation) the choice is the run's `EndOfRun`
+        instead: it decides the run's result, and a run extended past it takes it back (`_settle_end`), so that
+        it selects among the generations a longer run selects among."""
         fields: dict[str, float] = {}
+        selected, selected_loss = self.state.selected, self.state.selected_loss
         selection_loss = getattr(self.fitness, "selection_loss", None)
         if selection_loss is not None:
             loss = float(selection_loss(self.problem.to_genome(np.asarray([best]))[0]))
             fields["train_loss"] = loss
-            if loss < self.state.selected_loss and scored(best.fitness.values).any():  # (a failure is never picked)
-                self.state.selected, self.state.selected_loss = self.cls(best), loss
-                self.state.selected.fitness.values = best.fitness.values
+            if loss < selected_loss and scored(best.fitness.values).any():  # (a failure is never picked)
+                selected, selected_loss = self.cls(best), loss
+                selected.fitness.values = best.fitness.values
+        choice = EndOfRun(selected, selected_loss) if end else None
+        if choice is not None:
+            self.state.end = choice
+        else:
+            self.state.selected, self.state.selected_loss = selected, selected_loss
         test_loss, champion = getattr(self.fitness, "test_loss", None), self._champion()
         if test_loss is not None and champion is not None:
             fields["test_loss"] = float(test_loss(self.problem.to_genome(np.asarray([champion]))[0]))
+        if choice is not None:
+            choice.fields = list(fields)
         return fields
 
+    def _settle_end(self) -> None:
+        """Settle the last generation's `EndOfRun` of a run that goes on: taken back with its logbook fields,
+        as if the run had not ended there, or where that generation is a checkpoint generation of the
+        `checkpoint_every` the run goes on with, kept as the choice made there."""
+        end = self.state.end
+        if end is None:
+            return
+        if self.state.generation % self.config.output.checkpoint_every == 0:
+            self.state.selected, self.state.selected_loss = end.selected, end.loss
+            self._publish(replace=True)
+        else:
+            for key in end.fields:
+                self.state.logbook[-1].pop(key, None)
+        self.state.end = None
+
     # --- outputs ----------------------------------------------------------------------------------------------
-    def _champion(self) -> Individual | None:
-        """The best individual so far: the selected one (see `_select`), else the hall of fame's best
+    def _champion(self, *, scheduled: bool = False) -> Individual | None:
+        """The best individual so far: the selected one (see `_select`; the `EndOfRun`'s at the end of a run,
+        unless `scheduled`: the one chosen at the checkpoint generations), else the hall of fame's best
         (multi-objective: the front's best on the first objective); None while every evaluation failed (a seed
         controller selected before any generation included: such a run evolved nothing and writes no best/)."""
         if not self.state.hall_of_fame:
             return None
-        if self.state.selected is not None:
-            return self.state.selected
+        end = None if scheduled else self.state.end
+        selected = self.state.selected if end is None else end.selected
+        if selected is not None:
+            return selected
         return max(self.state.hall_of_fame, key=lambda ind: ind.fitness.wvalues[0])
 
-    def _champion_values(self) -> list[float | None]:
-        """The champion's objective values, in the objectives' order, None for each one it failed (all of them for
-        a seed controller that was never scored); [] without a champion."""
-        champion = self._champion()
+    def _champion_values(self, champion: Individual | None = None) -> list[float | None]:
+        """The objective values of `champion` (default: the run's, `_champion`), in the objectives' order, None for
+        each one it failed (all of them for a seed controller that was never scored); [] without a champion."""
+        champion = self._champion() if champion is None else champion
         if champion is None or not champion.fitness.valid:
             return []
         values = champion.fitness.values
         return [v if ok else None for v, ok in zip(values, scored(values), strict=True)]
+
+    def _publish(self, *, replace: bool) -> None:
+        """Make the scheduled champion (`_champion(scheduled=True)`) the one published, stamped with the
+        generations and evaluations now: where none is yet, or with `replace` (a checkpoint generation) where it
+        is another one. best/ follows in `_sync_best`."""
+        champion, published = self._champion(scheduled=True), self.state.published
+        if champion is None or (published is not None and (not replace or list(published.individual) == champion)):
+            return
+        self.state.published = Published(champion, self.state.selected_loss, self.state.generation,
+                                         self.state.evaluations)
+
+    def _target(self) -> Published | None:
+        """What best/ is to hold: the published champion, or at the end of a run whose last generation is no
+        checkpoint generation, the `EndOfRun`'s champion (as published where it is the same one)."""
+        published, end, champion = self.state.published, self.state.end, self._champion()
+        if end is None or champion is None or (published is not None and list(published.individual) == champion):
+            return published
+        return Published(champion, end.loss, self.state.generation, self.state.evaluations)
+
+    def _sync_best(self) -> None:
+        """Write best/ where it does not hold `_target()` yet."""
+        target = self._target()
+        if target is not None and target != self._written:
+            self._save_best(target)
+            self._written = target
 
     def summary(self) -> str:
         """One line for the end of a run: generations, evaluations and the champion's (best/'s) first objective
@@ -239,10 +301,9 @@ class Experiment:
             f"best {values[0] if values else None}"
         )
 
-    def _save_best(self) -> None:
-        champion = self._champion()
-        assert champion is not None
-        values = self._champion_values()
+    def _save_best(self, published: Published) -> None:
+        champion = published.individual
+        values = self._champion_values(champion)
         numbers = [v for v in values if v is not None]
         # fitness: None for the seed artifact, or a champion that failed an objective (an artifact's fitness holds
         # finite numbers only: its values by position, null for the failed ones, are extra.objective_values)
@@ -255,15 +316,14 @@ class Experiment:
                 "objectives": self.names,
                 **({"objective_values": values} if 0 < len(numbers) < len(values) else {}),
                 "strategy": self.config.strategy.name,
-                "generations_done": self.state.generation,  # when best/ was written, not the champion's generation
-                "evaluations": self.state.evaluations,
+                "generations_done": published.generation,  # when best/ was written, not the champion's generation
+                "evaluations": published.evaluations,
                 "config_hash": self.hash,
-                **({"selection_loss": self.state.selected_loss} if math.isfinite(self.state.selected_loss) else {}),
+                **({"selection_loss": published.loss} if math.isfinite(published.loss) else {}),
             },
         )
         genome = self.problem.to_genome(np.asarray([champion]))[0]
         self.run_dir.save_best(self.problem.spec, genome, metadata, self._io())
-        self._best = tuple(champion)
 
     def _io(self) -> IOAdapters:
         """The adapters stored with the champion: the fitness config's, else those of a fitness that knows its
@@ -305,7 +365,8 @@ class Experiment:
         return np.array([self._selection_cache[tuple(member)] for member in members])
 
     def _write_outputs(self) -> None:
+        """best/ (publishing the champion where none is yet), pareto/ and progress.png."""
+        self._publish(replace=False)
+        self._sync_best()
         front = self._write_front()
         self.run_dir.plot(self.state.logbook, self.names[0], front, self.names)
-        if self._best is None and self._champion() is not None:
-            self._save_best()

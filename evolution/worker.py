@@ -74,11 +74,14 @@ def evaluate_chunk(config: dict[str, Any], genomes: np.ndarray, data: dict[str, 
     limit_threads()
     key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
     if key not in _CACHE:
+        from evolution import rng
         from evolution.config import parse_config
         from evolution.fitness import build_fitness
         from evolution.problem import resolve_network
 
         experiment = parse_config(config, "worker config", vetted=True)  # the driver validated it
         _CACHE.clear()
-        _CACHE[key] = build_fitness(experiment, resolve_network(experiment.network), worker=True)
+        problem = resolve_network(experiment.network)
+        with rng.seeded(experiment.seed):  # as the driver builds it (`Experiment`)
+            _CACHE[key] = build_fitness(experiment, problem, worker=True)
     return _CACHE[key].evaluate(genomes, data)

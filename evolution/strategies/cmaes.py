@@ -7,7 +7,8 @@ the cube are redrawn (up to `max_redraws` rounds, then clipped) or clipped at on
 with a diagonal covariance only the coordinates that left are redrawn (the same distribution, see
 `_redraw_coordinates`). With `restarts > 0`, a run that converged (sigma * largest axis < tol_x, condition
 number > 1e14, or the best of the last `stagnation` generations spanning <= tol_fun) restarts from a new
-uniform mean with the population multiplied by `ipop_factor` (IPOP-CMA-ES). Without restarts, a search that has
+uniform mean with the population multiplied by `ipop_factor` (IPOP-CMA-ES); `initial_mean` (center,
+spec_init) and a seed genome place the first start only. Without restarts, a search that has
 collapsed (sigma * smallest axis below `COLLAPSED`, far below a step that moves a point of the cube) stops
 adapting: DEAP's update divides by sigma ** 2, which underflows to 0 near 1e-162, and a converged run went on to
 NaN axes and a crash it could not resume past.
@@ -43,7 +44,7 @@ class CMAES:
     def _new_strategy(self) -> cma.Strategy | SeparableStrategy:
         if self.seed is not None and self.restart == 0:
             centroid = self.seed
-        elif self.cfg.initial_mean == "center":
+        elif self.cfg.initial_mean == "center" and self.restart == 0:
             centroid = np.full(self.dim, 0.5)
         elif self.cfg.initial_mean == "spec_init" and self.restart == 0:
             centroid = self.spec_init

@@ -5,11 +5,13 @@ time); `faulty:make_nan`, a sphere that scores NaN where the first coordinate (u
 plant that blows up does (of several `centers`: on the objectives `columns`, default all); `faulty:make_flat`, a
 sphere that returns its values [P] instead of [P, 1]; `faulty:make_slow`, a sphere whose workers take `seconds` per
 chunk after writing `marker`; `faulty:make_raise`, whose evaluation raises `error` (ConfigError or ValueError) with
-`message`; `faulty:broken_builder`, a network builder that raises an IndexError."""
+`message`; `faulty:make_drawn`, a sphere whose center is drawn from random, numpy and torch when it is built;
+`faulty:broken_builder`, a network builder that raises an IndexError."""
 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import time
 from pathlib import Path
@@ -104,6 +106,15 @@ class Raises(SphereFitness):
 
 def make_raise(spec: NetworkSpec, seed: int, error: str, message: str) -> Raises:
     return Raises(spec, error, message)
+
+
+def make_drawn(spec: NetworkSpec, seed: int) -> SphereFitness:
+    """A sphere around a center drawn from the global generators (as a fitness that initializes torch modules
+    does): the same in every process only where each builds it from the same seeded states."""
+    import torch
+
+    center = (random.random() + np.random.random() + torch.rand(1).item()) / 3
+    return SphereFitness(SphereConfig(kind="sphere", centers=[center]), spec.parameters)
 
 
 def broken_builder(n_inputs: int = 0) -> NetworkSpec:

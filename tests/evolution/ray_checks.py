@@ -8,14 +8,43 @@ import ipaddress
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import ray
 from evo_support import check_killed_worker_run, check_same_as_serial, faulty_config, run, sphere_config
 
-from evolution import loopback
+from evolution import loopback, rng
+from evolution.backends import RayBackend
+from evolution.config import parse_config
 from evolution.errors import ConfigError
+from evolution.problem import resolve_network, worker_config
+from snncontrol.seeding import seed_everything
 
 HERE = Path(__file__).parent
+
+
+def _same_states(a: tuple[dict, dict[str, np.ndarray]], b: tuple[dict, dict[str, np.ndarray]]) -> bool:
+    """Whether two `rng.capture()`s hold the same states of random, numpy and torch."""
+    return a[0] == b[0] and a[1].keys() == b[1].keys() and all(np.array_equal(a[1][k], b[1][k]) for k in a[1])
+
+
+def test_a_local_ray_backend_leaves_the_random_generators_as_they_were():
+    """Ray draws its ports from `random` when it starts and shuts down: a Ray run's strategy (and a resumed one's)
+    drew other numbers than the serial backend's. (First in this file: the backend starts a Ray of its own only
+    where none runs, and the module's Ray starts with the first check that uses it.)"""
+    assert loopback.isolated() and not ray.is_initialized()
+    config = parse_config(sphere_config({"name": "cmaes", "population": 4}, generations=1))
+    problem = resolve_network(config.network)
+    seed_everything(3)
+    before = rng.capture()
+    backend = RayBackend(worker_config(config, problem), workers=1, address=None, max_retries=0)
+    try:
+        assert backend.owns_ray and _same_states(rng.capture(), before), "ray.init drew"
+        values = backend.evaluate(problem.to_genome(np.full((2, problem.dim), 0.5)), {})
+        assert values.shape == (2, 1) and _same_states(rng.capture(), before), "an evaluation drew"
+    finally:
+        backend.close()
+    assert not ray.is_initialized() and _same_states(rng.capture(), before), "ray.shutdown drew"
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,11 @@ from evo_support import (
     check_same_as_serial,
     faulty_config,
     latest_generation,
+    logbook,
     long_run_command,
     require_loopback,
     run,
+    sphere_config,
 )
 
 from evolution import loopback
@@ -34,6 +36,17 @@ HUNG_AFTER_S = 20.0  # backend.timeout_s of the hung-worker tests: a spawned poo
 
 def test_serial_and_process_give_identical_results(tmp_path):
     check_same_as_serial("process", 2, tmp_path)
+
+
+def test_a_fitness_that_draws_when_it_is_built_is_the_same_in_every_run_and_worker(tmp_path):
+    """It was built before the driver seeded the generators (another fitness each run in one process) and
+    unseeded in the workers (another in each)."""
+    data = sphere_config({"name": "cmaes", "population": 6}, generations=2)
+    data["fitness"] = {"kind": "custom", "factory": "faulty:make_drawn", "objectives": ["sphere"]}
+    run(data, tmp_path / "serial")
+    run({**data, "backend": {"name": "process", "workers": 2}}, tmp_path / "process")
+    run(data, tmp_path / "again")
+    assert logbook(tmp_path / "serial") == logbook(tmp_path / "process") == logbook(tmp_path / "again")
 
 
 def test_a_killed_process_worker_is_retried_and_nothing_is_lost(tmp_path):
@@ -63,7 +76,7 @@ def test_the_ray_checks_pass_where_the_only_network_is_the_loopback():
     checks = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(HERE / "ray_checks.py")]
     proc = subprocess.run([*LOOPBACK, *checks], cwd=ROOT, capture_output=True, text=True, timeout=540)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    assert re.search(r"\b6 passed\b", proc.stdout) and "skipped" not in proc.stdout, proc.stdout[-3000:]
+    assert re.search(r"\b7 passed\b", proc.stdout) and "skipped" not in proc.stdout, proc.stdout[-3000:]
 
 
 def _namespace_members(net_namespace: str) -> list[int]:

@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from evo_support import best_genome, latest_generation, logbook, run, sphere_config
+from evo_support import best_genome, blimp_config, latest_generation, logbook, run, sphere_config
 
+from evolution.config import parse_config
 from evolution.errors import ResumeError
+from evolution.runner import Experiment
 
 CMAES = {"name": "cmaes", "population": 10}
 
@@ -112,6 +114,89 @@ def test_extending_generations_equals_a_longer_run(tmp_path, monkeypatch):
     ]
 
 
+def _best_metadata(run_dir: Path) -> dict:
+    """best/'s metadata without the time it was written at and the source tree's state."""
+    metadata = json.loads((run_dir / "best" / "controller.json").read_text())["metadata"]
+    return {key: value for key, value in metadata.items() if key not in ("created", "git_revision")}
+
+
+def test_an_extended_run_chooses_the_champion_a_longer_run_chooses(tmp_path):
+    """The champion is chosen on the validation episodes at the checkpoint generations (3, 6) and after the last
+    one. The choice after generation 2 of the shorter run went into its checkpoint and was kept when the run was
+    extended: a champion from generation 2, which the longer run never considered."""
+    data = blimp_config(generations=2)
+    data["fitness"]["validation_episodes"] = 2
+    data["output"]["checkpoint_every"] = 3
+    run(data, tmp_path / "extended")
+    assert "train_loss" in logbook(tmp_path / "extended")[-1]  # chosen after generation 2: the shorter run's result
+    extended = run({**data, "generations": 6}, tmp_path / "extended", resume=True)
+    longer = run({**data, "generations": 6}, tmp_path / "longer")
+    assert np.array_equal(best_genome(tmp_path / "extended"), best_genome(tmp_path / "longer"))
+    assert extended.state.selected_loss == longer.state.selected_loss
+    assert extended.state.selected.fitness.values == longer.state.selected.fitness.values
+    assert logbook(tmp_path / "extended") == logbook(tmp_path / "longer")  # (the choice's train_loss taken back)
+    assert _best_metadata(tmp_path / "extended") == _best_metadata(tmp_path / "longer")
+    final, expected = _final_checkpoint(tmp_path / "extended"), _final_checkpoint(tmp_path / "longer")
+    assert final.keys() == expected.keys()
+    for key in final:
+        assert np.array_equal(final[key], expected[key], equal_nan=True), key
+
+
+def test_an_extended_run_with_another_checkpoint_every_chooses_on_the_new_schedule(tmp_path):
+    """Generation 2, the end of a run with checkpoint_every 3, is a checkpoint generation of checkpoint_every 2:
+    extended with that, the run keeps the choice made there and equals a run with checkpoint_every 2."""
+    data = blimp_config(generations=2)
+    data["fitness"]["validation_episodes"] = 2
+    data["output"]["checkpoint_every"] = 3
+    run(data, tmp_path / "extended")
+    every_2 = {**data, "generations": 6, "output": {**data["output"], "checkpoint_every": 2}}
+    extended = run(every_2, tmp_path / "extended", resume=True)
+    reference = run(every_2, tmp_path / "reference")
+    assert np.array_equal(best_genome(tmp_path / "extended"), best_genome(tmp_path / "reference"))
+    assert extended.state.selected_loss == reference.state.selected_loss
+    assert logbook(tmp_path / "extended") == logbook(tmp_path / "reference")
+    assert _best_metadata(tmp_path / "extended") == _best_metadata(tmp_path / "reference")
+
+
+def test_a_resumed_run_writes_the_best_metadata_of_an_uninterrupted_one(tmp_path):
+    """best/ says when it was written (generations_done, evaluations): a resumed run wrote it again at its first
+    checkpoint, stamped with that generation, though its champion had not changed."""
+    data = sphere_config({"name": "ga", "mu": 2, "lambda": 2, "tournament": 100}, generations=6)
+    experiment = Experiment(parse_config(data), tmp_path / "resumed", quiet=True)
+    evaluate, calls = experiment.fitness.evaluate, []
+
+    def interrupted(genomes, data):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return evaluate(genomes, data)
+
+    experiment.fitness.evaluate = interrupted  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        experiment.run()
+    assert latest_generation(tmp_path / "resumed") == 2
+    run(data, tmp_path / "resumed", resume=True)
+    run(data, tmp_path / "uninterrupted")
+    assert logbook(tmp_path / "resumed") == logbook(tmp_path / "uninterrupted")
+    expected = _best_metadata(tmp_path / "uninterrupted")
+    assert expected["extra"]["generations_done"] < 3  # written before the interruption: its champion stayed
+    assert _best_metadata(tmp_path / "resumed") == expected
+
+
+def test_a_checkpoint_of_an_older_version_without_the_published_champion_resumes(tmp_path):
+    """Checkpoints written before `published` and `end`: the resumed run writes best/ again at its first
+    checkpoint (as those versions did) and evolves as an uninterrupted run does."""
+    run(sphere_config(CMAES, generations=2), tmp_path / "a")
+    saved = tmp_path / "a" / "checkpoints" / "gen_000002.json"
+    meta = json.loads(saved.read_text())
+    assert meta.pop("published")["generation"] <= 2 and meta.pop("end") is None
+    saved.write_text(json.dumps(meta))
+    run(sphere_config(CMAES, generations=4), tmp_path / "a", resume=True)
+    run(sphere_config(CMAES, generations=4), tmp_path / "b")
+    assert logbook(tmp_path / "a") == logbook(tmp_path / "b")
+    assert np.array_equal(best_genome(tmp_path / "a"), best_genome(tmp_path / "b"))
+
+
 def test_a_resume_to_fewer_generations_than_done_is_refused_and_keeps_the_run(tmp_path):
     run(sphere_config(CMAES, generations=4), tmp_path / "a")
     config = (tmp_path / "a" / "config.yaml").read_text()
@@ -128,7 +213,7 @@ def test_changed_config_is_refused_on_resume(tmp_path):
     with pytest.raises(ResumeError, match="already holds a run"):
         run(sphere_config(CMAES, generations=3), tmp_path)
     # A run setting (the backend) is not part of the experiment: resuming with it changed is fine.
-    run(sphere_config(CMAES, generations=3, backend={"name": "serial", "workers": 3}), tmp_path, resume=True)
+    run(sphere_config(CMAES, generations=3, backend={"name": "process", "workers": 1}), tmp_path, resume=True)
 
 
 def test_checkpoints_hold_no_pickle(tmp_path):

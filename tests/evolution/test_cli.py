@@ -44,6 +44,25 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
         ({"network": {"builder": "nowhere.mod:f"}}, "network.builder: 'nowhere.mod:f' is not a registered builder"),
         ({"seed": 2**70}, "seed: Input should be less than or equal to 4294967295"),
         ({"seed": True}, "seed: must be an integer, not true"),  # (it ran with seed 1)
+        # a YAML true or false where a number belongs ran as 1 or 0
+        ({"generations": True}, "config.yaml: generations: must be an integer, not true"),
+        ({"output": {"checkpoint_every": True}}, "output.checkpoint_every: must be an integer, not true"),
+        ({"output": {"plot_every": True}}, "output.plot_every: must be an integer, not true"),
+        ({"backend": {"name": "process", "workers": True}}, "backend.workers: must be an integer, not true"),
+        ({"backend": {"name": "process", "max_retries": False}}, "backend.max_retries: must be an integer, not false"),
+        ({"strategy": {"name": "cmaes", "population": True}}, "strategy.cmaes.population: must be an integer, not"),
+        ({"strategy": {"name": "cmaes", "sigma": True}}, "strategy.cmaes.sigma: must be a number, not true"),
+        ({"fitness": {"kind": "sphere", "centers": [True]}}, "fitness.sphere.centers.0: must be a number, not true"),
+        ({"fitness": {"kind": "closed_loop", "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 5,
+                                                     "episodes": True}}},
+         "fitness.closed_loop.env.episodes: must be an integer, not true"),
+        # settings the backend does not use (they did nothing)
+        ({"backend": {"name": "serial", "workers": 4}}, "backend: workers sizes a process pool or Ray tasks: the "
+                                                         "serial backend evaluates in the driver"),
+        ({"backend": {"name": "serial", "address": "10.0.0.1:6379"}}, "backend: address names a Ray cluster to "
+                                                                        "join: the serial backend joins none"),
+        ({"backend": {"name": "process", "address": "auto"}}, "backend: address names a Ray cluster to join: the "
+                                                                "process backend joins none"),
         (
             {"strategy": {"name": "cmaes", "population": 1e7}},
             "population: Input should be less than or equal to 100000",
@@ -92,6 +111,12 @@ GOOD = sphere_config({"name": "cmaes", "population": 6}, generations=2)
         ({"fitness": {"kind": "closed_loop", "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 5},
                       "objectives": ["itae"], "weights": [float("nan")]}},
          "fitness.closed_loop.weights.0: Input should be a finite number"),
+        ({"fitness": {"kind": "closed_loop", "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 5},
+                      "objectives": ["itae", "energy"], "weights": [1.0, -0.5]}},  # (rewarded energy use)
+         "fitness.closed_loop.weights.1: Input should be greater than or equal to 0"),
+        ({"fitness": {"kind": "closed_loop", "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 5},
+                      "objectives": ["itae", "energy"], "weights": [0, 0.0]}},  # (every individual scored 0)
+         "fitness.closed_loop: weights are all 0: give at least one objective a weight > 0"),
         ({"strategy": {"name": "ga", "init_spread": 0.1}}, "strategy.init_spread spreads the first population around"),
         ({"fitness": {"kind": "swimmer_bodies", "bodies": 0}},
          "fitness.swimmer_bodies.bodies: Input should be greater"),
@@ -133,6 +158,21 @@ def test_a_custom_fitness_that_is_misconfigured_or_misbehaves_is_one_line(fitnes
 def test_workers_with_the_serial_backend_are_refused(tmp_path, capsys):
     assert _evolve(tmp_path, GOOD, "--workers", "8") == 2  # (it ran serially and wrote workers: 8 to config.yaml)
     assert "--workers sizes a process pool or Ray tasks: the serial backend" in capsys.readouterr().err
+
+
+def test_backend_flags_the_backend_does_not_take_are_refused_naming_the_flag(tmp_path, capsys):
+    assert _evolve(tmp_path, {**GOOD, "backend": {"name": "process"}}, "--address", "10.0.0.1:6379") == 2
+    assert "--address names a Ray cluster: the backend is process (give --backend ray)" in capsys.readouterr().err
+
+
+def test_backend_serial_drops_the_workers_and_address_of_the_configs_own_backend(tmp_path, capsys):
+    """A config's workers and address belong to its backend: a run resumed with --backend serial from a process or
+    Ray run's config.yaml (which holds them) was refused for settings the serial backend does not take."""
+    for backend in ({"name": "process", "workers": 4}, {"name": "ray", "workers": 2, "address": "10.0.0.1:6379"}):
+        shutil.rmtree(tmp_path / "run", ignore_errors=True)
+        assert _evolve(tmp_path, {**GOOD, "backend": backend}, "--backend", "serial") == 0, capsys.readouterr().err
+        saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["backend"]
+        assert (saved["name"], saved["workers"], saved["address"]) == ("serial", None, None)
 
 
 def test_a_command_line_override_into_a_config_value_that_is_no_mapping_is_one_line(tmp_path, capsys):

@@ -45,6 +45,31 @@ def test_ipop_restart_grows_population(tmp_path):
     assert sizes[0] == 6 and sizes[-1] == 12 and experiment.strategy.restart == 1
 
 
+@pytest.mark.parametrize("initial_mean", ["center", "spec_init"])
+def test_an_ipop_restart_starts_from_a_new_uniform_mean_whatever_the_first_start(initial_mean):
+    """`initial_mean: center` restarted every run from the center of the cube, the point it had converged from."""
+    data = sphere_config({"name": "cmaes", "population": 6, "restarts": 2, "stagnation": 2, "tol_fun": 10.0,
+                          "initial_mean": initial_mean}, 5)
+    config = parse_config(data)
+    problem = resolve_network(config.network)
+    seed_everything(0)
+    spec_init = problem.to_unit(problem.spec.parameters.initial())
+    strategy = build_strategy(config.strategy, individual_class((-1.0,)), problem.dim, None, spec_init)
+    first = np.full(problem.dim, 0.5) if initial_mean == "center" else spec_init
+    assert np.array_equal(strategy.es.centroid, first)
+    starts = []
+    while strategy.restart < 2:
+        population = strategy.generate()
+        for individual in population:
+            individual.fitness.values = (float(np.sum(np.square(individual))),)
+        restart = strategy.restart
+        strategy.update(population)
+        if strategy.restart > restart:
+            starts.append(np.array(strategy.es.centroid))
+    assert len(starts) == 2 and not any(np.allclose(start, first) for start in starts)
+    assert not np.allclose(starts[0], starts[1]) and all(((s >= 0) & (s <= 1)).all() for s in starts)
+
+
 def test_the_stagnation_history_keeps_only_what_the_restart_test_reads(tmp_path):
     """Every generation's best went into every checkpoint: 0.27 s a generation at 30,000 of them."""
     experiment = run(sphere_config({"name": "cmaes", "population": 6, "stagnation": 3}, 12), tmp_path)
