@@ -3,6 +3,10 @@ and holds the safe command when commands stop."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import rclpy
 from rclpy.parameter import Parameter
@@ -99,3 +103,14 @@ def test_a_lockstep_sim_that_cannot_start_says_what_it_waits_for(context, spinne
     assert 2 <= len(warnings) <= 3, warnings
     assert "for 0 of 1 sensor subscribers, 0 of at least 1 command publishers on" in warnings[0]
     assert not sim.started
+
+
+def test_the_sim_nodes_camera_renders_on_a_headless_machine_without_mujoco_gl():
+    """`ros2 run` does not set MUJOCO_GL: the camera (publish_image) ended in MuJoCo's FatalError on a machine
+    without a display; importing the package now sets MUJOCO_GL=egl there, before MuJoCo is imported."""
+    env = {key: value for key, value in os.environ.items() if key not in ("MUJOCO_GL", "DISPLAY", "WAYLAND_DISPLAY")}
+    code = ("import snncontrol_ros.sim_node, gymnasium as gym; env = gym.make('sim_envs/BlimpAltitude-v0', "
+            "render_mode='rgb_array', width=32, height=24); env.reset(seed=0); print(env.render().shape)")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "(24, 32, 3)", done.stderr[-500:]

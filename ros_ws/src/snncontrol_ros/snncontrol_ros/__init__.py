@@ -11,3 +11,9 @@
 
 Pure, ROS-free logic lives in safety, diagnostics, adaptive and core.
 """
+
+from snncontrol.cli import use_egl_without_a_display
+
+# Before any node imports MuJoCo (it reads MUJOCO_GL once, then): the sim node's camera (publish_image) on a headless
+# robot or CI machine, started by `ros2 run` or `ros2 launch` without MUJOCO_GL, ended in MuJoCo's FatalError.
+use_egl_without_a_display()
