@@ -16,7 +16,12 @@ from snncontrol import cli
 from snncontrol.artifacts import Controller, read_artifact
 from snncontrol.controllers import SHIPPED
 from snncontrol.controllers.blimp import pd_snn
-from snncontrol.controllers.blimp.integrator import constant_error_response
+from snncontrol.controllers.blimp.integrator import (
+    blimp_parts,
+    constant_error_response,
+    integrator_genome,
+    split_genome,
+)
 from snncontrol.controllers.blimp.networks import BLIMP_IO
 from snncontrol.controllers.blimp.spiking_pd import (
     ENCODER_DECAY,
@@ -110,6 +115,10 @@ def test_the_cli_builds_the_thermometer_pd_of_its_options_beside_an_integrator_o
     assert built_spec.to_dict() == spec.to_dict() and metadata.extra["pd_gains"] == {**pd, "size": [20, 39]}
     np.testing.assert_array_equal(built_genome, genome)
     assert [layer.size for layer in spec.layers[:2]] == [40 + 20, 39 + 59]  # PD 20 pairs + 39, I-SNN 10 + 59
+    parts = blimp_parts(spec)  # the composite is recognized as a PD+I of two sizes
+    assert parts is not None and [part.n_neurons for part in parts] == [80, 80]
+    _, integrator_part = split_genome(parts, genome)
+    np.testing.assert_array_equal(integrator_part, integrator_genome(parts[1], **integrator))
 
 
 @pytest.mark.parametrize("far_linear", [False, True])

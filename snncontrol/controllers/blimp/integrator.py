@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from snncontrol.compose import parallel, parallel_genome, split_genome
-from snncontrol.controllers.blimp.networks import HIDDEN_VARIANTS, I_READOUT_DECAY_MAX, i_snn, pd_snn
+from snncontrol.controllers.blimp.networks import HIDDEN_VARIANTS, I_READOUT_DECAY_MAX, PAPER_SIZE, i_snn, pd_snn
 from snncontrol.errors import SpecError
 from snncontrol.network import Network
 from snncontrol.params import ParameterSpec
@@ -133,17 +133,23 @@ def genome_of(
 
 
 def blimp_parts(spec: NetworkSpec) -> tuple[NetworkSpec, NetworkSpec] | None:
-    """The (PD-SNN, I-SNN) specs of a PD+I composite of two equal-sized blimp SNNs (`snncontrol compose` of a
-    `pd_snn` and an `i_snn`), or None if `spec` is not one."""
+    """The (PD-SNN, I-SNN) specs of a PD+I composite of two blimp SNNs (`snncontrol compose` of a `pd_snn` and an
+    `i_snn`) of equal size, or whose I-SNN has the paper's size (`PAPER_SIZE`, beside a constructed PD of another
+    size), or None if `spec` is not one."""
     layers = {layer.name: layer.size for layer in spec.layers}
     if set(layers) != {"encoder", "hidden", "readout", "output"}:
         return None
-    n_pairs, n_hidden = layers["encoder"] // 4, layers["hidden"] // 2
-    for pd_hidden in HIDDEN_VARIANTS:
-        for i_hidden in HIDDEN_VARIANTS:
-            parts = (pd_snn(pd_hidden, n_pairs, n_hidden, spec.dt), i_snn(i_hidden, n_pairs, n_hidden, spec.dt))  # type: ignore[arg-type]
-            if parallel(parts, name=spec.name).to_dict() == spec.to_dict():
-                return parts
+    pairs, hidden = layers["encoder"] // 2, layers["hidden"]
+    sizes = {((pairs // 2, hidden // 2), (pairs // 2, hidden // 2)),
+             ((pairs - PAPER_SIZE[0], hidden - PAPER_SIZE[1]), PAPER_SIZE)}
+    for pd_size, i_size in sorted(sizes):
+        if min(*pd_size, *i_size) < 1:
+            continue
+        for pd_hidden in HIDDEN_VARIANTS:
+            for i_hidden in HIDDEN_VARIANTS:
+                parts = (pd_snn(pd_hidden, *pd_size, spec.dt), i_snn(i_hidden, *i_size, spec.dt))  # type: ignore[arg-type]
+                if parallel(parts, name=spec.name).to_dict() == spec.to_dict():
+                    return parts
     return None
 
 
