@@ -70,6 +70,23 @@ def run(data: dict[str, Any], run_dir: Path, resume: bool = False) -> Experiment
     return experiment
 
 
+def interrupted_run(data: dict[str, Any], run_dir: Path, after_evaluations: int) -> None:
+    """Start a run of `data` in `run_dir` and stop it by Ctrl-C (a KeyboardInterrupt) at its `after_evaluations`-th
+    call of the fitness."""
+    experiment = Experiment(parse_config(data), run_dir, quiet=True)
+    evaluate, calls = experiment.fitness.evaluate, []
+
+    def interrupted(genomes, data):
+        calls.append(1)
+        if len(calls) == after_evaluations:
+            raise KeyboardInterrupt
+        return evaluate(genomes, data)
+
+    experiment.fitness.evaluate = interrupted  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        experiment.run()
+
+
 def logbook(run_dir: Path, drop: tuple[str, ...] = ("elapsed_s",)) -> list[dict[str, str]]:
     """logbook.csv rows without the wall-clock columns."""
     with open(run_dir / "logbook.csv", newline="") as handle:

@@ -13,11 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from evo_support import best_genome, blimp_config, latest_generation, logbook, run, sphere_config
+from evo_support import best_genome, blimp_config, interrupted_run, latest_generation, logbook, run, sphere_config
 
-from evolution.config import parse_config
 from evolution.errors import ResumeError
-from evolution.runner import Experiment
 
 CMAES = {"name": "cmaes", "population": 10}
 
@@ -162,18 +160,7 @@ def test_a_resumed_run_writes_the_best_metadata_of_an_uninterrupted_one(tmp_path
     """best/ says when it was written (generations_done, evaluations): a resumed run wrote it again at its first
     checkpoint, stamped with that generation, though its champion had not changed."""
     data = sphere_config({"name": "ga", "mu": 2, "lambda": 2, "tournament": 100}, generations=6)
-    experiment = Experiment(parse_config(data), tmp_path / "resumed", quiet=True)
-    evaluate, calls = experiment.fitness.evaluate, []
-
-    def interrupted(genomes, data):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return evaluate(genomes, data)
-
-    experiment.fitness.evaluate = interrupted  # type: ignore[method-assign]
-    with pytest.raises(KeyboardInterrupt):
-        experiment.run()
+    interrupted_run(data, tmp_path / "resumed", after_evaluations=3)
     assert latest_generation(tmp_path / "resumed") == 2
     run(data, tmp_path / "resumed", resume=True)
     run(data, tmp_path / "uninterrupted")

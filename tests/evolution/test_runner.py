@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from evo_support import blimp_config, logbook, run, sphere_config
+from evo_support import blimp_config, interrupted_run, logbook, run, sphere_config
 
 from evolution import checkpoint, loop
 from evolution.config import parse_config
@@ -37,18 +37,7 @@ def test_an_interrupted_multi_objective_run_keeps_its_pareto_front(tmp_path):
     """The front (NSGA-II's result) was written only every plot_every generations and at the end: a run stopped
     by Ctrl-C before that had best/ and checkpoints but no front."""
     data = sphere_config({"name": "nsga2", "mu": 8}, generations=20, centers=[0.3, 0.7])
-    experiment = Experiment(parse_config(data), tmp_path, quiet=True)
-    evaluate, calls = experiment.fitness.evaluate, []
-
-    def interrupted(genomes, data):
-        calls.append(1)
-        if len(calls) == 4:
-            raise KeyboardInterrupt
-        return evaluate(genomes, data)
-
-    experiment.fitness.evaluate = interrupted  # type: ignore[method-assign]
-    with pytest.raises(KeyboardInterrupt):
-        experiment.run()
+    interrupted_run(data, tmp_path, after_evaluations=4)
     assert len(logbook(tmp_path)) == 3 and (tmp_path / "pareto" / "front.csv").is_file()
 
 
