@@ -295,6 +295,10 @@ def test_running_out_of_memory_is_one_line(capsys, monkeypatch):
     (["eval-swimmer", "--episodes", "99999999999", "--steps", "20"], "argument --episodes: must be >= 1 and <= 10000"),
     (["eval-swimmer", "--steps", "0"], "argument --steps: must be >= 1 and <= 1000000"),
     (["eval-blimp", "shipped:blimp", "--plants", "99999999999"], "argument --plants: must be >= 1 and <= 1000"),
+    (["blimp-integrator", "--pd", "constructed", "--hidden", "100000", "--out", "x"],  # ran for minutes
+     "argument --hidden: must be >= 2 and <= 1000, got '100000'"),
+    (["blimp-integrator", "--pd", "constructed", "--pairs", "0", "--out", "x"],  # was taken as 10, and written
+     "argument --pairs: must be >= 2 and <= 200, got '0'"),
 ])
 def test_a_batch_too_large_to_hold_is_refused_before_anything_is_allocated(capsys, argv, reason):
     """--episodes 99999999999 built its list of seeds until the kernel killed it at 23 GB; --plants likewise ended

@@ -31,6 +31,7 @@ from snncontrol.errors import GenomeError, SnnControlError
 from snncontrol.spec import NetworkSpec
 
 FINITE = bounded(float, -math.inf)  # (inf reached the construction: a RuntimeWarning before the one line)
+MAX_PAIRS, MAX_HIDDEN = 200, 1000  # a constructed PD's size (the paper's: 10 and 59; the construction is O(size^2))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,9 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--thermometer", type=FINITE, default=None, metavar="POWER",
                         help="constructed PD: memoryless thermometer encoder pairs whose levels grow as (k/n)**POWER "
                              "to 0.5 m, instead of the rate code (docs/blimp.md)")
-    parser.add_argument("--pairs", type=int, default=None,
+    parser.add_argument("--pairs", type=bounded(int, 2, MAX_PAIRS), default=None,
                         help="constructed PD: encoder pairs, the last one tonic (default 10)")
-    parser.add_argument("--hidden", type=int, default=None, help="constructed PD: hidden neurons (default 59)")
+    parser.add_argument("--hidden", type=bounded(int, 2, MAX_HIDDEN), default=None,
+                        help="constructed PD: hidden neurons (default 59)")
     parser.add_argument("--synaptic-decay", type=FINITE, default=None,
                         help="constructed PD: hidden synaptic decay per step (default 0.3)")
     parser.add_argument("--threshold-decay", type=FINITE, default=None,
@@ -88,9 +90,9 @@ def _refuse_unused(args: argparse.Namespace) -> None:
 
 def _explain_bounds(settings: dict[str, Any], pd_spec: NetworkSpec, size: tuple[int, int] | None) -> None:
     """One line naming the option of `settings` (`integrator_genome` keywords) whose value puts an integrator
-    parameter (of an I-SNN of `size`, None: the PD's) outside its bounds, with the option's valid range (the others
-    as given); nothing if none does."""
-    n_pairs = size[0] if size else (blimp_parts(pd_spec) or (pd_spec,))[0].layers[0].size // 2
+    parameter (of an I-SNN of `size`, None: as `pd_with_integrator` sizes it) outside its bounds, with the option's
+    valid range (the others as given); nothing if none does."""
+    n_pairs = size[0] if size else (blimp_parts(pd_spec) or (pd_spec, pd_spec))[1].layers[0].size // 2
     entries = i_snn("iwta", n_pairs, 3).parameters.by_name
     pairs = settings["detector_pairs"]
     detector = settings["gain"] * detector_scale(n_pairs, pairs) if pairs else 0.0
@@ -114,13 +116,15 @@ def _explain_bounds(settings: dict[str, Any], pd_spec: NetworkSpec, size: tuple[
 def run(args: argparse.Namespace) -> int:
     _refuse_unused(args)
     if args.pd == "constructed":
-        spec, io = pd_snn("iwta", args.pairs or PAPER_SIZE[0], args.hidden or PAPER_SIZE[1]), BLIMP_IO
+        pairs, hidden = (PAPER_SIZE[0] if args.pairs is None else args.pairs,
+                         PAPER_SIZE[1] if args.hidden is None else args.hidden)
+        spec, io = pd_snn("iwta", pairs, hidden), BLIMP_IO
         pd_settings: dict = {"kp": 3.0 if args.kp is None else args.kp, "kd": 12.0 if args.kd is None else args.kd}
         optional = {"thermometer": args.thermometer, "synaptic_decay": args.synaptic_decay,
                     "threshold_decay": args.threshold_decay, "readout_decay": args.readout_decay}
         pd_settings.update({key: value for key, value in optional.items() if value is not None})
-        if args.pairs or args.hidden:
-            pd_settings["size"] = [spec.layers[0].size // 2, spec.layers[1].size]
+        if args.pairs is not None or args.hidden is not None:
+            pd_settings["size"] = [pairs, hidden]
         if args.far:
             pd_settings.update(far=args.far, push=3.3 if args.push is None else args.push,
                                far_kd=1.0 if args.far_kd is None else args.far_kd, far_linear=args.far_linear)

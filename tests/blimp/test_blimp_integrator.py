@@ -57,6 +57,11 @@ def test_the_pd_snn_of_a_composite_is_kept_exactly() -> None:
     kept_pd, integrator = split_genome(parts, new)
     np.testing.assert_array_equal(kept_pd, split_genome(parts, genome)[0])
     np.testing.assert_array_equal(integrator, integrator_genome(parts[1], offset=0.3))
+    # A composite whose I-SNN has another size than its PD-SNN keeps that size (it took the PD-SNN's).
+    seed, seed_genome, seed_metadata, _ = read_artifact(SHIPPED["blimp_envelope_seed"])
+    rebuilt, rebuilt_genome = pd_with_integrator(seed, seed_genome, **seed_metadata.extra["integrator"])
+    assert rebuilt.to_dict() == seed.to_dict()
+    np.testing.assert_array_equal(rebuilt_genome, seed_genome)
     # A bare PD-SNN gets the integrator beside it too.
     pd = pd_snn("lif", 3, 5)
     both, both_genome = pd_with_integrator(pd, pd.parameters.initial(), detector_pairs=1)

@@ -210,6 +210,8 @@ def test_networks_it_cannot_build_are_refused_in_one_line() -> None:
         pd_genome(pd_snn("iwta"), kp=-1.0)
     with pytest.raises(SpecError, match="at least 2 encoder pairs"):
         pd_genome(pd_snn("iwta", 1, 4))
+    with pytest.raises(SpecError, match=r"no command at 0.05 m of error to calibrate kp on"):  # a ZeroDivisionError
+        pd_genome(pd_snn("iwta", 2, 3), thermometer=2.5)  # one pair, onset 0.25 m
     for power in (0.0, -1.0, 11.0, True):
         with pytest.raises(SpecError, match=re.escape(f"thermometer power in (0, 10], got {power!r}")):
             pd_genome(pd_snn("iwta", 20, 39), thermometer=power)

@@ -157,10 +157,12 @@ def pd_with_integrator(
     spec: NetworkSpec, genome: np.ndarray, size: tuple[int, int] | None = None, **integrator: float
 ) -> tuple[NetworkSpec, np.ndarray]:
     """A PD-SNN (or the PD-SNN of a PD+I composite) beside an integrator I-SNN (`integrator_genome` keywords) of
-    `size` (encoder pairs, hidden neurons; None: the PD-SNN's): the PD+I composite's spec and genome."""
+    `size` (encoder pairs, hidden neurons; None: the composite's I-SNN's, or beside a bare PD-SNN its own): the PD+I
+    composite's spec and genome."""
     parts = blimp_parts(spec)
     if parts is not None:
         pd, pd_genome = parts[0], split_genome(parts, genome)[0]
+        size = size or (parts[1].layers[0].size // 2, parts[1].layers[1].size)
     elif {layer.name for layer in spec.layers} == {"encoder", "hidden", "readout"}:
         pd, pd_genome = spec, genome
     else:

@@ -263,7 +263,11 @@ def pd_genome(
     def command(genome: np.ndarray, error: float) -> float:
         return float(constant_error_response(spec, genome, np.array([error]), 300)[100:, 0].mean())
 
-    gain = kp * CALIBRATION_ERROR / command(genome(1.0), CALIBRATION_ERROR)
+    calibration = command(genome(1.0), CALIBRATION_ERROR)
+    if calibration == 0.0:
+        raise SpecError(f"pd_genome: no command at {CALIBRATION_ERROR} m of error to calibrate kp on (no encoder pair "
+                        "fires there): use more encoder pairs, or a smaller thermometer power or theta0")
+    gain = kp * CALIBRATION_ERROR / calibration
     if gain * np.abs(readout).max() > 1.0:
         raise SpecError(f"pd_genome: kp={kp} needs readout weights beyond the paper's bound of 1")
     at = min(RAMP_ERROR_M, derivative_range / 2)
