@@ -69,8 +69,10 @@ VALUES: dict[str, object] = {
 
 def test_node_command_overrides_reach_the_node_as_given(ros_domain_id: int) -> None:
     """`-p key:=value` is YAML to rcl: `--record 2024` was the integer 2024 (refused: the recorder's output is a
-    string), and a log path with ' #' was cut at the '#' (the log went elsewhere, a good run was called failed)."""
-    cmd = node_command("recorder", VALUES)
+    string), a log path with ' #' was cut at the '#' (the log went elsewhere, a good run was called failed), and a
+    numpy scalar was written as its repr."""
+    numpy = {"np_float": (np.float64(1.5), 1.5), "np_int": (np.int64(5), 5), "np_bool": (np.bool_(True), True)}
+    cmd = node_command("recorder", {**VALUES, **{key: value for key, (value, _) in numpy.items()}})
     context = rclpy.Context()
     rclpy.init(args=cmd[cmd.index("--ros-args"):], context=context, domain_id=ros_domain_id)
     try:
@@ -81,6 +83,9 @@ def test_node_command_overrides_reach_the_node_as_given(ros_domain_id: int) -> N
                 given, got = (value, list(held)) if isinstance(value, list) else ([value], [held])
                 assert [type(v) for v in got] == [type(v) for v in given], key  # "2024" stays a string
                 assert all(g == v or (math.isnan(v) and math.isnan(g)) for g, v in zip(got, given, strict=True)), key
+            for key, (_, expected) in numpy.items():  # numpy scalars as their Python values (1.5 was 'np.float64(1.5)')
+                held = node.get_parameter(key).value
+                assert held == expected and type(held) is type(expected), key
         finally:
             node.destroy_node()
     finally:
@@ -203,8 +208,10 @@ def test_the_package_depends_on_what_its_launch_files_start() -> None:
 
 def test_place_recognition_without_a_camera_needs_a_bag() -> None:
     """use_camera:=false without bag:= ran `ros2 bag play --loop` with no bag. Now that case logs one line and shuts
-    the launch down, and the bag is played only when one is named (conditions checked with launch's own parser
-    on a ROS install: the `x$(var bag)` comparison is true for an empty bag only)."""
+    the launch down, and the bag is played only when one is named. This test reads the XML (no `launch` wheel
+    here); the conditions use launch's `$(and)`, `$(equals)` and `$(not-equals)` substitutions (since Iron; the
+    package targets Kilted), and were evaluated once with ros2/launch's own source: `x$(var bag)` equals `x` for
+    an empty bag only."""
     root = ET.parse(REPO / "launch" / "place_recognition.launch.xml").getroot()
     refusals = [g for g in root.findall("group") if g.find("shutdown") is not None]
     assert len(refusals) == 1

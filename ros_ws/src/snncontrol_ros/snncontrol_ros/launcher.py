@@ -90,6 +90,8 @@ def yaml_value(value: object) -> str:
     """`value` as the YAML that rcl reads after `-p name:=`: a string double-quoted (JSON's quoting is valid YAML),
     so that it stays a string whatever it looks like ("2024", "a #b", "x: y", "true"); a bool as true / false, a
     float's NaN and infinities as .nan / .inf / -.inf, a list or tuple as a flow sequence of such values."""
+    if isinstance(value, np.generic):  # (numpy scalars: np.float64(1.5) wrote itself so, np.int64(5) as "5")
+        value = value.item()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and not math.isfinite(value):
