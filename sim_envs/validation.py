@@ -106,13 +106,22 @@ def one_of(name: str, value: object, options: Collection[object]) -> object:
     return value
 
 
+def _real(value: object) -> bool:
+    """False where a list or tuple holds a bool or a complex number among real numbers ([True, 0.5] converts to
+    floats, so its dtype does not show it); an array's dtype says it for the array."""
+    if isinstance(value, np.ndarray) or not isinstance(value, list | tuple):
+        return True
+    return not any(isinstance(v, bool | np.bool_ | complex | np.complexfloating)
+                   for v in np.asarray(value, dtype=object).ravel())
+
+
 def action(value: object, shape: tuple[int, ...]) -> np.ndarray:
     """`value` as a float64 array of `shape` with finite real values only (NaN or inf would reach the simulator,
     which resets or silently turns them into another command; booleans and complex numbers would pass as other
     commands); ValueError in one line otherwise."""
     try:
         kind = np.asarray(value).dtype.kind  # bool or complex would convert: True as 1.0, 1+1j as 1.0
-        array = np.asarray(value, dtype=np.float64) if kind in "iufO" else None
+        array = np.asarray(value, dtype=np.float64) if kind in "iufO" and _real(value) else None
     except (TypeError, ValueError):
         array = None
     if array is None:

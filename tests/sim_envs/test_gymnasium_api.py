@@ -116,6 +116,7 @@ def test_an_action_with_nan_inf_or_the_wrong_shape_is_refused_in_one_line(env_id
         ("up", "action must be real numbers"),
         (np.ones(shape, dtype=bool), "action must be real numbers of shape"),  # ran as 1.0
         (np.full(shape, 1 + 1j), "action must be real numbers of shape"),  # ran as 1.0, with a ComplexWarning
+        ([True] + [0.5] * (shape[0] - 1), "action must be real numbers of shape"),  # mixed: converts to floats
     ):
         with pytest.raises(ValueError, match=re.escape(message)) as caught:
             env.step(action)
