@@ -23,10 +23,11 @@
  7. construct  snncontrol blimp-integrator --pd constructed --out runs/blimp_pd_i_constructed/best
                    (a constructed spiking PD-SNN beside the constructed integrator: shipped until 2026-12-06)
                snncontrol evolve configs/blimp_pd_i_constructed_finetune.yaml  (its PD-SNN's decays fine-tuned)
- 8. envelope   snncontrol blimp-integrator --pd constructed --kp 3 --kd 12 --far 4 --far-kd 1.0 --far-linear
-                   --gain 0.03 --readout-weight 0.05 --offset 0.85 --detector-gain 1.0 --leak 1.0
-                   --out runs/blimp_envelope_seed/best   (a PD that saturates, an integrator for the whole envelope;
-                   with --ship it becomes shipped:blimp_envelope_seed, the artifact the next config starts from)
+ 8. envelope   snncontrol blimp-integrator --pd constructed --kp 6 --kd 8 --thermometer 2.5 --pairs 20 --hidden 39
+                   --synaptic-decay 0 --threshold-decay 0.5 --readout-decay 0.5 --gain 0.03 --readout-weight 0.05
+                   --offset 0.85 --detector-gain 1.0 --leak 1.0 --out runs/blimp_envelope_seed/best
+                   (a thermometer-coded PD, an integrator for the whole envelope; with --ship it becomes
+                   shipped:blimp_envelope_seed, the artifact the next config starts from)
                snncontrol evolve configs/blimp_envelope.yaml   (closed loop over the envelope: the shipped PD+I)
  9. ship       (--ship) runs/blimp_envelope/best -> snncontrol/controllers/blimp_pd_i (+ blimp_pd_i.nir)
 10. report     benchmarks/blimp_report.py: the narrow-band tables and plots of docs/blimp.md's history
@@ -61,7 +62,8 @@ INTEGRATOR = ROOT / "runs" / "blimp_pd_i_integrator" / "composite"
 CONSTRUCTED = ROOT / "runs" / "blimp_pd_i_constructed" / "best"
 ENVELOPE_SEED = ROOT / "runs" / "blimp_envelope_seed" / "best"
 #: The seed of the envelope evolution: `snncontrol blimp-integrator --pd constructed` with these settings.
-ENVELOPE_SETTINGS = ("--kp", "3", "--kd", "12", "--far", "4", "--far-kd", "1.0", "--far-linear", "--gain", "0.03",
+ENVELOPE_SETTINGS = ("--kp", "6", "--kd", "8", "--thermometer", "2.5", "--pairs", "20", "--hidden", "39",
+                     "--synaptic-decay", "0", "--threshold-decay", "0.5", "--readout-decay", "0.5", "--gain", "0.03",
                      "--readout-weight", "0.05", "--offset", "0.85", "--detector-gain", "1.0", "--leak", "1.0")
 ENVELOPE_CONFIG = "blimp_envelope"
 STEPS = ("datasets", "mimicry", "compose", "finetune", "nsga2", "integrator", "construct", "envelope", "ship",
@@ -178,22 +180,32 @@ def run_seconds(logbook: Path) -> float | None:
 
 
 def ship(source: Path) -> None:
-    """Copy an artifact into the package as the shipped blimp controller, with its NIR export beside it."""
+    """Copy an artifact into the package as the shipped blimp controller, with its NIR export beside it; its metadata
+    names the run and says whether the run's champion is its seed (the config's `network.artifact`, unmoved)."""
+    import numpy as np
+
+    from evolution.config import load_config
     from snncontrol.artifacts import read_artifact, save_controller
+    from snncontrol.controllers import resolve
     from snncontrol.nir_io import save_nir
 
     spec, genome, metadata, io = read_artifact(source)
+    seed = resolve(load_config(ROOT / "configs" / f"{ENVELOPE_CONFIG}.yaml").network.artifact)  # the run's seed
+    seed_is_champion = bool(np.array_equal(genome, read_artifact(seed)[1]))
     metadata.description = (
-        "PD+I SNN for blimp altitude: the paper's PD-SNN and I-SNN architectures (Burgers et al. 2023), evolved in "
-        f"closed loop over the whole operating envelope by `snncontrol evolve configs/{ENVELOPE_CONFIG}.yaml` from "
-        "a constructed seed (`snncontrol blimp-integrator --pd constructed " + " ".join(ENVELOPE_SETTINGS) + "`; "
-        "benchmarks/blimp_pipeline.py, steps envelope and ship)"
+        "PD+I SNN for blimp altitude: the paper's PD-SNN and I-SNN architectures (Burgers et al. 2023), the champion "
+        f"of a closed-loop evolution over the whole operating envelope (`snncontrol evolve configs/{ENVELOPE_CONFIG}"
+        ".yaml`) from a constructed seed (`snncontrol blimp-integrator --pd constructed " + " ".join(ENVELOPE_SETTINGS)
+        + "`; benchmarks/blimp_pipeline.py, steps envelope and ship)"
+        + ("; the run found no genome better than its seed on the validation episodes: the champion is the seed"
+           if seed_is_champion else "")
     )
     metadata.extra = {**metadata.extra, "evolve_run": {
         "command": f"snncontrol evolve configs/{ENVELOPE_CONFIG}.yaml",
         "config": f"configs/{ENVELOPE_CONFIG}.yaml",
         "run_dir": f"runs/{ENVELOPE_CONFIG}",
         "seed_artifact": "snncontrol blimp-integrator --pd constructed " + " ".join(ENVELOPE_SETTINGS),
+        "champion_is_seed": seed_is_champion,
         "elapsed_s": run_seconds(source.parent / "logbook.csv"),
     }}
     save_controller(SHIPPED, spec, genome, metadata, io)

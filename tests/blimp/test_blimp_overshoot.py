@@ -102,9 +102,11 @@ def test_the_ramped_setpoint_moves_at_its_rate_from_the_first_reading(bench):
 
 
 def test_loop_balance_reads_the_constructed_gain(bench):
-    pd, integrator = bench.snn_parts(load_controller(resolve("shipped:blimp_envelope_seed")))
-    gains = bench.loop_gains(pd, integrator)  # built with kp 3: 0.15 command units at 5 cm
-    assert gains.pd_errors_m[2] == 0.05 and gains.pd_command[2] == pytest.approx(3.0 * 0.05, rel=0.15)
+    seed = load_controller(resolve("shipped:blimp_envelope_seed"))
+    pd, integrator = bench.snn_parts(seed)
+    gains = bench.loop_gains(pd, integrator)  # built with kp: kp x 0.05 command units at 5 cm
+    kp = seed.metadata.extra["pd_gains"]["kp"]
+    assert gains.pd_errors_m[2] == 0.05 and gains.pd_command[2] == pytest.approx(kp * 0.05, rel=0.15)
     # the integral gain per m and s: a least-squares slope of the I-SNN's command over 5-15 s of a 2 cm error
     command = constant_error_response(integrator.spec, integrator.genome, np.array([0.02]), 150)[50:, 0]
     slope = np.polyfit(np.arange(50, 150) * integrator.spec.dt, command, 1)[0]

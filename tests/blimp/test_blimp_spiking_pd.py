@@ -178,8 +178,9 @@ def test_the_constructed_pd_i_holds_calm_plants_to_about_a_centimetre() -> None:
 
 
 def test_the_shipped_controller_is_the_envelope_evolution_of_its_named_seed(tmp_path: Path) -> None:
-    """The shipped PD+I names the evolve run that made it; rebuilding its seed with the command it names gives every
-    parameter that run did not evolve (the I-SNN whole, the PD-SNN's weights), and the evolved ones moved."""
+    """The shipped PD+I names the evolve run that chose it; rebuilding its seed with the command it names gives every
+    parameter that run did not evolve (the I-SNN whole, the PD-SNN's weights), and the evolved ones too: that run
+    kept its seed as its champion, and the metadata says so."""
     spec, genome, metadata, io = read_artifact(SHIPPED["blimp"])
     run = metadata.extra["evolve_run"]
     assert run["command"] == "snncontrol evolve configs/blimp_envelope.yaml" and metadata.seed is not None
@@ -193,8 +194,12 @@ def test_the_shipped_controller_is_the_envelope_evolution_of_its_named_seed(tmp_
     assert config.network.artifact == "shipped:blimp_envelope_seed"  # the seed that run started from
     assert spec.to_dict() == seed_spec.to_dict() and io.to_dict() == seed_io.to_dict() == BLIMP_IO.to_dict()
     evolved = free_mask(spec, config.network.evolve)
+    assert evolved.sum() == 3 * 39 + 39 + 1  # the PD-SNN's decays, thresholds, readout weights and decay
     np.testing.assert_allclose(genome[~evolved], seed_genome[~evolved], rtol=1e-9, atol=0.0)
-    assert np.abs(genome[evolved] - seed_genome[evolved]).max() > 1e-3
+    # The run's champion is its seed (no generation's best scored lower on the validation episodes), and says so.
+    assert run["champion_is_seed"] is True and "the champion is the seed" in metadata.description
+    assert run["elapsed_s"] > 60 and metadata.extra["selection_loss"] == pytest.approx(0.0779, abs=1e-4)  # docs
+    np.testing.assert_array_equal(genome[evolved], seed_genome[evolved])
 
 
 def test_networks_it_cannot_build_are_refused_in_one_line() -> None:
