@@ -53,14 +53,15 @@ encoders -> IWTA-LIF hidden layer -> leaky readout), every parameter inside the 
   error (the thresholds double from pair to pair), and so does their derivative: a blimp closing in fast from 0.4
   m changes that count little and the far field brakes late. With `far_linear` each pair counts with its weight in
   the linear code (c_k above), so the far drive, and its derivative, is about linear in the error beyond ~8 cm
-  (the onset of the first pair they read), as the reference PD's is; the shipped controller's seed uses it
-  (docs/blimp.md).
+  (the onset of the first pair they read), as the reference PD's is; the seed of the rate-code controller shipped
+  until 2026-12-07 used it (docs/blimp.md).
 
 The design's gains are the defaults; they were chosen in closed loop beside the constructed integrator on plants
 that the evaluation does not fly (seeds 300-315 calm, 400-415 disturbed). Beside it (`spiking_pd_i`, `snncontrol
 blimp-integrator --pd constructed`) it made the shipped PD+I controller until 2026-12-06; with the far field and the
-integrator's settings for the whole envelope it is the seed that `configs/blimp_envelope.yaml` evolves into the
-shipped one (docs/blimp.md).
+integrator's settings for the whole envelope it was the seed of the one shipped until 2026-12-07. The shipped seed
+(`shipped:blimp_envelope_seed`, which `configs/blimp_envelope.yaml` evolves and kept) is the thermometer code with
+kp 6, kd 8, power 2.5, 20 pairs, 39 hidden neurons and decays 0 / 0.5 / 0.5 (docs/blimp.md).
 """
 
 from __future__ import annotations
@@ -194,11 +195,12 @@ def pd_genome(
     if not (kp > 0 and kd >= 0 and 0 <= synaptic_decay < threshold_decay < 1 and 0 <= readout_decay < 1):
         raise SpecError("pd_genome needs kp > 0, kd >= 0 and 0 <= synaptic_decay < threshold_decay < 1, "
                         "0 <= readout_decay < 1")
-    if thermometer is not None and (isinstance(thermometer, bool) or not (isinstance(thermometer, int | float) and
-                                                                         0 < thermometer <= 10)):
+    if thermometer is None:
+        pairs = rate_pairs(n_pairs - 1, theta0, ratio)
+    elif isinstance(thermometer, int | float) and not isinstance(thermometer, bool) and 0 < thermometer <= 10:
+        pairs = thermometer_pairs(n_pairs - 1, thermometer)
+    else:
         raise SpecError(f"pd_genome needs a thermometer power in (0, 10], got {thermometer!r}")
-    pairs = rate_pairs(n_pairs - 1, theta0, ratio) if thermometer is None else thermometer_pairs(n_pairs - 1,
-                                                                                                 thermometer)
     c = pairs.weight
     fine = pairs.full_rate <= derivative_range
     tau_i, tau_a = synaptic_decay / (1 - synaptic_decay), threshold_decay / (1 - threshold_decay)
