@@ -123,12 +123,12 @@ def run(args: argparse.Namespace) -> int:
         optional = {"thermometer": args.thermometer, "synaptic_decay": args.synaptic_decay,
                     "threshold_decay": args.threshold_decay, "readout_decay": args.readout_decay}
         pd_settings.update({key: value for key, value in optional.items() if value is not None})
-        if args.pairs is not None or args.hidden is not None:
-            pd_settings["size"] = [pairs, hidden]
         if args.far:
             pd_settings.update(far=args.far, push=3.3 if args.push is None else args.push,
                                far_kd=1.0 if args.far_kd is None else args.far_kd, far_linear=args.far_linear)
-        genome = pd_genome(spec, **{key: value for key, value in pd_settings.items() if key != "size"})
+        genome = pd_genome(spec, **pd_settings)
+        if args.pairs is not None or args.hidden is not None:
+            pd_settings["size"] = [pairs, hidden]  # recorded with the gains (pd_genome reads it from the spec)
         default_gain, size = INTEGRATOR_GAIN, PAPER_SIZE
     else:
         source = resolve(args.pd)
