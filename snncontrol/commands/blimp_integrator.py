@@ -25,8 +25,8 @@ from snncontrol.arguments import bounded
 from snncontrol.artifacts import Metadata, read_artifact, refuse_input_as_output, save_controller
 from snncontrol.controllers import resolve
 from snncontrol.controllers.blimp.integrator import blimp_parts, detector_scale, pd_with_integrator
-from snncontrol.controllers.blimp.networks import BLIMP_IO, I_READOUT_DECAY_MAX, PAPER_SIZE, i_snn, pd_snn
-from snncontrol.controllers.blimp.spiking_pd import INTEGRATOR_GAIN, pd_genome
+from snncontrol.controllers.blimp.networks import I_READOUT_DECAY_MAX, PAPER_SIZE, i_snn, pd_snn
+from snncontrol.controllers.blimp.spiking_pd import INTEGRATOR_GAIN, constructed_pd_i
 from snncontrol.errors import GenomeError, SnnControlError
 from snncontrol.spec import NetworkSpec
 
@@ -115,10 +115,10 @@ def _explain_bounds(settings: dict[str, Any], pd_spec: NetworkSpec, size: tuple[
 
 def run(args: argparse.Namespace) -> int:
     _refuse_unused(args)
+    pairs, hidden = (PAPER_SIZE[0] if args.pairs is None else args.pairs,
+                     PAPER_SIZE[1] if args.hidden is None else args.hidden)
     if args.pd == "constructed":
-        pairs, hidden = (PAPER_SIZE[0] if args.pairs is None else args.pairs,
-                         PAPER_SIZE[1] if args.hidden is None else args.hidden)
-        spec, io = pd_snn("iwta", pairs, hidden), BLIMP_IO
+        pd_spec, genome = pd_snn("iwta", pairs, hidden), None
         pd_settings: dict = {"kp": 3.0 if args.kp is None else args.kp, "kd": 12.0 if args.kd is None else args.kd}
         optional = {"thermometer": args.thermometer, "synaptic_decay": args.synaptic_decay,
                     "threshold_decay": args.threshold_decay, "readout_decay": args.readout_decay}
@@ -126,24 +126,26 @@ def run(args: argparse.Namespace) -> int:
         if args.far:
             pd_settings.update(far=args.far, push=3.3 if args.push is None else args.push,
                                far_kd=1.0 if args.far_kd is None else args.far_kd, far_linear=args.far_linear)
-        genome = pd_genome(spec, **pd_settings)
-        if args.pairs is not None or args.hidden is not None:
-            pd_settings["size"] = [pairs, hidden]  # recorded with the gains (pd_genome reads it from the spec)
         default_gain, size = INTEGRATOR_GAIN, PAPER_SIZE
     else:
         source = resolve(args.pd)
         refuse_input_as_output(args.out, [source])
-        spec, genome, _, io = read_artifact(source)
+        pd_spec, genome, _, io = read_artifact(source)
         pd_settings, default_gain, size = {}, 0.0125, None
     gain = default_gain if args.gain is None else args.gain
     settings = {"gain": gain, "readout_weight": args.readout_weight, "offset": args.offset, "leak": args.leak,
                 "detector_pairs": args.detector_pairs, "detector_bias": args.detector_bias,
                 "detector_gain": args.detector_gain}
     try:
-        composite, composite_genome = pd_with_integrator(spec, genome, size, **settings)
+        if genome is None:  # the constructed PD+I (the construction an evolution config's blimp.pd_i evolves)
+            composite, composite_genome, io = constructed_pd_i(pairs, hidden, **pd_settings, **settings)
+        else:
+            composite, composite_genome = pd_with_integrator(pd_spec, genome, size, **settings)
     except GenomeError:
-        _explain_bounds(settings, spec, size)
+        _explain_bounds(settings, pd_spec, size)
         raise
+    if pd_settings and (args.pairs is not None or args.hidden is not None):
+        pd_settings["size"] = [pairs, hidden]  # recorded with the gains
     what = "a constructed spiking PD" if pd_settings else f"the PD-SNN of {args.pd}"
     metadata = Metadata(description=f"{what} beside a constructed spiking integrator",
                         extra={"pd": str(args.pd), **({"pd_gains": pd_settings} if pd_settings else {}),

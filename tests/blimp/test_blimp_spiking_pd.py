@@ -27,6 +27,9 @@ from snncontrol.controllers.blimp.spiking_pd import (
     ENCODER_DECAY,
     ENCODER_WEIGHT,
     FAR_ERROR_M,
+    KD_TOLERANCE,
+    THERMOMETER_WINDOW_S,
+    constructed_pd_i,
     derivative_gain,
     encoder_code,
     firing_rate,
@@ -108,6 +111,9 @@ def test_the_cli_builds_the_thermometer_pd_of_its_options_beside_an_integrator_o
           "readout_decay": 0.5}
     integrator = {"gain": 0.03, "readout_weight": 0.05, "offset": 0.85, "leak": 1.0}
     spec, genome = spiking_pd_i(20, 39, pd=pd, integrator=integrator)
+    flat_spec, flat_genome, io = constructed_pd_i(20, 39, **pd, **integrator)  # what network.construction builds
+    assert flat_spec.to_dict() == spec.to_dict() and io.to_dict() == BLIMP_IO.to_dict()
+    np.testing.assert_array_equal(flat_genome, genome)
     options = [f"--{key.replace('_', '-')}={value:g}" for key, value in {**pd, **integrator}.items()]
     assert cli.main(["blimp-integrator", "--pd", "constructed", "--pairs", "20", "--hidden", "39", *options,
                      "--out", str(tmp_path / "c")]) == 0
@@ -200,6 +206,17 @@ def test_the_shipped_controller_is_the_envelope_evolution_of_its_named_seed(tmp_
     assert run["champion_is_seed"] is True and "the champion is the seed" in metadata.description
     assert run["elapsed_s"] > 60 and metadata.extra["selection_loss"] == pytest.approx(0.0779, abs=1e-4)  # docs
     np.testing.assert_array_equal(genome[evolved], seed_genome[evolved])
+
+
+@pytest.mark.parametrize("power", [2.0, 2.2, 2.5, 2.7, 3.0])
+def test_the_thermometer_pds_derivative_check_does_not_hang_on_where_its_levels_fall(power: float) -> None:
+    """Measured over 2 s (4 cm of error, less than its levels' gap at 0.15 m), kd 8 at kp 6 read 14.5 at power 2.2
+    and 13.2 at 2.7 (8.6 at 2.5) and was refused; over 10 s each reads within the check's tolerance, as its
+    construction is the same."""
+    spec = pd_snn("iwta", 20, 39)
+    genome = pd_genome(spec, kp=6.0, kd=8.0, thermometer=power, synaptic_decay=0.0, threshold_decay=0.5,
+                       readout_decay=0.5)
+    assert abs(derivative_gain(spec, genome, window_s=THERMOMETER_WINDOW_S) - 8.0) <= KD_TOLERANCE * 8.0 + 1.0
 
 
 def test_networks_it_cannot_build_are_refused_in_one_line() -> None:

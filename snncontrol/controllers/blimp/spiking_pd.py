@@ -66,18 +66,21 @@ kp 6, kd 8, power 2.5, 20 pairs, 39 hidden neurons and decays 0 / 0.5 / 0.5 (doc
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import inspect
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from snncontrol.adapters import IOAdapters
 from snncontrol.controllers.blimp.integrator import (
     constant_error_response,
     error_response,
     genome_of,
+    integrator_genome,
     pd_with_integrator,
     require_parameters,
 )
-from snncontrol.controllers.blimp.networks import PAPER_SIZE, pd_snn
+from snncontrol.controllers.blimp.networks import BLIMP_IO, PAPER_SIZE, pd_snn
 from snncontrol.errors import SpecError
 from snncontrol.neurons import equations
 from snncontrol.spec import NetworkSpec
@@ -93,8 +96,12 @@ FAR_ERROR_M = 0.5  # m: the far field saturates here
 #: where that is less; around 10 s from rest); the
 #: derivative gain they measure must lie within KD_TOLERANCE * kd + 1 of kd (per m/s). Past kd ~16 at kp 3 the
 #: bounds shrink every drive: the measured derivative stays near 13-15 (kd 20: 13.1), then grows wild (kd 48: 115)
-#: and turns negative (kd 100: -13), the P part fading.
+#: and turns negative (kd 100: -13), the P part fading. The mean is taken over the ramps' middle 2 s (4 cm of
+#: error), for the thermometer code over their middle 10 s (THERMOMETER_WINDOW_S): its levels lie 3-4 cm apart at
+#: 0.15 m, so over 4 cm the measure saw whether a level change fell inside the window (kd 8 at power 2.2, 2.5, 2.6
+#: measured 14.5, 8.6, 13.0; over 10 s 10.3, 9.8, 11.0) and refused settings the construction builds alike.
 RAMP_ERROR_M, RAMP_M_S, KD_TOLERANCE = 0.15, 0.02, 0.25
+RAMP_WINDOW_S, THERMOMETER_WINDOW_S = 2.0, 10.0
 INTEGRATOR_GAIN = 0.025  # the constructed integrator's input weight beside this PD (chosen with it, see above)
 
 
@@ -273,7 +280,7 @@ def pd_genome(
     if gain * np.abs(readout).max() > 1.0:
         raise SpecError(f"pd_genome: kp={kp} needs readout weights beyond the paper's bound of 1")
     at = min(RAMP_ERROR_M, derivative_range / 2)
-    measured = derivative_gain(spec, genome(gain), at)
+    measured = derivative_gain(spec, genome(gain), at, RAMP_WINDOW_S if thermometer is None else THERMOMETER_WINDOW_S)
     if abs(measured - kd) > KD_TOLERANCE * kd + 1.0:
         raise SpecError(f"pd_genome: kd={kd:g} per m/s at kp={kp:g} is beyond what the construction builds within "
                         f"the paper's bounds (its derivative gain measures {measured:.1f} on a ramp through {at:g} m): "
@@ -288,14 +295,16 @@ def pd_genome(
     return genome(gain, far_weight)
 
 
-def derivative_gain(spec: NetworkSpec, genome: np.ndarray, error: float = RAMP_ERROR_M) -> float:
+def derivative_gain(
+    spec: NetworkSpec, genome: np.ndarray, error: float = RAMP_ERROR_M, window_s: float = RAMP_WINDOW_S
+) -> float:
     """The derivative gain (command units per m/s) of a PD-SNN at `error` (m): half the difference of its mean
-    commands over the middle 2 s of two ramps of the error through it, +-RAMP_M_S m/s, over 2 RAMP_M_S. (pd_genome
-    measures inside its derivative range: the pairs beyond it carry P alone.)"""
+    commands over the middle `window_s` s of two 20 s ramps of the error through it, +-RAMP_M_S m/s, over 2
+    RAMP_M_S. (pd_genome measures inside its derivative range: the pairs beyond it carry P alone.)"""
     steps = round(20.0 / spec.dt)
     t = (np.arange(steps) - steps // 2) * spec.dt  # s from the middle
     out = error_response(spec, genome, error + np.outer(t, [RAMP_M_S, -RAMP_M_S]))
-    middle = out[np.abs(t) <= 1.0].mean(axis=0)
+    middle = out[np.abs(t) <= window_s / 2].mean(axis=0)
     return float((middle[0] - middle[1]) / (2 * RAMP_M_S))
 
 
@@ -309,3 +318,20 @@ def spiking_pd_i(
     spec = pd_snn("iwta", n_pairs, n_hidden, dt)
     settings = {"gain": INTEGRATOR_GAIN, **(integrator or {})}
     return pd_with_integrator(spec, pd_genome(spec, **(pd or {})), size=PAPER_SIZE, **settings)
+
+
+#: The keywords of `constructed_pd_i` that set the integrator (`integrator_genome`'s); the others set the PD.
+INTEGRATOR_SETTINGS = frozenset(inspect.signature(integrator_genome).parameters) - {"spec"}
+
+
+def constructed_pd_i(
+    pairs: int = PAPER_SIZE[0], hidden: int = PAPER_SIZE[1], **settings: Any
+) -> tuple[NetworkSpec, np.ndarray, IOAdapters]:
+    """`spiking_pd_i` with flat keywords, with the blimp plant's adapters (spec, genome, `BLIMP_IO`): those named in
+    INTEGRATOR_SETTINGS set the integrator, the others the PD (`pd_genome`'s), `pairs` and `hidden` its size. What
+    `snncontrol blimp-integrator --pd constructed` writes, and the construction an evolution config's
+    `network.construction` ("blimp.pd_i") evolves the settings of."""
+    integrator = {key: value for key, value in settings.items() if key in INTEGRATOR_SETTINGS}
+    pd = {key: value for key, value in settings.items() if key not in INTEGRATOR_SETTINGS}
+    spec, genome = spiking_pd_i(pairs, hidden, pd=pd, integrator=integrator)
+    return spec, genome, BLIMP_IO
