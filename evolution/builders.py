@@ -1,5 +1,6 @@
 """Small network builders for experiment configs (`network: {builder: "evolution.builders:...", kwargs: ...}`)
-and the registry of the builders a config may name (`BUILDERS`, `ENTRY_POINT_GROUP`)."""
+and the registries of the builders and constructions a config may name (`BUILDERS`, `CONSTRUCTIONS` and their
+entry-point groups)."""
 
 from __future__ import annotations
 
@@ -35,4 +36,9 @@ BUILDERS: dict[str, str] = {
     "ncap.ncap_spec": "snncontrol.controllers.ncap:ncap_spec",
     "ncap.mlp_spec": "snncontrol.controllers.ncap:mlp_spec",
 }
+#: Constructions whose settings a config may evolve (`network.construction`): each returns (spec, genome, adapters).
+CONSTRUCTIONS: dict[str, str] = {
+    "blimp.pd_i": "snncontrol.controllers.blimp.spiking_pd:constructed_pd_i",
+}
 ENTRY_POINT_GROUP = "snncontrol.builders"
+CONSTRUCTION_ENTRY_POINT_GROUP = "snncontrol.constructions"

@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from evolution.builders import BUILDERS, ENTRY_POINT_GROUP
+from evolution.builders import BUILDERS, CONSTRUCTION_ENTRY_POINT_GROUP, CONSTRUCTIONS, ENTRY_POINT_GROUP
 from evolution.errors import ConfigError
 from evolution.imports import allowed_reference, check_module_names
 from sim_envs.blimp.envelope import HOVER_BANDS, MODELS, BlimpEnvelope
@@ -76,16 +76,57 @@ def _allowed(reference: str, info: ValidationInfo, registered: dict[str, str], g
     return allowed_reference(reference, registered, group, context.get("allow_import", ()), what)
 
 
+class SettingRange(_Model):
+    """One evolved setting of a construction: its range and the seed's value in it."""
+
+    low: Float
+    high: Float
+    seed: Float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SettingRange:
+        if not self.low < self.high:
+            raise ValueError(f"needs low < high, got {self.low} .. {self.high}")
+        if not self.low <= self.seed <= self.high:
+            raise ValueError(f"seed {self.seed} is outside {self.low} .. {self.high}")
+        return self
+
+
+class ConstructionConfig(_Model):
+    """A network set by a construction from a few settings, which are what evolves: `builder` (a registered
+    construction's name, `evolution.builders.CONSTRUCTIONS`, or an allowed "module:function" reference) is called
+    with the `fixed` keywords and one value of each of the `settings` and returns (spec, genome, I/O adapters);
+    the genome of the search is the settings, each mapped from its range to [0, 1]. The seed's settings are the
+    seed individual; a setting where the construction fails (its error) scores the worst."""
+
+    builder: str
+    fixed: dict[str, Any] = Field(default_factory=dict)
+    settings: dict[str, SettingRange] = Field(min_length=1)
+
+    @field_validator("builder")
+    @classmethod
+    def _registered(cls, builder: str, info: ValidationInfo) -> str:
+        return _allowed(builder, info, CONSTRUCTIONS, CONSTRUCTION_ENTRY_POINT_GROUP, "construction")
+
+    @model_validator(mode="after")
+    def _apart(self) -> ConstructionConfig:
+        if both := sorted(set(self.fixed) & set(self.settings)):
+            raise ValueError(f"{', '.join(both)} both fixed and evolved: name each in one of fixed, settings")
+        return self
+
+
 class NetworkConfig(_Model):
     """Exactly one of: `builder` (a registered builder's name or "package.module:function" reference, see the
     module docstring; called with `kwargs`, it returns a NetworkSpec),
-    `spec` (inline `NetworkSpec.to_dict()` form) or `artifact` (a saved controller: its spec, and its genome
-    as the initial mean / seed individual)."""
+    `spec` (inline `NetworkSpec.to_dict()` form), `artifact` (a saved controller: its spec, and its genome
+    as the initial mean / seed individual) or `construction` (`ConstructionConfig`: a few settings of a
+    construction evolve, not the parameters)."""
 
     builder: str | None = None
     kwargs: dict[str, Any] = Field(default_factory=dict)
     spec: dict[str, Any] | None = None
     artifact: str | None = None
+    construction: ConstructionConfig | None = None
     evolve: list[str] | None = Field(None, min_length=1)  # with an artifact: glob patterns of the parameters
     # evolved (e.g. ["readout.*", "hidden.theta"], or "hidden.w_in[0:1180]" for some elements of one); the
     # others keep the artifact's values
@@ -100,9 +141,9 @@ class NetworkConfig(_Model):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> NetworkConfig:
-        given = [name for name in ("builder", "spec", "artifact") if getattr(self, name) is not None]
+        given = [name for name in ("builder", "spec", "artifact", "construction") if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of builder, spec, artifact (got {given or 'none'})")
+            raise ValueError(f"give exactly one of builder, spec, artifact, construction (got {given or 'none'})")
         if self.evolve is not None and self.artifact is None:
             raise ValueError("evolve (a subset of the parameters) needs an artifact that holds the others")
         return self
@@ -165,8 +206,8 @@ class CMAESConfig(_Model):
 
 class GAConfig(_Model):
     """(mu + lambda) or (mu, lambda) GA with bounded SBX crossover and polynomial mutation (unit cube). The first
-    population is uniform in the cube, or with a seed genome (`network.artifact`) and `init_spread`, the seed
-    plus normal noise of that standard deviation (unit cube)."""
+    population is uniform in the cube, or with a seed (`network.artifact`, `network.construction`) and
+    `init_spread`, the seed plus normal noise of that standard deviation (unit cube)."""
 
     name: Literal["ga"]
     mu: Int = Field(50, ge=2, le=MAX_POPULATION)
@@ -440,9 +481,10 @@ class ExperimentConfig(_Model):
             raise ValueError("strategy nsga2 needs two or more fitness objectives")
         if self.strategy.name != "nsga2" and count != 1:
             raise ValueError(f"strategy {self.strategy.name} needs exactly one fitness objective (got {count})")
-        if getattr(self.strategy, "init_spread", None) is not None and self.network.artifact is None:
+        seeded = self.network.artifact is not None or self.network.construction is not None
+        if getattr(self.strategy, "init_spread", None) is not None and not seeded:
             raise ValueError("strategy.init_spread spreads the first population around a seed controller: it needs "
-                             "network.artifact (without one the population is uniform)")
+                             "network.artifact or network.construction (without one the population is uniform)")
         return self
 
     def experiment_dict(self) -> dict[str, Any]:

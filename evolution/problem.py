@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
-from evolution.config import ClosedLoopConfig, ExperimentConfig, NetworkConfig
+from evolution.config import ClosedLoopConfig, ConstructionConfig, ExperimentConfig, NetworkConfig
 from evolution.errors import ConfigError
 from evolution.imports import import_object
 from snncontrol.adapters import IOAdapters
@@ -29,25 +29,66 @@ from snncontrol.spec import NetworkSpec
 
 
 @dataclass(frozen=True, eq=False)
+class Construction:
+    """The settings of a construction as the search space (`network.construction`): `build(**fixed, **settings)`
+    returns (spec, genome, adapters); setting i spans low[i] .. high[i], the unit cube's [0, 1]."""
+
+    build: Callable[..., Any]
+    fixed: dict[str, Any]
+    names: tuple[str, ...]
+    low: np.ndarray  # [d]
+    high: np.ndarray  # [d]
+    seed: np.ndarray  # [d], the seed's settings
+
+    def settings(self, unit: np.ndarray) -> dict[str, float]:
+        """The settings of one unit-cube point [d] (the seed's own values where it sits at the seed's point)."""
+        unit = np.asarray(unit, dtype=np.float64)
+        values = np.where(unit == self.seed_unit, self.seed, self.low + unit * (self.high - self.low))
+        return {name: float(value) for name, value in zip(self.names, values, strict=True)}
+
+    @property
+    def seed_unit(self) -> np.ndarray:
+        return (self.seed - self.low) / (self.high - self.low)
+
+    def genome(self, unit: np.ndarray, size: int) -> np.ndarray:
+        """The genome [size] the construction builds from one unit-cube point [d]; NaN where it refuses those
+        settings (a SnnControlError: beyond what it builds within the bounds), which scores the worst."""
+        try:
+            _, genome, _ = self.build(**self.fixed, **self.settings(unit))
+        except SnnControlError:
+            return np.full(size, np.nan)
+        return np.asarray(genome, dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
 class Problem:
-    """spec: the network; seed_genome [D] (from an artifact) or None; io: the artifact's adapters or None;
-    free: the genome entries evolved (a boolean mask [D]; None: all), the others held at the seed genome's."""
+    """spec: the network; seed_genome [D] (from an artifact or a construction's seed settings) or None; io: the
+    artifact's (construction's) adapters or None; free: the genome entries evolved (a boolean mask [D]; None: all),
+    the others held at the seed genome's; construction: where the search space is a construction's settings
+    (`Construction`), not the genome: `to_genome` builds each point's genome (NaN rows where it refuses)."""
 
     spec: NetworkSpec
     seed_genome: np.ndarray | None = None
     io: IOAdapters | None = None
     free: np.ndarray | None = None
+    construction: Construction | None = None
 
     @property
     def dim(self) -> int:
-        """Dimension of the search space (the free genome entries)."""
+        """Dimension of the search space (the free genome entries, or the construction's settings)."""
+        if self.construction is not None:
+            return len(self.construction.names)
         return self.spec.parameters.size if self.free is None else int(self.free.sum())
 
     def to_genome(self, unit: np.ndarray) -> np.ndarray:
         """Unit-cube points [P, dim] -> genomes within the parameter bounds [P, D] (float64). An entry at the seed
         genome's own unit value (every held entry; all of them for the seed itself) is the seed's value exactly,
-        not its round trip through the unit cube (0.2 would come back 1 ulp off)."""
+        not its round trip through the unit cube (0.2 would come back 1 ulp off). A construction builds each
+        point's genome (a NaN row where it refuses the settings)."""
         unit = np.asarray(unit, dtype=np.float64)
+        if self.construction is not None:
+            size = self.spec.parameters.size
+            return np.stack([self.construction.genome(point, size) for point in unit]).reshape(len(unit), size)
         if self.seed_genome is None:
             return self.spec.parameters.clip(self.spec.parameters.denormalize(unit))
         seed_unit = np.clip(self.spec.parameters.normalize(self.seed_genome), 0.0, 1.0)
@@ -59,8 +100,24 @@ class Problem:
         genomes = self.spec.parameters.clip(self.spec.parameters.denormalize(full))
         return np.where(full == seed_unit, self.seed_genome, genomes)
 
+    def seed_unit(self) -> np.ndarray | None:
+        """The seed's point in the search space [dim], None without a seed."""
+        if self.construction is not None:
+            return self.construction.seed_unit
+        return None if self.seed_genome is None else self.to_unit(self.seed_genome)
+
+    def spec_init_unit(self) -> np.ndarray:
+        """The point of the spec's initial parameter values [dim] (`initial_mean: spec_init`); of a construction,
+        its seed's settings (the construction sets every parameter)."""
+        if self.construction is not None:
+            return self.construction.seed_unit
+        return self.to_unit(self.spec.parameters.initial())
+
     def to_unit(self, genome: np.ndarray) -> np.ndarray:
-        """Genomes [..., D] -> their free entries in the unit cube [..., dim]."""
+        """Genomes [..., D] -> their free entries in the unit cube [..., dim] (not of a construction: its settings
+        are no function of the genome)."""
+        if self.construction is not None:
+            raise ValueError("a construction's settings cannot be read back from a genome")
         unit = np.clip(self.spec.parameters.normalize(genome), 0.0, 1.0)
         return unit if self.free is None else unit[..., self.free]
 
@@ -92,6 +149,8 @@ def free_mask(spec: NetworkSpec, patterns: list[str]) -> np.ndarray:
 def resolve_network(network: NetworkConfig) -> Problem:
     """Build the Problem a `network:` section names; errors are one ConfigError line."""
     try:
+        if network.construction is not None:
+            return _construction_problem(network.construction)
         if network.artifact is not None:
             spec, genome, _, io = read_artifact(resolve(network.artifact))
             free = None if network.evolve is None else free_mask(spec, network.evolve)
@@ -113,6 +172,25 @@ def resolve_network(network: NetworkConfig) -> Problem:
     if not isinstance(spec, NetworkSpec):
         raise ConfigError(f"network.builder {network.builder!r} returned {type(spec).__name__}, not a NetworkSpec")
     return Problem(spec)
+
+
+def _construction_problem(config: ConstructionConfig) -> Problem:
+    """The Problem of a `network.construction`: its seed settings built (their errors are the config's)."""
+    build = import_object(config.builder, "network.construction.builder")
+    names = tuple(config.settings)
+    low, high, seed = (np.array([getattr(config.settings[name], key) for name in names])
+                       for key in ("low", "high", "seed"))
+    construction = Construction(build, dict(config.fixed), names, low, high, seed)
+    try:
+        built = build(**config.fixed, **construction.settings(construction.seed_unit))
+    except SnnControlError as exc:
+        raise ConfigError(f"network.construction: its seed settings fail ({exc})") from None
+    except TypeError as exc:  # (a keyword the construction does not take, deeper than its signature)
+        raise ConfigError(f"network.construction: {exc}") from None
+    if not (isinstance(built, tuple) and len(built) == 3 and isinstance(built[0], NetworkSpec)):
+        raise ConfigError(f"network.construction.builder {config.builder!r} must return (spec, genome, adapters)")
+    spec, genome, io = built
+    return Problem(spec, np.asarray(genome, dtype=np.float64), io, construction=construction)
 
 
 def _tuples(value: Any) -> Any:

@@ -15,6 +15,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from deap import base, tools
@@ -55,9 +56,8 @@ class Experiment:
         #: hashes a checkpoint of this experiment may carry: this one, and the one that covered worker_kwargs
         self.accepted_hashes = (self.hash, config_hash(config, self.problem, digests, worker_kwargs=True))
         self.cls = individual_class(self.weights)
-        seed = None if self.problem.seed_genome is None else self.problem.to_unit(self.problem.seed_genome)
-        spec_init = self.problem.to_unit(self.problem.spec.parameters.initial())
-        self.strategy = build_strategy(config.strategy, self.cls, self.problem.dim, seed, spec_init)
+        self.strategy = build_strategy(config.strategy, self.cls, self.problem.dim, self.problem.seed_unit(),
+                                       self.problem.spec_init_unit())
         multi = len(self.names) > 1
         self.state = RunState(tools.ParetoFront() if multi else tools.HallOfFame(1))
         self._written: Published | None = None  # what best/ holds
@@ -137,16 +137,21 @@ class Experiment:
 
     def _evaluate(self, backend: Backend, population: list[Individual], generation: int) -> np.ndarray:
         genomes = self.problem.to_genome(np.asarray(population, dtype=np.float64))
-        values = backend.evaluate(genomes, self.fitness.generation_data(generation))
+        built = np.isfinite(genomes).all(axis=1)  # (a construction's NaN row: settings it refused, scored NaN)
+        values = backend.evaluate(genomes[built], self.fitness.generation_data(generation)) if built.any() else []
         try:
             values = np.asarray(values, dtype=np.float64)
         except (TypeError, ValueError):
             values = np.empty(0)
-        if values.shape != (len(population), len(self.names)):  # (a custom fitness's slip dumped a stack)
+        if values.shape != (int(built.sum()), len(self.names)):  # (a custom fitness's slip dumped a stack)
             raise ConfigError(f"the fitness returned objective values of shape {np.shape(values)} for "
-                              f"{len(population)} individuals: it must return [individuals, objectives] = "
-                              f"[{len(population)}, {len(self.names)}] numbers")
-        return values
+                              f"{int(built.sum())} individuals: it must return [individuals, objectives] = "
+                              f"[{int(built.sum())}, {len(self.names)}] numbers")
+        if built.all():
+            return values
+        every = np.full((len(population), len(self.names)), np.nan)
+        every[built] = values
+        return every
 
     def _record(self, state: RunState) -> None:
         """Logbook row, checkpoint, outputs and progress bar after generation `state.generation - 1`. The row's
@@ -194,7 +199,7 @@ class Experiment:
         selection_loss = getattr(self.fitness, "selection_loss", None)
         if selection_loss is None or self.problem.seed_genome is None:
             return
-        seed = self.cls(self.problem.to_unit(self.problem.seed_genome))
+        seed = self.cls(self.problem.seed_unit())
         loss = float(selection_loss(self.problem.seed_genome))  # not finite (its flight broke): any finite one wins
         self.state.selected, self.state.selected_loss = seed, loss if math.isfinite(loss) else math.inf
         seed.fitness.values = (float("nan"),) * len(self.names)  # never scored on a generation's data
@@ -212,7 +217,8 @@ class Experiment:
         selected, selected_loss = self.state.selected, self.state.selected_loss
         selection_loss = getattr(self.fitness, "selection_loss", None)
         if selection_loss is not None:
-            loss = float(selection_loss(self.problem.to_genome(np.asarray([best]))[0]))
+            genome = self.problem.to_genome(np.asarray([best]))[0]
+            loss = float(selection_loss(genome)) if np.isfinite(genome).all() else math.inf  # (refused settings)
             fields["train_loss"] = loss
             if loss < selected_loss and scored(best.fitness.values).any():  # (a failure is never picked)
                 selected, selected_loss = self.cls(best), loss
@@ -320,10 +326,20 @@ class Experiment:
                 "evaluations": published.evaluations,
                 "config_hash": self.hash,
                 **({"selection_loss": published.loss} if math.isfinite(published.loss) else {}),
+                **self._construction_settings(champion),
             },
         )
         genome = self.problem.to_genome(np.asarray([champion]))[0]
         self.run_dir.save_best(self.problem.spec, genome, metadata, self._io())
+
+    def _construction_settings(self, champion: Individual) -> dict[str, Any]:
+        """{"construction": its builder, fixed keywords and the champion's settings} where the run evolves a
+        construction's settings (the champion's genome is what the construction builds from them), else {}."""
+        construction, config = self.problem.construction, self.config.network.construction
+        if construction is None or config is None:
+            return {}
+        return {"construction": {"builder": config.builder, "fixed": dict(config.fixed),
+                                 "settings": construction.settings(np.asarray(champion, dtype=np.float64))}}
 
     def _io(self) -> IOAdapters:
         """The adapters stored with the champion: the fitness config's, else those of a fitness that knows its

@@ -12,7 +12,7 @@ import yaml
 from evo_support import sphere_config
 
 from evolution import imports
-from evolution.builders import BUILDERS
+from evolution.builders import BUILDERS, CONSTRUCTIONS
 from evolution.config import parse_config
 from evolution.errors import ConfigError
 from evolution.problem import resolve_network
@@ -82,8 +82,17 @@ def test_a_packages_declared_entry_point_is_a_builder(monkeypatch):
 
 def test_shipped_configs_name_registered_builders():
     configs = sorted(Path(__file__).parents[2].joinpath("configs").glob("*.yaml"))
-    named = {yaml.safe_load(p.read_text())["network"].get("builder") for p in configs} - {None}
+    networks = [yaml.safe_load(p.read_text())["network"] for p in configs]
+    named = {network.get("builder") for network in networks} - {None}
     assert named and named <= set(BUILDERS.values())
+    constructions = {network["construction"]["builder"] for network in networks if "construction" in network}
+    assert constructions and constructions <= set(CONSTRUCTIONS)
+    for name in CONSTRUCTIONS:  # by short name and by reference, as builders
+        network = {"construction": {"builder": name, "settings": {"kp": {"low": 1, "high": 2, "seed": 1}}}}
+        by_name = parse_config(_config(network)).network.construction
+        network["construction"]["builder"] = CONSTRUCTIONS[name]
+        by_reference = parse_config(_config(network)).network.construction
+        assert by_name is not None and by_reference is not None and by_name.builder == by_reference.builder
 
 
 def test_a_custom_fitness_factory_runs_only_when_its_module_is_allowed():
