@@ -330,7 +330,10 @@ class ClosedLoopConfig(_Model):
     changed: holding a set-point counts more than reaching it; minimized), steady_state (mean |info[error_key]| over
     the steps that come `steady_after_steps` or more after the set-point last changed: the error where a hold
     should have settled, what a steady-state error measures; minimized), overshoot (per set-point, how far
-    the value went past it in the direction of the step, mean over the episode's set-points; minimized),
+    the value went past it in the direction of the step, mean over the episode's set-points; minimized), contacts
+    (the fraction of the samples from `contact_after_steps` steps on at which info[contact_key] is at or below
+    `contact_below`: for the blimp plants a body on the floor, as the evaluation counts its contacts, altitude
+    <= 0.02 m from 5 s on; minimized),
     sops / spikes / energy (J) per episode (minimized). `weights` (one per objective, all minimized) makes one
     objective of their weighted sum, for a single-objective strategy. Each generation flies new episodes, or with
     `resample_episodes: false` the same ones (common random numbers: every generation ranks on the same plants,
@@ -342,12 +345,16 @@ class ClosedLoopConfig(_Model):
     env: EnvConfig
     io: dict[str, Any] | None = None  # IOAdapters.from_dict form; None: the artifact's adapters
     objectives: list[
-        Literal["return", "tracking_error", "itae", "steady_state", "overshoot", "sops", "spikes", "energy"]
+        Literal["return", "tracking_error", "itae", "steady_state", "overshoot", "contacts", "sops", "spikes",
+                "energy"]
     ] = Field(default_factory=lambda: ["return"])
     weights: list[Annotated[Float, Field(ge=0)]] | None = None  # at least one > 0
     error_key: str = "error"
     setpoint_key: str = "setpoint"
     steady_after_steps: Int = Field(100, ge=0)  # steady_state counts from this many steps into each hold
+    contact_key: str = "altitude"  # contacts: info[contact_key] at or below contact_below (the floor)
+    contact_below: Float = 0.02
+    contact_after_steps: Int = Field(50, ge=0)  # contacts count from this step on (5 s at 10 Hz)
     validation_episodes: Int = Field(0, ge=0)  # > 0: the champion is the best on these fixed episodes
     resample_episodes: bool = True  # False: every generation flies generation 0's episodes
 

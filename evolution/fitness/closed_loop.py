@@ -10,7 +10,9 @@ Autoreset is NEXT_STEP: a copy stops accumulating after the step that ends its e
 over episodes: return (sum of rewards); tracking_error, itae, steady_state (from `steady_after_steps` after each
 set-point change) and overshoot as `snncontrol.tracking` defines them, over info[setpoint_key] and
 info[error_key] after every step (the samples `snncontrol.evaluation.blimp_flight.Flight.metrics` scores, so a
-report of the same flight gives the same numbers; tracking_error alone reads no set-point); sops / spikes /
+report of the same flight gives the same numbers; tracking_error alone reads no set-point); contacts, the fraction
+of the samples from contact_after_steps steps on (the info after step k is the sample at k + 1) at which
+info[contact_key] <= contact_below; sops / spikes /
 energy (J, `snncontrol.energy`) counted until the episode's end; with `weights`, their weighted sum.
 """
 
@@ -116,7 +118,9 @@ class ClosedLoopFitness:
         tracker = TrackingAccumulator(copies, self.cfg.steady_after_steps) if tracked else None
         segmented = bool(tracked - {"tracking_error"})  # the others need the set-point
         broken = np.zeros(copies, dtype=bool)  # a NaN / inf input the network cannot hold, or command: scored NaN
-        for _ in range(self.cfg.env.episode_steps):
+        counts_contacts = "contacts" in self.cfg.objectives
+        touching, judged = np.zeros(copies), np.zeros(copies)
+        for step in range(self.cfg.env.episode_steps):
             x = policy.inputs(obs)  # (the adapter makes a value outside its valid range NaN: a lost sample)
             if not policy.holds_samples:  # the policy refuses a non-finite input: that copy's network reads 0
                 x = _zero_non_finite(x, broken)
@@ -125,8 +129,11 @@ class ClosedLoopFitness:
             total += np.where(alive, reward, 0.0)
             if tracker is not None:
                 error = self._info(info, self.cfg.error_key)
-                setpoint = self._info(info, self.cfg.setpoint_key) if segmented else np.zeros(copies)
+                setpoint = self._info(info, self.cfg.setpoint_key, "setpoint_key") if segmented else np.zeros(copies)
                 tracker.add(setpoint, error, alive)
+            if counts_contacts and step + 1 >= self.cfg.contact_after_steps:  # (this sample is at (step + 1) dt)
+                judged += alive
+                touching += alive & (self._info(info, self.cfg.contact_key, "contact_key") <= self.cfg.contact_below)
             steps += alive
             spikes_now, sops_now = policy.counters()
             sops = np.where(alive, sops_now, sops)
@@ -134,7 +141,7 @@ class ClosedLoopFitness:
             alive &= ~(np.asarray(terminated) | np.asarray(truncated))
             if not alive.any():
                 break
-        values = {"return": total}
+        values = {"return": total, "contacts": touching / np.maximum(judged, 1.0)}
         if tracker is not None:
             values.update({name: getattr(tracker, name)() for name in TRACKED})
             # a copy that flew past steady_after_steps without one steady sample: every hold was shorter (a copy
@@ -148,9 +155,9 @@ class ClosedLoopFitness:
         scores[broken.reshape(batch, episodes).any(axis=1)] = np.nan  # counted as the worst score by the loop
         return scores if self.cfg.weights is None else scores @ np.asarray(self.cfg.weights)[:, None]
 
-    def _info(self, info: dict[str, Any], key: str) -> np.ndarray:
+    def _info(self, info: dict[str, Any], key: str, field: str = "error_key") -> np.ndarray:
         if key not in info:
-            raise ConfigError(f"fitness.error_key: {self.cfg.env.id} reports no info[{key!r}] (has {sorted(info)})")
+            raise ConfigError(f"fitness.{field}: {self.cfg.env.id} reports no info[{key!r}] (has {sorted(info)})")
         return np.asarray(info[key], dtype=np.float64)
 
     def close(self) -> None:

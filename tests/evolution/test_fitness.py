@@ -434,3 +434,27 @@ def test_a_network_stepping_at_another_period_than_the_plant_is_refused():
         _fitness({"kind": "closed_loop", "io": BLIMP_IO, "objectives": ["tracking_error"],
                   "env": {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 10, "episodes": 1}},
                  {**TINY_NET, "kwargs": {**TINY_NET["kwargs"], "dt": 0.05}})
+
+
+@pytest.mark.parametrize(("bias_n", "on_the_floor"), [(-0.02, True), (0.02, False)])
+def test_contacts_count_the_samples_on_the_floor_as_the_evaluation_does(bias_n, on_the_floor):
+    """A network that commands nothing: a heavier-than-air blimp sinks to the floor and stays (the objective near
+    1), a lighter one rises (0). The count is Flight.contacts' of the same flight (altitude <= 0.02 m from 5 s on),
+    plus the sample after the last step, which the flight's rows end before."""
+    env = {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 200, "episodes": 1,
+           "kwargs": {"episode_length_s": 20.0, "buoyancy_bias_range": [bias_n, bias_n],
+                      "initial_altitude_range": [0.5, 0.5]}}
+    fitness, problem = _fitness({"kind": "closed_loop", "env": env, "io": BLIMP_IO, "objectives": ["contacts"]})
+    silent = problem.spec.parameters.clip(np.zeros(problem.spec.parameters.size))  # every weight 0: command 0
+    data = fitness.generation_data(0)
+    contacts = fitness.evaluate(silent[None], data)[0, 0]
+    controller = Controller(problem.spec, silent, io=IOAdapters.from_dict(BLIMP_IO))
+    flight = fly_blimp(SNNPolicy.of(controller), int(data["seeds"][0]), **env["kwargs"])
+    assert np.all(flight.command == 0.0)
+    judged = 200 - 49  # the samples after steps 49 .. 199, at 5.0 .. 20.0 s
+    assert contacts * judged == pytest.approx(flight.contacts() + int(flight.end_altitude <= 0.02))
+    assert (contacts > 0.8) if on_the_floor else (contacts == 0.0)
+    with pytest.raises(ConfigError, match=r"fitness\.contact_key: .* reports no info\['ground'\]"):
+        fitness, _ = _fitness({"kind": "closed_loop", "env": env, "io": BLIMP_IO, "objectives": ["contacts"],
+                               "contact_key": "ground"})
+        fitness.evaluate(silent[None], data)
