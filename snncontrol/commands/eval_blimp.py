@@ -1,7 +1,8 @@
 """`snncontrol eval-blimp ARTIFACT`: a blimp controller beside the reference PID over the operating envelope.
 
     snncontrol eval-blimp shipped:blimp [--plants 8] [--seed 9100] [--models mujoco ode]
-                          [--conditions calm disturbed] [--bands lighter light medium heavy heaviest] [--out DIR]
+                          [--conditions calm disturbed] [--bands lighter light medium heavy heaviest]
+                          [--sensor-noise LOW HIGH] [--out DIR]
 
 Flies `--plants` held-out plants per band of hover command (`sim_envs.blimp.envelope.HOVER_BANDS`, from lighter
 than air to a hover command of 2.2) in each plant model (the MuJoCo blimp and the independently formulated 1-D
@@ -9,12 +10,14 @@ ODE), calm and disturbed; see `snncontrol.evaluation.blimp_eval` for the protoco
 table per model and condition (a row per band), whether each target is met, writes DIR/eval_blimp.json (every
 figure, per plant too), DIR/envelope.png (steady-state error against hover command, SNN and PID) and
 DIR/<model>.png (the first calm plant of the heaviest band flown: altitude, command, spike raster).
+`--sensor-noise 0 0` flies the same plants with a perfect rangefinder (the calm steady state is mostly its noise).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from snncontrol.controllers import resolve
 from snncontrol.errors import SnnControlError
 from snncontrol.evaluation.blimp_eval import (
     CONDITIONS,
+    ENVELOPE,
     HELD_OUT_SEED,
     EnvelopeResults,
     envelope_targets,
@@ -50,6 +54,7 @@ COLUMNS = (
 MIN_HOLD_S = 2.0
 #: longest hold (s): an hour per set-point, three per flight
 MAX_HOLD_S = 3600.0
+MAX_SENSOR_NOISE_M = 1.0  # the rangefinder's noise (m): more is no rangefinder
 #: most plants per band (each band flies them in every model and condition, beside the PID: 99999999999 was taken
 #: and ended in a MemoryError)
 MAX_PLANTS = 1000
@@ -67,6 +72,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bands", nargs="+", choices=list(HOVER_BANDS), default=list(HOVER_BANDS),
                         help="bands of hover command (default: all, the whole envelope)")
     parser.add_argument("--hold-s", type=float, default=70.0, help="seconds each set-point is held (default 70)")
+    noise = ENVELOPE.sensor_noise
+    parser.add_argument("--sensor-noise", type=bounded(float, 0.0, MAX_SENSOR_NOISE_M), nargs=2,
+                        metavar=("LOW", "HIGH"), default=None,
+                        help=f"the rangefinder's noise (m, standard deviation) drawn from LOW .. HIGH instead of the "
+                             f"envelope's {noise[0]:g} .. {noise[1]:g} (0 0: a perfect sensor)")
     parser.add_argument("--out", default="out/eval_blimp", help="directory for the JSON report and plots")
 
 
@@ -167,20 +177,26 @@ def run(args: argparse.Namespace) -> int:
                               f"steps), got {args.hold_s:g}")
     if args.hold_s > MAX_HOLD_S:  # (1e5 s was taken and flew for days)
         raise SnnControlError(f"--hold-s must be at most {MAX_HOLD_S:g} s, got {args.hold_s:g}")
+    envelope = ENVELOPE
+    if args.sensor_noise is not None:
+        low, high = args.sensor_noise
+        if low > high:
+            raise SnnControlError(f"--sensor-noise needs LOW <= HIGH, got {low:g} {high:g}")
+        envelope = replace(envelope, sensor_noise=(low, high))
     controller = load_controller(resolve(args.artifact))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)  # now, not after the flights: a bad --out fails at once
     print(f"{args.artifact}: {controller.spec.n_neurons} neurons, {controller.spec.parameters.size} parameters; "
           f"{args.plants} plants per band of hover command from seed {args.seed}, set-points 0.5 / 1.0 / 1.5 m, "
-          f"{args.hold_s:g} s each")
+          f"{args.hold_s:g} s each, sensor noise {envelope.sensor_noise[0]:g} .. {envelope.sensor_noise[1]:g} m")
     results = evaluate_envelope(controller, tuple(args.models), tuple(args.conditions), tuple(args.bands),
-                                args.plants, args.seed, args.hold_s, record_spikes=True)
+                                args.plants, args.seed, args.hold_s, record_spikes=True, envelope=envelope)
     document, lines = envelope_report(results)
     print("\n".join(lines))
     for path in plot_results(results, out):
         print(f"plot: {path}")
     report = {"artifact": args.artifact, "plants_per_band": args.plants, "seed": args.seed, "hold_s": args.hold_s,
-              **document}
+              "sensor_noise_m": list(envelope.sensor_noise), **document}
     path = atomic.write_json(out / "eval_blimp.json", report)
     print(f"report: {path}")
     return 0

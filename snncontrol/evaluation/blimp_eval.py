@@ -43,6 +43,7 @@ from snncontrol.policy import Policy, SNNPolicy
 
 NEGATIVE_BUOYANCY = (-0.02, -0.005)  # N: heavier than air, 0.5 to 2 gf
 SETPOINTS = (0.5, 1.0, 1.5)  # m
+ENVELOPE = BlimpEnvelope()  # the documented envelope, which the evaluation flies unless told another
 STEADY_WINDOW_S = 20.0  # the last 20 s of each hold are its steady state
 #: First plant seed of the envelope evaluation (9100 .. 9139 at 8 plants a band), never drawn by an evolution run
 #: nor flown to choose between controllers: the grade. None of the earlier defaults is held out any more: 100 .. 139
@@ -68,10 +69,15 @@ def steady_after_s(hold_s: float) -> float:
 
 
 def plant_kwargs(
-    condition: str, hold_s: float = 70.0, model: str = "mujoco", band: str | None = None
+    condition: str,
+    hold_s: float = 70.0,
+    model: str = "mujoco",
+    band: str | None = None,
+    envelope: BlimpEnvelope = ENVELOPE,
 ) -> dict[str, Any]:
-    """Environment keywords of the protocol in `condition` ("calm" or "disturbed"): plants of the envelope's
-    `band` of hover command in `model`, or with band None the narrow legacy protocol (MuJoCo only)."""
+    """Environment keywords of the protocol in `condition` ("calm" or "disturbed"): plants of `envelope`'s (the
+    documented one, ENVELOPE, by default) `band` of hover command in `model`, or with band None the narrow legacy
+    protocol (MuJoCo only)."""
     if condition not in CONDITIONS:
         raise ValueError(f"condition must be one of {sorted(CONDITIONS)}, got {condition!r}")
     protocol = {
@@ -79,7 +85,7 @@ def plant_kwargs(
         "episode_length_s": hold_s * len(SETPOINTS),
     }
     if band is not None:
-        return {**BlimpEnvelope().band(band).kwargs(model, condition), **protocol}
+        return {**envelope.band(band).kwargs(model, condition), **protocol}
     if model != "mujoco":
         raise ValueError(f"the narrow legacy protocol flies the MuJoCo plant only; name a band for {model!r}")
     return {"buoyancy_bias_range": NEGATIVE_BUOYANCY, **protocol, **CONDITIONS[condition]}
@@ -149,12 +155,13 @@ def evaluate(
     record_spikes: bool = False,
     model: str = "mujoco",
     band: str | None = None,
+    envelope: BlimpEnvelope = ENVELOPE,
 ) -> dict[str, ControllerFigures]:
-    """The SNN controller and the reference PID in the same `plants` plants (seeds seed ..), of the envelope's
+    """The SNN controller and the reference PID in the same `plants` plants (seeds seed ..), of `envelope`'s
     `band` in `model` or (band None) of the narrow legacy protocol; {"SNN": ..., "PID": ...}."""
     controller.io.check(2, 1, controller.spec.n_inputs, controller.spec.n_outputs, "the blimp plant")
     seeds = [seed + i for i in range(plants)]
-    kwargs = plant_kwargs(condition, hold_s, model, band)
+    kwargs = plant_kwargs(condition, hold_s, model, band, envelope)
     policy = SNNPolicy.of(controller, batch=plants, record_spikes=record_spikes)
     snn = _fly("SNN", policy, seeds, kwargs, hold_s, model)
     report = policy.energy()
@@ -184,18 +191,20 @@ def evaluate_envelope(
     seed: int = HELD_OUT_SEED,
     hold_s: float = 70.0,
     record_spikes: bool = False,
+    envelope: BlimpEnvelope = ENVELOPE,
 ) -> EnvelopeResults:
-    """The SNN and the reference PID band by band over the envelope, in each model and condition: `plants` plants
-    per band (band b of HOVER_BANDS: seeds seed + b * plants ..). A seed gives the same hover command, motor lag,
-    drag and start in every condition; the MuJoCo plant draws its rotor-flip delay after the disturbances, so
-    there that delay differs between calm and disturbed (the ODE plant's does not)."""
+    """The SNN and the reference PID band by band over `envelope` (ENVELOPE by default; e.g. another sensor noise),
+    in each model and condition: `plants` plants per band (band b of HOVER_BANDS: seeds seed + b * plants ..). A
+    seed gives the same hover command, motor lag, drag and start in every condition; the MuJoCo plant draws its
+    rotor-flip delay after the disturbances, so there that delay differs between calm and disturbed (the ODE
+    plant's does not)."""
     results: EnvelopeResults = {}
     for model in models:
         for condition in conditions:
             for band in bands:
                 results.setdefault(model, {}).setdefault(condition, {})[band] = evaluate(
                     controller, condition, plants, band_seeds(seed, band, plants)[0], hold_s,
-                    record_spikes=record_spikes, model=model, band=band,
+                    record_spikes=record_spikes, model=model, band=band, envelope=envelope,
                 )
     return results
 

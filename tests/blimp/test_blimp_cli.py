@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from snncontrol.artifacts import load_controller, save_controller
+from snncontrol.controllers import resolve
 from snncontrol.controllers.blimp import i_snn, pd_snn
+from snncontrol.evaluation.blimp_eval import ENVELOPE, evaluate
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -68,3 +71,21 @@ def test_compose_writes_one_controller_that_sums_its_parts(tmp_path: Path) -> No
     assert torch.equal(both, pd + i) and pd.abs().sum() > 0 and i.abs().sum() > 0
     assert controllers[2].spec.n_neurons == controllers[0].spec.n_neurons + controllers[1].spec.n_neurons + 1
     assert _cli("compose", str(parts[0]), "--out", str(tmp_path / "one")).returncode == 2
+
+
+def test_eval_blimp_flies_the_same_plants_with_another_sensor_noise(tmp_path: Path) -> None:
+    """--sensor-noise 0 0: the rangefinder reads the true altitude (calm: no lost returns), the plants are the same
+    (hover commands), and the shipped controller's calm steady state falls below 3 mm: with the envelope's 5-15 mm
+    most of it is the noise passed to the thrust (docs/blimp.md)."""
+    controller = load_controller(resolve("shipped:blimp"))
+    perfect = replace(ENVELOPE, sensor_noise=(0.0, 0.0))
+    noisy, clean = (evaluate(controller, "calm", 2, 5012, 70.0, model="ode", band="medium", envelope=envelope)
+                    for envelope in (ENVELOPE, perfect))
+    assert noisy["SNN"].per_plant["hover_command"] == clean["SNN"].per_plant["hover_command"]
+    for flight in clean["SNN"].flights:
+        np.testing.assert_array_equal(flight.measured, flight.altitude)
+    assert clean["SNN"].figures["ss_error_cm_median"] < 0.3 < noisy["SNN"].figures["ss_error_cm_median"]
+    result = _cli("eval-blimp", "shipped:blimp", "--sensor-noise", "0.02", "0.01", "--out", str(tmp_path))
+    assert result.returncode == 2 and result.stderr.strip().endswith("--sensor-noise needs LOW <= HIGH, got 0.02 0.01")
+    result = _cli("eval-blimp", "shipped:blimp", "--sensor-noise", "-1", "0", "--out", str(tmp_path))
+    assert result.returncode == 2 and "argument --sensor-noise: must be >= 0" in result.stderr
