@@ -12,7 +12,7 @@ SHIPPED_PREFIX = "shipped:"
 #: name -> artifact directory of each shipped controller
 SHIPPED: dict[str, Path] = {
     "blimp": _HERE / "blimp_pd_i",
-    # the constructed seed that configs/blimp_envelope.yaml evolves into "blimp" (benchmarks/blimp_pipeline.py)
+    # the constructed seed whose settings configs/blimp_envelope_construction.yaml evolves into "blimp" (the pipeline)
     "blimp_envelope_seed": _HERE / "blimp_envelope_seed",
     "swimmer_ncap": _HERE / "swimmer_ncap",
     # the same circuit evolved over the swimmer body envelope (configs/ncap_bodies.yaml, benchmarks/ncap_bodies.py)

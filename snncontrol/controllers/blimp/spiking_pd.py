@@ -60,7 +60,8 @@ The design's gains are the defaults; they were chosen in closed loop beside the 
 that the evaluation does not fly (seeds 300-315 calm, 400-415 disturbed). Beside it (`spiking_pd_i`, `snncontrol
 blimp-integrator --pd constructed`) it made the shipped PD+I controller until 2026-12-06; with the far field and the
 integrator's settings for the whole envelope it was the seed of the one shipped until 2026-12-07. The shipped seed
-(`shipped:blimp_envelope_seed`, which `configs/blimp_envelope.yaml` evolves and kept) is the thermometer code with
+(`shipped:blimp_envelope_seed`, which `configs/blimp_envelope.yaml` evolves and kept, and whose eight construction
+settings `configs/blimp_envelope_construction.yaml` evolved into the shipped controller) is the thermometer code with
 kp 6, kd 8, power 2.5, 20 pairs, 39 hidden neurons and decays 0 / 0.5 / 0.5 (docs/blimp.md).
 """
 
