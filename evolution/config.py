@@ -89,6 +89,8 @@ class SettingRange(_Model):
             raise ValueError(f"needs low < high, got {self.low} .. {self.high}")
         if not self.low <= self.seed <= self.high:
             raise ValueError(f"seed {self.seed} is outside {self.low} .. {self.high}")
+        if not math.isfinite(self.high - self.low):  # (every point but the seed's mapped to NaN)
+            raise ValueError(f"the range {self.low} .. {self.high} is wider than a float holds")
         return self
 
 
@@ -146,6 +148,8 @@ class NetworkConfig(_Model):
             raise ValueError(f"give exactly one of builder, spec, artifact, construction (got {given or 'none'})")
         if self.evolve is not None and self.artifact is None:
             raise ValueError("evolve (a subset of the parameters) needs an artifact that holds the others")
+        if self.kwargs and self.builder is None:  # (ignored: a construction's keywords go in its fixed)
+            raise ValueError(f"kwargs are a builder's keywords; {given[0]} takes none")
         return self
 
 
@@ -332,8 +336,9 @@ class ClosedLoopConfig(_Model):
     should have settled, what a steady-state error measures; minimized), overshoot (per set-point, how far
     the value went past it in the direction of the step, mean over the episode's set-points; minimized), contacts
     (the fraction of the samples from `contact_after_steps` steps on at which info[contact_key] is at or below
-    `contact_below`: for the blimp plants a body on the floor, as the evaluation counts its contacts, altitude
-    <= 0.02 m from 5 s on; minimized),
+    `contact_below`: for the blimp plants a body on the floor, as the evaluation counts its floor contacts,
+    altitude <= 0.02 m from 5 s on, with the sample after the last step too; a ceiling is not counted; an
+    episode that ends before `contact_after_steps` scores 0; minimized),
     sops / spikes / energy (J) per episode (minimized). `weights` (one per objective, all minimized) makes one
     objective of their weighted sum, for a single-objective strategy. Each generation flies new episodes, or with
     `resample_episodes: false` the same ones (common random numbers: every generation ranks on the same plants,
@@ -375,6 +380,9 @@ class ClosedLoopConfig(_Model):
             raise ValueError(f"objectives {segmented} are measured per held set-point; a schedule with ramp_s > 0 "
                              "changes the set-point every step of a ramp (each its own set-point): use steps "
                              "(ramp_s: 0) or the tracking_error objective")
+        if "contacts" in self.objectives and self.contact_after_steps >= self.env.episode_steps:
+            raise ValueError(f"contact_after_steps ({self.contact_after_steps}) must be below env.episode_steps "
+                             f"({self.env.episode_steps}): no sample would be judged and contacts would score 0")
         return self
 
 

@@ -12,52 +12,84 @@ import json
 import re
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
+from evolution import rng
 from evolution.config import ClosedLoopConfig, ConstructionConfig, ExperimentConfig, NetworkConfig
 from evolution.errors import ConfigError
 from evolution.imports import import_object
 from snncontrol.adapters import IOAdapters
 from snncontrol.artifacts import read_artifact
 from snncontrol.controllers import resolve
-from snncontrol.errors import SnnControlError, described
+from snncontrol.errors import GenomeError, SnnControlError, described, first_line
 from snncontrol.spec import NetworkSpec
 
 
 @dataclass(frozen=True, eq=False)
 class Construction:
     """The settings of a construction as the search space (`network.construction`): `build(**fixed, **settings)`
-    returns (spec, genome, adapters); setting i spans low[i] .. high[i], the unit cube's [0, 1]."""
+    returns (spec, genome, adapters); setting i spans low[i] .. high[i], the unit cube's [0, 1]. Every point
+    must build the seed's `spec`: `builder` names the construction in the errors."""
 
     build: Callable[..., Any]
+    builder: str
     fixed: dict[str, Any]
     names: tuple[str, ...]
     low: np.ndarray  # [d]
     high: np.ndarray  # [d]
     seed: np.ndarray  # [d], the seed's settings
+    spec: NetworkSpec | None = None  # the seed's network (None until the seed is built)
 
     def settings(self, unit: np.ndarray) -> dict[str, float]:
-        """The settings of one unit-cube point [d] (the seed's own values where it sits at the seed's point)."""
+        """The settings of one unit-cube point [d] (the seed's own values where it sits at the seed's point), within
+        their ranges."""
         unit = np.asarray(unit, dtype=np.float64)
-        values = np.where(unit == self.seed_unit, self.seed, self.low + unit * (self.high - self.low))
+        values = np.clip(self.low + unit * (self.high - self.low), self.low, self.high)  # (1 ulp past high)
+        values = np.where(unit == self.seed_unit, self.seed, values)
         return {name: float(value) for name, value in zip(self.names, values, strict=True)}
 
     @property
     def seed_unit(self) -> np.ndarray:
         return (self.seed - self.low) / (self.high - self.low)
 
-    def genome(self, unit: np.ndarray, size: int) -> np.ndarray:
-        """The genome [size] the construction builds from one unit-cube point [d]; NaN where it refuses those
-        settings (a SnnControlError: beyond what it builds within the bounds), which scores the worst."""
+    def built(self, settings: dict[str, float]) -> tuple[NetworkSpec, np.ndarray, IOAdapters]:
+        """(spec, genome, adapters) of `settings`, checked: a ConfigError naming the builder and the settings where
+        it returns anything else, another network than the seed's, or a genome outside the parameter bounds (the
+        construction's bug, not settings it refuses); its own SnnControlError (a refusal) passes through. Built with
+        the RNG states kept (`evolution.rng.preserved`): a construction that draws leaves the run's draws alone."""
+        with rng.preserved():
+            built = self.build(**self.fixed, **settings)
+        where = f"network.construction.builder {self.builder!r} at {settings}"
+        if not (isinstance(built, tuple) and len(built) == 3 and isinstance(built[0], NetworkSpec)
+                and isinstance(built[2], IOAdapters)):
+            raise ConfigError(f"{where}: must return (spec, genome, adapters), got {type(built).__name__}")
+        spec, genome, io = built
+        if self.spec is not None and spec.to_dict() != self.spec.to_dict():  # (NetworkSpec compares by identity)
+            raise ConfigError(f"{where}: built another network than at its seed's settings (a setting that changes "
+                              "the network's shape or kind cannot evolve: give it in fixed)")
         try:
-            _, genome, _ = self.build(**self.fixed, **self.settings(unit))
+            genome = np.asarray(genome, dtype=np.float64)
+            if genome.ndim != 1:
+                raise GenomeError(f"its genome must be one vector [{spec.parameters.size}], got shape {genome.shape}")
+            spec.parameters.check(genome)
+        except (GenomeError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: {first_line(exc)}") from None
+        return spec, genome, io
+
+    def genome(self, unit: np.ndarray) -> np.ndarray:
+        """The genome [D] the construction builds from one unit-cube point [d]; NaN where it refuses those settings
+        (its SnnControlError: beyond what it builds within the bounds), which scores the worst."""
+        assert self.spec is not None  # (set by _construction_problem)
+        try:
+            return self.built(self.settings(unit))[1]
+        except ConfigError:
+            raise
         except SnnControlError:
-            return np.full(size, np.nan)
-        return np.asarray(genome, dtype=np.float64)
+            return np.full(self.spec.parameters.size, np.nan)
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +120,7 @@ class Problem:
         unit = np.asarray(unit, dtype=np.float64)
         if self.construction is not None:
             size = self.spec.parameters.size
-            return np.stack([self.construction.genome(point, size) for point in unit]).reshape(len(unit), size)
+            return np.stack([self.construction.genome(point) for point in unit]).reshape(len(unit), size)
         if self.seed_genome is None:
             return self.spec.parameters.clip(self.spec.parameters.denormalize(unit))
         seed_unit = np.clip(self.spec.parameters.normalize(self.seed_genome), 0.0, 1.0)
@@ -180,17 +212,16 @@ def _construction_problem(config: ConstructionConfig) -> Problem:
     names = tuple(config.settings)
     low, high, seed = (np.array([getattr(config.settings[name], key) for name in names])
                        for key in ("low", "high", "seed"))
-    construction = Construction(build, dict(config.fixed), names, low, high, seed)
+    unbuilt = Construction(build, config.builder, dict(config.fixed), names, low, high, seed)
     try:
-        built = build(**config.fixed, **construction.settings(construction.seed_unit))
+        spec, genome, io = unbuilt.built(unbuilt.settings(unbuilt.seed_unit))
+    except ConfigError:
+        raise
     except SnnControlError as exc:
         raise ConfigError(f"network.construction: its seed settings fail ({exc})") from None
     except TypeError as exc:  # (a keyword the construction does not take, deeper than its signature)
         raise ConfigError(f"network.construction: {exc}") from None
-    if not (isinstance(built, tuple) and len(built) == 3 and isinstance(built[0], NetworkSpec)):
-        raise ConfigError(f"network.construction.builder {config.builder!r} must return (spec, genome, adapters)")
-    spec, genome, io = built
-    return Problem(spec, np.asarray(genome, dtype=np.float64), io, construction=construction)
+    return Problem(spec, genome, io, construction=replace(unbuilt, spec=spec))
 
 
 def _tuples(value: Any) -> Any:
@@ -266,4 +297,6 @@ def config_hash(
         "free": None if problem.free is None else np.flatnonzero(problem.free).tolist(),
         "extra": extra or {},
     }
+    if problem.construction is not None:  # (the settings' order is the search's axes: sort_keys would lose it)
+        document["construction_axes"] = list(problem.construction.names)
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()

@@ -131,14 +131,15 @@ class Experiment:
                 f"every one of the {self.state.evaluations} evaluations of {self.run_dir.path} failed (NaN or infinite "
                 "objective values, counted in its logbook.csv): nothing was evolved; check the fitness on one "
                 "controller by hand (a plant that blows up, an info key the environment does not report, a custom "
-                "fitness's evaluate)"
+                "fitness's evaluate, settings a network.construction refuses)"
             )
         return self.state
 
     def _evaluate(self, backend: Backend, population: list[Individual], generation: int) -> np.ndarray:
         genomes = self.problem.to_genome(np.asarray(population, dtype=np.float64))
         built = np.isfinite(genomes).all(axis=1)  # (a construction's NaN row: settings it refused, scored NaN)
-        values = backend.evaluate(genomes[built], self.fitness.generation_data(generation)) if built.any() else []
+        data = self.fitness.generation_data(generation)
+        values = backend.evaluate(genomes[built], data) if built.any() else np.empty((0, len(self.names)))
         try:
             values = np.asarray(values, dtype=np.float64)
         except (TypeError, ValueError):
@@ -193,7 +194,8 @@ class Experiment:
         self._bar.update(1)
 
     def _select_seed(self) -> None:
-        """A run that starts from a controller (network.artifact) and picks its champion by a selection loss
+        """A run that starts from a controller (network.artifact, or network.construction's seed settings) and
+        picks its champion by a selection loss
         starts with that controller as the champion: fine-tuning never returns one that is worse on the
         selection data than what it was given."""
         selection_loss = getattr(self.fitness, "selection_loss", None)

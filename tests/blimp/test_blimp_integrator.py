@@ -19,6 +19,7 @@ from snncontrol.controllers.blimp.integrator import (
     integrator_genome,
     pd_with_integrator,
 )
+from snncontrol.controllers.blimp.spiking_pd import INTEGRATOR_SETTINGS
 from snncontrol.errors import SpecError
 
 
@@ -69,12 +70,15 @@ def test_the_pd_snn_of_a_composite_is_kept_exactly() -> None:
     assert both_genome.size == both.parameters.size
 
 
-def test_the_shipped_controller_keeps_the_constructed_integrator_exactly() -> None:
-    """Its PD-SNN was evolved with the integrator's entries left out of the search (`network.evolve` slices):
-    the I-SNN half is the construction's with the settings its seed names, bit for bit."""
-    spec, genome, _, _ = read_artifact(SHIPPED["blimp"])
-    settings = read_artifact(SHIPPED["blimp_envelope_seed"])[2].extra["integrator"]
+def test_the_shipped_controllers_integrator_is_the_construction_of_its_recorded_settings() -> None:
+    """Its run evolved the integrator's input and readout weights among its construction's settings (leak and
+    offset fixed): the I-SNN half is `integrator_genome` of the settings its metadata records, bit for bit."""
+    spec, genome, metadata, _ = read_artifact(SHIPPED["blimp"])
+    construction = metadata.extra["construction"]
+    values = {**construction["fixed"], **construction["settings"]}
+    settings = {key: value for key, value in values.items() if key in INTEGRATOR_SETTINGS}
     assert settings["leak"] == 1.0 and settings["offset"] == 0.85  # the envelope's integrator
+    assert {"gain", "readout_weight"} <= set(construction["settings"])  # evolved
     parts = blimp_parts(spec)
     assert parts is not None
     np.testing.assert_array_equal(split_genome(parts, genome)[1], integrator_genome(parts[1], **settings))

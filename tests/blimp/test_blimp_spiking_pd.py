@@ -212,9 +212,9 @@ def test_the_shipped_controller_is_what_its_named_run_evolved_from_its_named_see
 
 @pytest.mark.parametrize("power", [2.0, 2.2, 2.5, 2.7, 3.0])
 def test_the_thermometer_pds_derivative_check_does_not_hang_on_where_its_levels_fall(power: float) -> None:
-    """Measured over 2 s (4 cm of error, less than its levels' gap at 0.15 m), kd 8 at kp 6 read 14.5 at power 2.2
-    and 13.2 at 2.7 (8.6 at 2.5) and was refused; over 10 s each reads within the check's tolerance, as its
-    construction is the same."""
+    """Measured over 2 s (4 cm of error, about one gap between its levels at 0.15 m), kd 8 at kp 6 read 14.5 at
+    power 2.2 and 13.2 at 2.7 (8.6 at 2.5) and was refused; over 10 s each reads within the check's tolerance, as
+    its construction is the same."""
     spec = pd_snn("iwta", 20, 39)
     genome = pd_genome(spec, kp=6.0, kd=8.0, thermometer=power, synaptic_decay=0.0, threshold_decay=0.5,
                        readout_decay=0.5)

@@ -10,7 +10,7 @@ import yaml
 from evo_support import best_genome, logbook, sphere_config
 
 from evolution.config import load_config, parse_config
-from evolution.errors import ConfigError
+from evolution.errors import ConfigError, EvaluationError
 from evolution.problem import resolve_network
 from evolution.runner import Experiment
 from snncontrol.artifacts import read_artifact
@@ -83,6 +83,7 @@ def test_settings_the_construction_refuses_score_the_worst_and_never_win(tmp_pat
         ({"fixed": {"level": 0.2}, "settings": {"level": {"low": 0, "high": 1, "seed": 0.5}}}, "level both fixed"),
         ({"builder": "os:system"}, "'os:system' is not a registered construction"),
         ({"settings": {"level": {"low": 0, "high": 1, "seed": True}}}, "not true"),
+        ({"settings": {"level": {"low": -1e308, "high": 1e308, "seed": 0}}}, "wider than a float holds"),
     ],
 )
 def test_a_bad_construction_section_is_one_config_error(construction, message):
@@ -164,3 +165,74 @@ def test_an_extended_construction_run_equals_a_longer_one(tmp_path):
     run(data, tmp_path / "straight")
     assert logbook(tmp_path / "extended") == logbook(tmp_path / "straight")
     assert np.array_equal(best_genome(tmp_path / "extended"), best_genome(tmp_path / "straight"))
+
+
+def test_a_generation_whose_every_setting_is_refused_counts_them_failed_and_goes_on(tmp_path):
+    """A generation whose every individual is refused (levels above 0.1): the backend gets nothing to evaluate,
+    the generation logs them all failed and the run goes on (it stopped with "the fitness returned objective values
+    of shape (0,)"); a run where every one is refused says so."""
+    data = construction_config(6, refuse_above=0.1, level={"low": 0.0, "high": 1.0, "seed": 0.0})
+    data["strategy"], data["seed"] = {"name": "cmaes", "population": 4, "sigma": 0.3}, 1
+    run(data, tmp_path / "run")
+    failed = [int(row["failed"]) for row in logbook(tmp_path / "run")]
+    assert len(failed) == 6 and 4 in failed and min(failed) < 4, failed
+    assert read_artifact(tmp_path / "run" / "best")[2].extra["construction"]["settings"]["level"] <= 0.1
+    data = construction_config(1, refuse_above=0.0, level={"low": 0.0, "high": 1.0, "seed": 0.0})
+    data["strategy"] = {"name": "cmaes", "population": 4, "sigma": 0.3}
+    with pytest.raises(EvaluationError, match=r"settings a network\.construction refuses"):
+        run(data, tmp_path / "none")  # every evaluation refused: nothing evolved
+
+
+def test_the_order_of_the_settings_is_part_of_the_experiment():
+    """The settings' order is the search's axes: a run resumed with them reordered read its checkpointed points as
+    the other settings (sort_keys hashed both orders alike)."""
+    from evolution.problem import config_hash
+
+    settings = {"level": {"low": 0.0, "high": 1.0, "seed": 0.5}, "scale": {"low": 0.5, "high": 2.0, "seed": 1.0}}
+    one = parse_config(construction_config(1, **settings), allow_import=ALLOW)
+    two = parse_config(construction_config(1, **dict(reversed(settings.items()))), allow_import=ALLOW)
+    assert config_hash(one, resolve_network(one.network)) != config_hash(two, resolve_network(two.network))
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("size", "genome must have 37 values"),
+        ("bounds", "outside"),
+        ("spec", "built another network than at its seed's settings"),
+        ("tuple", r"must return \(spec, genome, adapters\), got ndarray"),
+    ],
+)
+def test_a_construction_that_returns_what_none_may_is_one_config_error_naming_it(fault, message):
+    """Beyond level 0.5 the construction returns a wrong genome, another network or a bare genome: a one-line
+    ConfigError naming the builder and the settings (a stack trace mid-run, a champion that failed to save at the
+    end, or a network silently flown on the seed's spec before)."""
+    data = construction_config(1, level={"low": 0.0, "high": 1.0, "seed": 0.2})
+    data["network"]["construction"].update(builder="constructions:faulty", fixed={"fault": fault})
+    problem = resolve_network(parse_config(data, allow_import=ALLOW).network)
+    assert np.isfinite(problem.to_genome(np.array([[0.3]]))).all()
+    with pytest.raises(ConfigError, match=message) as caught:
+        problem.to_genome(np.array([[0.8]]))
+    assert "'constructions:faulty' at {'level': 0.8" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_settings_stay_within_their_ranges_and_extra_keywords_are_refused():
+    settings = {"level": {"low": 0.3, "high": 0.9, "seed": 0.5}}
+    problem = resolve_network(parse_config(construction_config(1, **settings), allow_import=ALLOW).network)
+    assert problem.construction is not None
+    assert problem.construction.settings(np.array([1.0]))["level"] == 0.9  # (0.3 + 1.0 * 0.6 is 1 ulp above)
+    data = construction_config(1)
+    data["network"]["kwargs"] = {"refuse_above": 0.5}  # (ignored before: a construction's keywords go in fixed)
+    with pytest.raises(ConfigError, match="kwargs are a builder's keywords; construction takes none"):
+        parse_config(data, allow_import=ALLOW)
+
+
+def test_a_count_cannot_evolve_as_a_float_in_the_blimp_construction():
+    """`far: 3.5` built 4 far neurons per sign with odd weights; a count evolved as a setting is refused at its
+    seed, in one line."""
+    with pytest.raises(SpecError, match=r"far is a count and must be an integer, got 3\.5"):
+        constructed_pd_i(20, 39, kp=3.0, kd=12.0, far=3.5)
+    data = yaml.safe_load((ROOT / "configs" / "blimp_envelope_construction.yaml").read_text())
+    data["network"]["construction"]["settings"]["far"] = {"low": 1, "high": 6, "seed": 3}
+    with pytest.raises(ConfigError, match=r"its seed settings fail \(constructed_pd_i: far is a count"):
+        resolve_network(parse_config(data).network)

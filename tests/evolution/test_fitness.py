@@ -458,3 +458,11 @@ def test_contacts_count_the_samples_on_the_floor_as_the_evaluation_does(bias_n, 
         fitness, _ = _fitness({"kind": "closed_loop", "env": env, "io": BLIMP_IO, "objectives": ["contacts"],
                                "contact_key": "ground"})
         fitness.evaluate(silent[None], data)
+
+
+def test_contacts_judged_after_the_episode_ends_is_a_config_error():
+    """contact_after_steps at or past the episode's steps judged no sample: contacts scored 0 for every genome."""
+    env = {"id": "sim_envs/BlimpAltitude-v0", "episode_steps": 100, "episodes": 1}
+    with pytest.raises(ConfigError, match=r"contact_after_steps \(100\) must be below env.episode_steps \(100\)"):
+        _fitness({"kind": "closed_loop", "env": env, "io": BLIMP_IO, "objectives": ["contacts"],
+                  "contact_after_steps": 100})

@@ -98,9 +98,9 @@ FAR_ERROR_M = 0.5  # m: the far field saturates here
 #: derivative gain they measure must lie within KD_TOLERANCE * kd + 1 of kd (per m/s). Past kd ~16 at kp 3 the
 #: bounds shrink every drive: the measured derivative stays near 13-15 (kd 20: 13.1), then grows wild (kd 48: 115)
 #: and turns negative (kd 100: -13), the P part fading. The mean is taken over the ramps' middle 2 s (4 cm of
-#: error), for the thermometer code over their middle 10 s (THERMOMETER_WINDOW_S): its levels lie 3-4 cm apart at
-#: 0.15 m, so over 4 cm the measure saw whether a level change fell inside the window (kd 8 at power 2.2, 2.5, 2.6
-#: measured 14.5, 8.6, 13.0; over 10 s 10.3, 9.8, 11.0) and refused settings the construction builds alike.
+#: error), for the thermometer code over their middle 10 s (THERMOMETER_WINDOW_S): its levels lie 2.8-3.5 cm apart
+#: at 0.15 m, so over 4 cm the reading hung on where a level change fell in the window (kd 8 at power 2.2, 2.5, 2.7
+#: measured 14.5, 8.6, 13.2; over 10 s 10.3, 9.8, 10.4) and refused settings the construction builds alike.
 RAMP_ERROR_M, RAMP_M_S, KD_TOLERANCE = 0.15, 0.02, 0.25
 RAMP_WINDOW_S, THERMOMETER_WINDOW_S = 2.0, 10.0
 INTEGRATOR_GAIN = 0.025  # the constructed integrator's input weight beside this PD (chosen with it, see above)
@@ -323,6 +323,7 @@ def spiking_pd_i(
 
 #: The keywords of `constructed_pd_i` that set the integrator (`integrator_genome`'s); the others set the PD.
 INTEGRATOR_SETTINGS = frozenset(inspect.signature(integrator_genome).parameters) - {"spec"}
+COUNT_SETTINGS = ("far", "detector_pairs")  # the keywords that count neurons or pairs (besides pairs and hidden)
 
 
 def constructed_pd_i(
@@ -332,6 +333,10 @@ def constructed_pd_i(
     INTEGRATOR_SETTINGS set the integrator, the others the PD (`pd_genome`'s), `pairs` and `hidden` its size. What
     `snncontrol blimp-integrator --pd constructed` writes, and the construction an evolution config's
     `network.construction` ("blimp.pd_i") evolves the settings of."""
+    counts = {"pairs": pairs, "hidden": hidden, **{key: settings[key] for key in COUNT_SETTINGS if key in settings}}
+    for key, value in counts.items():  # (an evolved 3.5 far neurons built 4 with odd weights)
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise SpecError(f"constructed_pd_i: {key} is a count and must be an integer, got {value!r}")
     integrator = {key: value for key, value in settings.items() if key in INTEGRATOR_SETTINGS}
     pd = {key: value for key, value in settings.items() if key not in INTEGRATOR_SETTINGS}
     spec, genome = spiking_pd_i(pairs, hidden, pd=pd, integrator=integrator)
