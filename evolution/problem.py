@@ -119,8 +119,7 @@ class Problem:
         point's genome (a NaN row where it refuses the settings)."""
         unit = np.asarray(unit, dtype=np.float64)
         if self.construction is not None:
-            size = self.spec.parameters.size
-            return np.stack([self.construction.genome(point) for point in unit]).reshape(len(unit), size)
+            return np.stack([self.construction.genome(point) for point in unit])
         if self.seed_genome is None:
             return self.spec.parameters.clip(self.spec.parameters.denormalize(unit))
         seed_unit = np.clip(self.spec.parameters.normalize(self.seed_genome), 0.0, 1.0)

@@ -337,10 +337,10 @@ class Experiment:
     def _construction_settings(self, champion: Individual) -> dict[str, Any]:
         """{"construction": its builder, fixed keywords and the champion's settings} where the run evolves a
         construction's settings (the champion's genome is what the construction builds from them), else {}."""
-        construction, config = self.problem.construction, self.config.network.construction
-        if construction is None or config is None:
+        construction = self.problem.construction
+        if construction is None:
             return {}
-        return {"construction": {"builder": config.builder, "fixed": dict(config.fixed),
+        return {"construction": {"builder": construction.builder, "fixed": dict(construction.fixed),
                                  "settings": construction.settings(np.asarray(champion, dtype=np.float64))}}
 
     def _io(self) -> IOAdapters:

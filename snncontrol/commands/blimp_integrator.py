@@ -25,10 +25,9 @@ from snncontrol.arguments import bounded
 from snncontrol.artifacts import Metadata, read_artifact, refuse_input_as_output, save_controller
 from snncontrol.controllers import resolve
 from snncontrol.controllers.blimp.integrator import blimp_parts, detector_scale, pd_with_integrator
-from snncontrol.controllers.blimp.networks import I_READOUT_DECAY_MAX, PAPER_SIZE, i_snn, pd_snn
+from snncontrol.controllers.blimp.networks import I_READOUT_DECAY_MAX, PAPER_SIZE, i_snn
 from snncontrol.controllers.blimp.spiking_pd import INTEGRATOR_GAIN, constructed_pd_i
 from snncontrol.errors import GenomeError, SnnControlError
-from snncontrol.spec import NetworkSpec
 
 FINITE = bounded(float, -math.inf)  # (inf reached the construction: a RuntimeWarning before the one line)
 MAX_PAIRS, MAX_HIDDEN = 200, 1000  # a constructed PD's size (the paper's: 10 and 59; the construction is O(size^2))
@@ -88,11 +87,10 @@ def _refuse_unused(args: argparse.Namespace) -> None:
         raise SnnControlError(f"{', '.join(given)} shape the far field: they need --far N (N > 0)")
 
 
-def _explain_bounds(settings: dict[str, Any], pd_spec: NetworkSpec, size: tuple[int, int] | None) -> None:
+def _explain_bounds(settings: dict[str, Any], n_pairs: int) -> None:
     """One line naming the option of `settings` (`integrator_genome` keywords) whose value puts an integrator
-    parameter (of an I-SNN of `size`, None: as `pd_with_integrator` sizes it) outside its bounds, with the option's
-    valid range (the others as given); nothing if none does."""
-    n_pairs = size[0] if size else (blimp_parts(pd_spec) or (pd_spec, pd_spec))[1].layers[0].size // 2
+    parameter (of an I-SNN of `n_pairs` encoder pairs) outside its bounds, with the option's valid range (the others
+    as given); nothing if none does."""
     entries = i_snn("iwta", n_pairs, 3).parameters.by_name
     pairs = settings["detector_pairs"]
     detector = settings["gain"] * detector_scale(n_pairs, pairs) if pairs else 0.0
@@ -118,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     pairs, hidden = (PAPER_SIZE[0] if args.pairs is None else args.pairs,
                      PAPER_SIZE[1] if args.hidden is None else args.hidden)
     if args.pd == "constructed":
-        pd_spec, genome = pd_snn("iwta", pairs, hidden), None
+        pd_spec, genome = None, None
         pd_settings: dict = {"kp": 3.0 if args.kp is None else args.kp, "kd": 12.0 if args.kd is None else args.kd}
         optional = {"thermometer": args.thermometer, "synaptic_decay": args.synaptic_decay,
                     "threshold_decay": args.threshold_decay, "readout_decay": args.readout_decay}
@@ -126,23 +124,25 @@ def run(args: argparse.Namespace) -> int:
         if args.far:
             pd_settings.update(far=args.far, push=3.3 if args.push is None else args.push,
                                far_kd=1.0 if args.far_kd is None else args.far_kd, far_linear=args.far_linear)
-        default_gain, size = INTEGRATOR_GAIN, PAPER_SIZE
+        default_gain, i_pairs = INTEGRATOR_GAIN, PAPER_SIZE[0]  # (constructed_pd_i: the paper's I-SNN beside it)
     else:
         source = resolve(args.pd)
         refuse_input_as_output(args.out, [source])
         pd_spec, genome, _, io = read_artifact(source)
-        pd_settings, default_gain, size = {}, 0.0125, None
+        pd_settings, default_gain = {}, 0.0125
+        # the I-SNN's pairs as pd_with_integrator sizes it: a composite's, or beside a bare PD-SNN its own
+        i_pairs = (blimp_parts(pd_spec) or (pd_spec, pd_spec))[1].layers[0].size // 2
     gain = default_gain if args.gain is None else args.gain
     settings = {"gain": gain, "readout_weight": args.readout_weight, "offset": args.offset, "leak": args.leak,
                 "detector_pairs": args.detector_pairs, "detector_bias": args.detector_bias,
                 "detector_gain": args.detector_gain}
     try:
-        if genome is None:  # the constructed PD+I (the construction an evolution config's blimp.pd_i evolves)
+        if pd_spec is None:  # the constructed PD+I (the construction an evolution config's blimp.pd_i evolves)
             composite, composite_genome, io = constructed_pd_i(pairs, hidden, **pd_settings, **settings)
         else:
-            composite, composite_genome = pd_with_integrator(pd_spec, genome, size, **settings)
+            composite, composite_genome = pd_with_integrator(pd_spec, genome, **settings)
     except GenomeError:
-        _explain_bounds(settings, pd_spec, size)
+        _explain_bounds(settings, i_pairs)
         raise
     if pd_settings and (args.pairs is not None or args.hidden is not None):
         pd_settings["size"] = [pairs, hidden]  # recorded with the gains

@@ -18,6 +18,10 @@ from snncontrol.spec import NetworkSpec
 def level(level: float, scale: float = 1.0, refuse_above: float = 1.0) -> tuple[NetworkSpec, np.ndarray, IOAdapters]:
     if level > refuse_above:
         raise SpecError(f"level {level} is above {refuse_above}")
+    return _level(level, scale)
+
+
+def _level(level: float, scale: float = 1.0) -> tuple[NetworkSpec, np.ndarray, IOAdapters]:
     spec = paired_lif_readout(2, 3)
     unit = np.full(spec.parameters.size, min(level * scale, 1.0))
     return spec, spec.parameters.denormalize(unit), IOAdapters()
@@ -28,9 +32,10 @@ def spec_only(level: float) -> NetworkSpec:
 
 
 def faulty(level: float, fault: str) -> object:
+    built = _level(level)
     if level <= 0.5:
-        return globals()["level"](level)
-    spec, genome, io = globals()["level"](level)
+        return built
+    spec, genome, io = built
     if fault == "size":
         return spec, genome[:-1], io
     if fault == "bounds":
