@@ -61,13 +61,15 @@ that the evaluation does not fly (seeds 300-315 calm, 400-415 disturbed). Beside
 blimp-integrator --pd constructed`) it made the shipped PD+I controller until 2026-12-06; with the far field and the
 integrator's settings for the whole envelope it was the seed of the one shipped until 2026-12-07. The shipped seed
 (`shipped:blimp_envelope_seed`, which `configs/blimp_envelope.yaml` evolves and kept, and whose eight construction
-settings `configs/blimp_envelope_construction.yaml` evolved into the shipped controller) is the thermometer code with
+settings `configs/blimp_envelope_construction.yaml` evolved; that run's champion, with three of the integrator's
+settings, `configs/blimp_envelope_anti_windup.yaml` evolved into the shipped controller) is the thermometer code with
 kp 6, kd 8, power 2.5, 20 pairs, 39 hidden neurons and decays 0 / 0.5 / 0.5 (docs/blimp.md).
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -120,11 +122,20 @@ def firing_rate(current: np.ndarray, decay: float, threshold: np.ndarray, steps:
     return count / (steps - steps // 4)
 
 
+def powers(base: np.ndarray | float, exponent: np.ndarray | float) -> np.ndarray:
+    """base ** exponent, elementwise (broadcast), through the C library's pow (`math.pow`) rather than numpy's: on a
+    CPU with AVX-512, numpy's vectorized power is not the same function (3 of the 19 thermometer levels at power 2.5
+    differ in their last bit), so the same settings built genomes an ulp apart from one machine to the next."""
+    base_array, exponent_array = np.broadcast_arrays(np.asarray(base, float), np.asarray(exponent, float))
+    values = [math.pow(b, e) for b, e in zip(base_array.ravel().tolist(), exponent_array.ravel().tolist(), strict=True)]
+    return np.array(values, dtype=float).reshape(base_array.shape)
+
+
 def encoder_code(n_pairs: int, theta0: float, ratio: float) -> tuple[np.ndarray, np.ndarray]:
     """(thresholds [n_pairs], weights [n_pairs]) of the signal encoder pairs: weights that make the weighted rate
     difference X = sum_k c_k (r_k(e) - r_k(-e)) of a constant error e (m) equal to e on average (a least-squares
     slope of 1 over 2-30 cm)."""
-    theta = theta0 * ratio ** np.arange(n_pairs)
+    theta = theta0 * powers(ratio, np.arange(n_pairs))
     errors = np.linspace(0.0, 0.3, 301)
     rates = firing_rate(ENCODER_WEIGHT * errors[None, :], ENCODER_DECAY, theta[:, None])
     x = ((theta / ENCODER_WEIGHT)[:, None] * rates).sum(axis=0)  # B is silent for e >= 0
@@ -158,7 +169,7 @@ def thermometer_pairs(n_pairs: int, power: float) -> SignalPairs:
     error from which each fires every step, the midpoints of levels l_k = FAR_ERROR_M (k / n) ** `power` (k = 1 ..
     n, fine near zero), each weighted by its level's step l_k - l_(k-1): X of a constant error is the level
     nearest it, the same number every step (no rate-code pattern), up to FAR_ERROR_M."""
-    levels = FAR_ERROR_M * (np.arange(1, n_pairs + 1) / n_pairs) ** power
+    levels = FAR_ERROR_M * powers(np.arange(1, n_pairs + 1) / n_pairs, power)
     onset = (np.r_[0.0, levels[:-1]] + levels) / 2
     # A fires from w (e - onset) + 2 theta >= 2 theta on (its soft reset takes theta each step); B mirrors it.
     return SignalPairs(np.full(n_pairs, THERMOMETER_THETA), 2 * THERMOMETER_THETA - ENCODER_WEIGHT * onset, 0.0,
