@@ -30,8 +30,10 @@
                    shipped:blimp_envelope_seed, the artifact the next config starts from)
                snncontrol evolve configs/blimp_envelope.yaml   (closed loop over the envelope: it kept its seed)
                snncontrol evolve configs/blimp_envelope_construction.yaml  (the seed's eight construction settings
-                   evolved over the envelope: the shipped PD+I)
- 9. ship       (--ship) runs/blimp_envelope_construction/best -> snncontrol/controllers/blimp_pd_i (+ .nir)
+                   evolved over the envelope: shipped on 2026-12-07)
+               snncontrol evolve configs/blimp_envelope_anti_windup.yaml  (from that run's champion's settings, with
+                   three of the integrator's evolving too: the shipped PD+I)
+ 9. ship       (--ship) runs/blimp_envelope_anti_windup/best -> snncontrol/controllers/blimp_pd_i (+ .nir)
 10. report     benchmarks/blimp_report.py: the narrow-band tables and plots of docs/blimp.md's history
                (the envelope tables: benchmarks/blimp_closed_loop.py)
 
@@ -68,7 +70,14 @@ ENVELOPE_SETTINGS = ("--kp", "6", "--kd", "8", "--thermometer", "2.5", "--pairs"
                      "--synaptic-decay", "0", "--threshold-decay", "0.5", "--readout-decay", "0.5", "--gain", "0.03",
                      "--readout-weight", "0.05", "--offset", "0.85", "--detector-gain", "1.0", "--leak", "1.0")
 ENVELOPE_CONFIG = "blimp_envelope"
-SHIPPED_CONFIG = "blimp_envelope_construction"  # the run whose champion ships
+CONSTRUCTION_CONFIG = "blimp_envelope_construction"  # the envelope seed's eight construction settings evolved
+SHIPPED_CONFIG = "blimp_envelope_anti_windup"  # the run whose champion ships
+#: The seed of SHIPPED_CONFIG's run: CONSTRUCTION_CONFIG's champion's settings rounded to three digits, beside the
+#: integrator settings that run kept fixed (detector bias: the construction's default).
+SHIPPED_SEED_SETTINGS = ("--kp", "5.43", "--kd", "8.21", "--thermometer", "2.66", "--pairs", "20", "--hidden", "39",
+                         "--synaptic-decay", "0.335", "--threshold-decay", "0.553", "--readout-decay", "0.49",
+                         "--gain", "0.0549", "--readout-weight", "0.0402", "--offset", "0.85", "--detector-gain",
+                         "1.0", "--detector-bias", "-0.1", "--leak", "1.0")
 STEPS = ("datasets", "mimicry", "compose", "finetune", "nsga2", "integrator", "construct", "envelope", "ship",
          "report")
 
@@ -168,6 +177,7 @@ def run_step(step: str, ship_it: bool) -> None:
         if ship_it:
             copy_artifact(ENVELOPE_SEED, SHIPPED.parent / "blimp_envelope_seed")
         evolve(ENVELOPE_CONFIG)
+        evolve(CONSTRUCTION_CONFIG)
         evolve(SHIPPED_CONFIG)
     elif step == "ship" and ship_it:
         ship(ROOT / "runs" / SHIPPED_CONFIG / "best")
@@ -197,12 +207,13 @@ def ship(source: Path) -> None:
     config = f"configs/{SHIPPED_CONFIG}.yaml"
     seed = resolve_network(load_config(ROOT / config).network).seed_genome  # the run's seed
     seed_is_champion = bool(np.array_equal(genome, seed))
-    seed_command = "snncontrol blimp-integrator --pd constructed " + " ".join(ENVELOPE_SETTINGS)
+    seed_command = "snncontrol blimp-integrator --pd constructed " + " ".join(SHIPPED_SEED_SETTINGS)
     metadata.description = (
         "PD+I SNN for blimp altitude: the paper's PD-SNN and I-SNN architectures (Burgers et al. 2023), the champion "
-        f"of a closed-loop evolution over the whole operating envelope (`snncontrol evolve {config}`) of the eight "
-        f"settings of its construction, from those of a constructed seed (`{seed_command}`; "
-        "benchmarks/blimp_pipeline.py, steps envelope and ship)"
+        f"of a closed-loop evolution over the whole operating envelope (`snncontrol evolve {config}`) of eleven "
+        f"settings of its construction, from those of a constructed seed (`{seed_command}`: the settings of the "
+        f"champion of configs/{CONSTRUCTION_CONFIG}.yaml, rounded; benchmarks/blimp_pipeline.py, steps envelope and "
+        "ship)"
         + ("; the run found no settings better than its seed's on the validation episodes: the champion is the seed"
            if seed_is_champion else "")
     )

@@ -12,7 +12,8 @@ SHIPPED_PREFIX = "shipped:"
 #: name -> artifact directory of each shipped controller
 SHIPPED: dict[str, Path] = {
     "blimp": _HERE / "blimp_pd_i",
-    # the constructed seed whose settings configs/blimp_envelope_construction.yaml evolves into "blimp" (the pipeline)
+    # the constructed seed whose settings configs/blimp_envelope_construction.yaml evolves (the pipeline); that run's
+    # champion seeds configs/blimp_envelope_anti_windup.yaml, which evolved "blimp"
     "blimp_envelope_seed": _HERE / "blimp_envelope_seed",
     "swimmer_ncap": _HERE / "swimmer_ncap",
     # the same circuit evolved over the swimmer body envelope (configs/ncap_bodies.yaml, benchmarks/ncap_bodies.py)

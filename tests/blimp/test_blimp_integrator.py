@@ -71,17 +71,33 @@ def test_the_pd_snn_of_a_composite_is_kept_exactly() -> None:
 
 
 def test_the_shipped_controllers_integrator_is_the_construction_of_its_recorded_settings() -> None:
-    """Its run evolved the integrator's input and readout weights among its construction's settings (leak and
-    offset fixed): the I-SNN half is `integrator_genome` of the settings its metadata records, bit for bit."""
+    """Its run evolved the integrator's input and readout weights, offset and large-error detectors among its
+    construction's settings (leak fixed): the I-SNN half is `integrator_genome` of the settings its metadata records,
+    bit for bit."""
     spec, genome, metadata, _ = read_artifact(SHIPPED["blimp"])
     construction = metadata.extra["construction"]
     values = {**construction["fixed"], **construction["settings"]}
     settings = {key: value for key, value in values.items() if key in INTEGRATOR_SETTINGS}
-    assert settings["leak"] == 1.0 and settings["offset"] == 0.85  # the envelope's integrator
-    assert {"gain", "readout_weight"} <= set(construction["settings"])  # evolved
+    assert settings["leak"] == 1.0  # the envelope's integrator: no leak
+    assert {"gain", "readout_weight", "offset", "detector_gain", "detector_bias"} <= set(construction["settings"])
     parts = blimp_parts(spec)
     assert parts is not None
     np.testing.assert_array_equal(split_genome(parts, genome)[1], integrator_genome(parts[1], **settings))
+
+
+def test_the_shipped_integrator_stops_integrating_far_from_the_set_point() -> None:
+    """The anti-windup its run evolved (docs/blimp.md): at a constant 50 cm of error its I-SNN's command moves less
+    than a fifth as fast as at 10 cm, and hardly the other way (the controller shipped before integrated 0.105 units
+    per s at 50 cm, 0.140 at 10 cm: its blimp wound the integrator up on the way to a set-point); near the set-point
+    it integrates (5 cm: about 0.1 units per s)."""
+    spec, genome, _, _ = read_artifact(SHIPPED["blimp"])
+    parts = blimp_parts(spec)
+    assert parts is not None
+    errors = np.array([0.05, 0.1, 0.5])
+    command = constant_error_response(parts[1], split_genome(parts, genome)[1], errors, 61)
+    rate = (command[60] - command[20]) / (40 * spec.dt)  # units per s, 2-6 s after the error starts
+    assert rate[0] > 0.05 and rate[1] > 0.05
+    assert -0.05 < rate[2] < 0.2 * rate[1]
 
 
 def test_networks_that_are_not_blimp_snns_are_refused_in_one_line(tmp_path: Path) -> None:

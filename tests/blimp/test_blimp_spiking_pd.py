@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 from pathlib import Path
@@ -184,20 +185,19 @@ def test_the_constructed_pd_i_holds_calm_plants_to_about_a_centimetre() -> None:
 
 
 def test_the_shipped_controller_is_what_its_named_run_evolved_from_its_named_seed(tmp_path: Path) -> None:
-    """The shipped PD+I names the evolve run that chose it (configs/blimp_envelope_construction.yaml: the eight
-    settings of its construction evolved); the command it names for its seed builds shipped:blimp_envelope_seed,
-    the run's own seed (the config's seed settings); and its genome is the construction of the settings its
-    metadata records, bit for bit: settings the run moved from the seed's."""
+    """The shipped PD+I names the evolve run that chose it (configs/blimp_envelope_anti_windup.yaml: eleven settings
+    of its construction evolved); the command it names for its seed builds the run's own seed (the config's seed
+    settings); and its genome is the construction of the settings its metadata records, bit for bit: settings the
+    run moved from the seed's."""
     spec, genome, metadata, io = read_artifact(SHIPPED["blimp"])
     run = metadata.extra["evolve_run"]
-    assert run["command"] == "snncontrol evolve configs/blimp_envelope_construction.yaml" and metadata.seed is not None
+    assert run["command"] == "snncontrol evolve configs/blimp_envelope_anti_windup.yaml" and metadata.seed is not None
     config = load_config(ROOT / run["config"])
     assert metadata.seed == config.seed and f"configs/{config.name}.yaml" in metadata.description
     seed_args = shlex.split(run["seed_artifact"])
     assert seed_args[:2] == ["snncontrol", "blimp-integrator"]
     assert cli.main([*seed_args[1:], "--out", str(tmp_path / "seed")]) == 0
     _, seed_genome, _, _ = read_artifact(tmp_path / "seed")
-    np.testing.assert_array_equal(read_artifact(SHIPPED["blimp_envelope_seed"])[1], seed_genome)
     problem = resolve_network(config.network)
     np.testing.assert_array_equal(problem.seed_genome, seed_genome)  # the run started from that seed
     construction = metadata.extra["construction"]
@@ -207,7 +207,19 @@ def test_the_shipped_controller_is_what_its_named_run_evolved_from_its_named_see
     np.testing.assert_array_equal(genome, built_genome)
     seed_settings = {name: setting.seed for name, setting in config.network.construction.settings.items()}
     assert run["champion_is_seed"] is False and construction["settings"] != seed_settings
-    assert run["elapsed_s"] > 60 and metadata.extra["selection_loss"] == pytest.approx(0.0950, abs=1e-4)  # docs
+    assert run["elapsed_s"] > 60 and metadata.extra["selection_loss"] == pytest.approx(0.0918, abs=1e-4)  # docs
+
+
+@pytest.mark.parametrize("power", [1.82, 2.5, 2.66])
+def test_the_thermometer_levels_are_the_c_librarys_powers_on_every_cpu(power: float) -> None:
+    """numpy's vectorized power differs in the last bit on a CPU with AVX-512: built with it, the constructed seed's
+    genome differed in 763 of its 6,152 parameters from shipped:blimp_envelope_seed, built on one without (an AMD
+    EPYC), and the shipped controller was not the construction of its recorded settings on the other machine. The
+    levels are math.pow's (the C library's), the same on every machine."""
+    pairs = thermometer_pairs(19, power)
+    levels = np.array([FAR_ERROR_M * math.pow(k / 19, power) for k in range(1, 20)])
+    np.testing.assert_array_equal(pairs.onset, (np.r_[0.0, levels[:-1]] + levels) / 2)
+    np.testing.assert_array_equal(pairs.weight, np.diff(np.r_[0.0, levels]))
 
 
 @pytest.mark.parametrize("power", [2.0, 2.2, 2.5, 2.7, 3.0])
