@@ -72,8 +72,9 @@ ENVELOPE_SETTINGS = ("--kp", "6", "--kd", "8", "--thermometer", "2.5", "--pairs"
 ENVELOPE_CONFIG = "blimp_envelope"
 CONSTRUCTION_CONFIG = "blimp_envelope_construction"  # the envelope seed's eight construction settings evolved
 SHIPPED_CONFIG = "blimp_envelope_anti_windup"  # the run whose champion ships
-#: The seed of SHIPPED_CONFIG's run: CONSTRUCTION_CONFIG's champion's settings rounded to three digits, beside the
-#: integrator settings that run kept fixed (detector bias: the construction's default).
+#: The seed of SHIPPED_CONFIG's run: CONSTRUCTION_CONFIG's champion's settings as its run gave them on 2026-12-07 (an
+#: AMD EPYC; the flights' last bits differ between CPUs, so a rerun elsewhere may end elsewhere), rounded to three
+#: digits, beside the integrator settings that run kept fixed (detector bias: the construction's default).
 SHIPPED_SEED_SETTINGS = ("--kp", "5.43", "--kd", "8.21", "--thermometer", "2.66", "--pairs", "20", "--hidden", "39",
                          "--synaptic-decay", "0.335", "--threshold-decay", "0.553", "--readout-decay", "0.49",
                          "--gain", "0.0549", "--readout-weight", "0.0402", "--offset", "0.85", "--detector-gain",
@@ -212,8 +213,8 @@ def ship(source: Path) -> None:
         "PD+I SNN for blimp altitude: the paper's PD-SNN and I-SNN architectures (Burgers et al. 2023), the champion "
         f"of a closed-loop evolution over the whole operating envelope (`snncontrol evolve {config}`) of eleven "
         f"settings of its construction, from those of a constructed seed (`{seed_command}`: the settings of the "
-        f"champion of configs/{CONSTRUCTION_CONFIG}.yaml, rounded; benchmarks/blimp_pipeline.py, steps envelope and "
-        "ship)"
+        f"champion of configs/{CONSTRUCTION_CONFIG}.yaml of 2026-12-07, rounded; benchmarks/blimp_pipeline.py, steps "
+        "envelope and ship)"
         + ("; the run found no settings better than its seed's on the validation episodes: the champion is the seed"
            if seed_is_champion else "")
     )
