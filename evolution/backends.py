@@ -31,6 +31,7 @@ from evolution.worker import evaluate_chunk, init_worker
 from snncontrol.errors import SnnControlError
 
 log = logging.getLogger(__name__)
+KILLED_WORKER_WAIT_S = 5.0  # s: a SIGKILLed worker is gone within milliseconds, unless the kernel is stuck
 LOCAL_RAY_LISTENS_EVERYWHERE = (
     "a local Ray listens on every network interface of this machine (its token authentication is on); to keep it "
     "to this machine run `python -m evolution.loopback snncontrol evolve ...` (docs/evolution.md)"
@@ -95,10 +96,14 @@ class ProcessBackend:
         self.pool = self._new_pool()
 
     def close(self) -> None:
-        """Kill the workers, then shut the pool down: a hung worker would never take the shutdown, and a run
-        stopped by Ctrl-C must not wait for the chunks still running (nor hang on a second Ctrl-C)."""
-        for process in list((self.pool._processes or {}).values()):  # no public API before Python 3.14
+        """Kill the workers, wait until they are gone (at most KILLED_WORKER_WAIT_S each), then shut the pool down: a
+        hung worker would never take the shutdown, and a run stopped by Ctrl-C must not wait for the chunks still
+        running (nor hang on a second Ctrl-C) nor end while its workers still run."""
+        processes = list((self.pool._processes or {}).values())  # no public API before Python 3.14
+        for process in processes:
             process.kill()
+        for process in processes:
+            process.join(KILLED_WORKER_WAIT_S)
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
