@@ -29,8 +29,9 @@ def _session_members(session: int) -> list[int]:
 
 
 def _members_after_its_end(session: int, grace_s: float = 5.0) -> list[int]:
-    """The session's live processes once they have had `grace_s` s to end after its leader did (multiprocessing's
-    resource tracker ends when the leader's pipe to it closes, a moment after the leader)."""
+    """The session's live processes once they have had `grace_s` s to end after its leader did (a process of the
+    session, e.g. multiprocessing's resource tracker, which ends when the leader's pipe to it closes, may outlive the
+    leader by a moment)."""
     deadline = time.monotonic() + grace_s
     while _session_members(session) and time.monotonic() < deadline:
         time.sleep(0.05)
