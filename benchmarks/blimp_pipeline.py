@@ -65,22 +65,27 @@ SHIPPED = ROOT / "snncontrol" / "controllers" / "blimp_pd_i"
 INTEGRATOR = ROOT / "runs" / "blimp_pd_i_integrator" / "composite"
 CONSTRUCTED = ROOT / "runs" / "blimp_pd_i_constructed" / "best"
 ENVELOPE_SEED = ROOT / "runs" / "blimp_envelope_seed" / "best"
-#: The seed of the envelope evolution: `snncontrol blimp-integrator --pd constructed` with these settings.
-ENVELOPE_SETTINGS = ("--kp", "6", "--kd", "8", "--thermometer", "2.5", "--pairs", "20", "--hidden", "39",
-                     "--synaptic-decay", "0", "--threshold-decay", "0.5", "--readout-decay", "0.5", "--gain", "0.03",
-                     "--readout-weight", "0.05", "--offset", "0.85", "--detector-gain", "1.0", "--leak", "1.0")
 ENVELOPE_CONFIG = "blimp_envelope"
 CONSTRUCTION_CONFIG = "blimp_envelope_construction"  # the envelope seed's eight construction settings evolved
-SHIPPED_CONFIG = "blimp_envelope_anti_windup"  # the run whose champion ships
-#: The seed of SHIPPED_CONFIG's run: CONSTRUCTION_CONFIG's champion's settings as its run gave them on 2026-12-07 (an
-#: AMD EPYC; the flights' last bits differ between CPUs, so a rerun elsewhere may end elsewhere), rounded to three
-#: digits, beside the integrator settings that run kept fixed (detector bias: the construction's default).
-SHIPPED_SEED_SETTINGS = ("--kp", "5.43", "--kd", "8.21", "--thermometer", "2.66", "--pairs", "20", "--hidden", "39",
-                         "--synaptic-decay", "0.335", "--threshold-decay", "0.553", "--readout-decay", "0.49",
-                         "--gain", "0.0549", "--readout-weight", "0.0402", "--offset", "0.85", "--detector-gain",
-                         "1.0", "--detector-bias", "-0.1", "--leak", "1.0")
+#: The run whose champion ships. Its seed settings are CONSTRUCTION_CONFIG's champion's as its run gave them on
+#: 2026-12-07 (an AMD EPYC; the flights' last bits differ between CPUs, so a rerun elsewhere may end elsewhere),
+#: rounded to three digits, beside the integrator settings that run kept fixed (detector bias: the default).
+SHIPPED_CONFIG = "blimp_envelope_anti_windup"
 STEPS = ("datasets", "mimicry", "compose", "finetune", "nsga2", "integrator", "construct", "envelope", "ship",
          "report")
+
+
+def seed_options(config: str) -> list[str]:
+    """The `snncontrol blimp-integrator --pd constructed` options that build the seed of configs/CONFIG.yaml, a
+    blimp.pd_i construction: its fixed keywords and its settings' seed values, each as --KEYWORD VALUE."""
+    from evolution.builders import CONSTRUCTIONS
+    from evolution.config import load_config
+
+    construction = load_config(ROOT / "configs" / f"{config}.yaml").network.construction
+    if construction is None or construction.builder != CONSTRUCTIONS["blimp.pd_i"]:  # (the config resolves the name)
+        raise SnnControlError(f"configs/{config}.yaml evolves no blimp.pd_i construction: no seed command to give")
+    values = {**construction.fixed, **{name: setting.seed for name, setting in construction.settings.items()}}
+    return [option for key, value in values.items() for option in (f"--{key.replace('_', '-')}", str(value))]
 
 
 def sh(*command: str) -> None:
@@ -173,7 +178,7 @@ def run_step(step: str, ship_it: bool) -> None:
         evolve("blimp_pd_i_constructed_finetune")
     elif step == "envelope":
         if not ENVELOPE_SEED.is_dir():
-            sh(snncontrol, "blimp-integrator", "--pd", "constructed", *ENVELOPE_SETTINGS, "--out",
+            sh(snncontrol, "blimp-integrator", "--pd", "constructed", *seed_options(CONSTRUCTION_CONFIG), "--out",
                str(ENVELOPE_SEED.relative_to(ROOT)))
         if ship_it:
             copy_artifact(ENVELOPE_SEED, SHIPPED.parent / "blimp_envelope_seed")
@@ -208,7 +213,7 @@ def ship(source: Path) -> None:
     config = f"configs/{SHIPPED_CONFIG}.yaml"
     seed = resolve_network(load_config(ROOT / config).network).seed_genome  # the run's seed
     seed_is_champion = bool(np.array_equal(genome, seed))
-    seed_command = "snncontrol blimp-integrator --pd constructed " + " ".join(SHIPPED_SEED_SETTINGS)
+    seed_command = "snncontrol blimp-integrator --pd constructed " + " ".join(seed_options(SHIPPED_CONFIG))
     metadata.description = (
         "PD+I SNN for blimp altitude: the paper's PD-SNN and I-SNN architectures (Burgers et al. 2023), the champion "
         f"of a closed-loop evolution over the whole operating envelope (`snncontrol evolve {config}`) of eleven "
